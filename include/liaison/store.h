@@ -1,0 +1,85 @@
+/*
+ * store.h -- sqlite3 helpers shared by the broker, the agent and the CLI.
+ *
+ * lsn_store_open() opens (or creates) a database in WAL mode with a busy
+ * timeout, foreign keys on and synchronous=FULL (a commit is durable when it
+ * returns), then brings the schema up to date by running the caller's
+ * migrations in order inside one transaction each, tracking the version in
+ * PRAGMA user_version. A database whose user_version is newer than the
+ * highest migration known is refused (LSN_EVERSION): never downgrade.
+ *
+ * Statements: lsn_store_stmt() returns a prepared statement cached by the
+ * address of its SQL text (pass string literals / static const strings), reset
+ * and with bindings cleared, ready to bind. The store owns it; do not
+ * finalize it. All SQL with data goes through sqlite3_bind_*.
+ *
+ * Transactions: lsn_store_begin / commit / rollback (BEGIN IMMEDIATE).
+ * Nested use is an error (LSN_EINTERNAL).
+ *
+ * One struct lsn_store owns one connection and its cached statements; it is
+ * not thread-safe (use one per thread).
+ */
+#ifndef LIAISON_STORE_H
+#define LIAISON_STORE_H
+
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "liaison/err.h"
+
+struct lsn_store;
+
+/*
+ * A migration: SQL run to go from version (to - 1) to `to`. The array given
+ * to lsn_store_open is ordered by `to`, starting at 1, without gaps, and
+ * ends with an entry whose sql is NULL.
+ */
+struct lsn_migration {
+	int		 to;
+	const char	*sql;
+};
+
+/* Flags for lsn_store_open. */
+#define LSN_STORE_READONLY	0x01	/* open read-only, do not migrate */
+#define LSN_STORE_NOSYNC	0x02	/* synchronous=NORMAL (tests, benches) */
+
+/*
+ * Opens path (":memory:" allowed) and migrates it. On success *out is a new
+ * store the caller closes with lsn_store_close(). Errors: LSN_EDB (open,
+ * pragma or migration failure; logged with sqlite's message), LSN_EVERSION
+ * (database from the future), LSN_EINVAL (bad migration table).
+ */
+int	lsn_store_open(const char *path, const struct lsn_migration *migs,
+	    int flags, struct lsn_store **out) LSN_MUST_CHECK;
+
+/* Finalizes cached statements and closes; accepts NULL; sets *stp = NULL. */
+void	lsn_store_close(struct lsn_store **stp);
+
+/* The underlying connection (borrowed, valid until close). */
+sqlite3	*lsn_store_db(struct lsn_store *st);
+
+/* PRAGMA user_version of the open database. */
+int	lsn_store_version(struct lsn_store *st, int *version) LSN_MUST_CHECK;
+
+/* Runs SQL without parameters (schema, pragmas). */
+int	lsn_store_exec(struct lsn_store *st, const char *sql) LSN_MUST_CHECK;
+
+/*
+ * Returns in *out the cached, reset statement for sql (see above).
+ * LSN_EDB if preparing fails. The statement is borrowed.
+ */
+int	lsn_store_stmt(struct lsn_store *st, const char *sql,
+	    sqlite3_stmt **out) LSN_MUST_CHECK;
+
+int	lsn_store_begin(struct lsn_store *st) LSN_MUST_CHECK;
+int	lsn_store_commit(struct lsn_store *st) LSN_MUST_CHECK;
+/* Rolls back if a transaction is open; safe to call on any path. */
+void	lsn_store_rollback(struct lsn_store *st);
+/* 1 if a transaction is open. */
+int	lsn_store_in_tx(const struct lsn_store *st);
+
+/* Last sqlite error message of the connection (borrowed). */
+const char *lsn_store_errmsg(struct lsn_store *st);
+
+#endif /* LIAISON_STORE_H */

@@ -1,0 +1,53 @@
+/* lsn_test.c -- shared test helpers. */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lsn_test.h"
+
+char *
+lsn_test_tmpdir(void)
+{
+	char	 tmpl[] = "/tmp/lsn-test-XXXXXX";
+	char	*p;
+
+	if (mkdtemp(tmpl) == NULL)
+		fail_msg("mkdtemp failed");
+	p = strdup(tmpl);
+	if (p == NULL)
+		fail_msg("strdup failed");
+	return (p);
+}
+
+static int
+rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void) st;
+	(void) flag;
+	(void) ftw;
+	return (remove(path) != 0 ? 0 : 0);
+}
+
+void
+lsn_test_rmdir(const char *path)
+{
+	if (path != NULL)
+		(void) nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *
+lsn_test_path(const char *dir, const char *name)
+{
+	size_t	 n = strlen(dir) + strlen(name) + 2;
+	char	*p = malloc(n);
+
+	if (p == NULL)
+		fail_msg("malloc failed");
+	snprintf(p, n, "%s/%s", dir, name);
+	return (p);
+}

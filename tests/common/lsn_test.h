@@ -1,0 +1,39 @@
+/*
+ * lsn_test.h -- helpers for cmocka tests: assertion macros that print the
+ * lsn_err string, temporary directories, and (for integration tests) running
+ * the real binaries.
+ */
+#ifndef LSN_TEST_H
+#define LSN_TEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "liaison/err.h"
+
+#define assert_ok(expr) do {						\
+	int rv_ = (expr);						\
+	if (rv_ != LSN_OK)						\
+		fail_msg("%s: %s (%d)", #expr, lsn_strerror(rv_), rv_);	\
+} while (0)
+
+#define assert_err(expr, e) do {					\
+	int rv_ = (expr);						\
+	if (rv_ != (e))							\
+		fail_msg("%s: got %s (%d), want %s", #expr,		\
+		    lsn_errname(rv_), rv_, lsn_errname(e));		\
+} while (0)
+
+/* Creates a fresh temporary directory (mode 0700); returns a malloc'd path
+ * the caller frees after lsn_test_rmdir(). Fails the test on error. */
+char	*lsn_test_tmpdir(void);
+/* Removes a directory tree (rm -rf); ignores errors. */
+void	 lsn_test_rmdir(const char *path);
+/* Joins dir and name into a malloc'd path. */
+char	*lsn_test_path(const char *dir, const char *name);
+
+#endif
