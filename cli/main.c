@@ -1,14 +1,75 @@
-/* main.c -- the liaison command-line tool. */
+/* main.c -- the liaison command-line tool: dispatch over the command table. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "liaison/err.h"
+#include "liaison/util.h"
+#include "cli.h"
+
+/*
+ * Command handlers (one file each, cmd_<group>.c). Add a line here and an
+ * extern below when a command group is added.
+ */
+static const struct cli_cmd cmds[] = {
+	{ NULL, NULL, NULL },
+};
+
+void
+cli_err(const char *cmd, const char *fmt, ...)
+{
+	va_list	ap;
+
+	fprintf(stderr, "liaison %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+cli_wants_help(int argc, char *argv[])
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return (1);
+	return (0);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: liaison COMMAND [ARGS...]   (liaison COMMAND --help)\n"
+	    "\ncommands:\n");
+	for (const struct cli_cmd *c = cmds; c->name != NULL; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "\nexit codes: 0 ok, 1 failed, 2 usage, 3 agent unreachable\n");
+}
 
 int
 main(int argc, char *argv[])
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("liaison %s\n", LSN_VERSION);
-		return (0);
+	if (argc < 2) {
+		usage(stderr);
+		return (CLI_EXIT_USAGE);
 	}
-	fprintf(stderr, "usage: liaison [--version]\n");
-	return (2);
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("liaison %s\n", LSN_VERSION);
+		return (CLI_EXIT_OK);
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return (CLI_EXIT_OK);
+	}
+	if (lsn_init() != LSN_OK) {
+		fprintf(stderr, "liaison: cannot initialise libsodium\n");
+		return (CLI_EXIT_FAIL);
+	}
+	for (const struct cli_cmd *c = cmds; c->name != NULL; c++)
+		if (strcmp(c->name, argv[1]) == 0)
+			return (c->fn(argc - 1, argv + 1));
+	fprintf(stderr, "liaison: unknown command '%s' (try liaison --help)\n",
+	    argv[1]);
+	return (CLI_EXIT_USAGE);
 }

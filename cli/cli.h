@@ -1,0 +1,33 @@
+/*
+ * cli.h -- the liaison command-line tool: command table and shared helpers.
+ *
+ * Each command group lives in its own file (cmd_<group>.c) and exports one
+ * handler `int cmd_<name>(int argc, char *argv[])` where argv[0] is the
+ * command name. Handlers return an exit code (see EXIT CODES below and
+ * liaison(1)); they print errors to stderr as "liaison <cmd>: <what>: <why>"
+ * and say what to do next where possible.
+ */
+#ifndef LIAISON_CLI_H
+#define LIAISON_CLI_H
+
+#include <stdio.h>
+
+/* Exit codes (documented in liaison(1)). */
+#define CLI_EXIT_OK		0	/* success */
+#define CLI_EXIT_FAIL		1	/* the operation failed / verification failed */
+#define CLI_EXIT_USAGE		2	/* bad command line */
+#define CLI_EXIT_UNAVAILABLE	3	/* agent not reachable */
+
+struct cli_cmd {
+	const char	*name;
+	int		(*fn)(int argc, char *argv[]);
+	const char	*summary;
+};
+
+/* main.c: prints "liaison <cmd>: " + message to stderr (one line). */
+void	cli_err(const char *cmd, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* main.c: 1 if argv has -h or --help (anywhere after argv[0]). */
+int	cli_wants_help(int argc, char *argv[]);
+
+#endif
