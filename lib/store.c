@@ -1,0 +1,431 @@
+/*
+ * store.c -- sqlite3 helpers: open in WAL mode, forward migrations tracked in
+ * PRAGMA user_version, a statement cache keyed by the SQL text's address and
+ * explicit transactions.
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "liaison/log.h"
+#include "liaison/store.h"
+
+#define STORE_BUSY_MS		5000
+#define STORE_CACHE_MIN		32	/* initial slots; a power of two */
+
+struct stmt_slot {
+	const char	*sql;		/* key: address of the caller's text */
+	sqlite3_stmt	*stmt;
+};
+
+struct lsn_store {
+	sqlite3			*db;
+	struct stmt_slot	*slots;	/* open addressing, linear probing */
+	size_t			 nslots;	/* 0 or a power of two */
+	size_t			 nused;
+	int			 in_tx;
+	int			 flags;
+};
+
+/* Checks a migration table; on success *maxp is the highest version. */
+static int
+migs_check(const struct lsn_migration *migs, int *maxp)
+{
+	int	n = 0;
+
+	if (migs == NULL)
+		return (LSN_EINVAL);
+	for (; migs[n].sql != NULL; n++) {
+		/* to must be n + 1: starts at 1, consecutive, no gaps */
+		if (n == INT_MAX || migs[n].to != n + 1)
+			return (LSN_EINVAL);
+	}
+	*maxp = n;
+	return (LSN_OK);
+}
+
+static void
+store_warn(struct lsn_store *st, const char *what)
+{
+	log_warnx("store: %s: %s", what, sqlite3_errmsg(st->db));
+}
+
+/* Runs a statement returning one integer column (pragmas). */
+static int
+query_int(struct lsn_store *st, const char *sql, int *out)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 rv = LSN_EDB;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_step(stmt) != SQLITE_ROW)
+		goto out;
+	*out = sqlite3_column_int(stmt, 0);
+	rv = LSN_OK;
+ out:
+	if (rv != LSN_OK)
+		store_warn(st, sql);
+	sqlite3_finalize(stmt);
+	return (rv);
+}
+
+/* Runs a statement returning one text column and compares it to want. */
+static int
+query_text_is(struct lsn_store *st, const char *sql, const char *want)
+{
+	sqlite3_stmt		*stmt = NULL;
+	const unsigned char	*t;
+	int			 rv = LSN_EDB;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		store_warn(st, sql);
+		goto out;
+	}
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		store_warn(st, sql);
+		goto out;
+	}
+	t = sqlite3_column_text(stmt, 0);
+	if (t == NULL || strcmp((const char *) t, want) != 0) {
+		log_warnx("store: %s: got '%s', want '%s'", sql,
+		    t == NULL ? "" : (const char *) t, want);
+		goto out;
+	}
+	rv = LSN_OK;
+ out:
+	sqlite3_finalize(stmt);
+	return (rv);
+}
+
+static int
+exec_sql(struct lsn_store *st, const char *sql, const char *what)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_warnx("store: %s: %s", what,
+		    msg != NULL ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return (LSN_EDB);
+	}
+	return (LSN_OK);
+}
+
+/*
+ * Brings the schema to version max. Each step runs in its own BEGIN
+ * IMMEDIATE transaction and re-reads user_version under the write lock, so
+ * two processes opening the same new database cannot both run a step.
+ */
+static int
+migrate(struct lsn_store *st, const struct lsn_migration *migs, int max)
+{
+	char	pragma[64];
+	int	cur, to = 0, rv = LSN_OK;
+
+	for (int i = 0; i < max; i++) {
+		const struct lsn_migration *m = &migs[i];
+		int n;
+
+		to = m->to;
+		if ((rv = exec_sql(st, "BEGIN IMMEDIATE", "migrate")) != LSN_OK)
+			return (rv);
+		if ((rv = query_int(st, "PRAGMA user_version", &cur)) != LSN_OK)
+			goto fail;
+		if (cur > max) {
+			log_warnx("store: database version %d is newer than "
+			    "this program's %d", cur, max);
+			rv = LSN_EVERSION;
+			goto fail;
+		}
+		if (cur >= m->to) {
+			/* Already there (perhaps another process did it). */
+			if ((rv = exec_sql(st, "COMMIT", "migrate")) != LSN_OK)
+				goto fail;
+			continue;
+		}
+		if ((rv = exec_sql(st, m->sql, "migration")) != LSN_OK)
+			goto fail;
+		/* Pragmas cannot take bound parameters: format an int. */
+		n = snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+		    m->to);
+		if (n < 0 || (size_t) n >= sizeof(pragma)) {
+			rv = LSN_EINTERNAL;
+			goto fail;
+		}
+		if ((rv = exec_sql(st, pragma, "migrate")) != LSN_OK)
+			goto fail;
+		if ((rv = exec_sql(st, "COMMIT", "migrate")) != LSN_OK)
+			goto fail;
+		log_info("store: schema migrated to version %d", m->to);
+	}
+	return (LSN_OK);
+ fail:
+	if (!sqlite3_get_autocommit(st->db))
+		(void) exec_sql(st, "ROLLBACK", "migrate");
+	log_warnx("store: migration to version %d failed", to);
+	return (rv);
+}
+
+int
+lsn_store_open(const char *path, const struct lsn_migration *migs,
+    int flags, struct lsn_store **out)
+{
+	struct lsn_store	*st = NULL;
+	const char		*sync;
+	int			 max = 0, ver, oflags, rc, rv;
+
+	if (path == NULL || out == NULL ||
+	    (flags & ~(LSN_STORE_READONLY | LSN_STORE_NOSYNC)) != 0)
+		return (LSN_EINVAL);
+	if ((rv = migs_check(migs, &max)) != LSN_OK) {
+		log_warnx("store: bad migration table");
+		return (rv);
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return (LSN_ENOMEM);
+	st->flags = flags;
+
+	oflags = 0;
+	if (flags & LSN_STORE_READONLY)
+		oflags |= SQLITE_OPEN_READONLY;
+	else
+		oflags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	rv = LSN_EDB;
+	if ((rc = sqlite3_open_v2(path, &st->db, oflags, NULL)) != SQLITE_OK) {
+		log_warnx("store: open: %s", st->db != NULL ?
+		    sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		goto out;
+	}
+	if (sqlite3_busy_timeout(st->db, STORE_BUSY_MS) != SQLITE_OK) {
+		store_warn(st, "busy_timeout");
+		goto out;
+	}
+	if (!(flags & LSN_STORE_READONLY)) {
+		/* WAL: readers do not block the writer. :memory: cannot. */
+		if (query_text_is(st, "PRAGMA journal_mode = WAL",
+		    strcmp(path, ":memory:") == 0 ? "memory" : "wal") != LSN_OK)
+			goto out;
+	}
+	if (exec_sql(st, "PRAGMA foreign_keys = ON", "foreign_keys") != LSN_OK)
+		goto out;
+	/* The pragma is a silent no-op in some builds: check it took. */
+	if (query_int(st, "PRAGMA foreign_keys", &ver) != LSN_OK)
+		goto out;
+	if (ver != 1) {
+		log_warnx("store: foreign keys unavailable");
+		goto out;
+	}
+	/* FULL: a commit is durable when it returns (acks depend on it). */
+	sync = (flags & LSN_STORE_NOSYNC) ? "PRAGMA synchronous = NORMAL" :
+	    "PRAGMA synchronous = FULL";
+	if (exec_sql(st, sync, "synchronous") != LSN_OK)
+		goto out;
+
+	if (query_int(st, "PRAGMA user_version", &ver) != LSN_OK)
+		goto out;
+	if (ver < 0 || ver > max) {
+		log_warnx("store: database version %d is newer than this "
+		    "program's %d; refusing to open it", ver, max);
+		rv = LSN_EVERSION;
+		goto out;
+	}
+	if (!(flags & LSN_STORE_READONLY) && ver < max) {
+		if ((rv = migrate(st, migs, max)) != LSN_OK)
+			goto out;
+	}
+	rv = LSN_OK;
+ out:
+	if (rv != LSN_OK) {
+		/* close_v2 also after a failed open: it frees the handle. */
+		(void) sqlite3_close_v2(st->db);
+		free(st);
+		return (rv);
+	}
+	*out = st;
+	return (LSN_OK);
+}
+
+void
+lsn_store_close(struct lsn_store **stp)
+{
+	struct lsn_store	*st;
+
+	if (stp == NULL || (st = *stp) == NULL)
+		return;
+	*stp = NULL;
+	lsn_store_rollback(st);
+	for (size_t i = 0; i < st->nslots; i++)
+		sqlite3_finalize(st->slots[i].stmt);
+	free(st->slots);
+	if (sqlite3_close_v2(st->db) != SQLITE_OK)
+		store_warn(st, "close");
+	free(st);
+}
+
+sqlite3 *
+lsn_store_db(struct lsn_store *st)
+{
+	return (st->db);
+}
+
+int
+lsn_store_version(struct lsn_store *st, int *version)
+{
+	int	v, rv;
+
+	if ((rv = query_int(st, "PRAGMA user_version", &v)) != LSN_OK)
+		return (rv);
+	*version = v;
+	return (LSN_OK);
+}
+
+int
+lsn_store_exec(struct lsn_store *st, const char *sql)
+{
+	return (exec_sql(st, sql, "exec"));
+}
+
+static size_t
+slot_hash(const char *sql, size_t mask)
+{
+	uint64_t	h = (uint64_t) (uintptr_t) sql;
+
+	/* Pointers are aligned and clustered: mix the bits (Fibonacci). */
+	h *= 0x9e3779b97f4a7c15ULL;
+	return ((size_t) (h >> 32) & mask);
+}
+
+static struct stmt_slot *
+slot_find(struct stmt_slot *slots, size_t nslots, const char *sql)
+{
+	size_t	mask = nslots - 1, i = slot_hash(sql, mask);
+
+	for (;;) {
+		if (slots[i].sql == NULL || slots[i].sql == sql)
+			return (&slots[i]);
+		i = (i + 1) & mask;
+	}
+}
+
+/* Doubles the table (or creates it); keeps the load factor <= 1/2. */
+static int
+cache_grow(struct lsn_store *st)
+{
+	struct stmt_slot	*ns;
+	size_t			 n;
+
+	n = st->nslots == 0 ? STORE_CACHE_MIN : st->nslots * 2;
+	if (n < st->nslots || n > SIZE_MAX / sizeof(*ns))
+		return (LSN_ENOMEM);
+	if ((ns = calloc(n, sizeof(*ns))) == NULL)
+		return (LSN_ENOMEM);
+	for (size_t i = 0; i < st->nslots; i++) {
+		if (st->slots[i].sql != NULL)
+			*slot_find(ns, n, st->slots[i].sql) = st->slots[i];
+	}
+	free(st->slots);
+	st->slots = ns;
+	st->nslots = n;
+	return (LSN_OK);
+}
+
+int
+lsn_store_stmt(struct lsn_store *st, const char *sql, sqlite3_stmt **out)
+{
+	struct stmt_slot	*s;
+	sqlite3_stmt		*stmt = NULL;
+	int			 rv;
+
+	if (sql == NULL)
+		return (LSN_EINVAL);
+	if (st->nslots > 0) {
+		s = slot_find(st->slots, st->nslots, sql);
+		if (s->sql != NULL) {
+			/* reset's result is the last step's: not ours. */
+			(void) sqlite3_reset(s->stmt);
+			(void) sqlite3_clear_bindings(s->stmt);
+			*out = s->stmt;
+			return (LSN_OK);
+		}
+	}
+	if ((st->nused + 1) * 2 > st->nslots &&
+	    (rv = cache_grow(st)) != LSN_OK)
+		return (rv);
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &stmt, NULL) != SQLITE_OK || stmt == NULL) {
+		log_warnx("store: prepare '%.60s': %s", sql,
+		    sqlite3_errmsg(st->db));
+		sqlite3_finalize(stmt);
+		return (LSN_EDB);
+	}
+	s = slot_find(st->slots, st->nslots, sql);
+	s->sql = sql;
+	s->stmt = stmt;
+	st->nused++;
+	*out = stmt;
+	return (LSN_OK);
+}
+
+int
+lsn_store_begin(struct lsn_store *st)
+{
+	int	rv;
+
+	if (st->in_tx) {
+		log_warnx("store: begin: a transaction is already open");
+		return (LSN_EINTERNAL);
+	}
+	if ((rv = exec_sql(st, "BEGIN IMMEDIATE", "begin")) != LSN_OK)
+		return (rv);
+	st->in_tx = 1;
+	return (LSN_OK);
+}
+
+int
+lsn_store_commit(struct lsn_store *st)
+{
+	int	rv;
+
+	if (!st->in_tx) {
+		log_warnx("store: commit: no transaction is open");
+		return (LSN_EINTERNAL);
+	}
+	rv = exec_sql(st, "COMMIT", "commit");
+	if (rv != LSN_OK) {
+		/*
+		 * A failed COMMIT may leave the transaction open (BUSY):
+		 * roll it back so the caller sees "nothing was stored".
+		 */
+		lsn_store_rollback(st);
+	}
+	st->in_tx = 0;
+	return (rv);
+}
+
+void
+lsn_store_rollback(struct lsn_store *st)
+{
+	if (st == NULL)
+		return;
+	/* sqlite may already have rolled back itself (e.g. SQLITE_FULL). */
+	if (!sqlite3_get_autocommit(st->db))
+		(void) exec_sql(st, "ROLLBACK", "rollback");
+	st->in_tx = 0;
+}
+
+int
+lsn_store_in_tx(const struct lsn_store *st)
+{
+	return (st->in_tx);
+}
+
+const char *
+lsn_store_errmsg(struct lsn_store *st)
+{
+	return (sqlite3_errmsg(st->db));
+}
