@@ -52,9 +52,16 @@ void	lsn_key_id(const uint8_t pk[LSN_PK_BYTES],
 /* Returns "sign", "encrypt", "transport" (or "?"). */
 const char *lsn_key_kind_name(enum lsn_key_kind kind);
 
+/* Parses "sign", "encrypt" or "transport" into *kind. LSN_EINVAL. */
+int	lsn_key_kind_parse(const char *s, enum lsn_key_kind *kind)
+	    LSN_MUST_CHECK;
+
+/* 1 if s is a key id: exactly 16 lower-case hex characters. */
+int	lsn_key_id_valid(const char *s);
+
 /*
  * Generates a fresh key pair of the given kind, labelled `label` (a partner
- * id or admin name, <= 63 chars). On success *out is a new object the caller
+ * id or admin name, <= 63 chars; it must be a slug, lsn_slug_valid()). On success *out is a new object the caller
  * frees with lsn_keypair_destroy(). LSN_EINVAL, LSN_ENOMEM.
  */
 int	lsn_keypair_generate(enum lsn_key_kind kind, const char *label,
@@ -69,7 +76,10 @@ void	lsn_keypair_destroy(struct lsn_keypair **kpp);
 
 /*
  * Writes the secret key file (mode 0600, atomically) at secret_path and,
- * if public_path is not NULL, the public key file (mode 0644).
+ * if public_path is not NULL, the public key file (mode 0644). secret_path
+ * may be NULL to write only the public file (not both NULL). Existing files
+ * are replaced. kp stays owned by the caller. Temporary copies of the
+ * secret are wiped. LSN_EINVAL (bad key pair or arguments), LSN_EIO.
  */
 int	lsn_keypair_save(const struct lsn_keypair *kp, const char *secret_path,
 	    const char *public_path) LSN_MUST_CHECK;
@@ -78,6 +88,7 @@ int	lsn_keypair_save(const struct lsn_keypair *kp, const char *secret_path,
  * Loads a secret key file. Refuses a file accessible by group or others
  * (LSN_EFILEPERM), a malformed one (LSN_EKEYFORMAT), one whose public key
  * does not match its secret (LSN_EKEYFORMAT). *out is caller-owned.
+ * A missing file is LSN_ENOENT; a file over 4 KiB is LSN_EKEYFORMAT.
  */
 int	lsn_keypair_load(const char *secret_path, struct lsn_keypair **out)
 	    LSN_MUST_CHECK;
@@ -85,7 +96,9 @@ int	lsn_keypair_load(const char *secret_path, struct lsn_keypair **out)
 /*
  * Loads a public key file (or the public part of a secret file). Writes the
  * kind, the public key, and the label (LSN_LABEL_MAX + 1 bytes) if label is
- * not NULL.
+ * not NULL. The file is checked as strictly as by lsn_keypair_load() (a
+ * secret line, if present, must match) except for its permissions.
+ * LSN_ENOENT, LSN_EIO, LSN_EKEYFORMAT.
  */
 int	lsn_pubkey_load(const char *path, enum lsn_key_kind *kind,
 	    uint8_t pk[LSN_PK_BYTES], char *label) LSN_MUST_CHECK;

@@ -34,7 +34,9 @@ const char *lsn_sig_prefix(enum lsn_sig_role role);
 
 /*
  * Signs payload in the given role with an LSN_KEY_SIGN key pair; writes the
- * 64-byte signature to sig. LSN_EINVAL on a wrong key kind or role.
+ * 64-byte signature to sig. LSN_EINVAL on a wrong key kind or role, or an
+ * empty or NULL payload (nothing is ever signed empty); LSN_ENOMEM.
+ * kp and payload stay owned by the caller.
  */
 int	lsn_sig_sign(enum lsn_sig_role role, const struct lsn_keypair *kp,
 	    const uint8_t *payload, size_t len, uint8_t sig[LSN_SIG_BYTES])
@@ -42,7 +44,10 @@ int	lsn_sig_sign(enum lsn_sig_role role, const struct lsn_keypair *kp,
 
 /*
  * Verifies sig over payload in the role with public key pk.
- * LSN_OK or LSN_EBADSIG (also for a NULL/empty argument).
+ * LSN_OK or LSN_EBADSIG (also for a NULL/empty argument, an empty payload
+ * or siglen != LSN_SIG_BYTES). LSN_ENOMEM if the message could not be
+ * assembled (payloads over 1 KiB are copied to the heap); any value other
+ * than LSN_OK means "not verified".
  */
 int	lsn_sig_verify(enum lsn_sig_role role, const uint8_t pk[LSN_PK_BYTES],
 	    const uint8_t *payload, size_t len, const uint8_t *sig,
