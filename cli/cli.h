@@ -30,4 +30,7 @@ void	cli_err(const char *cmd, const char *fmt, ...)
 /* main.c: 1 if argv has -h or --help (anywhere after argv[0]). */
 int	cli_wants_help(int argc, char *argv[]);
 
+/* cmd_audit.c */
+int	cmd_audit(int argc, char *argv[]);
+
 #endif

@@ -12,6 +12,7 @@
  * extern below when a command group is added.
  */
 static const struct cli_cmd cmds[] = {
+	{ "audit", cmd_audit, "verify the broker's audit chain (audit verify --db FILE)" },
 	{ NULL, NULL, NULL },
 };
 
