@@ -213,10 +213,11 @@ lsn_text_valid(const char *s, size_t maxlen)
 				return (0);
 			cp = (cp << 6) | (p[i + j] & 0x3f);
 		}
-		/* overlong, surrogates, out of range */
+		/* overlong, surrogates, out of range, C1 controls */
 		if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) ||
 		    (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
+		    (cp >= 0xd800 && cp <= 0xdfff) ||
+		    (cp >= 0x80 && cp <= 0x9f))
 			return (0);
 		i += k + 1;
 	}
@@ -243,12 +244,15 @@ lsn_file_read(const char *path, size_t max, uint8_t **bufp, size_t *lenp)
 	size_t		 off = 0;
 	int		 fd = -1, rv = LSN_EIO;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO planted at path must not hang us. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		rv = (errno == ENOENT) ? LSN_ENOENT : LSN_EIO;
 		goto out;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		goto out;
+	if (fcntl(fd, F_SETFL, 0) != 0)
 		goto out;
 	if ((uint64_t) st.st_size > max) {
 		rv = LSN_ETOOBIG;

@@ -63,8 +63,9 @@ int	lsn_hex_decode(const char *hex, uint8_t *out, size_t outlen)
 int	lsn_slug_valid(const char *s);
 /* 1 if s is an ISO 3166-1 alpha-2 code shape ("AU", "GB", or "XX"). */
 int	lsn_country_valid(const char *s);
-/* 1 if s is valid UTF-8 without NUL or control characters other than
- * \n and \t, and at most maxlen bytes. */
+/* 1 if s is valid UTF-8 (no overlong forms, surrogates or code points
+ * above U+10FFFF) without control characters (C0 other than \n and \t,
+ * DEL, C1), and at most maxlen bytes. */
 int	lsn_text_valid(const char *s, size_t maxlen);
 
 /* Fills buf with len random bytes (libsodium; call lsn_init() first). */
