@@ -17,12 +17,19 @@ static char		 log_ident[32] = "liaison";
 static lsn_log_fn	*log_sink;
 static void		*log_sink_arg;
 
-static void
-sink_stderr(int level, int auth, const char *line, void *arg)
+static const char *
+level_name(int level)
 {
 	static const char *names[] = { "emerg", "alert", "crit", "error",
 	    "warning", "notice", "info", "debug" };
-	const char	*lv = (level >= 0 && level <= 7) ? names[level] : "?";
+
+	return ((level >= 0 && level <= 7) ? names[level] : "?");
+}
+
+static void
+sink_stderr(int level, int auth, const char *line, void *arg)
+{
+	const char	*lv = level_name(level);
 
 	(void) arg;
 	fprintf(stderr, "%s[%ld]: %s%s: %s\n", log_ident, (long) getpid(),
@@ -82,10 +89,18 @@ vlog(int level, int auth, const char *fmt, va_list ap)
 	n = vsnprintf(line, sizeof(line), fmt, ap);
 	if (n < 0)
 		return;
-	/* One line per event: a stray newline from a peer string is replaced. */
-	for (char *p = line; *p != '\0'; p++)
-		if (*p == '\n' || *p == '\r')
+	/*
+	 * One line per event: a stray newline from a peer string becomes a
+	 * space, and other control bytes (terminal escapes) become '?'.
+	 */
+	for (char *p = line; *p != '\0'; p++) {
+		unsigned char c = (unsigned char) *p;
+
+		if (c == '\n' || c == '\r')
 			*p = ' ';
+		else if ((c < 0x20 && c != '\t') || c == 0x7f)
+			*p = '?';
+	}
 	if (log_sink == NULL)
 		sink_stderr(level, auth, line, NULL);
 	else
@@ -173,17 +188,19 @@ static pthread_mutex_t	 cap_mtx = PTHREAD_MUTEX_INITIALIZER;
 static char		*cap_lines[CAPTURE_MAX];
 static size_t		 cap_next;
 
+/* Keeps "[auth ]<level>: <line>", as the stderr sink prints it. */
 static void
 sink_capture(int level, int auth, const char *line, void *arg)
 {
-	char	*dup;
+	const char	*lv = level_name(level);
+	char		*dup;
+	size_t		 n;
 
-	(void) level;
-	(void) auth;
 	(void) arg;
-	dup = strdup(line);
-	if (dup == NULL)
+	n = strlen(line) + strlen(lv) + sizeof("auth : ");
+	if ((dup = malloc(n)) == NULL)
 		return;
+	snprintf(dup, n, "%s%s: %s", auth ? "auth " : "", lv, line);
 	pthread_mutex_lock(&cap_mtx);
 	free(cap_lines[cap_next]);
 	cap_lines[cap_next] = dup;
@@ -201,14 +218,20 @@ lsn_log_capture_start(void)
 int
 lsn_log_captured(const char *s)
 {
-	int	found = 0;
+	return (lsn_log_captured_count(s) > 0);
+}
+
+int
+lsn_log_captured_count(const char *s)
+{
+	int	n = 0;
 
 	pthread_mutex_lock(&cap_mtx);
-	for (size_t i = 0; i < CAPTURE_MAX && !found; i++)
+	for (size_t i = 0; i < CAPTURE_MAX; i++)
 		if (cap_lines[i] != NULL && strstr(cap_lines[i], s) != NULL)
-			found = 1;
+			n++;
 	pthread_mutex_unlock(&cap_mtx);
-	return (found);
+	return (n);
 }
 
 void
@@ -247,6 +270,8 @@ lsn_log_ratelimit(const char *key, unsigned burst)
 	int		 ok;
 	unsigned	 dropped = 0;
 
+	if (key == NULL)
+		key = "";
 	for (const char *p = key; *p != '\0'; p++)
 		h = (h ^ (unsigned char) *p) * 16777619u;
 	pthread_mutex_lock(&rl_mtx);

@@ -26,8 +26,8 @@
 
 #define LSN_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-/* A sink receives one formatted line (no newline), its syslog level and
- * whether it is a security event. */
+/* A sink receives one formatted line (no newline; other control bytes
+ * replaced by '?'), its syslog level and whether it is a security event. */
 typedef void lsn_log_fn(int level, int auth, const char *line, void *arg);
 
 /* debug != 0: stderr; else syslog with the facility (e.g. LOG_DAEMON).
@@ -52,11 +52,15 @@ void	fatalx(const char *, ...) LSN_PRINTF(1, 2) __attribute__((noreturn));
 
 /*
  * Test capture: lsn_log_capture_start() installs a sink that keeps the last
- * lines in memory (bounded); lsn_log_captured(s) returns 1 if any captured
- * line contains s; lsn_log_capture_stop() frees it and restores stderr.
+ * 256 lines in memory, each as "[auth ]<level>: <message>" (e.g.
+ * "auth notice: sig: bad signature from nca-uk", "warning: store: ...");
+ * lsn_log_captured(s) returns 1 if any captured line contains s,
+ * lsn_log_captured_count(s) how many do; lsn_log_capture_stop() frees them
+ * and restores stderr.
  */
 void	lsn_log_capture_start(void);
 int	lsn_log_captured(const char *s);
+int	lsn_log_captured_count(const char *s);
 void	lsn_log_capture_stop(void);
 
 /*
