@@ -339,6 +339,7 @@ lsn_store_stmt(struct lsn_store *st, const char *sql, sqlite3_stmt **out)
 {
 	struct stmt_slot	*s;
 	sqlite3_stmt		*stmt = NULL;
+	const char		*tail = NULL;
 	int			 rv;
 
 	if (sql == NULL)
@@ -357,9 +358,17 @@ lsn_store_stmt(struct lsn_store *st, const char *sql, sqlite3_stmt **out)
 	    (rv = cache_grow(st)) != LSN_OK)
 		return (rv);
 	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-	    &stmt, NULL) != SQLITE_OK || stmt == NULL) {
+	    &stmt, &tail) != SQLITE_OK || stmt == NULL) {
 		log_warnx("store: prepare '%.60s': %s", sql,
 		    sqlite3_errmsg(st->db));
+		sqlite3_finalize(stmt);
+		return (LSN_EDB);
+	}
+	/* Only the first statement would ever run: refuse the rest. */
+	tail += strspn(tail, " \t\r\n;");
+	if (*tail != '\0') {
+		log_warnx("store: prepare '%.60s': more than one statement",
+		    sql);
 		sqlite3_finalize(stmt);
 		return (LSN_EDB);
 	}

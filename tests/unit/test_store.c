@@ -279,6 +279,10 @@ test_store_stmt_cache_same_statement(void **state)
 	/* A bad statement is refused and not cached. */
 	assert_err(lsn_store_stmt(st, "SELEC nonsense", &c), LSN_EDB);
 	assert_err(lsn_store_stmt(st, NULL, &c), LSN_EINVAL);
+	/* Only one statement per call; trailing ';' and blanks are fine. */
+	assert_err(lsn_store_stmt(st, "SELECT 1; SELECT 2", &c), LSN_EDB);
+	assert_true(lsn_log_captured("more than one statement"));
+	assert_ok(lsn_store_stmt(st, "SELECT 1;\n ", &c));
 	lsn_store_close(&st);
 }
 
