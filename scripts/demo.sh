@@ -126,7 +126,8 @@ step_sign() {
 step_verify() {
 	step "Verify"
 	say "Verifying the note with $SENDER's public signing key…"
-	lsn envelope verify "$WORK/note.env" --pub "$WORK/$SENDER/sign.pub" ||
+	lsn envelope verify "$WORK/note.env" --pub "$WORK/$SENDER/sign.pub" \
+	    --show-body ||
 	    die "the untouched envelope did not verify"
 	ok "signature valid, every field checked"
 }
