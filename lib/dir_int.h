@@ -1,0 +1,97 @@
+/*
+ * dir_int.h -- private declarations shared by lib/dir*.c (the partner
+ * directory). Not installed; the public API is include/liaison/dir.h.
+ */
+#ifndef LIAISON_DIR_INT_H
+#define LIAISON_DIR_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sodium.h>
+
+#include "liaison/dir.h"
+
+struct lsn_dir {
+	struct lsn_store	*st;
+	int			 has_anchor;
+	uint8_t			 anchor[LSN_DIR_HASH_BYTES];
+};
+
+/* A key row of dir_key. */
+struct dir_key {
+	char		key_id[LSN_KEYID_HEXLEN + 1];
+	char		partner[LSN_DIR_ID_MAX + 1];
+	int		purpose;
+	uint8_t		pk[LSN_PK_BYTES];
+	uint64_t	valid_from;
+	uint64_t	valid_until;
+	uint64_t	revoked_at;
+};
+
+/* dir_op.c */
+void	dir_why(char *why, size_t whysz, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	dir_no_unknown_fields(const ProtobufCMessage *m);
+int	dir_keyid_shape(const char *kid);
+int	dir_validate_policy(const Liaison__V1__RootPolicy *p, char *why,
+	    size_t whysz);
+int	dir_op_target(const Liaison__V1__DirOp *op, const char **partner,
+	    const char **group);
+int	dir_keyrec_valid_at(uint64_t from, uint64_t until, uint64_t at);
+const Liaison__V1__RootPolicy *dir_op_policy(const Liaison__V1__DirOp *op);
+const char *dir_status_name(int status);
+const char *dir_kind_name(int kind);
+const char *dir_purpose_name(int purpose);
+int	dir_status_parse(const char *s, int *out);
+int	dir_kind_parse(const char *s, int *out);
+int	dir_purpose_parse(const char *s, int *out);
+uint32_t dir_policy_threshold(const Liaison__V1__RootPolicy *p, int cls);
+
+/* dir.c: hashing helpers */
+void	dir_hash_u64(crypto_generichash_state *h, uint64_t v);
+void	dir_hash_bytes(crypto_generichash_state *h, const void *p,
+	    size_t len);
+void	dir_hash_str(crypto_generichash_state *h, const char *s);
+void	dir_entry_hash(const uint8_t prev[LSN_DIR_HASH_BYTES], uint64_t rev,
+	    const uint8_t *sop, size_t len, uint8_t out[LSN_DIR_HASH_BYTES]);
+
+/* dir.c: SQL helpers (cached statements; every use ends in a reset) */
+int	dir_sql(struct lsn_dir *d, const char *sql, sqlite3_stmt **s);
+int	dir_done(struct lsn_dir *d, sqlite3_stmt *s);
+int	dir_bind_text(sqlite3_stmt *s, int i, const char *v);
+int	dir_bind_u64(sqlite3_stmt *s, int i, uint64_t v);
+int	dir_bind_blob(sqlite3_stmt *s, int i, const void *p, size_t len);
+uint64_t dir_col_u64(sqlite3_stmt *s, int i);
+const char *dir_col_text(sqlite3_stmt *s, int i);
+int	dir_db_error(struct lsn_dir *d, sqlite3_stmt *s, const char *what);
+
+/* dir.c: state access */
+int	dir_root_load(struct lsn_dir *d, Liaison__V1__RootPolicy **out);
+int	dir_partner_row(struct lsn_dir *d, const char *id, int *found,
+	    int *status, uint64_t *version);
+int	dir_key_row(struct lsn_dir *d, const char *key_id, int *found,
+	    struct dir_key *out);
+int	dir_op_seen(struct lsn_dir *d, const uint8_t *op_id, size_t len,
+	    int *seen);
+
+/* dir_auth.c: signature and authorization checks (no writes) */
+int	dir_check_signers(struct lsn_dir *d, const Liaison__V1__SignedDirOp *sop,
+	    const Liaison__V1__DirOp *op, const Liaison__V1__RootPolicy *root,
+	    uint64_t now_ms, char *why, size_t whysz);
+
+/* dir_auth.c: applies one entry given as parts, after the chain checks */
+int	dir_apply_parts(struct lsn_dir *d, uint64_t rev, const uint8_t *prev,
+	    size_t prevlen, const uint8_t *sop, size_t soplen,
+	    const uint8_t *hash, size_t hashlen, char *why, size_t whysz);
+
+/* dir_apply.c: state rules; writes only when apply != 0 */
+int	dir_exec(struct lsn_dir *d, const Liaison__V1__DirOp *op,
+	    const Liaison__V1__RootPolicy *root, int apply, char *why,
+	    size_t whysz);
+
+/* dir_read.c: building records */
+int	dir_partner_build(struct lsn_dir *d, const char *id,
+	    Liaison__V1__Partner **out);
+
+#endif /* LIAISON_DIR_INT_H */
