@@ -32,7 +32,7 @@ struct parse {
 	const struct lsn_conf_opt *table;
 	size_t			 nopts;
 	unsigned char		*scratch;
-	int			*seen;		/* line first set, 0: not set */
+	int			*seen;		/* line first set; 0: unset */
 	const char		*text;
 	size_t			 len;
 	size_t			 pos;
@@ -266,8 +266,8 @@ opt_parse(const struct lsn_conf_opt *o, const char *v, unsigned char *base,
 	case LSN_CONF_ENDPOINT:
 		n = strlen(v);
 		if (n >= o->size) {
-			msgf(msg, msglen, "'%s' is too long (at most %zu bytes)",
-			    o->name, o->size - 1);
+			msgf(msg, msglen, "'%s' is too long (at most %zu "
+			    "bytes)", o->name, o->size - 1);
 			return (LSN_ECONFIG);
 		}
 		if (!lsn_text_valid(v, n) || strchr(v, '\n') != NULL) {
@@ -332,7 +332,8 @@ opt_parse(const struct lsn_conf_opt *o, const char *v, unsigned char *base,
 	case LSN_CONF_DURATION:
 		if (lsn_conf_parse_duration(v, &ll) != LSN_OK) {
 			msgf(msg, msglen, "'%s' is not a duration (a number "
-			    "with a unit ms, s, m, h or d, e.g. 30s)", o->name);
+			    "with a unit ms, s, m, h or d, e.g. 30s)",
+			    o->name);
 			return (LSN_ECONFIG);
 		}
 		if (ll < o->min || ll > o->max) {
@@ -703,8 +704,8 @@ conf_load(const char *fname, const char *text, size_t len,
 	}
 	for (size_t i = 0; i < p.nopts; i++) {
 		if (table[i].required && p.seen[i] == 0) {
-			errf(err, errlen, "%s: missing required option [%s] %s",
-			    fname, table[i].section, table[i].name);
+			errf(err, errlen, "%s: missing required option "
+			    "[%s] %s", fname, table[i].section, table[i].name);
 			goto out;
 		}
 	}
@@ -878,7 +879,8 @@ type_fmt(const struct lsn_conf_opt *o, char *buf, size_t len)
 	case LSN_CONF_DURATION:
 		duration_fmt(o->min, lo, sizeof(lo));
 		duration_fmt(o->max, hi, sizeof(hi));
-		snprintf(buf, len, "duration (ms, s, m, h, d), %s..%s", lo, hi);
+		snprintf(buf, len, "duration (ms, s, m, h, d), %s..%s", lo,
+		    hi);
 		break;
 	default:
 		snprintf(buf, len, "?");

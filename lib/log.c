@@ -276,7 +276,8 @@ lsn_log_ratelimit(const char *key, unsigned burst)
 		h = (h ^ (unsigned char) *p) * 16777619u;
 	pthread_mutex_lock(&rl_mtx);
 	s = &rl[h % RL_SLOTS];
-	if (strncmp(s->key, key, sizeof(s->key) - 1) != 0 || s->window != win) {
+	if (strncmp(s->key, key, sizeof(s->key) - 1) != 0 ||
+	    s->window != win) {
 		dropped = s->suppressed;
 		(void) lsn_strlcpy(s->key, key, sizeof(s->key));
 		s->window = win;

@@ -132,9 +132,11 @@ migrate(struct lsn_store *st, const struct lsn_migration *migs, int max)
 		int n;
 
 		to = m->to;
-		if ((rv = exec_sql(st, "BEGIN IMMEDIATE", "migrate")) != LSN_OK)
+		rv = exec_sql(st, "BEGIN IMMEDIATE", "migrate");
+		if (rv != LSN_OK)
 			return (rv);
-		if ((rv = query_int(st, "PRAGMA user_version", &cur)) != LSN_OK)
+		rv = query_int(st, "PRAGMA user_version", &cur);
+		if (rv != LSN_OK)
 			goto fail;
 		if (cur > max) {
 			log_warnx("store: database version %d is newer than "
@@ -151,8 +153,8 @@ migrate(struct lsn_store *st, const struct lsn_migration *migs, int max)
 		if ((rv = exec_sql(st, m->sql, "migration")) != LSN_OK)
 			goto fail;
 		/* Pragmas cannot take bound parameters: format an int. */
-		n = snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
-		    m->to);
+		n = snprintf(pragma, sizeof(pragma),
+		    "PRAGMA user_version = %d", m->to);
 		if (n < 0 || (size_t) n >= sizeof(pragma)) {
 			rv = LSN_EINTERNAL;
 			goto fail;
@@ -207,8 +209,11 @@ lsn_store_open(const char *path, const struct lsn_migration *migs,
 	}
 	if (!(flags & LSN_STORE_READONLY)) {
 		/* WAL: readers do not block the writer. :memory: cannot. */
-		if (query_text_is(st, "PRAGMA journal_mode = WAL",
-		    strcmp(path, ":memory:") == 0 ? "memory" : "wal") != LSN_OK)
+		const char *want = strcmp(path, ":memory:") == 0 ?
+		    "memory" : "wal";
+
+		if (query_text_is(st, "PRAGMA journal_mode = WAL", want) !=
+		    LSN_OK)
 			goto out;
 	}
 	if (exec_sql(st, "PRAGMA foreign_keys = ON", "foreign_keys") != LSN_OK)

@@ -36,11 +36,11 @@
  * its live config on SIGHUP and keep the old one on failure.
  *
  * Destination types by option type:
- *   LSN_CONF_STR, LSN_CONF_PATH, LSN_CONF_ENDPOINT	char[size]
- *   LSN_CONF_INT					long long
- *   LSN_CONF_U64					uint64_t
- *   LSN_CONF_BOOL					int (0 or 1)
- *   LSN_CONF_DURATION					long long (milliseconds)
+ *   LSN_CONF_STR, _PATH, _ENDPOINT   char[size]
+ *   LSN_CONF_INT                     long long
+ *   LSN_CONF_U64                     uint64_t
+ *   LSN_CONF_BOOL                    int (0 or 1)
+ *   LSN_CONF_DURATION                long long (milliseconds)
  * Use LSN_CONF_AT(struct type, member) to fill offset and size: the size of
  * non-string members is checked against the type, so a table entry that
  * points at a member of the wrong type is refused (LSN_EINVAL).
@@ -56,9 +56,9 @@
 
 #include "liaison/err.h"
 
-#define LSN_CONF_LINE_MAX	196		/* bytes per line, without EOL */
+#define LSN_CONF_LINE_MAX	196		/* bytes per line, w/o EOL */
 #define LSN_CONF_FILE_MAX	(1024 * 1024)	/* bytes per file */
-#define LSN_CONF_IPC_MAX	107		/* ipc:// path bytes (sun_path) */
+#define LSN_CONF_IPC_MAX	107		/* ipc:// path (sun_path) */
 
 enum lsn_conf_type {
 	/* Text; min = minimum length in bytes (0: may be empty). */
@@ -91,7 +91,7 @@ struct lsn_conf_opt {
 	int			 required;	/* must be set by the file */
 	size_t			 offset;	/* destination in the struct */
 	size_t			 size;		/* destination size */
-	const char		*help;		/* one line, for examples/docs */
+	const char		*help;		/* one line, for the docs */
 };
 
 /* Designated initialisers for offset and size. */

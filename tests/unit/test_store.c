@@ -1,4 +1,4 @@
-/* test_store.c -- sqlite helpers: open, migrations, statements, transactions. */
+/* test_store.c -- sqlite helpers: open, migrations, statements, tx. */
 #include "lsn_test.h"
 
 #include <stdio.h>
