@@ -33,4 +33,9 @@ int	cli_wants_help(int argc, char *argv[]);
 /* cmd_audit.c */
 int	cmd_audit(int argc, char *argv[]);
 
+/* cmd_keys.c */
+int	cmd_keygen(int argc, char *argv[]);
+/* cmd_envelope.c */
+int	cmd_envelope(int argc, char *argv[]);
+
 #endif

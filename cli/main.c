@@ -13,6 +13,8 @@
  */
 static const struct cli_cmd cmds[] = {
 	{ "audit", cmd_audit, "verify the broker's audit chain (audit verify --db FILE)" },
+	{ "keygen", cmd_keygen, "generate key pairs (keygen --partner ID --out DIR)" },
+	{ "envelope", cmd_envelope, "sign or verify an envelope file offline (envelope sign|verify)" },
 	{ NULL, NULL, NULL },
 };
 

@@ -1115,6 +1115,42 @@ test_envelope_names(void **state)
 	}
 }
 
+/*
+ * A fixed envelope signed with a fixed seed gives fixed bytes (Ed25519 is
+ * deterministic): tests/data/envelope/note-v1.hex pins the wire format and
+ * the signed bytes for other implementations.
+ */
+static void
+test_envelope_golden_vector(void **state)
+{
+	struct fx		*fx = *state;
+	struct lsn_keypair	*kp = NULL;
+	const char		*dir = getenv("LSN_TEST_DATA");
+	char			 path[4096], *hex = NULL, *want = NULL;
+	uint8_t			 seed[32], *buf = NULL, *file = NULL;
+	size_t			 len = 0, flen = 0;
+
+	memset(seed, 0x11, sizeof(seed));
+	assert_ok(lsn_keypair_from_seed(seed, "au-afp", &kp));
+	assert_ok(lsn_envelope_sign(&fx->env, kp, &buf, &len, NULL));
+	hex = malloc(2 * len + 1);
+	assert_non_null(hex);
+	lsn_hex_encode(buf, len, hex);
+	snprintf(path, sizeof(path), "%s/envelope/note-v1.hex",
+	    dir != NULL ? dir : "tests/data");
+	assert_ok(lsn_file_read(path, 65536, &file, &flen));
+	want = (char *) file;
+	while (flen > 0 && (want[flen - 1] == '\n' || want[flen - 1] == ' '))
+		want[--flen] = '\0';
+	if (strcmp(hex, want) != 0)
+		fail_msg("golden envelope changed; now:\n%s", hex);
+	assert_ok(open_with(buf, len, kp->pk, NULL, NULL));
+	free(hex);
+	free(file);
+	free(buf);
+	lsn_keypair_destroy(&kp);
+}
+
 int
 main(void)
 {
@@ -1138,6 +1174,7 @@ main(void)
 		T(test_envelope_check_time),
 		T(test_envelope_wrap_checks_arguments),
 		T(test_envelope_names),
+		T(test_envelope_golden_vector),
 	};
 #undef T
 	return (cmocka_run_group_tests_name("envelope", tests, setup,
