@@ -1,8 +1,559 @@
-/* broker.c -- liaison-broker process logic. */
+/* broker.c -- liaison-broker: sockets, the loop, one transaction per turn,
+ * signals. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "liaison/audit.h"
+#include "liaison/log.h"
+#include "liaison/util.h"
+
 #include "broker.h"
 
-const char *
-broker_name(void)
+static volatile sig_atomic_t	sig_term;
+static volatile sig_atomic_t	sig_hup;
+
+static void
+on_signal(int sig)
 {
-	return ("liaison-broker");
+	if (sig == SIGHUP)
+		sig_hup = 1;
+	else
+		sig_term = 1;
+}
+
+uint64_t
+broker_now(const struct broker *b)
+{
+	return (lsn_clock_now(b->clock));
+}
+
+int
+broker_tx(struct broker *b)
+{
+	if (b->tx)
+		return (b->tx_failed ? LSN_EDB : LSN_OK);
+	if (lsn_store_begin(b->st) != LSN_OK) {
+		log_warnx("store: cannot begin: %s", lsn_store_errmsg(b->st));
+		return (LSN_EDB);
+	}
+	b->tx = 1;
+	b->tx_failed = 0;
+	return (LSN_OK);
+}
+
+int
+broker_tx_end(struct broker *b)
+{
+	int	rv = LSN_OK;
+
+	if (!b->tx)
+		return (LSN_OK);
+	if (b->tx_failed)
+		rv = LSN_EDB;
+	else if ((rv = lsn_store_commit(b->st)) != LSN_OK)
+		log_warnx("store: commit failed: %s", lsn_store_errmsg(b->st));
+	if (rv != LSN_OK) {
+		lsn_store_rollback(b->st);
+		/* Nothing of this turn happened: forget derived state. */
+		free(b->cp);
+		b->cp = NULL;
+		b->cp_rev = 0;
+		b->submitted_rev = b->pushed_rev;
+		log_warnx("store: turn rolled back; its publishes are "
+		    "answered E_DB");
+	}
+	b->tx = 0;
+	b->tx_failed = 0;
+	return (rv);
+}
+
+int
+broker_open_state(struct broker *b)
+{
+	uint8_t		hash[LSN_DIR_HASH_BYTES];
+	uint64_t	rev = 0;
+	int		rv;
+
+	if ((rv = lsn_store_open(b->conf.db, broker_migrations, 0,
+	    &b->st)) != LSN_OK) {
+		log_warnx("cannot open database %s: %s", b->conf.db,
+		    lsn_strerror(rv));
+		return (rv);
+	}
+	if ((rv = lsn_dir_open(b->st, &b->dir)) != LSN_OK) {
+		log_warnx("cannot open the directory: %s", lsn_strerror(rv));
+		return (rv);
+	}
+	if ((rv = lsn_keypair_load(b->conf.sign_key, &b->seq_kp)) != LSN_OK) {
+		log_warnx("sign_key %s: %s", b->conf.sign_key,
+		    lsn_strerror(rv));
+		return (rv);
+	}
+	if (b->seq_kp->kind != LSN_KEY_SIGN) {
+		log_warnx("sign_key %s is not a sign key", b->conf.sign_key);
+		return (LSN_EKEYFORMAT);
+	}
+	if ((rv = lsn_keypair_load(b->conf.transport_key,
+	    &b->transport_kp)) != LSN_OK) {
+		log_warnx("transport_key %s: %s", b->conf.transport_key,
+		    lsn_strerror(rv));
+		return (rv);
+	}
+	if (b->transport_kp->kind != LSN_KEY_TRANSPORT) {
+		log_warnx("transport_key %s is not a transport key",
+		    b->conf.transport_key);
+		return (LSN_EKEYFORMAT);
+	}
+	if ((rv = lsn_dir_head(b->dir, &rev, hash)) != LSN_OK)
+		return (rv);
+	b->pushed_rev = b->submitted_rev = rev;
+	if (rev == 0)
+		log_warnx("the directory is empty: every connection will be "
+		    "refused until it has a genesis and partners");
+	return (LSN_OK);
+}
+
+void
+broker_close(struct broker *b)
+{
+	wire_flush(b, 0);
+	free(b->out);
+	b->out = NULL;
+	b->capout = 0;
+	free(b->sess);
+	b->sess = NULL;
+	b->nsess = b->capsess = 0;
+	free(b->cp);
+	b->cp = NULL;
+	if (b->router != NULL)
+		zmq_close(b->router);
+	if (b->zap != NULL)
+		zmq_close(b->zap);
+	b->router = b->zap = NULL;
+	if (b->ctx != NULL)
+		zmq_ctx_term(b->ctx);
+	b->ctx = NULL;
+	if (b->st != NULL && lsn_store_in_tx(b->st))
+		lsn_store_rollback(b->st);
+	lsn_dir_close(&b->dir);
+	lsn_store_close(&b->st);
+	lsn_keypair_destroy(&b->seq_kp);
+	lsn_keypair_destroy(&b->transport_kp);
+}
+
+/* ---- one frame ---- */
+
+static void
+publish(struct broker *b, const char *partner, const uint8_t *rid,
+    size_t ridlen, const uint8_t *env, size_t envlen)
+{
+	struct ingress_result	 res;
+	Liaison__V1__Frame	 f;
+	Liaison__V1__PublishAck	 a;
+	uint8_t			*ok = NULL, *fail = NULL;
+	size_t			 oklen = 0, faillen = 0;
+	char			 idhex[2 * LSN_MSGID_BYTES + 1] = "-";
+
+	(void) ingress_publish(b, partner, env, envlen, &res);
+	if (res.has_msgid)
+		lsn_hex_encode(res.msgid, LSN_MSGID_BYTES, idhex);
+	if (res.code == LSN_OK) {
+		b->stat_accepted++;
+		log_info("publish: %s from %s to %zu recipient(s)%s", idhex,
+		    partner, res.nrcpts, res.duplicate ? " (duplicate)" : "");
+	} else {
+		b->stat_refused++;
+		if (lsn_log_ratelimit(partner, 30))
+			log_info("publish: %s from %s refused: %s (%s)", idhex,
+			    partner, lsn_errname(res.code), res.detail);
+	}
+	liaison__v1__publish_ack__init(&a);
+	if (res.has_msgid) {
+		a.has_message_id = 1;
+		a.message_id.data = res.msgid;
+		a.message_id.len = LSN_MSGID_BYTES;
+	}
+	a.has_code = 1;
+	a.code = (Liaison__V1__ErrorCode) lsn_err_to_wire(res.code);
+	a.detail = res.detail[0] != '\0' ? res.detail : NULL;
+	a.n_recipients = res.nrcpts;
+	a.recipients = res.rcpts;
+	liaison__v1__frame__init(&f);
+	f.kind_case = LIAISON__V1__FRAME__KIND_PUBLISH_ACK;
+	f.publish_ack = &a;
+	if (wire_pack(&f, &ok, &oklen) != LSN_OK)
+		goto out;
+	if (res.code == LSN_OK) {
+		/* Acknowledged only if the turn commits. */
+		a.code = (Liaison__V1__ErrorCode) lsn_err_to_wire(LSN_EDB);
+		a.detail = (char *) (uintptr_t) "database error: not stored";
+		a.n_recipients = 0;
+		a.recipients = NULL;
+		if (wire_pack(&f, &fail, &faillen) != LSN_OK) {
+			free(ok);
+			goto out;
+		}
+	}
+	(void) wire_queue(b, rid, ridlen, ok, oklen, fail, faillen);
+ out:
+	ingress_result_free(&res);
+}
+
+/* PublishAck{code} for a publish refused before its envelope was read. */
+static void
+refuse_publish(struct broker *b, const uint8_t *rid, size_t ridlen, int code,
+    const char *detail)
+{
+	Liaison__V1__Frame	 f;
+	Liaison__V1__PublishAck	 a;
+
+	liaison__v1__publish_ack__init(&a);
+	a.has_code = 1;
+	a.code = (Liaison__V1__ErrorCode) lsn_err_to_wire(code);
+	a.detail = (char *) (uintptr_t) detail;
+	liaison__v1__frame__init(&f);
+	f.kind_case = LIAISON__V1__FRAME__KIND_PUBLISH_ACK;
+	f.publish_ack = &a;
+	(void) wire_queue_frame(b, rid, ridlen, &f);
+}
+
+static void
+pong(struct broker *b, const uint8_t *rid, size_t ridlen,
+    const Liaison__V1__Ping *p)
+{
+	Liaison__V1__Frame	f;
+	Liaison__V1__Pong	po;
+
+	liaison__v1__pong__init(&po);
+	po.has_nonce = p->has_nonce;
+	po.nonce = p->nonce;
+	po.has_time_ms = 1;
+	po.time_ms = broker_now(b);
+	liaison__v1__frame__init(&f);
+	f.kind_case = LIAISON__V1__FRAME__KIND_PONG;
+	f.pong = &po;
+	(void) wire_queue_frame(b, rid, ridlen, &f);
+}
+
+void
+broker_frame(struct broker *b, const char *partner, const uint8_t *rid,
+    size_t ridlen, const uint8_t *buf, size_t len)
+{
+	Liaison__V1__Frame	*f = NULL;
+	const uint8_t		*env;
+	const char		*detail;
+	size_t			 envlen;
+	int			 rv, st;
+
+	/* Suspension and revocation take effect on the next frame. */
+	rv = lsn_dir_partner_status(b->dir, partner, &st);
+	if (rv != LSN_OK || st != LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE) {
+		int code = rv == LSN_ENOENT ? LSN_EUNKNOWNSENDER :
+		    rv != LSN_OK ? LSN_EDB :
+		    st == LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED ?
+		    LSN_ESUSPENDED : LSN_EPREVOKED;
+
+		session_drop(b, partner);
+		if (lsn_log_ratelimit(partner, 10))
+			log_auth("frame from %s refused: %s", partner,
+			    lsn_errname(code));
+		if (code != LSN_EDB)
+			(void) baudit(b, LSN_AUDIT_AUTHFAIL, partner, NULL,
+			    "frame refused: %s", lsn_errname(code));
+		detail = code == LSN_ESUSPENDED ? "partner suspended" :
+		    code == LSN_EPREVOKED ? "partner revoked" :
+		    "partner not accepted";
+		if (wire_publish_envelope(buf, len, &env, &envlen))
+			refuse_publish(b, rid, ridlen, code, detail);
+		else
+			(void) wire_queue_error(b, rid, ridlen, code, detail);
+		return;
+	}
+	if (wire_publish_envelope(buf, len, &env, &envlen)) {
+		publish(b, partner, rid, ridlen, env, envlen);
+		return;
+	}
+	if ((f = liaison__v1__frame__unpack(NULL, len, buf)) == NULL) {
+		if (lsn_log_ratelimit(partner, 10))
+			log_info("frame from %s: malformed (%zu bytes)",
+			    partner, len);
+		(void) wire_queue_error(b, rid, ridlen, LSN_EPROTO,
+		    "malformed frame");
+		return;
+	}
+	switch (f->kind_case) {
+	case LIAISON__V1__FRAME__KIND_HELLO:
+		(void) deliver_hello(b, partner, rid, ridlen, f->hello);
+		break;
+	case LIAISON__V1__FRAME__KIND_PUBLISH:
+		/* A Publish that is not exactly {envelope}: refuse. */
+		(void) wire_queue_error(b, rid, ridlen, LSN_EPROTO,
+		    "publish must carry exactly one envelope");
+		break;
+	case LIAISON__V1__FRAME__KIND_DELIVER_ACK:
+		if (deliver_ack(b, partner, rid, ridlen, f->deliver_ack) ==
+		    LSN_EINVAL)
+			(void) wire_queue_error(b, rid, ridlen, LSN_EINVAL,
+			    "deliver ack without seq");
+		break;
+	case LIAISON__V1__FRAME__KIND_DIR_SYNC:
+		(void) dirsvc_sync(b, rid, ridlen, f->dir_sync);
+		break;
+	case LIAISON__V1__FRAME__KIND_DIR_SUBMIT:
+		(void) dirsvc_submit(b, partner, rid, ridlen, f->dir_submit);
+		break;
+	case LIAISON__V1__FRAME__KIND_PING:
+		pong(b, rid, ridlen, f->ping);
+		break;
+	case LIAISON__V1__FRAME__KIND_PONG:
+		break;
+	case LIAISON__V1__FRAME__KIND_ERROR:
+		log_info("error from %s: %s %s", partner,
+		    lsn_errname(lsn_err_from_wire(f->error->has_code ?
+		    (int) f->error->code : 0)),
+		    f->error->detail != NULL ? "(with detail)" : "");
+		break;
+	default:
+		(void) wire_queue_error(b, rid, ridlen, LSN_EPROTO,
+		    "unexpected frame");
+		break;
+	}
+	liaison__v1__frame__free_unpacked(f, NULL);
+}
+
+/* ---- sockets ---- */
+
+static int
+write_endpoint(struct broker *b)
+{
+	char	ep[256];
+	size_t	sz = sizeof(ep);
+	int	rv;
+
+	if (zmq_getsockopt(b->router, ZMQ_LAST_ENDPOINT, ep, &sz) == -1) {
+		log_warnx("cannot read the bound endpoint: %s",
+		    zmq_strerror(zmq_errno()));
+		return (LSN_EIO);
+	}
+	ep[sizeof(ep) - 1] = '\0';
+	log_info("listening on %s", ep);
+	if (b->conf.endpoint_file[0] == '\0')
+		return (LSN_OK);
+	sz = strlen(ep);
+	ep[sz++] = '\n';
+	if ((rv = lsn_file_write_atomic(b->conf.endpoint_file, ep, sz,
+	    0644)) != LSN_OK)
+		log_warnx("cannot write %s: %s", b->conf.endpoint_file,
+		    lsn_strerror(rv));
+	return (rv);
+}
+
+static int
+open_sockets(struct broker *b)
+{
+	char	sec[LSN_Z85_KEYLEN + 1];
+	int	one = 1, zero = 0, hwm = (int) b->conf.hwm;
+	int	ivl = (int) b->conf.heartbeat_ms, tmo = 3 * ivl;
+	int64_t	maxsz = b->conf.max_msg_bytes + 4096;
+
+	if ((b->ctx = zmq_ctx_new()) == NULL)
+		return (LSN_EIO);
+	/* ZAP first, so no connection is ever accepted unauthenticated. */
+	if ((b->zap = zmq_socket(b->ctx, ZMQ_REP)) == NULL ||
+	    zmq_setsockopt(b->zap, ZMQ_LINGER, &zero, sizeof(zero)) == -1 ||
+	    zmq_bind(b->zap, "inproc://zeromq.zap.01") == -1) {
+		log_warnx("zap: %s", zmq_strerror(zmq_errno()));
+		return (LSN_EIO);
+	}
+	if (lsn_key_z85(b->transport_kp->sk, sec) != LSN_OK)
+		return (LSN_EINTERNAL);
+	b->router = zmq_socket(b->ctx, ZMQ_ROUTER);
+	if (b->router == NULL ||
+	    zmq_setsockopt(b->router, ZMQ_CURVE_SERVER, &one, sizeof(one)) ||
+	    zmq_setsockopt(b->router, ZMQ_CURVE_SECRETKEY, sec,
+	    LSN_Z85_KEYLEN) ||
+	    zmq_setsockopt(b->router, ZMQ_ZAP_DOMAIN, "liaison", 7) ||
+	    zmq_setsockopt(b->router, ZMQ_MAXMSGSIZE, &maxsz, sizeof(maxsz)) ||
+	    zmq_setsockopt(b->router, ZMQ_SNDHWM, &hwm, sizeof(hwm)) ||
+	    zmq_setsockopt(b->router, ZMQ_RCVHWM, &hwm, sizeof(hwm)) ||
+	    zmq_setsockopt(b->router, ZMQ_HEARTBEAT_IVL, &ivl, sizeof(ivl)) ||
+	    zmq_setsockopt(b->router, ZMQ_HEARTBEAT_TIMEOUT, &tmo,
+	    sizeof(tmo)) ||
+	    zmq_setsockopt(b->router, ZMQ_HEARTBEAT_TTL, &tmo, sizeof(tmo)) ||
+	    zmq_setsockopt(b->router, ZMQ_ROUTER_MANDATORY, &one,
+	    sizeof(one)) ||
+	    zmq_setsockopt(b->router, ZMQ_LINGER, &zero, sizeof(zero))) {
+		sodium_memzero(sec, sizeof(sec));
+		log_warnx("router: %s", zmq_strerror(zmq_errno()));
+		return (LSN_EIO);
+	}
+	sodium_memzero(sec, sizeof(sec));
+	if (zmq_bind(b->router, b->conf.listen) == -1) {
+		log_warnx("cannot listen on %s: %s", b->conf.listen,
+		    zmq_strerror(zmq_errno()));
+		return (LSN_EIO);
+	}
+	return (write_endpoint(b));
+}
+
+static void
+reload(struct broker *b)
+{
+	struct bconf	nc;
+	char		err[512];
+
+	if (bconf_load(b->conf_path, &nc, err, sizeof(err)) != LSN_OK) {
+		log_warnx("reload: %s; keeping the old configuration", err);
+		return;
+	}
+	if (strcmp(nc.listen, b->conf.listen) != 0 ||
+	    strcmp(nc.db, b->conf.db) != 0 ||
+	    strcmp(nc.sign_key, b->conf.sign_key) != 0 ||
+	    strcmp(nc.transport_key, b->conf.transport_key) != 0 ||
+	    nc.max_msg_bytes != b->conf.max_msg_bytes ||
+	    nc.hwm != b->conf.hwm || nc.heartbeat_ms != b->conf.heartbeat_ms)
+		log_warnx("reload: listen, db, keys, max_msg_bytes, hwm and "
+		    "heartbeat_ms changes take effect after a restart; "
+		    "keeping the old values of those");
+	nc.max_msg_bytes = b->conf.max_msg_bytes;
+	nc.hwm = b->conf.hwm;
+	nc.heartbeat_ms = b->conf.heartbeat_ms;
+	memcpy(nc.listen, b->conf.listen, sizeof(nc.listen));
+	memcpy(nc.db, b->conf.db, sizeof(nc.db));
+	memcpy(nc.sign_key, b->conf.sign_key, sizeof(nc.sign_key));
+	memcpy(nc.transport_key, b->conf.transport_key,
+	    sizeof(nc.transport_key));
+	b->conf = nc;
+	log_setverbose(nc.verbose ? 1 : log_getverbose());
+	log_info("reload: configuration %s reloaded", b->conf_path);
+}
+
+/* Reads up to BROKER_BATCH peer frames without blocking. */
+static void
+drain_router(struct broker *b)
+{
+	for (int i = 0; i < BROKER_BATCH; i++) {
+		zmq_msg_t	 id, msg;
+		const char	*uid;
+		char		 partner[LSN_DIR_ID_MAX + 1];
+		int		 more;
+
+		zmq_msg_init(&id);
+		if (zmq_msg_recv(&id, b->router, ZMQ_DONTWAIT) == -1) {
+			zmq_msg_close(&id);
+			return;
+		}
+		if (!zmq_msg_more(&id)) {
+			zmq_msg_close(&id);
+			continue;
+		}
+		zmq_msg_init(&msg);
+		if (zmq_msg_recv(&msg, b->router, ZMQ_DONTWAIT) == -1) {
+			zmq_msg_close(&msg);
+			zmq_msg_close(&id);
+			return;
+		}
+		more = zmq_msg_more(&msg);
+		uid = zmq_msg_gets(&msg, "User-Id");
+		if (uid == NULL || lsn_strlcpy(partner, uid, sizeof(partner)) >=
+		    sizeof(partner) || !lsn_slug_valid(partner)) {
+			log_auth("frame without a valid User-Id dropped");
+		} else if (more) {
+			/* A DEALER sends exactly one frame per message. */
+			(void) wire_queue_error(b, zmq_msg_data(&id),
+			    zmq_msg_size(&id), LSN_EPROTO,
+			    "one frame per message");
+		} else
+			broker_frame(b, partner, zmq_msg_data(&id),
+			    zmq_msg_size(&id), zmq_msg_data(&msg),
+			    zmq_msg_size(&msg));
+		while (more) {
+			zmq_msg_close(&msg);
+			zmq_msg_init(&msg);
+			if (zmq_msg_recv(&msg, b->router, ZMQ_DONTWAIT) == -1)
+				break;
+			more = zmq_msg_more(&msg);
+		}
+		zmq_msg_close(&msg);
+		zmq_msg_close(&id);
+	}
+}
+
+int
+broker_run(struct broker *b)
+{
+	struct sigaction	sa;
+	int			rv;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	(void) sigaction(SIGTERM, &sa, NULL);
+	(void) sigaction(SIGINT, &sa, NULL);
+	(void) sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	(void) sigaction(SIGPIPE, &sa, NULL);
+
+	if ((rv = open_sockets(b)) != LSN_OK)
+		return (rv);
+	b->next_expiry_ms = lsn_mono_ms() + (uint64_t) b->conf.expiry_check_ms;
+	log_info("%s %s started", BROKER_NAME, LSN_VERSION);
+
+	while (!sig_term) {
+		zmq_pollitem_t	pi[2] = {
+			{ .socket = b->zap, .events = ZMQ_POLLIN },
+			{ .socket = b->router, .events = ZMQ_POLLIN },
+		};
+		uint64_t	mono = lsn_mono_ms();
+		long		tmo;
+		int		committed, busy;
+
+		if (sig_hup) {
+			sig_hup = 0;
+			reload(b);
+		}
+		tmo = b->next_expiry_ms > mono ?
+		    (long) (b->next_expiry_ms - mono) : 0;
+		if (tmo > 1000)
+			tmo = 1000;
+		busy = 0;
+		for (size_t i = 0; i < b->nsess; i++)
+			if (b->sess[i].pump)
+				busy = 1;
+		if (busy)
+			tmo = 0;
+		if (zmq_poll(pi, 2, tmo) == -1) {
+			if (zmq_errno() == EINTR)
+				continue;
+			log_warnx("poll: %s", zmq_strerror(zmq_errno()));
+			rv = LSN_EIO;
+			break;
+		}
+		/* One turn: ZAP, frames, expiry; one commit; then output. */
+		zap_serve(b);
+		drain_router(b);
+		if (lsn_mono_ms() >= b->next_expiry_ms) {
+			size_t	n = 0;
+
+			(void) deliver_expire(b, broker_now(b), &n);
+			b->next_expiry_ms = lsn_mono_ms() +
+			    (uint64_t) b->conf.expiry_check_ms;
+		}
+		committed = broker_tx_end(b) == LSN_OK;
+		wire_flush(b, committed);
+		if (committed)
+			dirsvc_push(b);
+		deliver_pump(b);
+	}
+	log_info("%s stopping (accepted %llu, refused %llu, delivered %llu)",
+	    BROKER_NAME, (unsigned long long) b->stat_accepted,
+	    (unsigned long long) b->stat_refused,
+	    (unsigned long long) b->stat_delivered);
+	return (rv);
 }

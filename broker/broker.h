@@ -1,8 +1,271 @@
-/* broker.h -- private declarations of liaison-broker. */
+/*
+ * broker.h -- private declarations of liaison-broker.
+ *
+ * One thread, one loop (broker.c): a ZAP REP socket and the peer-facing
+ * ROUTER. Each loop turn drains up to BROKER_BATCH frames without blocking,
+ * runs them against the store inside ONE transaction (opened lazily by the
+ * first write), commits, then sends the answers that depended on the commit
+ * and the deliveries. See ARCHITECTURE.md and /work/notes/daemons.md.
+ *
+ * Module map: bconf.c (configuration), bstore.c (schema, open), zap.c (ZAP
+ * handler), ingress.c (Publish rules and acceptance), deliver.c (sessions,
+ * queues, Hello, DeliverAck, expiry), dirsvc.c (DirSync, DirSubmit, live
+ * pushes), audit.c (audit entries), wire.c (frame encoding, output queue),
+ * broker.c (sockets, loop, signals), main.c (flags).
+ *
+ * Functions return LSN_OK or a negative LSN_E* unless noted; nothing here
+ * aborts on peer input.
+ */
 #ifndef LIAISON_BROKER_H
 #define LIAISON_BROKER_H
 
-/* broker.c */
-const char	*broker_name(void);
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.pb-c.h"
+
+#include "liaison/dir.h"
+#include "liaison/envelope.h"
+#include "liaison/keys.h"
+#include "liaison/store.h"
+
+#define BROKER_NAME		"liaison-broker"
+#define BROKER_BATCH		256	/* frames per loop turn */
+#define BROKER_RID_MAX		256	/* ZeroMQ routing ids are <= 255 */
+#define BROKER_PATH_MAX		512
+#define BROKER_RCPT_MAX		(LSN_ENV_TO_MAX + 1024)	/* expanded set */
+#define BROKER_EXPIRE_BATCH	1000	/* expired rows per timer run */
+
+/* ---- configuration (bconf.c) ---- */
+
+struct bconf {
+	char		listen[256];
+	char		endpoint_file[BROKER_PATH_MAX];
+	char		control[256];
+	char		db[BROKER_PATH_MAX];
+	char		sign_key[BROKER_PATH_MAX];
+	char		transport_key[BROKER_PATH_MAX];
+	long long	max_msg_bytes;
+	long long	skew_ms;
+	long long	queue_quota;
+	long long	inflight_max;
+	long long	dir_batch_max;
+	long long	heartbeat_ms;
+	long long	expiry_check_ms;
+	long long	hwm;
+	int		verbose;
+};
+
+/* Loads path into *c (written only on success); err gets a message. */
+int	bconf_load(const char *path, struct bconf *c, char *err,
+	    size_t errlen);
+/* Prints the effective configuration (for -n -v). */
+int	bconf_dump(const struct bconf *c);
+/* 1 if ep is a listen endpoint we accept (config endpoint or tcp *). */
+int	bconf_listen_valid(const char *ep);
+
+/* ---- storage (bstore.c) ---- */
+
+extern const struct lsn_migration broker_migrations[];
+
+/* ---- sessions ---- */
+
+struct session {
+	char		partner[LSN_DIR_ID_MAX + 1];
+	uint8_t		rid[BROKER_RID_MAX];
+	size_t		ridlen;
+	uint64_t	sent_upto;	/* highest seq sent this session */
+	uint64_t	inflight;	/* sent, not yet acked */
+	int		pump;		/* deliveries may be pending */
+};
+
+/* ---- output queue (wire.c) ---- */
+
+struct outmsg {
+	uint8_t		 rid[BROKER_RID_MAX];
+	size_t		 ridlen;
+	uint8_t		*ok;		/* frame sent if the turn commits */
+	size_t		 oklen;
+	uint8_t		*fail;		/* frame sent if it does not (NULL:
+					 * nothing) */
+	size_t		 faillen;
+};
+
+struct broker {
+	struct bconf		 conf;
+	char			 conf_path[BROKER_PATH_MAX];
+	void			*ctx;
+	void			*zap;
+	void			*router;
+	struct lsn_store	*st;
+	struct lsn_dir		*dir;
+	struct lsn_keypair	*seq_kp;	/* sequencer (checkpoints) */
+	struct lsn_keypair	*transport_kp;
+	const struct lsn_clock	*clock;
+
+	struct session		*sess;
+	size_t			 nsess, capsess;
+
+	struct outmsg		*out;
+	size_t			 nout, capout;
+
+	int			 tx;		/* a transaction is open */
+	int			 tx_failed;	/* a write failed this turn */
+	uint64_t		 pushed_rev;	/* last rev pushed live */
+	uint64_t		 submitted_rev;	/* highest rev submitted this turn */
+
+	uint8_t			*cp;		/* cached head checkpoint */
+	size_t			 cplen;
+	uint64_t		 cp_rev;
+
+	uint64_t		 next_expiry_ms;	/* monotonic */
+	uint64_t		 stat_accepted;
+	uint64_t		 stat_refused;
+	uint64_t		 stat_delivered;
+};
+
+/* ---- broker.c ---- */
+
+/*
+ * Opens the store (migrating it), the directory and the keys named by
+ * b->conf; b must be zeroed with conf and clock set. No sockets.
+ */
+int	broker_open_state(struct broker *b);
+/* Closes everything broker_open_state and broker_run opened. */
+void	broker_close(struct broker *b);
+/* Binds the sockets and runs the loop until SIGTERM/SIGINT. */
+int	broker_run(struct broker *b);
+/* Opens a transaction for this turn if none is open. */
+int	broker_tx(struct broker *b);
+/* Ends the turn's transaction (commit; rollback on failure). Returns
+ * LSN_OK if nothing was open or the commit succeeded. */
+int	broker_tx_end(struct broker *b);
+uint64_t broker_now(const struct broker *b);
+
+/* ---- wire.c ---- */
+
+/* Packs f into a malloc'd buffer. */
+int	wire_pack(const Liaison__V1__Frame *f, uint8_t **out, size_t *len);
+/* Queues frame bytes (taken over) for rid; fail (taken over, may be NULL)
+ * replaces them when the turn's commit fails. */
+int	wire_queue(struct broker *b, const uint8_t *rid, size_t ridlen,
+	    uint8_t *ok, size_t oklen, uint8_t *fail, size_t faillen);
+/* Queues a frame (packed here) that does not depend on the commit. */
+int	wire_queue_frame(struct broker *b, const uint8_t *rid, size_t ridlen,
+	    const Liaison__V1__Frame *f);
+/* Queues Error{code, detail}. */
+int	wire_queue_error(struct broker *b, const uint8_t *rid, size_t ridlen,
+	    int err, const char *detail);
+/* Sends (committed != 0) or the fail variants of every queued frame and
+ * empties the queue. Without a router (tests) the queue is just freed. */
+void	wire_flush(struct broker *b, int committed);
+/* Sends one frame now; LSN_ECLOSED if the peer is gone. */
+int	wire_send_now(struct broker *b, const uint8_t *rid, size_t ridlen,
+	    const uint8_t *buf, size_t len);
+/*
+ * Finds the exact serialized SignedEnvelope of a Frame holding exactly a
+ * Publish (field 3) with its envelope (field 1), without unpacking it.
+ * 1 and env/envlen (borrowed from buf) when it is one, 0 otherwise.
+ */
+int	wire_publish_envelope(const uint8_t *buf, size_t len,
+	    const uint8_t **env, size_t *envlen);
+/* Appends a protobuf varint / length-delimited field to a buffer. */
+size_t	wire_varint(uint8_t *p, uint64_t v);
+
+/* ---- audit.c ---- */
+
+int	baudit(struct broker *b, const char *kind, const char *subject,
+	    const uint8_t *data_hash, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+
+/* ---- zap.c ---- */
+
+/*
+ * Decides one ZAP request (frames as received, RFC 27): writes the reply
+ * status ("200"/"400"/"500"), text and user id (partner id on 200).
+ * Refusals are logged and audited. Pure of sockets.
+ */
+int	zap_decide(struct broker *b, const char *mechanism,
+	    const uint8_t *client_key, size_t keylen, const char *address,
+	    char status[4], char *text, size_t textsz,
+	    char user[LSN_DIR_ID_MAX + 1]);
+/* Serves every pending ZAP request on b->zap without blocking. */
+void	zap_serve(struct broker *b);
+
+/* ---- ingress.c ---- */
+
+struct ingress_result {
+	int		code;		/* LSN_OK or the refusal */
+	char		detail[160];
+	uint8_t		msgid[LSN_MSGID_BYTES];
+	int		has_msgid;
+	int		duplicate;	/* OK because already stored */
+	char		**rcpts;	/* expanded recipients (on OK) */
+	size_t		nrcpts;
+};
+
+/*
+ * Runs every ingress rule on the serialized SignedEnvelope `env` published
+ * by partner (the connection's User-Id) and, when accepted, stores it in
+ * the open turn transaction (messages, queue rows, audit entry) and marks
+ * the recipients' sessions for delivery. *res is always filled; free it
+ * with ingress_result_free. Returns res->code.
+ */
+int	ingress_publish(struct broker *b, const char *partner,
+	    const uint8_t *env, size_t envlen, struct ingress_result *res);
+void	ingress_result_free(struct ingress_result *res);
+
+/* ---- deliver.c ---- */
+
+struct session *session_find(struct broker *b, const char *partner);
+/* Drops partner's session (it no longer receives anything). */
+void	session_drop(struct broker *b, const char *partner);
+/* Records a session for partner at rid (replacing an older one). */
+int	session_hello(struct broker *b, const char *partner,
+	    const uint8_t *rid, size_t ridlen, uint64_t cursor,
+	    uint64_t *acked);
+/* Queue rows: next seq (assigns), counts, ack, expiry. */
+int	queue_add(struct broker *b, const char *rcpt, const uint8_t *msgid,
+	    uint64_t *seq);
+int	queue_count(struct broker *b, const char *rcpt, uint64_t *n);
+int	queue_ack(struct broker *b, const char *rcpt, uint64_t seq,
+	    int *found);
+int	queue_acked_seq(struct broker *b, const char *rcpt, uint64_t *acked);
+/* Marks partner's session (if any) for a pump after the commit. */
+void	deliver_mark(struct broker *b, const char *partner);
+/* Sends Deliver frames to every marked session (after a commit). */
+void	deliver_pump(struct broker *b);
+/* Handles a DeliverAck from partner. */
+int	deliver_ack(struct broker *b, const char *partner,
+	    const uint8_t *rid, size_t ridlen,
+	    const Liaison__V1__DeliverAck *a);
+/* Deletes expired queue rows (with audit entries); *n = rows removed. */
+int	deliver_expire(struct broker *b, uint64_t now_ms, size_t *n);
+/* Handles Hello (answers Welcome). */
+int	deliver_hello(struct broker *b, const char *partner,
+	    const uint8_t *rid, size_t ridlen, const Liaison__V1__Hello *h);
+
+/* ---- dirsvc.c ---- */
+
+int	dirsvc_sync(struct broker *b, const uint8_t *rid, size_t ridlen,
+	    const Liaison__V1__DirSync *ds);
+int	dirsvc_submit(struct broker *b, const char *partner,
+	    const uint8_t *rid, size_t ridlen, const Liaison__V1__DirSubmit *s);
+/* After a commit: pushes ops submitted this turn to every session. */
+void	dirsvc_push(struct broker *b);
+/* The head checkpoint (cached per rev); borrowed. LSN_ENOENT if empty. */
+int	dirsvc_checkpoint(struct broker *b, const uint8_t **cp, size_t *len);
+/* Encodes a DirOps frame with entries [from, to] (revs), the checkpoint
+ * (may be NULL), more and live. *out malloc'd. */
+int	dirsvc_encode(struct broker *b, uint64_t from, uint64_t to,
+	    const uint8_t *cp, size_t cplen, int more, int live,
+	    uint8_t **out, size_t *outlen);
+
+/* ---- broker.c: one frame ---- */
+
+/* Handles one frame from partner/rid (the dispatcher of the loop). */
+void	broker_frame(struct broker *b, const char *partner,
+	    const uint8_t *rid, size_t ridlen, const uint8_t *buf, size_t len);
 
 #endif

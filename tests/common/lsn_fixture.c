@@ -615,7 +615,12 @@ lsn_fixture_partner_version(const struct lsn_fixture *fx,
 	Liaison__V1__Partner	*p = NULL;
 	int			 rv;
 
-	if ((rv = lsn_store_open(fx->broker_db, NULL, LSN_STORE_READONLY,
+	/* Read-only: no migration runs; the broker's DB is at version 2. */
+	static const struct lsn_migration ro[] = {
+		{ 1, lsn_dir_schema_v1 }, { 2, "SELECT 1" }, { 0, NULL },
+	};
+
+	if ((rv = lsn_store_open(fx->broker_db, ro, LSN_STORE_READONLY,
 	    &st)) != LSN_OK)
 		FXERR(rv, "open %s: %s", fx->broker_db, lsn_strerror(rv));
 	if ((rv = lsn_dir_open(st, &d)) != LSN_OK ||

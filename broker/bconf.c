@@ -1,0 +1,101 @@
+/* bconf.c -- liaison-broker configuration: the typed option table. */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "liaison/conf.h"
+#include "liaison/util.h"
+
+#include "broker.h"
+
+static const struct lsn_conf_opt btable[] = {
+	{ "broker", "listen", LSN_CONF_STR, 6, 0, "tcp://127.0.0.1:7730", 0,
+	    LSN_CONF_AT(struct bconf, listen),
+	    "endpoint the ROUTER binds (tcp://host:port, tcp://host:* or ipc://path)" },
+	{ "broker", "endpoint_file", LSN_CONF_STR, 0, 0, NULL, 0,
+	    LSN_CONF_AT(struct bconf, endpoint_file),
+	    "file receiving the actual endpoint after bind (optional)" },
+	{ "broker", "control", LSN_CONF_STR, 0, 0, NULL, 0,
+	    LSN_CONF_AT(struct bconf, control),
+	    "status endpoint (reserved)" },
+	{ "broker", "db", LSN_CONF_PATH, 0, 0, NULL, 1,
+	    LSN_CONF_AT(struct bconf, db), "sqlite database file" },
+	{ "broker", "sign_key", LSN_CONF_PATH, 0, 0, NULL, 1,
+	    LSN_CONF_AT(struct bconf, sign_key),
+	    "sequencer Ed25519 secret key file (checkpoints)" },
+	{ "broker", "transport_key", LSN_CONF_PATH, 0, 0, NULL, 1,
+	    LSN_CONF_AT(struct bconf, transport_key),
+	    "CURVE secret key file of the ROUTER" },
+	{ "broker", "max_msg_bytes", LSN_CONF_INT, 1024, LSN_MSG_MAX, "262144",
+	    0, LSN_CONF_AT(struct bconf, max_msg_bytes),
+	    "largest SignedEnvelope accepted" },
+	{ "broker", "skew_ms", LSN_CONF_DURATION, 1000, 24LL * 3600 * 1000,
+	    "5m", 0, LSN_CONF_AT(struct bconf, skew_ms),
+	    "allowed difference between created_ms and the broker's clock" },
+	{ "broker", "queue_quota", LSN_CONF_INT, 1, 100000000, "100000", 0,
+	    LSN_CONF_AT(struct bconf, queue_quota),
+	    "undelivered messages per recipient" },
+	{ "broker", "inflight_max", LSN_CONF_INT, 1, 65536, "256", 0,
+	    LSN_CONF_AT(struct bconf, inflight_max),
+	    "unacknowledged deliveries per session" },
+	{ "broker", "dir_batch_max", LSN_CONF_INT, 1, 10000, "256", 0,
+	    LSN_CONF_AT(struct bconf, dir_batch_max),
+	    "log entries per DirOps frame" },
+	{ "broker", "heartbeat_ms", LSN_CONF_DURATION, 100, 3600 * 1000,
+	    "10s", 0, LSN_CONF_AT(struct bconf, heartbeat_ms),
+	    "ZMTP heartbeat interval (timeout 3x)" },
+	{ "broker", "expiry_check_ms", LSN_CONF_DURATION, 10, 3600 * 1000,
+	    "30s", 0, LSN_CONF_AT(struct bconf, expiry_check_ms),
+	    "how often expired queued messages are removed" },
+	{ "broker", "hwm", LSN_CONF_INT, 100, 10000000, "10000", 0,
+	    LSN_CONF_AT(struct bconf, hwm),
+	    "send/receive high-water marks of the ROUTER" },
+	{ "broker", "verbose", LSN_CONF_BOOL, 0, 0, "no", 0,
+	    LSN_CONF_AT(struct bconf, verbose), "log debug lines" },
+	LSN_CONF_END
+};
+
+int
+bconf_listen_valid(const char *ep)
+{
+	char		 tmp[256];
+	size_t		 n;
+
+	if (ep == NULL)
+		return (0);
+	if (lsn_conf_endpoint_valid(ep))
+		return (1);
+	/* tcp://host:* asks for a random port (tests, endpoint_file). */
+	n = strlen(ep);
+	if (strncmp(ep, "tcp://", 6) != 0 || n < 9 || n >= sizeof(tmp) ||
+	    strcmp(ep + n - 2, ":*") != 0)
+		return (0);
+	memcpy(tmp, ep, n - 1);
+	memcpy(tmp + n - 1, "1", 2);
+	return (lsn_conf_endpoint_valid(tmp));
+}
+
+int
+bconf_load(const char *path, struct bconf *c, char *err, size_t errlen)
+{
+	struct bconf	tmp;
+	int		rv;
+
+	memset(&tmp, 0, sizeof(tmp));
+	if ((rv = lsn_conf_load_file(path, btable, &tmp, err, errlen)) !=
+	    LSN_OK)
+		return (rv);
+	if (!bconf_listen_valid(tmp.listen)) {
+		snprintf(err, errlen, "%s: 'listen' is not a valid endpoint "
+		    "(tcp://host:port, tcp://host:* or ipc://path)", path);
+		return (LSN_ECONFIG);
+	}
+	*c = tmp;
+	return (LSN_OK);
+}
+
+int
+bconf_dump(const struct bconf *c)
+{
+	return (lsn_conf_dump(btable, c, stdout));
+}

@@ -1,0 +1,40 @@
+/* bstore.c -- the broker's database schema: the directory tables (step 1,
+ * shared with `liaison admin` files) and the broker's own (step 2). */
+#include <stddef.h>
+
+#include "liaison/audit.h"
+#include "liaison/dir.h"
+
+#include "broker.h"
+
+static const char broker_schema_v1[] =
+	"CREATE TABLE messages ("
+	" message_id BLOB PRIMARY KEY,"
+	" env_hash BLOB NOT NULL,"
+	" signed BLOB NOT NULL,"
+	" sender TEXT NOT NULL,"
+	" recipients TEXT NOT NULL,"
+	" created_ms INTEGER NOT NULL,"
+	" expires_ms INTEGER NOT NULL,"
+	" accepted_ms INTEGER NOT NULL);"
+	"CREATE INDEX messages_expires ON messages(expires_ms)"
+	" WHERE expires_ms > 0;"
+	"CREATE TABLE recipients ("
+	" partner TEXT PRIMARY KEY,"
+	" next_seq INTEGER NOT NULL,"
+	" acked_seq INTEGER NOT NULL);"
+	"CREATE TABLE queue ("
+	" recipient TEXT NOT NULL,"
+	" seq INTEGER NOT NULL,"
+	" message_id BLOB NOT NULL,"
+	" PRIMARY KEY(recipient, seq)) WITHOUT ROWID;"
+	"CREATE INDEX queue_msg ON queue(message_id);"
+	LSN_AUDIT_SCHEMA_V1;
+
+/* Step 1 must stay the directory schema: a directory-only database
+ * (fixture, `liaison admin apply`) is a broker database at version 1. */
+const struct lsn_migration broker_migrations[] = {
+	{ 1, lsn_dir_schema_v1 },
+	{ 2, broker_schema_v1 },
+	{ 0, NULL },
+};

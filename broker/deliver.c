@@ -1,0 +1,520 @@
+/* deliver.c -- sessions, per-recipient queues with sequence numbers,
+ * Hello/Welcome, Deliver/DeliverAck, expiry. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "liaison/audit.h"
+#include "liaison/log.h"
+#include "liaison/util.h"
+
+#include "broker.h"
+
+struct session *
+session_find(struct broker *b, const char *partner)
+{
+	for (size_t i = 0; i < b->nsess; i++)
+		if (strcmp(b->sess[i].partner, partner) == 0)
+			return (&b->sess[i]);
+	return (NULL);
+}
+
+static void
+session_drop_idx(struct broker *b, size_t i)
+{
+	log_debug("session: %s closed", b->sess[i].partner);
+	if (i + 1 < b->nsess)
+		b->sess[i] = b->sess[b->nsess - 1];
+	b->nsess--;
+}
+
+void
+session_drop(struct broker *b, const char *partner)
+{
+	for (size_t i = 0; i < b->nsess; i++)
+		if (strcmp(b->sess[i].partner, partner) == 0) {
+			session_drop_idx(b, i);
+			return;
+		}
+}
+
+int
+queue_add(struct broker *b, const char *rcpt, const uint8_t *msgid,
+    uint64_t *seq)
+{
+	static const char sql_seq[] =
+	    "INSERT INTO recipients(partner, next_seq, acked_seq)"
+	    " VALUES(?, 2, 0) ON CONFLICT(partner) DO UPDATE"
+	    " SET next_seq = next_seq + 1 RETURNING next_seq - 1";
+	static const char sql_ins[] =
+	    "INSERT INTO queue(recipient, seq, message_id) VALUES(?, ?, ?)";
+	sqlite3_stmt	*s;
+	sqlite3_int64	 n = 0;
+	int		 rc;
+
+	if (lsn_store_stmt(b->st, sql_seq, &s) != LSN_OK)
+		return (LSN_EDB);
+	sqlite3_bind_text(s, 1, rcpt, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE || n <= 0) {
+		log_warnx("queue: next seq for %s: %s", rcpt,
+		    lsn_store_errmsg(b->st));
+		return (LSN_EDB);
+	}
+	if (lsn_store_stmt(b->st, sql_ins, &s) != LSN_OK)
+		return (LSN_EDB);
+	sqlite3_bind_text(s, 1, rcpt, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, n);
+	sqlite3_bind_blob(s, 3, msgid, LSN_MSGID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		log_warnx("queue: insert for %s: %s", rcpt,
+		    lsn_store_errmsg(b->st));
+		return (LSN_EDB);
+	}
+	*seq = (uint64_t) n;
+	return (LSN_OK);
+}
+
+int
+queue_count(struct broker *b, const char *rcpt, uint64_t *n)
+{
+	static const char sql[] =
+	    "SELECT COUNT(*) FROM queue WHERE recipient = ?";
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
+		return (LSN_EDB);
+	sqlite3_bind_text(s, 1, rcpt, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*n = (uint64_t) sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return (rc == SQLITE_ROW ? LSN_OK : LSN_EDB);
+}
+
+int
+queue_acked_seq(struct broker *b, const char *rcpt, uint64_t *acked)
+{
+	static const char sql[] =
+	    "SELECT next_seq, (SELECT MIN(seq) FROM queue WHERE recipient = ?1)"
+	    " FROM recipients WHERE partner = ?1";
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
+		return (LSN_EDB);
+	sqlite3_bind_text(s, 1, rcpt, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_type(s, 1) != SQLITE_NULL)
+			*acked = (uint64_t) sqlite3_column_int64(s, 1) - 1;
+		else
+			*acked = (uint64_t) sqlite3_column_int64(s, 0) - 1;
+	} else if (rc == SQLITE_DONE)
+		*acked = 0;
+	sqlite3_reset(s);
+	return (rc == SQLITE_ROW || rc == SQLITE_DONE ? LSN_OK : LSN_EDB);
+}
+
+/* The message id queued at (rcpt, seq); 0 found, 1 not found. */
+static int
+queue_msgid(struct broker *b, const char *rcpt, uint64_t seq,
+    uint8_t msgid[LSN_MSGID_BYTES])
+{
+	static const char sql[] =
+	    "SELECT message_id FROM queue WHERE recipient = ? AND seq = ?";
+	sqlite3_stmt	*s;
+	int		 rc, rv = 1;
+
+	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
+		return (LSN_EDB);
+	sqlite3_bind_text(s, 1, rcpt, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64) seq);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == LSN_MSGID_BYTES) {
+		memcpy(msgid, sqlite3_column_blob(s, 0), LSN_MSGID_BYTES);
+		rv = 0;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		rv = LSN_EDB;
+	sqlite3_reset(s);
+	return (rv);
+}
+
+int
+queue_ack(struct broker *b, const char *rcpt, uint64_t seq, int *found)
+{
+	static const char sql[] =
+	    "DELETE FROM queue WHERE recipient = ? AND seq = ?";
+	sqlite3_stmt	*s;
+	int		 rc, rv;
+
+	if ((rv = broker_tx(b)) != LSN_OK)
+		return (rv);
+	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
+		goto fail;
+	sqlite3_bind_text(s, 1, rcpt, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64) seq);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	*found = sqlite3_changes(lsn_store_db(b->st)) > 0;
+	return (LSN_OK);
+ fail:
+	log_warnx("queue: ack %s/%llu: %s", rcpt, (unsigned long long) seq,
+	    lsn_store_errmsg(b->st));
+	b->tx_failed = 1;
+	return (LSN_EDB);
+}
+
+int
+session_hello(struct broker *b, const char *partner, const uint8_t *rid,
+    size_t ridlen, uint64_t cursor, uint64_t *acked)
+{
+	static const char sql_next[] =
+	    "SELECT next_seq FROM recipients WHERE partner = ?";
+	static const char sql_del[] =
+	    "DELETE FROM queue WHERE recipient = ? AND seq <= ?";
+	static const char sql_upd[] =
+	    "UPDATE recipients SET acked_seq = MAX(acked_seq, ?)"
+	    " WHERE partner = ?";
+	struct session	*ss;
+	sqlite3_stmt	*s;
+	uint64_t	 next = 1;
+	int		 rc, rv;
+
+	if (ridlen > BROKER_RID_MAX)
+		return (LSN_EINVAL);
+	if (lsn_store_stmt(b->st, sql_next, &s) != LSN_OK)
+		return (LSN_EDB);
+	sqlite3_bind_text(s, 1, partner, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		next = (uint64_t) sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return (LSN_EDB);
+	if (cursor > next - 1)
+		cursor = next - 1;	/* never beyond what was assigned */
+	if (cursor > 0) {
+		if ((rv = broker_tx(b)) != LSN_OK)
+			return (rv);
+		if (lsn_store_stmt(b->st, sql_del, &s) != LSN_OK)
+			goto fail;
+		sqlite3_bind_text(s, 1, partner, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64) cursor);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			goto fail;
+		if (lsn_store_stmt(b->st, sql_upd, &s) != LSN_OK)
+			goto fail;
+		sqlite3_bind_int64(s, 1, (sqlite3_int64) cursor);
+		sqlite3_bind_text(s, 2, partner, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			goto fail;
+	}
+	if ((ss = session_find(b, partner)) == NULL) {
+		if (b->nsess == b->capsess) {
+			size_t		 ncap = b->capsess == 0 ? 16 :
+					    b->capsess * 2;
+			struct session	*n = realloc(b->sess,
+					    ncap * sizeof(*n));
+
+			if (n == NULL)
+				return (LSN_ENOMEM);
+			b->sess = n;
+			b->capsess = ncap;
+		}
+		ss = &b->sess[b->nsess++];
+		memset(ss, 0, sizeof(*ss));
+		lsn_strlcpy(ss->partner, partner, sizeof(ss->partner));
+	}
+	memcpy(ss->rid, rid, ridlen);
+	ss->ridlen = ridlen;
+	ss->sent_upto = cursor;
+	ss->inflight = 0;
+	ss->pump = 1;
+	return (queue_acked_seq(b, partner, acked));
+ fail:
+	log_warnx("session: hello %s: %s", partner, lsn_store_errmsg(b->st));
+	b->tx_failed = 1;
+	return (LSN_EDB);
+}
+
+int
+deliver_hello(struct broker *b, const char *partner, const uint8_t *rid,
+    size_t ridlen, const Liaison__V1__Hello *h)
+{
+	Liaison__V1__Frame	f;
+	Liaison__V1__Welcome	w;
+	Liaison__V1__DirHead	dh;
+	uint8_t			hash[LSN_DIR_HASH_BYTES];
+	uint64_t		rev = 0, acked = 0;
+	int			rv;
+
+	if (!h->has_protocol_version || h->protocol_version != 1)
+		return (wire_queue_error(b, rid, ridlen, LSN_EVERSION,
+		    "protocol version 1 required"));
+	rv = session_hello(b, partner, rid, ridlen, h->has_delivery_cursor ?
+	    h->delivery_cursor : 0, &acked);
+	if (rv != LSN_OK)
+		return (wire_queue_error(b, rid, ridlen, rv,
+		    "cannot open session"));
+	if ((rv = lsn_dir_head(b->dir, &rev, hash)) != LSN_OK)
+		return (wire_queue_error(b, rid, ridlen, rv,
+		    "directory error"));
+	liaison__v1__dir_head__init(&dh);
+	dh.has_rev = 1;
+	dh.rev = rev;
+	dh.has_hash = 1;
+	dh.hash.data = hash;
+	dh.hash.len = sizeof(hash);
+	liaison__v1__welcome__init(&w);
+	w.has_protocol_version = 1;
+	w.protocol_version = 1;
+	w.partner = (char *) (uintptr_t) partner;
+	w.dir_head = &dh;
+	w.has_delivery_cursor = 1;
+	w.delivery_cursor = acked;
+	w.has_server_time_ms = 1;
+	w.server_time_ms = broker_now(b);
+	w.has_max_msg_bytes = 1;
+	w.max_msg_bytes = (uint32_t) b->conf.max_msg_bytes;
+	w.has_skew_ms = 1;
+	w.skew_ms = (uint32_t) b->conf.skew_ms;
+	liaison__v1__frame__init(&f);
+	f.kind_case = LIAISON__V1__FRAME__KIND_WELCOME;
+	f.welcome = &w;
+	log_info("session: %s hello (cursor %llu, acked %llu)", partner,
+	    (unsigned long long) (h->has_delivery_cursor ?
+	    h->delivery_cursor : 0), (unsigned long long) acked);
+	return (wire_queue_frame(b, rid, ridlen, &f));
+}
+
+int
+deliver_ack(struct broker *b, const char *partner, const uint8_t *rid,
+    size_t ridlen, const Liaison__V1__DeliverAck *a)
+{
+	struct session	*ss;
+	uint8_t		 msgid[LSN_MSGID_BYTES];
+	char		 idhex[2 * LSN_MSGID_BYTES + 1];
+	int		 found = 0, rv, code;
+
+	(void) rid;
+	(void) ridlen;
+	if (!a->has_seq || a->seq == 0)
+		return (LSN_EINVAL);
+	code = a->has_code ? lsn_err_from_wire((int) a->code) : LSN_OK;
+	if (code != LSN_OK) {
+		rv = queue_msgid(b, partner, a->seq, msgid);
+		if (rv == 0) {
+			lsn_hex_encode(msgid, sizeof(msgid), idhex);
+			log_warnx("deliver: %s quarantined seq %llu (%s): %s",
+			    partner, (unsigned long long) a->seq, idhex,
+			    lsn_errname(code));
+			if ((rv = baudit(b, LSN_AUDIT_QUARANTINED, idhex, NULL,
+			    "recipient=%s seq=%llu code=%s", partner,
+			    (unsigned long long) a->seq,
+			    lsn_errname(code))) != LSN_OK)
+				return (rv);
+		} else if (rv < 0)
+			return (rv);
+	}
+	if ((rv = queue_ack(b, partner, a->seq, &found)) != LSN_OK)
+		return (rv);
+	if (found)
+		b->stat_delivered++;
+	else
+		log_debug("deliver: %s acked unknown seq %llu", partner,
+		    (unsigned long long) a->seq);
+	if ((ss = session_find(b, partner)) != NULL) {
+		if (found && a->seq <= ss->sent_upto && ss->inflight > 0)
+			ss->inflight--;
+		ss->pump = 1;
+	}
+	return (LSN_OK);
+}
+
+void
+deliver_mark(struct broker *b, const char *partner)
+{
+	struct session	*ss = session_find(b, partner);
+
+	if (ss != NULL)
+		ss->pump = 1;
+}
+
+/* Frame{deliver(5): Deliver{seq(1), envelope(2)}} by hand: the stored
+ * SignedEnvelope bytes go out exactly as accepted. */
+static uint8_t *
+deliver_encode(uint64_t seq, const uint8_t *env, size_t envlen,
+    size_t *outlen)
+{
+	uint8_t	 hdr[32], *buf;
+	size_t	 inner, n = 0, h = 0;
+
+	h += wire_varint(hdr + h, seq);
+	inner = 1 + h + 1 + wire_varint(hdr + h, envlen) + envlen;
+	if ((buf = malloc(inner + 16)) == NULL)
+		return (NULL);
+	buf[n++] = 0x2a;
+	n += wire_varint(buf + n, inner);
+	buf[n++] = 0x08;
+	n += wire_varint(buf + n, seq);
+	buf[n++] = 0x12;
+	n += wire_varint(buf + n, envlen);
+	memcpy(buf + n, env, envlen);
+	*outlen = n + envlen;
+	return (buf);
+}
+
+/* Pumps one session; returns 1 if the session must be dropped. */
+static int
+pump_one(struct broker *b, struct session *ss)
+{
+	static const char sql[] =
+	    "SELECT q.seq, m.signed FROM queue q JOIN messages m"
+	    " ON m.message_id = q.message_id"
+	    " WHERE q.recipient = ? AND q.seq > ? ORDER BY q.seq LIMIT ?";
+	sqlite3_stmt	*s;
+	uint64_t	 room;
+	int		 rc, st, drop = 0;
+
+	ss->pump = 0;
+	if (lsn_dir_partner_status(b->dir, ss->partner, &st) != LSN_OK ||
+	    st != LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE)
+		return (1);	/* nothing more for a suspended partner */
+	if (ss->inflight >= (uint64_t) b->conf.inflight_max)
+		return (0);
+	room = (uint64_t) b->conf.inflight_max - ss->inflight;
+	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
+		return (0);
+	sqlite3_bind_text(s, 1, ss->partner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64) ss->sent_upto);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64) room);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		uint64_t	 seq = (uint64_t) sqlite3_column_int64(s, 0);
+		const uint8_t	*env = sqlite3_column_blob(s, 1);
+		size_t		 len = (size_t) sqlite3_column_bytes(s, 1);
+		uint8_t		*buf;
+		size_t		 blen;
+		int		 rv;
+
+		if (env == NULL || (buf = deliver_encode(seq, env, len,
+		    &blen)) == NULL)
+			break;
+		rv = wire_send_now(b, ss->rid, ss->ridlen, buf, blen);
+		free(buf);
+		if (rv == LSN_ECLOSED) {
+			drop = 1;
+			break;
+		}
+		if (rv != LSN_OK) {
+			ss->pump = 1;	/* HWM: retry next turn */
+			break;
+		}
+		ss->sent_upto = seq;
+		ss->inflight++;
+		log_debug("deliver: %s seq %llu", ss->partner,
+		    (unsigned long long) seq);
+	}
+	sqlite3_reset(s);
+	return (drop);
+}
+
+void
+deliver_pump(struct broker *b)
+{
+	size_t	i = 0;
+
+	while (i < b->nsess) {
+		if (b->sess[i].pump && pump_one(b, &b->sess[i])) {
+			session_drop_idx(b, i);
+			continue;
+		}
+		i++;
+	}
+}
+
+struct expired {
+	char		rcpt[LSN_DIR_ID_MAX + 1];
+	uint64_t	seq;
+	uint8_t		msgid[LSN_MSGID_BYTES];
+};
+
+int
+deliver_expire(struct broker *b, uint64_t now, size_t *nout)
+{
+	static const char sql_sel[] =
+	    "SELECT q.recipient, q.seq, q.message_id FROM messages m"
+	    " JOIN queue q ON q.message_id = m.message_id"
+	    " WHERE m.expires_ms > 0 AND m.expires_ms <= ? LIMIT ?";
+	static const char sql_del[] =
+	    "DELETE FROM queue WHERE recipient = ? AND seq = ?";
+	struct expired	*ex;
+	sqlite3_stmt	*s;
+	size_t		 n = 0;
+	char		 idhex[2 * LSN_MSGID_BYTES + 1];
+	int		 rc, rv = LSN_OK;
+
+	*nout = 0;
+	if ((ex = calloc(BROKER_EXPIRE_BATCH, sizeof(*ex))) == NULL)
+		return (LSN_ENOMEM);
+	if (lsn_store_stmt(b->st, sql_sel, &s) != LSN_OK) {
+		free(ex);
+		return (LSN_EDB);
+	}
+	sqlite3_bind_int64(s, 1, (sqlite3_int64) now);
+	sqlite3_bind_int64(s, 2, BROKER_EXPIRE_BATCH);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < BROKER_EXPIRE_BATCH) {
+		const char *r = (const char *) sqlite3_column_text(s, 0);
+
+		if (r == NULL || sqlite3_column_bytes(s, 2) != LSN_MSGID_BYTES)
+			continue;
+		lsn_strlcpy(ex[n].rcpt, r, sizeof(ex[n].rcpt));
+		ex[n].seq = (uint64_t) sqlite3_column_int64(s, 1);
+		memcpy(ex[n].msgid, sqlite3_column_blob(s, 2), LSN_MSGID_BYTES);
+		n++;
+	}
+	sqlite3_reset(s);
+	for (size_t i = 0; i < n; i++) {
+		if ((rv = broker_tx(b)) != LSN_OK)
+			break;
+		if (lsn_store_stmt(b->st, sql_del, &s) != LSN_OK) {
+			rv = LSN_EDB;
+			b->tx_failed = 1;
+			break;
+		}
+		sqlite3_bind_text(s, 1, ex[i].rcpt, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64) ex[i].seq);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE) {
+			rv = LSN_EDB;
+			b->tx_failed = 1;
+			break;
+		}
+		lsn_hex_encode(ex[i].msgid, LSN_MSGID_BYTES, idhex);
+		log_info("expiry: %s for %s (seq %llu) expired undelivered",
+		    idhex, ex[i].rcpt, (unsigned long long) ex[i].seq);
+		if ((rv = baudit(b, LSN_AUDIT_EXPIRED, idhex, NULL,
+		    "recipient=%s seq=%llu", ex[i].rcpt,
+		    (unsigned long long) ex[i].seq)) != LSN_OK)
+			break;
+	}
+	free(ex);
+	if (rv == LSN_OK)
+		*nout = n;
+	return (rv);
+}

@@ -1,0 +1,710 @@
+/*
+ * test_broker_wire.c -- the real liaison-broker on 127.0.0.1 with raw
+ * DEALER clients (lsn_fixture): handshake, publish/deliver, fan-out, every
+ * ingress refusal with its code, idempotency, suspension, directory
+ * submit/sync/push, audit chain.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+#include <zmq.h>
+
+#include "liaison/dir.h"
+#include "liaison/envelope.h"
+#include "liaison/util.h"
+
+#include "lsn_fixture.h"
+#include "lsn_proc.h"
+#include "lsn_test.h"
+
+#define T_MS		5000	/* generous wait for an answer */
+#define NSOCK		16
+
+struct bt {
+	struct lsn_fixture	*fx;
+	int			 pid;
+	char			 ep[256];
+	void			*ctx;
+	void			*socks[NSOCK];
+};
+
+static void *
+client(struct bt *t, size_t i, const struct lsn_keypair *kp)
+{
+	void	*s = NULL;
+
+	assert_ok(lsn_fixture_dealer(t->fx, t->ctx, i, kp, t->ep, &s));
+	for (int k = 0; k < NSOCK; k++)
+		if (t->socks[k] == NULL) {
+			t->socks[k] = s;
+			return (s);
+		}
+	fail_msg("too many sockets");
+	return (NULL);
+}
+
+static void
+close_socks(struct bt *t)
+{
+	for (int k = 0; k < NSOCK; k++)
+		if (t->socks[k] != NULL) {
+			zmq_close(t->socks[k]);
+			t->socks[k] = NULL;
+		}
+}
+
+static int
+setup(void **state)
+{
+	struct lsn_fixture_opts	 o = { .npartners = 6,
+	    .extra_group = "hotline-desk", .extra_group_n = 0 };
+	struct bt		*t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return (-1);
+	if (lsn_fixture_create(&o, &t->fx) != LSN_OK)
+		return (-1);
+	if (lsn_fixture_write_broker_conf(t->fx, NULL,
+	    "max_msg_bytes = 65536\nskew_ms = 60s\nexpiry_check_ms = 100ms\n"
+	    "heartbeat_ms = 1s\n") != LSN_OK)
+		return (-1);
+	if (lsn_fixture_start_broker(t->fx, 1, &t->pid, t->ep,
+	    sizeof(t->ep)) != LSN_OK)
+		return (-1);
+	t->ctx = zmq_ctx_new();
+	*state = t;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	struct bt	*t = *state;
+
+	if (t == NULL)
+		return (0);
+	close_socks(t);
+	if (t->ctx != NULL)
+		zmq_ctx_term(t->ctx);
+	if (t->pid > 0 && lsn_proc_alive(t->pid)) {
+		if (getenv("LSN_TEST_VERBOSE") != NULL)
+			lsn_proc_dump_log(t->fx->broker_log, 20000);
+		(void) lsn_proc_stop(t->pid);
+	}
+	lsn_proc_kill_all();
+	lsn_fixture_destroy(&t->fx);
+	free(t);
+	return (0);
+}
+
+/* Publishes a fresh note from partner `from`; returns the ack code. */
+static int
+pub(struct bt *t, void *s, size_t from, const struct lsn_fixture_msg *m,
+    uint8_t msgid[16])
+{
+	uint8_t	*env = NULL;
+	size_t	 len = 0;
+	int	 code = 999;
+
+	assert_ok(lsn_fixture_envelope(t->fx, from, m, msgid, &env, &len));
+	assert_ok(lsn_fixture_publish(s, env, len, T_MS, &code));
+	free(env);
+	return (code);
+}
+
+/* Waits for one Deliver; returns its seq and checks its message id. */
+static uint64_t
+expect_deliver(void *s, const uint8_t msgid[16])
+{
+	Liaison__V1__Frame		*f = NULL;
+	struct lsn_envelope_outer	*o = NULL;
+	Liaison__V1__Envelope		*e;
+	uint64_t			 seq;
+
+	assert_ok(lsn_fixture_recv_kind(s, LIAISON__V1__FRAME__KIND_DELIVER,
+	    T_MS, &f));
+	seq = f->deliver->seq;
+	assert_true(seq > 0);
+	if (msgid != NULL) {
+		size_t	 len = liaison__v1__signed_envelope__get_packed_size(
+			    f->deliver->envelope);
+		uint8_t	*buf = malloc(len);
+
+		assert_non_null(buf);
+		liaison__v1__signed_envelope__pack(f->deliver->envelope, buf);
+		assert_ok(lsn_envelope_peek(buf, len, 0, &o, NULL));
+		e = liaison__v1__envelope__unpack(NULL, o->envlen, o->env);
+		assert_non_null(e);
+		assert_memory_equal(e->message_id.data, msgid, 16);
+		liaison__v1__envelope__free_unpacked(e, NULL);
+		lsn_envelope_outer_destroy(&o);
+		free(buf);
+	}
+	liaison__v1__frame__free_unpacked(f, NULL);
+	return (seq);
+}
+
+static void
+expect_nothing(void *s, int kind, int ms)
+{
+	Liaison__V1__Frame	*f = NULL;
+
+	assert_err(lsn_fixture_recv_kind(s, kind, ms, &f), LSN_ETIMEDOUT);
+}
+
+static long long
+db_count(struct bt *t, const char *sql)
+{
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*st = NULL;
+	long long	 n = -1;
+
+	assert_int_equal(sqlite3_open_v2(t->fx->broker_db, &db,
+	    SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return (n);
+}
+
+/* ---- tests ---- */
+
+static void
+test_broker_unknown_curve_key_refused(void **state)
+{
+	struct bt		*t = *state;
+	struct lsn_keypair	*kp = NULL;
+	void			*s;
+
+	assert_ok(lsn_keypair_generate(LSN_KEY_TRANSPORT, "intruder", &kp));
+	s = client(t, 0, kp);
+	/* A key outside the directory: no Welcome, ever. */
+	assert_err(lsn_fixture_hello(s, 0, 1000, NULL), LSN_ETIMEDOUT);
+	lsn_keypair_destroy(&kp);
+	/* A known partner still gets in. */
+	s = client(t, 1, NULL);
+	assert_ok(lsn_fixture_hello(s, 0, T_MS, NULL));
+	assert_int_equal(lsn_proc_stop(t->pid), 0);
+	assert_true(db_count(t, "SELECT COUNT(*) FROM audit WHERE "
+	    "kind = 'authfail'") >= 1);
+}
+
+static void
+test_broker_publish_and_deliver(void **state)
+{
+	struct bt		*t = *state;
+	struct lsn_fixture_msg	 m = { .to = { "p02" } };
+	Liaison__V1__Frame	*w = NULL;
+	uint8_t			 id[16];
+	void			*a, *b;
+	uint64_t		 seq;
+
+	a = client(t, 0, NULL);
+	b = client(t, 1, NULL);
+	/* Publishing before Hello is accepted (the session only matters
+	 * for deliveries). */
+	assert_int_equal(pub(t, a, 0, &m, id), LSN_OK);
+	assert_ok(lsn_fixture_hello(b, 0, T_MS, &w));
+	assert_string_equal(w->welcome->partner, "p02");
+	assert_int_equal(w->welcome->protocol_version, 1);
+	assert_int_equal(w->welcome->max_msg_bytes, 65536);
+	liaison__v1__frame__free_unpacked(w, NULL);
+	seq = expect_deliver(b, id);
+	assert_int_equal(seq, 1);
+	assert_ok(lsn_fixture_deliver_ack(b, seq));
+	/* A second message while connected arrives live. */
+	assert_int_equal(pub(t, a, 0, &m, id), LSN_OK);
+	assert_int_equal(expect_deliver(b, id), 2);
+	/* Unacked seq 2 is resent after the next Hello. */
+	assert_ok(lsn_fixture_hello(b, 1, T_MS, &w));
+	assert_int_equal(w->welcome->delivery_cursor, 1);
+	liaison__v1__frame__free_unpacked(w, NULL);
+	assert_int_equal(expect_deliver(b, id), 2);
+	assert_ok(lsn_fixture_deliver_ack(b, 2));
+	/* Acked: a new Hello with cursor 2 brings nothing. */
+	assert_ok(lsn_fixture_hello(b, 2, T_MS, NULL));
+	expect_nothing(b, LIAISON__V1__FRAME__KIND_DELIVER, 300);
+}
+
+static void
+test_broker_group_fanout(void **state)
+{
+	struct bt		*t = *state;
+	struct lsn_fixture_msg	 m = { .groups = { "all-members" } };
+	void			*s[6];
+	uint8_t			 id[16];
+
+	for (size_t i = 0; i < 6; i++) {
+		s[i] = client(t, i, NULL);
+		assert_ok(lsn_fixture_hello(s[i], 0, T_MS, NULL));
+	}
+	/* p01 to all-members (6 partners): 5 recipients, not itself. */
+	assert_int_equal(pub(t, s[0], 0, &m, id), LSN_OK);
+	for (size_t i = 1; i < 6; i++)
+		assert_int_equal(expect_deliver(s[i], id), 1);
+	expect_nothing(s[0], LIAISON__V1__FRAME__KIND_DELIVER, 300);
+}
+
+static void
+test_broker_ingress_refusals(void **state)
+{
+	struct bt		*t = *state;
+	struct lsn_fixture_msg	 m = { .to = { "p02" } };
+	struct lsn_fixture_msg	 mm;
+	uint8_t			*env = NULL, id[16];
+	size_t			 len = 0;
+	uint64_t		 now = lsn_now_ms();
+	void			*a;
+	int			 code;
+
+	a = client(t, 0, NULL);
+
+	/* forged signature: one bit of the signature flipped */
+	assert_ok(lsn_fixture_envelope(t->fx, 0, &m, id, &env, &len));
+	{
+		Liaison__V1__SignedEnvelope *se =
+		    liaison__v1__signed_envelope__unpack(NULL, len, env);
+
+		assert_non_null(se);
+		se->signature.data[5] ^= 0x01;
+		liaison__v1__signed_envelope__pack(se, env);
+		liaison__v1__signed_envelope__free_unpacked(se, NULL);
+	}
+	assert_ok(lsn_fixture_publish(a, env, len, T_MS, &code));
+	assert_int_equal(code, LSN_EBADSIG);
+	free(env);
+
+	/* signed by p03 but sent over p01's connection */
+	assert_int_equal(pub(t, a, 2, &m, NULL), LSN_ESENDER);
+
+	/* oversized (over max_msg_bytes 65536 but under the socket cap) */
+	mm = m;
+	mm.pad = 66000;
+	assert_int_equal(pub(t, a, 0, &mm, NULL), LSN_ETOOBIG);
+
+	/* unknown recipient, unknown group */
+	mm = m;
+	mm.to[0] = "zz-nobody";
+	assert_int_equal(pub(t, a, 0, &mm, NULL), LSN_EUNKNOWNRCPT);
+	memset(&mm, 0, sizeof(mm));
+	mm.groups[0] = "no-such-group";
+	assert_int_equal(pub(t, a, 0, &mm, NULL), LSN_EUNKNOWNGROUP);
+	/* an empty group yields no recipient */
+	mm.groups[0] = "hotline-desk";
+	assert_int_equal(pub(t, a, 0, &mm, NULL), LSN_EUNKNOWNRCPT);
+
+	/* created_ms outside the skew window (60 s), both directions */
+	mm = m;
+	mm.created_ms = now - 10 * 60 * 1000;
+	assert_int_equal(pub(t, a, 0, &mm, NULL), LSN_ESKEW);
+	mm.created_ms = now + 10 * 60 * 1000;
+	assert_int_equal(pub(t, a, 0, &mm, NULL), LSN_ESKEW);
+
+	/* expired */
+	mm = m;
+	mm.created_ms = now - 2000;
+	mm.expires_ms = now - 1000;
+	assert_int_equal(pub(t, a, 0, &mm, NULL), LSN_EEXPIRED);
+
+	/* reused message_id with different bytes */
+	assert_int_equal(pub(t, a, 0, &m, id), LSN_OK);
+	mm = m;
+	mm.message_id = id;
+	mm.text = "different text";
+	assert_int_equal(pub(t, a, 0, &mm, NULL), LSN_EDUPID);
+
+	/* unknown key id: a fresh key with p01's label */
+	{
+		struct lsn_keypair	*k = NULL, *saved;
+
+		assert_ok(lsn_keypair_generate(LSN_KEY_SIGN, "p01", &k));
+		saved = t->fx->partners[0].sign;
+		t->fx->partners[0].sign = k;
+		code = pub(t, a, 0, &m, NULL);
+		t->fx->partners[0].sign = saved;
+		lsn_keypair_destroy(&k);
+		assert_int_equal(code, LSN_EUNKNOWNKEY);
+	}
+
+	/* garbage instead of an envelope */
+	{
+		static const uint8_t junk[] = { 0xff, 0xff, 0xff, 0x01, 0x02 };
+		Liaison__V1__Frame	*f = NULL;
+
+		assert_ok(lsn_fixture_publish_raw(a, junk, sizeof(junk)));
+		assert_ok(lsn_fixture_recv_kind(a,
+		    LIAISON__V1__FRAME__KIND_PUBLISH_ACK, T_MS, &f));
+		assert_int_equal(lsn_err_from_wire((int) f->publish_ack->code),
+		    LSN_EPROTO);
+		liaison__v1__frame__free_unpacked(f, NULL);
+	}
+	/* The broker is still up and accepting. */
+	assert_int_equal(pub(t, a, 0, &m, NULL), LSN_OK);
+}
+
+static void
+test_broker_same_bytes_twice_stored_once(void **state)
+{
+	struct bt		*t = *state;
+	struct lsn_fixture_msg	 m = { .to = { "p02" } };
+	uint8_t			*env = NULL, id[16];
+	size_t			 len = 0;
+	void			*a, *b;
+	int			 code;
+
+	a = client(t, 0, NULL);
+	b = client(t, 1, NULL);
+	assert_ok(lsn_fixture_envelope(t->fx, 0, &m, id, &env, &len));
+	assert_ok(lsn_fixture_publish(a, env, len, T_MS, &code));
+	assert_int_equal(code, LSN_OK);
+	assert_ok(lsn_fixture_publish(a, env, len, T_MS, &code));
+	assert_int_equal(code, LSN_OK);
+	free(env);
+	assert_ok(lsn_fixture_hello(b, 0, T_MS, NULL));
+	assert_int_equal(expect_deliver(b, id), 1);
+	expect_nothing(b, LIAISON__V1__FRAME__KIND_DELIVER, 300);
+	assert_int_equal(db_count(t, "SELECT COUNT(*) FROM messages"), 1);
+}
+
+static int
+submit(struct bt *t, void *s, const uint8_t *op, size_t len, uint64_t *rev)
+{
+	Liaison__V1__Frame	 f, *a = NULL;
+	Liaison__V1__DirSubmit	 ds;
+	Liaison__V1__SignedDirOp *sop;
+	uint8_t			 reqid[4] = { 1, 2, 3, 4 };
+	int			 code;
+
+	(void) t;
+	sop = liaison__v1__signed_dir_op__unpack(NULL, len, op);
+	assert_non_null(sop);
+	liaison__v1__dir_submit__init(&ds);
+	ds.has_request_id = 1;
+	ds.request_id.data = reqid;
+	ds.request_id.len = sizeof(reqid);
+	ds.op = sop;
+	liaison__v1__frame__init(&f);
+	f.kind_case = LIAISON__V1__FRAME__KIND_DIR_SUBMIT;
+	f.dir_submit = &ds;
+	assert_ok(lsn_fixture_send(s, &f));
+	liaison__v1__signed_dir_op__free_unpacked(sop, NULL);
+	assert_ok(lsn_fixture_recv_kind(s,
+	    LIAISON__V1__FRAME__KIND_DIR_SUBMIT_ACK, T_MS, &a));
+	assert_int_equal(a->dir_submit_ack->request_id.len, 4);
+	code = lsn_err_from_wire((int) a->dir_submit_ack->code);
+	if (rev != NULL)
+		*rev = a->dir_submit_ack->rev;
+	liaison__v1__frame__free_unpacked(a, NULL);
+	return (code);
+}
+
+static void
+test_broker_suspension(void **state)
+{
+	struct bt		*t = *state;
+	struct lsn_fixture_msg	 to2 = { .to = { "p02" } };
+	struct lsn_fixture_msg	 to3 = { .to = { "p03" } };
+	struct lsn_fixture_msg	 grp = { .groups = { "all-members" } };
+	Liaison__V1__Frame	*f = NULL;
+	uint8_t			*op = NULL, id[16];
+	size_t			 len = 0;
+	uint64_t		 ver = 0, rev = 0;
+	void			*a, *b, *c;
+
+	a = client(t, 0, NULL);
+	b = client(t, 1, NULL);
+	c = client(t, 2, NULL);
+	assert_ok(lsn_fixture_hello(b, 0, T_MS, NULL));
+	assert_ok(lsn_fixture_hello(c, 0, T_MS, NULL));
+	/* One message reaches p02 and is left unacked. */
+	assert_int_equal(pub(t, a, 0, &to2, id), LSN_OK);
+	(void) expect_deliver(b, id);
+
+	assert_ok(lsn_fixture_partner_version(t->fx, "p02", &ver));
+	assert_ok(lsn_fixture_op_set_status(t->fx, "p02",
+	    LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED, ver, 2, &op, &len));
+	assert_int_equal(submit(t, c, op, len, &rev), LSN_OK);
+	assert_true(rev > 0);
+	free(op);
+
+	/* p02's next publish: E_SUSPENDED in the PublishAck */
+	assert_int_equal(pub(t, b, 1, &to3, NULL), LSN_ESUSPENDED);
+	/* any other frame: Error{E_SUSPENDED} */
+	{
+		Liaison__V1__Ping	p;
+		Liaison__V1__Frame	pf;
+
+		liaison__v1__ping__init(&p);
+		liaison__v1__frame__init(&pf);
+		pf.kind_case = LIAISON__V1__FRAME__KIND_PING;
+		pf.ping = &p;
+		assert_ok(lsn_fixture_send(b, &pf));
+	}
+	assert_ok(lsn_fixture_recv_kind(b, LIAISON__V1__FRAME__KIND_ERROR,
+	    T_MS, &f));
+	assert_int_equal(lsn_err_from_wire((int) f->error->code),
+	    LSN_ESUSPENDED);
+	liaison__v1__frame__free_unpacked(f, NULL);
+	/* Messages to p02 are refused; through a group it is skipped. */
+	assert_int_equal(pub(t, a, 0, &to2, NULL), LSN_EUNKNOWNRCPT);
+	assert_int_equal(pub(t, a, 0, &grp, id), LSN_OK);
+	assert_int_equal(pub(t, a, 0, &to3, id), LSN_OK);
+	/* Nothing more is delivered to p02, even after a new Hello. */
+	f = NULL;
+	{
+		Liaison__V1__Hello	h;
+		Liaison__V1__Frame	hf;
+
+		liaison__v1__hello__init(&h);
+		h.has_protocol_version = 1;
+		h.protocol_version = 1;
+		liaison__v1__frame__init(&hf);
+		hf.kind_case = LIAISON__V1__FRAME__KIND_HELLO;
+		hf.hello = &h;
+		assert_ok(lsn_fixture_send(b, &hf));
+	}
+	assert_ok(lsn_fixture_recv_kind(b, LIAISON__V1__FRAME__KIND_ERROR,
+	    T_MS, &f));
+	liaison__v1__frame__free_unpacked(f, NULL);
+	expect_nothing(b, LIAISON__V1__FRAME__KIND_DELIVER, 500);
+	assert_true(db_count(t, "SELECT COUNT(*) FROM audit WHERE "
+	    "kind = 'authfail' AND subject = 'p02'") >= 1);
+}
+
+static void
+test_broker_directory_submit_sync_push(void **state)
+{
+	struct bt			*t = *state;
+	Liaison__V1__Frame		 f, *r = NULL;
+	Liaison__V1__DirSync		 ds;
+	struct lsn_dir_checkpoint	 cp;
+	uint8_t				*op = NULL;
+	size_t				 len = 0;
+	uint64_t			 rev = 0, head = 0, after = 0;
+	void				*a, *b;
+	int				 rounds = 0;
+
+	a = client(t, 0, NULL);
+	b = client(t, 1, NULL);
+	assert_ok(lsn_fixture_hello(a, 0, T_MS, NULL));
+	assert_ok(lsn_fixture_hello(b, 0, T_MS, NULL));
+
+	/* A sensitive op with one signature: E_THRESHOLD, nothing pushed. */
+	assert_ok(lsn_fixture_op_set_status(t->fx, "p04",
+	    LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED, 1, 1, &op, &len));
+	assert_int_equal(submit(t, a, op, len, NULL), LSN_ETHRESHOLD);
+	free(op);
+	expect_nothing(b, LIAISON__V1__FRAME__KIND_DIR_OPS, 300);
+
+	/* A good routine op is applied and pushed live to the others. */
+	assert_ok(lsn_fixture_op_create_group(t->fx, "new-group", 1, &op,
+	    &len));
+	assert_int_equal(submit(t, a, op, len, &rev), LSN_OK);
+	free(op);
+	assert_ok(lsn_fixture_recv_kind(b, LIAISON__V1__FRAME__KIND_DIR_OPS,
+	    T_MS, &r));
+	assert_true(r->dir_ops->live);
+	assert_int_equal(r->dir_ops->n_entries, 1);
+	assert_int_equal(r->dir_ops->entries[0]->rev, rev);
+	assert_non_null(r->dir_ops->checkpoint);
+	{
+		size_t	 cl = liaison__v1__signed_checkpoint__get_packed_size(
+			    r->dir_ops->checkpoint);
+		uint8_t	*cb = malloc(cl);
+
+		liaison__v1__signed_checkpoint__pack(r->dir_ops->checkpoint,
+		    cb);
+		assert_ok(lsn_dir_checkpoint_parse(cb, cl, t->fx->seq->pk,
+		    &cp));
+		assert_int_equal(cp.rev, rev);
+		free(cb);
+	}
+	liaison__v1__frame__free_unpacked(r, NULL);
+
+	/* DirSync in batches of 3 up to the head, checkpoint at the end. */
+	do {
+		liaison__v1__dir_sync__init(&ds);
+		ds.has_after_rev = 1;
+		ds.after_rev = after;
+		ds.has_max_entries = 1;
+		ds.max_entries = 3;
+		liaison__v1__frame__init(&f);
+		f.kind_case = LIAISON__V1__FRAME__KIND_DIR_SYNC;
+		f.dir_sync = &ds;
+		assert_ok(lsn_fixture_send(b, &f));
+		assert_ok(lsn_fixture_recv_kind(b,
+		    LIAISON__V1__FRAME__KIND_DIR_OPS, T_MS, &r));
+		assert_true(r->dir_ops->n_entries <= 3);
+		for (size_t i = 0; i < r->dir_ops->n_entries; i++)
+			assert_int_equal(r->dir_ops->entries[i]->rev,
+			    after + 1 + i);
+		after += r->dir_ops->n_entries;
+		if (!r->dir_ops->more) {
+			size_t	 cl;
+			uint8_t	*cb;
+
+			assert_non_null(r->dir_ops->checkpoint);
+			cl = liaison__v1__signed_checkpoint__get_packed_size(
+			    r->dir_ops->checkpoint);
+			cb = malloc(cl);
+			liaison__v1__signed_checkpoint__pack(
+			    r->dir_ops->checkpoint, cb);
+			assert_ok(lsn_dir_checkpoint_parse(cb, cl,
+			    t->fx->seq->pk, &cp));
+			head = cp.rev;
+			free(cb);
+		}
+		liaison__v1__frame__free_unpacked(r, NULL);
+		rounds++;
+	} while (head == 0 && rounds < 100);
+	assert_int_equal(head, rev);
+	assert_int_equal(after, rev);
+	assert_true(rounds > 1);
+}
+
+static void
+test_broker_ping_pong(void **state)
+{
+	struct bt		*t = *state;
+	Liaison__V1__Frame	 f, *r = NULL;
+	Liaison__V1__Ping	 p;
+	void			*a = client(t, 0, NULL);
+
+	liaison__v1__ping__init(&p);
+	p.has_nonce = 1;
+	p.nonce = 424242;
+	liaison__v1__frame__init(&f);
+	f.kind_case = LIAISON__V1__FRAME__KIND_PING;
+	f.ping = &p;
+	assert_ok(lsn_fixture_send(a, &f));
+	assert_ok(lsn_fixture_recv_kind(a, LIAISON__V1__FRAME__KIND_PONG,
+	    T_MS, &r));
+	assert_int_equal(r->pong->nonce, 424242);
+	liaison__v1__frame__free_unpacked(r, NULL);
+}
+
+static void
+test_broker_audit_verify_cli(void **state)
+{
+	struct bt		*t = *state;
+	struct lsn_fixture_msg	 m = { .to = { "p02" } };
+	char			*cli = lsn_proc_bin(LSN_BIN_CLI), *out = NULL;
+	char			 cmd[1024];
+	void			*a = client(t, 0, NULL);
+	char			*argv[] = { cli, (char *) "audit",
+				    (char *) "verify", (char *) "--db",
+				    t->fx->broker_db, NULL };
+
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(pub(t, a, 0, &m, NULL), LSN_OK);
+	assert_int_equal(lsn_proc_stop(t->pid), 0);
+	assert_int_equal(lsn_proc_run(cli, argv, &out, NULL, 30000), 0);
+	assert_non_null(strstr(out, "audit chain OK"));
+	free(out);
+	/* Alter one byte of entry 3's detail. */
+	snprintf(cmd, sizeof(cmd), "python3 -c \"import sqlite3; "
+	    "c = sqlite3.connect('%s'); c.execute(\\\"UPDATE audit SET "
+	    "detail = 'X' || substr(detail, 2) WHERE id = 3\\\"); "
+	    "c.commit()\"", t->fx->broker_db);
+	assert_int_equal(system(cmd), 0);
+	out = NULL;
+	assert_int_equal(lsn_proc_run(cli, argv, &out, NULL, 30000), 1);
+	assert_non_null(strstr(out, "BROKEN at id 3"));
+	free(out);
+	free(cli);
+}
+
+static void
+test_broker_check_config_and_reload(void **state)
+{
+	struct bt		*t = *state;
+	struct lsn_fixture_msg	 m = { .to = { "p02" } };
+	char			*bin = lsn_proc_bin(LSN_BIN_BROKER), *out = NULL;
+	char			*argv[] = { bin, (char *) "-n", (char *) "-c",
+				    t->fx->broker_conf, NULL };
+	void			*a = client(t, 0, NULL);
+
+	assert_int_equal(lsn_proc_run(bin, argv, &out, NULL, 10000), 0);
+	assert_non_null(strstr(out, "configuration OK"));
+	free(out);
+	/* A bad file: -n fails; SIGHUP keeps the running configuration. */
+	assert_ok(lsn_fixture_write_broker_conf(t->fx, NULL,
+	    "no_such_option = 1\n"));
+	out = NULL;
+	assert_int_equal(lsn_proc_run(bin, argv, &out, NULL, 10000), 1);
+	free(out);
+	assert_int_equal(lsn_proc_signal(t->pid, SIGHUP), 0);
+	assert_int_equal(pub(t, a, 0, &m, NULL), LSN_OK);
+	/* A good one with a small quota takes effect on SIGHUP. */
+	assert_ok(lsn_fixture_write_broker_conf(t->fx, NULL,
+	    "queue_quota = 2\nmax_msg_bytes = 65536\n"));
+	assert_int_equal(lsn_proc_signal(t->pid, SIGHUP), 0);
+	lsn_proc_sleep_ms(300);
+	assert_int_equal(pub(t, a, 0, &m, NULL), LSN_OK);
+	assert_int_equal(pub(t, a, 0, &m, NULL), LSN_EQUOTA);
+	assert_true(lsn_proc_alive(t->pid));
+	free(bin);
+}
+
+static void
+test_broker_expiry_audited(void **state)
+{
+	struct bt		*t = *state;
+	struct lsn_fixture_msg	 m = { .to = { "p02" } };
+	uint64_t		 now = lsn_now_ms();
+	void			*a = client(t, 0, NULL), *b;
+	int			 tries = 0;
+
+	m.created_ms = now;
+	m.expires_ms = now + 400;
+	assert_int_equal(pub(t, a, 0, &m, NULL), LSN_OK);
+	/* The expiry timer (100 ms) removes it with an audit entry. */
+	while (db_count(t, "SELECT COUNT(*) FROM audit WHERE "
+	    "kind = 'expired'") < 1 && tries++ < 100)
+		lsn_proc_sleep_ms(50);
+	assert_true(db_count(t, "SELECT COUNT(*) FROM audit WHERE "
+	    "kind = 'expired'") >= 1);
+	b = client(t, 1, NULL);
+	assert_ok(lsn_fixture_hello(b, 0, T_MS, NULL));
+	expect_nothing(b, LIAISON__V1__FRAME__KIND_DELIVER, 300);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_broker_unknown_curve_key_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_broker_publish_and_deliver, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_broker_group_fanout,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_broker_ingress_refusals,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_broker_same_bytes_twice_stored_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_broker_suspension,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_broker_directory_submit_sync_push, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_broker_ping_pong,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_broker_audit_verify_cli,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_broker_check_config_and_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_broker_expiry_audited,
+		    setup, teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
