@@ -1,8 +1,464 @@
-/* agent.c -- liaison-agent process logic. */
+/* agent.c -- liaison-agent: storage, start-up, the poll loop, reload. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "liaison/err.h"
+#include "liaison/log.h"
+#include "liaison/util.h"
+
 #include "agent.h"
+
+volatile sig_atomic_t agent_quit;
+volatile sig_atomic_t agent_reload;
+
+static const char agent_schema_v1[] =
+    "CREATE TABLE outbox ("
+    " oid INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " message_id BLOB NOT NULL UNIQUE,"
+    " signed BLOB NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'pending',"
+    " code INTEGER NOT NULL DEFAULT 0,"
+    " detail TEXT,"
+    " created_ms INTEGER NOT NULL,"
+    " last_sent_ms INTEGER NOT NULL DEFAULT 0,"
+    " recipients TEXT);"
+    "CREATE INDEX outbox_state ON outbox(state, oid);"
+    "CREATE TABLE inbox ("
+    " local_seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " message_id BLOB NOT NULL UNIQUE,"
+    " sender TEXT NOT NULL,"
+    " type INTEGER NOT NULL,"
+    " created_ms INTEGER NOT NULL,"
+    " received_ms INTEGER NOT NULL,"
+    " signed BLOB NOT NULL,"
+    " body BLOB,"
+    " priority INTEGER NOT NULL DEFAULT 0,"
+    " tlp INTEGER NOT NULL DEFAULT 0,"
+    " seq INTEGER NOT NULL,"
+    " acked INTEGER NOT NULL DEFAULT 0,"
+    " read INTEGER NOT NULL DEFAULT 0,"
+    " actioned INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX inbox_acked ON inbox(acked, local_seq);"
+    "CREATE TABLE seen (message_id BLOB PRIMARY KEY) WITHOUT ROWID;"
+    "CREATE TABLE quarantine ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " received_ms INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " code INTEGER NOT NULL,"
+    " detail TEXT,"
+    " signed BLOB);"
+    "CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE alerts ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " time_ms INTEGER NOT NULL,"
+    " text TEXT NOT NULL);";
+
+const struct lsn_migration agent_migrations[] = {
+	{ 1, lsn_dir_schema_v1 },
+	{ 2, agent_schema_v1 },
+	{ 0, NULL },
+};
 
 const char *
 agent_name(void)
 {
 	return ("liaison-agent");
+}
+
+static int
+load_keys(struct agent *a, const struct agent_conf *c)
+{
+	char			 path[AGENT_PATH_MAX + 32];
+	enum lsn_key_kind	 kind;
+	struct lsn_keypair	*sk = NULL, *tk = NULL;
+	uint8_t			 bpk[LSN_PK_BYTES];
+	int			 rv;
+
+	snprintf(path, sizeof(path), "%s/sign.key", c->keys_dir);
+	if ((rv = lsn_keypair_load(path, &sk)) != LSN_OK) {
+		log_warnx("%s: %s: %s", __func__, path, lsn_strerror(rv));
+		goto out;
+	}
+	if (sk->kind != LSN_KEY_SIGN) {
+		log_warnx("%s: %s is not a signing key", __func__, path);
+		rv = LSN_EKEYFORMAT;
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/transport.key", c->keys_dir);
+	if ((rv = lsn_keypair_load(path, &tk)) != LSN_OK) {
+		log_warnx("%s: %s: %s", __func__, path, lsn_strerror(rv));
+		goto out;
+	}
+	if (tk->kind != LSN_KEY_TRANSPORT) {
+		log_warnx("%s: %s is not a transport key", __func__, path);
+		rv = LSN_EKEYFORMAT;
+		goto out;
+	}
+	if ((rv = lsn_pubkey_load(c->broker_key, &kind, bpk, NULL)) !=
+	    LSN_OK) {
+		log_warnx("%s: %s: %s", __func__, c->broker_key,
+		    lsn_strerror(rv));
+		goto out;
+	}
+	if (kind != LSN_KEY_TRANSPORT) {
+		log_warnx("%s: %s is not a transport key", __func__,
+		    c->broker_key);
+		rv = LSN_EKEYFORMAT;
+		goto out;
+	}
+	lsn_keypair_destroy(&a->sign_kp);
+	lsn_keypair_destroy(&a->transport_kp);
+	a->sign_kp = sk;
+	a->transport_kp = tk;
+	sk = tk = NULL;
+	memcpy(a->broker_pk, bpk, sizeof(bpk));
+	rv = LSN_OK;
+ out:
+	lsn_keypair_destroy(&sk);
+	lsn_keypair_destroy(&tk);
+	return (rv);
+}
+
+/*
+ * Opens the agent: database (migrated), replica, keys, zmq context, the
+ * API socket and the broker link. *out is owned by the caller
+ * (agent_close). c is copied.
+ */
+int
+agent_open(const char *conf_path, const struct agent_conf *c,
+    struct agent **out)
+{
+	struct agent	*a;
+	int		 rv;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return (LSN_ENOMEM);
+	a->conf = *c;
+	if (conf_path != NULL)
+		lsn_strlcpy(a->conf_path, conf_path, sizeof(a->conf_path));
+	a->backoff_ms = (uint64_t) c->reconnect_min_ms;
+	if ((rv = load_keys(a, c)) != LSN_OK)
+		goto out;
+	if ((rv = lsn_store_open(c->db, agent_migrations, 0, &a->st)) !=
+	    LSN_OK) {
+		log_warnx("%s: database %s: %s", __func__, c->db,
+		    lsn_strerror(rv));
+		goto out;
+	}
+	if ((rv = lsn_dir_open(a->st, &a->dir)) != LSN_OK)
+		goto out;
+	if ((rv = replica_init(a)) != LSN_OK)
+		goto out;
+	if ((rv = inbox_cursor_load(a)) != LSN_OK)
+		goto out;
+	if ((a->zctx = zmq_ctx_new()) == NULL) {
+		rv = LSN_EINTERNAL;
+		goto out;
+	}
+	if ((rv = api_open(a)) != LSN_OK)
+		goto out;
+	if ((rv = link_open(a)) != LSN_OK)
+		goto out;
+	*out = a;
+	a = NULL;
+	rv = LSN_OK;
+ out:
+	agent_close(&a);
+	return (rv);
+}
+
+void
+agent_close(struct agent **ap)
+{
+	struct agent	*a;
+
+	if (ap == NULL || (a = *ap) == NULL)
+		return;
+	if (a->in_tx)
+		lsn_store_rollback(a->st);
+	for (size_t i = 0; i < a->ndeferred; i++)
+		free(a->deferred[i].buf);
+	link_close(a);
+	api_close(a);
+	if (a->zctx != NULL)
+		zmq_ctx_term(a->zctx);
+	lsn_dir_close(&a->dir);
+	lsn_store_close(&a->st);
+	lsn_keypair_destroy(&a->sign_kp);
+	lsn_keypair_destroy(&a->transport_kp);
+	free(a);
+	*ap = NULL;
+}
+
+/*
+ * SIGHUP: reload the configuration into a new struct; on error keep the
+ * old one. Settings that only need new values (timers) apply at once;
+ * a changed broker endpoint or key reconnects; db, partner and api need a
+ * restart (logged).
+ */
+void
+agent_do_reload(struct agent *a)
+{
+	struct agent_conf	nc;
+	char			err[512];
+	int			relink;
+
+	if (a->conf_path[0] == '\0')
+		return;
+	if (aconf_load(a->conf_path, &nc, err, sizeof(err)) != LSN_OK) {
+		log_warnx("reload: %s; keeping the old configuration", err);
+		return;
+	}
+	if (strcmp(nc.db, a->conf.db) != 0 ||
+	    strcmp(nc.partner, a->conf.partner) != 0 ||
+	    strcmp(nc.api, a->conf.api) != 0 ||
+	    strcmp(nc.trust_root, a->conf.trust_root) != 0)
+		log_warnx("reload: db, partner, api and trust_root changes "
+		    "need a restart; they are ignored");
+	lsn_strlcpy(nc.db, a->conf.db, sizeof(nc.db));
+	lsn_strlcpy(nc.partner, a->conf.partner, sizeof(nc.partner));
+	lsn_strlcpy(nc.api, a->conf.api, sizeof(nc.api));
+	lsn_strlcpy(nc.trust_root, a->conf.trust_root,
+	    sizeof(nc.trust_root));
+	if (load_keys(a, &nc) != LSN_OK) {
+		log_warnx("reload: keys not loadable; keeping the old "
+		    "configuration");
+		return;
+	}
+	relink = strcmp(nc.broker, a->conf.broker) != 0 ||
+	    strcmp(nc.broker_key, a->conf.broker_key) != 0 ||
+	    strcmp(nc.keys_dir, a->conf.keys_dir) != 0;
+	a->conf = nc;
+	log_setverbose((int) nc.verbose);
+	log_info("configuration reloaded");
+	if (relink)
+		link_reset(a, "configuration changed");
+}
+
+/* ---- per-turn transaction ---- */
+
+int
+agent_tx_begin(struct agent *a)
+{
+	int	rv;
+
+	if (a->in_tx)
+		return (a->tx_failed ? LSN_EDB : LSN_OK);
+	if ((rv = lsn_store_begin(a->st)) != LSN_OK)
+		return (rv);
+	a->in_tx = 1;
+	a->tx_failed = 0;
+	return (LSN_OK);
+}
+
+static void
+send_acks(struct agent *a)
+{
+	Liaison__V1__Frame	f = LIAISON__V1__FRAME__INIT;
+	Liaison__V1__DeliverAck	da = LIAISON__V1__DELIVER_ACK__INIT;
+
+	f.kind_case = LIAISON__V1__FRAME__KIND_DELIVER_ACK;
+	f.deliver_ack = &da;
+	for (size_t i = 0; i < a->nacks; i++) {
+		da.has_seq = 1;
+		da.seq = a->acks[i].seq;
+		da.has_code = 1;
+		da.code = lsn_err_to_wire(a->acks[i].code);
+		da.detail = a->acks[i].detail[0] != '\0' ?
+		    a->acks[i].detail : NULL;
+		if (link_send(a, &f) != LSN_OK)
+			break;
+	}
+	a->nacks = 0;
+}
+
+/*
+ * Ends the turn's transaction: COMMIT, then the deferred DeliverAcks and
+ * wake-ups. On failure (or when a handler marked it failed) everything of
+ * the turn is rolled back, the in-memory state is reloaded from the
+ * database and the link is reset so the broker redelivers.
+ */
+void
+agent_tx_end(struct agent *a)
+{
+	int	ok;
+
+	if (!a->in_tx)
+		return;
+	a->in_tx = 0;
+	ok = !a->tx_failed && lsn_store_commit(a->st) == LSN_OK;
+	if (!ok) {
+		lsn_store_rollback(a->st);
+		a->nacks = 0;
+		a->inbox_added = 0;
+		if (inbox_cursor_load(a) != LSN_OK || replica_init(a) != LSN_OK)
+			log_warnx("%s: cannot reload state", __func__);
+		link_reset(a, "database error");
+		return;
+	}
+	send_acks(a);
+	if (a->inbox_added) {
+		a->inbox_added = 0;
+		api_inbox_changed(a);
+	}
+}
+
+/* ---- state table ---- */
+
+int
+agent_state_get(struct agent *a, const char *key, char *val, size_t valsz)
+{
+	sqlite3_stmt	*s;
+	const char	*v;
+	int		 rv;
+
+	if ((rv = lsn_store_stmt(a->st,
+	    "SELECT value FROM state WHERE key = ?", &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC) != SQLITE_OK)
+		return (LSN_EDB);
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		v = (const char *) sqlite3_column_text(s, 0);
+		if (v == NULL)
+			v = "";
+		lsn_strlcpy(val, v, valsz);
+		rv = LSN_OK;
+		break;
+	case SQLITE_DONE:
+		rv = LSN_ENOENT;
+		break;
+	default:
+		rv = LSN_EDB;
+		break;
+	}
+	sqlite3_reset(s);
+	return (rv);
+}
+
+int
+agent_state_set(struct agent *a, const char *key, const char *val)
+{
+	sqlite3_stmt	*s;
+	int		 rv;
+
+	if ((rv = lsn_store_stmt(a->st, "INSERT INTO state(key, value) "
+	    "VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = "
+	    "excluded.value", &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, val, -1, SQLITE_STATIC) != SQLITE_OK)
+		return (LSN_EDB);
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	if (rv != LSN_OK)
+		log_warnx("%s: %s", __func__, lsn_store_errmsg(a->st));
+	return (rv);
+}
+
+/* Records an alert (shown by `liaison status`) and logs it. */
+int
+agent_alert(struct agent *a, const char *fmt, ...)
+{
+	char		 text[512];
+	va_list		 ap;
+	sqlite3_stmt	*s;
+	int		 rv;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	log_warnx("ALERT: %s", text);
+	if ((rv = lsn_store_stmt(a->st, "INSERT INTO alerts(time_ms, text) "
+	    "VALUES(?, ?)", &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_int64(s, 1, (sqlite3_int64) lsn_now_ms()) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, text, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+		return (LSN_EDB);
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	return (rv);
+}
+
+/* ---- loop ---- */
+
+static long
+min_timeout(long t1, long t2)
+{
+	if (t1 < 0)
+		return (t2);
+	if (t2 < 0)
+		return (t1);
+	return (t1 < t2 ? t1 : t2);
+}
+
+/*
+ * The event loop: runs until SIGTERM/SIGINT. Returns LSN_OK on a clean
+ * stop.
+ */
+int
+agent_run(struct agent *a)
+{
+	zmq_pollitem_t	items[3];
+	int		n, rv;
+	long		timeout;
+	uint64_t	now;
+
+	log_info("%s %s started for %s, broker %s, api %s", agent_name(),
+	    LSN_VERSION, a->conf.partner, a->conf.broker, a->api_ep);
+	while (!agent_quit) {
+		if (agent_reload) {
+			agent_reload = 0;
+			agent_do_reload(a);
+		}
+		now = lsn_mono_ms();
+		link_timers(a, now);
+		api_timers(a, now);
+		outbox_pump(a, now);
+		now = lsn_mono_ms();
+		timeout = min_timeout(link_timeout(a, now),
+		    api_timeout(a, now));
+		if (timeout < 0 || timeout > 1000)
+			timeout = 1000;
+		if (a->connected && a->ob_pass && timeout > 10)
+			timeout = 10;
+		n = 0;
+		items[n].socket = a->api;
+		items[n].fd = -1;
+		items[n].events = ZMQ_POLLIN;
+		items[n++].revents = 0;
+		if (a->dealer != NULL) {
+			items[n].socket = a->dealer;
+			items[n].fd = -1;
+			items[n].events = ZMQ_POLLIN;
+			items[n++].revents = 0;
+			items[n].socket = a->mon;
+			items[n].fd = -1;
+			items[n].events = ZMQ_POLLIN;
+			items[n++].revents = 0;
+		}
+		rv = zmq_poll(items, n, timeout);
+		if (rv < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("zmq_poll");
+			return (LSN_EINTERNAL);
+		}
+		if (n > 1 && (items[2].revents & ZMQ_POLLIN))
+			link_on_monitor(a);
+		if (n > 1 && a->dealer != NULL &&
+		    (items[1].revents & ZMQ_POLLIN))
+			link_on_readable(a);
+		if (items[0].revents & ZMQ_POLLIN)
+			api_on_readable(a);
+	}
+	log_info("stopping");
+	return (LSN_OK);
 }

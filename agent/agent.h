@@ -1,8 +1,257 @@
-/* agent.h -- private declarations of liaison-agent. */
+/*
+ * agent.h -- private declarations of liaison-agent.
+ *
+ * One process, one thread, one zmq_poll loop (agent.c) over three sockets:
+ *   - the DEALER to the broker (link.c) with its monitor PAIR socket,
+ *   - the local API ROUTER (api.c).
+ * Durable state lives in one sqlite file (schema in agent.c): the outbox
+ * (outbox.c), the inbox, dedup ledger and quarantine (inbox.c), the
+ * directory replica and its halted flag / alerts (replica.c).
+ *
+ * Frames read from the broker in one loop turn are handled inside one
+ * transaction (agent_tx_begin / agent_tx_end): DeliverAcks and answers to
+ * waiting API callers go out only after the COMMIT.
+ */
 #ifndef LIAISON_AGENT_H
 #define LIAISON_AGENT_H
 
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api.pb-c.h"
+#include "wire.pb-c.h"
+
+#include "liaison/conf.h"
+#include "liaison/dir.h"
+#include "liaison/keys.h"
+#include "liaison/store.h"
+
+#define AGENT_PATH_MAX		192
+#define AGENT_EP_MAX		192
+#define AGENT_PEER_ID_MAX	256	/* zmq routing id */
+#define AGENT_WAITERS_MAX	64	/* long-polling inbox callers */
+#define AGENT_DIRSUBS_MAX	64	/* API dir submits awaiting an ack */
+#define AGENT_ACKS_MAX		1024	/* DeliverAcks per loop turn */
+#define AGENT_DEFERRED_MAX	1024	/* Delivers held while syncing */
+#define AGENT_FRAMES_PER_TURN	256
+#define AGENT_FRAME_MAX		(16 * 1024 * 1024)	/* from the broker */
+#define AGENT_API_REQ_MAX	(LSN_DIROP_MAX + 64 * 1024)
+#define AGENT_OUTBOX_MAX	100000	/* pending messages */
+#define AGENT_OUTBOX_BURST	200	/* sends per loop turn */
+#define AGENT_SYNC_BATCH	64	/* DirSync.max_entries */
+#define AGENT_DIRSUB_TIMEOUT_MS	10000
+#define AGENT_WAIT_MAX_MS	30000
+#define AGENT_LIST_DEFAULT	100
+#define AGENT_LIST_MAX		1000
+#define AGENT_LIST_BYTES_MAX	(4 * 1024 * 1024)
+#define AGENT_DIR_RESULTS_MAX	1000
+#define AGENT_ALERTS_MAX	32
+#define AGENT_DETAIL_MAX	256
+#define AGENT_NOTE_MAX		4096
+
+/* aconf.c: the [agent] section. */
+struct agent_conf {
+	char		partner[LSN_DIR_ID_MAX + 1];
+	char		broker[AGENT_EP_MAX];
+	char		broker_key[AGENT_PATH_MAX];
+	char		db[AGENT_PATH_MAX];
+	char		keys_dir[AGENT_PATH_MAX];
+	char		api[AGENT_EP_MAX];
+	char		trust_root[2 * LSN_DIR_HASH_BYTES + 1];
+	long long	ping_ms;
+	long long	dead_after_ms;
+	long long	reconnect_min_ms;
+	long long	reconnect_max_ms;
+	long long	resend_ms;
+	long long	verbose;
+};
+
+/* A local API caller: routing id and whether it sent a REQ delimiter. */
+struct api_peer {
+	uint8_t		id[AGENT_PEER_ID_MAX];
+	size_t		idlen;
+	int		delim;
+};
+
+struct api_waiter {
+	int		used;
+	struct api_peer	peer;
+	uint64_t	request_id;
+	uint64_t	deadline;	/* mono ms */
+	int		include_acked;
+	int		type;
+	char		sender[LSN_DIR_ID_MAX + 1];
+	uint64_t	since_ms;
+	uint32_t	limit;
+	uint64_t	after_seq;
+};
+
+struct dir_pending {
+	int		used;
+	struct api_peer	peer;
+	uint64_t	request_id;
+	uint8_t		rid[16];
+	uint64_t	deadline;	/* mono ms */
+};
+
+struct deliver_ack {
+	uint64_t	seq;
+	int		code;		/* lsn_err */
+	char		detail[AGENT_DETAIL_MAX];
+};
+
+struct deferred {
+	uint8_t		*buf;
+	size_t		 len;
+};
+
+struct agent {
+	struct agent_conf	 conf;
+	char			 conf_path[AGENT_PATH_MAX];
+	char			 api_ep[AGENT_EP_MAX];
+
+	struct lsn_store	*st;
+	struct lsn_dir		*dir;
+	struct lsn_keypair	*sign_kp;
+	struct lsn_keypair	*transport_kp;
+	uint8_t			 broker_pk[LSN_PK_BYTES];
+
+	void			*zctx;
+	void			*dealer;
+	void			*mon;
+	void			*api;
+	unsigned		 mon_gen;
+	char			 mon_ep_buf[64];
+
+	/* link state */
+	int			 handshaken;	/* CURVE handshake done */
+	int			 connected;	/* Welcome received */
+	uint64_t		 last_heard;	/* mono */
+	uint64_t		 next_ping;	/* mono */
+	uint64_t		 reopen_at;	/* mono; 0 = socket open */
+	uint64_t		 backoff_ms;
+	uint64_t		 last_connected_ms;	/* wall */
+	uint64_t		 ping_nonce;
+	char			 link_error[AGENT_DETAIL_MAX];
+
+	/* inbox */
+	uint64_t		 cursor;	/* delivery cursor (durable) */
+	int			 syncing;	/* DirSync in progress */
+	uint64_t		 broker_rev;	/* broker's head per Welcome */
+	struct deferred		 deferred[AGENT_DEFERRED_MAX];
+	size_t			 ndeferred;
+
+	/* outbox */
+	int64_t			 ob_next;	/* resend pass position */
+	int			 ob_pass;	/* a resend pass is running */
+	uint64_t		 ob_pass_at;	/* mono: last pass finished */
+
+	/* replica */
+	int			 halted;
+
+	/* per-turn transaction */
+	int			 in_tx;
+	int			 tx_failed;
+	int			 inbox_added;
+	struct deliver_ack	 acks[AGENT_ACKS_MAX];
+	size_t			 nacks;
+
+	struct api_waiter	 waiters[AGENT_WAITERS_MAX];
+	struct dir_pending	 dirsubs[AGENT_DIRSUBS_MAX];
+};
+
+/* Signals, set by main.c handlers, read by the loop. */
+extern volatile sig_atomic_t agent_quit;
+extern volatile sig_atomic_t agent_reload;
+
+/* aconf.c */
+extern const struct lsn_conf_opt agent_conf_table[];
+int		 aconf_load(const char *path, struct agent_conf *c, char *err,
+		    size_t errlen);
+int		 aconf_api_endpoint(const struct agent_conf *c, char *out,
+		    size_t outsz);
+
 /* agent.c */
+extern const struct lsn_migration agent_migrations[];
 const char	*agent_name(void);
+int		 agent_open(const char *conf_path, const struct agent_conf *c,
+		    struct agent **out);
+void		 agent_close(struct agent **ap);
+int		 agent_run(struct agent *a);
+void		 agent_do_reload(struct agent *a);
+int		 agent_tx_begin(struct agent *a);
+void		 agent_tx_end(struct agent *a);
+int		 agent_state_get(struct agent *a, const char *key,
+		    char *val, size_t valsz);
+int		 agent_state_set(struct agent *a, const char *key,
+		    const char *val);
+int		 agent_alert(struct agent *a, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* link.c */
+int		 link_open(struct agent *a);
+void		 link_close(struct agent *a);
+void		 link_reset(struct agent *a, const char *why);
+int		 link_send(struct agent *a, const Liaison__V1__Frame *f);
+void		 link_on_monitor(struct agent *a);
+void		 link_on_readable(struct agent *a);
+void		 link_timers(struct agent *a, uint64_t now);
+int		 link_dispatch(struct agent *a, const uint8_t *buf, size_t len);
+long		 link_timeout(struct agent *a, uint64_t now);
+
+/* outbox.c */
+int		 outbox_submit(struct agent *a,
+		    const Liaison__V1__SubmitRequest *req, uint8_t msgid[16],
+		    char *detail, size_t detailsz);
+int		 outbox_status(struct agent *a, const uint8_t *msgid,
+		    size_t len, Liaison__V1__OutboxStatusResponse *resp,
+		    char *detail, size_t detailsz);
+int		 outbox_on_ack(struct agent *a,
+		    const Liaison__V1__PublishAck *ack);
+void		 outbox_start_pass(struct agent *a);
+void		 outbox_pump(struct agent *a, uint64_t now);
+int		 outbox_counts(struct agent *a, uint64_t *pending,
+		    uint64_t *rejected);
+
+/* inbox.c */
+int		 inbox_on_deliver(struct agent *a,
+		    const Liaison__V1__Deliver *d);
+int		 inbox_verify(struct agent *a, const uint8_t *buf, size_t len,
+		    Liaison__V1__Envelope **envp, char *detail,
+		    size_t detailsz);
+int		 inbox_counts(struct agent *a, uint64_t *total,
+		    uint64_t *unacked, uint64_t *quarantined);
+int		 inbox_list(struct agent *a, const struct api_waiter *q,
+		    Liaison__V1__InboxListResponse *resp);
+void		 inbox_list_free(Liaison__V1__InboxListResponse *resp);
+int		 inbox_fetch(struct agent *a, const uint8_t *msgid, size_t len,
+		    Liaison__V1__InboxItem **itemp);
+void		 inbox_item_free(Liaison__V1__InboxItem *it);
+int		 inbox_mark(struct agent *a, const uint8_t *msgid, size_t len,
+		    int stage);
+int		 inbox_cursor_load(struct agent *a);
+
+/* replica.c */
+int		 replica_init(struct agent *a);
+void		 replica_sync(struct agent *a);
+int		 replica_on_ops(struct agent *a, const Liaison__V1__DirOps *ops);
+void		 replica_on_welcome(struct agent *a,
+		    const Liaison__V1__DirHead *h);
+int		 replica_halt(struct agent *a, int code, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+int		 replica_alerts(struct agent *a, char ***alertsp, size_t *np);
+void		 replica_alerts_free(char **alerts, size_t n);
+
+/* api.c */
+int		 api_open(struct agent *a);
+void		 api_close(struct agent *a);
+void		 api_on_readable(struct agent *a);
+void		 api_timers(struct agent *a, uint64_t now);
+void		 api_inbox_changed(struct agent *a);
+void		 api_on_dirsubmit_ack(struct agent *a,
+		    const Liaison__V1__DirSubmitAck *ack);
+void		 api_fail_dirsubs(struct agent *a, int code, const char *why);
+long		 api_timeout(struct agent *a, uint64_t now);
 
 #endif

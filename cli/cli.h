@@ -38,4 +38,13 @@ int	cmd_keygen(int argc, char *argv[]);
 /* cmd_envelope.c */
 int	cmd_envelope(int argc, char *argv[]);
 
+/* cmd_agent.c */
+int	cmd_send(int argc, char *argv[]);
+int	cmd_inbox(int argc, char *argv[]);
+int	cmd_show(int argc, char *argv[]);
+int	cmd_ack(int argc, char *argv[]);
+int	cmd_status(int argc, char *argv[]);
+int	cmd_submit(int argc, char *argv[]);
+int	cmd_agent_dir(int argc, char *argv[]);
+
 #endif

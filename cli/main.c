@@ -15,6 +15,13 @@ static const struct cli_cmd cmds[] = {
 	{ "audit", cmd_audit, "verify the broker's audit chain (audit verify --db FILE)" },
 	{ "keygen", cmd_keygen, "generate key pairs (keygen --partner ID --out DIR)" },
 	{ "envelope", cmd_envelope, "sign or verify an envelope file offline (envelope sign|verify)" },
+	{ "send", cmd_send, "send a message through the local agent" },
+	{ "inbox", cmd_inbox, "list received messages (local agent)" },
+	{ "show", cmd_show, "show one received message" },
+	{ "ack", cmd_ack, "acknowledge a received message" },
+	{ "status", cmd_status, "local agent status (--json)" },
+	{ "submit", cmd_submit, "send signed directory ops through the agent" },
+	{ "agent-dir", cmd_agent_dir, "query the agent's directory replica" },
 	{ NULL, NULL, NULL },
 };
 

@@ -1,0 +1,126 @@
+/* aconf.c -- liaison-agent configuration: the [agent] option table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "liaison/conf.h"
+#include "liaison/util.h"
+
+#include "agent.h"
+
+#define AC(m)	LSN_CONF_AT(struct agent_conf, m)
+
+const struct lsn_conf_opt agent_conf_table[] = {
+	{ "agent", "partner", LSN_CONF_STR, 2, 0, NULL, 1, AC(partner),
+	    "this agency's partner id (slug)" },
+	{ "agent", "broker", LSN_CONF_ENDPOINT, 0, 0, NULL, 1, AC(broker),
+	    "broker endpoint, e.g. tcp://broker.example:7400" },
+	{ "agent", "broker_key", LSN_CONF_PATH, 0, 0, NULL, 1, AC(broker_key),
+	    "broker transport public key file (transport.pub)" },
+	{ "agent", "db", LSN_CONF_PATH, 0, 0, NULL, 1, AC(db),
+	    "sqlite database file of this agent" },
+	{ "agent", "keys_dir", LSN_CONF_PATH, 0, 0, NULL, 1, AC(keys_dir),
+	    "directory with sign.key, encrypt.key, transport.key" },
+	{ "agent", "api", LSN_CONF_ENDPOINT, 0, 0, NULL, 0, AC(api),
+	    "local API endpoint (default ipc://<dir of db>/api.sock)" },
+	{ "agent", "trust_root", LSN_CONF_STR, 64, 0, NULL, 1,
+	    AC(trust_root), "hex hash of the trusted genesis root policy" },
+	{ "agent", "ping_ms", LSN_CONF_INT, 100, 3600000, "5000", 0,
+	    AC(ping_ms), "application ping interval (ms)" },
+	{ "agent", "dead_after_ms", LSN_CONF_INT, 300, 86400000, "15000", 0,
+	    AC(dead_after_ms), "reconnect when nothing heard for this (ms)" },
+	{ "agent", "reconnect_min_ms", LSN_CONF_INT, 10, 3600000, "100", 0,
+	    AC(reconnect_min_ms), "first reconnect delay (ms)" },
+	{ "agent", "reconnect_max_ms", LSN_CONF_INT, 10, 3600000, "10000", 0,
+	    AC(reconnect_max_ms), "largest reconnect delay (ms)" },
+	{ "agent", "resend_ms", LSN_CONF_INT, 100, 86400000, "5000", 0,
+	    AC(resend_ms), "resend unacknowledged messages after (ms)" },
+	{ "agent", "verbose", LSN_CONF_INT, 0, 2, "0", 0, AC(verbose),
+	    "log verbosity (0 info, 1 debug)" },
+	LSN_CONF_END
+};
+
+static int
+aconf_check(const struct agent_conf *c, char *err, size_t errlen)
+{
+	uint8_t	h[LSN_DIR_HASH_BYTES];
+
+	if (!lsn_slug_valid(c->partner)) {
+		snprintf(err, errlen, "[agent] partner is not a valid id");
+		return (LSN_ECONFIG);
+	}
+	if (strlen(c->trust_root) != 2 * LSN_DIR_HASH_BYTES ||
+	    lsn_hex_decode(c->trust_root, h, sizeof(h)) != LSN_OK) {
+		snprintf(err, errlen,
+		    "[agent] trust_root must be 64 hex characters");
+		return (LSN_ECONFIG);
+	}
+	if (c->reconnect_min_ms > c->reconnect_max_ms) {
+		snprintf(err, errlen, "[agent] reconnect_min_ms is larger "
+		    "than reconnect_max_ms");
+		return (LSN_ECONFIG);
+	}
+	if (c->dead_after_ms <= c->ping_ms) {
+		snprintf(err, errlen,
+		    "[agent] dead_after_ms must be larger than ping_ms");
+		return (LSN_ECONFIG);
+	}
+	if (strncmp(c->api, "tcp://", 6) == 0 &&
+	    strncmp(c->api, "tcp://127.0.0.1:", 16) != 0 &&
+	    strncmp(c->api, "tcp://[::1]:", 12) != 0) {
+		snprintf(err, errlen, "[agent] api must be ipc:// or on "
+		    "127.0.0.1 / [::1]");
+		return (LSN_ECONFIG);
+	}
+	return (LSN_OK);
+}
+
+/*
+ * Loads and checks the agent configuration at path into *c (written only
+ * on success). err receives a one-line message on failure.
+ */
+int
+aconf_load(const char *path, struct agent_conf *c, char *err, size_t errlen)
+{
+	struct agent_conf	tmp;
+	int			rv;
+
+	if ((rv = lsn_conf_load_file(path, agent_conf_table, &tmp, err,
+	    errlen)) != LSN_OK)
+		return (rv);
+	if ((rv = aconf_check(&tmp, err, errlen)) != LSN_OK)
+		return (rv);
+	*c = tmp;
+	return (LSN_OK);
+}
+
+/*
+ * The API endpoint: [agent] api, or ipc://<dir of db>/api.sock. The db
+ * path is made absolute relative to the current directory.
+ */
+int
+aconf_api_endpoint(const struct agent_conf *c, char *out, size_t outsz)
+{
+	char		 dir[AGENT_PATH_MAX];
+	const char	*slash;
+	int		 n;
+
+	if (c->api[0] != '\0') {
+		if (lsn_strlcpy(out, c->api, outsz) >= outsz)
+			return (LSN_ETOOBIG);
+		return (LSN_OK);
+	}
+	if ((slash = strrchr(c->db, '/')) == NULL)
+		lsn_strlcpy(dir, ".", sizeof(dir));
+	else if (slash == c->db)
+		lsn_strlcpy(dir, "/", sizeof(dir));
+	else {
+		if ((size_t) (slash - c->db) >= sizeof(dir))
+			return (LSN_ETOOBIG);
+		memcpy(dir, c->db, slash - c->db);
+		dir[slash - c->db] = '\0';
+	}
+	n = snprintf(out, outsz, "ipc://%s/api.sock", dir);
+	if (n < 0 || (size_t) n >= outsz || (size_t) n - 6 > LSN_CONF_IPC_MAX)
+		return (LSN_ETOOBIG);
+	return (LSN_OK);
+}

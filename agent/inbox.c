@@ -1,0 +1,557 @@
+/*
+ * inbox.c -- deliveries from the broker: verification against the local
+ * replica, the inbox with its permanent message_id ledger (seen), the
+ * quarantine for refused deliveries, the delivery cursor, and the inbox
+ * queries of the local API.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "liaison/envelope.h"
+#include "liaison/err.h"
+#include "liaison/log.h"
+#include "liaison/util.h"
+
+#include "agent.h"
+
+int
+inbox_cursor_load(struct agent *a)
+{
+	char		v[32];
+	uint64_t	c;
+	int		rv;
+
+	rv = agent_state_get(a, "delivery_cursor", v, sizeof(v));
+	if (rv == LSN_ENOENT) {
+		a->cursor = 0;
+		return (LSN_OK);
+	}
+	if (rv != LSN_OK)
+		return (rv);
+	if (lsn_strtou64(v, 0, UINT64_MAX, &c) != LSN_OK)
+		return (LSN_EDB);
+	a->cursor = c;
+	return (LSN_OK);
+}
+
+/* Finds the public key of (partner, key_id) in the replica, any validity. */
+static int
+find_sign_pk(struct agent *a, const char *partner, const char *key_id,
+    uint8_t pk[LSN_PK_BYTES])
+{
+	Liaison__V1__Partner	*p = NULL;
+	int			 rv;
+
+	rv = lsn_dir_partner_get(a->dir, partner, &p);
+	if (rv == LSN_ENOENT)
+		return (LSN_EUNKNOWNSENDER);
+	if (rv != LSN_OK)
+		return (rv);
+	rv = LSN_EUNKNOWNKEY;
+	for (size_t i = 0; i < p->n_keys; i++) {
+		const Liaison__V1__KeyRecord *k = p->keys[i];
+
+		if (k->key_id == NULL || strcmp(k->key_id, key_id) != 0)
+			continue;
+		if (!k->has_purpose || k->purpose != LIAISON__V1__KEY_PURPOSE__KEY_SIGN ||
+		    !k->has_public_key || k->public_key.len != LSN_PK_BYTES)
+			break;
+		memcpy(pk, k->public_key.data, LSN_PK_BYTES);
+		rv = LSN_OK;
+		break;
+	}
+	lsn_dir_partner_free(&p);
+	return (rv);
+}
+
+/*
+ * Verifies a serialized SignedEnvelope against the replica: outer shape,
+ * the sender's SIGN key (any validity) for the signature, then the key's
+ * validity and the partner's status at created_ms (lsn_dir_sign_key). On
+ * success *envp is the parsed Envelope (lsn_envelope_free). On failure
+ * detail gets a one-line reason. LSN_EDB / LSN_ENOMEM are local errors,
+ * everything else a refusal of the envelope.
+ */
+int
+inbox_verify(struct agent *a, const uint8_t *buf, size_t len,
+    Liaison__V1__Envelope **envp, char *detail, size_t detailsz)
+{
+	struct lsn_envelope_outer	*o = NULL;
+	Liaison__V1__Envelope		*env = NULL;
+	uint8_t				 pk[LSN_PK_BYTES], pk2[LSN_PK_BYTES];
+	const char			*field = NULL;
+	int				 rv;
+
+	if ((rv = lsn_envelope_peek(buf, len, LSN_MSG_MAX, &o, &field)) !=
+	    LSN_OK) {
+		snprintf(detail, detailsz, "malformed envelope (%s)",
+		    field != NULL ? field : "?");
+		goto out;
+	}
+	if ((rv = find_sign_pk(a, o->signer, o->key_id, pk)) != LSN_OK) {
+		snprintf(detail, detailsz, "%s key %s of %s",
+		    rv == LSN_EUNKNOWNSENDER ? "unknown sender for" :
+		    "unknown", o->key_id, o->signer);
+		goto out;
+	}
+	if ((rv = lsn_envelope_verify_parse(o, pk, &env, &field)) != LSN_OK) {
+		snprintf(detail, detailsz, "envelope from %s refused: %s (%s)",
+		    o->signer, lsn_strerror(rv), field != NULL ? field : "-");
+		goto out;
+	}
+	if ((rv = lsn_dir_sign_key(a->dir, env->sender, env->sender_key_id,
+	    env->created_ms, pk2)) != LSN_OK) {
+		snprintf(detail, detailsz, "key %s of %s not valid at "
+		    "created_ms: %s", env->sender_key_id, env->sender,
+		    lsn_strerror(rv));
+		goto out;
+	}
+	if (memcmp(pk, pk2, LSN_PK_BYTES) != 0) {
+		rv = LSN_EBADSIG;
+		snprintf(detail, detailsz, "key mismatch for %s", env->sender);
+		goto out;
+	}
+	*envp = env;
+	env = NULL;
+	rv = LSN_OK;
+ out:
+	lsn_envelope_free(&env);
+	lsn_envelope_outer_destroy(&o);
+	return (rv);
+}
+
+static void
+push_ack(struct agent *a, uint64_t seq, int code, const char *detail)
+{
+	struct deliver_ack	*k;
+
+	if (a->nacks >= AGENT_ACKS_MAX) {
+		/* not acked now: redelivered after the next Hello */
+		return;
+	}
+	k = &a->acks[a->nacks++];
+	k->seq = seq;
+	k->code = code;
+	lsn_strlcpy(k->detail, detail != NULL ? detail : "",
+	    sizeof(k->detail));
+}
+
+static int
+quarantine(struct agent *a, uint64_t seq, int code, const char *detail,
+    const uint8_t *buf, size_t len)
+{
+	sqlite3_stmt	*s;
+	int		 rv;
+
+	if ((rv = lsn_store_stmt(a->st, "INSERT INTO quarantine(received_ms,"
+	    " seq, code, detail, signed) VALUES(?, ?, ?, ?, ?)", &s)) !=
+	    LSN_OK)
+		return (rv);
+	if (sqlite3_bind_int64(s, 1, (sqlite3_int64) lsn_now_ms()) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, (sqlite3_int64) seq) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 3, code) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 4, detail, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    (buf != NULL ? sqlite3_bind_blob(s, 5, buf, (int) len,
+	    SQLITE_STATIC) : sqlite3_bind_null(s, 5)) != SQLITE_OK)
+		return (LSN_EDB);
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	if (rv == LSN_OK && lsn_log_ratelimit("quarantine", 20))
+		log_auth("delivery seq %llu quarantined: %s: %s",
+		    (unsigned long long) seq, lsn_errname(code), detail);
+	return (rv);
+}
+
+/* 1 if message_id is in the ledger, 0 if not, < 0 on error. */
+static int
+seen(struct agent *a, const uint8_t *id, size_t len)
+{
+	sqlite3_stmt	*s;
+	int		 rv, r;
+
+	if ((rv = lsn_store_stmt(a->st,
+	    "SELECT 1 FROM seen WHERE message_id = ?", &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_blob(s, 1, id, (int) len, SQLITE_STATIC) !=
+	    SQLITE_OK)
+		return (LSN_EDB);
+	r = sqlite3_step(s);
+	rv = r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : LSN_EDB;
+	sqlite3_reset(s);
+	return (rv);
+}
+
+static int
+store_message(struct agent *a, uint64_t seq, const Liaison__V1__Envelope *e,
+    const uint8_t *buf, size_t len)
+{
+	sqlite3_stmt	*s;
+	int		 rv;
+
+	if ((rv = lsn_store_stmt(a->st, "INSERT INTO inbox(message_id, "
+	    "sender, type, created_ms, received_ms, signed, body, priority, "
+	    "tlp, seq) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_blob(s, 1, e->message_id.data,
+	    (int) e->message_id.len, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, e->sender, -1, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int(s, 3, e->has_type ? (int) e->type : 0) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, (sqlite3_int64) e->created_ms) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int64(s, 5, (sqlite3_int64) lsn_now_ms()) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_blob(s, 6, buf, (int) len, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    (e->has_body ? sqlite3_bind_blob(s, 7, e->body.data,
+	    (int) e->body.len, SQLITE_STATIC) : sqlite3_bind_null(s, 7)) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int(s, 8, e->has_priority ? (int) e->priority : 0) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int(s, 9, e->handling != NULL &&
+	    e->handling->has_tlp ? (int) e->handling->tlp : 0) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 10, (sqlite3_int64) seq) != SQLITE_OK)
+		return (LSN_EDB);
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	if (rv != LSN_OK)
+		return (rv);
+	if ((rv = lsn_store_stmt(a->st,
+	    "INSERT INTO seen(message_id) VALUES(?)", &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_blob(s, 1, e->message_id.data,
+	    (int) e->message_id.len, SQLITE_STATIC) != SQLITE_OK)
+		return (LSN_EDB);
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	return (rv);
+}
+
+/*
+ * One Deliver: verify, store (or find a duplicate) or quarantine, advance
+ * the cursor, and queue the DeliverAck for after the COMMIT. A local
+ * error marks the turn failed (nothing acked, redelivered later).
+ */
+int
+inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
+{
+	Liaison__V1__Envelope	*env = NULL;
+	char			 detail[AGENT_DETAIL_MAX], v[32];
+	uint8_t			*buf = NULL;
+	size_t			 len = 0;
+	int			 rv, code;
+
+	if (!d->has_seq || d->seq == 0) {
+		if (lsn_log_ratelimit("deliver", 10))
+			log_warnx("Deliver without seq dropped");
+		return (LSN_EPROTO);
+	}
+	detail[0] = '\0';
+	if (d->envelope == NULL) {
+		code = LSN_EPROTO;
+		snprintf(detail, sizeof(detail), "Deliver without envelope");
+	} else if ((len = liaison__v1__signed_envelope__get_packed_size(
+	    d->envelope)) > LSN_MSG_MAX) {
+		code = LSN_ETOOBIG;
+		snprintf(detail, sizeof(detail), "envelope of %zu bytes", len);
+	} else {
+		if ((buf = malloc(len ? len : 1)) == NULL) {
+			rv = LSN_ENOMEM;
+			goto fail;
+		}
+		liaison__v1__signed_envelope__pack(d->envelope, buf);
+		code = inbox_verify(a, buf, len, &env, detail, sizeof(detail));
+		if (code == LSN_EDB || code == LSN_ENOMEM) {
+			rv = code;
+			goto fail;
+		}
+	}
+	if (code != LSN_OK) {
+		if ((rv = quarantine(a, d->seq, code, detail, buf, len)) !=
+		    LSN_OK)
+			goto fail;
+	} else {
+		rv = seen(a, env->message_id.data, env->message_id.len);
+		if (rv < 0)
+			goto fail;
+		if (rv == 0) {
+			if ((rv = store_message(a, d->seq, env, buf, len)) !=
+			    LSN_OK)
+				goto fail;
+			a->inbox_added = 1;
+			log_debug("stored message from %s (seq %llu)",
+			    env->sender, (unsigned long long) d->seq);
+		} else
+			log_debug("duplicate delivery seq %llu",
+			    (unsigned long long) d->seq);
+		detail[0] = '\0';
+	}
+	if (d->seq > a->cursor) {
+		snprintf(v, sizeof(v), "%llu", (unsigned long long) d->seq);
+		if ((rv = agent_state_set(a, "delivery_cursor", v)) != LSN_OK)
+			goto fail;
+		a->cursor = d->seq;
+	}
+	push_ack(a, d->seq, code, detail);
+	rv = LSN_OK;
+	goto out;
+ fail:
+	log_warnx("%s: cannot store delivery seq %llu: %s", __func__,
+	    (unsigned long long) d->seq, lsn_strerror(rv));
+	a->tx_failed = 1;
+ out:
+	lsn_envelope_free(&env);
+	free(buf);
+	return (rv);
+}
+
+static int
+count(struct agent *a, const char *sql, uint64_t *out)
+{
+	sqlite3_stmt	*s;
+	int		 rv;
+
+	if ((rv = lsn_store_stmt(a->st, sql, &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*out = (uint64_t) sqlite3_column_int64(s, 0);
+		rv = LSN_OK;
+	} else
+		rv = LSN_EDB;
+	sqlite3_reset(s);
+	return (rv);
+}
+
+int
+inbox_counts(struct agent *a, uint64_t *total, uint64_t *unacked,
+    uint64_t *quarantined)
+{
+	int	rv;
+
+	if ((rv = count(a, "SELECT count(*) FROM inbox", total)) != LSN_OK ||
+	    (rv = count(a, "SELECT count(*) FROM inbox WHERE acked = 0",
+	    unacked)) != LSN_OK ||
+	    (rv = count(a, "SELECT count(*) FROM quarantine", quarantined)) !=
+	    LSN_OK)
+		return (rv);
+	return (LSN_OK);
+}
+
+#define ITEM_COLS "local_seq, message_id, sender, type, created_ms, " \
+	"received_ms, acked, read, actioned, body, priority, tlp, signed"
+
+void
+inbox_item_free(Liaison__V1__InboxItem *it)
+{
+	if (it == NULL)
+		return;
+	free(it->message_id.data);
+	free(it->sender);
+	free(it->body.data);
+	if (it->envelope != NULL)
+		liaison__v1__signed_envelope__free_unpacked(it->envelope, NULL);
+	free(it);
+}
+
+static int
+dup_blob(sqlite3_stmt *s, int col, ProtobufCBinaryData *b)
+{
+	const void	*p = sqlite3_column_blob(s, col);
+	int		 n = sqlite3_column_bytes(s, col);
+
+	b->data = NULL;
+	b->len = 0;
+	if (p == NULL || n <= 0)
+		return (LSN_OK);
+	if ((b->data = malloc((size_t) n)) == NULL)
+		return (LSN_ENOMEM);
+	memcpy(b->data, p, (size_t) n);
+	b->len = (size_t) n;
+	return (LSN_OK);
+}
+
+static int
+item_from_row(sqlite3_stmt *s, int full, Liaison__V1__InboxItem **out)
+{
+	Liaison__V1__InboxItem	*it;
+	const char		*snd;
+	int			 rv;
+
+	if ((it = malloc(sizeof(*it))) == NULL)
+		return (LSN_ENOMEM);
+	liaison__v1__inbox_item__init(it);
+	it->has_local_seq = 1;
+	it->local_seq = (uint64_t) sqlite3_column_int64(s, 0);
+	if ((rv = dup_blob(s, 1, &it->message_id)) != LSN_OK)
+		goto out;
+	it->has_message_id = 1;
+	snd = (const char *) sqlite3_column_text(s, 2);
+	if ((it->sender = strdup(snd != NULL ? snd : "")) == NULL) {
+		rv = LSN_ENOMEM;
+		goto out;
+	}
+	it->has_type = 1;
+	it->type = sqlite3_column_int(s, 3);
+	it->has_created_ms = 1;
+	it->created_ms = (uint64_t) sqlite3_column_int64(s, 4);
+	it->has_received_ms = 1;
+	it->received_ms = (uint64_t) sqlite3_column_int64(s, 5);
+	it->has_acked = 1;
+	it->acked = sqlite3_column_int(s, 6) != 0;
+	it->has_read = 1;
+	it->read = sqlite3_column_int(s, 7) != 0;
+	it->has_actioned = 1;
+	it->actioned = sqlite3_column_int(s, 8) != 0;
+	if (sqlite3_column_type(s, 9) != SQLITE_NULL) {
+		if ((rv = dup_blob(s, 9, &it->body)) != LSN_OK)
+			goto out;
+		it->has_body = 1;
+	}
+	if (sqlite3_column_int(s, 10) != 0) {
+		it->has_priority = 1;
+		it->priority = sqlite3_column_int(s, 10);
+	}
+	if (sqlite3_column_int(s, 11) != 0) {
+		it->has_tlp = 1;
+		it->tlp = sqlite3_column_int(s, 11);
+	}
+	if (full) {
+		const void *p = sqlite3_column_blob(s, 12);
+		int n = sqlite3_column_bytes(s, 12);
+
+		if (p != NULL && n > 0 && (it->envelope =
+		    liaison__v1__signed_envelope__unpack(NULL, (size_t) n,
+		    p)) == NULL) {
+			rv = LSN_EDB;
+			goto out;
+		}
+	}
+	*out = it;
+	it = NULL;
+	rv = LSN_OK;
+ out:
+	inbox_item_free(it);
+	return (rv);
+}
+
+void
+inbox_list_free(Liaison__V1__InboxListResponse *resp)
+{
+	for (size_t i = 0; i < resp->n_items; i++)
+		inbox_item_free(resp->items[i]);
+	free(resp->items);
+	resp->items = NULL;
+	resp->n_items = 0;
+}
+
+/*
+ * Lists inbox items by local_seq with q's filters (limit already bounded
+ * by the caller), bodies included, at most AGENT_LIST_BYTES_MAX bytes of
+ * bodies. resp->items is allocated (inbox_list_free).
+ */
+int
+inbox_list(struct agent *a, const struct api_waiter *q,
+    Liaison__V1__InboxListResponse *resp)
+{
+	sqlite3_stmt	*s;
+	size_t		 bytes = 0, n = 0;
+	int		 rv, r;
+
+	resp->items = NULL;
+	resp->n_items = 0;
+	if ((rv = lsn_store_stmt(a->st, "SELECT " ITEM_COLS " FROM inbox "
+	    "WHERE local_seq > ?1 AND (?2 != 0 OR acked = 0) AND "
+	    "(?3 = 0 OR type = ?3) AND (?4 IS NULL OR sender = ?4) AND "
+	    "received_ms >= ?5 ORDER BY local_seq LIMIT ?6", &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_int64(s, 1, (sqlite3_int64) q->after_seq) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, q->include_acked) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 3, q->type) != SQLITE_OK ||
+	    (q->sender[0] != '\0' ? sqlite3_bind_text(s, 4, q->sender, -1,
+	    SQLITE_STATIC) : sqlite3_bind_null(s, 4)) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 5, (sqlite3_int64) q->since_ms) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int(s, 6, (int) q->limit) != SQLITE_OK) {
+		sqlite3_reset(s);
+		return (LSN_EDB);
+	}
+	if ((resp->items = calloc(q->limit ? q->limit : 1,
+	    sizeof(*resp->items))) == NULL) {
+		sqlite3_reset(s);
+		return (LSN_ENOMEM);
+	}
+	while (n < q->limit && bytes < AGENT_LIST_BYTES_MAX &&
+	    (r = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((rv = item_from_row(s, 0, &resp->items[n])) != LSN_OK)
+			goto out;
+		bytes += resp->items[n]->body.len + 128;
+		n++;
+		resp->n_items = n;
+	}
+	rv = LSN_OK;
+ out:
+	sqlite3_reset(s);
+	if (rv != LSN_OK)
+		inbox_list_free(resp);
+	return (rv);
+}
+
+int
+inbox_fetch(struct agent *a, const uint8_t *msgid, size_t len,
+    Liaison__V1__InboxItem **itemp)
+{
+	sqlite3_stmt	*s;
+	int		 rv, r;
+
+	if ((rv = lsn_store_stmt(a->st, "SELECT " ITEM_COLS " FROM inbox "
+	    "WHERE message_id = ?", &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_blob(s, 1, msgid, (int) len, SQLITE_STATIC) !=
+	    SQLITE_OK) {
+		sqlite3_reset(s);
+		return (LSN_EDB);
+	}
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		rv = item_from_row(s, 1, itemp);
+	else
+		rv = r == SQLITE_DONE ? LSN_ENOENT : LSN_EDB;
+	sqlite3_reset(s);
+	return (rv);
+}
+
+int
+inbox_mark(struct agent *a, const uint8_t *msgid, size_t len, int stage)
+{
+	sqlite3_stmt	*s;
+	const char	*sql;
+	int		 rv;
+
+	switch (stage) {
+	case LIAISON__V1__MARK_STAGE__MARK_ACKED:
+		sql = "UPDATE inbox SET acked = 1 WHERE message_id = ?";
+		break;
+	case LIAISON__V1__MARK_STAGE__MARK_READ:
+		sql = "UPDATE inbox SET read = 1 WHERE message_id = ?";
+		break;
+	case LIAISON__V1__MARK_STAGE__MARK_ACTIONED:
+		sql = "UPDATE inbox SET actioned = 1 WHERE message_id = ?";
+		break;
+	default:
+		return (LSN_EINVAL);
+	}
+	if ((rv = lsn_store_stmt(a->st, sql, &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_blob(s, 1, msgid, (int) len, SQLITE_STATIC) !=
+	    SQLITE_OK)
+		return (LSN_EDB);
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	if (rv == LSN_OK && sqlite3_changes(lsn_store_db(a->st)) == 0)
+		rv = LSN_ENOENT;
+	return (rv);
+}

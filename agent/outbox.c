@@ -1,0 +1,415 @@
+/*
+ * outbox.c -- the durable outbox: a submitted message is validated,
+ * signed with the agency key and stored before the caller is answered,
+ * then sent, and resent until a PublishAck arrives (also across restarts
+ * of either side; the broker dedups by message_id). Refusals are kept
+ * with the message.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "liaison/envelope.h"
+#include "liaison/err.h"
+#include "liaison/log.h"
+#include "liaison/util.h"
+
+#include "agent.h"
+
+static int
+check_request(struct agent *a, const Liaison__V1__SubmitRequest *r,
+    char *detail, size_t detailsz)
+{
+	Liaison__V1__Note	*note;
+	uint64_t		 n;
+	int			 tlp;
+
+	if (r->n_to + r->n_to_groups == 0) {
+		snprintf(detail, detailsz, "no recipient (to or to_groups)");
+		return (LSN_EINVAL);
+	}
+	if (r->n_to > LSN_ENV_TO_MAX || r->n_to_groups > LSN_ENV_GROUPS_MAX) {
+		snprintf(detail, detailsz, "too many recipients");
+		return (LSN_ETOOBIG);
+	}
+	for (size_t i = 0; i < r->n_to; i++)
+		if (r->to[i] == NULL || !lsn_slug_valid(r->to[i])) {
+			snprintf(detail, detailsz, "recipient %zu is not a "
+			    "valid partner id", i + 1);
+			return (LSN_EINVAL);
+		}
+	for (size_t i = 0; i < r->n_to_groups; i++)
+		if (r->to_groups[i] == NULL ||
+		    !lsn_slug_valid(r->to_groups[i])) {
+			snprintf(detail, detailsz, "group %zu is not a valid "
+			    "group name", i + 1);
+			return (LSN_EINVAL);
+		}
+	tlp = r->handling != NULL && r->handling->has_tlp ?
+	    (int) r->handling->tlp : LIAISON__V1__TLP__TLP_GREEN;
+	if (tlp >= LIAISON__V1__TLP__TLP_AMBER) {
+		snprintf(detail, detailsz, "TLP:%s bodies must be sealed; "
+		    "this agent does not seal yet: send CLEAR or GREEN",
+		    lsn_tlp_name(tlp));
+		return (LSN_ENOTSEALED);
+	}
+	if (!r->has_type || r->type != LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE) {
+		snprintf(detail, detailsz, "message type %s not supported "
+		    "yet (only note)", r->has_type ?
+		    lsn_envelope_type_name((int) r->type) : "(none)");
+		return (LSN_EINVAL);
+	}
+	if (!r->has_body || r->body.len == 0 ||
+	    r->body.len > LSN_BODY_MAX ||
+	    (note = liaison__v1__note__unpack(NULL, r->body.len,
+	    r->body.data)) == NULL) {
+		snprintf(detail, detailsz, "body is not a Note");
+		return (LSN_EINVAL);
+	}
+	n = note->text != NULL && lsn_text_valid(note->text, AGENT_NOTE_MAX);
+	liaison__v1__note__free_unpacked(note, NULL);
+	if (!n) {
+		snprintf(detail, detailsz, "note text missing, not UTF-8 "
+		    "text or over %d bytes", AGENT_NOTE_MAX);
+		return (LSN_EINVAL);
+	}
+	if ((r->has_in_reply_to && r->in_reply_to.len != LSN_MSGID_BYTES) ||
+	    (r->has_thread_id && r->thread_id.len != LSN_MSGID_BYTES)) {
+		snprintf(detail, detailsz, "in_reply_to / thread_id must be "
+		    "%d bytes", LSN_MSGID_BYTES);
+		return (LSN_EINVAL);
+	}
+	if (r->case_ref != NULL &&
+	    !lsn_text_valid(r->case_ref, LSN_ENV_CASE_REF_MAX)) {
+		snprintf(detail, detailsz, "case_ref invalid");
+		return (LSN_EINVAL);
+	}
+	if (r->has_expires_ms && r->expires_ms != 0 &&
+	    r->expires_ms <= lsn_now_ms()) {
+		snprintf(detail, detailsz, "expires_ms is in the past");
+		return (LSN_EEXPIRED);
+	}
+	(void) a;
+	return (LSN_OK);
+}
+
+static int
+pending_count(struct agent *a, uint64_t *n)
+{
+	uint64_t	rej;
+
+	return (outbox_counts(a, n, &rej));
+}
+
+static int
+send_publish(struct agent *a, const uint8_t *buf, size_t len)
+{
+	Liaison__V1__Frame	 f = LIAISON__V1__FRAME__INIT;
+	Liaison__V1__Publish	 p = LIAISON__V1__PUBLISH__INIT;
+	Liaison__V1__SignedEnvelope *se;
+	int			 rv;
+
+	if ((se = liaison__v1__signed_envelope__unpack(NULL, len, buf)) ==
+	    NULL)
+		return (LSN_EPROTO);
+	p.envelope = se;
+	f.kind_case = LIAISON__V1__FRAME__KIND_PUBLISH;
+	f.publish = &p;
+	rv = link_send(a, &f);
+	liaison__v1__signed_envelope__free_unpacked(se, NULL);
+	return (rv);
+}
+
+static void
+join_recipients(const Liaison__V1__SubmitRequest *r, char *out, size_t sz)
+{
+	size_t	n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < r->n_to && n < sz; i++)
+		n += (size_t) snprintf(out + n, sz - n, "%s%s",
+		    n ? "," : "", r->to[i]);
+	for (size_t i = 0; i < r->n_to_groups && n < sz; i++)
+		n += (size_t) snprintf(out + n, sz - n, "%s@%s",
+		    n ? "," : "", r->to_groups[i]);
+}
+
+/*
+ * Validates, signs and stores a submitted message; sends it when
+ * connected. On success msgid receives the new message id. On failure
+ * detail holds a one-line reason.
+ */
+int
+outbox_submit(struct agent *a, const Liaison__V1__SubmitRequest *r,
+    uint8_t msgid[16], char *detail, size_t detailsz)
+{
+	Liaison__V1__Envelope	e = LIAISON__V1__ENVELOPE__INIT;
+	Liaison__V1__Handling	h = LIAISON__V1__HANDLING__INIT;
+	Liaison__V1__DirHead	dh = LIAISON__V1__DIR_HEAD__INIT;
+	uint8_t			id[LSN_MSGID_BYTES], hash[LSN_DIR_HASH_BYTES];
+	uint8_t			*buf = NULL;
+	size_t			 len;
+	uint64_t		 rev, n;
+	const char		*field = NULL;
+	char			 rcpt[1024];
+	sqlite3_stmt		*s;
+	int			 rv;
+
+	if ((rv = check_request(a, r, detail, detailsz)) != LSN_OK)
+		return (rv);
+	if ((rv = pending_count(a, &n)) != LSN_OK)
+		goto dberr;
+	if (n >= AGENT_OUTBOX_MAX) {
+		snprintf(detail, detailsz, "outbox full (%llu messages "
+		    "waiting for the broker)", (unsigned long long) n);
+		return (LSN_EQUOTA);
+	}
+	if ((rv = lsn_dir_head(a->dir, &rev, hash)) != LSN_OK)
+		goto dberr;
+	lsn_random(id, sizeof(id));
+	if (r->handling != NULL)
+		h = *r->handling;
+	h.base = (ProtobufCMessage) PROTOBUF_C_MESSAGE_INIT(
+	    &liaison__v1__handling__descriptor);
+	if (!h.has_tlp) {
+		h.has_tlp = 1;
+		h.tlp = LIAISON__V1__TLP__TLP_GREEN;
+	}
+	e.has_version = 1;
+	e.version = LSN_ENVELOPE_VERSION;
+	e.has_message_id = 1;
+	e.message_id.data = id;
+	e.message_id.len = sizeof(id);
+	e.sender = a->conf.partner;
+	e.sender_key_id = a->sign_kp->key_id;
+	e.n_to = r->n_to;
+	e.to = r->to;
+	e.n_to_groups = r->n_to_groups;
+	e.to_groups = r->to_groups;
+	e.has_created_ms = 1;
+	e.created_ms = lsn_now_ms();
+	if (r->has_expires_ms && r->expires_ms != 0) {
+		e.has_expires_ms = 1;
+		e.expires_ms = r->expires_ms;
+	}
+	e.has_type = 1;
+	e.type = r->type;
+	e.handling = &h;
+	e.has_priority = 1;
+	e.priority = r->has_priority && r->priority != 0 ? r->priority :
+	    LIAISON__V1__PRIORITY__PRIORITY_P4;
+	e.has_in_reply_to = r->has_in_reply_to;
+	e.in_reply_to = r->in_reply_to;
+	e.case_ref = r->case_ref;
+	e.has_thread_id = r->has_thread_id;
+	e.thread_id = r->thread_id;
+	dh.has_rev = 1;
+	dh.rev = rev;
+	dh.has_hash = 1;
+	dh.hash.data = hash;
+	dh.hash.len = sizeof(hash);
+	e.dir_head = &dh;
+	e.has_body = 1;
+	e.body = r->body;
+	if ((rv = lsn_envelope_sign(&e, a->sign_kp, &buf, &len, &field)) !=
+	    LSN_OK) {
+		snprintf(detail, detailsz, "cannot sign: %s (%s)",
+		    lsn_strerror(rv), field != NULL ? field : "-");
+		return (rv);
+	}
+	join_recipients(r, rcpt, sizeof(rcpt));
+	if ((rv = lsn_store_stmt(a->st, "INSERT INTO outbox(message_id, "
+	    "signed, state, created_ms, recipients) VALUES(?, ?, 'pending', "
+	    "?, ?)", &s)) != LSN_OK)
+		goto dberr;
+	if (sqlite3_bind_blob(s, 1, id, sizeof(id), SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_blob(s, 2, buf, (int) len, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, (sqlite3_int64) e.created_ms) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_text(s, 4, rcpt, -1, SQLITE_STATIC) != SQLITE_OK) {
+		rv = LSN_EDB;
+		goto dberr;
+	}
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	if (rv != LSN_OK)
+		goto dberr;
+	if (a->connected && send_publish(a, buf, len) != LSN_OK)
+		log_debug("publish deferred");
+	memcpy(msgid, id, sizeof(id));
+	free(buf);
+	return (LSN_OK);
+ dberr:
+	free(buf);
+	log_warnx("%s: %s", __func__, lsn_store_errmsg(a->st));
+	snprintf(detail, detailsz, "agent database error");
+	return (rv == LSN_OK ? LSN_EDB : rv);
+}
+
+int
+outbox_status(struct agent *a, const uint8_t *msgid, size_t len,
+    Liaison__V1__OutboxStatusResponse *resp, char *detail, size_t detailsz)
+{
+	sqlite3_stmt	*s;
+	const char	*st, *d;
+	int		 rv, r;
+
+	if ((rv = lsn_store_stmt(a->st, "SELECT state, code, detail FROM "
+	    "outbox WHERE message_id = ?", &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_blob(s, 1, msgid, (int) len, SQLITE_STATIC) !=
+	    SQLITE_OK)
+		return (LSN_EDB);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		st = (const char *) sqlite3_column_text(s, 0);
+		resp->has_state = 1;
+		if (st != NULL && strcmp(st, "accepted") == 0)
+			resp->state = LIAISON__V1__OUTBOX_STATE__OUTBOX_ACCEPTED;
+		else if (st != NULL && strcmp(st, "rejected") == 0)
+			resp->state = LIAISON__V1__OUTBOX_STATE__OUTBOX_REJECTED;
+		else
+			resp->state = LIAISON__V1__OUTBOX_STATE__OUTBOX_PENDING;
+		resp->has_publish_code = 1;
+		resp->publish_code = lsn_err_to_wire(sqlite3_column_int(s, 1));
+		d = (const char *) sqlite3_column_text(s, 2);
+		lsn_strlcpy(detail, d != NULL ? d : "", detailsz);
+		rv = LSN_OK;
+	} else
+		rv = r == SQLITE_DONE ? LSN_ENOENT : LSN_EDB;
+	sqlite3_reset(s);
+	return (rv);
+}
+
+static int
+transient(int code)
+{
+	return (code == LSN_EDB || code == LSN_EAGAIN ||
+	    code == LSN_EINTERNAL || code == LSN_ENOMEM ||
+	    code == LSN_ETIMEDOUT);
+}
+
+/* A PublishAck: accepted, rejected (kept with its error), or retry. */
+int
+outbox_on_ack(struct agent *a, const Liaison__V1__PublishAck *k)
+{
+	sqlite3_stmt	*s;
+	const char	*state;
+	int		 code, rv;
+
+	if (!k->has_message_id || k->message_id.len != LSN_MSGID_BYTES) {
+		if (k->has_code && lsn_log_ratelimit("puback", 10))
+			log_warnx("PublishAck without message id: %s: %s",
+			    lsn_errname(lsn_err_from_wire((int) k->code)),
+			    k->detail != NULL ? k->detail : "");
+		return (LSN_EPROTO);
+	}
+	code = k->has_code ? lsn_err_from_wire((int) k->code) : LSN_EPROTO;
+	if (code == LSN_OK)
+		state = "accepted";
+	else if (transient(code))
+		state = "pending";
+	else
+		state = "rejected";
+	if ((rv = lsn_store_stmt(a->st, "UPDATE outbox SET state = ?, "
+	    "code = ?, detail = ? WHERE message_id = ? AND state = 'pending'",
+	    &s)) != LSN_OK) {
+		a->tx_failed = 1;
+		return (rv);
+	}
+	if (sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, code) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 3, k->detail != NULL ? k->detail :
+	    lsn_strerror(code), -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_blob(s, 4, k->message_id.data,
+	    (int) k->message_id.len, SQLITE_STATIC) != SQLITE_OK) {
+		a->tx_failed = 1;
+		return (LSN_EDB);
+	}
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	if (rv != LSN_OK) {
+		a->tx_failed = 1;
+		return (rv);
+	}
+	if (code != LSN_OK)
+		log_info("publish refused: %s: %s", lsn_errname(code),
+		    k->detail != NULL ? k->detail : "");
+	return (LSN_OK);
+}
+
+void
+outbox_start_pass(struct agent *a)
+{
+	a->ob_pass = 1;
+	a->ob_next = 0;
+}
+
+/* Sends a burst of pending messages of the running resend pass. */
+void
+outbox_pump(struct agent *a, uint64_t now)
+{
+	sqlite3_stmt	*s;
+	int64_t		 oid;
+	int		 n = 0, r, rv;
+
+	if (!a->connected)
+		return;
+	if (!a->ob_pass) {
+		if (now - a->ob_pass_at < (uint64_t) a->conf.resend_ms)
+			return;
+		outbox_start_pass(a);
+	}
+	if (lsn_store_stmt(a->st, "SELECT oid, signed FROM outbox WHERE "
+	    "state = 'pending' AND oid > ? ORDER BY oid LIMIT ?", &s) !=
+	    LSN_OK)
+		return;
+	if (sqlite3_bind_int64(s, 1, a->ob_next) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, AGENT_OUTBOX_BURST) != SQLITE_OK) {
+		sqlite3_reset(s);
+		return;
+	}
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		oid = sqlite3_column_int64(s, 0);
+		rv = send_publish(a, sqlite3_column_blob(s, 1),
+		    (size_t) sqlite3_column_bytes(s, 1));
+		if (rv == LSN_EAGAIN)
+			break;
+		a->ob_next = oid;
+		n++;
+	}
+	sqlite3_reset(s);
+	if ((r == SQLITE_DONE && n < AGENT_OUTBOX_BURST) ||
+	    (r != SQLITE_DONE && r != SQLITE_ROW)) {
+		a->ob_pass = 0;
+		a->ob_pass_at = now;
+	}
+}
+
+int
+outbox_counts(struct agent *a, uint64_t *pending, uint64_t *rejected)
+{
+	sqlite3_stmt	*s;
+	int		 rv, r;
+	uint64_t	 p = 0, j = 0;
+
+	if ((rv = lsn_store_stmt(a->st, "SELECT state, count(*) FROM outbox "
+	    "WHERE state != 'accepted' GROUP BY state", &s)) != LSN_OK)
+		return (rv);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *st = (const char *) sqlite3_column_text(s, 0);
+
+		if (st != NULL && strcmp(st, "pending") == 0)
+			p = (uint64_t) sqlite3_column_int64(s, 1);
+		else if (st != NULL && strcmp(st, "rejected") == 0)
+			j = (uint64_t) sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	if (r != SQLITE_DONE)
+		return (LSN_EDB);
+	*pending = p;
+	*rejected = j;
+	return (LSN_OK);
+}

@@ -1,0 +1,344 @@
+/*
+ * replica.c -- the agent's directory replica: sync on connect, apply the
+ * broker's pushed ops, check every head checkpoint, and halt (keep the
+ * last good state, refuse further ops, raise an alert) on a forged op, a
+ * broken chain or conflicting checkpoints. The halted flag is persisted
+ * in the state table ("dir_halted" = reason).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "liaison/err.h"
+#include "liaison/log.h"
+#include "liaison/util.h"
+
+#include "agent.h"
+
+/*
+ * Loads the trust anchor and the halted flag. A replica whose genesis
+ * differs from the configured trust root is halted.
+ */
+int
+replica_init(struct agent *a)
+{
+	uint8_t	anchor[LSN_DIR_HASH_BYTES], g[LSN_DIR_HASH_BYTES];
+	char	reason[512];
+	int	rv;
+
+	if (lsn_hex_decode(a->conf.trust_root, anchor, sizeof(anchor)) !=
+	    LSN_OK)
+		return (LSN_ECONFIG);
+	lsn_dir_set_trust_anchor(a->dir, anchor);
+	rv = agent_state_get(a, "dir_halted", reason, sizeof(reason));
+	if (rv == LSN_OK) {
+		a->halted = 1;
+		log_warnx("directory replica halted: %s", reason);
+	} else if (rv == LSN_ENOENT)
+		a->halted = 0;
+	else
+		return (rv);
+	rv = lsn_dir_genesis_hash(a->dir, g);
+	if (rv == LSN_OK && memcmp(g, anchor, sizeof(g)) != 0 && !a->halted)
+		return (replica_halt(a, LSN_EROOT, "the replica's genesis "
+		    "root policy differs from trust_root"));
+	if (rv != LSN_OK && rv != LSN_ENOENT)
+		return (rv);
+	return (LSN_OK);
+}
+
+/*
+ * Halts the replica: persists the reason, raises an alert, stops syncing.
+ * Returns code.
+ */
+int
+replica_halt(struct agent *a, int code, const char *fmt, ...)
+{
+	char	why[400], reason[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(reason, sizeof(reason), "%s: %s", lsn_errname(code), why);
+	a->halted = 1;
+	a->syncing = 0;
+	if (agent_state_set(a, "dir_halted", reason) != LSN_OK ||
+	    agent_alert(a, "directory replica halted: %s", reason) != LSN_OK)
+		log_warnx("%s: cannot persist the halt", __func__);
+	log_auth("directory replica halted: %s", reason);
+	return (code);
+}
+
+static void
+send_sync(struct agent *a)
+{
+	Liaison__V1__Frame	f = LIAISON__V1__FRAME__INIT;
+	Liaison__V1__DirSync	ds = LIAISON__V1__DIR_SYNC__INIT;
+	uint8_t			hash[LSN_DIR_HASH_BYTES];
+	uint64_t		rev;
+
+	if (lsn_dir_head(a->dir, &rev, hash) != LSN_OK) {
+		a->tx_failed = 1;
+		return;
+	}
+	ds.has_after_rev = 1;
+	ds.after_rev = rev;
+	ds.has_max_entries = 1;
+	ds.max_entries = AGENT_SYNC_BATCH;
+	f.kind_case = LIAISON__V1__FRAME__KIND_DIR_SYNC;
+	f.dir_sync = &ds;
+	if (link_send(a, &f) == LSN_OK) {
+		a->syncing = 1;
+		log_debug("dir sync after rev %llu", (unsigned long long) rev);
+	}
+}
+
+/* Starts a sync unless halted. */
+void
+replica_sync(struct agent *a)
+{
+	if (a->halted) {
+		a->syncing = 0;
+		return;
+	}
+	send_sync(a);
+}
+
+/* Processes the Delivers held back while syncing. */
+static void
+sync_done(struct agent *a)
+{
+	size_t	n = a->ndeferred;
+
+	a->syncing = 0;
+	a->ndeferred = 0;
+	for (size_t i = 0; i < n; i++) {
+		(void) link_dispatch(a, a->deferred[i].buf,
+		    a->deferred[i].len);
+		free(a->deferred[i].buf);
+		a->deferred[i].buf = NULL;
+	}
+}
+
+void
+replica_on_welcome(struct agent *a, const Liaison__V1__DirHead *h)
+{
+	enum lsn_dir_cmp	cmp;
+	uint64_t		fork_rev = 0;
+
+	a->broker_rev = 0;
+	if (h != NULL && h->has_rev) {
+		a->broker_rev = h->rev;
+		if (h->has_hash && h->hash.len == LSN_DIR_HASH_BYTES &&
+		    !a->halted &&
+		    lsn_dir_compare_head(a->dir, h->rev, h->hash.data, &cmp,
+		    &fork_rev) == LSN_OK) {
+			if (cmp == LSN_DIR_FORK) {
+				(void) replica_halt(a, LSN_EFORK, "broker "
+				    "head at rev %llu differs from ours",
+				    (unsigned long long) h->rev);
+				return;
+			}
+			if (cmp == LSN_DIR_AHEAD)
+				(void) agent_alert(a, "broker directory head "
+				    "(rev %llu) is behind the replica",
+				    (unsigned long long) h->rev);
+		}
+	}
+	replica_sync(a);
+}
+
+static int
+pack_entry(const Liaison__V1__LogEntry *e, uint8_t **out, size_t *len)
+{
+	size_t	n;
+
+	n = liaison__v1__log_entry__get_packed_size(e);
+	if (n > LSN_DIR_ENTRY_MAX)
+		return (LSN_ETOOBIG);
+	if ((*out = malloc(n ? n : 1)) == NULL)
+		return (LSN_ENOMEM);
+	liaison__v1__log_entry__pack(e, *out);
+	*len = n;
+	return (LSN_OK);
+}
+
+static int
+is_refusal(int rv)
+{
+	return (rv != LSN_EDB && rv != LSN_ENOMEM && rv != LSN_EINTERNAL);
+}
+
+/*
+ * DirOps from the broker (sync answer or live push). Applies the entries
+ * in order, then checks the checkpoint. Runs inside the turn's
+ * transaction.
+ */
+int
+replica_on_ops(struct agent *a, const Liaison__V1__DirOps *ops)
+{
+	uint8_t			 hash[LSN_DIR_HASH_BYTES], our[32];
+	char			 why[LSN_DIR_WHY_MAX];
+	uint8_t			*buf = NULL;
+	size_t			 len;
+	uint64_t		 head;
+	int			 rv;
+
+	if (a->halted) {
+		log_debug("replica halted: DirOps ignored");
+		a->syncing = 0;
+		sync_done(a);
+		return (LSN_EDIRHALTED);
+	}
+	if (ops->n_entries > 4096)
+		return (replica_halt(a, LSN_ETOOBIG, "DirOps with %zu "
+		    "entries", ops->n_entries));
+	if (lsn_dir_head(a->dir, &head, hash) != LSN_OK) {
+		a->tx_failed = 1;
+		return (LSN_EDB);
+	}
+	if (ops->has_live && ops->live && ops->n_entries > 0) {
+		const Liaison__V1__LogEntry *e = ops->entries[0];
+
+		if (!e->has_rev || e->rev != head + 1) {
+			/* a gap or something we have: ask for a sync */
+			if (!e->has_rev || e->rev > head + 1)
+				replica_sync(a);
+			else if (e->has_entry_hash && e->entry_hash.len == 32 &&
+			    lsn_dir_hash_at(a->dir, e->rev, our) == LSN_OK &&
+			    memcmp(our, e->entry_hash.data, 32) != 0)
+				return (replica_halt(a, LSN_EFORK, "pushed "
+				    "entry at rev %llu differs from ours",
+				    (unsigned long long) e->rev));
+			return (LSN_OK);
+		}
+	}
+	for (size_t i = 0; i < ops->n_entries; i++) {
+		const Liaison__V1__LogEntry *e = ops->entries[i];
+
+		if (e->has_rev && e->rev <= head) {
+			/* already applied: it must be the same entry */
+			if (!e->has_entry_hash || e->entry_hash.len != 32 ||
+			    lsn_dir_hash_at(a->dir, e->rev, our) != LSN_OK ||
+			    memcmp(our, e->entry_hash.data, 32) != 0)
+				return (replica_halt(a, LSN_EFORK, "entry at "
+				    "rev %llu differs from ours",
+				    (unsigned long long) e->rev));
+			continue;
+		}
+		if ((rv = pack_entry(e, &buf, &len)) != LSN_OK) {
+			if (rv == LSN_ENOMEM) {
+				a->tx_failed = 1;
+				return (rv);
+			}
+			return (replica_halt(a, rv, "oversized log entry"));
+		}
+		why[0] = '\0';
+		rv = lsn_dir_apply_entry(a->dir, buf, len, why, sizeof(why));
+		free(buf);
+		buf = NULL;
+		if (rv != LSN_OK) {
+			if (!is_refusal(rv)) {
+				a->tx_failed = 1;
+				return (rv);
+			}
+			return (replica_halt(a, rv, "refused log entry rev "
+			    "%llu: %s", e->has_rev ?
+			    (unsigned long long) e->rev : 0ULL,
+			    why[0] != '\0' ? why : lsn_strerror(rv)));
+		}
+		head++;
+		log_info("directory rev %llu applied",
+		    (unsigned long long) head);
+	}
+	if (ops->checkpoint != NULL) {
+		Liaison__V1__SignedCheckpoint *cp = ops->checkpoint;
+		size_t n = liaison__v1__signed_checkpoint__get_packed_size(cp);
+		struct lsn_dir_checkpoint c = { 0 };
+
+		if (n > LSN_DIR_CHECKPOINT_MAX)
+			return (replica_halt(a, LSN_ETOOBIG,
+			    "oversized checkpoint"));
+		if ((buf = malloc(n ? n : 1)) == NULL) {
+			a->tx_failed = 1;
+			return (LSN_ENOMEM);
+		}
+		liaison__v1__signed_checkpoint__pack(cp, buf);
+		rv = lsn_dir_checkpoint_check(a->dir, buf, n, &c);
+		free(buf);
+		buf = NULL;
+		if (rv == LSN_EDB || rv == LSN_ENOMEM) {
+			a->tx_failed = 1;
+			return (rv);
+		}
+		if (rv == LSN_ENOENT)
+			log_warnx("checkpoint beyond our head ignored");
+		else if (rv != LSN_OK)
+			return (replica_halt(a, rv, "checkpoint at rev %llu "
+			    "refused: %s", (unsigned long long) c.rev,
+			    lsn_strerror(rv)));
+	}
+	if (ops->has_more && ops->more)
+		send_sync(a);
+	else if (!(ops->has_live && ops->live))
+		sync_done(a);
+	return (LSN_OK);
+}
+
+/*
+ * The alert texts, newest last (at most AGENT_ALERTS_MAX). *alertsp is an
+ * array of malloc'd strings; free with replica_alerts_free.
+ */
+int
+replica_alerts(struct agent *a, char ***alertsp, size_t *np)
+{
+	sqlite3_stmt	*s;
+	char		**v = NULL;
+	size_t		 n = 0;
+	int		 rv, r;
+
+	if ((rv = lsn_store_stmt(a->st, "SELECT text FROM (SELECT id, text "
+	    "FROM alerts ORDER BY id DESC LIMIT ?) ORDER BY id", &s)) !=
+	    LSN_OK)
+		return (rv);
+	if (sqlite3_bind_int(s, 1, AGENT_ALERTS_MAX) != SQLITE_OK)
+		return (LSN_EDB);
+	if ((v = calloc(AGENT_ALERTS_MAX, sizeof(*v))) == NULL) {
+		sqlite3_reset(s);
+		return (LSN_ENOMEM);
+	}
+	while ((r = sqlite3_step(s)) == SQLITE_ROW && n < AGENT_ALERTS_MAX) {
+		const char *t = (const char *) sqlite3_column_text(s, 0);
+
+		if ((v[n] = strdup(t != NULL ? t : "")) == NULL) {
+			rv = LSN_ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	if (r != SQLITE_DONE && r != SQLITE_ROW) {
+		rv = LSN_EDB;
+		goto out;
+	}
+	*alertsp = v;
+	*np = n;
+	v = NULL;
+	rv = LSN_OK;
+ out:
+	sqlite3_reset(s);
+	if (v != NULL)
+		replica_alerts_free(v, n);
+	return (rv);
+}
+
+void
+replica_alerts_free(char **alerts, size_t n)
+{
+	if (alerts == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(alerts[i]);
+	free(alerts);
+}

@@ -1,0 +1,1110 @@
+/*
+ * cmd_agent.c -- commands that talk to the local liaison-agent over its
+ * API: send, inbox, show, ack, status, submit, agent-dir.
+ *
+ * Every command takes --agent ENDPOINT or -c agent.conf (default: the
+ * environment variable LIAISON_AGENT_CONF, else /etc/liaison/agent.conf)
+ * and exits 3 when the agent cannot be reached.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "envelope.pb-c.h"
+
+#include "liaison/client.h"
+#include "liaison/dir.h"
+#include "liaison/envelope.h"
+#include "liaison/err.h"
+#include "liaison/util.h"
+#include "cli.h"
+
+#define CLI_TIMEOUT_MS		10000
+#define CLI_DIRSUB_TIMEOUT_MS	15000
+#define CLI_DEFAULT_CONF	"/etc/liaison/agent.conf"
+#define CLI_RCPT_MAX		64
+
+static const char *
+agent_hint(void)
+{
+	return ("is liaison-agent running? (--agent ENDPOINT or -c FILE)");
+}
+
+/* protobuf-c string fields are char *; we never modify them. */
+static char *
+mut(const char *s)
+{
+	union {
+		const char	*c;
+		char		*m;
+	} u;
+
+	u.c = s;
+	return (u.m);
+}
+
+struct conn {
+	const char		*cmd;
+	struct lsn_client	*c;
+	char			 ep[LSN_CLIENT_EP_MAX];
+};
+
+static int
+conn_open(struct conn *k, const char *cmd, const char *agent,
+    const char *conf)
+{
+	int	rv;
+
+	k->cmd = cmd;
+	k->c = NULL;
+	if (agent != NULL) {
+		if (lsn_strlcpy(k->ep, agent, sizeof(k->ep)) >= sizeof(k->ep)) {
+			cli_err(cmd, "endpoint too long");
+			return (CLI_EXIT_USAGE);
+		}
+	} else {
+		if (conf == NULL)
+			conf = getenv("LIAISON_AGENT_CONF");
+		if (conf == NULL)
+			conf = CLI_DEFAULT_CONF;
+		if ((rv = lsn_client_endpoint_from_conf(conf, k->ep,
+		    sizeof(k->ep))) != LSN_OK) {
+			cli_err(cmd, "%s: %s", conf, rv == LSN_ECONFIG ?
+			    "no [agent] api or db option" : lsn_strerror(rv));
+			return (CLI_EXIT_UNAVAILABLE);
+		}
+	}
+	rv = lsn_client_open(k->ep, &k->c);
+	if (rv == LSN_EINVAL) {
+		cli_err(cmd, "invalid endpoint %s", k->ep);
+		return (CLI_EXIT_USAGE);
+	}
+	if (rv != LSN_OK) {
+		cli_err(cmd, "cannot reach the agent at %s: %s; %s", k->ep,
+		    lsn_strerror(rv), agent_hint());
+		return (CLI_EXIT_UNAVAILABLE);
+	}
+	return (CLI_EXIT_OK);
+}
+
+static void
+conn_close(struct conn *k)
+{
+	lsn_client_close(&k->c);
+}
+
+/*
+ * Calls the agent. Returns CLI_EXIT_OK with *respp set when the agent
+ * answered OK; prints the agent's error and returns CLI_EXIT_FAIL, or
+ * CLI_EXIT_UNAVAILABLE when there was no answer.
+ */
+static int
+conn_call(struct conn *k, Liaison__V1__ApiRequest *req, int timeout_ms,
+    Liaison__V1__ApiResponse **respp)
+{
+	Liaison__V1__ApiResponse	*r = NULL;
+	int				 rv, code;
+
+	if ((rv = lsn_client_call(k->c, req, timeout_ms, &r)) != LSN_OK) {
+		cli_err(k->cmd, "no answer from the agent at %s: %s; %s",
+		    k->ep, lsn_strerror(rv), agent_hint());
+		return (CLI_EXIT_UNAVAILABLE);
+	}
+	code = r->has_code ? lsn_err_from_wire((int) r->code) : LSN_EPROTO;
+	if (code != LSN_OK) {
+		cli_err(k->cmd, "%s: %s", lsn_errname(code),
+		    r->detail != NULL ? r->detail : lsn_strerror(code));
+		lsn_client_response_free(&r);
+		return (CLI_EXIT_FAIL);
+	}
+	*respp = r;
+	return (CLI_EXIT_OK);
+}
+
+static int
+parse_msgid(const char *cmd, const char *hex, uint8_t id[16])
+{
+	if (strlen(hex) != 32 || lsn_hex_decode(hex, id, 16) != LSN_OK) {
+		cli_err(cmd, "message id must be 32 hex characters");
+		return (CLI_EXIT_USAGE);
+	}
+	return (CLI_EXIT_OK);
+}
+
+static void
+hex(const uint8_t *p, size_t len, char *out)
+{
+	lsn_hex_encode(p, len, out);
+}
+
+static void
+fmt_time(uint64_t ms, char *buf, size_t sz)
+{
+	time_t		t = (time_t) (ms / 1000);
+	struct tm	tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, sz, "%llu", (unsigned long long) ms);
+}
+
+/* Note text of a body (malloc'd), or NULL if it is not a Note. */
+static char *
+note_text(int type, const ProtobufCBinaryData *body)
+{
+	Liaison__V1__Note	*n;
+	char			*t = NULL;
+
+	if (type != LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE ||
+	    body->len == 0)
+		return (NULL);
+	if ((n = liaison__v1__note__unpack(NULL, body->len, body->data)) ==
+	    NULL)
+		return (NULL);
+	if (n->text != NULL)
+		t = strdup(n->text);
+	liaison__v1__note__free_unpacked(n, NULL);
+	return (t);
+}
+
+static const char *agent_opt_help =
+    "  --agent ENDPOINT   agent API endpoint (ipc://... or tcp://127.0.0.1:P)\n"
+    "  -c FILE            agent.conf to find the endpoint\n";
+
+enum {
+	OPT_AGENT = 1000, OPT_TO, OPT_GROUP, OPT_TYPE, OPT_TEXT, OPT_WAIT,
+	OPT_JSON, OPT_ALL, OPT_TLP, OPT_PRIO, OPT_CASE, OPT_LIMIT, OPT_AFTER,
+	OPT_TIMEOUT,
+};
+
+/* Splits a comma list into v (n entries); strings point into s. */
+static int
+split_list(char *s, char **v, size_t *n, size_t max)
+{
+	char	*save = NULL, *t;
+
+	for (t = strtok_r(s, ",", &save); t != NULL;
+	    t = strtok_r(NULL, ",", &save)) {
+		if (*n >= max || !lsn_slug_valid(t))
+			return (-1);
+		v[(*n)++] = t;
+	}
+	return (0);
+}
+
+static int
+parse_tlp(const char *s, int *out)
+{
+	for (int i = 1; i <= 5; i++)
+		if (strcmp(lsn_tlp_name(i), s) == 0 ||
+		    (strncmp(s, "TLP:", 4) == 0 &&
+		    strcasecmp(lsn_tlp_name(i), s + 4) == 0)) {
+			*out = i;
+			return (0);
+		}
+	return (-1);
+}
+
+/* ---- send ---- */
+
+static void
+send_usage(FILE *f)
+{
+	fprintf(f, "usage: liaison send --to ID[,ID] | --group G[,G] "
+	    "--type note --text TEXT\n"
+	    "           [--tlp clear|green] [--priority 1-4] [--case REF]\n"
+	    "           [--wait [SECONDS]] [--agent EP | -c FILE]\n"
+	    "Signs and queues a message; prints its id. With --wait, waits\n"
+	    "(default 10 s) for the broker's verdict and prints it.\n%s",
+	    agent_opt_help);
+}
+
+int
+cmd_send(int argc, char *argv[])
+{
+	static const struct option lo[] = {
+		{ "agent", required_argument, NULL, OPT_AGENT },
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "group", required_argument, NULL, OPT_GROUP },
+		{ "type", required_argument, NULL, OPT_TYPE },
+		{ "text", required_argument, NULL, OPT_TEXT },
+		{ "tlp", required_argument, NULL, OPT_TLP },
+		{ "priority", required_argument, NULL, OPT_PRIO },
+		{ "case", required_argument, NULL, OPT_CASE },
+		{ "wait", optional_argument, NULL, OPT_WAIT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__SubmitRequest	 sr = LIAISON__V1__SUBMIT_REQUEST__INIT;
+	Liaison__V1__Note		 note = LIAISON__V1__NOTE__INIT;
+	Liaison__V1__Handling		 h = LIAISON__V1__HANDLING__INIT;
+	Liaison__V1__ApiResponse	*r = NULL;
+	struct conn			 k = { NULL, NULL, "" };
+	char				*to[CLI_RCPT_MAX], *gr[CLI_RCPT_MAX];
+	char				 idhex[33];
+	const char			*agent = NULL, *conf = NULL;
+	const char			*type = NULL, *text = NULL;
+	uint8_t				 id[16], *body = NULL;
+	size_t				 nto = 0, ngr = 0;
+	long long			 wait_s = 0, prio = 0;
+	int				 ch, rv, tlp = 2;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case OPT_AGENT:
+			agent = optarg;
+			break;
+		case OPT_TO:
+			if (split_list(optarg, to, &nto, CLI_RCPT_MAX) != 0) {
+				cli_err("send", "bad --to list");
+				return (CLI_EXIT_USAGE);
+			}
+			break;
+		case OPT_GROUP:
+			if (split_list(optarg, gr, &ngr, CLI_RCPT_MAX) != 0) {
+				cli_err("send", "bad --group list");
+				return (CLI_EXIT_USAGE);
+			}
+			break;
+		case OPT_TYPE:
+			type = optarg;
+			break;
+		case OPT_TEXT:
+			text = optarg;
+			break;
+		case OPT_TLP:
+			if (parse_tlp(optarg, &tlp) != 0) {
+				cli_err("send", "unknown TLP '%s'", optarg);
+				return (CLI_EXIT_USAGE);
+			}
+			break;
+		case OPT_PRIO:
+			if (lsn_strtonum(optarg[0] == 'P' ? optarg + 1 :
+			    optarg, 1, 4, &prio, NULL) != LSN_OK) {
+				cli_err("send", "priority must be 1..4");
+				return (CLI_EXIT_USAGE);
+			}
+			break;
+		case OPT_CASE:
+			sr.case_ref = optarg;
+			break;
+		case OPT_WAIT:
+			wait_s = 10;
+			if (optarg != NULL && lsn_strtonum(optarg, 0, 3600,
+			    &wait_s, NULL) != LSN_OK) {
+				cli_err("send", "--wait takes seconds");
+				return (CLI_EXIT_USAGE);
+			}
+			break;
+		case 'h':
+			send_usage(stdout);
+			return (CLI_EXIT_OK);
+		default:
+			send_usage(stderr);
+			return (CLI_EXIT_USAGE);
+		}
+	}
+	if (optind != argc || nto + ngr == 0 || text == NULL ||
+	    (type != NULL && strcmp(type, "note") != 0)) {
+		if (type != NULL && strcmp(type, "note") != 0)
+			cli_err("send", "only --type note is supported");
+		send_usage(stderr);
+		return (CLI_EXIT_USAGE);
+	}
+	note.text = mut(text);
+	sr.n_to = nto;
+	sr.to = to;
+	sr.n_to_groups = ngr;
+	sr.to_groups = gr;
+	sr.has_type = 1;
+	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
+	sr.has_body = 1;
+	sr.body.len = liaison__v1__note__get_packed_size(&note);
+	if ((body = malloc(sr.body.len ? sr.body.len : 1)) == NULL) {
+		cli_err("send", "out of memory");
+		return (CLI_EXIT_FAIL);
+	}
+	liaison__v1__note__pack(&note, body);
+	sr.body.data = body;
+	h.has_tlp = 1;
+	h.tlp = tlp;
+	sr.handling = &h;
+	if (prio != 0) {
+		sr.has_priority = 1;
+		sr.priority = (int) prio;
+	}
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_SUBMIT;
+	req.submit = &sr;
+	if ((rv = conn_open(&k, "send", agent, conf)) != CLI_EXIT_OK)
+		goto out;
+	if ((rv = conn_call(&k, &req, CLI_TIMEOUT_MS, &r)) != CLI_EXIT_OK)
+		goto out;
+	if (r->submit == NULL || r->submit->message_id.len != 16) {
+		cli_err("send", "malformed answer from the agent");
+		rv = CLI_EXIT_FAIL;
+		goto out;
+	}
+	memcpy(id, r->submit->message_id.data, 16);
+	lsn_client_response_free(&r);
+	hex(id, 16, idhex);
+	printf("%s\n", idhex);
+	fflush(stdout);
+	if (wait_s > 0) {
+		Liaison__V1__ApiRequest q = LIAISON__V1__API_REQUEST__INIT;
+		Liaison__V1__OutboxStatusRequest os =
+		    LIAISON__V1__OUTBOX_STATUS_REQUEST__INIT;
+		uint64_t deadline = lsn_mono_ms() + (uint64_t) wait_s * 1000;
+
+		os.has_message_id = 1;
+		os.message_id.data = id;
+		os.message_id.len = 16;
+		q.kind_case = LIAISON__V1__API_REQUEST__KIND_OUTBOX_STATUS;
+		q.outbox_status = &os;
+		for (;;) {
+			if ((rv = conn_call(&k, &q, CLI_TIMEOUT_MS, &r)) !=
+			    CLI_EXIT_OK)
+				goto out;
+			if (r->outbox_status != NULL &&
+			    r->outbox_status->state ==
+			    LIAISON__V1__OUTBOX_STATE__OUTBOX_ACCEPTED) {
+				printf("accepted\n");
+				break;
+			}
+			if (r->outbox_status != NULL &&
+			    r->outbox_status->state ==
+			    LIAISON__V1__OUTBOX_STATE__OUTBOX_REJECTED) {
+				int c = lsn_err_from_wire((int)
+				    r->outbox_status->publish_code);
+
+				printf("refused\n");
+				cli_err("send", "refused by the broker: %s: %s",
+				    lsn_errname(c),
+				    r->outbox_status->publish_detail != NULL ?
+				    r->outbox_status->publish_detail : "");
+				rv = CLI_EXIT_FAIL;
+				goto out;
+			}
+			lsn_client_response_free(&r);
+			if (lsn_mono_ms() >= deadline) {
+				printf("pending\n");
+				cli_err("send", "not yet acknowledged by the "
+				    "broker; it stays queued (liaison status)");
+				rv = CLI_EXIT_FAIL;
+				goto out;
+			}
+			{
+				struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
+	rv = CLI_EXIT_OK;
+ out:
+	lsn_client_response_free(&r);
+	conn_close(&k);
+	free(body);
+	return (rv);
+}
+
+/* ---- inbox / show / ack ---- */
+
+static json_t *
+item_json(const Liaison__V1__InboxItem *it)
+{
+	char	 idhex[33] = "";
+	char	*text;
+	json_t	*o;
+
+	if (it->message_id.len == 16)
+		hex(it->message_id.data, 16, idhex);
+	o = json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:b, s:b, s:b}",
+	    "message_id", idhex,
+	    "local_seq", (json_int_t) it->local_seq,
+	    "sender", it->sender != NULL ? it->sender : "",
+	    "type", lsn_envelope_type_name((int) it->type),
+	    "created_ms", (json_int_t) it->created_ms,
+	    "received_ms", (json_int_t) it->received_ms,
+	    "acked", (int) it->acked, "read", (int) it->read,
+	    "actioned", (int) it->actioned);
+	if (o == NULL)
+		return (NULL);
+	if (it->has_tlp)
+		json_object_set_new(o, "tlp",
+		    json_string(lsn_tlp_name((int) it->tlp)));
+	if (it->has_priority)
+		json_object_set_new(o, "priority",
+		    json_integer((json_int_t) it->priority));
+	if ((text = note_text((int) it->type, &it->body)) != NULL) {
+		json_object_set_new(o, "text", json_string(text));
+		free(text);
+	}
+	return (o);
+}
+
+static void
+item_print(const Liaison__V1__InboxItem *it)
+{
+	char	 idhex[33] = "", when[32];
+	char	*text;
+
+	if (it->message_id.len == 16)
+		hex(it->message_id.data, 16, idhex);
+	fmt_time(it->created_ms, when, sizeof(when));
+	text = note_text((int) it->type, &it->body);
+	printf("%s  %s  %-16s %-10s %s\n", idhex, when,
+	    it->sender != NULL ? it->sender : "?",
+	    lsn_envelope_type_name((int) it->type),
+	    text != NULL ? text : "");
+	free(text);
+}
+
+static int
+agent_common_opt(int ch, const char **agent, const char **conf)
+{
+	if (ch == 'c') {
+		*conf = optarg;
+		return (1);
+	}
+	if (ch == OPT_AGENT) {
+		*agent = optarg;
+		return (1);
+	}
+	return (0);
+}
+
+int
+cmd_inbox(int argc, char *argv[])
+{
+	static const struct option lo[] = {
+		{ "agent", required_argument, NULL, OPT_AGENT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "wait", optional_argument, NULL, OPT_WAIT },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "after", required_argument, NULL, OPT_AFTER },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__InboxListRequest	 lr =
+	    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*r = NULL;
+	struct conn			 k = { NULL, NULL, "" };
+	const char			*agent = NULL, *conf = NULL;
+	long long			 wait_s = 0, limit = 0;
+	uint64_t			 after = 0;
+	int				 ch, rv, json = 0, all = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (agent_common_opt(ch, &agent, &conf))
+			continue;
+		switch (ch) {
+		case OPT_JSON:
+			json = 1;
+			break;
+		case OPT_ALL:
+			all = 1;
+			break;
+		case OPT_WAIT:
+			wait_s = 30;
+			if (optarg != NULL && lsn_strtonum(optarg, 0, 30,
+			    &wait_s, NULL) != LSN_OK) {
+				cli_err("inbox", "--wait takes 0..30 seconds");
+				return (CLI_EXIT_USAGE);
+			}
+			break;
+		case OPT_LIMIT:
+			if (lsn_strtonum(optarg, 1, 1000, &limit, NULL) !=
+			    LSN_OK) {
+				cli_err("inbox", "--limit takes 1..1000");
+				return (CLI_EXIT_USAGE);
+			}
+			break;
+		case OPT_AFTER:
+			if (lsn_strtou64(optarg, 0, UINT64_MAX, &after) !=
+			    LSN_OK) {
+				cli_err("inbox", "--after takes a local seq");
+				return (CLI_EXIT_USAGE);
+			}
+			break;
+		case 'h':
+			printf("usage: liaison inbox [--json] [--wait [S]] "
+			    "[--all] [--limit N] [--after SEQ]\n"
+			    "                     [--agent EP | -c FILE]\n"
+			    "Lists unacknowledged messages (--all: all).\n%s",
+			    agent_opt_help);
+			return (CLI_EXIT_OK);
+		default:
+			return (CLI_EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		return (CLI_EXIT_USAGE);
+	lr.has_include_acked = 1;
+	lr.include_acked = all;
+	if (limit > 0) {
+		lr.has_limit = 1;
+		lr.limit = (uint32_t) limit;
+	}
+	if (after > 0) {
+		lr.has_after_seq = 1;
+		lr.after_seq = after;
+	}
+	if (wait_s > 0) {
+		lr.has_wait_ms = 1;
+		lr.wait_ms = (uint32_t) wait_s * 1000;
+	}
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_LIST;
+	req.inbox_list = &lr;
+	if ((rv = conn_open(&k, "inbox", agent, conf)) != CLI_EXIT_OK)
+		goto out;
+	if ((rv = conn_call(&k, &req, CLI_TIMEOUT_MS + (int) wait_s * 1000,
+	    &r)) != CLI_EXIT_OK)
+		goto out;
+	if (json) {
+		json_t *arr = json_array();
+
+		for (size_t i = 0; r->inbox_list != NULL &&
+		    i < r->inbox_list->n_items; i++)
+			json_array_append_new(arr,
+			    item_json(r->inbox_list->items[i]));
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		printf("\n");
+		json_decref(arr);
+	} else
+		for (size_t i = 0; r->inbox_list != NULL &&
+		    i < r->inbox_list->n_items; i++)
+			item_print(r->inbox_list->items[i]);
+	rv = CLI_EXIT_OK;
+ out:
+	lsn_client_response_free(&r);
+	conn_close(&k);
+	return (rv);
+}
+
+int
+cmd_show(int argc, char *argv[])
+{
+	static const struct option lo[] = {
+		{ "agent", required_argument, NULL, OPT_AGENT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__InboxFetchRequest	 fr =
+	    LIAISON__V1__INBOX_FETCH_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*r = NULL;
+	struct conn			 k = { NULL, NULL, "" };
+	const char			*agent = NULL, *conf = NULL;
+	uint8_t				 id[16];
+	int				 ch, rv, json = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (agent_common_opt(ch, &agent, &conf))
+			continue;
+		if (ch == OPT_JSON)
+			json = 1;
+		else if (ch == 'h') {
+			printf("usage: liaison show ID [--json] "
+			    "[--agent EP | -c FILE]\n%s", agent_opt_help);
+			return (CLI_EXIT_OK);
+		} else
+			return (CLI_EXIT_USAGE);
+	}
+	if (optind + 1 != argc) {
+		cli_err("show", "usage: liaison show ID [--json]");
+		return (CLI_EXIT_USAGE);
+	}
+	if ((rv = parse_msgid("show", argv[optind], id)) != CLI_EXIT_OK)
+		return (rv);
+	fr.has_message_id = 1;
+	fr.message_id.data = id;
+	fr.message_id.len = 16;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_FETCH;
+	req.inbox_fetch = &fr;
+	if ((rv = conn_open(&k, "show", agent, conf)) != CLI_EXIT_OK)
+		goto out;
+	if ((rv = conn_call(&k, &req, CLI_TIMEOUT_MS, &r)) != CLI_EXIT_OK)
+		goto out;
+	if (r->inbox_fetch == NULL || r->inbox_fetch->item == NULL) {
+		cli_err("show", "malformed answer from the agent");
+		rv = CLI_EXIT_FAIL;
+		goto out;
+	}
+	if (json) {
+		json_t *o = item_json(r->inbox_fetch->item);
+
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		printf("\n");
+		json_decref(o);
+	} else {
+		const Liaison__V1__InboxItem *it = r->inbox_fetch->item;
+		char when[32], *text;
+
+		fmt_time(it->created_ms, when, sizeof(when));
+		printf("message:  %s\nfrom:     %s\ntype:     %s\n"
+		    "created:  %s\n", argv[optind],
+		    it->sender != NULL ? it->sender : "?",
+		    lsn_envelope_type_name((int) it->type), when);
+		fmt_time(it->received_ms, when, sizeof(when));
+		printf("received: %s\n", when);
+		if (it->has_tlp)
+			printf("tlp:      %s\n", lsn_tlp_name((int) it->tlp));
+		printf("acked:    %s\n", it->acked ? "yes" : "no");
+		if ((text = note_text((int) it->type, &it->body)) != NULL) {
+			printf("\n%s\n", text);
+			free(text);
+		}
+	}
+	rv = CLI_EXIT_OK;
+ out:
+	lsn_client_response_free(&r);
+	conn_close(&k);
+	return (rv);
+}
+
+int
+cmd_ack(int argc, char *argv[])
+{
+	static const struct option lo[] = {
+		{ "agent", required_argument, NULL, OPT_AGENT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__InboxMarkRequest	 mr =
+	    LIAISON__V1__INBOX_MARK_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*r = NULL;
+	struct conn			 k = { NULL, NULL, "" };
+	const char			*agent = NULL, *conf = NULL;
+	uint8_t				 id[16];
+	int				 ch, rv;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (agent_common_opt(ch, &agent, &conf))
+			continue;
+		if (ch == 'h') {
+			printf("usage: liaison ack ID [--agent EP | -c FILE]\n"
+			    "Marks an inbox message as taken over.\n%s",
+			    agent_opt_help);
+			return (CLI_EXIT_OK);
+		}
+		return (CLI_EXIT_USAGE);
+	}
+	if (optind + 1 != argc) {
+		cli_err("ack", "usage: liaison ack ID");
+		return (CLI_EXIT_USAGE);
+	}
+	if ((rv = parse_msgid("ack", argv[optind], id)) != CLI_EXIT_OK)
+		return (rv);
+	mr.has_message_id = 1;
+	mr.message_id.data = id;
+	mr.message_id.len = 16;
+	mr.has_stage = 1;
+	mr.stage = LIAISON__V1__MARK_STAGE__MARK_ACKED;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_MARK;
+	req.inbox_mark = &mr;
+	if ((rv = conn_open(&k, "ack", agent, conf)) == CLI_EXIT_OK)
+		rv = conn_call(&k, &req, CLI_TIMEOUT_MS, &r);
+	lsn_client_response_free(&r);
+	conn_close(&k);
+	return (rv);
+}
+
+/* ---- status ---- */
+
+int
+cmd_status(int argc, char *argv[])
+{
+	static const struct option lo[] = {
+		{ "agent", required_argument, NULL, OPT_AGENT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__StatusRequest	 sreq = LIAISON__V1__STATUS_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*r = NULL;
+	const Liaison__V1__StatusResponse *s;
+	struct conn			 k = { NULL, NULL, "" };
+	const char			*agent = NULL, *conf = NULL;
+	char				 head[65] = "", digest[65] = "";
+	uint64_t			 rev = 0;
+	int				 ch, rv, json = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (agent_common_opt(ch, &agent, &conf))
+			continue;
+		if (ch == OPT_JSON)
+			json = 1;
+		else if (ch == 'h') {
+			printf("usage: liaison status [--json] "
+			    "[--agent EP | -c FILE]\n%s", agent_opt_help);
+			return (CLI_EXIT_OK);
+		} else
+			return (CLI_EXIT_USAGE);
+	}
+	if (optind != argc)
+		return (CLI_EXIT_USAGE);
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_STATUS;
+	req.status = &sreq;
+	if ((rv = conn_open(&k, "status", agent, conf)) != CLI_EXIT_OK)
+		goto out;
+	if ((rv = conn_call(&k, &req, CLI_TIMEOUT_MS, &r)) != CLI_EXIT_OK)
+		goto out;
+	if ((s = r->status) == NULL) {
+		cli_err("status", "malformed answer from the agent");
+		rv = CLI_EXIT_FAIL;
+		goto out;
+	}
+	if (s->dir_head != NULL) {
+		rev = s->dir_head->rev;
+		if (s->dir_head->hash.len == 32)
+			hex(s->dir_head->hash.data, 32, head);
+	}
+	if (s->state_digest.len == 32)
+		hex(s->state_digest.data, 32, digest);
+	if (json) {
+		json_t *o, *al = json_array();
+
+		for (size_t i = 0; i < s->n_alerts; i++)
+			json_array_append_new(al, json_string(s->alerts[i]));
+		o = json_pack("{s:s, s:b, s:{s:I, s:s}, s:s, s:I, s:I, s:I, "
+		    "s:I, s:I, s:I, s:I, s:o, s:s}",
+		    "partner", s->partner != NULL ? s->partner : "",
+		    "connected", (int) s->connected,
+		    "dir_head", "rev", (json_int_t) rev, "hash", head,
+		    "digest", digest,
+		    "outbox_pending", (json_int_t) s->outbox_pending,
+		    "outbox_rejected", (json_int_t) s->outbox_rejected,
+		    "inbox_total", (json_int_t) s->inbox_total,
+		    "inbox_unacked", (json_int_t) s->inbox_unacked,
+		    "quarantined", (json_int_t) s->quarantined,
+		    "delivery_cursor", (json_int_t) s->delivery_cursor,
+		    "last_connected_ms", (json_int_t) s->last_connected_ms,
+		    "alerts", al,
+		    "version", s->version != NULL ? s->version : "");
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		printf("\n");
+		json_decref(o);
+	} else {
+		printf("partner:         %s\n", s->partner != NULL ?
+		    s->partner : "?");
+		printf("connected:       %s\n", s->connected ? "yes" : "no");
+		printf("directory:       rev %llu head %s\n",
+		    (unsigned long long) rev, head);
+		printf("digest:          %s\n", digest);
+		printf("outbox:          %llu pending, %llu refused\n",
+		    (unsigned long long) s->outbox_pending,
+		    (unsigned long long) s->outbox_rejected);
+		printf("inbox:           %llu messages, %llu unacked\n",
+		    (unsigned long long) s->inbox_total,
+		    (unsigned long long) s->inbox_unacked);
+		printf("quarantined:     %llu\n",
+		    (unsigned long long) s->quarantined);
+		printf("delivery cursor: %llu\n",
+		    (unsigned long long) s->delivery_cursor);
+		for (size_t i = 0; i < s->n_alerts; i++)
+			printf("ALERT: %s\n", s->alerts[i]);
+	}
+	rv = CLI_EXIT_OK;
+ out:
+	lsn_client_response_free(&r);
+	conn_close(&k);
+	return (rv);
+}
+
+/* ---- submit ---- */
+
+int
+cmd_submit(int argc, char *argv[])
+{
+	static const struct option lo[] = {
+		{ "agent", required_argument, NULL, OPT_AGENT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct lsn_dirop_batch		*b = NULL;
+	Liaison__V1__ApiResponse	*r = NULL;
+	struct conn			 k = { NULL, NULL, "" };
+	const char			*agent = NULL, *conf = NULL;
+	uint8_t				*buf = NULL;
+	size_t				 len;
+	int				 ch, rv;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (agent_common_opt(ch, &agent, &conf))
+			continue;
+		if (ch == 'h') {
+			printf("usage: liaison submit OPFILE "
+			    "[--agent EP | -c FILE]\n"
+			    "Sends signed directory ops (one op or a batch) "
+			    "through the agent to the broker.\n%s",
+			    agent_opt_help);
+			return (CLI_EXIT_OK);
+		}
+		return (CLI_EXIT_USAGE);
+	}
+	if (optind + 1 != argc) {
+		cli_err("submit", "usage: liaison submit OPFILE");
+		return (CLI_EXIT_USAGE);
+	}
+	if ((rv = lsn_file_read(argv[optind], LSN_DIROP_BATCH_MAX, &buf,
+	    &len)) != LSN_OK) {
+		cli_err("submit", "%s: %s", argv[optind], lsn_strerror(rv));
+		return (CLI_EXIT_FAIL);
+	}
+	if ((rv = lsn_dirop_batch_load(buf, len, &b)) != LSN_OK) {
+		cli_err("submit", "%s: not a signed op or batch: %s",
+		    argv[optind], lsn_strerror(rv));
+		rv = CLI_EXIT_FAIL;
+		goto out;
+	}
+	if ((rv = conn_open(&k, "submit", agent, conf)) != CLI_EXIT_OK)
+		goto out;
+	for (size_t i = 0; i < b->n; i++) {
+		Liaison__V1__ApiRequest req = LIAISON__V1__API_REQUEST__INIT;
+		Liaison__V1__DirSubmitRequest ds =
+		    LIAISON__V1__DIR_SUBMIT_REQUEST__INIT;
+
+		ds.op = liaison__v1__signed_dir_op__unpack(NULL, b->lens[i],
+		    b->ops[i]);
+		if (ds.op == NULL) {
+			cli_err("submit", "op %zu is malformed", i + 1);
+			rv = CLI_EXIT_FAIL;
+			goto out;
+		}
+		req.kind_case = LIAISON__V1__API_REQUEST__KIND_DIR_SUBMIT;
+		req.dir_submit = &ds;
+		rv = conn_call(&k, &req, CLI_DIRSUB_TIMEOUT_MS, &r);
+		liaison__v1__signed_dir_op__free_unpacked(ds.op, NULL);
+		if (rv != CLI_EXIT_OK) {
+			if (b->n > 1)
+				cli_err("submit", "stopped at op %zu of %zu",
+				    i + 1, b->n);
+			goto out;
+		}
+		printf("op %zu accepted: rev %llu\n", i + 1,
+		    r->dir_submit != NULL ?
+		    (unsigned long long) r->dir_submit->rev : 0ULL);
+		lsn_client_response_free(&r);
+	}
+	rv = CLI_EXIT_OK;
+ out:
+	lsn_client_response_free(&r);
+	conn_close(&k);
+	lsn_dirop_batch_free(&b);
+	free(buf);
+	return (rv);
+}
+
+/* ---- agent-dir ---- */
+
+static const char *
+status_name(int s)
+{
+	switch (s) {
+	case LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE:
+		return ("active");
+	case LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED:
+		return ("suspended");
+	case LIAISON__V1__PARTNER_STATUS__STATUS_REVOKED:
+		return ("revoked");
+	default:
+		return ("?");
+	}
+}
+
+static json_t *
+partner_json(const Liaison__V1__Partner *p)
+{
+	json_t	*o, *keys = json_array(), *contacts = json_array();
+	json_t	*groups = json_array();
+
+	for (size_t i = 0; i < p->n_keys; i++) {
+		const Liaison__V1__KeyRecord *k = p->keys[i];
+
+		json_array_append_new(keys, json_pack("{s:s, s:s, s:I, s:I, "
+		    "s:I}", "key_id", k->key_id != NULL ? k->key_id : "",
+		    "purpose", lsn_key_kind_name((enum lsn_key_kind)
+		    k->purpose), "valid_from_ms",
+		    (json_int_t) k->valid_from_ms, "valid_until_ms",
+		    (json_int_t) k->valid_until_ms, "revoked_at_ms",
+		    (json_int_t) k->revoked_at_ms));
+	}
+	for (size_t i = 0; i < p->n_contacts; i++) {
+		const Liaison__V1__Contact *c = p->contacts[i];
+
+		json_array_append_new(contacts, json_pack("{s:s, s:s, s:s, "
+		    "s:s, s:s, s:b}",
+		    "contact_id", c->contact_id ? c->contact_id : "",
+		    "name", c->name ? c->name : "",
+		    "role", c->role ? c->role : "",
+		    "email", c->email ? c->email : "",
+		    "phone", c->phone ? c->phone : "",
+		    "is_24x7", (int) c->is_24x7));
+	}
+	for (size_t i = 0; i < p->n_groups; i++)
+		json_array_append_new(groups, json_string(p->groups[i]));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o}",
+	    "id", p->id ? p->id : "",
+	    "name", p->names && p->names->official ? p->names->official : "",
+	    "country", p->country ? p->country : "",
+	    "status", status_name((int) p->status),
+	    "version", (json_int_t) p->version,
+	    "keys", keys, "contacts", contacts, "groups", groups);
+	return (o);
+}
+
+static void
+partner_print(const Liaison__V1__Partner *p, int full)
+{
+	printf("%-20s %-3s %-10s %s\n", p->id ? p->id : "?",
+	    p->country ? p->country : "", status_name((int) p->status),
+	    p->names && p->names->official ? p->names->official : "");
+	if (!full)
+		return;
+	for (size_t i = 0; i < p->n_keys; i++)
+		printf("  key %s %s%s\n", p->keys[i]->key_id ?
+		    p->keys[i]->key_id : "?",
+		    lsn_key_kind_name((enum lsn_key_kind) p->keys[i]->purpose),
+		    p->keys[i]->revoked_at_ms ? " (revoked)" : "");
+	for (size_t i = 0; i < p->n_contacts; i++) {
+		const Liaison__V1__Contact *c = p->contacts[i];
+
+		printf("  contact %s: %s, %s, %s%s\n", c->contact_id ?
+		    c->contact_id : "?", c->name ? c->name : "",
+		    c->role ? c->role : "", c->email ? c->email : "",
+		    c->is_24x7 ? " [24/7]" : "");
+	}
+	for (size_t i = 0; i < p->n_groups; i++)
+		printf("  group %s\n", p->groups[i]);
+}
+
+int
+cmd_agent_dir(int argc, char *argv[])
+{
+	static const struct option lo[] = {
+		{ "agent", required_argument, NULL, OPT_AGENT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__DirQueryRequest	 q = LIAISON__V1__DIR_QUERY_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*r = NULL;
+	struct conn			 k = { NULL, NULL, "" };
+	const char			*agent = NULL, *conf = NULL, *sub;
+	int				 ch, rv, json = 0, full = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (agent_common_opt(ch, &agent, &conf))
+			continue;
+		if (ch == OPT_JSON)
+			json = 1;
+		else if (ch == 'h') {
+			printf("usage: liaison agent-dir list | show ID | "
+			    "search TEXT | groups | group NAME\n"
+			    "                 [--json] [--agent EP | -c FILE]\n"
+			    "Queries the agent's verified directory replica "
+			    "(works offline).\n%s", agent_opt_help);
+			return (CLI_EXIT_OK);
+		} else
+			return (CLI_EXIT_USAGE);
+	}
+	if (optind >= argc) {
+		cli_err("agent-dir", "list, show, search, groups or group?");
+		return (CLI_EXIT_USAGE);
+	}
+	sub = argv[optind++];
+	if (strcmp(sub, "list") == 0 && optind == argc)
+		;
+	else if (strcmp(sub, "show") == 0 && optind + 1 == argc) {
+		q.partner_id = argv[optind];
+		full = 1;
+	} else if (strcmp(sub, "search") == 0 && optind + 1 == argc)
+		q.search = argv[optind];
+	else if (strcmp(sub, "groups") == 0 && optind == argc) {
+		q.has_list_groups = 1;
+		q.list_groups = 1;
+	} else if (strcmp(sub, "group") == 0 && optind + 1 == argc)
+		q.group = argv[optind];
+	else {
+		cli_err("agent-dir", "usage: liaison agent-dir list | show ID "
+		    "| search TEXT | groups | group NAME");
+		return (CLI_EXIT_USAGE);
+	}
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_DIR_QUERY;
+	req.dir_query = &q;
+	if ((rv = conn_open(&k, "agent-dir", agent, conf)) != CLI_EXIT_OK)
+		goto out;
+	if ((rv = conn_call(&k, &req, CLI_TIMEOUT_MS, &r)) != CLI_EXIT_OK)
+		goto out;
+	if (r->dir_query == NULL) {
+		cli_err("agent-dir", "malformed answer from the agent");
+		rv = CLI_EXIT_FAIL;
+		goto out;
+	}
+	if (json) {
+		json_t *o = json_object(), *ps = json_array();
+		json_t *gs = json_array();
+
+		for (size_t i = 0; i < r->dir_query->n_partners; i++)
+			json_array_append_new(ps,
+			    partner_json(r->dir_query->partners[i]));
+		for (size_t i = 0; i < r->dir_query->n_groups; i++) {
+			const Liaison__V1__Group *g = r->dir_query->groups[i];
+			json_t *m = json_array();
+
+			for (size_t j = 0; j < g->n_members; j++)
+				json_array_append_new(m,
+				    json_string(g->members[j]));
+			json_array_append_new(gs, json_pack("{s:s, s:s, s:o}",
+			    "name", g->name ? g->name : "", "description",
+			    g->description ? g->description : "",
+			    "members", m));
+		}
+		json_object_set_new(o, "rev", json_integer(
+		    r->dir_query->head ? (json_int_t) r->dir_query->head->rev :
+		    0));
+		json_object_set_new(o, "partners", ps);
+		json_object_set_new(o, "groups", gs);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		printf("\n");
+		json_decref(o);
+	} else {
+		for (size_t i = 0; i < r->dir_query->n_partners; i++)
+			partner_print(r->dir_query->partners[i], full);
+		for (size_t i = 0; i < r->dir_query->n_groups; i++) {
+			const Liaison__V1__Group *g = r->dir_query->groups[i];
+
+			printf("%-20s %zu members", g->name ? g->name : "?",
+			    g->n_members);
+			for (size_t j = 0; j < g->n_members; j++)
+				printf("%s%s", j ? ", " : ": ", g->members[j]);
+			printf("\n");
+		}
+	}
+	rv = CLI_EXIT_OK;
+ out:
+	lsn_client_response_free(&r);
+	conn_close(&k);
+	return (rv);
+}

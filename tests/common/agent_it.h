@@ -1,0 +1,89 @@
+/*
+ * agent_it.h -- helpers for agent integration tests: start liaison-agent
+ * processes for fixture partners, talk to them through the C client, run
+ * the CLI. Built on lsn_fixture and lsn_proc; every process is registered
+ * with lsn_proc (killed at teardown / exit).
+ */
+#ifndef AGENT_IT_H
+#define AGENT_IT_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api.pb-c.h"
+
+#include "lsn_fixture.h"
+
+/* Short timers so reconnects and resends happen within a test. */
+#define AGENT_IT_CONF_EXTRA						\
+	"ping_ms = 300\n"						\
+	"dead_after_ms = 2000\n"					\
+	"reconnect_min_ms = 50\n"					\
+	"reconnect_max_ms = 400\n"					\
+	"resend_ms = 700\n"
+
+/* The agent's API endpoint for partner i (ipc://D/<id>/api.sock). */
+void	agent_it_endpoint(const struct lsn_fixture *fx, size_t i, char *buf,
+	    size_t bufsz);
+
+/*
+ * Writes partners[i]'s agent.conf (broker endpoint ep, AGENT_IT_CONF_EXTRA
+ * plus extra) and starts liaison-agent -d -c it (log D/<id>/agent.log);
+ * waits up to 10 s for its API socket. Returns the pid or -1.
+ */
+pid_t	agent_it_start(struct lsn_fixture *fx, size_t i, const char *ep,
+	    const char *extra);
+
+/* One API call to partner i's agent (timeout 10 s). *resp caller-owned
+ * (lsn_client_response_free). Returns the transport result. */
+int	agent_it_call(const struct lsn_fixture *fx, size_t i,
+	    Liaison__V1__ApiRequest *req, Liaison__V1__ApiResponse **resp);
+
+/* Status of partner i's agent; caller frees *resp. */
+int	agent_it_status(const struct lsn_fixture *fx, size_t i,
+	    Liaison__V1__ApiResponse **resp);
+
+/* Waits (<= timeout_ms) until the agent reports connected and its
+ * directory rev >= min_rev. LSN_OK or LSN_ETIMEDOUT. */
+int	agent_it_wait_connected(const struct lsn_fixture *fx, size_t i,
+	    uint64_t min_rev, int timeout_ms);
+
+/* Submits a note from partner i to `to` (comma-free single id) or to
+ * group (when to is NULL). msgid receives the id. Returns the agent's
+ * code as an lsn_err. */
+int	agent_it_send(const struct lsn_fixture *fx, size_t i, const char *to,
+	    const char *group, const char *text, uint8_t msgid[16]);
+
+/* Outbox state of msgid at partner i's agent (OUTBOX_* value), its
+ * publish code (lsn_err) in *code if not NULL. */
+int	agent_it_outbox(const struct lsn_fixture *fx, size_t i,
+	    const uint8_t msgid[16], int *state, int *code);
+
+/* Waits until msgid is accepted or rejected (<= timeout_ms); *state. */
+int	agent_it_wait_outbox(const struct lsn_fixture *fx, size_t i,
+	    const uint8_t msgid[16], int timeout_ms, int *state, int *code);
+
+/* Number of inbox items (acked included) and quarantined deliveries. */
+int	agent_it_counts(const struct lsn_fixture *fx, size_t i,
+	    uint64_t *inbox, uint64_t *quarantined);
+
+/* Waits until the inbox holds at least n items (<= timeout_ms). */
+int	agent_it_wait_inbox(const struct lsn_fixture *fx, size_t i,
+	    uint64_t n, int timeout_ms);
+
+/* All inbox items (acked included), in local order; caller frees *resp
+ * (items in (*resp)->inbox_list). At most 1000. */
+int	agent_it_inbox(const struct lsn_fixture *fx, size_t i,
+	    uint64_t after_seq, Liaison__V1__ApiResponse **resp);
+
+/*
+ * Runs `liaison ARGS... --agent <endpoint of i>` (args NULL-terminated),
+ * stdout in *out (malloc'd, may be NULL to discard). Returns the exit
+ * status.
+ */
+int	agent_it_cli(const struct lsn_fixture *fx, size_t i, char **out,
+	    const char *arg0, ...);
+
+#endif
