@@ -35,11 +35,12 @@ envelope_usage(FILE *f, int full)
 		return;
 	fprintf(f,
 	    "\n"
-	    "sign    builds a Note envelope, signs it with the Ed25519 key in\n"
-	    "        FILE (e.g. DIR/sign.key; the sender is the key's partner)\n"
-	    "        and writes the SignedEnvelope bytes to --out. --to and\n"
-	    "        --group may be repeated; at least one recipient is needed.\n"
-	    "        AMBER and RED need a sealed body: send them with the agent.\n"
+	    "sign    builds a Note envelope, signs it with the Ed25519 key\n"
+	    "        in FILE (e.g. DIR/sign.key; the sender is the key's\n"
+	    "        partner) and writes the SignedEnvelope bytes to --out.\n"
+	    "        --to and --group may be repeated; at least one\n"
+	    "        recipient is needed. AMBER and RED need a sealed body:\n"
+	    "        send them with the agent.\n"
 	    "verify  checks the signature with the public key in PUBFILE (or\n"
 	    "        DIR/sign.pub) and every envelope field; exit 0 and\n"
 	    "        \"signature OK\", or exit 1 naming the reason.\n");
@@ -119,8 +120,8 @@ check_names(const char *what, const struct strlist *l)
 		}
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(l->v[i], l->v[j]) == 0) {
-				cli_err("envelope", "sign: %s '%s' given twice",
-				    what, l->v[i]);
+				cli_err("envelope", "sign: %s '%s' given "
+				    "twice", what, l->v[i]);
 				return (0);
 			}
 	}
@@ -207,22 +208,22 @@ envelope_sign(int argc, char *argv[])
 	}
 	if (optind != argc || keyf == NULL || text == NULL || out == NULL ||
 	    (to.n == 0 && groups.n == 0)) {
-		cli_err("envelope", "sign: need --key, --to or --group, --text "
-		    "and --out");
+		cli_err("envelope", "sign: need --key, --to or --group, "
+		    "--text and --out");
 		envelope_usage(stderr, 0);
 		goto out;
 	}
 	if (strcmp(type, "note") != 0) {
-		cli_err("envelope", "sign: --type %s: only 'note' can be built "
-		    "here", type);
+		cli_err("envelope", "sign: --type %s: only 'note' can be "
+		    "built here", type);
 		goto out;
 	}
 	if (!check_names("partner id", &to) ||
 	    !check_names("group name", &groups))
 		goto out;
 	if (!lsn_text_valid(text, NOTE_TEXT_MAX)) {
-		cli_err("envelope", "sign: --text must be UTF-8 without control "
-		    "characters, at most %d bytes", NOTE_TEXT_MAX);
+		cli_err("envelope", "sign: --text must be UTF-8 without "
+		    "control characters, at most %d bytes", NOTE_TEXT_MAX);
 		goto out;
 	}
 
@@ -381,8 +382,8 @@ envelope_verify(int argc, char *argv[])
 			show_body = 1;
 			break;
 		default:
-			cli_err("envelope", "verify: unknown option or missing "
-			    "value: %s", argv[optind - 1]);
+			cli_err("envelope", "verify: unknown option or "
+			    "missing value: %s", argv[optind - 1]);
 			envelope_usage(stderr, 0);
 			return (CLI_EXIT_USAGE);
 		}

@@ -1,4 +1,4 @@
-/* cmd_keys.c -- liaison keygen: a partner's three key pairs or an admin key. */
+/* cmd_keys.c -- liaison keygen: a partner's three key pairs, admin keys. */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -34,15 +34,17 @@ keygen_usage(FILE *f)
 	    "usage: liaison keygen --partner ID --out DIR [--force]\n"
 	    "       liaison keygen --admin NAME --out DIR [--force]\n"
 	    "\n"
-	    "Generates key pairs into DIR (created with mode 0700 if missing).\n"
+	    "Generates key pairs into DIR (created with mode 0700 if\n"
+	    "missing).\n"
 	    "  --partner ID  a partner's three key pairs: sign.key/sign.pub\n"
 	    "                (Ed25519), encrypt.key/encrypt.pub (X25519) and\n"
 	    "                transport.key/transport.pub (CURVE)\n"
-	    "  --admin NAME  an administrator's Ed25519 key: admin.key/admin.pub\n"
+	    "  --admin NAME  an administrator's Ed25519 key:\n"
+	    "                admin.key/admin.pub\n"
 	    "  --out DIR     where to write the files\n"
 	    "  --force       replace existing key files\n"
-	    "ID and NAME are slugs: [a-z0-9][a-z0-9-]{1,62}. Secret files are\n"
-	    "written 0600; publish only the .pub files.\n");
+	    "ID and NAME are slugs: [a-z0-9][a-z0-9-]{1,62}. Secret files\n"
+	    "are written 0600; publish only the .pub files.\n");
 }
 
 static int
@@ -117,8 +119,8 @@ cmd_keygen(int argc, char *argv[])
 			force = 1;
 			break;
 		default:
-			cli_err("keygen", "unknown option or missing value: %s",
-			    argv[optind - 1]);
+			cli_err("keygen", "unknown option or missing value: "
+			    "%s", argv[optind - 1]);
 			keygen_usage(stderr);
 			return (CLI_EXIT_USAGE);
 		}
@@ -132,7 +134,8 @@ cmd_keygen(int argc, char *argv[])
 	}
 	label = partner != NULL ? partner : admin;
 	if (!lsn_slug_valid(label)) {
-		cli_err("keygen", "invalid %s '%s': use [a-z0-9][a-z0-9-]{1,62}",
+		cli_err("keygen", "invalid %s '%s': use "
+		    "[a-z0-9][a-z0-9-]{1,62}",
 		    partner != NULL ? "partner id" : "admin name", label);
 		return (CLI_EXIT_USAGE);
 	}
@@ -170,7 +173,8 @@ cmd_keygen(int argc, char *argv[])
 		}
 	}
 	for (size_t i = 0; i < nkeys; i++) {
-		if ((rv = lsn_keypair_save(kps[i], sec[i], pub[i])) != LSN_OK) {
+		rv = lsn_keypair_save(kps[i], sec[i], pub[i]);
+		if (rv != LSN_OK) {
 			cli_err("keygen", "writing %s: %s", sec[i],
 			    lsn_strerror(rv));
 			goto out;

@@ -68,7 +68,8 @@ validate_handling(const Liaison__V1__Handling *h, const char **fieldp)
 	const char	*field = NULL;
 	int		 rv = LSN_EINVAL, h3 = 0;
 
-	if (h == NULL || h->base.descriptor != &liaison__v1__handling__descriptor)
+	if (h == NULL ||
+	    h->base.descriptor != &liaison__v1__handling__descriptor)
 		FAIL(LSN_EINVAL, "handling");
 	if (!h->has_tlp || !enum_known(&liaison__v1__tlp__descriptor,
 	    (int) h->tlp))
@@ -97,8 +98,9 @@ validate_handling(const Liaison__V1__Handling *h, const char **fieldp)
 	if (h->permitted_purpose != NULL && (h->permitted_purpose[0] == '\0' ||
 	    !lsn_text_valid(h->permitted_purpose, LSN_ENV_PURPOSE_MAX)))
 		FAIL(LSN_EINVAL, "handling.permitted_purpose");
-	if (h->has_reliability && !enum_known(
-	    &liaison__v1__source_reliability__descriptor, (int) h->reliability))
+	if (h->has_reliability &&
+	    !enum_known(&liaison__v1__source_reliability__descriptor,
+	    (int) h->reliability))
 		FAIL(LSN_EINVAL, "handling.reliability");
 	if (h->has_accuracy && !enum_known(
 	    &liaison__v1__info_accuracy__descriptor, (int) h->accuracy))
@@ -193,13 +195,15 @@ lsn_envelope_validate(const Liaison__V1__Envelope *env, const char **fieldp)
 	if (env->has_expires_ms && env->expires_ms != 0 &&
 	    env->expires_ms <= env->created_ms)
 		FAIL(LSN_EINVAL, "expires_ms");
-	if (!env->has_type || !enum_known(&liaison__v1__message_type__descriptor,
+	if (!env->has_type ||
+	    !enum_known(&liaison__v1__message_type__descriptor,
 	    (int) env->type))
 		FAIL(LSN_EINVAL, "type");
 	if ((rv = validate_handling(env->handling, &field)) != LSN_OK)
 		goto out;
 	rv = LSN_EINVAL;
-	if (env->has_priority && !enum_known(&liaison__v1__priority__descriptor,
+	if (env->has_priority &&
+	    !enum_known(&liaison__v1__priority__descriptor,
 	    (int) env->priority))
 		FAIL(LSN_EINVAL, "priority");
 	if (env->has_in_reply_to && !bytes_ok(&env->in_reply_to,
@@ -361,7 +365,8 @@ lsn_envelope_wrap(const uint8_t *env, size_t envlen,
     const uint8_t sig[LSN_SIG_BYTES], const char *signer, const char *key_id,
     uint8_t **outp, size_t *lenp)
 {
-	Liaison__V1__SignedEnvelope	 se = LIAISON__V1__SIGNED_ENVELOPE__INIT;
+	Liaison__V1__SignedEnvelope	 se =
+	    LIAISON__V1__SIGNED_ENVELOPE__INIT;
 	char				 sbuf[LSN_LABEL_MAX + 1];
 	char				 kbuf[LSN_KEYID_HEXLEN + 1];
 	uint8_t				*buf;
@@ -415,7 +420,8 @@ lsn_envelope_peek(const uint8_t *buf, size_t len, size_t max,
 		FAIL(LSN_EPROTO, "signed_envelope");
 	if (len > max)
 		FAIL(LSN_ETOOBIG, "signed_envelope");
-	if ((se = liaison__v1__signed_envelope__unpack(NULL, len, buf)) == NULL)
+	se = liaison__v1__signed_envelope__unpack(NULL, len, buf);
+	if (se == NULL)
 		FAIL(LSN_EPROTO, "signed_envelope");
 	if ((rv = canonical(&se->base, buf, len)) != LSN_OK)
 		FAIL(rv, "signed_envelope");

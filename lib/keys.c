@@ -227,7 +227,8 @@ lsn_keypair_save(const struct lsn_keypair *kp, const char *secret_path,
 			return (LSN_EINVAL);
 		rv = keyfile_format(kp, 1, buf, sizeof(buf), &len);
 		if (rv == LSN_OK)
-			rv = lsn_file_write_atomic(secret_path, buf, len, 0600);
+			rv = lsn_file_write_atomic(secret_path, buf, len,
+			    0600);
 		sodium_memzero(buf, sizeof(buf));
 		if (rv != LSN_OK)
 			return (rv);
@@ -235,7 +236,8 @@ lsn_keypair_save(const struct lsn_keypair *kp, const char *secret_path,
 	if (public_path != NULL) {
 		rv = keyfile_format(kp, 0, buf, sizeof(buf), &len);
 		if (rv == LSN_OK)
-			rv = lsn_file_write_atomic(public_path, buf, len, 0644);
+			rv = lsn_file_write_atomic(public_path, buf, len,
+			    0644);
 		if (rv != LSN_OK)
 			return (rv);
 	}

@@ -54,7 +54,7 @@
 #define LSN_MSG_MAX		(256 * 1024)
 
 #define LSN_ENVELOPE_VERSION	1
-#define LSN_MSGID_BYTES		16	/* message_id, in_reply_to, thread_id */
+#define LSN_MSGID_BYTES		16	/* message, reply-to, thread ids */
 #define LSN_ENV_TO_MAX		1024	/* recipient partners */
 #define LSN_ENV_GROUPS_MAX	64	/* recipient groups */
 #define LSN_ENV_CASE_REF_MAX	128	/* bytes of UTF-8 */

@@ -6,7 +6,7 @@ set -u
 
 : "${LSN_BIN_DIR:?LSN_BIN_DIR must point at the build directory}"
 L="$LSN_BIN_DIR/cli/liaison"
-T=$(mktemp -d "${TMPDIR:-/tmp}/lsn-cli-env.XXXXXX") || exit 1
+T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
 
 fails=0

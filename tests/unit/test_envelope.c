@@ -234,7 +234,8 @@ test_envelope_roundtrip(void **state)
 	assert_string_equal(env->to[0], "uk-ceop");
 	assert_string_equal(env->to[1], "us-ncmec");
 	assert_int_equal(env->created_ms, CREATED_MS);
-	assert_int_equal(env->type, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE);
+	assert_int_equal(env->type,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE);
 	assert_int_equal(env->handling->tlp, LIAISON__V1__TLP__TLP_GREEN);
 	note = liaison__v1__note__unpack(NULL, env->body.len, env->body.data);
 	assert_non_null(note);
@@ -580,7 +581,8 @@ pack_outer(const uint8_t *env, size_t envlen, const uint8_t *sig,
     size_t siglen, const char *signer, const char *key_id, uint8_t **outp,
     size_t *lenp)
 {
-	Liaison__V1__SignedEnvelope	 se = LIAISON__V1__SIGNED_ENVELOPE__INIT;
+	Liaison__V1__SignedEnvelope	 se =
+	    LIAISON__V1__SIGNED_ENVELOPE__INIT;
 	char				 s[80], k[80];
 	size_t				 n;
 
@@ -793,7 +795,8 @@ static void m_both(struct fx *f)
 static void m_neither(struct fx *f) { f->env.has_body = 0; }
 static void m_nonce23(struct fx *f)
 { make_sealed(f); f->sealed.nonce.len = 23; }
-static void m_nononce(struct fx *f) { make_sealed(f); f->sealed.has_nonce = 0; }
+static void m_nononce(struct fx *f)
+{ make_sealed(f); f->sealed.has_nonce = 0; }
 static void m_ct15(struct fx *f)
 { make_sealed(f); f->sealed.ciphertext.len = 15; }
 static void m_nokeys(struct fx *f) { make_sealed(f); f->sealed.n_keys = 0; }
@@ -1111,7 +1114,8 @@ test_envelope_names(void **state)
 	    i < liaison__v1__message_type__descriptor.n_values; i++) {
 		int v = liaison__v1__message_type__descriptor.values[i].value;
 		if (v != 0)
-			assert_string_not_equal(lsn_envelope_type_name(v), "?");
+			assert_string_not_equal(lsn_envelope_type_name(v),
+			    "?");
 	}
 }
 

@@ -148,8 +148,9 @@ test_keys_roundtrip_each_kind(void **state)
 		char			 label[LSN_LABEL_MAX + 1];
 		char			 kid[17];
 		struct stat		 st;
-		size_t			 skn = kinds[i] == LSN_KEY_SIGN ? 64 : 32;
+		size_t			 skn;
 
+		skn = kinds[i] == LSN_KEY_SIGN ? 64 : 32;
 		assert_ok(lsn_keypair_generate(kinds[i], "au-afp", &kp));
 		assert_int_equal(kp->kind, kinds[i]);
 		assert_string_equal(kp->label, "au-afp");
@@ -450,11 +451,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_keys_file_format_is_documented_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_keys_refuses_group_or_world_readable, setup, teardown),
+		    test_keys_refuses_group_or_world_readable, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_keys_malformed_files_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_keys_box_secret_must_match,
-		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_keys_box_secret_must_match, setup, teardown),
 		cmocka_unit_test(test_keys_z85_roundtrip),
 	};
 

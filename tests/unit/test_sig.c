@@ -48,8 +48,8 @@ load_vectors(void **state)
 	if ((f = fopen(path, "r")) == NULL)
 		return (-1);
 	while (fgets(line, sizeof(line), f) != NULL && n < NVEC) {
-		char		 name[32], seed[65], pk[65], msg[2 * MSGMAX + 1];
-		char		 sig[129];
+		char		 name[32], seed[65], pk[65], sig[129];
+		char		 msg[2 * MSGMAX + 1];
 		struct vec	*v = &vecs[n];
 
 		if (line[0] == '#')
@@ -100,7 +100,8 @@ test_sig_keypair_from_seed_matches_rfc(void **state)
 		struct lsn_keypair	*kp = NULL;
 		char			 kid[17];
 
-		assert_ok(lsn_keypair_from_seed(vecs[i].seed, "rfc-8032", &kp));
+		assert_ok(lsn_keypair_from_seed(vecs[i].seed, "rfc-8032",
+		    &kp));
 		assert_int_equal(kp->kind, LSN_KEY_SIGN);
 		assert_memory_equal(kp->pk, vecs[i].pk, 32);
 		assert_memory_equal(kp->sk, vecs[i].seed, 32);
@@ -172,8 +173,8 @@ test_sig_domain_separation(void **state)
 			assert_ok(lsn_sig_sign(roles[r], kp, v->msg, v->msglen,
 			    sig[r]));
 			assert_memory_not_equal(sig[r], v->sig, 64);
-			assert_int_not_equal(crypto_sign_verify_detached(sig[r],
-			    v->msg, v->msglen, v->pk), 0);
+			assert_int_not_equal(crypto_sign_verify_detached(
+			    sig[r], v->msg, v->msglen, v->pk), 0);
 		}
 		for (size_t r = 0; r < NROLES; r++)
 			for (size_t q = 0; q < NROLES; q++) {
