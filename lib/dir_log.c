@@ -137,6 +137,7 @@ lsn_dir_verify(struct lsn_dir *d, struct lsn_dir_verify_result *res,
 	sqlite3_stmt		*s = NULL;
 	Liaison__V1__DirOp	*op = NULL;
 	uint8_t			 mine[LSN_DIR_HASH_BYTES];
+	uint8_t			 good[LSN_DIR_HASH_BYTES];
 	uint64_t		 expect = 1, rev = 0;
 	int			 rv, rc;
 
@@ -145,6 +146,7 @@ lsn_dir_verify(struct lsn_dir *d, struct lsn_dir_verify_result *res,
 	memset(res, 0, sizeof(*res));
 	if (why != NULL && whysz > 0)
 		why[0] = '\0';
+	memset(good, 0, sizeof(good));
 	if ((rv = lsn_store_open(":memory:", lsn_dir_migrations,
 	    LSN_STORE_NOSYNC, &mst)) != LSN_OK)
 		return (rv);
@@ -192,6 +194,7 @@ lsn_dir_verify(struct lsn_dir *d, struct lsn_dir_verify_result *res,
 		}
 		liaison__v1__dir_op__free_unpacked(op, NULL);
 		op = NULL;
+		memcpy(good, sqlite3_column_blob(s, 3), sizeof(good));
 		expect++;
 	}
 	if (rc != SQLITE_DONE) {
@@ -213,10 +216,10 @@ lsn_dir_verify(struct lsn_dir *d, struct lsn_dir_verify_result *res,
 	}
 	rv = LSN_OK;
  out:
-	if (rv != LSN_OK && res->bad_rev != 0 && res->rev == 0 && md != NULL) {
-		/* Report the good prefix (best effort). */
-		if (lsn_dir_head(md, &res->rev, res->head) != LSN_OK)
-			res->rev = 0;
+	if (rv != LSN_OK && res->bad_rev != 0) {
+		/* Report the verified prefix. */
+		res->rev = expect - 1;
+		memcpy(res->head, good, sizeof(good));
 	}
 	if (op != NULL)
 		liaison__v1__dir_op__free_unpacked(op, NULL);

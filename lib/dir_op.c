@@ -312,6 +312,11 @@ keyrec_ok(const Liaison__V1__KeyRecord *k, int want_purpose, const char *what,
 		    "(expected %s)", what, kid);
 		return (0);
 	}
+	if (k->valid_from_ms > LSN_DIR_TIME_MAX ||
+	    k->valid_until_ms > LSN_DIR_TIME_MAX) {
+		dir_why(why, whysz, "%s: key %s: time out of range", what, kid);
+		return (0);
+	}
 	if (k->has_valid_until_ms && k->valid_until_ms != 0 &&
 	    k->valid_until_ms < k->valid_from_ms) {
 		dir_why(why, whysz, "%s: key %s: valid_until before "
@@ -766,7 +771,8 @@ validate_action(const Liaison__V1__DirOp *op, char *why, size_t whysz)
 		    !keyid_ok(op->retire_key->key_id, why, whysz))
 			break;
 		if (!op->retire_key->has_valid_until_ms ||
-		    op->retire_key->valid_until_ms == 0) {
+		    op->retire_key->valid_until_ms == 0 ||
+		    op->retire_key->valid_until_ms > LSN_DIR_TIME_MAX) {
 			dir_why(why, whysz, "retire-key needs valid_until_ms");
 			break;
 		}
@@ -777,7 +783,8 @@ validate_action(const Liaison__V1__DirOp *op, char *why, size_t whysz)
 		    !keyid_ok(op->revoke_key->key_id, why, whysz))
 			break;
 		if (!op->revoke_key->has_revoked_at_ms ||
-		    op->revoke_key->revoked_at_ms == 0) {
+		    op->revoke_key->revoked_at_ms == 0 ||
+		    op->revoke_key->revoked_at_ms > LSN_DIR_TIME_MAX) {
 			dir_why(why, whysz, "revoke-key needs revoked_at_ms");
 			break;
 		}
@@ -903,8 +910,9 @@ lsn_dirop_validate(const Liaison__V1__DirOp *op, char *why, size_t whysz)
 		dir_why(why, whysz, "author must be \"admin\" or a partner id");
 		return (LSN_EINVAL);
 	}
-	if (!op->has_created_ms || op->created_ms == 0) {
-		dir_why(why, whysz, "created_ms missing");
+	if (!op->has_created_ms || op->created_ms == 0 ||
+	    op->created_ms > LSN_DIR_TIME_MAX) {
+		dir_why(why, whysz, "created_ms missing or out of range");
 		return (LSN_EINVAL);
 	}
 	if ((rv = validate_action(op, why, whysz)) != LSN_OK)

@@ -103,6 +103,7 @@
 #define LSN_DIR_CONTACTS_MAX	128	/* contacts per partner */
 #define LSN_DIR_LANGS_MAX	16	/* languages per contact */
 #define LSN_DIR_SKEW_MS		(10 * 60 * 1000)	/* future created_ms */
+#define LSN_DIR_TIME_MAX	((1ULL << 53) - 1)	/* any *_ms in an op */
 #define LSN_DIR_WHY_MAX		256
 #define LSN_DIR_AUTHOR_ADMIN	"admin"	/* DirOp.author of admin ops */
 #define LSN_DIROP_BATCH_MAX	(64 * 1024 * 1024)	/* batch file */
