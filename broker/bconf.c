@@ -11,7 +11,8 @@
 static const struct lsn_conf_opt btable[] = {
 	{ "broker", "listen", LSN_CONF_STR, 6, 0, "tcp://127.0.0.1:7730", 0,
 	    LSN_CONF_AT(struct bconf, listen),
-	    "endpoint the ROUTER binds (tcp://host:port, tcp://host:* or ipc://path)" },
+	    "endpoint the ROUTER binds (tcp://host:port, tcp://host:*, "
+	    "ipc://path)" },
 	{ "broker", "endpoint_file", LSN_CONF_STR, 0, 0, NULL, 0,
 	    LSN_CONF_AT(struct bconf, endpoint_file),
 	    "file receiving the actual endpoint after bind (optional)" },

@@ -113,7 +113,7 @@ struct broker {
 	int			 tx;		/* a transaction is open */
 	int			 tx_failed;	/* a write failed this turn */
 	uint64_t		 pushed_rev;	/* last rev pushed live */
-	uint64_t		 submitted_rev;	/* highest rev submitted this turn */
+	uint64_t		 submitted_rev;	/* highest rev submitted */
 
 	uint8_t			*cp;		/* cached head checkpoint */
 	size_t			 cplen;

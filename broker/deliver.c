@@ -477,7 +477,8 @@ deliver_expire(struct broker *b, uint64_t now, size_t *nout)
 	}
 	sqlite3_bind_int64(s, 1, (sqlite3_int64) now);
 	sqlite3_bind_int64(s, 2, BROKER_EXPIRE_BATCH);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < BROKER_EXPIRE_BATCH) {
+	while (n < BROKER_EXPIRE_BATCH &&
+	    (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *r = (const char *) sqlite3_column_text(s, 0);
 
 		if (r == NULL || sqlite3_column_bytes(s, 2) != LSN_MSGID_BYTES)

@@ -359,8 +359,9 @@ ingress_publish(struct broker *b, const char *partner, const uint8_t *env,
 	/* time */
 	if (e->created_ms > now + skew || e->created_ms + skew < now) {
 		refuse(res, LSN_ESKEW, "created_ms is %lld ms from the "
-		    "broker's clock (allowed %llu)", (long long) (e->created_ms -
-		    now), (unsigned long long) skew);
+		    "broker's clock (allowed %llu)",
+		    (long long) (e->created_ms - now),
+		    (unsigned long long) skew);
 		goto out;
 	}
 	if (e->has_expires_ms && e->expires_ms != 0 && e->expires_ms <= now) {
@@ -371,8 +372,8 @@ ingress_publish(struct broker *b, const char *partner, const uint8_t *env,
 	/* recipients */
 	for (size_t i = 0; i < e->n_to; i++) {
 		rv = lsn_dir_partner_status(b->dir, e->to[i], &st);
-		if (rv == LSN_ENOENT ||
-		    (rv == LSN_OK && st != LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE)) {
+		if (rv == LSN_ENOENT || (rv == LSN_OK &&
+		    st != LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE)) {
 			refuse(res, LSN_EUNKNOWNRCPT, "recipient %s is unknown "
 			    "or not active", e->to[i]);
 			goto out;
@@ -390,8 +391,8 @@ ingress_publish(struct broker *b, const char *partner, const uint8_t *env,
 		rv = lsn_dir_group_members(b->dir, e->to_groups[i], 1,
 		    member_cb, &set);
 		if (rv == LSN_EUNKNOWNGROUP) {
-			refuse(res, LSN_EUNKNOWNGROUP, "group %s does not exist",
-			    e->to_groups[i]);
+			refuse(res, LSN_EUNKNOWNGROUP,
+			    "group %s does not exist", e->to_groups[i]);
 			goto out;
 		} else if (rv != LSN_OK || set.err != LSN_OK) {
 			rv = set.err != LSN_OK ? set.err : rv;

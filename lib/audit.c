@@ -160,8 +160,10 @@ lsn_audit_verify(sqlite3 *db, struct lsn_audit_result *res)
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		sqlite3_int64	 id = sqlite3_column_int64(s, 0);
 		sqlite3_int64	 t = sqlite3_column_int64(s, 1);
-		const char	*kind = (const char *) sqlite3_column_text(s, 2);
-		const char	*subj = (const char *) sqlite3_column_text(s, 3);
+		const char	*kind = (const char *)
+				    sqlite3_column_text(s, 2);
+		const char	*subj = (const char *)
+				    sqlite3_column_text(s, 3);
 		const char	*det = (const char *) sqlite3_column_text(s, 4);
 		const uint8_t	*dh = sqlite3_column_blob(s, 5);
 		int		 dhlen = sqlite3_column_bytes(s, 5);

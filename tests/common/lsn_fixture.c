@@ -297,7 +297,7 @@ lsn_fixture_create(const struct lsn_fixture_opts *opts,
 {
 	struct lsn_fixture_opts	 o = { 0 };
 	struct lsn_fixture	*fx;
-	char			 tmpl[] = "/tmp/lsn-fx-XXXXXX";
+	char			 tmpl[] = "/tmp/lsn-fx-000000";
 	const char		*names[2] = { "admin-alice", "admin-bob" };
 	int			 rv;
 
@@ -315,6 +315,8 @@ lsn_fixture_create(const struct lsn_fixture_opts *opts,
 		return (LSN_ENOMEM);
 	fx->keep = getenv("LSN_KEEP_TMP") != NULL;
 	fx->created_ms = lsn_now_ms();
+	/* mkdtemp's template: the last six characters become 'X'. */
+	memset(tmpl + sizeof(tmpl) - 7, 'X', 6);
 	if (mkdtemp(tmpl) == NULL)
 		FXERR(LSN_EIO, "mkdtemp: %s", strerror(errno));
 	lsn_strlcpy(fx->dir, tmpl, sizeof(fx->dir));

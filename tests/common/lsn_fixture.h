@@ -39,9 +39,10 @@
 struct lsn_fixture_partner {
 	char			 id[LSN_DIR_ID_MAX + 1];
 	char			 dir[LSN_FX_PATH_MAX];	/* D/<id> */
-	char			 agent_conf[LSN_FX_PATH_MAX];	/* D/<id>/agent.conf */
-	char			 agent_db[LSN_FX_PATH_MAX];	/* D/<id>/agent.db */
-	char			 agent_log[LSN_FX_PATH_MAX];	/* D/<id>/agent.log */
+	/* D/<id>/agent.conf, D/<id>/agent.db, D/<id>/agent.log */
+	char			 agent_conf[LSN_FX_PATH_MAX];
+	char			 agent_db[LSN_FX_PATH_MAX];
+	char			 agent_log[LSN_FX_PATH_MAX];
 	int			 kind;	/* Liaison__V1__PartnerKind */
 	struct lsn_keypair	*sign;
 	struct lsn_keypair	*encrypt;
@@ -54,7 +55,8 @@ struct lsn_fixture {
 	char			 broker_conf[LSN_FX_PATH_MAX];
 	char			 broker_db[LSN_FX_PATH_MAX];
 	char			 broker_log[LSN_FX_PATH_MAX];
-	char			 endpoint_file[LSN_FX_PATH_MAX];	/* D/broker/endpoint */
+	/* D/broker/endpoint: the endpoint the broker bound */
+	char			 endpoint_file[LSN_FX_PATH_MAX];
 	char			 broker_sign_key[LSN_FX_PATH_MAX];
 	char			 broker_transport_key[LSN_FX_PATH_MAX];
 	char			 broker_transport_pub[LSN_FX_PATH_MAX];

@@ -631,7 +631,8 @@ test_broker_check_config_and_reload(void **state)
 {
 	struct bt		*t = *state;
 	struct lsn_fixture_msg	 m = { .to = { "p02" } };
-	char			*bin = lsn_proc_bin(LSN_BIN_BROKER), *out = NULL;
+	char			*bin = lsn_proc_bin(LSN_BIN_BROKER);
+	char			*out = NULL;
 	char			*argv[] = { bin, (char *) "-n", (char *) "-c",
 				    t->fx->broker_conf, NULL };
 	void			*a = client(t, 0, NULL);
