@@ -184,6 +184,7 @@ replica_on_ops(struct agent *a, const Liaison__V1__DirOps *ops)
 	uint8_t			*buf = NULL;
 	size_t			 len;
 	uint64_t		 head;
+	size_t			 applied = 0;
 	int			 rv;
 
 	if (a->halted) {
@@ -250,9 +251,14 @@ replica_on_ops(struct agent *a, const Liaison__V1__DirOps *ops)
 			    why[0] != '\0' ? why : lsn_strerror(rv)));
 		}
 		head++;
-		log_info("directory rev %llu applied",
+		applied++;
+		log_debug("directory rev %llu applied",
 		    (unsigned long long) head);
 	}
+	if (applied > 0)
+		log_info("directory at rev %llu (%zu new %s)",
+		    (unsigned long long) head, applied,
+		    applied == 1 ? "entry" : "entries");
 	if (ops->checkpoint != NULL) {
 		Liaison__V1__SignedCheckpoint *cp = ops->checkpoint;
 		size_t n = liaison__v1__signed_checkpoint__get_packed_size(cp);

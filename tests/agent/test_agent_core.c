@@ -1,0 +1,424 @@
+/*
+ * test_agent_core.c -- the agent's modules in-process, without a broker:
+ * replica sync from a genuine log, inbox verification (stored, duplicate,
+ * bad signature, unknown sender, suspended sender -> quarantine with the
+ * refusal in the DeliverAck), the delivery cursor, outbox validation and
+ * PublishAck handling.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "liaison/envelope.h"
+#include "liaison/util.h"
+
+#include "agent.h"
+#include "lsn_fixture.h"
+#include "lsn_proc.h"
+#include "lsn_test.h"
+
+struct env {
+	struct lsn_fixture	*fx;
+	struct agent		*a;	/* partner index 1 */
+};
+
+struct collect {
+	Liaison__V1__LogEntry	**v;
+	size_t			  n;
+};
+
+static int
+collect_entry(void *arg, uint64_t rev, const uint8_t *entry, size_t len)
+{
+	struct collect	*c = arg;
+
+	(void) rev;
+	if ((c->v[c->n] = liaison__v1__log_entry__unpack(NULL, len, entry)) ==
+	    NULL)
+		return (LSN_EPROTO);
+	c->n++;
+	return (0);
+}
+
+/* Feeds the broker DB's log into the agent's replica. */
+static void
+sync_replica(struct env *e)
+{
+	struct lsn_store		*st = NULL;
+	struct lsn_dir			*d = NULL;
+	Liaison__V1__DirOps		 ops = LIAISON__V1__DIR_OPS__INIT;
+	Liaison__V1__SignedCheckpoint	*scp;
+	struct collect			 c;
+	uint8_t				*cp = NULL;
+	size_t				 cplen = 0;
+
+	assert_ok(lsn_store_open(e->fx->broker_db, lsn_dir_migrations, 0,
+	    &st));
+	assert_ok(lsn_dir_open(st, &d));
+	assert_non_null(c.v = calloc(1000, sizeof(*c.v)));
+	c.n = 0;
+	assert_ok(lsn_dir_entries_after(d, 0, 1000, collect_entry, &c));
+	assert_ok(lsn_dir_checkpoint_make(d, e->fx->seq, lsn_now_ms(), &cp,
+	    &cplen));
+	assert_non_null(scp = liaison__v1__signed_checkpoint__unpack(NULL,
+	    cplen, cp));
+	ops.n_entries = c.n;
+	ops.entries = c.v;
+	ops.checkpoint = scp;
+	assert_ok(agent_tx_begin(e->a));
+	assert_ok(replica_on_ops(e->a, &ops));
+	agent_tx_end(e->a);
+	assert_false(e->a->halted);
+	for (size_t i = 0; i < c.n; i++)
+		liaison__v1__log_entry__free_unpacked(c.v[i], NULL);
+	free(c.v);
+	liaison__v1__signed_checkpoint__free_unpacked(scp, NULL);
+	free(cp);
+	lsn_dir_close(&d);
+	lsn_store_close(&st);
+}
+
+static int
+setup(void **state)
+{
+	struct lsn_fixture_opts	 o = { 0 };
+	struct agent_conf	 c;
+	struct env		*e;
+	char			 err[256];
+
+	assert_non_null(e = calloc(1, sizeof(*e)));
+	o.npartners = 3;
+	assert_ok(lsn_fixture_create(&o, &e->fx));
+	assert_ok(lsn_fixture_write_agent_conf(e->fx, 1, "tcp://127.0.0.1:9",
+	    NULL));
+	assert_ok(aconf_load(e->fx->partners[1].agent_conf, &c, err,
+	    sizeof(err)));
+	assert_ok(agent_open(NULL, &c, &e->a));
+	sync_replica(e);
+	*state = e;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	struct env	*e = *state;
+
+	agent_close(&e->a);
+	lsn_fixture_destroy(&e->fx);
+	free(e);
+	return (0);
+}
+
+/* Delivers a serialized SignedEnvelope as seq; returns the ack code. */
+static int
+deliver(struct env *e, uint64_t seq, const uint8_t *buf, size_t len)
+{
+	Liaison__V1__Deliver	 d = LIAISON__V1__DELIVER__INIT;
+	int			 code;
+
+	d.has_seq = 1;
+	d.seq = seq;
+	assert_non_null(d.envelope = liaison__v1__signed_envelope__unpack(
+	    NULL, len, buf));
+	assert_ok(agent_tx_begin(e->a));
+	e->a->nacks = 0;
+	assert_ok(inbox_on_deliver(e->a, &d));
+	assert_int_equal(e->a->nacks, 1);
+	assert_int_equal(e->a->acks[0].seq, seq);
+	code = e->a->acks[0].code;
+	agent_tx_end(e->a);
+	liaison__v1__signed_envelope__free_unpacked(d.envelope, NULL);
+	return (code);
+}
+
+static void
+counts(struct env *e, uint64_t *total, uint64_t *q)
+{
+	uint64_t	unacked;
+
+	assert_ok(inbox_counts(e->a, total, &unacked, q));
+}
+
+static void
+test_agent_inbox_stores_once_and_advances_cursor(void **state)
+{
+	struct env		*e = *state;
+	struct lsn_fixture_msg	 m = { 0 };
+	uint8_t			*buf = NULL, id[16];
+	size_t			 len = 0;
+	uint64_t		 total, q;
+	Liaison__V1__InboxItem	*it = NULL;
+
+	m.to[0] = e->fx->partners[1].id;
+	m.text = "synthetic note";
+	assert_ok(lsn_fixture_envelope(e->fx, 0, &m, id, &buf, &len));
+	assert_int_equal(deliver(e, 1, buf, len), LSN_OK);
+	assert_int_equal(e->a->cursor, 1);
+	/* redelivered under another seq: acknowledged, not stored twice */
+	assert_int_equal(deliver(e, 2, buf, len), LSN_OK);
+	assert_int_equal(e->a->cursor, 2);
+	counts(e, &total, &q);
+	assert_int_equal(total, 1);
+	assert_int_equal(q, 0);
+	assert_ok(inbox_fetch(e->a, id, 16, &it));
+	assert_string_equal(it->sender, e->fx->partners[0].id);
+	assert_non_null(it->envelope);
+	inbox_item_free(it);
+	/* the cursor is durable */
+	e->a->cursor = 0;
+	assert_ok(inbox_cursor_load(e->a));
+	assert_int_equal(e->a->cursor, 2);
+	/* mark: acked; unknown id */
+	assert_ok(inbox_mark(e->a, id, 16,
+	    LIAISON__V1__MARK_STAGE__MARK_ACKED));
+	id[0] ^= 1;
+	assert_err(inbox_mark(e->a, id, 16,
+	    LIAISON__V1__MARK_STAGE__MARK_ACKED), LSN_ENOENT);
+	free(buf);
+}
+
+static void
+test_agent_inbox_quarantines_bad_signature(void **state)
+{
+	struct env		*e = *state;
+	struct lsn_fixture_msg	 m = { 0 };
+	Liaison__V1__SignedEnvelope *se;
+	uint8_t			*buf = NULL, *bad;
+	size_t			 len = 0;
+	uint64_t		 total, q;
+
+	m.to[0] = e->fx->partners[1].id;
+	assert_ok(lsn_fixture_envelope(e->fx, 0, &m, NULL, &buf, &len));
+	assert_non_null(se = liaison__v1__signed_envelope__unpack(NULL, len,
+	    buf));
+	se->signature.data[3] ^= 0x10;
+	assert_non_null(bad = malloc(len));
+	liaison__v1__signed_envelope__pack(se, bad);
+	liaison__v1__signed_envelope__free_unpacked(se, NULL);
+	assert_int_equal(deliver(e, 7, bad, len), LSN_EBADSIG);
+	counts(e, &total, &q);
+	assert_int_equal(total, 0);
+	assert_int_equal(q, 1);
+	/* quarantined deliveries still move the cursor (the broker drops
+	 * them from the queue on the refusal ack) */
+	assert_int_equal(e->a->cursor, 7);
+	free(bad);
+	free(buf);
+}
+
+static void
+test_agent_inbox_quarantines_unknown_sender(void **state)
+{
+	struct env		*e = *state;
+	struct lsn_keypair	*kp = NULL;
+	Liaison__V1__Envelope	 env = LIAISON__V1__ENVELOPE__INIT;
+	Liaison__V1__Handling	 h = LIAISON__V1__HANDLING__INIT;
+	uint8_t			 id[16], body[4] = { 0x0a, 0x02, 'h', 'i' };
+	uint8_t			*buf = NULL;
+	size_t			 len = 0;
+	char			*to[1];
+	uint64_t		 total, q;
+
+	assert_ok(lsn_keypair_generate(LSN_KEY_SIGN, "zz-impostor", &kp));
+	lsn_random(id, sizeof(id));
+	to[0] = e->fx->partners[1].id;
+	h.has_tlp = 1;
+	h.tlp = LIAISON__V1__TLP__TLP_GREEN;
+	env.has_version = 1;
+	env.version = 1;
+	env.has_message_id = 1;
+	env.message_id.data = id;
+	env.message_id.len = 16;
+	env.n_to = 1;
+	env.to = to;
+	env.has_created_ms = 1;
+	env.created_ms = lsn_now_ms();
+	env.has_type = 1;
+	env.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
+	env.handling = &h;
+	env.has_body = 1;
+	env.body.data = body;
+	env.body.len = sizeof(body);
+	assert_ok(lsn_envelope_sign(&env, kp, &buf, &len, NULL));
+	assert_int_equal(deliver(e, 3, buf, len), LSN_EUNKNOWNSENDER);
+	counts(e, &total, &q);
+	assert_int_equal(total, 0);
+	assert_int_equal(q, 1);
+	free(buf);
+	lsn_keypair_destroy(&kp);
+}
+
+static void
+test_agent_inbox_quarantines_suspended_sender(void **state)
+{
+	struct env		*e = *state;
+	struct lsn_fixture_msg	 m = { 0 };
+	uint8_t			*op = NULL, *buf = NULL;
+	size_t			 oplen = 0, len = 0;
+	uint64_t		 version = 0, total, q;
+	Liaison__V1__Partner	*p = NULL;
+
+	assert_ok(lsn_dir_partner_get(e->a->dir, e->fx->partners[0].id, &p));
+	version = p->version;
+	lsn_dir_partner_free(&p);
+	assert_ok(lsn_fixture_op_set_status(e->fx, e->fx->partners[0].id,
+	    LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED, version, 2, &op,
+	    &oplen));
+	assert_ok(lsn_dir_submit(e->a->dir, op, oplen, 0, NULL, NULL, 0));
+	m.to[0] = e->fx->partners[1].id;
+	assert_ok(lsn_fixture_envelope(e->fx, 0, &m, NULL, &buf, &len));
+	assert_int_equal(deliver(e, 4, buf, len), LSN_ESUSPENDED);
+	counts(e, &total, &q);
+	assert_int_equal(total, 0);
+	assert_int_equal(q, 1);
+	free(buf);
+	free(op);
+}
+
+static void
+submit_note(struct env *e, const char *to, int tlp, int type, int *rv,
+    uint8_t id[16])
+{
+	Liaison__V1__SubmitRequest	 r = LIAISON__V1__SUBMIT_REQUEST__INIT;
+	Liaison__V1__Note		 n = LIAISON__V1__NOTE__INIT;
+	Liaison__V1__Handling		 h = LIAISON__V1__HANDLING__INIT;
+	uint8_t				 body[256];
+	char				*tov[1], detail[256];
+
+	n.text = (char *) (uintptr_t) "coordination";
+	r.body.len = liaison__v1__note__pack(&n, body);
+	r.body.data = body;
+	r.has_body = 1;
+	r.has_type = 1;
+	r.type = type;
+	if (to != NULL) {
+		tov[0] = (char *) (uintptr_t) to;
+		r.n_to = 1;
+		r.to = tov;
+	}
+	if (tlp != 0) {
+		h.has_tlp = 1;
+		h.tlp = tlp;
+		r.handling = &h;
+	}
+	*rv = outbox_submit(e->a, &r, id, detail, sizeof(detail));
+}
+
+static void
+ack(struct env *e, const uint8_t id[16], int code)
+{
+	Liaison__V1__PublishAck	k = LIAISON__V1__PUBLISH_ACK__INIT;
+
+	k.has_message_id = 1;
+	k.message_id.data = (uint8_t *) (uintptr_t) id;
+	k.message_id.len = 16;
+	k.has_code = 1;
+	k.code = lsn_err_to_wire(code);
+	k.detail = (char *) (uintptr_t) "synthetic detail";
+	assert_ok(agent_tx_begin(e->a));
+	assert_ok(outbox_on_ack(e->a, &k));
+	agent_tx_end(e->a);
+}
+
+static void
+test_agent_outbox_validates_and_records_acks(void **state)
+{
+	struct env			*e = *state;
+	Liaison__V1__OutboxStatusResponse s =
+	    LIAISON__V1__OUTBOX_STATUS_RESPONSE__INIT;
+	uint8_t				 id[16], id2[16], id3[16];
+	char				 detail[256];
+	uint64_t			 pend, rej;
+	int				 rv;
+	const char			*to = e->fx->partners[0].id;
+
+	submit_note(e, to, LIAISON__V1__TLP__TLP_AMBER,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE, &rv, id);
+	assert_int_equal(rv, LSN_ENOTSEALED);
+	submit_note(e, NULL, 0, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE,
+	    &rv, id);
+	assert_int_equal(rv, LSN_EINVAL);
+	submit_note(e, to, 0, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT,
+	    &rv, id);
+	assert_int_equal(rv, LSN_EINVAL);
+	submit_note(e, "Not A Slug", 0,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE, &rv, id);
+	assert_int_equal(rv, LSN_EINVAL);
+
+	submit_note(e, to, 0, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE,
+	    &rv, id);
+	assert_ok(rv);
+	submit_note(e, to, 0, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE,
+	    &rv, id2);
+	assert_ok(rv);
+	submit_note(e, to, 0, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE,
+	    &rv, id3);
+	assert_ok(rv);
+	assert_ok(outbox_counts(e->a, &pend, &rej));
+	assert_int_equal(pend, 3);
+	ack(e, id, LSN_OK);
+	ack(e, id2, LSN_EUNKNOWNRCPT);
+	ack(e, id3, LSN_EDB);		/* transient: stays pending */
+	assert_ok(outbox_counts(e->a, &pend, &rej));
+	assert_int_equal(pend, 1);
+	assert_int_equal(rej, 1);
+	assert_ok(outbox_status(e->a, id2, 16, &s, detail, sizeof(detail)));
+	assert_int_equal(s.state, LIAISON__V1__OUTBOX_STATE__OUTBOX_REJECTED);
+	assert_int_equal(lsn_err_from_wire((int) s.publish_code),
+	    LSN_EUNKNOWNRCPT);
+	assert_string_equal(detail, "synthetic detail");
+	/* a late OK does not change a final verdict */
+	ack(e, id2, LSN_OK);
+	assert_ok(outbox_status(e->a, id2, 16, &s, detail, sizeof(detail)));
+	assert_int_equal(s.state, LIAISON__V1__OUTBOX_STATE__OUTBOX_REJECTED);
+	ack(e, id3, LSN_OK);
+	assert_ok(outbox_status(e->a, id3, 16, &s, detail, sizeof(detail)));
+	assert_int_equal(s.state, LIAISON__V1__OUTBOX_STATE__OUTBOX_ACCEPTED);
+}
+
+static void
+test_agent_conf_api_endpoint_default(void **state)
+{
+	struct agent_conf	c;
+	char			ep[256];
+
+	(void) state;
+	memset(&c, 0, sizeof(c));
+	lsn_strlcpy(c.db, "/var/lib/liaison/agent.db", sizeof(c.db));
+	assert_ok(aconf_api_endpoint(&c, ep, sizeof(ep)));
+	assert_string_equal(ep, "ipc:///var/lib/liaison/api.sock");
+	lsn_strlcpy(c.db, "agent.db", sizeof(c.db));
+	assert_ok(aconf_api_endpoint(&c, ep, sizeof(ep)));
+	assert_string_equal(ep, "ipc://./api.sock");
+	lsn_strlcpy(c.api, "tcp://127.0.0.1:7401", sizeof(c.api));
+	assert_ok(aconf_api_endpoint(&c, ep, sizeof(ep)));
+	assert_string_equal(ep, "tcp://127.0.0.1:7401");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_agent_inbox_stores_once_and_advances_cursor, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_agent_inbox_quarantines_bad_signature, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_agent_inbox_quarantines_unknown_sender, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_agent_inbox_quarantines_suspended_sender, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_agent_outbox_validates_and_records_acks, setup,
+		    teardown),
+		cmocka_unit_test(test_agent_conf_api_endpoint_default),
+	};
+
+	if (lsn_init() != LSN_OK)
+		return (1);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
