@@ -241,25 +241,66 @@ pong(struct broker *b, const uint8_t *rid, size_t ridlen,
 	(void) wire_queue_frame(b, rid, ridlen, &f);
 }
 
+/*
+ * May this frame be handled? The connection's key must still be the
+ * partner's current transport key and the partner ACTIVE. LSN_OK or the
+ * refusal code.
+ */
+static int
+frame_gate(struct broker *b, const char *partner, const uint8_t *tkey)
+{
+	char	owner[LSN_DIR_ID_MAX + 1];
+	int	rv, st;
+
+	if (tkey != NULL) {
+		rv = lsn_dir_transport_owner(b->dir, tkey, broker_now(b),
+		    owner);
+		if (rv == LSN_OK)
+			return (strcmp(owner, partner) == 0 ? LSN_OK :
+			    LSN_EKEYREVOKED);
+		if (rv == LSN_ESUSPENDED || rv == LSN_EPREVOKED)
+			return (rv);
+		if (rv != LSN_ENOENT)
+			return (LSN_EDB);
+		/* The key is gone: report the partner's state if it changed. */
+	}
+	rv = lsn_dir_partner_status(b->dir, partner, &st);
+	if (rv == LSN_ENOENT)
+		return (LSN_EUNKNOWNSENDER);
+	if (rv != LSN_OK)
+		return (LSN_EDB);
+	if (st == LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED)
+		return (LSN_ESUSPENDED);
+	if (st == LIAISON__V1__PARTNER_STATUS__STATUS_REVOKED)
+		return (LSN_EPREVOKED);
+	if (st != LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE)
+		return (LSN_EUNKNOWNSENDER);
+	return (tkey != NULL ? LSN_EKEYREVOKED : LSN_OK);
+}
+
 void
-broker_frame(struct broker *b, const char *partner, const uint8_t *rid,
-    size_t ridlen, const uint8_t *buf, size_t len)
+broker_frame(struct broker *b, const char *partner, const uint8_t *tkey,
+    const uint8_t *rid, size_t ridlen, const uint8_t *buf, size_t len)
 {
 	Liaison__V1__Frame	*f = NULL;
 	const uint8_t		*env;
 	const char		*detail;
 	size_t			 envlen;
-	int			 rv, st;
+	int			 code;
 
-	/* Suspension and revocation take effect on the next frame. */
-	rv = lsn_dir_partner_status(b->dir, partner, &st);
-	if (rv != LSN_OK || st != LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE) {
-		int code = rv == LSN_ENOENT ? LSN_EUNKNOWNSENDER :
-		    rv != LSN_OK ? LSN_EDB :
-		    st == LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED ?
-		    LSN_ESUSPENDED : LSN_EPREVOKED;
+	/*
+	 * Suspension, revocation and transport key changes take effect on
+	 * the next frame.
+	 */
+	if ((code = frame_gate(b, partner, tkey)) != LSN_OK) {
+		struct session	*ss = session_find(b, partner);
 
-		session_drop(b, partner);
+		/* This connection's session only: a newer one (new key) of
+		 * the same partner stays; suspended partners lose every
+		 * session in deliver_pump. */
+		if (ss != NULL && ss->ridlen == ridlen &&
+		    memcmp(ss->rid, rid, ridlen) == 0)
+			session_drop(b, partner);
 		if (lsn_log_ratelimit(partner, 10))
 			log_auth("frame from %s refused: %s", partner,
 			    lsn_errname(code));
@@ -268,6 +309,7 @@ broker_frame(struct broker *b, const char *partner, const uint8_t *rid,
 			    "frame refused: %s", lsn_errname(code));
 		detail = code == LSN_ESUSPENDED ? "partner suspended" :
 		    code == LSN_EPREVOKED ? "partner revoked" :
+		    code == LSN_EKEYREVOKED ? "transport key no longer valid" :
 		    "partner not accepted";
 		if (wire_publish_envelope(buf, len, &env, &envlen))
 			refuse_publish(b, rid, ridlen, code, detail);
@@ -440,8 +482,9 @@ drain_router(struct broker *b)
 {
 	for (int i = 0; i < BROKER_BATCH; i++) {
 		zmq_msg_t	 id, msg;
-		const char	*uid;
+		const char	*uid, *tk;
 		char		 partner[LSN_DIR_ID_MAX + 1];
+		uint8_t		 tkey[LSN_PK_BYTES];
 		int		 more;
 
 		zmq_msg_init(&id);
@@ -461,6 +504,10 @@ drain_router(struct broker *b)
 		}
 		more = zmq_msg_more(&msg);
 		uid = zmq_msg_gets(&msg, "User-Id");
+		tk = zmq_msg_gets(&msg, ZAP_KEY_PROP);
+		if (tk == NULL || strlen(tk) != 2 * LSN_PK_BYTES ||
+		    lsn_hex_decode(tk, tkey, sizeof(tkey)) != LSN_OK)
+			uid = NULL;	/* every accepted peer has it */
 		if (uid == NULL || lsn_strlcpy(partner, uid, sizeof(partner)) >=
 		    sizeof(partner) || !lsn_slug_valid(partner)) {
 			log_auth("frame without a valid User-Id dropped");
@@ -470,7 +517,7 @@ drain_router(struct broker *b)
 			    zmq_msg_size(&id), LSN_EPROTO,
 			    "one frame per message");
 		} else
-			broker_frame(b, partner, zmq_msg_data(&id),
+			broker_frame(b, partner, tkey, zmq_msg_data(&id),
 			    zmq_msg_size(&id), zmq_msg_data(&msg),
 			    zmq_msg_size(&msg));
 		while (more) {

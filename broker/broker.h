@@ -36,6 +36,7 @@
 #define BROKER_PATH_MAX		512
 #define BROKER_RCPT_MAX		(LSN_ENV_TO_MAX + 1024)	/* expanded set */
 #define BROKER_EXPIRE_BATCH	1000	/* expired rows per timer run */
+#define ZAP_KEY_PROP		"X-Transport-Key"	/* ZAP metadata: hex */
 
 /* ---- configuration (bconf.c) ---- */
 
@@ -264,8 +265,13 @@ int	dirsvc_encode(struct broker *b, uint64_t from, uint64_t to,
 
 /* ---- broker.c: one frame ---- */
 
-/* Handles one frame from partner/rid (the dispatcher of the loop). */
+/*
+ * Handles one frame from partner/rid (the dispatcher of the loop). tkey:
+ * the connection's CURVE key (from the ZAP metadata), checked against the
+ * directory again on every frame; NULL checks the partner's status only.
+ */
 void	broker_frame(struct broker *b, const char *partner,
-	    const uint8_t *rid, size_t ridlen, const uint8_t *buf, size_t len);
+	    const uint8_t *tkey, const uint8_t *rid, size_t ridlen,
+	    const uint8_t *buf, size_t len);
 
 #endif

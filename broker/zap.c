@@ -142,7 +142,27 @@ zap_one(struct broker *b)
 	(void) zmq_send(b->zap, status, 3, ZMQ_SNDMORE);
 	(void) zmq_send(b->zap, text, strlen(text), ZMQ_SNDMORE);
 	(void) zmq_send(b->zap, user, strlen(user), ZMQ_SNDMORE);
-	(void) zmq_send(b->zap, "", 0, 0);
+	if (user[0] != '\0' && keylen == LSN_PK_BYTES) {
+		/* Metadata (ZMTP property): the accepted key, so every frame
+		 * can be checked against the directory again. */
+		uint8_t	meta[1 + sizeof(ZAP_KEY_PROP) - 1 + 4 +
+			    2 * LSN_PK_BYTES];
+		char	hex[2 * LSN_PK_BYTES + 1];
+		size_t	m = 0;
+
+		lsn_hex_encode(key, LSN_PK_BYTES, hex);
+		meta[m++] = sizeof(ZAP_KEY_PROP) - 1;
+		memcpy(meta + m, ZAP_KEY_PROP, sizeof(ZAP_KEY_PROP) - 1);
+		m += sizeof(ZAP_KEY_PROP) - 1;
+		meta[m++] = 0;
+		meta[m++] = 0;
+		meta[m++] = 0;
+		meta[m++] = 2 * LSN_PK_BYTES;
+		memcpy(meta + m, hex, 2 * LSN_PK_BYTES);
+		m += 2 * LSN_PK_BYTES;
+		(void) zmq_send(b->zap, meta, m, 0);
+	} else
+		(void) zmq_send(b->zap, "", 0, 0);
 	for (int i = 0; i < n; i++)
 		zmq_msg_close(&fr[i]);
 }

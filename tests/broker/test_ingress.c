@@ -207,7 +207,8 @@ test_ingress_failed_commit_answers_edb(void **state)
 	n += wire_varint(frame + n, len);
 	memcpy(frame + n, env, len);
 	n += len;
-	broker_frame(&t->b, "p01", (const uint8_t *) "rid", 3, frame, n);
+	broker_frame(&t->b, "p01", t->fx->partners[0].transport->pk,
+	    (const uint8_t *) "rid", 3, frame, n);
 	assert_int_equal(t->b.nout, 1);
 	assert_non_null(t->b.out[0].fail);
 	f = liaison__v1__frame__unpack(NULL, t->b.out[0].oklen,

@@ -484,6 +484,57 @@ test_broker_suspension(void **state)
 }
 
 static void
+test_broker_revoked_transport_key_refused_per_frame(void **state)
+{
+	struct bt		*t = *state;
+	struct lsn_fixture_msg	 m = { .to = { "p02" } };
+	Liaison__V1__Frame	*f = NULL;
+	Liaison__V1__DirOp	 op;
+	Liaison__V1__RevokeKey	 rk;
+	uint8_t			*sop = NULL;
+	size_t			 len = 0;
+	uint64_t		 ver = 0;
+	void			*a, *c;
+
+	a = client(t, 0, NULL);
+	c = client(t, 2, NULL);
+	assert_int_equal(pub(t, a, 0, &m, NULL), LSN_OK);
+	/* Two admins revoke p01's transport key. */
+	assert_ok(lsn_fixture_partner_version(t->fx, "p01", &ver));
+	liaison__v1__revoke_key__init(&rk);
+	rk.partner_id = (char *) "p01";
+	rk.key_id = t->fx->partners[0].transport->key_id;
+	rk.has_revoked_at_ms = 1;
+	rk.revoked_at_ms = lsn_now_ms() - 1000;
+	liaison__v1__dir_op__init(&op);
+	op.has_expected_version = 1;
+	op.expected_version = ver;
+	op.action_case = LIAISON__V1__DIR_OP__ACTION_REVOKE_KEY;
+	op.revoke_key = &rk;
+	assert_ok(lsn_fixture_op_sign(t->fx, &op, 2, &sop, &len));
+	assert_int_equal(submit(t, c, sop, len, NULL), LSN_OK);
+	free(sop);
+	/* The open connection's next frame is refused. */
+	assert_int_equal(pub(t, a, 0, &m, NULL), LSN_EKEYREVOKED);
+	assert_ok(lsn_fixture_hello(c, 0, T_MS, NULL));
+	{
+		Liaison__V1__Ping	p;
+		Liaison__V1__Frame	pf;
+
+		liaison__v1__ping__init(&p);
+		liaison__v1__frame__init(&pf);
+		pf.kind_case = LIAISON__V1__FRAME__KIND_PING;
+		pf.ping = &p;
+		assert_ok(lsn_fixture_send(a, &pf));
+	}
+	assert_ok(lsn_fixture_recv_kind(a, LIAISON__V1__FRAME__KIND_ERROR,
+	    T_MS, &f));
+	assert_int_equal(lsn_err_from_wire((int) f->error->code),
+	    LSN_EKEYREVOKED);
+	liaison__v1__frame__free_unpacked(f, NULL);
+}
+
+static void
 test_broker_directory_submit_sync_push(void **state)
 {
 	struct bt			*t = *state;
@@ -698,6 +749,9 @@ main(void)
 		    test_broker_same_bytes_twice_stored_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broker_suspension,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_broker_revoked_transport_key_refused_per_frame, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_broker_directory_submit_sync_push, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broker_ping_pong,
