@@ -573,8 +573,8 @@ broker_run(struct broker *b)
 		for (size_t i = 0; i < b->nsess; i++)
 			if (b->sess[i].pump)
 				busy = 1;
-		if (busy)
-			tmo = 0;
+		if (busy && tmo > 10)
+			tmo = 10;	/* a send queue was full: retry soon */
 		if (zmq_poll(pi, 2, tmo) == -1) {
 			if (zmq_errno() == EINTR)
 				continue;

@@ -626,6 +626,104 @@ test_broker_directory_submit_sync_push(void **state)
 }
 
 static void
+test_broker_survives_garbage(void **state)
+{
+	struct bt		*t = *state;
+	Liaison__V1__Frame	 f, *r = NULL;
+	Liaison__V1__Hello	 h;
+	Liaison__V1__DeliverAck	 da;
+	Liaison__V1__DirSync	 ds;
+	Liaison__V1__DirSubmit	 sub;
+	Liaison__V1__SignedDirOp sop;
+	uint8_t			 buf[4096];
+	void			*a = client(t, 0, NULL);
+
+	/* random frames of every size, and multi-part messages */
+	for (int i = 0; i < 300; i++) {
+		size_t	n = (size_t) (i * 13) % sizeof(buf);
+
+		lsn_random(buf, n);
+		if (i % 5 == 0 && n > 0)
+			buf[0] = 0x1a;	/* looks like a Publish */
+		assert_int_equal(zmq_send(a, buf, n, i % 7 == 0 ?
+		    ZMQ_SNDMORE : 0), (int) n);
+	}
+	assert_int_equal(zmq_send(a, "", 0, 0), 0);
+	/* well-formed frames with bad content */
+	liaison__v1__hello__init(&h);
+	h.has_protocol_version = 1;
+	h.protocol_version = 2;
+	liaison__v1__frame__init(&f);
+	f.kind_case = LIAISON__V1__FRAME__KIND_HELLO;
+	f.hello = &h;
+	assert_ok(lsn_fixture_send(a, &f));
+	assert_ok(lsn_fixture_recv_kind(a, LIAISON__V1__FRAME__KIND_ERROR,
+	    T_MS, &r));
+	liaison__v1__frame__free_unpacked(r, NULL);
+	liaison__v1__deliver_ack__init(&da);
+	da.has_seq = 1;
+	da.seq = UINT64_MAX;
+	liaison__v1__frame__init(&f);
+	f.kind_case = LIAISON__V1__FRAME__KIND_DELIVER_ACK;
+	f.deliver_ack = &da;
+	assert_ok(lsn_fixture_send(a, &f));
+	liaison__v1__dir_sync__init(&ds);
+	ds.has_after_rev = 1;
+	ds.after_rev = UINT64_MAX;
+	ds.has_max_entries = 1;
+	ds.max_entries = UINT32_MAX;
+	liaison__v1__frame__init(&f);
+	f.kind_case = LIAISON__V1__FRAME__KIND_DIR_SYNC;
+	f.dir_sync = &ds;
+	assert_ok(lsn_fixture_send(a, &f));
+	assert_ok(lsn_fixture_recv_kind(a, LIAISON__V1__FRAME__KIND_DIR_OPS,
+	    T_MS, &r));
+	assert_int_equal(r->dir_ops->n_entries, 0);
+	liaison__v1__frame__free_unpacked(r, NULL);
+	liaison__v1__signed_dir_op__init(&sop);
+	sop.has_op = 1;
+	sop.op.data = buf;
+	sop.op.len = 100;
+	liaison__v1__dir_submit__init(&sub);
+	sub.op = &sop;
+	liaison__v1__frame__init(&f);
+	f.kind_case = LIAISON__V1__FRAME__KIND_DIR_SUBMIT;
+	f.dir_submit = &sub;
+	assert_ok(lsn_fixture_send(a, &f));
+	assert_ok(lsn_fixture_recv_kind(a,
+	    LIAISON__V1__FRAME__KIND_DIR_SUBMIT_ACK, T_MS, &r));
+	assert_int_not_equal(r->dir_submit_ack->code, 0);
+	liaison__v1__frame__free_unpacked(r, NULL);
+	/* a frame kind only the broker sends */
+	liaison__v1__frame__init(&f);
+	f.kind_case = LIAISON__V1__FRAME__KIND_WELCOME;
+	{
+		Liaison__V1__Welcome	w;
+
+		liaison__v1__welcome__init(&w);
+		f.welcome = &w;
+		assert_ok(lsn_fixture_send(a, &f));
+	}
+	/* still alive and answering */
+	{
+		Liaison__V1__Ping	p;
+
+		liaison__v1__ping__init(&p);
+		p.has_nonce = 1;
+		p.nonce = 7;
+		liaison__v1__frame__init(&f);
+		f.kind_case = LIAISON__V1__FRAME__KIND_PING;
+		f.ping = &p;
+		assert_ok(lsn_fixture_send(a, &f));
+	}
+	assert_ok(lsn_fixture_recv_kind(a, LIAISON__V1__FRAME__KIND_PONG,
+	    T_MS, &r));
+	assert_int_equal(r->pong->nonce, 7);
+	liaison__v1__frame__free_unpacked(r, NULL);
+	assert_true(lsn_proc_alive(t->pid));
+}
+
+static void
 test_broker_ping_pong(void **state)
 {
 	struct bt		*t = *state;
@@ -755,6 +853,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_broker_directory_submit_sync_push, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broker_ping_pong,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_broker_survives_garbage,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broker_audit_verify_cli,
 		    setup, teardown),
