@@ -47,4 +47,8 @@ int	cmd_status(int argc, char *argv[]);
 int	cmd_submit(int argc, char *argv[]);
 int	cmd_agent_dir(int argc, char *argv[]);
 
+/* cmd_admin.c, cmd_dir.c */
+int	cmd_admin(int argc, char *argv[]);
+int	cmd_dir(int argc, char *argv[]);
+
 #endif

@@ -22,6 +22,8 @@ static const struct cli_cmd cmds[] = {
 	{ "status", cmd_status, "local agent status (--json)" },
 	{ "submit", cmd_submit, "send signed directory ops through the agent" },
 	{ "agent-dir", cmd_agent_dir, "query the agent's directory replica" },
+	{ "admin", cmd_admin, "directory administration on files (init, propose, sign, inspect, apply)" },
+	{ "dir", cmd_dir, "read, export, import and verify a directory database (--db FILE)" },
 	{ NULL, NULL, NULL },
 };
 

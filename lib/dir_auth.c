@@ -366,7 +366,7 @@ process(struct lsn_dir *d, const uint8_t *buf, size_t len, uint64_t now_ms,
 	memcpy(op_id, op->op_id.data, LSN_DIROP_ID_BYTES);
  out:
 	if (rv != LSN_OK && apply)
-		log_info("dir: op refused: %s: %s", lsn_errname(rv),
+		log_debug("dir: op refused: %s: %s", lsn_errname(rv),
 		    why != NULL && whysz > 0 ? why : "");
 	if (root != NULL)
 		liaison__v1__root_policy__free_unpacked(root, NULL);
