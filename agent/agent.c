@@ -362,18 +362,26 @@ agent_state_set(struct agent *a, const char *key, const char *val)
 	return (rv);
 }
 
-/* Records an alert (shown by `liaison status`) and logs it. */
-int
-agent_alert(struct agent *a, const char *fmt, ...)
+static int
+alert_insert(struct agent *a, const char *text, int once)
 {
-	char		 text[512];
-	va_list		 ap;
 	sqlite3_stmt	*s;
-	int		 rv;
+	int		 rv, r;
 
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
+	if (once) {
+		if ((rv = lsn_store_stmt(a->st,
+		    "SELECT 1 FROM alerts WHERE text = ?", &s)) != LSN_OK)
+			return (rv);
+		if (sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC) !=
+		    SQLITE_OK)
+			return (LSN_EDB);
+		r = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (r == SQLITE_ROW)
+			return (LSN_OK);
+		if (r != SQLITE_DONE)
+			return (LSN_EDB);
+	}
 	log_warnx("ALERT: %s", text);
 	if ((rv = lsn_store_stmt(a->st, "INSERT INTO alerts(time_ms, text) "
 	    "VALUES(?, ?)", &s)) != LSN_OK)
@@ -385,6 +393,32 @@ agent_alert(struct agent *a, const char *fmt, ...)
 	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
 	sqlite3_reset(s);
 	return (rv);
+}
+
+/* Records an alert (shown by `liaison status`) and logs it. */
+int
+agent_alert(struct agent *a, const char *fmt, ...)
+{
+	char	text[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	return (alert_insert(a, text, 0));
+}
+
+/* As agent_alert, unless the same alert text was already recorded. */
+int
+agent_alert_once(struct agent *a, const char *fmt, ...)
+{
+	char	text[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	return (alert_insert(a, text, 1));
 }
 
 /* ---- loop ---- */

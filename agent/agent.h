@@ -188,6 +188,8 @@ int		 agent_state_set(struct agent *a, const char *key,
 		    const char *val);
 int		 agent_alert(struct agent *a, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
+int		 agent_alert_once(struct agent *a, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 /* link.c */
 int		 link_open(struct agent *a);

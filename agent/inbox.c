@@ -231,6 +231,30 @@ store_message(struct agent *a, uint64_t seq, const Liaison__V1__Envelope *e,
 }
 
 /*
+ * The sender's directory head carried in the envelope: if it names a rev
+ * we have with another hash, the sender and we were given different
+ * histories. Raises an alert (once per sender and rev); the message itself
+ * is kept.
+ */
+static void
+check_sender_head(struct agent *a, const Liaison__V1__Envelope *e)
+{
+	enum lsn_dir_cmp	cmp;
+	uint64_t		fork_rev = 0;
+
+	if (e->dir_head == NULL || !e->dir_head->has_rev ||
+	    !e->dir_head->has_hash || e->dir_head->hash.len != 32)
+		return;
+	if (lsn_dir_compare_head(a->dir, e->dir_head->rev,
+	    e->dir_head->hash.data, &cmp, &fork_rev) != LSN_OK)
+		return;
+	if (cmp == LSN_DIR_FORK)
+		(void) agent_alert_once(a, "directory fork: %s signed with "
+		    "head rev %llu whose hash differs from ours", e->sender,
+		    (unsigned long long) e->dir_head->rev);
+}
+
+/*
  * One Deliver: verify, store (or find a duplicate) or quarantine, advance
  * the cursor, and queue the DeliverAck for after the COMMIT. A local
  * error marks the turn failed (nothing acked, redelivered later).
@@ -282,6 +306,7 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 			    LSN_OK)
 				goto fail;
 			a->inbox_added = 1;
+			check_sender_head(a, env);
 			log_debug("stored message from %s (seq %llu)",
 			    env->sender, (unsigned long long) d->seq);
 		} else

@@ -277,6 +277,58 @@ test_agent_inbox_quarantines_suspended_sender(void **state)
 }
 
 static void
+test_agent_inbox_sender_on_other_history_raises_alert(void **state)
+{
+	struct env		*e = *state;
+	Liaison__V1__Envelope	 env = LIAISON__V1__ENVELOPE__INIT;
+	Liaison__V1__Handling	 h = LIAISON__V1__HANDLING__INIT;
+	Liaison__V1__DirHead	 dh = LIAISON__V1__DIR_HEAD__INIT;
+	uint8_t			 id[16], hash[32];
+	uint8_t			 body[4] = { 0x0a, 0x02, 'h', 'i' };
+	uint8_t			*buf = NULL;
+	size_t			 len = 0, n = 0;
+	char			*to[1], **alerts = NULL;
+	uint64_t		 total, q;
+
+	lsn_random(id, sizeof(id));
+	lsn_random(hash, sizeof(hash));
+	to[0] = e->fx->partners[1].id;
+	h.has_tlp = 1;
+	h.tlp = LIAISON__V1__TLP__TLP_GREEN;
+	dh.has_rev = 1;
+	dh.rev = 2;
+	dh.has_hash = 1;
+	dh.hash.data = hash;
+	dh.hash.len = 32;
+	env.has_version = 1;
+	env.version = 1;
+	env.has_message_id = 1;
+	env.message_id.data = id;
+	env.message_id.len = 16;
+	env.n_to = 1;
+	env.to = to;
+	env.has_created_ms = 1;
+	env.created_ms = lsn_now_ms();
+	env.has_type = 1;
+	env.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
+	env.handling = &h;
+	env.dir_head = &dh;
+	env.has_body = 1;
+	env.body.data = body;
+	env.body.len = sizeof(body);
+	assert_ok(lsn_envelope_sign(&env, e->fx->partners[0].sign, &buf, &len,
+	    NULL));
+	assert_int_equal(deliver(e, 9, buf, len), LSN_OK);
+	counts(e, &total, &q);
+	assert_int_equal(total, 1);
+	assert_ok(replica_alerts(e->a, &alerts, &n));
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(alerts[0], "directory fork"));
+	replica_alerts_free(alerts, n);
+	free(buf);
+}
+
+static void
 submit_note(struct env *e, const char *to, int tlp, int type, int *rv,
     uint8_t id[16])
 {
@@ -412,6 +464,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_agent_inbox_quarantines_suspended_sender, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_agent_inbox_sender_on_other_history_raises_alert,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_outbox_validates_and_records_acks, setup,
 		    teardown),
