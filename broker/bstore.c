@@ -22,13 +22,21 @@ static const char broker_schema_v1[] =
 	"CREATE TABLE recipients ("
 	" partner TEXT PRIMARY KEY,"
 	" next_seq INTEGER NOT NULL,"
-	" acked_seq INTEGER NOT NULL);"
+	" acked_seq INTEGER NOT NULL,"
+	" queued INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE queue ("
 	" recipient TEXT NOT NULL,"
 	" seq INTEGER NOT NULL,"
 	" message_id BLOB NOT NULL,"
 	" PRIMARY KEY(recipient, seq)) WITHOUT ROWID;"
 	"CREATE INDEX queue_msg ON queue(message_id);"
+	/* queued = rows in queue, for the quota check without a scan */
+	"CREATE TRIGGER queue_ins AFTER INSERT ON queue BEGIN"
+	" UPDATE recipients SET queued = queued + 1"
+	" WHERE partner = NEW.recipient; END;"
+	"CREATE TRIGGER queue_del AFTER DELETE ON queue BEGIN"
+	" UPDATE recipients SET queued = queued - 1"
+	" WHERE partner = OLD.recipient; END;"
 	LSN_AUDIT_SCHEMA_V1;
 
 /* Step 1 must stay the directory schema: a directory-only database

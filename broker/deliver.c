@@ -86,7 +86,7 @@ int
 queue_count(struct broker *b, const char *rcpt, uint64_t *n)
 {
 	static const char sql[] =
-	    "SELECT COUNT(*) FROM queue WHERE recipient = ?";
+	    "SELECT queued FROM recipients WHERE partner = ?";
 	sqlite3_stmt	*s;
 	int		 rc;
 
@@ -96,8 +96,10 @@ queue_count(struct broker *b, const char *rcpt, uint64_t *n)
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*n = (uint64_t) sqlite3_column_int64(s, 0);
+	else if (rc == SQLITE_DONE)
+		*n = 0;
 	sqlite3_reset(s);
-	return (rc == SQLITE_ROW ? LSN_OK : LSN_EDB);
+	return (rc == SQLITE_ROW || rc == SQLITE_DONE ? LSN_OK : LSN_EDB);
 }
 
 int

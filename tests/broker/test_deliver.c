@@ -120,6 +120,9 @@ test_deliver_ack_removes_and_quarantine_is_audited(void **state)
 	assert_int_equal(acked, 1);
 	assert_int_equal(btest_count(t, "SELECT COUNT(*) FROM audit WHERE "
 	    "kind = 'quarantined' AND detail LIKE '%LSN_EBADSIG%'"), 1);
+	/* the quota counter follows the rows */
+	assert_int_equal(btest_count(t, "SELECT queued FROM recipients "
+	    "WHERE partner = 'p02'"), 1);
 }
 
 static void
