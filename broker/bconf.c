@@ -39,7 +39,7 @@ static const struct lsn_conf_opt btable[] = {
 	{ "broker", "inflight_max", LSN_CONF_INT, 1, 65536, "256", 0,
 	    LSN_CONF_AT(struct bconf, inflight_max),
 	    "unacknowledged deliveries per session" },
-	{ "broker", "dir_batch_max", LSN_CONF_INT, 1, 10000, "256", 0,
+	{ "broker", "dir_batch_max", LSN_CONF_INT, 1, 4096, "256", 0,
 	    LSN_CONF_AT(struct bconf, dir_batch_max),
 	    "log entries per DirOps frame" },
 	{ "broker", "heartbeat_ms", LSN_CONF_DURATION, 100, 3600 * 1000,

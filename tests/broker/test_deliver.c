@@ -84,6 +84,51 @@ test_hello_cursor_acks_and_clamps(void **state)
 }
 
 static void
+test_pump_keeps_inflight_bounded(void **state)
+{
+	struct btest		*t = *state;
+	struct lsn_fixture_msg	 m = { .to = { "p02" } };
+	struct ingress_result	 r;
+	Liaison__V1__DeliverAck	 a;
+	struct session		*ss;
+	uint64_t		 acked = 0;
+
+	t->b.conf.inflight_max = 2;
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(btest_publish(t, 0, "p01", &m, NULL, &r),
+		    LSN_OK);
+		ingress_result_free(&r);
+	}
+	assert_ok(broker_tx_end(&t->b));
+	assert_ok(session_hello(&t->b, "p02", (const uint8_t *) "r", 1, 0,
+	    &acked));
+	deliver_pump(&t->b);
+	ss = session_find(&t->b, "p02");
+	assert_non_null(ss);
+	assert_int_equal(ss->sent_upto, 2);
+	assert_int_equal(ss->inflight, 2);
+	deliver_pump(&t->b);
+	assert_int_equal(ss->sent_upto, 2);
+	/* one ack makes room for one more */
+	liaison__v1__deliver_ack__init(&a);
+	a.has_seq = 1;
+	a.seq = 1;
+	assert_ok(deliver_ack(&t->b, "p02", NULL, 0, &a));
+	assert_ok(broker_tx_end(&t->b));
+	deliver_pump(&t->b);
+	assert_int_equal(ss->sent_upto, 3);
+	assert_int_equal(ss->inflight, 2);
+	/* a new Hello resends everything unacked from its cursor */
+	assert_ok(session_hello(&t->b, "p02", (const uint8_t *) "s", 1, 1,
+	    &acked));
+	assert_ok(broker_tx_end(&t->b));
+	assert_int_equal(acked, 1);
+	deliver_pump(&t->b);
+	assert_int_equal(ss->sent_upto, 3);
+	assert_int_equal(ss->inflight, 2);
+}
+
+static void
 test_deliver_ack_removes_and_quarantine_is_audited(void **state)
 {
 	struct btest		*t = *state;
@@ -239,6 +284,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_hello_cursor_acks_and_clamps, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_pump_keeps_inflight_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_deliver_ack_removes_and_quarantine_is_audited, setup,
 		    teardown),
