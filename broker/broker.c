@@ -589,6 +589,7 @@ broker_run(struct broker *b)
 			size_t	n = 0;
 
 			(void) deliver_expire(b, broker_now(b), &n);
+			(void) deliver_prune(b, broker_now(b), &n);
 			b->next_expiry_ms = lsn_mono_ms() +
 			    (uint64_t) b->conf.expiry_check_ms;
 		}

@@ -54,6 +54,7 @@ struct bconf {
 	long long	dir_batch_max;
 	long long	heartbeat_ms;
 	long long	expiry_check_ms;
+	long long	retain_ms;
 	long long	hwm;
 	int		verbose;
 };
@@ -243,6 +244,12 @@ int	deliver_ack(struct broker *b, const char *partner,
 	    const Liaison__V1__DeliverAck *a);
 /* Deletes expired queue rows (with audit entries); *n = rows removed. */
 int	deliver_expire(struct broker *b, uint64_t now_ms, size_t *n);
+/*
+ * Drops the bytes of messages accepted before now_ms - retain_ms that no
+ * queue row needs any more; message id, hash and recipients stay (the
+ * idempotency ledger). *n = messages pruned (at most one batch).
+ */
+int	deliver_prune(struct broker *b, uint64_t now_ms, size_t *n);
 /* Handles Hello (answers Welcome). */
 int	deliver_hello(struct broker *b, const char *partner,
 	    const uint8_t *rid, size_t ridlen, const Liaison__V1__Hello *h);

@@ -19,6 +19,8 @@ static const char broker_schema_v1[] =
 	" accepted_ms INTEGER NOT NULL);"
 	"CREATE INDEX messages_expires ON messages(expires_ms)"
 	" WHERE expires_ms > 0;"
+	"CREATE INDEX messages_held ON messages(accepted_ms)"
+	" WHERE length(signed) > 0;"
 	"CREATE TABLE recipients ("
 	" partner TEXT PRIMARY KEY,"
 	" next_seq INTEGER NOT NULL,"

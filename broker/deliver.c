@@ -521,3 +521,42 @@ deliver_expire(struct broker *b, uint64_t now, size_t *nout)
 		*nout = n;
 	return (rv);
 }
+
+int
+deliver_prune(struct broker *b, uint64_t now, size_t *n)
+{
+	static const char sql[] =
+	    "UPDATE messages SET signed = X'' WHERE rowid IN ("
+	    " SELECT m.rowid FROM messages m"
+	    " WHERE length(m.signed) > 0 AND m.accepted_ms < ?"
+	    " AND NOT EXISTS (SELECT 1 FROM queue q"
+	    "  WHERE q.message_id = m.message_id) LIMIT ?)";
+	sqlite3_stmt	*s;
+	uint64_t	 before;
+	int		 rc, rv;
+
+	*n = 0;
+	if (now <= (uint64_t) b->conf.retain_ms)
+		return (LSN_OK);
+	before = now - (uint64_t) b->conf.retain_ms;
+	if ((rv = broker_tx(b)) != LSN_OK)
+		return (rv);
+	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK) {
+		b->tx_failed = 1;
+		return (LSN_EDB);
+	}
+	sqlite3_bind_int64(s, 1, (sqlite3_int64) before);
+	sqlite3_bind_int64(s, 2, BROKER_EXPIRE_BATCH);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		log_warnx("prune: %s", lsn_store_errmsg(b->st));
+		b->tx_failed = 1;
+		return (LSN_EDB);
+	}
+	*n = (size_t) sqlite3_changes(lsn_store_db(b->st));
+	if (*n > 0)
+		log_debug("prune: bytes of %zu delivered message(s) dropped",
+		    *n);
+	return (LSN_OK);
+}

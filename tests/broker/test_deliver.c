@@ -202,6 +202,47 @@ test_expiry_removes_with_audit_entry(void **state)
 }
 
 static void
+test_prune_drops_delivered_bytes_keeps_ledger(void **state)
+{
+	struct btest		*t = *state;
+	struct lsn_fixture_msg	 m = { .to = { "p02" } };
+	struct lsn_fixture_msg	 m3 = { .to = { "p03" } };
+	struct ingress_result	 r;
+	Liaison__V1__DeliverAck	 a;
+	uint8_t			*env = NULL;
+	size_t			 len = 0, n = 9;
+
+	assert_ok(lsn_fixture_envelope(t->fx, 0, &m, NULL, &env, &len));
+	assert_int_equal(ingress_publish(&t->b, "p01", env, len, &r), LSN_OK);
+	ingress_result_free(&r);
+	assert_int_equal(btest_publish(t, 0, "p01", &m3, NULL, &r), LSN_OK);
+	ingress_result_free(&r);
+	assert_ok(broker_tx_end(&t->b));
+	liaison__v1__deliver_ack__init(&a);
+	a.has_seq = 1;
+	a.seq = 1;
+	assert_ok(deliver_ack(&t->b, "p02", NULL, 0, &a));
+	assert_ok(broker_tx_end(&t->b));
+	/* too recent */
+	assert_ok(deliver_prune(&t->b, t->now, &n));
+	assert_int_equal(n, 0);
+	assert_ok(broker_tx_end(&t->b));
+	/* later: the delivered one loses its bytes, the queued one not */
+	t->now += (uint64_t) t->b.conf.retain_ms + 1000;
+	assert_ok(deliver_prune(&t->b, t->now, &n));
+	assert_int_equal(n, 1);
+	assert_ok(broker_tx_end(&t->b));
+	assert_int_equal(btest_count(t, "SELECT COUNT(*) FROM messages "
+	    "WHERE length(signed) = 0"), 1);
+	/* the ledger still answers a retry as a duplicate */
+	assert_int_equal(ingress_publish(&t->b, "p01", env, len, &r), LSN_OK);
+	assert_true(r.duplicate);
+	ingress_result_free(&r);
+	assert_ok(broker_tx_end(&t->b));
+	free(env);
+}
+
+static void
 test_zap_accepts_only_active_partners_current_key(void **state)
 {
 	struct btest		*t = *state;
@@ -291,6 +332,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_expiry_removes_with_audit_entry, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_prune_drops_delivered_bytes_keeps_ledger, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_zap_accepts_only_active_partners_current_key, setup,
 		    teardown),
