@@ -118,7 +118,8 @@ static const struct action actions[] = {
 	    "--id ID   (final)" },
 	{ "add-key", LIAISON__V1__DIR_OP__ACTION_ADD_KEY, 0, T_PARTNER,
 	    B(O_ID) | B(O_PUB), B(O_FROM) | B(O_VUNTIL),
-	    "--id ID --pub FILE.pub [--valid-from MS|now] [--valid-until MS]" },
+	    "--id ID --pub FILE.pub [--valid-from MS|now]\n"
+	    "      [--valid-until MS]" },
 	{ "retire-key", LIAISON__V1__DIR_OP__ACTION_RETIRE_KEY, 0, T_PARTNER,
 	    B(O_ID) | B(O_KEYID) | B(O_UNTIL), 0,
 	    "--id ID --key-id KID --until MS|now" },
@@ -165,26 +166,29 @@ admin_usage(FILE *f)
 	    "usage: liaison admin init --admins A.pub,B.pub,... --threshold\n"
 	    "           routine=K,sensitive=K,root=K --sequencer SEQ.pub "
 	    "--out FILE\n"
-	    "       liaison admin propose ACTION [ARGS] --out FILE [--db FILE]\n"
-	    "           [--expected-version N] [--author ID]\n"
+	    "       liaison admin propose ACTION [ARGS] --out FILE\n"
+	    "           [--db FILE] [--expected-version N] [--author ID]\n"
 	    "       liaison admin sign OPFILE --key KEY.key\n"
 	    "       liaison admin inspect OPFILE [--json] [--db FILE]\n"
 	    "       liaison admin apply OPFILE --db FILE\n"
 	    "\n"
-	    "Offline administration of the partner directory. Ops are files:\n"
-	    "propose (or init) writes an unsigned op, each administrator adds\n"
-	    "a signature with `sign` (k of n: pass the file on), and `apply`\n"
-	    "authorizes and appends it to a directory database (created if\n"
-	    "missing). A file may hold one op or a batch (dir import).\n"
+	    "Offline administration of the partner directory. Ops are\n"
+	    "files: propose (or init) writes an unsigned op, each\n"
+	    "administrator adds a signature with `sign` (k of n: pass the\n"
+	    "file on), and `apply` authorizes and appends it to a directory\n"
+	    "database (created if missing). A file holds one op or a batch\n"
+	    "(dir import).\n"
 	    "\n"
-	    "init        genesis: the root policy (administrator keys made by\n"
-	    "            `liaison keygen --admin NAME`, thresholds per class,\n"
+	    "init        genesis: the root policy (administrator keys from\n"
+	    "            `liaison keygen --admin NAME`, thresholds per\n"
+	    "            class,\n"
 	    "            the broker's sequencer key); prints the root policy\n"
 	    "            hash that agents trust (trust_root)\n"
 	    "propose     one op; --expected-version defaults to the target's\n"
 	    "            current version read from --db (0 for new targets).\n"
 	    "            --author ID makes a self-service op of partner ID\n"
-	    "            (its own units and contacts; sign with its sign.key)\n"
+	    "            (its own units and contacts; sign with its\n"
+	    "            sign.key)\n"
 	    "sign        adds (or replaces) the key's signature, in place;\n"
 	    "            signs every op of a batch\n"
 	    "inspect     prints the op(s); --db also says whether the op\n"
@@ -197,8 +201,8 @@ admin_usage(FILE *f)
 		fprintf(f, "  %-16s %s\n", a->name, a->help);
 	fprintf(f,
 	    "\nKIND: law_enforcement, international_org, hotline, ngo,\n"
-	    "      private_sector, government. CC: ISO 3166-1 alpha-2 (XX for\n"
-	    "      international). Times: Unix ms or \"now\".\n"
+	    "      private_sector, government. CC: ISO 3166-1 alpha-2\n"
+	    "      (XX for international). Times: Unix ms or \"now\".\n"
 	    "Classes: routine (1 signature by default), sensitive (suspend,\n"
 	    "reinstate, revoke, revoke-key, add-key of a sign key,\n"
 	    "delete-group), root (replace-root: the old AND the new set).\n");
@@ -215,8 +219,8 @@ admin_parse(const char *sub, int argc, char *argv[], struct aopts *o)
 	while ((ch = getopt_long(argc, argv, "", admin_longopts, NULL)) !=
 	    -1) {
 		if (ch < 0 || ch >= O_NOPT) {
-			cli_err("admin", "%s: unknown option or missing value: "
-			    "%s", sub, argv[optind - 1]);
+			cli_err("admin", "%s: unknown option or missing "
+			    "value: %s", sub, argv[optind - 1]);
 			return (CLI_EXIT_USAGE);
 		}
 		if (o->given & B(ch)) {
@@ -504,8 +508,9 @@ emit_op(const char *sub, const struct aopts *o, Liaison__V1__DirOp *op,
 				if ((int) root->thresholds[i]->action_class ==
 				    cls)
 					k = root->thresholds[i]->k;
-			printf("class %s: needs %u administrator signature%s%s\n",
-			    lsn_dir_class_name(cls), k, k == 1 ? "" : "s",
+			printf("class %s: needs %u administrator "
+			    "signature%s%s\n", lsn_dir_class_name(cls), k,
+			    k == 1 ? "" : "s",
 			    cls == LIAISON__V1__ACTION_CLASS__CLASS_ROOT ?
 			    " from the current AND the new set" : "");
 		} else
@@ -551,8 +556,8 @@ admin_init(int argc, char *argv[])
 	if ((ret = emit_op("init", &o, &op, NULL)) == CLI_EXIT_OK) {
 		lsn_dir_policy_hash(p, h);
 		lsn_hex_encode(h, sizeof(h), hex);
-		printf("root policy: %zu administrators, thresholds routine=%u "
-		    "sensitive=%u root=%u\n", p->n_admins,
+		printf("root policy: %zu administrators, thresholds "
+		    "routine=%u sensitive=%u root=%u\n", p->n_admins,
 		    p->thresholds[0]->k, p->thresholds[1]->k,
 		    p->thresholds[2]->k);
 		printf("root hash (agents' trust_root): %s\n", hex);
@@ -781,7 +786,8 @@ build_action(const struct action *a, const struct aopts *o, struct pbuild *pb)
 		    NULL)) != CLI_EXIT_OK ||
 		    (ret = parse_ms_opt(o, O_FROM, lsn_now_ms(), &t)) !=
 		    CLI_EXIT_OK ||
-		    (ret = parse_ms_opt(o, O_VUNTIL, 0, &until)) != CLI_EXIT_OK)
+		    (ret = parse_ms_opt(o, O_VUNTIL, 0, &until)) !=
+		    CLI_EXIT_OK)
 			return (ret);
 		pb->ak.partner_id = S(id);
 		if ((pb->ak.key = keyrec_new(pk, kind, t, until)) == NULL)
@@ -980,8 +986,8 @@ admin_propose(int argc, char *argv[])
 		exp = (uint64_t) n;
 	} else if (d != NULL) {
 		if ((rv = db_version(d, a, &o, &exp)) != LSN_OK) {
-			cli_err("admin", "%s: reading the target's version: %s",
-			    a->name, lsn_strerror(rv));
+			cli_err("admin", "%s: reading the target's version: "
+			    "%s", a->name, lsn_strerror(rv));
 			ret = CLI_EXIT_FAIL;
 			goto out;
 		}
@@ -1048,8 +1054,8 @@ admin_sign(int argc, char *argv[])
 	}
 	ret = CLI_EXIT_FAIL;
 	if (kp->kind != LSN_KEY_SIGN) {
-		cli_err("admin", "sign: %s is a %s key; ops are signed with an "
-		    "administrator's admin.key or a partner's sign.key",
+		cli_err("admin", "sign: %s is a %s key; ops are signed with "
+		    "an administrator's admin.key or a partner's sign.key",
 		    o.v[O_KEY], lsn_key_kind_name(kp->kind));
 		ret = CLI_EXIT_USAGE;
 		goto out;
@@ -1243,8 +1249,9 @@ admin_apply(int argc, char *argv[])
 			lsn_store_rollback(st);
 			if (b->n > 1)
 				cli_err("admin", "apply: refused: %s (op %zu "
-				    "of %zu; nothing applied)", why[0] != '\0' ?
-				    why : lsn_strerror(rv), i + 1, b->n);
+				    "of %zu; nothing applied)",
+				    why[0] != '\0' ? why : lsn_strerror(rv),
+				    i + 1, b->n);
 			else
 				cli_err("admin", "apply: refused: %s",
 				    why[0] != '\0' ? why : lsn_strerror(rv));

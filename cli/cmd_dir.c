@@ -335,17 +335,19 @@ dir_usage(FILE *f)
 	    "\n"
 	    "Reads a directory database offline (a directory-only file made\n"
 	    "by `liaison admin apply`, or a broker's or agent's database).\n"
-	    "  list     one line per partner: id, status, country, kind, name\n"
+	    "  list     one line per partner: id, status, country, kind,\n"
+	    "           name\n"
 	    "  show     one partner with keys, units, contacts and groups\n"
 	    "  search   partners whose id, names, country, units or contacts\n"
 	    "           contain TEXT (case-insensitive)\n"
 	    "  export   the whole directory as JSON (root policy, partners,\n"
 	    "           groups, head and digests)\n"
-	    "  import   turns a JSON directory (export format; only partners\n"
-	    "           and groups are read) into a batch of unsigned ops for\n"
-	    "           a directory that has its genesis and no partners yet;\n"
-	    "           admins sign it with `liaison admin sign OPS --key K`\n"
-	    "           and apply it with `liaison admin apply OPS --db FILE`\n"
+	    "  import   turns a JSON directory (export format; only\n"
+	    "           partners and groups are read) into a batch of\n"
+	    "           unsigned ops for a directory that has its genesis\n"
+	    "           and no partners yet; admins sign it with\n"
+	    "           `liaison admin sign OPS --key K` and apply it with\n"
+	    "           `liaison admin apply OPS --db FILE`\n"
 	    "  verify   re-verifies every signature and the hash chain from\n"
 	    "           rev 1 by replaying the log into a fresh in-memory\n"
 	    "           directory, and compares state digests; prints\n"
@@ -412,8 +414,8 @@ list_line(void *arg, const Liaison__V1__Partner *p)
 	const char	*st, *kind;
 
 	if (arr != NULL)
-		return (json_array_append_new(arr, dircli_msg_json(&p->base)) ==
-		    0 ? 0 : LSN_ENOMEM);
+		return (json_array_append_new(arr,
+		    dircli_msg_json(&p->base)) == 0 ? 0 : LSN_ENOMEM);
 	st = p->status == LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE ?
 	    "active" : p->status ==
 	    LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED ? "suspended" :
@@ -459,9 +461,10 @@ dir_list(const struct dir_opts *o, const char *query)
 static void
 show_key(const Liaison__V1__KeyRecord *k)
 {
-	const char *purpose = k->purpose == LIAISON__V1__KEY_PURPOSE__KEY_SIGN ?
-	    "sign" : k->purpose == LIAISON__V1__KEY_PURPOSE__KEY_ENCRYPT ?
-	    "encrypt" : "transport";
+	const char *purpose =
+	    k->purpose == LIAISON__V1__KEY_PURPOSE__KEY_SIGN ? "sign" :
+	    k->purpose == LIAISON__V1__KEY_PURPOSE__KEY_ENCRYPT ? "encrypt" :
+	    "transport";
 
 	printf("  %-10s %s  from %s", purpose, k->key_id,
 	    dircli_time(k->valid_from_ms));
@@ -475,7 +478,8 @@ show_key(const Liaison__V1__KeyRecord *k)
 static void
 show_partner(const Liaison__V1__Partner *p)
 {
-	const char *st = p->status == LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE ?
+	const char *st =
+	    p->status == LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE ?
 	    "active" : p->status ==
 	    LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED ? "SUSPENDED" :
 	    "REVOKED";

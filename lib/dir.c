@@ -319,7 +319,8 @@ static const char SQL_HASH_AT[] =
     "SELECT entry_hash FROM dir_log WHERE rev = ?1";
 
 int
-lsn_dir_head(struct lsn_dir *d, uint64_t *rev, uint8_t hash[LSN_DIR_HASH_BYTES])
+lsn_dir_head(struct lsn_dir *d, uint64_t *rev,
+    uint8_t hash[LSN_DIR_HASH_BYTES])
 {
 	sqlite3_stmt	*s;
 	uint64_t	 r = 0;
@@ -377,7 +378,8 @@ lsn_dir_hash_at(struct lsn_dir *d, uint64_t rev,
 
 /* ---- state access ---- */
 
-static const char SQL_ROOT[] = "SELECT policy, hash FROM dir_root WHERE id = 1";
+static const char SQL_ROOT[] =
+    "SELECT policy, hash FROM dir_root WHERE id = 1";
 
 /* *out NULL (and LSN_OK) before genesis. */
 int

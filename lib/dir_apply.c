@@ -233,7 +233,8 @@ root_put(struct lsn_dir *d, const Liaison__V1__RootPolicy *p)
 }
 
 static int
-key_ins(struct lsn_dir *d, const char *partner, const Liaison__V1__KeyRecord *k)
+key_ins(struct lsn_dir *d, const char *partner,
+    const Liaison__V1__KeyRecord *k)
 {
 	sqlite3_stmt	*s;
 	int		 rv;
@@ -293,7 +294,8 @@ contact_put(struct lsn_dir *d, const char *partner,
 	    dir_bind_text(s, 5, c->unit_id) != SQLITE_OK ||
 	    dir_bind_text(s, 6, c->email) != SQLITE_OK ||
 	    dir_bind_text(s, 7, c->phone) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 8, c->has_is_24x7 && c->is_24x7) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 8, c->has_is_24x7 && c->is_24x7) !=
+	    SQLITE_OK ||
 	    dir_bind_text(s, 9, langs) != SQLITE_OK ||
 	    dir_bind_text(s, 10, c->time_zone) != SQLITE_OK ||
 	    dir_bind_u64(s, 11, when) != SQLITE_OK)
@@ -739,8 +741,9 @@ root_op(struct lsn_dir *d, const Liaison__V1__DirOp *op,
     size_t whysz)
 {
 	const Liaison__V1__RootPolicy	*np = dir_op_policy(op);
-	uint64_t			 cur = root != NULL ? root->version : 0;
+	uint64_t			 cur;
 
+	cur = root != NULL ? root->version : 0;
 	if (exp != cur) {
 		dir_why(why, whysz, "root policy is at version %llu, the op "
 		    "expects %llu", ULL(cur), ULL(exp));
@@ -761,10 +764,10 @@ dir_exec(struct lsn_dir *d, const Liaison__V1__DirOp *op,
     const Liaison__V1__RootPolicy *root, int apply, char *why, size_t whysz)
 {
 	const char	*p, *g;
-	uint64_t	 exp = op->has_expected_version ? op->expected_version : 0;
-	uint64_t	 ver;
+	uint64_t	 exp, ver;
 	int		 found, status, rv;
 
+	exp = op->has_expected_version ? op->expected_version : 0;
 	switch (op->action_case) {
 	case LIAISON__V1__DIR_OP__ACTION_INIT_ROOT:
 	case LIAISON__V1__DIR_OP__ACTION_REPLACE_ROOT:

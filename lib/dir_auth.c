@@ -513,8 +513,8 @@ dir_apply_parts(struct lsn_dir *d, uint64_t rev, const uint8_t *prev,
 	}
 	dir_entry_hash(prev, rev, sop, soplen, h);
 	if (sodium_memcmp(h, hash, LSN_DIR_HASH_BYTES) != 0) {
-		dir_why(why, whysz, "entry %llu: entry hash does not match its "
-		    "content", (unsigned long long) rev);
+		dir_why(why, whysz, "entry %llu: entry hash does not match "
+		    "its content", (unsigned long long) rev);
 		rv = LSN_ECHAIN;
 		goto out;
 	}

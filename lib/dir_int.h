@@ -76,7 +76,8 @@ int	dir_op_seen(struct lsn_dir *d, const uint8_t *op_id, size_t len,
 	    int *seen);
 
 /* dir_auth.c: signature and authorization checks (no writes) */
-int	dir_check_signers(struct lsn_dir *d, const Liaison__V1__SignedDirOp *sop,
+int	dir_check_signers(struct lsn_dir *d,
+	    const Liaison__V1__SignedDirOp *sop,
 	    const Liaison__V1__DirOp *op, const Liaison__V1__RootPolicy *root,
 	    uint64_t now_ms, char *why, size_t whysz);
 

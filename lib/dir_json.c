@@ -222,7 +222,8 @@ root_json(const Liaison__V1__RootPolicy *p)
 		if (a == NULL)
 			goto fail;
 		e |= set_str(a, "name", p->admins[i]->name);
-		e |= json_object_set_new(a, "key", key_json(p->admins[i]->key));
+		e |= json_object_set_new(a, "key",
+		    key_json(p->admins[i]->key));
 		e |= json_array_append_new(admins, a);
 	}
 	e |= json_object_set(o, "admins", admins);
@@ -375,7 +376,8 @@ get_strings(struct imp *im, const json_t *o, const char *k,
 	*n = 0;
 	if (v == NULL || json_is_null(v))
 		return (0);
-	if (!json_is_array(v) || json_array_size(v) > LSN_DIROP_BATCH_OPS_MAX) {
+	if (!json_is_array(v) ||
+	    json_array_size(v) > LSN_DIROP_BATCH_OPS_MAX) {
 		dir_why(im->why, im->whysz, "%s.%s: must be an array of "
 		    "strings", im->where, k);
 		return (-1);
@@ -548,7 +550,8 @@ import_partner(struct imp *im, const json_t *pj, int *status, uint64_t *ver,
 	*pgroups = NULL;
 	*npgroups = 0;
 	if (!json_is_object(pj)) {
-		dir_why(im->why, im->whysz, "%s: must be an object", im->where);
+		dir_why(im->why, im->whysz, "%s: must be an object",
+		    im->where);
 		return (LSN_EINVAL);
 	}
 	if (get_str(im, pj, "id", id) != 0 ||
@@ -846,9 +849,10 @@ lsn_dir_import_json(const void *json, uint64_t now_ms,
 		const char	**pg;
 		size_t		  npg;
 
-		(void) snprintf(im.where, sizeof(im.where), "partners[%zu]", i);
-		if ((rv = import_partner(&im, json_array_get(parts, i), &sts[i],
-		    &vers[i], &ids[i], &pg, &npg)) != LSN_OK)
+		(void) snprintf(im.where, sizeof(im.where), "partners[%zu]",
+		    i);
+		if ((rv = import_partner(&im, json_array_get(parts, i),
+		    &sts[i], &vers[i], &ids[i], &pg, &npg)) != LSN_OK)
 			goto out;
 		for (size_t j = 0; j < npg; j++) {
 			if ((g = group_find(gs, ngs, pg[j])) == NULL &&
@@ -883,7 +887,8 @@ lsn_dir_import_json(const void *json, uint64_t now_ms,
 
 			am.group = cg.name;
 			am.partner_id = (char *) (uintptr_t) gs[i].members[j];
-			o2.action_case = LIAISON__V1__DIR_OP__ACTION_ADD_MEMBER;
+			o2.action_case =
+			    LIAISON__V1__DIR_OP__ACTION_ADD_MEMBER;
 			o2.add_member = &am;
 			if ((rv = emit(&im, &o2, v++)) != LSN_OK)
 				goto out;

@@ -329,7 +329,8 @@ int
 lsn_dir_checkpoint_make(struct lsn_dir *d, const struct lsn_keypair *seq,
     uint64_t now_ms, uint8_t **out, size_t *outlen)
 {
-	Liaison__V1__HeadCheckpoint	 hc = LIAISON__V1__HEAD_CHECKPOINT__INIT;
+	Liaison__V1__HeadCheckpoint	 hc =
+	    LIAISON__V1__HEAD_CHECKPOINT__INIT;
 	Liaison__V1__SignedCheckpoint	 sc =
 	    LIAISON__V1__SIGNED_CHECKPOINT__INIT;
 	Liaison__V1__RootPolicy		*root = NULL;

@@ -296,7 +296,8 @@ keyrec_ok(const Liaison__V1__KeyRecord *k, int want_purpose, const char *what,
 		    LSN_PK_BYTES);
 		return (0);
 	}
-	if (!k->has_purpose || k->purpose < LIAISON__V1__KEY_PURPOSE__KEY_SIGN ||
+	if (!k->has_purpose ||
+	    k->purpose < LIAISON__V1__KEY_PURPOSE__KEY_SIGN ||
 	    k->purpose > LIAISON__V1__KEY_PURPOSE__KEY_TRANSPORT) {
 		dir_why(why, whysz, "%s: unknown key purpose", what);
 		return (0);
@@ -314,7 +315,8 @@ keyrec_ok(const Liaison__V1__KeyRecord *k, int want_purpose, const char *what,
 	}
 	if (k->valid_from_ms > LSN_DIR_TIME_MAX ||
 	    k->valid_until_ms > LSN_DIR_TIME_MAX) {
-		dir_why(why, whysz, "%s: key %s: time out of range", what, kid);
+		dir_why(why, whysz, "%s: key %s: time out of range", what,
+		    kid);
 		return (0);
 	}
 	if (k->has_valid_until_ms && k->valid_until_ms != 0 &&
@@ -383,7 +385,8 @@ dir_validate_policy(const Liaison__V1__RootPolicy *p, char *why, size_t whysz)
 		const Liaison__V1__Threshold *t = p->thresholds[i];
 
 		if (!t->has_action_class ||
-		    t->action_class < LIAISON__V1__ACTION_CLASS__CLASS_ROUTINE ||
+		    t->action_class <
+		    LIAISON__V1__ACTION_CLASS__CLASS_ROUTINE ||
 		    t->action_class > LIAISON__V1__ACTION_CLASS__CLASS_ROOT ||
 		    seen[t->action_class]) {
 			dir_why(why, whysz, "root policy needs exactly one "
@@ -419,7 +422,8 @@ names_ok(const Liaison__V1__PartnerNames *n, int require_official, char *why,
 		dir_why(why, whysz, "official name required");
 		return (0);
 	}
-	if (n->official != NULL && !text_ok(n->official, 1, NAME_MAX_OFFICIAL)) {
+	if (n->official != NULL &&
+	    !text_ok(n->official, 1, NAME_MAX_OFFICIAL)) {
 		dir_why(why, whysz, "official name: 1..%d characters of text",
 		    NAME_MAX_OFFICIAL);
 		return (0);
@@ -440,7 +444,8 @@ names_ok(const Liaison__V1__PartnerNames *n, int require_official, char *why,
 static int
 kind_ok(int has, int kind)
 {
-	return (has && kind >= LIAISON__V1__PARTNER_KIND__KIND_LAW_ENFORCEMENT &&
+	return (has &&
+	    kind >= LIAISON__V1__PARTNER_KIND__KIND_LAW_ENFORCEMENT &&
 	    kind <= LIAISON__V1__PARTNER_KIND__KIND_GOVERNMENT);
 }
 
@@ -612,8 +617,8 @@ partner_new_ok(const Liaison__V1__Partner *p, char *why, size_t whysz)
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(p->keys[i]->key_id, p->keys[j]->key_id) ==
 			    0) {
-				dir_why(why, whysz, "partner %s: key %s listed "
-				    "twice", p->id, p->keys[i]->key_id);
+				dir_why(why, whysz, "partner %s: key %s "
+				    "listed twice", p->id, p->keys[i]->key_id);
 				return (0);
 			}
 	}
@@ -862,7 +867,8 @@ validate_action(const Liaison__V1__DirOp *op, char *why, size_t whysz)
 	case LIAISON__V1__DIR_OP__ACTION_REMOVE_MEMBER: {
 		const char *g, *p;
 
-		if (op->action_case == LIAISON__V1__DIR_OP__ACTION_ADD_MEMBER) {
+		if (op->action_case ==
+		    LIAISON__V1__DIR_OP__ACTION_ADD_MEMBER) {
 			if (op->add_member == NULL)
 				break;
 			g = op->add_member->group;
@@ -907,7 +913,8 @@ lsn_dirop_validate(const Liaison__V1__DirOp *op, char *why, size_t whysz)
 	}
 	if (op->author == NULL || (strcmp(op->author,
 	    LSN_DIR_AUTHOR_ADMIN) != 0 && !lsn_slug_valid(op->author))) {
-		dir_why(why, whysz, "author must be \"admin\" or a partner id");
+		dir_why(why, whysz,
+		    "author must be \"admin\" or a partner id");
 		return (LSN_EINVAL);
 	}
 	if (!op->has_created_ms || op->created_ms == 0 ||
@@ -1179,7 +1186,8 @@ lsn_dirop_sign(const uint8_t *signed_op, size_t len,
 {
 	Liaison__V1__SignedDirOp	 *sop = NULL;
 	Liaison__V1__OpSignature	**sigs = NULL;
-	Liaison__V1__OpSignature	  mine = LIAISON__V1__OP_SIGNATURE__INIT;
+	Liaison__V1__OpSignature	  mine =
+	    LIAISON__V1__OP_SIGNATURE__INIT;
 	uint8_t				  sig[LSN_SIG_BYTES];
 	size_t				  n = 0;
 	int				  rv;

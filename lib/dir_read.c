@@ -140,14 +140,16 @@ build_keys(struct lsn_dir *d, Liaison__V1__Partner *p)
 			goto out;
 		}
 		liaison__v1__key_record__init(k);
-		if ((rv = push((void ***) &p->keys, &p->n_keys, k)) != LSN_OK) {
+		if ((rv = push((void ***) &p->keys, &p->n_keys, k)) !=
+		    LSN_OK) {
 			free(k);
 			goto out;
 		}
 		if ((rv = dup_req(dir_col_text(s, 0), &k->key_id)) != LSN_OK)
 			goto out;
 		k->has_purpose = 1;
-		k->purpose = (Liaison__V1__KeyPurpose) sqlite3_column_int(s, 1);
+		k->purpose = (Liaison__V1__KeyPurpose)
+		    sqlite3_column_int(s, 1);
 		if (sqlite3_column_bytes(s, 2) != LSN_PK_BYTES) {
 			rv = LSN_EDB;
 			goto out;
@@ -198,7 +200,8 @@ build_units(struct lsn_dir *d, Liaison__V1__Partner *p)
 			free(u);
 			goto out;
 		}
-		if ((rv = dup_req(dir_col_text(s, 0), &u->unit_id)) != LSN_OK ||
+		if ((rv = dup_req(dir_col_text(s, 0), &u->unit_id)) !=
+		    LSN_OK ||
 		    (rv = dup_req(dir_col_text(s, 1), &u->name)) != LSN_OK ||
 		    (rv = dup_opt(dir_col_text(s, 2), &u->hours)) != LSN_OK ||
 		    (rv = dup_opt(dir_col_text(s, 3), &u->fallback_unit)) !=
@@ -483,7 +486,8 @@ walk_prepare(struct lsn_dir *d, const char *sql, const char *param,
 	return (LSN_OK);
 }
 
-static const char SQL_GROUP_EXISTS[] = "SELECT 1 FROM dir_group WHERE name = ?1";
+static const char SQL_GROUP_EXISTS[] =
+    "SELECT 1 FROM dir_group WHERE name = ?1";
 static const char SQL_W_MEMBERS[] =
     "SELECT m.partner, p.status FROM dir_member m JOIN dir_partner p "
     "ON p.id = m.partner WHERE m.grp = ?1 ORDER BY m.partner";

@@ -94,11 +94,11 @@
 #define LSN_DIR_ID_MAX		63	/* partner id / slug length */
 #define LSN_DIROP_ID_BYTES	16	/* DirOp.op_id */
 #define LSN_DIROP_MAX		(256 * 1024)	/* serialized SignedDirOp */
-#define LSN_DIR_ENTRY_MAX	(LSN_DIROP_MAX + 256)	/* serialized LogEntry */
+#define LSN_DIR_ENTRY_MAX	(LSN_DIROP_MAX + 256)	/* LogEntry */
 #define LSN_DIR_CHECKPOINT_MAX	1024	/* serialized SignedCheckpoint */
 #define LSN_DIROP_SIGS_MAX	32	/* signatures on one op */
 #define LSN_DIR_ADMINS_MAX	32	/* administrators in a root policy */
-#define LSN_DIR_KEYS_MAX	32	/* keys per partner (all, incl. retired) */
+#define LSN_DIR_KEYS_MAX	32	/* keys per partner, retired too */
 #define LSN_DIR_UNITS_MAX	64	/* units per partner */
 #define LSN_DIR_CONTACTS_MAX	128	/* contacts per partner */
 #define LSN_DIR_LANGS_MAX	16	/* languages per contact */
@@ -128,7 +128,8 @@ extern const struct lsn_migration lsn_dir_migrations[];
  * not closed by lsn_dir_close. *out is caller-owned (lsn_dir_close).
  * LSN_EDB if the tables are missing.
  */
-int	lsn_dir_open(struct lsn_store *st, struct lsn_dir **out) LSN_MUST_CHECK;
+int	lsn_dir_open(struct lsn_store *st, struct lsn_dir **out)
+	    LSN_MUST_CHECK;
 /* Frees the dir (not the store); accepts NULL; sets *dp = NULL. */
 void	lsn_dir_close(struct lsn_dir **dp);
 /* The store the dir is bound to (borrowed). */
@@ -203,7 +204,8 @@ int	lsn_dir_root_get(struct lsn_dir *d, Liaison__V1__RootPolicy **out)
  * LSN_EUNKNOWNGROUP, LSN_ESUSPENDED, LSN_EPREVOKED; why as above.
  */
 int	lsn_dir_authorize(struct lsn_dir *d, const uint8_t *signed_op,
-	    size_t len, uint64_t now_ms, char *why, size_t whysz) LSN_MUST_CHECK;
+	    size_t len, uint64_t now_ms, char *why, size_t whysz)
+	    LSN_MUST_CHECK;
 
 /*
  * Sequencer side: authorize, append the next log entry and apply it. Runs
@@ -254,7 +256,7 @@ int	lsn_dir_entry_get(struct lsn_dir *d, uint64_t rev, uint8_t **out,
 struct lsn_dir_verify_result {
 	uint64_t	rev;		/* head rev */
 	uint8_t		head[LSN_DIR_HASH_BYTES];
-	uint8_t		digest[LSN_DIR_HASH_BYTES]; /* state digest (replayed) */
+	uint8_t		digest[LSN_DIR_HASH_BYTES]; /* replayed state digest */
 	uint64_t	bad_rev;	/* first bad entry; 0 = none */
 	int		digest_mismatch; /* stored state != replayed state */
 };
@@ -275,8 +277,8 @@ int	lsn_dir_verify(struct lsn_dir *d, struct lsn_dir_verify_result *res,
 enum lsn_dir_cmp {
 	LSN_DIR_EQUAL = 0,	/* same head */
 	LSN_DIR_AHEAD = 1,	/* the other log is a prefix of ours */
-	LSN_DIR_BEHIND = 2,	/* ours is a prefix of the other (or the other
-				 * head is beyond ours and cannot be checked) */
+	LSN_DIR_BEHIND = 2,	/* ours is a prefix of the other (or its
+				 * head is beyond ours, not yet checkable) */
 	LSN_DIR_FORK = 3,	/* the logs differ at fork_rev */
 };
 
@@ -317,8 +319,8 @@ struct lsn_dir_checkpoint {
  * frees). LSN_ENOENT on an empty log.
  */
 int	lsn_dir_checkpoint_make(struct lsn_dir *d,
-	    const struct lsn_keypair *sequencer, uint64_t now_ms, uint8_t **out,
-	    size_t *outlen) LSN_MUST_CHECK;
+	    const struct lsn_keypair *sequencer, uint64_t now_ms,
+	    uint8_t **out, size_t *outlen) LSN_MUST_CHECK;
 
 /*
  * Verifies a SignedCheckpoint against a sequencer public key (signature

@@ -71,7 +71,7 @@ fx_keyrec(const uint8_t pk[LSN_PK_BYTES], int purpose, uint64_t from,
 	return (k);
 }
 
-/* A malloc'd root policy; free with liaison__v1__root_policy__free_unpacked. */
+/* A malloc'd root policy (liaison__v1__root_policy__free_unpacked). */
 static FX_UNUSED Liaison__V1__RootPolicy *
 fx_policy(uint64_t version, struct lsn_keypair **admins, size_t n,
     uint32_t kr, uint32_t ks, uint32_t kroot, const struct lsn_keypair *seq)

@@ -171,7 +171,8 @@ static void
 test_dir_update_partner_allowed_and_refused(void **state)
 {
 	struct dfx			*fx = *state;
-	Liaison__V1__UpdatePartner	 up = LIAISON__V1__UPDATE_PARTNER__INIT;
+	Liaison__V1__UpdatePartner	 up =
+	    LIAISON__V1__UPDATE_PARTNER__INIT;
 	Liaison__V1__PartnerNames	 n = LIAISON__V1__PARTNER_NAMES__INIT;
 	Liaison__V1__DirOp		 op = LIAISON__V1__DIR_OP__INIT;
 	Liaison__V1__Partner		*p = NULL;
@@ -317,7 +318,8 @@ static void
 test_dir_contacts_allowed_and_refused(void **state)
 {
 	struct dfx			*fx = *state;
-	Liaison__V1__ConfirmContact	 cc = LIAISON__V1__CONFIRM_CONTACT__INIT;
+	Liaison__V1__ConfirmContact	 cc =
+	    LIAISON__V1__CONFIRM_CONTACT__INIT;
 	Liaison__V1__SetContact		 sc = LIAISON__V1__SET_CONTACT__INIT;
 	Liaison__V1__Contact		 c = LIAISON__V1__CONTACT__INIT;
 	Liaison__V1__DirOp		 op = LIAISON__V1__DIR_OP__INIT;
@@ -516,9 +518,10 @@ main(void)
 		    test_dir_contacts_allowed_and_refused, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_dir_groups_allowed_and_refused, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_dir_unknown_fields_refused,
-		    fx_setup, fx_teardown),
+		    test_dir_groups_allowed_and_refused, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_dir_unknown_fields_refused, fx_setup, fx_teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -2,6 +2,9 @@
  * signatures, self-service, key validity, replay, root rotation. */
 #include "dir_fixture.h"
 
+#define ACTIVE		LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE
+#define SUSPENDED	LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED
+
 static Liaison__V1__DirOp *
 suspend_op(Liaison__V1__DirOp *op, Liaison__V1__SetStatus *ss,
     const char *pid, int status)
@@ -96,13 +99,13 @@ test_dir_threshold_k_minus_one_refused_k_accepted(void **state)
 	Liaison__V1__SetStatus	 ss;
 
 	assert_ok(fx_add_partner(fx, "gb-nca", NULL, NULL));
-	suspend_op(&op, &ss, "gb-nca", LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED);
+	suspend_op(&op, &ss, "gb-nca", SUSPENDED);
 	assert_err(fx_admin(fx, &op, 1, 1), LSN_ETHRESHOLD);
 	assert_string_equal(fx->why, "too few valid administrator signatures "
 	    "(1 of 2 needed for a sensitive action)");
 	assert_ok(fx_admin(fx, &op, 1, 2));
 	/* Three signatures are fine too. */
-	suspend_op(&op, &ss, "gb-nca", LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE);
+	suspend_op(&op, &ss, "gb-nca", ACTIVE);
 	assert_ok(fx_admin(fx, &op, 2, 3));
 }
 
@@ -145,7 +148,7 @@ test_dir_same_key_twice_counts_once(void **state)
 	size_t			 len;
 
 	assert_ok(fx_add_partner(fx, "gb-nca", NULL, NULL));
-	suspend_op(&op, &ss, "gb-nca", LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED);
+	suspend_op(&op, &ss, "gb-nca", SUSPENDED);
 	buf = fx_op(fx, &op, "admin", 1, &len);
 	fx_sign(&buf, &len, fx->admin[0]);
 	/* lsn_dirop_sign with the same key replaces, never duplicates. */
@@ -178,7 +181,7 @@ test_dir_bad_unknown_and_missing_signatures_refused(void **state)
 	size_t			 len, nlen;
 
 	assert_ok(fx_add_partner(fx, "gb-nca", NULL, NULL));
-	suspend_op(&op, &ss, "gb-nca", LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED);
+	suspend_op(&op, &ss, "gb-nca", SUSPENDED);
 	buf = fx_op(fx, &op, "admin", 1, &len);
 	/* No signature at all. */
 	assert_err(lsn_dir_authorize(fx->d, buf, len, fx->now, NULL, 0),
@@ -248,19 +251,20 @@ test_dir_self_service_own_partner_only(void **state)
 	/* Signed with the other partner's key: refused. */
 	assert_err(fx_set_contact(fx, "au-afp", "au-afp", "x2", 2,
 	    SIGNERS(nca)), LSN_ENOTAUTH);
-	assert_non_null(strstr(fx->why, "not a signing key of partner au-afp"));
+	assert_non_null(strstr(fx->why,
+	    "not a signing key of partner au-afp"));
 	/* An admin key on a partner-authored op: refused. */
 	assert_err(fx_set_contact(fx, "au-afp", "au-afp", "x2", 2,
 	    SIGNERS(fx->admin[0])), LSN_ENOTAUTH);
 	/* Self-service cannot suspend itself or others. */
-	suspend_op(&op, &ss, "au-afp", LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED);
+	suspend_op(&op, &ss, "au-afp", SUSPENDED);
 	assert_err(fx_submit(fx, &op, "au-afp", 2, SIGNERS(afp)),
 	    LSN_ENOTAUTH);
 	/* A partner-authored op with an unknown author. */
 	assert_err(fx_set_contact(fx, "xx-nobody", "xx-nobody", "xy", 0,
 	    SIGNERS(afp)), LSN_ENOTAUTH);
 	/* Suspended partners sign nothing. */
-	suspend_op(&op, &ss, "au-afp", LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED);
+	suspend_op(&op, &ss, "au-afp", SUSPENDED);
 	assert_ok(fx_admin(fx, &op, 2, 2));
 	assert_err(fx_set_contact(fx, "au-afp", "au-afp", "x3", 3,
 	    SIGNERS(afp)), LSN_ESUSPENDED);
@@ -347,7 +351,7 @@ test_dir_replayed_op_refused(void **state)
 	uint64_t		 rev;
 
 	assert_ok(fx_add_partner(fx, "gb-nca", NULL, NULL));
-	suspend_op(&op, &ss, "gb-nca", LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED);
+	suspend_op(&op, &ss, "gb-nca", SUSPENDED);
 	buf = fx_op(fx, &op, "admin", 1, &len);
 	fx_sign(&buf, &len, fx->admin[0]);
 	fx_sign(&buf, &len, fx->admin[1]);
@@ -359,7 +363,7 @@ test_dir_replayed_op_refused(void **state)
 	assert_string_equal(fx->why, "op already applied");
 	free(buf);
 	/* The same change as a fresh op still expecting version 1. */
-	suspend_op(&op, &ss, "gb-nca", LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE);
+	suspend_op(&op, &ss, "gb-nca", ACTIVE);
 	assert_err(fx_admin(fx, &op, 1, 2), LSN_ESTALE);
 	assert_non_null(strstr(fx->why, "version 2"));
 	assert_ok(lsn_dir_head(fx->d, &rev, NULL));
@@ -374,7 +378,7 @@ test_dir_future_op_refused_by_sequencer(void **state)
 	Liaison__V1__SetStatus	 ss;
 
 	assert_ok(fx_add_partner(fx, "gb-nca", NULL, NULL));
-	suspend_op(&op, &ss, "gb-nca", LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED);
+	suspend_op(&op, &ss, "gb-nca", SUSPENDED);
 	op.has_created_ms = 1;
 	op.created_ms = fx->now + 3600000;
 	assert_err(fx_admin(fx, &op, 1, 2), LSN_ESKEW);
@@ -446,14 +450,16 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-		    test_dir_genesis_sets_root_and_head, fx_setup, fx_teardown),
+		    test_dir_genesis_sets_root_and_head, fx_setup,
+		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_dir_genesis_rules,
 		    fx_setup_bare, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_dir_threshold_k_minus_one_refused_k_accepted,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_dir_same_key_twice_counts_once, fx_setup, fx_teardown),
+		    test_dir_same_key_twice_counts_once, fx_setup,
+		    fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_dir_bad_unknown_and_missing_signatures_refused,
 		    fx_setup, fx_teardown),

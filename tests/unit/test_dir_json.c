@@ -11,7 +11,8 @@ build_rich(struct dfx *fx)
 	struct lsn_keypair		*k = fx_kp(LSN_KEY_SIGN, "au-afp");
 	Liaison__V1__RevokeKey		 rk = LIAISON__V1__REVOKE_KEY__INIT;
 	Liaison__V1__RetireKey		 rt = LIAISON__V1__RETIRE_KEY__INIT;
-	Liaison__V1__ConfirmContact	 cc = LIAISON__V1__CONFIRM_CONTACT__INIT;
+	Liaison__V1__ConfirmContact	 cc =
+	    LIAISON__V1__CONFIRM_CONTACT__INIT;
 	Liaison__V1__SetUnit		 su = LIAISON__V1__SET_UNIT__INIT;
 	Liaison__V1__Unit		 u = LIAISON__V1__UNIT__INIT;
 	Liaison__V1__SetStatus		 ss = LIAISON__V1__SET_STATUS__INIT;

@@ -411,14 +411,17 @@ test_dir_5000_partners_build_and_verify(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_ok(lsn_dirop_batch_new(&b));
 	for (int i = 0; i < BIG_N; i++) {
-		Liaison__V1__Partner		 p = LIAISON__V1__PARTNER__INIT;
+		Liaison__V1__Partner		 p =
+		    LIAISON__V1__PARTNER__INIT;
 		Liaison__V1__PartnerNames	 n =
 		    LIAISON__V1__PARTNER_NAMES__INIT;
 		Liaison__V1__AddPartner		 ap =
 		    LIAISON__V1__ADD_PARTNER__INIT;
-		Liaison__V1__DirOp		 op = LIAISON__V1__DIR_OP__INIT;
+		Liaison__V1__DirOp		 op =
+		    LIAISON__V1__DIR_OP__INIT;
 		Liaison__V1__KeyRecord		*keys[3];
-		Liaison__V1__Contact		 c = LIAISON__V1__CONTACT__INIT;
+		Liaison__V1__Contact		 c =
+		    LIAISON__V1__CONTACT__INIT;
 		Liaison__V1__Contact		*cs[1] = { &c };
 		uint8_t				 pk[32], *buf;
 		size_t				 len;

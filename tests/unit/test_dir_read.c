@@ -40,7 +40,8 @@ test_dir_sign_key_error_codes(void **state)
 	    pk), LSN_EUNKNOWNKEY);
 	assert_ok(lsn_dir_partner_get(fx->d, "au-afp", &p));
 	for (size_t i = 0; i < p->n_keys; i++)
-		if (p->keys[i]->purpose == LIAISON__V1__KEY_PURPOSE__KEY_ENCRYPT)
+		if (p->keys[i]->purpose ==
+		    LIAISON__V1__KEY_PURPOSE__KEY_ENCRYPT)
 			enc_kid = p->keys[i]->key_id;
 	assert_non_null(enc_kid);
 	assert_err(lsn_dir_sign_key(fx->d, "au-afp", enc_kid, fx->now, pk),
@@ -87,7 +88,8 @@ test_dir_sign_key_error_codes(void **state)
 		int st;
 
 		assert_ok(lsn_dir_partner_status(fx->d, "gb-nca", &st));
-		assert_int_equal(st, LIAISON__V1__PARTNER_STATUS__STATUS_REVOKED);
+		assert_int_equal(st,
+		    LIAISON__V1__PARTNER_STATUS__STATUS_REVOKED);
 		assert_err(lsn_dir_partner_status(fx->d, "zz-none", &st),
 		    LSN_ENOENT);
 	}
