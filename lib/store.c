@@ -163,7 +163,7 @@ migrate(struct lsn_store *st, const struct lsn_migration *migs, int max)
 			goto fail;
 		if ((rv = exec_sql(st, "COMMIT", "migrate")) != LSN_OK)
 			goto fail;
-		log_info("store: schema migrated to version %d", m->to);
+		log_debug("store: schema migrated to version %d", m->to);
 	}
 	return (LSN_OK);
  fail:
