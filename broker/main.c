@@ -92,7 +92,9 @@ main(int argc, char *argv[])
 	if (!debug) {
 		log_init(0, LOG_DAEMON, BROKER_NAME);
 		log_setverbose(verbose || b.conf.verbose);
-		if (daemon(0, 0) == -1)
+		/* Keep the working directory: relative paths in the
+		 * configuration mean the same as for -n. */
+		if (daemon(1, 0) == -1)
 			fatal("daemon");
 	}
 	if ((rv = broker_open_state(&b)) != LSN_OK) {

@@ -45,6 +45,7 @@ struct dt {
 	uint8_t			 seen[MAX_SEQ + 1];	/* seq stored by B */
 	uint64_t		 cursor;
 	size_t			 nacked, nrecv;
+	uint64_t		 last_ack_ms;	/* monotonic */
 };
 
 static int
@@ -104,6 +105,7 @@ drain_a(struct dt *t, int ms)
 			if (!t->m[i].acked) {
 				t->m[i].acked = 1;
 				t->nacked++;
+				t->last_ack_ms = lsn_mono_ms();
 			}
 		}
 		liaison__v1__frame__free_unpacked(f, NULL);
@@ -186,7 +188,17 @@ test_broker_sigkill_loses_and_duplicates_nothing(void **state)
 	assert_ok(lsn_fixture_dealer(t->fx, t->ctx, 1, NULL, t->ep, &t->b));
 	hello_b(t);
 
+	t->last_ack_ms = lsn_mono_ms();
 	while (t->nacked < N_MSG && spins++ < 20000) {
+		/* Like an agent's resend timer: a frame written into a
+		 * connection that was dying is lost, so resend what stays
+		 * unacknowledged, and say Hello again. */
+		if (lsn_mono_ms() > t->last_ack_ms + 1000) {
+			for (int i = 0; i < N_MSG; i++)
+				t->m[i].sent = 0;
+			hello_b(t);
+			t->last_ack_ms = lsn_mono_ms();
+		}
 		send_window(t);
 		drain_a(t, 5);
 		/* B stops acking for a while before some kills. */
