@@ -239,6 +239,26 @@ test_broker_publish_and_deliver(void **state)
 }
 
 static void
+test_broker_offline_receiver_gets_all_in_order(void **state)
+{
+	struct bt		*t = *state;
+	struct lsn_fixture_msg	 m = { .to = { "p02" } };
+	uint8_t			 ids[100][16];
+	void			*a, *b;
+
+	a = client(t, 0, NULL);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(pub(t, a, 0, &m, ids[i]), LSN_OK);
+	b = client(t, 1, NULL);
+	assert_ok(lsn_fixture_hello(b, 0, T_MS, NULL));
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(expect_deliver(b, ids[i]), (uint64_t) i + 1);
+		assert_ok(lsn_fixture_deliver_ack(b, (uint64_t) i + 1));
+	}
+	expect_nothing(b, LIAISON__V1__FRAME__KIND_DELIVER, 300);
+}
+
+static void
 test_broker_group_fanout(void **state)
 {
 	struct bt		*t = *state;
@@ -839,6 +859,9 @@ main(void)
 		    test_broker_unknown_curve_key_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_broker_publish_and_deliver, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_broker_offline_receiver_gets_all_in_order, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_broker_group_fanout,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broker_ingress_refusals,
