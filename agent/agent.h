@@ -138,6 +138,7 @@ struct agent {
 	/* inbox */
 	uint64_t		 cursor;	/* delivery cursor (durable) */
 	int			 syncing;	/* DirSync in progress */
+	uint64_t		 sync_started;	/* mono */
 	uint64_t		 broker_rev;	/* broker's head per Welcome */
 	struct deferred		 deferred[AGENT_DEFERRED_MAX];
 	size_t			 ndeferred;

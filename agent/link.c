@@ -36,7 +36,7 @@ link_open(struct agent *a)
 	void		*d = NULL, *m = NULL;
 	int64_t		 maxsz = AGENT_FRAME_MAX;
 	int		 rv = LSN_EINTERNAL;
-	int		 hb;
+	int		 hb, ttl;
 
 	if (lsn_key_z85(a->transport_kp->pk, spk) != LSN_OK ||
 	    lsn_key_z85(a->transport_kp->sk, ssk) != LSN_OK ||
@@ -45,6 +45,9 @@ link_open(struct agent *a)
 	if ((d = zmq_socket(a->zctx, ZMQ_DEALER)) == NULL)
 		goto out;
 	hb = (int) a->conf.ping_ms;
+	/* ZMTP carries the TTL in deciseconds in 16 bits */
+	ttl = a->conf.dead_after_ms > 6553500 ? 6553500 :
+	    (int) a->conf.dead_after_ms;
 	if (zmq_setsockopt(d, ZMQ_CURVE_SERVERKEY, bpk, LSN_Z85_KEYLEN) ||
 	    zmq_setsockopt(d, ZMQ_CURVE_PUBLICKEY, spk, LSN_Z85_KEYLEN) ||
 	    zmq_setsockopt(d, ZMQ_CURVE_SECRETKEY, ssk, LSN_Z85_KEYLEN) ||
@@ -55,7 +58,7 @@ link_open(struct agent *a)
 	    setopt_int(d, ZMQ_IMMEDIATE, 1) ||
 	    setopt_int(d, ZMQ_HEARTBEAT_IVL, hb) ||
 	    setopt_int(d, ZMQ_HEARTBEAT_TIMEOUT, (int) a->conf.dead_after_ms) ||
-	    setopt_int(d, ZMQ_HEARTBEAT_TTL, (int) a->conf.dead_after_ms) ||
+	    setopt_int(d, ZMQ_HEARTBEAT_TTL, ttl) ||
 	    setopt_int(d, ZMQ_RECONNECT_IVL, (int) a->conf.reconnect_min_ms) ||
 	    setopt_int(d, ZMQ_RECONNECT_IVL_MAX,
 	    (int) a->conf.reconnect_max_ms)) {
@@ -434,6 +437,11 @@ link_timers(struct agent *a, uint64_t now)
 		return;
 	if (now - a->last_heard > (uint64_t) a->conf.dead_after_ms) {
 		link_reset(a, "broker silent");
+		return;
+	}
+	if (a->syncing && now - a->sync_started >
+	    (uint64_t) a->conf.dead_after_ms) {
+		link_reset(a, "directory sync not answered");
 		return;
 	}
 	if (now >= a->next_ping) {

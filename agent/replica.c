@@ -90,6 +90,7 @@ send_sync(struct agent *a)
 	f.kind_case = LIAISON__V1__FRAME__KIND_DIR_SYNC;
 	f.dir_sync = &ds;
 	if (link_send(a, &f) == LSN_OK) {
+		a->sync_started = lsn_mono_ms();	/* per batch */
 		a->syncing = 1;
 		log_debug("dir sync after rev %llu", (unsigned long long) rev);
 	}
@@ -193,9 +194,11 @@ replica_on_ops(struct agent *a, const Liaison__V1__DirOps *ops)
 		sync_done(a);
 		return (LSN_EDIRHALTED);
 	}
-	if (ops->n_entries > 4096)
-		return (replica_halt(a, LSN_ETOOBIG, "DirOps with %zu "
-		    "entries", ops->n_entries));
+	if (ops->n_entries > 4096) {
+		/* not a verification failure: ignore it, resync later */
+		log_warnx("DirOps with %zu entries ignored", ops->n_entries);
+		return (LSN_ETOOBIG);
+	}
 	if (lsn_dir_head(a->dir, &head, hash) != LSN_OK) {
 		a->tx_failed = 1;
 		return (LSN_EDB);
