@@ -7,11 +7,15 @@
  * first write), commits, then sends the answers that depended on the commit
  * and the deliveries. See ARCHITECTURE.md and /work/notes/daemons.md.
  *
- * Module map: bconf.c (configuration), bstore.c (schema, open), zap.c (ZAP
+ * Module map: bconf.c (configuration), bstore.c (schema), zap.c (ZAP
  * handler), ingress.c (Publish rules and acceptance), deliver.c (sessions,
- * queues, Hello, DeliverAck, expiry), dirsvc.c (DirSync, DirSubmit, live
- * pushes), audit.c (audit entries), wire.c (frame encoding, output queue),
- * broker.c (sockets, loop, signals), main.c (flags).
+ * queues, Hello, DeliverAck, expiry, pruning), dirsvc.c (DirSync,
+ * DirSubmit, live pushes), audit.c (audit entries), wire.c (frame
+ * encoding, output queue), broker.c (state, sockets, loop, signals, frame
+ * dispatch), main.c (flags).
+ *
+ * DirOps carry a checkpoint only when they end at the head (the last
+ * batch of a sync, live pushes): lsn_dir_checkpoint_make signs the head.
  *
  * Functions return LSN_OK or a negative LSN_E* unless noted; nothing here
  * aborts on peer input.
@@ -264,11 +268,14 @@ int	dirsvc_submit(struct broker *b, const char *partner,
 void	dirsvc_push(struct broker *b);
 /* The head checkpoint (cached per rev); borrowed. LSN_ENOENT if empty. */
 int	dirsvc_checkpoint(struct broker *b, const uint8_t **cp, size_t *len);
-/* Encodes a DirOps frame with entries [from, to] (revs), the checkpoint
- * (may be NULL), more and live. *out malloc'd. */
+/*
+ * Encodes a Frame holding DirOps with the entries [from, to] (revs, no
+ * byte budget), the checkpoint (may be NULL), more = false and live.
+ * *out malloc'd.
+ */
 int	dirsvc_encode(struct broker *b, uint64_t from, uint64_t to,
-	    const uint8_t *cp, size_t cplen, int more, int live,
-	    uint8_t **out, size_t *outlen);
+	    const uint8_t *cp, size_t cplen, int live, uint8_t **out,
+	    size_t *outlen);
 
 /* ---- broker.c: one frame ---- */
 

@@ -147,14 +147,13 @@ encode_ops(struct broker *b, uint64_t after, size_t max, size_t budget,
 
 int
 dirsvc_encode(struct broker *b, uint64_t from, uint64_t to,
-    const uint8_t *cp, size_t cplen, int more, int live, uint8_t **out,
+    const uint8_t *cp, size_t cplen, int live, uint8_t **out,
     size_t *outlen)
 {
 	uint64_t	last;
 
 	if (from == 0 || to < from)
 		return (LSN_EINVAL);
-	(void) more;
 	return (encode_ops(b, from - 1, (size_t) (to - from + 1), SIZE_MAX,
 	    cp, cplen, 0, live, to, out, outlen, &last));
 }
@@ -332,7 +331,7 @@ dirsvc_push(struct broker *b)
 	if (dirsvc_checkpoint(b, &cp, &cplen) != LSN_OK)
 		cp = NULL;
 	if (dirsvc_encode(b, b->pushed_rev + 1, b->submitted_rev, cp, cplen,
-	    0, 1, &buf, &len) != LSN_OK) {
+	    1, &buf, &len) != LSN_OK) {
 		log_warnx("dir: cannot encode the live push");
 		b->pushed_rev = b->submitted_rev;
 		return;

@@ -304,7 +304,7 @@ test_wire_publish_envelope_and_dirops_encoding(void **state)
 	    &envlen));
 	/* DirOps with revs 2..4 and the head checkpoint parse as a Frame */
 	assert_ok(dirsvc_checkpoint(&t->b, &cp, &cplen));
-	assert_ok(dirsvc_encode(&t->b, 2, 4, cp, cplen, 0, 1, &buf, &len));
+	assert_ok(dirsvc_encode(&t->b, 2, 4, cp, cplen, 1, &buf, &len));
 	f = liaison__v1__frame__unpack(NULL, len, buf);
 	assert_non_null(f);
 	assert_int_equal(f->kind_case, LIAISON__V1__FRAME__KIND_DIR_OPS);
