@@ -1,9 +1,13 @@
 /* agent.c -- liaison-agent: storage, start-up, the poll loop, reload. */
+#include <sys/file.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 #include <zmq.h>
@@ -126,6 +130,30 @@ load_keys(struct agent *a, const struct agent_conf *c)
 }
 
 /*
+ * One agent per database: an exclusive lock on <db>.lock, held for the
+ * life of the process. LSN_EEXIST if another process holds it.
+ */
+static int
+lock_db(struct agent *a, const char *db)
+{
+	char	path[AGENT_PATH_MAX + 8];
+	int	fd;
+
+	snprintf(path, sizeof(path), "%s.lock", db);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		log_warn("%s: %s", __func__, path);
+		return (LSN_EIO);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		log_warnx("%s is in use by another liaison-agent", db);
+		close(fd);
+		return (LSN_EEXIST);
+	}
+	a->lock_fd = fd;
+	return (LSN_OK);
+}
+
+/*
  * Opens the agent: database (migrated), replica, keys, zmq context, the
  * API socket and the broker link. *out is owned by the caller
  * (agent_close). c is copied.
@@ -140,10 +168,13 @@ agent_open(const char *conf_path, const struct agent_conf *c,
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return (LSN_ENOMEM);
 	a->conf = *c;
+	a->lock_fd = -1;
 	if (conf_path != NULL)
 		lsn_strlcpy(a->conf_path, conf_path, sizeof(a->conf_path));
 	a->backoff_ms = (uint64_t) c->reconnect_min_ms;
 	if ((rv = load_keys(a, c)) != LSN_OK)
+		goto out;
+	if ((rv = lock_db(a, c->db)) != LSN_OK)
 		goto out;
 	if ((rv = lsn_store_open(c->db, agent_migrations, 0, &a->st)) !=
 	    LSN_OK) {
@@ -192,6 +223,8 @@ agent_close(struct agent **ap)
 	lsn_store_close(&a->st);
 	lsn_keypair_destroy(&a->sign_kp);
 	lsn_keypair_destroy(&a->transport_kp);
+	if (a->lock_fd != -1)
+		close(a->lock_fd);
 	free(a);
 	*ap = NULL;
 }

@@ -111,6 +111,7 @@ struct agent {
 	char			 conf_path[AGENT_PATH_MAX];
 	char			 api_ep[AGENT_EP_MAX];
 
+	int			 lock_fd;	/* <db>.lock, flock'ed */
 	struct lsn_store	*st;
 	struct lsn_dir		*dir;
 	struct lsn_keypair	*sign_kp;

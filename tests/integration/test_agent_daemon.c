@@ -132,6 +132,11 @@ test_agent_sighup_keeps_old_config_on_error_sigterm_exits_0(void **state)
 	assert_true((pid = agent_it_start(e->fx, 0, e->ep, NULL)) > 0);
 	assert_true(agent_it_start(e->fx, 1, e->ep, NULL) > 0);
 	assert_ok(agent_it_wait_connected(e->fx, 0, 1, 15000));
+	/* a second agent on the same database refuses to start */
+	assert_int_equal(run_agent("-d", "-c", e->fx->partners[0].agent_conf,
+	    NULL), 1);
+	assert_true(lsn_proc_alive(pid));
+	assert_ok(agent_it_wait_connected(e->fx, 0, 1, 5000));
 	/* break the file, reload: still running and serving */
 	assert_ok(lsn_fixture_write_agent_conf(e->fx, 0, e->ep,
 	    "no_such_option = 1\n"));
