@@ -402,6 +402,8 @@ open_sockets(struct broker *b)
 	char	sec[LSN_Z85_KEYLEN + 1];
 	int	one = 1, zero = 0, hwm = (int) b->conf.hwm;
 	int	ivl = (int) b->conf.heartbeat_ms, tmo = 3 * ivl;
+	/* ZMTP carries the TTL in deciseconds in 16 bits. */
+	int	ttl = tmo > 6553500 ? 6553500 : tmo;
 	int64_t	maxsz = b->conf.max_msg_bytes + 4096;
 
 	if ((b->ctx = zmq_ctx_new()) == NULL)
@@ -427,7 +429,7 @@ open_sockets(struct broker *b)
 	    zmq_setsockopt(b->router, ZMQ_HEARTBEAT_IVL, &ivl, sizeof(ivl)) ||
 	    zmq_setsockopt(b->router, ZMQ_HEARTBEAT_TIMEOUT, &tmo,
 	    sizeof(tmo)) ||
-	    zmq_setsockopt(b->router, ZMQ_HEARTBEAT_TTL, &tmo, sizeof(tmo)) ||
+	    zmq_setsockopt(b->router, ZMQ_HEARTBEAT_TTL, &ttl, sizeof(ttl)) ||
 	    zmq_setsockopt(b->router, ZMQ_ROUTER_MANDATORY, &one,
 	    sizeof(one)) ||
 	    zmq_setsockopt(b->router, ZMQ_LINGER, &zero, sizeof(zero))) {

@@ -820,12 +820,30 @@ test_broker_check_config_and_reload(void **state)
 	/* A good one with a small quota takes effect on SIGHUP. */
 	assert_ok(lsn_fixture_write_broker_conf(t->fx, NULL,
 	    "queue_quota = 2\nmax_msg_bytes = 65536\n"));
+
 	assert_int_equal(lsn_proc_signal(t->pid, SIGHUP), 0);
 	lsn_proc_sleep_ms(300);
 	assert_int_equal(pub(t, a, 0, &m, NULL), LSN_OK);
 	assert_int_equal(pub(t, a, 0, &m, NULL), LSN_EQUOTA);
 	assert_true(lsn_proc_alive(t->pid));
 	free(bin);
+}
+
+static void
+test_broker_starts_with_extreme_limits(void **state)
+{
+	struct bt		*t = *state;
+	struct lsn_fixture_msg	 m = { .to = { "p02" } };
+	void			*a;
+
+	assert_int_equal(lsn_proc_stop(t->pid), 0);
+	assert_ok(lsn_fixture_write_broker_conf(t->fx, NULL,
+	    "heartbeat_ms = 1h\nhwm = 100\ninflight_max = 1\n"
+	    "dir_batch_max = 4096\nmax_msg_bytes = 1024\n"));
+	assert_ok(lsn_fixture_start_broker(t->fx, 0, &t->pid, t->ep,
+	    sizeof(t->ep)));
+	a = client(t, 0, NULL);
+	assert_int_equal(pub(t, a, 0, &m, NULL), LSN_OK);
 }
 
 static void
@@ -885,6 +903,8 @@ main(void)
 		    test_broker_check_config_and_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broker_expiry_audited,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_broker_starts_with_extreme_limits, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
