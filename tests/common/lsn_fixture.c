@@ -20,6 +20,7 @@
 
 #include "lsn_fixture.h"
 #include "lsn_proc.h"
+#include "lsn_test.h"
 
 #define DAY_MS	(24ULL * 3600 * 1000)
 
@@ -421,15 +422,8 @@ lsn_fixture_destroy(struct lsn_fixture **fxp)
 	if (fx->dir[0] != '\0') {
 		if (fx->keep)
 			fprintf(stderr, "lsn_fixture: kept %s\n", fx->dir);
-		else {
-			char	cmd[LSN_FX_PATH_MAX + 16];
-
-			/* The path is ours (mkdtemp), no shell metachars. */
-			snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-			if (system(cmd) != 0)
-				fprintf(stderr, "lsn_fixture: rm %s failed\n",
-				    fx->dir);
-		}
+		else
+			lsn_test_rmdir(fx->dir);
 	}
 	free(fx);
 	*fxp = NULL;
