@@ -47,7 +47,7 @@
  *                      DECLINE, outcome iff CLOSE, redirect_to iff REDIRECT;
  *                      text required for REQUEST_INFO, SUPPLY_INFO and
  *                      DECLINE_OTHER; text <= 4096.
- *   CONTACT_UPDATE     change, contact_id, signed_dir_op (<= LSN_DIROP_MAX).
+ *   CONTACT_UPDATE     change, contact_id, signed_dir_op (non-empty).
  *   CONTACT_CHECK      contact_id, check_id > 0.
  *   CONTACT_CONFIRMED  contact_id, check_id > 0, signed_dir_op.
  *   ALERT              alert_id, kind, priority, summary required;
@@ -98,7 +98,7 @@
 #define LSN_BODY_HOLDER_REF_MAX	256
 #define LSN_BODY_RECEIPT_MAX	1024	/* SignedReceipt.receipt bytes */
 #define LSN_BODY_CONTENT_KEY_BYTES 32	/* Forward.content_key */
-#define LSN_BODY_SKEW_MS	(24ULL * 3600 * 1000)	/* future observed_ms */
+#define LSN_BODY_SKEW_MS	(24ULL * 3600 * 1000)	/* observed_ms ahead */
 #define LSN_BODY_TIME_MAX	((1ULL << 53) - 1)	/* any *_ms */
 
 /*
