@@ -18,7 +18,7 @@ static const struct lsn_conf_opt btable[] = {
 	    "file receiving the actual endpoint after bind (optional)" },
 	{ "broker", "control", LSN_CONF_STR, 0, 0, NULL, 0,
 	    LSN_CONF_AT(struct bconf, control),
-	    "status endpoint (reserved)" },
+	    "local status socket, ipc://path (optional; JSON replies)" },
 	{ "broker", "db", LSN_CONF_PATH, 0, 0, NULL, 1,
 	    LSN_CONF_AT(struct bconf, db), "sqlite database file" },
 	{ "broker", "sign_key", LSN_CONF_PATH, 0, 0, NULL, 1,
@@ -93,6 +93,12 @@ bconf_load(const char *path, struct bconf *c, char *err, size_t errlen)
 	if (!bconf_listen_valid(tmp.listen)) {
 		snprintf(err, errlen, "%s: 'listen' is not a valid endpoint "
 		    "(tcp://host:port, tcp://host:* or ipc://path)", path);
+		return (LSN_ECONFIG);
+	}
+	if (tmp.control[0] != '\0' && (strncmp(tmp.control, "ipc://", 6) != 0 ||
+	    !lsn_conf_endpoint_valid(tmp.control))) {
+		snprintf(err, errlen, "%s: 'control' must be an ipc:// "
+		    "endpoint", path);
 		return (LSN_ECONFIG);
 	}
 	*c = tmp;

@@ -133,6 +133,9 @@ broker_close(struct broker *b)
 	b->cp = NULL;
 	if (b->router != NULL)
 		zmq_close(b->router);
+	if (b->control != NULL)
+		zmq_close(b->control);
+	b->control = NULL;
 	if (b->zap != NULL)
 		zmq_close(b->zap);
 	b->router = b->zap = NULL;
@@ -549,15 +552,18 @@ broker_run(struct broker *b)
 	sa.sa_handler = SIG_IGN;
 	(void) sigaction(SIGPIPE, &sa, NULL);
 
-	if ((rv = open_sockets(b)) != LSN_OK)
+	b->started_mono = lsn_mono_ms();
+	if ((rv = open_sockets(b)) != LSN_OK ||
+	    (rv = control_open(b)) != LSN_OK)
 		return (rv);
 	b->next_expiry_ms = lsn_mono_ms() + (uint64_t) b->conf.expiry_check_ms;
 	log_info("%s %s started", BROKER_NAME, LSN_VERSION);
 
 	while (!sig_term) {
-		zmq_pollitem_t	pi[2] = {
+		zmq_pollitem_t	pi[3] = {
 			{ .socket = b->zap, .events = ZMQ_POLLIN },
 			{ .socket = b->router, .events = ZMQ_POLLIN },
+			{ .socket = b->control, .events = ZMQ_POLLIN },
 		};
 		uint64_t	mono = lsn_mono_ms();
 		long		tmo;
@@ -577,7 +583,7 @@ broker_run(struct broker *b)
 				busy = 1;
 		if (busy && tmo > 10)
 			tmo = 10;	/* a send queue was full: retry soon */
-		if (zmq_poll(pi, 2, tmo) == -1) {
+		if (zmq_poll(pi, b->control != NULL ? 3 : 2, tmo) == -1) {
 			if (zmq_errno() == EINTR)
 				continue;
 			log_warnx("poll: %s", zmq_strerror(zmq_errno()));
@@ -600,6 +606,7 @@ broker_run(struct broker *b)
 		if (committed)
 			dirsvc_push(b);
 		deliver_pump(b);
+		control_serve(b);
 	}
 	log_info("%s stopping (accepted %llu, refused %llu, delivered %llu)",
 	    BROKER_NAME, (unsigned long long) b->stat_accepted,

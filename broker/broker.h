@@ -11,8 +11,8 @@
  * handler), ingress.c (Publish rules and acceptance), deliver.c (sessions,
  * queues, Hello, DeliverAck, expiry, pruning), dirsvc.c (DirSync,
  * DirSubmit, live pushes), audit.c (audit entries), wire.c (frame
- * encoding, output queue), broker.c (state, sockets, loop, signals, frame
- * dispatch), main.c (flags).
+ * encoding, output queue), control.c (local status socket), broker.c
+ * (state, sockets, loop, signals, frame dispatch), main.c (flags).
  *
  * DirOps carry a checkpoint only when they end at the head (the last
  * batch of a sync, live pushes): lsn_dir_checkpoint_make signs the head.
@@ -104,6 +104,8 @@ struct broker {
 	void			*ctx;
 	void			*zap;
 	void			*router;
+	void			*control;	/* status REP, may be NULL */
+	uint64_t		 started_mono;
 	struct lsn_store	*st;
 	struct lsn_dir		*dir;
 	struct lsn_keypair	*seq_kp;	/* sequencer (checkpoints) */
@@ -184,6 +186,15 @@ size_t	wire_varint(uint8_t *p, uint64_t v);
 int	baudit(struct broker *b, const char *kind, const char *subject,
 	    const uint8_t *data_hash, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
+
+/* ---- control.c ---- */
+
+/* Binds the status socket when `control` is set (ipc:// only). */
+int	control_open(struct broker *b);
+/* Answers pending status requests without blocking. */
+void	control_serve(struct broker *b);
+/* The status as a JSON text (*out malloc'd, caller frees). */
+int	control_status(struct broker *b, char **out);
 
 /* ---- zap.c ---- */
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <zmq.h>
 
@@ -847,6 +848,53 @@ test_broker_starts_with_extreme_limits(void **state)
 }
 
 static void
+test_broker_control_socket_reports_status(void **state)
+{
+	struct bt		*t = *state;
+	struct lsn_fixture_msg	 m = { .to = { "p02" } };
+	char			 extra[LSN_FX_PATH_MAX + 64], buf[4096];
+	json_t			*js;
+	json_error_t		 jerr;
+	void			*a, *req;
+	int			 n, tmo = T_MS, zero = 0;
+
+	assert_int_equal(lsn_proc_stop(t->pid), 0);
+	snprintf(extra, sizeof(extra), "control = ipc://%s/control.sock\n",
+	    t->fx->broker_dir);
+	assert_ok(lsn_fixture_write_broker_conf(t->fx, NULL, extra));
+	assert_ok(lsn_fixture_start_broker(t->fx, 0, &t->pid, t->ep,
+	    sizeof(t->ep)));
+	a = client(t, 0, NULL);
+	assert_ok(lsn_fixture_hello(a, 0, T_MS, NULL));
+	assert_int_equal(pub(t, a, 0, &m, NULL), LSN_OK);
+
+	req = zmq_socket(t->ctx, ZMQ_REQ);
+	assert_non_null(req);
+	t->socks[NSOCK - 1] = req;
+	assert_int_equal(zmq_setsockopt(req, ZMQ_RCVTIMEO, &tmo,
+	    sizeof(tmo)), 0);
+	assert_int_equal(zmq_setsockopt(req, ZMQ_LINGER, &zero,
+	    sizeof(zero)), 0);
+	snprintf(extra, sizeof(extra), "ipc://%s/control.sock",
+	    t->fx->broker_dir);
+	assert_int_equal(zmq_connect(req, extra), 0);
+	assert_int_equal(zmq_send(req, "status", 6, 0), 6);
+	n = zmq_recv(req, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 0 && n < (int) sizeof(buf));
+	buf[n] = '\0';
+	js = json_loads(buf, 0, &jerr);
+	assert_non_null(js);
+	assert_int_equal(json_integer_value(json_object_get(js, "accepted")),
+	    1);
+	assert_int_equal(json_array_size(json_object_get(js, "sessions")), 1);
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(js, "sessions"), 0)), "p01");
+	assert_true(json_integer_value(json_object_get(js, "dir_rev")) > 0);
+	assert_int_equal(json_integer_value(json_object_get(js, "queued")), 1);
+	json_decref(js);
+}
+
+static void
 test_broker_expiry_audited(void **state)
 {
 	struct bt		*t = *state;
@@ -905,6 +953,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_broker_starts_with_extreme_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_broker_control_socket_reports_status, setup,
+		    teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -1,0 +1,131 @@
+/* control.c -- the local status socket: a REP on an ipc:// endpoint
+ * (config `control`) answering any request with one JSON object. */
+#include <sys/stat.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <zmq.h>
+
+#include "liaison/log.h"
+#include "liaison/util.h"
+
+#include "broker.h"
+
+static uint64_t
+one_int(struct broker *b, const char *sql)
+{
+	sqlite3_stmt	*s;
+	uint64_t	 v = 0;
+
+	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
+		return (0);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = (uint64_t) sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return (v);
+}
+
+int
+control_status(struct broker *b, char **out)
+{
+	static const char sql_q[] =
+	    "SELECT COALESCE(SUM(queued), 0) FROM recipients";
+	static const char sql_a[] = "SELECT COALESCE(MAX(id), 0) FROM audit";
+	json_t		*o = NULL, *sess = NULL;
+	uint8_t		 hash[LSN_DIR_HASH_BYTES];
+	char		 hex[2 * LSN_DIR_HASH_BYTES + 1];
+	uint64_t	 rev = 0;
+	int		 rv = LSN_ENOMEM;
+
+	if (lsn_dir_head(b->dir, &rev, hash) != LSN_OK) {
+		rev = 0;
+		memset(hash, 0, sizeof(hash));
+	}
+	lsn_hex_encode(hash, sizeof(hash), hex);
+	if ((sess = json_array()) == NULL)
+		goto out;
+	for (size_t i = 0; i < b->nsess; i++)
+		if (json_array_append_new(sess,
+		    json_string(b->sess[i].partner)) != 0)
+			goto out;
+	o = json_pack("{s:s, s:s, s:I, s:O, s:I, s:I, s:I, s:I, s:s, s:I}",
+	    "daemon", BROKER_NAME, "version", LSN_VERSION,
+	    "uptime_ms", (json_int_t) (lsn_mono_ms() - b->started_mono),
+	    "sessions", sess,
+	    "accepted", (json_int_t) b->stat_accepted,
+	    "refused", (json_int_t) b->stat_refused,
+	    "delivered", (json_int_t) b->stat_delivered,
+	    "dir_rev", (json_int_t) rev, "dir_head", hex,
+	    "queued", (json_int_t) one_int(b, sql_q));
+	if (o == NULL ||
+	    json_object_set_new(o, "audit_entries",
+	    json_integer((json_int_t) one_int(b, sql_a))) != 0)
+		goto out;
+	if ((*out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		goto out;
+	rv = LSN_OK;
+ out:
+	json_decref(sess);
+	json_decref(o);
+	return (rv);
+}
+
+int
+control_open(struct broker *b)
+{
+	int	zero = 0;
+	int64_t	max = 256;
+
+	if (b->conf.control[0] == '\0')
+		return (LSN_OK);
+	if ((b->control = zmq_socket(b->ctx, ZMQ_REP)) == NULL ||
+	    zmq_setsockopt(b->control, ZMQ_LINGER, &zero, sizeof(zero)) ||
+	    zmq_setsockopt(b->control, ZMQ_MAXMSGSIZE, &max, sizeof(max)) ||
+	    zmq_bind(b->control, b->conf.control) == -1) {
+		log_warnx("control %s: %s", b->conf.control,
+		    zmq_strerror(zmq_errno()));
+		return (LSN_EIO);
+	}
+	/* Owner only: the status names connected partners. */
+	(void) chmod(b->conf.control + strlen("ipc://"), 0600);
+	log_info("control socket on %s", b->conf.control);
+	return (LSN_OK);
+}
+
+void
+control_serve(struct broker *b)
+{
+	char	*js = NULL;
+	int	 ev;
+	size_t	 sz;
+
+	for (int i = 0; b->control != NULL && i < 16; i++) {
+		zmq_msg_t	req;
+
+		sz = sizeof(ev);
+		if (zmq_getsockopt(b->control, ZMQ_EVENTS, &ev, &sz) == -1 ||
+		    !(ev & ZMQ_POLLIN))
+			return;
+		zmq_msg_init(&req);
+		if (zmq_msg_recv(&req, b->control, ZMQ_DONTWAIT) == -1) {
+			zmq_msg_close(&req);
+			return;
+		}
+		while (zmq_msg_more(&req)) {
+			zmq_msg_close(&req);
+			zmq_msg_init(&req);
+			if (zmq_msg_recv(&req, b->control, ZMQ_DONTWAIT) == -1)
+				break;
+		}
+		zmq_msg_close(&req);
+		if (control_status(b, &js) != LSN_OK) {
+			(void) zmq_send(b->control, "{}", 2, ZMQ_DONTWAIT);
+			continue;
+		}
+		(void) zmq_send(b->control, js, strlen(js), ZMQ_DONTWAIT);
+		free(js);
+		js = NULL;
+	}
+}
