@@ -56,9 +56,10 @@ typedef int lsn_key_lookup_fn(void *arg, const char *signer,
  * bad argument, LSN_ENOMEM.
  */
 int	lsn_receipt_sign(const uint8_t message_id[16],
-	    const uint8_t env_hash[LSN_HASH_BYTES], int stage, uint64_t time_ms,
-	    const char *recipient, const struct lsn_keypair *sign_kp,
-	    uint8_t **outp, size_t *lenp) LSN_MUST_CHECK;
+	    const uint8_t env_hash[LSN_HASH_BYTES], int stage,
+	    uint64_t time_ms, const char *recipient,
+	    const struct lsn_keypair *sign_kp, uint8_t **outp, size_t *lenp)
+	    LSN_MUST_CHECK;
 
 /*
  * Step 1: size check (len <= LSN_RECEIPT_MAX), unpack the SignedReceipt,
