@@ -169,7 +169,8 @@ int	lsn_markings_not_weaker(const Liaison__V1__Handling *outer,
  * sender, to (partner ids only when the inner is AMBER+STRICT), handling
  * and the other envelope fields filled; inner_se (inner_len bytes) is the
  * original SignedEnvelope exactly as received and inner its verified
- * parse. content_key is the inner body's content key (lsn_unseal_key)
+ * parse (checked: same envelope bytes, hints naming inner's sender and
+ * key; LSN_EINVAL otherwise). content_key is the inner body's content key (lsn_unseal_key)
  * when inner is sealed, else NULL; it is checked to open the inner body.
  * note (may be NULL) is <= 4096 bytes.
  * Checks lsn_forward_check (recipients outer->to) and the markings, then

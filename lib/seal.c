@@ -1,0 +1,680 @@
+/*
+ * seal.c -- sealed bodies and the forwarding policy (seal.h).
+ *
+ * A SealedBody is built on the stack / heap, packed, and unpacked again so
+ * that the caller frees it with protobuf-c's free_unpacked like any parsed
+ * message (lsn_sealed_free). Secrets (content keys, opened keys) live on
+ * the stack and are wiped on every path.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include "liaison/body.h"
+#include "liaison/envelope.h"
+#include "liaison/seal.h"
+#include "liaison/util.h"
+
+#define SEAL_AD_PREFIX		"liaison/seal/v1"	/* + NUL = 16 bytes */
+#define SEAL_COMMIT_PREFIX	"liaison/seal-commit/v1"	/* + NUL */
+
+static void
+set_reason(const char **reasonp, const char *reason)
+{
+	if (reasonp != NULL && reason != NULL)
+		*reasonp = reason;
+}
+
+int
+lsn_tlp_requires_seal(int tlp)
+{
+	return (tlp != LIAISON__V1__TLP__TLP_CLEAR &&
+	    tlp != LIAISON__V1__TLP__TLP_GREEN);
+}
+
+int
+lsn_seal_ad(const uint8_t message_id[16], const char *sender, int type,
+    uint8_t ad[LSN_SEAL_AD_MAX], size_t *adlenp)
+{
+	size_t	off = 0, slen;
+
+	if (message_id == NULL || ad == NULL || adlenp == NULL || type <= 0 ||
+	    !lsn_slug_valid(sender))
+		return (LSN_EINVAL);
+	slen = strlen(sender);		/* 2..63: a slug */
+	memcpy(ad, SEAL_AD_PREFIX, sizeof(SEAL_AD_PREFIX));
+	off = sizeof(SEAL_AD_PREFIX);
+	memcpy(ad + off, message_id, LSN_MSGID_BYTES);
+	off += LSN_MSGID_BYTES;
+	ad[off++] = (uint8_t) slen;
+	memcpy(ad + off, sender, slen);
+	off += slen;
+	ad[off++] = (uint8_t) ((uint32_t) type >> 24);
+	ad[off++] = (uint8_t) ((uint32_t) type >> 16);
+	ad[off++] = (uint8_t) ((uint32_t) type >> 8);
+	ad[off++] = (uint8_t) type;
+	*adlenp = off;
+	return (LSN_OK);
+}
+
+int
+lsn_seal_ad_env(const Liaison__V1__Envelope *env,
+    uint8_t ad[LSN_SEAL_AD_MAX], size_t *adlenp)
+{
+	if (env == NULL || !env->has_message_id ||
+	    env->message_id.len != LSN_MSGID_BYTES ||
+	    env->message_id.data == NULL || !env->has_type)
+		return (LSN_EINVAL);
+	return (lsn_seal_ad(env->message_id.data, env->sender,
+	    (int) env->type, ad, adlenp));
+}
+
+/* BLAKE2b-256 keyed with the content key over prefix || 0x00 || nonce. */
+static int
+commitment(const uint8_t key[LSN_SEAL_CONTENT_KEY_BYTES],
+    const uint8_t nonce[LSN_SEAL_NONCE_BYTES],
+    uint8_t out[LSN_SEAL_COMMIT_BYTES])
+{
+	uint8_t	m[sizeof(SEAL_COMMIT_PREFIX) + LSN_SEAL_NONCE_BYTES];
+
+	memcpy(m, SEAL_COMMIT_PREFIX, sizeof(SEAL_COMMIT_PREFIX));
+	memcpy(m + sizeof(SEAL_COMMIT_PREFIX), nonce, LSN_SEAL_NONCE_BYTES);
+	if (crypto_generichash(out, LSN_SEAL_COMMIT_BYTES, m, sizeof(m), key,
+	    LSN_SEAL_CONTENT_KEY_BYTES) != 0)
+		return (LSN_EINTERNAL);
+	return (LSN_OK);
+}
+
+/* One recipient's entry while building. */
+struct skey {
+	Liaison__V1__SealedKey	k;
+	char			partner[LSN_LABEL_MAX + 1];
+	char			kid[LSN_KEYID_HEXLEN + 1];
+	uint8_t			sealed[LSN_SEAL_KEY_BYTES];
+};
+
+int
+lsn_seal(const uint8_t *body, size_t len, const uint8_t *ad, size_t adlen,
+    const struct lsn_seal_rcpt *rcpts, size_t n,
+    Liaison__V1__SealedBody **outp)
+{
+	Liaison__V1__SealedBody	  sb = LIAISON__V1__SEALED_BODY__INIT;
+	Liaison__V1__SealedBody	 *res = NULL;
+	Liaison__V1__SealedKey	**ptrs = NULL;
+	struct skey		 *keys = NULL;
+	uint8_t			  ck[LSN_SEAL_CONTENT_KEY_BYTES];
+	uint8_t			  nonce[LSN_SEAL_NONCE_BYTES];
+	uint8_t			  commit[LSN_SEAL_COMMIT_BYTES];
+	uint8_t			 *ct = NULL, *packed = NULL;
+	unsigned long long	  ctlen = 0;
+	size_t			  plen;
+	int			  rv = LSN_EINVAL;
+
+	if (body == NULL || len == 0 || (ad == NULL && adlen > 0) ||
+	    rcpts == NULL || n == 0 || outp == NULL)
+		return (LSN_EINVAL);
+	if (len > LSN_BODY_MAX - LSN_SEAL_TAG_BYTES || n > LSN_SEAL_KEYS_MAX)
+		return (LSN_ETOOBIG);
+	if ((keys = calloc(n, sizeof(*keys))) == NULL ||
+	    (ptrs = calloc(n, sizeof(*ptrs))) == NULL) {
+		rv = LSN_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!lsn_slug_valid(rcpts[i].partner) || rcpts[i].pk == NULL)
+			goto out;
+		liaison__v1__sealed_key__init(&keys[i].k);
+		(void) lsn_strlcpy(keys[i].partner, rcpts[i].partner,
+		    sizeof(keys[i].partner));
+		lsn_key_id(rcpts[i].pk, keys[i].kid);
+		/* One content key per (partner, key); n is bounded. */
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(keys[i].partner, keys[j].partner) == 0 &&
+			    strcmp(keys[i].kid, keys[j].kid) == 0)
+				goto out;
+	}
+
+	crypto_aead_xchacha20poly1305_ietf_keygen(ck);
+	randombytes_buf(nonce, sizeof(nonce));
+	if ((rv = commitment(ck, nonce, commit)) != LSN_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		/* Fails for a public key of low order. */
+		if (crypto_box_seal(keys[i].sealed, ck, sizeof(ck),
+		    rcpts[i].pk) != 0) {
+			rv = LSN_EINVAL;
+			goto out;
+		}
+		keys[i].k.partner = keys[i].partner;
+		keys[i].k.key_id = keys[i].kid;
+		keys[i].k.has_sealed_key = 1;
+		keys[i].k.sealed_key.len = LSN_SEAL_KEY_BYTES;
+		keys[i].k.sealed_key.data = keys[i].sealed;
+		ptrs[i] = &keys[i].k;
+	}
+	if ((ct = malloc(len + LSN_SEAL_TAG_BYTES)) == NULL) {
+		rv = LSN_ENOMEM;
+		goto out;
+	}
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ctlen, body, len,
+	    ad, adlen, NULL, nonce, ck) != 0 ||
+	    ctlen != len + LSN_SEAL_TAG_BYTES) {
+		rv = LSN_EINTERNAL;
+		goto out;
+	}
+	sb.has_nonce = 1;
+	sb.nonce.len = sizeof(nonce);
+	sb.nonce.data = nonce;
+	sb.has_ciphertext = 1;
+	sb.ciphertext.len = (size_t) ctlen;
+	sb.ciphertext.data = ct;
+	sb.n_keys = n;
+	sb.keys = ptrs;
+	sb.has_key_commitment = 1;
+	sb.key_commitment.len = sizeof(commit);
+	sb.key_commitment.data = commit;
+	plen = liaison__v1__sealed_body__get_packed_size(&sb);
+	if ((packed = malloc(plen)) == NULL) {
+		rv = LSN_ENOMEM;
+		goto out;
+	}
+	if (liaison__v1__sealed_body__pack(&sb, packed) != plen ||
+	    (res = liaison__v1__sealed_body__unpack(NULL, plen,
+	    packed)) == NULL) {
+		rv = LSN_ENOMEM;
+		goto out;
+	}
+	*outp = res;
+	rv = LSN_OK;
+ out:
+	sodium_memzero(ck, sizeof(ck));
+	free(packed);
+	free(ct);
+	free(ptrs);
+	free(keys);
+	return (rv);
+}
+
+void
+lsn_sealed_free(Liaison__V1__SealedBody **sbp)
+{
+	if (sbp == NULL || *sbp == NULL)
+		return;
+	liaison__v1__sealed_body__free_unpacked(*sbp, NULL);
+	*sbp = NULL;
+}
+
+/* Shape of a SealedBody we can open. */
+static int
+sealed_shape(const Liaison__V1__SealedBody *sb)
+{
+	return (sb != NULL &&
+	    sb->base.descriptor == &liaison__v1__sealed_body__descriptor &&
+	    sb->has_nonce && sb->nonce.len == LSN_SEAL_NONCE_BYTES &&
+	    sb->nonce.data != NULL && sb->has_ciphertext &&
+	    sb->ciphertext.len >= LSN_SEAL_TAG_BYTES &&
+	    sb->ciphertext.len <= LSN_BODY_MAX &&
+	    sb->ciphertext.data != NULL && sb->n_keys <= LSN_SEAL_KEYS_MAX &&
+	    (sb->n_keys == 0 || sb->keys != NULL));
+}
+
+/* LSN_OK if key matches the body's commitment, else LSN_EUNSEAL. */
+static int
+check_commitment(const Liaison__V1__SealedBody *sb,
+    const uint8_t key[LSN_SEAL_CONTENT_KEY_BYTES])
+{
+	uint8_t	c[LSN_SEAL_COMMIT_BYTES];
+	int	rv;
+
+	if (!sb->has_key_commitment ||
+	    sb->key_commitment.len != LSN_SEAL_COMMIT_BYTES ||
+	    sb->key_commitment.data == NULL)
+		return (LSN_EUNSEAL);
+	if ((rv = commitment(key, sb->nonce.data, c)) != LSN_OK)
+		return (rv);
+	if (sodium_memcmp(c, sb->key_commitment.data, sizeof(c)) != 0)
+		return (LSN_EUNSEAL);
+	return (LSN_OK);
+}
+
+int
+lsn_unseal_key(const Liaison__V1__SealedBody *sb, const char *my_partner,
+    const struct lsn_keypair *kp, uint8_t key[LSN_SEAL_CONTENT_KEY_BYTES])
+{
+	const Liaison__V1__SealedKey	*mine = NULL;
+	uint8_t				 ck[LSN_SEAL_CONTENT_KEY_BYTES];
+	int				 rv;
+
+	if (!sealed_shape(sb) || my_partner == NULL || kp == NULL ||
+	    kp->kind != LSN_KEY_ENCRYPT || kp->sk == NULL || key == NULL)
+		return (LSN_EINVAL);
+	for (size_t i = 0; i < sb->n_keys; i++) {
+		const Liaison__V1__SealedKey *k = sb->keys[i];
+
+		if (k != NULL && k->partner != NULL && k->key_id != NULL &&
+		    strcmp(k->partner, my_partner) == 0 &&
+		    strcmp(k->key_id, kp->key_id) == 0) {
+			mine = k;
+			break;
+		}
+	}
+	if (mine == NULL || !mine->has_sealed_key ||
+	    mine->sealed_key.len != LSN_SEAL_KEY_BYTES ||
+	    mine->sealed_key.data == NULL)
+		return (LSN_EUNSEAL);
+	if (crypto_box_seal_open(ck, mine->sealed_key.data,
+	    mine->sealed_key.len, kp->pk, kp->sk) != 0) {
+		rv = LSN_EUNSEAL;
+		goto out;
+	}
+	if ((rv = check_commitment(sb, ck)) != LSN_OK)
+		goto out;
+	memcpy(key, ck, sizeof(ck));
+ out:
+	sodium_memzero(ck, sizeof(ck));
+	return (rv);
+}
+
+int
+lsn_unseal_with_key(const Liaison__V1__SealedBody *sb, const uint8_t *ad,
+    size_t adlen, const uint8_t key[LSN_SEAL_CONTENT_KEY_BYTES],
+    uint8_t **bodyp, size_t *lenp)
+{
+	unsigned long long	 plen = 0;
+	uint8_t			*pt;
+	size_t			 max;
+	int			 rv;
+
+	if (!sealed_shape(sb) || (ad == NULL && adlen > 0) || key == NULL ||
+	    bodyp == NULL || lenp == NULL)
+		return (LSN_EINVAL);
+	if ((rv = check_commitment(sb, key)) != LSN_OK)
+		return (rv);
+	max = sb->ciphertext.len - LSN_SEAL_TAG_BYTES;
+	if ((pt = malloc(max > 0 ? max : 1)) == NULL)
+		return (LSN_ENOMEM);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &plen, NULL,
+	    sb->ciphertext.data, sb->ciphertext.len, ad, adlen,
+	    sb->nonce.data, key) != 0 || plen != max) {
+		sodium_memzero(pt, max > 0 ? max : 1);
+		free(pt);
+		return (LSN_EUNSEAL);
+	}
+	*bodyp = pt;
+	*lenp = (size_t) plen;
+	return (LSN_OK);
+}
+
+int
+lsn_unseal(const Liaison__V1__SealedBody *sb, const uint8_t *ad,
+    size_t adlen, const char *my_partner, const struct lsn_keypair *kp,
+    uint8_t **bodyp, size_t *lenp)
+{
+	uint8_t	ck[LSN_SEAL_CONTENT_KEY_BYTES];
+	int	rv;
+
+	if ((rv = lsn_unseal_key(sb, my_partner, kp, ck)) == LSN_OK)
+		rv = lsn_unseal_with_key(sb, ad, adlen, ck, bodyp, lenp);
+	sodium_memzero(ck, sizeof(ck));
+	return (rv);
+}
+
+/* ---- forwarding ------------------------------------------------------ */
+
+static int
+has_code(const Liaison__V1__Handling *h, Liaison__V1__HandlingCode c)
+{
+	for (size_t i = 0; i < h->n_codes; i++)
+		if (h->codes != NULL && h->codes[i] == c)
+			return (1);
+	return (0);
+}
+
+static int
+str_eq(const char *a, const char *b)
+{
+	return (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+int
+lsn_forward_check(const Liaison__V1__Envelope *orig, const char *forwarder,
+    const char *const *new_rcpts, size_t n, int provider_permits,
+    const char **reasonp)
+{
+	const Liaison__V1__Handling	*h;
+	int				 is_sender, named = 0;
+
+	if (orig == NULL || (h = orig->handling) == NULL || !h->has_tlp ||
+	    !lsn_slug_valid(forwarder) || (n > 0 && new_rcpts == NULL) ||
+	    n > LSN_ENV_TO_MAX || (orig->n_to > 0 && orig->to == NULL)) {
+		set_reason(reasonp, "arguments");
+		return (LSN_EINVAL);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!lsn_slug_valid(new_rcpts[i])) {
+			set_reason(reasonp, "recipient");
+			return (LSN_EINVAL);
+		}
+	switch (h->tlp) {
+	case LIAISON__V1__TLP__TLP_CLEAR:
+	case LIAISON__V1__TLP__TLP_GREEN:
+	case LIAISON__V1__TLP__TLP_AMBER:
+	case LIAISON__V1__TLP__TLP_AMBER_STRICT:
+		break;
+	case LIAISON__V1__TLP__TLP_RED:
+		set_reason(reasonp, "tlp red");
+		return (LSN_EFORWARD);
+	default:
+		set_reason(reasonp, "tlp");
+		return (LSN_EFORWARD);
+	}
+	is_sender = str_eq(orig->sender, forwarder);
+	for (size_t i = 0; i < orig->n_to; i++)
+		if (str_eq(orig->to[i], forwarder))
+			named = 1;
+	if (!is_sender && !named && orig->n_to_groups == 0) {
+		set_reason(reasonp, "not a recipient");
+		return (LSN_EFORWARD);
+	}
+	if (h->tlp == LIAISON__V1__TLP__TLP_AMBER_STRICT)
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(new_rcpts[i], forwarder) != 0) {
+				set_reason(reasonp, "tlp amber+strict");
+				return (LSN_EFORWARD);
+			}
+	if (has_code(h, LIAISON__V1__HANDLING_CODE__HANDLING_H2) &&
+	    !is_sender && !provider_permits &&
+	    !(orig->has_provider_permits_forward &&
+	    orig->provider_permits_forward)) {
+		set_reason(reasonp, "h2 without permission");
+		return (LSN_EFORWARD);
+	}
+	return (LSN_OK);
+}
+
+int
+lsn_markings_not_weaker(const Liaison__V1__Handling *outer,
+    const Liaison__V1__Handling *inner)
+{
+	if (outer == NULL || inner == NULL || !outer->has_tlp ||
+	    !inner->has_tlp || outer->tlp < inner->tlp)
+		return (0);
+	if (inner->n_codes > 0 && inner->codes == NULL)
+		return (0);
+	for (size_t i = 0; i < inner->n_codes; i++)
+		if (!has_code(outer, inner->codes[i]))
+			return (0);
+	if (inner->h3_text != NULL && !str_eq(outer->h3_text, inner->h3_text))
+		return (0);
+	if (inner->permitted_purpose != NULL &&
+	    !str_eq(outer->permitted_purpose, inner->permitted_purpose))
+		return (0);
+	return (1);
+}
+
+/* The policy and markings rules for outer forwarding inner. */
+static int
+forward_rules(const Liaison__V1__Envelope *outer,
+    const Liaison__V1__Envelope *inner, int provider_permits,
+    const char **reasonp)
+{
+	int	rv;
+
+	if (outer->n_to > 0 && outer->to == NULL) {
+		set_reason(reasonp, "to");
+		return (LSN_EINVAL);
+	}
+	rv = lsn_forward_check(inner, outer->sender,
+	    (const char *const *) outer->to, outer->n_to, provider_permits,
+	    reasonp);
+	if (rv != LSN_OK)
+		return (rv);
+	/* Groups cannot be checked against "the recipient organisation". */
+	if (inner->handling->tlp == LIAISON__V1__TLP__TLP_AMBER_STRICT &&
+	    outer->n_to_groups > 0) {
+		set_reason(reasonp, "tlp amber+strict");
+		return (LSN_EFORWARD);
+	}
+	if (!lsn_markings_not_weaker(outer->handling, inner->handling)) {
+		set_reason(reasonp, "markings weaker");
+		return (LSN_EFORWARD);
+	}
+	return (LSN_OK);
+}
+
+/* LSN_OK if inner_se carries exactly the bytes of inner, under hints
+ * naming its sender and key (the signature itself needs the sender's key
+ * and is checked by the receiver, lsn_forward_verify). */
+static int
+same_envelope(const uint8_t *inner_se, size_t inner_len,
+    const Liaison__V1__Envelope *inner)
+{
+	struct lsn_envelope_outer	*o = NULL;
+	uint8_t				*buf = NULL;
+	size_t				 n;
+	int				 rv;
+
+	if ((rv = lsn_envelope_peek(inner_se, inner_len, 0, &o, NULL)) !=
+	    LSN_OK)
+		return (rv);
+	rv = LSN_EINVAL;
+	/* The hints too: a receiver looks the inner key up with them. */
+	if (inner->sender == NULL || inner->sender_key_id == NULL ||
+	    strcmp(o->signer, inner->sender) != 0 ||
+	    strcmp(o->key_id, inner->sender_key_id) != 0)
+		goto out;
+	n = liaison__v1__envelope__get_packed_size(inner);
+	if (n != o->envlen)
+		goto out;
+	if ((buf = malloc(n)) == NULL) {
+		rv = LSN_ENOMEM;
+		goto out;
+	}
+	if (liaison__v1__envelope__pack(inner, buf) == n &&
+	    memcmp(buf, o->env, n) == 0)
+		rv = LSN_OK;
+ out:
+	free(buf);
+	lsn_envelope_outer_destroy(&o);
+	return (rv);
+}
+
+int
+lsn_forward_build(Liaison__V1__Envelope *outer, const uint8_t *inner_se,
+    size_t inner_len, const Liaison__V1__Envelope *inner,
+    const uint8_t *content_key, const char *note, int provider_permits,
+    uint8_t **bodyp, size_t *bodylenp, const char **reasonp)
+{
+	Liaison__V1__Forward	 f = LIAISON__V1__FORWARD__INIT;
+	uint8_t			 ck[LSN_SEAL_CONTENT_KEY_BYTES];
+	uint8_t			 ad[LSN_SEAL_AD_MAX];
+	uint8_t			*pt = NULL, *buf = NULL;
+	size_t			 adlen, ptlen = 0, n = 0;
+	const char		*field = NULL;
+	int			 rv;
+
+	if (outer == NULL || inner_se == NULL || inner_len == 0 ||
+	    inner == NULL || inner->handling == NULL ||
+	    outer->handling == NULL || !lsn_slug_valid(outer->sender) ||
+	    bodyp == NULL || bodylenp == NULL) {
+		set_reason(reasonp, "arguments");
+		return (LSN_EINVAL);
+	}
+	if (inner_len > LSN_MSG_MAX) {
+		set_reason(reasonp, "forwarded");
+		return (LSN_ETOOBIG);
+	}
+	if ((rv = forward_rules(outer, inner, provider_permits, reasonp)) !=
+	    LSN_OK)
+		return (rv);
+	if (same_envelope(inner_se, inner_len, inner) != LSN_OK) {
+		set_reason(reasonp, "forwarded");
+		return (LSN_EINVAL);
+	}
+	if ((inner->sealed != NULL) != (content_key != NULL)) {
+		set_reason(reasonp, "content_key");
+		return (LSN_EINVAL);
+	}
+	if (content_key != NULL) {
+		/* The key must open the inner body for the new recipients. */
+		if ((rv = lsn_seal_ad_env(inner, ad, &adlen)) != LSN_OK ||
+		    (rv = lsn_unseal_with_key(inner->sealed, ad, adlen,
+		    content_key, &pt, &ptlen)) != LSN_OK) {
+			set_reason(reasonp, "content_key");
+			return (rv);
+		}
+		sodium_memzero(pt, ptlen);
+		free(pt);
+		memcpy(ck, content_key, sizeof(ck));
+		f.has_content_key = 1;
+		f.content_key.len = sizeof(ck);
+		f.content_key.data = ck;
+	}
+	f.note = (char *) (uintptr_t) note;
+	if ((rv = lsn_body_validate_msg(&f.base, 0, &field)) != LSN_OK) {
+		set_reason(reasonp, field);
+		goto out;
+	}
+	n = liaison__v1__forward__get_packed_size(&f);
+	if ((buf = malloc(n > 0 ? n : 1)) == NULL) {
+		rv = LSN_ENOMEM;
+		goto out;
+	}
+	if (liaison__v1__forward__pack(&f, buf) != n) {
+		rv = LSN_EINTERNAL;
+		goto out;
+	}
+	outer->has_type = 1;
+	outer->type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_FORWARD;
+	outer->has_forwarded = 1;
+	outer->forwarded.len = inner_len;
+	outer->forwarded.data = (uint8_t *) (uintptr_t) inner_se;
+	if (provider_permits) {
+		outer->has_provider_permits_forward = 1;
+		outer->provider_permits_forward = 1;
+	}
+	*bodyp = buf;
+	*bodylenp = n;
+	buf = NULL;
+	rv = LSN_OK;
+ out:
+	sodium_memzero(ck, sizeof(ck));
+	if (buf != NULL) {
+		sodium_memzero(buf, n);
+		free(buf);
+	}
+	return (rv);
+}
+
+/* The inner plaintext body: opened with the Forward content key, or a
+ * copy of the unsealed body. */
+static int
+inner_body(const Liaison__V1__Envelope *inner, const uint8_t *fwd_body,
+    size_t fwd_len, uint8_t **bodyp, size_t *lenp, const char **reasonp)
+{
+	Liaison__V1__Forward	*f = NULL;
+	uint8_t			 ad[LSN_SEAL_AD_MAX];
+	uint8_t			*copy;
+	size_t			 adlen;
+	const char		*field = NULL;
+	int			 rv;
+
+	if ((rv = lsn_body_validate(
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_FORWARD, fwd_body, fwd_len,
+	    0, &field)) != LSN_OK) {
+		set_reason(reasonp, field);
+		return (rv);
+	}
+	if ((f = liaison__v1__forward__unpack(NULL, fwd_len,
+	    fwd_len > 0 ? fwd_body : (const uint8_t *) "")) == NULL)
+		return (LSN_ENOMEM);
+	if (inner->sealed != NULL) {
+		rv = LSN_EUNSEAL;
+		if (!f->has_content_key) {
+			set_reason(reasonp, "content_key");
+			goto out;
+		}
+		if ((rv = lsn_seal_ad_env(inner, ad, &adlen)) == LSN_OK)
+			rv = lsn_unseal_with_key(inner->sealed, ad, adlen,
+			    f->content_key.data, bodyp, lenp);
+		if (rv != LSN_OK)
+			set_reason(reasonp, "content_key");
+		goto out;
+	}
+	rv = LSN_EINVAL;
+	if (f->has_content_key || !inner->has_body) {
+		set_reason(reasonp, "content_key");
+		goto out;
+	}
+	if ((copy = malloc(inner->body.len > 0 ? inner->body.len : 1)) ==
+	    NULL) {
+		rv = LSN_ENOMEM;
+		goto out;
+	}
+	if (inner->body.len > 0)
+		memcpy(copy, inner->body.data, inner->body.len);
+	*bodyp = copy;
+	*lenp = inner->body.len;
+	rv = LSN_OK;
+ out:
+	if (f->has_content_key)
+		sodium_memzero(f->content_key.data, f->content_key.len);
+	liaison__v1__forward__free_unpacked(f, NULL);
+	return (rv);
+}
+
+int
+lsn_forward_verify(const Liaison__V1__Envelope *outer,
+    const uint8_t *fwd_body, size_t fwd_len, lsn_key_lookup_fn *lookup,
+    void *arg, Liaison__V1__Envelope **innerp, uint8_t **bodyp,
+    size_t *lenp, const char **reasonp)
+{
+	struct lsn_envelope_outer	*o = NULL;
+	Liaison__V1__Envelope		*inner = NULL;
+	uint8_t				 pk[LSN_PK_BYTES];
+	const char			*field = NULL;
+	int				 rv;
+
+	if (outer == NULL || outer->handling == NULL || lookup == NULL ||
+	    innerp == NULL || (fwd_body == NULL && fwd_len > 0) ||
+	    (bodyp != NULL && (lenp == NULL || fwd_body == NULL))) {
+		set_reason(reasonp, "arguments");
+		return (LSN_EINVAL);
+	}
+	if (!outer->has_type ||
+	    outer->type != LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_FORWARD ||
+	    !outer->has_forwarded || outer->forwarded.len == 0 ||
+	    outer->forwarded.data == NULL) {
+		set_reason(reasonp, "not a forward");
+		return (LSN_EFORWARD);
+	}
+	if ((rv = lsn_envelope_peek(outer->forwarded.data,
+	    outer->forwarded.len, 0, &o, &field)) != LSN_OK)
+		goto out;
+	if ((rv = lookup(arg, o->signer, o->key_id, pk)) != LSN_OK) {
+		if (rv > 0)
+			rv = LSN_EINTERNAL;
+		field = "forwarded.signer";
+		goto out;
+	}
+	if ((rv = lsn_envelope_verify_parse(o, pk, &inner, &field)) != LSN_OK)
+		goto out;
+	if ((rv = forward_rules(outer, inner,
+	    outer->has_provider_permits_forward &&
+	    outer->provider_permits_forward, &field)) != LSN_OK)
+		goto out;
+	if (bodyp != NULL && (rv = inner_body(inner, fwd_body, fwd_len, bodyp,
+	    lenp, &field)) != LSN_OK)
+		goto out;
+	*innerp = inner;
+	inner = NULL;
+	rv = LSN_OK;
+ out:
+	lsn_envelope_free(&inner);
+	lsn_envelope_outer_destroy(&o);
+	if (rv != LSN_OK)
+		set_reason(reasonp, field);
+	return (rv);
+}
