@@ -863,9 +863,13 @@ bench_fanout_memory(struct bench_world *w)
 	    (rv = bench_dealer(w, P_FAN_FROM, NULL, &pub)) != LSN_OK)
 		goto out;
 	(void) bench_rss(w->broker, &rss1, &hwm1);
-	for (int k = 0; k < rounds; k++)
+	for (int k = 0; k < rounds; k++) {
+		/* Let the broker finish the previous round's DeliverAcks so
+		 * that each round starts from an idle broker. */
+		lsn_proc_sleep_ms(w->cfg->shortmode ? 200 : 1000);
 		if ((rv = fan_round(w, &fa, pub, &ta[k], &tl[k])) != LSN_OK)
 			goto out;
+	}
 	qsort(ta, (size_t) rounds, sizeof(double), cmp_dbl);
 	qsort(tl, (size_t) rounds, sizeof(double), cmp_dbl);
 	ma = ta[rounds / 2];
@@ -876,8 +880,9 @@ bench_fanout_memory(struct bench_world *w)
 	snprintf(r->ratio, sizeof(r->ratio), "%.2f x target, %s", ma / 0.05,
 	    ma < 0.05 ? "met" : "MISSED");
 	snprintf(r->note, sizeof(r->note), "group of %zu connected raw "
-	    "clients, median of %d rounds (min %.1f, max %.1f ms)", fa.n,
-	    rounds, 1000 * ta[0], 1000 * ta[rounds - 1]);
+	    "clients, median of %d rounds from an idle broker (min %.1f, "
+	    "max %.1f ms)", fa.n, rounds, 1000 * ta[0],
+	    1000 * ta[rounds - 1]);
 	r = bench_row_add(w, "fan-out: delivered to all connected", 1000 * ml,
 	    "ms");
 	snprintf(r->note, sizeof(r->note), "median of %d rounds (min %.1f, "

@@ -151,9 +151,12 @@ cfg_init(struct bench_cfg *c, int shortmode)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: liaison-bench [--short] [--only LIST]\n"
+	fprintf(stderr, "usage: liaison-bench [--short] [--only LIST] "
+	    "[--set NAME=N]...\n"
 	    "  LIST: comma-separated of ceil,dir,sync,ingress,e2e,latency,"
-	    "fanout\n");
+	    "fanout\n"
+	    "  NAME: ingress_msgs, e2e_msgs, lat_secs, off_msgs, "
+	    "fan_rounds\n");
 	exit(2);
 }
 
@@ -172,13 +175,42 @@ want(const char *only, const char *name)
 	return (0);
 }
 
+/* --set NAME=N: overrides one count of the mode (profiling runs). */
+static int
+cfg_set(struct bench_cfg *c, const char *arg)
+{
+	const char	*eq = strchr(arg, '=');
+	char		*end;
+	long long	 v;
+
+	if (eq == NULL)
+		return (-1);
+	v = strtoll(eq + 1, &end, 10);
+	if (*end != '\0' || v < 1 || v > 100000000)
+		return (-1);
+#define SETF(name, field, type) do {					\
+	if (strncmp(arg, name "=", strlen(name) + 1) == 0) {		\
+		c->field = (type) v;					\
+		return (0);						\
+	}								\
+} while (0)
+	SETF("ingress_msgs", ingress_msgs, size_t);
+	SETF("e2e_msgs", e2e_msgs, size_t);
+	SETF("lat_secs", lat_secs, int);
+	SETF("off_msgs", off_msgs, size_t);
+	SETF("fan_rounds", fan_rounds, int);
+#undef SETF
+	return (-1);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct bench_cfg	 cfg;
 	struct bench_world	 w;
 	struct rlimit		 rl;
-	const char		*only = NULL;
+	const char		*only = NULL, *sets[16];
+	int			 nsets = 0;
 	int			 shortmode = 0, failed = 0, rv;
 
 	for (int i = 1; i < argc; i++) {
@@ -186,6 +218,9 @@ main(int argc, char *argv[])
 			shortmode = 1;
 		else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
 			only = argv[++i];
+		else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc &&
+		    nsets < 16)
+			sets[nsets++] = argv[++i];
 		else
 			usage();
 	}
@@ -201,6 +236,9 @@ main(int argc, char *argv[])
 		(void) setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	cfg_init(&cfg, shortmode);
+	for (int i = 0; i < nsets; i++)
+		if (cfg_set(&cfg, sets[i]) != 0)
+			usage();
 	memset(&w, 0, sizeof(w));
 	w.cfg = &cfg;
 	w.broker = -1;
