@@ -306,6 +306,11 @@ no_unknown(const ProtobufCMessage *m)
 static int
 v_note(const Liaison__V1__Note *b, const char **fp)
 {
+	if (b->has_forward_key && (b->forward_key.data == NULL ||
+	    b->forward_key.len != LSN_BODY_FORWARD_KEY_BYTES)) {
+		*fp = "forward_key";
+		return (LSN_EINVAL);
+	}
 	return (text(b->text, LSN_BODY_TEXT_MAX, 1, "text", fp));
 }
 
@@ -770,17 +775,6 @@ v_signed_receipt(const Liaison__V1__SignedReceipt *b, const char **fp)
 	return (LSN_OK);
 }
 
-static int
-v_forward(const Liaison__V1__Forward *b, const char **fp)
-{
-	if (b->has_content_key && (b->content_key.data == NULL ||
-	    b->content_key.len != LSN_BODY_CONTENT_KEY_BYTES)) {
-		*fp = "content_key";
-		return (LSN_EINVAL);
-	}
-	return (text(b->note, LSN_BODY_TEXT_MAX, 0, "note", fp));
-}
-
 static const struct {
 	int					 type;
 	const ProtobufCMessageDescriptor	*d;
@@ -796,7 +790,6 @@ static const struct {
 	{ T(CONTACT_CHECK), &liaison__v1__contact_check__descriptor },
 	{ T(CONTACT_CONFIRMED), &liaison__v1__contact_confirmed__descriptor },
 	{ T(ALERT_ACK), &liaison__v1__alert_ack__descriptor },
-	{ T(FORWARD), &liaison__v1__forward__descriptor },
 };
 
 const ProtobufCMessageDescriptor *
@@ -864,9 +857,6 @@ lsn_body_validate_msg(const ProtobufCMessage *m, uint64_t now_ms,
 		break;
 	case T(ALERT_ACK):
 		rv = v_alert_ack(b, &field);
-		break;
-	case T(FORWARD):
-		rv = v_forward(b, &field);
 		break;
 	default:
 		FAIL(LSN_EINVAL, "body");

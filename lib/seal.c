@@ -487,7 +487,8 @@ lsn_forward_build(Liaison__V1__Envelope *outer, const uint8_t *inner_se,
     const uint8_t *content_key, const char *note, int provider_permits,
     uint8_t **bodyp, size_t *bodylenp, const char **reasonp)
 {
-	Liaison__V1__Forward	 f = LIAISON__V1__FORWARD__INIT;
+	Liaison__V1__Note	 f = LIAISON__V1__NOTE__INIT;
+	static char		 dflt[] = "Forwarded message.";
 	uint8_t			 ck[LSN_SEAL_CONTENT_KEY_BYTES];
 	uint8_t			 ad[LSN_SEAL_AD_MAX];
 	uint8_t			*pt = NULL, *buf = NULL;
@@ -528,26 +529,26 @@ lsn_forward_build(Liaison__V1__Envelope *outer, const uint8_t *inner_se,
 		sodium_memzero(pt, ptlen);
 		free(pt);
 		memcpy(ck, content_key, sizeof(ck));
-		f.has_content_key = 1;
-		f.content_key.len = sizeof(ck);
-		f.content_key.data = ck;
+		f.has_forward_key = 1;
+		f.forward_key.len = sizeof(ck);
+		f.forward_key.data = ck;
 	}
-	f.note = (char *) (uintptr_t) note;
+	f.text = note != NULL ? (char *) (uintptr_t) note : dflt;
 	if ((rv = lsn_body_validate_msg(&f.base, 0, &field)) != LSN_OK) {
 		set_reason(reasonp, field);
 		goto out;
 	}
-	n = liaison__v1__forward__get_packed_size(&f);
+	n = liaison__v1__note__get_packed_size(&f);
 	if ((buf = malloc(n > 0 ? n : 1)) == NULL) {
 		rv = LSN_ENOMEM;
 		goto out;
 	}
-	if (liaison__v1__forward__pack(&f, buf) != n) {
+	if (liaison__v1__note__pack(&f, buf) != n) {
 		rv = LSN_EINTERNAL;
 		goto out;
 	}
 	outer->has_type = 1;
-	outer->type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_FORWARD;
+	outer->type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
 	outer->has_forwarded = 1;
 	outer->forwarded.len = inner_len;
 	outer->forwarded.data = (uint8_t *) (uintptr_t) inner_se;
@@ -568,13 +569,13 @@ lsn_forward_build(Liaison__V1__Envelope *outer, const uint8_t *inner_se,
 	return (rv);
 }
 
-/* The inner plaintext body: opened with the Forward content key, or a
+/* The inner plaintext body: opened with the Note's forward_key, or a
  * copy of the unsealed body. */
 static int
 inner_body(const Liaison__V1__Envelope *inner, const uint8_t *fwd_body,
     size_t fwd_len, uint8_t **bodyp, size_t *lenp, const char **reasonp)
 {
-	Liaison__V1__Forward	*f = NULL;
+	Liaison__V1__Note	*f = NULL;
 	uint8_t			 ad[LSN_SEAL_AD_MAX];
 	uint8_t			*copy;
 	size_t			 adlen;
@@ -582,30 +583,30 @@ inner_body(const Liaison__V1__Envelope *inner, const uint8_t *fwd_body,
 	int			 rv;
 
 	if ((rv = lsn_body_validate(
-	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_FORWARD, fwd_body, fwd_len,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE, fwd_body, fwd_len,
 	    0, &field)) != LSN_OK) {
 		set_reason(reasonp, field);
 		return (rv);
 	}
-	if ((f = liaison__v1__forward__unpack(NULL, fwd_len,
+	if ((f = liaison__v1__note__unpack(NULL, fwd_len,
 	    fwd_len > 0 ? fwd_body : (const uint8_t *) "")) == NULL)
 		return (LSN_ENOMEM);
 	if (inner->sealed != NULL) {
 		rv = LSN_EUNSEAL;
-		if (!f->has_content_key) {
-			set_reason(reasonp, "content_key");
+		if (!f->has_forward_key) {
+			set_reason(reasonp, "forward_key");
 			goto out;
 		}
 		if ((rv = lsn_seal_ad_env(inner, ad, &adlen)) == LSN_OK)
 			rv = lsn_unseal_with_key(inner->sealed, ad, adlen,
-			    f->content_key.data, bodyp, lenp);
+			    f->forward_key.data, bodyp, lenp);
 		if (rv != LSN_OK)
-			set_reason(reasonp, "content_key");
+			set_reason(reasonp, "forward_key");
 		goto out;
 	}
 	rv = LSN_EINVAL;
-	if (f->has_content_key || !inner->has_body) {
-		set_reason(reasonp, "content_key");
+	if (f->has_forward_key || !inner->has_body) {
+		set_reason(reasonp, "forward_key");
 		goto out;
 	}
 	if ((copy = malloc(inner->body.len > 0 ? inner->body.len : 1)) ==
@@ -619,9 +620,9 @@ inner_body(const Liaison__V1__Envelope *inner, const uint8_t *fwd_body,
 	*lenp = inner->body.len;
 	rv = LSN_OK;
  out:
-	if (f->has_content_key)
-		sodium_memzero(f->content_key.data, f->content_key.len);
-	liaison__v1__forward__free_unpacked(f, NULL);
+	if (f->has_forward_key)
+		sodium_memzero(f->forward_key.data, f->forward_key.len);
+	liaison__v1__note__free_unpacked(f, NULL);
 	return (rv);
 }
 
@@ -644,7 +645,7 @@ lsn_forward_verify(const Liaison__V1__Envelope *outer,
 		return (LSN_EINVAL);
 	}
 	if (!outer->has_type ||
-	    outer->type != LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_FORWARD ||
+	    outer->type != LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE ||
 	    !outer->has_forwarded || outer->forwarded.len == 0 ||
 	    outer->forwarded.data == NULL) {
 		set_reason(reasonp, "not a forward");

@@ -26,11 +26,13 @@
  *     now_ms (now_ms 0 skips that check);
  *   - the media rule: evidence is only described (hash 1..64 bytes,
  *     hash_algorithm, size, media_type, holder_ref -- all required); the
- *     only bytes fields are ids, hashes, keys and signed directory ops /
- *     receipts of bounded size. There is no attachment field.
+ *     only bytes fields are ids, hashes, a content key (Note.forward_key)
+ *     and signed directory ops / receipts of bounded size. There is no
+ *     attachment field.
  *
  * Per-type rules (beyond the generic ones):
- *   NOTE               text required, <= 4096.
+ *   NOTE               text required, <= 4096; forward_key 32 bytes when
+ *                      present (forwarding, seal.h).
  *   MEETING_NOTICE     meeting_id, version >= 1, title (<= 256), kind,
  *                      organiser_partner, start_ms < end_ms, time_zone,
  *                      status required; venue and/or virtual_link; agenda
@@ -55,7 +57,6 @@
  *   ALERT_ACK          alert_id; text <= 4096.
  *   RECEIPT            a SignedReceipt of the right shape (receipt.h
  *                      verifies it; this only checks the shape).
- *   FORWARD            content_key 32 bytes when present; note <= 4096.
  * Indicators: kind and value (<= 512) required; URL values without
  * whitespace; ACCOUNT needs context (platform); IP needs observed_ms; HASH
  * needs context (algorithm) and a hex value.
@@ -97,7 +98,7 @@
 #define LSN_BODY_MEDIA_TYPE_MAX	127	/* RFC 6838 type/subtype */
 #define LSN_BODY_HOLDER_REF_MAX	256
 #define LSN_BODY_RECEIPT_MAX	1024	/* SignedReceipt.receipt bytes */
-#define LSN_BODY_CONTENT_KEY_BYTES 32	/* Forward.content_key */
+#define LSN_BODY_FORWARD_KEY_BYTES 32	/* Note.forward_key */
 #define LSN_BODY_SKEW_MS	(24ULL * 3600 * 1000)	/* observed_ms ahead */
 #define LSN_BODY_TIME_MAX	((1ULL << 53) - 1)	/* any *_ms */
 
@@ -117,7 +118,7 @@ int	lsn_body_validate(int type, const uint8_t *body, size_t len,
 
 /*
  * The protobuf-c descriptor of the body message for a MessageType, or NULL
- * for an unknown type (RECEIPT -> SignedReceipt, FORWARD -> Forward).
+ * for an unknown type (RECEIPT -> SignedReceipt).
  * Static; never freed.
  */
 const ProtobufCMessageDescriptor *lsn_body_descriptor(int type);

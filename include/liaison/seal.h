@@ -26,9 +26,12 @@
  * and free.
  *
  * Forwarding (DOMAIN.md "Handling and evaluation markings"). The forwarder
- * sends a new envelope of type MESSAGE_TYPE_FORWARD, signed by itself,
+ * sends a new envelope of type MESSAGE_TYPE_NOTE, signed by itself,
  * whose `forwarded` field is the original SignedEnvelope bytes unchanged
- * and whose body is a Forward {content_key, note}. Rules
+ * and whose body is a Note {text, forward_key = the inner content key when
+ * the inner body is sealed}: a note from the forwarder with the original
+ * attached, which an agent that does not know forwarding still shows as
+ * a note. Rules
  * (lsn_forward_check):
  *   - TLP RED is never forwarded, by anyone;
  *   - TLP AMBER+STRICT stays within the recipient organisation: every new
@@ -49,7 +52,10 @@
  * know is the forwarder's). Group recipients are expanded to partner ids
  * by the caller before the check (the agent does so to seal anyway).
  * Verification covers one level; a forwarded forward is verified again by
- * calling lsn_forward_verify on the returned inner envelope.
+ * calling lsn_forward_verify on the returned inner envelope. The inner
+ * envelope's time rules and its key's status / validity window at the
+ * inner created_ms stay the caller's (lsn_envelope_check_time, the key
+ * lookup callback).
  *
  * Errors: LSN_EINVAL (argument or field), LSN_EUNSEAL (no key for us, key
  * or commitment or AEAD authentication fails), LSN_EFORWARD (policy),
@@ -134,7 +140,7 @@ int	lsn_unseal_key(const Liaison__V1__SealedBody *sb,
 	    uint8_t key[LSN_SEAL_CONTENT_KEY_BYTES]) LSN_MUST_CHECK;
 
 /*
- * Opens a sealed body with a known content key (from a Forward body),
+ * Opens a sealed body with a known content key (Note.forward_key),
  * checking the commitment first. Output and errors as lsn_unseal().
  */
 int	lsn_unseal_with_key(const Liaison__V1__SealedBody *sb,
@@ -170,14 +176,15 @@ int	lsn_markings_not_weaker(const Liaison__V1__Handling *outer,
  * and the other envelope fields filled; inner_se (inner_len bytes) is the
  * original SignedEnvelope exactly as received and inner its verified
  * parse (checked: same envelope bytes, hints naming inner's sender and
- * key; LSN_EINVAL otherwise). content_key is the inner body's content key (lsn_unseal_key)
- * when inner is sealed, else NULL; it is checked to open the inner body.
- * note (may be NULL) is <= 4096 bytes.
+ * key; LSN_EINVAL otherwise). content_key is the inner body's content key
+ * (lsn_unseal_key) when inner is sealed, else NULL; it is checked to open
+ * the inner body. note is the forwarder's text (<= 4096 bytes; NULL =
+ * "Forwarded message.").
  * Checks lsn_forward_check (recipients outer->to) and the markings, then
- * sets outer->type = MESSAGE_TYPE_FORWARD, outer->forwarded (borrowing
+ * sets outer->type = MESSAGE_TYPE_NOTE, outer->forwarded (borrowing
  * inner_se: keep it alive until outer is signed) and
  * outer->provider_permits_forward when provider_permits. *bodyp receives
- * a malloc'd serialized Forward body of *bodylenp bytes, to be sealed
+ * a malloc'd serialized Note body of *bodylenp bytes, to be sealed
  * (lsn_tlp_requires_seal(outer tlp)) or set as outer->body; it holds the
  * content key: the caller wipes and frees it. outer is modified only on
  * success. LSN_EFORWARD, LSN_EINVAL, LSN_EUNSEAL, LSN_ENOMEM.
@@ -190,8 +197,8 @@ int	lsn_forward_build(Liaison__V1__Envelope *outer,
 
 /*
  * Verifies a received forwarding envelope. outer is the verified outer
- * envelope (borrowed; type FORWARD with `forwarded` set); fwd_body is its
- * Forward body, unsealed (fwd_len bytes; may be NULL/0 when the caller
+ * envelope (borrowed; type NOTE with `forwarded` set); fwd_body is its
+ * Note body, unsealed (fwd_len bytes; may be NULL/0 when the caller
  * does not want the inner body). The inner SignedEnvelope is peeked, its
  * key found with lookup(arg, signer, key_id, pk), its signature verified
  * and the envelope parsed and validated; then lsn_forward_check(inner,
@@ -200,7 +207,7 @@ int	lsn_forward_build(Liaison__V1__Envelope *outer,
  * On success *innerp is the inner envelope (caller frees with
  * lsn_envelope_free) and, when bodyp is not NULL and fwd_body given, *bodyp
  * is the inner plaintext body (malloc'd, caller wipes and frees; opened
- * with the Forward content key if the inner is sealed). Errors: LSN_EFORWARD
+ * with Note.forward_key if the inner is sealed). Errors: LSN_EFORWARD
  * (policy, markings, type), the envelope errors of the inner (LSN_EBADSIG,
  * LSN_EPROTO, ...), the lookup's, LSN_EUNSEAL, LSN_EINVAL, LSN_ENOMEM.
  */

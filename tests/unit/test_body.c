@@ -38,7 +38,6 @@ struct fx {
 	Liaison__V1__Alert		 al;
 	Liaison__V1__AlertAck		 aa;
 	Liaison__V1__SignedReceipt	 sr;
-	Liaison__V1__Forward		 fw;
 	char				*agenda[70];
 	char				*langs[20];
 	uint8_t				 id[16];
@@ -156,7 +155,6 @@ reset(void **state)
 	Liaison__V1__Alert al0 = LIAISON__V1__ALERT__INIT;
 	Liaison__V1__AlertAck aa0 = LIAISON__V1__ALERT_ACK__INIT;
 	Liaison__V1__SignedReceipt sr0 = LIAISON__V1__SIGNED_RECEIPT__INIT;
-	Liaison__V1__Forward fw0 = LIAISON__V1__FORWARD__INIT;
 
 	(void) state;
 	memset(f->id, 0x11, sizeof(f->id));
@@ -315,12 +313,6 @@ reset(void **state)
 	f->sr.signature.len = 64;
 	f->sr.signer = s_signer;
 	f->sr.key_id = s_kid;
-
-	f->fw = fw0;
-	f->fw.has_content_key = 1;
-	f->fw.content_key.data = f->key;
-	f->fw.content_key.len = 32;
-	f->fw.note = s_text;
 	return (0);
 }
 
@@ -360,7 +352,6 @@ msg_for(int type)
 	case TY(CONTACT_CHECK):		return (&F->cc.base);
 	case TY(CONTACT_CONFIRMED):	return (&F->cf.base);
 	case TY(ALERT_ACK):		return (&F->aa.base);
-	case TY(FORWARD):		return (&F->fw.base);
 	}
 	return (NULL);
 }
@@ -386,7 +377,7 @@ test_body_every_type_valid(void **state)
 	const char	*field = NULL;
 
 	(void) state;
-	for (int t = TY(NOTE); t <= TY(FORWARD); t++) {
+	for (int t = TY(NOTE); t <= TY(ALERT_ACK); t++) {
 		int rv = check(t, &field);
 
 		if (rv != LSN_OK)
@@ -397,7 +388,13 @@ test_body_every_type_valid(void **state)
 		assert_ok(lsn_body_validate_msg(msg_for(t), NOW, &field));
 		assert_int_equal(lsn_body_type_for(lsn_body_descriptor(t)), t);
 	}
+	/* A forwarding note with the inner content key. */
+	F->note.has_forward_key = 1;
+	F->note.forward_key.data = F->key;
+	F->note.forward_key.len = LSN_BODY_FORWARD_KEY_BYTES;
+	assert_ok(check(TY(NOTE), &field));
 	assert_null(lsn_body_descriptor(0));
+	assert_null(lsn_body_descriptor(12));
 	assert_null(lsn_body_descriptor(99));
 	assert_int_equal(lsn_body_type_for(&liaison__v1__venue__descriptor),
 	    0);
@@ -612,9 +609,10 @@ M(m_sr_receipt_big, f->sr.receipt.len = LSN_BODY_RECEIPT_MAX + 1)
 M(m_sr_sig63, f->sr.signature.len = 63)
 M(m_sr_nosigner, f->sr.signer = NULL)
 M(m_sr_badkid, f->sr.key_id = s_bad_slug)
-/* forward */
-M(m_fw_key31, f->fw.content_key.len = 31)
-M(m_fw_note_long, f->fw.note = f->big)
+M(m_note_key31, f->note.has_forward_key = 1;
+    f->note.forward_key.data = f->key; f->note.forward_key.len = 31)
+M(m_note_key33, f->note.has_forward_key = 1;
+    f->note.forward_key.data = f->key; f->note.forward_key.len = 33)
 
 #define MN	TY(MEETING_NOTICE)
 #define MR	TY(MEETING_RESPONSE)
@@ -814,8 +812,10 @@ static const struct mutation mutations[] = {
 	{ "sr signature 63", TY(RECEIPT), m_sr_sig63, EI, "signature" },
 	{ "sr no signer", TY(RECEIPT), m_sr_nosigner, EI, "signer" },
 	{ "sr bad key id", TY(RECEIPT), m_sr_badkid, EI, "key_id" },
-	{ "fw key 31", TY(FORWARD), m_fw_key31, EI, "content_key" },
-	{ "fw note long", TY(FORWARD), m_fw_note_long, EB, "note" },
+	{ "note forward key 31", TY(NOTE), m_note_key31, EI,
+	    "forward_key" },
+	{ "note forward key 33", TY(NOTE), m_note_key33, EI,
+	    "forward_key" },
 };
 
 static void
@@ -931,7 +931,7 @@ test_body_unknown_fields_refused(void **state)
 
 	(void) state;
 	/* Top level, every type. */
-	for (int t = TY(NOTE); t <= TY(FORWARD); t++) {
+	for (int t = TY(NOTE); t <= TY(ALERT_ACK); t++) {
 		n = pack_with_unknown(msg_for(t), 99);
 		field = NULL;
 		assert_err(lsn_body_validate(t, F->buf, n, NOW, &field),
@@ -1021,7 +1021,7 @@ walk_bytes_fields(const ProtobufCMessageDescriptor *d, int depth)
 	static const char *const ok[] = {
 		"meeting_id", "referral_id", "alert_id", "redirected_from",
 		"hash", "signed_dir_op", "receipt", "signature",
-		"content_key",
+		"forward_key",
 	};
 	int	n = 0;
 
@@ -1053,7 +1053,7 @@ static void
 test_body_no_content_fields(void **state)
 {
 	(void) state;
-	for (int t = TY(NOTE); t <= TY(FORWARD); t++)
+	for (int t = TY(NOTE); t <= TY(ALERT_ACK); t++)
 		(void) walk_bytes_fields(lsn_body_descriptor(t), 0);
 	/* The evidence hash is the only bytes field of a descriptor. */
 	assert_int_equal(walk_bytes_fields(

@@ -18,7 +18,7 @@
 
 #define NOW		1700000000000ULL
 #define NOTE		LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE
-#define FORWARD		LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_FORWARD
+#define HANDOFF	LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF
 #define CLEAR		LIAISON__V1__TLP__TLP_CLEAR
 #define GREEN		LIAISON__V1__TLP__TLP_GREEN
 #define AMBER		LIAISON__V1__TLP__TLP_AMBER
@@ -359,7 +359,7 @@ test_seal_tampering_refused(void **state)
 	ad2len = mkad(msgid, "uk-ceop", NOTE, ad2);
 	assert_err(lsn_unseal(sb, ad2, ad2len, "uk-ceop", P[UK].enc, &pt,
 	    &ptlen), LSN_EUNSEAL);
-	ad2len = mkad(msgid, "au-afp", FORWARD, ad2);
+	ad2len = mkad(msgid, "au-afp", HANDOFF, ad2);
 	assert_err(lsn_unseal(sb, ad2, ad2len, "uk-ceop", P[UK].enc, &pt,
 	    &ptlen), LSN_EUNSEAL);
 	assert_err(lsn_unseal(sb, NULL, 0, "uk-ceop", P[UK].enc, &pt,
@@ -689,10 +689,10 @@ test_forward_nested_roundtrip(void **state)
 	/* With permission. */
 	assert_ok(lsn_forward_build(&out.env, ise, ilen, inner, ck, note, 1,
 	    &fwd, &fwdlen, &reason));
-	assert_int_equal(out.env.type, FORWARD);
+	assert_int_equal(out.env.type, NOTE);
 	assert_true(out.env.has_forwarded);
 	assert_true(out.env.provider_permits_forward);
-	assert_ok(lsn_body_validate(FORWARD, fwd, fwdlen, NOW, NULL));
+	assert_ok(lsn_body_validate(NOTE, fwd, fwdlen, NOW, NULL));
 	set_body(&out, fwd, fwdlen);	/* sealed to nz-police */
 	ose = sign_env(&out, UK, &olen);
 	lsn_sealed_free(&out.sealed);
@@ -703,7 +703,7 @@ test_forward_nested_roundtrip(void **state)
 	assert_null(memmem(ise, ilen, PLAIN, 16));
 	assert_null(memmem(ose, olen, PLAIN, 16));
 
-	/* nz-police: verify the outer, open its Forward body, verify the
+	/* nz-police: verify the outer, open its Note body, verify the
 	 * inner and open the inner body with the forwarded key. */
 	outer = open_env(ose, olen);
 	assert_ok(lsn_seal_ad_env(outer, ad, &adlen));
@@ -722,17 +722,20 @@ test_forward_nested_roundtrip(void **state)
 	    NULL, NULL, &reason));
 	lsn_envelope_free(&inner2);
 
-	/* A Forward body carrying a wrong content key: refused. */
+	/* A Note carrying a wrong forward key: refused. */
 	{
-		Liaison__V1__Forward	*f;
+		Liaison__V1__Note	*f;
 		uint8_t			 tmp[256];
 		size_t			 n;
 
-		f = liaison__v1__forward__unpack(NULL, fblen, fb);
+		f = liaison__v1__note__unpack(NULL, fblen, fb);
 		assert_non_null(f);
-		f->content_key.data[0] ^= 1;
-		n = liaison__v1__forward__pack(f, tmp);
-		liaison__v1__forward__free_unpacked(f, NULL);
+		assert_true(f->has_forward_key);
+		f->forward_key.data[0] ^= 1;
+		assert_true(liaison__v1__note__get_packed_size(f) <=
+		    sizeof(tmp));
+		n = liaison__v1__note__pack(f, tmp);
+		liaison__v1__note__free_unpacked(f, NULL);
 		assert_err(lsn_forward_verify(outer, tmp, n, lookup, NULL,
 		    &inner2, &body, &blen, &reason), LSN_EUNSEAL);
 		assert_null(inner2);
@@ -804,7 +807,7 @@ test_forward_verify_refuses(void **state)
 	const int		 h0[1] = { H0 }, h2[1] = { H2 };
 	struct envb		 in, out;
 	Liaison__V1__Envelope	*outer = NULL, *inner2 = NULL;
-	Liaison__V1__Forward	 f = LIAISON__V1__FORWARD__INIT;
+	Liaison__V1__Note	 f = LIAISON__V1__NOTE__INIT;
 	uint8_t			 fb[16];
 	char			 fnote[] = "fyi";
 	uint8_t			*ise, *ose, *bad;
@@ -825,8 +828,8 @@ test_forward_verify_refuses(void **state)
 	};
 
 	(void) state;
-	f.note = fnote;
-	fblen = liaison__v1__forward__pack(&f, fb);
+	f.text = fnote;
+	fblen = liaison__v1__note__pack(&f, fb);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int rv;
 
@@ -841,7 +844,7 @@ test_forward_verify_refuses(void **state)
 		if (cases[i].tamper)
 			bad[ilen / 2] ^= 0x01;	/* inside the signed bytes */
 		mkenv(&out, cases[i].fwd_by, fto, 1, cases[i].outer_tlp,
-		    cases[i].h2 ? h2 : h0, 1, FORWARD);
+		    cases[i].h2 ? h2 : h0, 1, NOTE);
 		out.env.has_forwarded = 1;
 		out.env.forwarded.data = bad;
 		out.env.forwarded.len = ilen;
