@@ -74,6 +74,17 @@ lookup(void *arg, const char *signer, const char *key_id,
 }
 
 static int
+no_keys(void *arg, const char *signer, const char *key_id,
+    uint8_t pk[LSN_PK_BYTES])
+{
+	(void) arg;
+	(void) signer;
+	(void) key_id;
+	(void) pk;
+	return (LSN_EUNKNOWNSENDER);
+}
+
+static int
 setup(void **state)
 {
 	Liaison__V1__Note	n = LIAISON__V1__NOTE__INIT;
@@ -876,7 +887,35 @@ test_forward_verify_refuses(void **state)
 	    NULL, NULL, &reason), LSN_EFORWARD);
 	assert_string_equal(reason, "not a forward");
 	lsn_envelope_free(&outer);
+
+	/* `forwarded` on another type than a note; an inner signer the
+	 * lookup does not know (its refusal comes back). */
+	mkenv(&in, AU, to, 2, GREEN, h0, 1, NOTE);
+	set_body(&in, note_body, note_len);
+	ise = sign_env(&in, AU, &ilen);
+	mkenv(&out, UK, fto, 1, GREEN, h0, 1,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT_ACK);
+	out.env.has_forwarded = 1;
+	out.env.forwarded.data = ise;
+	out.env.forwarded.len = ilen;
+	set_body(&out, fb, fblen);
 	free(ose);
+	ose = sign_env(&out, UK, &olen);
+	outer = open_env(ose, olen);
+	assert_err(lsn_forward_verify(outer, NULL, 0, lookup, NULL, &inner2,
+	    NULL, NULL, &reason), LSN_EFORWARD);
+	assert_string_equal(reason, "not a forward");
+	assert_err(lsn_forward_verify(outer, NULL, 0, NULL, NULL, &inner2,
+	    NULL, NULL, &reason), LSN_EINVAL);
+	outer->type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
+	assert_err(lsn_forward_verify(outer, NULL, 0, no_keys, NULL, &inner2,
+	    NULL, NULL, &reason), LSN_EUNKNOWNSENDER);
+	assert_ok(lsn_forward_verify(outer, NULL, 0, lookup, NULL, &inner2,
+	    NULL, NULL, &reason));
+	lsn_envelope_free(&inner2);
+	lsn_envelope_free(&outer);
+	free(ose);
+	free(ise);
 }
 
 int
