@@ -463,15 +463,20 @@ reload(struct broker *b)
 	    strcmp(nc.db, b->conf.db) != 0 ||
 	    strcmp(nc.sign_key, b->conf.sign_key) != 0 ||
 	    strcmp(nc.transport_key, b->conf.transport_key) != 0 ||
+	    strcmp(nc.control, b->conf.control) != 0 ||
+	    strcmp(nc.endpoint_file, b->conf.endpoint_file) != 0 ||
 	    nc.max_msg_bytes != b->conf.max_msg_bytes ||
 	    nc.hwm != b->conf.hwm || nc.heartbeat_ms != b->conf.heartbeat_ms)
-		log_warnx("reload: listen, db, keys, max_msg_bytes, hwm and "
-		    "heartbeat_ms changes take effect after a restart; "
-		    "keeping the old values of those");
+		log_warnx("reload: listen, endpoint_file, control, db, keys, "
+		    "max_msg_bytes, hwm and heartbeat_ms changes take effect "
+		    "after a restart; keeping the old values of those");
 	nc.max_msg_bytes = b->conf.max_msg_bytes;
 	nc.hwm = b->conf.hwm;
 	nc.heartbeat_ms = b->conf.heartbeat_ms;
 	memcpy(nc.listen, b->conf.listen, sizeof(nc.listen));
+	memcpy(nc.control, b->conf.control, sizeof(nc.control));
+	memcpy(nc.endpoint_file, b->conf.endpoint_file,
+	    sizeof(nc.endpoint_file));
 	memcpy(nc.db, b->conf.db, sizeof(nc.db));
 	memcpy(nc.sign_key, b->conf.sign_key, sizeof(nc.sign_key));
 	memcpy(nc.transport_key, b->conf.transport_key,
