@@ -113,6 +113,22 @@ broker_open_state(struct broker *b)
 	if ((rv = lsn_dir_head(b->dir, &rev, hash)) != LSN_OK)
 		return (rv);
 	b->pushed_rev = b->submitted_rev = rev;
+	if (rev > 0) {
+		Liaison__V1__RootPolicy	*root = NULL;
+
+		if (lsn_dir_root_get(b->dir, &root) == LSN_OK) {
+			if (root->sequencer_key == NULL ||
+			    !root->sequencer_key->has_public_key ||
+			    root->sequencer_key->public_key.len !=
+			    LSN_PK_BYTES ||
+			    memcmp(root->sequencer_key->public_key.data,
+			    b->seq_kp->pk, LSN_PK_BYTES) != 0)
+				log_warnx("sign_key %s is not the root policy's "
+				    "sequencer key: DirOps will carry no "
+				    "checkpoint", b->conf.sign_key);
+			liaison__v1__root_policy__free_unpacked(root, NULL);
+		}
+	}
 	if (rev == 0)
 		log_warnx("the directory is empty: every connection will be "
 		    "refused until it has a genesis and partners");

@@ -465,6 +465,7 @@ deliver_expire(struct broker *b, uint64_t now, size_t *nout)
 	static const char sql_del[] =
 	    "DELETE FROM queue WHERE recipient = ? AND seq = ?";
 	struct expired	*ex;
+	struct session	*ss;
 	sqlite3_stmt	*s;
 	size_t		 n = 0;
 	char		 idhex[2 * LSN_MSGID_BYTES + 1];
@@ -507,6 +508,13 @@ deliver_expire(struct broker *b, uint64_t now, size_t *nout)
 			rv = LSN_EDB;
 			b->tx_failed = 1;
 			break;
+		}
+		/* An expired delivery still in flight frees its slot: its
+		 * ack (if any) will find no row. */
+		if ((ss = session_find(b, ex[i].rcpt)) != NULL &&
+		    ex[i].seq <= ss->sent_upto && ss->inflight > 0) {
+			ss->inflight--;
+			ss->pump = 1;
 		}
 		lsn_hex_encode(ex[i].msgid, LSN_MSGID_BYTES, idhex);
 		log_info("expiry: %s for %s (seq %llu) expired undelivered",

@@ -189,6 +189,17 @@ test_expiry_removes_with_audit_entry(void **state)
 	assert_ok(broker_tx_end(&t->b));
 	assert_ok(deliver_expire(&t->b, t->now, &n));
 	assert_int_equal(n, 0);
+	/* p03 has it in flight: expiry frees the slot */
+	{
+		uint64_t	 acked = 0;
+		struct session	*ss;
+
+		assert_ok(session_hello(&t->b, "p03", (const uint8_t *) "r",
+		    1, 0, &acked));
+		deliver_pump(&t->b);
+		ss = session_find(&t->b, "p03");
+		assert_int_equal(ss->inflight, 1);
+	}
 	t->now += 1000;
 	assert_ok(deliver_expire(&t->b, t->now, &n));
 	assert_int_equal(n, 2);
@@ -197,6 +208,7 @@ test_expiry_removes_with_audit_entry(void **state)
 	assert_int_equal(cnt, 1);
 	assert_ok(queue_count(&t->b, "p03", &cnt));
 	assert_int_equal(cnt, 0);
+	assert_int_equal(session_find(&t->b, "p03")->inflight, 0);
 	assert_int_equal(btest_count(t, "SELECT COUNT(*) FROM audit WHERE "
 	    "kind = 'expired'"), 2);
 }
