@@ -551,7 +551,7 @@ lsn_envelope_type_name(int type)
 		NULL, "note", "meeting-notice", "meeting-response",
 		"referral-handoff", "referral-response", "contact-update",
 		"alert", "receipt", "contact-check", "contact-confirmed",
-		"alert-ack", "forward",
+		"alert-ack",
 	};
 
 	if (type <= 0 || (size_t) type >= sizeof(names) / sizeof(names[0]))

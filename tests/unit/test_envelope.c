@@ -1105,8 +1105,7 @@ test_envelope_names(void **state)
 	assert_string_equal(lsn_envelope_type_name(4), "referral-handoff");
 	assert_string_equal(lsn_envelope_type_name(11), "alert-ack");
 	assert_string_equal(lsn_envelope_type_name(0), "?");
-	assert_string_equal(lsn_envelope_type_name(12), "forward");
-	assert_string_equal(lsn_envelope_type_name(13), "?");
+	assert_string_equal(lsn_envelope_type_name(12), "?");
 	assert_string_equal(lsn_envelope_type_name(-1), "?");
 	assert_string_equal(lsn_tlp_name(4), "amber-strict");
 	assert_string_equal(lsn_tlp_name(6), "?");
