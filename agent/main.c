@@ -17,7 +17,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-dnv] -c FILE | --version\n",
+	fprintf(stderr, "usage: %s [-dnv] -c FILE | -E | --version\n",
 	    agent_name());
 	exit(2);
 }
@@ -36,6 +36,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "version", no_argument, NULL, 'V' },
+		{ "example-config", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct agent_conf	 conf;
@@ -45,7 +46,7 @@ main(int argc, char *argv[])
 	char			 err[512];
 	int			 ch, debug = 0, check = 0, verbose = 0, rv;
 
-	while ((ch = getopt_long(argc, argv, "c:dnv", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dEnv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			conf_path = optarg;
@@ -59,6 +60,9 @@ main(int argc, char *argv[])
 		case 'v':
 			verbose++;
 			break;
+		case 'E':
+			return (lsn_conf_write_example(agent_conf_table,
+			    stdout) == LSN_OK ? 0 : 1);
 		case 'V':
 			printf("%s %s\n", agent_name(), LSN_VERSION);
 			return (0);

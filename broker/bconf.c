@@ -19,12 +19,14 @@ static const struct lsn_conf_opt btable[] = {
 	{ "broker", "control", LSN_CONF_STR, 0, 0, NULL, 0,
 	    LSN_CONF_AT(struct bconf, control),
 	    "local status socket, ipc://path (optional; JSON replies)" },
-	{ "broker", "db", LSN_CONF_PATH, 0, 0, NULL, 1,
-	    LSN_CONF_AT(struct bconf, db), "sqlite database file" },
-	{ "broker", "sign_key", LSN_CONF_PATH, 0, 0, NULL, 1,
+	{ "broker", "db", LSN_CONF_PATH, 0, 0, "broker.db", 1,
+	    LSN_CONF_AT(struct bconf, db),
+	    "sqlite database file (relative: to the working directory)" },
+	{ "broker", "sign_key", LSN_CONF_PATH, 0, 0, "keys/sign.key", 1,
 	    LSN_CONF_AT(struct bconf, sign_key),
 	    "sequencer Ed25519 secret key file (checkpoints)" },
-	{ "broker", "transport_key", LSN_CONF_PATH, 0, 0, NULL, 1,
+	{ "broker", "transport_key", LSN_CONF_PATH, 0, 0, "keys/transport.key",
+	    1,
 	    LSN_CONF_AT(struct bconf, transport_key),
 	    "CURVE secret key file of the ROUTER" },
 	{ "broker", "max_msg_bytes", LSN_CONF_INT, 1024, LSN_MSG_MAX, "262144",
@@ -109,4 +111,10 @@ int
 bconf_dump(const struct bconf *c)
 {
 	return (lsn_conf_dump(btable, c, stdout));
+}
+
+int
+bconf_write_example(FILE *fp)
+{
+	return (lsn_conf_write_example(btable, fp));
 }

@@ -26,6 +26,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "wire.pb-c.h"
 
@@ -68,6 +69,8 @@ int	bconf_load(const char *path, struct bconf *c, char *err,
 	    size_t errlen);
 /* Prints the effective configuration (for -n -v). */
 int	bconf_dump(const struct bconf *c);
+/* Prints the annotated example configuration (for -E). */
+int	bconf_write_example(FILE *fp);
 /* 1 if ep is a listen endpoint we accept (config endpoint or tcp *). */
 int	bconf_listen_valid(const char *ep);
 

@@ -14,7 +14,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-dnv] [-c file] | --version\n",
+	fprintf(stderr, "usage: %s [-dnv] [-c file] | -E | --version\n",
 	    BROKER_NAME);
 	exit(2);
 }
@@ -31,8 +31,12 @@ main(int argc, char *argv[])
 		printf("%s %s\n", BROKER_NAME, LSN_VERSION);
 		return (0);
 	}
-	while ((ch = getopt(argc, argv, "c:dnv")) != -1) {
+	if (argc > 1 && strcmp(argv[1], "--example-config") == 0)
+		return (bconf_write_example(stdout) == LSN_OK ? 0 : 1);
+	while ((ch = getopt(argc, argv, "c:dEnv")) != -1) {
 		switch (ch) {
+		case 'E':
+			return (bconf_write_example(stdout) == LSN_OK ? 0 : 1);
 		case 'c':
 			conf = optarg;
 			break;
