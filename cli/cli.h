@@ -47,6 +47,9 @@ int	cmd_status(int argc, char *argv[]);
 int	cmd_submit(int argc, char *argv[]);
 int	cmd_agent_dir(int argc, char *argv[]);
 
+/* cmd_broker.c */
+int	cmd_broker_status(int argc, char *argv[]);
+
 /* cmd_admin.c, cmd_dir.c */
 int	cmd_admin(int argc, char *argv[]);
 int	cmd_dir(int argc, char *argv[]);

@@ -24,6 +24,7 @@ static const struct cli_cmd cmds[] = {
 	{ "agent-dir", cmd_agent_dir, "query the agent's directory replica" },
 	{ "admin", cmd_admin, "directory administration on files (init, propose, sign, inspect, apply)" },
 	{ "dir", cmd_dir, "read, export, import and verify a directory database (--db FILE)" },
+	{ "broker-status", cmd_broker_status, "a running broker's status over its control socket (--control ipc://PATH)" },
 	{ NULL, NULL, NULL },
 };
 
