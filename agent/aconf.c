@@ -36,6 +36,18 @@ const struct lsn_conf_opt agent_conf_table[] = {
 	    AC(resend_ms), "resend unacknowledged messages after (ms)" },
 	{ "agent", "verbose", LSN_CONF_INT, 0, 2, "0", 0, AC(verbose),
 	    "log verbosity (0 info, 1 debug)" },
+	{ "agent", "test_clock_file", LSN_CONF_PATH, 0, 0, NULL, 0,
+	    AC(test_clock_file), "TESTING AID ONLY: the workflow clock "
+	    "(deadlines, escalation) reads the current ms from this file" },
+	{ "agent", "ack_p1_ms", LSN_CONF_INT, 1000, 31536000000LL,
+	    "3600000", 0, AC(ack_p1_ms),
+	    "acknowledgement deadline of P1 referrals and alerts (ms)" },
+	{ "agent", "ack_p2_ms", LSN_CONF_INT, 1000, 31536000000LL,
+	    "86400000", 0, AC(ack_p2_ms), "same for P2 (ms)" },
+	{ "agent", "ack_p3_ms", LSN_CONF_INT, 1000, 31536000000LL,
+	    "604800000", 0, AC(ack_p3_ms), "same for P3 (ms)" },
+	{ "agent", "ack_p4_ms", LSN_CONF_INT, 1000, 31536000000LL,
+	    "2592000000", 0, AC(ack_p4_ms), "same for P4 (ms)" },
 	LSN_CONF_END
 };
 

@@ -66,6 +66,7 @@ static const char agent_schema_v1[] =
 const struct lsn_migration agent_migrations[] = {
 	{ 1, lsn_dir_schema_v1 },
 	{ 2, agent_schema_v1 },
+	{ 3, wf_schema_v2 },
 	{ 0, NULL },
 };
 
@@ -80,7 +81,7 @@ load_keys(struct agent *a, const struct agent_conf *c)
 {
 	char			 path[AGENT_PATH_MAX + 32];
 	enum lsn_key_kind	 kind;
-	struct lsn_keypair	*sk = NULL, *tk = NULL;
+	struct lsn_keypair	*sk = NULL, *tk = NULL, *ek = NULL;
 	uint8_t			 bpk[LSN_PK_BYTES];
 	int			 rv;
 
@@ -91,6 +92,17 @@ load_keys(struct agent *a, const struct agent_conf *c)
 	}
 	if (sk->kind != LSN_KEY_SIGN) {
 		log_warnx("%s: %s is not a signing key", __func__, path);
+		rv = LSN_EKEYFORMAT;
+		goto out;
+	}
+	/* encrypt.key opens sealed bodies; without it they go to
+	 * quarantine (LSN_EUNSEAL), everything else still works */
+	snprintf(path, sizeof(path), "%s/encrypt.key", c->keys_dir);
+	if ((rv = lsn_keypair_load(path, &ek)) != LSN_OK)
+		log_warnx("%s: %s: %s: sealed messages cannot be opened",
+		    __func__, path, lsn_strerror(rv));
+	else if (ek->kind != LSN_KEY_ENCRYPT) {
+		log_warnx("%s: %s is not an encryption key", __func__, path);
 		rv = LSN_EKEYFORMAT;
 		goto out;
 	}
@@ -117,14 +129,17 @@ load_keys(struct agent *a, const struct agent_conf *c)
 		goto out;
 	}
 	lsn_keypair_destroy(&a->sign_kp);
+	lsn_keypair_destroy(&a->encrypt_kp);
 	lsn_keypair_destroy(&a->transport_kp);
 	a->sign_kp = sk;
+	a->encrypt_kp = ek;
 	a->transport_kp = tk;
-	sk = tk = NULL;
+	sk = tk = ek = NULL;
 	memcpy(a->broker_pk, bpk, sizeof(bpk));
 	rv = LSN_OK;
  out:
 	lsn_keypair_destroy(&sk);
+	lsn_keypair_destroy(&ek);
 	lsn_keypair_destroy(&tk);
 	return (rv);
 }
@@ -168,6 +183,7 @@ agent_open(const char *conf_path, const struct agent_conf *c,
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return (LSN_ENOMEM);
 	a->conf = *c;
+	wf_clock_init(a);
 	a->lock_fd = -1;
 	if (conf_path != NULL)
 		lsn_strlcpy(a->conf_path, conf_path, sizeof(a->conf_path));
@@ -222,6 +238,7 @@ agent_close(struct agent **ap)
 	lsn_dir_close(&a->dir);
 	lsn_store_close(&a->st);
 	lsn_keypair_destroy(&a->sign_kp);
+	lsn_keypair_destroy(&a->encrypt_kp);
 	lsn_keypair_destroy(&a->transport_kp);
 	if (a->lock_fd != -1)
 		close(a->lock_fd);
@@ -488,6 +505,7 @@ agent_run(struct agent *a)
 		now = lsn_mono_ms();
 		link_timers(a, now);
 		api_timers(a, now);
+		wf_timers(a, now);
 		outbox_pump(a, now);
 		now = lsn_mono_ms();
 		timeout = min_timeout(link_timeout(a, now),

@@ -26,6 +26,8 @@
 #include "liaison/dir.h"
 #include "liaison/keys.h"
 #include "liaison/store.h"
+#include "liaison/util.h"
+#include "liaison/workflow.h"
 
 #define AGENT_PATH_MAX		192
 #define AGENT_EP_MAX		192
@@ -65,6 +67,18 @@ struct agent_conf {
 	long long	reconnect_max_ms;
 	long long	resend_ms;
 	long long	verbose;
+	char		test_clock_file[AGENT_PATH_MAX];
+	long long	ack_p1_ms;
+	long long	ack_p2_ms;
+	long long	ack_p3_ms;
+	long long	ack_p4_ms;
+};
+
+/* A set of partner ids (recipients expanded from groups). */
+struct agent_idset {
+	char	(*ids)[LSN_DIR_ID_MAX + 1];
+	size_t	  n;
+	size_t	  cap;
 };
 
 /* A local API caller: routing id and whether it sent a REQ delimiter. */
@@ -115,6 +129,7 @@ struct agent {
 	struct lsn_store	*st;
 	struct lsn_dir		*dir;
 	struct lsn_keypair	*sign_kp;
+	struct lsn_keypair	*encrypt_kp;	/* NULL: cannot unseal */
 	struct lsn_keypair	*transport_kp;
 	uint8_t			 broker_pk[LSN_PK_BYTES];
 
@@ -151,6 +166,10 @@ struct agent {
 
 	/* replica */
 	int			 halted;
+
+	/* workflows (wf.c) */
+	struct lsn_clock	 clock;		/* workflow clock */
+	uint64_t		 wf_next_tick;	/* mono */
 
 	/* per-turn transaction */
 	int			 in_tx;
@@ -218,6 +237,32 @@ void		 outbox_pump(struct agent *a, uint64_t now);
 int		 outbox_counts(struct agent *a, uint64_t *pending,
 		    uint64_t *rejected);
 
+int		 outbox_expand(struct agent *a,
+		    const Liaison__V1__SubmitRequest *r,
+		    struct agent_idset *set, char *detail, size_t detailsz);
+int		 idset_add(void *arg, const char *id);
+void		 idset_free(struct agent_idset *set);
+
+/* wf.c */
+extern const char wf_schema_v2[];
+void		 wf_clock_init(struct agent *a);
+uint64_t	 agent_now(struct agent *a);
+void		 wf_deadlines(const struct agent *a, struct lsn_deadlines *d);
+int		 wf_on_submit(struct agent *a,
+		    const Liaison__V1__SubmitRequest *r,
+		    const struct agent_idset *rcpts,
+		    const uint8_t msgid[16], int apply, char *detail,
+		    size_t detailsz);
+int		 wf_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
+		    const uint8_t *signed_env, size_t signed_len,
+		    const uint8_t *body, size_t len, char *detail,
+		    size_t detailsz);
+void		 wf_timers(struct agent *a, uint64_t mono);
+int		 wf_list(struct agent *a,
+		    const Liaison__V1__WorkflowListRequest *q,
+		    Liaison__V1__WorkflowListResponse *resp);
+void		 wf_list_free(Liaison__V1__WorkflowListResponse *resp);
+
 /* inbox.c */
 int		 inbox_on_deliver(struct agent *a,
 		    const Liaison__V1__Deliver *d);
@@ -235,6 +280,9 @@ void		 inbox_item_free(Liaison__V1__InboxItem *it);
 int		 inbox_mark(struct agent *a, const uint8_t *msgid, size_t len,
 		    int stage);
 int		 inbox_cursor_load(struct agent *a);
+int		 inbox_open_body(struct agent *a,
+		    const Liaison__V1__Envelope *e, uint8_t **bodyp,
+		    size_t *lenp, char *detail, size_t detailsz);
 
 /* replica.c */
 int		 replica_init(struct agent *a);

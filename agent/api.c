@@ -643,6 +643,30 @@ api_fail_dirsubs(struct agent *a, int code, const char *why)
 /* ---- dispatch ---- */
 
 static void
+do_workflow_list(struct agent *a, const struct api_peer *p, uint64_t rid,
+    const Liaison__V1__WorkflowListRequest *req)
+{
+	Liaison__V1__ApiResponse		r =
+	    LIAISON__V1__API_RESPONSE__INIT;
+	Liaison__V1__WorkflowListResponse	wl =
+	    LIAISON__V1__WORKFLOW_LIST_RESPONSE__INIT;
+	int					rv;
+
+	if ((rv = wf_list(a, req, &wl)) != LSN_OK) {
+		reply_err(a, p, rid, rv, rv == LSN_EINVAL ? "bad filter "
+		    "(kind referral|alert, item_id 16 bytes)" :
+		    "cannot list");
+		return;
+	}
+	r.has_request_id = 1;
+	r.request_id = rid;
+	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_WORKFLOW_LIST;
+	r.workflow_list = &wl;
+	reply(a, p, &r);
+	wf_list_free(&wl);
+}
+
+static void
 handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
     size_t len)
 {
@@ -679,6 +703,9 @@ handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_STATUS:
 		do_status(a, p, rid);
+		break;
+	case LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST:
+		do_workflow_list(a, p, rid, req->workflow_list);
 		break;
 	default:
 		reply_err(a, p, rid, LSN_EINVAL, "unknown request kind");

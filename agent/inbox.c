@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "liaison/body.h"
 #include "liaison/envelope.h"
+#include "liaison/seal.h"
 #include "liaison/err.h"
 #include "liaison/log.h"
 #include "liaison/util.h"
@@ -185,7 +189,7 @@ seen(struct agent *a, const uint8_t *id, size_t len)
 
 static int
 store_message(struct agent *a, uint64_t seq, const Liaison__V1__Envelope *e,
-    const uint8_t *buf, size_t len)
+    const uint8_t *buf, size_t len, const uint8_t *body, size_t bodylen)
 {
 	sqlite3_stmt	*s;
 	int		 rv;
@@ -206,9 +210,8 @@ store_message(struct agent *a, uint64_t seq, const Liaison__V1__Envelope *e,
 	    SQLITE_OK ||
 	    sqlite3_bind_blob(s, 6, buf, (int) len, SQLITE_STATIC) !=
 	    SQLITE_OK ||
-	    (e->has_body ? sqlite3_bind_blob(s, 7, e->body.data,
-	    (int) e->body.len, SQLITE_STATIC) : sqlite3_bind_null(s, 7)) !=
-	    SQLITE_OK ||
+	    (body != NULL ? sqlite3_bind_blob(s, 7, body, (int) bodylen,
+	    SQLITE_STATIC) : sqlite3_bind_null(s, 7)) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 8, e->has_priority ? (int) e->priority : 0) !=
 	    SQLITE_OK ||
 	    sqlite3_bind_int(s, 9, e->handling != NULL &&
@@ -227,6 +230,68 @@ store_message(struct agent *a, uint64_t seq, const Liaison__V1__Envelope *e,
 		return (LSN_EDB);
 	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
 	sqlite3_reset(s);
+	return (rv);
+}
+
+/*
+ * The plaintext body of a verified envelope: unsealed with our encryption
+ * key when sealed (LSN_EUNSEAL if it is not addressed to us or does not
+ * authenticate), then validated for its type with the same rules as on
+ * submit. On success *bodyp is a malloc'd copy (wiped and freed by the
+ * caller). On failure detail names the reason; LSN_ENOMEM is local.
+ */
+int
+inbox_open_body(struct agent *a, const Liaison__V1__Envelope *e,
+    uint8_t **bodyp, size_t *lenp, char *detail, size_t detailsz)
+{
+	uint8_t		 ad[LSN_SEAL_AD_MAX], *pt = NULL;
+	size_t		 adlen, ptlen = 0;
+	const char	*field = NULL;
+	int		 rv;
+
+	if (e->sealed != NULL) {
+		if (a->encrypt_kp == NULL) {
+			rv = LSN_EUNSEAL;
+			snprintf(detail, detailsz, "sealed body and no "
+			    "encryption key loaded");
+			goto out;
+		}
+		if ((rv = lsn_seal_ad_env(e, ad, &adlen)) != LSN_OK ||
+		    (rv = lsn_unseal(e->sealed, ad, adlen, a->conf.partner,
+		    a->encrypt_kp, &pt, &ptlen)) != LSN_OK) {
+			if (rv != LSN_ENOMEM)
+				rv = LSN_EUNSEAL;
+			snprintf(detail, detailsz, "sealed body from %s does "
+			    "not open for us", e->sender);
+			goto out;
+		}
+	} else {
+		ptlen = e->has_body ? e->body.len : 0;
+		if ((pt = malloc(ptlen ? ptlen : 1)) == NULL) {
+			rv = LSN_ENOMEM;
+			goto out;
+		}
+		if (ptlen)
+			memcpy(pt, e->body.data, ptlen);
+	}
+	if ((rv = lsn_body_validate(e->has_type ? (int) e->type : 0, pt,
+	    ptlen, lsn_now_ms(), &field)) != LSN_OK) {
+		if (rv == LSN_ENOMEM)
+			goto out;
+		snprintf(detail, detailsz, "invalid %s body from %s: %s (%s)",
+		    lsn_envelope_type_name(e->has_type ? (int) e->type : 0),
+		    e->sender, lsn_strerror(rv), field != NULL ? field : "-");
+		goto out;
+	}
+	*bodyp = pt;
+	*lenp = ptlen;
+	pt = NULL;
+	rv = LSN_OK;
+ out:
+	if (pt != NULL) {
+		sodium_memzero(pt, ptlen);
+		free(pt);
+	}
 	return (rv);
 }
 
@@ -264,8 +329,8 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 {
 	Liaison__V1__Envelope	*env = NULL;
 	char			 detail[AGENT_DETAIL_MAX], v[32];
-	uint8_t			*buf = NULL;
-	size_t			 len = 0;
+	uint8_t			*buf = NULL, *body = NULL;
+	size_t			 len = 0, bodylen = 0;
 	int			 rv, code;
 
 	if (!d->has_seq || d->seq == 0) {
@@ -288,6 +353,22 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 		}
 		liaison__v1__signed_envelope__pack(d->envelope, buf);
 		code = inbox_verify(a, buf, len, &env, detail, sizeof(detail));
+		if (code == LSN_OK)
+			code = inbox_open_body(a, env, &body, &bodylen, detail,
+			    sizeof(detail));
+		if (code == LSN_EDB || code == LSN_ENOMEM) {
+			rv = code;
+			goto fail;
+		}
+	}
+	if (code == LSN_OK) {
+		rv = seen(a, env->message_id.data, env->message_id.len);
+		if (rv < 0)
+			goto fail;
+		/* workflow rules, once per message (not for duplicates) */
+		if (rv == 0)
+			code = wf_on_receive(a, env, buf, len, body, bodylen,
+			    detail, sizeof(detail));
 		if (code == LSN_EDB || code == LSN_ENOMEM) {
 			rv = code;
 			goto fail;
@@ -298,12 +379,9 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 		    LSN_OK)
 			goto fail;
 	} else {
-		rv = seen(a, env->message_id.data, env->message_id.len);
-		if (rv < 0)
-			goto fail;
 		if (rv == 0) {
-			if ((rv = store_message(a, d->seq, env, buf, len)) !=
-			    LSN_OK)
+			if ((rv = store_message(a, d->seq, env, buf, len,
+			    body, bodylen)) != LSN_OK)
 				goto fail;
 			a->inbox_added = 1;
 			check_sender_head(a, env);
@@ -328,6 +406,10 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 	    (unsigned long long) d->seq, lsn_strerror(rv));
 	a->tx_failed = 1;
  out:
+	if (body != NULL) {
+		sodium_memzero(body, bodylen);
+		free(body);
+	}
 	lsn_envelope_free(&env);
 	free(buf);
 	return (rv);

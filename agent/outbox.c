@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "liaison/body.h"
 #include "liaison/envelope.h"
+#include "liaison/seal.h"
 #include "liaison/err.h"
 #include "liaison/log.h"
 #include "liaison/util.h"
@@ -20,10 +22,10 @@ static int
 check_request(struct agent *a, const Liaison__V1__SubmitRequest *r,
     char *detail, size_t detailsz)
 {
-	Liaison__V1__Note	*note;
-	uint64_t		 n;
-	int			 tlp;
+	const char	*field = NULL;
+	int		 rv;
 
+	(void) a;
 	if (r->n_to + r->n_to_groups == 0) {
 		snprintf(detail, detailsz, "no recipient (to or to_groups)");
 		return (LSN_EINVAL);
@@ -45,33 +47,28 @@ check_request(struct agent *a, const Liaison__V1__SubmitRequest *r,
 			    "group name", i + 1);
 			return (LSN_EINVAL);
 		}
-	tlp = r->handling != NULL && r->handling->has_tlp ?
-	    (int) r->handling->tlp : LIAISON__V1__TLP__TLP_GREEN;
-	if (tlp >= LIAISON__V1__TLP__TLP_AMBER) {
-		snprintf(detail, detailsz, "TLP:%s bodies must be sealed; "
-		    "this agent does not seal yet: send CLEAR or GREEN",
-		    lsn_tlp_name(tlp));
-		return (LSN_ENOTSEALED);
-	}
-	if (!r->has_type || r->type != LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE) {
-		snprintf(detail, detailsz, "message type %s not supported "
-		    "yet (only note)", r->has_type ?
+	/* receipts are made by agents only (receipt.c of the agent) */
+	if (!r->has_type || r->type ==
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT ||
+	    lsn_body_descriptor((int) r->type) == NULL) {
+		snprintf(detail, detailsz, "message type %s cannot be "
+		    "submitted", r->has_type ?
 		    lsn_envelope_type_name((int) r->type) : "(none)");
 		return (LSN_EINVAL);
 	}
 	if (!r->has_body || r->body.len == 0 ||
-	    r->body.len > LSN_BODY_MAX ||
-	    (note = liaison__v1__note__unpack(NULL, r->body.len,
-	    r->body.data)) == NULL) {
-		snprintf(detail, detailsz, "body is not a Note");
-		return (LSN_EINVAL);
+	    r->body.len > LSN_BODY_MAX) {
+		snprintf(detail, detailsz, "body missing or over %d bytes",
+		    LSN_BODY_MAX);
+		return (r->has_body && r->body.len > LSN_BODY_MAX ?
+		    LSN_ETOOBIG : LSN_EINVAL);
 	}
-	n = note->text != NULL && lsn_text_valid(note->text, AGENT_NOTE_MAX);
-	liaison__v1__note__free_unpacked(note, NULL);
-	if (!n) {
-		snprintf(detail, detailsz, "note text missing, not UTF-8 "
-		    "text or over %d bytes", AGENT_NOTE_MAX);
-		return (LSN_EINVAL);
+	if ((rv = lsn_body_validate((int) r->type, r->body.data,
+	    r->body.len, lsn_now_ms(), &field)) != LSN_OK) {
+		snprintf(detail, detailsz, "invalid %s body: %s (%s)",
+		    lsn_envelope_type_name((int) r->type), lsn_strerror(rv),
+		    field != NULL ? field : "-");
+		return (rv);
 	}
 	if ((r->has_in_reply_to && r->in_reply_to.len != LSN_MSGID_BYTES) ||
 	    (r->has_thread_id && r->thread_id.len != LSN_MSGID_BYTES)) {
@@ -89,7 +86,6 @@ check_request(struct agent *a, const Liaison__V1__SubmitRequest *r,
 		snprintf(detail, detailsz, "expires_ms is in the past");
 		return (LSN_EEXPIRED);
 	}
-	(void) a;
 	return (LSN_OK);
 }
 
@@ -134,6 +130,138 @@ join_recipients(const Liaison__V1__SubmitRequest *r, char *out, size_t sz)
 		    n ? "," : "", r->to_groups[i]);
 }
 
+int
+idset_add(void *arg, const char *id)
+{
+	struct agent_idset	*ss = arg;
+	void			*p;
+
+	for (size_t i = 0; i < ss->n; i++)
+		if (strcmp(ss->ids[i], id) == 0)
+			return (0);
+	if (ss->n >= LSN_SEAL_KEYS_MAX)
+		return (LSN_ETOOBIG);
+	if (ss->n == ss->cap) {
+		ss->cap = ss->cap ? ss->cap * 2 : 16;
+		if ((p = reallocarray(ss->ids, ss->cap,
+		    sizeof(*ss->ids))) == NULL)
+			return (LSN_ENOMEM);
+		ss->ids = p;
+	}
+	if (lsn_strlcpy(ss->ids[ss->n], id, sizeof(ss->ids[0])) >=
+	    sizeof(ss->ids[0]))
+		return (LSN_EINVAL);
+	ss->n++;
+	return (0);
+}
+
+void
+idset_free(struct agent_idset *set)
+{
+	free(set->ids);
+	set->ids = NULL;
+	set->n = set->cap = 0;
+}
+
+/*
+ * The partner ids a request reaches, from the local replica: every named
+ * recipient and every current ACTIVE member of every group, without the
+ * sender when it is reached through a group only (the broker's rule).
+ * set must start empty; the caller frees it (idset_free) in all cases.
+ */
+int
+outbox_expand(struct agent *a, const Liaison__V1__SubmitRequest *r,
+    struct agent_idset *set, char *detail, size_t detailsz)
+{
+	int	rv, named_self = 0;
+
+	(void) detail;
+	(void) detailsz;
+	for (size_t i = 0; i < r->n_to; i++) {
+		if (strcmp(r->to[i], a->conf.partner) == 0)
+			named_self = 1;
+		if ((rv = idset_add(set, r->to[i])) != 0)
+			return (rv);
+	}
+	for (size_t i = 0; i < r->n_to_groups; i++) {
+		rv = lsn_dir_group_members(a->dir, r->to_groups[i], 1,
+		    idset_add, set);
+		/* an unknown group is the broker's to refuse
+		 * (E_UNKNOWN_GROUP in the PublishAck) */
+		if (rv != LSN_OK && rv != LSN_EUNKNOWNGROUP)
+			return (rv);
+	}
+	if (!named_self)
+		for (size_t i = 0; i < set->n; i++)
+			if (strcmp(set->ids[i], a->conf.partner) == 0) {
+				memmove(&set->ids[i], &set->ids[i + 1],
+				    (set->n - i - 1) * sizeof(set->ids[0]));
+				set->n--;
+				break;
+			}
+	return (LSN_OK);
+}
+
+/*
+ * Seals body for every recipient in rcpts (outbox_expand: groups are
+ * expanded from the local replica now; the broker expands them again
+ * against its directory, and a member it adds that we did not know cannot
+ * open the body and quarantines it), and the sender itself (so its own outbox copy stays readable by its operator). On
+ * success *sbp is the SealedBody (lsn_sealed_free).
+ */
+static int
+seal_body(struct agent *a, const Liaison__V1__SubmitRequest *r,
+    const struct agent_idset *rcpts, const uint8_t id[LSN_MSGID_BYTES],
+    Liaison__V1__SealedBody **sbp, char *detail, size_t detailsz)
+{
+	struct agent_idset	 ss = { NULL, 0, 0 };
+	struct lsn_seal_rcpt	*rc = NULL;
+	uint8_t			(*pks)[LSN_PK_BYTES] = NULL;
+	uint8_t			 ad[LSN_SEAL_AD_MAX];
+	char			 kid[LSN_KEYID_HEXLEN + 1];
+	size_t			 adlen;
+	uint64_t		 now = lsn_now_ms();
+	int			 rv;
+
+	for (size_t i = 0; i < rcpts->n; i++)
+		if ((rv = idset_add(&ss, rcpts->ids[i])) != 0)
+			goto out;
+	if ((rv = idset_add(&ss, a->conf.partner)) != 0)
+		goto out;
+	if ((rc = calloc(ss.n, sizeof(*rc))) == NULL ||
+	    (pks = calloc(ss.n, sizeof(*pks))) == NULL) {
+		rv = LSN_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ss.n; i++) {
+		if ((rv = lsn_dir_encrypt_key(a->dir, ss.ids[i], now, kid,
+		    pks[i])) != LSN_OK) {
+			snprintf(detail, detailsz, "cannot seal to %s: %s",
+			    ss.ids[i], lsn_strerror(rv));
+			goto out;
+		}
+		rc[i].partner = ss.ids[i];
+		rc[i].pk = pks[i];
+	}
+	if ((rv = lsn_seal_ad(id, a->conf.partner, (int) r->type, ad,
+	    &adlen)) != LSN_OK ||
+	    (rv = lsn_seal(r->body.data, r->body.len, ad, adlen, rc, ss.n,
+	    sbp)) != LSN_OK) {
+		snprintf(detail, detailsz, "cannot seal: %s",
+		    lsn_strerror(rv));
+		goto out;
+	}
+	rv = LSN_OK;
+ out:
+	if (rv != LSN_OK && detail[0] == '\0')
+		snprintf(detail, detailsz, "cannot seal: %s",
+		    lsn_strerror(rv));
+	free(rc);
+	free(pks);
+	idset_free(&ss);
+	return (rv);
+}
+
 /*
  * Validates, signs and stores a submitted message; sends it when
  * connected. On success msgid receives the new message id. On failure
@@ -146,27 +274,40 @@ outbox_submit(struct agent *a, const Liaison__V1__SubmitRequest *r,
 	Liaison__V1__Envelope	e = LIAISON__V1__ENVELOPE__INIT;
 	Liaison__V1__Handling	h = LIAISON__V1__HANDLING__INIT;
 	Liaison__V1__DirHead	dh = LIAISON__V1__DIR_HEAD__INIT;
+	Liaison__V1__SealedBody	*sb = NULL;
 	uint8_t			id[LSN_MSGID_BYTES], hash[LSN_DIR_HASH_BYTES];
 	uint8_t			*buf = NULL;
 	size_t			 len;
 	uint64_t		 rev, n;
 	const char		*field = NULL;
 	char			 rcpt[1024];
+	struct agent_idset	 rcpts = { NULL, 0, 0 };
 	sqlite3_stmt		*s;
-	int			 rv;
+	int			 rv, tx = 0;
 
 	if ((rv = check_request(a, r, detail, detailsz)) != LSN_OK)
 		return (rv);
+	if ((rv = outbox_expand(a, r, &rcpts, detail, detailsz)) != LSN_OK) {
+		if (detail[0] == '\0')
+			snprintf(detail, detailsz, "recipients: %s",
+			    lsn_strerror(rv));
+		goto out;
+	}
 	if ((rv = pending_count(a, &n)) != LSN_OK)
 		goto dberr;
 	if (n >= AGENT_OUTBOX_MAX) {
 		snprintf(detail, detailsz, "outbox full (%llu messages "
 		    "waiting for the broker)", (unsigned long long) n);
-		return (LSN_EQUOTA);
+		rv = LSN_EQUOTA;
+		goto out;
 	}
 	if ((rv = lsn_dir_head(a->dir, &rev, hash)) != LSN_OK)
 		goto dberr;
 	lsn_random(id, sizeof(id));
+	/* the workflow step must be legal for every recipient */
+	if ((rv = wf_on_submit(a, r, &rcpts, id, 0, detail, detailsz)) !=
+	    LSN_OK)
+		goto out;
 	if (r->handling != NULL)
 		h = *r->handling;
 	h.base = (ProtobufCMessage) PROTOBUF_C_MESSAGE_INIT(
@@ -209,15 +350,29 @@ outbox_submit(struct agent *a, const Liaison__V1__SubmitRequest *r,
 	dh.hash.data = hash;
 	dh.hash.len = sizeof(hash);
 	e.dir_head = &dh;
-	e.has_body = 1;
-	e.body = r->body;
-	if ((rv = lsn_envelope_sign(&e, a->sign_kp, &buf, &len, &field)) !=
-	    LSN_OK) {
+	if (lsn_tlp_requires_seal((int) h.tlp)) {
+		detail[0] = '\0';
+		if ((rv = seal_body(a, r, &rcpts, id, &sb, detail,
+		    detailsz)) != LSN_OK)
+			goto out;
+		e.sealed = sb;
+	} else {
+		e.has_body = 1;
+		e.body = r->body;
+	}
+	rv = lsn_envelope_sign(&e, a->sign_kp, &buf, &len, &field);
+	lsn_sealed_free(&sb);
+	if (rv != LSN_OK) {
 		snprintf(detail, detailsz, "cannot sign: %s (%s)",
 		    lsn_strerror(rv), field != NULL ? field : "-");
-		return (rv);
+		goto out;
 	}
 	join_recipients(r, rcpt, sizeof(rcpt));
+	if (!a->in_tx) {
+		if ((rv = lsn_store_begin(a->st)) != LSN_OK)
+			goto dberr;
+		tx = 1;
+	}
 	if ((rv = lsn_store_stmt(a->st, "INSERT INTO outbox(message_id, "
 	    "signed, state, created_ms, recipients) VALUES(?, ?, 'pending', "
 	    "?, ?)", &s)) != LSN_OK)
@@ -236,16 +391,35 @@ outbox_submit(struct agent *a, const Liaison__V1__SubmitRequest *r,
 	sqlite3_reset(s);
 	if (rv != LSN_OK)
 		goto dberr;
+	if ((rv = wf_on_submit(a, r, &rcpts, id, 1, detail, detailsz)) !=
+	    LSN_OK) {
+		if (rv == LSN_EDB)
+			goto dberr;
+		goto out;
+	}
+	if (tx) {
+		tx = 0;
+		if ((rv = lsn_store_commit(a->st)) != LSN_OK) {
+			lsn_store_rollback(a->st);
+			goto dberr;
+		}
+	}
 	if (a->connected && send_publish(a, buf, len) != LSN_OK)
 		log_debug("publish deferred");
 	memcpy(msgid, id, sizeof(id));
-	free(buf);
-	return (LSN_OK);
+	rv = LSN_OK;
+	goto out;
  dberr:
-	free(buf);
 	log_warnx("%s: %s", __func__, lsn_store_errmsg(a->st));
 	snprintf(detail, detailsz, "agent database error");
-	return (rv == LSN_OK ? LSN_EDB : rv);
+	if (rv == LSN_OK)
+		rv = LSN_EDB;
+ out:
+	if (tx)
+		lsn_store_rollback(a->st);
+	idset_free(&rcpts);
+	free(buf);
+	return (rv);
 }
 
 int

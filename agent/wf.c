@@ -1,0 +1,738 @@
+/*
+ * wf.c -- the coordination workflows enforced by the agent, on both
+ * sides: the sender's agent checks a submitted referral response or alert
+ * acknowledgement against its own tracking table before signing it, the
+ * recipient's agent checks a received one against its table and
+ * quarantines an illegal one (LSN_ETRANSITION). The rules themselves are
+ * lib/workflow.c (lsn_referral_next, deadlines, escalation).
+ *
+ * Table `tracking` (agent schema v2), one row per (kind, item, peer):
+ *   kind      'referral' or 'alert'
+ *   item_id   referral_id / alert_id (16 bytes)
+ *   peer      the other partner
+ *   role      'sender' (we offered / raised it) or 'recipient'
+ *   state     enum lsn_referral_state, or enum lsn_alert_state
+ *   priority  Priority 1..4
+ *   sent_ms   the offer's time (workflow clock at the sender; the
+ *             envelope's created_ms at the recipient)
+ *   acked_ms  when acknowledged (0: not yet)
+ *   deadline  acknowledgement deadline (lsn_ack_deadline)
+ *   escalated 1 once the escalation was sent (sender side)
+ *
+ * Time: the workflow clock a->clock (agent.c): the system clock, or for
+ * tests the [agent] test_clock_file. Deadlines are checked on the timer
+ * (wf_timers): an overdue P1 referral still OFFERED, or an unacknowledged
+ * alert, is escalated once: a P1 Note to the recipient partner naming its
+ * 24/7 contacts from the replica, and an operator alert at the sender.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "liaison/body.h"
+#include "liaison/envelope.h"
+#include "liaison/err.h"
+#include "liaison/log.h"
+#include "liaison/util.h"
+#include "liaison/workflow.h"
+
+#include "agent.h"
+
+#define WF_TICK_MS	200	/* deadline checks (mono ms) */
+
+const char wf_schema_v2[] =
+    "CREATE TABLE tracking ("
+    " kind TEXT NOT NULL,"
+    " item_id BLOB NOT NULL,"
+    " peer TEXT NOT NULL,"
+    " role TEXT NOT NULL,"
+    " state INTEGER NOT NULL,"
+    " priority INTEGER NOT NULL,"
+    " sent_ms INTEGER NOT NULL,"
+    " acked_ms INTEGER NOT NULL DEFAULT 0,"
+    " deadline INTEGER NOT NULL,"
+    " escalated INTEGER NOT NULL DEFAULT 0,"
+    " updated_ms INTEGER NOT NULL,"
+    " message_id BLOB,"
+    " PRIMARY KEY(kind, item_id, peer));";
+
+static const char K_REF[] = "referral";
+static const char K_ALERT[] = "alert";
+
+/*
+ * The workflow clock: the system clock, unless [agent] test_clock_file is
+ * set (a testing aid, documented as such): then the current time is the
+ * decimal ms in that file, read on every call; an unreadable or malformed
+ * file falls back to the system clock (logged, rate-limited). The file
+ * only moves deadlines: envelopes keep the real time (the broker checks
+ * their skew).
+ */
+static uint64_t
+wf_clock_now(void *arg)
+{
+	struct agent	*a = arg;
+	uint8_t		*buf = NULL;
+	size_t		 len = 0;
+	char		 txt[32];
+	uint64_t	 v;
+
+	if (a->conf.test_clock_file[0] == '\0')
+		return (lsn_now_ms());
+	if (lsn_file_read(a->conf.test_clock_file, 64, &buf, &len) !=
+	    LSN_OK || len == 0 || len >= sizeof(txt)) {
+		free(buf);
+		if (lsn_log_ratelimit("testclock", 5))
+			log_warnx("test_clock_file unreadable: system clock");
+		return (lsn_now_ms());
+	}
+	memcpy(txt, buf, len);
+	txt[len] = '\0';
+	free(buf);
+	txt[strcspn(txt, "\r\n")] = '\0';
+	if (lsn_strtou64(txt, 1, LSN_BODY_TIME_MAX, &v) != LSN_OK) {
+		if (lsn_log_ratelimit("testclock", 5))
+			log_warnx("test_clock_file malformed: system clock");
+		return (lsn_now_ms());
+	}
+	return (v);
+}
+
+void
+wf_clock_init(struct agent *a)
+{
+	a->clock.now_ms = wf_clock_now;
+	a->clock.arg = a;
+	if (a->conf.test_clock_file[0] != '\0')
+		log_warnx("test_clock_file is set: workflow deadlines follow "
+		    "%s (testing aid, not for production)",
+		    a->conf.test_clock_file);
+}
+
+uint64_t
+agent_now(struct agent *a)
+{
+	return (lsn_clock_now(&a->clock));
+}
+
+void
+wf_deadlines(const struct agent *a, struct lsn_deadlines *d)
+{
+	lsn_deadlines_default(d);
+	d->ack_ms[1] = (uint64_t) a->conf.ack_p1_ms;
+	d->ack_ms[2] = (uint64_t) a->conf.ack_p2_ms;
+	d->ack_ms[3] = (uint64_t) a->conf.ack_p3_ms;
+	d->ack_ms[4] = (uint64_t) a->conf.ack_p4_ms;
+}
+
+struct track {
+	char		role[16];
+	int		state;
+	int		priority;
+	uint64_t	sent_ms;
+	uint64_t	deadline;
+};
+
+/* LSN_OK with *t, LSN_ENOENT, LSN_EDB. */
+static int
+track_get(struct agent *a, const char *kind, const uint8_t *id,
+    const char *peer, struct track *t)
+{
+	sqlite3_stmt	*s;
+	const char	*role;
+	int		 rv, r;
+
+	if ((rv = lsn_store_stmt(a->st, "SELECT role, state, priority, "
+	    "sent_ms, deadline FROM tracking WHERE kind = ? AND item_id = ? "
+	    "AND peer = ?", &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_blob(s, 2, id, LSN_BODY_ID_BYTES, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_text(s, 3, peer, -1, SQLITE_STATIC) != SQLITE_OK)
+		return (LSN_EDB);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		role = (const char *) sqlite3_column_text(s, 0);
+		lsn_strlcpy(t->role, role != NULL ? role : "",
+		    sizeof(t->role));
+		t->state = sqlite3_column_int(s, 1);
+		t->priority = sqlite3_column_int(s, 2);
+		t->sent_ms = (uint64_t) sqlite3_column_int64(s, 3);
+		t->deadline = (uint64_t) sqlite3_column_int64(s, 4);
+		rv = LSN_OK;
+	} else
+		rv = r == SQLITE_DONE ? LSN_ENOENT : LSN_EDB;
+	sqlite3_reset(s);
+	return (rv);
+}
+
+static int
+track_insert(struct agent *a, const char *kind, const uint8_t *id,
+    const char *peer, const char *role, int state, int priority,
+    uint64_t sent_ms, const uint8_t *msgid)
+{
+	struct lsn_deadlines	 d;
+	sqlite3_stmt		*s;
+	uint64_t		 deadline;
+	int			 rv;
+
+	wf_deadlines(a, &d);
+	if ((rv = lsn_ack_deadline(priority, sent_ms, &d, &deadline)) !=
+	    LSN_OK)
+		return (rv);
+	if (deadline > INT64_MAX)
+		deadline = INT64_MAX;
+	if ((rv = lsn_store_stmt(a->st, "INSERT INTO tracking(kind, item_id,"
+	    " peer, role, state, priority, sent_ms, deadline, updated_ms, "
+	    "message_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s)) !=
+	    LSN_OK)
+		return (rv);
+	if (sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_blob(s, 2, id, LSN_BODY_ID_BYTES, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_text(s, 3, peer, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 4, role, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 5, state) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 6, priority) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 7, (sqlite3_int64) sent_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 8, (sqlite3_int64) deadline) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 9, (sqlite3_int64) lsn_now_ms()) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_blob(s, 10, msgid, LSN_MSGID_BYTES, SQLITE_STATIC) !=
+	    SQLITE_OK)
+		return (LSN_EDB);
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	return (rv);
+}
+
+static int
+track_update(struct agent *a, const char *kind, const uint8_t *id,
+    const char *peer, int state, int acked, uint64_t now)
+{
+	sqlite3_stmt	*s;
+	int		 rv;
+
+	if ((rv = lsn_store_stmt(a->st, "UPDATE tracking SET state = ?, "
+	    "acked_ms = CASE WHEN ? AND acked_ms = 0 THEN ? ELSE acked_ms "
+	    "END, updated_ms = ? WHERE kind = ? AND item_id = ? AND peer = ?",
+	    &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_int(s, 1, state) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, acked) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, (sqlite3_int64) now) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, (sqlite3_int64) lsn_now_ms()) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_text(s, 5, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_blob(s, 6, id, LSN_BODY_ID_BYTES, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_text(s, 7, peer, -1, SQLITE_STATIC) != SQLITE_OK)
+		return (LSN_EDB);
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	return (rv);
+}
+
+/*
+ * One step of a workflow exchange between us and peer. sending: we are
+ * the author of the message. Checks (apply 0) or checks and records
+ * (apply 1). detail gets the reason of a refusal.
+ */
+static int
+wf_step(struct agent *a, int type, const uint8_t *body, size_t len,
+    const char *peer, int sending, const uint8_t *msgid, uint64_t sent_ms,
+    int apply, char *detail, size_t detailsz)
+{
+	Liaison__V1__ReferralHandoff	*h = NULL;
+	Liaison__V1__ReferralResponse	*rr = NULL;
+	Liaison__V1__Alert		*al = NULL;
+	Liaison__V1__AlertAck		*ak = NULL;
+	enum lsn_referral_state		 next;
+	struct track			 t;
+	const char			*role = sending ? "sender" :
+					    "recipient";
+	int				 rv, actor_is_sender;
+
+	switch (type) {
+	case LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF:
+		if ((h = liaison__v1__referral_handoff__unpack(NULL, len,
+		    body)) == NULL) {
+			rv = LSN_EPROTO;
+			goto out;
+		}
+		rv = track_get(a, K_REF, h->referral_id.data, peer, &t);
+		if (rv == LSN_OK) {
+			snprintf(detail, detailsz, "referral id already used "
+			    "with %s", peer);
+			rv = LSN_ETRANSITION;
+			goto out;
+		}
+		if (rv != LSN_ENOENT)
+			goto out;
+		rv = apply ? track_insert(a, K_REF, h->referral_id.data, peer,
+		    role, LSN_REF_OFFERED, (int) h->priority, sent_ms, msgid) :
+		    LSN_OK;
+		break;
+	case LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE:
+		if ((rr = liaison__v1__referral_response__unpack(NULL, len,
+		    body)) == NULL) {
+			rv = LSN_EPROTO;
+			goto out;
+		}
+		rv = track_get(a, K_REF, rr->referral_id.data, peer, &t);
+		if (rv == LSN_ENOENT) {
+			snprintf(detail, detailsz, "no referral with this id "
+			    "between us and %s", peer);
+			rv = LSN_ETRANSITION;
+			goto out;
+		}
+		if (rv != LSN_OK)
+			goto out;
+		/* the actor is the author of the response */
+		actor_is_sender = sending ? strcmp(t.role, "sender") == 0 :
+		    strcmp(t.role, "recipient") == 0;
+		if ((rv = lsn_referral_next((enum lsn_referral_state) t.state,
+		    (int) rr->action, actor_is_sender, &next)) != LSN_OK) {
+			snprintf(detail, detailsz, "referral %s: %s by the %s "
+			    "is not allowed", lsn_referral_state_name(t.state),
+			    lsn_referral_action_name((int) rr->action),
+			    actor_is_sender ? "sender" : "recipient");
+			rv = LSN_ETRANSITION;
+			goto out;
+		}
+		rv = apply ? track_update(a, K_REF, rr->referral_id.data,
+		    peer, (int) next, rr->action ==
+		    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACK, agent_now(a)) :
+		    LSN_OK;
+		break;
+	case LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT:
+		if ((al = liaison__v1__alert__unpack(NULL, len, body)) ==
+		    NULL) {
+			rv = LSN_EPROTO;
+			goto out;
+		}
+		rv = track_get(a, K_ALERT, al->alert_id.data, peer, &t);
+		if (rv == LSN_OK) {
+			snprintf(detail, detailsz, "alert id already used "
+			    "with %s", peer);
+			rv = LSN_ETRANSITION;
+			goto out;
+		}
+		if (rv != LSN_ENOENT)
+			goto out;
+		rv = apply ? track_insert(a, K_ALERT, al->alert_id.data, peer,
+		    role, LSN_ALERT_OPEN, (int) al->priority, sent_ms,
+		    msgid) : LSN_OK;
+		break;
+	case LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT_ACK:
+		if ((ak = liaison__v1__alert_ack__unpack(NULL, len, body)) ==
+		    NULL) {
+			rv = LSN_EPROTO;
+			goto out;
+		}
+		rv = track_get(a, K_ALERT, ak->alert_id.data, peer, &t);
+		if (rv == LSN_OK && (t.state != LSN_ALERT_OPEN ||
+		    strcmp(t.role, sending ? "recipient" : "sender") != 0)) {
+			snprintf(detail, detailsz, "alert already "
+			    "acknowledged, or not ours to acknowledge");
+			rv = LSN_ETRANSITION;
+			goto out;
+		}
+		if (rv == LSN_ENOENT) {
+			snprintf(detail, detailsz, "no alert with this id "
+			    "between us and %s", peer);
+			rv = LSN_ETRANSITION;
+			goto out;
+		}
+		if (rv != LSN_OK)
+			goto out;
+		rv = apply ? track_update(a, K_ALERT, ak->alert_id.data, peer,
+		    LSN_ALERT_ACKED, 1, agent_now(a)) : LSN_OK;
+		break;
+	default:
+		rv = LSN_OK;
+		break;
+	}
+ out:
+	if (h != NULL)
+		liaison__v1__referral_handoff__free_unpacked(h, NULL);
+	if (rr != NULL)
+		liaison__v1__referral_response__free_unpacked(rr, NULL);
+	if (al != NULL)
+		liaison__v1__alert__free_unpacked(al, NULL);
+	if (ak != NULL)
+		liaison__v1__alert_ack__free_unpacked(ak, NULL);
+	if (rv == LSN_EPROTO)
+		snprintf(detail, detailsz, "body does not unpack");
+	return (rv);
+}
+
+/* 1 for the types whose messages are tracked per peer. */
+static int
+tracked_type(int type)
+{
+	return (type ==
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF ||
+	    type == LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE ||
+	    type == LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT ||
+	    type == LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT_ACK);
+}
+
+/*
+ * Before a submitted message is signed: responses and acknowledgements
+ * go to exactly one partner (the other side of the referral or alert),
+ * and each step must be legal for each peer. With apply, records it
+ * (called after the outbox insert, inside the same transaction).
+ * rcpts are the expanded partner ids (groups expanded locally).
+ */
+int
+wf_on_submit(struct agent *a, const Liaison__V1__SubmitRequest *r,
+    const struct agent_idset *rcpts, const uint8_t msgid[LSN_MSGID_BYTES],
+    int apply, char *detail, size_t detailsz)
+{
+	uint64_t	now = agent_now(a);
+	int		type = (int) r->type, rv;
+
+	if (!tracked_type(type))
+		return (LSN_OK);
+	if ((type ==
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE ||
+	    type == LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT_ACK) &&
+	    (r->n_to != 1 || r->n_to_groups != 0)) {
+		snprintf(detail, detailsz, "a %s goes to exactly one partner "
+		    "(no groups)", lsn_envelope_type_name(type));
+		return (LSN_EINVAL);
+	}
+	for (size_t i = 0; i < rcpts->n; i++) {
+		if (strcmp(rcpts->ids[i], a->conf.partner) == 0)
+			continue;
+		if ((rv = wf_step(a, type, r->body.data, r->body.len,
+		    rcpts->ids[i], 1, msgid, now, apply, detail,
+		    detailsz)) != LSN_OK)
+			return (rv);
+	}
+	return (LSN_OK);
+}
+
+/*
+ * A verified, unsealed, validated delivery not seen before: checks and
+ * records its workflow step. A refusal (LSN_ETRANSITION, LSN_EPROTO) sends
+ * it to quarantine; LSN_EDB / LSN_ENOMEM are local.
+ */
+int
+wf_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
+    const uint8_t *signed_env, size_t signed_len, const uint8_t *body,
+    size_t len, char *detail, size_t detailsz)
+{
+	int	type = e->has_type ? (int) e->type : 0, rv;
+
+	(void) signed_env;
+	(void) signed_len;
+	if (!tracked_type(type))
+		return (LSN_OK);
+	if ((rv = wf_step(a, type, body, len, e->sender, 0,
+	    e->message_id.data, e->created_ms, 0, detail, detailsz)) !=
+	    LSN_OK)
+		return (rv);
+	return (wf_step(a, type, body, len, e->sender, 0, e->message_id.data,
+	    e->created_ms, 1, detail, detailsz));
+}
+
+/* ---- deadlines and escalation ---- */
+
+struct esc_ctx {
+	char	text[1024];
+	size_t	n;
+	size_t	count;
+};
+
+static int
+esc_contact(void *arg, const Liaison__V1__Contact *c)
+{
+	struct esc_ctx	*x = arg;
+	int		 n;
+
+	if (x->n >= sizeof(x->text) - 1)
+		return (0);
+	n = snprintf(x->text + x->n, sizeof(x->text) - x->n, "%s%s%s%s%s%s",
+	    x->count ? "; " : "", c->name != NULL ? c->name : "?",
+	    c->phone != NULL ? ", phone " : "",
+	    c->phone != NULL ? c->phone : "",
+	    c->email != NULL ? ", " : "", c->email != NULL ? c->email : "");
+	if (n > 0)
+		x->n += (size_t) n < sizeof(x->text) - x->n ? (size_t) n :
+		    sizeof(x->text) - x->n - 1;
+	x->count++;
+	return (0);
+}
+
+static int
+mark_escalated(struct agent *a, const char *kind, const uint8_t *id,
+    const char *peer)
+{
+	sqlite3_stmt	*s;
+	int		 rv;
+
+	if ((rv = lsn_store_stmt(a->st, "UPDATE tracking SET escalated = 1 "
+	    "WHERE kind = ? AND item_id = ? AND peer = ?", &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_blob(s, 2, id, LSN_BODY_ID_BYTES, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_text(s, 3, peer, -1, SQLITE_STATIC) != SQLITE_OK)
+		return (LSN_EDB);
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	return (rv);
+}
+
+/* Sends the escalation note for one overdue item to peer. */
+static int
+escalate(struct agent *a, const char *kind, const uint8_t *id,
+    const char *peer, int priority)
+{
+	Liaison__V1__SubmitRequest	 r = LIAISON__V1__SUBMIT_REQUEST__INIT;
+	Liaison__V1__Note		 note = LIAISON__V1__NOTE__INIT;
+	struct esc_ctx			 x;
+	char				 hex[2 * LSN_BODY_ID_BYTES + 1];
+	char				 text[LSN_BODY_TEXT_MAX];
+	char				 detail[AGENT_DETAIL_MAX];
+	char				*to[1];
+	uint8_t				*buf = NULL, msgid[LSN_MSGID_BYTES];
+	size_t				 len;
+	int				 rv;
+
+	memset(&x, 0, sizeof(x));
+	lsn_hex_encode(id, LSN_BODY_ID_BYTES, hex);
+	rv = lsn_dir_contacts_24x7(a->dir, peer, esc_contact, &x);
+	if (rv != LSN_OK && rv != LSN_ENOENT)
+		return (rv);
+	snprintf(text, sizeof(text), "ESCALATION: %.16s %s (P%d) from %.64s "
+	    "is not acknowledged within its deadline. 24/7 contact of %.64s: "
+	    "%.1023s.",
+	    kind, hex, priority, a->conf.partner, peer,
+	    x.count ? x.text : "none listed in the directory");
+	note.text = text;
+	len = liaison__v1__note__get_packed_size(&note);
+	if ((buf = malloc(len)) == NULL)
+		return (LSN_ENOMEM);
+	liaison__v1__note__pack(&note, buf);
+	to[0] = (char *) (uintptr_t) peer;
+	r.n_to = 1;
+	r.to = to;
+	r.has_type = 1;
+	r.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
+	r.has_body = 1;
+	r.body.data = buf;
+	r.body.len = len;
+	r.has_priority = 1;
+	r.priority = LIAISON__V1__PRIORITY__PRIORITY_P1;
+	detail[0] = '\0';
+	rv = outbox_submit(a, &r, msgid, detail, sizeof(detail));
+	free(buf);
+	if (rv != LSN_OK) {
+		log_warnx("escalation of %s %s to %s not sent: %s: %s", kind,
+		    hex, peer, lsn_strerror(rv), detail);
+		return (rv);
+	}
+	if ((rv = mark_escalated(a, kind, id, peer)) != LSN_OK)
+		return (rv);
+	(void) agent_alert(a, "%s %s to %s overdue: escalated to its 24/7 "
+	    "contact", kind, hex, peer);
+	log_info("%s %s to %s overdue: escalation sent", kind, hex, peer);
+	return (LSN_OK);
+}
+
+struct due {
+	char		kind[16];
+	uint8_t		id[LSN_BODY_ID_BYTES];
+	char		peer[LSN_DIR_ID_MAX + 1];
+	int		priority;
+};
+#define WF_DUE_MAX	32	/* escalations per tick */
+
+void
+wf_timers(struct agent *a, uint64_t mono)
+{
+	struct lsn_deadlines	 d;
+	struct due		 due[WF_DUE_MAX];
+	sqlite3_stmt		*s;
+	uint64_t		 now;
+	size_t			 n = 0;
+	const char		*k, *p;
+	int			 r;
+
+	if (mono < a->wf_next_tick || a->in_tx)
+		return;
+	a->wf_next_tick = mono + WF_TICK_MS;
+	now = agent_now(a);
+	wf_deadlines(a, &d);
+	if (lsn_store_stmt(a->st, "SELECT kind, item_id, peer, priority, "
+	    "state, sent_ms FROM tracking WHERE role = 'sender' AND "
+	    "escalated = 0 AND acked_ms = 0 AND state = 1 AND deadline < ? AND "
+	    "(kind = 'alert' OR priority = 1) LIMIT 256",
+	    &s) != LSN_OK)
+		return;
+	if (sqlite3_bind_int64(s, 1, (sqlite3_int64) (now > INT64_MAX ?
+	    INT64_MAX : now)) != SQLITE_OK) {
+		sqlite3_reset(s);
+		return;
+	}
+	while (n < WF_DUE_MAX && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		enum lsn_esc_kind ek;
+
+		k = (const char *) sqlite3_column_text(s, 0);
+		p = (const char *) sqlite3_column_text(s, 2);
+		if (k == NULL || p == NULL ||
+		    sqlite3_column_bytes(s, 1) != LSN_BODY_ID_BYTES)
+			continue;
+		ek = strcmp(k, K_REF) == 0 ? LSN_ESC_REFERRAL : LSN_ESC_ALERT;
+		if (lsn_escalation_due(ek, sqlite3_column_int(s, 3),
+		    sqlite3_column_int(s, 4),
+		    (uint64_t) sqlite3_column_int64(s, 5), now, &d) != 1)
+			continue;
+		lsn_strlcpy(due[n].kind, k, sizeof(due[n].kind));
+		memcpy(due[n].id, sqlite3_column_blob(s, 1),
+		    LSN_BODY_ID_BYTES);
+		lsn_strlcpy(due[n].peer, p, sizeof(due[n].peer));
+		due[n].priority = sqlite3_column_int(s, 3);
+		n++;
+	}
+	sqlite3_reset(s);
+	for (size_t i = 0; i < n; i++)
+		if (escalate(a, due[i].kind, due[i].id, due[i].peer,
+		    due[i].priority) != LSN_OK)
+			break;
+}
+
+/* ---- queries (local API) ---- */
+
+static const char *
+item_state_name(const char *kind, int state)
+{
+	if (strcmp(kind, K_ALERT) == 0)
+		return (state == LSN_ALERT_ACKED ? "acknowledged" : "open");
+	return (lsn_referral_state_name(state));
+}
+
+void
+wf_list_free(Liaison__V1__WorkflowListResponse *resp)
+{
+	for (size_t i = 0; i < resp->n_items; i++) {
+		Liaison__V1__TrackedItem *it = resp->items[i];
+
+		if (it == NULL)
+			continue;
+		free(it->kind);
+		free(it->item_id.data);
+		free(it->peer);
+		free(it->role);
+		free(it->state);
+		free(it);
+	}
+	free(resp->items);
+	resp->items = NULL;
+	resp->n_items = 0;
+}
+
+/*
+ * Tracked referrals / alerts matching q (borrowed), newest first, into
+ * resp (wf_list_free). LSN_EINVAL for a bad filter, LSN_EDB, LSN_ENOMEM.
+ */
+int
+wf_list(struct agent *a, const Liaison__V1__WorkflowListRequest *q,
+    Liaison__V1__WorkflowListResponse *resp)
+{
+	Liaison__V1__TrackedItem	*it;
+	sqlite3_stmt			*s;
+	uint64_t			 now = agent_now(a);
+	uint32_t			 limit;
+	const char			*kind, *k, *peer, *role, *st;
+	int				 rv, r, state, ackd;
+
+	kind = q->kind != NULL && q->kind[0] != '\0' ? q->kind : NULL;
+	if (kind != NULL && strcmp(kind, K_REF) != 0 &&
+	    strcmp(kind, K_ALERT) != 0)
+		return (LSN_EINVAL);
+	if (q->has_item_id && q->item_id.len != LSN_BODY_ID_BYTES)
+		return (LSN_EINVAL);
+	limit = q->has_limit && q->limit != 0 ? q->limit : AGENT_LIST_DEFAULT;
+	if (limit > AGENT_LIST_MAX)
+		limit = AGENT_LIST_MAX;
+	if ((resp->items = calloc(limit, sizeof(*resp->items))) == NULL)
+		return (LSN_ENOMEM);
+	resp->n_items = 0;
+	if ((rv = lsn_store_stmt(a->st, "SELECT kind, item_id, peer, role, "
+	    "state, priority, sent_ms, acked_ms, deadline, escalated, "
+	    "updated_ms FROM tracking WHERE (?1 IS NULL OR kind = ?1) AND "
+	    "(?2 IS NULL OR item_id = ?2) ORDER BY sent_ms DESC, peer",
+	    &s)) != LSN_OK)
+		goto out;
+	if ((kind != NULL ? sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC) :
+	    sqlite3_bind_null(s, 1)) != SQLITE_OK ||
+	    (q->has_item_id ? sqlite3_bind_blob(s, 2, q->item_id.data,
+	    (int) q->item_id.len, SQLITE_STATIC) : sqlite3_bind_null(s, 2)) !=
+	    SQLITE_OK) {
+		rv = LSN_EDB;
+		goto reset;
+	}
+	rv = LSN_OK;
+	while (resp->n_items < limit && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		k = (const char *) sqlite3_column_text(s, 0);
+		peer = (const char *) sqlite3_column_text(s, 2);
+		role = (const char *) sqlite3_column_text(s, 3);
+		if (k == NULL || peer == NULL || role == NULL ||
+		    sqlite3_column_bytes(s, 1) != LSN_BODY_ID_BYTES)
+			continue;
+		state = sqlite3_column_int(s, 4);
+		st = item_state_name(k, state);
+		if (q->state != NULL && q->state[0] != '\0' &&
+		    strcmp(q->state, st) != 0)
+			continue;
+		ackd = sqlite3_column_int64(s, 7) != 0;
+		/* overdue: the other side has not acknowledged in time */
+		r = !ackd && (strcmp(k, K_ALERT) == 0 ?
+		    state == LSN_ALERT_OPEN : state == LSN_REF_OFFERED) &&
+		    now > (uint64_t) sqlite3_column_int64(s, 8);
+		if (q->overdue_only && !r)
+			continue;
+		if ((it = calloc(1, sizeof(*it))) == NULL) {
+			rv = LSN_ENOMEM;
+			break;
+		}
+		liaison__v1__tracked_item__init(it);
+		resp->items[resp->n_items++] = it;
+		it->has_overdue = 1;
+		it->overdue = r;
+		if ((it->kind = strdup(k)) == NULL ||
+		    (it->peer = strdup(peer)) == NULL ||
+		    (it->role = strdup(role)) == NULL ||
+		    (it->state = strdup(st)) == NULL ||
+		    (it->item_id.data = malloc(LSN_BODY_ID_BYTES)) == NULL) {
+			rv = LSN_ENOMEM;
+			break;
+		}
+		memcpy(it->item_id.data, sqlite3_column_blob(s, 1),
+		    LSN_BODY_ID_BYTES);
+		it->item_id.len = LSN_BODY_ID_BYTES;
+		it->has_item_id = 1;
+		it->has_priority = 1;
+		it->priority = sqlite3_column_int(s, 5);
+		it->has_sent_ms = 1;
+		it->sent_ms = (uint64_t) sqlite3_column_int64(s, 6);
+		it->has_acked_ms = 1;
+		it->acked_ms = (uint64_t) sqlite3_column_int64(s, 7);
+		it->has_deadline_ms = 1;
+		it->deadline_ms = (uint64_t) sqlite3_column_int64(s, 8);
+		it->has_escalated = 1;
+		it->escalated = sqlite3_column_int(s, 9) != 0;
+		it->has_updated_ms = 1;
+		it->updated_ms = (uint64_t) sqlite3_column_int64(s, 10);
+	}
+ reset:
+	sqlite3_reset(s);
+ out:
+	if (rv != LSN_OK)
+		wf_list_free(resp);
+	return (rv);
+}

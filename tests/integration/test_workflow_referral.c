@@ -1,0 +1,450 @@
+/*
+ * test_workflow_referral.c -- real liaison-broker + liaison-agent
+ * processes: typed referral bodies through the local API, sealing of TLP
+ * AMBER bodies (the broker's database never holds the plaintext), the
+ * referral state machine enforced by both agents (E_TRANSITION), and the
+ * escalation of an overdue P1 referral driven by the agents' test clock
+ * ([agent] test_clock_file).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "liaison/client.h"
+#include "liaison/err.h"
+#include "liaison/util.h"
+
+#include "agent_it.h"
+#include "lsn_fixture.h"
+#include "lsn_proc.h"
+#include "lsn_test.h"
+
+#define T_WAIT_MS	15000
+
+struct env {
+	struct lsn_fixture	*fx;
+	pid_t			 broker;
+	pid_t			 agents[3];
+	char			 ep[256];
+	char			 clock[3][LSN_FX_PATH_MAX + 16];
+};
+
+static void
+set_clock(struct env *e, size_t i, uint64_t ms)
+{
+	char	buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long) ms);
+	assert_ok(lsn_file_write_atomic(e->clock[i], buf, strlen(buf),
+	    0600));
+}
+
+static int
+setup(void **state)
+{
+	struct lsn_fixture_opts	 o = { 0 };
+	struct env		*e;
+	char			 extra[LSN_FX_PATH_MAX + 64];
+
+	assert_non_null(e = calloc(1, sizeof(*e)));
+	o.npartners = 3;
+	assert_ok(lsn_fixture_create(&o, &e->fx));
+	assert_ok(lsn_fixture_write_broker_conf(e->fx, NULL, NULL));
+	assert_ok(lsn_fixture_start_broker(e->fx, 0, &e->broker, e->ep,
+	    sizeof(e->ep)));
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(e->clock[i], sizeof(e->clock[i]), "%s/clock",
+		    e->fx->partners[i].dir);
+		set_clock(e, i, lsn_now_ms());
+		snprintf(extra, sizeof(extra), "test_clock_file = %s\n",
+		    e->clock[i]);
+		e->agents[i] = agent_it_start(e->fx, i, e->ep, extra);
+		assert_true(e->agents[i] > 0);
+	}
+	for (size_t i = 0; i < 3; i++)
+		assert_ok(agent_it_wait_connected(e->fx, i, 1, T_WAIT_MS));
+	*state = e;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	struct env	*e = *state;
+
+	lsn_proc_kill_all();
+	if (e != NULL) {
+		lsn_fixture_destroy(&e->fx);
+		free(e);
+	}
+	return (0);
+}
+
+/* Submits a packed body; returns the agent's verdict as an lsn_err. */
+static int
+submit(struct env *e, size_t from, size_t to, int type,
+    const ProtobufCMessage *body, int tlp, int prio, uint8_t msgid[16])
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__SubmitRequest	 sr = LIAISON__V1__SUBMIT_REQUEST__INIT;
+	Liaison__V1__Handling		 h = LIAISON__V1__HANDLING__INIT;
+	Liaison__V1__ApiResponse	*resp = NULL;
+	uint8_t				 buf[8192];
+	char				*tov[1];
+	int				 rv;
+
+	assert_true(protobuf_c_message_get_packed_size(body) <= sizeof(buf));
+	sr.body.len = protobuf_c_message_pack(body, buf);
+	sr.body.data = buf;
+	sr.has_body = 1;
+	sr.has_type = 1;
+	sr.type = type;
+	tov[0] = e->fx->partners[to].id;
+	sr.n_to = 1;
+	sr.to = tov;
+	h.has_tlp = 1;
+	h.tlp = tlp;
+	sr.handling = &h;
+	if (prio != 0) {
+		sr.has_priority = 1;
+		sr.priority = prio;
+	}
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_SUBMIT;
+	req.submit = &sr;
+	assert_ok(agent_it_call(e->fx, from, &req, &resp));
+	rv = lsn_err_from_wire(resp->has_code ? (int) resp->code : 0);
+	if (rv == LSN_OK) {
+		assert_non_null(resp->submit);
+		assert_int_equal(resp->submit->message_id.len, 16);
+		if (msgid != NULL)
+			memcpy(msgid, resp->submit->message_id.data, 16);
+	}
+	lsn_client_response_free(&resp);
+	return (rv);
+}
+
+static int
+send_handoff(struct env *e, size_t from, size_t to, const uint8_t rid[16],
+    int prio, int tlp, const char *summary)
+{
+	Liaison__V1__ReferralHandoff	h = LIAISON__V1__REFERRAL_HANDOFF__INIT;
+	Liaison__V1__Jurisdiction	j = LIAISON__V1__JURISDICTION__INIT;
+	uint8_t				id[16];
+
+	h.has_referral_id = 1;
+	h.referral_id.data = (uint8_t *) (uintptr_t) rid;
+	h.referral_id.len = 16;
+	h.has_priority = 1;
+	h.priority = prio;
+	h.has_category = 1;
+	h.category = LIAISON__V1__REFERRAL_CATEGORY__CATEGORY_GROOMING;
+	j.country = (char *) (uintptr_t) "NL";
+	j.has_basis = 1;
+	j.basis = LIAISON__V1__JURISDICTION_BASIS__BASIS_IP_GEOLOCATION;
+	h.jurisdiction = &j;
+	h.summary = (char *) (uintptr_t) summary;
+	return (submit(e, from, to,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF,
+	    &h.base, tlp, prio, id));
+}
+
+static int
+respond(struct env *e, size_t from, size_t to, const uint8_t rid[16],
+    int action)
+{
+	Liaison__V1__ReferralResponse	r =
+	    LIAISON__V1__REFERRAL_RESPONSE__INIT;
+
+	r.has_referral_id = 1;
+	r.referral_id.data = (uint8_t *) (uintptr_t) rid;
+	r.referral_id.len = 16;
+	r.has_action = 1;
+	r.action = action;
+	switch (action) {
+	case LIAISON__V1__REFERRAL_ACTION__REFERRAL_DECLINE:
+		r.has_decline_reason = 1;
+		r.decline_reason =
+		    LIAISON__V1__DECLINE_REASON__DECLINE_OUT_OF_SCOPE;
+		break;
+	case LIAISON__V1__REFERRAL_ACTION__REFERRAL_CLOSE:
+		r.has_outcome = 1;
+		r.outcome =
+		    LIAISON__V1__CLOSE_OUTCOME__OUTCOME_VICTIM_SAFEGUARDED;
+		break;
+	case LIAISON__V1__REFERRAL_ACTION__REFERRAL_REQUEST_INFO:
+		r.text = (char *) (uintptr_t) "which platform?";
+		break;
+	case LIAISON__V1__REFERRAL_ACTION__REFERRAL_SUPPLY_INFO:
+		r.text = (char *) (uintptr_t) "a synthetic chat platform";
+		break;
+	default:
+		break;
+	}
+	return (submit(e, from, to,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
+	    &r.base, LIAISON__V1__TLP__TLP_GREEN, 0, NULL));
+}
+
+static uint64_t
+inbox_n(struct env *e, size_t i)
+{
+	uint64_t	n = 0;
+
+	assert_ok(agent_it_counts(e->fx, i, &n, NULL));
+	return (n);
+}
+
+/* The state of referral rid at partner i's agent ("" if untracked). */
+static void
+ref_state(struct env *e, size_t i, const uint8_t rid[16], char *out,
+    size_t outsz, int *overdue, int *escalated)
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__WorkflowListRequest wl =
+	    LIAISON__V1__WORKFLOW_LIST_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*resp = NULL;
+
+	wl.kind = (char *) (uintptr_t) "referral";
+	wl.has_item_id = 1;
+	wl.item_id.data = (uint8_t *) (uintptr_t) rid;
+	wl.item_id.len = 16;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST;
+	req.workflow_list = &wl;
+	assert_ok(agent_it_call(e->fx, i, &req, &resp));
+	assert_int_equal(resp->code, 0);
+	assert_non_null(resp->workflow_list);
+	out[0] = '\0';
+	if (resp->workflow_list->n_items > 0) {
+		assert_int_equal(resp->workflow_list->n_items, 1);
+		lsn_strlcpy(out, resp->workflow_list->items[0]->state, outsz);
+		if (overdue != NULL)
+			*overdue = resp->workflow_list->items[0]->overdue;
+		if (escalated != NULL)
+			*escalated = resp->workflow_list->items[0]->escalated;
+	}
+	lsn_client_response_free(&resp);
+}
+
+/* Waits until partner i's inbox holds n items, then checks both states. */
+static void
+step(struct env *e, size_t peer, uint64_t n, const uint8_t rid[16],
+    const char *state)
+{
+	char	s[32];
+
+	assert_ok(agent_it_wait_inbox(e->fx, peer, n, T_WAIT_MS));
+	ref_state(e, 0, rid, s, sizeof(s), NULL, NULL);
+	assert_string_equal(s, state);
+	ref_state(e, 1, rid, s, sizeof(s), NULL, NULL);
+	assert_string_equal(s, state);
+}
+
+/* 1 if needle occurs in the file's bytes (0 if the file is missing). */
+static int
+file_has(const char *path, const char *needle)
+{
+	uint8_t	*buf = NULL;
+	size_t	 len = 0, nl = strlen(needle);
+	int	 found = 0;
+
+	if (lsn_file_read(path, 256 * 1024 * 1024, &buf, &len) != LSN_OK)
+		return (0);
+	for (size_t i = 0; i + nl <= len && !found; i++)
+		found = memcmp(buf + i, needle, nl) == 0;
+	free(buf);
+	return (found);
+}
+
+static void
+test_workflow_amber_referral_sealed_from_broker(void **state)
+{
+	struct env			*e = *state;
+	static const char		 secret[] =
+	    "Synthetic-Amber-Summary-7f3c9e21";
+	static const char		 marker[] = "Synthetic-Green-Marker-51ab";
+	Liaison__V1__Note		 note = LIAISON__V1__NOTE__INIT;
+	Liaison__V1__ApiResponse	*resp = NULL;
+	Liaison__V1__ReferralHandoff	*h = NULL;
+	char				 wal[LSN_FX_PATH_MAX + 8];
+	uint8_t				 rid[16], id[16];
+	int				 found = 0;
+
+	lsn_random(rid, sizeof(rid));
+	assert_ok(send_handoff(e, 0, 1, rid,
+	    LIAISON__V1__PRIORITY__PRIORITY_P2, LIAISON__V1__TLP__TLP_AMBER,
+	    secret));
+	note.text = (char *) (uintptr_t) marker;
+	assert_ok(submit(e, 0, 1, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE,
+	    &note.base, LIAISON__V1__TLP__TLP_GREEN, 0, id));
+	assert_ok(agent_it_wait_inbox(e->fx, 1, 2, T_WAIT_MS));
+
+	/* the recipient reads the plaintext */
+	assert_ok(agent_it_inbox(e->fx, 1, 0, &resp));
+	for (size_t i = 0; i < resp->inbox_list->n_items; i++) {
+		Liaison__V1__InboxItem *it = resp->inbox_list->items[i];
+
+		if (it->type !=
+		    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF)
+			continue;
+		assert_int_equal(it->tlp, LIAISON__V1__TLP__TLP_AMBER);
+		assert_non_null(h = liaison__v1__referral_handoff__unpack(
+		    NULL, it->body.len, it->body.data));
+		assert_string_equal(h->summary, secret);
+		liaison__v1__referral_handoff__free_unpacked(h, NULL);
+		found = 1;
+	}
+	lsn_client_response_free(&resp);
+	assert_true(found);
+
+	/* the broker routed on metadata only: its database (and WAL) holds
+	 * the GREEN note's text but never the AMBER summary */
+	snprintf(wal, sizeof(wal), "%s-wal", e->fx->broker_db);
+	assert_true(file_has(e->fx->broker_db, marker) ||
+	    file_has(wal, marker));
+	assert_false(file_has(e->fx->broker_db, secret));
+	assert_false(file_has(wal, secret));
+	/* a third partner that was not a recipient has nothing */
+	assert_int_equal(inbox_n(e, 2), 0);
+}
+
+static void
+test_workflow_referral_full_cycle_both_agents_agree(void **state)
+{
+	struct env	*e = *state;
+	uint8_t		 rid[16];
+
+	lsn_random(rid, sizeof(rid));
+	assert_ok(send_handoff(e, 0, 1, rid,
+	    LIAISON__V1__PRIORITY__PRIORITY_P2, LIAISON__V1__TLP__TLP_GREEN,
+	    "synthetic grooming referral"));
+	step(e, 1, 1, rid, "offered");
+	/* only the recipient acknowledges; it cannot accept before acking */
+	assert_int_equal(respond(e, 0, 1, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACK), LSN_ETRANSITION);
+	assert_int_equal(respond(e, 1, 0, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACCEPT), LSN_ETRANSITION);
+	assert_ok(respond(e, 1, 0, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACK));
+	step(e, 0, 1, rid, "acknowledged");
+	assert_ok(respond(e, 1, 0, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_REQUEST_INFO));
+	step(e, 0, 2, rid, "info-requested");
+	assert_ok(respond(e, 0, 1, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_SUPPLY_INFO));
+	step(e, 1, 2, rid, "acknowledged");
+	assert_ok(respond(e, 1, 0, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACCEPT));
+	step(e, 0, 3, rid, "accepted");
+	/* the sender cannot withdraw an accepted referral */
+	assert_int_equal(respond(e, 0, 1, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_WITHDRAW),
+	    LSN_ETRANSITION);
+	assert_ok(respond(e, 1, 0, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_CLOSE));
+	step(e, 0, 4, rid, "closed");
+	/* final: nothing more */
+	assert_int_equal(respond(e, 1, 0, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_CLOSE), LSN_ETRANSITION);
+	/* a response about a referral the peer never had is refused */
+	assert_int_equal(respond(e, 2, 0, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACK), LSN_ETRANSITION);
+}
+
+static void
+test_workflow_referral_declined(void **state)
+{
+	struct env	*e = *state;
+	uint8_t		 rid[16];
+
+	lsn_random(rid, sizeof(rid));
+	assert_ok(send_handoff(e, 0, 1, rid,
+	    LIAISON__V1__PRIORITY__PRIORITY_P3, LIAISON__V1__TLP__TLP_GREEN,
+	    "synthetic referral out of scope"));
+	step(e, 1, 1, rid, "offered");
+	assert_ok(respond(e, 1, 0, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACK));
+	step(e, 0, 1, rid, "acknowledged");
+	assert_ok(respond(e, 1, 0, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_DECLINE));
+	step(e, 0, 2, rid, "declined");
+	assert_int_equal(respond(e, 1, 0, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACCEPT), LSN_ETRANSITION);
+}
+
+static void
+test_workflow_overdue_p1_referral_escalated(void **state)
+{
+	struct env			*e = *state;
+	Liaison__V1__ApiResponse	*resp = NULL;
+	Liaison__V1__Note		*n;
+	uint8_t				 rid[16];
+	char				 s[32];
+	int				 overdue = 0, escalated = 0, found = 0;
+	uint64_t			 t0 = lsn_now_ms();
+
+	lsn_random(rid, sizeof(rid));
+	set_clock(e, 0, t0);
+	assert_ok(send_handoff(e, 0, 1, rid,
+	    LIAISON__V1__PRIORITY__PRIORITY_P1, LIAISON__V1__TLP__TLP_GREEN,
+	    "synthetic urgent referral"));
+	step(e, 1, 1, rid, "offered");
+	ref_state(e, 0, rid, s, sizeof(s), &overdue, &escalated);
+	assert_false(overdue);
+	assert_false(escalated);
+	/* two hours later at the sender: past the 1 h P1 deadline */
+	set_clock(e, 0, t0 + 2 * 3600 * 1000);
+	assert_ok(agent_it_wait_inbox(e->fx, 1, 2, T_WAIT_MS));
+	ref_state(e, 0, rid, s, sizeof(s), &overdue, &escalated);
+	assert_string_equal(s, "offered");
+	assert_true(overdue);
+	assert_true(escalated);
+	assert_ok(agent_it_inbox(e->fx, 1, 0, &resp));
+	for (size_t i = 0; i < resp->inbox_list->n_items; i++) {
+		Liaison__V1__InboxItem *it = resp->inbox_list->items[i];
+
+		if (it->type != LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE)
+			continue;
+		assert_int_equal(it->priority,
+		    LIAISON__V1__PRIORITY__PRIORITY_P1);
+		assert_non_null(n = liaison__v1__note__unpack(NULL,
+		    it->body.len, it->body.data));
+		assert_non_null(strstr(n->text, "ESCALATION"));
+		assert_non_null(strstr(n->text, e->fx->partners[1].id));
+		liaison__v1__note__free_unpacked(n, NULL);
+		found = 1;
+	}
+	lsn_client_response_free(&resp);
+	assert_true(found);
+	/* escalated once only */
+	set_clock(e, 0, t0 + 3 * 3600 * 1000);
+	assert_int_equal(inbox_n(e, 1), 2);
+	/* the late acknowledgement is still accepted and stops it */
+	assert_ok(respond(e, 1, 0, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACK));
+	step(e, 0, 1, rid, "acknowledged");
+	ref_state(e, 0, rid, s, sizeof(s), &overdue, &escalated);
+	assert_false(overdue);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_workflow_amber_referral_sealed_from_broker, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_workflow_referral_full_cycle_both_agents_agree, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_workflow_referral_declined, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_workflow_overdue_p1_referral_escalated, setup,
+		    teardown),
+	};
+
+	if (lsn_init() != LSN_OK)
+		return (1);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
