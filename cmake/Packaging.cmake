@@ -1,0 +1,61 @@
+# Packaging.cmake -- install rules for everything that is not a binary (man
+# pages, example configurations, systemd units, sysusers/tmpfiles snippets)
+# and the CPack Debian package "liaison" (make package).
+#
+# The binaries are installed by broker/, agent/ and cli/ (sbin and bin).
+# Layout with CMAKE_INSTALL_PREFIX=/usr (the .deb):
+#   /usr/share/man/man{1,5,8}/     liaison.1 liaison.conf.5 liaison-*.8
+#   /usr/share/doc/liaison/examples/  broker.conf agent.conf (from -E)
+#   /usr/share/doc/liaison/        operations, integrators, threat model...
+#   /usr/lib/systemd/system/       liaison-broker.service liaison-agent@.service
+#   /usr/lib/sysusers.d/liaison.conf, /usr/lib/tmpfiles.d/liaison.conf
+
+set(LSN_MAN_DIR ${PROJECT_SOURCE_DIR}/docs/man)
+install(FILES ${LSN_MAN_DIR}/liaison.1
+  DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES ${LSN_MAN_DIR}/liaison.conf.5
+  DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
+install(FILES ${LSN_MAN_DIR}/liaison-broker.8 ${LSN_MAN_DIR}/liaison-agent.8
+  DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
+
+install(FILES ${PROJECT_SOURCE_DIR}/config/broker.conf
+  ${PROJECT_SOURCE_DIR}/config/agent.conf
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+foreach(doc README.md docs/operations.md docs/integrators.md
+    docs/threat-model.md docs/protocol.md docs/architecture.md)
+  if(EXISTS ${PROJECT_SOURCE_DIR}/${doc})
+    install(FILES ${PROJECT_SOURCE_DIR}/${doc} DESTINATION ${CMAKE_INSTALL_DOCDIR})
+  endif()
+endforeach()
+
+# systemd wants its units below <prefix>/lib, not the multiarch libdir.
+install(FILES ${PROJECT_SOURCE_DIR}/config/liaison-broker.service
+  ${PROJECT_SOURCE_DIR}/config/liaison-agent@.service
+  DESTINATION lib/systemd/system)
+install(FILES ${PROJECT_SOURCE_DIR}/config/liaison.sysusers.conf
+  DESTINATION lib/sysusers.d RENAME liaison.conf)
+install(FILES ${PROJECT_SOURCE_DIR}/config/liaison.tmpfiles.conf
+  DESTINATION lib/tmpfiles.d RENAME liaison.conf)
+
+# ---- CPack: one Debian package --------------------------------------------
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME liaison)
+set(CPACK_PACKAGE_VENDOR "Liaison task force")
+set(CPACK_PACKAGE_CONTACT "Liaison maintainers <liaison-maint@example.org>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+  "partner directory and signed coordination bus for child-protection task forces")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "Liaison maintainers <liaison-maint@example.org>")
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+  "libzmq5, libsodium23, libsqlite3-0, libprotobuf-c1, libinih1, libjansson4, adduser")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${PROJECT_SOURCE_DIR}/config/debian/postinst)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
+# Quick: no dpkg-shlibdeps run, plain gzip.
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS OFF)
+set(CPACK_DEBIAN_COMPRESSION_TYPE gzip)
+set(CPACK_SOURCE_GENERATOR "")
+include(CPack)
