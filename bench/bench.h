@@ -68,6 +68,7 @@ struct bench_world {
 	char			 ep[256];
 	void			*zctx;
 	double			 verify_per_s;	/* ceiling, for ratios */
+	double			 rows_per_s;	/* sqlite ceiling */
 	struct bench_row	 rows[BENCH_ROWS_MAX];
 	size_t			 nrows;
 };

@@ -409,6 +409,20 @@ bench_e2e(struct bench_world *w)
 	    "%.0f, broker %.0f, recipient agent %.0f", n, E2E_WINDOW, t_sub,
 	    1e6 * (ca1 - ca0) / (double) n, 1e6 * (cb1 - cb0) / (double) n,
 	    1e6 * (cr1 - cr0) / (double) n);
+	if (w->verify_per_s > 0 && w->rows_per_s > 0) {
+		/* One sign + two verifies (~2.5 verifies) and ~7 durable
+		 * rows per message, on 2 cores. */
+		r = bench_row_add(w, "bound: e2e from the ceilings, 2 cores",
+		    2.0 / (2.5 / w->verify_per_s + 7.0 / w->rows_per_s),
+		    "msg/s");
+		r->ceiling = 1;
+		lsn_strlcpy(r->ratio, "derived", sizeof(r->ratio));
+		snprintf(r->note, sizeof(r->note), "2 / (2.5 / verify/s + "
+		    "7 / rows/s): sign + 2 verifications and ~7 durable rows "
+		    "per message; e2e measured %.2f x this bound",
+		    (double) n / t_end / (2.0 / (2.5 / w->verify_per_s +
+		    7.0 / w->rows_per_s)));
+	}
 	rv = LSN_OK;
  out:
 	if (api != NULL)

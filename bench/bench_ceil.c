@@ -220,8 +220,9 @@ ceil_sqlite(struct bench_world *w)
 		tx++;
 		t = bench_mono() - t0;
 	} while (t < w->cfg->ceil_secs);
+	w->rows_per_s = (double) rows / t;
 	r = bench_row_add(w, "ceiling: sqlite WAL FULL, 64 x 1 KiB rows/tx",
-	    (double) rows / t, "rows/s");
+	    w->rows_per_s, "rows/s");
 	r->ceiling = 1;
 	lsn_strlcpy(r->ratio, "ceiling", sizeof(r->ratio));
 	snprintf(r->note, sizeof(r->note), "%.0f commits/s (%.2f ms per "
