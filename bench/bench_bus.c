@@ -324,6 +324,85 @@ note_body(uint8_t *buf, size_t bufsz, size_t textlen)
 	return (liaison__v1__note__pack(&note, buf));
 }
 
+/*
+ * The delivery half of the end-to-end path alone: a raw publisher (p01,
+ * pre-signed envelopes, 256 in flight) floods p06's running agent; the rate
+ * at which its inbox fills. What e2e would reach if the sender agent were
+ * not the limit.
+ */
+static int
+delivery_path(struct bench_world *w, pid_t pb, uint64_t base)
+{
+	size_t			 n = w->cfg->e2e_msgs, sent = 0, acked = 0;
+	uint8_t			**env = NULL;
+	size_t			*elen = NULL;
+	void			*s = NULL;
+	struct bench_row	*r;
+	double			 t0, t_end, cb0, cr0;
+	int			 rv = LSN_OK;
+
+	env = calloc(n, sizeof(*env));
+	elen = calloc(n, sizeof(*elen));
+	if (env == NULL || elen == NULL) {
+		rv = LSN_ENOMEM;
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++)
+		if ((rv = bench_envelope(w, 0, w->fx->partners[P_E2E_TO].id,
+		    NULL, NULL, &env[k], &elen[k])) != LSN_OK)
+			goto out;
+	if ((rv = bench_dealer(w, 0, NULL, &s)) != LSN_OK)
+		goto out;
+	cb0 = cpu_secs(w->broker);
+	cr0 = cpu_secs(pb);
+	t0 = bench_mono();
+	while (acked < n) {
+		zmq_pollitem_t		 pi = { s, -1, ZMQ_POLLIN, 0 };
+		Liaison__V1__Frame	*f;
+
+		while (sent < n && sent - acked < INGRESS_WINDOW) {
+			if ((rv = lsn_fixture_publish_raw(s, env[sent],
+			    elen[sent])) != LSN_OK)
+				goto out;
+			sent++;
+		}
+		if (zmq_poll(&pi, 1, 30000) <= 0) {
+			rv = LSN_ETIMEDOUT;
+			goto out;
+		}
+		while (lsn_fixture_recv(s, 0, &f) == LSN_OK) {
+			if (f->kind_case ==
+			    LIAISON__V1__FRAME__KIND_PUBLISH_ACK) {
+				if (f->publish_ack->code != 0)
+					rv = LSN_EPROTO;
+				acked++;
+			}
+			liaison__v1__frame__free_unpacked(f, NULL);
+		}
+		if (rv != LSN_OK)
+			goto out;
+	}
+	if ((rv = wait_inbox(w, P_E2E_TO, base + n, 300.0, &t_end)) != LSN_OK)
+		goto out;
+	t_end -= t0;
+	r = bench_row_add(w, "delivery: raw publisher -> broker -> agent",
+	    (double) n / t_end, "msg/s");
+	snprintf(r->note, sizeof(r->note), "%zu pre-signed notes, 256 in "
+	    "flight, until all are in the agent's inbox; CPU us/msg: broker "
+	    "%.0f, recipient agent %.0f", n,
+	    1e6 * (cpu_secs(w->broker) - cb0) / (double) n,
+	    1e6 * (cpu_secs(pb) - cr0) / (double) n);
+ out:
+	if (s != NULL)
+		zmq_close(s);
+	if (env != NULL)
+		for (size_t k = 0; k < n; k++)
+			free(env[k]);
+	free(env);
+	free(elen);
+	return (rv);
+}
+
 int
 bench_e2e(struct bench_world *w)
 {
@@ -423,7 +502,7 @@ bench_e2e(struct bench_world *w)
 		    (double) n / t_end / (2.0 / (2.5 / w->verify_per_s +
 		    7.0 / w->rows_per_s)));
 	}
-	rv = LSN_OK;
+	rv = delivery_path(w, pb, n);
  out:
 	if (api != NULL)
 		zmq_close(api);
