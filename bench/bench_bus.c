@@ -534,8 +534,10 @@ lat_collect(struct bench_world *w, const uint64_t *send_us, size_t n,
 			lsn_client_response_free(&resp);
 			return (LSN_EPROTO);
 		}
-		if (l->n_items == 0)
+		if (l->n_items == 0) {
+			lsn_client_response_free(&resp);
 			break;
+		}
 		for (size_t i = 0; i < l->n_items; i++) {
 			Liaison__V1__InboxItem	*it = l->items[i];
 			uint64_t		 idx = 0, rx;
