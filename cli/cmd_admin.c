@@ -1064,6 +1064,8 @@ admin_sign(int argc, char *argv[])
 	    CLI_EXIT_OK)
 		goto out;
 	ret = CLI_EXIT_FAIL;
+	if (b->n >= DIRCLI_PROGRESS_MIN)
+		fprintf(stderr, "admin sign: signing %zu ops...\n", b->n);
 	if ((rv = lsn_dirop_batch_sign(b, kp)) != LSN_OK) {
 		cli_err("admin", "sign: %s", lsn_strerror(rv));
 		goto out;
@@ -1257,6 +1259,7 @@ admin_apply(int argc, char *argv[])
 				    why[0] != '\0' ? why : lsn_strerror(rv));
 			goto out;
 		}
+		dircli_progress("admin apply", i + 1, b->n);
 	}
 	if ((rv = lsn_store_commit(st)) != LSN_OK) {
 		cli_err("admin", "apply: commit: %s", lsn_strerror(rv));

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -54,7 +55,8 @@ dircli_open(const char *cmd, const char *path, int write,
 	*st = NULL;
 	*d = NULL;
 	if (path == NULL) {
-		cli_err(cmd, "--db FILE is required");
+		cli_err(cmd, "--db FILE is required: the directory database "
+		    "(see liaison %s --help)", cmd);
 		return (CLI_EXIT_USAGE);
 	}
 	if (write)
@@ -68,8 +70,9 @@ dircli_open(const char *cmd, const char *path, int write,
 		return (CLI_EXIT_FAIL);
 	}
 	if (rv != LSN_OK) {
-		cli_err(cmd, "%s: cannot open the directory database: %s",
-		    path, lsn_strerror(rv));
+		cli_err(cmd, "%s: cannot open the directory database: %s; "
+		    "check the path and that you may read it%s", path,
+		    lsn_strerror(rv), write ? " and its directory" : "");
 		return (CLI_EXIT_FAIL);
 	}
 	if ((rv = lsn_dir_open(*st, d)) != LSN_OK) {
@@ -611,6 +614,28 @@ dir_export(const struct dir_opts *o)
 	return (ret);
 }
 
+void
+dircli_progress(const char *what, size_t i, size_t n)
+{
+	static int	tty = -1;
+	size_t		step;
+
+	if (n < DIRCLI_PROGRESS_MIN || i == 0 || i > n)
+		return;
+	if (tty == -1)
+		tty = isatty(STDERR_FILENO);
+	step = tty ? n / 100 : n / 4;
+	if (step == 0)
+		step = 1;
+	if (i != n && i % step != 0)
+		return;
+	fprintf(stderr, tty ? "\r%s: %zu/%zu (%zu%%)" : "%s: %zu/%zu (%zu%%)\n",
+	    what, i, n, i * 100 / n);
+	if (tty && i == n)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
 static int
 dir_import(const struct dir_opts *o, const char *file)
 {
@@ -641,6 +666,15 @@ dir_import(const struct dir_opts *o, const char *file)
 		cli_err("dir", "%s:%d:%d: %s", file, jerr.line, jerr.column,
 		    jerr.text);
 		goto done;
+	}
+	{
+		size_t	np = json_array_size(json_object_get(j, "partners"));
+		size_t	ng = json_array_size(json_object_get(j, "groups"));
+
+		if (np + ng >= DIRCLI_PROGRESS_MIN)
+			fprintf(stderr, "dir import: %zu partners and %zu "
+			    "groups read from %s; building ops...\n", np, ng,
+			    file);
 	}
 	if ((rv = lsn_dir_import_json(j, now, &b, why, sizeof(why))) !=
 	    LSN_OK) {

@@ -46,4 +46,13 @@ const char *dircli_time(uint64_t ms);
 /* Parses a Unix ms time: decimal, or "now". */
 int	dircli_parse_ms(const char *s, uint64_t *out);
 
+/*
+ * Progress of a long loop on stderr: "what: i/n" after item i of n. Says
+ * nothing below DIRCLI_PROGRESS_MIN items. On a terminal the line is
+ * rewritten in place (every 1%); otherwise one line at each quarter. The
+ * last call (i == n) ends the line.
+ */
+#define DIRCLI_PROGRESS_MIN	200
+void	dircli_progress(const char *what, size_t i, size_t n);
+
 #endif

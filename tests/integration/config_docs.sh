@@ -107,6 +107,16 @@ for f in "$LSN_SRC_DIR"/docs/man/*.[158]; do
 	fi
 done
 
+# Tests named in the threat model exist.
+nt=0
+for t in $(grep -o 'test_[a-z0-9_]*[a-z0-9]' "$LSN_SRC_DIR/docs/threat-model.md" |
+    sort -u); do
+	nt=$((nt + 1))
+	grep -rqw "$t" "$LSN_SRC_DIR/tests" ||
+	    bad "threat-model.md names $t, which no test defines"
+done
+ok "$nt test names of threat-model.md exist"
+
 if [ "$fails" -ne 0 ]; then
 	echo "$fails check(s) failed"
 	exit 1
