@@ -67,6 +67,7 @@ const struct lsn_migration agent_migrations[] = {
 	{ 1, lsn_dir_schema_v1 },
 	{ 2, agent_schema_v1 },
 	{ 3, wf_schema_v2 },
+	{ 4, wf_schema_v3 },
 	{ 0, NULL },
 };
 

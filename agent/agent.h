@@ -245,6 +245,11 @@ void		 idset_free(struct agent_idset *set);
 
 /* wf.c */
 extern const char wf_schema_v2[];
+extern const char wf_schema_v3[];
+int		 wf_meeting_show(struct agent *a,
+		    const Liaison__V1__MeetingShowRequest *q,
+		    Liaison__V1__MeetingShowResponse *out);
+void		 wf_meeting_show_free(Liaison__V1__MeetingShowResponse *m);
 void		 wf_clock_init(struct agent *a);
 uint64_t	 agent_now(struct agent *a);
 void		 wf_deadlines(const struct agent *a, struct lsn_deadlines *d);

@@ -667,6 +667,30 @@ do_workflow_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 }
 
 static void
+do_meeting_show(struct agent *a, const struct api_peer *p, uint64_t rid,
+    const Liaison__V1__MeetingShowRequest *req)
+{
+	Liaison__V1__ApiResponse		r =
+	    LIAISON__V1__API_RESPONSE__INIT;
+	Liaison__V1__MeetingShowResponse	ms =
+	    LIAISON__V1__MEETING_SHOW_RESPONSE__INIT;
+	int					rv;
+
+	if ((rv = wf_meeting_show(a, req, &ms)) != LSN_OK) {
+		reply_err(a, p, rid, rv, rv == LSN_ENOENT ? "no such meeting" :
+		    rv == LSN_EINVAL ? "meeting_id must be 16 bytes" :
+		    "cannot show the meeting");
+		return;
+	}
+	r.has_request_id = 1;
+	r.request_id = rid;
+	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_MEETING_SHOW;
+	r.meeting_show = &ms;
+	reply(a, p, &r);
+	wf_meeting_show_free(&ms);
+}
+
+static void
 handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
     size_t len)
 {
@@ -703,6 +727,9 @@ handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_STATUS:
 		do_status(a, p, rid);
+		break;
+	case LIAISON__V1__API_REQUEST__KIND_MEETING_SHOW:
+		do_meeting_show(a, p, rid, req->meeting_show);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST:
 		do_workflow_list(a, p, rid, req->workflow_list);

@@ -47,6 +47,13 @@ int	cmd_status(int argc, char *argv[]);
 int	cmd_submit(int argc, char *argv[]);
 int	cmd_agent_dir(int argc, char *argv[]);
 
+/* cmd_workflow.c */
+int	cmd_send_referral(int argc, char *argv[]);
+int	cmd_referral(int argc, char *argv[]);
+int	cmd_reply(int argc, char *argv[]);
+int	cmd_meeting(int argc, char *argv[]);
+int	cmd_rsvp(int argc, char *argv[]);
+
 /* cmd_broker.c */
 int	cmd_broker_status(int argc, char *argv[]);
 

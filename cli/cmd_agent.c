@@ -214,12 +214,16 @@ parse_tlp(const char *s, int *out)
 static void
 send_usage(FILE *f)
 {
-	fprintf(f, "usage: liaison send --to ID[,ID] | --group G[,G] "
-	    "--type note --text TEXT\n"
-	    "           [--tlp clear|green] [--priority 1-4] [--case REF]\n"
+	fprintf(f, "usage: liaison send [note] --to ID[,ID] | --group G[,G] "
+	    "--text TEXT\n"
+	    "           [--tlp clear|green|amber|amber-strict|red] "
+	    "[--priority 1-4]\n           [--case REF]\n"
 	    "           [--wait [SECONDS]] [--agent EP | -c FILE]\n"
 	    "Signs and queues a message; prints its id. With --wait, waits\n"
-	    "(default 10 s) for the broker's verdict and prints it.\n%s",
+	    "(default 10 s) for the broker's verdict and prints it.\n"
+	    "TLP amber and stronger is sealed by the agent to every "
+	    "recipient.\n"
+	    "Referrals: liaison send referral --help.\n%s",
 	    agent_opt_help);
 }
 
@@ -254,6 +258,13 @@ cmd_send(int argc, char *argv[])
 	long long			 wait_s = 0, prio = 0;
 	int				 ch, rv, tlp = 2;
 
+	/* liaison send referral|note ... */
+	if (argc >= 2 && strcmp(argv[1], "referral") == 0)
+		return (cmd_send_referral(argc - 1, argv + 1));
+	if (argc >= 2 && strcmp(argv[1], "note") == 0) {
+		argc--;
+		argv++;
+	}
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
 		switch (ch) {

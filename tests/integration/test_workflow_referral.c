@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "liaison/client.h"
 #include "liaison/err.h"
 #include "liaison/util.h"
@@ -25,9 +27,9 @@
 struct env {
 	struct lsn_fixture	*fx;
 	pid_t			 broker;
-	pid_t			 agents[3];
+	pid_t			 agents[4];
 	char			 ep[256];
-	char			 clock[3][LSN_FX_PATH_MAX + 16];
+	char			 clock[4][LSN_FX_PATH_MAX + 16];
 };
 
 static void
@@ -48,12 +50,12 @@ setup(void **state)
 	char			 extra[LSN_FX_PATH_MAX + 64];
 
 	assert_non_null(e = calloc(1, sizeof(*e)));
-	o.npartners = 3;
+	o.npartners = 4;
 	assert_ok(lsn_fixture_create(&o, &e->fx));
 	assert_ok(lsn_fixture_write_broker_conf(e->fx, NULL, NULL));
 	assert_ok(lsn_fixture_start_broker(e->fx, 0, &e->broker, e->ep,
 	    sizeof(e->ep)));
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		snprintf(e->clock[i], sizeof(e->clock[i]), "%s/clock",
 		    e->fx->partners[i].dir);
 		set_clock(e, i, lsn_now_ms());
@@ -62,7 +64,7 @@ setup(void **state)
 		e->agents[i] = agent_it_start(e->fx, i, e->ep, extra);
 		assert_true(e->agents[i] > 0);
 	}
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 4; i++)
 		assert_ok(agent_it_wait_connected(e->fx, i, 1, T_WAIT_MS));
 	*state = e;
 	return (0);
@@ -80,6 +82,8 @@ teardown(void **state)
 	}
 	return (0);
 }
+
+#define TO_ALL	((size_t) -1)	/* the group "all-members" */
 
 /* Submits a packed body; returns the agent's verdict as an lsn_err. */
 static int
@@ -100,9 +104,15 @@ submit(struct env *e, size_t from, size_t to, int type,
 	sr.has_body = 1;
 	sr.has_type = 1;
 	sr.type = type;
-	tov[0] = e->fx->partners[to].id;
-	sr.n_to = 1;
-	sr.to = tov;
+	if (to == TO_ALL) {
+		tov[0] = (char *) (uintptr_t) "all-members";
+		sr.n_to_groups = 1;
+		sr.to_groups = tov;
+	} else {
+		tov[0] = e->fx->partners[to].id;
+		sr.n_to = 1;
+		sr.to = tov;
+	}
 	h.has_tlp = 1;
 	h.tlp = tlp;
 	sr.handling = &h;
@@ -427,6 +437,177 @@ test_workflow_overdue_p1_referral_escalated(void **state)
 	assert_false(overdue);
 }
 
+static int
+notice(struct env *e, const uint8_t mid[16], uint32_t version, int status)
+{
+	Liaison__V1__MeetingNotice	n = LIAISON__V1__MEETING_NOTICE__INIT;
+	uint64_t			t = lsn_now_ms() + 86400000ULL;
+
+	n.has_meeting_id = 1;
+	n.meeting_id.data = (uint8_t *) (uintptr_t) mid;
+	n.meeting_id.len = 16;
+	n.has_version = 1;
+	n.version = version;
+	n.title = (char *) (uintptr_t) "Synthetic plenary";
+	n.has_kind = 1;
+	n.kind = LIAISON__V1__MEETING_KIND__MEETING_PLENARY;
+	n.organiser_partner = e->fx->partners[0].id;
+	n.has_start_ms = 1;
+	n.start_ms = t;
+	n.has_end_ms = 1;
+	n.end_ms = t + 7200000;
+	n.time_zone = (char *) (uintptr_t) "Europe/Paris";
+	n.virtual_link = (char *) (uintptr_t) "https://meet.example.org/p";
+	n.has_status = 1;
+	n.status = status;
+	return (submit(e, 0, TO_ALL,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE, &n.base,
+	    LIAISON__V1__TLP__TLP_GREEN, 0, NULL));
+}
+
+static int
+rsvp(struct env *e, size_t from, const uint8_t mid[16], uint32_t version,
+    int answer)
+{
+	Liaison__V1__MeetingResponse	r =
+	    LIAISON__V1__MEETING_RESPONSE__INIT;
+
+	r.has_meeting_id = 1;
+	r.meeting_id.data = (uint8_t *) (uintptr_t) mid;
+	r.meeting_id.len = 16;
+	r.has_version = 1;
+	r.version = version;
+	r.has_answer = 1;
+	r.answer = answer;
+	return (submit(e, from, 0,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_RESPONSE, &r.base,
+	    LIAISON__V1__TLP__TLP_GREEN, 0, NULL));
+}
+
+static Liaison__V1__ApiResponse *
+show(struct env *e, size_t i, const uint8_t mid[16])
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__MeetingShowRequest	 ms =
+	    LIAISON__V1__MEETING_SHOW_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*resp = NULL;
+
+	ms.has_meeting_id = 1;
+	ms.meeting_id.data = (uint8_t *) (uintptr_t) mid;
+	ms.meeting_id.len = 16;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_MEETING_SHOW;
+	req.meeting_show = &ms;
+	assert_ok(agent_it_call(e->fx, i, &req, &resp));
+	assert_int_equal(resp->code, 0);
+	assert_non_null(resp->meeting_show);
+	return (resp);
+}
+
+static void
+test_workflow_meeting_group_rsvps_rollup(void **state)
+{
+	struct env			*e = *state;
+	Liaison__V1__ApiResponse	*r;
+	uint8_t				 mid[16];
+
+	lsn_random(mid, sizeof(mid));
+	/* a new meeting starts at version 1 */
+	assert_int_equal(notice(e, mid, 2,
+	    LIAISON__V1__MEETING_STATUS__MEETING_SCHEDULED), LSN_ETRANSITION);
+	assert_ok(notice(e, mid, 1,
+	    LIAISON__V1__MEETING_STATUS__MEETING_SCHEDULED));
+	for (size_t i = 1; i < 4; i++)
+		assert_ok(agent_it_wait_inbox(e->fx, i, 1, T_WAIT_MS));
+	/* an answer to a version not announced yet is refused */
+	assert_int_equal(rsvp(e, 1, mid, 2,
+	    LIAISON__V1__RSVP_ANSWER__RSVP_ATTENDING), LSN_ETRANSITION);
+	assert_ok(rsvp(e, 1, mid, 1, LIAISON__V1__RSVP_ANSWER__RSVP_ATTENDING));
+	assert_ok(rsvp(e, 2, mid, 1,
+	    LIAISON__V1__RSVP_ANSWER__RSVP_NOT_ATTENDING));
+	assert_ok(rsvp(e, 3, mid, 1, LIAISON__V1__RSVP_ANSWER__RSVP_TENTATIVE));
+	assert_ok(agent_it_wait_inbox(e->fx, 0, 3, T_WAIT_MS));
+	r = show(e, 0, mid);
+	assert_string_equal(r->meeting_show->role, "organiser");
+	assert_int_equal(r->meeting_show->n_entries, 3);
+	assert_int_equal(r->meeting_show->attending, 1);
+	assert_int_equal(r->meeting_show->not_attending, 1);
+	assert_int_equal(r->meeting_show->tentative, 1);
+	assert_int_equal(r->meeting_show->no_answer, 0);
+	lsn_client_response_free(&r);
+
+	/* update: version + 1 only; older answers become stale */
+	assert_int_equal(notice(e, mid, 3,
+	    LIAISON__V1__MEETING_STATUS__MEETING_UPDATED), LSN_ETRANSITION);
+	assert_ok(notice(e, mid, 2,
+	    LIAISON__V1__MEETING_STATUS__MEETING_UPDATED));
+	assert_ok(agent_it_wait_inbox(e->fx, 1, 2, T_WAIT_MS));
+	assert_ok(rsvp(e, 1, mid, 2, LIAISON__V1__RSVP_ANSWER__RSVP_ATTENDING));
+	assert_ok(agent_it_wait_inbox(e->fx, 0, 4, T_WAIT_MS));
+	r = show(e, 0, mid);
+	assert_int_equal(r->meeting_show->version, 2);
+	assert_int_equal(r->meeting_show->attending, 1);
+	assert_int_equal(r->meeting_show->stale, 2);
+	lsn_client_response_free(&r);
+
+	/* cancellation: no answers after it */
+	assert_ok(notice(e, mid, 3,
+	    LIAISON__V1__MEETING_STATUS__MEETING_CANCELLED));
+	assert_ok(agent_it_wait_inbox(e->fx, 2, 3, T_WAIT_MS));
+	assert_int_equal(rsvp(e, 2, mid, 3,
+	    LIAISON__V1__RSVP_ANSWER__RSVP_ATTENDING), LSN_ETRANSITION);
+	r = show(e, 2, mid);
+	assert_string_equal(r->meeting_show->role, "invitee");
+	assert_int_equal(r->meeting_show->status,
+	    LIAISON__V1__MEETING_STATUS__MEETING_CANCELLED);
+	lsn_client_response_free(&r);
+}
+
+static void
+test_workflow_cli_referral_reply_list(void **state)
+{
+	struct env	*e = *state;
+	char		*out = NULL, *p, rid[33];
+	json_t		*j;
+	json_error_t	 jerr;
+
+	assert_int_equal(agent_it_cli(e->fx, 0, &out, "send", "referral",
+	    "--to", e->fx->partners[1].id, "--summary",
+	    "synthetic referral from the CLI", "--category", "grooming",
+	    "--country", "NL", "--priority", "2", "--tlp", "amber", NULL), 0);
+	assert_non_null(out);
+	assert_non_null(p = strstr(out, "referral "));
+	memcpy(rid, p + 9, 32);
+	rid[32] = '\0';
+	free(out);
+	out = NULL;
+	assert_ok(agent_it_wait_inbox(e->fx, 1, 1, T_WAIT_MS));
+	/* closing before accepting is refused by the agent (exit 1) */
+	assert_int_equal(agent_it_cli(e->fx, 1, NULL, "reply", rid, "close",
+	    "--outcome", "arrest", NULL), 1);
+	assert_int_equal(agent_it_cli(e->fx, 1, NULL, "reply", rid, "ack",
+	    NULL), 0);
+	assert_int_equal(agent_it_cli(e->fx, 1, NULL, "reply", rid, "bogus",
+	    NULL), 2);
+	assert_ok(agent_it_wait_inbox(e->fx, 0, 1, T_WAIT_MS));
+	assert_int_equal(agent_it_cli(e->fx, 0, &out, "referral", "list",
+	    "--json", NULL), 0);
+	assert_non_null(j = json_loads(out, 0, &jerr));
+	assert_int_equal(json_array_size(j), 1);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(j, 0), "state")), "acknowledged");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(j, 0), "referral_id")), rid);
+	json_decref(j);
+	free(out);
+	out = NULL;
+	assert_int_equal(agent_it_cli(e->fx, 0, &out, "referral", "list",
+	    "--overdue", "--json", NULL), 0);
+	assert_non_null(j = json_loads(out, 0, &jerr));
+	assert_int_equal(json_array_size(j), 0);
+	json_decref(j);
+	free(out);
+}
+
 int
 main(void)
 {
@@ -442,6 +623,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_workflow_overdue_p1_referral_escalated, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_workflow_meeting_group_rsvps_rollup, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_workflow_cli_referral_reply_list, setup, teardown),
 	};
 
 	if (lsn_init() != LSN_OK)
