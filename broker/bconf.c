@@ -57,6 +57,9 @@ static const struct lsn_conf_opt btable[] = {
 	{ "broker", "hwm", LSN_CONF_INT, 100, 10000000, "10000", 0,
 	    LSN_CONF_AT(struct bconf, hwm),
 	    "send/receive high-water marks of the ROUTER" },
+	{ "broker", "verify_threads", LSN_CONF_INT, 0, VPOOL_THREADS_MAX, "2",
+	    0, LSN_CONF_AT(struct bconf, verify_threads),
+	    "threads checking envelope signatures (0: the loop itself)" },
 	{ "broker", "verbose", LSN_CONF_BOOL, 0, 0, "no", 0,
 	    LSN_CONF_AT(struct bconf, verbose), "log debug lines" },
 	LSN_CONF_END

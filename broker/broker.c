@@ -15,6 +15,8 @@
 
 #include "broker.h"
 
+static void	pending_flush(struct broker *);
+
 static volatile sig_atomic_t	sig_term;
 static volatile sig_atomic_t	sig_hup;
 
@@ -138,6 +140,10 @@ broker_open_state(struct broker *b)
 void
 broker_close(struct broker *b)
 {
+	pending_flush(b);
+	free(b->pend);
+	b->pend = NULL;
+	vpool_close(&b->vp);
 	wire_flush(b, 0);
 	free(b->out);
 	b->out = NULL;
@@ -168,47 +174,48 @@ broker_close(struct broker *b)
 
 /* ---- one frame ---- */
 
+/* Logs the outcome of a publish and queues its PublishAck (the OK variant
+ * goes out only if the turn commits). */
 static void
-publish(struct broker *b, const char *partner, const uint8_t *rid,
-    size_t ridlen, const uint8_t *env, size_t envlen)
+publish_answer(struct broker *b, const char *partner, const uint8_t *rid,
+    size_t ridlen, struct ingress_result *res)
 {
-	struct ingress_result	 res;
 	Liaison__V1__Frame	 f;
 	Liaison__V1__PublishAck	 a;
 	uint8_t			*ok = NULL, *fail = NULL;
 	size_t			 oklen = 0, faillen = 0;
 	char			 idhex[2 * LSN_MSGID_BYTES + 1] = "-";
 
-	(void) ingress_publish(b, partner, env, envlen, &res);
-	if (res.has_msgid)
-		lsn_hex_encode(res.msgid, LSN_MSGID_BYTES, idhex);
-	if (res.code == LSN_OK) {
+	if (res->has_msgid)
+		lsn_hex_encode(res->msgid, LSN_MSGID_BYTES, idhex);
+	if (res->code == LSN_OK) {
 		b->stat_accepted++;
-		log_info("publish: %s from %s to %zu recipient(s)%s", idhex,
-		    partner, res.nrcpts, res.duplicate ? " (duplicate)" : "");
+		/* The audit log has every accepted message: debug only. */
+		log_debug("publish: %s from %s to %zu recipient(s)%s", idhex,
+		    partner, res->nrcpts, res->duplicate ? " (duplicate)" : "");
 	} else {
 		b->stat_refused++;
 		if (lsn_log_ratelimit(partner, 30))
 			log_info("publish: %s from %s refused: %s (%s)", idhex,
-			    partner, lsn_errname(res.code), res.detail);
+			    partner, lsn_errname(res->code), res->detail);
 	}
 	liaison__v1__publish_ack__init(&a);
-	if (res.has_msgid) {
+	if (res->has_msgid) {
 		a.has_message_id = 1;
-		a.message_id.data = res.msgid;
+		a.message_id.data = res->msgid;
 		a.message_id.len = LSN_MSGID_BYTES;
 	}
 	a.has_code = 1;
-	a.code = (Liaison__V1__ErrorCode) lsn_err_to_wire(res.code);
-	a.detail = res.detail[0] != '\0' ? res.detail : NULL;
-	a.n_recipients = res.nrcpts;
-	a.recipients = res.rcpts;
+	a.code = (Liaison__V1__ErrorCode) lsn_err_to_wire(res->code);
+	a.detail = res->detail[0] != '\0' ? res->detail : NULL;
+	a.n_recipients = res->nrcpts;
+	a.recipients = res->rcpts;
 	liaison__v1__frame__init(&f);
 	f.kind_case = LIAISON__V1__FRAME__KIND_PUBLISH_ACK;
 	f.publish_ack = &a;
 	if (wire_pack(&f, &ok, &oklen) != LSN_OK)
-		goto out;
-	if (res.code == LSN_OK) {
+		return;
+	if (res->code == LSN_OK) {
 		/* Acknowledged only if the turn commits. */
 		a.code = (Liaison__V1__ErrorCode) lsn_err_to_wire(LSN_EDB);
 		a.detail = (char *) (uintptr_t) "database error: not stored";
@@ -216,12 +223,92 @@ publish(struct broker *b, const char *partner, const uint8_t *rid,
 		a.recipients = NULL;
 		if (wire_pack(&f, &fail, &faillen) != LSN_OK) {
 			free(ok);
-			goto out;
+			return;
 		}
 	}
 	(void) wire_queue(b, rid, ridlen, ok, oklen, fail, faillen);
- out:
+}
+
+static void
+publish(struct broker *b, const char *partner, const uint8_t *rid,
+    size_t ridlen, const uint8_t *env, size_t envlen)
+{
+	struct ingress_result	 res;
+
+	(void) ingress_publish(b, partner, env, envlen, &res);
+	publish_answer(b, partner, rid, ridlen, &res);
 	ingress_result_free(&res);
+}
+
+/* ---- publishes of one turn, verified in parallel ---- */
+
+struct pending {
+	zmq_msg_t		 msg;	/* holds the envelope bytes */
+	char			 partner[LSN_DIR_ID_MAX + 1];
+	uint8_t			 rid[BROKER_RID_MAX];
+	size_t			 ridlen;
+	struct ingress_job	 job;
+	struct ingress_result	 res;
+};
+
+/*
+ * Finishes every pending publish in arrival order: waits for its
+ * signature check, runs the remaining rules, stores it and queues its
+ * answer. Called before any other frame is handled (so that frame sees
+ * the publishes before it, as if they had run one by one) and at the end
+ * of the drain.
+ */
+static void
+pending_flush(struct broker *b)
+{
+	for (size_t i = 0; i < b->npend; i++) {
+		struct pending	*p = &b->pend[i];
+
+		if (p->job.verify) {
+			vpool_wait(b->vp, &p->job.vj);
+			(void) ingress_finish(b, &p->job, &p->res);
+		}
+		publish_answer(b, p->partner, p->rid, p->ridlen, &p->res);
+		ingress_result_free(&p->res);
+		ingress_job_free(&p->job);
+		zmq_msg_close(&p->msg);
+	}
+	b->npend = 0;
+}
+
+/*
+ * Takes a Publish frame (msg, moved into the pending list) whose
+ * connection passed the gate: runs the rules before the signature now and
+ * hands the signature to the pool.
+ */
+static void
+pending_add(struct broker *b, const char *partner, const uint8_t *rid,
+    size_t ridlen, zmq_msg_t *msg)
+{
+	struct pending	*p;
+	const uint8_t	*env;
+	size_t		 envlen;
+
+	if (b->npend == BROKER_BATCH)
+		pending_flush(b);
+	p = &b->pend[b->npend++];
+	zmq_msg_init(&p->msg);
+	zmq_msg_move(&p->msg, msg);
+	lsn_strlcpy(p->partner, partner, sizeof(p->partner));
+	memcpy(p->rid, rid, ridlen);
+	p->ridlen = ridlen;
+	/* Small messages live inside the zmq_msg_t: take the pointers from
+	 * the moved one (it stays put: b->pend is never reallocated). */
+	if (!wire_publish_envelope(zmq_msg_data(&p->msg),
+	    zmq_msg_size(&p->msg), &env, &envlen)) {
+		memset(&p->job, 0, sizeof(p->job));
+		memset(&p->res, 0, sizeof(p->res));
+		p->res.code = LSN_EINTERNAL;
+		return;
+	}
+	if (ingress_begin(b, partner, env, envlen, &p->job, &p->res) ==
+	    LSN_OK)
+		vpool_submit(b->vp, &p->job.vj);
 }
 
 /* PublishAck{code} for a publish refused before its envelope was read. */
@@ -482,10 +569,13 @@ reload(struct broker *b)
 	    strcmp(nc.control, b->conf.control) != 0 ||
 	    strcmp(nc.endpoint_file, b->conf.endpoint_file) != 0 ||
 	    nc.max_msg_bytes != b->conf.max_msg_bytes ||
-	    nc.hwm != b->conf.hwm || nc.heartbeat_ms != b->conf.heartbeat_ms)
+	    nc.hwm != b->conf.hwm || nc.heartbeat_ms != b->conf.heartbeat_ms ||
+	    nc.verify_threads != b->conf.verify_threads)
 		log_warnx("reload: listen, endpoint_file, control, db, keys, "
-		    "max_msg_bytes, hwm and heartbeat_ms changes take effect "
-		    "after a restart; keeping the old values of those");
+		    "max_msg_bytes, hwm, heartbeat_ms and verify_threads "
+		    "changes take effect after a restart; keeping the old "
+		    "values of those");
+	nc.verify_threads = b->conf.verify_threads;
 	nc.max_msg_bytes = b->conf.max_msg_bytes;
 	nc.hwm = b->conf.hwm;
 	nc.heartbeat_ms = b->conf.heartbeat_ms;
@@ -504,11 +594,13 @@ reload(struct broker *b)
 
 /* Reads up to BROKER_BATCH peer frames without blocking. */
 static void
-drain_router(struct broker *b)
+drain_frames(struct broker *b)
 {
 	for (int i = 0; i < BROKER_BATCH; i++) {
 		zmq_msg_t	 id, msg;
 		const char	*uid, *tk;
+		const uint8_t	*env;
+		size_t		 envlen;
 		char		 partner[LSN_DIR_ID_MAX + 1];
 		uint8_t		 tkey[LSN_PK_BYTES];
 		int		 more;
@@ -539,13 +631,22 @@ drain_router(struct broker *b)
 			log_auth("frame without a valid User-Id dropped");
 		} else if (more) {
 			/* A DEALER sends exactly one frame per message. */
+			pending_flush(b);
 			(void) wire_queue_error(b, zmq_msg_data(&id),
 			    zmq_msg_size(&id), LSN_EPROTO,
 			    "one frame per message");
-		} else
+		} else if (b->pend != NULL && zmq_msg_size(&id) <=
+		    BROKER_RID_MAX && wire_publish_envelope(zmq_msg_data(&msg),
+		    zmq_msg_size(&msg), &env, &envlen) &&
+		    frame_gate(b, partner, tkey) == LSN_OK)
+			pending_add(b, partner, zmq_msg_data(&id),
+			    zmq_msg_size(&id), &msg);
+		else {
+			pending_flush(b);
 			broker_frame(b, partner, tkey, zmq_msg_data(&id),
 			    zmq_msg_size(&id), zmq_msg_data(&msg),
 			    zmq_msg_size(&msg));
+		}
 		while (more) {
 			zmq_msg_close(&msg);
 			zmq_msg_init(&msg);
@@ -556,6 +657,13 @@ drain_router(struct broker *b)
 		zmq_msg_close(&msg);
 		zmq_msg_close(&id);
 	}
+}
+
+static void
+drain_router(struct broker *b)
+{
+	drain_frames(b);
+	pending_flush(b);
 }
 
 int
@@ -577,6 +685,14 @@ broker_run(struct broker *b)
 	if ((rv = open_sockets(b)) != LSN_OK ||
 	    (rv = control_open(b)) != LSN_OK)
 		return (rv);
+	if ((rv = vpool_open((int) b->conf.verify_threads, &b->vp)) !=
+	    LSN_OK) {
+		log_warnx("cannot start %lld verification thread(s): %s",
+		    b->conf.verify_threads, lsn_strerror(rv));
+		return (rv);
+	}
+	if ((b->pend = calloc(BROKER_BATCH, sizeof(*b->pend))) == NULL)
+		return (LSN_ENOMEM);
 	b->next_expiry_ms = lsn_mono_ms() + (uint64_t) b->conf.expiry_check_ms;
 	log_info("%s %s started", BROKER_NAME, LSN_VERSION);
 

@@ -35,6 +35,8 @@
 #include "liaison/keys.h"
 #include "liaison/store.h"
 
+#include "vpool.h"
+
 #define BROKER_NAME		"liaison-broker"
 #define BROKER_BATCH		256	/* frames per loop turn */
 #define BROKER_RID_MAX		256	/* ZeroMQ routing ids are <= 255 */
@@ -61,6 +63,7 @@ struct bconf {
 	long long	expiry_check_ms;
 	long long	retain_ms;
 	long long	hwm;
+	long long	verify_threads;
 	int		verbose;
 };
 
@@ -101,6 +104,8 @@ struct outmsg {
 	size_t		 faillen;
 };
 
+struct pending;
+
 struct broker {
 	struct bconf		 conf;
 	char			 conf_path[BROKER_PATH_MAX];
@@ -120,6 +125,10 @@ struct broker {
 
 	struct outmsg		*out;
 	size_t			 nout, capout;
+
+	struct vpool		*vp;		/* signature verification */
+	struct pending		*pend;		/* publishes being verified */
+	size_t			 npend;
 
 	int			 tx;		/* a transaction is open */
 	int			 tx_failed;	/* a write failed this turn */
@@ -224,6 +233,34 @@ struct ingress_result {
 	char		**rcpts;	/* expanded recipients (on OK) */
 	size_t		nrcpts;
 };
+
+/* A publish between its two halves (the signature check in between). */
+struct ingress_job {
+	struct vjob			 vj;
+	struct lsn_envelope_outer	*o;
+	const uint8_t			*env;	/* borrowed */
+	size_t				 envlen;
+	char				 partner[LSN_DIR_ID_MAX + 1];
+	uint64_t			 now;
+	int				 verify;	/* vj is to be run */
+};
+
+/*
+ * The rules before the signature (size, outer unpack, signer hint, sender
+ * partner, key valid now): LSN_OK when the signature is next (j->vj
+ * holds the outer envelope and the key: the caller runs it through a
+ * vpool, then calls ingress_finish), otherwise the refusal, with *res
+ * filled. env is borrowed until ingress_finish returns. Free j with
+ * ingress_job_free in every case.
+ */
+int	ingress_begin(struct broker *b, const char *partner,
+	    const uint8_t *env, size_t envlen, struct ingress_job *j,
+	    struct ingress_result *res);
+/* The rules after the signature and the acceptance (as ingress_publish);
+ * j->vj must have been waited for. Returns res->code. */
+int	ingress_finish(struct broker *b, struct ingress_job *j,
+	    struct ingress_result *res);
+void	ingress_job_free(struct ingress_job *j);
 
 /*
  * Runs every ingress rule on the serialized SignedEnvelope `env` published

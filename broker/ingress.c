@@ -257,66 +257,87 @@ fname(const char *field)
 	return (field != NULL ? field : "envelope");
 }
 
-int
-ingress_publish(struct broker *b, const char *partner, const uint8_t *env,
-    size_t envlen, struct ingress_result *res)
+void
+ingress_job_free(struct ingress_job *j)
 {
-	struct lsn_envelope_outer	*o = NULL;
-	Liaison__V1__Envelope		*e = NULL;
-	struct rcptset			 set = { 0 };
-	const char			*field = NULL;
-	uint8_t				 pk[LSN_PK_BYTES], hash[LSN_HASH_BYTES];
-	uint64_t			 now = broker_now(b), skew, max;
-	int				 rv, st;
+	if (j == NULL)
+		return;
+	lsn_envelope_free(&j->vj.env);
+	lsn_envelope_outer_destroy(&j->o);
+}
+
+int
+ingress_begin(struct broker *b, const char *partner, const uint8_t *env,
+    size_t envlen, struct ingress_job *j, struct ingress_result *res)
+{
+	const char	*field = NULL;
+	uint64_t	 max;
+	int		 rv, st;
 
 	memset(res, 0, sizeof(*res));
+	memset(j, 0, sizeof(*j));
+	j->env = env;
+	j->envlen = envlen;
+	j->now = broker_now(b);
+	lsn_strlcpy(j->partner, partner, sizeof(j->partner));
 	max = (uint64_t) b->conf.max_msg_bytes;
-	skew = (uint64_t) b->conf.skew_ms;
 
 	/* size, outer unpack */
-	if (envlen > max) {
-		refuse(res, LSN_ETOOBIG, "envelope of %zu bytes over the "
-		    "limit of %llu", envlen, (unsigned long long) max);
-		goto out;
-	}
-	if ((rv = lsn_envelope_peek(env, envlen, (size_t) max, &o,
-	    &field)) != LSN_OK) {
-		refuse(res, rv, "outer envelope: %s", fname(field));
-		goto out;
-	}
+	if (envlen > max)
+		return (refuse(res, LSN_ETOOBIG, "envelope of %zu bytes over "
+		    "the limit of %llu", envlen, (unsigned long long) max));
+	if ((rv = lsn_envelope_peek(env, envlen, (size_t) max, &j->o,
+	    &field)) != LSN_OK)
+		return (refuse(res, rv, "outer envelope: %s", fname(field)));
 	/* signer hint = the connection's partner */
-	if (strcmp(o->signer, partner) != 0) {
-		refuse(res, LSN_ESENDER, "signer %s is not the connection's "
-		    "partner %s", o->signer, partner);
-		goto out;
-	}
+	if (strcmp(j->o->signer, partner) != 0)
+		return (refuse(res, LSN_ESENDER, "signer %s is not the "
+		    "connection's partner %s", j->o->signer, partner));
 	/* sender partner */
 	rv = lsn_dir_partner_status(b->dir, partner, &st);
-	if (rv == LSN_ENOENT) {
-		refuse(res, LSN_EUNKNOWNSENDER, "partner %s not in the "
-		    "directory", partner);
-		goto out;
-	} else if (rv != LSN_OK) {
-		refuse(res, LSN_EDB, "directory error");
-		goto out;
-	}
-	if (st == LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED) {
-		refuse(res, LSN_ESUSPENDED, "partner %s is suspended", partner);
-		goto out;
-	}
-	if (st != LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE) {
-		refuse(res, LSN_EPREVOKED, "partner %s is revoked", partner);
-		goto out;
-	}
-	/* key valid now, signature, parse */
-	if ((rv = lsn_dir_sign_key(b->dir, partner, o->key_id, now, pk)) !=
-	    LSN_OK) {
-		refuse(res, rv, "signing key %s: %s", o->key_id,
+	if (rv == LSN_ENOENT)
+		return (refuse(res, LSN_EUNKNOWNSENDER, "partner %s not in "
+		    "the directory", partner));
+	else if (rv != LSN_OK)
+		return (refuse(res, LSN_EDB, "directory error"));
+	if (st == LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED)
+		return (refuse(res, LSN_ESUSPENDED, "partner %s is suspended",
+		    partner));
+	if (st != LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE)
+		return (refuse(res, LSN_EPREVOKED, "partner %s is revoked",
+		    partner));
+	/* key valid now; the signature is checked by ingress_finish's
+	 * caller (vpool) with it */
+	if ((rv = lsn_dir_sign_key(b->dir, partner, j->o->key_id, j->now,
+	    j->vj.pk)) != LSN_OK)
+		return (refuse(res, rv, "signing key %s: %s", j->o->key_id,
+		    lsn_strerror(rv)));
+	j->vj.o = j->o;
+	j->verify = 1;
+	return (LSN_OK);
+}
+
+int
+ingress_finish(struct broker *b, struct ingress_job *j,
+    struct ingress_result *res)
+{
+	struct lsn_envelope_outer	*o = j->o;
+	Liaison__V1__Envelope		*e;
+	struct rcptset			 set = { 0 };
+	const char			*partner = j->partner;
+	uint8_t				 pk[LSN_PK_BYTES], hash[LSN_HASH_BYTES];
+	uint64_t			 now = j->now, skew;
+	int				 rv, st;
+
+	skew = (uint64_t) b->conf.skew_ms;
+	/* signature, parse (done by vpool) */
+	if ((rv = j->vj.rv) != LSN_OK) {
+		refuse(res, rv, "%s: %s", fname(j->vj.field),
 		    lsn_strerror(rv));
 		goto out;
 	}
-	if ((rv = lsn_envelope_verify_parse(o, pk, &e, &field)) != LSN_OK) {
-		refuse(res, rv, "%s: %s", fname(field), lsn_strerror(rv));
+	if ((e = j->vj.env) == NULL) {
+		refuse(res, LSN_EINTERNAL, "envelope");
 		goto out;
 	}
 	memcpy(res->msgid, e->message_id.data, LSN_MSGID_BYTES);
@@ -420,7 +441,7 @@ ingress_publish(struct broker *b, const char *partner, const uint8_t *env,
 			goto out;
 		}
 	}
-	if ((rv = store_message(b, partner, e, env, envlen, hash, &set,
+	if ((rv = store_message(b, partner, e, j->env, j->envlen, hash, &set,
 	    now)) != LSN_OK) {
 		refuse(res, LSN_EDB, "database error");
 		goto out;
@@ -432,7 +453,20 @@ ingress_publish(struct broker *b, const char *partner, const uint8_t *env,
 	set.n = 0;
  out:
 	set_free(&set);
-	lsn_envelope_free(&e);
-	lsn_envelope_outer_destroy(&o);
+	return (res->code);
+}
+
+int
+ingress_publish(struct broker *b, const char *partner, const uint8_t *env,
+    size_t envlen, struct ingress_result *res)
+{
+	struct ingress_job	j;
+
+	if (ingress_begin(b, partner, env, envlen, &j, res) == LSN_OK) {
+		vpool_submit(NULL, &j.vj);
+		vpool_wait(NULL, &j.vj);
+		(void) ingress_finish(b, &j, res);
+	}
+	ingress_job_free(&j);
 	return (res->code);
 }

@@ -375,6 +375,98 @@ test_broker_ingress_refusals(void **state)
 	assert_int_equal(pub(t, a, 0, &m, NULL), LSN_OK);
 }
 
+/* A publish whose signature has one bit flipped (malloc'd). */
+static void
+forged(struct bt *t, const struct lsn_fixture_msg *m, uint8_t **env,
+    size_t *len)
+{
+	Liaison__V1__SignedEnvelope	*se;
+
+	assert_ok(lsn_fixture_envelope(t->fx, 0, m, NULL, env, len));
+	se = liaison__v1__signed_envelope__unpack(NULL, *len, *env);
+	assert_non_null(se);
+	se->signature.data[7] ^= 0x01;
+	liaison__v1__signed_envelope__pack(se, *env);
+	liaison__v1__signed_envelope__free_unpacked(se, NULL);
+}
+
+/*
+ * Frames sent back to back (verified in parallel within a loop turn) are
+ * answered as if handled one by one: each refusal with its code, in
+ * order; a duplicate id within the burst sees the first copy; a Ping in
+ * the middle is answered between the acks around it.
+ */
+static void
+test_broker_burst_answered_in_order(void **state)
+{
+	struct bt		*t = *state;
+	struct lsn_fixture_msg	 m = { .to = { "p02" } }, mm;
+	Liaison__V1__Frame	 pf, *f = NULL;
+	Liaison__V1__Ping	 ping;
+	uint8_t			*env[8] = { NULL }, id[16];
+	size_t			 len[8] = { 0 };
+	static const int	 want[] = { LSN_OK, LSN_EBADSIG, LSN_EDUPID,
+				    LSN_OK, LSN_ESENDER, -1, LSN_OK,
+				    LSN_OK };
+	void			*a;
+
+	a = client(t, 0, NULL);
+	assert_ok(lsn_fixture_hello(a, 0, T_MS, NULL));
+	assert_ok(lsn_fixture_envelope(t->fx, 0, &m, id, &env[0], &len[0]));
+	forged(t, &m, &env[1], &len[1]);
+	mm = m;
+	mm.message_id = id;
+	mm.text = "same id, other text";
+	assert_ok(lsn_fixture_envelope(t->fx, 0, &mm, NULL, &env[2],
+	    &len[2]));
+	/* env[3]: the first one again (idempotent OK) */
+	assert_ok(lsn_fixture_envelope(t->fx, 2, &m, NULL, &env[4], &len[4]));
+	/* [5]: a Ping */
+	assert_ok(lsn_fixture_envelope(t->fx, 0, &m, NULL, &env[6], &len[6]));
+	assert_ok(lsn_fixture_envelope(t->fx, 0, &m, NULL, &env[7], &len[7]));
+	liaison__v1__ping__init(&ping);
+	ping.has_nonce = 1;
+	ping.nonce = 4242;
+	liaison__v1__frame__init(&pf);
+	pf.kind_case = LIAISON__V1__FRAME__KIND_PING;
+	pf.ping = &ping;
+	for (int i = 0; i < 8; i++) {
+		if (i == 5)
+			assert_ok(lsn_fixture_send(a, &pf));
+		else
+			assert_ok(lsn_fixture_publish_raw(a, i == 3 ? env[0] :
+			    env[i], i == 3 ? len[0] : len[i]));
+	}
+	for (int i = 0; i < 8; i++) {
+		for (;;) {
+			int k;
+
+			assert_ok(lsn_fixture_recv(a, T_MS, &f));
+			k = f->kind_case;
+			if (k == LIAISON__V1__FRAME__KIND_PUBLISH_ACK ||
+			    k == LIAISON__V1__FRAME__KIND_PONG)
+				break;
+			liaison__v1__frame__free_unpacked(f, NULL);
+		}
+		if (want[i] == -1) {
+			assert_int_equal(f->kind_case,
+			    LIAISON__V1__FRAME__KIND_PONG);
+			assert_int_equal(f->pong->nonce, 4242);
+		} else {
+			assert_int_equal(f->kind_case,
+			    LIAISON__V1__FRAME__KIND_PUBLISH_ACK);
+			assert_int_equal(lsn_err_from_wire(
+			    (int) f->publish_ack->code), want[i]);
+		}
+		liaison__v1__frame__free_unpacked(f, NULL);
+	}
+	for (int i = 0; i < 8; i++)
+		free(env[i]);
+	assert_int_equal(db_count(t, "SELECT COUNT(*) FROM messages"), 3);
+	assert_int_equal(db_count(t, "SELECT COUNT(*) FROM queue WHERE "
+	    "recipient = 'p02'"), 3);
+}
+
 static void
 test_broker_same_bytes_twice_stored_once(void **state)
 {
@@ -932,6 +1024,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broker_ingress_refusals,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_broker_burst_answered_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_broker_same_bytes_twice_stored_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broker_suspension,
