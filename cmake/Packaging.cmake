@@ -38,6 +38,9 @@ install(FILES ${PROJECT_SOURCE_DIR}/config/liaison.tmpfiles.conf
   DESTINATION lib/tmpfiles.d RENAME liaison.conf)
 
 # ---- CPack: one Debian package --------------------------------------------
+# cpack and `make package` must not rebuild the tree behind ctest's back
+# (the Makefile's package target builds first).
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY TRUE)
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME liaison)
 set(CPACK_PACKAGE_VENDOR "Liaison task force")
