@@ -64,9 +64,15 @@ ensure_dir(const char *dir)
 
 	if (mkdir(dir, 0700) == 0)
 		return (1);
+	if (errno == ENOENT) {
+		cli_err("keygen", "%s: cannot create directory: its parent "
+		    "does not exist; create it first (mkdir -p)", dir);
+		return (0);
+	}
 	if (errno != EEXIST) {
-		cli_err("keygen", "%s: cannot create directory: %s", dir,
-		    strerror(errno));
+		cli_err("keygen", "%s: cannot create directory: %s%s", dir,
+		    strerror(errno), errno == EACCES ? "; run as the user "
+		    "that owns the keys (e.g. sudo -u liaison)" : "");
 		return (0);
 	}
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
