@@ -68,6 +68,7 @@ const struct lsn_migration agent_migrations[] = {
 	{ 2, agent_schema_v1 },
 	{ 3, wf_schema_v2 },
 	{ 4, wf_schema_v3 },
+	{ 5, rcpt_schema },
 	{ 0, NULL },
 };
 
@@ -348,12 +349,19 @@ agent_tx_end(struct agent *a)
 		lsn_store_rollback(a->st);
 		a->nacks = 0;
 		a->inbox_added = 0;
+		a->outbox_added = 0;
 		if (inbox_cursor_load(a) != LSN_OK || replica_init(a) != LSN_OK)
 			log_warnx("%s: cannot reload state", __func__);
 		link_reset(a, "database error");
 		return;
 	}
 	send_acks(a);
+	if (a->outbox_added) {
+		/* receipts queued inside the turn go out now */
+		a->outbox_added = 0;
+		if (!a->ob_pass)
+			outbox_start_pass(a);
+	}
 	if (a->inbox_added) {
 		a->inbox_added = 0;
 		api_inbox_changed(a);

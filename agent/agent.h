@@ -175,6 +175,7 @@ struct agent {
 	int			 in_tx;
 	int			 tx_failed;
 	int			 inbox_added;
+	int			 outbox_added;	/* send after COMMIT */
 	struct deliver_ack	 acks[AGENT_ACKS_MAX];
 	size_t			 nacks;
 
@@ -237,6 +238,10 @@ void		 outbox_pump(struct agent *a, uint64_t now);
 int		 outbox_counts(struct agent *a, uint64_t *pending,
 		    uint64_t *rejected);
 
+#define OUTBOX_F_AGENT	0x01	/* agent-made types (RECEIPT) allowed */
+int		 outbox_submit_flags(struct agent *a,
+		    const Liaison__V1__SubmitRequest *req, int flags,
+		    uint8_t msgid[16], char *detail, size_t detailsz);
 int		 outbox_expand(struct agent *a,
 		    const Liaison__V1__SubmitRequest *r,
 		    struct agent_idset *set, char *detail, size_t detailsz);
@@ -267,6 +272,21 @@ int		 wf_list(struct agent *a,
 		    const Liaison__V1__WorkflowListRequest *q,
 		    Liaison__V1__WorkflowListResponse *resp);
 void		 wf_list_free(Liaison__V1__WorkflowListResponse *resp);
+
+/* rcpt.c */
+#define RCPT_CONSUMED	1	/* a receipt: stored, not an inbox item */
+extern const char rcpt_schema[];
+int		 rcpt_send_for(struct agent *a, const uint8_t *signed_env,
+		    size_t len, int stage);
+int		 rcpt_on_receive(struct agent *a,
+		    const Liaison__V1__Envelope *e, const uint8_t *body,
+		    size_t len, char *detail, size_t detailsz);
+int		 rcpt_custody(struct agent *a,
+		    const Liaison__V1__CustodyRequest *q,
+		    Liaison__V1__CustodyResponse *out);
+void		 rcpt_custody_free(Liaison__V1__CustodyResponse *out);
+int		 inbox_find_sign_pk(struct agent *a, const char *partner,
+		    const char *key_id, uint8_t pk[LSN_PK_BYTES]);
 
 /* inbox.c */
 int		 inbox_on_deliver(struct agent *a,

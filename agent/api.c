@@ -691,6 +691,29 @@ do_meeting_show(struct agent *a, const struct api_peer *p, uint64_t rid,
 }
 
 static void
+do_custody(struct agent *a, const struct api_peer *p, uint64_t rid,
+    const Liaison__V1__CustodyRequest *req)
+{
+	Liaison__V1__ApiResponse	r = LIAISON__V1__API_RESPONSE__INIT;
+	Liaison__V1__CustodyResponse	c =
+	    LIAISON__V1__CUSTODY_RESPONSE__INIT;
+	int				rv;
+
+	if ((rv = rcpt_custody(a, req, &c)) != LSN_OK) {
+		reply_err(a, p, rid, rv, rv == LSN_ENOENT ? "no such message" :
+		    rv == LSN_EINVAL ? "message_id must be 16 bytes" :
+		    "cannot build the custody chain");
+		return;
+	}
+	r.has_request_id = 1;
+	r.request_id = rid;
+	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_CUSTODY;
+	r.custody = &c;
+	reply(a, p, &r);
+	rcpt_custody_free(&c);
+}
+
+static void
 handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
     size_t len)
 {
@@ -730,6 +753,9 @@ handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_MEETING_SHOW:
 		do_meeting_show(a, p, rid, req->meeting_show);
+		break;
+	case LIAISON__V1__API_REQUEST__KIND_CUSTODY:
+		do_custody(a, p, rid, req->custody);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST:
 		do_workflow_list(a, p, rid, req->workflow_list);

@@ -40,8 +40,8 @@ inbox_cursor_load(struct agent *a)
 }
 
 /* Finds the public key of (partner, key_id) in the replica, any validity. */
-static int
-find_sign_pk(struct agent *a, const char *partner, const char *key_id,
+int
+inbox_find_sign_pk(struct agent *a, const char *partner, const char *key_id,
     uint8_t pk[LSN_PK_BYTES])
 {
 	Liaison__V1__Partner	*p = NULL;
@@ -93,7 +93,7 @@ inbox_verify(struct agent *a, const uint8_t *buf, size_t len,
 		    field != NULL ? field : "?");
 		goto out;
 	}
-	if ((rv = find_sign_pk(a, o->signer, o->key_id, pk)) != LSN_OK) {
+	if ((rv = inbox_find_sign_pk(a, o->signer, o->key_id, pk)) != LSN_OK) {
 		snprintf(detail, detailsz, "%s key %s of %s",
 		    rv == LSN_EUNKNOWNSENDER ? "unknown sender for" :
 		    "unknown", o->key_id, o->signer);
@@ -187,6 +187,8 @@ seen(struct agent *a, const uint8_t *id, size_t len)
 	return (rv);
 }
 
+static int	mark_seen(struct agent *a, const Liaison__V1__Envelope *e);
+
 static int
 store_message(struct agent *a, uint64_t seq, const Liaison__V1__Envelope *e,
     const uint8_t *buf, size_t len, const uint8_t *body, size_t bodylen)
@@ -222,6 +224,16 @@ store_message(struct agent *a, uint64_t seq, const Liaison__V1__Envelope *e,
 	sqlite3_reset(s);
 	if (rv != LSN_OK)
 		return (rv);
+	return (mark_seen(a, e));
+}
+
+/* Records message_id in the permanent dedup ledger. */
+static int
+mark_seen(struct agent *a, const Liaison__V1__Envelope *e)
+{
+	sqlite3_stmt	*s;
+	int		 rv;
+
 	if ((rv = lsn_store_stmt(a->st,
 	    "INSERT INTO seen(message_id) VALUES(?)", &s)) != LSN_OK)
 		return (rv);
@@ -366,7 +378,17 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 		if (rv < 0)
 			goto fail;
 		/* workflow rules, once per message (not for duplicates) */
-		if (rv == 0)
+		if (rv == 0 && env->type ==
+		    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT) {
+			code = rcpt_on_receive(a, env, body, bodylen, detail,
+			    sizeof(detail));
+			if (code == RCPT_CONSUMED) {
+				if ((rv = mark_seen(a, env)) != LSN_OK)
+					goto fail;
+				code = LSN_OK;
+				rv = 1;	/* not an inbox item */
+			}
+		} else if (rv == 0)
 			code = wf_on_receive(a, env, buf, len, body, bodylen,
 			    detail, sizeof(detail));
 		if (code == LSN_EDB || code == LSN_ENOMEM) {
@@ -385,6 +407,10 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 				goto fail;
 			a->inbox_added = 1;
 			check_sender_head(a, env);
+			if ((rv = rcpt_send_for(a, buf, len,
+			    LIAISON__V1__RECEIPT_STAGE__RECEIPT_DELIVERED)) ==
+			    LSN_EDB || rv == LSN_ENOMEM)
+				goto fail;
 			log_debug("stored message from %s (seq %llu)",
 			    env->sender, (unsigned long long) d->seq);
 		} else
@@ -660,5 +686,33 @@ inbox_mark(struct agent *a, const uint8_t *msgid, size_t len, int stage)
 	sqlite3_reset(s);
 	if (rv == LSN_OK && sqlite3_changes(lsn_store_db(a->st)) == 0)
 		rv = LSN_ENOENT;
-	return (rv);
+	if (rv != LSN_OK || stage == LIAISON__V1__MARK_STAGE__MARK_ACKED)
+		return (rv);
+	/* READ / ACTIONED: a signed receipt to the sender (once) */
+	if ((rv = lsn_store_stmt(a->st, "SELECT signed FROM inbox WHERE "
+	    "message_id = ?", &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_blob(s, 1, msgid, (int) len, SQLITE_STATIC) !=
+	    SQLITE_OK) {
+		sqlite3_reset(s);
+		return (LSN_EDB);
+	}
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		size_t	 n = (size_t) sqlite3_column_bytes(s, 0);
+		uint8_t	*cp = malloc(n ? n : 1);
+
+		if (cp != NULL && n)
+			memcpy(cp, sqlite3_column_blob(s, 0), n);
+		sqlite3_reset(s);
+		if (cp == NULL)
+			return (LSN_ENOMEM);
+		if (rcpt_send_for(a, cp, n, stage ==
+		    LIAISON__V1__MARK_STAGE__MARK_READ ?
+		    LIAISON__V1__RECEIPT_STAGE__RECEIPT_READ :
+		    LIAISON__V1__RECEIPT_STAGE__RECEIPT_ACTIONED) != LSN_OK)
+			log_warnx("receipt not sent");
+		free(cp);
+	} else
+		sqlite3_reset(s);
+	return (LSN_OK);
 }

@@ -20,7 +20,7 @@
 
 static int
 check_request(struct agent *a, const Liaison__V1__SubmitRequest *r,
-    char *detail, size_t detailsz)
+    int flags, char *detail, size_t detailsz)
 {
 	const char	*field = NULL;
 	int		 rv;
@@ -47,9 +47,10 @@ check_request(struct agent *a, const Liaison__V1__SubmitRequest *r,
 			    "group name", i + 1);
 			return (LSN_EINVAL);
 		}
-	/* receipts are made by agents only (receipt.c of the agent) */
-	if (!r->has_type || r->type ==
-	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT ||
+	/* receipts are made by agents only (rcpt.c) */
+	if (!r->has_type || (r->type ==
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT &&
+	    !(flags & OUTBOX_F_AGENT)) ||
 	    lsn_body_descriptor((int) r->type) == NULL) {
 		snprintf(detail, detailsz, "message type %s cannot be "
 		    "submitted", r->has_type ?
@@ -271,6 +272,19 @@ int
 outbox_submit(struct agent *a, const Liaison__V1__SubmitRequest *r,
     uint8_t msgid[16], char *detail, size_t detailsz)
 {
+	return (outbox_submit_flags(a, r, 0, msgid, detail, detailsz));
+}
+
+/*
+ * outbox_submit with flags: OUTBOX_F_AGENT allows the types only the
+ * agent itself makes (RECEIPT). Inside the loop's transaction (a->in_tx)
+ * the message is not sent at once: the outbox pass sends it after the
+ * COMMIT.
+ */
+int
+outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
+    int flags, uint8_t msgid[16], char *detail, size_t detailsz)
+{
 	Liaison__V1__Envelope	e = LIAISON__V1__ENVELOPE__INIT;
 	Liaison__V1__Handling	h = LIAISON__V1__HANDLING__INIT;
 	Liaison__V1__DirHead	dh = LIAISON__V1__DIR_HEAD__INIT;
@@ -283,9 +297,9 @@ outbox_submit(struct agent *a, const Liaison__V1__SubmitRequest *r,
 	char			 rcpt[1024];
 	struct agent_idset	 rcpts = { NULL, 0, 0 };
 	sqlite3_stmt		*s;
-	int			 rv, tx = 0;
+	int			 rv, tx = 0, tx_outer = 0;
 
-	if ((rv = check_request(a, r, detail, detailsz)) != LSN_OK)
+	if ((rv = check_request(a, r, flags, detail, detailsz)) != LSN_OK)
 		return (rv);
 	if ((rv = outbox_expand(a, r, &rcpts, detail, detailsz)) != LSN_OK) {
 		if (detail[0] == '\0')
@@ -368,6 +382,7 @@ outbox_submit(struct agent *a, const Liaison__V1__SubmitRequest *r,
 		goto out;
 	}
 	join_recipients(r, rcpt, sizeof(rcpt));
+	tx_outer = a->in_tx;
 	if (!a->in_tx) {
 		if ((rv = lsn_store_begin(a->st)) != LSN_OK)
 			goto dberr;
@@ -404,7 +419,9 @@ outbox_submit(struct agent *a, const Liaison__V1__SubmitRequest *r,
 			goto dberr;
 		}
 	}
-	if (a->connected && send_publish(a, buf, len) != LSN_OK)
+	if (tx_outer)
+		a->outbox_added = 1;
+	else if (a->connected && send_publish(a, buf, len) != LSN_OK)
 		log_debug("publish deferred");
 	memcpy(msgid, id, sizeof(id));
 	rv = LSN_OK;

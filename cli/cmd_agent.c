@@ -178,7 +178,7 @@ static const char *agent_opt_help =
 enum {
 	OPT_AGENT = 1000, OPT_TO, OPT_GROUP, OPT_TYPE, OPT_TEXT, OPT_WAIT,
 	OPT_JSON, OPT_ALL, OPT_TLP, OPT_PRIO, OPT_CASE, OPT_LIMIT, OPT_AFTER,
-	OPT_TIMEOUT,
+	OPT_TIMEOUT, OPT_CUSTODY,
 };
 
 /* Splits a comma list into v (n entries); strings point into s. */
@@ -610,6 +610,7 @@ cmd_show(int argc, char *argv[])
 	static const struct option lo[] = {
 		{ "agent", required_argument, NULL, OPT_AGENT },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "custody", no_argument, NULL, OPT_CUSTODY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -620,7 +621,7 @@ cmd_show(int argc, char *argv[])
 	struct conn			 k = { NULL, NULL, "" };
 	const char			*agent = NULL, *conf = NULL;
 	uint8_t				 id[16];
-	int				 ch, rv, json = 0;
+	int				 ch, rv, json = 0, custody = 0;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
@@ -628,19 +629,27 @@ cmd_show(int argc, char *argv[])
 			continue;
 		if (ch == OPT_JSON)
 			json = 1;
+		else if (ch == OPT_CUSTODY)
+			custody = 1;
 		else if (ch == 'h') {
-			printf("usage: liaison show ID [--json] "
-			    "[--agent EP | -c FILE]\n%s", agent_opt_help);
+			printf("usage: liaison show ID [--json] [--custody] "
+			    "[--agent EP | -c FILE]\n"
+			    "--custody: the message's chain of custody (a "
+			    "sent or received message):\nenvelope and signed "
+			    "receipts, each signature verified again by the "
+			    "agent.\n%s", agent_opt_help);
 			return (CLI_EXIT_OK);
 		} else
 			return (CLI_EXIT_USAGE);
 	}
 	if (optind + 1 != argc) {
-		cli_err("show", "usage: liaison show ID [--json]");
+		cli_err("show", "usage: liaison show ID [--json] [--custody]");
 		return (CLI_EXIT_USAGE);
 	}
 	if ((rv = parse_msgid("show", argv[optind], id)) != CLI_EXIT_OK)
 		return (rv);
+	if (custody)
+		return (cli_show_custody(agent, conf, id, json));
 	fr.has_message_id = 1;
 	fr.message_id.data = id;
 	fr.message_id.len = 16;

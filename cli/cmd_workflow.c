@@ -885,3 +885,70 @@ cmd_rsvp(int argc, char *argv[])
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_RESPONSE,
 	    &mr.base, LIAISON__V1__TLP__TLP_GREEN, 0));
 }
+
+/* ---- show --custody ---- */
+
+int
+cli_show_custody(const char *agent, const char *conf,
+    const unsigned char id[16], int json)
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__CustodyRequest	 cr = LIAISON__V1__CUSTODY_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*r = NULL;
+	Liaison__V1__CustodyResponse	*c;
+	json_t				*arr = NULL;
+	char				 when[32], idhex[33];
+	int				 rv, allok = 1;
+
+	cr.has_message_id = 1;
+	cr.message_id.data = (uint8_t *) (uintptr_t) id;
+	cr.message_id.len = 16;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_CUSTODY;
+	req.custody = &cr;
+	if ((rv = call("show", agent, conf, &req, &r)) != CLI_EXIT_OK)
+		return (rv);
+	if ((c = r->custody) == NULL) {
+		cli_err("show", "malformed answer from the agent");
+		lsn_client_response_free(&r);
+		return (CLI_EXIT_FAIL);
+	}
+	if (json)
+		arr = json_array();
+	else
+		printf("custody of %s message\n", c->direction != NULL ?
+		    c->direction : "?");
+	for (size_t i = 0; i < c->n_events; i++) {
+		Liaison__V1__CustodyEvent *ev = c->events[i];
+
+		if (!ev->verified)
+			allok = 0;
+		idhex[0] = '\0';
+		if (ev->message_id.len == 16)
+			lsn_hex_encode(ev->message_id.data, 16, idhex);
+		if (arr != NULL) {
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, "
+			    "s:I, s:s, s:b, s:s}", "kind", ev->kind, "signer",
+			    ev->signer, "key_id", ev->key_id, "time_ms",
+			    (json_int_t) ev->time_ms, "stage",
+			    ev->stage != NULL ? ev->stage : "", "verified",
+			    (int) ev->verified, "carrier", idhex));
+			continue;
+		}
+		fmt_ms(ev->time_ms, when, sizeof(when));
+		printf("  %-8s %-9s %-20s key %s  %s  %s\n", ev->kind,
+		    ev->stage != NULL ? ev->stage : "", ev->signer,
+		    ev->key_id, when, ev->verified ? "signature OK" :
+		    "SIGNATURE NOT VERIFIED");
+	}
+	if (arr != NULL) {
+		char *s = json_dumps(arr, JSON_INDENT(2));
+
+		if (s != NULL) {
+			printf("%s\n", s);
+			free(s);
+		}
+		json_decref(arr);
+	}
+	lsn_client_response_free(&r);
+	return (allok ? CLI_EXIT_OK : CLI_EXIT_FAIL);
+}

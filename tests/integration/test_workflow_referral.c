@@ -565,10 +565,15 @@ test_workflow_meeting_group_rsvps_rollup(void **state)
 static void
 test_workflow_cli_referral_reply_list(void **state)
 {
-	struct env	*e = *state;
-	char		*out = NULL, *p, rid[33];
-	json_t		*j;
-	json_error_t	 jerr;
+	struct env			*e = *state;
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__InboxMarkRequest	 mk =
+	    LIAISON__V1__INBOX_MARK_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*resp = NULL;
+	char				*out = NULL, *p, rid[33], msg[33];
+	uint8_t				 id[16];
+	json_t				*j;
+	json_error_t			 jerr;
 
 	assert_int_equal(agent_it_cli(e->fx, 0, &out, "send", "referral",
 	    "--to", e->fx->partners[1].id, "--summary",
@@ -578,9 +583,23 @@ test_workflow_cli_referral_reply_list(void **state)
 	assert_non_null(p = strstr(out, "referral "));
 	memcpy(rid, p + 9, 32);
 	rid[32] = '\0';
+	memcpy(msg, out, 32);
+	msg[32] = '\0';
 	free(out);
 	out = NULL;
 	assert_ok(agent_it_wait_inbox(e->fx, 1, 1, T_WAIT_MS));
+	/* the integrator at B reads it: a READ receipt besides DELIVERED */
+	assert_ok(lsn_hex_decode(msg, id, 16));
+	mk.has_message_id = 1;
+	mk.message_id.data = id;
+	mk.message_id.len = 16;
+	mk.has_stage = 1;
+	mk.stage = LIAISON__V1__MARK_STAGE__MARK_READ;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_MARK;
+	req.inbox_mark = &mk;
+	assert_ok(agent_it_call(e->fx, 1, &req, &resp));
+	assert_int_equal(resp->code, 0);
+	lsn_client_response_free(&resp);
 	/* closing before accepting is refused by the agent (exit 1) */
 	assert_int_equal(agent_it_cli(e->fx, 1, NULL, "reply", rid, "close",
 	    "--outcome", "arrest", NULL), 1);
@@ -605,6 +624,45 @@ test_workflow_cli_referral_reply_list(void **state)
 	assert_non_null(j = json_loads(out, 0, &jerr));
 	assert_int_equal(json_array_size(j), 0);
 	json_decref(j);
+	free(out);
+	out = NULL;
+
+	/* custody at A: the envelope signed by A, then B's signed
+	 * DELIVERED and READ receipts, each verified again */
+	for (int tries = 0; tries < 150; tries++) {
+		assert_int_equal(agent_it_cli(e->fx, 0, &out, "show", msg,
+		    "--custody", "--json", NULL), 0);
+		assert_non_null(j = json_loads(out, 0, &jerr));
+		free(out);
+		out = NULL;
+		if (json_array_size(j) >= 3)
+			break;
+		json_decref(j);
+		j = NULL;
+		lsn_proc_sleep_ms(100);
+	}
+	assert_non_null(j);
+	assert_int_equal(json_array_size(j), 3);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(j, 0), "kind")), "envelope");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(j, 0), "signer")), e->fx->partners[0].id);
+	for (size_t i = 0; i < 3; i++)
+		assert_true(json_is_true(json_object_get(json_array_get(j,
+		    i), "verified")));
+	for (size_t i = 1; i < 3; i++) {
+		const char *st = json_string_value(json_object_get(
+		    json_array_get(j, i), "stage"));
+
+		assert_string_equal(json_string_value(json_object_get(
+		    json_array_get(j, i), "signer")), e->fx->partners[1].id);
+		assert_true(strcmp(st, "delivered") == 0 ||
+		    strcmp(st, "read") == 0);
+	}
+	json_decref(j);
+	assert_int_equal(agent_it_cli(e->fx, 0, &out, "show", msg,
+	    "--custody", NULL), 0);
+	assert_non_null(strstr(out, "signature OK"));
 	free(out);
 }
 

@@ -1,0 +1,419 @@
+/*
+ * rcpt.c -- signed receipts and the chain of custody.
+ *
+ * The recipient's agent sends a Receipt (receipt.h) signed with its
+ * agency key when it stores a message (DELIVERED) and when the
+ * integrator marks it read or actioned (InboxMark): an envelope of type
+ * RECEIPT addressed to the original sender, in_reply_to = the message.
+ * Receipts are never receipted. The sender's agent verifies each receipt
+ * (signature with the signer's key from the replica, signer = the
+ * envelope's sender, valid at the receipt's time; the message is one of
+ * ours and the envelope hash is the one we signed) and keeps it in
+ * `receipts`; it is not an inbox item. A receipt that fails is
+ * quarantined like any other refused delivery.
+ *
+ * Custody (rcpt_custody): the envelope, the receipts for it and, for
+ * referrals, the workflow messages in the same thread, each re-verified.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "liaison/envelope.h"
+#include "liaison/err.h"
+#include "liaison/log.h"
+#include "liaison/receipt.h"
+#include "liaison/util.h"
+
+#include "agent.h"
+
+const char rcpt_schema[] =
+    "CREATE TABLE receipts ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " message_id BLOB NOT NULL,"	/* the receipted message */
+    " stage INTEGER NOT NULL,"
+    " signer TEXT NOT NULL,"
+    " time_ms INTEGER NOT NULL,"
+    " signed BLOB NOT NULL,"		/* SignedReceipt */
+    " carrier BLOB NOT NULL,"		/* message_id of its envelope */
+    " UNIQUE(message_id, stage, signer));"
+    "CREATE TABLE receipts_sent ("
+    " message_id BLOB NOT NULL,"
+    " stage INTEGER NOT NULL,"
+    " PRIMARY KEY(message_id, stage));";
+
+/*
+ * Sends a receipt of `stage` for the SignedEnvelope bytes signed_env (a
+ * message we received), once per (message, stage). Not for receipts.
+ */
+int
+rcpt_send_for(struct agent *a, const uint8_t *signed_env, size_t len,
+    int stage)
+{
+	Liaison__V1__SignedEnvelope	*se = NULL;
+	Liaison__V1__Envelope		*env = NULL;
+	Liaison__V1__SubmitRequest	 r = LIAISON__V1__SUBMIT_REQUEST__INIT;
+	sqlite3_stmt			*s;
+	uint8_t				 h[LSN_HASH_BYTES], msgid[16];
+	uint8_t				*sr = NULL;
+	size_t				 srlen;
+	char				 detail[AGENT_DETAIL_MAX], *to[1];
+	int				 rv;
+
+	if ((se = liaison__v1__signed_envelope__unpack(NULL, len,
+	    signed_env)) == NULL || !se->has_envelope ||
+	    (env = liaison__v1__envelope__unpack(NULL, se->envelope.len,
+	    se->envelope.data)) == NULL || env->sender == NULL ||
+	    env->message_id.len != 16) {
+		rv = LSN_EPROTO;
+		goto out;
+	}
+	if (env->type == LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT) {
+		rv = LSN_OK;
+		goto out;
+	}
+	if ((rv = lsn_store_stmt(a->st, "INSERT OR IGNORE INTO "
+	    "receipts_sent(message_id, stage) VALUES(?, ?)", &s)) != LSN_OK)
+		goto out;
+	if (sqlite3_bind_blob(s, 1, env->message_id.data, 16,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, stage) != SQLITE_OK) {
+		sqlite3_reset(s);
+		rv = LSN_EDB;
+		goto out;
+	}
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	if (rv != LSN_OK)
+		goto out;
+	if (sqlite3_changes(lsn_store_db(a->st)) == 0)
+		goto out;	/* sent before */
+	lsn_hash(se->envelope.data, se->envelope.len, h);
+	if ((rv = lsn_receipt_sign(env->message_id.data, h, stage,
+	    lsn_now_ms(), a->conf.partner, a->sign_kp, &sr, &srlen)) !=
+	    LSN_OK)
+		goto out;
+	to[0] = env->sender;
+	r.n_to = 1;
+	r.to = to;
+	r.has_type = 1;
+	r.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT;
+	r.has_body = 1;
+	r.body.data = sr;
+	r.body.len = srlen;
+	r.has_in_reply_to = 1;
+	r.in_reply_to = env->message_id;
+	r.has_priority = 1;
+	r.priority = LIAISON__V1__PRIORITY__PRIORITY_P4;
+	detail[0] = '\0';
+	if ((rv = outbox_submit_flags(a, &r, OUTBOX_F_AGENT, msgid, detail,
+	    sizeof(detail))) != LSN_OK)
+		log_warnx("receipt for %s not queued: %s: %s", env->sender,
+		    lsn_strerror(rv), detail);
+ out:
+	free(sr);
+	if (env != NULL)
+		liaison__v1__envelope__free_unpacked(env, NULL);
+	if (se != NULL)
+		liaison__v1__signed_envelope__free_unpacked(se, NULL);
+	return (rv);
+}
+
+struct lookup_ctx {
+	struct agent	*a;
+};
+
+static int
+rcpt_lookup(void *arg, const char *signer, const char *key_id,
+    uint8_t pk[LSN_PK_BYTES])
+{
+	struct lookup_ctx	*x = arg;
+
+	return (inbox_find_sign_pk(x->a, signer, key_id, pk));
+}
+
+/* The SignedEnvelope.envelope hash of one of our outbox messages. */
+static int
+outbox_hash(struct agent *a, const uint8_t *msgid, uint8_t h[LSN_HASH_BYTES])
+{
+	Liaison__V1__SignedEnvelope	*se = NULL;
+	sqlite3_stmt			*s;
+	int				 rv, r;
+
+	if ((rv = lsn_store_stmt(a->st, "SELECT signed FROM outbox WHERE "
+	    "message_id = ?", &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_blob(s, 1, msgid, 16, SQLITE_STATIC) != SQLITE_OK) {
+		sqlite3_reset(s);
+		return (LSN_EDB);
+	}
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		se = liaison__v1__signed_envelope__unpack(NULL,
+		    (size_t) sqlite3_column_bytes(s, 0),
+		    sqlite3_column_blob(s, 0));
+		if (se == NULL || !se->has_envelope)
+			rv = LSN_EDB;
+		else {
+			lsn_hash(se->envelope.data, se->envelope.len, h);
+			rv = LSN_OK;
+		}
+	} else
+		rv = r == SQLITE_DONE ? LSN_ENOENT : LSN_EDB;
+	sqlite3_reset(s);
+	if (se != NULL)
+		liaison__v1__signed_envelope__free_unpacked(se, NULL);
+	return (rv);
+}
+
+/*
+ * A received RECEIPT envelope (verified, body validated): verifies and
+ * stores the receipt. RCPT_CONSUMED on success, a refusal code
+ * (quarantine) otherwise, LSN_EDB / LSN_ENOMEM for local errors.
+ */
+int
+rcpt_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
+    const uint8_t *body, size_t len, char *detail, size_t detailsz)
+{
+	struct lookup_ctx	 x = { a };
+	Liaison__V1__Receipt	*rc = NULL;
+	sqlite3_stmt		*s;
+	uint8_t			 h[LSN_HASH_BYTES], pk[LSN_PK_BYTES];
+	int			 rv;
+
+	if ((rv = lsn_receipt_verify(body, len, rcpt_lookup, &x, &rc)) !=
+	    LSN_OK) {
+		snprintf(detail, detailsz, "receipt from %s does not verify: "
+		    "%s", e->sender, lsn_strerror(rv));
+		return (rv == LSN_ENOMEM ? rv : rv == LSN_EDB ? rv :
+		    LSN_EBADSIG);
+	}
+	if (strcmp(rc->recipient, e->sender) != 0) {
+		snprintf(detail, detailsz, "receipt signed by %s carried by "
+		    "%s", rc->recipient, e->sender);
+		rv = LSN_EBADSIG;
+		goto out;
+	}
+	if ((rv = lsn_dir_sign_key(a->dir, rc->recipient, rc->key_id,
+	    rc->time_ms, pk)) != LSN_OK) {
+		snprintf(detail, detailsz, "receipt key of %s not valid at "
+		    "its time: %s", rc->recipient, lsn_strerror(rv));
+		goto out;
+	}
+	rv = outbox_hash(a, rc->message_id.data, h);
+	if (rv == LSN_ENOENT || (rv == LSN_OK &&
+	    memcmp(h, rc->envelope_hash.data, LSN_HASH_BYTES) != 0)) {
+		snprintf(detail, detailsz, "receipt from %s for a message we "
+		    "did not send", e->sender);
+		rv = LSN_EINVAL;
+		goto out;
+	}
+	if (rv != LSN_OK)
+		goto out;
+	if ((rv = lsn_store_stmt(a->st, "INSERT OR IGNORE INTO receipts("
+	    "message_id, stage, signer, time_ms, signed, carrier) VALUES(?, ?,"
+	    " ?, ?, ?, ?)", &s)) != LSN_OK)
+		goto out;
+	if (sqlite3_bind_blob(s, 1, rc->message_id.data, 16, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, (int) rc->stage) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 3, rc->recipient, -1, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, (sqlite3_int64) rc->time_ms) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_blob(s, 5, body, (int) len, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_blob(s, 6, e->message_id.data, 16, SQLITE_STATIC) !=
+	    SQLITE_OK) {
+		sqlite3_reset(s);
+		rv = LSN_EDB;
+		goto out;
+	}
+	rv = sqlite3_step(s) == SQLITE_DONE ? RCPT_CONSUMED : LSN_EDB;
+	sqlite3_reset(s);
+ out:
+	lsn_receipt_free(&rc);
+	return (rv);
+}
+
+/* ---- custody ---- */
+
+void
+rcpt_custody_free(Liaison__V1__CustodyResponse *out)
+{
+	for (size_t i = 0; i < out->n_events; i++) {
+		Liaison__V1__CustodyEvent *ev = out->events[i];
+
+		if (ev == NULL)
+			continue;
+		free(ev->kind);
+		free(ev->signer);
+		free(ev->key_id);
+		free(ev->stage);
+		free(ev->signed_.data);
+		free(ev->message_id.data);
+		free(ev);
+	}
+	free(out->events);
+	free(out->direction);
+	free(out->message_id.data);
+	memset(out, 0, sizeof(*out));
+	liaison__v1__custody_response__init(out);
+}
+
+static int
+dup_bytes(ProtobufCBinaryData *d, const void *p, size_t n)
+{
+	if ((d->data = malloc(n ? n : 1)) == NULL)
+		return (LSN_ENOMEM);
+	if (n)
+		memcpy(d->data, p, n);
+	d->len = n;
+	return (LSN_OK);
+}
+
+static int
+add_event(Liaison__V1__CustodyResponse *out, size_t cap, const char *kind,
+    const char *signer, const char *key_id, uint64_t time_ms,
+    const char *stage, int verified, const void *sig, size_t siglen,
+    const uint8_t *carrier)
+{
+	Liaison__V1__CustodyEvent	*ev;
+
+	if (out->n_events >= cap)
+		return (LSN_ETOOBIG);
+	if ((ev = calloc(1, sizeof(*ev))) == NULL)
+		return (LSN_ENOMEM);
+	liaison__v1__custody_event__init(ev);
+	out->events[out->n_events++] = ev;
+	if ((ev->kind = strdup(kind)) == NULL ||
+	    (ev->signer = strdup(signer != NULL ? signer : "?")) == NULL ||
+	    (ev->key_id = strdup(key_id != NULL ? key_id : "?")) == NULL ||
+	    (stage != NULL && (ev->stage = strdup(stage)) == NULL) ||
+	    dup_bytes(&ev->signed_, sig, siglen) != LSN_OK ||
+	    dup_bytes(&ev->message_id, carrier, 16) != LSN_OK)
+		return (LSN_ENOMEM);
+	ev->has_signed_ = 1;
+	ev->has_message_id = 1;
+	ev->has_time_ms = 1;
+	ev->time_ms = time_ms;
+	ev->has_verified = 1;
+	ev->verified = verified;
+	return (LSN_OK);
+}
+
+#define CUSTODY_MAX	256
+
+/*
+ * The custody chain of a message we sent (envelope + receipts) or
+ * received (envelope + the receipts we sent are not kept signed: only the
+ * envelope). Every signature is verified again now.
+ */
+int
+rcpt_custody(struct agent *a, const Liaison__V1__CustodyRequest *q,
+    Liaison__V1__CustodyResponse *out)
+{
+	struct lookup_ctx		 x = { a };
+	Liaison__V1__Envelope		*env = NULL;
+	Liaison__V1__Receipt		*rc = NULL;
+	sqlite3_stmt			*s;
+	char				 detail[AGENT_DETAIL_MAX];
+	const uint8_t			*blob;
+	size_t				 blen;
+	uint8_t				*sig = NULL;
+	size_t				 siglen = 0;
+	int				 rv, r, sent = 1, ok;
+
+	if (!q->has_message_id || q->message_id.len != 16)
+		return (LSN_EINVAL);
+	liaison__v1__custody_response__init(out);
+	if ((out->events = calloc(CUSTODY_MAX, sizeof(*out->events))) ==
+	    NULL)
+		return (LSN_ENOMEM);
+	/* the envelope: ours (outbox) or received (inbox) */
+	for (int pass = 0; pass < 2 && sig == NULL; pass++) {
+		if ((rv = lsn_store_stmt(a->st, pass == 0 ?
+		    "SELECT signed FROM outbox WHERE message_id = ?" :
+		    "SELECT signed FROM inbox WHERE message_id = ?", &s)) !=
+		    LSN_OK)
+			goto out;
+		if (sqlite3_bind_blob(s, 1, q->message_id.data, 16,
+		    SQLITE_STATIC) != SQLITE_OK) {
+			sqlite3_reset(s);
+			rv = LSN_EDB;
+			goto out;
+		}
+		if ((r = sqlite3_step(s)) == SQLITE_ROW) {
+			blob = sqlite3_column_blob(s, 0);
+			blen = (size_t) sqlite3_column_bytes(s, 0);
+			if ((sig = malloc(blen ? blen : 1)) == NULL) {
+				sqlite3_reset(s);
+				rv = LSN_ENOMEM;
+				goto out;
+			}
+			if (blen)
+				memcpy(sig, blob, blen);
+			siglen = blen;
+			sent = pass == 0;
+		}
+		sqlite3_reset(s);
+		if (r != SQLITE_ROW && r != SQLITE_DONE) {
+			rv = LSN_EDB;
+			goto out;
+		}
+	}
+	if (sig == NULL) {
+		rv = LSN_ENOENT;
+		goto out;
+	}
+	ok = inbox_verify(a, sig, siglen, &env, detail, sizeof(detail)) ==
+	    LSN_OK;
+	if ((out->direction = strdup(sent ? "sent" : "received")) == NULL ||
+	    dup_bytes(&out->message_id, q->message_id.data, 16) != LSN_OK) {
+		rv = LSN_ENOMEM;
+		goto out;
+	}
+	out->has_message_id = 1;
+	if ((rv = add_event(out, CUSTODY_MAX, "envelope",
+	    env != NULL ? env->sender : NULL,
+	    env != NULL ? env->sender_key_id : NULL,
+	    env != NULL ? env->created_ms : 0, NULL, ok, sig, siglen,
+	    q->message_id.data)) != LSN_OK)
+		goto out;
+	/* receipts, in arrival order */
+	if ((rv = lsn_store_stmt(a->st, "SELECT signed, carrier FROM "
+	    "receipts WHERE message_id = ? ORDER BY id", &s)) != LSN_OK)
+		goto out;
+	if (sqlite3_bind_blob(s, 1, q->message_id.data, 16, SQLITE_STATIC) !=
+	    SQLITE_OK) {
+		sqlite3_reset(s);
+		rv = LSN_EDB;
+		goto out;
+	}
+	while ((r = sqlite3_step(s)) == SQLITE_ROW &&
+	    out->n_events < CUSTODY_MAX) {
+		blob = sqlite3_column_blob(s, 0);
+		blen = (size_t) sqlite3_column_bytes(s, 0);
+		if (sqlite3_column_bytes(s, 1) != 16)
+			continue;
+		ok = lsn_receipt_verify(blob, blen, rcpt_lookup, &x, &rc) ==
+		    LSN_OK;
+		rv = add_event(out, CUSTODY_MAX, "receipt",
+		    rc != NULL ? rc->recipient : NULL,
+		    rc != NULL ? rc->key_id : NULL,
+		    rc != NULL ? rc->time_ms : 0,
+		    rc != NULL ? lsn_receipt_stage_name((int) rc->stage) :
+		    "?", ok, blob, blen, sqlite3_column_blob(s, 1));
+		lsn_receipt_free(&rc);
+		if (rv != LSN_OK)
+			break;
+	}
+	sqlite3_reset(s);
+ out:
+	if (env != NULL)
+		lsn_envelope_free(&env);
+	free(sig);
+	if (rv != LSN_OK)
+		rcpt_custody_free(out);
+	return (rv);
+}
