@@ -95,6 +95,7 @@ done
 
 # Man pages render without warnings.
 for f in "$LSN_SRC_DIR"/docs/man/*.[158]; do
+	command -v groff >/dev/null || { echo "skip groff (not installed)"; break; }
 	w=$(groff -man -Tutf8 -ww -z "$f" 2>&1)
 	if [ -n "$w" ]; then
 		bad "groff warns on $(basename "$f"): $w"

@@ -122,6 +122,7 @@ else
 fi
 
 for f in "$R"/usr/share/man/man*/*; do
+	command -v groff >/dev/null || { echo "skip groff (not installed)"; break; }
 	w=$(groff -man -Tutf8 -ww -z "$f" 2>&1)
 	[ -z "$w" ] || bad "groff warns on $(basename "$f"): $w"
 	if command -v man >/dev/null; then
