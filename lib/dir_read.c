@@ -689,14 +689,14 @@ status_err(int status)
 }
 
 int
-lsn_dir_sign_key(struct lsn_dir *d, const char *partner_id,
-    const char *key_id, uint64_t at_ms, uint8_t pk[LSN_PK_BYTES])
+lsn_dir_sign_keyrec(struct lsn_dir *d, const char *partner_id,
+    const char *key_id, struct lsn_dir_keyrec *r)
 {
 	struct dir_key	k;
 	uint64_t	ver;
 	int		found, status, rv;
 
-	if (d == NULL || partner_id == NULL || key_id == NULL || pk == NULL)
+	if (d == NULL || partner_id == NULL || key_id == NULL || r == NULL)
 		return (LSN_EINVAL);
 	if ((rv = dir_partner_row(d, partner_id, &found, &status, &ver)) !=
 	    LSN_OK)
@@ -712,12 +712,42 @@ lsn_dir_sign_key(struct lsn_dir *d, const char *partner_id,
 	if (!found || strcmp(k.partner, partner_id) != 0 ||
 	    k.purpose != LIAISON__V1__KEY_PURPOSE__KEY_SIGN)
 		return (LSN_EUNKNOWNKEY);
-	if (k.revoked_at != 0 && k.revoked_at <= at_ms)
-		return (LSN_EKEYREVOKED);
-	if (!dir_keyrec_valid_at(k.valid_from, k.valid_until, at_ms))
-		return (LSN_EKEYEXPIRED);
-	memcpy(pk, k.pk, LSN_PK_BYTES);
+	memset(r, 0, sizeof(*r));
+	lsn_strlcpy(r->partner, k.partner, sizeof(r->partner));
+	memcpy(r->pk, k.pk, LSN_PK_BYTES);
+	r->valid_from = k.valid_from;
+	r->valid_until = k.valid_until;
+	r->revoked_at = k.revoked_at;
 	return (LSN_OK);
+}
+
+int
+lsn_dir_sign_keyrec_at(const struct lsn_dir_keyrec *r, uint64_t at_ms,
+    uint8_t pk[LSN_PK_BYTES])
+{
+	if (r == NULL || pk == NULL)
+		return (LSN_EINVAL);
+	if (r->revoked_at != 0 && r->revoked_at <= at_ms)
+		return (LSN_EKEYREVOKED);
+	if (!dir_keyrec_valid_at(r->valid_from, r->valid_until, at_ms))
+		return (LSN_EKEYEXPIRED);
+	memcpy(pk, r->pk, LSN_PK_BYTES);
+	return (LSN_OK);
+}
+
+int
+lsn_dir_sign_key(struct lsn_dir *d, const char *partner_id,
+    const char *key_id, uint64_t at_ms, uint8_t pk[LSN_PK_BYTES])
+{
+	struct lsn_dir_keyrec	r;
+	int			rv;
+
+	memset(&r, 0, sizeof(r));
+	if (pk == NULL)
+		return (LSN_EINVAL);
+	if ((rv = lsn_dir_sign_keyrec(d, partner_id, key_id, &r)) != LSN_OK)
+		return (rv);
+	return (lsn_dir_sign_keyrec_at(&r, at_ms, pk));
 }
 
 static const char SQL_KEY_BY_PK[] =
@@ -725,16 +755,15 @@ static const char SQL_KEY_BY_PK[] =
     "FROM dir_key WHERE public_key = ?1";
 
 int
-lsn_dir_transport_owner(struct lsn_dir *d,
-    const uint8_t curve_pk[LSN_PK_BYTES], uint64_t now_ms,
-    char partner[LSN_DIR_ID_MAX + 1])
+lsn_dir_transport_keyrec(struct lsn_dir *d,
+    const uint8_t curve_pk[LSN_PK_BYTES], struct lsn_dir_keyrec *r)
 {
 	sqlite3_stmt	*s;
 	char		 owner[LSN_DIR_ID_MAX + 1];
 	uint64_t	 from, until, revoked, ver;
 	int		 purpose, rv, rc, found, status;
 
-	if (d == NULL || curve_pk == NULL || partner == NULL)
+	if (d == NULL || curve_pk == NULL || r == NULL)
 		return (LSN_EINVAL);
 	if ((rv = dir_sql(d, SQL_KEY_BY_PK, &s)) != LSN_OK)
 		return (rv);
@@ -753,18 +782,49 @@ lsn_dir_transport_owner(struct lsn_dir *d,
 	until = dir_col_u64(s, 3);
 	revoked = dir_col_u64(s, 4);
 	sqlite3_reset(s);
-	if (purpose != LIAISON__V1__KEY_PURPOSE__KEY_TRANSPORT ||
-	    (revoked != 0 && revoked <= now_ms) ||
-	    !dir_keyrec_valid_at(from, until, now_ms))
+	if (purpose != LIAISON__V1__KEY_PURPOSE__KEY_TRANSPORT)
 		return (LSN_ENOENT);
 	if ((rv = dir_partner_row(d, owner, &found, &status, &ver)) != LSN_OK)
 		return (rv);
-	if (!found)
-		return (LSN_ENOENT);
-	if ((rv = status_err(status)) != LSN_OK)
-		return (rv);
-	memcpy(partner, owner, sizeof(owner));
+	memset(r, 0, sizeof(*r));
+	memcpy(r->partner, owner, sizeof(owner));
+	memcpy(r->pk, curve_pk, LSN_PK_BYTES);
+	r->valid_from = from;
+	r->valid_until = until;
+	r->revoked_at = revoked;
+	r->status_rv = found ? status_err(status) : LSN_ENOENT;
 	return (LSN_OK);
+}
+
+int
+lsn_dir_transport_keyrec_at(const struct lsn_dir_keyrec *r, uint64_t now_ms,
+    char partner[LSN_DIR_ID_MAX + 1])
+{
+	if (r == NULL || partner == NULL)
+		return (LSN_EINVAL);
+	if ((r->revoked_at != 0 && r->revoked_at <= now_ms) ||
+	    !dir_keyrec_valid_at(r->valid_from, r->valid_until, now_ms))
+		return (LSN_ENOENT);
+	if (r->status_rv != LSN_OK)
+		return (r->status_rv);
+	memcpy(partner, r->partner, LSN_DIR_ID_MAX + 1);
+	return (LSN_OK);
+}
+
+int
+lsn_dir_transport_owner(struct lsn_dir *d,
+    const uint8_t curve_pk[LSN_PK_BYTES], uint64_t now_ms,
+    char partner[LSN_DIR_ID_MAX + 1])
+{
+	struct lsn_dir_keyrec	r;
+	int			rv;
+
+	memset(&r, 0, sizeof(r));
+	if (partner == NULL)
+		return (LSN_EINVAL);
+	if ((rv = lsn_dir_transport_keyrec(d, curve_pk, &r)) != LSN_OK)
+		return (rv);
+	return (lsn_dir_transport_keyrec_at(&r, now_ms, partner));
 }
 
 static const char SQL_ENC_KEYS[] =

@@ -382,6 +382,39 @@ int	lsn_dir_transport_owner(struct lsn_dir *d,
 	    char partner[LSN_DIR_ID_MAX + 1]) LSN_MUST_CHECK;
 
 /*
+ * The time-independent part of a key lookup, for callers that look the
+ * same key up many times while the directory does not change (the
+ * broker, within one loop turn): lsn_dir_sign_key(d, p, k, at, pk) ==
+ * lsn_dir_sign_keyrec(d, p, k, &r) then lsn_dir_sign_keyrec_at(&r, at, pk),
+ * and the same for lsn_dir_transport_owner. A record is only valid while
+ * the directory is unchanged.
+ */
+struct lsn_dir_keyrec {
+	char		partner[LSN_DIR_ID_MAX + 1];
+	uint8_t		pk[LSN_PK_BYTES];
+	uint64_t	valid_from, valid_until, revoked_at;
+	int		status_rv;	/* transport: the owner's status check */
+};
+
+/* The partner and key checks of lsn_dir_sign_key (same errors, same
+ * order, without the two time checks); *r written on LSN_OK. */
+int	lsn_dir_sign_keyrec(struct lsn_dir *d, const char *partner_id,
+	    const char *key_id, struct lsn_dir_keyrec *r) LSN_MUST_CHECK;
+/* The time checks of lsn_dir_sign_key on a record: LSN_EKEYREVOKED,
+ * LSN_EKEYEXPIRED or LSN_OK with pk. */
+int	lsn_dir_sign_keyrec_at(const struct lsn_dir_keyrec *r, uint64_t at_ms,
+	    uint8_t pk[LSN_PK_BYTES]) LSN_MUST_CHECK;
+/* The lookups of lsn_dir_transport_owner: LSN_ENOENT (no TRANSPORT key
+ * with that public key) or LSN_OK with *r. */
+int	lsn_dir_transport_keyrec(struct lsn_dir *d,
+	    const uint8_t curve_pk[LSN_PK_BYTES], struct lsn_dir_keyrec *r)
+	    LSN_MUST_CHECK;
+/* The checks of lsn_dir_transport_owner on a record, in its order (time,
+ * then the owner's status). */
+int	lsn_dir_transport_keyrec_at(const struct lsn_dir_keyrec *r,
+	    uint64_t now_ms, char partner[LSN_DIR_ID_MAX + 1]) LSN_MUST_CHECK;
+
+/*
  * The encryption key to seal to for partner_id at now_ms: among its
  * ENCRYPT keys valid and not revoked at now_ms, the one with the latest
  * valid_from_ms (ties: smallest key id). LSN_EUNKNOWNRCPT (no such
