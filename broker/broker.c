@@ -144,6 +144,7 @@ broker_close(struct broker *b)
 	free(b->pend);
 	b->pend = NULL;
 	vpool_close(&b->vp);
+	bdir_free(b);
 	wire_flush(b, 0);
 	free(b->out);
 	b->out = NULL;
@@ -274,6 +275,7 @@ pending_flush(struct broker *b)
 		zmq_msg_close(&p->msg);
 	}
 	b->npend = 0;
+	bdir_memo(b, 0);	/* the next frame may change the directory */
 }
 
 /*
@@ -359,8 +361,7 @@ frame_gate(struct broker *b, const char *partner, const uint8_t *tkey)
 	int	rv, st;
 
 	if (tkey != NULL) {
-		rv = lsn_dir_transport_owner(b->dir, tkey, broker_now(b),
-		    owner);
+		rv = bdir_transport_owner(b, tkey, broker_now(b), owner);
 		if (rv == LSN_OK)
 			return (strcmp(owner, partner) == 0 ? LSN_OK :
 			    LSN_EKEYREVOKED);
@@ -370,7 +371,7 @@ frame_gate(struct broker *b, const char *partner, const uint8_t *tkey)
 			return (LSN_EDB);
 		/* The key is gone: report the partner's state if it changed. */
 	}
-	rv = lsn_dir_partner_status(b->dir, partner, &st);
+	rv = bdir_partner_status(b, partner, &st);
 	if (rv == LSN_ENOENT)
 		return (LSN_EUNKNOWNSENDER);
 	if (rv != LSN_OK)
@@ -638,6 +639,7 @@ drain_frames(struct broker *b)
 		} else if (b->pend != NULL && zmq_msg_size(&id) <=
 		    BROKER_RID_MAX && wire_publish_envelope(zmq_msg_data(&msg),
 		    zmq_msg_size(&msg), &env, &envlen) &&
+		    (b->npend > 0 || (bdir_memo(b, 1), 1)) &&
 		    frame_gate(b, partner, tkey) == LSN_OK)
 			pending_add(b, partner, zmq_msg_data(&id),
 			    zmq_msg_size(&id), &msg);

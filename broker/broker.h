@@ -105,6 +105,7 @@ struct outmsg {
 };
 
 struct pending;
+struct bmemo;
 
 struct broker {
 	struct bconf		 conf;
@@ -129,6 +130,8 @@ struct broker {
 	struct vpool		*vp;		/* signature verification */
 	struct pending		*pend;		/* publishes being verified */
 	size_t			 npend;
+	struct bmemo		*memo;		/* bdir.c: on during a run */
+	struct bmemo		*memo_buf;
 
 	int			 tx;		/* a transaction is open */
 	int			 tx_failed;	/* a write failed this turn */
@@ -192,6 +195,24 @@ int	wire_publish_envelope(const uint8_t *buf, size_t len,
 	    const uint8_t **env, size_t *envlen);
 /* Appends a protobuf varint / length-delimited field to a buffer. */
 size_t	wire_varint(uint8_t *p, uint64_t v);
+
+/* ---- bdir.c ---- */
+
+/*
+ * Directory lookups of the ingress path: as lsn_dir_partner_status,
+ * lsn_dir_sign_key and lsn_dir_transport_owner, answered from a memo while
+ * it is on. bdir_memo(b, 1) starts a run with an empty memo (only while
+ * the directory cannot change: see bdir.c), bdir_memo(b, 0) ends it.
+ */
+void	bdir_memo(struct broker *b, int on);
+void	bdir_free(struct broker *b);
+int	bdir_partner_status(struct broker *b, const char *partner,
+	    int *status);
+int	bdir_sign_key(struct broker *b, const char *partner,
+	    const char *key_id, uint64_t at_ms, uint8_t pk[LSN_PK_BYTES]);
+int	bdir_transport_owner(struct broker *b,
+	    const uint8_t tkey[LSN_PK_BYTES], uint64_t now_ms,
+	    char owner[LSN_DIR_ID_MAX + 1]);
 
 /* ---- audit.c ---- */
 

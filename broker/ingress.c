@@ -294,7 +294,7 @@ ingress_begin(struct broker *b, const char *partner, const uint8_t *env,
 		return (refuse(res, LSN_ESENDER, "signer %s is not the "
 		    "connection's partner %s", j->o->signer, partner));
 	/* sender partner */
-	rv = lsn_dir_partner_status(b->dir, partner, &st);
+	rv = bdir_partner_status(b, partner, &st);
 	if (rv == LSN_ENOENT)
 		return (refuse(res, LSN_EUNKNOWNSENDER, "partner %s not in "
 		    "the directory", partner));
@@ -308,7 +308,7 @@ ingress_begin(struct broker *b, const char *partner, const uint8_t *env,
 		    partner));
 	/* key valid now; the signature is checked by ingress_finish's
 	 * caller (vpool) with it */
-	if ((rv = lsn_dir_sign_key(b->dir, partner, j->o->key_id, j->now,
+	if ((rv = bdir_sign_key(b, partner, j->o->key_id, j->now,
 	    j->vj.pk)) != LSN_OK)
 		return (refuse(res, rv, "signing key %s: %s", j->o->key_id,
 		    lsn_strerror(rv)));
@@ -343,7 +343,7 @@ ingress_finish(struct broker *b, struct ingress_job *j,
 	memcpy(res->msgid, e->message_id.data, LSN_MSGID_BYTES);
 	res->has_msgid = 1;
 	/* key valid when the envelope was made */
-	if ((rv = lsn_dir_sign_key(b->dir, partner, o->key_id, e->created_ms,
+	if ((rv = bdir_sign_key(b, partner, o->key_id, e->created_ms,
 	    pk)) != LSN_OK) {
 		refuse(res, rv, "signing key %s at created_ms: %s", o->key_id,
 		    lsn_strerror(rv));
@@ -392,7 +392,7 @@ ingress_finish(struct broker *b, struct ingress_job *j,
 	}
 	/* recipients */
 	for (size_t i = 0; i < e->n_to; i++) {
-		rv = lsn_dir_partner_status(b->dir, e->to[i], &st);
+		rv = bdir_partner_status(b, e->to[i], &st);
 		if (rv == LSN_ENOENT || (rv == LSN_OK &&
 		    st != LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE)) {
 			refuse(res, LSN_EUNKNOWNRCPT, "recipient %s is unknown "
