@@ -7,7 +7,8 @@
 #   /usr/share/man/man{1,5,8}/     liaison.1 liaison.conf.5 liaison-*.8
 #   /usr/share/doc/liaison/examples/  broker.conf agent.conf (from -E)
 #   /usr/share/doc/liaison/        operations, integrators, threat model...
-#   /usr/lib/systemd/system/       liaison-broker.service liaison-agent@.service
+#   /usr/lib/systemd/system/       liaison-broker.service liaison-agent.service
+#                                  liaison-agent@.service
 #   /usr/lib/sysusers.d/liaison.conf, /usr/lib/tmpfiles.d/liaison.conf
 
 set(LSN_MAN_DIR ${PROJECT_SOURCE_DIR}/docs/man)
@@ -30,6 +31,7 @@ endforeach()
 
 # systemd wants its units below <prefix>/lib, not the multiarch libdir.
 install(FILES ${PROJECT_SOURCE_DIR}/config/liaison-broker.service
+  ${PROJECT_SOURCE_DIR}/config/liaison-agent.service
   ${PROJECT_SOURCE_DIR}/config/liaison-agent@.service
   DESTINATION lib/systemd/system)
 install(FILES ${PROJECT_SOURCE_DIR}/config/liaison.sysusers.conf

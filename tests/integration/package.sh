@@ -72,6 +72,7 @@ for f in usr/bin/liaison usr/sbin/liaison-broker usr/sbin/liaison-agent \
     usr/share/doc/liaison/examples/agent.conf \
     usr/lib/systemd/system/liaison-broker.service \
     usr/lib/systemd/system/liaison-agent@.service \
+    usr/lib/systemd/system/liaison-agent.service \
     usr/lib/sysusers.d/liaison.conf usr/lib/tmpfiles.d/liaison.conf; do
 	[ -e "$R/$f" ] || bad "package lacks /$f"
 done
