@@ -27,6 +27,67 @@ one_int(struct broker *b, const char *sql)
 	return (v);
 }
 
+/* {"partner": queued, ...} of the recipients with queued messages, the
+ * CONTROL_LIST_MAX fullest. */
+#define CONTROL_LIST_MAX	1000
+#define CONTROL_PROBLEMS_MAX	10
+
+static json_t *
+queues_json(struct broker *b)
+{
+	static const char sql[] = "SELECT partner, queued FROM recipients "
+	    "WHERE queued > 0 ORDER BY queued DESC, partner LIMIT ?";
+	sqlite3_stmt	*s;
+	json_t		*o;
+
+	if ((o = json_object()) == NULL)
+		return (NULL);
+	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
+		return (o);
+	sqlite3_bind_int(s, 1, CONTROL_LIST_MAX);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char	*p = (const char *) sqlite3_column_text(s, 0);
+
+		if (p != NULL && json_object_set_new(o, p, json_integer(
+		    sqlite3_column_int64(s, 1))) != 0)
+			break;
+	}
+	sqlite3_reset(s);
+	return (o);
+}
+
+/* The latest audit entries that signal a problem (authentication
+ * failures, quarantined deliveries, expired messages), newest first. */
+static json_t *
+problems_json(struct broker *b)
+{
+	static const char sql[] = "SELECT time_ms, kind, subject, detail "
+	    "FROM audit WHERE kind IN ('authfail', 'quarantined', "
+	    "'expired') ORDER BY id DESC LIMIT ?";
+	sqlite3_stmt	*s;
+	json_t		*a;
+
+	if ((a = json_array()) == NULL)
+		return (NULL);
+	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
+		return (a);
+	sqlite3_bind_int(s, 1, CONTROL_PROBLEMS_MAX);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char	*k = (const char *) sqlite3_column_text(s, 1);
+		const char	*sub = (const char *) sqlite3_column_text(s, 2);
+		const char	*det = (const char *) sqlite3_column_text(s, 3);
+
+		if (json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:s}",
+		    "time_ms", (json_int_t) sqlite3_column_int64(s, 0),
+		    "kind", k != NULL ? k : "", "subject",
+		    sub != NULL ? sub : "", "detail",
+		    det != NULL ? det : "")) != 0)
+			break;
+	}
+	sqlite3_reset(s);
+	return (a);
+}
+
 int
 control_status(struct broker *b, char **out)
 {
@@ -61,7 +122,9 @@ control_status(struct broker *b, char **out)
 	    "queued", (json_int_t) one_int(b, sql_q));
 	if (o == NULL ||
 	    json_object_set_new(o, "audit_entries",
-	    json_integer((json_int_t) one_int(b, sql_a))) != 0)
+	    json_integer((json_int_t) one_int(b, sql_a))) != 0 ||
+	    json_object_set_new(o, "queues", queues_json(b)) != 0 ||
+	    json_object_set_new(o, "recent_problems", problems_json(b)) != 0)
 		goto out;
 	if ((*out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		goto out;

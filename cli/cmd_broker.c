@@ -51,7 +51,8 @@ bstatus_print(json_t *o)
 	json_t		*v;
 
 	json_object_foreach(o, k, v) {
-		if (json_is_array(v)) {
+		if (json_is_array(v) && (json_array_size(v) == 0 ||
+		    json_is_string(json_array_get(v, 0)))) {
 			size_t	 i;
 			json_t	*e;
 

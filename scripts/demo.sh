@@ -418,6 +418,10 @@ step_alert() {
 
 step_offline() {
 	step "The broker stops; the directory still answers"
+	say "The broker's status first: INTERPOL runs no agent in this demo, so"
+	say "what was sent to its group waits in its queue until it connects."
+	lsn broker-status --control "ipc://$WORK/broker/control.sock" ||
+	    die "broker-status"
 	kill "$BROKER_PID" 2>/dev/null || true
 	wait "$BROKER_PID" 2>/dev/null || true
 	BROKER_PID=""

@@ -57,6 +57,9 @@ run "broker-status --json" 0 "$L" broker-status --json \
     --control "ipc://$T/control.sock"
 grep -q '"sessions":\[\]' "$T/out" && grep -q '"queued":0' "$T/out" &&
     ok "--json has sessions and queued" || bad "--json: $(cat "$T/out")"
+grep -q '"queues":{}' "$T/out" && grep -q '"recent_problems":\[\]' "$T/out" &&
+    ok "--json has per-recipient queues and recent problems" ||
+    bad "--json queues/recent_problems: $(cat "$T/out")"
 run "broker-status --rate 1 --json" 0 "$L" broker-status --rate 1 --json \
     --control "ipc://$T/control.sock"
 grep -q '"accepted_per_s":0' "$T/out" && ok "--rate adds per-second rates" ||
