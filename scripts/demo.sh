@@ -375,15 +375,24 @@ step_contact() {
 
 	step "A contact update reaches every replica"
 	say "AFP changes its own 24/7 contact (self-service: signed with AFP's key,"
-	say "no administrator needed) and submits it through its agent:"
-	"$LIAISON" admin propose set-contact --partner au-afp --contact-id duty \
-	    --name "Det. Insp. Noah Fictitious" --role "24/7 duty desk" \
-	    --email duty@au-afp.example --phone "+61 2 5550 0100" --24x7 \
-	    --author au-afp --db "$WORK/au-afp/agent.db" \
-	    --out "$WORK/contact.op" >/dev/null || die "propose set-contact"
-	"$LIAISON" admin sign "$WORK/contact.op" --key "$WORK/au-afp/keys/sign.key" >/dev/null ||
-	    die "sign set-contact"
-	agent au-afp submit "$WORK/contact.op" || die "submit"
+	say "no administrator needed); its agent submits it to the broker:"
+	if has_cmd contact set; then
+		agent au-afp contact set --id duty \
+		    --name "Det. Insp. Noah Fictitious" --role "24/7 duty desk" \
+		    --email duty@au-afp.example --phone "+61 2 5550 0100" --24x7 ||
+		    die "contact set"
+	else
+		"$LIAISON" admin propose set-contact --partner au-afp \
+		    --contact-id duty --name "Det. Insp. Noah Fictitious" \
+		    --role "24/7 duty desk" --email duty@au-afp.example \
+		    --phone "+61 2 5550 0100" --24x7 --author au-afp \
+		    --db "$WORK/au-afp/agent.db" --out "$WORK/contact.op" \
+		    >/dev/null || die "propose set-contact"
+		"$LIAISON" admin sign "$WORK/contact.op" \
+		    --key "$WORK/au-afp/keys/sign.key" >/dev/null ||
+		    die "sign set-contact"
+		agent au-afp submit "$WORK/contact.op" || die "submit"
+	fi
 	for id in $AGENTS; do
 		wait_for 10 sh -c "\"$LIAISON\" agent-dir show au-afp -c \"$WORK/$id/agent.conf\" | grep -q Fictitious" ||
 		    die "$id did not get the new contact"
