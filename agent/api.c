@@ -713,6 +713,86 @@ do_custody(struct agent *a, const struct api_peer *p, uint64_t rid,
 	rcpt_custody_free(&c);
 }
 
+/*
+ * Builds, signs and submits a self-service contact op of this partner
+ * (the broker authorizes it: a partner may change its own contacts).
+ */
+static void
+do_contact(struct agent *a, const struct api_peer *p, uint64_t rid,
+    const Liaison__V1__ContactRequest *req)
+{
+	Liaison__V1__DirOp		 op = LIAISON__V1__DIR_OP__INIT;
+	Liaison__V1__SetContact		 sc = LIAISON__V1__SET_CONTACT__INIT;
+	Liaison__V1__RemoveContact	 rc = LIAISON__V1__REMOVE_CONTACT__INIT;
+	Liaison__V1__ConfirmContact	 cc =
+	    LIAISON__V1__CONFIRM_CONTACT__INIT;
+	Liaison__V1__DirSubmitRequest	 ds =
+	    LIAISON__V1__DIR_SUBMIT_REQUEST__INIT;
+	Liaison__V1__Partner		*me = NULL;
+	uint8_t				*raw = NULL, *sig = NULL;
+	size_t				 rawlen, siglen;
+	char				 why[AGENT_DETAIL_MAX];
+	const char			*act = req->action != NULL ?
+					    req->action : "";
+	int				 rv;
+
+	if ((rv = lsn_dir_partner_get(a->dir, a->conf.partner, &me)) !=
+	    LSN_OK) {
+		reply_err(a, p, rid, rv, "this partner is not in the "
+		    "directory replica yet");
+		return;
+	}
+	op.author = a->conf.partner;
+	op.has_expected_version = 1;
+	op.expected_version = me->has_version ? me->version : 0;
+	if (strcmp(act, "set") == 0 && req->contact != NULL) {
+		sc.partner_id = a->conf.partner;
+		sc.contact = req->contact;
+		op.action_case = LIAISON__V1__DIR_OP__ACTION_SET_CONTACT;
+		op.set_contact = &sc;
+	} else if (strcmp(act, "remove") == 0 && req->contact_id != NULL) {
+		rc.partner_id = a->conf.partner;
+		rc.contact_id = req->contact_id;
+		op.action_case = LIAISON__V1__DIR_OP__ACTION_REMOVE_CONTACT;
+		op.remove_contact = &rc;
+	} else if (strcmp(act, "confirm") == 0 && req->contact_id != NULL) {
+		cc.partner_id = a->conf.partner;
+		cc.contact_id = req->contact_id;
+		cc.has_verified_at_ms = 1;
+		cc.verified_at_ms = lsn_now_ms();
+		op.action_case = LIAISON__V1__DIR_OP__ACTION_CONFIRM_CONTACT;
+		op.confirm_contact = &cc;
+	} else {
+		lsn_dir_partner_free(&me);
+		reply_err(a, p, rid, LSN_EINVAL, "action is set (with "
+		    "contact), remove or confirm (with contact_id)");
+		return;
+	}
+	why[0] = '\0';
+	rv = lsn_dirop_new(&op, &raw, &rawlen, why, sizeof(why));
+	lsn_dir_partner_free(&me);
+	if (rv != LSN_OK) {
+		reply_err(a, p, rid, rv, why[0] != '\0' ? why :
+		    "invalid contact op");
+		return;
+	}
+	rv = lsn_dirop_sign(raw, rawlen, a->sign_kp, &sig, &siglen);
+	free(raw);
+	if (rv != LSN_OK) {
+		reply_err(a, p, rid, rv, "cannot sign the op");
+		return;
+	}
+	if ((ds.op = liaison__v1__signed_dir_op__unpack(NULL, siglen, sig)) ==
+	    NULL) {
+		free(sig);
+		reply_err(a, p, rid, LSN_EINTERNAL, "cannot build the op");
+		return;
+	}
+	free(sig);
+	do_dir_submit(a, p, rid, &ds);
+	liaison__v1__signed_dir_op__free_unpacked(ds.op, NULL);
+}
+
 static void
 handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
     size_t len)
@@ -753,6 +833,9 @@ handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_MEETING_SHOW:
 		do_meeting_show(a, p, rid, req->meeting_show);
+		break;
+	case LIAISON__V1__API_REQUEST__KIND_CONTACT:
+		do_contact(a, p, rid, req->contact);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_CUSTODY:
 		do_custody(a, p, rid, req->custody);

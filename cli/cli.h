@@ -53,6 +53,7 @@ int	cmd_referral(int argc, char *argv[]);
 int	cmd_reply(int argc, char *argv[]);
 int	cmd_meeting(int argc, char *argv[]);
 int	cmd_rsvp(int argc, char *argv[]);
+int	cmd_contact(int argc, char *argv[]);
 int	cli_show_custody(const char *agent, const char *conf,
 	    const unsigned char id[16], int json);
 

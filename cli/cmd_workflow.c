@@ -27,6 +27,7 @@
 #include "liaison/envelope.h"
 #include "liaison/err.h"
 #include "liaison/util.h"
+#include "liaison/workflow.h"
 
 #include "cli.h"
 
@@ -951,4 +952,214 @@ cli_show_custody(const char *agent, const char *conf,
 	}
 	lsn_client_response_free(&r);
 	return (allok ? CLI_EXIT_OK : CLI_EXIT_FAIL);
+}
+
+/* ---- contact set|remove|confirm|stale ---- */
+
+static void
+contact_usage(FILE *f)
+{
+	fprintf(f, "usage: liaison contact set --id ID --name NAME [--role R] "
+	    "[--email E]\n"
+	    "           [--phone P] [--24x7] [--tz ZONE] [--lang TAG]\n"
+	    "       liaison contact remove ID\n"
+	    "       liaison contact confirm ID\n"
+	    "       liaison contact stale [--days N] [--json]\n"
+	    "set / remove / confirm change this agency's own contacts: the "
+	    "agent signs the\ndirectory op with its key and submits it "
+	    "through the broker to every replica.\nstale lists contacts of "
+	    "all partners neither confirmed nor updated within N\ndays "
+	    "(default 180).\n%s", wf_opt_help);
+}
+
+static int
+contact_stale(const char *agent, const char *conf, long long days,
+    int json)
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__DirQueryRequest	 dq =
+	    LIAISON__V1__DIR_QUERY_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*r = NULL;
+	json_t				*arr = NULL;
+	uint64_t			 now = lsn_now_ms();
+	char				 when[32];
+	int				 rv;
+
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_DIR_QUERY;
+	req.dir_query = &dq;
+	if ((rv = call("contact", agent, conf, &req, &r)) != CLI_EXIT_OK)
+		return (rv);
+	if (r->dir_query == NULL) {
+		lsn_client_response_free(&r);
+		return (CLI_EXIT_FAIL);
+	}
+	if (json && (arr = json_array()) == NULL) {
+		lsn_client_response_free(&r);
+		return (CLI_EXIT_FAIL);
+	}
+	for (size_t i = 0; i < r->dir_query->n_partners; i++) {
+		const Liaison__V1__Partner *p = r->dir_query->partners[i];
+
+		for (size_t k = 0; k < p->n_contacts; k++) {
+			const Liaison__V1__Contact *c = p->contacts[k];
+			uint64_t last = c->verified_at_ms > c->updated_ms ?
+			    c->verified_at_ms : c->updated_ms;
+
+			if (!lsn_contact_stale(c->verified_at_ms,
+			    c->updated_ms, now, (uint64_t) days * 86400000ULL))
+				continue;
+			if (arr != NULL) {
+				json_array_append_new(arr, json_pack("{s:s, "
+				    "s:s, s:s, s:I, s:I}", "partner", p->id,
+				    "contact_id", c->contact_id, "name",
+				    c->name != NULL ? c->name : "",
+				    "verified_at_ms",
+				    (json_int_t) c->verified_at_ms,
+				    "updated_ms", (json_int_t) c->updated_ms));
+				continue;
+			}
+			fmt_ms(last, when, sizeof(when));
+			printf("%-20s %-20s %-30s last %s\n", p->id,
+			    c->contact_id, c->name != NULL ? c->name : "",
+			    when);
+		}
+	}
+	if (arr != NULL) {
+		char *s = json_dumps(arr, JSON_INDENT(2));
+
+		if (s != NULL) {
+			printf("%s\n", s);
+			free(s);
+		}
+		json_decref(arr);
+	}
+	lsn_client_response_free(&r);
+	return (CLI_EXIT_OK);
+}
+
+int
+cmd_contact(int argc, char *argv[])
+{
+	static const struct option lo[] = {
+		{ "agent", required_argument, NULL, W_AGENT },
+		{ "id", required_argument, NULL, W_TO },
+		{ "name", required_argument, NULL, W_SUMMARY },
+		{ "role", required_argument, NULL, W_CATEGORY },
+		{ "email", required_argument, NULL, W_COUNTRY },
+		{ "phone", required_argument, NULL, W_BASIS },
+		{ "24x7", no_argument, NULL, W_OVERDUE },
+		{ "tz", required_argument, NULL, W_STATE },
+		{ "lang", required_argument, NULL, W_TEXT },
+		{ "days", required_argument, NULL, W_PRIO },
+		{ "json", no_argument, NULL, W_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__ContactRequest	 cr = LIAISON__V1__CONTACT_REQUEST__INIT;
+	Liaison__V1__Contact		 c = LIAISON__V1__CONTACT__INIT;
+	Liaison__V1__ApiResponse	*r = NULL;
+	const char			*agent = NULL, *conf = NULL, *sub;
+	char				*lang[1];
+	long long			 days = 180;
+	int				 ch, rv, json = 0;
+
+	if (argc < 2 || argv[1][0] == '-') {
+		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+		    strcmp(argv[1], "-h") == 0)) {
+			contact_usage(stdout);
+			return (CLI_EXIT_OK);
+		}
+		contact_usage(stderr);
+		return (CLI_EXIT_USAGE);
+	}
+	sub = argv[1];
+	argc--;
+	argv++;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case W_AGENT:
+			agent = optarg;
+			break;
+		case W_TO:
+			c.contact_id = optarg;
+			break;
+		case W_SUMMARY:
+			c.name = optarg;
+			break;
+		case W_CATEGORY:
+			c.role = optarg;
+			break;
+		case W_COUNTRY:
+			c.email = optarg;
+			break;
+		case W_BASIS:
+			c.phone = optarg;
+			break;
+		case W_OVERDUE:
+			c.has_is_24x7 = 1;
+			c.is_24x7 = 1;
+			break;
+		case W_STATE:
+			c.time_zone = optarg;
+			break;
+		case W_TEXT:
+			lang[0] = optarg;
+			c.n_languages = 1;
+			c.languages = lang;
+			break;
+		case W_PRIO:
+			if (lsn_strtonum(optarg, 1, 3650, &days, NULL) !=
+			    LSN_OK) {
+				cli_err("contact", "--days is 1..3650");
+				return (CLI_EXIT_USAGE);
+			}
+			break;
+		case W_JSON:
+			json = 1;
+			break;
+		case 'h':
+			contact_usage(stdout);
+			return (CLI_EXIT_OK);
+		default:
+			contact_usage(stderr);
+			return (CLI_EXIT_USAGE);
+		}
+	}
+	if (strcmp(sub, "stale") == 0) {
+		if (optind != argc) {
+			contact_usage(stderr);
+			return (CLI_EXIT_USAGE);
+		}
+		return (contact_stale(agent, conf, days, json));
+	}
+	if (strcmp(sub, "set") == 0) {
+		if (optind != argc || c.contact_id == NULL || c.name == NULL) {
+			contact_usage(stderr);
+			return (CLI_EXIT_USAGE);
+		}
+		cr.contact = &c;
+	} else if (strcmp(sub, "remove") == 0 || strcmp(sub, "confirm") == 0) {
+		if (argc - optind != 1) {
+			contact_usage(stderr);
+			return (CLI_EXIT_USAGE);
+		}
+		cr.contact_id = argv[optind];
+	} else {
+		contact_usage(stderr);
+		return (CLI_EXIT_USAGE);
+	}
+	cr.action = mut(sub);
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_CONTACT;
+	req.contact = &cr;
+	if ((rv = call("contact", agent, conf, &req, &r)) != CLI_EXIT_OK)
+		return (rv);
+	printf("directory rev %llu\n", r->dir_submit != NULL ?
+	    (unsigned long long) r->dir_submit->rev : 0ULL);
+	lsn_client_response_free(&r);
+	return (CLI_EXIT_OK);
 }

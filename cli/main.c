@@ -25,6 +25,7 @@ static const struct cli_cmd cmds[] = {
 	{ "referral", cmd_referral, "list tracked referrals (referral list [--state S] [--overdue] [--json])" },
 	{ "reply", cmd_reply, "answer a referral (reply ID ack|accept|decline|info|supply|withdraw|redirect|close)" },
 	{ "meeting", cmd_meeting, "a meeting's RSVP roll-up (meeting show ID [--json])" },
+	{ "contact", cmd_contact, "this agency's contacts (contact set|remove|confirm) and stale contacts (contact stale)" },
 	{ "rsvp", cmd_rsvp, "answer a meeting notice (rsvp ID attending|not-attending|tentative)" },
 	{ "admin", cmd_admin, "directory administration on files (init, propose, sign, inspect, apply)" },
 	{ "dir", cmd_dir, "read, export, import and verify a directory database (--db FILE)" },

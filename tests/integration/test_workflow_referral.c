@@ -666,6 +666,76 @@ test_workflow_cli_referral_reply_list(void **state)
 	free(out);
 }
 
+/* 1 if partner pid's record at agent i holds contact cid (24/7). */
+static int
+has_contact(struct env *e, size_t i, const char *pid, const char *cid)
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__DirQueryRequest	 dq =
+	    LIAISON__V1__DIR_QUERY_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*resp = NULL;
+	int				 found = 0;
+
+	dq.partner_id = (char *) (uintptr_t) pid;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_DIR_QUERY;
+	req.dir_query = &dq;
+	assert_ok(agent_it_call(e->fx, i, &req, &resp));
+	assert_int_equal(resp->code, 0);
+	assert_int_equal(resp->dir_query->n_partners, 1);
+	for (size_t k = 0; k < resp->dir_query->partners[0]->n_contacts; k++) {
+		const Liaison__V1__Contact *c =
+		    resp->dir_query->partners[0]->contacts[k];
+
+		if (strcmp(c->contact_id, cid) == 0 && c->is_24x7)
+			found = 1;
+	}
+	lsn_client_response_free(&resp);
+	return (found);
+}
+
+static void
+test_workflow_contact_update_reaches_every_replica(void **state)
+{
+	struct env	*e = *state;
+	char		*out = NULL, *p;
+	long long	 rev = 0;
+	const char	*a = e->fx->partners[0].id;
+
+	assert_int_equal(agent_it_cli(e->fx, 0, &out, "contact", "set",
+	    "--id", "night-desk", "--name", "Synthetic Night Desk",
+	    "--phone", "+31000000000", "--24x7", NULL), 0);
+	assert_non_null(p = strstr(out, "directory rev "));
+	assert_ok(lsn_strtonum(strtok(p + 14, "\n"), 1, 1000000, &rev,
+	    NULL));
+	free(out);
+	out = NULL;
+	for (size_t i = 0; i < 4; i++) {
+		assert_ok(agent_it_wait_connected(e->fx, i, (uint64_t) rev,
+		    T_WAIT_MS));
+		assert_true(has_contact(e, i, a, "night-desk"));
+	}
+	/* just updated: not stale */
+	assert_int_equal(agent_it_cli(e->fx, 2, &out, "contact", "stale",
+	    "--json", NULL), 0);
+	assert_null(strstr(out, "night-desk"));
+	free(out);
+	out = NULL;
+	assert_int_equal(agent_it_cli(e->fx, 0, NULL, "contact", "confirm",
+	    "night-desk", NULL), 0);
+	assert_int_equal(agent_it_cli(e->fx, 0, &out, "contact", "remove",
+	    "night-desk", NULL), 0);
+	assert_non_null(p = strstr(out, "directory rev "));
+	assert_ok(lsn_strtonum(strtok(p + 14, "\n"), 1, 1000000, &rev,
+	    NULL));
+	free(out);
+	assert_ok(agent_it_wait_connected(e->fx, 3, (uint64_t) rev,
+	    T_WAIT_MS));
+	assert_false(has_contact(e, 3, a, "night-desk"));
+	/* removing a contact that does not exist is refused */
+	assert_int_equal(agent_it_cli(e->fx, 1, NULL, "contact", "remove",
+	    "no-such-contact", NULL), 1);
+}
+
 int
 main(void)
 {
@@ -686,6 +756,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_workflow_cli_referral_reply_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_workflow_contact_update_reaches_every_replica, setup,
+		    teardown),
 	};
 
 	if (lsn_init() != LSN_OK)
