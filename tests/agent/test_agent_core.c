@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "liaison/envelope.h"
+#include "liaison/seal.h"
 #include "liaison/util.h"
 
 #include "agent.h"
@@ -431,6 +432,140 @@ test_agent_outbox_validates_and_records_acks(void **state)
 	assert_int_equal(s.state, LIAISON__V1__OUTBOX_STATE__OUTBOX_ACCEPTED);
 }
 
+/*
+ * A typed envelope from partners[from] to partners[1] (the agent under
+ * test) with body m; sealed to partners[seal_to] when seal_to >= 0 (TLP
+ * AMBER). *buf is the SignedEnvelope (caller frees).
+ */
+static void
+typed_env(struct env *e, size_t from, int type, const ProtobufCMessage *m,
+    int seal_to, uint8_t **buf, size_t *len)
+{
+	Liaison__V1__Envelope	 env = LIAISON__V1__ENVELOPE__INIT;
+	Liaison__V1__Handling	 h = LIAISON__V1__HANDLING__INIT;
+	Liaison__V1__SealedBody	*sb = NULL;
+	struct lsn_seal_rcpt	 rc;
+	uint8_t			 id[16], body[4096], ad[LSN_SEAL_AD_MAX];
+	size_t			 blen, adlen;
+	char			*to[1];
+	const char		*field = NULL;
+
+	lsn_random(id, sizeof(id));
+	blen = protobuf_c_message_pack(m, body);
+	env.has_version = 1;
+	env.version = LSN_ENVELOPE_VERSION;
+	env.has_message_id = 1;
+	env.message_id.data = id;
+	env.message_id.len = 16;
+	env.sender = e->fx->partners[from].id;
+	env.sender_key_id = e->fx->partners[from].sign->key_id;
+	to[0] = e->fx->partners[1].id;
+	env.n_to = 1;
+	env.to = to;
+	env.has_created_ms = 1;
+	env.created_ms = lsn_now_ms();
+	env.has_type = 1;
+	env.type = type;
+	env.has_priority = 1;
+	env.priority = LIAISON__V1__PRIORITY__PRIORITY_P3;
+	h.has_tlp = 1;
+	h.tlp = LIAISON__V1__TLP__TLP_GREEN;
+	env.handling = &h;
+	if (seal_to >= 0) {
+		h.tlp = LIAISON__V1__TLP__TLP_AMBER;
+		rc.partner = e->fx->partners[seal_to].id;
+		rc.pk = e->fx->partners[seal_to].encrypt->pk;
+		assert_ok(lsn_seal_ad(id, env.sender, type, ad, &adlen));
+		assert_ok(lsn_seal(body, blen, ad, adlen, &rc, 1, &sb));
+		env.sealed = sb;
+	} else {
+		env.has_body = 1;
+		env.body.data = body;
+		env.body.len = blen;
+	}
+	assert_ok(lsn_envelope_sign(&env, e->fx->partners[from].sign, buf,
+	    len, &field));
+	lsn_sealed_free(&sb);
+}
+
+static void
+test_agent_inbox_quarantines_bad_body_unseal_and_transition(void **state)
+{
+	struct env			*e = *state;
+	Liaison__V1__Note		 n = LIAISON__V1__NOTE__INIT;
+	Liaison__V1__ReferralHandoff	 h = LIAISON__V1__REFERRAL_HANDOFF__INIT;
+	Liaison__V1__Jurisdiction	 j = LIAISON__V1__JURISDICTION__INIT;
+	Liaison__V1__ReferralResponse	 r =
+	    LIAISON__V1__REFERRAL_RESPONSE__INIT;
+	uint8_t				*buf = NULL, rid[16];
+	size_t				 len = 0;
+	uint64_t			 total, q;
+
+	/* a body that does not validate (empty note text) */
+	n.text = (char *) (uintptr_t) "";
+	typed_env(e, 0, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE, &n.base,
+	    -1, &buf, &len);
+	assert_int_equal(deliver(e, 1, buf, len), LSN_EINVAL);
+	free(buf);
+	/* sealed to someone else: cannot be opened here */
+	n.text = (char *) (uintptr_t) "synthetic sealed note";
+	typed_env(e, 0, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE, &n.base,
+	    2, &buf, &len);
+	assert_int_equal(deliver(e, 2, buf, len), LSN_EUNSEAL);
+	free(buf);
+	/* sealed to us: opened and stored */
+	typed_env(e, 0, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE, &n.base,
+	    1, &buf, &len);
+	assert_int_equal(deliver(e, 3, buf, len), LSN_OK);
+	free(buf);
+	/* a response about a referral we never had */
+	lsn_random(rid, sizeof(rid));
+	r.has_referral_id = 1;
+	r.referral_id.data = rid;
+	r.referral_id.len = 16;
+	r.has_action = 1;
+	r.action = LIAISON__V1__REFERRAL_ACTION__REFERRAL_WITHDRAW;
+	typed_env(e, 0,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
+	    &r.base, -1, &buf, &len);
+	assert_int_equal(deliver(e, 4, buf, len), LSN_ETRANSITION);
+	free(buf);
+	/* the handoff, then an ack from its own sender: illegal */
+	h.has_referral_id = 1;
+	h.referral_id.data = rid;
+	h.referral_id.len = 16;
+	h.has_priority = 1;
+	h.priority = LIAISON__V1__PRIORITY__PRIORITY_P3;
+	h.has_category = 1;
+	h.category = LIAISON__V1__REFERRAL_CATEGORY__CATEGORY_OTHER;
+	j.country = (char *) (uintptr_t) "FR";
+	j.has_basis = 1;
+	j.basis = LIAISON__V1__JURISDICTION_BASIS__BASIS_OTHER;
+	h.jurisdiction = &j;
+	h.summary = (char *) (uintptr_t) "synthetic referral";
+	typed_env(e, 0,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF, &h.base,
+	    -1, &buf, &len);
+	assert_int_equal(deliver(e, 5, buf, len), LSN_OK);
+	free(buf);
+	r.action = LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACK;
+	typed_env(e, 0,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
+	    &r.base, -1, &buf, &len);
+	assert_int_equal(deliver(e, 6, buf, len), LSN_ETRANSITION);
+	free(buf);
+	/* withdrawing it is the sender's right */
+	r.action = LIAISON__V1__REFERRAL_ACTION__REFERRAL_WITHDRAW;
+	typed_env(e, 0,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
+	    &r.base, -1, &buf, &len);
+	assert_int_equal(deliver(e, 7, buf, len), LSN_OK);
+	free(buf);
+	counts(e, &total, &q);
+	assert_int_equal(total, 3);
+	assert_int_equal(q, 4);
+}
+
 static void
 test_agent_conf_api_endpoint_default(void **state)
 {
@@ -472,6 +607,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_agent_outbox_validates_and_records_acks, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_agent_inbox_quarantines_bad_body_unseal_and_transition,
+		    setup, teardown),
 		cmocka_unit_test(test_agent_conf_api_endpoint_default),
 	};
 

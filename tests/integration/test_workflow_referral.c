@@ -736,6 +736,66 @@ test_workflow_contact_update_reaches_every_replica(void **state)
 	    "no-such-contact", NULL), 1);
 }
 
+static void
+test_workflow_alert_ack_and_escalation(void **state)
+{
+	struct env			*e = *state;
+	Liaison__V1__Alert		 al = LIAISON__V1__ALERT__INIT;
+	Liaison__V1__AlertAck		 ak = LIAISON__V1__ALERT_ACK__INIT;
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__WorkflowListRequest wl =
+	    LIAISON__V1__WORKFLOW_LIST_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*resp = NULL;
+	uint8_t				 a1[16], a2[16];
+	uint64_t			 t0 = lsn_now_ms();
+
+	set_clock(e, 0, t0);
+	lsn_random(a1, sizeof(a1));
+	lsn_random(a2, sizeof(a2));
+	al.has_alert_id = 1;
+	al.alert_id.data = a1;
+	al.alert_id.len = 16;
+	al.has_kind = 1;
+	al.kind = LIAISON__V1__ALERT_KIND__ALERT_THREAT_WARNING;
+	al.has_priority = 1;
+	al.priority = LIAISON__V1__PRIORITY__PRIORITY_P3;
+	al.summary = (char *) (uintptr_t) "synthetic threat warning";
+	assert_ok(submit(e, 0, 1, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT,
+	    &al.base, LIAISON__V1__TLP__TLP_GREEN, 3, NULL));
+	al.alert_id.data = a2;
+	assert_ok(submit(e, 0, 2, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT,
+	    &al.base, LIAISON__V1__TLP__TLP_GREEN, 3, NULL));
+	assert_ok(agent_it_wait_inbox(e->fx, 1, 1, T_WAIT_MS));
+	assert_ok(agent_it_wait_inbox(e->fx, 2, 1, T_WAIT_MS));
+	/* B acknowledges its alert; acknowledging twice is refused */
+	ak.has_alert_id = 1;
+	ak.alert_id.data = a1;
+	ak.alert_id.len = 16;
+	assert_ok(submit(e, 1, 0,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT_ACK, &ak.base,
+	    LIAISON__V1__TLP__TLP_GREEN, 0, NULL));
+	assert_int_equal(submit(e, 1, 0,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT_ACK, &ak.base,
+	    LIAISON__V1__TLP__TLP_GREEN, 0, NULL), LSN_ETRANSITION);
+	assert_ok(agent_it_wait_inbox(e->fx, 0, 1, T_WAIT_MS));
+	/* eight days later (P3: 7 days): only C's alert is escalated */
+	set_clock(e, 0, t0 + 8 * 86400000ULL);
+	assert_ok(agent_it_wait_inbox(e->fx, 2, 2, T_WAIT_MS));
+	wl.kind = (char *) (uintptr_t) "alert";
+	wl.has_overdue_only = 1;
+	wl.overdue_only = 1;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST;
+	req.workflow_list = &wl;
+	assert_ok(agent_it_call(e->fx, 0, &req, &resp));
+	assert_int_equal(resp->code, 0);
+	assert_int_equal(resp->workflow_list->n_items, 1);
+	assert_string_equal(resp->workflow_list->items[0]->peer,
+	    e->fx->partners[2].id);
+	assert_true(resp->workflow_list->items[0]->escalated);
+	lsn_client_response_free(&resp);
+	assert_int_equal(inbox_n(e, 1), 1);
+}
+
 int
 main(void)
 {
@@ -759,6 +819,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_workflow_contact_update_reaches_every_replica, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_workflow_alert_ack_and_escalation, setup, teardown),
 	};
 
 	if (lsn_init() != LSN_OK)
