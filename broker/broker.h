@@ -312,6 +312,8 @@ int	queue_ack(struct broker *b, const char *rcpt, uint64_t seq,
 int	queue_acked_seq(struct broker *b, const char *rcpt, uint64_t *acked);
 /* Marks partner's session (if any) for a pump after the commit. */
 void	deliver_mark(struct broker *b, const char *partner);
+/* The same for every id of ids[0..n), sorted (strcmp) and unique. */
+void	deliver_mark_set(struct broker *b, char *const *ids, size_t n);
 /* Sends Deliver frames to every marked session (after a commit). */
 void	deliver_pump(struct broker *b);
 /* Handles a DeliverAck from partner. */

@@ -357,6 +357,28 @@ deliver_mark(struct broker *b, const char *partner)
 		ss->pump = 1;
 }
 
+static int
+cmp_id(const void *key, const void *elem)
+{
+	return (strcmp(key, *(char *const *) elem));
+}
+
+void
+deliver_mark_set(struct broker *b, char *const *ids, size_t n)
+{
+	/* Few recipients: find each; many (a group): one pass over the
+	 * sessions with a binary search in the sorted set. */
+	if (n * 8 < b->nsess) {
+		for (size_t i = 0; i < n; i++)
+			deliver_mark(b, ids[i]);
+		return;
+	}
+	for (size_t i = 0; i < b->nsess; i++)
+		if (bsearch(b->sess[i].partner, ids, n, sizeof(*ids),
+		    cmp_id) != NULL)
+			b->sess[i].pump = 1;
+}
+
 /* Frame{deliver(5): Deliver{seq(1), envelope(2)}} by hand: the stored
  * SignedEnvelope bytes go out exactly as accepted. */
 static uint8_t *

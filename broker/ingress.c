@@ -241,8 +241,7 @@ store_message(struct broker *b, const char *sender,
 	    "from=%s to=%s type=%s", sender, rcpts,
 	    lsn_envelope_type_name((int) e->type))) != LSN_OK)
 		goto out;
-	for (size_t i = 0; i < set->n; i++)
-		deliver_mark(b, set->ids[i]);
+	deliver_mark_set(b, set->ids, set->n);	/* sorted: set_unique */
 	rv = LSN_OK;
  out:
 	if (rv != LSN_OK)

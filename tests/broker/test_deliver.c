@@ -329,10 +329,47 @@ test_wire_publish_envelope_and_dirops_encoding(void **state)
 	free(buf);
 }
 
+/* Marking a recipient set reaches exactly the sessions in it, whether
+ * the set is small (per-id lookups) or large (one pass with bsearch). */
+static void
+test_deliver_mark_set_marks_exactly_the_set(void **state)
+{
+	struct btest	*t = *state;
+	char		*few[] = { "p03" };
+	char		*many[] = { "p01", "p03", "zz-1", "zz-2", "zz-3" };
+	const char	*ids[] = { "p01", "p02", "p03", "p04", "q05", "q06",
+			    "q07", "q08", "q09", "q10" };
+	uint64_t	 acked;
+
+	for (size_t i = 0; i < 10; i++)
+		assert_ok(session_hello(&t->b, ids[i], (const uint8_t *) "r",
+		    1, 0, &acked));
+	assert_ok(broker_tx_end(&t->b));
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < t->b.nsess; i++)
+			t->b.sess[i].pump = 0;
+		if (round == 0)
+			deliver_mark_set(&t->b, many, 5);
+		else
+			deliver_mark_set(&t->b, few, 1);
+		for (size_t i = 0; i < 10; i++) {
+			struct session	*ss = session_find(&t->b, ids[i]);
+			int		 want = round == 0 ? (i == 0 || i == 2) :
+					    i == 2;
+
+			assert_non_null(ss);
+			assert_int_equal(ss->pump, want);
+		}
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_deliver_mark_set_marks_exactly_the_set, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_queue_seq_per_recipient,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
