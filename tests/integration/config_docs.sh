@@ -108,6 +108,20 @@ for f in "$LSN_SRC_DIR"/docs/man/*.[158]; do
 	fi
 done
 
+# The C snippet of integrators.md compiles against this tree's headers.
+if command -v cc >/dev/null && [ -f "$LSN_BIN_DIR/proto/api.pb-c.h" ]; then
+	awk '/^```c$/ { f = 1; next } /^```$/ { f = 0 } f' \
+	    "$LSN_SRC_DIR/docs/integrators.md" >"$T/snippet.c"
+	if [ -s "$T/snippet.c" ] && cc -std=c11 -Wall -Wextra -Werror -c \
+	    "$T/snippet.c" -I"$LSN_SRC_DIR/include" -I"$LSN_BIN_DIR/proto" \
+	    $(pkg-config --cflags libprotobuf-c 2>/dev/null) \
+	    -o "$T/snippet.o" 2>"$T/cc.err"; then
+		ok "integrators.md C snippet compiles"
+	else
+		bad "integrators.md C snippet: $(cat "$T/cc.err")"
+	fi
+fi
+
 # Tests named in the threat model exist.
 nt=0
 for t in $(grep -o 'test_[a-z0-9_]*[a-z0-9]' "$LSN_SRC_DIR/docs/threat-model.md" |
