@@ -69,6 +69,7 @@ const struct lsn_migration agent_migrations[] = {
 	{ 3, wf_schema_v2 },
 	{ 4, wf_schema_v3 },
 	{ 5, rcpt_schema },
+	{ 6, events_schema },
 	{ 0, NULL },
 };
 
@@ -350,6 +351,7 @@ agent_tx_end(struct agent *a)
 		a->nacks = 0;
 		a->inbox_added = 0;
 		a->outbox_added = 0;
+		a->events_added = 0;
 		if (inbox_cursor_load(a) != LSN_OK || replica_init(a) != LSN_OK)
 			log_warnx("%s: cannot reload state", __func__);
 		link_reset(a, "database error");
@@ -362,8 +364,9 @@ agent_tx_end(struct agent *a)
 		if (!a->ob_pass)
 			outbox_start_pass(a);
 	}
-	if (a->inbox_added) {
+	if (a->inbox_added || a->events_added) {
 		a->inbox_added = 0;
+		a->events_added = 0;
 		api_inbox_changed(a);
 	}
 }

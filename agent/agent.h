@@ -99,6 +99,7 @@ struct api_waiter {
 	uint64_t	since_ms;
 	uint32_t	limit;
 	uint64_t	after_seq;
+	int		events;		/* an EventsRequest */
 };
 
 struct dir_pending {
@@ -176,6 +177,7 @@ struct agent {
 	int			 tx_failed;
 	int			 inbox_added;
 	int			 outbox_added;	/* send after COMMIT */
+	int			 events_added;	/* wake event waiters */
 	struct deliver_ack	 acks[AGENT_ACKS_MAX];
 	size_t			 nacks;
 
@@ -272,6 +274,15 @@ int		 wf_list(struct agent *a,
 		    const Liaison__V1__WorkflowListRequest *q,
 		    Liaison__V1__WorkflowListResponse *resp);
 void		 wf_list_free(Liaison__V1__WorkflowListResponse *resp);
+
+/* events (wf.c) */
+extern const char events_schema[];
+int		 agent_event(struct agent *a, const char *kind,
+		    const uint8_t *msgid, const uint8_t *itemid,
+		    const char *peer, const char *detail);
+int		 events_list(struct agent *a, uint64_t after, uint32_t limit,
+		    Liaison__V1__EventsResponse *resp);
+void		 events_list_free(Liaison__V1__EventsResponse *resp);
 
 /* rcpt.c */
 #define RCPT_CONSUMED	1	/* a receipt: stored, not an inbox item */

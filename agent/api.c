@@ -255,6 +255,32 @@ do_outbox_status(struct agent *a, const struct api_peer *p, uint64_t rid,
 
 /* Answers a list query; returns 1 if answered, 0 if empty and waiting. */
 static int
+answer_events(struct agent *a, const struct api_peer *p, uint64_t rid,
+    const struct api_waiter *q, int may_wait)
+{
+	Liaison__V1__ApiResponse	r = LIAISON__V1__API_RESPONSE__INIT;
+	Liaison__V1__EventsResponse	er =
+	    LIAISON__V1__EVENTS_RESPONSE__INIT;
+	int				rv;
+
+	if ((rv = events_list(a, q->after_seq, q->limit, &er)) != LSN_OK) {
+		reply_err(a, p, rid, rv, "cannot read the events");
+		return (1);
+	}
+	if (er.n_events == 0 && may_wait) {
+		events_list_free(&er);
+		return (0);
+	}
+	r.has_request_id = 1;
+	r.request_id = rid;
+	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_EVENTS;
+	r.events = &er;
+	reply(a, p, &r);
+	events_list_free(&er);
+	return (1);
+}
+
+static int
 answer_list(struct agent *a, const struct api_peer *p, uint64_t rid,
     const struct api_waiter *q, int may_wait)
 {
@@ -263,6 +289,8 @@ answer_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 	    LIAISON__V1__INBOX_LIST_RESPONSE__INIT;
 	int				 rv;
 
+	if (q->events)
+		return (answer_events(a, p, rid, q, may_wait));
 	if ((rv = inbox_list(a, q, &lr)) != LSN_OK) {
 		reply_err(a, p, rid, rv, "cannot read the inbox");
 		return (1);
@@ -278,6 +306,43 @@ answer_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 	reply(a, p, &r);
 	inbox_list_free(&lr);
 	return (1);
+}
+
+/* Parks q (answered by api_inbox_changed / api_timers) or answers. */
+static void
+list_or_wait(struct agent *a, const struct api_peer *p, uint64_t rid,
+    const struct api_waiter *q, uint32_t wait)
+{
+	if (wait > AGENT_WAIT_MAX_MS)
+		wait = AGENT_WAIT_MAX_MS;
+	if (answer_list(a, p, rid, q, wait > 0))
+		return;
+	for (size_t i = 0; i < AGENT_WAITERS_MAX; i++) {
+		struct api_waiter *w = &a->waiters[i];
+
+		if (w->used)
+			continue;
+		*w = *q;
+		w->used = 1;
+		w->peer = *p;
+		w->request_id = rid;
+		w->deadline = lsn_mono_ms() + wait;
+		return;
+	}
+	(void) answer_list(a, p, rid, q, 0);
+}
+
+static void
+do_events(struct agent *a, const struct api_peer *p, uint64_t rid,
+    const Liaison__V1__EventsRequest *req)
+{
+	struct api_waiter	q;
+
+	memset(&q, 0, sizeof(q));
+	q.events = 1;
+	q.after_seq = req->has_after_event_id ? req->after_event_id : 0;
+	q.limit = req->has_limit ? req->limit : 0;
+	list_or_wait(a, p, rid, &q, req->has_wait_ms ? req->wait_ms : 0);
 }
 
 static void
@@ -833,6 +898,9 @@ handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_MEETING_SHOW:
 		do_meeting_show(a, p, rid, req->meeting_show);
+		break;
+	case LIAISON__V1__API_REQUEST__KIND_EVENTS:
+		do_events(a, p, rid, req->events);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_CONTACT:
 		do_contact(a, p, rid, req->contact);

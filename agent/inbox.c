@@ -407,6 +407,11 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 				goto fail;
 			a->inbox_added = 1;
 			check_sender_head(a, env);
+			if ((rv = agent_event(a, "message",
+			    env->message_id.data, NULL, env->sender,
+			    lsn_envelope_type_name((int) env->type))) !=
+			    LSN_OK)
+				goto fail;
 			if ((rv = rcpt_send_for(a, buf, len,
 			    LIAISON__V1__RECEIPT_STAGE__RECEIPT_DELIVERED)) ==
 			    LSN_EDB || rv == LSN_ENOMEM)

@@ -416,7 +416,12 @@ outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
 		tx = 0;
 		if ((rv = lsn_store_commit(a->st)) != LSN_OK) {
 			lsn_store_rollback(a->st);
+			a->events_added = 0;
 			goto dberr;
+		}
+		if (a->events_added) {
+			a->events_added = 0;
+			api_inbox_changed(a);
 		}
 	}
 	if (tx_outer)
@@ -432,8 +437,10 @@ outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
 	if (rv == LSN_OK)
 		rv = LSN_EDB;
  out:
-	if (tx)
+	if (tx) {
 		lsn_store_rollback(a->st);
+		a->events_added = 0;
+	}
 	idset_free(&rcpts);
 	free(buf);
 	return (rv);

@@ -229,8 +229,12 @@ rcpt_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
 		rv = LSN_EDB;
 		goto out;
 	}
-	rv = sqlite3_step(s) == SQLITE_DONE ? RCPT_CONSUMED : LSN_EDB;
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
 	sqlite3_reset(s);
+	if (rv == LSN_OK && (rv = agent_event(a, "receipt",
+	    rc->message_id.data, NULL, rc->recipient,
+	    lsn_receipt_stage_name((int) rc->stage))) == LSN_OK)
+		rv = RCPT_CONSUMED;
  out:
 	lsn_receipt_free(&rc);
 	return (rv);

@@ -321,8 +321,14 @@ test_workflow_amber_referral_sealed_from_broker(void **state)
 static void
 test_workflow_referral_full_cycle_both_agents_agree(void **state)
 {
-	struct env	*e = *state;
-	uint8_t		 rid[16];
+	struct env			*e = *state;
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__EventsRequest	 ev = LIAISON__V1__EVENTS_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*resp = NULL;
+	uint8_t				 rid[16];
+	uint64_t			 last = 0;
+	char				 states[8][32];
+	size_t				 nst = 0;
 
 	lsn_random(rid, sizeof(rid));
 	assert_ok(send_handoff(e, 0, 1, rid,
@@ -359,6 +365,40 @@ test_workflow_referral_full_cycle_both_agents_agree(void **state)
 	/* a response about a referral the peer never had is refused */
 	assert_int_equal(respond(e, 2, 0, rid,
 	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACK), LSN_ETRANSITION);
+
+	/* the event stream at A: every state of the referral in order */
+	ev.has_after_event_id = 1;
+	ev.after_event_id = 0;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_EVENTS;
+	req.events = &ev;
+	assert_ok(agent_it_call(e->fx, 0, &req, &resp));
+	assert_int_equal(resp->code, 0);
+	assert_non_null(resp->events);
+	for (size_t i = 0; i < resp->events->n_events; i++) {
+		const Liaison__V1__Event *x = resp->events->events[i];
+
+		assert_true(x->event_id > last);
+		last = x->event_id;
+		if (strcmp(x->kind, "referral") == 0 && nst < 8)
+			lsn_strlcpy(states[nst++], x->detail,
+			    sizeof(states[0]));
+	}
+	lsn_client_response_free(&resp);
+	assert_int_equal(nst, 6);
+	assert_string_equal(states[0], "offered");
+	assert_string_equal(states[1], "acknowledged");
+	assert_string_equal(states[2], "info-requested");
+	assert_string_equal(states[3], "acknowledged");
+	assert_string_equal(states[4], "accepted");
+	assert_string_equal(states[5], "closed");
+	/* nothing new: a long poll ends empty at its deadline */
+	ev.after_event_id = last;
+	ev.has_wait_ms = 1;
+	ev.wait_ms = 200;
+	assert_ok(agent_it_call(e->fx, 0, &req, &resp));
+	assert_int_equal(resp->code, 0);
+	assert_int_equal(resp->events->n_events, 0);
+	lsn_client_response_free(&resp);
 }
 
 static void
