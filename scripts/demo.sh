@@ -401,19 +401,33 @@ step_contact() {
 }
 
 step_alert() {
-	local mid
+	local mid aid
 
 	step "An urgent alert, acknowledged"
 	if has_cmd send alert; then
-		agent uk-nca-ceop send alert --to au-afp --priority 1 \
-		    --text "Child at imminent risk: livestream scheduled tonight, offender believed in Sydney." ||
+		say "NCA-CEOP raises a P1 alert (child at risk) to AFP; AFP must"
+		say "acknowledge it within the P1 deadline or it is escalated:"
+		agent uk-nca-ceop send alert --to au-afp --kind child-at-risk \
+		    --priority 1 --summary \
+		    "Child at imminent risk: livestream scheduled tonight, offender believed in Sydney." ||
 		    die "send alert"
-	else
-		say "(this build has no \`liaison send alert\`: a P1 note stands in)"
-		agent uk-nca-ceop send --to au-afp --priority 1 --wait --text \
-		    "URGENT: child at imminent risk; livestream scheduled tonight, offender believed in Sydney." ||
-		    die "send P1"
+		aid=$(grep -o 'alert[ _a-z]*[: ]*[0-9a-f]\{32\}' "$WORK/out" |
+		    grep -o '[0-9a-f]\{32\}' | head -n 1 || true)
+		[ -n "$aid" ] || die "no alert id printed"
+		say "AFP's inbox, and its acknowledgement:"
+		wait_for 10 sh -c "\"$LIAISON\" inbox -c \"$WORK/au-afp/agent.conf\" | grep -q uk-nca-ceop" ||
+		    die "the alert did not arrive"
+		agent au-afp inbox || die "inbox"
+		wait_for 10 quiet au-afp reply "$aid" ack ||
+		    die "au-afp reply ack: $(cat "$WORK/out")"
+		indent <"$WORK/out"
+		ok "alert $aid acknowledged by au-afp"
+		return 0
 	fi
+	say "(this build has no \`liaison send alert\`: a P1 note stands in)"
+	agent uk-nca-ceop send --to au-afp --priority 1 --wait --text \
+	    "URGENT: child at imminent risk; livestream scheduled tonight, offender believed in Sydney." ||
+	    die "send P1"
 	say "AFP's inbox, and its acknowledgement:"
 	wait_for 10 sh -c "\"$LIAISON\" inbox -c \"$WORK/au-afp/agent.conf\" | grep -q uk-nca-ceop" ||
 	    die "the alert did not arrive"
