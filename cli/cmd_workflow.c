@@ -350,6 +350,114 @@ cmd_send_referral(int argc, char *argv[])
 	return (rv);
 }
 
+/* ---- send alert ---- */
+
+static void
+send_alert_usage(FILE *f)
+{
+	fprintf(f, "usage: liaison send alert --to ID --summary TEXT "
+	    "[--kind K] [--priority 1-4]\n           [--tlp T]\n"
+	    "Raises an alert (a new alert id) that the recipient must "
+	    "acknowledge\n(liaison reply ALERT_ID ack) within the deadline "
+	    "of its priority, else it is\nescalated to the recipient's "
+	    "24/7 contact. Kinds: child-at-risk,\ntravelling-offender, "
+	    "missing-child, threat-warning (default), platform-"
+	    "vulnerability.\n--text is a synonym of --summary.\n%s",
+	    wf_opt_help);
+}
+
+int
+cmd_send_alert(int argc, char *argv[])
+{
+	static const struct option lo[] = {
+		{ "agent", required_argument, NULL, W_AGENT },
+		{ "to", required_argument, NULL, W_TO },
+		{ "kind", required_argument, NULL, W_CATEGORY },
+		{ "summary", required_argument, NULL, W_SUMMARY },
+		{ "text", required_argument, NULL, W_SUMMARY },
+		{ "priority", required_argument, NULL, W_PRIO },
+		{ "tlp", required_argument, NULL, W_TLP },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Liaison__V1__Alert	 al = LIAISON__V1__ALERT__INIT;
+	const char		*agent = NULL, *conf = NULL, *to = NULL;
+	uint8_t			 aid[16];
+	char			 hexid[33];
+	long long		 prio = 2;
+	int			 ch, v, rv, tlp = 2;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case W_AGENT:
+			agent = optarg;
+			break;
+		case W_TO:
+			to = optarg;
+			break;
+		case W_CATEGORY:
+			if (enum_parse(&liaison__v1__alert_kind__descriptor,
+			    "ALERT_", optarg, &v) != 0) {
+				cli_err("send", "unknown alert kind '%s'",
+				    optarg);
+				return (CLI_EXIT_USAGE);
+			}
+			al.has_kind = 1;
+			al.kind = v;
+			break;
+		case W_SUMMARY:
+			al.summary = optarg;
+			break;
+		case W_PRIO:
+			if (lsn_strtonum(optarg[0] == 'P' ? optarg + 1 :
+			    optarg, 1, 4, &prio, NULL) != LSN_OK) {
+				cli_err("send", "priority must be 1..4");
+				return (CLI_EXIT_USAGE);
+			}
+			break;
+		case W_TLP:
+			if (parse_tlp(optarg, &tlp) != 0) {
+				cli_err("send", "unknown TLP '%s'", optarg);
+				return (CLI_EXIT_USAGE);
+			}
+			break;
+		case 'h':
+			send_alert_usage(stdout);
+			return (CLI_EXIT_OK);
+		default:
+			send_alert_usage(stderr);
+			return (CLI_EXIT_USAGE);
+		}
+	}
+	if (optind != argc || to == NULL || !lsn_slug_valid(to) ||
+	    al.summary == NULL) {
+		send_alert_usage(stderr);
+		return (CLI_EXIT_USAGE);
+	}
+	if (!al.has_kind) {
+		al.has_kind = 1;
+		al.kind = LIAISON__V1__ALERT_KIND__ALERT_THREAT_WARNING;
+	}
+	lsn_random(aid, sizeof(aid));
+	al.has_alert_id = 1;
+	al.alert_id.data = aid;
+	al.alert_id.len = sizeof(aid);
+	al.has_priority = 1;
+	al.priority = (int) prio;
+	rv = submit_one("send", agent, conf, to,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT, &al.base, tlp,
+	    (int) prio);
+	if (rv == CLI_EXIT_OK) {
+		lsn_hex_encode(aid, sizeof(aid), hexid);
+		printf("alert %s\n", hexid);
+	}
+	return (rv);
+}
+
 /* ---- referral list ---- */
 
 static void
@@ -503,15 +611,16 @@ cmd_referral(int argc, char *argv[])
 static void
 reply_usage(FILE *f)
 {
-	fprintf(f, "usage: liaison reply REFERRAL_ID ACTION [--text T] "
-	    "[--reason R] [--outcome O]\n"
+	fprintf(f, "usage: liaison reply REFERRAL_ID|ALERT_ID ACTION "
+	    "[--text T] [--reason R]\n           [--outcome O]\n"
 	    "           [--to PARTNER] [--redirect-to PARTNER]\n"
 	    "Actions: ack, accept, decline (--reason not-competent|"
 	    "insufficient-info|\nduplicate|out-of-scope|other), info "
 	    "(request info, --text), supply (--text),\nwithdraw, redirect "
 	    "(--redirect-to), close (--outcome victim-safeguarded|\n"
 	    "offender-identified|arrest|content-removed|no-further-action|"
-	    "transferred).\nThe other side is found from the agent's "
+	    "transferred).\nAn alert is acknowledged with ack. "
+	    "The other side is found from the agent's "
 	    "referral table (--to if several).\n%s", wf_opt_help);
 }
 
@@ -551,7 +660,7 @@ cmd_reply(int argc, char *argv[])
 	const char			*agent = NULL, *conf = NULL, *to = NULL;
 	char				 peer[LSN_DIR_ID_MAX + 1];
 	uint8_t				 rid[16];
-	int				 ch, v, rv, action = 0;
+	int				 ch, v, rv, action = 0, is_alert = 0;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
@@ -625,8 +734,7 @@ cmd_reply(int argc, char *argv[])
 		cli_err("reply", "close needs --outcome");
 		return (CLI_EXIT_USAGE);
 	}
-	/* the other side of the referral */
-	wl.kind = mut("referral");
+	/* the other side of the referral (or alert, for ack) */
 	wl.has_item_id = 1;
 	wl.item_id.data = rid;
 	wl.item_id.len = sizeof(rid);
@@ -638,6 +746,9 @@ cmd_reply(int argc, char *argv[])
 	for (size_t i = 0; r->workflow_list != NULL &&
 	    i < r->workflow_list->n_items; i++) {
 		const char *p = r->workflow_list->items[i]->peer;
+
+		is_alert = strcmp(r->workflow_list->items[i]->kind,
+		    "alert") == 0;
 
 		if (to != NULL && strcmp(p, to) != 0)
 			continue;
@@ -653,6 +764,21 @@ cmd_reply(int argc, char *argv[])
 	if (peer[0] == '\0') {
 		cli_err("reply", "no such referral at this agent");
 		return (CLI_EXIT_FAIL);
+	}
+	if (is_alert) {
+		Liaison__V1__AlertAck ak = LIAISON__V1__ALERT_ACK__INIT;
+
+		if (action != LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACK) {
+			cli_err("reply", "an alert is only acknowledged (ack)");
+			return (CLI_EXIT_USAGE);
+		}
+		ak.has_alert_id = 1;
+		ak.alert_id.data = rid;
+		ak.alert_id.len = sizeof(rid);
+		ak.text = rr.text;
+		return (submit_one("reply", agent, conf, peer,
+		    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT_ACK,
+		    &ak.base, LIAISON__V1__TLP__TLP_GREEN, 0));
 	}
 	rr.has_referral_id = 1;
 	rr.referral_id.data = rid;

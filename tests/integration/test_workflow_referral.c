@@ -704,6 +704,23 @@ test_workflow_cli_referral_reply_list(void **state)
 	    "--custody", NULL), 0);
 	assert_non_null(strstr(out, "signature OK"));
 	free(out);
+	out = NULL;
+
+	/* an alert from the CLI, acknowledged once with reply ... ack */
+	assert_int_equal(agent_it_cli(e->fx, 0, &out, "send", "alert",
+	    "--to", e->fx->partners[1].id, "--kind", "threat-warning",
+	    "--summary", "synthetic CLI alert", NULL), 0);
+	assert_non_null(p = strstr(out, "alert "));
+	memcpy(rid, p + 6, 32);
+	rid[32] = '\0';
+	free(out);
+	assert_ok(agent_it_wait_inbox(e->fx, 1, 2, T_WAIT_MS));
+	assert_int_equal(agent_it_cli(e->fx, 1, NULL, "reply", rid, "accept",
+	    NULL), 2);
+	assert_int_equal(agent_it_cli(e->fx, 1, NULL, "reply", rid, "ack",
+	    NULL), 0);
+	assert_int_equal(agent_it_cli(e->fx, 1, NULL, "reply", rid, "ack",
+	    NULL), 1);
 }
 
 /* 1 if partner pid's record at agent i holds contact cid (24/7). */
