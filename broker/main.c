@@ -60,6 +60,7 @@ main(int argc, char *argv[])
 	log_setverbose(verbose);
 	if (lsn_init() != LSN_OK)
 		fatalx("cannot initialise libsodium");
+	lsn_malloc_tune();
 	memset(&b, 0, sizeof(b));
 	b.clock = lsn_clock_system();
 	if (lsn_strlcpy(b.conf_path, conf, sizeof(b.conf_path)) >=

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,4 +360,12 @@ void
 lsn_hash(const void *data, size_t len, uint8_t out[LSN_HASH_BYTES])
 {
 	(void) crypto_generichash(out, LSN_HASH_BYTES, data, len, NULL, 0);
+}
+
+void
+lsn_malloc_tune(void)
+{
+	/* Failure only means the defaults stay: nothing to report. */
+	(void) mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+	(void) mallopt(M_TOP_PAD, 4 * 1024 * 1024);
 }
