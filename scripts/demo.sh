@@ -295,6 +295,8 @@ EOF
 }
 
 step_meeting() {
+	local start end
+
 	step "A meeting notice to the group $GROUP, with RSVPs"
 	if ! has_cmd send meeting; then
 		say "(skipped: this build has no \`liaison send meeting\`)"
@@ -310,13 +312,19 @@ step_meeting() {
 		done
 		return 0
 	fi
+	say "AFP's coordinator sends a meeting notice to the group (an operational"
+	say "case conference tomorrow, online):"
+	start=$(( $(date +%s) + 86400 ))000
+	end=$(( $(date +%s) + 86400 + 3600 ))000
 	agent au-afp send meeting --group "$GROUP" \
-	    --title "Case conference: sextortion campaign" \
-	    --start "$(($(date +%s) + 86400))000" --duration 60 \
-	    --text "Agenda: victim identification leads, takedown requests." ||
+	    --title "Case conference: sextortion campaign" --kind operational \
+	    --start "$start" --end "$end" --tz Australia/Sydney \
+	    --link "https://meet.example/ops-coord" ||
 	    die "send meeting"
 	MEETING_ID=$(grep -o 'meeting[ _a-z]*[: ]*[0-9a-f]\{32\}' "$WORK/out" |
 	    grep -o '[0-9a-f]\{32\}' | head -n 1 || true)
+	[ -n "$MEETING_ID" ] ||
+	    MEETING_ID=$(grep -o '[0-9a-f]\{32\}' "$WORK/out" | tail -n 1 || true)
 	[ -n "$MEETING_ID" ] || die "no meeting id printed"
 	say "UK NCA-CEOP will attend; the IWF is tentative:"
 	wait_for 10 quiet uk-nca-ceop rsvp "$MEETING_ID" attending ||
