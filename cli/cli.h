@@ -50,6 +50,7 @@ int	cmd_agent_dir(int argc, char *argv[]);
 /* cmd_workflow.c */
 int	cmd_send_referral(int argc, char *argv[]);
 int	cmd_send_alert(int argc, char *argv[]);
+int	cmd_send_meeting(int argc, char *argv[]);
 int	cmd_referral(int argc, char *argv[]);
 int	cmd_reply(int argc, char *argv[]);
 int	cmd_meeting(int argc, char *argv[]);

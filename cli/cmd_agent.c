@@ -223,7 +223,8 @@ send_usage(FILE *f)
 	    "(default 10 s) for the broker's verdict and prints it.\n"
 	    "TLP amber and stronger is sealed by the agent to every "
 	    "recipient.\n"
-	    "Referrals and alerts: liaison send referral|alert --help.\n%s",
+	    "Typed messages: liaison send referral|alert|meeting --help.\n"
+	    "%s",
 	    agent_opt_help);
 }
 
@@ -263,6 +264,8 @@ cmd_send(int argc, char *argv[])
 		return (cmd_send_referral(argc - 1, argv + 1));
 	if (argc >= 2 && strcmp(argv[1], "alert") == 0)
 		return (cmd_send_alert(argc - 1, argv + 1));
+	if (argc >= 2 && strcmp(argv[1], "meeting") == 0)
+		return (cmd_send_meeting(argc - 1, argv + 1));
 	if (argc >= 2 && strcmp(argv[1], "note") == 0) {
 		argc--;
 		argv++;

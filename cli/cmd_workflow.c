@@ -458,6 +458,232 @@ cmd_send_alert(int argc, char *argv[])
 	return (rv);
 }
 
+/* ---- send meeting ---- */
+
+/* ms since the epoch, or YYYY-MM-DDTHH:MM[:SS]Z (UTC). */
+static int
+parse_when(const char *s, uint64_t *out)
+{
+	struct tm	 tm;
+	const char	*e;
+	long long	 v;
+	time_t		 t;
+
+	if (lsn_strtonum(s, 1, (long long) LSN_BODY_TIME_MAX, &v, NULL) ==
+	    LSN_OK) {
+		*out = (uint64_t) v;
+		return (0);
+	}
+	memset(&tm, 0, sizeof(tm));
+	if ((e = strptime(s, "%Y-%m-%dT%H:%M", &tm)) == NULL)
+		return (-1);
+	if (*e == ':' && (e = strptime(e, ":%S", &tm)) == NULL)
+		return (-1);
+	if (strcmp(e, "Z") != 0 || (t = timegm(&tm)) <= 0)
+		return (-1);
+	*out = (uint64_t) t * 1000;
+	return (0);
+}
+
+static void
+send_meeting_usage(FILE *f)
+{
+	fprintf(f, "usage: liaison send meeting --to ID[,ID] | --group G "
+	    "--title T --start WHEN\n"
+	    "           --end WHEN --tz ZONE (--link URL | --venue NAME "
+	    "[--city C]\n           [--country CC]) [--kind K] [--id "
+	    "MEETING_ID --version N [--cancel]]\n"
+	    "Sends a meeting notice; a new meeting gets a new id (printed) "
+	    "and version 1,\nan update or cancellation names the id and "
+	    "the next version. WHEN is\nYYYY-MM-DDTHH:MM[:SS]Z or ms since "
+	    "the epoch. Kinds: plenary (default),\nworking-group, "
+	    "operational, training. Invitees answer with liaison rsvp.\n%s",
+	    wf_opt_help);
+}
+
+int
+cmd_send_meeting(int argc, char *argv[])
+{
+	static const struct option lo[] = {
+		{ "agent", required_argument, NULL, W_AGENT },
+		{ "to", required_argument, NULL, W_TO },
+		{ "group", required_argument, NULL, W_CASE },
+		{ "title", required_argument, NULL, W_SUMMARY },
+		{ "start", required_argument, NULL, W_COUNTRY },
+		{ "end", required_argument, NULL, W_BASIS },
+		{ "tz", required_argument, NULL, W_STATE },
+		{ "link", required_argument, NULL, W_TEXT },
+		{ "venue", required_argument, NULL, W_REASON },
+		{ "city", required_argument, NULL, W_OUTCOME },
+		{ "country", required_argument, NULL, W_NOTE },
+		{ "kind", required_argument, NULL, W_CATEGORY },
+		{ "id", required_argument, NULL, W_ACTION },
+		{ "version", required_argument, NULL, W_PRIO },
+		{ "cancel", no_argument, NULL, W_OVERDUE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Liaison__V1__MeetingNotice	 n = LIAISON__V1__MEETING_NOTICE__INIT;
+	Liaison__V1__Venue		 vn = LIAISON__V1__VENUE__INIT;
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__SubmitRequest	 sr = LIAISON__V1__SUBMIT_REQUEST__INIT;
+	Liaison__V1__StatusRequest	 st = LIAISON__V1__STATUS_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*r = NULL;
+	const char			*agent = NULL, *conf = NULL;
+	const char			*to = NULL, *group = NULL, *idhex = NULL;
+	const char			*field = NULL;
+	char				*tov[1], me[LSN_DIR_ID_MAX + 1];
+	char				 hexid[33];
+	uint8_t				 mid[16], *body = NULL;
+	long long			 version = 1;
+	int				 ch, v, rv, cancel = 0;
+
+	optind = 1;
+	n.has_kind = 1;
+	n.kind = LIAISON__V1__MEETING_KIND__MEETING_PLENARY;
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case W_AGENT:
+			agent = optarg;
+			break;
+		case W_TO:
+			to = optarg;
+			break;
+		case W_CASE:
+			group = optarg;
+			break;
+		case W_SUMMARY:
+			n.title = optarg;
+			break;
+		case W_COUNTRY:
+		case W_BASIS:
+			if (parse_when(optarg, ch == W_COUNTRY ? &n.start_ms :
+			    &n.end_ms) != 0) {
+				cli_err("send", "bad time '%s'", optarg);
+				return (CLI_EXIT_USAGE);
+			}
+			if (ch == W_COUNTRY)
+				n.has_start_ms = 1;
+			else
+				n.has_end_ms = 1;
+			break;
+		case W_STATE:
+			n.time_zone = optarg;
+			break;
+		case W_TEXT:
+			n.virtual_link = optarg;
+			break;
+		case W_REASON:
+			vn.name = optarg;
+			n.venue = &vn;
+			break;
+		case W_OUTCOME:
+			vn.city = optarg;
+			n.venue = &vn;
+			break;
+		case W_NOTE:
+			vn.country = optarg;
+			n.venue = &vn;
+			break;
+		case W_CATEGORY:
+			if (enum_parse(&liaison__v1__meeting_kind__descriptor,
+			    "MEETING_", optarg, &v) != 0) {
+				cli_err("send", "unknown meeting kind '%s'",
+				    optarg);
+				return (CLI_EXIT_USAGE);
+			}
+			n.kind = v;
+			break;
+		case W_ACTION:
+			idhex = optarg;
+			break;
+		case W_PRIO:
+			if (lsn_strtonum(optarg, 1, UINT32_MAX, &version,
+			    NULL) != LSN_OK) {
+				cli_err("send", "bad --version");
+				return (CLI_EXIT_USAGE);
+			}
+			break;
+		case W_OVERDUE:
+			cancel = 1;
+			break;
+		case 'h':
+			send_meeting_usage(stdout);
+			return (CLI_EXIT_OK);
+		default:
+			send_meeting_usage(stderr);
+			return (CLI_EXIT_USAGE);
+		}
+	}
+	if (optind != argc || (to == NULL) == (group == NULL) ||
+	    (to != NULL && !lsn_slug_valid(to)) ||
+	    (group != NULL && !lsn_slug_valid(group)) ||
+	    (idhex == NULL && (version != 1 || cancel))) {
+		send_meeting_usage(stderr);
+		return (CLI_EXIT_USAGE);
+	}
+	if (idhex != NULL) {
+		if ((rv = parse_id("send", idhex, mid)) != CLI_EXIT_OK)
+			return (rv);
+	} else
+		lsn_random(mid, sizeof(mid));
+	/* the organiser is this agent's partner */
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_STATUS;
+	req.status = &st;
+	if ((rv = call("send", agent, conf, &req, &r)) != CLI_EXIT_OK)
+		return (rv);
+	lsn_strlcpy(me, r->status != NULL && r->status->partner != NULL ?
+	    r->status->partner : "", sizeof(me));
+	lsn_client_response_free(&r);
+	n.has_meeting_id = 1;
+	n.meeting_id.data = mid;
+	n.meeting_id.len = sizeof(mid);
+	n.has_version = 1;
+	n.version = (uint32_t) version;
+	n.organiser_partner = me;
+	n.has_status = 1;
+	n.status = cancel ? LIAISON__V1__MEETING_STATUS__MEETING_CANCELLED :
+	    version > 1 ? LIAISON__V1__MEETING_STATUS__MEETING_UPDATED :
+	    LIAISON__V1__MEETING_STATUS__MEETING_SCHEDULED;
+	if ((rv = lsn_body_validate_msg(&n.base, lsn_now_ms(), &field)) !=
+	    LSN_OK) {
+		cli_err("send", "invalid meeting notice: %s (%s)",
+		    lsn_strerror(rv), field != NULL ? field : "-");
+		return (CLI_EXIT_USAGE);
+	}
+	sr.body.len = liaison__v1__meeting_notice__get_packed_size(&n);
+	if ((body = malloc(sr.body.len)) == NULL)
+		return (CLI_EXIT_FAIL);
+	liaison__v1__meeting_notice__pack(&n, body);
+	sr.body.data = body;
+	sr.has_body = 1;
+	sr.has_type = 1;
+	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE;
+	tov[0] = mut(to != NULL ? to : group);
+	if (to != NULL) {
+		sr.n_to = 1;
+		sr.to = tov;
+	} else {
+		sr.n_to_groups = 1;
+		sr.to_groups = tov;
+	}
+	memset(&req, 0, sizeof(req));
+	liaison__v1__api_request__init(&req);
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_SUBMIT;
+	req.submit = &sr;
+	rv = call("send", agent, conf, &req, &r);
+	free(body);
+	if (rv != CLI_EXIT_OK)
+		return (rv);
+	lsn_client_response_free(&r);
+	lsn_hex_encode(mid, sizeof(mid), hexid);
+	printf("meeting %s version %lld\n", hexid, version);
+	return (CLI_EXIT_OK);
+}
+
 /* ---- referral list ---- */
 
 static void

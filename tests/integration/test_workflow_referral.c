@@ -721,6 +721,32 @@ test_workflow_cli_referral_reply_list(void **state)
 	    NULL), 0);
 	assert_int_equal(agent_it_cli(e->fx, 1, NULL, "reply", rid, "ack",
 	    NULL), 1);
+	assert_ok(agent_it_wait_inbox(e->fx, 0, 2, T_WAIT_MS));
+
+	/* a meeting from the CLI to a group, an RSVP, the roll-up */
+	assert_int_equal(agent_it_cli(e->fx, 0, &out, "send", "meeting",
+	    "--group", "all-members", "--title", "Synthetic CLI meeting",
+	    "--start", "2030-01-10T09:00Z", "--end", "2030-01-10T11:00Z",
+	    "--tz", "Europe/Paris", "--link", "https://meet.example.org/c",
+	    NULL), 0);
+	assert_non_null(p = strstr(out, "meeting "));
+	memcpy(rid, p + 8, 32);
+	rid[32] = '\0';
+	free(out);
+	out = NULL;
+	assert_ok(agent_it_wait_inbox(e->fx, 1, 3, T_WAIT_MS));
+	assert_int_equal(agent_it_cli(e->fx, 1, NULL, "rsvp", rid,
+	    "attending", NULL), 0);
+	assert_ok(agent_it_wait_inbox(e->fx, 0, 3, T_WAIT_MS));
+	assert_int_equal(agent_it_cli(e->fx, 0, &out, "meeting", "show", rid,
+	    "--json", NULL), 0);
+	assert_non_null(j = json_loads(out, 0, &jerr));
+	assert_int_equal(json_integer_value(json_object_get(j, "attending")),
+	    1);
+	assert_int_equal(json_integer_value(json_object_get(j, "no_answer")),
+	    2);
+	json_decref(j);
+	free(out);
 }
 
 /* 1 if partner pid's record at agent i holds contact cid (24/7). */
