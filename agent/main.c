@@ -75,6 +75,7 @@ main(int argc, char *argv[])
 	log_init(1, LOG_DAEMON, agent_name());
 	if (lsn_init() != LSN_OK)
 		fatalx("cannot initialise libsodium");
+	lsn_malloc_tune();
 	if (aconf_load(conf_path, &conf, err, sizeof(err)) != LSN_OK) {
 		fprintf(stderr, "%s: %s\n", agent_name(), err);
 		return (1);
