@@ -123,15 +123,14 @@ else
 fi
 
 for f in "$R"/usr/share/man/man*/*; do
-	command -v groff >/dev/null || { echo "skip groff (not installed)"; break; }
+	command -v groff >/dev/null || bad "groff missing (scripts/install-deps installs groff-base)"
+	command -v man >/dev/null || bad "man missing (scripts/install-deps installs man-db)"
 	w=$(groff -man -Tutf8 -ww -z "$f" 2>&1)
 	[ -z "$w" ] || bad "groff warns on $(basename "$f"): $w"
-	if command -v man >/dev/null; then
-		w=$(MANWIDTH=80 man -l "$f" 2>&1 >/dev/null)
-		[ -z "$w" ] || bad "man -l warns on $(basename "$f"): $w"
-		MANWIDTH=80 man -l "$f" 2>/dev/null | grep -q "NAME" ||
-		    bad "man -l $(basename "$f") shows no NAME section"
-	fi
+	w=$(MANWIDTH=80 man -l "$f" 2>&1 >/dev/null)
+	[ -z "$w" ] || bad "man -l warns on $(basename "$f"): $w"
+	MANWIDTH=80 man -l "$f" 2>/dev/null | grep -q "NAME" ||
+	    bad "man -l $(basename "$f") shows no NAME section"
 done
 ok "installed man pages rendered"
 
