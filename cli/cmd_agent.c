@@ -21,6 +21,7 @@
 #include "liaison/envelope.h"
 #include "liaison/err.h"
 #include "liaison/util.h"
+#include "agentcli.h"
 #include "cli.h"
 
 #define CLI_TIMEOUT_MS		10000
@@ -272,13 +273,9 @@ cmd_send(int argc, char *argv[])
 	}
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
+			continue;
 		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case OPT_AGENT:
-			agent = optarg;
-			break;
 		case OPT_TO:
 			if (split_list(optarg, to, &nto, CLI_RCPT_MAX) != 0) {
 				cli_err("send", "bad --to list");
@@ -484,20 +481,6 @@ item_print(const Liaison__V1__InboxItem *it)
 	free(text);
 }
 
-static int
-agent_common_opt(int ch, const char **agent, const char **conf)
-{
-	if (ch == 'c') {
-		*conf = optarg;
-		return (1);
-	}
-	if (ch == OPT_AGENT) {
-		*agent = optarg;
-		return (1);
-	}
-	return (0);
-}
-
 int
 cmd_inbox(int argc, char *argv[])
 {
@@ -523,7 +506,7 @@ cmd_inbox(int argc, char *argv[])
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (agent_common_opt(ch, &agent, &conf))
+		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
 			continue;
 		switch (ch) {
 		case OPT_JSON:
@@ -630,7 +613,7 @@ cmd_show(int argc, char *argv[])
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (agent_common_opt(ch, &agent, &conf))
+		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
 			continue;
 		if (ch == OPT_JSON)
 			json = 1;
@@ -720,7 +703,7 @@ cmd_ack(int argc, char *argv[])
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (agent_common_opt(ch, &agent, &conf))
+		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
 			continue;
 		if (ch == 'h') {
 			printf("usage: liaison ack ID [--agent EP | -c FILE]\n"
@@ -773,7 +756,7 @@ cmd_status(int argc, char *argv[])
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (agent_common_opt(ch, &agent, &conf))
+		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
 			continue;
 		if (ch == OPT_JSON)
 			json = 1;
@@ -874,7 +857,7 @@ cmd_submit(int argc, char *argv[])
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (agent_common_opt(ch, &agent, &conf))
+		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
 			continue;
 		if (ch == 'h') {
 			printf("usage: liaison submit OPFILE "
@@ -1040,7 +1023,7 @@ cmd_agent_dir(int argc, char *argv[])
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (agent_common_opt(ch, &agent, &conf))
+		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
 			continue;
 		if (ch == OPT_JSON)
 			json = 1;

@@ -29,6 +29,7 @@
 #include "liaison/util.h"
 #include "liaison/workflow.h"
 
+#include "agentcli.h"
 #include "cli.h"
 
 #define WF_TIMEOUT_MS		10000
@@ -266,13 +267,9 @@ cmd_send_referral(int argc, char *argv[])
 	j.has_basis = 1;
 	j.basis = LIAISON__V1__JURISDICTION_BASIS__BASIS_IP_GEOLOCATION;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
+			continue;
 		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case W_AGENT:
-			agent = optarg;
-			break;
 		case W_TO:
 			to = optarg;
 			break;
@@ -389,13 +386,9 @@ cmd_send_alert(int argc, char *argv[])
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
+			continue;
 		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case W_AGENT:
-			agent = optarg;
-			break;
 		case W_TO:
 			to = optarg;
 			break;
@@ -542,13 +535,9 @@ cmd_send_meeting(int argc, char *argv[])
 	n.has_kind = 1;
 	n.kind = LIAISON__V1__MEETING_KIND__MEETING_PLENARY;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
+			continue;
 		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case W_AGENT:
-			agent = optarg;
-			break;
 		case W_TO:
 			to = optarg;
 			break;
@@ -730,26 +719,15 @@ cmd_referral(int argc, char *argv[])
 	char				 idhex[33], t1[32], t2[32];
 	int				 ch, rv, json = 0;
 
-	if (argc < 2 || strcmp(argv[1], "list") != 0) {
-		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-		    strcmp(argv[1], "-h") == 0)) {
-			referral_usage(stdout);
-			return (CLI_EXIT_OK);
-		}
-		referral_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	if ((rv = cli_subcmd_expect(argc, argv, "list", referral_usage)) != -1)
+		return (rv);
 	argc--;
 	argv++;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
+			continue;
 		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case W_AGENT:
-			agent = optarg;
-			break;
 		case W_STATE:
 			wl.state = optarg;
 			break;
@@ -890,13 +868,9 @@ cmd_reply(int argc, char *argv[])
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
+			continue;
 		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case W_AGENT:
-			agent = optarg;
-			break;
 		case W_TEXT:
 			rr.text = optarg;
 			break;
@@ -1080,26 +1054,15 @@ cmd_meeting(int argc, char *argv[])
 	uint8_t				 mid[16];
 	int				 ch, rv, json = 0;
 
-	if (argc < 2 || strcmp(argv[1], "show") != 0) {
-		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-		    strcmp(argv[1], "-h") == 0)) {
-			meeting_usage(stdout);
-			return (CLI_EXIT_OK);
-		}
-		meeting_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	if ((rv = cli_subcmd_expect(argc, argv, "show", meeting_usage)) != -1)
+		return (rv);
 	argc--;
 	argv++;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
+			continue;
 		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case W_AGENT:
-			agent = optarg;
-			break;
 		case W_JSON:
 			json = 1;
 			break;
@@ -1193,13 +1156,9 @@ cmd_rsvp(int argc, char *argv[])
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
+			continue;
 		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case W_AGENT:
-			agent = optarg;
-			break;
 		case W_NOTE:
 			mr.note = optarg;
 			break;
@@ -1416,27 +1375,16 @@ cmd_contact(int argc, char *argv[])
 	long long			 days = 180;
 	int				 ch, rv, json = 0;
 
-	if (argc < 2 || argv[1][0] == '-') {
-		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-		    strcmp(argv[1], "-h") == 0)) {
-			contact_usage(stdout);
-			return (CLI_EXIT_OK);
-		}
-		contact_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	if ((rv = cli_subcmd_expect(argc, argv, NULL, contact_usage)) != -1)
+		return (rv);
 	sub = argv[1];
 	argc--;
 	argv++;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
+			continue;
 		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case W_AGENT:
-			agent = optarg;
-			break;
 		case W_TO:
 			c.contact_id = optarg;
 			break;
