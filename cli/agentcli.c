@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "liaison/client.h"
+#include "liaison/err.h"
+
 #include "agentcli.h"
 #include "cli.h"
 
@@ -36,4 +39,20 @@ cli_agent_opt(int ch, int agent_ch, const char **agent, const char **conf)
 		return (1);
 	}
 	return (0);
+}
+
+int
+cli_api_check(const char *cmd, Liaison__V1__ApiResponse **rp)
+{
+	Liaison__V1__ApiResponse	*r = *rp;
+	int				 code;
+
+	code = r->has_code ? lsn_err_from_wire((int) r->code) : LSN_EPROTO;
+	if (code != LSN_OK) {
+		cli_err(cmd, "%s: %s", lsn_errname(code),
+		    r->detail != NULL ? r->detail : lsn_strerror(code));
+		lsn_client_response_free(rp);
+		return (CLI_EXIT_FAIL);
+	}
+	return (CLI_EXIT_OK);
 }

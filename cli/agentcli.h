@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 
+#include "api.pb-c.h"
+
 /*
  * Checks the subcommand word in argv[1]: with name != NULL it must equal
  * name, with name == NULL any word not starting with '-' is accepted.
@@ -24,5 +26,12 @@ int	cli_subcmd_expect(int argc, char *argv[], const char *name,
  */
 int	cli_agent_opt(int ch, int agent_ch, const char **agent,
 	    const char **conf);
+
+/*
+ * Checks the result code of an agent answer *rp. Returns CLI_EXIT_OK and
+ * leaves *rp alone when it is OK; otherwise prints "<ERRNAME>: <detail>"
+ * for cmd, frees *rp (setting it NULL) and returns CLI_EXIT_FAIL.
+ */
+int	cli_api_check(const char *cmd, Liaison__V1__ApiResponse **rp);
 
 #endif

@@ -108,20 +108,15 @@ conn_call(struct conn *k, Liaison__V1__ApiRequest *req, int timeout_ms,
     Liaison__V1__ApiResponse **respp)
 {
 	Liaison__V1__ApiResponse	*r = NULL;
-	int				 rv, code;
+	int				 rv;
 
 	if ((rv = lsn_client_call(k->c, req, timeout_ms, &r)) != LSN_OK) {
 		cli_err(k->cmd, "no answer from the agent at %s: %s; %s",
 		    k->ep, lsn_strerror(rv), agent_hint());
 		return (CLI_EXIT_UNAVAILABLE);
 	}
-	code = r->has_code ? lsn_err_from_wire((int) r->code) : LSN_EPROTO;
-	if (code != LSN_OK) {
-		cli_err(k->cmd, "%s: %s", lsn_errname(code),
-		    r->detail != NULL ? r->detail : lsn_strerror(code));
-		lsn_client_response_free(&r);
-		return (CLI_EXIT_FAIL);
-	}
+	if ((rv = cli_api_check(k->cmd, &r)) != CLI_EXIT_OK)
+		return (rv);
 	*respp = r;
 	return (CLI_EXIT_OK);
 }

@@ -65,7 +65,7 @@ call(const char *cmd, const char *agent, const char *conf,
 	struct lsn_client		*c = NULL;
 	Liaison__V1__ApiResponse	*r = NULL;
 	char				 ep[LSN_CLIENT_EP_MAX];
-	int				 rv, code;
+	int				 rv;
 
 	if (agent != NULL) {
 		if (lsn_strlcpy(ep, agent, sizeof(ep)) >= sizeof(ep)) {
@@ -96,13 +96,8 @@ call(const char *cmd, const char *agent, const char *conf,
 		    lsn_strerror(rv));
 		return (CLI_EXIT_UNAVAILABLE);
 	}
-	code = r->has_code ? lsn_err_from_wire((int) r->code) : LSN_EPROTO;
-	if (code != LSN_OK) {
-		cli_err(cmd, "%s: %s", lsn_errname(code),
-		    r->detail != NULL ? r->detail : lsn_strerror(code));
-		lsn_client_response_free(&r);
-		return (CLI_EXIT_FAIL);
-	}
+	if ((rv = cli_api_check(cmd, &r)) != CLI_EXIT_OK)
+		return (rv);
 	*respp = r;
 	return (CLI_EXIT_OK);
 }
