@@ -19,10 +19,14 @@
 
 /* ---- small queries ---- */
 
-/* One row exists for (a, b)? b may be NULL for one-parameter queries. */
+/*
+ * Runs a one- or two-parameter query (b may be NULL) up to its first row.
+ * On success *sp is the statement (the caller reads it, then resets it)
+ * and *row says whether a row came back.
+ */
 static int
-q_exists(struct lsn_dir *d, const char *sql, const char *a, const char *b,
-    int *found)
+q_first(struct lsn_dir *d, const char *sql, const char *a, const char *b,
+    const char *what, sqlite3_stmt **sp, int *row)
 {
 	sqlite3_stmt	*s;
 	int		 rv, rc;
@@ -31,11 +35,26 @@ q_exists(struct lsn_dir *d, const char *sql, const char *a, const char *b,
 		return (rv);
 	if (dir_bind_text(s, 1, a) != SQLITE_OK ||
 	    (b != NULL && dir_bind_text(s, 2, b) != SQLITE_OK))
-		return (dir_db_error(d, s, "exists"));
+		return (dir_db_error(d, s, what));
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return (dir_db_error(d, s, "exists"));
-	*found = rc == SQLITE_ROW;
+		return (dir_db_error(d, s, what));
+	*sp = s;
+	*row = rc == SQLITE_ROW;
+	return (LSN_OK);
+}
+
+/* One row exists for (a, b)? */
+static int
+q_exists(struct lsn_dir *d, const char *sql, const char *a, const char *b,
+    int *found)
+{
+	sqlite3_stmt	*s;
+	int		 rv, row;
+
+	if ((rv = q_first(d, sql, a, b, "exists", &s, &row)) != LSN_OK)
+		return (rv);
+	*found = row;
 	sqlite3_reset(s);
 	return (LSN_OK);
 }
@@ -46,18 +65,12 @@ q_text(struct lsn_dir *d, const char *sql, const char *a, const char *b,
     char *out, size_t outsz)
 {
 	sqlite3_stmt	*s;
-	int		 rv, rc;
+	int		 rv, row;
 
-	if ((rv = dir_sql(d, sql, &s)) != LSN_OK)
+	if ((rv = q_first(d, sql, a, b, "text", &s, &row)) != LSN_OK)
 		return (rv);
-	if (dir_bind_text(s, 1, a) != SQLITE_OK ||
-	    (b != NULL && dir_bind_text(s, 2, b) != SQLITE_OK))
-		return (dir_db_error(d, s, "text"));
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return (dir_db_error(d, s, "text"));
 	out[0] = '\0';
-	if (rc == SQLITE_ROW)
+	if (row)
 		lsn_strlcpy(out, dir_col_text(s, 0), outsz);
 	sqlite3_reset(s);
 	return (LSN_OK);
@@ -68,18 +81,12 @@ q_u64(struct lsn_dir *d, const char *sql, const char *a, const char *b,
     int *found, uint64_t *v)
 {
 	sqlite3_stmt	*s;
-	int		 rv, rc;
+	int		 rv, row;
 
-	if ((rv = dir_sql(d, sql, &s)) != LSN_OK)
+	if ((rv = q_first(d, sql, a, b, "u64", &s, &row)) != LSN_OK)
 		return (rv);
-	if (dir_bind_text(s, 1, a) != SQLITE_OK ||
-	    (b != NULL && dir_bind_text(s, 2, b) != SQLITE_OK))
-		return (dir_db_error(d, s, "u64"));
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return (dir_db_error(d, s, "u64"));
-	*found = rc == SQLITE_ROW;
-	*v = *found ? dir_col_u64(s, 0) : 0;
+	*found = row;
+	*v = row ? dir_col_u64(s, 0) : 0;
 	sqlite3_reset(s);
 	return (LSN_OK);
 }
