@@ -2,14 +2,22 @@
 #   make demo    install missing packages, build, run the local task force demo
 #   make test    install missing packages, build normal + sanitizer, run ctest on both
 #   make bench   build and run the benchmarks (prints one table)
+#   make fuzz    clang fuzz build, each libFuzzer harness for FUZZ_SECONDS
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD  ?= build
 ASAN   ?= build-asan
 CMAKE  ?= cmake
 CTEST  ?= ctest
+# Fuzzing (tests/fuzz): a separate clang build; `make fuzz` runs each
+# harness FUZZ_SECONDS, FUZZ_JOBS at a time; `make test` runs the short mode.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 600
+FUZZ_JOBS    ?= 1
+FUZZ_SHORT_SECONDS ?= 15
 
 .PHONY: all deps build build-asan test test-fast demo bench bench-short \
-	install package clean
+	install package clean build-fuzz fuzz fuzz-short
 
 all: build
 
@@ -23,18 +31,34 @@ $(ASAN)/CMakeCache.txt:
 	$(CMAKE) -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DLSN_WERROR=ON \
 		-DLSN_SANITIZE=address,undefined
 
+$(FUZZ_BUILD)/CMakeCache.txt:
+	CC=$(FUZZ_CC) $(CMAKE) -S . -B $(FUZZ_BUILD) \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLSN_WERROR=ON -DLSN_FUZZ=ON
+
 build: deps $(BUILD)/CMakeCache.txt
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
 
 build-asan: deps $(ASAN)/CMakeCache.txt
 	$(CMAKE) --build $(ASAN) -j $(JOBS)
 
-# Normal build first, then the sanitizer build; both run the whole suite.
+# Normal build first, then the sanitizer build; both run the whole suite;
+# then every fuzz harness for FUZZ_SHORT_SECONDS (two at a time).
 test: build build-asan
 	cd $(BUILD) && $(CTEST) --output-on-failure -j $(JOBS)
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(CTEST) --output-on-failure -j $(JOBS) -LE bench
+	$(MAKE) fuzz-short
+
+# Only the harnesses and what they link (not the whole tree).
+build-fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
+	$(CMAKE) --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+
+fuzz: build-fuzz
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS)
+
+fuzz-short: build-fuzz
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SHORT_SECONDS) 2
 
 # Only the normal build (quicker loop while developing).
 test-fast: build
@@ -53,4 +77,4 @@ package: build
 	cd $(BUILD) && cpack -G DEB
 
 clean:
-	rm -rf $(BUILD) $(ASAN)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ_BUILD)
