@@ -439,8 +439,8 @@ test_conf_endpoint_validation(void **state)
 		"tcp://src;127.0.0.1:1", "udp://127.0.0.1:1", "ipc://",
 		"ipc://*", "ipc:///tmp/with space", "inproc://x",
 		"TCP://127.0.0.1:1", "tcp://127.0.0.1:7400/",
-		"ipc:///tmp/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-		    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+		("ipc:///tmp/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
 	};
 	struct fx	*fx = *state;
 
