@@ -7,6 +7,7 @@
 
 #include "envelope.pb-c.h"
 
+#include "liaison/util.h"
 #include "liaison/workflow.h"
 
 #define A(x)	LIAISON__V1__REFERRAL_ACTION__REFERRAL_##x
@@ -100,6 +101,29 @@ lsn_referral_action_name(int action)
 	if (action <= 0 || (size_t) action >= sizeof(names) / sizeof(names[0]))
 		return ("?");
 	return (names[action]);
+}
+
+int
+lsn_referral_redirect_id(const uint8_t rid[LSN_REDIRECT_ID_BYTES],
+    const char *to, uint8_t out[LSN_REDIRECT_ID_BYTES])
+{
+	static const char	tag[] = "liaison/redirect/v1";
+	uint8_t			buf[sizeof(tag) + LSN_REDIRECT_ID_BYTES + 64];
+	uint8_t			h[LSN_HASH_BYTES];
+	size_t			n, tl;
+
+	if (rid == NULL || out == NULL || to == NULL || !lsn_slug_valid(to) ||
+	    (tl = strlen(to)) > 63)
+		return (LSN_EINVAL);
+	memcpy(buf, tag, sizeof(tag));		/* with its NUL */
+	n = sizeof(tag);
+	memcpy(buf + n, rid, LSN_REDIRECT_ID_BYTES);
+	n += LSN_REDIRECT_ID_BYTES;
+	memcpy(buf + n, to, tl);
+	n += tl;
+	lsn_hash(buf, n, h);
+	memcpy(out, h, LSN_REDIRECT_ID_BYTES);
+	return (LSN_OK);
 }
 
 static const uint64_t default_ack_ms[5] = {

@@ -76,6 +76,20 @@ int	lsn_referral_state_parse(const char *name,
  * "redirect", "close", or "?". Static string. */
 const char *lsn_referral_action_name(int action);
 
+/*
+ * The referral id of the linked referral a redirect creates: the first 16
+ * bytes of BLAKE2b-256("liaison/redirect/v1" || 0x00 || rid || to), where
+ * rid is the redirected referral's id and to the partner it is redirected
+ * to (a slug). Both sides can compute it: the original sender from the
+ * REDIRECT response (referral_id, redirect_to), the new recipient from the
+ * new handoff (redirected_from, its own id), which checks that the new id
+ * is bound to the original one and to itself. LSN_EINVAL for a bad slug
+ * or NULL argument; out written only on success.
+ */
+#define LSN_REDIRECT_ID_BYTES	16
+int	lsn_referral_redirect_id(const uint8_t rid[LSN_REDIRECT_ID_BYTES],
+	    const char *to, uint8_t out[LSN_REDIRECT_ID_BYTES]) LSN_MUST_CHECK;
+
 /* Acknowledgement periods per Priority (index 1..4; index 0 unused). */
 struct lsn_deadlines {
 	uint64_t	ack_ms[5];

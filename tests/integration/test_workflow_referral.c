@@ -16,6 +16,7 @@
 #include "liaison/client.h"
 #include "liaison/err.h"
 #include "liaison/util.h"
+#include "liaison/workflow.h"
 
 #include "agent_it.h"
 #include "lsn_fixture.h"
@@ -234,6 +235,16 @@ ref_state(struct env *e, size_t i, const uint8_t rid[16], char *out,
 			*escalated = resp->workflow_list->items[0]->escalated;
 	}
 	lsn_client_response_free(&resp);
+}
+
+/* Submits a ReferralResponse r (filled by the caller) from -> to. */
+static int
+respond_r(struct env *e, size_t from, size_t to,
+    Liaison__V1__ReferralResponse *r)
+{
+	return (submit(e, from, to,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
+	    &r->base, LIAISON__V1__TLP__TLP_GREEN, 0, NULL));
 }
 
 /* Waits until partner i's inbox holds n items, then checks both states. */
@@ -475,6 +486,172 @@ test_workflow_overdue_p1_referral_escalated(void **state)
 	step(e, 0, 1, rid, "acknowledged");
 	ref_state(e, 0, rid, s, sizeof(s), &overdue, &escalated);
 	assert_false(overdue);
+}
+
+/* The state of referral rid at agent i with peer j ("" if none). */
+static void
+ref_state_with(struct env *e, size_t i, size_t j, const uint8_t rid[16],
+    char *out, size_t outsz, char *role, size_t rolesz)
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__WorkflowListRequest wl =
+	    LIAISON__V1__WORKFLOW_LIST_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*resp = NULL;
+
+	wl.kind = (char *) (uintptr_t) "referral";
+	wl.has_item_id = 1;
+	wl.item_id.data = (uint8_t *) (uintptr_t) rid;
+	wl.item_id.len = 16;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST;
+	req.workflow_list = &wl;
+	assert_ok(agent_it_call(e->fx, i, &req, &resp));
+	assert_int_equal(resp->code, 0);
+	out[0] = '\0';
+	if (role != NULL)
+		role[0] = '\0';
+	for (size_t k = 0; k < resp->workflow_list->n_items; k++) {
+		const Liaison__V1__TrackedItem *it =
+		    resp->workflow_list->items[k];
+
+		if (strcmp(it->peer, e->fx->partners[j].id) != 0)
+			continue;
+		lsn_strlcpy(out, it->state, outsz);
+		if (role != NULL)
+			lsn_strlcpy(role, it->role, rolesz);
+	}
+	lsn_client_response_free(&resp);
+}
+
+/* Brings referral rid from 0 to 1 to ACCEPTED (inbox counts n0 / n1). */
+static void
+to_accepted(struct env *e, const uint8_t rid[16], int tlp, uint64_t n0,
+    uint64_t n1)
+{
+	assert_ok(send_handoff(e, 0, 1, rid,
+	    LIAISON__V1__PRIORITY__PRIORITY_P2, tlp,
+	    "synthetic referral to be redirected"));
+	step(e, 1, n1 + 1, rid, "offered");
+	assert_ok(respond(e, 1, 0, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACK));
+	step(e, 0, n0 + 1, rid, "acknowledged");
+	assert_ok(respond(e, 1, 0, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACCEPT));
+	step(e, 0, n0 + 2, rid, "accepted");
+}
+
+static void
+test_workflow_referral_redirect_offers_linked_referral(void **state)
+{
+	struct env			*e = *state;
+	Liaison__V1__ReferralResponse	 rr =
+	    LIAISON__V1__REFERRAL_RESPONSE__INIT;
+	Liaison__V1__ApiResponse	*resp = NULL;
+	Liaison__V1__ReferralHandoff	*h = NULL;
+	uint8_t				 rid[16], nid[16], red[16], bad[16];
+	char				 s[32], role[16];
+	int				 found = 0;
+
+	lsn_random(rid, sizeof(rid));
+	to_accepted(e, rid, LIAISON__V1__TLP__TLP_AMBER, 0, 0);
+	rr.has_referral_id = 1;
+	rr.referral_id.data = rid;
+	rr.referral_id.len = 16;
+	rr.has_action = 1;
+	rr.action = LIAISON__V1__REFERRAL_ACTION__REFERRAL_REDIRECT;
+	/* not back to the referral's own sender, not to ourselves */
+	rr.redirect_to = e->fx->partners[0].id;
+	assert_int_equal(respond_r(e, 1, 0, &rr), LSN_EINVAL);
+	rr.redirect_to = e->fx->partners[1].id;
+	assert_int_equal(respond_r(e, 1, 0, &rr), LSN_EINVAL);
+	/* B redirects it to C: the original becomes REDIRECTED at both
+	 * sides, and B offers C the linked referral */
+	rr.redirect_to = e->fx->partners[2].id;
+	rr.recipient_case_ref = (char *) (uintptr_t) "B-2026-0042";
+	assert_ok(respond_r(e, 1, 0, &rr));
+	step(e, 0, 3, rid, "redirected");
+	assert_ok(lsn_referral_redirect_id(rid, e->fx->partners[2].id, nid));
+	assert_ok(agent_it_wait_inbox(e->fx, 2, 1, T_WAIT_MS));
+	ref_state_with(e, 1, 2, nid, s, sizeof(s), role, sizeof(role));
+	assert_string_equal(s, "offered");
+	assert_string_equal(role, "sender");
+	ref_state_with(e, 2, 1, nid, s, sizeof(s), role, sizeof(role));
+	assert_string_equal(s, "offered");
+	assert_string_equal(role, "recipient");
+	/* C got the content (sealed to C: AMBER kept) and the link */
+	assert_ok(agent_it_inbox(e->fx, 2, 0, &resp));
+	for (size_t i = 0; i < resp->inbox_list->n_items; i++) {
+		Liaison__V1__InboxItem *it = resp->inbox_list->items[i];
+
+		if (it->type !=
+		    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF)
+			continue;
+		assert_string_equal(it->sender, e->fx->partners[1].id);
+		assert_int_equal(it->tlp, LIAISON__V1__TLP__TLP_AMBER);
+		assert_non_null(h = liaison__v1__referral_handoff__unpack(
+		    NULL, it->body.len, it->body.data));
+		assert_memory_equal(h->referral_id.data, nid, 16);
+		assert_true(h->has_redirected_from);
+		assert_memory_equal(h->redirected_from.data, rid, 16);
+		assert_string_equal(h->sender_case_ref, "B-2026-0042");
+		assert_string_equal(h->summary,
+		    "synthetic referral to be redirected");
+		liaison__v1__referral_handoff__free_unpacked(h, NULL);
+		found = 1;
+	}
+	lsn_client_response_free(&resp);
+	assert_true(found);
+	/* the linked referral runs its own course between B and C */
+	assert_ok(respond(e, 2, 1, nid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACK));
+	assert_ok(agent_it_wait_inbox(e->fx, 1, 2, T_WAIT_MS));
+	ref_state_with(e, 1, 2, nid, s, sizeof(s), NULL, 0);
+	assert_string_equal(s, "acknowledged");
+	/* nothing follows a redirect */
+	assert_int_equal(respond(e, 1, 0, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_CLOSE), LSN_ETRANSITION);
+	/* redirected_from is the agent's to set: a hand-made linked offer
+	 * is refused, so is one whose id is not derived from it */
+	lsn_random(bad, sizeof(bad));
+	{
+		Liaison__V1__ReferralHandoff	hh =
+		    LIAISON__V1__REFERRAL_HANDOFF__INIT;
+		Liaison__V1__Jurisdiction	j =
+		    LIAISON__V1__JURISDICTION__INIT;
+		uint8_t				mid[16];
+
+		hh.has_referral_id = 1;
+		hh.referral_id.data = bad;
+		hh.referral_id.len = 16;
+		hh.has_priority = 1;
+		hh.priority = LIAISON__V1__PRIORITY__PRIORITY_P3;
+		hh.has_category = 1;
+		hh.category = LIAISON__V1__REFERRAL_CATEGORY__CATEGORY_GROOMING;
+		j.country = (char *) (uintptr_t) "NL";
+		j.has_basis = 1;
+		j.basis = LIAISON__V1__JURISDICTION_BASIS__BASIS_IP_GEOLOCATION;
+		hh.jurisdiction = &j;
+		hh.summary = (char *) (uintptr_t) "synthetic";
+		hh.has_redirected_from = 1;
+		hh.redirected_from.data = rid;
+		hh.redirected_from.len = 16;
+		assert_int_equal(submit(e, 1, 3,
+		    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF,
+		    &hh.base, LIAISON__V1__TLP__TLP_GREEN, 3, mid),
+		    LSN_ETRANSITION);
+		assert_ok(lsn_referral_redirect_id(rid, e->fx->partners[3].id,
+		    hh.referral_id.data));
+		assert_int_equal(submit(e, 1, 3,
+		    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF,
+		    &hh.base, LIAISON__V1__TLP__TLP_GREEN, 3, mid),
+		    LSN_ETRANSITION);
+	}
+	/* TLP RED is never passed on: its redirect is refused */
+	lsn_random(red, sizeof(red));
+	to_accepted(e, red, LIAISON__V1__TLP__TLP_RED, 3, 2);
+	rr.referral_id.data = red;
+	assert_int_equal(respond_r(e, 1, 0, &rr), LSN_EFORWARD);
+	ref_state_with(e, 1, 0, red, s, sizeof(s), NULL, 0);
+	assert_string_equal(s, "accepted");
 }
 
 static int
@@ -891,6 +1068,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_workflow_referral_declined, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_workflow_referral_redirect_offers_linked_referral,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_workflow_overdue_p1_referral_escalated, setup,
 		    teardown),

@@ -373,6 +373,30 @@ test_workflow_contact_stale(void **state)
 	assert_int_equal(lsn_contact_stale(UINT64_MAX - 1, 0, 5, 0), 0);
 }
 
+static void
+test_workflow_redirect_id_bound_to_original_and_recipient(void **state)
+{
+	uint8_t	rid[16], rid2[16], a[16], b[16], c[16], a2[16];
+
+	(void) state;
+	memset(rid, 0x11, sizeof(rid));
+	memset(rid2, 0x11, sizeof(rid2));
+	rid2[15] = 0x12;
+	assert_ok(lsn_referral_redirect_id(rid, "nca-ceop", a));
+	assert_ok(lsn_referral_redirect_id(rid, "nca-ceop", a2));
+	assert_memory_equal(a, a2, 16);	/* deterministic */
+	assert_ok(lsn_referral_redirect_id(rid, "rcmp-ncecc", b));
+	assert_memory_not_equal(a, b, 16);
+	assert_ok(lsn_referral_redirect_id(rid2, "nca-ceop", c));
+	assert_memory_not_equal(a, c, 16);
+	assert_memory_not_equal(a, rid, 16);
+	assert_int_equal(lsn_referral_redirect_id(rid, "Not A Slug", a2),
+	    LSN_EINVAL);
+	assert_int_equal(lsn_referral_redirect_id(rid, NULL, a2), LSN_EINVAL);
+	assert_int_equal(lsn_referral_redirect_id(NULL, "nca-ceop", a2),
+	    LSN_EINVAL);
+}
+
 int
 main(void)
 {
@@ -387,6 +411,8 @@ main(void)
 		cmocka_unit_test(
 		    test_workflow_meeting_rollup_refuses_bad_input),
 		cmocka_unit_test(test_workflow_contact_stale),
+		cmocka_unit_test(
+		    test_workflow_redirect_id_bound_to_original_and_recipient),
 	};
 
 	return (cmocka_run_group_tests_name("workflow", tests, NULL, NULL));
