@@ -12,18 +12,28 @@
  * `receipts`; it is not an inbox item. A receipt that fails is
  * quarantined like any other refused delivery.
  *
- * Custody (rcpt_custody): the envelope, the receipts for it and, for
- * referrals, the workflow messages in the same thread, each re-verified.
+ * The recipient keeps its own signed copy of every receipt it sends in
+ * the same table (signer = itself), so both sides can show the chain.
+ *
+ * Custody (rcpt_custody): the envelope, the receipts for it and, for a
+ * referral handoff or an alert, the workflow responses of its thread
+ * (every message recorded as a step of that referral_id / alert_id in
+ * the events table: acknowledgements, information requests and supplies,
+ * accept, decline, redirect, close, withdraw; both directions), each
+ * signature verified again when shown.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "liaison/envelope.h"
 #include "liaison/err.h"
 #include "liaison/log.h"
 #include "liaison/receipt.h"
 #include "liaison/util.h"
+#include "liaison/workflow.h"
 
 #include "agent.h"
 
@@ -43,6 +53,39 @@ const char rcpt_schema[] =
     " PRIMARY KEY(message_id, stage));";
 
 /*
+ * Keeps a verified SignedReceipt (sr, srlen) for message_id: one row per
+ * (message, stage, signer); carrier is the message_id of the envelope
+ * that carries it. All borrowed.
+ */
+static int
+rcpt_store(struct agent *a, const uint8_t *message_id, int stage,
+    const char *signer, uint64_t time_ms, const uint8_t *sr, size_t srlen,
+    const uint8_t *carrier)
+{
+	sqlite3_stmt	*s;
+	int		 rv;
+
+	if ((rv = lsn_store_stmt(a->st, "INSERT OR IGNORE INTO receipts("
+	    "message_id, stage, signer, time_ms, signed, carrier) VALUES(?, ?,"
+	    " ?, ?, ?, ?)", &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_blob(s, 1, message_id, 16, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, stage) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 3, signer, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, (sqlite3_int64) time_ms) != SQLITE_OK ||
+	    sqlite3_bind_blob(s, 5, sr, (int) srlen, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_blob(s, 6, carrier, 16, SQLITE_STATIC) != SQLITE_OK) {
+		sqlite3_reset(s);
+		return (LSN_EDB);
+	}
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	return (rv);
+}
+
+/*
  * Sends a receipt of `stage` for the SignedEnvelope bytes signed_env (a
  * message we received), once per (message, stage). Not for receipts.
  */
@@ -58,6 +101,7 @@ rcpt_send_for(struct agent *a, const uint8_t *signed_env, size_t len,
 	uint8_t				*sr = NULL;
 	size_t				 srlen;
 	char				 detail[AGENT_DETAIL_MAX], *to[1];
+	uint64_t			 now;
 	int				 rv;
 
 	if ((se = liaison__v1__signed_envelope__unpack(NULL, len,
@@ -89,9 +133,9 @@ rcpt_send_for(struct agent *a, const uint8_t *signed_env, size_t len,
 	if (sqlite3_changes(lsn_store_db(a->st)) == 0)
 		goto out;	/* sent before */
 	lsn_hash(se->envelope.data, se->envelope.len, h);
-	if ((rv = lsn_receipt_sign(env->message_id.data, h, stage,
-	    lsn_now_ms(), a->conf.partner, a->sign_kp, &sr, &srlen)) !=
-	    LSN_OK)
+	now = lsn_now_ms();
+	if ((rv = lsn_receipt_sign(env->message_id.data, h, stage, now,
+	    a->conf.partner, a->sign_kp, &sr, &srlen)) != LSN_OK)
 		goto out;
 	to[0] = env->sender;
 	r.n_to = 1;
@@ -107,9 +151,14 @@ rcpt_send_for(struct agent *a, const uint8_t *signed_env, size_t len,
 	r.priority = LIAISON__V1__PRIORITY__PRIORITY_P4;
 	detail[0] = '\0';
 	if ((rv = outbox_submit_flags(a, &r, OUTBOX_F_AGENT, msgid, detail,
-	    sizeof(detail))) != LSN_OK)
+	    sizeof(detail))) != LSN_OK) {
 		log_warnx("receipt for %s not queued: %s: %s", env->sender,
 		    lsn_strerror(rv), detail);
+		goto out;
+	}
+	/* our signed copy: the custody chain at the recipient too */
+	rv = rcpt_store(a, env->message_id.data, stage, a->conf.partner, now,
+	    sr, srlen, msgid);
  out:
 	free(sr);
 	if (env != NULL)
@@ -177,7 +226,6 @@ rcpt_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
 {
 	struct lookup_ctx	 x = { a };
 	Liaison__V1__Receipt	*rc = NULL;
-	sqlite3_stmt		*s;
 	uint8_t			 h[LSN_HASH_BYTES], pk[LSN_PK_BYTES];
 	int			 rv;
 
@@ -210,27 +258,8 @@ rcpt_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
 	}
 	if (rv != LSN_OK)
 		goto out;
-	if ((rv = lsn_store_stmt(a->st, "INSERT OR IGNORE INTO receipts("
-	    "message_id, stage, signer, time_ms, signed, carrier) VALUES(?, ?,"
-	    " ?, ?, ?, ?)", &s)) != LSN_OK)
-		goto out;
-	if (sqlite3_bind_blob(s, 1, rc->message_id.data, 16, SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int(s, 2, (int) rc->stage) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 3, rc->recipient, -1, SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int64(s, 4, (sqlite3_int64) rc->time_ms) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_blob(s, 5, body, (int) len, SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_blob(s, 6, e->message_id.data, 16, SQLITE_STATIC) !=
-	    SQLITE_OK) {
-		sqlite3_reset(s);
-		rv = LSN_EDB;
-		goto out;
-	}
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
+	rv = rcpt_store(a, rc->message_id.data, (int) rc->stage,
+	    rc->recipient, rc->time_ms, body, len, e->message_id.data);
 	if (rv == LSN_OK && (rv = agent_event(a, "receipt",
 	    rc->message_id.data, NULL, rc->recipient,
 	    lsn_receipt_stage_name((int) rc->stage))) == LSN_OK)
@@ -308,10 +337,217 @@ add_event(Liaison__V1__CustodyResponse *out, size_t cap, const char *kind,
 
 #define CUSTODY_MAX	256
 
+/* BLAKE2b-256 of the signed `envelope` bytes of SignedEnvelope bytes. */
+static int
+env_hash(const uint8_t *se, size_t len, uint8_t h[LSN_HASH_BYTES])
+{
+	Liaison__V1__SignedEnvelope	*x;
+
+	if ((x = liaison__v1__signed_envelope__unpack(NULL, len, se)) ==
+	    NULL)
+		return (LSN_EPROTO);
+	if (!x->has_envelope) {
+		liaison__v1__signed_envelope__free_unpacked(x, NULL);
+		return (LSN_EPROTO);
+	}
+	lsn_hash(x->envelope.data, x->envelope.len, h);
+	liaison__v1__signed_envelope__free_unpacked(x, NULL);
+	return (LSN_OK);
+}
+
 /*
- * The custody chain of a message we sent (envelope + receipts) or
- * received (envelope + the receipts we sent are not kept signed: only the
- * envelope). Every signature is verified again now.
+ * The signed message `msgid` from the outbox (ours) or the inbox: a
+ * malloc'd copy of its SignedEnvelope bytes. LSN_ENOENT if in neither.
+ */
+static int
+signed_of(struct agent *a, const uint8_t *msgid, uint8_t **bufp,
+    size_t *lenp)
+{
+	sqlite3_stmt	*s;
+	size_t		 n;
+	int		 rv, r;
+
+	for (int pass = 0; pass < 2; pass++) {
+		if ((rv = lsn_store_stmt(a->st, pass == 0 ?
+		    "SELECT signed FROM outbox WHERE message_id = ?" :
+		    "SELECT signed FROM inbox WHERE message_id = ?", &s)) !=
+		    LSN_OK)
+			return (rv);
+		if (sqlite3_bind_blob(s, 1, msgid, 16, SQLITE_STATIC) !=
+		    SQLITE_OK) {
+			sqlite3_reset(s);
+			return (LSN_EDB);
+		}
+		if ((r = sqlite3_step(s)) == SQLITE_ROW) {
+			n = (size_t) sqlite3_column_bytes(s, 0);
+			if ((*bufp = malloc(n ? n : 1)) == NULL) {
+				sqlite3_reset(s);
+				return (LSN_ENOMEM);
+			}
+			if (n)
+				memcpy(*bufp, sqlite3_column_blob(s, 0), n);
+			*lenp = n;
+			sqlite3_reset(s);
+			return (LSN_OK);
+		}
+		sqlite3_reset(s);
+		if (r != SQLITE_DONE)
+			return (LSN_EDB);
+	}
+	return (LSN_ENOENT);
+}
+
+/*
+ * The workflow item a handoff or alert envelope opens (its referral_id /
+ * alert_id), from its body (unsealed for us: a sender's own sealed copy
+ * is sealed to itself too). *kindp "referral" or "alert"; LSN_ENOENT for
+ * other types.
+ */
+static int
+item_of(struct agent *a, const Liaison__V1__Envelope *env,
+    const char **kindp, uint8_t id[16])
+{
+	Liaison__V1__ReferralHandoff	*h = NULL;
+	Liaison__V1__Alert		*al = NULL;
+	char				 detail[AGENT_DETAIL_MAX];
+	uint8_t				*body = NULL;
+	size_t				 len = 0;
+	int				 rv, type = env->has_type ?
+					    (int) env->type : 0;
+
+	if (type != LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF &&
+	    type != LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT)
+		return (LSN_ENOENT);
+	if ((rv = inbox_open_body(a, env, &body, &len, detail,
+	    sizeof(detail))) != LSN_OK)
+		return (rv == LSN_ENOMEM ? rv : LSN_ENOENT);
+	rv = LSN_ENOENT;
+	if (type == LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF) {
+		if ((h = liaison__v1__referral_handoff__unpack(NULL, len,
+		    body)) != NULL && h->referral_id.len == 16) {
+			memcpy(id, h->referral_id.data, 16);
+			*kindp = "referral";
+			rv = LSN_OK;
+		}
+	} else if ((al = liaison__v1__alert__unpack(NULL, len, body)) !=
+	    NULL && al->alert_id.len == 16) {
+		memcpy(id, al->alert_id.data, 16);
+		*kindp = "alert";
+		rv = LSN_OK;
+	}
+	if (h != NULL)
+		liaison__v1__referral_handoff__free_unpacked(h, NULL);
+	if (al != NULL)
+		liaison__v1__alert__free_unpacked(al, NULL);
+	sodium_memzero(body, len);
+	free(body);
+	return (rv);
+}
+
+/* The action a verified response envelope carries ("?" if unknown). */
+static const char *
+action_of(struct agent *a, const Liaison__V1__Envelope *env)
+{
+	Liaison__V1__ReferralResponse	*rr;
+	char				 detail[AGENT_DETAIL_MAX];
+	uint8_t				*body = NULL;
+	size_t				 len = 0;
+	const char			*name = "?";
+
+	if (env->type == LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT_ACK)
+		return ("ack");
+	if (env->type !=
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE ||
+	    inbox_open_body(a, env, &body, &len, detail, sizeof(detail)) !=
+	    LSN_OK)
+		return (name);
+	if ((rr = liaison__v1__referral_response__unpack(NULL, len, body)) !=
+	    NULL) {
+		name = lsn_referral_action_name((int) rr->action);
+		liaison__v1__referral_response__free_unpacked(rr, NULL);
+	}
+	sodium_memzero(body, len);
+	free(body);
+	return (name);
+}
+
+/*
+ * The workflow responses of the thread a handoff or alert opened: every
+ * message recorded as a step of that referral / alert in the events
+ * table (both directions, every peer), in order, each re-verified.
+ */
+static int
+custody_responses(struct agent *a, const Liaison__V1__Envelope *env,
+    Liaison__V1__CustodyResponse *out)
+{
+	Liaison__V1__Envelope	*re = NULL;
+	sqlite3_stmt		*s;
+	const char		*kind = NULL;
+	char			 detail[AGENT_DETAIL_MAX];
+	uint8_t			 id[16], (*ids)[16] = NULL, *buf = NULL;
+	size_t			 n = 0, len = 0;
+	int			 rv, r, ok;
+
+	if ((rv = item_of(a, env, &kind, id)) != LSN_OK)
+		return (rv == LSN_ENOENT ? LSN_OK : rv);
+	if ((ids = calloc(CUSTODY_MAX, sizeof(*ids))) == NULL)
+		return (LSN_ENOMEM);
+	if ((rv = lsn_store_stmt(a->st, "SELECT message_id FROM events "
+	    "WHERE kind = ? AND item_id = ? AND message_id IS NOT NULL AND "
+	    "message_id != ? GROUP BY message_id ORDER BY min(id)", &s)) !=
+	    LSN_OK)
+		goto out;
+	if (sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_blob(s, 2, id, 16, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_blob(s, 3, env->message_id.data, 16,
+	    SQLITE_STATIC) != SQLITE_OK) {
+		sqlite3_reset(s);
+		rv = LSN_EDB;
+		goto out;
+	}
+	while ((r = sqlite3_step(s)) == SQLITE_ROW && n < CUSTODY_MAX)
+		if (sqlite3_column_bytes(s, 0) == 16)
+			memcpy(ids[n++], sqlite3_column_blob(s, 0), 16);
+	sqlite3_reset(s);
+	if (r != SQLITE_ROW && r != SQLITE_DONE) {
+		rv = LSN_EDB;
+		goto out;
+	}
+	for (size_t i = 0; i < n && out->n_events < CUSTODY_MAX; i++) {
+		rv = signed_of(a, ids[i], &buf, &len);
+		if (rv == LSN_ENOENT)
+			continue;	/* purged */
+		if (rv != LSN_OK)
+			goto out;
+		rv = inbox_verify(a, buf, len, &re, detail, sizeof(detail));
+		if (rv == LSN_EDB || rv == LSN_ENOMEM)
+			goto out;
+		ok = rv == LSN_OK;
+		rv = add_event(out, CUSTODY_MAX, "response",
+		    re != NULL ? re->sender : NULL,
+		    re != NULL ? re->sender_key_id : NULL,
+		    re != NULL ? re->created_ms : 0,
+		    re != NULL ? action_of(a, re) : "?", ok, buf, len, ids[i]);
+		lsn_envelope_free(&re);
+		free(buf);
+		buf = NULL;
+		if (rv != LSN_OK)
+			goto out;
+	}
+	rv = LSN_OK;
+ out:
+	lsn_envelope_free(&re);
+	free(buf);
+	free(ids);
+	return (rv);
+}
+
+/*
+ * The custody chain of a message we sent or received: the envelope, the
+ * receipts for it (the recipients' at the sender, our own at the
+ * recipient; each must verify and name this envelope's hash), and the
+ * workflow responses of its thread (custody_responses). Every signature
+ * is verified again now; out is filled (rcpt_custody_free).
  */
 int
 rcpt_custody(struct agent *a, const Liaison__V1__CustodyRequest *q,
@@ -325,11 +561,14 @@ rcpt_custody(struct agent *a, const Liaison__V1__CustodyRequest *q,
 	const uint8_t			*blob;
 	size_t				 blen;
 	uint8_t				*sig = NULL;
+	uint8_t				 ehash[LSN_HASH_BYTES];
 	size_t				 siglen = 0;
-	int				 rv, r, sent = 1, ok;
+	int				 rv, r = SQLITE_DONE, sent = 1, ok;
+	int				 hashed;
 
 	if (!q->has_message_id || q->message_id.len != 16)
 		return (LSN_EINVAL);
+	memset(ehash, 0, sizeof(ehash));
 	liaison__v1__custody_response__init(out);
 	if ((out->events = calloc(CUSTODY_MAX, sizeof(*out->events))) ==
 	    NULL)
@@ -384,7 +623,8 @@ rcpt_custody(struct agent *a, const Liaison__V1__CustodyRequest *q,
 	    env != NULL ? env->created_ms : 0, NULL, ok, sig, siglen,
 	    q->message_id.data)) != LSN_OK)
 		goto out;
-	/* receipts, in arrival order */
+	hashed = env != NULL && env_hash(sig, siglen, ehash) == LSN_OK;
+	/* receipts (theirs and, at the recipient, our own), in order */
 	if ((rv = lsn_store_stmt(a->st, "SELECT signed, carrier FROM "
 	    "receipts WHERE message_id = ? ORDER BY id", &s)) != LSN_OK)
 		goto out;
@@ -400,8 +640,12 @@ rcpt_custody(struct agent *a, const Liaison__V1__CustodyRequest *q,
 		blen = (size_t) sqlite3_column_bytes(s, 0);
 		if (sqlite3_column_bytes(s, 1) != 16)
 			continue;
+		/* the signature, and that it receipts these very bytes */
 		ok = lsn_receipt_verify(blob, blen, rcpt_lookup, &x, &rc) ==
-		    LSN_OK;
+		    LSN_OK && hashed && rc->envelope_hash.len ==
+		    LSN_HASH_BYTES && memcmp(rc->envelope_hash.data, ehash,
+		    LSN_HASH_BYTES) == 0 && rc->message_id.len == 16 &&
+		    memcmp(rc->message_id.data, q->message_id.data, 16) == 0;
 		rv = add_event(out, CUSTODY_MAX, "receipt",
 		    rc != NULL ? rc->recipient : NULL,
 		    rc != NULL ? rc->key_id : NULL,
@@ -412,7 +656,11 @@ rcpt_custody(struct agent *a, const Liaison__V1__CustodyRequest *q,
 		if (rv != LSN_OK)
 			break;
 	}
+	if (rv == LSN_OK && r != SQLITE_ROW && r != SQLITE_DONE)
+		rv = LSN_EDB;
 	sqlite3_reset(s);
+	if (rv == LSN_OK && env != NULL)
+		rv = custody_responses(a, env, out);
  out:
 	if (env != NULL)
 		lsn_envelope_free(&env);

@@ -135,13 +135,24 @@ submit(struct env *e, size_t from, size_t to, int type,
 	return (rv);
 }
 
+static int	send_handoff_id(struct env *, size_t, size_t,
+		    const uint8_t *, int, int, const char *, uint8_t *);
+
 static int
 send_handoff(struct env *e, size_t from, size_t to, const uint8_t rid[16],
     int prio, int tlp, const char *summary)
 {
+	uint8_t	id[16];
+
+	return (send_handoff_id(e, from, to, rid, prio, tlp, summary, id));
+}
+
+static int
+send_handoff_id(struct env *e, size_t from, size_t to, const uint8_t *rid,
+    int prio, int tlp, const char *summary, uint8_t *id)
+{
 	Liaison__V1__ReferralHandoff	h = LIAISON__V1__REFERRAL_HANDOFF__INIT;
 	Liaison__V1__Jurisdiction	j = LIAISON__V1__JURISDICTION__INIT;
-	uint8_t				id[16];
 
 	h.has_referral_id = 1;
 	h.referral_id.data = (uint8_t *) (uintptr_t) rid;
@@ -261,6 +272,72 @@ step(struct env *e, size_t peer, uint64_t n, const uint8_t rid[16],
 	assert_string_equal(s, state);
 }
 
+/*
+ * The custody chain of msgid at agent i, once it holds at least min
+ * receipts (polled: receipts travel on their own).
+ */
+static Liaison__V1__ApiResponse *
+custody(struct env *e, size_t i, const uint8_t msgid[16], size_t min)
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__CustodyRequest	 cr = LIAISON__V1__CUSTODY_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*resp = NULL;
+
+	cr.has_message_id = 1;
+	cr.message_id.data = (uint8_t *) (uintptr_t) msgid;
+	cr.message_id.len = 16;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_CUSTODY;
+	req.custody = &cr;
+	for (int tries = 0; tries < 150; tries++) {
+		size_t n = 0;
+
+		assert_ok(agent_it_call(e->fx, i, &req, &resp));
+		assert_int_equal(resp->code, 0);
+		assert_non_null(resp->custody);
+		for (size_t k = 0; k < resp->custody->n_events; k++)
+			n += strcmp(resp->custody->events[k]->kind,
+			    "receipt") == 0;
+		if (n >= min)
+			return (resp);
+		lsn_client_response_free(&resp);
+		lsn_proc_sleep_ms(100);
+	}
+	fail_msg("custody: fewer than %zu receipts", min);
+	return (NULL);
+}
+
+/* Checks a custody chain: envelope by sender, receipts by rcpt (the
+ * DELIVERED one at least), then the responses in order; all verified. */
+static void
+check_custody(const Liaison__V1__CustodyResponse *c, const char *sender,
+    const char *rcpt, const char *const *actions, const char *const *by,
+    size_t nact)
+{
+	size_t	k = 0, nrc = 0, nresp = 0;
+
+	assert_true(c->n_events >= 2 + nact);
+	assert_string_equal(c->events[0]->kind, "envelope");
+	assert_string_equal(c->events[0]->signer, sender);
+	for (k = 0; k < c->n_events; k++) {
+		const Liaison__V1__CustodyEvent *ev = c->events[k];
+
+		assert_true(ev->verified);
+		assert_true(ev->time_ms > 0);
+		if (strcmp(ev->kind, "receipt") == 0) {
+			assert_int_equal(nresp, 0);	/* receipts first */
+			assert_string_equal(ev->signer, rcpt);
+			nrc += strcmp(ev->stage, "delivered") == 0;
+		} else if (strcmp(ev->kind, "response") == 0) {
+			assert_true(nresp < nact);
+			assert_string_equal(ev->stage, actions[nresp]);
+			assert_string_equal(ev->signer, by[nresp]);
+			nresp++;
+		}
+	}
+	assert_int_equal(nrc, 1);
+	assert_int_equal(nresp, nact);
+}
+
 /* 1 if needle occurs in the file's bytes (0 if the file is missing). */
 static int
 file_has(const char *path, const char *needle)
@@ -340,11 +417,15 @@ test_workflow_referral_full_cycle_both_agents_agree(void **state)
 	uint64_t			 last = 0;
 	char				 states[8][32];
 	size_t				 nst = 0;
+	uint8_t				 hmsg[16];
+	const char			*acts[] = { "ack", "request-info",
+					    "supply-info", "accept", "close" };
+	const char			*by[5];
 
 	lsn_random(rid, sizeof(rid));
-	assert_ok(send_handoff(e, 0, 1, rid,
-	    LIAISON__V1__PRIORITY__PRIORITY_P2, LIAISON__V1__TLP__TLP_GREEN,
-	    "synthetic grooming referral"));
+	assert_ok(send_handoff_id(e, 0, 1, rid,
+	    LIAISON__V1__PRIORITY__PRIORITY_P2, LIAISON__V1__TLP__TLP_AMBER,
+	    "synthetic grooming referral", hmsg));
 	step(e, 1, 1, rid, "offered");
 	/* only the recipient acknowledges; it cannot accept before acking */
 	assert_int_equal(respond(e, 0, 1, rid,
@@ -402,6 +483,23 @@ test_workflow_referral_full_cycle_both_agents_agree(void **state)
 	assert_string_equal(states[3], "acknowledged");
 	assert_string_equal(states[4], "accepted");
 	assert_string_equal(states[5], "closed");
+
+	/* the custody chain of the (sealed) handoff, at both sides: A's
+	 * envelope, B's signed receipts, every response of the thread,
+	 * each verified again when shown */
+	by[0] = by[1] = by[3] = by[4] = e->fx->partners[1].id;
+	by[2] = e->fx->partners[0].id;
+	resp = custody(e, 0, hmsg, 1);
+	assert_string_equal(resp->custody->direction, "sent");
+	check_custody(resp->custody, e->fx->partners[0].id,
+	    e->fx->partners[1].id, acts, by, 5);
+	lsn_client_response_free(&resp);
+	resp = custody(e, 1, hmsg, 1);
+	assert_string_equal(resp->custody->direction, "received");
+	check_custody(resp->custody, e->fx->partners[0].id,
+	    e->fx->partners[1].id, acts, by, 5);
+	lsn_client_response_free(&resp);
+
 	/* nothing new: a long poll ends empty at its deadline */
 	ev.after_event_id = last;
 	ev.has_wait_ms = 1;
@@ -845,28 +943,33 @@ test_workflow_cli_referral_reply_list(void **state)
 	out = NULL;
 
 	/* custody at A: the envelope signed by A, then B's signed
-	 * DELIVERED and READ receipts, each verified again */
+	 * DELIVERED and READ receipts and B's acknowledgement, each
+	 * verified again */
 	for (int tries = 0; tries < 150; tries++) {
 		assert_int_equal(agent_it_cli(e->fx, 0, &out, "show", msg,
 		    "--custody", "--json", NULL), 0);
 		assert_non_null(j = json_loads(out, 0, &jerr));
 		free(out);
 		out = NULL;
-		if (json_array_size(j) >= 3)
+		if (json_array_size(j) >= 4)
 			break;
 		json_decref(j);
 		j = NULL;
 		lsn_proc_sleep_ms(100);
 	}
 	assert_non_null(j);
-	assert_int_equal(json_array_size(j), 3);
+	assert_int_equal(json_array_size(j), 4);
 	assert_string_equal(json_string_value(json_object_get(
 	    json_array_get(j, 0), "kind")), "envelope");
 	assert_string_equal(json_string_value(json_object_get(
 	    json_array_get(j, 0), "signer")), e->fx->partners[0].id);
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 4; i++)
 		assert_true(json_is_true(json_object_get(json_array_get(j,
 		    i), "verified")));
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(j, 3), "kind")), "response");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(j, 3), "stage")), "ack");
 	for (size_t i = 1; i < 3; i++) {
 		const char *st = json_string_value(json_object_get(
 		    json_array_get(j, i), "stage"));
