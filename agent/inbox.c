@@ -18,6 +18,7 @@
 #include "liaison/util.h"
 
 #include "agent.h"
+#include "replica.h"
 
 int
 inbox_cursor_load(struct agent *a)
@@ -308,30 +309,6 @@ inbox_open_body(struct agent *a, const Liaison__V1__Envelope *e,
 }
 
 /*
- * The sender's directory head carried in the envelope: if it names a rev
- * we have with another hash, the sender and we were given different
- * histories. Raises an alert (once per sender and rev); the message itself
- * is kept.
- */
-static void
-check_sender_head(struct agent *a, const Liaison__V1__Envelope *e)
-{
-	enum lsn_dir_cmp	cmp;
-	uint64_t		fork_rev = 0;
-
-	if (e->dir_head == NULL || !e->dir_head->has_rev ||
-	    !e->dir_head->has_hash || e->dir_head->hash.len != 32)
-		return;
-	if (lsn_dir_compare_head(a->dir, e->dir_head->rev,
-	    e->dir_head->hash.data, &cmp, &fork_rev) != LSN_OK)
-		return;
-	if (cmp == LSN_DIR_FORK)
-		(void) agent_alert_once(a, "directory fork: %s signed with "
-		    "head rev %llu whose hash differs from ours", e->sender,
-		    (unsigned long long) e->dir_head->rev);
-}
-
-/*
  * One Deliver: verify, store (or find a duplicate) or quarantine, advance
  * the cursor, and queue the DeliverAck for after the COMMIT. A local
  * error marks the turn failed (nothing acked, redelivered later).
@@ -365,6 +342,9 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 		}
 		liaison__v1__signed_envelope__pack(d->envelope, buf);
 		code = inbox_verify(a, buf, len, &env, detail, sizeof(detail));
+		if (code == LSN_OK)
+			code = replica_addressed_to_us(a, env, detail,
+			    sizeof(detail));
 		if (code == LSN_OK)
 			code = inbox_open_body(a, env, &body, &bodylen, detail,
 			    sizeof(detail));
@@ -400,13 +380,14 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 		if ((rv = quarantine(a, d->seq, code, detail, buf, len)) !=
 		    LSN_OK)
 			goto fail;
+		replica_on_refused(a, code);
 	} else {
 		if (rv == 0) {
 			if ((rv = store_message(a, d->seq, env, buf, len,
 			    body, bodylen)) != LSN_OK)
 				goto fail;
 			a->inbox_added = 1;
-			check_sender_head(a, env);
+			replica_peer_head(a, env->sender, env->dir_head);
 			if ((rv = agent_event(a, "message",
 			    env->message_id.data, NULL, env->sender,
 			    lsn_envelope_type_name((int) env->type))) !=

@@ -15,6 +15,7 @@
 #include "liaison/util.h"
 
 #include "agent.h"
+#include "replica.h"
 
 /*
  * Loads the trust anchor and the halted flag. A replica whose genesis
@@ -149,6 +150,152 @@ replica_on_welcome(struct agent *a, const Liaison__V1__DirHead *h)
 		}
 	}
 	replica_sync(a);
+}
+
+/*
+ * A sync answer said "nothing more": our head must now be at least the
+ * head the broker announced in its Welcome and the highest head an honest
+ * partner signed in an envelope. If not, the broker withholds directory
+ * ops from us (a stale head): alert once per rev. The replica is not
+ * halted, what it holds is still good.
+ */
+static int
+check_withheld(struct agent *a)
+{
+	char		 v[128], peer[LSN_DIR_ID_MAX + 1];
+	uint8_t		 hash[LSN_DIR_HASH_BYTES];
+	uint64_t	 head, prev = 0;
+	int		 rv;
+
+	if ((rv = lsn_dir_head(a->dir, &head, hash)) != LSN_OK) {
+		a->tx_failed = 1;
+		return (rv);
+	}
+	if (a->broker_rev > head) {
+		log_auth("directory withheld: the broker announced rev %llu "
+		    "but serves rev %llu", (unsigned long long) a->broker_rev,
+		    (unsigned long long) head);
+		(void) agent_alert_once(a, "directory withheld (%s): the "
+		    "broker announced rev %llu but serves rev %llu",
+		    lsn_errname(LSN_ESTALE),
+		    (unsigned long long) a->broker_rev,
+		    (unsigned long long) head);
+	}
+	rv = agent_state_get(a, "dir_peer_head", v, sizeof(v));
+	if (rv == LSN_ENOENT)
+		return (LSN_OK);
+	if (rv != LSN_OK)
+		return (rv);
+	peer[0] = '\0';
+	if (sscanf(v, "%llu %63s", (unsigned long long *) &prev, peer) != 2)
+		return (LSN_OK);
+	if (prev <= head)
+		return (LSN_OK);
+	log_auth("directory withheld: %s signed with head rev %llu, the "
+	    "broker serves rev %llu", peer, (unsigned long long) prev,
+	    (unsigned long long) head);
+	return (agent_alert_once(a, "directory withheld (%s): %s signed with "
+	    "head rev %llu, the broker serves rev %llu",
+	    lsn_errname(LSN_ESTALE), peer, (unsigned long long) prev,
+	    (unsigned long long) head));
+}
+
+/*
+ * The directory head a partner signed into an envelope (verified, from
+ * peer). A rev we have with another hash: the broker gave the sender and
+ * us different histories (alert once per sender and rev). A rev beyond
+ * ours: remember the highest one and sync; if the broker then says there
+ * is nothing more, check_withheld raises the alert. The message itself is
+ * kept either way.
+ */
+void
+replica_peer_head(struct agent *a, const char *peer,
+    const Liaison__V1__DirHead *h)
+{
+	enum lsn_dir_cmp	cmp;
+	uint64_t		fork_rev = 0, prev = 0;
+	char			v[128], old[LSN_DIR_ID_MAX + 1];
+
+	if (h == NULL || !h->has_rev || !h->has_hash || h->hash.len != 32 ||
+	    h->rev > LSN_DIR_TIME_MAX)
+		return;
+	if (lsn_dir_compare_head(a->dir, h->rev, h->hash.data, &cmp,
+	    &fork_rev) != LSN_OK)
+		return;
+	if (cmp == LSN_DIR_FORK) {
+		log_auth("directory fork: %s signed with head rev %llu whose "
+		    "hash differs from ours", peer,
+		    (unsigned long long) h->rev);
+		(void) agent_alert_once(a, "directory fork (%s): %s signed "
+		    "with head rev %llu whose hash differs from ours",
+		    lsn_errname(LSN_EFORK), peer,
+		    (unsigned long long) h->rev);
+		return;
+	}
+	if (cmp != LSN_DIR_BEHIND || a->halted)
+		return;
+	if (agent_state_get(a, "dir_peer_head", v, sizeof(v)) == LSN_OK &&
+	    sscanf(v, "%llu %63s", (unsigned long long *) &prev, old) == 2 &&
+	    prev >= h->rev)
+		return;
+	snprintf(v, sizeof(v), "%llu %s", (unsigned long long) h->rev, peer);
+	if (agent_state_set(a, "dir_peer_head", v) != LSN_OK)
+		return;
+	log_info("%s signed with directory rev %llu, ahead of ours: sync",
+	    peer, (unsigned long long) h->rev);
+	if (a->connected && !a->syncing)
+		replica_sync(a);
+}
+
+static int
+is_me(void *arg, const char *id)
+{
+	return (strcmp(arg, id) == 0 ? 1 : 0);
+}
+
+/*
+ * Whether a verified envelope names us: our partner id in `to`, or one of
+ * `to_groups` has us as a member in our replica. A broker that delivers
+ * an envelope to a partner it does not address is misrouting it (the
+ * recipients are signed): LSN_EUNKNOWNRCPT with detail. LSN_EDB is local.
+ */
+int
+replica_addressed_to_us(struct agent *a, const Liaison__V1__Envelope *e,
+    char *detail, size_t detailsz)
+{
+	int	rv;
+
+	for (size_t i = 0; i < e->n_to; i++)
+		if (e->to[i] != NULL && strcmp(e->to[i], a->conf.partner) == 0)
+			return (LSN_OK);
+	for (size_t g = 0; g < e->n_to_groups; g++) {
+		if (e->to_groups[g] == NULL)
+			continue;
+		rv = lsn_dir_group_members(a->dir, e->to_groups[g], 0, is_me,
+		    a->conf.partner);
+		if (rv == 1)
+			return (LSN_OK);
+		if (rv == LSN_EDB || rv == LSN_ENOMEM)
+			return (rv);
+	}
+	snprintf(detail, detailsz, "envelope from %s is not addressed to %s "
+	    "(%zu partners, %zu groups named)", e->sender, a->conf.partner,
+	    e->n_to, e->n_to_groups);
+	return (LSN_EUNKNOWNRCPT);
+}
+
+/*
+ * A delivery the inbox refused. A bad signature or an envelope that does
+ * not name us cannot come from an honest broker (it verifies signatures
+ * at ingress and routes on the signed recipients): alert once per code.
+ */
+void
+replica_on_refused(struct agent *a, int code)
+{
+	if (code != LSN_EBADSIG && code != LSN_EUNKNOWNRCPT)
+		return;
+	(void) agent_alert_once(a, "broker delivered an envelope that fails "
+	    "verification (%s): see the quarantine", lsn_errname(code));
 }
 
 static int
@@ -291,8 +438,10 @@ replica_on_ops(struct agent *a, const Liaison__V1__DirOps *ops)
 	}
 	if (ops->has_more && ops->more)
 		send_sync(a);
-	else if (!(ops->has_live && ops->live))
+	else if (!(ops->has_live && ops->live)) {
 		sync_done(a);
+		return (check_withheld(a));
+	}
 	return (LSN_OK);
 }
 
