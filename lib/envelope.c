@@ -189,11 +189,13 @@ lsn_envelope_validate(const Liaison__V1__Envelope *env, const char **fieldp)
 	    !slug_list(env->to_groups, env->n_to_groups, &dup))
 		FAIL(LSN_EINVAL, "to_groups");
 
-	if (!env->has_created_ms || env->created_ms == 0)
+	if (!env->has_created_ms || env->created_ms == 0 ||
+	    env->created_ms > LSN_ENV_TIME_MAX)
 		FAIL(LSN_EINVAL, "created_ms");
 	/* expires_ms 0 means "no expiry" (envelope.proto). */
 	if (env->has_expires_ms && env->expires_ms != 0 &&
-	    env->expires_ms <= env->created_ms)
+	    (env->expires_ms <= env->created_ms ||
+	    env->expires_ms > LSN_ENV_TIME_MAX))
 		FAIL(LSN_EINVAL, "expires_ms");
 	if (!env->has_type ||
 	    !enum_known(&liaison__v1__message_type__descriptor,

@@ -66,6 +66,10 @@
 #define LSN_SEAL_TAG_BYTES	16	/* AEAD tag: ciphertext >= this */
 #define LSN_SEAL_KEY_BYTES	80	/* crypto_box_seal of a 32-byte key */
 #define LSN_SEAL_KEYS_MAX	1024	/* sealed content keys */
+/* created_ms and expires_ms: at most 2^53 - 1 ms (about AD 287000), as body
+ * times (body.h LSN_BODY_TIME_MAX); keeps every stored time a positive
+ * sqlite integer and exact in JSON. */
+#define LSN_ENV_TIME_MAX	((1ULL << 53) - 1)
 
 /*
  * The outer SignedEnvelope after lsn_envelope_peek(). All pointers borrow
