@@ -48,6 +48,16 @@ const struct lsn_conf_opt agent_conf_table[] = {
 	    "604800000", 0, AC(ack_p3_ms), "same for P3 (ms)" },
 	{ "agent", "ack_p4_ms", LSN_CONF_INT, 1000, 31536000000LL,
 	    "2592000000", 0, AC(ack_p4_ms), "same for P4 (ms)" },
+	{ "agent", "contact_check_ms", LSN_CONF_INT, 0, 31536000000LL, "0",
+	    0, AC(contact_check_ms), "check other partners' stale "
+	    "contacts this often (ms; 0 off, else >= 60000)" },
+	{ "agent", "contact_max_age_ms", LSN_CONF_INT, 3600000,
+	    31536000000LL, "15552000000", 0, AC(contact_max_age_ms),
+	    "a contact neither confirmed nor updated for this long is stale "
+	    "(ms)" },
+	{ "agent", "contact_auto_confirm", LSN_CONF_INT, 0, 1, "0", 0,
+	    AC(contact_auto_confirm), "1: answer checks of our contacts "
+	    "automatically (hourly at most)" },
 	LSN_CONF_END
 };
 
@@ -74,6 +84,11 @@ aconf_check(const struct agent_conf *c, char *err, size_t errlen)
 	if (c->dead_after_ms <= c->ping_ms) {
 		snprintf(err, errlen,
 		    "[agent] dead_after_ms must be larger than ping_ms");
+		return (LSN_ECONFIG);
+	}
+	if (c->contact_check_ms != 0 && c->contact_check_ms < 60000) {
+		snprintf(err, errlen, "[agent] contact_check_ms is 0 (off) "
+		    "or at least 60000");
 		return (LSN_ECONFIG);
 	}
 	if (strncmp(c->api, "tcp://", 6) == 0 &&

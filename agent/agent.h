@@ -72,6 +72,9 @@ struct agent_conf {
 	long long	ack_p2_ms;
 	long long	ack_p3_ms;
 	long long	ack_p4_ms;
+	long long	contact_check_ms;	/* wf.c: liveness, 0 = off */
+	long long	contact_max_age_ms;
+	long long	contact_auto_confirm;
 };
 
 /* A set of partner ids (recipients expanded from groups). */
@@ -100,6 +103,7 @@ struct api_waiter {
 	uint32_t	limit;
 	uint64_t	after_seq;
 	int		events;		/* an EventsRequest */
+	int		state;		/* inbox.c INBOX_STATE_*, 0 = any */
 };
 
 struct dir_pending {
@@ -171,6 +175,7 @@ struct agent {
 	/* workflows (wf.c) */
 	struct lsn_clock	 clock;		/* workflow clock */
 	uint64_t		 wf_next_tick;	/* mono */
+	uint64_t		 wf_cc_next;	/* contact checks: workflow ms */
 
 	/* per-turn transaction */
 	int			 in_tx;

@@ -44,11 +44,11 @@ set_clock(struct env *e, size_t i, uint64_t ms)
 }
 
 static int
-setup(void **state)
+setup_with(void **state, const char *const *more)
 {
 	struct lsn_fixture_opts	 o = { 0 };
 	struct env		*e;
-	char			 extra[LSN_FX_PATH_MAX + 64];
+	char			 extra[LSN_FX_PATH_MAX + 256];
 
 	assert_non_null(e = calloc(1, sizeof(*e)));
 	o.npartners = 4;
@@ -60,8 +60,9 @@ setup(void **state)
 		snprintf(e->clock[i], sizeof(e->clock[i]), "%s/clock",
 		    e->fx->partners[i].dir);
 		set_clock(e, i, lsn_now_ms());
-		snprintf(extra, sizeof(extra), "test_clock_file = %s\n",
-		    e->clock[i]);
+		snprintf(extra, sizeof(extra), "test_clock_file = %s\n%s",
+		    e->clock[i], more != NULL && more[i] != NULL ? more[i] :
+		    "");
 		e->agents[i] = agent_it_start(e->fx, i, e->ep, extra);
 		assert_true(e->agents[i] > 0);
 	}
@@ -69,6 +70,25 @@ setup(void **state)
 		assert_ok(agent_it_wait_connected(e->fx, i, 1, T_WAIT_MS));
 	*state = e;
 	return (0);
+}
+
+static int
+setup(void **state)
+{
+	return (setup_with(state, NULL));
+}
+
+/* A checks contact liveness hourly; B answers checks itself. */
+static int
+setup_liveness(void **state)
+{
+	static const char *const more[4] = {
+		"contact_check_ms = 3600000\n",
+		"contact_auto_confirm = 1\n",
+		NULL, NULL,
+	};
+
+	return (setup_with(state, more));
 }
 
 static int
@@ -1099,6 +1119,109 @@ test_workflow_contact_update_reaches_every_replica(void **state)
 	    "no-such-contact", NULL), 1);
 }
 
+/* verified_at_ms of contact cid of partner pid at agent i (0: none). */
+static uint64_t
+contact_verified(struct env *e, size_t i, const char *pid, const char *cid)
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__DirQueryRequest	 dq =
+	    LIAISON__V1__DIR_QUERY_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*resp = NULL;
+	uint64_t			 v = 0;
+
+	dq.partner_id = (char *) (uintptr_t) pid;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_DIR_QUERY;
+	req.dir_query = &dq;
+	assert_ok(agent_it_call(e->fx, i, &req, &resp));
+	assert_int_equal(resp->code, 0);
+	for (size_t k = 0; k < resp->dir_query->partners[0]->n_contacts; k++) {
+		const Liaison__V1__Contact *c =
+		    resp->dir_query->partners[0]->contacts[k];
+
+		if (strcmp(c->contact_id, cid) == 0)
+			v = c->verified_at_ms;
+	}
+	lsn_client_response_free(&resp);
+	return (v);
+}
+
+static void
+wait_verified(struct env *e, size_t i, const char *pid, const char *cid)
+{
+	for (int tries = 0; tries < 150; tries++) {
+		if (contact_verified(e, i, pid, cid) > 0)
+			return;
+		lsn_proc_sleep_ms(100);
+	}
+	fail_msg("contact %s/%s never verified at agent %zu", pid, cid, i);
+}
+
+/* Inbox items of type at agent i, from sender (borrowed id). */
+static size_t
+inbox_of_type(struct env *e, size_t i, int type, const char *sender)
+{
+	Liaison__V1__ApiResponse	*resp = NULL;
+	size_t				 n = 0;
+
+	assert_ok(agent_it_inbox(e->fx, i, 0, &resp));
+	for (size_t k = 0; k < resp->inbox_list->n_items; k++)
+		n += (int) resp->inbox_list->items[k]->type == type &&
+		    strcmp(resp->inbox_list->items[k]->sender, sender) == 0;
+	lsn_client_response_free(&resp);
+	return (n);
+}
+
+static void
+test_workflow_contact_liveness_check_and_confirm(void **state)
+{
+	struct env	*e = *state;
+	char		*out = NULL, *p;
+	long long	 rev = 0;
+	uint64_t	 t0 = lsn_now_ms();
+	const char	*b = e->fx->partners[1].id, *c = e->fx->partners[2].id;
+	const char	*a = e->fx->partners[0].id;
+
+	/* B and C each publish a 24/7 contact: fresh, not checked */
+	assert_int_equal(agent_it_cli(e->fx, 1, NULL, "contact", "set",
+	    "--id", "night-desk", "--name", "Synthetic Night Desk",
+	    "--phone", "+31000000001", "--24x7", NULL), 0);
+	assert_int_equal(agent_it_cli(e->fx, 2, &out, "contact", "set",
+	    "--id", "day-desk", "--name", "Synthetic Day Desk",
+	    "--email", "day-desk@example.org", NULL), 0);
+	assert_non_null(p = strstr(out, "directory rev "));
+	assert_ok(lsn_strtonum(strtok(p + 14, "\n"), 1, 1000000, &rev,
+	    NULL));
+	free(out);
+	out = NULL;
+	assert_ok(agent_it_wait_connected(e->fx, 0, (uint64_t) rev,
+	    T_WAIT_MS));
+	assert_int_equal(contact_verified(e, 0, b, "night-desk"), 0);
+	assert_int_equal(contact_verified(e, 0, c, "day-desk"), 0);
+	/* 181 days later at A: both stale, both checked once */
+	set_clock(e, 0, t0 + 181 * 86400000ULL);
+	/* B's agent confirms by itself: the directory op sets verified_at
+	 * in every replica and A gets the ContactConfirmed */
+	wait_verified(e, 0, b, "night-desk");
+	assert_ok(agent_it_wait_inbox(e->fx, 0, 1, T_WAIT_MS));
+	assert_int_equal(inbox_of_type(e, 0,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONTACT_CONFIRMED, b), 1);
+	assert_int_equal(inbox_of_type(e, 1,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONTACT_CHECK, a), 1);
+	/* C's check waits for its operator, who confirms */
+	assert_ok(agent_it_wait_inbox(e->fx, 2, 1, T_WAIT_MS));
+	assert_int_equal(inbox_of_type(e, 2,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONTACT_CHECK, a), 1);
+	assert_int_equal(contact_verified(e, 0, c, "day-desk"), 0);
+	assert_int_equal(agent_it_cli(e->fx, 2, NULL, "contact", "confirm",
+	    "day-desk", NULL), 0);
+	wait_verified(e, 0, c, "day-desk");
+	/* within the hour: no second check */
+	set_clock(e, 0, t0 + 181 * 86400000ULL + 600000);
+	assert_int_equal(inbox_of_type(e, 1,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONTACT_CHECK, a), 1);
+	assert_int_equal(inbox_n(e, 0), 1);
+}
+
 static void
 test_workflow_alert_ack_and_escalation(void **state)
 {
@@ -1187,6 +1310,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_workflow_alert_ack_and_escalation, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_workflow_contact_liveness_check_and_confirm,
+		    setup_liveness, teardown),
 	};
 
 	if (lsn_init() != LSN_OK)
