@@ -32,8 +32,8 @@ $(ASAN)/CMakeCache.txt:
 		-DLSN_SANITIZE=address,undefined
 
 $(FUZZ_BUILD)/CMakeCache.txt:
-	CC=$(FUZZ_CC) $(CMAKE) -S . -B $(FUZZ_BUILD) \
-		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLSN_WERROR=ON -DLSN_FUZZ=ON
+	CC=$(FUZZ_CC) $(CMAKE) -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug \
+		-DCMAKE_C_FLAGS=-O1 -DLSN_WERROR=ON -DLSN_FUZZ=ON
 
 build: deps $(BUILD)/CMakeCache.txt
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
