@@ -3,6 +3,22 @@
  * monitor to learn about (re)connections, Hello after every handshake,
  * Ping/Pong, dead-peer detection and reconnects with backoff and jitter,
  * and the dispatch of incoming frames.
+ *
+ * Dead peer: the broker must answer within dead_after_ms. last_heard is
+ * the time of the last frame that only comes back in answer to one of
+ * ours (Welcome, Pong, PublishAck, DirSubmitAck), so a link that still
+ * carries the broker's Delivers and Pings but loses ours (a one-way cut)
+ * is noticed too. ZMTP heartbeats (interval ping_ms, timeout
+ * dead_after_ms) and a handshake timeout of dead_after_ms cover the
+ * transport; libzmq then reports a disconnection.
+ *
+ * Reconnects: every disconnection, handshake failure or timeout closes
+ * the socket (link_reset) and opens a new one after the backoff plus
+ * 0..50% jitter; the backoff doubles up to reconnect_max_ms and falls
+ * back to reconnect_min_ms only when the broker answered Hello. (libzmq's
+ * own reconnect starts over at its first interval after every accepted
+ * TCP connection, so a peer or middlebox that accepts and then drops
+ * would otherwise be retried at the minimum rate forever.)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -59,6 +75,7 @@ link_open(struct agent *a)
 	    setopt_int(d, ZMQ_HEARTBEAT_IVL, hb) ||
 	    setopt_int(d, ZMQ_HEARTBEAT_TIMEOUT, (int) a->conf.dead_after_ms) ||
 	    setopt_int(d, ZMQ_HEARTBEAT_TTL, ttl) ||
+	    setopt_int(d, ZMQ_HANDSHAKE_IVL, (int) a->conf.dead_after_ms) ||
 	    setopt_int(d, ZMQ_RECONNECT_IVL, (int) a->conf.reconnect_min_ms) ||
 	    setopt_int(d, ZMQ_RECONNECT_IVL_MAX,
 	    (int) a->conf.reconnect_max_ms)) {
@@ -253,22 +270,27 @@ link_on_monitor(struct agent *a)
 			send_hello(a);
 			break;
 		case ZMQ_EVENT_DISCONNECTED:
-			if (a->handshaken)
-				log_info("disconnected from broker");
-			a->handshaken = 0;
-			lost_session(a);
+			/* Reconnect on our backoff, not libzmq's (see the
+			 * top of this file). Closes a->mon: the loop ends. */
+			link_reset(a, a->handshaken ? "disconnected from "
+			    "broker" : "connection lost before the handshake "
+			    "completed");
 			break;
 		case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
 			snprintf(a->link_error, sizeof(a->link_error),
 			    "broker refused our transport key");
-			log_auth("broker refused our transport key");
+			if (lsn_log_ratelimit("link-handshake", 10))
+				log_auth("broker refused our transport key");
 			break;
 		case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
 		case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+			/* Also a connection lost or timed out during the
+			 * handshake; a wrong broker key looks the same. */
 			snprintf(a->link_error, sizeof(a->link_error),
 			    "handshake with the broker failed");
-			log_auth("handshake with broker failed (wrong broker "
-			    "key?)");
+			if (lsn_log_ratelimit("link-handshake", 10))
+				log_auth("handshake with broker failed (wrong "
+				    "broker key, or the connection was lost)");
 			break;
 		default:
 			break;
@@ -287,6 +309,7 @@ on_welcome(struct agent *a, const Liaison__V1__Welcome *w)
 		log_warnx("broker authenticated us as %s, configured as %s",
 		    w->partner, a->conf.partner);
 	a->connected = 1;
+	a->last_heard = lsn_mono_ms();
 	a->backoff_ms = (uint64_t) a->conf.reconnect_min_ms;
 	a->last_connected_ms = lsn_now_ms();
 	log_info("session established (broker cursor %llu, ours %llu)",
@@ -345,6 +368,7 @@ link_dispatch(struct agent *a, const uint8_t *buf, size_t len)
 		on_welcome(a, f->welcome);
 		break;
 	case LIAISON__V1__FRAME__KIND_PUBLISH_ACK:
+		a->last_heard = lsn_mono_ms();
 		rv = outbox_on_ack(a, f->publish_ack);
 		break;
 	case LIAISON__V1__FRAME__KIND_DELIVER:
@@ -367,12 +391,15 @@ link_dispatch(struct agent *a, const uint8_t *buf, size_t len)
 		rv = replica_on_ops(a, f->dir_ops);
 		break;
 	case LIAISON__V1__FRAME__KIND_DIR_SUBMIT_ACK:
+		a->last_heard = lsn_mono_ms();
 		api_on_dirsubmit_ack(a, f->dir_submit_ack);
 		break;
 	case LIAISON__V1__FRAME__KIND_PING:
 		on_ping(a, f->ping);
 		break;
 	case LIAISON__V1__FRAME__KIND_PONG:
+		/* A round trip: the broker hears us. */
+		a->last_heard = lsn_mono_ms();
 		break;
 	case LIAISON__V1__FRAME__KIND_ERROR:
 		on_error(a, f->error);
@@ -405,7 +432,6 @@ link_on_readable(struct agent *a)
 			zmq_msg_close(&m);
 			break;
 		}
-		a->last_heard = lsn_mono_ms();
 		if (zmq_msg_more(&m)) {
 			/* a DEALER from a ROUTER gets single frames */
 			zmq_msg_close(&m);
@@ -435,8 +461,9 @@ link_timers(struct agent *a, uint64_t now)
 	}
 	if (!a->handshaken)
 		return;
-	if (now - a->last_heard > (uint64_t) a->conf.dead_after_ms) {
-		link_reset(a, "broker silent");
+	if (now > a->last_heard &&
+	    now - a->last_heard > (uint64_t) a->conf.dead_after_ms) {
+		link_reset(a, "broker did not answer in dead_after_ms");
 		return;
 	}
 	if (a->syncing && now - a->sync_started >
@@ -460,9 +487,15 @@ link_timers(struct agent *a, uint64_t now)
 long
 link_timeout(struct agent *a, uint64_t now)
 {
+	uint64_t	dead;
+
 	if (a->dealer == NULL)
 		return (a->reopen_at > now ? (long) (a->reopen_at - now) : 0);
 	if (!a->handshaken)
 		return (-1);
-	return (a->next_ping > now ? (long) (a->next_ping - now) : 0);
+	/* the earlier of the next ping and the dead-peer check */
+	dead = a->last_heard + (uint64_t) a->conf.dead_after_ms + 1;
+	if (dead > a->next_ping)
+		dead = a->next_ping;
+	return (dead > now ? (long) (dead - now) : 0);
 }
