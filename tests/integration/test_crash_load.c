@@ -65,13 +65,23 @@
 
 #define NAG		4	/* agents p01..p04 */
 #define FULL_MSGS	20000
-#define ASAN_MSGS	3000
+#define ASAN_MSGS	5000
 #define BROKER_KILLS	12
 #define AGENT_KILLS	5
 #define WINDOW		48	/* submits in flight per agent */
 #define MAX_OUT		(WINDOW + 4)
 #define DOWN_MAX_MS	250	/* longest pause before a restart */
 #define STATUS_IVL_MS	40	/* status polls while a recovery runs */
+/*
+ * Flow control: no new submits to an agent whose outbox holds this many
+ * messages the broker has not acknowledged yet (status polled every
+ * FLOW_IVL_MS). Submitting is much faster than delivering; without it the
+ * whole stream would be submitted in the first seconds and most kills
+ * would fall after it. With it the traffic lasts as long as the work and
+ * the kill points, chosen in message numbers, are spread over the run.
+ */
+#define OUTBOX_CAP	400
+#define FLOW_IVL_MS	100
 #define DRAIN_MS	180000	/* the final wait for every delivery */
 
 /*
@@ -541,6 +551,7 @@ kill_agent(struct cl *t, int i)
 	a->state = AG_DOWN;
 	a->restart_at = lsn_mono_ms() + rnd_below(t, DOWN_MAX_MS + 1);
 	a->reconnected = 0;
+	a->outbox_pending = 0;
 	printf("crash-load: SIGKILL agent %s at message %zu (%zu submits "
 	    "unanswered, restart in %" PRIu64 " ms)\n", t->fx->partners[i].id,
 	    t->sent, a->nsub_lost, a->restart_at - lsn_mono_ms());
@@ -562,6 +573,10 @@ maintain(struct cl *t)
 		if (t->ag[i].state == AG_DOWN && now >= t->ag[i].restart_at)
 			agent_spawn(t, i);
 	check_starting(t);
+	for (int i = 0; i < NAG; i++)
+		if (t->ag[i].state == AG_UP && !t->ag[i].status_out &&
+		    now - t->ag[i].status_at >= FLOW_IVL_MS)
+			send_status(t, i);
 	if (t->rec_kind == 0)
 		return;
 	for (int i = 0; i < NAG; i++) {
@@ -591,6 +606,23 @@ maintain(struct cl *t)
 	t->rec_kind = 0;
 }
 
+/*
+ * A random agent, preferring one with submits in flight (flow control may
+ * have paused some), so that kills also hit API requests being answered.
+ */
+static int
+pick_victim(struct cl *t)
+{
+	int	busy[NAG], n = 0;
+
+	for (int i = 0; i < NAG; i++)
+		if (t->ag[i].nsub > 0)
+			busy[n++] = i;
+	if (n == 0)
+		return ((int) rnd_below(t, NAG));
+	return (busy[rnd_below(t, (size_t) n)]);
+}
+
 /* The next kill whose point in the stream has come, one at a time. */
 static void
 maybe_kill(struct cl *t)
@@ -608,7 +640,7 @@ maybe_kill(struct cl *t)
 	} else if (t->nakill < AGENT_KILLS &&
 	    t->sent >= t->akill_at[t->nakill]) {
 		t->nakill++;
-		kill_agent(t, (int) rnd_below(t, NAG));
+		kill_agent(t, pick_victim(t));
 	}
 }
 
@@ -622,7 +654,8 @@ fill(struct cl *t)
 		s = (int) rnd_below(t, NAG);
 		for (tries = 0; tries < NAG; tries++, s = (s + 1) % NAG)
 			if (t->ag[s].state == AG_UP &&
-			    t->ag[s].nsub < WINDOW)
+			    t->ag[s].nsub < WINDOW &&
+			    t->ag[s].outbox_pending < OUTBOX_CAP)
 				break;
 		if (tries == NAG)
 			return;

@@ -276,9 +276,14 @@ fetch_and_mark(struct vg *v, size_t i)
 	    LIAISON__V1__INBOX_FETCH_REQUEST__INIT;
 	Liaison__V1__InboxMarkRequest	 mr =
 	    LIAISON__V1__INBOX_MARK_REQUEST__INIT;
+	Liaison__V1__InboxListRequest	 lr =
+	    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
 	Liaison__V1__ApiResponse	*list = NULL, *r;
 
-	assert_ok(agent_it_inbox(v->fx, i, 0, &list));
+	lr.has_include_acked = lr.include_acked = 1;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_LIST;
+	req.inbox_list = &lr;
+	list = call(v, i, &req);
 	assert_non_null(list->inbox_list);
 	assert_true(list->inbox_list->n_items > 0);
 	for (size_t k = 0; k < list->inbox_list->n_items; k++) {
