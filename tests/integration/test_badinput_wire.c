@@ -1401,7 +1401,8 @@ submit_raw(void *s, const uint8_t *sop, size_t len, int want, int cat,
  * signatures do not verify (sigok 0) or do (sigok 1): the op bytes are
  * decoded and validated before the signatures are checked (lib/dir_auth.c
  * parse_signed), so undecodable bytes are EPROTO, invalid fields the
- * validator's code, an author that is not "admin" ENOTAUTH, and only then
+ * validator's code, a creation time in the future ESKEW, init-root EROOT,
+ * an author that is not "admin" ENOTAUTH, and only then
  * a bad signature EBADSIG.
  */
 static int
@@ -1415,6 +1416,14 @@ op_code(const uint8_t *op, size_t len, int sigok)
 	    NULL)
 		return (LSN_EPROTO);
 	rv = lsn_dirop_validate(d, why, sizeof(why));
+	/* created in the future (a flipped high bit of created_ms) */
+	if (rv == LSN_OK && d->created_ms > lsn_now_ms() &&
+	    d->created_ms - lsn_now_ms() > LSN_DIR_SKEW_MS)
+		rv = LSN_ESKEW;
+	/* a second root policy */
+	if (rv == LSN_OK && d->action_case ==
+	    LIAISON__V1__DIR_OP__ACTION_INIT_ROOT)
+		rv = LSN_EROOT;
 	/* an author other than the admins: not authorized, whatever the
 	 * signatures */
 	if (rv == LSN_OK && !sigok && (d->author == NULL ||
