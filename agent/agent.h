@@ -103,7 +103,7 @@ struct api_waiter {
 	uint32_t	limit;
 	uint64_t	after_seq;
 	int		events;		/* an EventsRequest */
-	int		state;		/* inbox.c INBOX_STATE_*, 0 = any */
+	int		state;		/* InboxState filter, 0 = any */
 };
 
 struct dir_pending {

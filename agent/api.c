@@ -364,6 +364,13 @@ do_inbox_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 		lsn_strlcpy(q.sender, req->sender, sizeof(q.sender));
 	}
 	q.since_ms = req->has_since_ms ? req->since_ms : 0;
+	if (req->has_state && (req->state < 0 ||
+	    req->state > LIAISON__V1__INBOX_STATE__INBOX_STATE_ACTIONED)) {
+		reply_err(a, p, rid, LSN_EINVAL, "state filter is unread, "
+		    "read or actioned");
+		return;
+	}
+	q.state = req->has_state ? (int) req->state : 0;
 	q.limit = req->has_limit && req->limit > 0 ? req->limit :
 	    AGENT_LIST_DEFAULT;
 	if (q.limit > AGENT_LIST_MAX)

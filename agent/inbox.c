@@ -568,7 +568,9 @@ inbox_list_free(Liaison__V1__InboxListResponse *resp)
 
 /*
  * Lists inbox items by local_seq with q's filters (limit already bounded
- * by the caller), bodies included, at most AGENT_LIST_BYTES_MAX bytes of
+ * by the caller; q->state an InboxState, 0 = any, checked by the caller:
+ * UNREAD = neither read nor actioned, READ = read and not actioned,
+ * ACTIONED = actioned), bodies included, at most AGENT_LIST_BYTES_MAX bytes of
  * bodies. resp->items is allocated (inbox_list_free).
  */
 int
@@ -584,7 +586,11 @@ inbox_list(struct agent *a, const struct api_waiter *q,
 	if ((rv = lsn_store_stmt(a->st, "SELECT " ITEM_COLS " FROM inbox "
 	    "WHERE local_seq > ?1 AND (?2 != 0 OR acked = 0) AND "
 	    "(?3 = 0 OR type = ?3) AND (?4 IS NULL OR sender = ?4) AND "
-	    "received_ms >= ?5 ORDER BY local_seq LIMIT ?6", &s)) != LSN_OK)
+	    "received_ms >= ?5 AND (?7 = 0 OR "
+	    "(?7 = 1 AND read = 0 AND actioned = 0) OR "
+	    "(?7 = 2 AND read != 0 AND actioned = 0) OR "
+	    "(?7 = 3 AND actioned != 0)) ORDER BY local_seq LIMIT ?6", &s)) !=
+	    LSN_OK)
 		return (rv);
 	if (sqlite3_bind_int64(s, 1, (sqlite3_int64) q->after_seq) !=
 	    SQLITE_OK ||
@@ -594,7 +600,8 @@ inbox_list(struct agent *a, const struct api_waiter *q,
 	    SQLITE_STATIC) : sqlite3_bind_null(s, 4)) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 5, (sqlite3_int64) q->since_ms) !=
 	    SQLITE_OK ||
-	    sqlite3_bind_int(s, 6, (int) q->limit) != SQLITE_OK) {
+	    sqlite3_bind_int(s, 6, (int) q->limit) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 7, q->state) != SQLITE_OK) {
 		sqlite3_reset(s);
 		return (LSN_EDB);
 	}

@@ -174,7 +174,7 @@ static const char *agent_opt_help =
 enum {
 	OPT_AGENT = 1000, OPT_TO, OPT_GROUP, OPT_TYPE, OPT_TEXT, OPT_WAIT,
 	OPT_JSON, OPT_ALL, OPT_TLP, OPT_PRIO, OPT_CASE, OPT_LIMIT, OPT_AFTER,
-	OPT_TIMEOUT, OPT_CUSTODY,
+	OPT_TIMEOUT, OPT_CUSTODY, OPT_STATE,
 };
 
 /* Splits a comma list into v (n entries); strings point into s. */
@@ -486,8 +486,17 @@ cmd_inbox(int argc, char *argv[])
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "after", required_argument, NULL, OPT_AFTER },
+		{ "state", required_argument, NULL, OPT_STATE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
+	};
+	static const struct {
+		const char	*name;
+		int		 state;
+	} states[] = {
+		{ "unread", LIAISON__V1__INBOX_STATE__INBOX_STATE_UNREAD },
+		{ "read", LIAISON__V1__INBOX_STATE__INBOX_STATE_READ },
+		{ "actioned", LIAISON__V1__INBOX_STATE__INBOX_STATE_ACTIONED },
 	};
 	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
 	Liaison__V1__InboxListRequest	 lr =
@@ -532,12 +541,28 @@ cmd_inbox(int argc, char *argv[])
 				return (CLI_EXIT_USAGE);
 			}
 			break;
+		case OPT_STATE:
+			lr.has_state = 0;
+			for (size_t i = 0; i < sizeof(states) /
+			    sizeof(states[0]); i++)
+				if (strcmp(optarg, states[i].name) == 0) {
+					lr.has_state = 1;
+					lr.state = states[i].state;
+				}
+			if (!lr.has_state) {
+				cli_err("inbox", "--state is unread, read or "
+				    "actioned");
+				return (CLI_EXIT_USAGE);
+			}
+			break;
 		case 'h':
 			printf("usage: liaison inbox [--json] [--wait [S]] "
 			    "[--all] [--limit N] [--after SEQ]\n"
-			    "                     [--agent EP | -c FILE]\n"
-			    "Lists unacknowledged messages (--all: all).\n%s",
-			    agent_opt_help);
+			    "                     [--state unread|read|actioned]"
+			    " [--agent EP | -c FILE]\n"
+			    "Lists unacknowledged messages (--all: all); "
+			    "--state: only those not yet read,\nread (not "
+			    "actioned) or actioned.\n%s", agent_opt_help);
 			return (CLI_EXIT_OK);
 		default:
 			return (CLI_EXIT_USAGE);

@@ -48,7 +48,7 @@ static const char *const catname[C_N] = {
 	"suspended/revoked partner", "spoofed sender", "oversized",
 	"truncated outer (every offset)", "truncated inner (every offset)",
 	"random envelope bytes", "random frame bytes", "wrong frame count",
-	"unknown oneof / wrong kind", "huge length prefixes",
+	"unknown oneof / bad frame fields", "huge length prefixes",
 	"invalid UTF-8 text", "out-of-range enums", "out-of-range times",
 	"directory ops",
 };
@@ -645,6 +645,17 @@ test_badinput_wire_replays(void **state)
 	assert_int_equal(db_count("SELECT COUNT(*) FROM queue"), before);
 	tally[C_REPLAY].tried += 50;
 	tally[C_REPLAY].right += 50;	/* neutralised: stored once */
+	/* the same bytes replayed by another partner's connection */
+	for (int i = 0; i < 10; i++) {
+		uint8_t	*copy = malloc(len);
+
+		assert_non_null(copy);
+		memcpy(copy, env, len);
+		bad_env(t->c, copy, len, LSN_ESENDER, C_REPLAY,
+		    "replayed by p03");
+	}
+	flush_items();
+	assert_int_equal(db_count("SELECT COUNT(*) FROM queue"), before);
 	free(env);
 	/* the same message id with other bytes */
 	for (int i = 0; i < 20; i++) {
@@ -1033,6 +1044,41 @@ test_badinput_wire_frame_count_and_oneof(void **state)
 		memcpy(f, buf, n);
 		send_bad(t->a, f, n, 1, ANS_ERROR, LSN_EPROTO, C_ONEOF,
 		    "broker-only kind");
+	}
+	/* a Hello without protocol version 1; a DeliverAck without a seq */
+	{
+		static const int64_t vers[] = { -1, 0, 2, 99, 0xffffffffLL };
+		Liaison__V1__Frame	fr;
+		Liaison__V1__Hello	h;
+		Liaison__V1__DeliverAck	da;
+
+		for (size_t i = 0; i < sizeof(vers) / sizeof(vers[0]); i++) {
+			liaison__v1__hello__init(&h);
+			h.has_protocol_version = vers[i] >= 0;
+			h.protocol_version = (uint32_t) (vers[i] >= 0 ?
+			    vers[i] : 0);
+			liaison__v1__frame__init(&fr);
+			fr.kind_case = LIAISON__V1__FRAME__KIND_HELLO;
+			fr.hello = &h;
+			n = liaison__v1__frame__get_packed_size(&fr);
+			assert_non_null(f = malloc(n + 1));
+			liaison__v1__frame__pack(&fr, f);
+			send_bad(t->a, f, n, 1, ANS_ERROR, LSN_EVERSION,
+			    C_ONEOF, "hello version");
+		}
+		for (int i = 0; i < 2; i++) {
+			liaison__v1__deliver_ack__init(&da);
+			da.has_seq = i;
+			da.seq = 0;
+			liaison__v1__frame__init(&fr);
+			fr.kind_case = LIAISON__V1__FRAME__KIND_DELIVER_ACK;
+			fr.deliver_ack = &da;
+			n = liaison__v1__frame__get_packed_size(&fr);
+			assert_non_null(f = malloc(n + 1));
+			liaison__v1__frame__pack(&fr, f);
+			send_bad(t->a, f, n, 1, ANS_ERROR, LSN_EINVAL,
+			    C_ONEOF, "deliver ack without seq");
+		}
 	}
 	/* a Publish that carries more than the envelope */
 	env = good_env(0, &len);

@@ -935,6 +935,27 @@ test_workflow_cli_referral_reply_list(void **state)
 	assert_ok(agent_it_call(e->fx, 1, &req, &resp));
 	assert_int_equal(resp->code, 0);
 	lsn_client_response_free(&resp);
+	/* the inbox filtered on that state */
+	{
+		static const char *const st[3] = { "read", "unread",
+		    "actioned" };
+
+		for (size_t i = 0; i < 3; i++) {
+			assert_int_equal(agent_it_cli(e->fx, 1, &out, "inbox",
+			    "--all", "--state", st[i], "--json", NULL), 0);
+			assert_non_null(j = json_loads(out, 0, &jerr));
+			assert_int_equal(json_array_size(j), i == 0 ? 1 : 0);
+			if (i == 0)
+				assert_string_equal(json_string_value(
+				    json_object_get(json_array_get(j, 0),
+				    "message_id")), msg);
+			json_decref(j);
+			free(out);
+			out = NULL;
+		}
+		assert_int_equal(agent_it_cli(e->fx, 1, NULL, "inbox",
+		    "--state", "bogus", NULL), 2);
+	}
 	/* closing before accepting is refused by the agent (exit 1) */
 	assert_int_equal(agent_it_cli(e->fx, 1, NULL, "reply", rid, "close",
 	    "--outcome", "arrest", NULL), 1);
@@ -1015,6 +1036,16 @@ test_workflow_cli_referral_reply_list(void **state)
 	rid[32] = '\0';
 	free(out);
 	assert_ok(agent_it_wait_inbox(e->fx, 1, 2, T_WAIT_MS));
+	/* the alert is the only unread message */
+	assert_int_equal(agent_it_cli(e->fx, 1, &out, "inbox", "--all",
+	    "--state", "unread", "--json", NULL), 0);
+	assert_non_null(j = json_loads(out, 0, &jerr));
+	assert_int_equal(json_array_size(j), 1);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(j, 0), "type")), "alert");
+	json_decref(j);
+	free(out);
+	out = NULL;
 	assert_int_equal(agent_it_cli(e->fx, 1, NULL, "reply", rid, "accept",
 	    NULL), 2);
 	assert_int_equal(agent_it_cli(e->fx, 1, NULL, "reply", rid, "ack",
