@@ -11,6 +11,8 @@
  * how many bad inputs were tried and how many were rejected with the
  * right code.
  */
+#include <sys/stat.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +42,7 @@ enum cat {
 	C_FORGED, C_REPLAY, C_REVOKED, C_SUSPENDED, C_SPOOFED, C_OVERSIZED,
 	C_TRUNC_OUTER, C_TRUNC_INNER, C_RANDOM_ENV, C_RANDOM_FRAME,
 	C_FRAMECOUNT, C_ONEOF, C_HUGELEN, C_UTF8, C_ENUM, C_TIME, C_DIROP,
-	C_N
+	C_FILES, C_N
 };
 
 static const char *const catname[C_N] = {
@@ -50,7 +52,7 @@ static const char *const catname[C_N] = {
 	"random envelope bytes", "random frame bytes", "wrong frame count",
 	"unknown oneof / bad frame fields", "huge length prefixes",
 	"invalid UTF-8 text", "out-of-range enums", "out-of-range times",
-	"directory ops",
+	"directory ops", "broker config / key files",
 };
 
 static struct {
@@ -1754,6 +1756,116 @@ test_badinput_wire_partner_and_key_state(void **state)
 	good(t->a, 0);
 }
 
+/* Runs liaison-broker -n -c conf; returns its exit status, stderr in
+ * errbuf. */
+static int
+broker_check(const char *conf, char *errbuf, size_t errsz)
+{
+	char	*bin = lsn_proc_bin(LSN_BIN_BROKER), *out = NULL, *lp;
+	char	*argv[] = { bin, uc("-n"), uc("-c"), uc(conf), NULL };
+	FILE	*fp;
+	size_t	 n;
+	int	 st;
+
+	lp = malloc(strlen(G->fx->dir) + 16);
+	assert_non_null(lp);
+	sprintf(lp, "%s/check.err", G->fx->dir);
+	(void) unlink(lp);
+	st = lsn_proc_run(bin, argv, &out, lp, 10000);
+	errbuf[0] = '\0';
+	if ((fp = fopen(lp, "r")) != NULL) {
+		n = fread(errbuf, 1, errsz - 1, fp);
+		errbuf[n] = '\0';
+		fclose(fp);
+	}
+	free(out);
+	free(lp);
+	free(bin);
+	return (st);
+}
+
+static void
+test_badinput_wire_daemon_config_and_key_files(void **state)
+{
+	struct bt	*t = *state;
+	struct lsn_fixture *fx = t->fx;
+	char		 err[2048], path[LSN_FX_PATH_MAX + 32], *conf;
+	FILE		*fp;
+	struct {
+		const char	*extra;
+		const char	*want;
+	} confs[] = {
+		{ "no_such_option = 1\n", "unknown option" },
+		{ "max_msg_bytes = 1\n", "must be between" },
+		{ "max_msg_bytes = lots\n", "is not a number" },
+		{ "skew_ms = 5 parsecs\n", "is not a duration" },
+		{ "queue_quota = 0\n", "must be between" },
+		{ "hwm = 99999999999999999999\n", "must be between" },
+		{ "max_msg_bytes = 4096\nmax_msg_bytes = 8192\n",
+		    "duplicate option" },
+		{ "# \x01\n", "control character" },
+		{ "# xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+		    "line longer than" },
+	};
+
+	/* the running broker keeps its configuration on a bad SIGHUP */
+	for (size_t i = 0; i < sizeof(confs) / sizeof(confs[0]); i++) {
+		assert_ok(lsn_fixture_write_broker_conf(fx, NULL,
+		    confs[i].extra));
+		tally[C_FILES].tried++;
+		if (broker_check(fx->broker_conf, err, sizeof(err)) == 1 &&
+		    strstr(err, confs[i].want) != NULL)
+			tally[C_FILES].right++;
+		else if (mismatches++ < 20)
+			fprintf(stderr, "MISMATCH config %zu: %s\n", i, err);
+		assert_int_equal(lsn_proc_signal(t->pid, SIGHUP), 0);
+		good(t->a, 0);
+	}
+	assert_ok(lsn_fixture_write_broker_conf(fx, NULL,
+	    "max_msg_bytes = 65536\nskew_ms = 60s\nheartbeat_ms = 5s\n"));
+	conf = fx->broker_conf;
+	assert_int_equal(broker_check(conf, err, sizeof(err)), 0);
+	/* writable by group */
+	assert_int_equal(chmod(conf, 0620), 0);
+	tally[C_FILES].tried++;
+	if (broker_check(conf, err, sizeof(err)) == 1 &&
+	    strstr(err, "writable by group or others") != NULL)
+		tally[C_FILES].right++;
+	else if (mismatches++ < 20)
+		fprintf(stderr, "MISMATCH config perms: %s\n", err);
+	assert_int_equal(chmod(conf, 0600), 0);
+	/* the broker's secret keys: group-readable, then garbage */
+	assert_int_equal(chmod(fx->broker_sign_key, 0640), 0);
+	tally[C_FILES].tried++;
+	if (broker_check(conf, err, sizeof(err)) == 1 &&
+	    strstr(err, "sign_key") != NULL &&
+	    strstr(err, lsn_strerror(LSN_EFILEPERM)) != NULL)
+		tally[C_FILES].right++;
+	else if (mismatches++ < 20)
+		fprintf(stderr, "MISMATCH sign key perms: %s\n", err);
+	assert_int_equal(chmod(fx->broker_sign_key, 0600), 0);
+	snprintf(path, sizeof(path), "%s.good", fx->broker_transport_key);
+	assert_int_equal(rename(fx->broker_transport_key, path), 0);
+	assert_non_null(fp = fopen(fx->broker_transport_key, "w"));
+	fputs("liaison-key v1\nkind transport\nlabel broker\n", fp);
+	fclose(fp);
+	assert_int_equal(chmod(fx->broker_transport_key, 0600), 0);
+	tally[C_FILES].tried++;
+	if (broker_check(conf, err, sizeof(err)) == 1 &&
+	    strstr(err, "transport_key") != NULL &&
+	    strstr(err, lsn_strerror(LSN_EKEYFORMAT)) != NULL)
+		tally[C_FILES].right++;
+	else if (mismatches++ < 20)
+		fprintf(stderr, "MISMATCH transport key: %s\n", err);
+	assert_int_equal(rename(path, fx->broker_transport_key), 0);
+	assert_int_equal(broker_check(conf, err, sizeof(err)), 0);
+	assert_int_equal(lsn_proc_signal(t->pid, SIGHUP), 0);
+	good(t->a, 0);
+}
+
 static void
 test_badinput_wire_all_rejected_and_memory_bounded(void **state)
 {
@@ -1799,6 +1911,8 @@ main(void)
 		cmocka_unit_test(test_badinput_wire_times_out_of_range),
 		cmocka_unit_test(test_badinput_wire_directory_ops),
 		cmocka_unit_test(test_badinput_wire_partner_and_key_state),
+		cmocka_unit_test(
+		    test_badinput_wire_daemon_config_and_key_files),
 		cmocka_unit_test(
 		    test_badinput_wire_all_rejected_and_memory_bounded),
 	};
