@@ -737,6 +737,45 @@ test_badinput_api_enums_out_of_range(void **state)
 		b.h.accuracy = (Liaison__V1__InfoAccuracy) (v == 12 ? 5 : v);
 		bad_req(C_ENUM, "accuracy", &b.req, LSN_EINVAL);
 	}
+	/* mark stages out of range (checked before the message lookup) */
+	{
+		static const int stages[] = { 0, 4, 99, -1, 0x7fffffff };
+		Liaison__V1__ApiRequest		req =
+		    LIAISON__V1__API_REQUEST__INIT;
+		Liaison__V1__InboxMarkRequest	mr =
+		    LIAISON__V1__INBOX_MARK_REQUEST__INIT;
+		Liaison__V1__InboxListRequest	il =
+		    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
+		Liaison__V1__ApiResponse	*r;
+		uint8_t				id[16] = { 7 };
+		uint8_t				*buf;
+		size_t				 len;
+
+		for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]);
+		    i++) {
+			mr.has_message_id = 1;
+			mr.message_id.data = id;
+			mr.message_id.len = sizeof(id);
+			mr.has_stage = 1;
+			mr.stage = (Liaison__V1__MarkStage) stages[i];
+			req.kind_case =
+			    LIAISON__V1__API_REQUEST__KIND_INBOX_MARK;
+			req.inbox_mark = &mr;
+			bad_req(C_ENUM, "mark stage", &req, LSN_EINVAL);
+		}
+		/* an unknown message type as a list filter: printed (a
+		 * filter that matches nothing is answered, not refused) */
+		il.has_type = 1;
+		il.type = (Liaison__V1__MessageType) 99;
+		req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_LIST;
+		req.inbox_list = &il;
+		buf = pack_req(&req, &len);
+		assert_non_null(r = raw(buf, len, T_MS));
+		printf("note: inbox list with type filter 99 answered %s\n",
+		    lsn_errname(lsn_err_from_wire((int) r->code)));
+		liaison__v1__api_response__free_unpacked(r, NULL);
+		free(buf);
+	}
 	/* receipts are made by the agent only */
 	sb_init(&b, NULL);
 	b.s.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT;
