@@ -246,6 +246,17 @@ mark_seen(struct agent *a, const Liaison__V1__Envelope *e)
 	return (rv);
 }
 
+/* 1 if sb carries a SealedKey for partner. */
+static int
+sealed_for(const Liaison__V1__SealedBody *sb, const char *partner)
+{
+	for (size_t i = 0; i < sb->n_keys; i++)
+		if (sb->keys[i] != NULL && sb->keys[i]->partner != NULL &&
+		    strcmp(sb->keys[i]->partner, partner) == 0)
+			return (1);
+	return (0);
+}
+
 /*
  * The plaintext body of a verified envelope: unsealed with our encryption
  * key when sealed (LSN_EUNSEAL if it is not addressed to us or does not
@@ -267,6 +278,19 @@ inbox_open_body(struct agent *a, const Liaison__V1__Envelope *e,
 			rv = LSN_EUNSEAL;
 			snprintf(detail, detailsz, "sealed body and no "
 			    "encryption key loaded");
+			goto out;
+		}
+		if (!sealed_for(e->sealed, a->conf.partner)) {
+			/* e.g. a group message sealed by a sender whose
+			 * replica did not list us in the group yet */
+			rv = LSN_EUNSEAL;
+			snprintf(detail, detailsz, "sealed body from %s not "
+			    "sealed for us (%s; the sender's directory rev "
+			    "%llu)", e->sender, e->n_to_groups > 0 ?
+			    "sent to a group whose members the sender's "
+			    "replica listed without us" : "not a named "
+			    "recipient", e->dir_head != NULL ?
+			    (unsigned long long) e->dir_head->rev : 0ULL);
 			goto out;
 		}
 		if ((rv = lsn_seal_ad_env(e, ad, &adlen)) != LSN_OK ||

@@ -103,6 +103,56 @@ set_unique(struct rcptset *s)
 	s->n = j + 1;
 }
 
+static int
+cmpkey(const void *k, const void *e)
+{
+	return (strcmp(k, *(char *const *) e));
+}
+
+/*
+ * A sealed envelope reaches only the partners with a SealedKey in it: a
+ * group member the sender's replica did not list yet (added since)
+ * could not open the body, so it is not delivered to (logged). A named
+ * recipient without a key is refused (E_NOT_SEALED). s is sorted.
+ */
+static int
+set_keep_sealed(struct rcptset *s, const Liaison__V1__Envelope *e,
+    struct ingress_result *res)
+{
+	const Liaison__V1__SealedBody	*sb = e->sealed;
+	char				**hit;
+	uint8_t				 *keep;
+	size_t				  j = 0;
+
+	if ((keep = calloc(s->n ? s->n : 1, 1)) == NULL)
+		return (refuse(res, LSN_ENOMEM, "out of memory"));
+	for (size_t k = 0; k < sb->n_keys; k++)
+		if (sb->keys[k] != NULL && sb->keys[k]->partner != NULL &&
+		    (hit = bsearch(sb->keys[k]->partner, s->ids, s->n,
+		    sizeof(*s->ids), cmpkey)) != NULL)
+			keep[hit - s->ids] = 1;
+	for (size_t i = 0; i < s->n; i++)
+		for (size_t t = 0; !keep[i] && t < e->n_to; t++)
+			if (strcmp(e->to[t], s->ids[i]) == 0) {
+				free(keep);
+				return (refuse(res, LSN_ENOTSEALED, "recipient "
+				    "%s has no sealed key", e->to[t]));
+			}
+	for (size_t i = 0; i < s->n; i++) {
+		if (keep[i]) {
+			s->ids[j++] = s->ids[i];
+			continue;
+		}
+		log_info("sealed message from %s not delivered to %s: not "
+		    "sealed for it (the sender's directory predates its "
+		    "membership)", e->sender, s->ids[i]);
+		free(s->ids[i]);
+	}
+	s->n = j;
+	free(keep);
+	return (LSN_OK);
+}
+
 static void
 set_free(struct rcptset *s)
 {
@@ -422,6 +472,10 @@ ingress_finish(struct broker *b, struct ingress_job *j,
 		}
 	}
 	set_unique(&set);
+	/* a sealed body goes only where it is sealed for (protocol.md 8) */
+	if (e->sealed != NULL && (rv = set_keep_sealed(&set, e, res)) !=
+	    LSN_OK)
+		goto out;
 	if (set.n == 0) {
 		refuse(res, LSN_EUNKNOWNRCPT, "no active recipient");
 		goto out;
