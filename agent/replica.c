@@ -258,6 +258,8 @@ is_me(void *arg, const char *id)
  * `to_groups` has us as a member in our replica. A broker that delivers
  * an envelope to a partner it does not address is misrouting it (the
  * recipients are signed): LSN_EUNKNOWNRCPT with detail. LSN_EDB is local.
+ * A group we were a member of at or after the sender's head counts: the
+ * broker expanded it at ingress, and we may have left it since.
  */
 int
 replica_addressed_to_us(struct agent *a, const Liaison__V1__Envelope *e,
@@ -277,6 +279,24 @@ replica_addressed_to_us(struct agent *a, const Liaison__V1__Envelope *e,
 			return (LSN_OK);
 		if (rv == LSN_EDB || rv == LSN_ENOMEM)
 			return (rv);
+	}
+	/* a group we left after the sender signed: still ours */
+	for (size_t g = 0; g < e->n_to_groups; g++) {
+		int	was = 0;
+
+		if (e->to_groups[g] == NULL)
+			continue;
+		if ((rv = lsn_dir_member_since(a->dir, e->to_groups[g],
+		    a->conf.partner, e->dir_head != NULL &&
+		    e->dir_head->has_rev ? e->dir_head->rev : 0, &was)) !=
+		    LSN_OK)
+			return (rv);
+		if (was) {
+			log_info("message from %s to group %s, which we left "
+			    "after it was sent: accepted", e->sender,
+			    e->to_groups[g]);
+			return (LSN_OK);
+		}
 	}
 	snprintf(detail, detailsz, "envelope from %s is not addressed to %s "
 	    "(%zu partners, %zu groups named)", e->sender, a->conf.partner,

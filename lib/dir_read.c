@@ -881,3 +881,75 @@ lsn_dir_encrypt_key(struct lsn_dir *d, const char *partner_id,
 	memcpy(pk, best_pk, LSN_PK_BYTES);
 	return (LSN_OK);
 }
+
+struct member_walk {
+	const char	*group;
+	const char	*partner;
+	uint64_t	 since;
+	int		 member;
+};
+
+static int
+same(const char *a, const char *b)
+{
+	return (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static int
+member_cb(void *arg, uint64_t rev, const uint8_t *entry, size_t len)
+{
+	struct member_walk	*w = arg;
+	Liaison__V1__LogEntry	*e;
+	Liaison__V1__DirOp	*op = NULL;
+
+	if ((e = liaison__v1__log_entry__unpack(NULL, len, entry)) == NULL)
+		return (LSN_ENOMEM);
+	if (e->has_signed_op && lsn_dirop_parse(e->signed_op.data,
+	    e->signed_op.len, NULL, &op) == LSN_OK) {
+		switch (op->action_case) {
+		case LIAISON__V1__DIR_OP__ACTION_ADD_MEMBER:
+			if (op->add_member != NULL &&
+			    same(op->add_member->group, w->group) &&
+			    same(op->add_member->partner_id, w->partner))
+				w->member = 1;
+			break;
+		case LIAISON__V1__DIR_OP__ACTION_REMOVE_MEMBER:
+			if (op->remove_member != NULL &&
+			    same(op->remove_member->group, w->group) &&
+			    same(op->remove_member->partner_id, w->partner))
+				w->member = 0;
+			break;
+		case LIAISON__V1__DIR_OP__ACTION_DELETE_GROUP:
+			if (op->delete_group != NULL &&
+			    same(op->delete_group->name, w->group))
+				w->member = 0;
+			break;
+		default:
+			break;
+		}
+		liaison__v1__dir_op__free_unpacked(op, NULL);
+	}
+	liaison__v1__log_entry__free_unpacked(e, NULL);
+	/* every rev has an entry: this is the membership at rev */
+	return (rev >= w->since && w->member ? 1 : 0);
+}
+
+int
+lsn_dir_member_since(struct lsn_dir *d, const char *group,
+    const char *partner, uint64_t since_rev, int *member)
+{
+	struct member_walk	w;
+	int			rv;
+
+	if (d == NULL || group == NULL || partner == NULL || member == NULL)
+		return (LSN_EINVAL);
+	w.group = group;
+	w.partner = partner;
+	w.since = since_rev;
+	w.member = 0;
+	rv = lsn_dir_entries_after(d, 0, 0, member_cb, &w);
+	if (rv != LSN_OK && rv != 1)
+		return (rv);
+	*member = rv == 1;
+	return (LSN_OK);
+}

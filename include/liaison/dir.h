@@ -440,6 +440,18 @@ int	lsn_dir_groups(struct lsn_dir *d, lsn_dir_id_fn *fn, void *arg)
 	    LSN_MUST_CHECK;
 
 /*
+ * Whether partner was a member of group at some rev >= since_rev, the
+ * current state included: replays the membership ops (AddMember,
+ * RemoveMember, DeleteGroup) of the log. For a recipient that left a
+ * group after a message to it was sent (the broker expanded the group at
+ * or after the sender's head since_rev). *member is 1 or 0. LSN_EDB,
+ * LSN_ENOMEM.
+ */
+int	lsn_dir_member_since(struct lsn_dir *d, const char *group,
+	    const char *partner, uint64_t since_rev, int *member)
+	    LSN_MUST_CHECK;
+
+/*
  * A whole partner record (keys by key id, units and contacts by id, groups
  * sorted; verified_at_ms = latest verified_at_ms of its contacts). *out is
  * caller-owned: free it with lsn_dir_partner_free() (which calls

@@ -90,6 +90,7 @@ struct px {
 	void			*front;
 	void			*back[NP];
 	char			 ep[256];
+	char			 real_ep[256];
 	pthread_t		 th;
 	int			 running;
 	pthread_mutex_t		 mu;
@@ -709,6 +710,19 @@ px_up(struct px *px, int i, const uint8_t *buf, size_t len)
 		(void) zmq_send(px->back[i], buf, len, 0);
 }
 
+/* The agent reconnected: so does its session with the real broker. */
+static void
+px_reconnect(struct px *px, int i)
+{
+	int	rv;
+
+	zmq_close(px->back[i]);
+	px->back[i] = NULL;
+	if ((rv = lsn_fixture_dealer(px->fx, px->ctx, (size_t) i, NULL,
+	    px->real_ep, &px->back[i])) != LSN_OK)
+		px_fail(px, "reconnect", rv);
+}
+
 static void
 px_drain_front(struct px *px)
 {
@@ -732,6 +746,10 @@ px_drain_front(struct px *px)
 		uid = zmq_msg_gets(&body, "User-Id");
 		i = uid != NULL ? lsn_fixture_find(px->fx, uid) : -1;
 		if (i >= 0 && i < NP && zmq_msg_size(&rid) <= RID_MAX) {
+			if (px->ridlen[i] != 0 && (px->ridlen[i] !=
+			    zmq_msg_size(&rid) || memcmp(px->rid[i],
+			    zmq_msg_data(&rid), px->ridlen[i]) != 0))
+				px_reconnect(px, i);
 			memcpy(px->rid[i], zmq_msg_data(&rid),
 			    zmq_msg_size(&rid));
 			px->ridlen[i] = zmq_msg_size(&rid);
@@ -811,6 +829,7 @@ px_start(struct env *e)
 	size_t		 len = sizeof(px->ep);
 
 	px->fx = e->fx;
+	snprintf(px->real_ep, sizeof(px->real_ep), "%s", e->real_ep);
 	assert_int_equal(pthread_mutex_init(&px->mu, NULL), 0);
 	assert_non_null(px->ctx = zmq_ctx_new());
 	assert_non_null(px->zap = zmq_socket(px->ctx, ZMQ_REP));
@@ -1104,7 +1123,7 @@ detected(struct env *e, size_t i, const char *attack, const char *alert,
 /* A note from partner `from` to `to` with TLP tlp (GREEN/AMBER). */
 static void
 send_note(struct env *e, size_t from, const char *to, const char *group,
-    int tlp, const char *text)
+    int tlp, const char *text, uint8_t *msgid)
 {
 	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
 	Liaison__V1__SubmitRequest	 sr = LIAISON__V1__SUBMIT_REQUEST__INIT;
@@ -1137,6 +1156,11 @@ send_note(struct env *e, size_t from, const char *to, const char *group,
 	req.submit = &sr;
 	assert_ok(agent_it_call(e->fx, from, &req, &r));
 	assert_int_equal(r->code, 0);
+	if (msgid != NULL) {
+		assert_non_null(r->submit);
+		assert_int_equal(r->submit->message_id.len, 16);
+		memcpy(msgid, r->submit->message_id.data, 16);
+	}
 	lsn_client_response_free(&r);
 }
 
@@ -1286,9 +1310,9 @@ test_malbroker_forked_log_detected_by_both_sides(void **state)
 	assert_int_equal(nalerts(e, PEER), 0);
 	t0 = lsn_mono_ms();
 	send_note(e, PEER, "p01", NULL, LIAISON__V1__TLP__TLP_GREEN,
-	    "Synthetic coordination note after the fork");
+	    "Synthetic coordination note after the fork", NULL);
 	send_note(e, VICTIM, "p02", NULL, LIAISON__V1__TLP__TLP_GREEN,
-	    "Synthetic reply after the fork");
+	    "Synthetic reply after the fork", NULL);
 	assert_true(detected(e, PEER, "forked-log", "directory fork",
 	    "directory fork", t0, "first message"));
 	assert_true(detected(e, VICTIM, "forked-log", "directory fork",
@@ -1348,7 +1372,7 @@ test_malbroker_stale_head_detected(void **state)
 	assert_int_equal(nalerts(e, VICTIM), 0);
 	t0 = lsn_mono_ms();
 	send_note(e, PEER, "p01", NULL, LIAISON__V1__TLP__TLP_GREEN,
-	    "Synthetic note signed at the new head");
+	    "Synthetic note signed at the new head", NULL);
 	assert_true(detected(e, VICTIM, "stale-head", "directory withheld",
 	    "directory withheld", t0, "first message"));
 	agent_head(e, VICTIM, &rev, NULL);
@@ -1382,7 +1406,7 @@ test_malbroker_altered_recipients_refused(void **state)
 	world_start(e, 2);
 	px_set(&e->px, MODE_RCPT, 0);
 	send_note(e, PEER, "p03", NULL, LIAISON__V1__TLP__TLP_GREEN,
-	    "Synthetic note for p03 only");
+	    "Synthetic note for p03 only", NULL);
 	for (int k = 0; k < WAIT_MS / 10; k++) {
 		pthread_mutex_lock(&e->px.mu);
 		nl = e->px.cap_envlen;
@@ -1448,11 +1472,57 @@ test_malbroker_altered_recipients_refused(void **state)
 	assert_int_equal(q, 2);
 	/* a message that names p01 through a group is delivered */
 	send_note(e, PEER, NULL, "law-enforcement",
-	    LIAISON__V1__TLP__TLP_GREEN, "Synthetic note to a group");
+	    LIAISON__V1__TLP__TLP_GREEN, "Synthetic note to a group", NULL);
 	assert_ok(agent_it_wait_inbox(e->fx, VICTIM, 1, WAIT_MS));
 	assert_ok(agent_it_inbox(e->fx, VICTIM, 0, &r));
 	assert_int_equal(r->inbox_list->n_items, 1);
 	lsn_client_response_free(&r);
+}
+
+/*
+ * Not an attack: p01 leaves a group while a message to the group waits
+ * for it at the broker. The broker expanded the group when the message
+ * came in, so it is still p01's, and no alert is raised.
+ */
+static void
+test_malbroker_left_group_message_still_accepted(void **state)
+{
+	struct env		*e = *state;
+	Liaison__V1__DirOp	 op = LIAISON__V1__DIR_OP__INIT;
+	Liaison__V1__RemoveMember rm = LIAISON__V1__REMOVE_MEMBER__INIT;
+	Liaison__V1__Group	*g = NULL;
+	uint8_t			*o = NULL, id[16];
+	size_t			 ol = 0;
+	uint64_t		 inbox, q;
+	int			 st = 0, code = 0;
+
+	world_start(e, 2);
+	pthread_mutex_lock(&e->px.mu);
+	assert_ok(lsn_dir_group_get(e->px.sdir, "law-enforcement", &g));
+	pthread_mutex_unlock(&e->px.mu);
+	assert_int_equal(lsn_proc_stop(e->agents[VICTIM]), 0);
+	send_note(e, PEER, NULL, "law-enforcement",
+	    LIAISON__V1__TLP__TLP_GREEN, "Synthetic note to the group", id);
+	assert_ok(agent_it_wait_outbox(e->fx, PEER, id, WAIT_MS, &st, &code));
+	assert_int_equal(st, LIAISON__V1__OUTBOX_STATE__OUTBOX_ACCEPTED);
+	rm.group = mut("law-enforcement");
+	rm.partner_id = mut("p01");
+	op.has_expected_version = 1;
+	op.expected_version = g->version;
+	op.action_case = LIAISON__V1__DIR_OP__ACTION_REMOVE_MEMBER;
+	op.remove_member = &rm;
+	assert_ok(lsn_fixture_op_sign(e->fx, &op, 1, &o, &ol));
+	assert_int_equal(admin_submit(e, o, ol), e->rev0 + 1);
+	e->agents[VICTIM] = agent_it_start(e->fx, VICTIM, e->px.ep, NULL);
+	assert_true(e->agents[VICTIM] > 0);
+	assert_ok(agent_it_wait_connected(e->fx, VICTIM, e->rev0 + 1,
+	    WAIT_MS));
+	assert_ok(agent_it_wait_inbox(e->fx, VICTIM, 1, WAIT_MS));
+	assert_ok(agent_it_counts(e->fx, VICTIM, &inbox, &q));
+	assert_int_equal(q, 0);
+	assert_int_equal(nalerts(e, VICTIM), 0);
+	lsn_dir_group_free(&g);
+	free(o);
 }
 
 /* Bytes of `s` found in the broker's readable memory (0 when none). */
@@ -1524,7 +1594,8 @@ test_malbroker_sealed_body_unreadable_and_reseal_refused(void **state)
 	e->px.capture = 1;
 	pthread_mutex_unlock(&e->px.mu);
 	/* the first sealed delivery is re-sealed by the broker */
-	send_note(e, PEER, "p01", NULL, LIAISON__V1__TLP__TLP_AMBER, secret);
+	send_note(e, PEER, "p01", NULL, LIAISON__V1__TLP__TLP_AMBER, secret,
+	    NULL);
 	while ((t0 = px_attack_time(&e->px)) == 0)
 		lsn_proc_sleep_ms(5);
 	assert_true(detected(e, VICTIM, "sealed-body", "LSN_EBADSIG",
@@ -1537,8 +1608,10 @@ test_malbroker_sealed_body_unreadable_and_reseal_refused(void **state)
 	}
 	assert_int_equal(ack, LSN_EBADSIG);
 	/* the second one passes: the recipient reads the text */
-	send_note(e, PEER, "p01", NULL, LIAISON__V1__TLP__TLP_AMBER, secret);
-	send_note(e, PEER, "p01", NULL, LIAISON__V1__TLP__TLP_GREEN, green);
+	send_note(e, PEER, "p01", NULL, LIAISON__V1__TLP__TLP_AMBER, secret,
+	    NULL);
+	send_note(e, PEER, "p01", NULL, LIAISON__V1__TLP__TLP_GREEN, green,
+	    NULL);
 	assert_ok(agent_it_wait_inbox(e->fx, VICTIM, 2, WAIT_MS));
 	assert_ok(agent_it_inbox(e->fx, VICTIM, 0, &r));
 	for (size_t i = 0; i < r->inbox_list->n_items; i++) {
@@ -1602,6 +1675,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_malbroker_sealed_body_unreadable_and_reseal_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_malbroker_left_group_message_still_accepted,
 		    setup, teardown),
 	};
 	int	rv;
