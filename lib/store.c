@@ -3,11 +3,14 @@
  * PRAGMA user_version, a statement cache keyed by the SQL text's address and
  * explicit transactions.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -16,6 +19,11 @@
 
 #define STORE_BUSY_MS		5000
 #define STORE_CACHE_MIN		32	/* initial slots; a power of two */
+#define STORE_ERR_MAX		320	/* a composed error message */
+#define STORE_CHECK_ROWS	8	/* quick_check problems logged */
+
+/* The first 16 bytes of every SQLite 3 database file. */
+static const char store_magic[16] = "SQLite format 3";
 
 struct stmt_slot {
 	const char	*sql;		/* key: address of the caller's text */
@@ -29,6 +37,8 @@ struct lsn_store {
 	size_t			 nused;
 	int			 in_tx;
 	int			 flags;
+	char			 errbuf[STORE_ERR_MAX];	/* errmsg's answer */
+	char			 lasterr[STORE_ERR_MAX]; /* last failure */
 };
 
 /* Checks a migration table; on success *maxp is the highest version. */
@@ -48,10 +58,85 @@ migs_check(const struct lsn_migration *migs, int *maxp)
 	return (LSN_OK);
 }
 
+/* Extended result codes a storage fault produces, by name. */
+static const struct {
+	int		 code;
+	const char	*name;
+} store_codes[] = {
+	{ SQLITE_FULL,			"SQLITE_FULL" },
+	{ SQLITE_IOERR,			"SQLITE_IOERR" },
+	{ SQLITE_IOERR_READ,		"SQLITE_IOERR_READ" },
+	{ SQLITE_IOERR_SHORT_READ,	"SQLITE_IOERR_SHORT_READ" },
+	{ SQLITE_IOERR_WRITE,		"SQLITE_IOERR_WRITE" },
+	{ SQLITE_IOERR_FSYNC,		"SQLITE_IOERR_FSYNC" },
+	{ SQLITE_IOERR_DIR_FSYNC,	"SQLITE_IOERR_DIR_FSYNC" },
+	{ SQLITE_IOERR_TRUNCATE,	"SQLITE_IOERR_TRUNCATE" },
+	{ SQLITE_IOERR_FSTAT,		"SQLITE_IOERR_FSTAT" },
+	{ SQLITE_IOERR_DELETE,		"SQLITE_IOERR_DELETE" },
+	{ SQLITE_IOERR_LOCK,		"SQLITE_IOERR_LOCK" },
+	{ SQLITE_IOERR_SHMOPEN,		"SQLITE_IOERR_SHMOPEN" },
+	{ SQLITE_IOERR_SHMSIZE,		"SQLITE_IOERR_SHMSIZE" },
+	{ SQLITE_IOERR_SHMMAP,		"SQLITE_IOERR_SHMMAP" },
+	{ SQLITE_IOERR_NOMEM,		"SQLITE_IOERR_NOMEM" },
+	{ SQLITE_READONLY,		"SQLITE_READONLY" },
+	{ SQLITE_READONLY_RECOVERY,	"SQLITE_READONLY_RECOVERY" },
+	{ SQLITE_READONLY_CANTINIT,	"SQLITE_READONLY_CANTINIT" },
+	{ SQLITE_READONLY_ROLLBACK,	"SQLITE_READONLY_ROLLBACK" },
+	{ SQLITE_READONLY_DBMOVED,	"SQLITE_READONLY_DBMOVED" },
+	{ SQLITE_READONLY_DIRECTORY,	"SQLITE_READONLY_DIRECTORY" },
+	{ SQLITE_CANTOPEN,		"SQLITE_CANTOPEN" },
+	{ SQLITE_CORRUPT,		"SQLITE_CORRUPT" },
+	{ SQLITE_NOTADB,		"SQLITE_NOTADB" },
+	{ SQLITE_BUSY,			"SQLITE_BUSY" },
+	{ SQLITE_LOCKED,		"SQLITE_LOCKED" },
+	{ SQLITE_NOMEM,			"SQLITE_NOMEM" },
+	{ SQLITE_PERM,			"SQLITE_PERM" },
+	{ SQLITE_CONSTRAINT,		"SQLITE_CONSTRAINT" },
+	{ SQLITE_ERROR,			"SQLITE_ERROR" },
+};
+
+/*
+ * The connection's last error in words a reader can act on: sqlite's
+ * message, the extended code and, for I/O failures, the errno of the
+ * failed system call ("database or disk is full (SQLITE_FULL, errno 28:
+ * No space left on device)"). Call it right after the failed sqlite call:
+ * sqlite records the errno only for some failures (not for a failed
+ * COMMIT), so errno itself is the fallback (successful system calls
+ * leave it alone).
+ */
+static void
+store_describe(struct lsn_store *st, char *buf, size_t bufsz)
+{
+	const char	*name = NULL;
+	char		 num[32];
+	int		 ext, prim, e, sys = errno;
+
+	ext = sqlite3_extended_errcode(st->db);
+	prim = ext & 0xff;
+	for (size_t i = 0; i < sizeof(store_codes) / sizeof(store_codes[0]);
+	    i++)
+		if (store_codes[i].code == ext)
+			name = store_codes[i].name;
+	if (name == NULL) {
+		snprintf(num, sizeof(num), "sqlite code %d", ext);
+		name = num;
+	}
+	if ((e = sqlite3_system_errno(st->db)) == 0)
+		e = sys;
+	if (e != 0 && (prim == SQLITE_IOERR || prim == SQLITE_FULL ||
+	    prim == SQLITE_CANTOPEN || prim == SQLITE_READONLY))
+		snprintf(buf, bufsz, "%s (%s, errno %d: %s)",
+		    sqlite3_errmsg(st->db), name, e, strerror(e));
+	else
+		snprintf(buf, bufsz, "%s (%s)", sqlite3_errmsg(st->db), name);
+}
+
+/* Logs the connection's last error after what; remembers it. */
 static void
 store_warn(struct lsn_store *st, const char *what)
 {
-	log_warnx("store: %s: %s", what, sqlite3_errmsg(st->db));
+	store_describe(st, st->lasterr, sizeof(st->lasterr));
+	log_warnx("store: %s: %s", what, st->lasterr);
 }
 
 /* Runs a statement returning one integer column (pragmas). */
@@ -107,13 +192,120 @@ exec_sql(struct lsn_store *st, const char *sql, const char *what)
 {
 	char	*msg = NULL;
 
+	errno = 0;	/* see store_describe */
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		log_warnx("store: %s: %s", what,
-		    msg != NULL ? msg : sqlite3_errmsg(st->db));
-		sqlite3_free(msg);
+		int	saved = errno;
+
+		sqlite3_free(msg);	/* the same text as errmsg's */
+		errno = saved;
+		store_warn(st, what);
 		return (LSN_EDB);
 	}
 	return (LSN_OK);
+}
+
+/* 1 if the file system name is a real file (not :memory:, a temporary
+ * database or a URI). */
+static int
+store_is_file(const char *path)
+{
+	return (*path != '\0' && strcmp(path, ":memory:") != 0 &&
+	    strncmp(path, "file:", 5) != 0);
+}
+
+/*
+ * An existing, non-empty database file must start with a valid SQLite
+ * header (magic string, page size a power of two from 512 to 65536):
+ * anything else is a corrupt file, or not a database, and is refused
+ * before sqlite touches it. A missing or empty file is a new database.
+ */
+static int
+header_check(const char *path)
+{
+	unsigned char	hdr[100];
+	ssize_t		n;
+	unsigned int	psz;
+	int		fd, rv = LSN_OK;
+
+	if (!store_is_file(path))
+		return (LSN_OK);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return (LSN_OK);
+		/* sqlite's own open reports it, with the errno. */
+		return (LSN_OK);
+	}
+	/* One read: a regular file returns short only at its end. */
+	if ((n = read(fd, hdr, sizeof(hdr))) == -1) {
+		log_warnx("store: cannot read database %s: %s", path,
+		    strerror(errno));
+		rv = LSN_EIO;
+		goto out;
+	}
+	if (n == 0)
+		goto out;
+	psz = (size_t) n == sizeof(hdr) ?
+	    (unsigned int) hdr[16] << 8 | hdr[17] : 0;
+	if (psz == 1)
+		psz = 65536;
+	if ((size_t) n < sizeof(hdr) ||
+	    memcmp(hdr, store_magic, sizeof(store_magic)) != 0 ||
+	    psz < 512 || psz > 65536 || (psz & (psz - 1)) != 0) {
+		log_warnx("store: database %s is corrupt or not an SQLite "
+		    "database (bad header); refusing to use it: restore it "
+		    "from a backup", path);
+		rv = LSN_EDB;
+	}
+ out:
+	close(fd);
+	return (rv);
+}
+
+/*
+ * PRAGMA quick_check: reads and checks every page of every b-tree (not
+ * the agreement of indexes with their tables, integrity_check's extra
+ * work). A database with problems is refused: using it would spread the
+ * damage and could acknowledge what cannot be read back.
+ */
+static int
+store_check(struct lsn_store *st, const char *path)
+{
+	sqlite3_stmt		*stmt = NULL;
+	const unsigned char	*t;
+	int			 rc, prim, nbad = 0, rv = LSN_EDB;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(8)", -1, &stmt,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		t = sqlite3_column_text(stmt, 0);
+		if (t != NULL && strcmp((const char *) t, "ok") == 0)
+			continue;
+		if (nbad++ < STORE_CHECK_ROWS)
+			log_warnx("store: %s: quick_check: %s", path,
+			    t != NULL ? (const char *) t : "(null)");
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	if (nbad == 0)
+		rv = LSN_OK;
+	else
+		log_warnx("store: database %s is corrupt (quick_check found "
+		    "%d problem(s)); refusing to use it: restore it from a "
+		    "backup", path, nbad);
+	goto out;
+ fail:
+	store_describe(st, st->lasterr, sizeof(st->lasterr));
+	prim = sqlite3_extended_errcode(st->db) & 0xff;
+	if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB)
+		log_warnx("store: database %s is corrupt: %s; refusing to use "
+		    "it: restore it from a backup", path, st->lasterr);
+	else
+		log_warnx("store: database %s cannot be checked: %s", path,
+		    st->lasterr);
+ out:
+	sqlite3_finalize(stmt);
+	return (rv);
 }
 
 /*
@@ -197,16 +389,37 @@ lsn_store_open(const char *path, const struct lsn_migration *migs,
 		oflags |= SQLITE_OPEN_READONLY;
 	else
 		oflags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	/* Before sqlite reads a byte of it: is it a database at all? */
+	if ((rv = header_check(path)) != LSN_OK)
+		goto out;
 	rv = LSN_EDB;
 	if ((rc = sqlite3_open_v2(path, &st->db, oflags, NULL)) != SQLITE_OK) {
-		log_warnx("store: open: %s", st->db != NULL ?
-		    sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		if (st->db != NULL) {
+			store_describe(st, st->lasterr, sizeof(st->lasterr));
+			log_warnx("store: open %s: %s", path,
+			    st->lasterr);
+		} else
+			log_warnx("store: open %s: %s", path,
+			    sqlite3_errstr(rc));
+		goto out;
+	}
+	/* sqlite falls back to read-only when it cannot open for writing:
+	 * every later write would fail. Say why now instead. */
+	if (!(flags & LSN_STORE_READONLY) &&
+	    sqlite3_db_readonly(st->db, "main") == 1) {
+		log_warnx("store: database %s cannot be opened for writing "
+		    "(read-only file, directory or file system); refusing to "
+		    "use it read-only", path);
+		rv = LSN_EPERM;
 		goto out;
 	}
 	if (sqlite3_busy_timeout(st->db, STORE_BUSY_MS) != SQLITE_OK) {
 		store_warn(st, "busy_timeout");
 		goto out;
 	}
+	if ((rv = store_check(st, path)) != LSN_OK)
+		goto out;
+	rv = LSN_EDB;
 	if (!(flags & LSN_STORE_READONLY)) {
 		/* WAL: readers do not block the writer. :memory: cannot. */
 		const char *want = strcmp(path, ":memory:") == 0 ?
@@ -364,8 +577,8 @@ lsn_store_stmt(struct lsn_store *st, const char *sql, sqlite3_stmt **out)
 		return (rv);
 	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
 	    &stmt, &tail) != SQLITE_OK || stmt == NULL) {
-		log_warnx("store: prepare '%.60s': %s", sql,
-		    sqlite3_errmsg(st->db));
+		store_describe(st, st->lasterr, sizeof(st->lasterr));
+		log_warnx("store: prepare '%.60s': %s", sql, st->lasterr);
 		sqlite3_finalize(stmt);
 		return (LSN_EDB);
 	}
@@ -410,7 +623,12 @@ lsn_store_commit(struct lsn_store *st)
 		return (LSN_EINTERNAL);
 	}
 	rv = exec_sql(st, "COMMIT", "commit");
-	if (rv != LSN_OK) {
+	if (rv == LSN_OK) {
+		if (st->lasterr[0] != '\0')
+			log_info("store: commits succeed again (last failure: "
+			    "%s)", st->lasterr);
+		st->lasterr[0] = '\0';
+	} else {
 		/*
 		 * A failed COMMIT may leave the transaction open (BUSY):
 		 * roll it back so the caller sees "nothing was stored".
@@ -441,5 +659,14 @@ lsn_store_in_tx(const struct lsn_store *st)
 const char *
 lsn_store_errmsg(struct lsn_store *st)
 {
+	int	rc = sqlite3_errcode(st->db);
+
+	if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_describe(st, st->errbuf, sizeof(st->errbuf));
+		return (st->errbuf);
+	}
+	/* The failure was already rolled back (COMMIT): its cause. */
+	if (st->lasterr[0] != '\0')
+		return (st->lasterr);
 	return (sqlite3_errmsg(st->db));
 }

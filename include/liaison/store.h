@@ -16,6 +16,18 @@
  * Transactions: lsn_store_begin / commit / rollback (BEGIN IMMEDIATE).
  * Nested use is an error (LSN_EINTERNAL).
  *
+ * Checks at open (a file, not ":memory:"): an existing non-empty file must
+ * carry a valid SQLite header, and PRAGMA quick_check must find no
+ * problem; a corrupt database is refused (LSN_EDB, logged as "corrupt"),
+ * never used. A database that can only be opened read-only (file,
+ * directory or file system read-only) is refused for a read-write open
+ * (LSN_EPERM) instead of failing at the first write.
+ *
+ * Errors are logged with their cause: sqlite's message, the extended code
+ * and, for I/O failures, the errno ("database or disk is full
+ * (SQLITE_FULL, errno 28: No space left on device)"). After a failed
+ * COMMIT nothing of the transaction is stored (it is rolled back).
+ *
  * One struct lsn_store owns one connection and its cached statements; it is
  * not thread-safe (use one per thread).
  */
@@ -47,8 +59,10 @@ struct lsn_migration {
 /*
  * Opens path (":memory:" allowed) and migrates it. On success *out is a new
  * store the caller closes with lsn_store_close(). Errors: LSN_EDB (open,
- * pragma or migration failure; logged with sqlite's message), LSN_EVERSION
- * (database from the future), LSN_EINVAL (bad migration table).
+ * pragma or migration failure, or a corrupt database; logged with the
+ * cause), LSN_EPERM (cannot be opened for writing), LSN_EIO (the header
+ * cannot be read), LSN_EVERSION (database from the future), LSN_EINVAL
+ * (bad migration table).
  */
 int	lsn_store_open(const char *path, const struct lsn_migration *migs,
 	    int flags, struct lsn_store **out) LSN_MUST_CHECK;
@@ -79,7 +93,10 @@ void	lsn_store_rollback(struct lsn_store *st);
 /* 1 if a transaction is open. */
 int	lsn_store_in_tx(const struct lsn_store *st);
 
-/* Last sqlite error message of the connection (borrowed). */
+/*
+ * The connection's last error with its cause (see above); after a failed
+ * lsn_store_commit, that failure's. Borrowed, valid until the next call.
+ */
 const char *lsn_store_errmsg(struct lsn_store *st);
 
 #endif /* LIAISON_STORE_H */
