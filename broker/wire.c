@@ -1,4 +1,16 @@
-/* wire.c -- frame encoding and the per-turn output queue. */
+/*
+ * wire.c -- frame encoding, the per-turn output queue and dead-peer
+ * detection.
+ *
+ * Dead peers: libzmq closes a connection on its ZMTP heartbeat timeout
+ * (heartbeat_ms, timeout 3x) or a TCP close, but the ROUTER tells the
+ * broker only when a send to that routing id fails (ROUTER_MANDATORY). So
+ * once per heartbeat_ms, at the end of a turn (wire_flush), every session
+ * gets a Ping (the agent answers Pong), and a session whose Ping cannot be
+ * sent is dropped: its connection is gone. A session is never dropped
+ * while its connection is up, so an agent cannot be left connected without
+ * a session; the cost is one small frame per session and heartbeat_ms.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +18,7 @@
 #include <zmq.h>
 
 #include "liaison/log.h"
+#include "liaison/util.h"
 
 #include "broker.h"
 
@@ -169,6 +182,56 @@ wire_send_now(struct broker *b, const uint8_t *rid, size_t ridlen,
 	return (LSN_OK);
 }
 
+/* Ping{nonce, time_ms} packed; *out malloc'd. */
+static int
+probe_frame(struct broker *b, uint64_t nonce, uint8_t **out, size_t *len)
+{
+	Liaison__V1__Frame	f;
+	Liaison__V1__Ping	p;
+
+	liaison__v1__ping__init(&p);
+	p.has_nonce = 1;
+	p.nonce = nonce;
+	p.has_time_ms = 1;
+	p.time_ms = broker_now(b);
+	liaison__v1__frame__init(&f);
+	f.kind_case = LIAISON__V1__FRAME__KIND_PING;
+	f.ping = &p;
+	return (wire_pack(&f, out, len));
+}
+
+/*
+ * Pings every session once per heartbeat_ms and drops the sessions whose
+ * connection is gone (see the top of the file). The round's time is
+ * process state: one broker loop per process.
+ */
+static void
+probe_sessions(struct broker *b, uint64_t now)
+{
+	static uint64_t	 next;		/* mono: next round */
+	char		 partner[LSN_DIR_ID_MAX + 1];
+	uint8_t		*buf = NULL;
+	size_t		 len = 0, i = 0;
+
+	if (b->router == NULL || b->nsess == 0 || now < next)
+		return;
+	next = now + (uint64_t) b->conf.heartbeat_ms;
+	if (probe_frame(b, now, &buf, &len) != LSN_OK)
+		return;
+	while (i < b->nsess) {
+		if (wire_send_now(b, b->sess[i].rid, b->sess[i].ridlen, buf,
+		    len) != LSN_ECLOSED) {
+			i++;	/* sent, or its queue is full: still there */
+			continue;
+		}
+		lsn_strlcpy(partner, b->sess[i].partner, sizeof(partner));
+		log_info("session: %s dropped: its connection is gone",
+		    partner);
+		session_drop(b, partner);	/* moves another one into i */
+	}
+	free(buf);
+}
+
 void
 wire_flush(struct broker *b, int committed)
 {
@@ -183,4 +246,6 @@ wire_flush(struct broker *b, int committed)
 		free(o->fail);
 	}
 	b->nout = 0;
+	probe_sessions(b, lsn_mono_ms());
 }
+
