@@ -958,7 +958,8 @@ test_crash_load_sigkill_broker_and_agents_loses_nothing(void **state)
 			lr.after_seq = after;
 			lr.has_type = 1;
 			lr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
-			req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_LIST;
+			req.kind_case =
+			    LIAISON__V1__API_REQUEST__KIND_INBOX_LIST;
 			req.inbox_list = &lr;
 			assert_ok(lsn_client_call(c, &req, 30000, &r));
 			assert_int_equal(r->code, 0);
@@ -999,8 +1000,9 @@ test_crash_load_sigkill_broker_and_agents_loses_nothing(void **state)
 						}
 						memcpy(ex[e].id,
 						    it->message_id.data, 16);
-						ex[e].sender = lsn_fixture_find(
-						    t->fx, it->sender);
+						ex[e].sender =
+						    lsn_fixture_find(t->fx,
+						    it->sender);
 						ex[e].seen = 0;
 						nex++;
 					}

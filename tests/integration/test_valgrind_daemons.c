@@ -157,8 +157,8 @@ vg_summary(const char *vglog, const char *what)
 	struct stat	sb;
 
 	if (stat(vglog, &sb) == 0)
-		printf("valgrind: %s: %lld bytes of memcheck reports%s\n", what,
-		    (long long) sb.st_size, sb.st_size == 0 ?
+		printf("valgrind: %s: %lld bytes of memcheck reports%s\n",
+		    what, (long long) sb.st_size, sb.st_size == 0 ?
 		    " (no errors, no definite or indirect leaks)" : "");
 	else
 		printf("valgrind: %s: no log\n", what);
