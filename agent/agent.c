@@ -232,6 +232,9 @@ agent_close(struct agent **ap)
 		return;
 	if (a->in_tx)
 		lsn_store_rollback(a->st);
+	for (size_t i = 0; i < a->nheld; i++)
+		free(a->held[i].buf);
+	free(a->held);
 	for (size_t i = 0; i < a->ndeferred; i++)
 		free(a->deferred[i].buf);
 	link_close(a);
@@ -332,18 +335,20 @@ send_acks(struct agent *a)
 }
 
 /*
- * Ends the turn's transaction: COMMIT, then the deferred DeliverAcks and
- * wake-ups. On failure (or when a handler marked it failed) everything of
- * the turn is rolled back, the in-memory state is reloaded from the
- * database and the link is reset so the broker redelivers.
+ * COMMITs the turn's transaction, then sends what was held for it (the
+ * DeliverAcks), lets the outbox pump send the messages stored in it and
+ * wakes long-polling API callers. On failure (or when a handler marked it
+ * failed) everything of the turn is rolled back and the in-memory state
+ * is reloaded from the database; the caller decides what else to do
+ * (LSN_EDB).
  */
-void
-agent_tx_end(struct agent *a)
+int
+agent_tx_commit(struct agent *a)
 {
 	int	ok;
 
 	if (!a->in_tx)
-		return;
+		return (LSN_OK);
 	a->in_tx = 0;
 	ok = !a->tx_failed && lsn_store_commit(a->st) == LSN_OK;
 	if (!ok) {
@@ -352,23 +357,69 @@ agent_tx_end(struct agent *a)
 		a->inbox_added = 0;
 		a->outbox_added = 0;
 		a->events_added = 0;
+		outbox_counts_reset(a);
 		if (inbox_cursor_load(a) != LSN_OK || replica_init(a) != LSN_OK)
 			log_warnx("%s: cannot reload state", __func__);
-		link_reset(a, "database error");
-		return;
+		return (LSN_EDB);
 	}
 	send_acks(a);
 	if (a->outbox_added) {
-		/* receipts queued inside the turn go out now */
+		/* messages (receipts, API submits) stored in the turn:
+		 * outbox_pump sends them at the top of the next loop turn */
 		a->outbox_added = 0;
-		if (!a->ob_pass)
-			outbox_start_pass(a);
+		a->ob_pass = 1;
 	}
 	if (a->inbox_added || a->events_added) {
 		a->inbox_added = 0;
 		a->events_added = 0;
 		api_inbox_changed(a);
 	}
+	return (LSN_OK);
+}
+
+/*
+ * Ends the broker link's turn: agent_tx_commit; on failure the link is
+ * reset so the broker redelivers what was not acknowledged.
+ */
+void
+agent_tx_end(struct agent *a)
+{
+	if (!a->in_tx)
+		return;
+	if (agent_tx_commit(a) != LSN_OK)
+		link_reset(a, "database error");
+}
+
+/*
+ * A savepoint inside the open transaction (nestable: each BEGIN is undone
+ * by one RELEASE or one ROLLBACK, innermost first): AGENT_SP_BEGIN,
+ * AGENT_SP_RELEASE (keep the work), AGENT_SP_ROLLBACK (undo the work since
+ * the matching BEGIN and drop the savepoint).
+ */
+int
+agent_savepoint(struct agent *a, int op)
+{
+	static const char	sp_begin[] = "SAVEPOINT agent_sp";
+	static const char	sp_release[] = "RELEASE agent_sp";
+	static const char	sp_rollback[] = "ROLLBACK TO agent_sp";
+	sqlite3_stmt		*s;
+	int			 rv;
+
+	if (op == AGENT_SP_ROLLBACK) {
+		if ((rv = lsn_store_stmt(a->st, sp_rollback, &s)) != LSN_OK)
+			return (rv);
+		rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+		sqlite3_reset(s);
+		if (rv != LSN_OK)
+			return (rv);
+		op = AGENT_SP_RELEASE;
+	}
+	if ((rv = lsn_store_stmt(a->st, op == AGENT_SP_BEGIN ? sp_begin :
+	    sp_release, &s)) != LSN_OK)
+		return (rv);
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	return (rv);
 }
 
 /* ---- state table ---- */
@@ -524,7 +575,7 @@ agent_run(struct agent *a)
 		    api_timeout(a, now));
 		if (timeout < 0 || timeout > 1000)
 			timeout = 1000;
-		if (a->connected && a->ob_pass && timeout > 10)
+		if (outbox_can_send(a) && timeout > 10)
 			timeout = 10;
 		n = 0;
 		items[n].socket = a->api;

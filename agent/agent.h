@@ -41,6 +41,7 @@
 #define AGENT_API_REQ_MAX	(LSN_DIROP_MAX + 64 * 1024)
 #define AGENT_OUTBOX_MAX	100000	/* pending messages */
 #define AGENT_OUTBOX_BURST	200	/* sends per loop turn */
+#define AGENT_OUTBOX_WINDOW	256	/* unacknowledged publishes */
 #define AGENT_SYNC_BATCH	64	/* DirSync.max_entries */
 #define AGENT_DIRSUB_TIMEOUT_MS	10000
 #define AGENT_WAIT_MAX_MS	30000
@@ -125,6 +126,15 @@ struct deferred {
 	size_t		 len;
 };
 
+/* An API answer held until the API turn's COMMIT (api.c). */
+struct api_held {
+	struct api_peer	 peer;
+	uint64_t	 request_id;
+	int		 failed;	/* the answer is an error */
+	uint8_t		*buf;		/* packed ApiResponse */
+	size_t		 len;
+};
+
 struct agent {
 	struct agent_conf	 conf;
 	char			 conf_path[AGENT_PATH_MAX];
@@ -164,10 +174,15 @@ struct agent {
 	struct deferred		 deferred[AGENT_DEFERRED_MAX];
 	size_t			 ndeferred;
 
-	/* outbox */
-	int64_t			 ob_next;	/* resend pass position */
-	int			 ob_pass;	/* a resend pass is running */
-	uint64_t		 ob_pass_at;	/* mono: last pass finished */
+	/* outbox: a window of sent, unacknowledged messages (outbox.c) */
+	int64_t			 ob_next;	/* highest oid sent */
+	int			 ob_pass;	/* pending rows past ob_next */
+	uint64_t		 ob_inflight;	/* sent, not yet acknowledged */
+	uint64_t		 ob_check_at;	/* mono: next stall check */
+	int64_t			 ob_low;	/* lowest pending oid then */
+	int			 ob_counted;	/* ob_pending/ob_rejected valid */
+	uint64_t		 ob_pending;	/* rows in state 'pending' */
+	uint64_t		 ob_rejected;	/* rows in state 'rejected' */
 
 	/* replica */
 	int			 halted;
@@ -185,6 +200,12 @@ struct agent {
 	int			 events_added;	/* wake event waiters */
 	struct deliver_ack	 acks[AGENT_ACKS_MAX];
 	size_t			 nacks;
+
+	/* API turn (api.c): answers held until the COMMIT */
+	int			 api_batch;
+	struct api_held		*held;
+	size_t			 nheld;
+	size_t			 capheld;
 
 	struct api_waiter	 waiters[AGENT_WAITERS_MAX];
 	struct dir_pending	 dirsubs[AGENT_DIRSUBS_MAX];
@@ -210,7 +231,12 @@ void		 agent_close(struct agent **ap);
 int		 agent_run(struct agent *a);
 void		 agent_do_reload(struct agent *a);
 int		 agent_tx_begin(struct agent *a);
+int		 agent_tx_commit(struct agent *a);
 void		 agent_tx_end(struct agent *a);
+#define AGENT_SP_BEGIN		0
+#define AGENT_SP_RELEASE	1
+#define AGENT_SP_ROLLBACK	2
+int		 agent_savepoint(struct agent *a, int op);
 int		 agent_state_get(struct agent *a, const char *key,
 		    char *val, size_t valsz);
 int		 agent_state_set(struct agent *a, const char *key,
@@ -244,6 +270,8 @@ void		 outbox_start_pass(struct agent *a);
 void		 outbox_pump(struct agent *a, uint64_t now);
 int		 outbox_counts(struct agent *a, uint64_t *pending,
 		    uint64_t *rejected);
+void		 outbox_counts_reset(struct agent *a);
+int		 outbox_can_send(const struct agent *a);
 
 #define OUTBOX_F_AGENT	0x01	/* agent-made types (RECEIPT) allowed */
 int		 outbox_submit_flags(struct agent *a,

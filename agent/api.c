@@ -80,6 +80,48 @@ unconst(const char *s)
 }
 
 static void
+send_packed(struct agent *a, const struct api_peer *p, const uint8_t *buf,
+    size_t len)
+{
+	if (zmq_send(a->api, p->id, p->idlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) <
+	    0 ||
+	    (p->delim && zmq_send(a->api, "", 0, ZMQ_SNDMORE |
+	    ZMQ_DONTWAIT) < 0) ||
+	    zmq_send(a->api, buf, len, ZMQ_DONTWAIT) < 0)
+		log_debug("api: reply dropped: %s", zmq_strerror(errno));
+}
+
+/*
+ * Keeps an answer of the API turn until its COMMIT (api_on_readable).
+ * Takes buf. On failure (out of memory) the answer is lost and the
+ * request rolled back like a failed one.
+ */
+static int
+hold_reply(struct agent *a, const struct api_peer *p, uint64_t rid,
+    int failed, uint8_t *buf, size_t len)
+{
+	struct api_held	*h;
+	size_t		 cap;
+
+	if (a->nheld == a->capheld) {
+		cap = a->capheld ? a->capheld * 2 : 64;
+		if ((h = reallocarray(a->held, cap, sizeof(*h))) == NULL) {
+			free(buf);
+			return (LSN_ENOMEM);
+		}
+		a->held = h;
+		a->capheld = cap;
+	}
+	h = &a->held[a->nheld++];
+	h->peer = *p;
+	h->request_id = rid;
+	h->failed = failed;
+	h->buf = buf;
+	h->len = len;
+	return (LSN_OK);
+}
+
+static void
 reply(struct agent *a, const struct api_peer *p,
     Liaison__V1__ApiResponse *r)
 {
@@ -96,12 +138,13 @@ reply(struct agent *a, const struct api_peer *p,
 		return;
 	}
 	liaison__v1__api_response__pack(r, buf);
-	if (zmq_send(a->api, p->id, p->idlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) <
-	    0 ||
-	    (p->delim && zmq_send(a->api, "", 0, ZMQ_SNDMORE |
-	    ZMQ_DONTWAIT) < 0) ||
-	    zmq_send(a->api, buf, len, ZMQ_DONTWAIT) < 0)
-		log_debug("api: reply dropped: %s", zmq_strerror(errno));
+	if (a->api_batch) {
+		if (hold_reply(a, p, r->has_request_id ? r->request_id : 0,
+		    r->code != 0, buf, len) != LSN_OK)
+			log_warnx("api: out of memory");
+		return;
+	}
+	send_packed(a, p, buf, len);
 	free(buf);
 }
 
@@ -878,6 +921,15 @@ handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
 		return;
 	}
 	rid = req->has_request_id ? req->request_id : 0;
+	/* protobuf-c cuts a string at an embedded NUL and merges repeated
+	 * singular fields: bytes that do not re-encode to their own size
+	 * would be acted on as something else than was sent. */
+	if (liaison__v1__api_request__get_packed_size(req) != len) {
+		reply_err(a, p, rid, LSN_EPROTO, "non-canonical ApiRequest "
+		    "(NUL inside a string, a field twice or a padded varint)");
+		liaison__v1__api_request__free_unpacked(req, NULL);
+		return;
+	}
 	switch (req->kind_case) {
 	case LIAISON__V1__API_REQUEST__KIND_SUBMIT:
 		do_submit(a, p, rid, req->submit);
@@ -925,13 +977,79 @@ handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
 	liaison__v1__api_request__free_unpacked(req, NULL);
 }
 
-/* Reads up to 64 requests. */
+/*
+ * One request of a batch, inside its own savepoint: a request answered
+ * with an error (or not answered for lack of memory) leaves nothing in
+ * the database. A savepoint that cannot be released or rolled back fails
+ * the whole batch.
+ */
+static void
+handle_in_batch(struct agent *a, const struct api_peer *p,
+    const uint8_t *buf, size_t len)
+{
+	size_t	held0 = a->nheld, i;
+	int	failed = 0;
+
+	if (agent_savepoint(a, AGENT_SP_BEGIN) != LSN_OK) {
+		a->tx_failed = 1;
+		return;
+	}
+	handle(a, p, buf, len);
+	for (i = held0; i < a->nheld; i++)
+		if (a->held[i].failed)
+			failed = 1;
+	if (failed) {
+		if (agent_savepoint(a, AGENT_SP_ROLLBACK) != LSN_OK)
+			a->tx_failed = 1;
+		/* the in-memory outbox counts are reloaded */
+		outbox_counts_reset(a);
+		return;
+	}
+	if (agent_savepoint(a, AGENT_SP_RELEASE) != LSN_OK)
+		a->tx_failed = 1;
+}
+
+/*
+ * Ends the API turn's transaction: COMMIT, then the held answers. If the
+ * COMMIT fails nothing of the batch was stored: every request of it is
+ * answered with the error instead.
+ */
+static void
+end_batch(struct agent *a)
+{
+	struct api_held	*h;
+	int		 rv;
+
+	a->api_batch = 0;
+	rv = agent_tx_commit(a);
+	for (size_t i = 0; i < a->nheld; i++) {
+		h = &a->held[i];
+		if (rv == LSN_OK)
+			send_packed(a, &h->peer, h->buf, h->len);
+		else
+			reply_err(a, &h->peer, h->request_id, LSN_EDB,
+			    "agent database error: the request was not "
+			    "stored");
+		free(h->buf);
+		h->buf = NULL;
+	}
+	a->nheld = 0;
+	if (rv != LSN_OK)
+		log_warnx("api: a batch of requests was rolled back: %s",
+		    lsn_store_errmsg(a->st));
+}
+
+/*
+ * Reads up to 64 requests and handles them in one transaction (one
+ * durable commit for the turn); the answers are sent only after the
+ * COMMIT, so nothing is acknowledged before it is durable.
+ */
 void
 api_on_readable(struct agent *a)
 {
 	struct api_peer	p;
 	zmq_msg_t	parts[3];
-	int		n, more, i;
+	int		n, more, i, batch = 0;
 
 	for (int turn = 0; turn < 64; turn++) {
 		n = 0;
@@ -946,7 +1064,7 @@ api_on_readable(struct agent *a)
 				zmq_msg_close(m);
 				for (i = 0; i < n && i < 3; i++)
 					zmq_msg_close(&parts[i]);
-				return;
+				goto done;
 			}
 			more = zmq_msg_more(m);
 			if (n >= 3)
@@ -964,12 +1082,27 @@ api_on_readable(struct agent *a)
 		p.idlen = zmq_msg_size(&parts[0]);
 		memcpy(p.id, zmq_msg_data(&parts[0]), p.idlen);
 		p.delim = n == 3;
-		handle(a, &p, zmq_msg_data(&parts[n - 1]),
-		    zmq_msg_size(&parts[n - 1]));
+		/* the batch's transaction starts with its first request;
+		 * if it cannot, requests are handled one by one */
+		if (!batch && !a->in_tx && agent_tx_begin(a) == LSN_OK) {
+			batch = 1;
+			a->api_batch = 1;
+		}
+		if (batch)
+			handle_in_batch(a, &p, zmq_msg_data(&parts[n - 1]),
+			    zmq_msg_size(&parts[n - 1]));
+		else
+			handle(a, &p, zmq_msg_data(&parts[n - 1]),
+			    zmq_msg_size(&parts[n - 1]));
  next:
 		for (i = 0; i < n && i < 3; i++)
 			zmq_msg_close(&parts[i]);
+		if (batch && a->tx_failed)
+			break;
 	}
+ done:
+	if (batch)
+		end_batch(a);
 }
 
 void

@@ -297,7 +297,7 @@ outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
 	char			 rcpt[1024];
 	struct agent_idset	 rcpts = { NULL, 0, 0 };
 	sqlite3_stmt		*s;
-	int			 rv, tx = 0, tx_outer = 0;
+	int			 rv, tx = 0, tx_outer = 0, sp = 0;
 
 	if ((rv = check_request(a, r, flags, detail, detailsz)) != LSN_OK)
 		return (rv);
@@ -387,6 +387,12 @@ outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
 		if ((rv = lsn_store_begin(a->st)) != LSN_OK)
 			goto dberr;
 		tx = 1;
+	} else {
+		/* inside the turn's transaction: a failure below undoes
+		 * this message only */
+		if ((rv = agent_savepoint(a, AGENT_SP_BEGIN)) != LSN_OK)
+			goto dberr;
+		sp = 1;
 	}
 	if ((rv = lsn_store_stmt(a->st, "INSERT INTO outbox(message_id, "
 	    "signed, state, created_ms, recipients) VALUES(?, ?, 'pending', "
@@ -412,6 +418,11 @@ outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
 			goto dberr;
 		goto out;
 	}
+	if (sp) {
+		if ((rv = agent_savepoint(a, AGENT_SP_RELEASE)) != LSN_OK)
+			goto dberr;
+		sp = 0;
+	}
 	if (tx) {
 		tx = 0;
 		if ((rv = lsn_store_commit(a->st)) != LSN_OK) {
@@ -424,10 +435,13 @@ outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
 			api_inbox_changed(a);
 		}
 	}
+	if (a->ob_counted)
+		a->ob_pending++;
+	/* outbox_pump sends it from the database once it is committed
+	 * (inside the turn's transaction: after agent_tx_commit) */
 	if (tx_outer)
 		a->outbox_added = 1;
-	else if (a->connected && send_publish(a, buf, len) != LSN_OK)
-		log_debug("publish deferred");
+	a->ob_pass = 1;
 	memcpy(msgid, id, sizeof(id));
 	rv = LSN_OK;
 	goto out;
@@ -437,6 +451,8 @@ outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
 	if (rv == LSN_OK)
 		rv = LSN_EDB;
  out:
+	if (sp && agent_savepoint(a, AGENT_SP_ROLLBACK) != LSN_OK)
+		a->tx_failed = 1;
 	if (tx) {
 		lsn_store_rollback(a->st);
 		a->events_added = 0;
@@ -532,40 +548,121 @@ outbox_on_ack(struct agent *a, const Liaison__V1__PublishAck *k)
 		a->tx_failed = 1;
 		return (rv);
 	}
+	if (sqlite3_changes(lsn_store_db(a->st)) > 0) {
+		/* an answer to a message of the window (a duplicate
+		 * answer finds the row final and changes nothing) */
+		if (a->ob_inflight > 0)
+			a->ob_inflight--;
+		if (a->ob_counted && strcmp(state, "pending") != 0) {
+			if (a->ob_pending > 0)
+				a->ob_pending--;
+			else
+				a->ob_counted = 0;
+			if (strcmp(state, "rejected") == 0)
+				a->ob_rejected++;
+		}
+	}
 	if (code != LSN_OK)
 		log_info("publish refused: %s: %s", lsn_errname(code),
 		    k->detail != NULL ? k->detail : "");
 	return (LSN_OK);
 }
 
+/*
+ * Sending. Pending rows are sent in oid order, at most AGENT_OUTBOX_WINDOW
+ * unacknowledged at a time: ob_next is the highest oid sent in this
+ * session, ob_inflight the number sent and not yet answered. A PublishAck
+ * that moves a row out of 'pending' (or answers it with a transient
+ * error) frees a place. Nothing is resent while the broker answers: every
+ * resend_ms the lowest pending oid is looked up, and if the same sent row
+ * is still the lowest pending one a full period later (its Publish or its
+ * answer was lost, or the answer was transient), the window restarts from
+ * it. A new session (Welcome) restarts it from the beginning.
+ */
+
+/* Restarts sending from the first pending row (new session). */
 void
 outbox_start_pass(struct agent *a)
 {
 	a->ob_pass = 1;
 	a->ob_next = 0;
+	a->ob_inflight = 0;
+	a->ob_low = 0;
+	a->ob_check_at = lsn_mono_ms() + (uint64_t) a->conf.resend_ms;
 }
 
-/* Sends a burst of pending messages of the running resend pass. */
+/* 1 if outbox_pump has something to send now. */
+int
+outbox_can_send(const struct agent *a)
+{
+	return (a->connected && a->ob_pass &&
+	    a->ob_inflight < AGENT_OUTBOX_WINDOW);
+}
+
+static void
+check_stall(struct agent *a, uint64_t now)
+{
+	sqlite3_stmt	*s;
+	int64_t		 low = 0;
+	int		 r;
+
+	a->ob_check_at = now + (uint64_t) a->conf.resend_ms;
+	if (lsn_store_stmt(a->st, "SELECT min(oid) FROM outbox WHERE "
+	    "state = 'pending'", &s) != LSN_OK)
+		return;
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		low = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (r != SQLITE_ROW)
+		return;
+	if (low == 0) {
+		/* everything answered */
+		a->ob_inflight = 0;
+		a->ob_low = 0;
+		return;
+	}
+	if (low > a->ob_next) {
+		/* not sent yet: the pump gets to it */
+		a->ob_pass = 1;
+		a->ob_low = 0;
+		return;
+	}
+	if (low == a->ob_low) {
+		log_debug("outbox: no answer for a full period, resending "
+		    "from oid %lld", (long long) low);
+		a->ob_next = low - 1;
+		a->ob_inflight = 0;
+		a->ob_pass = 1;
+		a->ob_low = 0;
+		return;
+	}
+	a->ob_low = low;
+}
+
+/* Sends the next pending messages, within the window. */
 void
 outbox_pump(struct agent *a, uint64_t now)
 {
 	sqlite3_stmt	*s;
 	int64_t		 oid;
-	int		 n = 0, r, rv;
+	int		 n = 0, r, rv, limit;
 
 	if (!a->connected)
 		return;
-	if (!a->ob_pass) {
-		if (now - a->ob_pass_at < (uint64_t) a->conf.resend_ms)
-			return;
-		outbox_start_pass(a);
-	}
+	if (now >= a->ob_check_at)
+		check_stall(a, now);
+	if (!a->ob_pass || a->ob_inflight >= AGENT_OUTBOX_WINDOW)
+		return;
+	limit = (int) (AGENT_OUTBOX_WINDOW - a->ob_inflight);
+	if (limit > AGENT_OUTBOX_BURST)
+		limit = AGENT_OUTBOX_BURST;
 	if (lsn_store_stmt(a->st, "SELECT oid, signed FROM outbox WHERE "
 	    "state = 'pending' AND oid > ? ORDER BY oid LIMIT ?", &s) !=
 	    LSN_OK)
 		return;
 	if (sqlite3_bind_int64(s, 1, a->ob_next) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 2, AGENT_OUTBOX_BURST) != SQLITE_OK) {
+	    sqlite3_bind_int(s, 2, limit) != SQLITE_OK) {
 		sqlite3_reset(s);
 		return;
 	}
@@ -575,17 +672,24 @@ outbox_pump(struct agent *a, uint64_t now)
 		    (size_t) sqlite3_column_bytes(s, 1));
 		if (rv == LSN_EAGAIN)
 			break;
+		/* a row that cannot be sent (LSN_EPROTO, too big) counts
+		 * as sent: the stall check retries it */
 		a->ob_next = oid;
+		a->ob_inflight++;
 		n++;
 	}
 	sqlite3_reset(s);
-	if ((r == SQLITE_DONE && n < AGENT_OUTBOX_BURST) ||
-	    (r != SQLITE_DONE && r != SQLITE_ROW)) {
+	if ((r == SQLITE_DONE && n < limit) ||
+	    (r != SQLITE_DONE && r != SQLITE_ROW))
 		a->ob_pass = 0;
-		a->ob_pass_at = now;
-	}
 }
 
+/*
+ * The numbers of pending and rejected outbox rows. Kept in memory: loaded
+ * from the database on first use and after outbox_counts_reset() (every
+ * rollback), then updated by outbox_submit_flags and outbox_on_ack, the
+ * only writers of the outbox table.
+ */
 int
 outbox_counts(struct agent *a, uint64_t *pending, uint64_t *rejected)
 {
@@ -593,6 +697,11 @@ outbox_counts(struct agent *a, uint64_t *pending, uint64_t *rejected)
 	int		 rv, r;
 	uint64_t	 p = 0, j = 0;
 
+	if (a->ob_counted) {
+		*pending = a->ob_pending;
+		*rejected = a->ob_rejected;
+		return (LSN_OK);
+	}
 	if ((rv = lsn_store_stmt(a->st, "SELECT state, count(*) FROM outbox "
 	    "WHERE state != 'accepted' GROUP BY state", &s)) != LSN_OK)
 		return (rv);
@@ -607,7 +716,17 @@ outbox_counts(struct agent *a, uint64_t *pending, uint64_t *rejected)
 	sqlite3_reset(s);
 	if (r != SQLITE_DONE)
 		return (LSN_EDB);
+	a->ob_pending = p;
+	a->ob_rejected = j;
+	a->ob_counted = 1;
 	*pending = p;
 	*rejected = j;
 	return (LSN_OK);
+}
+
+/* Forgets the in-memory counts (after a rollback): reloaded on next use. */
+void
+outbox_counts_reset(struct agent *a)
+{
+	a->ob_counted = 0;
 }
