@@ -58,10 +58,14 @@ broker_tx_end(struct broker *b)
 		return (LSN_OK);
 	if (b->tx_failed)
 		rv = LSN_EDB;
+	else if ((rv = rcache_flush(b)) != LSN_OK)
+		log_warnx("store: cannot write queue state: %s",
+		    lsn_store_errmsg(b->st));
 	else if ((rv = lsn_store_commit(b->st)) != LSN_OK)
 		log_warnx("store: commit failed: %s", lsn_store_errmsg(b->st));
 	if (rv != LSN_OK) {
 		lsn_store_rollback(b->st);
+		rcache_clear(b);
 		/* Nothing of this turn happened: forget derived state. */
 		free(b->cp);
 		b->cp = NULL;
@@ -150,6 +154,7 @@ broker_close(struct broker *b)
 	b->out = NULL;
 	b->capout = 0;
 	free(b->sess);
+	rcache_clear(b);
 	b->sess = NULL;
 	b->nsess = b->capsess = 0;
 	free(b->cp);

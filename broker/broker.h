@@ -107,6 +107,22 @@ struct outmsg {
 struct pending;
 struct bmemo;
 
+/*
+ * deliver.c: a recipient's queue state, cached for the life of the
+ * process (the broker is the only writer of the recipients and queue
+ * tables). next_seq 0 = no recipients row yet. The next_seq of a dirty
+ * entry is written once per turn, before the COMMIT (rcache_flush); a
+ * rollback empties the cache (rcache_clear).
+ */
+struct rcache_ent {
+	char		partner[LSN_DIR_ID_MAX + 1];
+	uint64_t	next_seq;
+	uint64_t	queued;		/* = recipients.queued */
+	uint32_t	hash;
+	int		used;
+	int		dirty;
+};
+
 struct broker {
 	struct bconf		 conf;
 	char			 conf_path[BROKER_PATH_MAX];
@@ -135,6 +151,11 @@ struct broker {
 
 	int			 tx;		/* a transaction is open */
 	int			 tx_failed;	/* a write failed this turn */
+
+	struct rcache_ent	*rc;		/* deliver.c, open addressing */
+	size_t			 rc_cap, rc_n;
+	size_t			*rc_dirty;	/* indexes into rc */
+	size_t			 rc_ndirty, rc_capdirty;
 	uint64_t		 pushed_rev;	/* last rev pushed live */
 	uint64_t		 submitted_rev;	/* highest rev submitted */
 
@@ -310,6 +331,10 @@ int	queue_count(struct broker *b, const char *rcpt, uint64_t *n);
 int	queue_ack(struct broker *b, const char *rcpt, uint64_t seq,
 	    int *found);
 int	queue_acked_seq(struct broker *b, const char *rcpt, uint64_t *acked);
+/* Writes the turn's deferred next_seq values (before COMMIT). */
+int	rcache_flush(struct broker *b);
+/* Forgets the cached queue state (after a rollback; at close). */
+void	rcache_clear(struct broker *b);
 /* Marks partner's session (if any) for a pump after the commit. */
 void	deliver_mark(struct broker *b, const char *partner);
 /* The same for every id of ids[0..n), sorted (strcmp) and unique. */

@@ -38,33 +38,241 @@ session_drop(struct broker *b, const char *partner)
 		}
 }
 
+/* ---- cached queue state per recipient (struct rcache_ent) ---- */
+
+#define RCACHE_MAX	65536	/* entries; emptied beyond, between turns */
+
+static uint32_t
+rc_hash(const char *p)
+{
+	uint32_t	h = 2166136261u;
+
+	for (; *p != '\0'; p++)
+		h = (h ^ (uint8_t) *p) * 16777619u;
+	return (h);
+}
+
+void
+rcache_clear(struct broker *b)
+{
+	free(b->rc);
+	b->rc = NULL;
+	b->rc_cap = b->rc_n = 0;
+	free(b->rc_dirty);
+	b->rc_dirty = NULL;
+	b->rc_ndirty = b->rc_capdirty = 0;
+}
+
+static struct rcache_ent *
+rc_lookup(struct broker *b, const char *partner, uint32_t h)
+{
+	size_t	i;
+
+	if (b->rc_cap == 0)
+		return (NULL);
+	for (i = h & (b->rc_cap - 1); b->rc[i].used;
+	    i = (i + 1) & (b->rc_cap - 1))
+		if (b->rc[i].hash == h &&
+		    strcmp(b->rc[i].partner, partner) == 0)
+			return (&b->rc[i]);
+	return (NULL);
+}
+
+/* Doubles the table; the dirty list is rebuilt (indexes move). */
+static int
+rc_grow(struct broker *b)
+{
+	struct rcache_ent	*old = b->rc, *n;
+	size_t			 ocap = b->rc_cap, cap, i, k;
+
+	cap = ocap ? ocap * 2 : 256;
+	if ((n = calloc(cap, sizeof(*n))) == NULL)
+		return (LSN_ENOMEM);
+	b->rc_ndirty = 0;
+	for (k = 0; k < ocap; k++) {
+		if (!old[k].used)
+			continue;
+		for (i = old[k].hash & (cap - 1); n[i].used;
+		    i = (i + 1) & (cap - 1))
+			;
+		n[i] = old[k];
+		if (n[i].dirty)
+			b->rc_dirty[b->rc_ndirty++] = i;
+	}
+	free(old);
+	b->rc = n;
+	b->rc_cap = cap;
+	return (LSN_OK);
+}
+
+/* The cached entry of partner, loaded from the database if needed. */
+static int
+rc_get(struct broker *b, const char *partner, struct rcache_ent **out)
+{
+	static const char sql[] =
+	    "SELECT next_seq, queued FROM recipients WHERE partner = ?";
+	struct rcache_ent	*e;
+	sqlite3_stmt		*s;
+	uint32_t		 h = rc_hash(partner);
+	uint64_t		 next = 0, queued = 0;
+	size_t			 i;
+	int			 rc;
+
+	if ((e = rc_lookup(b, partner, h)) != NULL) {
+		*out = e;
+		return (LSN_OK);
+	}
+	if (strlen(partner) > LSN_DIR_ID_MAX)
+		return (LSN_EINVAL);
+	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
+		return (LSN_EDB);
+	sqlite3_bind_text(s, 1, partner, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		next = (uint64_t) sqlite3_column_int64(s, 0);
+		queued = (uint64_t) sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return (LSN_EDB);
+	if ((b->rc_n + 1) * 2 > b->rc_cap && rc_grow(b) != LSN_OK)
+		return (LSN_ENOMEM);
+	for (i = h & (b->rc_cap - 1); b->rc[i].used;
+	    i = (i + 1) & (b->rc_cap - 1))
+		;
+	e = &b->rc[i];
+	memset(e, 0, sizeof(*e));
+	lsn_strlcpy(e->partner, partner, sizeof(e->partner));
+	e->hash = h;
+	e->used = 1;
+	e->next_seq = next;
+	e->queued = queued;
+	b->rc_n++;
+	*out = e;
+	return (LSN_OK);
+}
+
+/* queued -= n for a cached partner (rows deleted from its queue). */
+static void
+rc_dequeued(struct broker *b, const char *partner, uint64_t n)
+{
+	struct rcache_ent	*e;
+
+	if ((e = rc_lookup(b, partner, rc_hash(partner))) != NULL)
+		e->queued = e->queued >= n ? e->queued - n : 0;
+}
+
+static int
+rc_write_seq(struct broker *b, const struct rcache_ent *e)
+{
+	static const char sql[] =
+	    "UPDATE recipients SET next_seq = ? WHERE partner = ?";
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
+		return (LSN_EDB);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64) e->next_seq);
+	sqlite3_bind_text(s, 2, e->partner, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		log_warnx("queue: next seq for %s: %s", e->partner,
+		    lsn_store_errmsg(b->st));
+		return (LSN_EDB);
+	}
+	return (LSN_OK);
+}
+
+/*
+ * Writes the next_seq of every recipient that got messages this turn
+ * (one UPDATE per recipient per turn instead of one per message). Called
+ * inside the turn's transaction, before its COMMIT.
+ */
+int
+rcache_flush(struct broker *b)
+{
+	int	rv = LSN_OK;
+
+	for (size_t k = 0; k < b->rc_ndirty; k++) {
+		struct rcache_ent *e = &b->rc[b->rc_dirty[k]];
+
+		if (rv == LSN_OK)
+			rv = rc_write_seq(b, e);
+		e->dirty = 0;
+	}
+	b->rc_ndirty = 0;
+	if (rv == LSN_OK && b->rc_n > RCACHE_MAX)
+		rcache_clear(b);
+	return (rv);
+}
+
+static int
+rc_mark_dirty(struct broker *b, struct rcache_ent *e)
+{
+	size_t	*d, cap;
+
+	if (e->dirty)
+		return (LSN_OK);
+	if (!b->tx)
+		return (rc_write_seq(b, e));	/* no turn to defer to */
+	if (b->rc_ndirty == b->rc_capdirty) {
+		cap = b->rc_capdirty ? b->rc_capdirty * 2 : 64;
+		if (cap < b->rc_cap)
+			cap = b->rc_cap;
+		if ((d = reallocarray(b->rc_dirty, cap, sizeof(*d))) == NULL)
+			return (LSN_ENOMEM);
+		b->rc_dirty = d;
+		b->rc_capdirty = cap;
+	}
+	b->rc_dirty[b->rc_ndirty++] = (size_t) (e - b->rc);
+	e->dirty = 1;
+	return (LSN_OK);
+}
+
+/*
+ * Queues msgid for rcpt with the recipient's next sequence number (*seq).
+ * The queue row's trigger counts it in recipients.queued; a new recipient
+ * gets its recipients row first.
+ */
 int
 queue_add(struct broker *b, const char *rcpt, const uint8_t *msgid,
     uint64_t *seq)
 {
-	static const char sql_seq[] =
+	static const char sql_new[] =
 	    "INSERT INTO recipients(partner, next_seq, acked_seq)"
-	    " VALUES(?, 2, 0) ON CONFLICT(partner) DO UPDATE"
-	    " SET next_seq = next_seq + 1 RETURNING next_seq - 1";
+	    " VALUES(?, 2, 0)";
 	static const char sql_ins[] =
 	    "INSERT INTO queue(recipient, seq, message_id) VALUES(?, ?, ?)";
-	sqlite3_stmt	*s;
-	sqlite3_int64	 n = 0;
-	int		 rc;
+	struct rcache_ent	*e;
+	sqlite3_stmt		*s;
+	sqlite3_int64		 n;
+	int			 rc, rv;
 
-	if (lsn_store_stmt(b->st, sql_seq, &s) != LSN_OK)
-		return (LSN_EDB);
-	sqlite3_bind_text(s, 1, rcpt, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	while (rc == SQLITE_ROW)
-		rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE || n <= 0) {
+	if ((rv = rc_get(b, rcpt, &e)) != LSN_OK) {
 		log_warnx("queue: next seq for %s: %s", rcpt,
-		    lsn_store_errmsg(b->st));
+		    lsn_strerror(rv));
 		return (LSN_EDB);
+	}
+	if (e->next_seq == 0) {
+		if (lsn_store_stmt(b->st, sql_new, &s) != LSN_OK)
+			return (LSN_EDB);
+		sqlite3_bind_text(s, 1, rcpt, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE) {
+			log_warnx("queue: new recipient %s: %s", rcpt,
+			    lsn_store_errmsg(b->st));
+			return (LSN_EDB);
+		}
+		n = 1;
+		e->next_seq = 2;
+	} else {
+		n = (sqlite3_int64) e->next_seq++;
+		if ((rv = rc_mark_dirty(b, e)) != LSN_OK) {
+			e->next_seq--;
+			return (LSN_EDB);
+		}
 	}
 	if (lsn_store_stmt(b->st, sql_ins, &s) != LSN_OK)
 		return (LSN_EDB);
@@ -78,6 +286,7 @@ queue_add(struct broker *b, const char *rcpt, const uint8_t *msgid,
 		    lsn_store_errmsg(b->st));
 		return (LSN_EDB);
 	}
+	e->queued++;
 	*seq = (uint64_t) n;
 	return (LSN_OK);
 }
@@ -85,45 +294,42 @@ queue_add(struct broker *b, const char *rcpt, const uint8_t *msgid,
 int
 queue_count(struct broker *b, const char *rcpt, uint64_t *n)
 {
-	static const char sql[] =
-	    "SELECT queued FROM recipients WHERE partner = ?";
-	sqlite3_stmt	*s;
-	int		 rc;
+	struct rcache_ent	*e;
+	int			 rv;
 
-	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
-		return (LSN_EDB);
-	sqlite3_bind_text(s, 1, rcpt, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*n = (uint64_t) sqlite3_column_int64(s, 0);
-	else if (rc == SQLITE_DONE)
-		*n = 0;
-	sqlite3_reset(s);
-	return (rc == SQLITE_ROW || rc == SQLITE_DONE ? LSN_OK : LSN_EDB);
+	if ((rv = rc_get(b, rcpt, &e)) != LSN_OK)
+		return (rv == LSN_ENOMEM ? rv : LSN_EDB);
+	*n = e->queued;
+	return (LSN_OK);
 }
 
 int
 queue_acked_seq(struct broker *b, const char *rcpt, uint64_t *acked)
 {
 	static const char sql[] =
-	    "SELECT next_seq, (SELECT MIN(seq) FROM queue WHERE recipient = ?1)"
-	    " FROM recipients WHERE partner = ?1";
-	sqlite3_stmt	*s;
-	int		 rc;
+	    "SELECT MIN(seq) FROM queue WHERE recipient = ?";
+	struct rcache_ent	*e;
+	sqlite3_stmt		*s;
+	int			 rc, rv;
 
+	if ((rv = rc_get(b, rcpt, &e)) != LSN_OK)
+		return (rv == LSN_ENOMEM ? rv : LSN_EDB);
+	if (e->next_seq == 0) {
+		*acked = 0;
+		return (LSN_OK);
+	}
 	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
 		return (LSN_EDB);
 	sqlite3_bind_text(s, 1, rcpt, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		if (sqlite3_column_type(s, 1) != SQLITE_NULL)
-			*acked = (uint64_t) sqlite3_column_int64(s, 1) - 1;
-		else
+		if (sqlite3_column_type(s, 0) != SQLITE_NULL)
 			*acked = (uint64_t) sqlite3_column_int64(s, 0) - 1;
-	} else if (rc == SQLITE_DONE)
-		*acked = 0;
+		else
+			*acked = e->next_seq - 1;
+	}
 	sqlite3_reset(s);
-	return (rc == SQLITE_ROW || rc == SQLITE_DONE ? LSN_OK : LSN_EDB);
+	return (rc == SQLITE_ROW ? LSN_OK : LSN_EDB);
 }
 
 /* The message id queued at (rcpt, seq); 0 found, 1 not found. */
@@ -169,6 +375,8 @@ queue_ack(struct broker *b, const char *rcpt, uint64_t seq, int *found)
 	if (rc != SQLITE_DONE)
 		goto fail;
 	*found = sqlite3_changes(lsn_store_db(b->st)) > 0;
+	if (*found)
+		rc_dequeued(b, rcpt, 1);
 	return (LSN_OK);
  fail:
 	log_warnx("queue: ack %s/%llu: %s", rcpt, (unsigned long long) seq,
@@ -181,29 +389,23 @@ int
 session_hello(struct broker *b, const char *partner, const uint8_t *rid,
     size_t ridlen, uint64_t cursor, uint64_t *acked)
 {
-	static const char sql_next[] =
-	    "SELECT next_seq FROM recipients WHERE partner = ?";
 	static const char sql_del[] =
 	    "DELETE FROM queue WHERE recipient = ? AND seq <= ?";
 	static const char sql_upd[] =
 	    "UPDATE recipients SET acked_seq = MAX(acked_seq, ?)"
 	    " WHERE partner = ?";
-	struct session	*ss;
-	sqlite3_stmt	*s;
-	uint64_t	 next = 1;
-	int		 rc, rv;
+	struct session		*ss;
+	struct rcache_ent	*e;
+	sqlite3_stmt		*s;
+	uint64_t		 next = 1;
+	int			 rc, rv;
 
 	if (ridlen > BROKER_RID_MAX)
 		return (LSN_EINVAL);
-	if (lsn_store_stmt(b->st, sql_next, &s) != LSN_OK)
-		return (LSN_EDB);
-	sqlite3_bind_text(s, 1, partner, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		next = (uint64_t) sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return (LSN_EDB);
+	if ((rv = rc_get(b, partner, &e)) != LSN_OK)
+		return (rv == LSN_ENOMEM ? rv : LSN_EDB);
+	if (e->next_seq > 0)
+		next = e->next_seq;
 	if (cursor > next - 1)
 		cursor = next - 1;	/* never beyond what was assigned */
 	if (cursor > 0) {
@@ -217,6 +419,8 @@ session_hello(struct broker *b, const char *partner, const uint8_t *rid,
 		sqlite3_reset(s);
 		if (rc != SQLITE_DONE)
 			goto fail;
+		rc_dequeued(b, partner,
+		    (uint64_t) sqlite3_changes(lsn_store_db(b->st)));
 		if (lsn_store_stmt(b->st, sql_upd, &s) != LSN_OK)
 			goto fail;
 		sqlite3_bind_int64(s, 1, (sqlite3_int64) cursor);
@@ -531,6 +735,8 @@ deliver_expire(struct broker *b, uint64_t now, size_t *nout)
 			b->tx_failed = 1;
 			break;
 		}
+		rc_dequeued(b, ex[i].rcpt,
+		    (uint64_t) sqlite3_changes(lsn_store_db(b->st)));
 		/* An expired delivery still in flight frees its slot: its
 		 * ack (if any) will find no row. */
 		if ((ss = session_find(b, ex[i].rcpt)) != NULL &&
