@@ -342,7 +342,11 @@ redirect_offer(struct agent *a, const Liaison__V1__ReferralResponse *rr,
 	uint8_t				 msgid[LSN_MSGID_BYTES];
 	char				 ndetail[AGENT_DETAIL_MAX];
 	struct redirecting		 cur;
+	ProtobufCBinaryData		 o_rid = { 0, NULL }, o_from = { 0, NULL };
+	protobuf_c_boolean		 o_has_from = 0;
+	char				*o_scr = NULL, *o_rcr = NULL;
 	size_t				 len = 0, nlen = 0;
+	int				 swapped = 0;
 	int				 rv, in_tx;
 
 	if (to == NULL || !lsn_slug_valid(to) ||
@@ -385,6 +389,13 @@ redirect_offer(struct agent *a, const Liaison__V1__ReferralResponse *rr,
 		rv = LSN_EPROTO;
 		goto out;
 	}
+	/* the unpacked fields are put back before it is freed */
+	o_rid = h->referral_id;
+	o_from = h->redirected_from;
+	o_has_from = h->has_redirected_from;
+	o_scr = h->sender_case_ref;
+	o_rcr = h->recipient_case_ref;
+	swapped = 1;
 	h->referral_id.data = nid;
 	h->referral_id.len = sizeof(nid);
 	h->has_redirected_from = 1;
@@ -436,13 +447,13 @@ redirect_offer(struct agent *a, const Liaison__V1__ReferralResponse *rr,
 	rv = LSN_OK;
  out:
 	if (h != NULL) {
-		/* borrowed fields must not be freed with it */
-		h->referral_id.data = NULL;
-		h->referral_id.len = 0;
-		h->redirected_from.data = NULL;
-		h->redirected_from.len = 0;
-		h->has_redirected_from = 0;
-		h->sender_case_ref = NULL;
+		if (swapped) {
+			h->referral_id = o_rid;
+			h->redirected_from = o_from;
+			h->has_redirected_from = o_has_from;
+			h->sender_case_ref = o_scr;
+			h->recipient_case_ref = o_rcr;
+		}
 		liaison__v1__referral_handoff__free_unpacked(h, NULL);
 	}
 	if (body != NULL) {
