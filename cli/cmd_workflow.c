@@ -980,9 +980,24 @@ cmd_reply(int argc, char *argv[])
 	rr.referral_id.len = sizeof(rid);
 	rr.has_action = 1;
 	rr.action = action;
-	return (submit_one("reply", agent, conf, peer,
+	rv = submit_one("reply", agent, conf, peer,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
-	    &rr.base, LIAISON__V1__TLP__TLP_GREEN, 0));
+	    &rr.base, LIAISON__V1__TLP__TLP_GREEN, 0);
+	if (rv == CLI_EXIT_OK &&
+	    action == LIAISON__V1__REFERRAL_ACTION__REFERRAL_REDIRECT &&
+	    rr.redirect_to != NULL) {
+		uint8_t	nid[LSN_REDIRECT_ID_BYTES];
+		char	hx[2 * LSN_REDIRECT_ID_BYTES + 1];
+
+		/* the agent offered the linked referral (docs/protocol.md) */
+		if (lsn_referral_redirect_id(rid, rr.redirect_to, nid) ==
+		    LSN_OK) {
+			lsn_hex_encode(nid, sizeof(nid), hx);
+			printf("linked referral %s offered to %s\n", hx,
+			    rr.redirect_to);
+		}
+	}
+	return (rv);
 }
 
 /* ---- meeting show, rsvp ---- */
