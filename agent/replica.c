@@ -172,14 +172,15 @@ check_withheld(struct agent *a)
 		return (rv);
 	}
 	if (a->broker_rev > head) {
-		log_auth("directory withheld: the broker announced rev %llu "
-		    "but serves rev %llu", (unsigned long long) a->broker_rev,
-		    (unsigned long long) head);
+		if (lsn_log_ratelimit("withheld", 5))
+			log_auth("directory withheld: the broker announced "
+			    "rev %llu but serves rev %llu",
+			    (unsigned long long) a->broker_rev,
+			    (unsigned long long) head);
 		(void) agent_alert_once(a, "directory withheld (%s): the "
-		    "broker announced rev %llu but serves rev %llu",
+		    "broker announced rev %llu but does not serve it",
 		    lsn_errname(LSN_ESTALE),
-		    (unsigned long long) a->broker_rev,
-		    (unsigned long long) head);
+		    (unsigned long long) a->broker_rev);
 	}
 	rv = agent_state_get(a, "dir_peer_head", v, sizeof(v));
 	if (rv == LSN_ENOENT)
@@ -191,13 +192,14 @@ check_withheld(struct agent *a)
 		return (LSN_OK);
 	if (prev <= head)
 		return (LSN_OK);
-	log_auth("directory withheld: %s signed with head rev %llu, the "
-	    "broker serves rev %llu", peer, (unsigned long long) prev,
-	    (unsigned long long) head);
+	if (lsn_log_ratelimit("withheld", 5))
+		log_auth("directory withheld: %s signed with head rev %llu, "
+		    "the broker serves rev %llu", peer,
+		    (unsigned long long) prev, (unsigned long long) head);
+	/* once per (peer, rev): our head is not in the text */
 	return (agent_alert_once(a, "directory withheld (%s): %s signed with "
-	    "head rev %llu, the broker serves rev %llu",
-	    lsn_errname(LSN_ESTALE), peer, (unsigned long long) prev,
-	    (unsigned long long) head));
+	    "head rev %llu, which the broker does not serve us",
+	    lsn_errname(LSN_ESTALE), peer, (unsigned long long) prev));
 }
 
 /*
