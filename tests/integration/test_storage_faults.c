@@ -1,7 +1,8 @@
 /*
  * test_storage_faults.c -- storage faults in the real broker and agents:
- * disk full, file system read-only, I/O errors on write and on fsync, a
- * database that cannot be opened for writing, a corrupt database.
+ * disk full, file system read-only, I/O errors on write and on fsync while
+ * they run; at start a database that cannot be opened for writing, a full
+ * disk, a corrupt header, a corrupt b-tree page.
  *
  * Faults are injected without privileges by an LD_PRELOAD shim
  * (tests/faults/fsfault.c, compiled here with cc): while a control file
@@ -655,8 +656,8 @@ broker_corrupt(struct env *e, const char *table, const char *name)
 	    "broker/broker.db"), 1);
 	assert_true(log_has(e->fx->broker_log, off, "is corrupt"));
 	assert_true(log_has(e->fx->broker_log, off, "cannot start"));
-	snprintf(w->error, sizeof(w->error), "exit 1; log \"is corrupt\"%s",
-	    table == NULL ? " (header)" : " (quick_check)");
+	snprintf(w->error, sizeof(w->error), "exit 1, LSN_EDB, \"is "
+	    "corrupt\"%s", table == NULL ? " (header)" : " (quick_check)");
 
 	assert_int_equal(rename(bak, e->fx->broker_db), 0);
 	t_clear = lsn_mono_ms();
@@ -687,8 +688,27 @@ test_storage_broker_start_faults(void **state)
 	    "broker/broker.db"), 1);
 	assert_true(log_has(e->fx->broker_log, off,
 	    "cannot be opened for writing"));
-	snprintf(w->error, sizeof(w->error), "exit 1; LSN_EPERM; log "
+	snprintf(w->error, sizeof(w->error), "exit 1, LSN_EPERM, "
 	    "\"cannot be opened for writing\"");
+	fault_clear(e->ctl_broker);
+	t_clear = lsn_mono_ms();
+	start_broker(e);
+	wait_connected(e);
+	send_one_and_deliver(e, w, t_clear);
+	assert_int_equal(w->lost, 0);
+
+	/* Disk full at start: the WAL index (-shm) cannot be sized. */
+	w = row_add(e, "disk full", "broker (start)");
+	assert_int_equal(lsn_proc_stop(e->broker), 0);
+	off = log_size(e->fx->broker_log);
+	fault_set(e->ctl_broker, "enospc");
+	assert_int_equal(run_until_exit(e, 1, 0, e->ctl_broker,
+	    "broker/broker.db"), 1);
+	assert_true(log_has(e->fx->broker_log, off,
+	    "errno 28: No space left on device"));
+	assert_true(log_has(e->fx->broker_log, off, "cannot start"));
+	snprintf(w->error, sizeof(w->error), "exit 1, LSN_EDB, log "
+	    "IOERR_SHMSIZE ENOSPC");
 	fault_clear(e->ctl_broker);
 	t_clear = lsn_mono_ms();
 	start_broker(e);
@@ -724,8 +744,8 @@ test_storage_agent_start_faults(void **state)
 	assert_int_equal(run_until_exit(e, 0, 1, e->ctl_agent[1],
 	    e->match_agent[1]), 1);
 	assert_true(log_has(p1->agent_log, off, "is corrupt"));
-	snprintf(w->error, sizeof(w->error), "exit 1; log \"is corrupt\" "
-	    "(quick_check)");
+	snprintf(w->error, sizeof(w->error), "exit 1, LSN_EDB, \"is "
+	    "corrupt\" (quick_check)");
 	assert_int_equal(rename(bak, p1->agent_db), 0);
 	t_clear = lsn_mono_ms();
 	start_agent(e, 1);
@@ -742,7 +762,7 @@ test_storage_agent_start_faults(void **state)
 	assert_int_equal(run_until_exit(e, 0, 0, e->ctl_agent[0], match), 1);
 	assert_true(log_has(p0->agent_log, off,
 	    "cannot be opened for writing"));
-	snprintf(w->error, sizeof(w->error), "exit 1; LSN_EPERM; log "
+	snprintf(w->error, sizeof(w->error), "exit 1, LSN_EPERM, "
 	    "\"cannot be opened for writing\"");
 	fault_clear(e->ctl_agent[0]);
 	t_clear = lsn_mono_ms();
@@ -805,13 +825,13 @@ group_teardown(void **state)
 		return (0);
 	printf("\nstorage faults (%zu messages, %zu scenarios, %.1f s)\n",
 	    e->nids, e->nrows, (double) (lsn_mono_ms() - e->t0) / 1000.0);
-	printf("%-18s %-16s %-44s %5s %7s %4s %4s %8s\n", "fault",
+	printf("%-18s %-16s %-50s %5s %7s %4s %4s %8s\n", "fault",
 	    "component", "error seen", "acked", "resumed", "lost", "dup",
 	    "recov_ms");
 	for (size_t r = 0; r < e->nrows; r++) {
 		const struct row *w = &e->rows[r];
 
-		printf("%-18s %-16s %-44.44s %5d %7s %4d %4d %8llu\n",
+		printf("%-18s %-16s %-50.50s %5d %7s %4d %4d %8llu\n",
 		    w->fault, w->comp, w->error, w->acked,
 		    w->resumed ? "yes" : "NO", w->lost, w->dups,
 		    (unsigned long long) w->recovery_ms);
