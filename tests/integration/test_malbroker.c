@@ -1480,6 +1480,63 @@ test_malbroker_altered_recipients_refused(void **state)
 }
 
 /*
+ * The broker replays a message p01 already has, under a new delivery
+ * sequence number: acknowledged (a redelivery after a reconnect looks the
+ * same) but stored once, so the integrator never sees it twice.
+ */
+static void
+test_malbroker_replayed_message_stored_once(void **state)
+{
+	struct env			*e = *state;
+	Liaison__V1__SignedEnvelope	*se;
+	Liaison__V1__Frame		 f = LIAISON__V1__FRAME__INIT;
+	Liaison__V1__Deliver		 d = LIAISON__V1__DELIVER__INIT;
+	uint64_t			 inbox, q, t0;
+	int				 ack = 1;
+	char				 how[200];
+
+	world_start(e, 2);
+	px_set(&e->px, MODE_RCPT, 0);
+	pthread_mutex_lock(&e->px.mu);
+	e->px.acks[3] = 1;
+	pthread_mutex_unlock(&e->px.mu);
+	send_note(e, PEER, "p01", NULL, LIAISON__V1__TLP__TLP_GREEN,
+	    "Synthetic note delivered once", NULL);
+	assert_ok(agent_it_wait_inbox(e->fx, VICTIM, 1, WAIT_MS));
+	pthread_mutex_lock(&e->px.mu);
+	assert_non_null(e->px.cap_env);
+	se = liaison__v1__signed_envelope__unpack(NULL, e->px.cap_envlen,
+	    e->px.cap_env);
+	pthread_mutex_unlock(&e->px.mu);
+	assert_non_null(se);
+	d.has_seq = 1;
+	d.seq = FAKE_SEQ + 3;
+	d.envelope = se;
+	f.kind_case = LIAISON__V1__FRAME__KIND_DELIVER;
+	f.deliver = &d;
+	px_inject(&e->px, VICTIM, &f);
+	liaison__v1__signed_envelope__free_unpacked(se, NULL);
+	while ((t0 = px_attack_time(&e->px)) == 0)
+		lsn_proc_sleep_ms(5);
+	for (int k = 0; k < WAIT_MS / 10 && ack == 1; k++) {
+		pthread_mutex_lock(&e->px.mu);
+		ack = e->px.acks[3];
+		pthread_mutex_unlock(&e->px.mu);
+		if (ack == 1)
+			lsn_proc_sleep_ms(10);
+	}
+	assert_int_equal(ack, LSN_OK);
+	assert_ok(agent_it_counts(e->fx, VICTIM, &inbox, &q));
+	assert_int_equal(inbox, 1);
+	assert_int_equal(q, 0);
+	snprintf(how, sizeof(how), "prevented: acknowledged as a duplicate, "
+	    "inbox still %llu item, nothing quarantined",
+	    (unsigned long long) inbox);
+	record("replayed-msg", 1, how, (long) (lsn_mono_ms() - t0),
+	    "tamper");
+}
+
+/*
  * Not an attack: p01 leaves a group while a message to the group waits
  * for it at the broker. The broker expanded the group when the message
  * came in, so it is still p01's, and no alert is raised.
@@ -1675,6 +1732,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_malbroker_sealed_body_unreadable_and_reseal_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_malbroker_replayed_message_stored_once,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_malbroker_left_group_message_still_accepted,
