@@ -219,6 +219,25 @@ log_wait(const char *path, long off, const char *needle, int timeout_ms)
 
 /* ---- processes ---- */
 
+/* Fails the test unless the shim is mapped into pid (a noexec temp dir
+ * or a loader refusing the preload would make every fault a no-op). */
+static void
+assert_shim_loaded(pid_t pid)
+{
+	FILE	*f;
+	char	 path[64], line[1024];
+	int	 found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/maps", (long) pid);
+	assert_non_null(f = fopen(path, "r"));
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, "/fsfault.so") != NULL;
+	fclose(f);
+	if (!found)
+		fail_msg("the fault shim is not loaded into pid %ld (LD_PRELOAD "
+		    "refused? see the daemon's log)", (long) pid);
+}
+
 static void
 start_broker(struct env *e)
 {
@@ -228,6 +247,7 @@ start_broker(struct env *e)
 	assert_ok(lsn_fixture_start_broker(e->fx, 0, &e->broker, ep,
 	    sizeof(ep)));
 	env_off();
+	assert_shim_loaded(e->broker);
 	if (e->ep[0] == '\0')
 		lsn_strlcpy(e->ep, ep, sizeof(e->ep));
 	else
@@ -241,6 +261,7 @@ start_agent(struct env *e, size_t i)
 	e->agents[i] = agent_it_start(e->fx, i, e->ep, NULL);
 	env_off();
 	assert_true(e->agents[i] > 0);
+	assert_shim_loaded(e->agents[i]);
 }
 
 /* Runs the daemon with the shim until it exits by itself; its status. */
