@@ -369,6 +369,7 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 		if (code == LSN_OK)
 			code = replica_addressed_to_us(a, env, detail,
 			    sizeof(detail));
+		replica_on_refused(a, code);
 		if (code == LSN_OK)
 			code = inbox_open_body(a, env, &body, &bodylen, detail,
 			    sizeof(detail));
@@ -404,7 +405,6 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 		if ((rv = quarantine(a, d->seq, code, detail, buf, len)) !=
 		    LSN_OK)
 			goto fail;
-		replica_on_refused(a, code);
 	} else {
 		if (rv == 0) {
 			if ((rv = store_message(a, d->seq, env, buf, len,

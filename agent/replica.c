@@ -162,10 +162,11 @@ replica_on_welcome(struct agent *a, const Liaison__V1__DirHead *h)
 static int
 check_withheld(struct agent *a)
 {
-	char		 v[128], peer[LSN_DIR_ID_MAX + 1];
-	uint8_t		 hash[LSN_DIR_HASH_BYTES];
-	uint64_t	 head, prev = 0;
-	int		 rv;
+	char			 v[128], peer[LSN_DIR_ID_MAX + 1];
+	uint8_t			 hash[LSN_DIR_HASH_BYTES];
+	uint64_t		 head;
+	unsigned long long	 prev = 0;
+	int			 rv;
 
 	if ((rv = lsn_dir_head(a->dir, &head, hash)) != LSN_OK) {
 		a->tx_failed = 1;
@@ -188,18 +189,18 @@ check_withheld(struct agent *a)
 	if (rv != LSN_OK)
 		return (rv);
 	peer[0] = '\0';
-	if (sscanf(v, "%llu %63s", (unsigned long long *) &prev, peer) != 2)
+	if (sscanf(v, "%llu %63s", &prev, peer) != 2)
 		return (LSN_OK);
 	if (prev <= head)
 		return (LSN_OK);
 	if (lsn_log_ratelimit("withheld", 5))
 		log_auth("directory withheld: %s signed with head rev %llu, "
-		    "the broker serves rev %llu", peer,
-		    (unsigned long long) prev, (unsigned long long) head);
+		    "the broker serves rev %llu", peer, prev,
+		    (unsigned long long) head);
 	/* once per (peer, rev): our head is not in the text */
 	return (agent_alert_once(a, "directory withheld (%s): %s signed with "
 	    "head rev %llu, which the broker does not serve us",
-	    lsn_errname(LSN_ESTALE), peer, (unsigned long long) prev));
+	    lsn_errname(LSN_ESTALE), peer, prev));
 }
 
 /*
@@ -215,7 +216,8 @@ replica_peer_head(struct agent *a, const char *peer,
     const Liaison__V1__DirHead *h)
 {
 	enum lsn_dir_cmp	cmp;
-	uint64_t		fork_rev = 0, prev = 0;
+	uint64_t		fork_rev = 0;
+	unsigned long long	prev = 0;
 	char			v[128], old[LSN_DIR_ID_MAX + 1];
 
 	if (h == NULL || !h->has_rev || !h->has_hash || h->hash.len != 32 ||
@@ -237,7 +239,7 @@ replica_peer_head(struct agent *a, const char *peer,
 	if (cmp != LSN_DIR_BEHIND || a->halted)
 		return;
 	if (agent_state_get(a, "dir_peer_head", v, sizeof(v)) == LSN_OK &&
-	    sscanf(v, "%llu %63s", (unsigned long long *) &prev, old) == 2 &&
+	    sscanf(v, "%llu %63s", &prev, old) == 2 &&
 	    prev >= h->rev)
 		return;
 	snprintf(v, sizeof(v), "%llu %s", (unsigned long long) h->rev, peer);
@@ -307,9 +309,11 @@ replica_addressed_to_us(struct agent *a, const Liaison__V1__Envelope *e,
 }
 
 /*
- * A delivery the inbox refused. A bad signature or an envelope that does
- * not name us cannot come from an honest broker (it verifies signatures
- * at ingress and routes on the signed recipients): alert once per code.
+ * A delivery refused by the envelope checks (inbox_verify and
+ * replica_addressed_to_us, not the body's). A bad envelope signature or
+ * an envelope that does not name us cannot come from an honest broker (it
+ * verifies signatures at ingress and routes on the signed recipients):
+ * alert once per code.
  */
 void
 replica_on_refused(struct agent *a, int code)

@@ -33,8 +33,9 @@ int	replica_addressed_to_us(struct agent *a,
 	    const Liaison__V1__Envelope *e, char *detail, size_t detailsz);
 
 /*
- * Called for a quarantined delivery with its refusal code: LSN_EBADSIG
- * and LSN_EUNKNOWNRCPT raise an alert (once per code).
+ * Called with the refusal code of a delivery's envelope checks
+ * (inbox_verify, replica_addressed_to_us): LSN_EBADSIG and
+ * LSN_EUNKNOWNRCPT raise an alert (once per code), other codes nothing.
  */
 void	replica_on_refused(struct agent *a, int code);
 
