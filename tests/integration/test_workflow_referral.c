@@ -787,6 +787,31 @@ test_workflow_referral_redirect_offers_linked_referral(void **state)
 	assert_int_equal(respond_r(e, 1, 0, &rr), LSN_EFORWARD);
 	ref_state_with(e, 1, 0, red, s, sizeof(s), NULL, 0);
 	assert_string_equal(s, "accepted");
+
+	/* from the CLI: the linked referral's id is printed */
+	{
+		char	 hx[33], rhx[33], *out = NULL, want[160];
+		uint8_t	 g2[16], g2n[16];
+
+		lsn_random(g2, sizeof(g2));
+		to_accepted(e, g2, LIAISON__V1__TLP__TLP_GREEN, 5, 3);
+		lsn_hex_encode(g2, 16, rhx);
+		assert_int_equal(agent_it_cli(e->fx, 1, &out, "reply", rhx,
+		    "redirect", "--redirect-to", e->fx->partners[3].id, NULL),
+		    0);
+		assert_ok(lsn_referral_redirect_id(g2, e->fx->partners[3].id,
+		    g2n));
+		lsn_hex_encode(g2n, 16, hx);
+		snprintf(want, sizeof(want), "linked referral %s offered to "
+		    "%s", hx, e->fx->partners[3].id);
+		assert_non_null(out);
+		assert_non_null(strstr(out, want));
+		free(out);
+		assert_ok(agent_it_wait_inbox(e->fx, 3, 1, T_WAIT_MS));
+		ref_state_with(e, 3, 1, g2n, s, sizeof(s), role, sizeof(role));
+		assert_string_equal(s, "offered");
+		assert_string_equal(role, "recipient");
+	}
 }
 
 static int
