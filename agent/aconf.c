@@ -27,7 +27,7 @@ const struct lsn_conf_opt agent_conf_table[] = {
 	{ "agent", "ping_ms", LSN_CONF_INT, 100, 3600000, "5000", 0,
 	    AC(ping_ms), "application ping interval (ms)" },
 	{ "agent", "dead_after_ms", LSN_CONF_INT, 300, 86400000, "15000", 0,
-	    AC(dead_after_ms), "reconnect when nothing heard for this (ms)" },
+	    AC(dead_after_ms), "reconnect when the broker has not answered for this (ms)" },
 	{ "agent", "reconnect_min_ms", LSN_CONF_INT, 10, 3600000, "100", 0,
 	    AC(reconnect_min_ms), "first reconnect delay (ms)" },
 	{ "agent", "reconnect_max_ms", LSN_CONF_INT, 10, 3600000, "10000", 0,
