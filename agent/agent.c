@@ -119,6 +119,13 @@ load_keys(struct agent *a, const struct agent_conf *c)
 		rv = LSN_EKEYFORMAT;
 		goto out;
 	}
+	/* the broker's key is a trust anchor: nobody else may rewrite it */
+	if ((rv = lsn_file_check_perms(c->broker_key, 0)) != LSN_OK) {
+		log_warnx("%s: %s: %s (must be a regular file not writable "
+		    "by group or others)", __func__, c->broker_key,
+		    lsn_strerror(rv));
+		goto out;
+	}
 	if ((rv = lsn_pubkey_load(c->broker_key, &kind, bpk, NULL)) !=
 	    LSN_OK) {
 		log_warnx("%s: %s: %s", __func__, c->broker_key,

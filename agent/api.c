@@ -14,6 +14,7 @@
 
 #include <zmq.h>
 
+#include "liaison/envelope.h"
 #include "liaison/err.h"
 #include "liaison/log.h"
 #include "liaison/util.h"
@@ -397,6 +398,12 @@ do_inbox_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 
 	memset(&q, 0, sizeof(q));
 	q.include_acked = req->has_include_acked && req->include_acked;
+	if (req->has_type &&
+	    strcmp(lsn_envelope_type_name((int) req->type), "?") == 0) {
+		reply_err(a, p, rid, LSN_EINVAL, "type filter is not a "
+		    "message type");
+		return;
+	}
 	q.type = req->has_type ? (int) req->type : 0;
 	if (req->sender != NULL) {
 		if (!lsn_slug_valid(req->sender)) {
@@ -1071,12 +1078,19 @@ api_on_readable(struct agent *a)
 				zmq_msg_close(m);
 			n++;
 		}
-		if (n > 3 || n < 2 ||
-		    zmq_msg_size(&parts[0]) > AGENT_PEER_ID_MAX ||
-		    (n == 3 && zmq_msg_size(&parts[1]) != 0)) {
+		if (n < 2 || zmq_msg_size(&parts[0]) > AGENT_PEER_ID_MAX)
+			goto next;	/* no peer to answer: ROUTER never does */
+		if (n > 3 || (n == 3 && zmq_msg_size(&parts[1]) != 0)) {
 			if (lsn_log_ratelimit("api", 10))
 				log_warnx("api: malformed request (%d parts)",
 				    n);
+			/* which part is the request is unknown: answer
+			 * without a request id, no delimiter */
+			p.idlen = zmq_msg_size(&parts[0]);
+			memcpy(p.id, zmq_msg_data(&parts[0]), p.idlen);
+			p.delim = 0;
+			reply_err(a, &p, 0, LSN_EPROTO, "a request is one "
+			    "frame, after an optional empty delimiter");
 			goto next;
 		}
 		p.idlen = zmq_msg_size(&parts[0]);

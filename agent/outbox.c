@@ -82,6 +82,20 @@ check_request(struct agent *a, const Liaison__V1__SubmitRequest *r,
 		snprintf(detail, detailsz, "case_ref invalid");
 		return (LSN_EINVAL);
 	}
+	if (r->handling != NULL) {
+		/* checked before sealing; an absent TLP defaults to GREEN */
+		Liaison__V1__Handling	h = *r->handling;
+
+		if (!h.has_tlp) {
+			h.has_tlp = 1;
+			h.tlp = LIAISON__V1__TLP__TLP_GREEN;
+		}
+		if ((rv = lsn_handling_validate(&h, &field)) != LSN_OK) {
+			snprintf(detail, detailsz, "invalid %s",
+			    field != NULL ? field : "handling");
+			return (rv);
+		}
+	}
 	if (r->has_expires_ms && r->expires_ms != 0 &&
 	    r->expires_ms <= lsn_now_ms()) {
 		snprintf(detail, detailsz, "expires_ms is in the past");

@@ -62,8 +62,8 @@ slug_list(char *const *list, size_t n, int *dup)
 	return (1);
 }
 
-static int
-validate_handling(const Liaison__V1__Handling *h, const char **fieldp)
+int
+lsn_handling_validate(const Liaison__V1__Handling *h, const char **fieldp)
 {
 	const char	*field = NULL;
 	int		 rv = LSN_EINVAL, h3 = 0;
@@ -201,7 +201,7 @@ lsn_envelope_validate(const Liaison__V1__Envelope *env, const char **fieldp)
 	    !enum_known(&liaison__v1__message_type__descriptor,
 	    (int) env->type))
 		FAIL(LSN_EINVAL, "type");
-	if ((rv = validate_handling(env->handling, &field)) != LSN_OK)
+	if ((rv = lsn_handling_validate(env->handling, &field)) != LSN_OK)
 		goto out;
 	rv = LSN_EINVAL;
 	if (env->has_priority &&

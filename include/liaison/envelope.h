@@ -179,6 +179,16 @@ int	lsn_envelope_check_time(const Liaison__V1__Envelope *env,
 int	lsn_envelope_hash(const struct lsn_envelope_outer *o,
 	    uint8_t out[LSN_HASH_BYTES]) LSN_MUST_CHECK;
 
+/*
+ * Checks handling markings as the envelope decoder does: TLP required and
+ * known, codes known and unique (at most LSN_ENV_CODES_MAX), h3_text with
+ * H3 and only then, text lengths and UTF-8, evaluation enums. Returns
+ * LSN_OK, LSN_EINVAL or LSN_ETOOBIG; *fieldp (if not NULL) names the bad
+ * field on failure (static string). Borrows h.
+ */
+int	lsn_handling_validate(const Liaison__V1__Handling *h,
+	    const char **fieldp) LSN_MUST_CHECK;
+
 /* Returns the lower-case name of a MessageType ("note", "referral-handoff",
  * ...) or "?" for an unknown value. Static string. */
 const char *lsn_envelope_type_name(int type);
