@@ -996,11 +996,12 @@ test_broker_expiry_audited(void **state)
 	int			 tries = 0;
 
 	m.created_ms = now;
-	m.expires_ms = now + 400;
+	/* 2 s: room for the publish on a loaded sanitizer build */
+	m.expires_ms = now + 2000;
 	assert_int_equal(pub(t, a, 0, &m, NULL), LSN_OK);
 	/* The expiry timer (100 ms) removes it with an audit entry. */
 	while (db_count(t, "SELECT COUNT(*) FROM audit WHERE "
-	    "kind = 'expired'") < 1 && tries++ < 100)
+	    "kind = 'expired'") < 1 && tries++ < 300)
 		lsn_proc_sleep_ms(50);
 	assert_true(db_count(t, "SELECT COUNT(*) FROM audit WHERE "
 	    "kind = 'expired'") >= 1);
