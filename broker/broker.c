@@ -721,6 +721,9 @@ broker_run(struct broker *b)
 		    (long) (b->next_expiry_ms - mono) : 0;
 		if (tmo > 1000)
 			tmo = 1000;
+		/* the session ping round (wire.c) runs once per turn */
+		if (tmo > (long) b->conf.heartbeat_ms)
+			tmo = (long) b->conf.heartbeat_ms;
 		busy = 0;
 		for (size_t i = 0; i < b->nsess; i++)
 			if (b->sess[i].pump)
