@@ -45,9 +45,11 @@ build-asan: deps $(ASAN)/CMakeCache.txt
 # then every fuzz harness for FUZZ_SHORT_SECONDS (two at a time).
 test: build build-asan
 	cd $(BUILD) && $(CTEST) --output-on-failure -j $(JOBS)
+	@sh scripts/test-figures.sh $(BUILD) normal
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(CTEST) --output-on-failure -j $(JOBS) -LE bench
+	@sh scripts/test-figures.sh $(ASAN) ASan+UBSan
 	$(MAKE) fuzz-short
 
 # Only the harnesses and what they link (not the whole tree).
