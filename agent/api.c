@@ -1080,21 +1080,19 @@ api_on_readable(struct agent *a)
 		}
 		if (n < 2 || zmq_msg_size(&parts[0]) > AGENT_PEER_ID_MAX)
 			goto next;	/* no peer to answer: ROUTER never does */
+		p.idlen = zmq_msg_size(&parts[0]);
+		memcpy(p.id, zmq_msg_data(&parts[0]), p.idlen);
 		if (n > 3 || (n == 3 && zmq_msg_size(&parts[1]) != 0)) {
 			if (lsn_log_ratelimit("api", 10))
 				log_warnx("api: malformed request (%d parts)",
 				    n);
 			/* which part is the request is unknown: answer
 			 * without a request id, no delimiter */
-			p.idlen = zmq_msg_size(&parts[0]);
-			memcpy(p.id, zmq_msg_data(&parts[0]), p.idlen);
 			p.delim = 0;
 			reply_err(a, &p, 0, LSN_EPROTO, "a request is one "
 			    "frame, after an optional empty delimiter");
 			goto next;
 		}
-		p.idlen = zmq_msg_size(&parts[0]);
-		memcpy(p.id, zmq_msg_data(&parts[0]), p.idlen);
 		p.delim = n == 3;
 		/* the batch's transaction starts with its first request;
 		 * if it cannot, requests are handled one by one */
