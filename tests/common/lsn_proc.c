@@ -172,6 +172,25 @@ lsn_proc_spawn(const char *path, char *const argv[], const char *logpath)
 	return (pid);
 }
 
+long
+lsn_proc_rss_kb(pid_t pid)
+{
+	char	 path[64], line[256];
+	FILE	*fp;
+	long	 kb = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			kb = strtol(line + 6, NULL, 10);
+			break;
+		}
+	fclose(fp);
+	return (kb);
+}
+
 int
 lsn_proc_alive(pid_t pid)
 {

@@ -55,6 +55,10 @@ int	 lsn_proc_wait_file(const char *path, int timeout_ms, pid_t pid);
 /* 1 if the registered process pid is still running (reaps it if not). */
 int	 lsn_proc_alive(pid_t pid);
 
+/* The resident set size of pid in kB (VmRSS of /proc/pid/status), -1 if
+ * it cannot be read. */
+long	 lsn_proc_rss_kb(pid_t pid);
+
 /*
  * Stops pid: SIGTERM, wait up to 5 s, then SIGKILL. Unregisters it. Returns
  * the exit status like waitpid's WEXITSTATUS (0..255), 128 + signal if it

@@ -24,6 +24,7 @@
 #include "agent_it.h"
 #include "lsn_fixture.h"
 #include "lsn_proc.h"
+#include "lsn_tally.h"
 #include "lsn_test.h"
 
 #define T_MS		10000
@@ -41,9 +42,7 @@ static const char *const catname[C_N] = {
 	"out-of-range enums", "out-of-range times", "bad ids",
 };
 
-static struct {
-	long	tried, right;
-} tally[C_N];
+static struct lsn_tally	tally[C_N];
 static long	mismatches, good_after;
 
 struct env {
@@ -69,25 +68,6 @@ uc(const char *s)
 
 	u.c = s;
 	return (u.m);
-}
-
-static long
-rss_kb(int pid)
-{
-	char	 path[64], line[256];
-	FILE	*fp;
-	long	 kb = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return (-1);
-	while (fgets(line, sizeof(line), fp) != NULL)
-		if (strncmp(line, "VmRSS:", 6) == 0) {
-			kb = strtol(line + 6, NULL, 10);
-			break;
-		}
-	fclose(fp);
-	return (kb);
 }
 
 static size_t
@@ -302,23 +282,13 @@ static int
 group_teardown(void **state)
 {
 	struct env	*e = *state;
-	long		 tried = 0, right = 0, rss1;
+	long		 rss1;
 	int		 rv = 0;
 
 	if (e == NULL)
 		return (0);
-	rss1 = e->agent > 0 ? rss_kb(e->agent) : -1;
-	printf("bad-input matrix (agent local API): category, tried, "
-	    "rejected with the right code\n");
-	for (int c = 0; c < C_N; c++) {
-		printf("  %-34s %6ld %6ld\n", catname[c], tally[c].tried,
-		    tally[c].right);
-		tried += tally[c].tried;
-		right += tally[c].right;
-	}
-	printf("  %-34s %6ld %6ld  (%s)\n", "TOTAL", tried, right,
-	    tried == right ? "all rejected with their own code" :
-	    "SOME NOT REJECTED RIGHT");
+	rss1 = e->agent > 0 ? lsn_proc_rss_kb(e->agent) : -1;
+	lsn_tally_print("agent local API", "rejected", catname, tally, C_N);
 	printf("  good requests served after bad batches: %ld\n", good_after);
 	printf("  agent RSS: %ld kB before, %ld kB after\n", e->rss0, rss1);
 	if (e->s != NULL)
@@ -349,7 +319,7 @@ test_badinput_api_warmup_and_rss(void **state)
 
 	for (int i = 0; i < 20; i++)
 		good();
-	e->rss0 = rss_kb(e->agent);
+	e->rss0 = lsn_proc_rss_kb(e->agent);
 	assert_true(e->rss0 > 0);
 }
 
@@ -924,17 +894,14 @@ static void
 test_badinput_api_all_rejected_and_memory_bounded(void **state)
 {
 	struct env	*e = *state;
-	long		 tried = 0, right = 0, rss1;
+	long		 tried, right, rss1;
 
 	good();
-	for (int c = 0; c < C_N; c++) {
-		tried += tally[c].tried;
-		right += tally[c].right;
-		assert_true(tally[c].tried > 0);
-	}
+	/* every category was exercised */
+	assert_int_equal(lsn_tally_sum(tally, C_N, &tried, &right), 0);
 	assert_int_equal(mismatches, 0);
 	assert_int_equal(tried, right);
-	rss1 = rss_kb(e->agent);
+	rss1 = lsn_proc_rss_kb(e->agent);
 	assert_true(rss1 > 0);
 #if defined(__SANITIZE_ADDRESS__)
 	assert_true(rss1 - e->rss0 < 512 * 1024);

@@ -29,6 +29,7 @@
 
 #include "lsn_fixture.h"
 #include "lsn_proc.h"
+#include "lsn_tally.h"
 #include "lsn_test.h"
 
 #define T_MS		10000	/* generous wait for an answer */
@@ -55,9 +56,7 @@ static const char *const catname[C_N] = {
 	"directory ops", "broker config / key files",
 };
 
-static struct {
-	long	tried, right;
-} tally[C_N];
+static struct lsn_tally	tally[C_N];
 static long	good_after;	/* good messages accepted after a batch */
 static long	mismatches;
 
@@ -76,25 +75,6 @@ struct bt {
 static struct bt	*G;
 
 /* ---- helpers ---- */
-
-static long
-rss_kb(int pid)
-{
-	char	 path[64], line[256];
-	FILE	*fp;
-	long	 kb = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return (-1);
-	while (fgets(line, sizeof(line), fp) != NULL)
-		if (strncmp(line, "VmRSS:", 6) == 0) {
-			kb = strtol(line + 6, NULL, 10);
-			break;
-		}
-	fclose(fp);
-	return (kb);
-}
 
 static long long
 db_count(const char *sql)
@@ -491,23 +471,13 @@ static int
 group_teardown(void **state)
 {
 	struct bt	*t = *state;
-	long		 tried = 0, right = 0, rss1;
+	long		 rss1;
 	int		 rv = 0;
 
 	if (t == NULL)
 		return (0);
-	rss1 = t->pid > 0 ? rss_kb(t->pid) : -1;
-	printf("bad-input matrix (broker wire): category, tried, rejected "
-	    "with the right code\n");
-	for (int c = 0; c < C_N; c++) {
-		printf("  %-34s %6ld %6ld\n", catname[c], tally[c].tried,
-		    tally[c].right);
-		tried += tally[c].tried;
-		right += tally[c].right;
-	}
-	printf("  %-34s %6ld %6ld  (%s)\n", "TOTAL", tried, right,
-	    tried == right ? "all rejected with their own code" :
-	    "SOME NOT REJECTED RIGHT");
+	rss1 = t->pid > 0 ? lsn_proc_rss_kb(t->pid) : -1;
+	lsn_tally_print("broker wire", "rejected", catname, tally, C_N);
 	printf("  good messages accepted after bad batches: %ld\n",
 	    good_after);
 	printf("  broker RSS: %ld kB before, %ld kB after\n", t->rss0, rss1);
@@ -544,7 +514,7 @@ test_badinput_wire_warmup_and_rss(void **state)
 	good(t->s4, 3);
 	good(t->s5, 4);
 	good(t->s6, 5);
-	t->rss0 = rss_kb(t->pid);
+	t->rss0 = lsn_proc_rss_kb(t->pid);
 	assert_true(t->rss0 > 0);
 }
 
@@ -1870,18 +1840,15 @@ static void
 test_badinput_wire_all_rejected_and_memory_bounded(void **state)
 {
 	struct bt	*t = *state;
-	long		 tried = 0, right = 0, rss1;
+	long		 tried, right, rss1;
 
 	flush_items();
 	good(t->a, 0);
-	for (int c = 0; c < C_N; c++) {
-		tried += tally[c].tried;
-		right += tally[c].right;
-		assert_true(tally[c].tried > 0);
-	}
+	/* every category was exercised */
+	assert_int_equal(lsn_tally_sum(tally, C_N, &tried, &right), 0);
 	assert_int_equal(mismatches, 0);
 	assert_int_equal(tried, right);
-	rss1 = rss_kb(t->pid);
+	rss1 = lsn_proc_rss_kb(t->pid);
 	assert_true(rss1 > 0);
 	/* bounded: nothing per bad input is kept (allocator and sanitizer
 	 * quarantine slack allowed) */

@@ -9,6 +9,7 @@
  * configuration, whose code is always LSN_ECONFIG, its own message).
  * Prints per category how many bad files were tried and refused right.
  */
+#include "lsn_tally.h"
 #include "lsn_test.h"
 
 #include <sys/stat.h>
@@ -36,9 +37,7 @@ static const char *const catname[C_N] = {
 	"key: random bytes", "key: bad content",
 };
 
-static struct {
-	long	tried, right;
-} tally[C_N];
+static struct lsn_tally	tally[C_N];
 static long	mismatches;
 static char	*dir;
 
@@ -162,20 +161,9 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	long	tried = 0, right = 0;
-
 	(void) state;
-	printf("bad-input matrix (configuration and key files): category, "
-	    "tried, refused with the right code\n");
-	for (int c = 0; c < C_N; c++) {
-		printf("  %-34s %6ld %6ld\n", catname[c], tally[c].tried,
-		    tally[c].right);
-		tried += tally[c].tried;
-		right += tally[c].right;
-	}
-	printf("  %-34s %6ld %6ld  (%s)\n", "TOTAL", tried, right,
-	    tried == right ? "all refused with their own code" :
-	    "SOME NOT REFUSED RIGHT");
+	lsn_tally_print("configuration and key files", "refused", catname,
+	    tally, C_N);
 	lsn_test_rmdir(dir);
 	free(dir);
 	return (0);
@@ -700,14 +688,11 @@ test_badinput_keys_bad_content(void **state)
 static void
 test_badinput_files_all_refused(void **state)
 {
-	long	tried = 0, right = 0;
+	long	tried, right;
 
 	(void) state;
-	for (int c = 0; c < C_N; c++) {
-		tried += tally[c].tried;
-		right += tally[c].right;
-		assert_true(tally[c].tried > 0);
-	}
+	/* every category was exercised */
+	assert_int_equal(lsn_tally_sum(tally, C_N, &tried, &right), 0);
 	assert_int_equal(mismatches, 0);
 	assert_int_equal(tried, right);
 	free(sec_text);
