@@ -1,0 +1,416 @@
+#!/usr/bin/env python3
+"""Independent checker of the Liaison protocol test vectors.
+
+Recomputes every vector in docs/vectors/*.json from the rules written in
+docs/protocol.md, using only python3-nacl (libsodium), python3-protobuf
+(classes generated from proto/ by protoc into a temporary directory) and
+hashlib. It imports no project code: if the C library and the document
+drift apart, either this checker or the C checks (test_vectors,
+vectors_generated) fail.
+
+Usage: check_vectors.py VECTORS_DIR PROTO_DIR
+"""
+import hashlib
+import importlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import nacl.bindings as nb
+import nacl.public
+import nacl.signing
+
+FAILS = []
+CHECKS = [0]
+
+
+def check(cond, what):
+    CHECKS[0] += 1
+    if not cond:
+        FAILS.append(what)
+        print("FAIL:", what)
+
+
+def b2b(data, key=b""):
+    """BLAKE2b-256 (libsodium crypto_generichash, 32-byte output)."""
+    return hashlib.blake2b(data, digest_size=32, key=key).digest()
+
+
+def u64be(x):
+    return x.to_bytes(8, "big")
+
+
+def lp(b):
+    """Length-prefixed bytes: u64be(len) || bytes (protocol.md 7)."""
+    if isinstance(b, str):
+        b = b.encode()
+    return u64be(len(b)) + b
+
+
+def key_id(pk):
+    return b2b(pk)[:8].hex()
+
+
+# ---- protobuf classes, generated at test time ----
+
+def load_protos(proto_dir):
+    out = tempfile.mkdtemp(prefix="lsn-vec-")
+    files = sorted(f for f in os.listdir(proto_dir) if f.endswith(".proto"))
+    subprocess.run(["protoc", "-I", proto_dir, "--python_out", out] +
+                   [os.path.join(proto_dir, f) for f in files], check=True)
+    sys.path.insert(0, out)
+    mods = [importlib.import_module(f[:-6] + "_pb2") for f in files]
+    classes = {}
+    for m in mods:
+        for name, d in m.DESCRIPTOR.message_types_by_name.items():
+            collect(classes, getattr(m, name))
+    return out, classes
+
+
+def collect(classes, cls):
+    classes[cls.DESCRIPTOR.full_name] = cls
+    for nested in cls.DESCRIPTOR.nested_types:
+        collect(classes, getattr(cls, nested.name))
+
+
+def conv(fd, v):
+    if fd.type == fd.TYPE_BYTES:
+        return bytes.fromhex(v)
+    if fd.type == fd.TYPE_ENUM:
+        return fd.enum_type.values_by_name[v].number if isinstance(v, str) \
+            else v
+    return v
+
+
+def fill(msg, fields, where):
+    for name, v in fields.items():
+        fd = msg.DESCRIPTOR.fields_by_name.get(name)
+        if fd is None:
+            check(False, "%s: no field %s in %s" %
+                  (where, name, msg.DESCRIPTOR.full_name))
+            continue
+        if fd.label == fd.LABEL_REPEATED:
+            for item in v:
+                if fd.type == fd.TYPE_MESSAGE:
+                    fill(getattr(msg, name).add(), item, where)
+                else:
+                    getattr(msg, name).append(conv(fd, item))
+        elif fd.type == fd.TYPE_MESSAGE:
+            sub = getattr(msg, name)
+            sub.SetInParent()
+            fill(sub, v, where)
+        else:
+            setattr(msg, name, conv(fd, v))
+
+
+class Vectors:
+    def __init__(self, vdir, classes):
+        self.classes = classes
+        self.v = {}
+        for f in ("keys", "envelopes", "directory", "api"):
+            with open(os.path.join(vdir, f + ".json")) as fh:
+                self.v[f] = json.load(fh)
+        self.keys = {}
+        for k in self.v["keys"]["keys"]:
+            self.keys[k["seed_name"]] = k
+
+    def msg(self, vec, where):
+        """Builds the message from its fields with python-protobuf and
+        checks that its encoding is the vector's bytes; returns it."""
+        cls = self.classes[vec["message"]]
+        m = cls()
+        fill(m, vec["fields"], where)
+        raw = bytes.fromhex(vec["bytes"])
+        check(m.SerializeToString() == raw,
+              "%s: %s encodes differently" % (where, vec["message"]))
+        back = cls()
+        back.ParseFromString(raw)
+        check(back == m, "%s: %s does not parse back" %
+              (where, vec["message"]))
+        return m, raw
+
+    def seed(self, name):
+        return bytes.fromhex(self.keys[name]["seed"])
+
+    def sign_key(self, label):
+        return nacl.signing.SigningKey(self.seed(label + "/sign"))
+
+    def sign_pk(self, label):
+        return bytes(self.sign_key(label).verify_key)
+
+    def enc_sk(self, label):
+        return nacl.public.PrivateKey(self.seed(label + "/encrypt"))
+
+    def by_key_id(self, kid):
+        for k in self.keys.values():
+            if k["key_id"] == kid:
+                return k
+        return None
+
+
+# ---- section 3: key ids ----
+
+def check_keys(V):
+    # protocol.md section 3: RFC 8032 TEST 1 public key
+    pk = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a"
+                       "0ee172f3daa62325af021a68f707511a")
+    check(key_id(pk) == "7849ac3049680be1", "key id of RFC 8032 TEST 1")
+    for name, k in V.keys.items():
+        seed = bytes.fromhex(k["seed"])
+        check(b2b(name.encode()) == seed, "seed of " + name)
+        if k["kind"] == "sign":
+            pk = bytes(nacl.signing.SigningKey(seed).verify_key)
+        else:
+            pk = bytes(nacl.public.PrivateKey(seed).public_key)
+        check(pk.hex() == k["public"], "public key of " + name)
+        check(key_id(pk) == k["key_id"], "key id of " + name)
+
+
+# ---- sections 2, 4, 8, 9, 10: envelopes ----
+
+ENV_PREFIX = b"liaison/envelope/v1\x00"
+RCPT_PREFIX = b"liaison/receipt/v1\x00"
+DIROP_PREFIX = b"liaison/dirop/v1\x00"
+CP_PREFIX = b"liaison/checkpoint/v1\x00"
+SEAL_AD_PREFIX = b"liaison/seal/v1\x00"
+COMMIT_PREFIX = b"liaison/seal-commit/v1\x00"
+
+
+def check_signed_envelope(V, e, where):
+    env, eb = V.msg(e["envelope"], where + ".envelope")
+    se, seb = V.msg(e["signed_envelope"], where + ".signed_envelope")
+    sk = V.sign_key(e["signer_key"])
+    check(bytes.fromhex(e["signing_input"]) == ENV_PREFIX + eb,
+          where + ": signing input")
+    sig = sk.sign(ENV_PREFIX + eb).signature
+    check(sig.hex() == e["signature"], where + ": signature")
+    check(se.envelope == eb and se.signature == sig,
+          where + ": SignedEnvelope carries envelope and signature")
+    check(se.signer == env.sender and se.key_id == env.sender_key_id,
+          where + ": hints equal the signed sender and key id")
+    check(env.sender_key_id == key_id(bytes(sk.verify_key)),
+          where + ": sender_key_id is the signing key's id")
+    check(b2b(eb).hex() == e["envelope_hash"], where + ": envelope hash")
+    check(env.version == 1 and len(env.message_id) == 16,
+          where + ": version and message id")
+    return env, eb, seb
+
+
+def check_sealed(V, e, env, where):
+    sb, _ = V.msg(e["sealed"], where + ".sealed")
+    check(env.sealed == sb, where + ": Envelope.sealed is the SealedBody")
+    check(not env.HasField("body"), where + ": no plain body")
+    sender = env.sender.encode()
+    ad = (SEAL_AD_PREFIX + env.message_id + bytes([len(sender)]) + sender +
+          env.type.to_bytes(4, "big"))
+    check(ad.hex() == e["associated_data"], where + ": associated data")
+    ck = bytes.fromhex(e["content_key"])
+    for k in sb.keys:
+        sk = V.enc_sk(k.partner)
+        check(k.key_id == key_id(bytes(sk.public_key)),
+              where + ": SealedKey.key_id of " + k.partner)
+        check(len(k.sealed_key) == 80, where + ": sealed key length")
+        opened = nacl.public.SealedBox(sk).decrypt(k.sealed_key)
+        check(opened == ck, where + ": content key for " + k.partner)
+    check(b2b(COMMIT_PREFIX + sb.nonce, key=ck) == sb.key_commitment,
+          where + ": key commitment")
+    pt = nb.crypto_aead_xchacha20poly1305_ietf_decrypt(
+        sb.ciphertext, ad, sb.nonce, ck)
+    check(pt.hex() == e["body"]["bytes"], where + ": sealed plaintext")
+    ct = nb.crypto_aead_xchacha20poly1305_ietf_encrypt(pt, ad, sb.nonce, ck)
+    check(ct == sb.ciphertext, where + ": ciphertext")
+
+
+def check_envelopes(V):
+    ev = V.v["envelopes"]
+    by = {}
+    for e in ev["envelopes"]:
+        where = e["name"]
+        env, eb, seb = check_signed_envelope(V, e, where)
+        by[where] = (env, eb, seb)
+        body, braw = V.msg(e["body"], where + ".body")
+        if env.HasField("sealed"):
+            check_sealed(V, e, env, where)
+            check(env.handling.tlp >= 3, where + ": sealed at AMBER+")
+        else:
+            check(env.body == braw, where + ": Envelope.body")
+            check(env.handling.tlp in (1, 2), where + ": plain at GREEN")
+        e["_body"] = body
+    bodies = {e["name"]: e["_body"] for e in ev["envelopes"]}
+    # how answers bind to what they answer (protocol.md section 12)
+    ref, acc = by["referral_amber_sealed"][0], by["referral_accept"][0]
+    check(acc.in_reply_to == ref.message_id, "accept: in_reply_to")
+    check(bodies["referral_accept"].referral_id ==
+          bodies["referral_amber_sealed"].referral_id, "accept: referral_id")
+    no, rs = by["meeting_notice"][0], by["meeting_rsvp"][0]
+    check(rs.in_reply_to == no.message_id, "rsvp: in_reply_to")
+    check(bodies["meeting_rsvp"].meeting_id ==
+          bodies["meeting_notice"].meeting_id and
+          bodies["meeting_rsvp"].version == bodies["meeting_notice"].version,
+          "rsvp: meeting_id and version")
+    check(bodies["alert_ack"].alert_id == bodies["alert"].alert_id,
+          "alert_ack: alert_id")
+    # forward: the original SignedEnvelope bytes, unchanged (section 9)
+    fw = by["forward"][0]
+    check(fw.forwarded == by["note_green"][2], "forward: inner bytes")
+    inner = V.classes["liaison.v1.SignedEnvelope"]()
+    inner.ParseFromString(fw.forwarded)
+    nacl.signing.VerifyKey(V.sign_pk(inner.signer)).verify(
+        ENV_PREFIX + inner.envelope, inner.signature)
+    check(True, "forward: inner signature verifies")
+    # receipt (section 10)
+    r = ev["receipt"]
+    rc, rb = V.msg(r["receipt"], "receipt")
+    sr, srb = V.msg(r["signed_receipt"], "signed_receipt")
+    note_env, note_eb, _ = by["note_green"]
+    check(rc.message_id == note_env.message_id, "receipt: message id")
+    check(rc.envelope_hash == b2b(note_eb), "receipt: envelope hash")
+    check(bytes.fromhex(r["signing_input"]) == RCPT_PREFIX + rb,
+          "receipt: signing input")
+    sk = V.sign_key(rc.recipient)
+    check(sk.sign(RCPT_PREFIX + rb).signature == sr.signature,
+          "receipt: signature")
+    check(sr.receipt == rb and sr.signer == rc.recipient and
+          sr.key_id == rc.key_id == key_id(bytes(sk.verify_key)),
+          "receipt: hints")
+    c = r["carrier"]
+    cenv, _, _ = check_signed_envelope(V, c, "receipt_carrier")
+    check(cenv.type == 8 and cenv.body == srb and
+          cenv.in_reply_to == note_env.message_id and
+          list(cenv.to) == [note_env.sender] and
+          cenv.sender == rc.recipient, "receipt: carrier envelope")
+
+
+# ---- section 7: directory ----
+
+def keyrec_pre(k):
+    return (lp(k.key_id) + u64be(k.purpose) + lp(k.public_key) +
+            u64be(k.valid_from_ms) + u64be(k.valid_until_ms) +
+            u64be(k.revoked_at_ms))
+
+
+def policy_preimage(p):
+    pre = lp("liaison/root-policy/v1") + u64be(p.version)
+    pre += keyrec_pre(p.sequencer_key) + u64be(len(p.admins))
+    for a in sorted(p.admins, key=lambda a: a.key.key_id.encode()):
+        pre += lp(a.name) + keyrec_pre(a.key)
+    for cls in (1, 2, 3):      # ROUTINE, SENSITIVE, ROOT
+        k = 0
+        for t in p.thresholds:
+            if t.HasField("action_class") and t.action_class == cls and \
+                    t.HasField("k"):
+                k = t.k
+                break
+        pre += u64be(k)
+    return pre
+
+
+def digest_preimage(tables, ph, content):
+    pre = lp("liaison/dir-content/v1" if content else "liaison/dir-state/v1")
+    pre += lp(ph)
+    for name in ("partners", "keys", "units", "contacts", "groups",
+                 "members"):
+        t = tables[name]
+        pre += lp(name)
+        for row in t["rows"]:
+            pre += u64be(0x524f57)
+            for (col, typ, skip), val in zip(t["columns"], row):
+                if content and skip:
+                    continue
+                if typ == "integer":
+                    pre += u64be(val)
+                elif typ == "blob":
+                    pre += lp(bytes.fromhex(val))
+                else:
+                    pre += lp(val)
+        pre += u64be(len(t["rows"]))
+    return pre
+
+
+def check_directory(V):
+    d = V.v["directory"]
+    rp = d["root_policy_hash"]
+    pol, _ = V.msg(rp["policy"], "root policy")
+    pre = policy_preimage(pol)
+    check(pre.hex() == rp["preimage"], "policy hash preimage")
+    check(b2b(pre).hex() == rp["hash"], "policy hash")
+    prev = bytes(32)
+    rev = 0
+    for ent in d["log"]:
+        where = "log rev %d" % ent["rev"]
+        op, opb = V.msg(ent["op"], where + ".op")
+        sop, sopb = V.msg(ent["signed_op"], where + ".signed_op")
+        le, leb = V.msg(ent["log_entry"], where + ".log_entry")
+        check(sop.op == opb, where + ": SignedDirOp.op")
+        check(len(sop.signatures) == len(ent["signers"]),
+              where + ": signature count")
+        for s in ent["signers"]:
+            sk = V.sign_key(s["signer"])
+            sig = sk.sign(DIROP_PREFIX + opb).signature
+            check(any(x.key_id == s["key_id"] == key_id(bytes(sk.verify_key))
+                      and x.signature == sig for x in sop.signatures),
+                  where + ": signature by " + s["signer"])
+        rev += 1
+        check(le.rev == rev == ent["rev"], where + ": consecutive rev")
+        check(le.prev_hash == prev, where + ": prev_hash")
+        check(le.signed_op == sopb, where + ": signed_op bytes")
+        h = b2b(prev + u64be(rev) + sopb)
+        check(le.entry_hash == h, where + ": entry hash")
+        prev = h
+        if rev == 1:
+            check(op.WhichOneof("action") == "init_root" and
+                  op.init_root.policy == pol and op.expected_version == 0,
+                  "genesis carries the hashed policy")
+    head_rev, head = rev, prev
+    dg = d["digest"]
+    ph = bytes.fromhex(rp["hash"])
+    for content, name in ((False, "state"), (True, "content")):
+        pre = digest_preimage(dg["tables"], ph, content)
+        check(pre.hex() == dg[name + "_preimage"], name + " preimage")
+        check(b2b(pre).hex() == dg[name + "_digest"], name + " digest")
+    cp = d["checkpoint"]
+    hc, hcb = V.msg(cp["checkpoint"], "checkpoint")
+    sc, _ = V.msg(cp["signed_checkpoint"], "signed checkpoint")
+    check(hc.rev == head_rev and hc.entry_hash == head and
+          hc.state_digest.hex() == dg["state_digest"],
+          "checkpoint names the head and the state digest")
+    seq = pol.sequencer_key
+    check(sc.key_id == seq.key_id and sc.checkpoint == hcb,
+          "checkpoint key id and bytes")
+    nacl.signing.VerifyKey(seq.public_key).verify(CP_PREFIX + hcb,
+                                                  sc.signature)
+    check(True, "checkpoint signature verifies under the sequencer key")
+    env = V.v["envelopes"]["envelopes"][0]["envelope"]["fields"]
+    check(env["dir_head"] == {"rev": head_rev, "hash": head.hex()},
+          "note_green dir_head is the directory head")
+
+
+def check_api(V):
+    for group in ("api", "frames"):
+        for m in V.v["api"][group]:
+            V.msg(m, m["name"])
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__)
+        return 2
+    tmp, classes = load_protos(sys.argv[2])
+    try:
+        V = Vectors(sys.argv[1], classes)
+        for f in (check_keys, check_envelopes, check_directory, check_api):
+            try:
+                f(V)
+            except Exception as e:      # a crash is a failed check
+                check(False, "%s: %r" % (f.__name__, e))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("check_vectors: %d checks, %d failed" % (CHECKS[0], len(FAILS)))
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
