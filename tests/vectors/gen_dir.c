@@ -487,6 +487,13 @@ gen_directory(const struct gen_keys *k, uint64_t *head_rev,
 	json_object_set_new(v, "log", log);
 
 	json_object_set_new(v, "digest", digest_vector(d, st, ph));
+	{
+		void *ej = NULL;
+
+		/* the export, whose partners and groups `dir import` reads */
+		GEN_OK(lsn_dir_export_json(d, &ej));
+		json_object_set_new(v, "export_json", ej);
+	}
 	GEN_OK(lsn_dir_head(d, head_rev, head_hash));
 	GEN_OK(lsn_dir_checkpoint_make(d, k->seq, GEN_T0, &cp, &cplen));
 	{
