@@ -388,6 +388,38 @@ def check_directory(V):
           "note_green dir_head is the directory head")
 
 
+def check_docs(V, docs):
+    """The documents name the code the library answers for each body
+    refusal: protocol.md has a table row per case, and every paragraph of
+    protocol.md or integrators.md about unknown fields in a body that
+    names error codes names the one for "unknown field"."""
+    import re
+    refusals = V.v["envelopes"]["body_refusals"]
+    with open(os.path.join(docs, "protocol.md")) as fh:
+        proto = fh.read()
+    for r in refusals:
+        if r["code"] == "OK":
+            continue
+        rows = [ln for ln in proto.splitlines()
+                if ln.startswith("| " + r["about"] + " |")]
+        check(len(rows) == 1 and "`%s`" % r["code"] in rows[0],
+              "protocol.md: body refusal row '%s' names %s" %
+              (r["about"], r["code"]))
+    unknown = [r["code"] for r in refusals if r["about"] == "unknown field"]
+    check(len(unknown) == 1, "vectors: one unknown-field refusal")
+    for name in ("protocol.md", "integrators.md"):
+        with open(os.path.join(docs, name)) as fh:
+            paras = re.split(r"\n\s*\n", fh.read())
+        for para in paras:
+            flat = " ".join(para.split()).lower()
+            codes = re.findall(r"`(E_[A-Z_]+)`", para)
+            if "unknown field" in flat and "body" in flat and codes:
+                check(unknown[0] in codes,
+                      "%s: paragraph on unknown body fields names %s, "
+                      "not %s: %s..." % (name, codes, unknown[0],
+                                         " ".join(para.split())[:80]))
+
+
 def check_api(V):
     for group in ("api", "frames"):
         for m in V.v["api"][group]:
@@ -401,7 +433,9 @@ def main():
     tmp, classes = load_protos(sys.argv[2])
     try:
         V = Vectors(sys.argv[1], classes)
-        for f in (check_keys, check_envelopes, check_directory, check_api):
+        docs = os.path.dirname(os.path.abspath(sys.argv[1]))
+        for f in (check_keys, check_envelopes, check_directory, check_api,
+                  lambda V: check_docs(V, docs)):
             try:
                 f(V)
             except Exception as e:      # a crash is a failed check
