@@ -330,6 +330,60 @@ def digest_preimage(tables, ph, content):
     return pre
 
 
+def materialise(ops):
+    """The state tables the document says the ops produce (protocol.md
+    section 7: versions, timestamps, contacts), for the actions the
+    vectors use."""
+    partners, keys, units, contacts, groups, members = {}, {}, {}, {}, {}, {}
+    for op in ops:
+        act = op.WhichOneof("action")
+        t = op.created_ms
+        if act == "init_root":
+            continue
+        if act == "add_partner":
+            p = op.add_partner.partner
+            partners[p.id] = [p.id, p.names.official, p.names.short_name,
+                              p.names.local, p.kind, p.country, 1, 1, t, t]
+            for k in p.keys:
+                keys[(p.id, k.key_id)] = [p.id, k.key_id, k.purpose,
+                                          k.public_key.hex(), k.valid_from_ms,
+                                          k.valid_until_ms, k.revoked_at_ms]
+            for c in p.contacts:
+                contacts[(p.id, c.contact_id)] = contact_row(p.id, c, 0, t)
+            continue
+        if act == "set_contact":
+            pid, c = op.set_contact.partner_id, op.set_contact.contact
+            old = contacts.get((pid, c.contact_id))
+            contacts[(pid, c.contact_id)] = contact_row(
+                pid, c, old[10] if old else 0, t)
+            partners[pid][7] += 1
+            partners[pid][9] = t
+            continue
+        if act == "create_group":
+            g = op.create_group
+            groups[g.name] = [g.name, g.description, 1]
+            continue
+        if act == "add_member":
+            m = op.add_member
+            members[(m.group, m.partner_id)] = [m.group, m.partner_id]
+            groups[m.group][2] += 1
+            continue
+        raise ValueError("materialise: action %s not modelled" % act)
+
+    def rows(d):
+        return [d[k] for k in sorted(d, key=lambda k: tuple(
+            x.encode() for x in (k if isinstance(k, tuple) else (k,))))]
+    return {"partners": rows(partners), "keys": rows(keys),
+            "units": rows(units), "contacts": rows(contacts),
+            "groups": rows(groups), "members": rows(members)}
+
+
+def contact_row(pid, c, verified, t):
+    return [pid, c.contact_id, c.name, c.role, c.unit_id, c.email, c.phone,
+            1 if c.is_24x7 else 0, ",".join(c.languages), c.time_zone,
+            verified, t]
+
+
 def check_directory(V):
     d = V.v["directory"]
     rp = d["root_policy_hash"]
@@ -366,6 +420,15 @@ def check_directory(V):
                   "genesis carries the hashed policy")
     head_rev, head = rev, prev
     dg = d["digest"]
+    ops = []
+    for ent in d["log"]:
+        op = V.classes["liaison.v1.DirOp"]()
+        op.ParseFromString(bytes.fromhex(ent["op"]["bytes"]))
+        ops.append(op)
+    want = materialise(ops)
+    for name, t in dg["tables"].items():
+        check(t["rows"] == want[name],
+              "state table %s follows from the ops" % name)
     ph = bytes.fromhex(rp["hash"])
     for content, name in ((False, "state"), (True, "content")):
         pre = digest_preimage(dg["tables"], ph, content)
