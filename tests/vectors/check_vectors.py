@@ -167,6 +167,13 @@ def check_keys(V):
             pk = bytes(nacl.public.PrivateKey(seed).public_key)
         check(pk.hex() == k["public"], "public key of " + name)
         check(key_id(pk) == k["key_id"], "key id of " + name)
+        # key files (protocol.md section 3)
+        pub = ("liaison-key v1\nkind %s\nlabel %s\nkey-id %s\npublic %s\n"
+               % (k["kind"], k["label"], key_id(pk), pk.hex()))
+        sec = seed + pk if k["kind"] == "sign" else seed
+        check(k["public_file"] == pub, "public key file of " + name)
+        check(k["secret_file"] == pub + "secret %s\n" % sec.hex(),
+              "secret key file of " + name)
 
 
 # ---- sections 2, 4, 8, 9, 10: envelopes ----
@@ -240,6 +247,14 @@ def check_envelopes(V):
             check(env.handling.tlp in (1, 2), where + ": plain at GREEN")
         e["_body"] = body
     bodies = {e["name"]: e["_body"] for e in ev["envelopes"]}
+    # the linked referral of a redirect (protocol.md section 10)
+    rd = ev["redirect_id"]
+    rid = bytes.fromhex(rd["referral_id"])
+    check(rid == bodies["referral_amber_sealed"].referral_id,
+          "redirect: the vector's referral")
+    check(b2b(b"liaison/redirect/v1\x00" + rid +
+              rd["redirect_to"].encode())[:16].hex() == rd["redirected_id"],
+          "redirect: linked referral id")
     # how answers bind to what they answer (protocol.md section 12)
     ref, acc = by["referral_amber_sealed"][0], by["referral_accept"][0]
     check(acc.in_reply_to == ref.message_id, "accept: in_reply_to")

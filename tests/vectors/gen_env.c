@@ -17,6 +17,7 @@
 #include "liaison/seal.h"
 #include "liaison/sig.h"
 #include "liaison/util.h"
+#include "liaison/workflow.h"
 #include "gen.h"
 
 static ProtobufCBinaryData
@@ -658,6 +659,19 @@ gen_envelopes(const struct gen_keys *k, uint64_t hrev,
 	v_alert(k, a);
 	json_array_append_new(a, v_forward(k));
 	json_object_set_new(v, "envelopes", a);
+	{
+		uint8_t	 nid[16];
+		json_t	*r = json_object();
+
+		GEN_OK(lsn_referral_redirect_id(rid, "be-hotline", nid));
+		json_object_set_new(r, "about", json_string("the referral id "
+		    "of the linked referral a REDIRECT to be-hotline creates"));
+		json_object_set_new(r, "referral_id", vec_hex(rid, 16));
+		json_object_set_new(r, "redirect_to", json_string(
+		    "be-hotline"));
+		json_object_set_new(r, "redirected_id", vec_hex(nid, 16));
+		json_object_set_new(v, "redirect_id", r);
+	}
 	json_object_set_new(v, "receipt", v_receipt(k));
 	json_object_set_new(v, "body_refusals", v_refusals());
 	return (v);

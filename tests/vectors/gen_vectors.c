@@ -12,6 +12,7 @@
  * Never use this random source anywhere else.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -84,6 +85,29 @@ gen_msg(const ProtobufCMessage *m)
 	return (v);
 }
 
+/* The text of a key file lsn_keypair_save writes (secret or public). */
+static json_t *
+key_file(const struct lsn_keypair *kp, int secret)
+{
+	char	 dir[] = "/tmp/lsn-vec-XXXXXX", path[64];
+	uint8_t	*buf = NULL;
+	size_t	 len;
+	json_t	*v;
+
+	if (mkdtemp(dir) == NULL)
+		GEN_OK(LSN_EIO);
+	(void) snprintf(path, sizeof(path), "%s/k", dir);
+	GEN_OK(lsn_keypair_save(kp, secret ? path : NULL, secret ? NULL :
+	    path));
+	GEN_OK(lsn_file_read(path, 4096, &buf, &len));
+	v = json_stringn((const char *) buf, len);
+	sodium_memzero(buf, len);
+	free(buf);
+	(void) unlink(path);
+	(void) rmdir(dir);
+	return (v);
+}
+
 static json_t *
 key_vec(const struct lsn_keypair *kp, const char *seedname)
 {
@@ -98,6 +122,9 @@ key_vec(const struct lsn_keypair *kp, const char *seedname)
 	    kp->kind)));
 	json_object_set_new(v, "public", vec_hex(kp->pk, 32));
 	json_object_set_new(v, "key_id", json_string(kp->key_id));
+	/* test keys only: the seed is public here anyway */
+	json_object_set_new(v, "public_file", key_file(kp, 0));
+	json_object_set_new(v, "secret_file", key_file(kp, 1));
 	return (v);
 }
 

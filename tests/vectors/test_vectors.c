@@ -23,6 +23,7 @@
 #include "liaison/seal.h"
 #include "liaison/store.h"
 #include "liaison/util.h"
+#include "liaison/workflow.h"
 #include "vec_pb.h"
 
 static json_t *
@@ -79,6 +80,28 @@ key_for(const char *label, const char *kind)
 	    LSN_KEY_TRANSPORT, label));
 }
 
+/* The secret key file of the vector loads to the same key pair. */
+static void
+check_key_file(const json_t *k, const struct lsn_keypair *kp)
+{
+	char			*dir = lsn_test_tmpdir();
+	char			*path = lsn_test_path(dir, "k.key");
+	const char		*txt = json_string_value(json_object_get(k,
+				    "secret_file"));
+	struct lsn_keypair	*got = NULL;
+
+	assert_non_null(txt);
+	assert_ok(lsn_file_write_atomic(path, txt, strlen(txt), 0600));
+	assert_ok(lsn_keypair_load(path, &got));
+	assert_memory_equal(got->pk, kp->pk, LSN_PK_BYTES);
+	assert_int_equal(got->kind, kp->kind);
+	assert_string_equal(got->label, kp->label);
+	lsn_keypair_destroy(&got);
+	lsn_test_rmdir(dir);
+	free(path);
+	free(dir);
+}
+
 static void
 test_vectors_keys(void **state)
 {
@@ -104,6 +127,7 @@ test_vectors_keys(void **state)
 		assert_string_equal(kid, json_string_value(json_object_get(k,
 		    "key_id")));
 		assert_string_equal(kp->key_id, kid);
+		check_key_file(k, kp);
 		lsn_keypair_destroy(&kp);
 	}
 	json_decref(v);
@@ -202,6 +226,18 @@ test_vectors_envelopes(void **state)
 			free(b);
 		}
 		lsn_envelope_free(&env);
+	}
+	/* the linked referral id of a redirect */
+	r = json_object_get(v, "redirect_id");
+	{
+		uint8_t nid[LSN_REDIRECT_ID_BYTES], *rid;
+
+		rid = hexof(r, "referral_id", &len);
+		assert_int_equal(len, LSN_REDIRECT_ID_BYTES);
+		assert_ok(lsn_referral_redirect_id(rid, json_string_value(
+		    json_object_get(r, "redirect_to")), nid));
+		assert_hex(nid, sizeof(nid), r, "redirected_id");
+		free(rid);
 	}
 	/* the receipt and its carrier */
 	r = json_object_get(v, "receipt");
