@@ -404,6 +404,16 @@ test_badinput_api_malformed_truncated_random(void **state)
 		bad_raw(C_MALFORMED, "11-byte tag", m6, sizeof(m6),
 		    LSN_EPROTO);
 	}
+	/* a body with an unknown field (99, length-delimited) answers the
+	 * code protocol.md section 12 names: E_PROTO, field "unknown" */
+	{
+		static const uint8_t unk[] = { 0x9a, 0x06, 0x01, 0x78 };
+
+		sb_init(&b, NULL);
+		memcpy(b.body + b.s.body.len, unk, sizeof(unk));
+		b.s.body.len += sizeof(unk);
+		bad_req(C_MALFORMED, "unknown body field", &b.req, LSN_EPROTO);
+	}
 	good();
 }
 
