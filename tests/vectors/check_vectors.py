@@ -449,6 +449,15 @@ def check_directory(V):
         pre = digest_preimage(dg["tables"], ph, content)
         check(pre.hex() == dg[name + "_preimage"], name + " preimage")
         check(b2b(pre).hex() == dg[name + "_digest"], name + " digest")
+    bf = d["batch_file"]
+    batch = V.classes["liaison.v1.SignedDirOpBatch"]()
+    for h in bf["ops"]:
+        batch.ops.append(bytes.fromhex(h))
+    check(bf["ops"] == [d["log"][1]["signed_op"]["bytes"],
+                        d["log"][2]["signed_op"]["bytes"]],
+          "batch file: the signed ops of revs 2 and 3")
+    check(bytes.fromhex(bf["file"]) ==
+          b"LSNDIRB1" + batch.SerializeToString(), "batch file bytes")
     cp = d["checkpoint"]
     hc, hcb = V.msg(cp["checkpoint"], "checkpoint")
     sc, _ = V.msg(cp["signed_checkpoint"], "signed checkpoint")

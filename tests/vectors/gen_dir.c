@@ -379,6 +379,39 @@ partner(const char *id, const char *official, const char *shortn,
 	return (p);
 }
 
+/* An op batch file (magic + SignedDirOpBatch) of the ops of revs 2, 3. */
+static json_t *
+batch_vector(struct lsn_dir *d)
+{
+	struct lsn_dirop_batch	*b = NULL;
+	Liaison__V1__LogEntry	*le;
+	uint8_t			*ent, *file;
+	size_t			 elen, flen;
+	json_t			*v = json_object(), *ops = json_array();
+
+	GEN_OK(lsn_dirop_batch_new(&b));
+	for (uint64_t rev = 2; rev <= 3; rev++) {
+		GEN_OK(lsn_dir_entry_get(d, rev, &ent, &elen));
+		if ((le = liaison__v1__log_entry__unpack(NULL, elen, ent)) ==
+		    NULL)
+			GEN_OK(LSN_EPROTO);
+		GEN_OK(lsn_dirop_batch_add(b, le->signed_op.data,
+		    le->signed_op.len));
+		json_array_append_new(ops, vec_hex(le->signed_op.data,
+		    le->signed_op.len));
+		liaison__v1__log_entry__free_unpacked(le, NULL);
+		free(ent);
+	}
+	GEN_OK(lsn_dirop_batch_save(b, 0, &file, &flen));
+	json_object_set_new(v, "about", json_string("an op batch file with "
+	    "the signed ops of revs 2 and 3"));
+	json_object_set_new(v, "ops", ops);
+	json_object_set_new(v, "file", vec_hex(file, flen));
+	free(file);
+	lsn_dirop_batch_free(&b);
+	return (v);
+}
+
 json_t *
 gen_directory(const struct gen_keys *k, uint64_t *head_rev,
     uint8_t head_hash[32])
@@ -487,6 +520,7 @@ gen_directory(const struct gen_keys *k, uint64_t *head_rev,
 	json_object_set_new(v, "log", log);
 
 	json_object_set_new(v, "digest", digest_vector(d, st, ph));
+	json_object_set_new(v, "batch_file", batch_vector(d));
 	{
 		void *ej = NULL;
 

@@ -324,6 +324,28 @@ test_vectors_directory(void **state)
 		free(b);
 	}
 	assert_ok(lsn_dir_head(d, &rev, head));
+	/* the op batch file loads to the signed ops of revs 2 and 3 */
+	{
+		struct lsn_dirop_batch *bt = NULL;
+		json_t *bf = json_object_get(v, "batch_file");
+		uint8_t *op;
+		size_t oplen;
+
+		b = hexof(bf, "file", &len);
+		assert_ok(lsn_dirop_batch_load(b, len, &bt));
+		assert_int_equal(bt->n, 2);
+		json_array_foreach(json_object_get(bf, "ops"), i, e) {
+			size_t k = i;
+
+			op = vec_unhex(e, NULL, &oplen);
+			assert_non_null(op);
+			assert_int_equal(bt->lens[k], oplen);
+			assert_memory_equal(bt->ops[k], op, oplen);
+			free(op);
+		}
+		lsn_dirop_batch_free(&bt);
+		free(b);
+	}
 	cp = json_object_get(v, "checkpoint");
 	assert_ok(lsn_dir_digest(d, h));
 	assert_hex(h, 32, json_object_get(v, "digest"), "state_digest");

@@ -29,7 +29,8 @@ vec_hex(const uint8_t *p, size_t len)
 uint8_t *
 vec_unhex(const json_t *o, const char *k, size_t *lenp)
 {
-	const char	*s = json_string_value(json_object_get(o, k));
+	const char	*s = json_string_value(k != NULL ?
+			    json_object_get(o, k) : o);
 	uint8_t		*buf;
 	size_t		 n;
 

@@ -25,9 +25,9 @@ json_t	*vec_pb_json(const ProtobufCMessage *m);
 json_t	*vec_hex(const uint8_t *p, size_t len);
 
 /*
- * Decodes the hex string at key k of object o into a malloc'd buffer
- * (*lenp bytes; a 1-byte allocation for ""). Returns NULL when the key is
- * missing or not hex.
+ * Decodes the hex string at key k of object o (or o itself, a string,
+ * when k is NULL) into a malloc'd buffer (*lenp bytes; a 1-byte
+ * allocation for ""). Returns NULL when the key is missing or not hex.
  */
 uint8_t	*vec_unhex(const json_t *o, const char *k, size_t *lenp);
 
