@@ -50,7 +50,18 @@ json_t	*gen_directory(const struct gen_keys *k, uint64_t *head_rev,
 json_t	*gen_envelopes(const struct gen_keys *k, uint64_t head_rev,
 	    const uint8_t head_hash[32]);
 
-/* Local-API requests/responses and wire frames; env = gen_envelopes(). */
-json_t	*gen_api(const struct gen_keys *k, json_t *env);
+/* Local-API requests/responses and wire frames (gen_api.c); call after
+ * gen_envelopes, before gen_env_done. */
+json_t	*gen_api(void);
+
+/* The GREEN note's SignedEnvelope and message id (borrowed from gen_env.c,
+ * valid until gen_env_done). */
+void	 gen_note(const uint8_t **se, size_t *selen, const uint8_t **id);
+void	 gen_env_done(void);
+
+/* Helpers (gen_env.c): a borrowed ProtobufCBinaryData; a packed message,
+ * malloc'd, *lenp bytes. */
+ProtobufCBinaryData gen_bin(const void *p, size_t n);
+uint8_t	*gen_pack(const ProtobufCMessage *m, size_t *lenp);
 
 #endif /* GEN_H */

@@ -20,8 +20,8 @@
 #include "liaison/workflow.h"
 #include "gen.h"
 
-static ProtobufCBinaryData
-bin(const void *p, size_t n)
+ProtobufCBinaryData
+gen_bin(const void *p, size_t n)
 {
 	ProtobufCBinaryData	b = { n, (uint8_t *) (uintptr_t) p };
 
@@ -29,8 +29,8 @@ bin(const void *p, size_t n)
 }
 
 /* Packs a body message; *lenp bytes, malloc'd. */
-static uint8_t *
-pack(const ProtobufCMessage *m, size_t *lenp)
+uint8_t *
+gen_pack(const ProtobufCMessage *m, size_t *lenp)
 {
 	uint8_t	*b;
 
@@ -148,7 +148,7 @@ env_init(Liaison__V1__Envelope *e, Liaison__V1__Handling *h, uint8_t id[16],
 	e->has_version = 1;
 	e->version = 1;
 	e->has_message_id = 1;
-	e->message_id = bin(id, 16);
+	e->message_id = gen_bin(id, 16);
 	e->has_created_ms = 1;
 	e->created_ms = created;
 	e->has_type = 1;
@@ -183,7 +183,7 @@ v_note(const struct gen_keys *k, uint64_t hrev, const uint8_t hh[32])
 	    GEN_T0, k->au_sign);
 	n.text = (char *) "Synthetic test note: please confirm the duty "
 	    "desk for case AU-2026-0001.";
-	b = pack(&n.base, &blen);
+	b = gen_pack(&n.base, &blen);
 	e.n_to = 1;
 	e.to = to;
 	h.n_codes = 1;
@@ -193,14 +193,14 @@ v_note(const struct gen_keys *k, uint64_t hrev, const uint8_t hh[32])
 	e.case_ref = (char *) "AU-2026-0001";
 	fixed_id("thread/note", tid);
 	e.has_thread_id = 1;
-	e.thread_id = bin(tid, 16);
+	e.thread_id = gen_bin(tid, 16);
 	dh.has_rev = 1;
 	dh.rev = hrev;
 	dh.has_hash = 1;
-	dh.hash = bin(hh, 32);
+	dh.hash = gen_bin(hh, 32);
 	e.dir_head = &dh;
 	e.has_body = 1;
-	e.body = bin(b, blen);
+	e.body = gen_bin(b, blen);
 	v = sign_vec("note_green", "TLP:GREEN Note from au-afp to nl-police, "
 	    "plain body", &e, k->au_sign, &n.base, NULL, &note_se,
 	    &note_selen);
@@ -235,7 +235,7 @@ v_referral(const struct gen_keys *k, uint8_t rid[16], uint8_t mid[16])
 	    GEN_T0 + 60000, k->au_sign);
 	fixed_id("referral/1", rid);
 	r.has_referral_id = 1;
-	r.referral_id = bin(rid, 16);
+	r.referral_id = gen_bin(rid, 16);
 	r.sender_case_ref = (char *) "AU-2026-0001";
 	r.has_priority = 1;
 	r.priority = LIAISON__V1__PRIORITY__PRIORITY_P2;
@@ -256,7 +256,7 @@ v_referral(const struct gen_keys *k, uint8_t rid[16], uint8_t mid[16])
 	ev.hash_algorithm = (char *) "sha256";
 	vec_seed("evidence/1", eh);
 	ev.has_hash = 1;
-	ev.hash = bin(eh, 32);
+	ev.hash = gen_bin(eh, 32);
 	ev.has_size = 1;
 	ev.size = 48213;
 	ev.media_type = (char *) "image/jpeg";
@@ -266,7 +266,7 @@ v_referral(const struct gen_keys *k, uint8_t rid[16], uint8_t mid[16])
 	r.requested_action = (char *) "Identify the account holder.";
 	r.has_response_deadline_ms = 1;
 	r.response_deadline_ms = GEN_T0 + 7 * 86400000ULL;
-	b = pack(&r.base, &blen);
+	b = gen_pack(&r.base, &blen);
 	e.n_to = 2;
 	e.to = to;
 	h.n_codes = 2;
@@ -301,15 +301,15 @@ v_referral_accept(const struct gen_keys *k, const uint8_t rid[16],
 	env_init(&e, &h, id, "message/referral-accept", 5, 3,
 	    GEN_T0 + 120000, k->nl_sign);
 	r.has_referral_id = 1;
-	r.referral_id = bin(rid, 16);
+	r.referral_id = gen_bin(rid, 16);
 	r.has_action = 1;
 	r.action = LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACCEPT;
 	r.recipient_case_ref = (char *) "NL-2026-0042";
-	b = pack(&r.base, &blen);
+	b = gen_pack(&r.base, &blen);
 	e.n_to = 1;
 	e.to = to;
 	e.has_in_reply_to = 1;
-	e.in_reply_to = bin(rmid, 16);
+	e.in_reply_to = gen_bin(rmid, 16);
 	seal_into(&e, b, blen, rk, rp, 1, &sb, v);
 	sign_vec("referral_accept", "ReferralResponse ACCEPT from nl-police "
 	    "to au-afp: referral_id binds it to the handoff, in_reply_to to "
@@ -341,7 +341,7 @@ v_meeting(const struct gen_keys *k, json_t *a)
 	    GEN_T0 + 180000, k->au_sign);
 	fixed_id("meeting/1", mid);
 	n.has_meeting_id = 1;
-	n.meeting_id = bin(mid, 16);
+	n.meeting_id = gen_bin(mid, 16);
 	n.has_version = 1;
 	n.version = 1;
 	n.title = (char *) "Operational meeting (synthetic)";
@@ -364,11 +364,11 @@ v_meeting(const struct gen_keys *k, json_t *a)
 	n.languages = langs;
 	n.has_status = 1;
 	n.status = LIAISON__V1__MEETING_STATUS__MEETING_SCHEDULED;
-	b = pack(&n.base, &blen);
+	b = gen_pack(&n.base, &blen);
 	e.n_to_groups = 1;
 	e.to_groups = groups;
 	e.has_body = 1;
-	e.body = bin(b, blen);
+	e.body = gen_bin(b, blen);
 	json_array_append_new(a, sign_vec("meeting_notice", "MeetingNotice "
 	    "version 1 from au-afp to the group ops-room", &e, k->au_sign,
 	    &n.base, NULL, NULL, NULL));
@@ -377,7 +377,7 @@ v_meeting(const struct gen_keys *k, json_t *a)
 	env_init(&e, &h, rid, "message/rsvp", 3, 2,
 	    GEN_T0 + 240000, k->nl_sign);
 	r.has_meeting_id = 1;
-	r.meeting_id = bin(mid, 16);
+	r.meeting_id = gen_bin(mid, 16);
 	r.has_version = 1;
 	r.version = 1;
 	r.has_answer = 1;
@@ -387,13 +387,13 @@ v_meeting(const struct gen_keys *k, json_t *a)
 	dls[0] = &dl;
 	r.n_delegates = 1;
 	r.delegates = dls;
-	b = pack(&r.base, &blen);
+	b = gen_pack(&r.base, &blen);
 	e.n_to = 1;
 	e.to = to;
 	e.has_in_reply_to = 1;
-	e.in_reply_to = bin(nid, 16);
+	e.in_reply_to = gen_bin(nid, 16);
 	e.has_body = 1;
-	e.body = bin(b, blen);
+	e.body = gen_bin(b, blen);
 	json_array_append_new(a, sign_vec("meeting_rsvp", "MeetingResponse "
 	    "(RSVP) from nl-police: meeting_id and version bind it to the "
 	    "notice, in_reply_to to the notice's envelope", &e, k->nl_sign,
@@ -418,7 +418,7 @@ v_alert(const struct gen_keys *k, json_t *a)
 	    GEN_T0 + 300000, k->au_sign);
 	fixed_id("alert/1", aid);
 	al.has_alert_id = 1;
-	al.alert_id = bin(aid, 16);
+	al.alert_id = gen_bin(aid, 16);
 	al.has_kind = 1;
 	al.kind = LIAISON__V1__ALERT_KIND__ALERT_THREAT_WARNING;
 	al.has_priority = 1;
@@ -429,13 +429,13 @@ v_alert(const struct gen_keys *k, json_t *a)
 	al.indicators = inds;
 	al.has_valid_from_ms = 1;
 	al.valid_from_ms = GEN_T0;
-	b = pack(&al.base, &blen);
+	b = gen_pack(&al.base, &blen);
 	e.n_to = 1;
 	e.to = to;
 	e.has_priority = 1;
 	e.priority = LIAISON__V1__PRIORITY__PRIORITY_P1;
 	e.has_body = 1;
-	e.body = bin(b, blen);
+	e.body = gen_bin(b, blen);
 	json_array_append_new(a, sign_vec("alert", "Alert P1 from au-afp to "
 	    "nl-police", &e, k->au_sign, &al.base, NULL, NULL, NULL));
 	free(b);
@@ -443,15 +443,15 @@ v_alert(const struct gen_keys *k, json_t *a)
 	env_init(&e, &h, kid, "message/alert-ack", 11, 2,
 	    GEN_T0 + 360000, k->nl_sign);
 	ack.has_alert_id = 1;
-	ack.alert_id = bin(aid, 16);
+	ack.alert_id = gen_bin(aid, 16);
 	ack.text = (char *) "Received, checking.";
-	b = pack(&ack.base, &blen);
+	b = gen_pack(&ack.base, &blen);
 	e.n_to = 1;
 	e.to = back;
 	e.has_in_reply_to = 1;
-	e.in_reply_to = bin(mid, 16);
+	e.in_reply_to = gen_bin(mid, 16);
 	e.has_body = 1;
-	e.body = bin(b, blen);
+	e.body = gen_bin(b, blen);
 	json_array_append_new(a, sign_vec("alert_ack", "AlertAck from "
 	    "nl-police: alert_id binds it to the alert", &e, k->nl_sign,
 	    &ack.base, NULL, NULL, NULL));
@@ -501,11 +501,11 @@ v_receipt(const struct gen_keys *k)
 	e.n_to = 1;
 	e.to = to;
 	e.has_in_reply_to = 1;
-	e.in_reply_to = bin(note_id, 16);
+	e.in_reply_to = gen_bin(note_id, 16);
 	e.has_priority = 1;
 	e.priority = LIAISON__V1__PRIORITY__PRIORITY_P4;
 	e.has_body = 1;
-	e.body = bin(buf, len);
+	e.body = gen_bin(buf, len);
 	c = sign_vec("receipt_carrier", "the envelope carrying the receipt: "
 	    "type RECEIPT from nl-police to au-afp, in_reply_to = the note",
 	    &e, k->nl_sign, NULL, NULL, NULL, NULL);
@@ -533,15 +533,15 @@ v_forward(const struct gen_keys *k)
 	env_init(&e, &h, id, "message/forward", 1, 2,
 	    GEN_T0 + 420000, k->nl_sign);
 	n.text = (char *) "Forwarded for your information.";
-	b = pack(&n.base, &blen);
+	b = gen_pack(&n.base, &blen);
 	e.n_to = 1;
 	e.to = to;
 	h.n_codes = 1;
 	h.codes = codes;
 	e.has_body = 1;
-	e.body = bin(b, blen);
+	e.body = gen_bin(b, blen);
 	e.has_forwarded = 1;
-	e.forwarded = bin(note_se, note_selen);
+	e.forwarded = gen_bin(note_se, note_selen);
 	v = sign_vec("forward", "nl-police forwards note_green to be-hotline: "
 	    "a Note whose envelope carries the original SignedEnvelope bytes "
 	    "in `forwarded`", &e, k->nl_sign, &n.base, NULL, NULL, NULL);
@@ -591,7 +591,7 @@ v_refusals(void)
 	json_t				*a = json_array();
 
 	n.text = (char *) "hello";
-	b = pack(&n.base, &len);
+	b = gen_pack(&n.base, &len);
 	json_array_append_new(a, refusal("a valid Note", 1, b, len));
 	/* field 99, length-delimited, 1 byte: an unknown field */
 	memcpy(buf, b, len);
@@ -606,7 +606,7 @@ v_refusals(void)
 	    2 * len));
 	free(b);
 	n.text = NULL;
-	b = pack(&n.base, &len);
+	b = gen_pack(&n.base, &len);
 	json_array_append_new(a, refusal("required field missing", 1, b,
 	    len));
 	free(b);
@@ -617,24 +617,24 @@ v_refusals(void)
 	json_array_append_new(a, refusal("text not UTF-8", 1, buf, 4));
 	fixed_id("meeting/1", mid);
 	r.has_meeting_id = 1;
-	r.meeting_id = bin(mid, 16);
+	r.meeting_id = gen_bin(mid, 16);
 	r.has_version = 1;
 	r.version = 1;
 	r.has_answer = 1;
 	r.answer = (Liaison__V1__RsvpAnswer) 9;
-	b = pack(&r.base, &len);
+	b = gen_pack(&r.base, &len);
 	json_array_append_new(a, refusal("enum value not named", 3, b, len));
 	free(b);
 	r.meeting_id.len = 8;
 	r.answer = LIAISON__V1__RSVP_ANSWER__RSVP_ATTENDING;
-	b = pack(&r.base, &len);
+	b = gen_pack(&r.base, &len);
 	json_array_append_new(a, refusal("id not 16 bytes", 3, b, len));
 	free(b);
 	rr.has_referral_id = 1;
-	rr.referral_id = bin(mid, 16);
+	rr.referral_id = gen_bin(mid, 16);
 	rr.has_action = 1;
 	rr.action = LIAISON__V1__REFERRAL_ACTION__REFERRAL_DECLINE;
-	b = pack(&rr.base, &len);
+	b = gen_pack(&rr.base, &len);
 	json_array_append_new(a, refusal("DECLINE without decline_reason", 5,
 	    b, len));
 	free(b);
@@ -677,129 +677,17 @@ gen_envelopes(const struct gen_keys *k, uint64_t hrev,
 	return (v);
 }
 
-static json_t *
-named(const char *name, const char *about, const ProtobufCMessage *m)
+void
+gen_note(const uint8_t **se, size_t *selen, const uint8_t **id)
 {
-	json_t	*v = gen_msg(m);
-
-	json_object_set_new(v, "name", json_string(name));
-	json_object_set_new(v, "about", json_string(about));
-	return (v);
+	*se = note_se;
+	*selen = note_selen;
+	*id = note_id;
 }
 
-json_t *
-gen_api(const struct gen_keys *k, json_t *env)
+void
+gen_env_done(void)
 {
-	Liaison__V1__ApiRequest	 rq = LIAISON__V1__API_REQUEST__INIT;
-	Liaison__V1__ApiResponse rs = LIAISON__V1__API_RESPONSE__INIT;
-	Liaison__V1__SubmitRequest sr = LIAISON__V1__SUBMIT_REQUEST__INIT;
-	Liaison__V1__SubmitResponse sp = LIAISON__V1__SUBMIT_RESPONSE__INIT;
-	Liaison__V1__InboxListRequest il =
-	    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
-	Liaison__V1__Handling	 h = LIAISON__V1__HANDLING__INIT;
-	Liaison__V1__Note	 n = LIAISON__V1__NOTE__INIT;
-	Liaison__V1__Frame	 f = LIAISON__V1__FRAME__INIT;
-	Liaison__V1__Hello	 he = LIAISON__V1__HELLO__INIT;
-	Liaison__V1__Publish	 pu = LIAISON__V1__PUBLISH__INIT;
-	Liaison__V1__Deliver	 de = LIAISON__V1__DELIVER__INIT;
-	Liaison__V1__DeliverAck	 da = LIAISON__V1__DELIVER_ACK__INIT;
-	Liaison__V1__SignedEnvelope *se;
-	char			*to[1] = { (char *) "nl-police" };
-	uint8_t			*b;
-	size_t			 blen;
-	json_t			*v = json_object(), *a = json_array();
-
-	(void) k;
-	(void) env;
-	json_object_set_new(v, "about", json_string("Local API: one "
-	    "serialized ApiRequest per ZeroMQ message, one ApiResponse back. "
-	    "Wire: one serialized Frame per ZeroMQ message."));
-	n.text = (char *) "Synthetic test note.";
-	b = pack(&n.base, &blen);
-	sr.n_to = 1;
-	sr.to = to;
-	sr.has_type = 1;
-	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
-	sr.has_body = 1;
-	sr.body = bin(b, blen);
-	h.has_tlp = 1;
-	h.tlp = LIAISON__V1__TLP__TLP_GREEN;
-	sr.handling = &h;
-	rq.has_request_id = 1;
-	rq.request_id = 1;
-	rq.kind_case = LIAISON__V1__API_REQUEST__KIND_SUBMIT;
-	rq.submit = &sr;
-	json_array_append_new(a, named("api_submit", "submit a GREEN Note to "
-	    "nl-police", &rq.base));
-	rs.has_request_id = 1;
-	rs.request_id = 1;
-	rs.has_code = 1;
-	rs.code = LIAISON__V1__ERROR_CODE__OK;
-	rs.kind_case = LIAISON__V1__API_RESPONSE__KIND_SUBMIT;
-	sp.has_message_id = 1;
-	sp.message_id = bin(note_id, 16);
-	rs.submit = &sp;
-	json_array_append_new(a, named("api_submit_ok", "its answer",
-	    &rs.base));
-	liaison__v1__api_request__init(&rq);
-	rq.has_request_id = 1;
-	rq.request_id = 2;
-	rq.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_LIST;
-	il.has_limit = 1;
-	il.limit = 10;
-	il.has_wait_ms = 1;
-	il.wait_ms = 5000;
-	rq.inbox_list = &il;
-	json_array_append_new(a, named("api_inbox_list", "long-poll the "
-	    "inbox for up to 5 s, at most 10 items", &rq.base));
-	liaison__v1__api_response__init(&rs);
-	rs.has_request_id = 1;
-	rs.request_id = 3;
-	rs.has_code = 1;
-	rs.code = LIAISON__V1__ERROR_CODE__E_INVAL;
-	rs.detail = (char *) "to: unknown partner xx-nobody";
-	json_array_append_new(a, named("api_error", "a refusal: code and "
-	    "detail, no kind", &rs.base));
-	json_object_set_new(v, "api", a);
-	free(b);
-
-	a = json_array();
-	he.has_protocol_version = 1;
-	he.protocol_version = 1;
-	he.partner = (char *) "au-afp";
-	he.has_delivery_cursor = 1;
-	he.delivery_cursor = 0;
-	he.agent_version = (char *) "0.1.0";
-	f.kind_case = LIAISON__V1__FRAME__KIND_HELLO;
-	f.hello = &he;
-	json_array_append_new(a, named("frame_hello", "agent's first frame",
-	    &f.base));
-	if ((se = liaison__v1__signed_envelope__unpack(NULL, note_selen,
-	    note_se)) == NULL)
-		GEN_OK(LSN_EPROTO);
-	pu.envelope = se;
-	f.kind_case = LIAISON__V1__FRAME__KIND_PUBLISH;
-	f.publish = &pu;
-	json_array_append_new(a, named("frame_publish", "Publish of "
-	    "note_green", &f.base));
-	de.has_seq = 1;
-	de.seq = 1;
-	de.envelope = se;
-	f.kind_case = LIAISON__V1__FRAME__KIND_DELIVER;
-	f.deliver = &de;
-	json_array_append_new(a, named("frame_deliver", "Deliver of "
-	    "note_green to nl-police, seq 1", &f.base));
-	da.has_seq = 1;
-	da.seq = 1;
-	da.has_code = 1;
-	da.code = LIAISON__V1__ERROR_CODE__OK;
-	f.kind_case = LIAISON__V1__FRAME__KIND_DELIVER_ACK;
-	f.deliver_ack = &da;
-	json_array_append_new(a, named("frame_deliver_ack", "stored",
-	    &f.base));
-	json_object_set_new(v, "frames", a);
-	liaison__v1__signed_envelope__free_unpacked(se, NULL);
 	free(note_se);
 	note_se = NULL;
-	return (v);
 }

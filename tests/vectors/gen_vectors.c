@@ -195,7 +195,8 @@ main(int argc, char **argv)
 	}
 	dir = gen_directory(&k, &hrev, hhash);
 	env = gen_envelopes(&k, hrev, hhash);
-	api = gen_api(&k, env);
+	api = gen_api();
+	gen_env_done();
 	rv |= write_json(argv[1], "keys.json", keys);
 	rv |= write_json(argv[1], "directory.json", dir);
 	rv |= write_json(argv[1], "envelopes.json", env);

@@ -203,6 +203,8 @@ check_sealed(const json_t *e, const Liaison__V1__Envelope *env)
 	free(want);
 }
 
+/* Every envelope, the redirect id, the receipt and the body refusals (one
+ * function so that the JSON is loaded once; each part is a short block). */
 static void
 test_vectors_envelopes(void **state)
 {
