@@ -195,6 +195,38 @@ test('CURVE options are checked', () => {
     { curveServerKey: 'short' }), L.InvalidArgument);
 });
 
+test('CURVE over tcp://: round trip, wrong server key times out', async () => {
+  // A CURVE ZeroMQ ROUTER answering like the agent's tcp:// API with an
+  // allow-list: the client's keys complete the handshake; a wrong server
+  // key never does and the call ends with TimedOut.
+  const zmq = await import('zeromq');
+  const server = zmq.curveKeyPair();
+  const srv = new zmq.Router({ linger: 0, curveServer: true,
+    curveSecretKey: server.secretKey });
+  await srv.bind('tcp://127.0.0.1:*');
+  const ep = srv.lastEndpoint;
+  const served = (async () => {
+    const [id, msg] = await srv.receive();
+    const req = L.decode('ApiRequest', msg);
+    await srv.send([id, L.encode('ApiResponse', { request_id: req.request_id,
+      code: 0, status: { partner: 'curve-peer' } })]);
+  })();
+  const me = zmq.curveKeyPair();
+  const c = new L.Client(ep, { timeout: T, curveServerKey: server.publicKey,
+    curvePublicKey: me.publicKey, curveSecretKey: me.secretKey });
+  const w = new L.Client(ep, { timeout: 1000,
+    curveServerKey: zmq.curveKeyPair().publicKey });
+  try {
+    assert.equal((await c.status()).partner, 'curve-peer');
+    await served;
+    await assert.rejects(w.status(), L.TimedOut);
+  } finally {
+    c.close();
+    w.close();
+    srv.close();
+  }
+});
+
 test('closed client', async () => {
   const c = new L.Client(A_API, { timeout: T });
   c.close();

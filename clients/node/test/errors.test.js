@@ -58,5 +58,5 @@ test('shipped .proto files equal proto/', () => {
   for (const f of names)
     assert.ok(readFileSync(path.join(here, f)).equals(
       readFileSync(path.join(SRC, 'proto', f))),
-    `clients/node/proto/${f} is stale: cp proto/${f} clients/node/proto/`);
+    `clients/node/proto/${f} is stale: run clients/update-proto.sh`);
 });

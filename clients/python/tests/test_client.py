@@ -228,6 +228,47 @@ class TestClient(unittest.TestCase):
         with self.assertRaises(liaison.InvalidArgument):
             liaison.Client("tcp://127.0.0.1:1", curve_server_key=b"short")
 
+    def test_curve_tcp_round_trip(self):
+        # A CURVE ZeroMQ ROUTER answering like the agent's tcp:// API
+        # with an allow-list: the client's keys complete the handshake;
+        # a wrong server key never does and the call ends with TimedOut.
+        import threading
+        import zmq
+        spub, ssec = zmq.curve_keypair()
+        ctx = zmq.Context()
+        srv = ctx.socket(zmq.ROUTER)
+        srv.linger = 0
+        srv.curve_server = True
+        srv.curve_secretkey = ssec
+        port = srv.bind_to_random_port("tcp://127.0.0.1")
+
+        def serve():
+            if srv.poll(60000):
+                frames = srv.recv_multipart()
+                req = api_pb2.ApiRequest.FromString(frames[-1])
+                resp = api_pb2.ApiResponse(request_id=req.request_id)
+                resp.status.partner = "curve-peer"
+                srv.send_multipart([frames[0], resp.SerializeToString()])
+
+        t = threading.Thread(target=serve)
+        t.start()
+        try:
+            cpub, csec = zmq.curve_keypair()
+            ep = "tcp://127.0.0.1:%d" % port
+            with liaison.Client(ep, timeout=T, curve_server_key=spub,
+                                curve_public_key=cpub,
+                                curve_secret_key=csec) as c:
+                self.assertEqual(c.status().partner, "curve-peer")
+            t.join()
+            wrong, _ = zmq.curve_keypair()
+            with liaison.Client(ep, timeout=1, curve_server_key=wrong) as c:
+                with self.assertRaises(liaison.TimedOut):
+                    c.status()
+        finally:
+            t.join()
+            srv.close()
+            ctx.term()
+
     def test_closed_client(self):
         c = liaison.Client(A_API, timeout=T)
         c.close()

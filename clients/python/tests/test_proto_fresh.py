@@ -28,8 +28,8 @@ class TestProtoFresh(unittest.TestCase):
                 with open(os.path.join(d, f), "rb") as a, \
                         open(os.path.join(shipped, f), "rb") as b:
                     self.assertEqual(a.read(), b.read(),
-                                     "%s is stale: run clients/python/"
-                                     "gen-proto.sh and commit" % f)
+                                     "%s is stale: run clients/"
+                                     "update-proto.sh and commit" % f)
 
 
 if __name__ == "__main__":
