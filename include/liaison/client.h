@@ -61,7 +61,8 @@ void	lsn_client_close(struct lsn_client **cp) LSN_API;
  * (unparseable response), LSN_ENOMEM, LSN_EIO.
  */
 int	lsn_client_call(struct lsn_client *c, Liaison__V1__ApiRequest *req,
-	    int timeout_ms, Liaison__V1__ApiResponse **respp) LSN_MUST_CHECK LSN_API;
+	    int timeout_ms, Liaison__V1__ApiResponse **respp)
+	    LSN_MUST_CHECK LSN_API;
 
 /* Frees a response; accepts NULL; sets *rp = NULL. */
 void	lsn_client_response_free(Liaison__V1__ApiResponse **rp) LSN_API;
