@@ -47,10 +47,10 @@ struct lsn_client;
  * *out is owned by the caller (lsn_client_close).
  */
 int	lsn_client_open(const char *endpoint, struct lsn_client **out)
-	    LSN_MUST_CHECK;
+	    LSN_MUST_CHECK LSN_API;
 
 /* Closes the socket and context; accepts NULL; sets *cp = NULL. */
-void	lsn_client_close(struct lsn_client **cp);
+void	lsn_client_close(struct lsn_client **cp) LSN_API;
 
 /*
  * Sends req (borrowed; its request_id is set by this call) and waits up to
@@ -61,10 +61,11 @@ void	lsn_client_close(struct lsn_client **cp);
  * (unparseable response), LSN_ENOMEM, LSN_EIO.
  */
 int	lsn_client_call(struct lsn_client *c, Liaison__V1__ApiRequest *req,
-	    int timeout_ms, Liaison__V1__ApiResponse **respp) LSN_MUST_CHECK;
+	    int timeout_ms, Liaison__V1__ApiResponse **respp)
+	    LSN_MUST_CHECK LSN_API;
 
 /* Frees a response; accepts NULL; sets *rp = NULL. */
-void	lsn_client_response_free(Liaison__V1__ApiResponse **rp);
+void	lsn_client_response_free(Liaison__V1__ApiResponse **rp) LSN_API;
 
 /*
  * Finds the API endpoint of an agent from its configuration file: the
@@ -76,6 +77,6 @@ void	lsn_client_response_free(Liaison__V1__ApiResponse **rp);
  * LSN_ETOOBIG (endpoint longer than outsz or the ipc limit).
  */
 int	lsn_client_endpoint_from_conf(const char *conf_path, char *out,
-	    size_t outsz) LSN_MUST_CHECK;
+	    size_t outsz) LSN_MUST_CHECK LSN_API;
 
 #endif /* LIAISON_CLIENT_H */

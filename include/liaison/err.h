@@ -12,6 +12,14 @@
 #define LIAISON_ERR_H
 
 #define LSN_MUST_CHECK __attribute__((warn_unused_result))
+/*
+ * Marks what the shared client library (libliaison.so.0, packages
+ * libliaison0 / liaison-dev) exports: it is built with -fvisibility=hidden
+ * and a version script (lib/liaison.map), so only functions carrying
+ * LSN_API and the generated liaison__v1__* protobuf-c code are visible.
+ * No effect on the static liaison_core the daemons link.
+ */
+#define LSN_API __attribute__((visibility("default")))
 
 enum lsn_err {
 	LSN_OK = 0,
@@ -69,14 +77,14 @@ enum lsn_err {
  * Returns a static, human-readable description of an lsn_err code (or
  * "unknown error" for a value that is not one). Never NULL. Thread-safe.
  */
-const char	*lsn_strerror(int err);
+const char	*lsn_strerror(int err) LSN_API;
 
 /* Returns the short symbolic name ("LSN_EBADSIG"); never NULL. */
-const char	*lsn_errname(int err);
+const char	*lsn_errname(int err) LSN_API;
 
 /* Maps an lsn_err (<= 0) to the wire ErrorCode number (>= 0), and back.
  * An unknown wire number maps to LSN_EPROTO. */
-int		 lsn_err_to_wire(int err);
-int		 lsn_err_from_wire(int code);
+int		 lsn_err_to_wire(int err) LSN_API;
+int		 lsn_err_from_wire(int code) LSN_API;
 
 #endif /* LIAISON_ERR_H */

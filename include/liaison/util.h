@@ -4,6 +4,9 @@
  *
  * All functions are thread-safe unless noted. Functions returning int use
  * the lsn_err space (err.h). Out-parameters are written only on success.
+ *
+ * Installed with liaison-dev for lsn_init, lsn_random, lsn_now_ms and hex:
+ * the shared client library exports only the functions marked LSN_API.
  */
 #ifndef LIAISON_UTIL_H
 #define LIAISON_UTIL_H
@@ -31,7 +34,7 @@ int	lsn_strtou64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	    LSN_MUST_CHECK;
 
 /* Wall clock, Unix ms. */
-uint64_t lsn_now_ms(void);
+uint64_t lsn_now_ms(void) LSN_API;
 /* Monotonic clock, ms (for timers and rates, never stored). */
 uint64_t lsn_mono_ms(void);
 
@@ -52,11 +55,11 @@ lsn_clock_now(const struct lsn_clock *c)
 }
 
 /* Lower-case hex of len bytes into out (needs 2*len+1 bytes). */
-void	lsn_hex_encode(const uint8_t *in, size_t len, char *out);
+void	lsn_hex_encode(const uint8_t *in, size_t len, char *out) LSN_API;
 /* Decodes exactly outlen bytes from a hex string of length 2*outlen.
  * LSN_EINVAL on a bad length or character. */
 int	lsn_hex_decode(const char *hex, uint8_t *out, size_t outlen)
-	    LSN_MUST_CHECK;
+	    LSN_MUST_CHECK LSN_API;
 
 /* 1 if s is a valid partner/contact/unit/group slug:
  * [a-z0-9][a-z0-9-]{1,62} (2..63 chars). */
@@ -69,10 +72,10 @@ int	lsn_country_valid(const char *s);
 int	lsn_text_valid(const char *s, size_t maxlen);
 
 /* Fills buf with len random bytes (libsodium; call lsn_init() first). */
-void	lsn_random(void *buf, size_t len);
+void	lsn_random(void *buf, size_t len) LSN_API;
 
 /* Initialises libsodium; idempotent. LSN_EINTERNAL if it fails. */
-int	lsn_init(void) LSN_MUST_CHECK;
+int	lsn_init(void) LSN_MUST_CHECK LSN_API;
 
 /*
  * Reads a whole file of at most max bytes. On success *bufp is a malloc'd

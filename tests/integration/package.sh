@@ -122,6 +122,41 @@ else
 	    bad "agent -n: $(cat "$T/out")"
 fi
 
+# The integrator packages (cmake/Packaging.cmake components).
+for p in libliaison0 liaison-dev python3-liaison; do
+	d=$(ls "$T"/pkg/"${p}"_*.deb 2>/dev/null | head -n 1)
+	if [ -z "$d" ]; then
+		bad "no ${p}_*.deb produced"
+		continue
+	fi
+	[ "$(dpkg-deb -f "$d" Package)" = "$p" ] || bad "$d: Package is not $p"
+	dpkg-deb -e "$d" "$T/ctl-$p"
+	[ -e "$T/ctl-$p/postinst" ] && bad "$p carries the daemons' postinst"
+	dpkg -x "$d" "$R" || bad "dpkg -x $d"
+done
+dpkg-deb -f "$T"/pkg/liaison-dev_*.deb Depends | grep -q 'libliaison0 (=' ||
+    bad "liaison-dev does not depend on libliaison0 (= version)"
+dpkg-deb -f "$T"/pkg/python3-liaison_*.deb Depends |
+    grep -q 'python3-zmq.*python3-protobuf' ||
+    bad "python3-liaison lacks python3-zmq / python3-protobuf"
+grep -q ldconfig "$T/ctl-libliaison0/triggers" 2>/dev/null ||
+    bad "libliaison0 has no ldconfig trigger"
+for f in usr/lib/libliaison.so.0 usr/lib/libliaison.so \
+    usr/lib/pkgconfig/liaison.pc usr/include/liaison/client.h \
+    usr/include/liaison/pb/api.pb-c.h usr/share/liaison/proto/api.proto \
+    usr/lib/python3/dist-packages/liaison/__init__.py \
+    usr/lib/python3/dist-packages/liaison/proto/api_pb2.py; do
+	[ -e "$R/$f" ] || bad "integrator packages lack /$f"
+done
+ok "libliaison0, liaison-dev, python3-liaison checked"
+if PYTHONPATH="$R/usr/lib/python3/dist-packages" /usr/bin/python3 -c \
+    'import liaison, sys; sys.exit(liaison.errors.TimedOut.code != -12)' \
+    >"$T/out" 2>&1; then
+	ok "the packaged Python module imports"
+else
+	bad "import liaison from python3-liaison: $(cat "$T/out")"
+fi
+
 for f in "$R"/usr/share/man/man*/*; do
 	command -v groff >/dev/null || bad "groff missing (scripts/install-deps installs groff-base)"
 	command -v man >/dev/null || bad "man missing (scripts/install-deps installs man-db)"
