@@ -148,6 +148,7 @@ broker_close(struct broker *b)
 	free(b->pend);
 	b->pend = NULL;
 	vpool_close(&b->vp);
+	limits_close(b);
 	bdir_free(b);
 	wire_flush(b, 0);
 	free(b->out);
@@ -336,6 +337,40 @@ refuse_publish(struct broker *b, const uint8_t *rid, size_t ridlen, int code,
 	(void) wire_queue_frame(b, rid, ridlen, &f);
 }
 
+/* refuse_publish with the message id of env when it can be read (the
+ * signature is not checked: the id only names the refused message). */
+static void
+refuse_publish_id(struct broker *b, const uint8_t *rid, size_t ridlen,
+    const uint8_t *env, size_t envlen, int code, const char *detail)
+{
+	Liaison__V1__Frame		 f;
+	Liaison__V1__PublishAck		 a;
+	Liaison__V1__SignedEnvelope	*se;
+	Liaison__V1__Envelope		*e = NULL;
+
+	se = liaison__v1__signed_envelope__unpack(NULL, envlen, env);
+	if (se != NULL && se->has_envelope)
+		e = liaison__v1__envelope__unpack(NULL, se->envelope.len,
+		    se->envelope.data);
+	liaison__v1__publish_ack__init(&a);
+	if (e != NULL && e->has_message_id &&
+	    e->message_id.len == LSN_MSGID_BYTES) {
+		a.has_message_id = 1;
+		a.message_id = e->message_id;
+	}
+	a.has_code = 1;
+	a.code = (Liaison__V1__ErrorCode) lsn_err_to_wire(code);
+	a.detail = (char *) (uintptr_t) detail;
+	liaison__v1__frame__init(&f);
+	f.kind_case = LIAISON__V1__FRAME__KIND_PUBLISH_ACK;
+	f.publish_ack = &a;
+	(void) wire_queue_frame(b, rid, ridlen, &f);
+	if (e != NULL)
+		liaison__v1__envelope__free_unpacked(e, NULL);
+	if (se != NULL)
+		liaison__v1__signed_envelope__free_unpacked(se, NULL);
+}
+
 static void
 pong(struct broker *b, const uint8_t *rid, size_t ridlen,
     const Liaison__V1__Ping *p)
@@ -354,13 +389,10 @@ pong(struct broker *b, const uint8_t *rid, size_t ridlen,
 	(void) wire_queue_frame(b, rid, ridlen, &f);
 }
 
-/*
- * May this frame be handled? The connection's key must still be the
- * partner's current transport key and the partner ACTIVE. LSN_OK or the
- * refusal code.
- */
-static int
-frame_gate(struct broker *b, const char *partner, const uint8_t *tkey)
+/* broker.h: the connection's key must still be the partner's current
+ * transport key and the partner ACTIVE. */
+int
+broker_gate(struct broker *b, const char *partner, const uint8_t *tkey)
 {
 	char	owner[LSN_DIR_ID_MAX + 1];
 	int	rv, st;
@@ -404,7 +436,7 @@ broker_frame(struct broker *b, const char *partner, const uint8_t *tkey,
 	 * Suspension, revocation and transport key changes take effect on
 	 * the next frame.
 	 */
-	if ((code = frame_gate(b, partner, tkey)) != LSN_OK) {
+	if ((code = broker_gate(b, partner, tkey)) != LSN_OK) {
 		struct session	*ss = session_find(b, partner);
 
 		/* This connection's session only: a newer one (new key) of
@@ -416,13 +448,10 @@ broker_frame(struct broker *b, const char *partner, const uint8_t *tkey,
 		if (lsn_log_ratelimit(partner, 10))
 			log_auth("frame from %s refused: %s", partner,
 			    lsn_errname(code));
+		/* one aggregated audit row per peer and interval */
 		if (code != LSN_EDB)
-			(void) baudit(b, LSN_AUDIT_AUTHFAIL, partner, NULL,
-			    "frame refused: %s", lsn_errname(code));
-		detail = code == LSN_ESUSPENDED ? "partner suspended" :
-		    code == LSN_EPREVOKED ? "partner revoked" :
-		    code == LSN_EKEYREVOKED ? "transport key no longer valid" :
-		    "partner not accepted";
+			limits_count(b, partner, LIM_FRAME, code);
+		detail = outgate_reason(code);
 		if (wire_publish_envelope(buf, len, &env, &envlen))
 			refuse_publish(b, rid, ridlen, code, detail);
 		else
@@ -443,7 +472,8 @@ broker_frame(struct broker *b, const char *partner, const uint8_t *tkey,
 	}
 	switch (f->kind_case) {
 	case LIAISON__V1__FRAME__KIND_HELLO:
-		(void) deliver_hello(b, partner, rid, ridlen, f->hello);
+		(void) deliver_hello(b, partner, tkey, rid, ridlen,
+		    f->hello);
 		break;
 	case LIAISON__V1__FRAME__KIND_PUBLISH:
 		/* A Publish that is not exactly {envelope}: refuse. */
@@ -598,6 +628,29 @@ reload(struct broker *b)
 	log_info("reload: configuration %s reloaded", b->conf_path);
 }
 
+/*
+ * A frame over its sender's rate limit: a publish gets PublishAck{E_RATE}
+ * (with its message id when the envelope says it, so the sender's outbox
+ * retries that message later), anything else Error{E_RATE}.
+ */
+static void
+refuse_rate(struct broker *b, const uint8_t *rid, size_t ridlen,
+    const uint8_t *buf, size_t len)
+{
+	static const char	 detail[] = "sender over its rate limit; retry "
+				    "later";
+	const uint8_t		*env;
+	size_t			 envlen;
+
+	if (ridlen > BROKER_RID_MAX)
+		return;
+	if (wire_publish_envelope(buf, len, &env, &envlen))
+		refuse_publish_id(b, rid, ridlen, env, envlen, LSN_ERATE,
+		    detail);
+	else
+		(void) wire_queue_error(b, rid, ridlen, LSN_ERATE, detail);
+}
+
 /* Reads up to BROKER_BATCH peer frames without blocking. */
 static void
 drain_frames(struct broker *b)
@@ -641,11 +694,17 @@ drain_frames(struct broker *b)
 			(void) wire_queue_error(b, zmq_msg_data(&id),
 			    zmq_msg_size(&id), LSN_EPROTO,
 			    "one frame per message");
+		} else if (limits_frame(b, partner, zmq_msg_size(&msg),
+		    wire_publish_envelope(zmq_msg_data(&msg),
+		    zmq_msg_size(&msg), &env, &envlen)) != LSN_OK) {
+			pending_flush(b);
+			refuse_rate(b, zmq_msg_data(&id), zmq_msg_size(&id),
+			    zmq_msg_data(&msg), zmq_msg_size(&msg));
 		} else if (b->pend != NULL && zmq_msg_size(&id) <=
 		    BROKER_RID_MAX && wire_publish_envelope(zmq_msg_data(&msg),
 		    zmq_msg_size(&msg), &env, &envlen) &&
 		    (b->npend > 0 || (bdir_memo(b, 1), 1)) &&
-		    frame_gate(b, partner, tkey) == LSN_OK)
+		    broker_gate(b, partner, tkey) == LSN_OK)
 			pending_add(b, partner, zmq_msg_data(&id),
 			    zmq_msg_size(&id), &msg);
 		else {
@@ -700,6 +759,8 @@ broker_run(struct broker *b)
 	}
 	if ((b->pend = calloc(BROKER_BATCH, sizeof(*b->pend))) == NULL)
 		return (LSN_ENOMEM);
+	if (b->lim == NULL && (rv = limits_open(b)) != LSN_OK)
+		return (rv);
 	b->next_expiry_ms = lsn_mono_ms() + (uint64_t) b->conf.expiry_check_ms;
 	log_info("%s %s started", BROKER_NAME, LSN_VERSION);
 
@@ -748,6 +809,7 @@ broker_run(struct broker *b)
 			b->next_expiry_ms = lsn_mono_ms() +
 			    (uint64_t) b->conf.expiry_check_ms;
 		}
+		limits_tick(b, 0);
 		committed = broker_tx_end(b) == LSN_OK;
 		wire_flush(b, committed);
 		if (committed)
@@ -755,6 +817,9 @@ broker_run(struct broker *b)
 		deliver_pump(b);
 		control_serve(b);
 	}
+	/* the refusals of the last, unfinished interval */
+	limits_tick(b, 1);
+	(void) broker_tx_end(b);
 	log_info("%s stopping (accepted %llu, refused %llu, delivered %llu)",
 	    BROKER_NAME, (unsigned long long) b->stat_accepted,
 	    (unsigned long long) b->stat_refused,
