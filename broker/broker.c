@@ -337,40 +337,6 @@ refuse_publish(struct broker *b, const uint8_t *rid, size_t ridlen, int code,
 	(void) wire_queue_frame(b, rid, ridlen, &f);
 }
 
-/* refuse_publish with the message id of env when it can be read (the
- * signature is not checked: the id only names the refused message). */
-static void
-refuse_publish_id(struct broker *b, const uint8_t *rid, size_t ridlen,
-    const uint8_t *env, size_t envlen, int code, const char *detail)
-{
-	Liaison__V1__Frame		 f;
-	Liaison__V1__PublishAck		 a;
-	Liaison__V1__SignedEnvelope	*se;
-	Liaison__V1__Envelope		*e = NULL;
-
-	se = liaison__v1__signed_envelope__unpack(NULL, envlen, env);
-	if (se != NULL && se->has_envelope)
-		e = liaison__v1__envelope__unpack(NULL, se->envelope.len,
-		    se->envelope.data);
-	liaison__v1__publish_ack__init(&a);
-	if (e != NULL && e->has_message_id &&
-	    e->message_id.len == LSN_MSGID_BYTES) {
-		a.has_message_id = 1;
-		a.message_id = e->message_id;
-	}
-	a.has_code = 1;
-	a.code = (Liaison__V1__ErrorCode) lsn_err_to_wire(code);
-	a.detail = (char *) (uintptr_t) detail;
-	liaison__v1__frame__init(&f);
-	f.kind_case = LIAISON__V1__FRAME__KIND_PUBLISH_ACK;
-	f.publish_ack = &a;
-	(void) wire_queue_frame(b, rid, ridlen, &f);
-	if (e != NULL)
-		liaison__v1__envelope__free_unpacked(e, NULL);
-	if (se != NULL)
-		liaison__v1__signed_envelope__free_unpacked(se, NULL);
-}
-
 static void
 pong(struct broker *b, const uint8_t *rid, size_t ridlen,
     const Liaison__V1__Ping *p)
@@ -628,29 +594,6 @@ reload(struct broker *b)
 	log_info("reload: configuration %s reloaded", b->conf_path);
 }
 
-/*
- * A frame over its sender's rate limit: a publish gets PublishAck{E_RATE}
- * (with its message id when the envelope says it, so the sender's outbox
- * retries that message later), anything else Error{E_RATE}.
- */
-static void
-refuse_rate(struct broker *b, const uint8_t *rid, size_t ridlen,
-    const uint8_t *buf, size_t len)
-{
-	static const char	 detail[] = "sender over its rate limit; retry "
-				    "later";
-	const uint8_t		*env;
-	size_t			 envlen;
-
-	if (ridlen > BROKER_RID_MAX)
-		return;
-	if (wire_publish_envelope(buf, len, &env, &envlen))
-		refuse_publish_id(b, rid, ridlen, env, envlen, LSN_ERATE,
-		    detail);
-	else
-		(void) wire_queue_error(b, rid, ridlen, LSN_ERATE, detail);
-}
-
 /* Reads up to BROKER_BATCH peer frames without blocking. */
 static void
 drain_frames(struct broker *b)
@@ -698,7 +641,7 @@ drain_frames(struct broker *b)
 		    wire_publish_envelope(zmq_msg_data(&msg),
 		    zmq_msg_size(&msg), &env, &envlen)) != LSN_OK) {
 			pending_flush(b);
-			refuse_rate(b, zmq_msg_data(&id), zmq_msg_size(&id),
+			limits_refuse(b, zmq_msg_data(&id), zmq_msg_size(&id),
 			    zmq_msg_data(&msg), zmq_msg_size(&msg));
 		} else if (b->pend != NULL && zmq_msg_size(&id) <=
 		    BROKER_RID_MAX && wire_publish_envelope(zmq_msg_data(&msg),

@@ -254,6 +254,13 @@ void	limits_close(struct broker *b);
  */
 int	limits_frame(struct broker *b, const char *partner, size_t len,
 	    int publish);
+/*
+ * Answers a frame refused by limits_frame: a Publish gets PublishAck
+ * {E_RATE} with the message id read from the (unverified) envelope, any
+ * other frame Error{E_RATE}. Queued like every answer of the turn.
+ */
+void	limits_refuse(struct broker *b, const uint8_t *rid, size_t ridlen,
+	    const uint8_t *buf, size_t len);
 /* Counts one refusal of kind about peer (a partner id or a key id) for
  * the next aggregated audit row; code is the refusal (last one kept). */
 void	limits_count(struct broker *b, const char *peer, enum lim_kind kind,

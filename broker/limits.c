@@ -17,6 +17,7 @@
  * Token bucket: tokens grow at rate per second up to burst; a frame
  * takes len bytes (and a publish one message); without enough tokens it
  * is refused (LSN_ERATE) and takes nothing. Checks are O(1).
+ * limits_refuse answers such a frame (E_RATE).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,4 +312,63 @@ limits_quota(struct broker *b, const char *sender, const char *rcpt,
 		log_info("quota: publish from %s to %s refused: %s", sender,
 		    rcpt, detail);
 	return (LSN_EQUOTA);
+}
+
+/* ---- answers to frames over a rate limit ---- */
+
+/* refuse_publish with the message id of env when it can be read (the
+ * signature is not checked: the id only names the refused message). */
+static void
+refuse_publish_id(struct broker *b, const uint8_t *rid, size_t ridlen,
+    const uint8_t *env, size_t envlen, int code, const char *detail)
+{
+	Liaison__V1__Frame		 f;
+	Liaison__V1__PublishAck		 a;
+	Liaison__V1__SignedEnvelope	*se;
+	Liaison__V1__Envelope		*e = NULL;
+
+	se = liaison__v1__signed_envelope__unpack(NULL, envlen, env);
+	if (se != NULL && se->has_envelope)
+		e = liaison__v1__envelope__unpack(NULL, se->envelope.len,
+		    se->envelope.data);
+	liaison__v1__publish_ack__init(&a);
+	if (e != NULL && e->has_message_id &&
+	    e->message_id.len == LSN_MSGID_BYTES) {
+		a.has_message_id = 1;
+		a.message_id = e->message_id;
+	}
+	a.has_code = 1;
+	a.code = (Liaison__V1__ErrorCode) lsn_err_to_wire(code);
+	a.detail = (char *) (uintptr_t) detail;
+	liaison__v1__frame__init(&f);
+	f.kind_case = LIAISON__V1__FRAME__KIND_PUBLISH_ACK;
+	f.publish_ack = &a;
+	(void) wire_queue_frame(b, rid, ridlen, &f);
+	if (e != NULL)
+		liaison__v1__envelope__free_unpacked(e, NULL);
+	if (se != NULL)
+		liaison__v1__signed_envelope__free_unpacked(se, NULL);
+}
+
+/*
+ * A frame over its sender's rate limit: a publish gets PublishAck{E_RATE}
+ * (with its message id when the envelope says it, so the sender's outbox
+ * retries that message later), anything else Error{E_RATE}.
+ */
+void
+limits_refuse(struct broker *b, const uint8_t *rid, size_t ridlen,
+    const uint8_t *buf, size_t len)
+{
+	static const char	 detail[] = "sender over its rate limit; retry "
+				    "later";
+	const uint8_t		*env;
+	size_t			 envlen;
+
+	if (ridlen > BROKER_RID_MAX)
+		return;
+	if (wire_publish_envelope(buf, len, &env, &envlen))
+		refuse_publish_id(b, rid, ridlen, env, envlen, LSN_ERATE,
+		    detail);
+	else
+		(void) wire_queue_error(b, rid, ridlen, LSN_ERATE, detail);
 }
