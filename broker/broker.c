@@ -464,10 +464,11 @@ broker_frame(struct broker *b, const char *partner, const uint8_t *tkey,
 	case LIAISON__V1__FRAME__KIND_PONG:
 		break;
 	case LIAISON__V1__FRAME__KIND_ERROR:
-		log_info("error from %s: %s %s", partner,
-		    lsn_errname(lsn_err_from_wire(f->error->has_code ?
-		    (int) f->error->code : 0)),
-		    f->error->detail != NULL ? "(with detail)" : "");
+		if (lsn_log_ratelimit(partner, 10))
+			log_info("error from %s: %s %s", partner,
+			    lsn_errname(lsn_err_from_wire(f->error->has_code ?
+			    (int) f->error->code : 0)),
+			    f->error->detail != NULL ? "(with detail)" : "");
 		break;
 	default:
 		(void) wire_queue_error(b, rid, ridlen, LSN_EPROTO,

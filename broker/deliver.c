@@ -509,9 +509,10 @@ deliver_hello(struct broker *b, const char *partner, const uint8_t *tkey,
 	liaison__v1__frame__init(&f);
 	f.kind_case = LIAISON__V1__FRAME__KIND_WELCOME;
 	f.welcome = &w;
-	log_info("session: %s hello (cursor %llu, acked %llu)", partner,
-	    (unsigned long long) (h->has_delivery_cursor ?
-	    h->delivery_cursor : 0), (unsigned long long) acked);
+	if (lsn_log_ratelimit(partner, 10))
+		log_info("session: %s hello (cursor %llu, acked %llu)",
+		    partner, (unsigned long long) (h->has_delivery_cursor ?
+		    h->delivery_cursor : 0), (unsigned long long) acked);
 	return (wire_queue_frame(b, rid, ridlen, &f));
 }
 
@@ -533,9 +534,11 @@ deliver_ack(struct broker *b, const char *partner, const uint8_t *rid,
 		rv = queue_msgid(b, partner, a->seq, msgid);
 		if (rv == 0) {
 			lsn_hex_encode(msgid, sizeof(msgid), idhex);
-			log_warnx("deliver: %s quarantined seq %llu (%s): %s",
-			    partner, (unsigned long long) a->seq, idhex,
-			    lsn_errname(code));
+			if (lsn_log_ratelimit(partner, 10))
+				log_warnx("deliver: %s quarantined seq %llu "
+				    "(%s): %s", partner,
+				    (unsigned long long) a->seq, idhex,
+				    lsn_errname(code));
 			if ((rv = baudit(b, LSN_AUDIT_QUARANTINED, idhex, NULL,
 			    "recipient=%s seq=%llu code=%s", partner,
 			    (unsigned long long) a->seq,

@@ -306,8 +306,9 @@ dirsvc_submit(struct broker *b, const char *partner, const uint8_t *rid,
 	rv = wire_queue(b, rid, ridlen, ok, oklen, fail, faillen);
 	goto done;
  refuse:
-	log_info("dir: op from %s refused: %s (%s)", partner,
-	    lsn_errname(code), why);
+	if (lsn_log_ratelimit(partner, 10))
+		log_info("dir: op from %s refused: %s (%s)", partner,
+		    lsn_errname(code), why);
 	if ((rv = submit_ack(b, rid, ridlen, &reqid, has_reqid, code, why, 0,
 	    &ok, &oklen)) == LSN_OK)
 		rv = wire_queue(b, rid, ridlen, ok, oklen, NULL, 0);

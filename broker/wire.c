@@ -225,8 +225,9 @@ probe_sessions(struct broker *b, uint64_t now)
 			continue;
 		}
 		lsn_strlcpy(partner, b->sess[i].partner, sizeof(partner));
-		log_info("session: %s dropped: its connection is gone",
-		    partner);
+		if (lsn_log_ratelimit(partner, 10))
+			log_info("session: %s dropped: its connection is "
+			    "gone", partner);
 		session_drop(b, partner);	/* moves another one into i */
 	}
 	free(buf);
