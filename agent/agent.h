@@ -49,6 +49,8 @@
 #define AGENT_LIST_MAX		1000
 #define AGENT_LIST_BYTES_MAX	(4 * 1024 * 1024)
 #define AGENT_DIR_RESULTS_MAX	1000
+/* reconnect backoff cap once the broker refused this agency (link.c) */
+#define AGENT_REFUSED_BACKOFF_MAX_MS	(15 * 60 * 1000)
 #define AGENT_ALERTS_MAX	32
 #define AGENT_DETAIL_MAX	256
 #define AGENT_NOTE_MAX		4096
@@ -165,6 +167,10 @@ struct agent {
 	uint64_t		 last_connected_ms;	/* wall */
 	uint64_t		 ping_nonce;
 	char			 link_error[AGENT_DETAIL_MAX];
+	/* the broker refused this agency (revoked, suspended, transport
+	 * key rotated): LSN_E* code, 0 = not refused; cleared by Welcome */
+	int			 refused_code;
+	int			 refused_auth;	/* ZAP refused our key */
 
 	/* inbox */
 	uint64_t		 cursor;	/* delivery cursor (durable) */
@@ -271,6 +277,10 @@ void		 outbox_pump(struct agent *a, uint64_t now);
 int		 outbox_counts(struct agent *a, uint64_t *pending,
 		    uint64_t *rejected);
 void		 outbox_counts_reset(struct agent *a);
+/* Turns every pending outbox row 'rejected' with code (the broker
+ * refused this agency); inside or outside a transaction. */
+int		 outbox_refuse_pending(struct agent *a, int code,
+		    const char *detail);
 int		 outbox_can_send(const struct agent *a);
 
 #define OUTBOX_F_AGENT	0x01	/* agent-made types (RECEIPT) allowed */

@@ -15,7 +15,9 @@
  * Reconnects: every disconnection, handshake failure or timeout closes
  * the socket (link_reset) and opens a new one after the backoff plus
  * 0..50% jitter; the backoff doubles up to reconnect_max_ms and falls
- * back to reconnect_min_ms only when the broker answered Hello. (libzmq's
+ * back to reconnect_min_ms only when the broker answered Hello. Once the
+ * broker refused this agency (link_refused, a refused handshake) the cap
+ * is AGENT_REFUSED_BACKOFF_MAX_MS instead. (libzmq's
  * own reconnect starts over at its first interval after every accepted
  * TCP connection, so a peer or middlebox that accepts and then drops
  * would otherwise be retried at the minimum rate forever.)
@@ -168,8 +170,48 @@ link_reset(struct agent *a, const char *why)
 	}
 	a->reopen_at = lsn_mono_ms() + delay + jitter;
 	a->backoff_ms *= 2;
-	if (a->backoff_ms > (uint64_t) a->conf.reconnect_max_ms)
+	if (a->refused_code == 0 && !a->refused_auth &&
+	    a->backoff_ms > (uint64_t) a->conf.reconnect_max_ms)
 		a->backoff_ms = (uint64_t) a->conf.reconnect_max_ms;
+	if (a->backoff_ms > AGENT_REFUSED_BACKOFF_MAX_MS)
+		a->backoff_ms = AGENT_REFUSED_BACKOFF_MAX_MS;
+}
+
+/*
+ * The broker refused this agency: we are revoked or suspended, or our
+ * transport key was rotated or revoked. Nothing will be accepted until an
+ * administrator acts, so retrying at the normal rate only loads the
+ * broker: the backoff starts at twice reconnect_max_ms and doubles up to
+ * AGENT_REFUSED_BACKOFF_MAX_MS. Pending outbox rows turn 'rejected' with
+ * the code; `liaison status` shows "refused: <reason>".
+ */
+static void
+link_refused(struct agent *a, int code, const char *detail)
+{
+	const char	*why;
+	uint64_t	 floor = 2 * (uint64_t) a->conf.reconnect_max_ms;
+
+	why = code == LSN_EPREVOKED ? "revoked" :
+	    code == LSN_ESUSPENDED ? "suspended" :
+	    code == LSN_EKEYREVOKED ? "key rotated" : "not a member";
+	a->refused_code = code;
+	snprintf(a->link_error, sizeof(a->link_error), "refused: %s (%s: "
+	    "%.160s)", why, lsn_errname(code), detail != NULL ? detail : "");
+	if (lsn_log_ratelimit("broker-refused", 10))
+		log_warnx("the broker refused this agency: %s", a->link_error);
+	if (outbox_refuse_pending(a, code, a->link_error) != LSN_OK)
+		a->tx_failed = 1;
+	if (a->backoff_ms < floor)
+		a->backoff_ms = floor;
+	link_reset(a, "refused by the broker");
+}
+
+/* 1 if code says the broker will not serve this agency any more. */
+static int
+refusal_code(int code)
+{
+	return (code == LSN_EPREVOKED || code == LSN_ESUSPENDED ||
+	    code == LSN_EKEYREVOKED || code == LSN_EUNKNOWNSENDER);
 }
 
 /* Sends one frame (non-blocking). LSN_EAGAIN when not connected. */
@@ -277,10 +319,20 @@ link_on_monitor(struct agent *a)
 			    "completed");
 			break;
 		case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
-			snprintf(a->link_error, sizeof(a->link_error),
-			    "broker refused our transport key");
+			if (a->refused_code == 0)
+				snprintf(a->link_error, sizeof(a->link_error),
+				    "broker refused our transport key");
 			if (lsn_log_ratelimit("link-handshake", 10))
 				log_auth("broker refused our transport key");
+			/* libzmq would retry at its first interval after
+			 * every refused handshake: back off ourselves.
+			 * Closes a->mon: the loop ends. */
+			if (!a->refused_auth && a->backoff_ms <
+			    2 * (uint64_t) a->conf.reconnect_max_ms)
+				a->backoff_ms = 2 *
+				    (uint64_t) a->conf.reconnect_max_ms;
+			a->refused_auth = 1;
+			link_reset(a, "handshake refused by the broker");
 			break;
 		case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
 		case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
@@ -311,6 +363,11 @@ on_welcome(struct agent *a, const Liaison__V1__Welcome *w)
 	a->connected = 1;
 	a->last_heard = lsn_mono_ms();
 	a->backoff_ms = (uint64_t) a->conf.reconnect_min_ms;
+	if (a->refused_code != 0 || a->refused_auth)
+		log_info("the broker accepts this agency again");
+	a->refused_code = 0;
+	a->refused_auth = 0;
+	a->link_error[0] = '\0';
 	a->last_connected_ms = lsn_now_ms();
 	log_info("session established (broker cursor %llu, ours %llu)",
 	    (unsigned long long) w->delivery_cursor,
@@ -324,6 +381,10 @@ on_error(struct agent *a, const Liaison__V1__Error *e)
 {
 	int	code = lsn_err_from_wire(e->has_code ? (int) e->code : 4);
 
+	if (refusal_code(code)) {
+		link_refused(a, code, e->detail);
+		return;
+	}
 	snprintf(a->link_error, sizeof(a->link_error), "%s: %.200s",
 	    lsn_errname(code), e->detail != NULL ? e->detail : "");
 	if (lsn_log_ratelimit("broker-error", 10))

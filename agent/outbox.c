@@ -408,17 +408,24 @@ outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
 			goto dberr;
 		sp = 1;
 	}
+	/* while the broker refuses this agency a submit ends refused at
+	 * once: it could not be delivered, and the caller must know */
 	if ((rv = lsn_store_stmt(a->st, "INSERT INTO outbox(message_id, "
-	    "signed, state, created_ms, recipients) VALUES(?, ?, 'pending', "
-	    "?, ?)", &s)) != LSN_OK)
+	    "signed, state, created_ms, recipients, code, detail) "
+	    "VALUES(?, ?, ?, ?, ?, ?, ?)", &s)) != LSN_OK)
 		goto dberr;
 	if (sqlite3_bind_blob(s, 1, id, sizeof(id), SQLITE_STATIC) !=
 	    SQLITE_OK ||
 	    sqlite3_bind_blob(s, 2, buf, (int) len, SQLITE_STATIC) !=
 	    SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, (sqlite3_int64) e.created_ms) !=
+	    sqlite3_bind_text(s, 3, a->refused_code != 0 ? "rejected" :
+	    "pending", -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, (sqlite3_int64) e.created_ms) !=
 	    SQLITE_OK ||
-	    sqlite3_bind_text(s, 4, rcpt, -1, SQLITE_STATIC) != SQLITE_OK) {
+	    sqlite3_bind_text(s, 5, rcpt, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 6, a->refused_code) != SQLITE_OK ||
+	    (a->refused_code != 0 ? sqlite3_bind_text(s, 7, a->link_error,
+	    -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, 7)) != SQLITE_OK) {
 		rv = LSN_EDB;
 		goto dberr;
 	}
@@ -449,7 +456,9 @@ outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
 			api_inbox_changed(a);
 		}
 	}
-	if (a->ob_counted)
+	if (a->ob_counted && a->refused_code != 0)
+		a->ob_rejected++;
+	else if (a->ob_counted)
 		a->ob_pending++;
 	/* outbox_pump sends it from the database once it is committed
 	 * (inside the turn's transaction: after agent_tx_commit) */
@@ -514,9 +523,39 @@ outbox_status(struct agent *a, const uint8_t *msgid, size_t len,
 static int
 transient(int code)
 {
+	/* LSN_ERATE: over the broker's rate limit, sent again later */
 	return (code == LSN_EDB || code == LSN_EAGAIN ||
 	    code == LSN_EINTERNAL || code == LSN_ENOMEM ||
-	    code == LSN_ETIMEDOUT);
+	    code == LSN_ETIMEDOUT || code == LSN_ERATE);
+}
+
+int
+outbox_refuse_pending(struct agent *a, int code, const char *detail)
+{
+	sqlite3_stmt	*s;
+	int		 rv;
+
+	if ((rv = lsn_store_stmt(a->st, "UPDATE outbox SET state = "
+	    "'rejected', code = ?, detail = ? WHERE state = 'pending'", &s)) !=
+	    LSN_OK)
+		return (rv);
+	if (sqlite3_bind_int(s, 1, code) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, detail, -1, SQLITE_TRANSIENT) !=
+	    SQLITE_OK) {
+		sqlite3_reset(s);
+		return (LSN_EDB);
+	}
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	if (rv != LSN_OK)
+		return (rv);
+	if (sqlite3_changes(lsn_store_db(a->st)) > 0)
+		log_warnx("outbox: %d pending message(s) refused: %s",
+		    sqlite3_changes(lsn_store_db(a->st)), detail);
+	a->ob_inflight = 0;
+	a->ob_pass = 0;
+	outbox_counts_reset(a);
+	return (LSN_OK);
 }
 
 /* A PublishAck: accepted, rejected (kept with its error), or retry. */

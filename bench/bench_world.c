@@ -182,7 +182,11 @@ bench_world_build(struct bench_world *w)
 	if ((rv = lsn_fixture_create(&o, &w->fx)) != LSN_OK)
 		return (rv);
 	if ((rv = lsn_fixture_write_broker_conf(w->fx, NULL,
-	    "queue_quota = 10000000\n")) != LSN_OK)
+	    "queue_quota = 10000000\n"
+	    /* capacity, not the limits: buckets on but never empty */
+	    "sender_msgs_per_s = 1000000\nsender_burst_msgs = 10000000\n"
+	    "sender_bytes_per_s = 1099511627776\n"
+	    "sender_burst_bytes = 1099511627776\n")) != LSN_OK)
 		return (rv);
 	if ((w->big = calloc(c->nbig, sizeof(*w->big))) == NULL)
 		return (LSN_ENOMEM);

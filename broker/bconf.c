@@ -60,6 +60,27 @@ static const struct lsn_conf_opt btable[] = {
 	{ "broker", "verify_threads", LSN_CONF_INT, 0, VPOOL_THREADS_MAX, "2",
 	    0, LSN_CONF_AT(struct bconf, verify_threads),
 	    "threads checking envelope signatures (0: the loop itself)" },
+	{ "broker", "sender_msgs_per_s", LSN_CONF_INT, 0, 1000000, "500", 0,
+	    LSN_CONF_AT(struct bconf, sender_msgs_per_s),
+	    "messages per second one member may publish (0: no limit)" },
+	{ "broker", "sender_burst_msgs", LSN_CONF_INT, 1, 10000000, "5000", 0,
+	    LSN_CONF_AT(struct bconf, sender_burst_msgs),
+	    "messages one member may publish at once above the rate" },
+	{ "broker", "sender_bytes_per_s", LSN_CONF_INT, 0, 1LL << 40,
+	    "16777216", 0, LSN_CONF_AT(struct bconf, sender_bytes_per_s),
+	    "frame bytes per second one member may send (0: no limit)" },
+	{ "broker", "sender_burst_bytes", LSN_CONF_INT, 1024, 1LL << 40,
+	    "67108864", 0, LSN_CONF_AT(struct bconf, sender_burst_bytes),
+	    "frame bytes one member may send at once above the rate "
+	    "(at least max_msg_bytes + 4096)" },
+	{ "broker", "urgent_reserve", LSN_CONF_INT, 0, 100000000, "1000", 0,
+	    LSN_CONF_AT(struct bconf, urgent_reserve),
+	    "places of each recipient's queue_quota kept for P1 messages "
+	    "(at most a tenth of queue_quota)" },
+	{ "broker", "refusal_audit_ms", LSN_CONF_DURATION, 1000,
+	    24LL * 3600 * 1000, "1m", 0,
+	    LSN_CONF_AT(struct bconf, refusal_audit_ms),
+	    "one aggregated audit row per refused peer per interval" },
 	{ "broker", "verbose", LSN_CONF_BOOL, 0, 0, "no", 0,
 	    LSN_CONF_AT(struct bconf, verbose), "log debug lines" },
 	LSN_CONF_END
@@ -104,6 +125,13 @@ bconf_load(const char *path, struct bconf *c, char *err, size_t errlen)
 	    !lsn_conf_endpoint_valid(tmp.control))) {
 		snprintf(err, errlen, "%s: 'control' must be an ipc:// "
 		    "endpoint", path);
+		return (LSN_ECONFIG);
+	}
+	if (tmp.sender_bytes_per_s > 0 &&
+	    tmp.sender_burst_bytes < tmp.max_msg_bytes + 4096) {
+		snprintf(err, errlen, "%s: 'sender_burst_bytes' must be at "
+		    "least max_msg_bytes + 4096 (%lld)", path,
+		    tmp.max_msg_bytes + 4096);
 		return (LSN_ECONFIG);
 	}
 	*c = tmp;

@@ -148,6 +148,7 @@ broker_close(struct broker *b)
 	free(b->pend);
 	b->pend = NULL;
 	vpool_close(&b->vp);
+	limits_close(b);
 	bdir_free(b);
 	wire_flush(b, 0);
 	free(b->out);
@@ -354,13 +355,10 @@ pong(struct broker *b, const uint8_t *rid, size_t ridlen,
 	(void) wire_queue_frame(b, rid, ridlen, &f);
 }
 
-/*
- * May this frame be handled? The connection's key must still be the
- * partner's current transport key and the partner ACTIVE. LSN_OK or the
- * refusal code.
- */
-static int
-frame_gate(struct broker *b, const char *partner, const uint8_t *tkey)
+/* broker.h: the connection's key must still be the partner's current
+ * transport key and the partner ACTIVE. */
+int
+broker_gate(struct broker *b, const char *partner, const uint8_t *tkey)
 {
 	char	owner[LSN_DIR_ID_MAX + 1];
 	int	rv, st;
@@ -404,7 +402,7 @@ broker_frame(struct broker *b, const char *partner, const uint8_t *tkey,
 	 * Suspension, revocation and transport key changes take effect on
 	 * the next frame.
 	 */
-	if ((code = frame_gate(b, partner, tkey)) != LSN_OK) {
+	if ((code = broker_gate(b, partner, tkey)) != LSN_OK) {
 		struct session	*ss = session_find(b, partner);
 
 		/* This connection's session only: a newer one (new key) of
@@ -416,13 +414,10 @@ broker_frame(struct broker *b, const char *partner, const uint8_t *tkey,
 		if (lsn_log_ratelimit(partner, 10))
 			log_auth("frame from %s refused: %s", partner,
 			    lsn_errname(code));
+		/* one aggregated audit row per peer and interval */
 		if (code != LSN_EDB)
-			(void) baudit(b, LSN_AUDIT_AUTHFAIL, partner, NULL,
-			    "frame refused: %s", lsn_errname(code));
-		detail = code == LSN_ESUSPENDED ? "partner suspended" :
-		    code == LSN_EPREVOKED ? "partner revoked" :
-		    code == LSN_EKEYREVOKED ? "transport key no longer valid" :
-		    "partner not accepted";
+			limits_count(b, partner, LIM_FRAME, code);
+		detail = outgate_reason(code);
 		if (wire_publish_envelope(buf, len, &env, &envlen))
 			refuse_publish(b, rid, ridlen, code, detail);
 		else
@@ -443,7 +438,8 @@ broker_frame(struct broker *b, const char *partner, const uint8_t *tkey,
 	}
 	switch (f->kind_case) {
 	case LIAISON__V1__FRAME__KIND_HELLO:
-		(void) deliver_hello(b, partner, rid, ridlen, f->hello);
+		(void) deliver_hello(b, partner, tkey, rid, ridlen,
+		    f->hello);
 		break;
 	case LIAISON__V1__FRAME__KIND_PUBLISH:
 		/* A Publish that is not exactly {envelope}: refuse. */
@@ -468,10 +464,11 @@ broker_frame(struct broker *b, const char *partner, const uint8_t *tkey,
 	case LIAISON__V1__FRAME__KIND_PONG:
 		break;
 	case LIAISON__V1__FRAME__KIND_ERROR:
-		log_info("error from %s: %s %s", partner,
-		    lsn_errname(lsn_err_from_wire(f->error->has_code ?
-		    (int) f->error->code : 0)),
-		    f->error->detail != NULL ? "(with detail)" : "");
+		if (lsn_log_ratelimit(partner, 10))
+			log_info("error from %s: %s %s", partner,
+			    lsn_errname(lsn_err_from_wire(f->error->has_code ?
+			    (int) f->error->code : 0)),
+			    f->error->detail != NULL ? "(with detail)" : "");
 		break;
 	default:
 		(void) wire_queue_error(b, rid, ridlen, LSN_EPROTO,
@@ -641,11 +638,17 @@ drain_frames(struct broker *b)
 			(void) wire_queue_error(b, zmq_msg_data(&id),
 			    zmq_msg_size(&id), LSN_EPROTO,
 			    "one frame per message");
+		} else if (limits_frame(b, partner, zmq_msg_size(&msg),
+		    wire_publish_envelope(zmq_msg_data(&msg),
+		    zmq_msg_size(&msg), &env, &envlen)) != LSN_OK) {
+			pending_flush(b);
+			limits_refuse(b, zmq_msg_data(&id), zmq_msg_size(&id),
+			    zmq_msg_data(&msg), zmq_msg_size(&msg));
 		} else if (b->pend != NULL && zmq_msg_size(&id) <=
 		    BROKER_RID_MAX && wire_publish_envelope(zmq_msg_data(&msg),
 		    zmq_msg_size(&msg), &env, &envlen) &&
 		    (b->npend > 0 || (bdir_memo(b, 1), 1)) &&
-		    frame_gate(b, partner, tkey) == LSN_OK)
+		    broker_gate(b, partner, tkey) == LSN_OK)
 			pending_add(b, partner, zmq_msg_data(&id),
 			    zmq_msg_size(&id), &msg);
 		else {
@@ -700,6 +703,8 @@ broker_run(struct broker *b)
 	}
 	if ((b->pend = calloc(BROKER_BATCH, sizeof(*b->pend))) == NULL)
 		return (LSN_ENOMEM);
+	if (b->lim == NULL && (rv = limits_open(b)) != LSN_OK)
+		return (rv);
 	b->next_expiry_ms = lsn_mono_ms() + (uint64_t) b->conf.expiry_check_ms;
 	log_info("%s %s started", BROKER_NAME, LSN_VERSION);
 
@@ -748,6 +753,7 @@ broker_run(struct broker *b)
 			b->next_expiry_ms = lsn_mono_ms() +
 			    (uint64_t) b->conf.expiry_check_ms;
 		}
+		limits_tick(b, 0);
 		committed = broker_tx_end(b) == LSN_OK;
 		wire_flush(b, committed);
 		if (committed)
@@ -755,6 +761,9 @@ broker_run(struct broker *b)
 		deliver_pump(b);
 		control_serve(b);
 	}
+	/* the refusals of the last, unfinished interval */
+	limits_tick(b, 1);
+	(void) broker_tx_end(b);
 	log_info("%s stopping (accepted %llu, refused %llu, delivered %llu)",
 	    BROKER_NAME, (unsigned long long) b->stat_accepted,
 	    (unsigned long long) b->stat_refused,

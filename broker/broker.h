@@ -30,6 +30,7 @@
 
 #include "wire.pb-c.h"
 
+#include "liaison/audit.h"
 #include "liaison/dir.h"
 #include "liaison/envelope.h"
 #include "liaison/keys.h"
@@ -64,6 +65,12 @@ struct bconf {
 	long long	retain_ms;
 	long long	hwm;
 	long long	verify_threads;
+	long long	sender_msgs_per_s;	/* limits.c; 0 = no limit */
+	long long	sender_burst_msgs;
+	long long	sender_bytes_per_s;	/* 0 = no limit */
+	long long	sender_burst_bytes;
+	long long	urgent_reserve;		/* queue room for P1 only */
+	long long	refusal_audit_ms;	/* aggregation interval */
 	int		verbose;
 };
 
@@ -90,6 +97,14 @@ struct session {
 	uint64_t	sent_upto;	/* highest seq sent this session */
 	uint64_t	inflight;	/* sent, not yet acked */
 	int		pump;		/* deliveries may be pending */
+	/* outgate.c: the connection's CURVE key and the cached verdict of
+	 * the directory on it (valid while gate_rev is the head and the
+	 * clock is before gate_until, monotonic ms) */
+	uint8_t		tkey[LSN_PK_BYTES];
+	int		has_tkey;
+	int		gate_code;
+	uint64_t	gate_rev;
+	uint64_t	gate_until;
 };
 
 /* ---- output queue (wire.c) ---- */
@@ -106,6 +121,7 @@ struct outmsg {
 
 struct pending;
 struct bmemo;
+struct limits;
 
 /*
  * deliver.c: a recipient's queue state, cached for the life of the
@@ -163,6 +179,8 @@ struct broker {
 	size_t			 cplen;
 	uint64_t		 cp_rev;
 
+	struct limits		*lim;		/* limits.c */
+
 	uint64_t		 next_expiry_ms;	/* monotonic */
 	uint64_t		 stat_accepted;
 	uint64_t		 stat_refused;
@@ -186,6 +204,79 @@ int	broker_tx(struct broker *b);
  * LSN_OK if nothing was open or the commit succeeded. */
 int	broker_tx_end(struct broker *b);
 uint64_t broker_now(const struct broker *b);
+
+/*
+ * May a frame of partner on a connection with CURVE key tkey (NULL: the
+ * partner's status only) be handled or sent? The key must still be the
+ * partner's transport key and the partner ACTIVE: LSN_OK or the refusal
+ * (LSN_EKEYREVOKED, LSN_ESUSPENDED, LSN_EPREVOKED, LSN_EUNKNOWNSENDER,
+ * LSN_EDB).
+ */
+int	broker_gate(struct broker *b, const char *partner,
+	    const uint8_t *tkey);
+
+/* ---- outgate.c: the gate on every outbound frame of a session ---- */
+
+/*
+ * The directory's verdict on session ss (broker_gate), cached per
+ * session until the directory head moves (a committed op) or a second
+ * passes (key validity ends by time): O(1) per frame. LSN_OK or the
+ * refusal code.
+ */
+int	outgate_check(struct broker *b, struct session *ss);
+/*
+ * Tells the peer of ss why it gets nothing more (one Error frame with
+ * code), counts and logs it (rate-limited). The caller drops the session.
+ */
+void	outgate_refuse(struct broker *b, const struct session *ss, int code);
+/* A short text for a gate code ("partner revoked", ...); static. */
+const char *outgate_reason(int code);
+
+/* ---- limits.c: rates, quotas, aggregated refusals ---- */
+
+enum lim_kind {
+	LIM_HANDSHAKE = 0,	/* ZAP refused */
+	LIM_FRAME,		/* frame refused by the gate */
+	LIM_RATE,		/* frame refused by a rate limit */
+	LIM_QUOTA,		/* publish refused by a recipient quota */
+	LIM_NKINDS
+};
+
+/* aggregated audit rows: kind "authfail", subject the peer */
+#define BROKER_AUDIT_REFUSALS	LSN_AUDIT_AUTHFAIL
+
+int	limits_open(struct broker *b);
+void	limits_close(struct broker *b);
+/*
+ * Charges one frame of len bytes from partner against its token buckets
+ * (a publish also takes one message token). LSN_OK, or LSN_ERATE (the
+ * refusal is counted) when a bucket is empty.
+ */
+int	limits_frame(struct broker *b, const char *partner, size_t len,
+	    int publish);
+/*
+ * Answers a frame refused by limits_frame: a Publish gets PublishAck
+ * {E_RATE} with the message id read from the (unverified) envelope, any
+ * other frame Error{E_RATE}. Queued like every answer of the turn.
+ */
+void	limits_refuse(struct broker *b, const uint8_t *rid, size_t ridlen,
+	    const uint8_t *buf, size_t len);
+/* Counts one refusal of kind about peer (a partner id or a key id) for
+ * the next aggregated audit row; code is the refusal (last one kept). */
+void	limits_count(struct broker *b, const char *peer, enum lim_kind kind,
+	    int code);
+/* Writes one audit row per peer with refusals once per
+ * refusal_audit_ms, or now when force (at shutdown); call once per turn,
+ * inside it. */
+void	limits_tick(struct broker *b, int force);
+/*
+ * The recipient quota: LSN_OK when rcpt's queue has room for one more
+ * message of this priority (the last urgent_reserve places are for P1),
+ * else LSN_EQUOTA with detail filled (and the refusal counted for
+ * sender), or LSN_EDB.
+ */
+int	limits_quota(struct broker *b, const char *sender, const char *rcpt,
+	    int priority, char *detail, size_t detailsz);
 
 /* ---- wire.c ---- */
 
@@ -255,7 +346,8 @@ int	control_status(struct broker *b, char **out);
 /*
  * Decides one ZAP request (frames as received, RFC 27): writes the reply
  * status ("200"/"400"/"500"), text and user id (partner id on 200).
- * Refusals are logged and audited. Pure of sockets.
+ * Refusals are logged (rate-limited per address) and counted for the
+ * aggregated audit row of the peer (limits.c). Pure of sockets.
  */
 int	zap_decide(struct broker *b, const char *mechanism,
 	    const uint8_t *client_key, size_t keylen, const char *address,
@@ -355,7 +447,8 @@ int	deliver_expire(struct broker *b, uint64_t now_ms, size_t *n);
 int	deliver_prune(struct broker *b, uint64_t now_ms, size_t *n);
 /* Handles Hello (answers Welcome). */
 int	deliver_hello(struct broker *b, const char *partner,
-	    const uint8_t *rid, size_t ridlen, const Liaison__V1__Hello *h);
+	    const uint8_t *tkey, const uint8_t *rid, size_t ridlen,
+	    const Liaison__V1__Hello *h);
 
 /* ---- dirsvc.c ---- */
 

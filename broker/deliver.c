@@ -448,6 +448,8 @@ session_hello(struct broker *b, const char *partner, const uint8_t *rid,
 	}
 	memcpy(ss->rid, rid, ridlen);
 	ss->ridlen = ridlen;
+	ss->has_tkey = 0;	/* deliver_hello sets the connection's key */
+	ss->gate_rev = 0;	/* ask the directory again */
 	ss->sent_upto = cursor;
 	ss->inflight = 0;
 	ss->pump = 1;
@@ -459,9 +461,10 @@ session_hello(struct broker *b, const char *partner, const uint8_t *rid,
 }
 
 int
-deliver_hello(struct broker *b, const char *partner, const uint8_t *rid,
-    size_t ridlen, const Liaison__V1__Hello *h)
+deliver_hello(struct broker *b, const char *partner, const uint8_t *tkey,
+    const uint8_t *rid, size_t ridlen, const Liaison__V1__Hello *h)
 {
+	struct session		*ss;
 	Liaison__V1__Frame	f;
 	Liaison__V1__Welcome	w;
 	Liaison__V1__DirHead	dh;
@@ -477,6 +480,10 @@ deliver_hello(struct broker *b, const char *partner, const uint8_t *rid,
 	if (rv != LSN_OK)
 		return (wire_queue_error(b, rid, ridlen, rv,
 		    "cannot open session"));
+	if (tkey != NULL && (ss = session_find(b, partner)) != NULL) {
+		memcpy(ss->tkey, tkey, LSN_PK_BYTES);
+		ss->has_tkey = 1;
+	}
 	if ((rv = lsn_dir_head(b->dir, &rev, hash)) != LSN_OK)
 		return (wire_queue_error(b, rid, ridlen, rv,
 		    "directory error"));
@@ -502,9 +509,10 @@ deliver_hello(struct broker *b, const char *partner, const uint8_t *rid,
 	liaison__v1__frame__init(&f);
 	f.kind_case = LIAISON__V1__FRAME__KIND_WELCOME;
 	f.welcome = &w;
-	log_info("session: %s hello (cursor %llu, acked %llu)", partner,
-	    (unsigned long long) (h->has_delivery_cursor ?
-	    h->delivery_cursor : 0), (unsigned long long) acked);
+	if (lsn_log_ratelimit(partner, 10))
+		log_info("session: %s hello (cursor %llu, acked %llu)",
+		    partner, (unsigned long long) (h->has_delivery_cursor ?
+		    h->delivery_cursor : 0), (unsigned long long) acked);
 	return (wire_queue_frame(b, rid, ridlen, &f));
 }
 
@@ -526,9 +534,11 @@ deliver_ack(struct broker *b, const char *partner, const uint8_t *rid,
 		rv = queue_msgid(b, partner, a->seq, msgid);
 		if (rv == 0) {
 			lsn_hex_encode(msgid, sizeof(msgid), idhex);
-			log_warnx("deliver: %s quarantined seq %llu (%s): %s",
-			    partner, (unsigned long long) a->seq, idhex,
-			    lsn_errname(code));
+			if (lsn_log_ratelimit(partner, 10))
+				log_warnx("deliver: %s quarantined seq %llu "
+				    "(%s): %s", partner,
+				    (unsigned long long) a->seq, idhex,
+				    lsn_errname(code));
 			if ((rv = baudit(b, LSN_AUDIT_QUARANTINED, idhex, NULL,
 			    "recipient=%s seq=%llu code=%s", partner,
 			    (unsigned long long) a->seq,
@@ -617,12 +627,14 @@ pump_one(struct broker *b, struct session *ss)
 	    " WHERE q.recipient = ? AND q.seq > ? ORDER BY q.seq LIMIT ?";
 	sqlite3_stmt	*s;
 	uint64_t	 room;
-	int		 rc, st, drop = 0;
+	int		 rc, code, drop = 0;
 
 	ss->pump = 0;
-	if (lsn_dir_partner_status(b->dir, ss->partner, &st) != LSN_OK ||
-	    st != LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE)
-		return (1);	/* nothing more for a suspended partner */
+	/* nothing more for a suspended partner or a key no longer valid */
+	if ((code = outgate_check(b, ss)) != LSN_OK) {
+		outgate_refuse(b, ss, code);
+		return (1);
+	}
 	if (ss->inflight >= (uint64_t) b->conf.inflight_max)
 		return (0);
 	room = (uint64_t) b->conf.inflight_max - ss->inflight;
@@ -642,6 +654,13 @@ pump_one(struct broker *b, struct session *ss)
 		if (env == NULL || (buf = deliver_encode(seq, env, len,
 		    &blen)) == NULL)
 			break;
+		/* every outbound frame passes the gate (cached: O(1)) */
+		if ((code = outgate_check(b, ss)) != LSN_OK) {
+			free(buf);
+			outgate_refuse(b, ss, code);
+			drop = 1;
+			break;
+		}
 		rv = wire_send_now(b, ss->rid, ss->ridlen, buf, blen);
 		free(buf);
 		if (rv == LSN_ECLOSED) {

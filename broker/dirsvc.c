@@ -306,8 +306,9 @@ dirsvc_submit(struct broker *b, const char *partner, const uint8_t *rid,
 	rv = wire_queue(b, rid, ridlen, ok, oklen, fail, faillen);
 	goto done;
  refuse:
-	log_info("dir: op from %s refused: %s (%s)", partner,
-	    lsn_errname(code), why);
+	if (lsn_log_ratelimit(partner, 10))
+		log_info("dir: op from %s refused: %s (%s)", partner,
+		    lsn_errname(code), why);
 	if ((rv = submit_ack(b, rid, ridlen, &reqid, has_reqid, code, why, 0,
 	    &ok, &oklen)) == LSN_OK)
 		rv = wire_queue(b, rid, ridlen, ok, oklen, NULL, 0);
@@ -324,7 +325,7 @@ dirsvc_push(struct broker *b)
 	const uint8_t	*cp = NULL;
 	uint8_t		*buf = NULL;
 	size_t		 cplen = 0, len = 0, i = 0;
-	int		 st;
+	int		 code;
 
 	if (b->submitted_rev <= b->pushed_rev)
 		return;
@@ -339,9 +340,11 @@ dirsvc_push(struct broker *b)
 	while (i < b->nsess) {
 		struct session	*ss = &b->sess[i];
 
-		if (lsn_dir_partner_status(b->dir, ss->partner, &st) !=
-		    LSN_OK ||
-		    st != LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE ||
+		/* the outbound gate: a key revoked or a partner suspended
+		 * by these very ops gets them no more */
+		if ((code = outgate_check(b, ss)) != LSN_OK)
+			outgate_refuse(b, ss, code);
+		if (code != LSN_OK ||
 		    wire_send_now(b, ss->rid, ss->ridlen, buf, len) ==
 		    LSN_ECLOSED) {
 			session_drop(b, ss->partner);

@@ -481,19 +481,11 @@ ingress_finish(struct broker *b, struct ingress_job *j,
 		goto out;
 	}
 	/* quota */
-	for (size_t i = 0; i < set.n; i++) {
-		uint64_t	n;
-
-		if ((rv = queue_count(b, set.ids[i], &n)) != LSN_OK) {
-			refuse(res, rv, "database error");
+	for (size_t i = 0; i < set.n; i++)
+		if ((res->code = limits_quota(b, partner, set.ids[i],
+		    (int) e->priority, res->detail, sizeof(res->detail))) !=
+		    LSN_OK)
 			goto out;
-		}
-		if (n >= (uint64_t) b->conf.queue_quota) {
-			refuse(res, LSN_EQUOTA, "queue of %s is full (%llu "
-			    "messages)", set.ids[i], (unsigned long long) n);
-			goto out;
-		}
-	}
 	if ((rv = store_message(b, partner, e, j->env, j->envlen, hash, &set,
 	    now)) != LSN_OK) {
 		refuse(res, LSN_EDB, "database error");

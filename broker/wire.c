@@ -219,14 +219,26 @@ probe_sessions(struct broker *b, uint64_t now)
 	if (probe_frame(b, now, &buf, &len) != LSN_OK)
 		return;
 	while (i < b->nsess) {
+		int	code;
+
+		/* the outbound gate (outgate.c): also ends, within a
+		 * heartbeat, an idle session whose key expired by time */
+		if ((code = outgate_check(b, &b->sess[i])) != LSN_OK) {
+			outgate_refuse(b, &b->sess[i], code);
+			lsn_strlcpy(partner, b->sess[i].partner,
+			    sizeof(partner));
+			session_drop(b, partner);
+			continue;
+		}
 		if (wire_send_now(b, b->sess[i].rid, b->sess[i].ridlen, buf,
 		    len) != LSN_ECLOSED) {
 			i++;	/* sent, or its queue is full: still there */
 			continue;
 		}
 		lsn_strlcpy(partner, b->sess[i].partner, sizeof(partner));
-		log_info("session: %s dropped: its connection is gone",
-		    partner);
+		if (lsn_log_ratelimit(partner, 10))
+			log_info("session: %s dropped: its connection is "
+			    "gone", partner);
 		session_drop(b, partner);	/* moves another one into i */
 	}
 	free(buf);

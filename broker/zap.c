@@ -46,8 +46,17 @@ zap_decide(struct broker *b, const char *mechanism, const uint8_t *key,
 	if (lsn_log_ratelimit(address, 10))
 		log_auth("zap: refused key %s from %s: %s", kid, address,
 		    text);
-	(void) baudit(b, LSN_AUDIT_AUTHFAIL, kid, NULL,
-	    "handshake refused from %s: %s", address, text);
+	{
+		/* one aggregated audit row per peer and interval */
+		char	peer[LSN_DIR_ID_MAX + 8];
+
+		if (kid[0] != '-')
+			snprintf(peer, sizeof(peer), "key:%s", kid);
+		else
+			snprintf(peer, sizeof(peer), "addr:%.60s", address);
+		if (rv != LSN_EDB)
+			limits_count(b, peer, LIM_HANDSHAKE, rv);
+	}
 	return (rv);
 }
 

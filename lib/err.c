@@ -49,6 +49,7 @@ static const struct errdesc errtab[] = {
 	    "AMBER or stronger body must be sealed" },
 	{ LSN_EUNKNOWNSENDER, "LSN_EUNKNOWNSENDER",
 	    "sender not in the directory" },
+	{ LSN_ERATE, "LSN_ERATE", "sender over its rate limit; retry later" },
 	{ LSN_ETHRESHOLD, "LSN_ETHRESHOLD",
 	    "too few valid administrator signatures" },
 	{ LSN_ENOTAUTH, "LSN_ENOTAUTH", "signer not authorised for this action" },

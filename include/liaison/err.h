@@ -55,6 +55,7 @@ enum lsn_err {
 	LSN_EVERSION = -32,	/* unsupported version */
 	LSN_ENOTSEALED = -33,	/* AMBER or stronger body not sealed */
 	LSN_EUNKNOWNSENDER = -34, /* sender partner not in the directory */
+	LSN_ERATE = -35,	/* sender over its rate limit (retry later) */
 	/* directory */
 	LSN_ETHRESHOLD = -40,	/* too few valid admin signatures */
 	LSN_ENOTAUTH = -41,	/* signer may not sign this action */

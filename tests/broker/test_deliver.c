@@ -264,6 +264,7 @@ test_zap_accepts_only_active_partners_current_key(void **state)
 	size_t			 len = 0;
 	char			 why[LSN_DIR_WHY_MAX];
 
+	assert_ok(limits_open(&t->b));
 	assert_ok(zap_decide(&t->b, "CURVE", t->fx->partners[2].transport->pk,
 	    32, "127.0.0.1", status, text, sizeof(text), user));
 	assert_string_equal(status, "200");
@@ -275,8 +276,9 @@ test_zap_accepts_only_active_partners_current_key(void **state)
 	assert_string_equal(status, "400");
 	assert_string_equal(user, "");
 	assert_ok(lsn_keypair_generate(LSN_KEY_TRANSPORT, "x1", &kp));
-	assert_int_not_equal(zap_decide(&t->b, "CURVE", kp->pk, 32,
-	    "127.0.0.1", status, text, sizeof(text), user), LSN_OK);
+	for (int i = 0; i < 5; i++)
+		assert_int_not_equal(zap_decide(&t->b, "CURVE", kp->pk, 32,
+		    "127.0.0.1", status, text, sizeof(text), user), LSN_OK);
 	lsn_keypair_destroy(&kp);
 	assert_int_not_equal(zap_decide(&t->b, "PLAIN", NULL, 0, "127.0.0.1",
 	    status, text, sizeof(text), user), LSN_OK);
@@ -290,8 +292,17 @@ test_zap_accepts_only_active_partners_current_key(void **state)
 	    t->fx->partners[2].transport->pk, 32, "127.0.0.1", status, text,
 	    sizeof(text), user), LSN_ESUSPENDED);
 	assert_ok(broker_tx_end(&t->b));
+	/* nothing audited per refusal: one row per peer per interval */
+	assert_int_equal(btest_count(t, "SELECT COUNT(*) FROM audit WHERE "
+	    "kind = 'authfail'"), 0);
+	limits_tick(&t->b, 1);
+	assert_ok(broker_tx_end(&t->b));
+	/* 4 peers (sign key, x1 five times, PLAIN address, p03) */
 	assert_int_equal(btest_count(t, "SELECT COUNT(*) FROM audit WHERE "
 	    "kind = 'authfail'"), 4);
+	assert_int_equal(btest_count(t, "SELECT COUNT(*) FROM audit WHERE "
+	    "kind = 'authfail' AND detail LIKE '%handshakes=5 %'"), 1);
+	limits_close(&t->b);
 }
 
 static void

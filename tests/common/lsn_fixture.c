@@ -716,6 +716,10 @@ lsn_fixture_envelope(const struct lsn_fixture *fx, size_t from,
 	}
 	env.has_type = 1;
 	env.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
+	if (m->priority != 0) {
+		env.has_priority = 1;
+		env.priority = (Liaison__V1__Priority) m->priority;
+	}
 	env.handling = &h;
 	env.has_body = 1;
 	env.body.data = body;

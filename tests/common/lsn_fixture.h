@@ -173,6 +173,7 @@ struct lsn_fixture_msg {
 	uint64_t	 expires_ms;	/* 0 = none */
 	const uint8_t	*message_id;	/* 16 bytes; NULL = random */
 	const char	*sender;	/* signed sender; NULL = the partner */
+	int		 priority;	/* Liaison__V1__Priority; 0 = none */
 };
 
 /*

@@ -592,6 +592,9 @@ test_broker_suspension(void **state)
 	    T_MS, &f));
 	liaison__v1__frame__free_unpacked(f, NULL);
 	expect_nothing(b, LIAISON__V1__FRAME__KIND_DELIVER, 500);
+	/* refusals are audited as one row per peer and interval, the last
+	 * interval at shutdown */
+	assert_int_equal(lsn_proc_stop(t->pid), 0);
 	assert_true(db_count(t, "SELECT COUNT(*) FROM audit WHERE "
 	    "kind = 'authfail' AND subject = 'p02'") >= 1);
 }
