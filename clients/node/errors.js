@@ -52,6 +52,7 @@ export const ERRORS = [
   [-32, 'LSN_EVERSION', 'UnsupportedVersion'],
   [-33, 'LSN_ENOTSEALED', 'NotSealed'],
   [-34, 'LSN_EUNKNOWNSENDER', 'UnknownSender'],
+  [-35, 'LSN_ERATE', 'RateLimited'],
   [-40, 'LSN_ETHRESHOLD', 'ThresholdNotMet'],
   [-41, 'LSN_ENOTAUTH', 'NotAuthorised'],
   [-42, 'LSN_ESTALE', 'Stale'],

@@ -63,6 +63,7 @@ ERRORS = [
     (-32, "LSN_EVERSION", "UnsupportedVersion", None),
     (-33, "LSN_ENOTSEALED", "NotSealed", None),
     (-34, "LSN_EUNKNOWNSENDER", "UnknownSender", None),
+    (-35, "LSN_ERATE", "RateLimited", None),
     (-40, "LSN_ETHRESHOLD", "ThresholdNotMet", None),
     (-41, "LSN_ENOTAUTH", "NotAuthorised", None),
     (-42, "LSN_ESTALE", "Stale", None),
