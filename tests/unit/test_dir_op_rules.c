@@ -219,6 +219,7 @@ scratch_free(struct scratch *s)
 
 /* Each breaks exactly one rule of the op base() built. */
 typedef void brk_fn(struct scratch *);
+#define BRK(name, stmt)	static void name(struct scratch *s) { stmt }
 
 static char *
 long_text(struct scratch *s, size_t n)
@@ -229,105 +230,102 @@ long_text(struct scratch *s, size_t n)
 }
 
 /* No action at all, and an action whose message is absent. */
-static void brk_no_action(struct scratch *s)
-{ s->op.action_case = LIAISON__V1__DIR_OP__ACTION__NOT_SET; }
-static void brk_no_msg(struct scratch *s)
-{ s->op.init_root = NULL; /* one union: clears every action's message */ }
+BRK(brk_no_action, s->op.action_case = LIAISON__V1__DIR_OP__ACTION__NOT_SET;)
+BRK(brk_no_msg,
+    s->op.init_root = NULL; /* one union: clears every action's message */)
 /* init-root, replace-root: policy */
-static void brk_policy_null(struct scratch *s) { s->ir.policy = NULL; }
-static void brk_policy_version(struct scratch *s) { s->policy->version = 0; }
-static void brk_policy_k(struct scratch *s) { s->policy->thresholds[2]->k = 9; }
-static void brk_policy_admin_name(struct scratch *s)
-{ s->policy->admins[1]->name[0] = 'A'; }
+BRK(brk_policy_null, s->ir.policy = NULL;)
+BRK(brk_policy_version, s->policy->version = 0;)
+BRK(brk_policy_k, s->policy->thresholds[2]->k = 9;)
+BRK(brk_policy_admin_name, s->policy->admins[1]->name[0] = 'A';)
 /* add-partner: partner */
-static void brk_partner_null(struct scratch *s) { s->ap.partner = NULL; }
-static void brk_partner_id(struct scratch *s) { s->partner.id = "admin"; }
-static void brk_partner_names(struct scratch *s) { s->partner.names = NULL; }
-static void brk_partner_kind(struct scratch *s) { s->partner.kind = 99; }
-static void brk_partner_country(struct scratch *s) { s->partner.country = "gb"; }
-static void brk_partner_status(struct scratch *s)
+BRK(brk_partner_null, s->ap.partner = NULL;)
+BRK(brk_partner_id, s->partner.id = "admin";)
+BRK(brk_partner_names, s->partner.names = NULL;)
+BRK(brk_partner_kind, s->partner.kind = 99;)
+BRK(brk_partner_country, s->partner.country = "gb";)
+static void
+brk_partner_status(struct scratch *s)
 {
 	s->partner.has_status = 1;
 	s->partner.status = LIAISON__V1__PARTNER_STATUS__STATUS_REVOKED;
 }
 /* update-partner */
-static void brk_up_pid(struct scratch *s) { s->up.partner_id = "Agency X"; }
-static void brk_up_nothing(struct scratch *s) { s->up.country = NULL; }
-static void brk_up_names(struct scratch *s)
+BRK(brk_up_pid, s->up.partner_id = "Agency X";)
+BRK(brk_up_nothing, s->up.country = NULL;)
+static void
+brk_up_names(struct scratch *s)
 {
 	s->names.short_name = long_text(s, 65);
 	s->up.names = &s->names;
 }
-static void brk_up_kind(struct scratch *s)
+static void
+brk_up_kind(struct scratch *s)
 {
 	s->up.has_kind = 1;
 	s->up.kind = 0;
 }
-static void brk_up_country(struct scratch *s) { s->up.country = "GBR"; }
+BRK(brk_up_country, s->up.country = "GBR";)
 /* set-status */
-static void brk_ss_pid(struct scratch *s) { s->ss.partner_id = NULL; }
-static void brk_ss_status_absent(struct scratch *s) { s->ss.has_status = 0; }
-static void brk_ss_status_range(struct scratch *s) { s->ss.status = 4; }
+BRK(brk_ss_pid, s->ss.partner_id = NULL;)
+BRK(brk_ss_status_absent, s->ss.has_status = 0;)
+BRK(brk_ss_status_range, s->ss.status = 4;)
 /* add-key */
-static void brk_ak_pid(struct scratch *s) { s->ak.partner_id = "admin"; }
-static void brk_ak_key_null(struct scratch *s) { s->ak.key = NULL; }
-static void brk_ak_key_len(struct scratch *s) { s->key->public_key.len = 31; }
-static void brk_ak_key_revoked(struct scratch *s)
+BRK(brk_ak_pid, s->ak.partner_id = "admin";)
+BRK(brk_ak_key_null, s->ak.key = NULL;)
+BRK(brk_ak_key_len, s->key->public_key.len = 31;)
+static void
+brk_ak_key_revoked(struct scratch *s)
 {
 	s->key->has_revoked_at_ms = 1;
 	s->key->revoked_at_ms = FX_T0;
 }
 /* retire-key */
-static void brk_rk_pid(struct scratch *s) { s->rk.partner_id = ""; }
-static void brk_rk_keyid(struct scratch *s) { s->rk.key_id = "0123456789ABCDEF"; }
-static void brk_rk_until_absent(struct scratch *s) { s->rk.has_valid_until_ms = 0; }
-static void brk_rk_until_zero(struct scratch *s) { s->rk.valid_until_ms = 0; }
-static void brk_rk_until_range(struct scratch *s)
-{ s->rk.valid_until_ms = LSN_DIR_TIME_MAX + 1; }
+BRK(brk_rk_pid, s->rk.partner_id = "";)
+BRK(brk_rk_keyid, s->rk.key_id = "0123456789ABCDEF";)
+BRK(brk_rk_until_absent, s->rk.has_valid_until_ms = 0;)
+BRK(brk_rk_until_zero, s->rk.valid_until_ms = 0;)
+BRK(brk_rk_until_range, s->rk.valid_until_ms = LSN_DIR_TIME_MAX + 1;)
 /* revoke-key */
-static void brk_vk_pid(struct scratch *s) { s->vk.partner_id = "-x"; }
-static void brk_vk_keyid(struct scratch *s) { s->vk.key_id = "0123"; }
-static void brk_vk_at_zero(struct scratch *s) { s->vk.revoked_at_ms = 0; }
+BRK(brk_vk_pid, s->vk.partner_id = "-x";)
+BRK(brk_vk_keyid, s->vk.key_id = "0123";)
+BRK(brk_vk_at_zero, s->vk.revoked_at_ms = 0;)
 /* set-unit */
-static void brk_su_pid(struct scratch *s) { s->su.partner_id = NULL; }
-static void brk_su_unit_null(struct scratch *s) { s->su.unit = NULL; }
-static void brk_su_unit_fallback(struct scratch *s) { s->unit.fallback_unit = "vid"; }
-static void brk_su_unit_name(struct scratch *s) { s->unit.name = NULL; }
+BRK(brk_su_pid, s->su.partner_id = NULL;)
+BRK(brk_su_unit_null, s->su.unit = NULL;)
+BRK(brk_su_unit_fallback, s->unit.fallback_unit = "vid";)
+BRK(brk_su_unit_name, s->unit.name = NULL;)
 /* remove-unit */
-static void brk_ru_pid(struct scratch *s) { s->ru.partner_id = "admin"; }
-static void brk_ru_uid(struct scratch *s) { s->ru.unit_id = "V"; }
+BRK(brk_ru_pid, s->ru.partner_id = "admin";)
+BRK(brk_ru_uid, s->ru.unit_id = "V";)
 /* set-contact */
-static void brk_sc_pid(struct scratch *s) { s->sc.partner_id = "a b"; }
-static void brk_sc_contact_null(struct scratch *s) { s->sc.contact = NULL; }
-static void brk_sc_contact_reach(struct scratch *s) { s->contact.email = NULL; }
-static void brk_sc_contact_email(struct scratch *s) { s->contact.email = "desk"; }
+BRK(brk_sc_pid, s->sc.partner_id = "a b";)
+BRK(brk_sc_contact_null, s->sc.contact = NULL;)
+BRK(brk_sc_contact_reach, s->contact.email = NULL;)
+BRK(brk_sc_contact_email, s->contact.email = "desk";)
 /* remove-contact */
-static void brk_rc_pid(struct scratch *s) { s->rc.partner_id = NULL; }
-static void brk_rc_cid(struct scratch *s) { s->rc.contact_id = NULL; }
+BRK(brk_rc_pid, s->rc.partner_id = NULL;)
+BRK(brk_rc_cid, s->rc.contact_id = NULL;)
 /* confirm-contact */
-static void brk_cc_pid(struct scratch *s) { s->cc.partner_id = "admin"; }
-static void brk_cc_cid(struct scratch *s) { s->cc.contact_id = "Desk"; }
-static void brk_cc_at_absent(struct scratch *s) { s->cc.has_verified_at_ms = 0; }
-static void brk_cc_at_future(struct scratch *s) { s->cc.verified_at_ms = FX_T0 + 1; }
+BRK(brk_cc_pid, s->cc.partner_id = "admin";)
+BRK(brk_cc_cid, s->cc.contact_id = "Desk";)
+BRK(brk_cc_at_absent, s->cc.has_verified_at_ms = 0;)
+BRK(brk_cc_at_future, s->cc.verified_at_ms = FX_T0 + 1;)
 /* create-group */
-static void brk_cg_name(struct scratch *s) { s->cg.name = "Europe"; }
-static void brk_cg_desc(struct scratch *s) { s->cg.description = long_text(s, 257); }
+BRK(brk_cg_name, s->cg.name = "Europe";)
+BRK(brk_cg_desc, s->cg.description = long_text(s, 257);)
 /* delete-group */
-static void brk_dg_name(struct scratch *s) { s->dg.name = NULL; }
+BRK(brk_dg_name, s->dg.name = NULL;)
 /* add-member, remove-member */
-static void brk_am_group(struct scratch *s) { s->am.group = "e"; }
-static void brk_am_pid(struct scratch *s) { s->am.partner_id = "admin"; }
-static void brk_rm_group(struct scratch *s) { s->rm.group = NULL; }
-static void brk_rm_pid(struct scratch *s) { s->rm.partner_id = "x"; }
+BRK(brk_am_group, s->am.group = "e";)
+BRK(brk_am_pid, s->am.partner_id = "admin";)
+BRK(brk_rm_group, s->rm.group = NULL;)
+BRK(brk_rm_pid, s->rm.partner_id = "x";)
 /* order: two rules broken, the earlier row answers */
-static void brk_rk_pid_and_keyid(struct scratch *s)
-{ brk_rk_pid(s); brk_rk_keyid(s); }
-static void brk_am_group_and_pid(struct scratch *s)
-{ brk_am_group(s); brk_am_pid(s); }
-static void brk_up_pid_and_nothing(struct scratch *s)
-{ brk_up_pid(s); brk_up_nothing(s); }
-static void brk_cg_name_and_desc(struct scratch *s)
-{ brk_cg_name(s); brk_cg_desc(s); }
+BRK(brk_rk_pid_and_keyid, brk_rk_pid(s); brk_rk_keyid(s);)
+BRK(brk_am_group_and_pid, brk_am_group(s); brk_am_pid(s);)
+BRK(brk_up_pid_and_nothing, brk_up_pid(s); brk_up_nothing(s);)
+BRK(brk_cg_name_and_desc, brk_cg_name(s); brk_cg_desc(s);)
 
 struct rule_case {
 	int		 action;	/* LIAISON__V1__DIR_OP__ACTION_* */
