@@ -65,7 +65,10 @@ base_contact(Liaison__V1__Contact *c)
 	c->email = "desk@example.org";
 }
 
-/* A valid op of the given action (an admin op, created at FX_T0). */
+/*
+ * A valid op of the given action (an admin op, created at FX_T0). Long:
+ * one flat case per action, so each base op reads in one place.
+ */
 static void
 base(struct dfx *fx, struct scratch *s, int action)
 {
