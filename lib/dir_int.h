@@ -33,9 +33,6 @@ struct dir_key {
 void	dir_why(char *why, size_t whysz, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 int	dir_no_unknown_fields(const ProtobufCMessage *m);
-int	dir_keyid_shape(const char *kid);
-int	dir_validate_policy(const Liaison__V1__RootPolicy *p, char *why,
-	    size_t whysz);
 int	dir_op_target(const Liaison__V1__DirOp *op, const char **partner,
 	    const char **group);
 int	dir_keyrec_valid_at(uint64_t from, uint64_t until, uint64_t at);
@@ -47,6 +44,26 @@ int	dir_status_parse(const char *s, int *out);
 int	dir_kind_parse(const char *s, int *out);
 int	dir_purpose_parse(const char *s, int *out);
 uint32_t dir_policy_threshold(const Liaison__V1__RootPolicy *p, int cls);
+
+/*
+ * dir_op_fields.c: checks of the fields and of the messages an op
+ * carries whole. Each returns 1 if valid, 0 if not, and the *_ok ones
+ * taking why write one naming the field; dir_validate_policy returns
+ * LSN_OK, LSN_EINVAL or LSN_EROOT. Nothing is kept; every pointer may
+ * be NULL (absent).
+ */
+int	dir_keyid_shape(const char *kid);
+int	dir_validate_policy(const Liaison__V1__RootPolicy *p, char *why,
+	    size_t whysz);
+int	dir_text_ok(const char *s, size_t min, size_t max);
+int	dir_keyrec_ok(const Liaison__V1__KeyRecord *k, int want_purpose,
+	    const char *what, char *why, size_t whysz);
+int	dir_names_ok(const Liaison__V1__PartnerNames *n, int require_official,
+	    char *why, size_t whysz);
+int	dir_unit_ok(const Liaison__V1__Unit *u, char *why, size_t whysz);
+int	dir_contact_ok(const Liaison__V1__Contact *c, char *why, size_t whysz);
+int	dir_partner_new_ok(const Liaison__V1__Partner *p, char *why,
+	    size_t whysz);
 
 /* dir.c: hashing helpers */
 void	dir_hash_u64(crypto_generichash_state *h, uint64_t v);
