@@ -84,7 +84,7 @@ export const {
   TimedOut, Closed, ConfigError, InternalError, TryAgain, SenderMismatch,
   UnknownKey, KeyExpired, KeyRevoked, PartnerSuspended, PartnerRevoked,
   UnknownRecipient, UnknownGroup, ClockSkew, MessageExpired, DuplicateId,
-  QuotaExceeded, UnsupportedVersion, NotSealed, UnknownSender,
+  QuotaExceeded, UnsupportedVersion, NotSealed, UnknownSender, RateLimited,
   ThresholdNotMet, NotAuthorised, Stale, OpReplay, ChainBroken,
   DirectoryFork, RootPolicy, DirectoryHalted, IllegalTransition,
   ForwardNotPermitted, UnsealFailed, FilePermissions, KeyFormat,
