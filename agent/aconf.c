@@ -80,6 +80,9 @@ const struct lsn_conf_opt agent_conf_table[] = {
 	{ "agent", "notify_retry_ms", LSN_CONF_INT, 100, 3600000, "30000", 0,
 	    AC(notify_retry_ms), "wait before running a failed notifier "
 	    "again (ms, doubled per retry)" },
+	{ "agent", "summary_max_tlp", LSN_CONF_STR, 4, 0, "none", 0,
+	    AC(summary_max_tlp), "show referral/alert summaries marked up "
+	    "to this TLP on the page and to notifiers: none, clear, green" },
 	LSN_CONF_END
 };
 
@@ -122,6 +125,11 @@ aconf_check(const struct agent_conf *c, char *err, size_t errlen)
 	if (lsn_log_format_parse(c->log_format) < 0) {
 		snprintf(err, errlen, "[agent] log_format must be text, kv "
 		    "or json");
+		return (LSN_ECONFIG);
+	}
+	if (summary_max_tlp(c->summary_max_tlp) < 0) {
+		snprintf(err, errlen, "[agent] summary_max_tlp must be none, "
+		    "clear or green");
 		return (LSN_ECONFIG);
 	}
 	if (c->notify_cmd[0] != '\0' && c->notify_cmd[0] != '/') {

@@ -85,6 +85,7 @@ struct agent_conf {
 	long long	notify_timeout_ms;
 	long long	notify_retries;
 	long long	notify_retry_ms;
+	char		summary_max_tlp[8];			/* summary.c */
 };
 
 /* A set of partner ids (recipients expanded from groups). */
@@ -407,6 +408,11 @@ void		 ametrics_commit(struct agent *a, double seconds);
 /* web.c: renders the read-only directory page (main loop only) */
 int		 web_render(struct agent *a, char **out, size_t *len);
 extern const char web_css[];
+
+/* summary.c: an item's summary if its marking allows (summary_max_tlp) */
+int		 summary_max_tlp(const char *s);
+int		 item_summary(struct agent *a, const uint8_t *msgid,
+		    char *out, size_t outsz);
 
 /* notify.c: out-of-band notifiers for escalations */
 int		 notify_escalation(struct agent *a, const char *kind,

@@ -5,8 +5,9 @@
  * which queues one run of notify_cmd with a JSON description on its
  * stdin (see docs/monitoring.md): the event, kind, item id, our partner,
  * the peer, the priority, the peer's 24/7 contacts from the directory and
- * the attempt number. It never holds a message body (at any marking) or a
- * key: the item is named by its id only.
+ * the attempt number. It never holds a message body or a key: the item is
+ * named by its id, with its summary line only when the message is marked
+ * at or below [agent] summary_max_tlp (summary.c).
  *
  * The main loop never waits for a notifier: notify_timers (once per loop
  * turn) starts queued runs with fork/exec, reaps them with
@@ -32,8 +33,10 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "liaison/body.h"
+#include "liaison/envelope.h"
 #include "liaison/log.h"
 #include "liaison/util.h"
 
@@ -74,13 +77,37 @@ record(struct agent *a, struct njob *j, const char *result)
 	ametrics_notify(a, result);
 }
 
+/* The item's summary when its marking allows it (summary.c). */
+static int
+summary_for(struct agent *a, const char *kind, const uint8_t *id,
+    const char *peer, char *out, size_t outsz)
+{
+	sqlite3_stmt	*s;
+	uint8_t		 msgid[LSN_MSGID_BYTES];
+	int		 found = 0;
+
+	if (lsn_store_stmt(a->st, "SELECT message_id FROM tracking WHERE "
+	    "kind = ? AND item_id = ? AND peer = ?", &s) != LSN_OK)
+		return (LSN_EDB);
+	if (sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_bind_blob(s, 2, id, LSN_BODY_ID_BYTES, SQLITE_STATIC) ==
+	    SQLITE_OK && sqlite3_bind_text(s, 3, peer, -1, SQLITE_STATIC) ==
+	    SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_bytes(s, 0) == LSN_MSGID_BYTES) {
+		memcpy(msgid, sqlite3_column_blob(s, 0), sizeof(msgid));
+		found = 1;
+	}
+	sqlite3_reset(s);
+	return (found ? item_summary(a, msgid, out, outsz) : LSN_ENOENT);
+}
+
 int
 notify_escalation(struct agent *a, const char *kind, const uint8_t *id,
     const char *peer, int priority, const char *contacts)
 {
 	struct njob	*j = NULL;
 	json_t		*o;
-	char		 hex[2 * LSN_BODY_ID_BYTES + 1];
+	char		 hex[2 * LSN_BODY_ID_BYTES + 1], sum[1024];
 	int		 rv = LSN_OK;
 
 	if (a->conf.notify_cmd[0] == '\0')
@@ -106,6 +133,8 @@ notify_escalation(struct agent *a, const char *kind, const uint8_t *id,
 	    "deadline and was escalated to the partner's 24/7 contact.");
 	if (o == NULL)
 		return (LSN_ENOMEM);
+	if (summary_for(a, kind, id, peer, sum, sizeof(sum)) == LSN_OK)
+		(void) json_object_set_new(o, "summary", json_string(sum));
 	j->json = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(o);
 	if (j->json == NULL)

@@ -7,8 +7,9 @@
  * change state. Every value from the directory or the database goes
  * through put_esc (HTML-escaped: & < > " ' and control bytes), because a
  * partner name is text an administrator typed and another one signed,
- * not markup. No message body is shown, at any marking: tracked items
- * appear with ids, peers, states and deadlines only.
+ * not markup. No message body is shown: tracked items appear with ids,
+ * peers, states and deadlines, and their summary line only when the
+ * message is marked at or below [agent] summary_max_tlp (summary.c).
  *
  * The replica's verification state is read directly (a->halted and the
  * "dir_halted" reason), not through the directory queries, so a halted
@@ -347,13 +348,14 @@ static void
 section_tracked(struct agent *a, struct page *w, uint64_t now)
 {
 	sqlite3_stmt	*s;
-	char		 hex[2 * LSN_BODY_ID_BYTES + 1];
+	char		 hex[2 * LSN_BODY_ID_BYTES + 1], sum[512];
 
 	lit(w, "<h2>Open referrals and alerts</h2><table id=\"tracked\">"
 	    "<tr><th>Kind</th><th>Id</th><th>Partner</th><th>Our role</th>"
-	    "<th>State</th><th>Priority</th><th>Ack deadline</th></tr>\n");
+	    "<th>State</th><th>Priority</th><th>Ack deadline</th>"
+	    "<th>Summary</th></tr>\n");
 	if (lsn_store_stmt(a->st, "SELECT kind, item_id, peer, role, state, "
-	    "priority, deadline, acked_ms FROM tracking WHERE "
+	    "priority, deadline, acked_ms, message_id FROM tracking WHERE "
 	    "(kind = 'referral' AND state IN (1, 2, 3, 5)) OR "
 	    "(kind = 'alert' AND acked_ms = 0) ORDER BY deadline LIMIT 500",
 	    &s) == LSN_OK) {
@@ -382,7 +384,15 @@ section_tracked(struct agent *a, struct page *w, uint64_t now)
 			fmt(w, "P%d", sqlite3_column_int(s, 5));
 			lit(w, "</td><td>");
 			put_time(w, dl);
-			lit(w, over ? " OVERDUE</td></tr>\n" : "</td></tr>\n");
+			lit(w, over ? " OVERDUE</td><td>" : "</td><td>");
+			if (sqlite3_column_bytes(s, 8) == LSN_MSGID_BYTES &&
+			    item_summary(a, sqlite3_column_blob(s, 8), sum,
+			    sizeof(sum)) == LSN_OK)
+				put_esc(w, sum);
+			else
+				lit(w, "<span class=\"muted\">withheld "
+				    "(marking)</span>");
+			lit(w, "</td></tr>\n");
 		}
 		sqlite3_reset(s);
 	}

@@ -8,7 +8,7 @@
  *      clock it is escalated. The hook's first run fails (exit 3), the
  *      retry succeeds: two JSON descriptions recorded, both naming the
  *      referral, the peer and P1, and neither holding the referral's
- *      summary (a body). The outcomes are in the events table (kind
+ *      summary (a body; TLP:GREEN, above summary_max_tlp = clear). The outcomes are in the events table (kind
  *      "notify", through the API) and in the log.
  *   2. A hook that hangs is killed at notify_timeout_ms and retried until
  *      it gives up, while the agent keeps answering its local API.
@@ -85,7 +85,8 @@ setup(void **state)
 	    sizeof(e->ep)));
 	snprintf(extra, sizeof(extra), "test_clock_file = %s\n"
 	    "log_format = json\nnotify_cmd = %s\nnotify_timeout_ms = 1000\n"
-	    "notify_retries = 2\nnotify_retry_ms = 100\n", e->clock, hook);
+	    "notify_retries = 2\nnotify_retry_ms = 100\n"
+	    "summary_max_tlp = clear\n", e->clock, hook);
 	assert_true(agent_it_start(e->fx, 0, e->ep, extra) > 0);
 	assert_true(agent_it_start(e->fx, 1, e->ep, NULL) > 0);
 	for (size_t i = 0; i < 2; i++)
@@ -219,6 +220,8 @@ check_description(const char *line, const char *hex, const char *peer)
 	    peer);
 	assert_int_equal(json_integer_value(json_object_get(o, "priority")),
 	    1);
+	/* a GREEN referral's summary is above summary_max_tlp = clear */
+	assert_null(json_object_get(o, "summary"));
 	json_decref(o);
 }
 

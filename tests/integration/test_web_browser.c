@@ -7,7 +7,9 @@
  * show the hostile name as text (no script element, no bold element made
  * from a contact name), the stale marker on the stale contact only, the
  * key fingerprints, the revision, "verifies: yes", and the security
- * headers must be on the answer. Agent 1 is configured with another trust
+ * headers must be on the answer. Two P1 referrals are open: the GREEN
+ * one's summary is shown (summary_max_tlp = green), escaped, the AMBER
+ * one's is withheld. Agent 1 is configured with another trust
  * root, so its replica halts on the genesis entry; its page must carry
  * the halted warning. A screenshot of agent 0's page is kept in the
  * build directory (tests/artefacts/web_page.png). Three chromium runs
@@ -20,8 +22,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api.pb-c.h"
 #include "directory.pb-c.h"
+#include "envelope.pb-c.h"
 
+#include "liaison/client.h"
 #include "liaison/util.h"
 
 #include "agent_it.h"
@@ -43,6 +48,52 @@ struct env {
 };
 
 static char	resp[512 * 1024];
+
+/* A P1 referral from agent 0 to partners[1] with summary, marked tlp. */
+static void
+send_referral(struct env *e, int tlp, const char *summary)
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__SubmitRequest	 sr = LIAISON__V1__SUBMIT_REQUEST__INIT;
+	Liaison__V1__Handling		 h = LIAISON__V1__HANDLING__INIT;
+	Liaison__V1__ReferralHandoff	 r = LIAISON__V1__REFERRAL_HANDOFF__INIT;
+	Liaison__V1__Jurisdiction	 j = LIAISON__V1__JURISDICTION__INIT;
+	Liaison__V1__ApiResponse	*ar = NULL;
+	uint8_t				 buf[4096], rid[16];
+	char				*to[1];
+
+	lsn_random(rid, sizeof(rid));
+	r.has_referral_id = 1;
+	r.referral_id.data = rid;
+	r.referral_id.len = 16;
+	r.has_priority = 1;
+	r.priority = LIAISON__V1__PRIORITY__PRIORITY_P1;
+	r.has_category = 1;
+	r.category = LIAISON__V1__REFERRAL_CATEGORY__CATEGORY_GROOMING;
+	j.country = (char *) (uintptr_t) "NL";
+	j.has_basis = 1;
+	j.basis = LIAISON__V1__JURISDICTION_BASIS__BASIS_IP_GEOLOCATION;
+	r.jurisdiction = &j;
+	r.summary = (char *) (uintptr_t) summary;
+	sr.body.len = liaison__v1__referral_handoff__pack(&r, buf);
+	sr.body.data = buf;
+	sr.has_body = 1;
+	sr.has_type = 1;
+	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF;
+	to[0] = e->fx->partners[1].id;
+	sr.n_to = 1;
+	sr.to = to;
+	h.has_tlp = 1;
+	h.tlp = tlp;
+	sr.handling = &h;
+	sr.has_priority = 1;
+	sr.priority = LIAISON__V1__PRIORITY__PRIORITY_P1;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_SUBMIT;
+	req.submit = &sr;
+	assert_ok(agent_it_call(e->fx, 0, &req, &ar));
+	assert_int_equal(ar->has_code ? ar->code : 0, 0);
+	lsn_client_response_free(&ar);
+}
 
 static int
 apply(struct lsn_fixture *fx, Liaison__V1__DirOp *op)
@@ -123,7 +174,8 @@ setup(void **state)
 	assert_ok(lsn_fixture_start_broker(e->fx, 0, &e->broker, e->ep,
 	    sizeof(e->ep)));
 	assert_true(agent_it_start(e->fx, 0, e->ep, "http_listen = "
-	    "127.0.0.1:0\ncontact_max_age_ms = 3600000\n") > 0);
+	    "127.0.0.1:0\ncontact_max_age_ms = 3600000\n"
+	    "summary_max_tlp = green\n") > 0);
 	/* agent 1 trusts another root: its replica halts on genesis */
 	lsn_strlcpy(good, e->fx->trust_root_hex, sizeof(good));
 	memset(e->fx->trust_root_hex, 'a', 64);
@@ -138,6 +190,10 @@ setup(void **state)
 	snprintf(path, sizeof(path), "%s.http", e->fx->partners[1].agent_db);
 	assert_int_equal(http_addr_wait(path, e->http1, sizeof(e->http1),
 	    10000), 0);
+	send_referral(e, LIAISON__V1__TLP__TLP_GREEN,
+	    "Visible <i>summary</i> of a synthetic referral");
+	send_referral(e, LIAISON__V1__TLP__TLP_AMBER,
+	    "AMBER-SUMMARY-MUST-NOT-SHOW");
 	snprintf(e->art, sizeof(e->art), "%s/tests/artefacts",
 	    bin != NULL ? bin : ".");
 	(void) mkdir(e->art, 0755);
@@ -232,6 +288,13 @@ test_page_in_browser(void **state)
 	assert_non_null(strstr(dom, "id=\"verifies\"><span class=\"ok\">yes"));
 	assert_null(strstr(dom, "id=\"halted\""));
 	assert_non_null(strstr(dom, e->fx->partners[1].sign->key_id));
+	/* tracked referrals: the GREEN summary (summary_max_tlp = green)
+	 * as text, the AMBER one withheld */
+	assert_non_null(strstr(dom, "Visible &lt;i&gt;summary&lt;/i&gt; of a "
+	    "synthetic referral"));
+	assert_null(strstr(dom, "<i>"));
+	assert_null(strstr(dom, "AMBER-SUMMARY"));
+	assert_non_null(strstr(dom, "withheld (marking)"));
 	free(dom);
 	dom = NULL;
 	snprintf(shot, sizeof(shot), "--screenshot=%s/web_page.png", e->art);
