@@ -240,7 +240,8 @@ put_value(struct mbuf *b, double v)
 		mbuf_printf(b, v > 0 ? "+Inf" : "-Inf");
 	else if (isnan(v))
 		mbuf_printf(b, "NaN");
-	else if (v == floor(v) && fabs(v) < 9007199254740992.0)
+	else if ((v < 0 ? -v : v) < 9007199254740992.0 &&
+	    v == (double) (long long) v)
 		mbuf_printf(b, "%.0f", v);
 	else
 		mbuf_printf(b, "%.9g", v);
