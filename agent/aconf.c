@@ -63,6 +63,9 @@ const struct lsn_conf_opt agent_conf_table[] = {
 	{ "agent", "http_listen", LSN_CONF_STR, 0, 0, NULL, 0,
 	    AC(http_listen), "read-only HTTP: /metrics and the directory "
 	    "page on 127.0.0.1:PORT or [::1]:PORT (off when empty)" },
+	{ "agent", "http_group", LSN_CONF_STR, 0, 0, NULL, 0, AC(http_group),
+	    "besides root and the agent's user, members of this group may "
+	    "use http_listen (empty: nobody else)" },
 	{ "agent", "http_page", LSN_CONF_BOOL, 0, 0, "yes", 0, AC(http_page),
 	    "serve the directory page (/) besides /metrics" },
 	{ "agent", "metrics_top", LSN_CONF_INT, 1, 1000, "20", 0,

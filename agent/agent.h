@@ -78,6 +78,7 @@ struct agent_conf {
 	long long	contact_max_age_ms;
 	long long	contact_auto_confirm;
 	char		http_listen[LSN_HTTP_LISTEN_MAX];	/* ametrics.c */
+	char		http_group[64];
 	int		http_page;
 	long long	metrics_top;
 	char		log_format[8];
@@ -225,6 +226,8 @@ struct agent {
 	struct lsn_snap		*m_snap;	/* /metrics text */
 	struct lsn_snap		*w_snap;	/* the directory page */
 	struct lsn_http		*http;
+	gid_t			 http_gid;	/* http_group; set before the */
+	int			 http_gid_set;	/* HTTP thread starts */
 	uint64_t		 cp_time_ms;	/* last checkpoint checked */
 	struct notify		*nt;		/* notifier runs in flight */
 };

@@ -1,7 +1,8 @@
 /*
  * ametrics.c -- the agent's read-only HTTP listener ([agent] http_listen,
  * loopback only): /metrics (OpenMetrics), / (the directory page, web.c)
- * and /style.css.
+ * and /style.css, for the agent's user, root and [agent] http_group only
+ * (allow_peer: the kernel names the connecting process's uid).
  *
  * The registry and the pages belong to the main loop. The HTTP thread
  * (lib/http.c) only copies the last text out of a struct lsn_snap;
@@ -10,10 +11,13 @@
  * HTTP thread never touches the sqlite handle, the directory or any other
  * field of struct agent except the three pointers set before it starts.
  */
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -135,6 +139,48 @@ serve(void *arg, const char *path, struct lsn_http_reply *r)
 	return (LSN_OK);
 }
 
+/*
+ * HTTP thread: the local API's rule for the listener (loopback only): the
+ * connecting process must run as root, as the agent's user, or as a
+ * member of [agent] http_group. Reads only fields set before the thread
+ * started.
+ */
+static int
+allow_peer(void *arg, int fd)
+{
+	struct agent	*a = arg;
+	struct passwd	 pw, *pwp = NULL;
+	struct group	 gr, *grp = NULL;
+	char		 buf[16384];
+	uid_t		 uid;
+
+	if (lsn_tcp_peer_uid(fd, &uid) != LSN_OK)
+		return (0);
+	if (uid == 0 || uid == geteuid())
+		return (1);
+	if (!a->http_gid_set || getpwuid_r(uid, &pw, buf, sizeof(buf),
+	    &pwp) != 0 || pwp == NULL)
+		goto no;
+	if (pw.pw_gid == a->http_gid)
+		return (1);
+	{
+		char	gbuf[16384];
+
+		if (getgrgid_r(a->http_gid, &gr, gbuf, sizeof(gbuf), &grp) ==
+		    0 && grp != NULL)
+			for (char **m = gr.gr_mem; m != NULL && *m != NULL;
+			    m++)
+				if (strcmp(*m, pw.pw_name) == 0)
+					return (1);
+	}
+ no:
+	if (lsn_log_ratelimit("http-denied", 10))
+		log_auth("http: refused a connection from uid %ld (not the "
+		    "agent's user, root or a member of http_group)",
+		    (long) uid);
+	return (0);
+}
+
 int
 ametrics_open(struct agent *a)
 {
@@ -144,6 +190,19 @@ ametrics_open(struct agent *a)
 
 	if (a->conf.http_listen[0] == '\0')
 		return (LSN_OK);
+	if (a->conf.http_group[0] != '\0') {
+		struct group	gr, *grp = NULL;
+		char		gbuf[16384];
+
+		if (getgrnam_r(a->conf.http_group, &gr, gbuf, sizeof(gbuf),
+		    &grp) != 0 || grp == NULL) {
+			log_warnx("http: http_group %s: no such group",
+			    a->conf.http_group);
+			return (LSN_ECONFIG);
+		}
+		a->http_gid = gr.gr_gid;
+		a->http_gid_set = 1;
+	}
 	if ((rv = lsn_metrics_new(adefs, &a->m)) != LSN_OK ||
 	    (rv = lsn_snap_new(&a->m_snap)) != LSN_OK ||
 	    (a->conf.http_page && (rv = lsn_snap_new(&a->w_snap)) != LSN_OK))
@@ -151,7 +210,8 @@ ametrics_open(struct agent *a)
 	(void) lsn_metrics_labels(l, sizeof(l), "version", LSN_VERSION,
 	    "partner", a->conf.partner, (const char *) NULL);
 	(void) lsn_metrics_set(a->m, AM_INFO, l, 1);
-	if ((rv = lsn_http_open(a->conf.http_listen, serve, a, &a->http)) !=
+	if ((rv = lsn_http_open(a->conf.http_listen, serve, allow_peer, a,
+	    &a->http)) !=
 	    LSN_OK) {
 		log_warnx("http: cannot listen on %s: %s",
 		    a->conf.http_listen, lsn_strerror(rv));

@@ -121,7 +121,7 @@ bmetrics_open(struct broker *b)
 	    (const char *) NULL);
 	(void) lsn_metrics_set(b->m, BM_INFO, l, 1);
 	(void) lsn_metrics_add(b->m, BM_DELIVERED, NULL, 0);
-	if ((rv = lsn_http_open(b->conf.metrics_listen, serve, b,
+	if ((rv = lsn_http_open(b->conf.metrics_listen, serve, NULL, b,
 	    &b->m_http)) != LSN_OK) {
 		log_warnx("metrics: cannot listen on %s: %s",
 		    b->conf.metrics_listen, lsn_strerror(rv));

@@ -20,6 +20,7 @@
 struct lsn_http {
 	struct MHD_Daemon	*d;
 	lsn_http_fn		*fn;
+	lsn_http_allow_fn	*allow;
 	void			*arg;
 	uint16_t		 port;
 	char			 host[LSN_HTTP_LISTEN_MAX];
@@ -154,6 +155,14 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		return (MHD_YES);
 	}
 	*con_cls = h;
+	if (h->allow != NULL) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		if (ci == NULL || !h->allow(h->arg, ci->connect_fd))
+			return (answer_text(c, MHD_HTTP_FORBIDDEN,
+			    "forbidden\n", 0));
+	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return (answer_text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -187,8 +196,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 }
 
 int
-lsn_http_open(const char *listen, lsn_http_fn *fn, void *arg,
-    struct lsn_http **out)
+lsn_http_open(const char *listen, lsn_http_fn *fn, lsn_http_allow_fn *allow,
+    void *arg, struct lsn_http **out)
 {
 	struct lsn_http		*h;
 	struct hostport		 hp;
@@ -200,6 +209,7 @@ lsn_http_open(const char *listen, lsn_http_fn *fn, void *arg,
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return (LSN_ENOMEM);
 	h->fn = fn;
+	h->allow = allow;
 	h->arg = arg;
 	h->v6 = hp.v6;
 	lsn_strlcpy(h->host, hp.host, sizeof(h->host));

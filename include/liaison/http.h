@@ -23,6 +23,8 @@
 #ifndef LIAISON_HTTP_H
 #define LIAISON_HTTP_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,7 +51,18 @@ struct lsn_http_reply {
 typedef int lsn_http_fn(void *arg, const char *path,
     struct lsn_http_reply *r);
 
+/* Called in the listener thread with the connected socket of a request;
+ * 1 lets it through, 0 answers 403. */
+typedef int lsn_http_allow_fn(void *arg, int fd);
+
 struct lsn_http;
+
+/*
+ * The uid owning the other end of the loopback TCP connection fd (Linux
+ * NETLINK_SOCK_DIAG). LSN_OK with *uid; LSN_ENOENT (not found: the peer
+ * is not local), LSN_EINVAL (not a TCP socket), LSN_EIO.
+ */
+int	lsn_tcp_peer_uid(int fd, uid_t *uid);
 
 /*
  * Parses "A.B.C.D:PORT" or "[v6]:PORT" (port 0..65535; 0 = any free
@@ -60,11 +73,14 @@ int	lsn_http_listen_valid(const char *listen, int loopback_only);
 
 /*
  * Starts a listener on listen (see lsn_http_listen_valid) calling fn(arg)
- * per request. *out caller-owned (lsn_http_close). LSN_EINVAL (address),
+ * per request. allow (may be NULL: everyone) is asked first, per request,
+ * with the connection's socket; a refused request gets 403 before any
+ * other check. *out caller-owned (lsn_http_close). LSN_EINVAL (address),
  * LSN_EIO (bind failed; errno kept), LSN_ENOMEM.
  */
-int	lsn_http_open(const char *listen, lsn_http_fn *fn, void *arg,
-	    struct lsn_http **out) LSN_MUST_CHECK;
+int	lsn_http_open(const char *listen, lsn_http_fn *fn,
+	    lsn_http_allow_fn *allow, void *arg, struct lsn_http **out)
+	    LSN_MUST_CHECK;
 
 /* The bound port (useful with port 0). */
 uint16_t lsn_http_port(const struct lsn_http *h);

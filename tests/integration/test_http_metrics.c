@@ -6,7 +6,8 @@
  * (om_check.py) with the families the operator needs; bad requests are
  * refused (404, 405 with Allow, 413, 414, oversized headers); a slow
  * client sending one byte per second does not stall the daemons: the
- * agent's local API, /metrics and message delivery keep answering.
+ * agent's local API, /metrics and message delivery keep answering;
+ * another local user (runuser -u nobody curl) is refused by the agent.
  */
 #include <sys/socket.h>
 
@@ -271,6 +272,48 @@ test_slow_client_does_not_stall(void **state)
 		close(fds[i]);
 }
 
+/* curl as user (runuser) -> the HTTP status it printed, or -1. */
+static int
+curl_as(const char *user, const char *hostport, const char *path)
+{
+	char	 url[128], *out = NULL;
+	char	*argv[] = { (char *) (uintptr_t) "/usr/sbin/runuser",
+	    (char *) (uintptr_t) "-u", (char *) (uintptr_t) user,
+	    (char *) (uintptr_t) "--", (char *) (uintptr_t) "/usr/bin/curl",
+	    (char *) (uintptr_t) "-s", (char *) (uintptr_t) "-o",
+	    (char *) (uintptr_t) "/dev/null", (char *) (uintptr_t) "-w",
+	    (char *) (uintptr_t) "%{http_code}", url, NULL };
+	int	 code = -1;
+
+	snprintf(url, sizeof(url), "http://%s%s", hostport, path);
+	if (lsn_proc_run(argv[0], argv, &out, NULL, 30000) == 0 &&
+	    out != NULL)
+		code = atoi(out);
+	free(out);
+	return (code);
+}
+
+/*
+ * The agent's listener keeps the local API's rule: another local user
+ * (nobody) gets 403 for the page and /metrics, root gets them; the
+ * broker's /metrics (for a scraper) is open.
+ */
+static void
+test_other_local_user_refused(void **state)
+{
+	struct env	*e = *state;
+
+	if (geteuid() != 0 || access("/usr/sbin/runuser", X_OK) != 0 ||
+	    access("/usr/bin/curl", X_OK) != 0) {
+		fprintf(stderr, "SKIPPED: needs root, runuser and curl\n");
+		skip();
+	}
+	assert_int_equal(curl_as("nobody", e->ahttp, "/"), 403);
+	assert_int_equal(curl_as("nobody", e->ahttp, "/metrics"), 403);
+	assert_int_equal(curl_as("root", e->ahttp, "/metrics"), 200);
+	assert_int_equal(curl_as("nobody", e->bhttp, "/metrics"), 200);
+}
+
 int
 main(void)
 {
@@ -278,6 +321,7 @@ main(void)
 		cmocka_unit_test(test_metrics_are_openmetrics),
 		cmocka_unit_test(test_bad_requests_refused),
 		cmocka_unit_test(test_slow_client_does_not_stall),
+		cmocka_unit_test(test_other_local_user_refused),
 	};
 
 	(void) E;
