@@ -7,6 +7,9 @@
  * Durable state lives in one sqlite file (schema in agent.c): the outbox
  * (outbox.c), the inbox, dedup ledger and quarantine (inbox.c), the
  * directory replica and its halted flag / alerts (replica.c).
+ * With [agent] http_listen a second thread (libmicrohttpd, ametrics.c)
+ * serves /metrics and the directory page from snapshots the loop renders
+ * (struct lsn_snap); it reads nothing else of struct agent.
  *
  * Frames read from the broker in one loop turn are handled inside one
  * transaction (agent_tx_begin / agent_tx_end): DeliverAcks and answers to
