@@ -343,7 +343,7 @@ section_replica(struct agent *a, struct page *w)
 	lit(w, "</td></tr></table>\n");
 }
 
-/* Open referrals, overdue alerts (tracking) and upcoming meetings. */
+/* Open referrals and unacknowledged alerts (tracking), overdue marked. */
 static void
 section_tracked(struct agent *a, struct page *w, uint64_t now)
 {
@@ -396,7 +396,17 @@ section_tracked(struct agent *a, struct page *w, uint64_t now)
 		}
 		sqlite3_reset(s);
 	}
-	lit(w, "</table>\n<h2>Upcoming meetings</h2><table id=\"meetings\">"
+	lit(w, "</table>\n");
+}
+
+/* Meetings not cancelled that start at or after now. */
+static void
+section_meetings(struct agent *a, struct page *w, uint64_t now)
+{
+	sqlite3_stmt	*s;
+	char		 hex[2 * LSN_BODY_ID_BYTES + 1];
+
+	lit(w, "<h2>Upcoming meetings</h2><table id=\"meetings\">"
 	    "<tr><th>Id</th><th>Organiser</th><th>Our role</th><th>Starts"
 	    "</th><th>Version</th></tr>\n");
 	if (lsn_store_stmt(a->st, "SELECT meeting_id, organiser, role, "
@@ -470,6 +480,7 @@ web_render(struct agent *a, char **out, size_t *len)
 		lit(&w, DIR_UNREADABLE);
 	lit(&w, "</table>\n");
 	section_tracked(a, &w, now);
+	section_meetings(a, &w, now);
 	lit(&w, "</body></html>\n");
 	if (w.failed) {
 		free(w.p);
