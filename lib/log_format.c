@@ -53,10 +53,20 @@ lsn_log_get_format(void)
 static size_t
 put_quoted(char *out, size_t o, size_t outsz, const char *s)
 {
+	size_t	start = o;
+
 	for (; *s != '\0' && o + 3 < outsz; s++) {
 		if (*s == '"' || *s == '\\')
 			out[o++] = '\\';
 		out[o++] = *s == '\t' ? ' ' : *s;
+	}
+	/* truncated: do not end inside a UTF-8 sequence (JSON needs valid
+	 * UTF-8) */
+	if (*s != '\0') {
+		while (o > start && ((unsigned char) out[o - 1] & 0xc0) == 0x80)
+			o--;
+		if (o > start && (unsigned char) out[o - 1] >= 0xc0)
+			o--;
 	}
 	out[o] = '\0';
 	return (o);

@@ -169,6 +169,18 @@ test_log_format_lines(void **state)
 	assert_true(strlen(out) < 140);
 	assert_non_null(o = json_loads(out, 0, &err));
 	json_decref(o);
+	/* truncated inside a multi-byte character: cut before it */
+	for (size_t cut = 120; cut < 140; cut++) {
+		memset(out, 0, sizeof(out));
+		assert_int_equal(lsn_log_format_line(LSN_LOG_JSON, "info", 0,
+		    "d", 7, "x: \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+		    out, cut), 0);
+		if ((o = json_loads(out, 0, &err)) == NULL)
+			fail_msg("cut %zu: %s: %s", cut, out, err.text);
+		json_decref(o);
+	}
 }
 
 int
