@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "liaison/conf.h"
+#include "liaison/http.h"
+#include "liaison/log.h"
 #include "liaison/util.h"
 
 #include "agent.h"
@@ -58,6 +60,32 @@ const struct lsn_conf_opt agent_conf_table[] = {
 	{ "agent", "contact_auto_confirm", LSN_CONF_INT, 0, 1, "0", 0,
 	    AC(contact_auto_confirm), "1: answer checks of our contacts "
 	    "automatically (hourly at most)" },
+	{ "agent", "http_listen", LSN_CONF_STR, 0, 0, NULL, 0,
+	    AC(http_listen), "read-only HTTP: /metrics and the directory "
+	    "page on 127.0.0.1:PORT or [::1]:PORT (off when empty)" },
+	{ "agent", "http_group", LSN_CONF_STR, 0, 0, NULL, 0, AC(http_group),
+	    "besides root and the agent's user, members of this group may "
+	    "use http_listen (empty: nobody else)" },
+	{ "agent", "http_page", LSN_CONF_BOOL, 0, 0, "yes", 0, AC(http_page),
+	    "serve the directory page (/) besides /metrics" },
+	{ "agent", "metrics_top", LSN_CONF_INT, 1, 1000, "20", 0,
+	    AC(metrics_top), "partners shown per per-partner metric" },
+	{ "agent", "log_format", LSN_CONF_STR, 2, 0, "text", 0,
+	    AC(log_format), "log lines as text, kv (key=value) or json" },
+	{ "agent", "notify_cmd", LSN_CONF_PATH, 0, 0, NULL, 0,
+	    AC(notify_cmd), "program run at each escalation with a JSON "
+	    "description on stdin (absolute path; off when empty)" },
+	{ "agent", "notify_timeout_ms", LSN_CONF_INT, 100, 600000, "10000",
+	    0, AC(notify_timeout_ms), "kill a notifier still running "
+	    "after this (ms)" },
+	{ "agent", "notify_retries", LSN_CONF_INT, 0, 20, "3", 0,
+	    AC(notify_retries), "runs after a failed one" },
+	{ "agent", "notify_retry_ms", LSN_CONF_INT, 100, 3600000, "30000", 0,
+	    AC(notify_retry_ms), "wait before running a failed notifier "
+	    "again (ms, doubled per retry)" },
+	{ "agent", "summary_max_tlp", LSN_CONF_STR, 4, 0, "none", 0,
+	    AC(summary_max_tlp), "show referral/alert summaries marked up "
+	    "to this TLP on the page and to notifiers: none, clear, green" },
 	LSN_CONF_END
 };
 
@@ -89,6 +117,27 @@ aconf_check(const struct agent_conf *c, char *err, size_t errlen)
 	if (c->contact_check_ms != 0 && c->contact_check_ms < 60000) {
 		snprintf(err, errlen, "[agent] contact_check_ms is 0 (off) "
 		    "or at least 60000");
+		return (LSN_ECONFIG);
+	}
+	if (c->http_listen[0] != '\0' &&
+	    lsn_http_listen_valid(c->http_listen, 1) != LSN_OK) {
+		snprintf(err, errlen, "[agent] http_listen must be "
+		    "127.0.0.1:PORT or [::1]:PORT");
+		return (LSN_ECONFIG);
+	}
+	if (lsn_log_format_parse(c->log_format) < 0) {
+		snprintf(err, errlen, "[agent] log_format must be text, kv "
+		    "or json");
+		return (LSN_ECONFIG);
+	}
+	if (summary_max_tlp(c->summary_max_tlp) < 0) {
+		snprintf(err, errlen, "[agent] summary_max_tlp must be none, "
+		    "clear or green");
+		return (LSN_ECONFIG);
+	}
+	if (c->notify_cmd[0] != '\0' && c->notify_cmd[0] != '/') {
+		snprintf(err, errlen, "[agent] notify_cmd must be an "
+		    "absolute path");
 		return (LSN_ECONFIG);
 	}
 	if (strncmp(c->api, "tcp://", 6) == 0 &&

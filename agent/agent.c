@@ -14,6 +14,7 @@
 
 #include "liaison/err.h"
 #include "liaison/log.h"
+#include "liaison/metrics.h"
 #include "liaison/util.h"
 
 #include "agent.h"
@@ -202,6 +203,7 @@ agent_open(const char *conf_path, const struct agent_conf *c,
 		goto out;
 	if ((rv = lock_db(a, c->db)) != LSN_OK)
 		goto out;
+	(void) lsn_metrics_fsync_install();	/* before the first open */
 	if ((rv = lsn_store_open(c->db, agent_migrations, 0, &a->st)) !=
 	    LSN_OK) {
 		log_warnx("%s: database %s: %s", __func__, c->db,
@@ -222,6 +224,8 @@ agent_open(const char *conf_path, const struct agent_conf *c,
 		goto out;
 	if ((rv = link_open(a)) != LSN_OK)
 		goto out;
+	if ((rv = ametrics_open(a)) != LSN_OK)
+		goto out;
 	*out = a;
 	a = NULL;
 	rv = LSN_OK;
@@ -237,6 +241,8 @@ agent_close(struct agent **ap)
 
 	if (ap == NULL || (a = *ap) == NULL)
 		return;
+	ametrics_close(a);	/* stops the HTTP thread first */
+	notify_close(a);
 	if (a->in_tx)
 		lsn_store_rollback(a->st);
 	for (size_t i = 0; i < a->nheld; i++)
@@ -352,12 +358,16 @@ send_acks(struct agent *a)
 int
 agent_tx_commit(struct agent *a)
 {
+	double	t0;
 	int	ok;
 
 	if (!a->in_tx)
 		return (LSN_OK);
 	a->in_tx = 0;
+	t0 = ametrics_clock();
 	ok = !a->tx_failed && lsn_store_commit(a->st) == LSN_OK;
+	if (ok)
+		ametrics_commit(a, ametrics_clock() - t0);
 	if (!ok) {
 		lsn_store_rollback(a->st);
 		a->nacks = 0;
@@ -576,7 +586,9 @@ agent_run(struct agent *a)
 		link_timers(a, now);
 		api_timers(a, now);
 		wf_timers(a, now);
+		notify_timers(a, now);
 		outbox_pump(a, now);
+		ametrics_tick(a);
 		now = lsn_mono_ms();
 		timeout = min_timeout(link_timeout(a, now),
 		    api_timeout(a, now));

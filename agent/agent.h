@@ -7,6 +7,9 @@
  * Durable state lives in one sqlite file (schema in agent.c): the outbox
  * (outbox.c), the inbox, dedup ledger and quarantine (inbox.c), the
  * directory replica and its halted flag / alerts (replica.c).
+ * With [agent] http_listen a second thread (libmicrohttpd, ametrics.c)
+ * serves /metrics and the directory page from snapshots the loop renders
+ * (struct lsn_snap); it reads nothing else of struct agent.
  *
  * Frames read from the broker in one loop turn are handled inside one
  * transaction (agent_tx_begin / agent_tx_end): DeliverAcks and answers to
@@ -24,6 +27,7 @@
 
 #include "liaison/conf.h"
 #include "liaison/dir.h"
+#include "liaison/http.h"
 #include "liaison/keys.h"
 #include "liaison/store.h"
 #include "liaison/util.h"
@@ -78,6 +82,16 @@ struct agent_conf {
 	long long	contact_check_ms;	/* wf.c: liveness, 0 = off */
 	long long	contact_max_age_ms;
 	long long	contact_auto_confirm;
+	char		http_listen[LSN_HTTP_LISTEN_MAX];	/* ametrics.c */
+	char		http_group[64];
+	int		http_page;
+	long long	metrics_top;
+	char		log_format[8];
+	char		notify_cmd[AGENT_PATH_MAX];		/* notify.c */
+	long long	notify_timeout_ms;
+	long long	notify_retries;
+	long long	notify_retry_ms;
+	char		summary_max_tlp[8];			/* summary.c */
 };
 
 /* A set of partner ids (recipients expanded from groups). */
@@ -215,6 +229,16 @@ struct agent {
 
 	struct api_waiter	 waiters[AGENT_WAITERS_MAX];
 	struct dir_pending	 dirsubs[AGENT_DIRSUBS_MAX];
+
+	/* ametrics.c, web.c, notify.c */
+	struct lsn_metrics	*m;		/* NULL: http_listen off */
+	struct lsn_snap		*m_snap;	/* /metrics text */
+	struct lsn_snap		*w_snap;	/* the directory page */
+	struct lsn_http		*http;
+	gid_t			 http_gid;	/* http_group; set before the */
+	int			 http_gid_set;	/* HTTP thread starts */
+	uint64_t		 cp_time_ms;	/* last checkpoint checked */
+	struct notify		*nt;		/* notifier runs in flight */
 };
 
 /* Signals, set by main.c handlers, read by the loop. */
@@ -384,5 +408,33 @@ void		 api_on_dirsubmit_ack(struct agent *a,
 		    const Liaison__V1__DirSubmitAck *ack);
 void		 api_fail_dirsubs(struct agent *a, int code, const char *why);
 long		 api_timeout(struct agent *a, uint64_t now);
+
+/* ametrics.c: /metrics and the page listener (see the file comment) */
+int		 ametrics_open(struct agent *a);
+void		 ametrics_close(struct agent *a);
+void		 ametrics_tick(struct agent *a);
+void		 ametrics_msg(struct agent *a, int in, int type, int priority);
+void		 ametrics_refusal(struct agent *a, const char *where,
+		    int code);
+void		 ametrics_escalation(struct agent *a, const char *kind);
+void		 ametrics_notify(struct agent *a, const char *result);
+double		 ametrics_clock(void);
+void		 ametrics_commit(struct agent *a, double seconds);
+
+/* web.c: renders the read-only directory page (main loop only) */
+int		 web_render(struct agent *a, char **out, size_t *len);
+extern const char web_css[];
+
+/* summary.c: an item's summary if its marking allows (summary_max_tlp) */
+int		 summary_max_tlp(const char *s);
+int		 item_summary(struct agent *a, const uint8_t *msgid,
+		    char *out, size_t outsz);
+
+/* notify.c: out-of-band notifiers for escalations */
+int		 notify_escalation(struct agent *a, const char *kind,
+		    const uint8_t *id, const char *peer, int priority,
+		    const char *contacts);
+void		 notify_timers(struct agent *a, uint64_t mono);
+void		 notify_close(struct agent *a);
 
 #endif

@@ -405,12 +405,15 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 		if ((rv = quarantine(a, d->seq, code, detail, buf, len)) !=
 		    LSN_OK)
 			goto fail;
+		ametrics_refusal(a, "inbox", code);
 	} else {
 		if (rv == 0) {
 			if ((rv = store_message(a, d->seq, env, buf, len,
 			    body, bodylen)) != LSN_OK)
 				goto fail;
 			a->inbox_added = 1;
+			ametrics_msg(a, 1, (int) env->type, env->has_priority ?
+			    (int) env->priority : 0);
 			replica_peer_head(a, env->sender, env->dir_head);
 			if ((rv = agent_event(a, "message",
 			    env->message_id.data, NULL, env->sender,

@@ -86,6 +86,7 @@ main(int argc, char *argv[])
 	}
 	log_init(debug, LOG_DAEMON, agent_name());
 	log_setverbose(verbose > 0 ? verbose : (int) conf.verbose);
+	lsn_log_set_format(lsn_log_format_parse(conf.log_format));
 	if (!debug && daemon(1, 0) != 0)
 		fatal("daemon");
 	umask(077);

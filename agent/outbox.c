@@ -466,6 +466,7 @@ outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
 		a->outbox_added = 1;
 	a->ob_pass = 1;
 	memcpy(msgid, id, sizeof(id));
+	ametrics_msg(a, 0, (int) e.type, (int) e.priority);
 	rv = LSN_OK;
 	goto out;
  dberr:
@@ -574,6 +575,8 @@ outbox_on_ack(struct agent *a, const Liaison__V1__PublishAck *k)
 		return (LSN_EPROTO);
 	}
 	code = k->has_code ? lsn_err_from_wire((int) k->code) : LSN_EPROTO;
+	if (code != LSN_OK)
+		ametrics_refusal(a, "broker", code);
 	if (code == LSN_OK)
 		state = "accepted";
 	else if (transient(code))

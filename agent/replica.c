@@ -461,6 +461,8 @@ replica_on_ops(struct agent *a, const Liaison__V1__DirOps *ops)
 			return (replica_halt(a, rv, "checkpoint at rev %llu "
 			    "refused: %s", (unsigned long long) c.rev,
 			    lsn_strerror(rv)));
+		else
+			a->cp_time_ms = c.time_ms;
 	}
 	if (ops->has_more && ops->more)
 		send_sync(a);

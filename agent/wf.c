@@ -1282,6 +1282,9 @@ escalate(struct agent *a, const char *kind, const uint8_t *id,
 		return (rv);
 	(void) agent_alert(a, "%s %s to %s overdue: escalated to its 24/7 "
 	    "contact", kind, hex, peer);
+	ametrics_escalation(a, kind);
+	(void) notify_escalation(a, kind, id, peer, priority,
+	    x.count ? x.text : "");
 	log_info("%s %s to %s overdue: escalation sent", kind, hex, peer);
 	return (LSN_OK);
 }

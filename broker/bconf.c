@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "liaison/conf.h"
+#include "liaison/http.h"
+#include "liaison/log.h"
 #include "liaison/util.h"
 
 #include "broker.h"
@@ -83,6 +85,16 @@ static const struct lsn_conf_opt btable[] = {
 	    "one aggregated audit row per refused peer per interval" },
 	{ "broker", "verbose", LSN_CONF_BOOL, 0, 0, "no", 0,
 	    LSN_CONF_AT(struct bconf, verbose), "log debug lines" },
+	{ "broker", "metrics_listen", LSN_CONF_STR, 0, 0, NULL, 0,
+	    LSN_CONF_AT(struct bconf, metrics_listen),
+	    "HTTP /metrics (OpenMetrics) on ADDR:PORT, e.g. 127.0.0.1:9731 "
+	    "(off when empty)" },
+	{ "broker", "metrics_top", LSN_CONF_INT, 1, 1000, "20", 0,
+	    LSN_CONF_AT(struct bconf, metrics_top),
+	    "recipients with the deepest queues shown in /metrics" },
+	{ "broker", "log_format", LSN_CONF_STR, 2, 0, "text", 0,
+	    LSN_CONF_AT(struct bconf, log_format),
+	    "log lines as text, kv (key=value) or json" },
 	LSN_CONF_END
 };
 
@@ -132,6 +144,17 @@ bconf_load(const char *path, struct bconf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: 'sender_burst_bytes' must be at "
 		    "least max_msg_bytes + 4096 (%lld)", path,
 		    tmp.max_msg_bytes + 4096);
+		return (LSN_ECONFIG);
+	}
+	if (tmp.metrics_listen[0] != '\0' &&
+	    lsn_http_listen_valid(tmp.metrics_listen, 0) != LSN_OK) {
+		snprintf(err, errlen, "%s: 'metrics_listen' must be "
+		    "ADDR:PORT (IPv4 or [IPv6] address)", path);
+		return (LSN_ECONFIG);
+	}
+	if (lsn_log_format_parse(tmp.log_format) < 0) {
+		snprintf(err, errlen, "%s: 'log_format' must be text, kv or "
+		    "json", path);
 		return (LSN_ECONFIG);
 	}
 	*c = tmp;

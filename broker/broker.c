@@ -11,6 +11,7 @@
 
 #include "liaison/audit.h"
 #include "liaison/log.h"
+#include "liaison/metrics.h"
 #include "liaison/util.h"
 
 #include "broker.h"
@@ -86,6 +87,7 @@ broker_open_state(struct broker *b)
 	uint64_t	rev = 0;
 	int		rv;
 
+	(void) lsn_metrics_fsync_install();	/* before the first open */
 	if ((rv = lsn_store_open(b->conf.db, broker_migrations, 0,
 	    &b->st)) != LSN_OK) {
 		log_warnx("cannot open database %s: %s", b->conf.db,
@@ -144,6 +146,7 @@ broker_open_state(struct broker *b)
 void
 broker_close(struct broker *b)
 {
+	bmetrics_close(b);
 	pending_flush(b);
 	free(b->pend);
 	b->pend = NULL;
@@ -195,6 +198,7 @@ publish_answer(struct broker *b, const char *partner, const uint8_t *rid,
 
 	if (res->has_msgid)
 		lsn_hex_encode(res->msgid, LSN_MSGID_BYTES, idhex);
+	bmetrics_publish(b, res);
 	if (res->code == LSN_OK) {
 		b->stat_accepted++;
 		/* The audit log has every accepted message: debug only. */
@@ -693,7 +697,8 @@ broker_run(struct broker *b)
 
 	b->started_mono = lsn_mono_ms();
 	if ((rv = open_sockets(b)) != LSN_OK ||
-	    (rv = control_open(b)) != LSN_OK)
+	    (rv = control_open(b)) != LSN_OK ||
+	    (rv = bmetrics_open(b)) != LSN_OK)
 		return (rv);
 	if ((rv = vpool_open((int) b->conf.verify_threads, &b->vp)) !=
 	    LSN_OK) {
@@ -754,12 +759,20 @@ broker_run(struct broker *b)
 			    (uint64_t) b->conf.expiry_check_ms;
 		}
 		limits_tick(b, 0);
-		committed = broker_tx_end(b) == LSN_OK;
+		{
+			int	had_tx = b->tx;
+			double	t0 = bmetrics_clock();
+
+			committed = broker_tx_end(b) == LSN_OK;
+			if (had_tx && committed)
+				bmetrics_commit(b, bmetrics_clock() - t0);
+		}
 		wire_flush(b, committed);
 		if (committed)
 			dirsvc_push(b);
 		deliver_pump(b);
 		control_serve(b);
+		bmetrics_tick(b);
 	}
 	/* the refusals of the last, unfinished interval */
 	limits_tick(b, 1);

@@ -33,6 +33,7 @@
 #include "liaison/audit.h"
 #include "liaison/dir.h"
 #include "liaison/envelope.h"
+#include "liaison/http.h"
 #include "liaison/keys.h"
 #include "liaison/store.h"
 
@@ -72,6 +73,9 @@ struct bconf {
 	long long	urgent_reserve;		/* queue room for P1 only */
 	long long	refusal_audit_ms;	/* aggregation interval */
 	int		verbose;
+	char		metrics_listen[LSN_HTTP_LISTEN_MAX];	/* bmetrics.c */
+	long long	metrics_top;
+	char		log_format[8];
 };
 
 /* Loads path into *c (written only on success); err gets a message. */
@@ -185,6 +189,10 @@ struct broker {
 	uint64_t		 stat_accepted;
 	uint64_t		 stat_refused;
 	uint64_t		 stat_delivered;
+
+	struct lsn_metrics	*m;		/* bmetrics.c; NULL: off */
+	struct lsn_snap		*m_snap;
+	struct lsn_http		*m_http;
 };
 
 /* ---- broker.c ---- */
@@ -366,7 +374,20 @@ struct ingress_result {
 	int		duplicate;	/* OK because already stored */
 	char		**rcpts;	/* expanded recipients (on OK) */
 	size_t		nrcpts;
+	int		type;		/* MessageType, for metrics */
+	int		priority;	/* Priority, 0 if absent */
 };
+
+/* ---- bmetrics.c: /metrics (OpenMetrics), see the file comment ---- */
+
+int	bmetrics_open(struct broker *b);
+void	bmetrics_close(struct broker *b);
+/* Main loop: renders a fresh snapshot when a scrape waits for one. */
+void	bmetrics_tick(struct broker *b);
+void	bmetrics_publish(struct broker *b, const struct ingress_result *res);
+void	bmetrics_delivered(struct broker *b);
+double	bmetrics_clock(void);
+void	bmetrics_commit(struct broker *b, double seconds);
 
 /* A publish between its two halves (the signature check in between). */
 struct ingress_job {

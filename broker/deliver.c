@@ -549,8 +549,10 @@ deliver_ack(struct broker *b, const char *partner, const uint8_t *rid,
 	}
 	if ((rv = queue_ack(b, partner, a->seq, &found)) != LSN_OK)
 		return (rv);
-	if (found)
+	if (found) {
 		b->stat_delivered++;
+		bmetrics_delivered(b);
+	}
 	else
 		log_debug("deliver: %s acked unknown seq %llu", partner,
 		    (unsigned long long) a->seq);

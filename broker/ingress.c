@@ -391,6 +391,8 @@ ingress_finish(struct broker *b, struct ingress_job *j,
 	}
 	memcpy(res->msgid, e->message_id.data, LSN_MSGID_BYTES);
 	res->has_msgid = 1;
+	res->type = (int) e->type;
+	res->priority = e->has_priority ? (int) e->priority : 0;
 	/* key valid when the envelope was made */
 	if ((rv = bdir_sign_key(b, partner, o->key_id, e->created_ms,
 	    pk)) != LSN_OK) {

@@ -72,6 +72,7 @@ main(int argc, char *argv[])
 	}
 	if (b.conf.verbose && verbose == 0)
 		log_setverbose(1);
+	lsn_log_set_format(lsn_log_format_parse(b.conf.log_format));
 	if (check) {
 		struct lsn_keypair *kp = NULL;
 

@@ -30,8 +30,15 @@ static void
 sink_stderr(int level, int auth, const char *line, void *arg)
 {
 	const char	*lv = level_name(level);
+	char		 buf[1400];
 
 	(void) arg;
+	if (lsn_log_get_format() != LSN_LOG_TEXT &&
+	    lsn_log_format_line(lsn_log_get_format(), lv, auth, log_ident,
+	    (long) getpid(), line, buf, sizeof(buf)) == 0) {
+		fprintf(stderr, "%s\n", buf);
+		return;
+	}
 	fprintf(stderr, "%s[%ld]: %s%s: %s\n", log_ident, (long) getpid(),
 	    auth ? "auth " : "", lv, line);
 }
@@ -39,7 +46,13 @@ sink_stderr(int level, int auth, const char *line, void *arg)
 static void
 sink_syslog(int level, int auth, const char *line, void *arg)
 {
+	char	buf[1400];
+
 	(void) arg;
+	if (lsn_log_get_format() != LSN_LOG_TEXT &&
+	    lsn_log_format_line(lsn_log_get_format(), level_name(level), auth,
+	    log_ident, (long) getpid(), line, buf, sizeof(buf)) == 0)
+		line = buf;
 	syslog(auth ? (LOG_AUTHPRIV | level) : level, "%s", line);
 }
 

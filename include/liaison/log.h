@@ -70,4 +70,23 @@ void	lsn_log_capture_stop(void);
  */
 int	lsn_log_ratelimit(const char *key, unsigned burst);
 
+/*
+ * Line formats (config option log_format): LSN_LOG_TEXT is the classic
+ * "ident[pid]: level: message"; LSN_LOG_KV and LSN_LOG_JSON are described
+ * in lib/log_format.c (ts, level, ident, pid, auth, event, msg). The
+ * format applies to the stderr and syslog sinks, process-wide; set it once
+ * at start-up. lsn_log_format_parse: "text", "kv", "json" -> LSN_LOG_*,
+ * else -1. lsn_log_format_line formats one line into out (always
+ * NUL-terminated, truncated to fit); returns 0 or -1.
+ */
+#define LSN_LOG_TEXT	0
+#define LSN_LOG_KV	1
+#define LSN_LOG_JSON	2
+int	lsn_log_format_parse(const char *s);
+void	lsn_log_set_format(int fmt);
+int	lsn_log_get_format(void);
+int	lsn_log_format_line(int fmt, const char *level, int auth,
+	    const char *ident, long pid, const char *msg, char *out,
+	    size_t outsz);
+
 #endif /* LIAISON_LOG_H */

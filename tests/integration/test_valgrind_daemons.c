@@ -30,6 +30,7 @@
 #include "liaison/util.h"
 
 #include "agent_it.h"
+#include "http_raw.h"
 #include "lsn_fixture.h"
 #include "lsn_proc.h"
 #include "lsn_test.h"
@@ -56,7 +57,8 @@
 	"dead_after_ms = 30000\n"					\
 	"reconnect_min_ms = 50\n"					\
 	"reconnect_max_ms = 400\n"					\
-	"resend_ms = 2000\n"
+	"resend_ms = 2000\n"						\
+	"http_listen = 127.0.0.1:0\n"
 
 struct vg {
 	struct lsn_fixture	*fx;
@@ -354,6 +356,27 @@ dir_ops(struct vg *v)
 	wait_rev(v, 1, rev);
 }
 
+/* /metrics of both daemons and the agent's page, rendered under valgrind
+ * (the HTTP thread, the snapshots, the renderers). */
+static void
+http_pages(struct vg *v)
+{
+	static char	resp[256 * 1024];
+	char		path[LSN_FX_PATH_MAX + 16], bhp[64], ahp[64];
+
+	snprintf(path, sizeof(path), "%s.metrics", v->fx->broker_db);
+	assert_int_equal(http_addr_wait(path, bhp, sizeof(bhp), 10000), 0);
+	snprintf(path, sizeof(path), "%s.http", v->fx->partners[0].agent_db);
+	assert_int_equal(http_addr_wait(path, ahp, sizeof(ahp), 10000), 0);
+	assert_int_equal(http_get(bhp, "/metrics", resp, sizeof(resp)), 200);
+	assert_non_null(strstr(resp, "liaison_broker_messages_in_total"));
+	assert_int_equal(http_get(ahp, "/metrics", resp, sizeof(resp)), 200);
+	assert_non_null(strstr(resp, "liaison_agent_messages_out_total"));
+	assert_int_equal(http_get(ahp, "/", resp, sizeof(resp)), 200);
+	assert_non_null(strstr(resp, "Liaison directory"));
+	assert_int_equal(http_get(ahp, "/nope", resp, sizeof(resp)), 404);
+}
+
 static void
 test_valgrind_broker_and_agent_normal_run_no_errors_no_leaks(void **state)
 {
@@ -373,7 +396,8 @@ test_valgrind_broker_and_agent_normal_run_no_errors_no_leaks(void **state)
 		skip();
 	}
 	/* the broker under valgrind */
-	assert_ok(lsn_fixture_write_broker_conf(v->fx, NULL, NULL));
+	assert_ok(lsn_fixture_write_broker_conf(v->fx, NULL,
+	    "metrics_listen = 127.0.0.1:0\n"));
 	(void) unlink(v->fx->endpoint_file);
 	snprintf(v->broker_vg, sizeof(v->broker_vg), "%s/broker.vg",
 	    v->fx->dir);
@@ -432,6 +456,7 @@ test_valgrind_broker_and_agent_normal_run_no_errors_no_leaks(void **state)
 	dir_ops(v);
 	assert_ok(agent_it_counts(v->fx, 0, &n, NULL));
 	assert_int_equal(n, 2);
+	http_pages(v);
 
 	/* clean shutdown: SIGTERM, the leak check runs at exit */
 	ast = vg_stop(v->agent, v->agent_vg, "liaison-agent");

@@ -1,0 +1,264 @@
+/*
+ * bmetrics.c -- the broker's /metrics endpoint (OpenMetrics).
+ *
+ * The registry and every value in it belong to the main loop: counters are
+ * bumped by hooks in the loop (publish answers, delivery acks, commits),
+ * gauges (sessions, queues, directory) are read from the loop's own state
+ * and sqlite handle when a scrape asks for a fresh snapshot
+ * (bmetrics_tick). The HTTP thread (lib/http.c) only copies the last
+ * rendered text out of the struct lsn_snap; it never touches the store.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "liaison/envelope.h"
+#include "liaison/http.h"
+#include "liaison/log.h"
+#include "liaison/metrics.h"
+#include "liaison/snap.h"
+#include "liaison/util.h"
+
+#include "broker.h"
+
+#define BM_SNAP_WAIT_MS	3000	/* a scrape waits this long for the loop */
+
+enum {
+	BM_INFO, BM_IN, BM_QUEUED, BM_REFUSED, BM_DELIVERED, BM_SESSIONS,
+	BM_QDEPTH, BM_QAGE, BM_QTOTAL, BM_COMMIT, BM_DIR_REV, BM_CP_AGE,
+	BM_UP,
+};
+
+static const double commit_bounds[] = { 0.0005, 0.001, 0.0025, 0.005,
+    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5 };
+
+static const struct lsn_metric_def bdefs[] = {
+	[BM_INFO] = { "liaison_broker_build_info", LSN_METRIC_GAUGE, "",
+	    "Version of the running broker.", NULL, 0, 1 },
+	[BM_IN] = { "liaison_broker_messages_in", LSN_METRIC_COUNTER, "",
+	    "Publishes accepted, by message type and priority.", NULL, 0, 0 },
+	[BM_QUEUED] = { "liaison_broker_messages_queued", LSN_METRIC_COUNTER,
+	    "", "Copies queued for recipients (accepted x recipients), by "
+	    "type and priority.", NULL, 0, 0 },
+	[BM_REFUSED] = { "liaison_broker_refusals", LSN_METRIC_COUNTER, "",
+	    "Publishes refused, by error code.", NULL, 0, 0 },
+	[BM_DELIVERED] = { "liaison_broker_messages_out", LSN_METRIC_COUNTER,
+	    "", "Deliveries acknowledged by recipients (messages out).",
+	    NULL, 0, 1 },
+	[BM_SESSIONS] = { "liaison_broker_sessions", LSN_METRIC_GAUGE, "",
+	    "Agent sessions open now.", NULL, 0, 1 },
+	[BM_QDEPTH] = { "liaison_broker_queue_depth", LSN_METRIC_GAUGE, "",
+	    "Undelivered messages of the recipients with the deepest queues "
+	    "(top metrics_top).", NULL, 0, 1000 },
+	[BM_QAGE] = { "liaison_broker_queue_oldest_age_seconds",
+	    LSN_METRIC_GAUGE, "seconds", "Age of the oldest undelivered "
+	    "message of the same recipients.", NULL, 0, 1000 },
+	[BM_QTOTAL] = { "liaison_broker_queue_depth_all", LSN_METRIC_GAUGE,
+	    "", "Undelivered messages of all recipients.", NULL, 0, 1 },
+	[BM_COMMIT] = { "liaison_broker_commit_seconds",
+	    LSN_METRIC_HISTOGRAM, "seconds", "Time of each loop turn's "
+	    "COMMIT.", commit_bounds,
+	    sizeof(commit_bounds) / sizeof(commit_bounds[0]), 1 },
+	[BM_DIR_REV] = { "liaison_broker_directory_revision",
+	    LSN_METRIC_GAUGE, "", "Head revision of the directory log.",
+	    NULL, 0, 1 },
+	[BM_CP_AGE] = { "liaison_broker_checkpoint_age_seconds",
+	    LSN_METRIC_GAUGE, "seconds", "Age of the last signed head "
+	    "checkpoint handed out (absent before the first).", NULL, 0, 1 },
+	[BM_UP] = { "liaison_broker_uptime_seconds", LSN_METRIC_GAUGE,
+	    "seconds", "Seconds since the broker started.", NULL, 0, 1 },
+	{ .name = NULL },
+};
+
+static int
+serve(void *arg, const char *path, struct lsn_http_reply *r)
+{
+	struct broker	*b = arg;
+	int		 stale, rv;
+
+	if (strcmp(path, "/metrics") != 0) {
+		r->status = 404;
+		r->ctype = LSN_HTTP_TEXT;
+		if ((r->body = strdup("not found\n")) == NULL)
+			return (LSN_ENOMEM);
+		r->len = strlen(r->body);
+		return (LSN_OK);
+	}
+	rv = lsn_snap_fetch(b->m_snap, BM_SNAP_WAIT_MS, &r->body, &r->len,
+	    &stale);
+	if (rv == LSN_ETIMEDOUT) {
+		r->status = 503;
+		r->ctype = LSN_HTTP_TEXT;
+		if ((r->body = strdup("not ready\n")) == NULL)
+			return (LSN_ENOMEM);
+		r->len = strlen(r->body);
+		return (LSN_OK);
+	}
+	if (rv != LSN_OK)
+		return (rv);
+	r->status = 200;
+	r->ctype = LSN_HTTP_OPENMETRICS;
+	return (LSN_OK);
+}
+
+int
+bmetrics_open(struct broker *b)
+{
+	char	path[BROKER_PATH_MAX + 16];
+	char	l[LSN_METRICS_LABELS_MAX];
+	int	rv;
+
+	(void) lsn_metrics_fsync_install();
+	if (b->conf.metrics_listen[0] == '\0')
+		return (LSN_OK);
+	if ((rv = lsn_metrics_new(bdefs, &b->m)) != LSN_OK ||
+	    (rv = lsn_snap_new(&b->m_snap)) != LSN_OK)
+		return (rv);
+	(void) lsn_metrics_labels(l, sizeof(l), "version", LSN_VERSION,
+	    (const char *) NULL);
+	(void) lsn_metrics_set(b->m, BM_INFO, l, 1);
+	(void) lsn_metrics_add(b->m, BM_DELIVERED, NULL, 0);
+	if ((rv = lsn_http_open(b->conf.metrics_listen, serve, NULL, b,
+	    &b->m_http)) != LSN_OK) {
+		log_warnx("metrics: cannot listen on %s: %s",
+		    b->conf.metrics_listen, lsn_strerror(rv));
+		return (rv);
+	}
+	if (snprintf(path, sizeof(path), "%s.metrics", b->conf.db) <
+	    (int) sizeof(path))
+		(void) lsn_http_write_addr(b->m_http, path);
+	log_info("metrics: listening on %s (port %u)", b->conf.metrics_listen,
+	    (unsigned) lsn_http_port(b->m_http));
+	return (LSN_OK);
+}
+
+void
+bmetrics_close(struct broker *b)
+{
+	lsn_http_close(&b->m_http);	/* joins the thread first */
+	lsn_snap_destroy(&b->m_snap);
+	lsn_metrics_destroy(&b->m);
+}
+
+void
+bmetrics_publish(struct broker *b, const struct ingress_result *res)
+{
+	char	 l[LSN_METRICS_LABELS_MAX], p[4];
+
+	if (b->m == NULL)
+		return;
+	if (res->code != LSN_OK) {
+		(void) lsn_metrics_labels(l, sizeof(l), "code",
+		    lsn_errname(res->code), (const char *) NULL);
+		(void) lsn_metrics_add(b->m, BM_REFUSED, l, 1);
+		return;
+	}
+	if (res->duplicate)
+		return;
+	snprintf(p, sizeof(p), "%d", res->priority >= 0 && res->priority <= 4
+	    ? res->priority : 0);
+	(void) lsn_metrics_labels(l, sizeof(l), "type",
+	    lsn_envelope_type_name(res->type), "priority", p,
+	    (const char *) NULL);
+	(void) lsn_metrics_add(b->m, BM_IN, l, 1);
+	(void) lsn_metrics_add(b->m, BM_QUEUED, l, (double) res->nrcpts);
+}
+
+void
+bmetrics_delivered(struct broker *b)
+{
+	(void) lsn_metrics_add(b->m, BM_DELIVERED, NULL, 1);
+}
+
+double
+bmetrics_clock(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double) ts.tv_sec + (double) ts.tv_nsec / 1e9);
+}
+
+void
+bmetrics_commit(struct broker *b, double seconds)
+{
+	(void) lsn_metrics_observe(b->m, BM_COMMIT, NULL, seconds);
+}
+
+/* The deepest queues (recipients.queued is kept by triggers) and the age
+ * of each one's oldest message (lowest seq). */
+static void
+gauge_queues(struct broker *b, uint64_t now)
+{
+	sqlite3_stmt	*s, *o;
+	char		 l[LSN_METRICS_LABELS_MAX];
+	double		 total = 0;
+
+	lsn_metrics_clear(b->m, BM_QDEPTH);
+	lsn_metrics_clear(b->m, BM_QAGE);
+	if (lsn_store_stmt(b->st, "SELECT coalesce(sum(queued), 0) FROM "
+	    "recipients WHERE queued > 0", &s) == LSN_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			total = (double) sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+	}
+	(void) lsn_metrics_set(b->m, BM_QTOTAL, NULL, total);
+	if (lsn_store_stmt(b->st, "SELECT partner, queued FROM recipients "
+	    "WHERE queued > 0 ORDER BY queued DESC, partner LIMIT ?", &s) !=
+	    LSN_OK || lsn_store_stmt(b->st, "SELECT m.accepted_ms FROM queue "
+	    "q JOIN messages m ON m.message_id = q.message_id WHERE "
+	    "q.recipient = ? ORDER BY q.seq LIMIT 1", &o) != LSN_OK)
+		return;
+	if (sqlite3_bind_int64(s, 1, b->conf.metrics_top) != SQLITE_OK) {
+		sqlite3_reset(s);
+		return;
+	}
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char	*p = (const char *) sqlite3_column_text(s, 0);
+
+		if (p == NULL || lsn_metrics_labels(l, sizeof(l), "recipient",
+		    p, (const char *) NULL) != LSN_OK)
+			continue;
+		(void) lsn_metrics_set(b->m, BM_QDEPTH, l,
+		    (double) sqlite3_column_int64(s, 1));
+		if (sqlite3_bind_text(o, 1, p, -1, SQLITE_TRANSIENT) ==
+		    SQLITE_OK && sqlite3_step(o) == SQLITE_ROW) {
+			uint64_t at = (uint64_t) sqlite3_column_int64(o, 0);
+
+			(void) lsn_metrics_set(b->m, BM_QAGE, l, now > at ?
+			    (double) (now - at) / 1000.0 : 0);
+		}
+		sqlite3_reset(o);
+	}
+	sqlite3_reset(s);
+}
+
+void
+bmetrics_tick(struct broker *b)
+{
+	struct lsn_dir_checkpoint	 cp;
+	uint8_t				 hash[LSN_DIR_HASH_BYTES];
+	uint64_t			 rev, now = broker_now(b);
+	char				*txt;
+	size_t				 len;
+
+	if (b->m == NULL || !lsn_snap_wanted(b->m_snap) || b->tx)
+		return;
+	(void) lsn_metrics_set(b->m, BM_SESSIONS, NULL, (double) b->nsess);
+	(void) lsn_metrics_set(b->m, BM_UP, NULL,
+	    (double) (lsn_mono_ms() - b->started_mono) / 1000.0);
+	gauge_queues(b, now);
+	if (lsn_dir_head(b->dir, &rev, hash) == LSN_OK)
+		(void) lsn_metrics_set(b->m, BM_DIR_REV, NULL, (double) rev);
+	if (b->cp != NULL && lsn_dir_checkpoint_parse(b->cp, b->cplen,
+	    b->seq_kp->pk, &cp) == LSN_OK)
+		(void) lsn_metrics_set(b->m, BM_CP_AGE, NULL, now > cp.time_ms ?
+		    (double) (now - cp.time_ms) / 1000.0 : 0);
+	if (lsn_metrics_render(b->m, "liaison_broker", &txt, &len) != LSN_OK)
+		return;
+	(void) lsn_snap_publish(b->m_snap, txt, len);
+	free(txt);
+}
