@@ -1509,6 +1509,32 @@ const char wf_schema_v3[] =
     " time_ms INTEGER NOT NULL);"
     "CREATE INDEX rsvps_meeting ON rsvps(meeting_id, id);";
 
+/* Records an RSVP of partner (received, or our own when sending). */
+static int
+rsvp_insert(struct agent *a, const Liaison__V1__MeetingResponse *r,
+    const char *partner)
+{
+	sqlite3_stmt	*s;
+	int		 rv;
+
+	if ((rv = lsn_store_stmt(a->st, "INSERT INTO rsvps(meeting_id, "
+	    "partner, version, answer, time_ms) VALUES(?, ?, ?, ?, ?)",
+	    &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_blob(s, 1, r->meeting_id.data, LSN_BODY_ID_BYTES,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, partner, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, r->version) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 4, (int) r->answer) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 5, (sqlite3_int64) lsn_now_ms()) !=
+	    SQLITE_OK)
+		rv = LSN_EDB;
+	else
+		rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	return (rv);
+}
+
 struct meeting {
 	char		role[16];
 	uint32_t	version;
@@ -1611,7 +1637,6 @@ wf_meeting(struct agent *a, int type, const uint8_t *body, size_t len,
 	Liaison__V1__MeetingResponse	*r = NULL;
 	struct meeting			 m;
 	const char			*org;
-	sqlite3_stmt			*s;
 	int				 rv;
 
 	if (type == LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE) {
@@ -1686,6 +1711,11 @@ wf_meeting(struct agent *a, int type, const uint8_t *body, size_t len,
 	}
 	if (rv != LSN_OK)
 		goto out;
+	if (sending && apply) {
+		/* our own answer, shown to us by meeting show / list */
+		rv = rsvp_insert(a, r, a->conf.partner);
+		goto out;
+	}
 	if (!sending) {
 		rv = exec_id_text(a, "SELECT 1 FROM meeting_invitees WHERE "
 		    "meeting_id = ? AND partner = ?", r->meeting_id.data,
@@ -1701,23 +1731,7 @@ wf_meeting(struct agent *a, int type, const uint8_t *body, size_t len,
 		rv = LSN_OK;
 		if (!apply)
 			goto out;
-		if ((rv = lsn_store_stmt(a->st, "INSERT INTO rsvps(meeting_id,"
-		    " partner, version, answer, time_ms) VALUES(?, ?, ?, ?, "
-		    "?)", &s)) != LSN_OK)
-			goto out;
-		if (sqlite3_bind_blob(s, 1, r->meeting_id.data,
-		    LSN_BODY_ID_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_bind_text(s, 2, peer, -1, SQLITE_STATIC) !=
-		    SQLITE_OK ||
-		    sqlite3_bind_int64(s, 3, r->version) != SQLITE_OK ||
-		    sqlite3_bind_int(s, 4, (int) r->answer) != SQLITE_OK ||
-		    sqlite3_bind_int64(s, 5, (sqlite3_int64) lsn_now_ms()) !=
-		    SQLITE_OK) {
-			rv = LSN_EDB;
-			goto out;
-		}
-		rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-		sqlite3_reset(s);
+		rv = rsvp_insert(a, r, peer);
 		if (rv == LSN_OK)
 			rv = agent_event(a, "rsvp", NULL, r->meeting_id.data,
 			    peer, r->answer ==
@@ -1751,6 +1765,34 @@ rollup_free(Liaison__V1__MeetingShowResponse *m)
 	free(m->meeting_id.data);
 	memset(m, 0, sizeof(*m));
 	liaison__v1__meeting_show_response__init(m);
+}
+
+/* Invitee side: our latest RSVP into out->my_answer / my_version. */
+static int
+my_rsvp(struct agent *a, const uint8_t *mid,
+    Liaison__V1__MeetingShowResponse *out)
+{
+	sqlite3_stmt	*s;
+	int		 rv, r;
+
+	if ((rv = lsn_store_stmt(a->st, "SELECT answer, version FROM rsvps "
+	    "WHERE meeting_id = ? AND partner = ? ORDER BY id DESC LIMIT 1",
+	    &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_blob(s, 1, mid, LSN_BODY_ID_BYTES, SQLITE_STATIC) !=
+	    SQLITE_OK || sqlite3_bind_text(s, 2, a->conf.partner, -1,
+	    SQLITE_STATIC) != SQLITE_OK) {
+		sqlite3_reset(s);
+		return (LSN_EDB);
+	}
+	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		out->has_my_answer = 1;
+		out->my_answer = sqlite3_column_int(s, 0);
+		out->has_my_version = 1;
+		out->my_version = (uint32_t) sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	return (r == SQLITE_ROW || r == SQLITE_DONE ? LSN_OK : LSN_EDB);
 }
 
 void
@@ -1816,7 +1858,7 @@ wf_meeting_show(struct agent *a, const Liaison__V1__MeetingShowRequest *q,
 	out->has_status = 1;
 	out->status = status;
 	if (strcmp(role, "organiser") != 0) {
-		rv = LSN_OK;
+		rv = my_rsvp(a, q->meeting_id.data, out);
 		goto out;
 	}
 	/* invitees */

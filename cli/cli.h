@@ -40,12 +40,16 @@ int	cmd_envelope(int argc, char *argv[]);
 
 /* cmd_agent.c */
 int	cmd_send(int argc, char *argv[]);
-int	cmd_inbox(int argc, char *argv[]);
-int	cmd_show(int argc, char *argv[]);
 int	cmd_ack(int argc, char *argv[]);
 int	cmd_status(int argc, char *argv[]);
 int	cmd_submit(int argc, char *argv[]);
 int	cmd_agent_dir(int argc, char *argv[]);
+
+/* cmd_read.c */
+int	cmd_inbox(int argc, char *argv[]);
+int	cmd_show(int argc, char *argv[]);
+int	cmd_thread(int argc, char *argv[]);
+int	cmd_alert(int argc, char *argv[]);
 
 /* cmd_workflow.c */
 int	cmd_send_referral(int argc, char *argv[]);

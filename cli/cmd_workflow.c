@@ -30,6 +30,8 @@
 #include "liaison/workflow.h"
 
 #include "agentcli.h"
+#include "read.h"
+#include "render.h"
 #include "cli.h"
 
 #define WF_TIMEOUT_MS		10000
@@ -38,7 +40,7 @@
 enum {
 	W_AGENT = 2000, W_TO, W_SUMMARY, W_CATEGORY, W_COUNTRY, W_BASIS,
 	W_PRIO, W_TLP, W_ACTION, W_STATE, W_OVERDUE, W_JSON, W_TEXT,
-	W_REASON, W_OUTCOME, W_NOTE, W_CASE,
+	W_REASON, W_OUTCOME, W_NOTE, W_CASE, W_LANG, W_AGENDA,
 };
 
 static const char *wf_opt_help =
@@ -213,6 +215,85 @@ parse_id(const char *cmd, const char *s, uint8_t id[16])
 		return (CLI_EXIT_USAGE);
 	}
 	return (CLI_EXIT_OK);
+}
+
+#define LSN_CLI_LANGS_MAX	16
+
+/* Adds the comma list s of BCP 47 tags to v (n so far); prints why not. */
+static int
+lang_add(char *s, char **v, size_t *n)
+{
+	char	*save = NULL, *t;
+
+	for (t = strtok_r(s, ",", &save); t != NULL;
+	    t = strtok_r(NULL, ",", &save)) {
+		size_t len = strlen(t);
+
+		if (*n >= LSN_CLI_LANGS_MAX) {
+			cli_err("send", "at most %d languages",
+			    LSN_CLI_LANGS_MAX);
+			return (-1);
+		}
+		if (len < 2 || len > 35 || strspn(t, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != len) {
+			cli_err("send", "'%s' is not a language tag (BCP 47, "
+			    "e.g. en, fr, pt-BR)", t);
+			return (-1);
+		}
+		v[(*n)++] = t;
+	}
+	return (0);
+}
+
+/*
+ * A meeting link: https:// only (an online meeting is joined from a
+ * browser or a client that takes an https link; http, javascript:, file:
+ * and bare words are refused). Documented in liaison(1).
+ */
+static int
+link_ok(const char *s)
+{
+	const char	*h = s + 8;
+
+	if (strncasecmp(s, "https://", 8) != 0 || *h == '\0' || *h == '/' ||
+	    strlen(s) > 512)
+		return (0);
+	for (const char *p = s; *p != '\0'; p++)
+		if ((unsigned char) *p <= ' ' || (unsigned char) *p >= 0x7f)
+			return (0);
+	return (1);
+}
+
+static const char *const reply_word[] = {
+	NULL, "ack", "accept", "decline", "info", "supply", "withdraw",
+	"redirect", "close",
+};
+
+const char *
+cli_referral_hint(const char *state, int is_sender)
+{
+	static char		 buf[256];
+	enum lsn_referral_state	 st;
+	int			 acts[8];
+	size_t			 n, len = 0;
+
+	if (lsn_referral_state_parse(state, &st) != LSN_OK)
+		return ("none (unknown state)");
+	n = lsn_referral_allowed(st, is_sender, acts, 8);
+	if (n == 0)
+		return (lsn_referral_final(st) ? "none: the referral is "
+		    "finished" : is_sender ? "none for the sender: waiting for "
+		    "the recipient" : "none for the recipient: waiting for "
+		    "the sender");
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && i < 8; i++)
+		len += (size_t) snprintf(buf + len, sizeof(buf) - len, "%s%s",
+		    i ? ", " : "", acts[i] > 0 && acts[i] <= 8 ?
+		    reply_word[acts[i]] : "?");
+	if (st == LSN_REF_OFFERED && !is_sender)
+		snprintf(buf + len, sizeof(buf) - len, " (acknowledge first; "
+		    "then accept, decline or info)");
+	return (buf);
 }
 
 /* ---- send referral ---- */
@@ -478,14 +559,21 @@ send_meeting_usage(FILE *f)
 {
 	fprintf(f, "usage: liaison send meeting --to ID[,ID] | --group G "
 	    "--title T --start WHEN\n"
-	    "           --end WHEN --tz ZONE (--link URL | --venue NAME "
-	    "[--city C]\n           [--country CC]) [--kind K] [--id "
-	    "MEETING_ID --version N [--cancel]]\n"
+	    "           --end WHEN --tz ZONE (--link https://... | --venue NAME "
+	    "[--city C]\n           [--country CC]) [--kind K] [--agenda ITEM]... "
+	    "[--lang TAG]...\n           [--id MEETING_ID --version N "
+	    "[--cancel]]\n"
 	    "Sends a meeting notice; a new meeting gets a new id (printed) "
 	    "and version 1,\nan update or cancellation names the id and "
 	    "the next version. WHEN is\nYYYY-MM-DDTHH:MM[:SS]Z or ms since "
 	    "the epoch. Kinds: plenary (default),\nworking-group, "
-	    "operational, training. Invitees answer with liaison rsvp.\n%s",
+	    "operational, training. Invitees answer with liaison rsvp.\n"
+	    "ZONE is a tz database name (Europe/Paris); the link must be "
+	    "https://;\n--agenda and --lang may be repeated (each adds one).\n"
+	    "example: liaison send meeting --group ops-coord --title "
+	    "'Case conference'\n  --start 2027-01-12T09:00Z --end "
+	    "2027-01-12T10:00Z --tz Europe/Lyon\n  --link https://meet.example/"
+	    "ops --agenda 'Open cases' --lang en --lang fr\n%s",
 	    wf_opt_help);
 }
 
@@ -508,6 +596,8 @@ cmd_send_meeting(int argc, char *argv[])
 		{ "id", required_argument, NULL, W_ACTION },
 		{ "version", required_argument, NULL, W_PRIO },
 		{ "cancel", no_argument, NULL, W_OVERDUE },
+		{ "lang", required_argument, NULL, W_LANG },
+		{ "agenda", required_argument, NULL, W_AGENDA },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -522,6 +612,7 @@ cmd_send_meeting(int argc, char *argv[])
 	const char			*field = NULL;
 	char				*tov[1], me[LSN_DIR_ID_MAX + 1];
 	char				 hexid[33];
+	char				*langs[LSN_CLI_LANGS_MAX], *agenda[64];
 	uint8_t				 mid[16], *body = NULL;
 	long long			 version = 1;
 	int				 ch, v, rv, cancel = 0;
@@ -555,10 +646,31 @@ cmd_send_meeting(int argc, char *argv[])
 				n.has_end_ms = 1;
 			break;
 		case W_STATE:
-			n.time_zone = optarg;
+			if ((rv = cli_tz_opt("send", optarg,
+			    (const char **) (void *) &n.time_zone)) !=
+			    CLI_EXIT_OK)
+				return (rv);
 			break;
 		case W_TEXT:
+			if (!link_ok(optarg)) {
+				cli_err("send", "--link must be an https:// "
+				    "link, not '%s'", optarg);
+				return (CLI_EXIT_USAGE);
+			}
 			n.virtual_link = optarg;
+			break;
+		case W_LANG:
+			if (lang_add(optarg, langs, &n.n_languages) != 0)
+				return (CLI_EXIT_USAGE);
+			n.languages = langs;
+			break;
+		case W_AGENDA:
+			if (n.n_agenda >= sizeof(agenda) / sizeof(agenda[0])) {
+				cli_err("send", "at most 64 agenda items");
+				return (CLI_EXIT_USAGE);
+			}
+			agenda[n.n_agenda++] = optarg;
+			n.agenda = agenda;
 			break;
 		case W_REASON:
 			vn.name = optarg;
@@ -858,8 +970,10 @@ cmd_reply(int argc, char *argv[])
 	Liaison__V1__ApiResponse	*r = NULL;
 	const char			*agent = NULL, *conf = NULL, *to = NULL;
 	char				 peer[LSN_DIR_ID_MAX + 1];
+	char				 state[32] = "";
 	uint8_t				 rid[16];
 	int				 ch, v, rv, action = 0, is_alert = 0;
+	int				 is_sender = 0;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
@@ -909,6 +1023,15 @@ cmd_reply(int argc, char *argv[])
 	}
 	if ((rv = parse_id("reply", argv[optind], rid)) != CLI_EXIT_OK)
 		return (rv);
+	{
+		/* the message id shown by liaison inbox stands for its
+		 * referral / alert */
+		uint8_t	in[16];
+		int	t;
+
+		memcpy(in, rid, sizeof(in));
+		(void) cli_resolve_item(agent, conf, in, rid, &t);
+	}
 	for (size_t i = 0; i < sizeof(reply_actions) /
 	    sizeof(reply_actions[0]); i++)
 		if (strcmp(argv[optind + 1], reply_actions[i].name) == 0)
@@ -954,11 +1077,29 @@ cmd_reply(int argc, char *argv[])
 			return (CLI_EXIT_USAGE);
 		}
 		lsn_strlcpy(peer, p, sizeof(peer));
+		lsn_strlcpy(state, r->workflow_list->items[i]->state,
+		    sizeof(state));
+		is_sender = strcmp(r->workflow_list->items[i]->role,
+		    "sender") == 0;
 	}
 	lsn_client_response_free(&r);
 	if (peer[0] == '\0') {
-		cli_err("reply", "no such referral at this agent");
+		cli_err("reply", "no referral or alert %s at this agent (liaison "
+		    "referral list, liaison alert list, liaison inbox)",
+		    argv[optind]);
 		return (CLI_EXIT_FAIL);
+	}
+	if (!is_alert) {
+		enum lsn_referral_state st, nx;
+
+		if (lsn_referral_state_parse(state, &st) == LSN_OK &&
+		    lsn_referral_next(st, action, is_sender, &nx) != LSN_OK) {
+			cli_err("reply", "cannot %s: the referral is %s; "
+			    "allowed next for %s: %s", argv[optind + 1],
+			    state, is_sender ? "the sender" : "the recipient",
+			    cli_referral_hint(state, is_sender));
+			return (CLI_EXIT_FAIL);
+		}
 	}
 	if (is_alert) {
 		Liaison__V1__AlertAck ak = LIAISON__V1__ALERT_ACK__INIT;
@@ -1005,7 +1146,8 @@ cmd_reply(int argc, char *argv[])
 static void
 meeting_usage(FILE *f)
 {
-	fprintf(f, "usage: liaison meeting show MEETING_ID [--json]\n"
+	fprintf(f, "usage: liaison meeting list [--all] [--json] [--tz ZONE]\n"
+	    "       liaison meeting show MEETING_ID [--json]\n"
 	    "The organiser sees the RSVP roll-up per invitee; an invitee "
 	    "sees the\nmeeting's version and status.\n%s", wf_opt_help);
 }
@@ -1064,6 +1206,8 @@ cmd_meeting(int argc, char *argv[])
 	uint8_t				 mid[16];
 	int				 ch, rv, json = 0;
 
+	if (argc >= 2 && strcmp(argv[1], "list") == 0)
+		return (cli_meeting_list(argc - 1, argv + 1));
 	if ((rv = cli_subcmd_expect(argc, argv, "show", meeting_usage)) != -1)
 		return (rv);
 	argc--;
@@ -1144,7 +1288,10 @@ rsvp_usage(FILE *f)
 	fprintf(f, "usage: liaison rsvp MEETING_ID attending|not-attending|"
 	    "tentative [--note TEXT]\n"
 	    "Answers the current version of a meeting we were invited "
-	    "to.\n%s", wf_opt_help);
+	    "to. MEETING_ID is the\nmeeting id (liaison meeting list) or "
+	    "the notice's message id (liaison inbox).\n"
+	    "example: liaison rsvp 3f2a...c9 attending --note 'Two "
+	    "delegates'\n%s", wf_opt_help);
 }
 
 int
@@ -1186,6 +1333,15 @@ cmd_rsvp(int argc, char *argv[])
 	}
 	if ((rv = parse_id("rsvp", argv[optind], mid)) != CLI_EXIT_OK)
 		return (rv);
+	{
+		/* the notice's message id (liaison inbox) stands for its
+		 * meeting */
+		uint8_t	in[16];
+		int	t;
+
+		memcpy(in, mid, sizeof(in));
+		(void) cli_resolve_item(agent, conf, in, mid, &t);
+	}
 	if (enum_parse(&liaison__v1__rsvp_answer__descriptor, "RSVP_",
 	    argv[optind + 1], &answer) != 0) {
 		cli_err("rsvp", "answer is attending, not-attending or "
@@ -1381,7 +1537,7 @@ cmd_contact(int argc, char *argv[])
 	Liaison__V1__Contact		 c = LIAISON__V1__CONTACT__INIT;
 	Liaison__V1__ApiResponse	*r = NULL;
 	const char			*agent = NULL, *conf = NULL, *sub;
-	char				*lang[1];
+	char				*lang[LSN_CLI_LANGS_MAX];
 	long long			 days = 180;
 	int				 ch, rv, json = 0;
 
@@ -1415,11 +1571,15 @@ cmd_contact(int argc, char *argv[])
 			c.is_24x7 = 1;
 			break;
 		case W_STATE:
-			c.time_zone = optarg;
+			if ((rv = cli_tz_opt("contact", optarg,
+			    (const char **) (void *) &c.time_zone)) !=
+			    CLI_EXIT_OK)
+				return (rv);
 			break;
 		case W_TEXT:
-			lang[0] = optarg;
-			c.n_languages = 1;
+			/* repeated --lang accumulate (also a comma list) */
+			if (lang_add(optarg, lang, &c.n_languages) != 0)
+				return (CLI_EXIT_USAGE);
 			c.languages = lang;
 			break;
 		case W_PRIO:
