@@ -44,416 +44,17 @@ static const char *rd_opt_help =
     "  --agent ENDPOINT   agent API endpoint (ipc://... or tcp://127.0.0.1:P)\n"
     "  -c FILE            agent.conf to find the endpoint\n";
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
-
-/* ---- bodies ---- */
-
-ProtobufCMessage *
-cli_body_unpack(int type, const ProtobufCBinaryData *b)
-{
-	const ProtobufCMessageDescriptor *d = lsn_body_descriptor(type);
-
-	if (d == NULL || b == NULL || b->len == 0)
-		return (NULL);
-	return (protobuf_c_message_unpack(d, NULL, b->len, b->data));
-}
-
-int
-cli_body_item_id(const ProtobufCMessage *m, uint8_t id[16])
-{
-	static const char *const names[] = {
-		"referral_id", "meeting_id", "alert_id",
-	};
-
-	if (m == NULL)
-		return (-1);
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const ProtobufCFieldDescriptor *fd =
-		    protobuf_c_message_descriptor_get_field_by_name(
-		    m->descriptor, names[i]);
-		const ProtobufCBinaryData *b;
-
-		if (fd == NULL || fd->type != PROTOBUF_C_TYPE_BYTES)
-			continue;
-		b = (const void *) ((const char *) m + fd->offset);
-		if (b->len == 16) {
-			memcpy(id, b->data, 16);
-			return (0);
-		}
-	}
-	return (-1);
-}
-
-/* A string field of m by name, or NULL. */
-static const char *
-str_field(const ProtobufCMessage *m, const char *name)
-{
-	const ProtobufCFieldDescriptor *fd;
-
-	if (m == NULL || (fd = protobuf_c_message_descriptor_get_field_by_name(
-	    m->descriptor, name)) == NULL || fd->type != PROTOBUF_C_TYPE_STRING
-	    || fd->label == PROTOBUF_C_LABEL_REPEATED)
-		return (NULL);
-	return (*(const char *const *) (const void *) ((const char *) m +
-	    fd->offset));
-}
-
-/* 1 if needle occurs in hay, ignoring ASCII case. */
-static int
-ci_find(const char *hay, const char *needle)
-{
-	size_t	n = strlen(needle);
-
-	for (; *hay != '\0'; hay++)
-		if (strncasecmp(hay, needle, n) == 0)
-			return (1);
-	return (n == 0);
-}
-
-/* One line saying what a body is about (for inbox and thread lists). */
-static void
-body_gist(int type, const ProtobufCMessage *m, char *buf, size_t sz)
-{
-	const char	*t = NULL;
-
-	buf[0] = '\0';
-	if (m == NULL)
-		return;
-	switch (type) {
-	case LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF: {
-		const Liaison__V1__ReferralHandoff *h = (const void *) m;
-
-		snprintf(buf, sz, "[%s] %s", cli_enum_name(
-		    &liaison__v1__referral_category__descriptor,
-		    (int) h->category), h->summary != NULL ? h->summary : "");
-		return;
-	}
-	case LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE: {
-		const Liaison__V1__ReferralResponse *r = (const void *) m;
-
-		snprintf(buf, sz, "%s%s%s", cli_enum_name(
-		    &liaison__v1__referral_action__descriptor,
-		    (int) r->action), r->text != NULL ? ": " : "",
-		    r->text != NULL ? r->text : "");
-		return;
-	}
-	case LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_RESPONSE: {
-		const Liaison__V1__MeetingResponse *r = (const void *) m;
-
-		snprintf(buf, sz, "%s (version %u)", cli_enum_name(
-		    &liaison__v1__rsvp_answer__descriptor, (int) r->answer),
-		    r->version);
-		return;
-	}
-	case LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT: {
-		const Liaison__V1__Alert *a = (const void *) m;
-
-		snprintf(buf, sz, "[%s] %s", cli_enum_name(
-		    &liaison__v1__alert_kind__descriptor, (int) a->kind),
-		    a->summary != NULL ? a->summary : "");
-		return;
-	}
-	case LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONTACT_UPDATE: {
-		const Liaison__V1__ContactUpdate *c = (const void *) m;
-
-		snprintf(buf, sz, "contact %s: %s", c->contact_id != NULL ?
-		    c->contact_id : "?", cli_enum_name(
-		    &liaison__v1__contact_change__descriptor,
-		    (int) c->change));
-		return;
-	}
-	default:
-		break;
-	}
-	if ((t = str_field(m, "title")) == NULL &&
-	    (t = str_field(m, "text")) == NULL &&
-	    (t = str_field(m, "summary")) == NULL)
-		t = str_field(m, "note");
-	if (t != NULL)
-		lsn_strlcpy(buf, t, sz);
-}
-
-/* 1 if needle occurs (case-insensitively) in any string of m. */
-static int
-body_matches(const ProtobufCMessage *m, const char *needle)
-{
-	const ProtobufCMessageDescriptor *d;
-
-	if (m == NULL)
-		return (0);
-	d = m->descriptor;
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *fd = &d->fields[i];
-		const char	*base = (const char *) m + fd->offset;
-		size_t		 n = 1;
-		const void	*const *v = (const void *const *) (const void *)
-				    base;
-
-		if (fd->type != PROTOBUF_C_TYPE_STRING &&
-		    fd->type != PROTOBUF_C_TYPE_MESSAGE)
-			continue;
-		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
-			n = *(const size_t *) (const void *) ((const char *) m +
-			    fd->quantifier_offset);
-			v = *(const void *const *const *) (const void *) base;
-		}
-		for (size_t k = 0; k < n; k++) {
-			if (v[k] == NULL)
-				continue;
-			if (fd->type == PROTOBUF_C_TYPE_STRING ?
-			    ci_find(v[k], needle) :
-			    body_matches(v[k], needle))
-				return (1);
-		}
-	}
-	return (0);
-}
-
-/* ---- agent look-ups ---- */
-
-/* Tracked item (referral / alert) by id; NULL if none. Caller frees r. */
-static const Liaison__V1__TrackedItem *
-tracked(const char *agent, const char *conf, const uint8_t id[16],
-    Liaison__V1__ApiResponse **rp)
-{
-	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
-	Liaison__V1__WorkflowListRequest wl =
-	    LIAISON__V1__WORKFLOW_LIST_REQUEST__INIT;
-
-	*rp = NULL;
-	wl.has_item_id = 1;
-	wl.item_id.data = (uint8_t *) (uintptr_t) id;
-	wl.item_id.len = 16;
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST;
-	req.workflow_list = &wl;
-	if (cli_call_quiet(agent, conf, &req, rp) != LSN_OK)
-		return (NULL);
-	if ((*rp)->workflow_list == NULL ||
-	    (*rp)->workflow_list->n_items == 0)
-		return (NULL);
-	return ((*rp)->workflow_list->items[0]);
-}
-
-static const Liaison__V1__MeetingShowResponse *
-meeting_state(const char *agent, const char *conf, const uint8_t id[16],
-    Liaison__V1__ApiResponse **rp)
-{
-	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
-	Liaison__V1__MeetingShowRequest	 ms =
-	    LIAISON__V1__MEETING_SHOW_REQUEST__INIT;
-
-	*rp = NULL;
-	ms.has_meeting_id = 1;
-	ms.meeting_id.data = (uint8_t *) (uintptr_t) id;
-	ms.meeting_id.len = 16;
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_MEETING_SHOW;
-	req.meeting_show = &ms;
-	if (cli_call_quiet(agent, conf, &req, rp) != LSN_OK)
-		return (NULL);
-	return ((*rp)->meeting_show);
-}
-
-static const Liaison__V1__CustodyResponse *
-custody(const char *agent, const char *conf, const uint8_t id[16],
-    Liaison__V1__ApiResponse **rp)
-{
-	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
-	Liaison__V1__CustodyRequest	 cr = LIAISON__V1__CUSTODY_REQUEST__INIT;
-
-	*rp = NULL;
-	cr.has_message_id = 1;
-	cr.message_id.data = (uint8_t *) (uintptr_t) id;
-	cr.message_id.len = 16;
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_CUSTODY;
-	req.custody = &cr;
-	if (cli_call_quiet(agent, conf, &req, rp) != LSN_OK)
-		return (NULL);
-	return ((*rp)->custody);
-}
-
-int
-cli_inbox_fetch(const char *cmd, const char *agent, const char *conf,
-    const uint8_t id[16], Liaison__V1__ApiResponse **rp, int quiet)
-{
-	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
-	Liaison__V1__InboxFetchRequest	 fr =
-	    LIAISON__V1__INBOX_FETCH_REQUEST__INIT;
-	int				 rv;
-
-	fr.has_message_id = 1;
-	fr.message_id.data = (uint8_t *) (uintptr_t) id;
-	fr.message_id.len = 16;
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_FETCH;
-	req.inbox_fetch = &fr;
-	if (quiet) {
-		rv = cli_call_quiet(agent, conf, &req, rp);
-		rv = rv == LSN_OK ? CLI_EXIT_OK : CLI_EXIT_FAIL;
-	} else
-		rv = cli_call(cmd, agent, conf, &req, RD_TIMEOUT_MS, rp);
-	if (rv == CLI_EXIT_OK && ((*rp)->inbox_fetch == NULL ||
-	    (*rp)->inbox_fetch->item == NULL)) {
-		if (!quiet)
-			cli_err(cmd, "malformed answer from the agent");
-		lsn_client_response_free(rp);
-		rv = CLI_EXIT_FAIL;
-	}
-	return (rv);
-}
-
-/* Every inbox item (acknowledged too), oldest first; CLI exit code. */
-static int
-inbox_all(const char *cmd, const char *agent, const char *conf,
-    Liaison__V1__InboxListRequest *lr, Liaison__V1__ApiResponse **rp)
-{
-	Liaison__V1__ApiRequest	req = LIAISON__V1__API_REQUEST__INIT;
-
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_LIST;
-	req.inbox_list = lr;
-	if (!lr->has_limit) {
-		lr->has_limit = 1;
-		lr->limit = RD_LIST_MAX;
-	}
-	return (cli_call(cmd, agent, conf, &req, RD_TIMEOUT_MS +
-	    (int) lr->wait_ms, rp));
-}
-
-/* ---- forwarded messages ---- */
-
-struct keyq {
-	const char	*agent, *conf;
-};
-
-/* lsn_key_lookup_fn over the agent's verified directory replica. */
-static int
-dir_lookup(void *arg, const char *signer, const char *key_id,
-    uint8_t pk[LSN_PK_BYTES])
-{
-	const struct keyq		*k = arg;
-	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
-	Liaison__V1__DirQueryRequest	 q = LIAISON__V1__DIR_QUERY_REQUEST__INIT;
-	Liaison__V1__ApiResponse	*r = NULL;
-	int				 rv = LSN_EUNKNOWNKEY;
-
-	q.partner_id = mut(signer);
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_DIR_QUERY;
-	req.dir_query = &q;
-	if (cli_call_quiet(k->agent, k->conf, &req, &r) != LSN_OK)
-		return (LSN_EUNKNOWNSENDER);
-	for (size_t i = 0; r->dir_query != NULL && i <
-	    r->dir_query->n_partners; i++) {
-		const Liaison__V1__Partner *p = r->dir_query->partners[i];
-
-		if (p->id == NULL || strcmp(p->id, signer) != 0)
-			continue;
-		for (size_t j = 0; j < p->n_keys; j++) {
-			const Liaison__V1__KeyRecord *kr = p->keys[j];
-
-			if (kr->key_id == NULL || strcmp(kr->key_id,
-			    key_id) != 0 || (int) kr->purpose != (int) LSN_KEY_SIGN ||
-			    kr->public_key.len != LSN_PK_BYTES)
-				continue;
-			if (kr->revoked_at_ms != 0) {
-				rv = LSN_EKEYREVOKED;
-				break;
-			}
-			memcpy(pk, kr->public_key.data, LSN_PK_BYTES);
-			rv = LSN_OK;
-			break;
-		}
-	}
-	lsn_client_response_free(&r);
-	return (rv);
-}
-
-/*
- * The original inside a forwarding note, verified against the agent's
- * directory (lsn_forward_verify). Prints it (or adds "forwarded" to o).
- */
-static void
-show_forwarded(const char *agent, const char *conf,
-    const Liaison__V1__InboxItem *it, const char *zone, json_t *o)
-{
-	Liaison__V1__Envelope		*env = NULL, *inner = NULL;
-	ProtobufCMessage		*im = NULL;
-	struct keyq			 kq = { agent, conf };
-	const char			*reason = NULL;
-	uint8_t				*ib = NULL;
-	size_t				 il = 0;
-	char				 when[64];
-	int				 rv;
-
-	if (it->envelope == NULL || it->envelope->envelope.len == 0)
-		return;
-	env = liaison__v1__envelope__unpack(NULL, it->envelope->envelope.len,
-	    it->envelope->envelope.data);
-	if (env == NULL || !env->has_forwarded)
-		goto out;
-	/* the outer was verified by the agent; the inner is checked here */
-	rv = lsn_forward_verify(env, it->body.data, it->body.len, dir_lookup,
-	    &kq, &inner, &ib, &il, &reason);
-	if (rv != LSN_OK) {
-		if (o != NULL)
-			json_object_set_new(o, "forwarded", json_pack(
-			    "{s:b, s:s}", "verified", 0, "error", reason !=
-			    NULL ? reason : lsn_strerror(rv)));
-		else
-			printf("\nFORWARDED ORIGINAL NOT VERIFIED: %s\n",
-			    reason != NULL ? reason : lsn_strerror(rv));
-		goto out;
-	}
-	im = cli_body_unpack((int) inner->type, &(ProtobufCBinaryData){ il,
-	    ib });
-	if (o != NULL) {
-		json_t *f = json_pack("{s:b, s:s, s:s, s:I}", "verified", 1,
-		    "sender", inner->sender, "type",
-		    lsn_envelope_type_name((int) inner->type), "created_ms",
-		    (json_int_t) inner->created_ms);
-
-		if (f != NULL && im != NULL)
-			json_object_set_new(f, "body", cli_render_json(im));
-		json_object_set_new(o, "forwarded", f);
-		goto out;
-	}
-	cli_fmt_time_tz(inner->created_ms, zone, when, sizeof(when));
-	printf("\nforwarded original (signature verified: %s, key %s)\n"
-	    "  from:     %s\n  type:     %s\n  created:  %s\n",
-	    inner->sender, inner->sender_key_id, inner->sender,
-	    lsn_envelope_type_name((int) inner->type), when);
-	if (im != NULL)
-		cli_render_text(stdout, im, 2, zone);
- out:
-	if (im != NULL)
-		protobuf_c_message_free_unpacked(im, NULL);
-	if (ib != NULL) {
-		sodium_memzero(ib, il);
-		free(ib);
-	}
-	lsn_envelope_free(&inner);
-	if (env != NULL)
-		liaison__v1__envelope__free_unpacked(env, NULL);
-}
-
 /* ---- show ---- */
 
-static const char *
-item_state(const Liaison__V1__InboxItem *it)
+const char *
+cli_item_state(const Liaison__V1__InboxItem *it)
 {
 	return (it->actioned ? "actioned" : it->read ? "read" : "unread");
 }
 
 /* Workflow state, history and roll-up of the item a body is about. */
-static void
-show_workflow(const char *agent, const char *conf, int type,
+void
+cli_show_workflow(const char *agent, const char *conf, int type,
     const ProtobufCMessage *m, const char *zone, json_t *o)
 {
 	Liaison__V1__ApiResponse		*r = NULL;
@@ -467,7 +68,7 @@ show_workflow(const char *agent, const char *conf, int type,
 	lsn_hex_encode(id, 16, hx);
 	if (type == LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE ||
 	    type == LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_RESPONSE) {
-		if ((ms = meeting_state(agent, conf, id, &r)) == NULL)
+		if ((ms = cli_meeting_state(agent, conf, id, &r)) == NULL)
 			goto out;
 		if (o != NULL) {
 			json_t *w = cli_render_json(&ms->base);
@@ -498,7 +99,7 @@ show_workflow(const char *agent, const char *conf, int type,
 			    ms->no_answer);
 		goto out;
 	}
-	if ((t = tracked(agent, conf, id, &r)) == NULL)
+	if ((t = cli_tracked(agent, conf, id, &r)) == NULL)
 		goto out;
 	if (o != NULL) {
 		json_object_set_new(o, "workflow", json_pack("{s:s, s:s, s:s, "
@@ -531,7 +132,7 @@ show_custody(const char *agent, const char *conf, const uint8_t id[16],
 	json_t				*arr = NULL;
 	char				 when[64];
 
-	if ((c = custody(agent, conf, id, &r)) == NULL)
+	if ((c = cli_custody(agent, conf, id, &r)) == NULL)
 		goto out;
 	if (o != NULL)
 		arr = json_array();
@@ -591,7 +192,7 @@ show_header(const Liaison__V1__InboxItem *it, const char *idhex,
 		    (json_int_t) it->created_ms));
 		json_object_set_new(o, "received_ms", json_integer(
 		    (json_int_t) it->received_ms));
-		json_object_set_new(o, "state", json_string(item_state(it)));
+		json_object_set_new(o, "state", json_string(cli_item_state(it)));
 		json_object_set_new(o, "acked", json_boolean(it->acked));
 		json_object_set_new(o, "local_seq", json_integer(
 		    (json_int_t) it->local_seq));
@@ -627,7 +228,7 @@ show_header(const Liaison__V1__InboxItem *it, const char *idhex,
 	printf("created:   %s\n", when);
 	cli_fmt_time_tz(it->received_ms, zone, when, sizeof(when));
 	printf("received:  %s\n", when);
-	printf("state:     %s%s\n", item_state(it), it->acked ?
+	printf("state:     %s%s\n", cli_item_state(it), it->acked ?
 	    ", acknowledged" : "");
 }
 
@@ -765,8 +366,8 @@ cmd_show(int argc, char *argv[])
 		printf("\n(body of %zu bytes does not decode as %s)\n",
 		    it->body.len, lsn_envelope_type_name((int) it->type));
 	if (env != NULL && env->has_forwarded)
-		show_forwarded(agent, conf, it, tz, o);
-	show_workflow(agent, conf, (int) it->type, m, tz, o);
+		cli_show_forwarded(agent, conf, it, tz, o);
+	cli_show_workflow(agent, conf, (int) it->type, m, tz, o);
 	show_custody(agent, conf, id, tz, o);
 	if (o != NULL) {
 		json_dumpf(o, stdout, JSON_INDENT(2));
@@ -855,15 +456,15 @@ parse_since(const char *s, uint64_t *out)
 	return (0);
 }
 
-static json_t *
-item_json(const Liaison__V1__InboxItem *it, const ProtobufCMessage *m)
+json_t *
+cli_item_json(const Liaison__V1__InboxItem *it, const ProtobufCMessage *m)
 {
 	char	 idhex[33] = "", gist[256];
 	json_t	*o;
 
 	if (it->message_id.len == 16)
 		lsn_hex_encode(it->message_id.data, 16, idhex);
-	body_gist((int) it->type, m, gist, sizeof(gist));
+	cli_body_gist((int) it->type, m, gist, sizeof(gist));
 	o = json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:b, s:b, s:b, s:s, "
 	    "s:s}", "message_id", idhex,
 	    "local_seq", (json_int_t) it->local_seq,
@@ -872,7 +473,7 @@ item_json(const Liaison__V1__InboxItem *it, const ProtobufCMessage *m)
 	    "created_ms", (json_int_t) it->created_ms,
 	    "received_ms", (json_int_t) it->received_ms,
 	    "acked", (int) it->acked, "read", (int) it->read,
-	    "actioned", (int) it->actioned, "state", item_state(it),
+	    "actioned", (int) it->actioned, "state", cli_item_state(it),
 	    "subject", gist);
 	if (o == NULL)
 		return (NULL);
@@ -889,8 +490,8 @@ item_json(const Liaison__V1__InboxItem *it, const ProtobufCMessage *m)
 	return (o);
 }
 
-static void
-item_line(const Liaison__V1__InboxItem *it, const ProtobufCMessage *m,
+void
+cli_item_line(const Liaison__V1__InboxItem *it, const ProtobufCMessage *m,
     const char *zone)
 {
 	char	idhex[33] = "", when[64], gist[256];
@@ -898,7 +499,7 @@ item_line(const Liaison__V1__InboxItem *it, const ProtobufCMessage *m,
 	if (it->message_id.len == 16)
 		lsn_hex_encode(it->message_id.data, 16, idhex);
 	cli_fmt_time_tz(it->created_ms, zone, when, sizeof(when));
-	body_gist((int) it->type, m, gist, sizeof(gist));
+	cli_body_gist((int) it->type, m, gist, sizeof(gist));
 	printf("%s %s  %s  %-16s %-17s %-6s %s\n", idhex, it->read ? " " :
 	    "*", when, it->sender != NULL ? it->sender : "?",
 	    lsn_envelope_type_name((int) it->type),
@@ -945,8 +546,8 @@ inbox_keep(const struct infilter *f, const Liaison__V1__InboxItem *it,
 {
 	if (f->tlp != 0 && (int) it->tlp != f->tlp)
 		return (0);
-	if (f->grep != NULL && !body_matches(m, f->grep) &&
-	    (it->sender == NULL || !ci_find(it->sender, f->grep)))
+	if (f->grep != NULL && !cli_body_matches(m, f->grep) &&
+	    (it->sender == NULL || !cli_ci_find(it->sender, f->grep)))
 		return (0);
 	return (1);
 }
@@ -1106,7 +707,7 @@ cmd_inbox(int argc, char *argv[])
 	    &json)) != -1)
 		return (rv);
 	tz = cli_reader_tz(tz);
-	if ((rv = inbox_all("inbox", agent, conf, &lr, &r)) != CLI_EXIT_OK)
+	if ((rv = cli_inbox_all("inbox", agent, conf, &lr, &r)) != CLI_EXIT_OK)
 		return (rv);
 	if (json)
 		arr = json_array();
@@ -1118,9 +719,9 @@ cmd_inbox(int argc, char *argv[])
 
 		if (inbox_keep(&f, it, m)) {
 			if (arr != NULL)
-				json_array_append_new(arr, item_json(it, m));
+				json_array_append_new(arr, cli_item_json(it, m));
 			else
-				item_line(it, m, tz);
+				cli_item_line(it, m, tz);
 		}
 		if (m != NULL)
 			protobuf_c_message_free_unpacked(m, NULL);
@@ -1130,508 +731,6 @@ cmd_inbox(int argc, char *argv[])
 		printf("\n");
 		json_decref(arr);
 	}
-	lsn_client_response_free(&r);
-	return (CLI_EXIT_OK);
-}
-
-/* ---- thread ---- */
-
-/*
- * The item id (referral / meeting / alert) a message id stands for, when
- * it is a received message about one; else id itself. *typep: the type of
- * that message (0 if none).
- */
-int
-cli_resolve_item(const char *agent, const char *conf, const uint8_t in[16],
-    uint8_t out[16], int *typep)
-{
-	Liaison__V1__ApiResponse	*r = NULL;
-	ProtobufCMessage		*m = NULL;
-	int				 found = 0;
-
-	memcpy(out, in, 16);
-	*typep = 0;
-	if (cli_inbox_fetch(NULL, agent, conf, in, &r, 1) != CLI_EXIT_OK)
-		return (0);
-	m = cli_body_unpack((int) r->inbox_fetch->item->type,
-	    &r->inbox_fetch->item->body);
-	if (m != NULL && cli_body_item_id(m, out) == 0) {
-		*typep = (int) r->inbox_fetch->item->type;
-		found = 1;
-	}
-	if (m != NULL)
-		protobuf_c_message_free_unpacked(m, NULL);
-	lsn_client_response_free(&r);
-	return (found);
-}
-
-static int
-by_created(const void *a, const void *b)
-{
-	const Liaison__V1__InboxItem *x = *(const Liaison__V1__InboxItem
-	    *const *) a;
-	const Liaison__V1__InboxItem *y = *(const Liaison__V1__InboxItem
-	    *const *) b;
-
-	if (x->created_ms != y->created_ms)
-		return (x->created_ms < y->created_ms ? -1 : 1);
-	return (x->local_seq < y->local_seq ? -1 : x->local_seq > y->local_seq);
-}
-
-static void
-thread_usage(FILE *f)
-{
-	fprintf(f, "usage: liaison thread ID [--json] [--tz ZONE] "
-	    "[--agent EP | -c FILE]\n"
-	    "Shows a whole case, meeting or alert thread in order: every "
-	    "received message\nabout it (the offer, answers, information "
-	    "requested and supplied, RSVPs,\nupdates), then its current "
-	    "state and history. ID is a referral, meeting or\nalert id, or "
-	    "the id of any message of the thread as liaison inbox shows "
-	    "it.\nexample: liaison thread 3f2a...c9\n%s", rd_opt_help);
-}
-
-int
-cmd_thread(int argc, char *argv[])
-{
-	static const struct option lo[] = {
-		{ "agent", required_argument, NULL, R_AGENT },
-		{ "json", no_argument, NULL, R_JSON },
-		{ "tz", required_argument, NULL, R_TZ },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	Liaison__V1__InboxListRequest	 lr =
-	    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
-	Liaison__V1__ApiResponse	*r = NULL;
-	const Liaison__V1__InboxItem	**v = NULL;
-	ProtobufCMessage		*first = NULL;
-	const char			*agent = NULL, *conf = NULL, *tz = NULL;
-	json_t				*o = NULL, *arr = NULL;
-	uint8_t				 in[16], id[16], x[16];
-	char				 hx[33];
-	size_t				 n = 0;
-	int				 ch, rv, json = 0, type = 0;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, R_AGENT, &agent, &conf))
-			continue;
-		switch (ch) {
-		case R_JSON:
-			json = 1;
-			break;
-		case R_TZ:
-			if ((rv = cli_tz_opt("thread", optarg, &tz)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			break;
-		case 'h':
-			thread_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			thread_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
-	}
-	if (optind + 1 != argc) {
-		thread_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	if (strlen(argv[optind]) != 32 ||
-	    lsn_hex_decode(argv[optind], in, 16) != LSN_OK) {
-		cli_err("thread", "id must be 32 hex characters");
-		return (CLI_EXIT_USAGE);
-	}
-	tz = cli_reader_tz(tz);
-	(void) cli_resolve_item(agent, conf, in, id, &type);
-	lr.has_include_acked = 1;
-	lr.include_acked = 1;
-	if ((rv = inbox_all("thread", agent, conf, &lr, &r)) != CLI_EXIT_OK)
-		return (rv);
-	if (r->inbox_list != NULL && (v = calloc(r->inbox_list->n_items + 1,
-	    sizeof(*v))) == NULL) {
-		rv = CLI_EXIT_FAIL;
-		goto out;
-	}
-	for (size_t i = 0; r->inbox_list != NULL &&
-	    i < r->inbox_list->n_items; i++) {
-		const Liaison__V1__InboxItem *it = r->inbox_list->items[i];
-		ProtobufCMessage *m = cli_body_unpack((int) it->type,
-		    &it->body);
-
-		if (m != NULL && cli_body_item_id(m, x) == 0 &&
-		    memcmp(x, id, 16) == 0) {
-			v[n++] = it;
-			if (first == NULL) {
-				first = m;
-				type = (int) it->type;
-				continue;
-			}
-		}
-		if (m != NULL)
-			protobuf_c_message_free_unpacked(m, NULL);
-	}
-	if (n > 1)
-		qsort(v, n, sizeof(*v), by_created);
-	lsn_hex_encode(id, 16, hx);
-	if (json) {
-		o = json_object();
-		arr = json_array();
-		json_object_set_new(o, "id", json_string(hx));
-	} else
-		printf("thread %s: %zu received message%s\n", hx, n,
-		    n == 1 ? "" : "s");
-	for (size_t i = 0; i < n; i++) {
-		ProtobufCMessage *m = cli_body_unpack((int) v[i]->type,
-		    &v[i]->body);
-
-		if (arr != NULL)
-			json_array_append_new(arr, item_json(v[i], m));
-		else
-			item_line(v[i], m, tz);
-		if (m != NULL)
-			protobuf_c_message_free_unpacked(m, NULL);
-	}
-	if (o != NULL)
-		json_object_set_new(o, "messages", arr);
-	if (first != NULL)
-		show_workflow(agent, conf, type, first, tz, o);
-	else {
-		/* nothing received yet (we sent it): the tracked state */
-		Liaison__V1__ReferralResponse rr =
-		    LIAISON__V1__REFERRAL_RESPONSE__INIT;
-
-		rr.has_referral_id = 1;
-		rr.referral_id.data = id;
-		rr.referral_id.len = 16;
-		show_workflow(agent, conf, 0, &rr.base, tz, o);
-	}
-	if (o != NULL) {
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
-	}
-	rv = CLI_EXIT_OK;
- out:
-	json_decref(o);
-	if (first != NULL)
-		protobuf_c_message_free_unpacked(first, NULL);
-	free(v);
-	lsn_client_response_free(&r);
-	return (rv);
-}
-
-/* ---- meeting list ---- */
-
-static void
-meeting_list_usage(FILE *f)
-{
-	fprintf(f, "usage: liaison meeting list [--all] [--json] [--tz ZONE] "
-	    "[--agent EP | -c FILE]\n"
-	    "Lists the meetings we were invited to that have not ended "
-	    "(--all: also past\nand cancelled ones), soonest first, with "
-	    "our RSVP. Answer with liaison rsvp\nMEETING_ID (or the notice's "
-	    "message id).\nexample: liaison meeting list --tz "
-	    "America/Toronto\n%s", rd_opt_help);
-}
-
-static int
-by_start(const void *a, const void *b)
-{
-	const Liaison__V1__MeetingNotice *x = *(const Liaison__V1__MeetingNotice
-	    *const *) a;
-	const Liaison__V1__MeetingNotice *y = *(const Liaison__V1__MeetingNotice
-	    *const *) b;
-
-	return (x->start_ms < y->start_ms ? -1 : x->start_ms > y->start_ms);
-}
-
-/* Latest version of each meeting among the notices (owned by v). */
-static size_t
-meetings_latest(const Liaison__V1__InboxListResponse *l,
-    Liaison__V1__MeetingNotice **v)
-{
-	size_t	n = 0;
-
-	for (size_t i = 0; l != NULL && i < l->n_items; i++) {
-		Liaison__V1__MeetingNotice *m = (void *) cli_body_unpack(
-		    (int) l->items[i]->type, &l->items[i]->body);
-		size_t k;
-
-		if (m == NULL)
-			continue;
-		for (k = 0; k < n; k++)
-			if (v[k]->meeting_id.len == m->meeting_id.len &&
-			    memcmp(v[k]->meeting_id.data, m->meeting_id.data,
-			    m->meeting_id.len) == 0)
-				break;
-		if (k == n) {
-			v[n++] = m;
-			continue;
-		}
-		if (m->version > v[k]->version) {
-			liaison__v1__meeting_notice__free_unpacked(v[k], NULL);
-			v[k] = m;
-		} else
-			liaison__v1__meeting_notice__free_unpacked(m, NULL);
-	}
-	qsort(v, n, sizeof(*v), by_start);
-	return (n);
-}
-
-int
-cli_meeting_list(int argc, char *argv[])
-{
-	static const struct option lo[] = {
-		{ "agent", required_argument, NULL, R_AGENT },
-		{ "json", no_argument, NULL, R_JSON },
-		{ "all", no_argument, NULL, R_ALL },
-		{ "tz", required_argument, NULL, R_TZ },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	Liaison__V1__InboxListRequest	 lr =
-	    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
-	Liaison__V1__ApiResponse	*r = NULL;
-	Liaison__V1__MeetingNotice	**v = NULL;
-	const char			*agent = NULL, *conf = NULL, *tz = NULL;
-	json_t				*arr = NULL;
-	uint64_t			 now = lsn_now_ms();
-	size_t				 n = 0;
-	int				 ch, rv, json = 0, all = 0;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, R_AGENT, &agent, &conf))
-			continue;
-		switch (ch) {
-		case R_JSON:
-			json = 1;
-			break;
-		case R_ALL:
-			all = 1;
-			break;
-		case R_TZ:
-			if ((rv = cli_tz_opt("meeting", optarg, &tz)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			break;
-		case 'h':
-			meeting_list_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			meeting_list_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
-	}
-	if (optind != argc) {
-		meeting_list_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	tz = cli_reader_tz(tz);
-	lr.has_include_acked = lr.include_acked = 1;
-	lr.has_type = 1;
-	lr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE;
-	if ((rv = inbox_all("meeting", agent, conf, &lr, &r)) != CLI_EXIT_OK)
-		return (rv);
-	if (r->inbox_list != NULL && (v = calloc(r->inbox_list->n_items + 1,
-	    sizeof(*v))) == NULL) {
-		rv = CLI_EXIT_FAIL;
-		goto out;
-	}
-	if (v != NULL)
-		n = meetings_latest(r->inbox_list, v);
-	if (json)
-		arr = json_array();
-	for (size_t i = 0; i < n; i++) {
-		const Liaison__V1__MeetingShowResponse *ms;
-		Liaison__V1__ApiResponse *sr = NULL;
-		const char *mine = "none";
-		char hx[33], when[64];
-
-		if (!all && (v[i]->end_ms < now || v[i]->status ==
-		    LIAISON__V1__MEETING_STATUS__MEETING_CANCELLED))
-			continue;
-		if (v[i]->meeting_id.len != 16)
-			continue;
-		lsn_hex_encode(v[i]->meeting_id.data, 16, hx);
-		ms = meeting_state(agent, conf, v[i]->meeting_id.data, &sr);
-		if (ms != NULL && ms->has_my_answer)
-			mine = cli_enum_name(
-			    &liaison__v1__rsvp_answer__descriptor,
-			    (int) ms->my_answer);
-		if (arr != NULL) {
-			json_t *o = cli_render_json(&v[i]->base);
-
-			json_object_set_new(o, "meeting_id", json_string(hx));
-			json_object_set_new(o, "my_rsvp", json_string(mine));
-			json_array_append_new(arr, o);
-		} else {
-			cli_fmt_time_tz(v[i]->start_ms, tz, when,
-			    sizeof(when));
-			printf("%s  %s  %-12s rsvp %-13s %s (%s)\n", hx, when,
-			    cli_enum_name(
-			    &liaison__v1__meeting_status__descriptor,
-			    (int) v[i]->status), mine, v[i]->title,
-			    v[i]->organiser_partner);
-		}
-		lsn_client_response_free(&sr);
-	}
-	if (arr != NULL) {
-		json_dumpf(arr, stdout, JSON_INDENT(2));
-		printf("\n");
-		json_decref(arr);
-	}
-	rv = CLI_EXIT_OK;
- out:
-	for (size_t i = 0; i < n; i++)
-		liaison__v1__meeting_notice__free_unpacked(v[i], NULL);
-	free(v);
-	lsn_client_response_free(&r);
-	return (rv);
-}
-
-/* ---- alert list ---- */
-
-static void
-alert_usage(FILE *f)
-{
-	fprintf(f, "usage: liaison alert list [--open] [--overdue] [--json] "
-	    "[--tz ZONE] [--agent EP | -c FILE]\n"
-	    "Lists alerts we sent and received: id, our role, the other "
-	    "partner, priority,\nstate (open / acknowledged), deadline and "
-	    "what the alert says. An open alert\npast its deadline is "
-	    "OVERDUE (and escalated once); acknowledging clears it\n(liaison "
-	    "reply ALERT_ID ack).\nexample: liaison alert list --open\n%s",
-	    rd_opt_help);
-}
-
-int
-cmd_alert(int argc, char *argv[])
-{
-	static const struct option lo[] = {
-		{ "agent", required_argument, NULL, R_AGENT },
-		{ "json", no_argument, NULL, R_JSON },
-		{ "open", no_argument, NULL, R_UNREAD },
-		{ "overdue", no_argument, NULL, R_ALL },
-		{ "tz", required_argument, NULL, R_TZ },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
-	Liaison__V1__WorkflowListRequest wl =
-	    LIAISON__V1__WORKFLOW_LIST_REQUEST__INIT;
-	Liaison__V1__InboxListRequest	 lr =
-	    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
-	Liaison__V1__ApiResponse	*r = NULL, *ib = NULL;
-	const char			*agent = NULL, *conf = NULL, *tz = NULL;
-	json_t				*arr = NULL;
-	int				 ch, rv, json = 0;
-
-	if (argc >= 2 && strcmp(argv[1], "list") == 0) {
-		argc--;
-		argv++;
-	} else if (argc < 2 || (strcmp(argv[1], "--help") != 0 &&
-	    strcmp(argv[1], "-h") != 0)) {
-		alert_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, R_AGENT, &agent, &conf))
-			continue;
-		switch (ch) {
-		case R_JSON:
-			json = 1;
-			break;
-		case R_UNREAD:
-			wl.state = mut("open");
-			break;
-		case R_ALL:
-			wl.has_overdue_only = wl.overdue_only = 1;
-			break;
-		case R_TZ:
-			if ((rv = cli_tz_opt("alert", optarg, &tz)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			break;
-		case 'h':
-			alert_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			alert_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
-	}
-	if (optind != argc) {
-		alert_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	tz = cli_reader_tz(tz);
-	wl.kind = mut("alert");
-	wl.has_limit = 1;
-	wl.limit = RD_LIST_MAX;
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST;
-	req.workflow_list = &wl;
-	if ((rv = cli_call("alert", agent, conf, &req, RD_TIMEOUT_MS, &r)) !=
-	    CLI_EXIT_OK)
-		return (rv);
-	lr.has_include_acked = lr.include_acked = 1;
-	lr.has_type = 1;
-	lr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT;
-	if (inbox_all("alert", agent, conf, &lr, &ib) != CLI_EXIT_OK)
-		ib = NULL;
-	if (json)
-		arr = json_array();
-	for (size_t i = 0; r->workflow_list != NULL &&
-	    i < r->workflow_list->n_items; i++) {
-		const Liaison__V1__TrackedItem *t = r->workflow_list->items[i];
-		char hx[33], when[64], gist[256] = "";
-		uint8_t x[16];
-
-		if (t->item_id.len != 16)
-			continue;
-		lsn_hex_encode(t->item_id.data, 16, hx);
-		for (size_t k = 0; ib != NULL && ib->inbox_list != NULL &&
-		    k < ib->inbox_list->n_items && gist[0] == '\0'; k++) {
-			const Liaison__V1__InboxItem *it =
-			    ib->inbox_list->items[k];
-			ProtobufCMessage *m = cli_body_unpack((int) it->type,
-			    &it->body);
-
-			if (m != NULL && cli_body_item_id(m, x) == 0 &&
-			    memcmp(x, t->item_id.data, 16) == 0)
-				body_gist((int) it->type, m, gist,
-				    sizeof(gist));
-			if (m != NULL)
-				protobuf_c_message_free_unpacked(m, NULL);
-		}
-		if (arr != NULL) {
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, "
-			    "s:i, s:s, s:I, s:I, s:I, s:b, s:b, s:s}",
-			    "alert_id", hx, "role", t->role, "peer", t->peer,
-			    "priority", (int) t->priority, "state", t->state,
-			    "sent_ms", (json_int_t) t->sent_ms, "acked_ms",
-			    (json_int_t) t->acked_ms, "deadline_ms",
-			    (json_int_t) t->deadline_ms, "overdue",
-			    (int) t->overdue, "escalated", (int) t->escalated,
-			    "summary", gist));
-			continue;
-		}
-		cli_fmt_time_tz(t->acked_ms != 0 ? t->acked_ms :
-		    t->deadline_ms, tz, when, sizeof(when));
-		printf("%s  %-9s %-16s P%d %-12s %s %s%s  %s\n", hx, t->role,
-		    t->peer, (int) t->priority, t->state, t->acked_ms != 0 ?
-		    "acknowledged" : "deadline", when, t->overdue ?
-		    (t->escalated ? "  OVERDUE: escalated" : "  OVERDUE") :
-		    "", gist);
-	}
-	if (arr != NULL) {
-		json_dumpf(arr, stdout, JSON_INDENT(2));
-		printf("\n");
-		json_decref(arr);
-	}
-	lsn_client_response_free(&ib);
 	lsn_client_response_free(&r);
 	return (CLI_EXIT_OK);
 }

@@ -741,9 +741,13 @@ test_workflow_referral_redirect_offers_linked_referral(void **state)
 	assert_ok(agent_it_wait_inbox(e->fx, 1, 2, T_WAIT_MS));
 	ref_state_with(e, 1, 2, nid, s, sizeof(s), NULL, 0);
 	assert_string_equal(s, "acknowledged");
-	/* nothing follows a redirect */
+	/* after a redirect the redirector may only take the case back
+	 * (accept) or close it (issue 17: a declined redirect must not
+	 * leave it stuck); declining or acknowledging again is refused */
 	assert_int_equal(respond(e, 1, 0, rid,
-	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_CLOSE), LSN_ETRANSITION);
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_DECLINE), LSN_ETRANSITION);
+	assert_int_equal(respond(e, 1, 0, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACK), LSN_ETRANSITION);
 	/* redirected_from is the agent's to set: a hand-made linked offer
 	 * is refused, so is one whose id is not derived from it */
 	lsn_random(bad, sizeof(bad));
