@@ -62,6 +62,8 @@ const char wf_schema_v2[] =
 static const char K_REF[] = "referral";
 static const char K_ALERT[] = "alert";
 static const char K_REDIRECT[] = "redirect";	/* events only */
+/* The status alert of an escalation (kind, item id hex, peer). */
+#define ESCALATED_FMT	"%s %s to %s overdue: escalated to its 24/7 contact"
 
 /*
  * The workflow clock: the system clock, unless [agent] test_clock_file is
@@ -213,6 +215,31 @@ track_insert(struct agent *a, const char *kind, const uint8_t *id,
 	return (rv);
 }
 
+/*
+ * Once acknowledged, an item's "overdue: escalated" status alert (escalate)
+ * no longer holds: it is removed (issue 17).
+ */
+static int
+escalation_clear(struct agent *a, const char *kind, const uint8_t *id,
+    const char *peer)
+{
+	sqlite3_stmt	*s;
+	char		 hex[2 * LSN_BODY_ID_BYTES + 1], text[512];
+	int		 rv;
+
+	lsn_hex_encode(id, LSN_BODY_ID_BYTES, hex);
+	snprintf(text, sizeof(text), ESCALATED_FMT, kind, hex, peer);
+	if ((rv = lsn_store_stmt(a->st, "DELETE FROM alerts WHERE text = ?",
+	    &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC) != SQLITE_OK)
+		rv = LSN_EDB;
+	else
+		rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	return (rv);
+}
+
 static int
 track_update(struct agent *a, const char *kind, const uint8_t *id,
     const char *peer, int state, int acked, uint64_t now,
@@ -238,6 +265,8 @@ track_update(struct agent *a, const char *kind, const uint8_t *id,
 		return (LSN_EDB);
 	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
 	sqlite3_reset(s);
+	if (rv == LSN_OK && acked)
+		rv = escalation_clear(a, kind, id, peer);
 	if (rv == LSN_OK)
 		rv = agent_event(a, kind, msgid, id, peer, strcmp(kind,
 		    K_ALERT) == 0 ? (state == LSN_ALERT_ACKED ?
@@ -1280,8 +1309,7 @@ escalate(struct agent *a, const char *kind, const uint8_t *id,
 	}
 	if ((rv = mark_escalated(a, kind, id, peer)) != LSN_OK)
 		return (rv);
-	(void) agent_alert(a, "%s %s to %s overdue: escalated to its 24/7 "
-	    "contact", kind, hex, peer);
+	(void) agent_alert(a, ESCALATED_FMT, kind, hex, peer);
 	log_info("%s %s to %s overdue: escalation sent", kind, hex, peer);
 	return (LSN_OK);
 }

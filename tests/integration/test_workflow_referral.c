@@ -568,6 +568,23 @@ test_workflow_referral_declined(void **state)
 	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACCEPT), LSN_ETRANSITION);
 }
 
+/* 1 if agent i's status alerts mention "overdue: escalated". */
+static int
+escalation_alert(struct env *e, size_t i)
+{
+	Liaison__V1__ApiResponse	*resp = NULL;
+	int				 found = 0;
+
+	assert_ok(agent_it_status(e->fx, i, &resp));
+	for (size_t k = 0; resp->status != NULL && k < resp->status->n_alerts;
+	    k++)
+		if (strstr(resp->status->alerts[k], "overdue: escalated") !=
+		    NULL)
+			found = 1;
+	lsn_client_response_free(&resp);
+	return (found);
+}
+
 static void
 test_workflow_overdue_p1_referral_escalated(void **state)
 {
@@ -618,9 +635,12 @@ test_workflow_overdue_p1_referral_escalated(void **state)
 	/* the late acknowledgement is still accepted and stops it */
 	assert_ok(respond(e, 1, 0, rid,
 	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACK));
+	assert_true(escalation_alert(e, 0));
 	step(e, 0, 1, rid, "acknowledged");
 	ref_state(e, 0, rid, s, sizeof(s), &overdue, &escalated);
 	assert_false(overdue);
+	/* issue 17: the "overdue: escalated" status alert goes with it */
+	assert_false(escalation_alert(e, 0));
 }
 
 /* The state of referral rid at agent i with peer j ("" if none). */
