@@ -46,10 +46,20 @@ ro_migrations(void)
 	return (ro_migs);
 }
 
+/* A log sink keeping the last line (arg: 1024 bytes). */
+static void
+hold_line(int level, int auth, const char *line, void *arg)
+{
+	(void) level;
+	(void) auth;
+	lsn_strlcpy(arg, line, 1024);
+}
+
 int
 dircli_open(const char *cmd, const char *path, int write,
     struct lsn_store **st, struct lsn_dir **d)
 {
+	char	held[1024];
 	int	rv;
 
 	*st = NULL;
@@ -59,11 +69,18 @@ dircli_open(const char *cmd, const char *path, int write,
 		    "(see liaison %s --help)", cmd);
 		return (CLI_EXIT_USAGE);
 	}
+	/* the store's own log line ("database version N is newer") would
+	 * read as a problem; the refusal below says what to do instead */
+	held[0] = '\0';
+	lsn_log_set_sink(hold_line, held);
 	if (write)
 		rv = lsn_store_open(path, lsn_dir_migrations, 0, st);
 	else
 		rv = lsn_store_open(path, ro_migrations(), LSN_STORE_READONLY,
 		    st);
+	lsn_log_set_sink(NULL, NULL);
+	if (rv != LSN_OK && rv != LSN_EVERSION && held[0] != '\0')
+		fprintf(stderr, "%s\n", held);
 	if (rv == LSN_EVERSION && write) {
 		cli_err(cmd, "%s is a daemon's database: send ops to a "
 		    "running directory with `liaison submit` instead", path);

@@ -173,6 +173,21 @@ for id in au-afp uk-nca-ceop uk-iwf; do
 done
 ok "three agents connected (agent config took ping_ms = 1s)"
 
+# admin apply on the running broker's database: refused with what to do,
+# without a misleading "database version N is newer" warning
+"$L" admin propose create-group --group day-cell --db "$T/broker.db" \
+    --out "$T/group.op" >/dev/null 2>&1 &&
+    "$L" admin sign "$T/group.op" --key "$T/alice/admin.key" >/dev/null ||
+    bad "propose create-group"
+run "admin apply on a daemon's database" 1 "$L" admin apply "$T/group.op" \
+    --db "$T/broker.db"
+expect "apply says to use liaison submit" "$T/err" 'liaison submit'
+if grep -q 'is newer' "$T/err"; then
+	bad "apply printed a misleading version warning: $(cat "$T/err")"
+else
+	ok "no misleading version warning"
+fi
+
 # ---- a note ------------------------------------------------------------
 run "send note --wait 3 (space form)" 0 as uk-nca-ceop send --to au-afp \
     --text "Please call our duty desk about operation KESTREL." --wait 3
