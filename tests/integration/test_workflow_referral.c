@@ -612,6 +612,7 @@ test_workflow_overdue_p1_referral_escalated(void **state)
 	assert_string_equal(s, "offered");
 	assert_true(overdue);
 	assert_true(escalated);
+	assert_true(escalation_alert(e, 0));
 	assert_ok(agent_it_inbox(e->fx, 1, 0, &resp));
 	for (size_t i = 0; i < resp->inbox_list->n_items; i++) {
 		Liaison__V1__InboxItem *it = resp->inbox_list->items[i];
@@ -635,7 +636,6 @@ test_workflow_overdue_p1_referral_escalated(void **state)
 	/* the late acknowledgement is still accepted and stops it */
 	assert_ok(respond(e, 1, 0, rid,
 	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACK));
-	assert_true(escalation_alert(e, 0));
 	step(e, 0, 1, rid, "acknowledged");
 	ref_state(e, 0, rid, s, sizeof(s), &overdue, &escalated);
 	assert_false(overdue);
