@@ -3,6 +3,7 @@
  * search, export), verify its log, and turn a JSON directory into an op
  * batch (import). Also the helpers shared with cmd_admin.c (dircli.h).
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +135,26 @@ dircli_parse_ms(const char *s, uint64_t *out)
 	return (lsn_strtou64(s, 0, LSN_DIR_TIME_MAX, out));
 }
 
+/*
+ * An enum value as dir export spells it: the proto name without its
+ * prefix, lower case (KIND_LAW_ENFORCEMENT -> law_enforcement, KEY_SIGN ->
+ * sign, STATUS_ACTIVE -> active).
+ */
+static json_t *
+enum_json(const char *name)
+{
+	const char	*u = strchr(name, '_');
+	char		 buf[64];
+	size_t		 i = 0;
+
+	if (u != NULL && u[1] != '\0')
+		name = u + 1;
+	for (; name[i] != '\0' && i < sizeof(buf) - 1; i++)
+		buf[i] = (char) tolower((unsigned char) name[i]);
+	buf[i] = '\0';
+	return (json_string(buf));
+}
+
 static json_t *
 value_json(const ProtobufCFieldDescriptor *f, const void *p)
 {
@@ -197,7 +218,7 @@ value_json(const ProtobufCFieldDescriptor *f, const void *p)
 		ev = protobuf_c_enum_descriptor_get_value(f->descriptor, v);
 		if (ev == NULL)
 			return (json_integer(v));
-		return (json_string(ev->name));
+		return (enum_json(ev->name));
 	}
 	case PROTOBUF_C_TYPE_STRING: {
 		const char *v;

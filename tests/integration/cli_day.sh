@@ -173,6 +173,15 @@ for id in au-afp uk-nca-ceop uk-iwf; do
 done
 ok "three agents connected (agent config took ping_ms = 1s)"
 
+# the same enum spellings in dir list --json and dir export
+run "dir list --json" 0 "$L" dir list --db "$T/broker.db" --json
+expect "dir list --json: kind as in export" "$T/out" '"kind": "law_enforcement"'
+expect "dir list --json: status as in export" "$T/out" '"status": "active"'
+expect "dir list --json: key purpose as in export" "$T/out" '"purpose": "sign"'
+run "dir export" 0 "$L" dir export --db "$T/broker.db"
+expect "dir export: kind" "$T/out" '"kind": "law_enforcement"'
+expect "dir export: purpose" "$T/out" '"purpose": "sign"'
+
 # admin apply on the running broker's database: refused with what to do,
 # without a misleading "database version N is newer" warning
 "$L" admin propose create-group --group day-cell --db "$T/broker.db" \
