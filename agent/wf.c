@@ -1537,6 +1537,11 @@ const char wf_schema_v3[] =
     " time_ms INTEGER NOT NULL);"
     "CREATE INDEX rsvps_meeting ON rsvps(meeting_id, id);";
 
+/* The latest notice (a MeetingNotice body, as the agent already stores
+ * received bodies), so the organiser can cancel by id (issue 17). */
+const char wf_schema_v4[] =
+    "ALTER TABLE meetings ADD COLUMN notice BLOB;";
+
 /* Records an RSVP of partner (received, or our own when sending). */
 static int
 rsvp_insert(struct agent *a, const Liaison__V1__MeetingResponse *r,
@@ -1601,17 +1606,17 @@ meeting_get(struct agent *a, const uint8_t *id, const char *organiser,
 
 static int
 meeting_put(struct agent *a, const Liaison__V1__MeetingNotice *n,
-    const char *role)
+    const char *role, const uint8_t *body, size_t len)
 {
 	sqlite3_stmt	*s;
 	int		 rv;
 
 	if ((rv = lsn_store_stmt(a->st, "INSERT INTO meetings(meeting_id, "
-	    "organiser, role, version, status, start_ms, updated_ms) "
-	    "VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(meeting_id, organiser) "
+	    "organiser, role, version, status, start_ms, updated_ms, notice) "
+	    "VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(meeting_id, organiser) "
 	    "DO UPDATE SET version = excluded.version, status = "
 	    "excluded.status, start_ms = excluded.start_ms, updated_ms = "
-	    "excluded.updated_ms", &s)) != LSN_OK)
+	    "excluded.updated_ms, notice = excluded.notice", &s)) != LSN_OK)
 		return (rv);
 	if (sqlite3_bind_blob(s, 1, n->meeting_id.data, LSN_BODY_ID_BYTES,
 	    SQLITE_STATIC) != SQLITE_OK ||
@@ -1623,6 +1628,8 @@ meeting_put(struct agent *a, const Liaison__V1__MeetingNotice *n,
 	    sqlite3_bind_int64(s, 6, (sqlite3_int64) n->start_ms) !=
 	    SQLITE_OK ||
 	    sqlite3_bind_int64(s, 7, (sqlite3_int64) lsn_now_ms()) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_blob(s, 8, body, (int) len, SQLITE_STATIC) !=
 	    SQLITE_OK)
 		return (LSN_EDB);
 	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
@@ -1704,7 +1711,7 @@ wf_meeting(struct agent *a, int type, const uint8_t *body, size_t len,
 		if (!apply)
 			goto out;
 		if ((rv = meeting_put(a, n, sending ? "organiser" :
-		    "invitee")) != LSN_OK ||
+		    "invitee", body, len)) != LSN_OK ||
 		    (rv = agent_event(a, "meeting", NULL, n->meeting_id.data,
 		    org, n->status ==
 		    LIAISON__V1__MEETING_STATUS__MEETING_CANCELLED ?
@@ -1791,6 +1798,7 @@ rollup_free(Liaison__V1__MeetingShowResponse *m)
 	free(m->organiser);
 	free(m->role);
 	free(m->meeting_id.data);
+	free(m->notice.data);
 	memset(m, 0, sizeof(*m));
 	liaison__v1__meeting_show_response__init(m);
 }
@@ -1845,6 +1853,8 @@ wf_meeting_show(struct agent *a, const Liaison__V1__MeetingShowRequest *q,
 	sqlite3_stmt			*s;
 	const char			*t;
 	uint32_t			 version = 0;
+	uint8_t				*notice = NULL;
+	size_t				 nlen = 0;
 	int				 rv, r, status = 0;
 	char				 org[LSN_DIR_ID_MAX + 1];
 	char				 role[16];
@@ -1852,7 +1862,7 @@ wf_meeting_show(struct agent *a, const Liaison__V1__MeetingShowRequest *q,
 	if (!q->has_meeting_id || q->meeting_id.len != LSN_BODY_ID_BYTES)
 		return (LSN_EINVAL);
 	if ((rv = lsn_store_stmt(a->st, "SELECT organiser, role, version, "
-	    "status FROM meetings WHERE meeting_id = ? ORDER BY role = "
+	    "status, notice FROM meetings WHERE meeting_id = ? ORDER BY role = "
 	    "'organiser' DESC LIMIT 1", &s)) != LSN_OK)
 		return (rv);
 	if (sqlite3_bind_blob(s, 1, q->meeting_id.data, LSN_BODY_ID_BYTES,
@@ -1868,12 +1878,23 @@ wf_meeting_show(struct agent *a, const Liaison__V1__MeetingShowRequest *q,
 		lsn_strlcpy(role, t != NULL ? t : "", sizeof(role));
 		version = (uint32_t) sqlite3_column_int64(s, 2);
 		status = sqlite3_column_int(s, 3);
+		nlen = (size_t) sqlite3_column_bytes(s, 4);
+		if (nlen > 0 && nlen <= LSN_BODY_MAX &&
+		    (notice = malloc(nlen)) != NULL)
+			memcpy(notice, sqlite3_column_blob(s, 4), nlen);
+		else
+			nlen = 0;
 	}
 	sqlite3_reset(s);
 	if (r != SQLITE_ROW)
 		return (r == SQLITE_DONE ? LSN_ENOENT : LSN_EDB);
 	rv = LSN_ENOMEM;
 	liaison__v1__meeting_show_response__init(out);
+	if (notice != NULL) {
+		out->has_notice = 1;
+		out->notice.data = notice;
+		out->notice.len = nlen;
+	}
 	if ((out->organiser = strdup(org)) == NULL ||
 	    (out->role = strdup(role)) == NULL ||
 	    (out->meeting_id.data = malloc(LSN_BODY_ID_BYTES)) == NULL)

@@ -1148,6 +1148,9 @@ meeting_usage(FILE *f)
 {
 	fprintf(f, "usage: liaison meeting list [--all] [--json] [--tz ZONE]\n"
 	    "       liaison meeting show MEETING_ID [--json]\n"
+	    "       liaison meeting cancel MEETING_ID [--json]\n"
+	    "cancel (organiser): sends the meeting's latest notice at the "
+	    "next version,\nstatus cancelled, to every invitee.\n"
 	    "The organiser sees the RSVP roll-up per invitee; an invitee "
 	    "sees the\nmeeting's version and status.\n%s", wf_opt_help);
 }
@@ -1191,6 +1194,110 @@ answer_name(int a)
 	}
 }
 
+/*
+ * meeting cancel ID: the organiser's agent keeps the latest notice; the
+ * cancellation is that notice at the next version, status cancelled, to
+ * every invitee.
+ */
+static int
+meeting_cancel(int argc, char *argv[])
+{
+	static const struct option lo[] = {
+		{ "agent", required_argument, NULL, W_AGENT },
+		{ "json", no_argument, NULL, W_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__SubmitRequest	 sr = LIAISON__V1__SUBMIT_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*r = NULL, *r2 = NULL;
+	Liaison__V1__MeetingNotice	*n = NULL;
+	const Liaison__V1__MeetingShowResponse *m;
+	const char			*agent = NULL, *conf = NULL;
+	char				**to = NULL, hx[33];
+	uint8_t				 mid[16], *body = NULL;
+	int				 ch, rv, json = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
+			continue;
+		if (ch == W_JSON)
+			json = 1;
+		else {
+			meeting_usage(ch == 'h' ? stdout : stderr);
+			return (ch == 'h' ? CLI_EXIT_OK : CLI_EXIT_USAGE);
+		}
+	}
+	if (argc - optind != 1) {
+		meeting_usage(stderr);
+		return (CLI_EXIT_USAGE);
+	}
+	if ((rv = parse_id("meeting", argv[optind], mid)) != CLI_EXIT_OK)
+		return (rv);
+	if ((rv = meeting_get("meeting", agent, conf, mid, &r)) !=
+	    CLI_EXIT_OK)
+		return (rv);
+	m = r->meeting_show;
+	rv = CLI_EXIT_FAIL;
+	if (strcmp(m->role, "organiser") != 0) {
+		cli_err("meeting", "cannot cancel: %s organises this meeting; "
+		    "an invitee answers with liaison rsvp %s not-attending",
+		    m->organiser, argv[optind]);
+		goto out;
+	}
+	if (m->status == LIAISON__V1__MEETING_STATUS__MEETING_CANCELLED) {
+		cli_err("meeting", "meeting %s is already cancelled (version "
+		    "%u); nothing to do", argv[optind], m->version);
+		goto out;
+	}
+	if (!m->has_notice || m->n_entries == 0 ||
+	    (n = liaison__v1__meeting_notice__unpack(NULL, m->notice.len,
+	    m->notice.data)) == NULL) {
+		cli_err("meeting", "the agent keeps no notice of meeting %s "
+		    "(sent before this version): cancel with liaison send "
+		    "meeting --id ... --version N --cancel", argv[optind]);
+		goto out;
+	}
+	n->version = m->version + 1;
+	n->has_status = 1;
+	n->status = LIAISON__V1__MEETING_STATUS__MEETING_CANCELLED;
+	if ((to = calloc(m->n_entries, sizeof(*to))) == NULL)
+		goto out;
+	for (size_t i = 0; i < m->n_entries; i++)
+		to[i] = m->entries[i]->partner;
+	sr.n_to = m->n_entries;
+	sr.to = to;
+	sr.has_type = 1;
+	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE;
+	sr.has_body = 1;
+	sr.body.len = liaison__v1__meeting_notice__get_packed_size(n);
+	if ((body = malloc(sr.body.len)) == NULL)
+		goto out;
+	liaison__v1__meeting_notice__pack(n, body);
+	sr.body.data = body;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_SUBMIT;
+	req.submit = &sr;
+	if ((rv = call("meeting", agent, conf, &req, &r2)) != CLI_EXIT_OK)
+		goto out;
+	lsn_hex_encode(mid, 16, hx);
+	if (json)
+		printf("{\"meeting_id\": \"%s\", \"version\": %u, "
+		    "\"status\": \"cancelled\"}\n", hx, n->version);
+	else
+		printf("meeting %s version %u cancelled (%zu invitees "
+		    "notified)\n", hx, n->version, m->n_entries);
+	rv = CLI_EXIT_OK;
+ out:
+	free(body);
+	free(to);
+	if (n != NULL)
+		liaison__v1__meeting_notice__free_unpacked(n, NULL);
+	lsn_client_response_free(&r2);
+	lsn_client_response_free(&r);
+	return (rv);
+}
+
 int
 cmd_meeting(int argc, char *argv[])
 {
@@ -1208,6 +1315,8 @@ cmd_meeting(int argc, char *argv[])
 
 	if (argc >= 2 && strcmp(argv[1], "list") == 0)
 		return (cli_meeting_list(argc - 1, argv + 1));
+	if (argc >= 2 && strcmp(argv[1], "cancel") == 0)
+		return (meeting_cancel(argc - 1, argv + 1));
 	if ((rv = cli_subcmd_expect(argc, argv, "show", meeting_usage)) != -1)
 		return (rv);
 	argc--;

@@ -316,6 +316,20 @@ expect "link" "$T/out" 'virtual link +https://meet.example/kestrel'
 expect "my RSVP in show" "$T/out" 'your RSVP: attending'
 wait_for 20 shows au-afp 'attending 1' meeting show "$MID" ||
     bad "organiser roll-up"
+run "an invitee cannot cancel" 1 as uk-nca-ceop meeting cancel "$MID"
+expect "invitee refusal names the organiser and what to do" "$T/err" \
+    'au-afp organises this meeting.*rsvp'
+run "meeting cancel with just the id" 0 as au-afp meeting cancel "$MID"
+expect "cancel prints the new version" "$T/out" \
+    "meeting $MID version 2 cancelled \(2 invitees notified\)"
+wait_for 20 shows uk-nca-ceop "^$MID .*cancelled" meeting list --all ||
+    bad "the invitee did not get the cancellation"
+run "meeting list hides the cancelled meeting" 0 as uk-nca-ceop meeting list
+if grep -q KESTREL "$T/out"; then
+	bad "a cancelled meeting is still listed as upcoming"
+else
+	ok "cancelled meeting not listed as upcoming"
+fi
 
 # ---- an alert ---------------------------------------------------------
 run "send alert" 0 as uk-nca-ceop send alert --to au-afp \
