@@ -27,6 +27,12 @@ struct cli_cmd {
 /* main.c: prints "liaison <cmd>: " + message to stderr (one line). */
 void	cli_err(const char *cmd, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* main.c: set when --json was given to an acting command (see main.c);
+ * the command then records its results with cli_out instead of printing
+ * them. */
+extern int	cli_json_out;
+void	cli_out(const char *key, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 /* main.c: 1 if argv has -h or --help (anywhere after argv[0]). */
 int	cli_wants_help(int argc, char *argv[]);
 

@@ -458,6 +458,8 @@ cmd_ack(int argc, char *argv[])
 	req.inbox_mark = &mr;
 	if ((rv = conn_open(&k, "ack", agent, conf)) == CLI_EXIT_OK)
 		rv = conn_call(&k, &req, CLI_TIMEOUT_MS, &r);
+	if (rv == CLI_EXIT_OK && cli_json_out)
+		cli_out("acked", "%s", argv[optind]);
 	lsn_client_response_free(&r);
 	conn_close(&k);
 	return (rv);
@@ -638,7 +640,11 @@ cmd_submit(int argc, char *argv[])
 				    i + 1, b->n);
 			goto out;
 		}
-		printf("op %zu accepted: rev %llu\n", i + 1,
+		if (cli_json_out)
+			cli_out("rev", "%llu", r->dir_submit != NULL ?
+			    (unsigned long long) r->dir_submit->rev : 0ULL);
+		else
+			printf("op %zu accepted: rev %llu\n", i + 1,
 		    r->dir_submit != NULL ?
 		    (unsigned long long) r->dir_submit->rev : 0ULL);
 		lsn_client_response_free(&r);

@@ -31,6 +31,7 @@
 #include "cli.h"
 #include "read.h"
 #include "render.h"
+#include "term.h"
 
 #define RD_TIMEOUT_MS	10000
 #define RD_LIST_MAX	1000
@@ -112,9 +113,9 @@ cli_show_workflow(const char *agent, const char *conf, int type,
 	}
 	cli_fmt_time_tz(t->deadline_ms, zone, d1, sizeof(d1));
 	printf("\n%s %s: %s (you are the %s; other side %s)\n"
-	    "  acknowledgement deadline: %s%s\n", t->kind, hx, t->state,
-	    t->role, t->peer, t->acked_ms != 0 ? "met" : d1,
-	    t->overdue ? "  OVERDUE" : "");
+	    "  acknowledgement deadline: %s%s%s%s\n", t->kind, hx, t->state,
+	    t->role, t->peer, t->acked_ms != 0 ? "met" : d1, cli_c_red(),
+	    t->overdue ? "  OVERDUE" : "", cli_c_off());
 	if (strcmp(t->kind, "referral") == 0)
 		printf("  next: %s\n", cli_referral_hint(t->state,
 		    strcmp(t->role, "sender") == 0));
@@ -152,10 +153,11 @@ show_custody(const char *agent, const char *conf, const uint8_t id[16],
 			continue;
 		}
 		cli_fmt_time_tz(ev->time_ms, zone, when, sizeof(when));
-		printf("  %s  %-8s %-12s by %-16s %s\n", when, ev->kind,
+		printf("  %s  %-8s %-12s by %-16s %s%s%s\n", when, ev->kind,
 		    ev->stage != NULL && ev->stage[0] != '\0' ? ev->stage :
-		    "sent", ev->signer, ev->verified ? "signature OK" :
-		    "SIGNATURE NOT VERIFIED");
+		    "sent", ev->signer, ev->verified ? "" : cli_c_red(),
+		    ev->verified ? "signature OK" : "SIGNATURE NOT VERIFIED",
+		    ev->verified ? "" : cli_c_off());
 	}
 	if (arr != NULL)
 		json_object_set_new(o, "custody", arr);
@@ -356,6 +358,8 @@ cmd_show(int argc, char *argv[])
 		rv = CLI_EXIT_FAIL;
 		goto out;
 	}
+	if (o == NULL)
+		cli_pager_start();
 	show_header(it, argv[optind], env, tz, o);
 	if (o != NULL && m != NULL)
 		json_object_set_new(o, "body", cli_render_json(m));
@@ -374,6 +378,7 @@ cmd_show(int argc, char *argv[])
 		printf("\n");
 	} else if (!nomark && !it->read)
 		mark_read(agent, conf, id);
+	cli_pager_end();
 	rv = CLI_EXIT_OK;
  out:
 	json_decref(o);
@@ -500,8 +505,8 @@ cli_item_line(const Liaison__V1__InboxItem *it, const ProtobufCMessage *m,
 		lsn_hex_encode(it->message_id.data, 16, idhex);
 	cli_fmt_time_tz(it->created_ms, zone, when, sizeof(when));
 	cli_body_gist((int) it->type, m, gist, sizeof(gist));
-	printf("%s %s  %s  %-16s %-17s %-6s %s\n", idhex, it->read ? " " :
-	    "*", when, it->sender != NULL ? it->sender : "?",
+	printf("%s %s%s%s  %s  %-16s %-17s %-6s %s\n", idhex, cli_c_bold(),
+	    it->read ? " " : "*", cli_c_off(), when, it->sender != NULL ? it->sender : "?",
 	    lsn_envelope_type_name((int) it->type),
 	    lsn_tlp_name((int) it->tlp), gist);
 }

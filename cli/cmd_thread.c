@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "read.h"
 #include "render.h"
+#include "term.h"
 
 #define RD_TIMEOUT_MS	10000
 #define RD_LIST_MAX	1000
@@ -196,9 +197,11 @@ cmd_thread(int argc, char *argv[])
 		o = json_object();
 		arr = json_array();
 		json_object_set_new(o, "id", json_string(hx));
-	} else
+	} else {
+		cli_pager_start();
 		printf("thread %s: %zu received message%s\n", hx, n,
 		    n == 1 ? "" : "s");
+	}
 	for (size_t i = 0; i < n; i++) {
 		ProtobufCMessage *m = cli_body_unpack((int) v[i]->type,
 		    &v[i]->body);
@@ -228,6 +231,7 @@ cmd_thread(int argc, char *argv[])
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		printf("\n");
 	}
+	cli_pager_end();
 	rv = CLI_EXIT_OK;
  out:
 	json_decref(o);

@@ -159,7 +159,10 @@ submit_one(const char *cmd, const char *agent, const char *conf,
 		return (CLI_EXIT_FAIL);
 	}
 	lsn_hex_encode(r->submit->message_id.data, 16, idhex);
-	printf("%s\n", idhex);
+	if (cli_json_out)
+		cli_out("message_id", "%s", idhex);
+	else
+		printf("%s\n", idhex);
 	lsn_client_response_free(&r);
 	return (CLI_EXIT_OK);
 }
@@ -418,7 +421,10 @@ cmd_send_referral(int argc, char *argv[])
 	    tlp, (int) prio);
 	if (rv == CLI_EXIT_OK) {
 		lsn_hex_encode(rid, sizeof(rid), ridhex);
-		printf("referral %s\n", ridhex);
+		if (cli_json_out)
+			cli_out("referral_id", "%s", ridhex);
+		else
+			printf("referral %s\n", ridhex);
 	}
 	return (rv);
 }
@@ -522,7 +528,10 @@ cmd_send_alert(int argc, char *argv[])
 	    (int) prio);
 	if (rv == CLI_EXIT_OK) {
 		lsn_hex_encode(aid, sizeof(aid), hexid);
-		printf("alert %s\n", hexid);
+		if (cli_json_out)
+			cli_out("alert_id", "%s", hexid);
+		else
+			printf("alert %s\n", hexid);
 	}
 	return (rv);
 }
@@ -776,7 +785,11 @@ cmd_send_meeting(int argc, char *argv[])
 		return (rv);
 	lsn_client_response_free(&r);
 	lsn_hex_encode(mid, sizeof(mid), hexid);
-	printf("meeting %s version %lld\n", hexid, version);
+	if (cli_json_out) {
+		cli_out("meeting_id", "%s", hexid);
+		cli_out("version", "%lld", version);
+	} else
+		printf("meeting %s version %lld\n", hexid, version);
 	return (CLI_EXIT_OK);
 }
 
@@ -1134,7 +1147,10 @@ cmd_reply(int argc, char *argv[])
 		if (lsn_referral_redirect_id(rid, rr.redirect_to, nid) ==
 		    LSN_OK) {
 			lsn_hex_encode(nid, sizeof(nid), hx);
-			printf("linked referral %s offered to %s\n", hx,
+			if (cli_json_out)
+				cli_out("linked_referral_id", "%s", hx);
+			else
+				printf("linked referral %s offered to %s\n", hx,
 			    rr.redirect_to);
 		}
 	}
@@ -1737,8 +1753,12 @@ cmd_contact(int argc, char *argv[])
 	req.contact = &cr;
 	if ((rv = call("contact", agent, conf, &req, &r)) != CLI_EXIT_OK)
 		return (rv);
-	printf("directory rev %llu\n", r->dir_submit != NULL ?
-	    (unsigned long long) r->dir_submit->rev : 0ULL);
+	if (cli_json_out)
+		cli_out("rev", "%llu", r->dir_submit != NULL ?
+		    (unsigned long long) r->dir_submit->rev : 0ULL);
+	else
+		printf("directory rev %llu\n", r->dir_submit != NULL ?
+		    (unsigned long long) r->dir_submit->rev : 0ULL);
 	lsn_client_response_free(&r);
 	return (CLI_EXIT_OK);
 }

@@ -215,6 +215,28 @@ run "inbox --unread after show" 0 as au-afp inbox --unread --grep kestrel
 [ -s "$T/out" ] && bad "show did not mark the note read" ||
     ok "show marked the note read"
 
+# colour only on a terminal and never with NO_COLOR; a pager only on a
+# terminal (script(1) gives the CLI a terminal)
+tty_run() {
+	script -qec "$*" /dev/null </dev/null | tr -d '\r'
+}
+tty_run env -u NO_COLOR TERM=xterm "$L" inbox --all -c "$T/au-afp/agent.conf" \
+    >"$T/tty"
+if grep -q $'\033\\[1m' "$T/tty"; then ok "colour on a terminal"; else
+	bad "no colour on a terminal"; sed 's/^/    | /' "$T/tty"; fi
+tty_run env NO_COLOR=1 TERM=xterm "$L" inbox --all -c "$T/au-afp/agent.conf" \
+    >"$T/tty"
+if grep -q $'\033' "$T/tty"; then bad "colour despite NO_COLOR"; else
+	ok "NO_COLOR honoured"; fi
+as au-afp inbox --all | grep -q $'\033' && bad "colour into a pipe" ||
+    ok "no colour into a pipe"
+tty_run env LIAISON_PAGER="'sed s/^/PAGED:/'" "$L" show "$NOTE" --no-mark \
+    -c "$T/au-afp/agent.conf" >"$T/tty"
+expect "pager on a terminal" "$T/tty" '^PAGED:message: +'"$NOTE"
+LIAISON_PAGER='sed s/^/PAGED:/' as au-afp show "$NOTE" --no-mark >"$T/out"
+if grep -q PAGED "$T/out"; then bad "pager without a terminal"; else
+	ok "no pager into a pipe"; fi
+
 # ---- a referral through its states -------------------------------------
 run "send referral (AMBER)" 0 as uk-iwf send referral --to au-afp \
     --priority 2 --tlp amber --category csam-distribution --country AU \
@@ -332,15 +354,21 @@ else
 fi
 
 # ---- an alert ---------------------------------------------------------
-run "send alert" 0 as uk-nca-ceop send alert --to au-afp \
-    --kind child-at-risk --priority 1 \
+run "send alert --json" 0 as uk-nca-ceop send alert --to au-afp \
+    --kind child-at-risk --priority 1 --json \
     --summary "Child at imminent risk: livestream tonight, KESTREL."
+expect "send alert --json: alert and message ids" "$T/out" \
+    '"alert_id": "[0-9a-f]{32}"'
+expect "send alert --json: message id" "$T/out" '"message_id": "[0-9a-f]{32}"'
 wait_for 20 shows au-afp 'child-at-risk' alert list || bad "alert not listed"
 run "alert list" 0 as au-afp alert list
 expect "alert list: open, summary" "$T/out" \
     'recipient +uk-nca-ceop +P1 open .*\[child-at-risk\] Child at imminent risk'
 AMSG=$(as au-afp inbox --type alert | awk '{ print $1 }')
-run "ack the alert by its inbox id" 0 as au-afp reply "$AMSG" ack
+run "ack the alert by its inbox id (--json)" 0 as au-afp reply "$AMSG" ack \
+    --json
+expect "reply --json: the answer's message id" "$T/out" \
+    '"message_id": "[0-9a-f]{32}"'
 wait_for 20 shows uk-nca-ceop acknowledged alert list ||
     bad "the sender did not see the acknowledgement"
 
