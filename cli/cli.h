@@ -75,5 +75,7 @@ int	cmd_broker_status(int argc, char *argv[]);
 /* cmd_admin.c, cmd_dir.c */
 int	cmd_admin(int argc, char *argv[]);
 int	cmd_dir(int argc, char *argv[]);
+/* cmd_change.c: admin change (argv[0] = "change") */
+int	cli_admin_change(int argc, char *argv[]);
 
 #endif

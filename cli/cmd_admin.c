@@ -171,6 +171,9 @@ admin_usage(FILE *f)
 	    "       liaison admin sign OPFILE --key KEY.key\n"
 	    "       liaison admin inspect OPFILE [--json] [--db FILE]\n"
 	    "       liaison admin apply OPFILE --db FILE\n"
+	    "       liaison admin change ACTION [ARGS] --key KEY.key... --db "
+	    "FILE\n           [-c agent.conf]   (propose, sign, submit in one "
+	    "step)\n"
 	    "\n"
 	    "Offline administration of the partner directory. Ops are\n"
 	    "files: propose (or init) writes an unsigned op, each\n"
@@ -1288,6 +1291,9 @@ cmd_admin(int argc, char *argv[])
 		admin_usage(stderr);
 		return (CLI_EXIT_USAGE);
 	}
+	/* admin change ACTION ... --help: change's own help */
+	if (strcmp(argv[1], "change") == 0)
+		return (cli_admin_change(argc - 1, argv + 1));
 	if (cli_wants_help(argc, argv)) {
 		admin_usage(stdout);
 		return (CLI_EXIT_OK);
@@ -1304,6 +1310,6 @@ cmd_admin(int argc, char *argv[])
 	if (strcmp(sub, "apply") == 0)
 		return (admin_apply(argc - 1, argv + 1));
 	cli_err("admin", "unknown subcommand '%s' (init, propose, sign, "
-	    "inspect, apply)", sub);
+	    "inspect, apply, change)", sub);
 	return (CLI_EXIT_USAGE);
 }

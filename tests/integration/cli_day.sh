@@ -197,6 +197,16 @@ else
 	ok "no misleading version warning"
 fi
 
+# a directory change in one command when the admin key is at hand
+run "admin change (one step)" 0 "$L" admin change create-group \
+    --group day-cell --description "Day cell" --key "$T/alice/admin.key" \
+    --db "$T/au-afp/agent.db" -c "$T/au-afp/agent.conf"
+expect "admin change: accepted by the broker" "$T/out" 'accepted: rev [0-9]+'
+wait_for 20 shows uk-iwf day-cell agent-dir groups ||
+    bad "the one-step change did not reach the other replicas"
+ls ./liaison-change-*.op >/dev/null 2>&1 && bad "admin change left a file" ||
+    ok "admin change left no file behind"
+
 # ---- a note ------------------------------------------------------------
 run "send note --wait 3 (space form)" 0 as uk-nca-ceop send --to au-afp \
     --text "Please call our duty desk about operation KESTREL." --wait 3
