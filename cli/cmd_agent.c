@@ -437,7 +437,8 @@ cmd_ack(int argc, char *argv[])
 			continue;
 		if (ch == 'h') {
 			printf("usage: liaison ack ID [--agent EP | -c FILE]\n"
-			    "Marks an inbox message as taken over.\n%s",
+			    "Marks an inbox message as taken over.\n"
+			    "example: liaison ack 3f2a...c9\n%s",
 			    agent_opt_help);
 			return (CLI_EXIT_OK);
 		}
@@ -494,7 +495,9 @@ cmd_status(int argc, char *argv[])
 			json = 1;
 		else if (ch == 'h') {
 			printf("usage: liaison status [--json] "
-			    "[--agent EP | -c FILE]\n%s", agent_opt_help);
+			    "[--agent EP | -c FILE]\n"
+			    "example: liaison status -c /etc/liaison/agent.conf"
+			    "\n%s", agent_opt_help);
 			return (CLI_EXIT_OK);
 		} else
 			return (CLI_EXIT_USAGE);
@@ -595,7 +598,9 @@ cmd_submit(int argc, char *argv[])
 			printf("usage: liaison submit OPFILE "
 			    "[--agent EP | -c FILE]\n"
 			    "Sends signed directory ops (one op or a batch) "
-			    "through the agent to the broker.\n%s",
+			    "through the agent to the broker.\n"
+			    "example: liaison submit add-key.op -c "
+			    "/etc/liaison/agent.conf\n%s",
 			    agent_opt_help);
 			return (CLI_EXIT_OK);
 		}
@@ -768,7 +773,9 @@ cmd_agent_dir(int argc, char *argv[])
 			    "search TEXT | groups | group NAME\n"
 			    "                 [--json] [--agent EP | -c FILE]\n"
 			    "Queries the agent's verified directory replica "
-			    "(works offline).\n%s", agent_opt_help);
+			    "(works offline).\n"
+			    "example: liaison agent-dir search police\n%s",
+			    agent_opt_help);
 			return (CLI_EXIT_OK);
 		} else
 			return (CLI_EXIT_USAGE);

@@ -314,7 +314,7 @@ send_referral_usage(FILE *f)
 	    "streamed-abuse, trafficking, travelling-offender,\nother. "
 	    "Basis: ip-geolocation (default), hosting-country, victim-"
 	    "location,\noffender-location, other. TLP amber and stronger "
-	    "is sealed by the agent.\n%s", wf_opt_help);
+	    "is sealed by the agent.\nexample: liaison send referral --to au-afp --category sextortion --country AU\n  --summary 'Accounts traced to Sydney' --priority 2 --tlp amber\n%s", wf_opt_help);
 }
 
 int
@@ -441,7 +441,7 @@ send_alert_usage(FILE *f)
 	    "of its priority, else it is\nescalated to the recipient's "
 	    "24/7 contact. Kinds: child-at-risk,\ntravelling-offender, "
 	    "missing-child, threat-warning (default), platform-"
-	    "vulnerability.\n--text is a synonym of --summary.\n%s",
+	    "vulnerability.\n--text is a synonym of --summary.\nexample: liaison send alert --to au-afp --kind child-at-risk --priority 1\n  --summary 'Livestream announced for tonight'\n%s",
 	    wf_opt_help);
 }
 
@@ -803,7 +803,7 @@ referral_usage(FILE *f)
 	    "Lists tracked referrals (ours and received), newest first.\n"
 	    "States: offered, acknowledged, accepted, declined, "
 	    "info-requested,\nwithdrawn, redirected, closed. --overdue: "
-	    "not acknowledged by their deadline.\n%s", wf_opt_help);
+	    "not acknowledged by their deadline.\nexample: liaison referral list --state offered --overdue\n%s", wf_opt_help);
 }
 
 static void
@@ -945,7 +945,7 @@ reply_usage(FILE *f)
 	    "offender-identified|arrest|content-removed|no-further-action|"
 	    "transferred).\nAn alert is acknowledged with ack. "
 	    "The other side is found from the agent's "
-	    "referral table (--to if several).\n%s", wf_opt_help);
+	    "referral table (--to if several).\nexample: liaison reply 3f2a...c9 info --text 'Which hosting provider?'\n%s", wf_opt_help);
 }
 
 static const struct {
@@ -1167,6 +1167,7 @@ meeting_usage(FILE *f)
 	    "       liaison meeting cancel MEETING_ID [--json]\n"
 	    "cancel (organiser): sends the meeting's latest notice at the "
 	    "next version,\nstatus cancelled, to every invitee.\n"
+	    "example: liaison meeting list; liaison meeting cancel 3f2a...c9\n"
 	    "The organiser sees the RSVP roll-up per invitee; an invitee "
 	    "sees the\nmeeting's version and status.\n%s", wf_opt_help);
 }
@@ -1571,7 +1572,7 @@ contact_usage(FILE *f)
 	    "agent signs the\ndirectory op with its key and submits it "
 	    "through the broker to every replica.\nstale lists contacts of "
 	    "all partners neither confirmed nor updated within N\ndays "
-	    "(default 180).\n%s", wf_opt_help);
+	    "(default 180).\nexample: liaison contact set --id duty --name 'Duty desk' --24x7 --lang en\n  --lang fr --tz Europe/Paris\n%s", wf_opt_help);
 }
 
 static int

@@ -96,6 +96,18 @@ for b in "$L" "$BROKER_BIN" "$AGENT_BIN"; do
 	[ -x "$b" ] || die "$b not built"
 done
 
+# every agent command's --help shows an example
+for c in ack status submit agent-dir "referral list" reply contact \
+    "send referral" "send alert" "send meeting" send inbox show thread \
+    meeting "alert list" rsvp "admin change"; do
+	# shellcheck disable=SC2086
+	if "$L" $c --help 2>&1 | grep -q '^example: liaison'; then
+		ok "liaison $c --help has an example"
+	else
+		bad "liaison $c --help shows no example"
+	fi
+done
+
 # ---- the task force: one administrator, three agencies ----------------
 ORGS="au-afp|Australian_Federal_Police|AU uk-nca-ceop|National_Crime_Agency_CEOP|GB uk-iwf|Internet_Watch_Foundation|GB"
 "$L" keygen --admin alice --out "$T/alice" >/dev/null || die "keygen admin"
