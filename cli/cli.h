@@ -77,5 +77,8 @@ int	cmd_admin(int argc, char *argv[]);
 int	cmd_dir(int argc, char *argv[]);
 /* cmd_change.c: admin change (argv[0] = "change") */
 int	cli_admin_change(int argc, char *argv[]);
+/* cmd_onboard.c: admin onboard (argv[0] = "onboard"), agent init */
+int	cli_admin_onboard(int argc, char *argv[]);
+int	cmd_agent_init(int argc, char *argv[]);
 
 #endif

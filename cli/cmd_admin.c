@@ -1294,6 +1294,8 @@ cmd_admin(int argc, char *argv[])
 	/* admin change ACTION ... --help: change's own help */
 	if (strcmp(argv[1], "change") == 0)
 		return (cli_admin_change(argc - 1, argv + 1));
+	if (strcmp(argv[1], "onboard") == 0)
+		return (cli_admin_onboard(argc - 1, argv + 1));
 	if (cli_wants_help(argc, argv)) {
 		admin_usage(stdout);
 		return (CLI_EXIT_OK);

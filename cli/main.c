@@ -31,6 +31,7 @@ static const struct cli_cmd cmds[] = {
 	{ "alert", cmd_alert, "alerts sent and received (alert list [--open] [--overdue])" },
 	{ "contact", cmd_contact, "this agency's contacts (contact set|remove|confirm) and stale contacts (contact stale)" },
 	{ "rsvp", cmd_rsvp, "answer a meeting notice (rsvp ID attending|not-attending|tentative)" },
+	{ "agent", cmd_agent_init, "set up this agency's agent from an onboarding bundle (agent init --bundle FILE)" },
 	{ "admin", cmd_admin, "directory administration on files (init, propose, sign, inspect, apply)" },
 	{ "dir", cmd_dir, "read, export, import and verify a directory database (--db FILE)" },
 	{ "broker-status", cmd_broker_status, "a running broker's status over its control socket (--control ipc://PATH)" },

@@ -219,6 +219,35 @@ wait_for 20 shows uk-iwf day-cell agent-dir groups ||
 ls ./liaison-change-*.op >/dev/null 2>&1 && bad "admin change left a file" ||
     ok "admin change left no file behind"
 
+# onboarding a fourth agency in 4 commands: keygen at the agency, admin
+# onboard (one step, writes the bundle), agent init, start the agent
+mkdir -p "$T/nz-police"
+run "onboard 1/4: keygen" 0 "$L" keygen --partner nz-police \
+    --out "$T/nz-police/keys"
+run "onboard 2/4: admin onboard" 0 "$L" admin onboard --id nz-police \
+    --name "New Zealand Police" --kind law_enforcement --country NZ \
+    --keys "$T/nz-police/keys" --key "$T/alice/admin.key" \
+    --db "$T/au-afp/agent.db" -c "$T/au-afp/agent.conf" \
+    --bundle "$T/nz.bundle"
+expect "bundle written" "$T/out" "bundle for nz-police written"
+leak=0
+for k in "$T"/nz-police/keys/*.key "$T"/alice/admin.key "$T"/broker/*.key; do
+	sec=$(awk '$1 == "secret" { print $2 }' "$k")
+	[ -n "$sec" ] && grep -q "$sec" "$T/nz.bundle" && leak=1
+done
+[ "$leak" -eq 0 ] && ok "the bundle holds no secret key" ||
+    bad "the bundle holds a secret key"
+run "onboard 3/4: agent init" 0 "$L" agent init --bundle "$T/nz.bundle" \
+    --keys "$T/nz-police/keys" --dir "$T/nz-police"
+"$AGENT_BIN" -d -c "$T/nz-police/agent.conf" 2>>"$T/nz-police/log" &
+APID[nz-police]=$!
+wait_for 30 connected nz-police && ok "onboard 4/4: the new agency is connected" ||
+    bad "the onboarded agency did not connect"
+as au-afp send --to nz-police --text "Welcome aboard KIWI" >/dev/null ||
+    bad "send to the new agency"
+wait_for 20 shows nz-police 'Welcome aboard KIWI' inbox ||
+    bad "the new agency got nothing"
+
 # ---- a note ------------------------------------------------------------
 run "send note --wait 3 (space form)" 0 as uk-nca-ceop send --to au-afp \
     --text "Please call our duty desk about operation KESTREL." --wait 3
