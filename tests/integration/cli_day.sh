@@ -426,11 +426,13 @@ wait_for 20 shows uk-nca-ceop acknowledged alert list ||
 # ---- a signing key rotated with traffic flowing -----------------------
 "$L" keygen --partner uk-nca-ceop --out "$T/nca-new" >/dev/null ||
     die "keygen new"
-run "propose add-key" 0 "$L" admin propose add-key --id uk-nca-ceop \
-    --pub "$T/nca-new/sign.pub" --valid-from now \
-    --db "$T/uk-nca-ceop/agent.db" --out "$T/addkey.op"
-run "sign add-key" 0 "$L" admin sign "$T/addkey.op" --key "$T/alice/admin.key"
-run "submit add-key" 0 as uk-nca-ceop submit "$T/addkey.op"
+run "add-key in one step (admin change)" 0 "$L" admin change add-key \
+    --id uk-nca-ceop --pub "$T/nca-new/sign.pub" --valid-from now \
+    --key "$T/alice/admin.key" --db "$T/uk-nca-ceop/agent.db" \
+    -c "$T/uk-nca-ceop/agent.conf"
+wait_for 20 shows uk-nca-ceop "$(awk '$1 == "key-id" { print $2 }' \
+    "$T/nca-new/sign.pub")" agent-dir show uk-nca-ceop ||
+    bad "the new key did not reach the replica"
 as uk-nca-ceop send --to au-afp --text "before the switch KESTREL-R1" \
     >/dev/null || bad "send before the switch"
 kill "${APID[uk-nca-ceop]}" && wait "${APID[uk-nca-ceop]}" 2>/dev/null
