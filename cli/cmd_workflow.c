@@ -1,13 +1,10 @@
 /*
- * cmd_workflow.c -- coordination workflows through the local agent:
- *   liaison send referral --to ID --summary TEXT --category C --country CC
- *   liaison referral list [--state S] [--overdue] [--json]
- *   liaison reply REFERRAL_ID ack|accept|decline|info|supply|withdraw|
- *       redirect|close [--text T] [--reason R] [--outcome O] [--to ID]
- *   liaison meeting show MEETING_ID [--json]
- *   liaison rsvp MEETING_ID attending|not-attending|tentative [--note T]
- * The agent checks every step against its workflow tables and answers
- * E_TRANSITION for an illegal one (exit 1).
+ * cmd_workflow.c -- coordination workflows through the local agent: the
+ * helpers every workflow command shares (wfcli.h), referral list and
+ * reply (the refusal names the state and the allowed next steps). Typed
+ * sends: cmd_send_typed.c; meetings, rsvp, custody, contacts:
+ * cmd_meeting.c. The agent checks every step against its workflow tables
+ * and answers E_TRANSITION for an illegal one (exit 1).
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -33,22 +30,15 @@
 #include "read.h"
 #include "render.h"
 #include "cli.h"
+#include "wfcli.h"
 
-#define WF_TIMEOUT_MS		10000
-#define WF_DEFAULT_CONF		"/etc/liaison/agent.conf"
 
-enum {
-	W_AGENT = 2000, W_TO, W_SUMMARY, W_CATEGORY, W_COUNTRY, W_BASIS,
-	W_PRIO, W_TLP, W_ACTION, W_STATE, W_OVERDUE, W_JSON, W_TEXT,
-	W_REASON, W_OUTCOME, W_NOTE, W_CASE, W_LANG, W_AGENDA,
-};
-
-static const char *wf_opt_help =
+const char *const wf_opt_help =
     "  --agent ENDPOINT   agent API endpoint (ipc://... or tcp://127.0.0.1:P)\n"
     "  -c FILE            agent.conf to find the endpoint\n";
 
-static char *
-mut(const char *s)
+char *
+wf_mut(const char *s)
 {
 	union {
 		const char	*c;
@@ -60,8 +50,8 @@ mut(const char *s)
 }
 
 /* One call to the agent: CLI_EXIT_OK with *respp, or an exit code. */
-static int
-call(const char *cmd, const char *agent, const char *conf,
+int
+wf_call(const char *cmd, const char *agent, const char *conf,
     Liaison__V1__ApiRequest *req, Liaison__V1__ApiResponse **respp)
 {
 	struct lsn_client		*c = NULL;
@@ -105,8 +95,8 @@ call(const char *cmd, const char *agent, const char *conf,
 }
 
 /* Submits a typed body (packed from m) to one partner; prints the id. */
-static int
-submit_one(const char *cmd, const char *agent, const char *conf,
+int
+wf_submit_one(const char *cmd, const char *agent, const char *conf,
     const char *to, int type, const ProtobufCMessage *m, int tlp, int prio)
 {
 	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
@@ -132,7 +122,7 @@ submit_one(const char *cmd, const char *agent, const char *conf,
 		return (CLI_EXIT_FAIL);
 	}
 	protobuf_c_message_pack(m, body);
-	tov[0] = mut(to);
+	tov[0] = wf_mut(to);
 	sr.n_to = 1;
 	sr.to = tov;
 	sr.has_type = 1;
@@ -149,7 +139,7 @@ submit_one(const char *cmd, const char *agent, const char *conf,
 	}
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_SUBMIT;
 	req.submit = &sr;
-	rv = call(cmd, agent, conf, &req, &r);
+	rv = wf_call(cmd, agent, conf, &req, &r);
 	free(body);
 	if (rv != CLI_EXIT_OK)
 		return (rv);
@@ -168,8 +158,8 @@ submit_one(const char *cmd, const char *agent, const char *conf,
 }
 
 /* Parses NAME against the lower-case enum value names after a prefix. */
-static int
-enum_parse(const ProtobufCEnumDescriptor *d, const char *prefix,
+int
+wf_enum_parse(const ProtobufCEnumDescriptor *d, const char *prefix,
     const char *s, int *out)
 {
 	size_t	pl = strlen(prefix);
@@ -199,8 +189,8 @@ enum_parse(const ProtobufCEnumDescriptor *d, const char *prefix,
 	return (-1);
 }
 
-static int
-parse_tlp(const char *s, int *out)
+int
+wf_parse_tlp(const char *s, int *out)
 {
 	for (int i = 1; i <= 5; i++)
 		if (strcasecmp(lsn_tlp_name(i), s) == 0) {
@@ -210,8 +200,8 @@ parse_tlp(const char *s, int *out)
 	return (-1);
 }
 
-static int
-parse_id(const char *cmd, const char *s, uint8_t id[16])
+int
+wf_parse_id(const char *cmd, const char *s, uint8_t id[16])
 {
 	if (strlen(s) != 32 || lsn_hex_decode(s, id, 16) != LSN_OK) {
 		cli_err(cmd, "id must be 32 hex characters");
@@ -220,11 +210,10 @@ parse_id(const char *cmd, const char *s, uint8_t id[16])
 	return (CLI_EXIT_OK);
 }
 
-#define LSN_CLI_LANGS_MAX	16
 
 /* Adds the comma list s of BCP 47 tags to v (n so far); prints why not. */
-static int
-lang_add(char *s, char **v, size_t *n)
+int
+wf_lang_add(char *s, char **v, size_t *n)
 {
 	char	*save = NULL, *t;
 
@@ -253,8 +242,8 @@ lang_add(char *s, char **v, size_t *n)
  * browser or a client that takes an https link; http, javascript:, file:
  * and bare words are refused). Documented in liaison(1).
  */
-static int
-link_ok(const char *s)
+int
+wf_link_ok(const char *s)
 {
 	const char	*h = s + 8;
 
@@ -299,498 +288,17 @@ cli_referral_hint(const char *state, int is_sender)
 	return (buf);
 }
 
-/* ---- send referral ---- */
-
-static void
-send_referral_usage(FILE *f)
+void
+wf_fmt_ms(uint64_t ms, char *buf, size_t sz)
 {
-	fprintf(f, "usage: liaison send referral --to ID --summary TEXT "
-	    "--category C --country CC\n"
-	    "           [--basis B] [--priority 1-4] [--tlp T] "
-	    "[--action TEXT] [--case REF]\n"
-	    "Offers a referral (a new referral id) to one partner; prints "
-	    "the message id\nand the referral id. Categories: csam-"
-	    "distribution, csam-production,\ngrooming, sextortion, live-"
-	    "streamed-abuse, trafficking, travelling-offender,\nother. "
-	    "Basis: ip-geolocation (default), hosting-country, victim-"
-	    "location,\noffender-location, other. TLP amber and stronger "
-	    "is sealed by the agent.\nexample: liaison send referral --to au-afp --category sextortion --country AU\n  --summary 'Accounts traced to Sydney' --priority 2 --tlp amber\n%s", wf_opt_help);
-}
+	time_t		t = (time_t) (ms / 1000);
+	struct tm	tm;
 
-int
-cmd_send_referral(int argc, char *argv[])
-{
-	static const struct option lo[] = {
-		{ "agent", required_argument, NULL, W_AGENT },
-		{ "to", required_argument, NULL, W_TO },
-		{ "summary", required_argument, NULL, W_SUMMARY },
-		{ "category", required_argument, NULL, W_CATEGORY },
-		{ "country", required_argument, NULL, W_COUNTRY },
-		{ "basis", required_argument, NULL, W_BASIS },
-		{ "priority", required_argument, NULL, W_PRIO },
-		{ "tlp", required_argument, NULL, W_TLP },
-		{ "action", required_argument, NULL, W_ACTION },
-		{ "case", required_argument, NULL, W_CASE },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	Liaison__V1__ReferralHandoff	h = LIAISON__V1__REFERRAL_HANDOFF__INIT;
-	Liaison__V1__Jurisdiction	j = LIAISON__V1__JURISDICTION__INIT;
-	const char			*agent = NULL, *conf = NULL, *to = NULL;
-	uint8_t				 rid[16];
-	char				 ridhex[33];
-	long long			 prio = 3;
-	int				 ch, v, rv, tlp = 2;
-
-	optind = 1;
-	j.has_basis = 1;
-	j.basis = LIAISON__V1__JURISDICTION_BASIS__BASIS_IP_GEOLOCATION;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
-		switch (ch) {
-		case W_TO:
-			to = optarg;
-			break;
-		case W_SUMMARY:
-			h.summary = optarg;
-			break;
-		case W_CATEGORY:
-			if (enum_parse(&liaison__v1__referral_category__descriptor,
-			    "CATEGORY_", optarg, &v) != 0) {
-				cli_err("send", "unknown category '%s'",
-				    optarg);
-				return (CLI_EXIT_USAGE);
-			}
-			h.has_category = 1;
-			h.category = v;
-			break;
-		case W_COUNTRY:
-			j.country = optarg;
-			break;
-		case W_BASIS:
-			if (enum_parse(
-			    &liaison__v1__jurisdiction_basis__descriptor,
-			    "BASIS_", optarg, &v) != 0) {
-				cli_err("send", "unknown basis '%s'", optarg);
-				return (CLI_EXIT_USAGE);
-			}
-			j.basis = v;
-			break;
-		case W_PRIO:
-			if (lsn_strtonum(optarg[0] == 'P' ? optarg + 1 :
-			    optarg, 1, 4, &prio, NULL) != LSN_OK) {
-				cli_err("send", "priority must be 1..4");
-				return (CLI_EXIT_USAGE);
-			}
-			break;
-		case W_TLP:
-			if (parse_tlp(optarg, &tlp) != 0) {
-				cli_err("send", "unknown TLP '%s'", optarg);
-				return (CLI_EXIT_USAGE);
-			}
-			break;
-		case W_ACTION:
-			h.requested_action = optarg;
-			break;
-		case W_CASE:
-			h.sender_case_ref = optarg;
-			break;
-		case 'h':
-			send_referral_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			send_referral_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
-	}
-	if (optind != argc || to == NULL || !lsn_slug_valid(to) ||
-	    h.summary == NULL || !h.has_category || j.country == NULL) {
-		send_referral_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	lsn_random(rid, sizeof(rid));
-	h.has_referral_id = 1;
-	h.referral_id.data = rid;
-	h.referral_id.len = sizeof(rid);
-	h.has_priority = 1;
-	h.priority = (int) prio;
-	h.jurisdiction = &j;
-	rv = submit_one("send", agent, conf, to,
-	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF, &h.base,
-	    tlp, (int) prio);
-	if (rv == CLI_EXIT_OK) {
-		lsn_hex_encode(rid, sizeof(rid), ridhex);
-		if (cli_json_out)
-			cli_out("referral_id", "%s", ridhex);
-		else
-			printf("referral %s\n", ridhex);
-	}
-	return (rv);
-}
-
-/* ---- send alert ---- */
-
-static void
-send_alert_usage(FILE *f)
-{
-	fprintf(f, "usage: liaison send alert --to ID --summary TEXT "
-	    "[--kind K] [--priority 1-4]\n           [--tlp T]\n"
-	    "Raises an alert (a new alert id) that the recipient must "
-	    "acknowledge\n(liaison reply ALERT_ID ack) within the deadline "
-	    "of its priority, else it is\nescalated to the recipient's "
-	    "24/7 contact. Kinds: child-at-risk,\ntravelling-offender, "
-	    "missing-child, threat-warning (default), platform-"
-	    "vulnerability.\n--text is a synonym of --summary.\nexample: liaison send alert --to au-afp --kind child-at-risk --priority 1\n  --summary 'Livestream announced for tonight'\n%s",
-	    wf_opt_help);
-}
-
-int
-cmd_send_alert(int argc, char *argv[])
-{
-	static const struct option lo[] = {
-		{ "agent", required_argument, NULL, W_AGENT },
-		{ "to", required_argument, NULL, W_TO },
-		{ "kind", required_argument, NULL, W_CATEGORY },
-		{ "summary", required_argument, NULL, W_SUMMARY },
-		{ "text", required_argument, NULL, W_SUMMARY },
-		{ "priority", required_argument, NULL, W_PRIO },
-		{ "tlp", required_argument, NULL, W_TLP },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	Liaison__V1__Alert	 al = LIAISON__V1__ALERT__INIT;
-	const char		*agent = NULL, *conf = NULL, *to = NULL;
-	uint8_t			 aid[16];
-	char			 hexid[33];
-	long long		 prio = 2;
-	int			 ch, v, rv, tlp = 2;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
-		switch (ch) {
-		case W_TO:
-			to = optarg;
-			break;
-		case W_CATEGORY:
-			if (enum_parse(&liaison__v1__alert_kind__descriptor,
-			    "ALERT_", optarg, &v) != 0) {
-				cli_err("send", "unknown alert kind '%s'",
-				    optarg);
-				return (CLI_EXIT_USAGE);
-			}
-			al.has_kind = 1;
-			al.kind = v;
-			break;
-		case W_SUMMARY:
-			al.summary = optarg;
-			break;
-		case W_PRIO:
-			if (lsn_strtonum(optarg[0] == 'P' ? optarg + 1 :
-			    optarg, 1, 4, &prio, NULL) != LSN_OK) {
-				cli_err("send", "priority must be 1..4");
-				return (CLI_EXIT_USAGE);
-			}
-			break;
-		case W_TLP:
-			if (parse_tlp(optarg, &tlp) != 0) {
-				cli_err("send", "unknown TLP '%s'", optarg);
-				return (CLI_EXIT_USAGE);
-			}
-			break;
-		case 'h':
-			send_alert_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			send_alert_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
-	}
-	if (optind != argc || to == NULL || !lsn_slug_valid(to) ||
-	    al.summary == NULL) {
-		send_alert_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	if (!al.has_kind) {
-		al.has_kind = 1;
-		al.kind = LIAISON__V1__ALERT_KIND__ALERT_THREAT_WARNING;
-	}
-	lsn_random(aid, sizeof(aid));
-	al.has_alert_id = 1;
-	al.alert_id.data = aid;
-	al.alert_id.len = sizeof(aid);
-	al.has_priority = 1;
-	al.priority = (int) prio;
-	rv = submit_one("send", agent, conf, to,
-	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT, &al.base, tlp,
-	    (int) prio);
-	if (rv == CLI_EXIT_OK) {
-		lsn_hex_encode(aid, sizeof(aid), hexid);
-		if (cli_json_out)
-			cli_out("alert_id", "%s", hexid);
-		else
-			printf("alert %s\n", hexid);
-	}
-	return (rv);
-}
-
-/* ---- send meeting ---- */
-
-/* ms since the epoch, or YYYY-MM-DDTHH:MM[:SS]Z (UTC). */
-static int
-parse_when(const char *s, uint64_t *out)
-{
-	struct tm	 tm;
-	const char	*e;
-	long long	 v;
-	time_t		 t;
-
-	if (lsn_strtonum(s, 1, (long long) LSN_BODY_TIME_MAX, &v, NULL) ==
-	    LSN_OK) {
-		*out = (uint64_t) v;
-		return (0);
-	}
-	memset(&tm, 0, sizeof(tm));
-	if ((e = strptime(s, "%Y-%m-%dT%H:%M", &tm)) == NULL)
-		return (-1);
-	if (*e == ':' && (e = strptime(e, ":%S", &tm)) == NULL)
-		return (-1);
-	if (strcmp(e, "Z") != 0 || (t = timegm(&tm)) <= 0)
-		return (-1);
-	*out = (uint64_t) t * 1000;
-	return (0);
-}
-
-static void
-send_meeting_usage(FILE *f)
-{
-	fprintf(f, "usage: liaison send meeting --to ID[,ID] | --group G "
-	    "--title T --start WHEN\n"
-	    "           --end WHEN --tz ZONE (--link https://... | --venue NAME "
-	    "[--city C]\n           [--country CC]) [--kind K] [--agenda ITEM]... "
-	    "[--lang TAG]...\n           [--id MEETING_ID --version N "
-	    "[--cancel]]\n"
-	    "Sends a meeting notice; a new meeting gets a new id (printed) "
-	    "and version 1,\nan update or cancellation names the id and "
-	    "the next version. WHEN is\nYYYY-MM-DDTHH:MM[:SS]Z or ms since "
-	    "the epoch. Kinds: plenary (default),\nworking-group, "
-	    "operational, training. Invitees answer with liaison rsvp.\n"
-	    "ZONE is a tz database name (Europe/Paris); the link must be "
-	    "https://;\n--agenda and --lang may be repeated (each adds one).\n"
-	    "example: liaison send meeting --group ops-coord --title "
-	    "'Case conference'\n  --start 2027-01-12T09:00Z --end "
-	    "2027-01-12T10:00Z --tz Europe/Lyon\n  --link https://meet.example/"
-	    "ops --agenda 'Open cases' --lang en --lang fr\n%s",
-	    wf_opt_help);
-}
-
-int
-cmd_send_meeting(int argc, char *argv[])
-{
-	static const struct option lo[] = {
-		{ "agent", required_argument, NULL, W_AGENT },
-		{ "to", required_argument, NULL, W_TO },
-		{ "group", required_argument, NULL, W_CASE },
-		{ "title", required_argument, NULL, W_SUMMARY },
-		{ "start", required_argument, NULL, W_COUNTRY },
-		{ "end", required_argument, NULL, W_BASIS },
-		{ "tz", required_argument, NULL, W_STATE },
-		{ "link", required_argument, NULL, W_TEXT },
-		{ "venue", required_argument, NULL, W_REASON },
-		{ "city", required_argument, NULL, W_OUTCOME },
-		{ "country", required_argument, NULL, W_NOTE },
-		{ "kind", required_argument, NULL, W_CATEGORY },
-		{ "id", required_argument, NULL, W_ACTION },
-		{ "version", required_argument, NULL, W_PRIO },
-		{ "cancel", no_argument, NULL, W_OVERDUE },
-		{ "lang", required_argument, NULL, W_LANG },
-		{ "agenda", required_argument, NULL, W_AGENDA },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	Liaison__V1__MeetingNotice	 n = LIAISON__V1__MEETING_NOTICE__INIT;
-	Liaison__V1__Venue		 vn = LIAISON__V1__VENUE__INIT;
-	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
-	Liaison__V1__SubmitRequest	 sr = LIAISON__V1__SUBMIT_REQUEST__INIT;
-	Liaison__V1__StatusRequest	 st = LIAISON__V1__STATUS_REQUEST__INIT;
-	Liaison__V1__ApiResponse	*r = NULL;
-	const char			*agent = NULL, *conf = NULL;
-	const char			*to = NULL, *group = NULL, *idhex = NULL;
-	const char			*field = NULL;
-	char				*tov[1], me[LSN_DIR_ID_MAX + 1];
-	char				 hexid[33];
-	char				*langs[LSN_CLI_LANGS_MAX], *agenda[64];
-	uint8_t				 mid[16], *body = NULL;
-	long long			 version = 1;
-	int				 ch, v, rv, cancel = 0;
-
-	optind = 1;
-	n.has_kind = 1;
-	n.kind = LIAISON__V1__MEETING_KIND__MEETING_PLENARY;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
-		switch (ch) {
-		case W_TO:
-			to = optarg;
-			break;
-		case W_CASE:
-			group = optarg;
-			break;
-		case W_SUMMARY:
-			n.title = optarg;
-			break;
-		case W_COUNTRY:
-		case W_BASIS:
-			if (parse_when(optarg, ch == W_COUNTRY ? &n.start_ms :
-			    &n.end_ms) != 0) {
-				cli_err("send", "bad time '%s'", optarg);
-				return (CLI_EXIT_USAGE);
-			}
-			if (ch == W_COUNTRY)
-				n.has_start_ms = 1;
-			else
-				n.has_end_ms = 1;
-			break;
-		case W_STATE:
-			if ((rv = cli_tz_opt("send", optarg,
-			    (const char **) (void *) &n.time_zone)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			break;
-		case W_TEXT:
-			if (!link_ok(optarg)) {
-				cli_err("send", "--link must be an https:// "
-				    "link, not '%s'", optarg);
-				return (CLI_EXIT_USAGE);
-			}
-			n.virtual_link = optarg;
-			break;
-		case W_LANG:
-			if (lang_add(optarg, langs, &n.n_languages) != 0)
-				return (CLI_EXIT_USAGE);
-			n.languages = langs;
-			break;
-		case W_AGENDA:
-			if (n.n_agenda >= sizeof(agenda) / sizeof(agenda[0])) {
-				cli_err("send", "at most 64 agenda items");
-				return (CLI_EXIT_USAGE);
-			}
-			agenda[n.n_agenda++] = optarg;
-			n.agenda = agenda;
-			break;
-		case W_REASON:
-			vn.name = optarg;
-			n.venue = &vn;
-			break;
-		case W_OUTCOME:
-			vn.city = optarg;
-			n.venue = &vn;
-			break;
-		case W_NOTE:
-			vn.country = optarg;
-			n.venue = &vn;
-			break;
-		case W_CATEGORY:
-			if (enum_parse(&liaison__v1__meeting_kind__descriptor,
-			    "MEETING_", optarg, &v) != 0) {
-				cli_err("send", "unknown meeting kind '%s'",
-				    optarg);
-				return (CLI_EXIT_USAGE);
-			}
-			n.kind = v;
-			break;
-		case W_ACTION:
-			idhex = optarg;
-			break;
-		case W_PRIO:
-			if (lsn_strtonum(optarg, 1, UINT32_MAX, &version,
-			    NULL) != LSN_OK) {
-				cli_err("send", "bad --version");
-				return (CLI_EXIT_USAGE);
-			}
-			break;
-		case W_OVERDUE:
-			cancel = 1;
-			break;
-		case 'h':
-			send_meeting_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			send_meeting_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
-	}
-	if (optind != argc || (to == NULL) == (group == NULL) ||
-	    (to != NULL && !lsn_slug_valid(to)) ||
-	    (group != NULL && !lsn_slug_valid(group)) ||
-	    (idhex == NULL && (version != 1 || cancel))) {
-		send_meeting_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	if (idhex != NULL) {
-		if ((rv = parse_id("send", idhex, mid)) != CLI_EXIT_OK)
-			return (rv);
-	} else
-		lsn_random(mid, sizeof(mid));
-	/* the organiser is this agent's partner */
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_STATUS;
-	req.status = &st;
-	if ((rv = call("send", agent, conf, &req, &r)) != CLI_EXIT_OK)
-		return (rv);
-	lsn_strlcpy(me, r->status != NULL && r->status->partner != NULL ?
-	    r->status->partner : "", sizeof(me));
-	lsn_client_response_free(&r);
-	n.has_meeting_id = 1;
-	n.meeting_id.data = mid;
-	n.meeting_id.len = sizeof(mid);
-	n.has_version = 1;
-	n.version = (uint32_t) version;
-	n.organiser_partner = me;
-	n.has_status = 1;
-	n.status = cancel ? LIAISON__V1__MEETING_STATUS__MEETING_CANCELLED :
-	    version > 1 ? LIAISON__V1__MEETING_STATUS__MEETING_UPDATED :
-	    LIAISON__V1__MEETING_STATUS__MEETING_SCHEDULED;
-	if ((rv = lsn_body_validate_msg(&n.base, lsn_now_ms(), &field)) !=
-	    LSN_OK) {
-		cli_err("send", "invalid meeting notice: %s (%s)",
-		    lsn_strerror(rv), field != NULL ? field : "-");
-		return (CLI_EXIT_USAGE);
-	}
-	sr.body.len = liaison__v1__meeting_notice__get_packed_size(&n);
-	if ((body = malloc(sr.body.len)) == NULL)
-		return (CLI_EXIT_FAIL);
-	liaison__v1__meeting_notice__pack(&n, body);
-	sr.body.data = body;
-	sr.has_body = 1;
-	sr.has_type = 1;
-	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE;
-	tov[0] = mut(to != NULL ? to : group);
-	if (to != NULL) {
-		sr.n_to = 1;
-		sr.to = tov;
-	} else {
-		sr.n_to_groups = 1;
-		sr.to_groups = tov;
-	}
-	memset(&req, 0, sizeof(req));
-	liaison__v1__api_request__init(&req);
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_SUBMIT;
-	req.submit = &sr;
-	rv = call("send", agent, conf, &req, &r);
-	free(body);
-	if (rv != CLI_EXIT_OK)
-		return (rv);
-	lsn_client_response_free(&r);
-	lsn_hex_encode(mid, sizeof(mid), hexid);
-	if (cli_json_out) {
-		cli_out("meeting_id", "%s", hexid);
-		cli_out("version", "%lld", version);
-	} else
-		printf("meeting %s version %lld\n", hexid, version);
-	return (CLI_EXIT_OK);
+	if (ms == 0)
+		snprintf(buf, sz, "-");
+	else if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, sz, "%llu", (unsigned long long) ms);
 }
 
 /* ---- referral list ---- */
@@ -806,18 +314,6 @@ referral_usage(FILE *f)
 	    "not acknowledged by their deadline.\nexample: liaison referral list --state offered --overdue\n%s", wf_opt_help);
 }
 
-static void
-fmt_ms(uint64_t ms, char *buf, size_t sz)
-{
-	time_t		t = (time_t) (ms / 1000);
-	struct tm	tm;
-
-	if (ms == 0)
-		snprintf(buf, sz, "-");
-	else if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, sz, "%llu", (unsigned long long) ms);
-}
 
 int
 cmd_referral(int argc, char *argv[])
@@ -870,12 +366,12 @@ cmd_referral(int argc, char *argv[])
 		referral_usage(stderr);
 		return (CLI_EXIT_USAGE);
 	}
-	wl.kind = mut("referral");
+	wl.kind = wf_mut("referral");
 	wl.has_limit = 1;
 	wl.limit = 1000;
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST;
 	req.workflow_list = &wl;
-	if ((rv = call("referral", agent, conf, &req, &r)) != CLI_EXIT_OK)
+	if ((rv = wf_call("referral", agent, conf, &req, &r)) != CLI_EXIT_OK)
 		return (rv);
 	if (r->workflow_list == NULL) {
 		cli_err("referral", "malformed answer from the agent");
@@ -910,8 +406,8 @@ cmd_referral(int argc, char *argv[])
 			}
 			continue;
 		}
-		fmt_ms(it->sent_ms, t1, sizeof(t1));
-		fmt_ms(it->deadline_ms, t2, sizeof(t2));
+		wf_fmt_ms(it->sent_ms, t1, sizeof(t1));
+		wf_fmt_ms(it->deadline_ms, t2, sizeof(t2));
 		printf("%s  %-9s %-16s P%d %-14s sent %s  deadline %s%s%s\n",
 		    idhex, it->role, it->peer, (int) it->priority, it->state,
 		    t1, t2, it->overdue ? "  OVERDUE" : "",
@@ -997,7 +493,7 @@ cmd_reply(int argc, char *argv[])
 			rr.text = optarg;
 			break;
 		case W_REASON:
-			if (enum_parse(&liaison__v1__decline_reason__descriptor,
+			if (wf_enum_parse(&liaison__v1__decline_reason__descriptor,
 			    "DECLINE_", optarg, &v) != 0) {
 				cli_err("reply", "unknown reason '%s'",
 				    optarg);
@@ -1007,7 +503,7 @@ cmd_reply(int argc, char *argv[])
 			rr.decline_reason = v;
 			break;
 		case W_OUTCOME:
-			if (enum_parse(&liaison__v1__close_outcome__descriptor,
+			if (wf_enum_parse(&liaison__v1__close_outcome__descriptor,
 			    "OUTCOME_", optarg, &v) != 0) {
 				cli_err("reply", "unknown outcome '%s'",
 				    optarg);
@@ -1034,7 +530,7 @@ cmd_reply(int argc, char *argv[])
 		reply_usage(stderr);
 		return (CLI_EXIT_USAGE);
 	}
-	if ((rv = parse_id("reply", argv[optind], rid)) != CLI_EXIT_OK)
+	if ((rv = wf_parse_id("reply", argv[optind], rid)) != CLI_EXIT_OK)
 		return (rv);
 	{
 		/* the message id shown by liaison inbox stands for its
@@ -1071,7 +567,7 @@ cmd_reply(int argc, char *argv[])
 	wl.item_id.len = sizeof(rid);
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST;
 	req.workflow_list = &wl;
-	if ((rv = call("reply", agent, conf, &req, &r)) != CLI_EXIT_OK)
+	if ((rv = wf_call("reply", agent, conf, &req, &r)) != CLI_EXIT_OK)
 		return (rv);
 	peer[0] = '\0';
 	for (size_t i = 0; r->workflow_list != NULL &&
@@ -1125,7 +621,7 @@ cmd_reply(int argc, char *argv[])
 		ak.alert_id.data = rid;
 		ak.alert_id.len = sizeof(rid);
 		ak.text = rr.text;
-		return (submit_one("reply", agent, conf, peer,
+		return (wf_submit_one("reply", agent, conf, peer,
 		    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT_ACK,
 		    &ak.base, LIAISON__V1__TLP__TLP_GREEN, 0));
 	}
@@ -1134,7 +630,7 @@ cmd_reply(int argc, char *argv[])
 	rr.referral_id.len = sizeof(rid);
 	rr.has_action = 1;
 	rr.action = action;
-	rv = submit_one("reply", agent, conf, peer,
+	rv = wf_submit_one("reply", agent, conf, peer,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
 	    &rr.base, LIAISON__V1__TLP__TLP_GREEN, 0);
 	if (rv == CLI_EXIT_OK &&
@@ -1155,611 +651,4 @@ cmd_reply(int argc, char *argv[])
 		}
 	}
 	return (rv);
-}
-
-/* ---- meeting show, rsvp ---- */
-
-static void
-meeting_usage(FILE *f)
-{
-	fprintf(f, "usage: liaison meeting list [--all] [--json] [--tz ZONE]\n"
-	    "       liaison meeting show MEETING_ID [--json]\n"
-	    "       liaison meeting cancel MEETING_ID [--json]\n"
-	    "cancel (organiser): sends the meeting's latest notice at the "
-	    "next version,\nstatus cancelled, to every invitee.\n"
-	    "example: liaison meeting list; liaison meeting cancel 3f2a...c9\n"
-	    "The organiser sees the RSVP roll-up per invitee; an invitee "
-	    "sees the\nmeeting's version and status.\n%s", wf_opt_help);
-}
-
-static int
-meeting_get(const char *cmd, const char *agent, const char *conf,
-    const uint8_t mid[16], Liaison__V1__ApiResponse **rp)
-{
-	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
-	Liaison__V1__MeetingShowRequest	 ms =
-	    LIAISON__V1__MEETING_SHOW_REQUEST__INIT;
-	int				 rv;
-
-	ms.has_meeting_id = 1;
-	ms.meeting_id.data = (uint8_t *) (uintptr_t) mid;
-	ms.meeting_id.len = 16;
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_MEETING_SHOW;
-	req.meeting_show = &ms;
-	if ((rv = call(cmd, agent, conf, &req, rp)) != CLI_EXIT_OK)
-		return (rv);
-	if ((*rp)->meeting_show == NULL) {
-		cli_err(cmd, "malformed answer from the agent");
-		lsn_client_response_free(rp);
-		return (CLI_EXIT_FAIL);
-	}
-	return (CLI_EXIT_OK);
-}
-
-static const char *
-answer_name(int a)
-{
-	switch (a) {
-	case LIAISON__V1__RSVP_ANSWER__RSVP_ATTENDING:
-		return ("attending");
-	case LIAISON__V1__RSVP_ANSWER__RSVP_NOT_ATTENDING:
-		return ("not-attending");
-	case LIAISON__V1__RSVP_ANSWER__RSVP_TENTATIVE:
-		return ("tentative");
-	default:
-		return ("no-answer");
-	}
-}
-
-/*
- * meeting cancel ID: the organiser's agent keeps the latest notice; the
- * cancellation is that notice at the next version, status cancelled, to
- * every invitee.
- */
-static int
-meeting_cancel(int argc, char *argv[])
-{
-	static const struct option lo[] = {
-		{ "agent", required_argument, NULL, W_AGENT },
-		{ "json", no_argument, NULL, W_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
-	Liaison__V1__SubmitRequest	 sr = LIAISON__V1__SUBMIT_REQUEST__INIT;
-	Liaison__V1__ApiResponse	*r = NULL, *r2 = NULL;
-	Liaison__V1__MeetingNotice	*n = NULL;
-	const Liaison__V1__MeetingShowResponse *m;
-	const char			*agent = NULL, *conf = NULL;
-	char				**to = NULL, hx[33];
-	uint8_t				 mid[16], *body = NULL;
-	int				 ch, rv, json = 0;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
-		if (ch == W_JSON)
-			json = 1;
-		else {
-			meeting_usage(ch == 'h' ? stdout : stderr);
-			return (ch == 'h' ? CLI_EXIT_OK : CLI_EXIT_USAGE);
-		}
-	}
-	if (argc - optind != 1) {
-		meeting_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	if ((rv = parse_id("meeting", argv[optind], mid)) != CLI_EXIT_OK)
-		return (rv);
-	if ((rv = meeting_get("meeting", agent, conf, mid, &r)) !=
-	    CLI_EXIT_OK)
-		return (rv);
-	m = r->meeting_show;
-	rv = CLI_EXIT_FAIL;
-	if (strcmp(m->role, "organiser") != 0) {
-		cli_err("meeting", "cannot cancel: %s organises this meeting; "
-		    "an invitee answers with liaison rsvp %s not-attending",
-		    m->organiser, argv[optind]);
-		goto out;
-	}
-	if (m->status == LIAISON__V1__MEETING_STATUS__MEETING_CANCELLED) {
-		cli_err("meeting", "meeting %s is already cancelled (version "
-		    "%u); nothing to do", argv[optind], m->version);
-		goto out;
-	}
-	if (!m->has_notice || m->n_entries == 0 ||
-	    (n = liaison__v1__meeting_notice__unpack(NULL, m->notice.len,
-	    m->notice.data)) == NULL) {
-		cli_err("meeting", "the agent keeps no notice of meeting %s "
-		    "(sent before this version): cancel with liaison send "
-		    "meeting --id ... --version N --cancel", argv[optind]);
-		goto out;
-	}
-	n->version = m->version + 1;
-	n->has_status = 1;
-	n->status = LIAISON__V1__MEETING_STATUS__MEETING_CANCELLED;
-	if ((to = calloc(m->n_entries, sizeof(*to))) == NULL)
-		goto out;
-	for (size_t i = 0; i < m->n_entries; i++)
-		to[i] = m->entries[i]->partner;
-	sr.n_to = m->n_entries;
-	sr.to = to;
-	sr.has_type = 1;
-	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE;
-	sr.has_body = 1;
-	sr.body.len = liaison__v1__meeting_notice__get_packed_size(n);
-	if ((body = malloc(sr.body.len)) == NULL)
-		goto out;
-	liaison__v1__meeting_notice__pack(n, body);
-	sr.body.data = body;
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_SUBMIT;
-	req.submit = &sr;
-	if ((rv = call("meeting", agent, conf, &req, &r2)) != CLI_EXIT_OK)
-		goto out;
-	lsn_hex_encode(mid, 16, hx);
-	if (json)
-		printf("{\"meeting_id\": \"%s\", \"version\": %u, "
-		    "\"status\": \"cancelled\"}\n", hx, n->version);
-	else
-		printf("meeting %s version %u cancelled (%zu invitees "
-		    "notified)\n", hx, n->version, m->n_entries);
-	rv = CLI_EXIT_OK;
- out:
-	free(body);
-	free(to);
-	if (n != NULL)
-		liaison__v1__meeting_notice__free_unpacked(n, NULL);
-	lsn_client_response_free(&r2);
-	lsn_client_response_free(&r);
-	return (rv);
-}
-
-int
-cmd_meeting(int argc, char *argv[])
-{
-	static const struct option lo[] = {
-		{ "agent", required_argument, NULL, W_AGENT },
-		{ "json", no_argument, NULL, W_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	Liaison__V1__ApiResponse	*r = NULL;
-	Liaison__V1__MeetingShowResponse *m;
-	const char			*agent = NULL, *conf = NULL;
-	uint8_t				 mid[16];
-	int				 ch, rv, json = 0;
-
-	if (argc >= 2 && strcmp(argv[1], "list") == 0)
-		return (cli_meeting_list(argc - 1, argv + 1));
-	if (argc >= 2 && strcmp(argv[1], "cancel") == 0)
-		return (meeting_cancel(argc - 1, argv + 1));
-	if ((rv = cli_subcmd_expect(argc, argv, "show", meeting_usage)) != -1)
-		return (rv);
-	argc--;
-	argv++;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
-		switch (ch) {
-		case W_JSON:
-			json = 1;
-			break;
-		case 'h':
-			meeting_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			meeting_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
-	}
-	if (argc - optind != 1) {
-		meeting_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	if ((rv = parse_id("meeting", argv[optind], mid)) != CLI_EXIT_OK)
-		return (rv);
-	if ((rv = meeting_get("meeting", agent, conf, mid, &r)) !=
-	    CLI_EXIT_OK)
-		return (rv);
-	m = r->meeting_show;
-	if (json) {
-		json_t	*o, *arr;
-		char	*s;
-
-		arr = json_array();
-		for (size_t i = 0; arr != NULL && i < m->n_entries; i++)
-			json_array_append_new(arr, json_pack("{s:s, s:s, "
-			    "s:i, s:b}", "partner", m->entries[i]->partner,
-			    "answer", answer_name((int)
-			    m->entries[i]->answer), "version",
-			    (int) m->entries[i]->version, "stale",
-			    (int) m->entries[i]->stale));
-		o = json_pack("{s:s, s:s, s:i, s:i, s:o, s:i, s:i, s:i, "
-		    "s:i, s:i}", "organiser", m->organiser, "role", m->role,
-		    "version", (int) m->version, "status", (int) m->status,
-		    "rsvps", arr != NULL ? arr : json_array(),
-		    "attending", (int) m->attending, "not_attending",
-		    (int) m->not_attending, "tentative", (int) m->tentative,
-		    "stale", (int) m->stale, "no_answer", (int) m->no_answer);
-		if (o != NULL && (s = json_dumps(o, JSON_INDENT(2))) !=
-		    NULL) {
-			printf("%s\n", s);
-			free(s);
-		}
-		json_decref(o);
-	} else {
-		printf("organiser %s (%s), version %u, status %d\n",
-		    m->organiser, m->role, m->version, (int) m->status);
-		for (size_t i = 0; i < m->n_entries; i++)
-			printf("  %-20s %-14s v%u%s\n",
-			    m->entries[i]->partner,
-			    answer_name((int) m->entries[i]->answer),
-			    m->entries[i]->version,
-			    m->entries[i]->stale ? " (stale)" : "");
-		if (strcmp(m->role, "organiser") == 0)
-			printf("attending %u, not attending %u, tentative %u, "
-			    "stale %u, no answer %u\n", m->attending,
-			    m->not_attending, m->tentative, m->stale,
-			    m->no_answer);
-	}
-	lsn_client_response_free(&r);
-	return (CLI_EXIT_OK);
-}
-
-static void
-rsvp_usage(FILE *f)
-{
-	fprintf(f, "usage: liaison rsvp MEETING_ID attending|not-attending|"
-	    "tentative [--note TEXT]\n"
-	    "Answers the current version of a meeting we were invited "
-	    "to. MEETING_ID is the\nmeeting id (liaison meeting list) or "
-	    "the notice's message id (liaison inbox).\n"
-	    "example: liaison rsvp 3f2a...c9 attending --note 'Two "
-	    "delegates'\n%s", wf_opt_help);
-}
-
-int
-cmd_rsvp(int argc, char *argv[])
-{
-	static const struct option lo[] = {
-		{ "agent", required_argument, NULL, W_AGENT },
-		{ "note", required_argument, NULL, W_NOTE },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	Liaison__V1__MeetingResponse	 mr =
-	    LIAISON__V1__MEETING_RESPONSE__INIT;
-	Liaison__V1__ApiResponse	*r = NULL;
-	const char			*agent = NULL, *conf = NULL;
-	char				 org[LSN_DIR_ID_MAX + 1];
-	uint8_t				 mid[16];
-	int				 ch, rv, answer = 0;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
-		switch (ch) {
-		case W_NOTE:
-			mr.note = optarg;
-			break;
-		case 'h':
-			rsvp_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			rsvp_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
-	}
-	if (argc - optind != 2) {
-		rsvp_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	if ((rv = parse_id("rsvp", argv[optind], mid)) != CLI_EXIT_OK)
-		return (rv);
-	{
-		/* the notice's message id (liaison inbox) stands for its
-		 * meeting */
-		uint8_t	in[16];
-		int	t;
-
-		memcpy(in, mid, sizeof(in));
-		(void) cli_resolve_item(agent, conf, in, mid, &t);
-	}
-	if (enum_parse(&liaison__v1__rsvp_answer__descriptor, "RSVP_",
-	    argv[optind + 1], &answer) != 0) {
-		cli_err("rsvp", "answer is attending, not-attending or "
-		    "tentative");
-		return (CLI_EXIT_USAGE);
-	}
-	if ((rv = meeting_get("rsvp", agent, conf, mid, &r)) != CLI_EXIT_OK)
-		return (rv);
-	lsn_strlcpy(org, r->meeting_show->organiser, sizeof(org));
-	mr.has_version = 1;
-	mr.version = r->meeting_show->version;
-	lsn_client_response_free(&r);
-	mr.has_meeting_id = 1;
-	mr.meeting_id.data = mid;
-	mr.meeting_id.len = sizeof(mid);
-	mr.has_answer = 1;
-	mr.answer = answer;
-	return (submit_one("rsvp", agent, conf, org,
-	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_RESPONSE,
-	    &mr.base, LIAISON__V1__TLP__TLP_GREEN, 0));
-}
-
-/* ---- show --custody ---- */
-
-int
-cli_show_custody(const char *agent, const char *conf,
-    const unsigned char id[16], int json)
-{
-	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
-	Liaison__V1__CustodyRequest	 cr = LIAISON__V1__CUSTODY_REQUEST__INIT;
-	Liaison__V1__ApiResponse	*r = NULL;
-	Liaison__V1__CustodyResponse	*c;
-	json_t				*arr = NULL;
-	char				 when[32], idhex[33];
-	int				 rv, allok = 1;
-
-	cr.has_message_id = 1;
-	cr.message_id.data = (uint8_t *) (uintptr_t) id;
-	cr.message_id.len = 16;
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_CUSTODY;
-	req.custody = &cr;
-	if ((rv = call("show", agent, conf, &req, &r)) != CLI_EXIT_OK)
-		return (rv);
-	if ((c = r->custody) == NULL) {
-		cli_err("show", "malformed answer from the agent");
-		lsn_client_response_free(&r);
-		return (CLI_EXIT_FAIL);
-	}
-	if (json)
-		arr = json_array();
-	else
-		printf("custody of %s message\n", c->direction != NULL ?
-		    c->direction : "?");
-	for (size_t i = 0; i < c->n_events; i++) {
-		Liaison__V1__CustodyEvent *ev = c->events[i];
-
-		if (!ev->verified)
-			allok = 0;
-		idhex[0] = '\0';
-		if (ev->message_id.len == 16)
-			lsn_hex_encode(ev->message_id.data, 16, idhex);
-		if (arr != NULL) {
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, "
-			    "s:I, s:s, s:b, s:s}", "kind", ev->kind, "signer",
-			    ev->signer, "key_id", ev->key_id, "time_ms",
-			    (json_int_t) ev->time_ms, "stage",
-			    ev->stage != NULL ? ev->stage : "", "verified",
-			    (int) ev->verified, "carrier", idhex));
-			continue;
-		}
-		fmt_ms(ev->time_ms, when, sizeof(when));
-		printf("  %-8s %-9s %-20s key %s  %s  %s\n", ev->kind,
-		    ev->stage != NULL ? ev->stage : "", ev->signer,
-		    ev->key_id, when, ev->verified ? "signature OK" :
-		    "SIGNATURE NOT VERIFIED");
-	}
-	if (arr != NULL) {
-		char *s = json_dumps(arr, JSON_INDENT(2));
-
-		if (s != NULL) {
-			printf("%s\n", s);
-			free(s);
-		}
-		json_decref(arr);
-	}
-	lsn_client_response_free(&r);
-	return (allok ? CLI_EXIT_OK : CLI_EXIT_FAIL);
-}
-
-/* ---- contact set|remove|confirm|stale ---- */
-
-static void
-contact_usage(FILE *f)
-{
-	fprintf(f, "usage: liaison contact set --id ID --name NAME [--role R] "
-	    "[--email E]\n"
-	    "           [--phone P] [--24x7] [--tz ZONE] [--lang TAG]\n"
-	    "       liaison contact remove ID\n"
-	    "       liaison contact confirm ID\n"
-	    "       liaison contact stale [--days N] [--json]\n"
-	    "set / remove / confirm change this agency's own contacts: the "
-	    "agent signs the\ndirectory op with its key and submits it "
-	    "through the broker to every replica.\nstale lists contacts of "
-	    "all partners neither confirmed nor updated within N\ndays "
-	    "(default 180).\nexample: liaison contact set --id duty --name 'Duty desk' --24x7 --lang en\n  --lang fr --tz Europe/Paris\n%s", wf_opt_help);
-}
-
-static int
-contact_stale(const char *agent, const char *conf, long long days,
-    int json)
-{
-	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
-	Liaison__V1__DirQueryRequest	 dq =
-	    LIAISON__V1__DIR_QUERY_REQUEST__INIT;
-	Liaison__V1__ApiResponse	*r = NULL;
-	json_t				*arr = NULL;
-	uint64_t			 now = lsn_now_ms();
-	char				 when[32];
-	int				 rv;
-
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_DIR_QUERY;
-	req.dir_query = &dq;
-	if ((rv = call("contact", agent, conf, &req, &r)) != CLI_EXIT_OK)
-		return (rv);
-	if (r->dir_query == NULL) {
-		lsn_client_response_free(&r);
-		return (CLI_EXIT_FAIL);
-	}
-	if (json && (arr = json_array()) == NULL) {
-		lsn_client_response_free(&r);
-		return (CLI_EXIT_FAIL);
-	}
-	for (size_t i = 0; i < r->dir_query->n_partners; i++) {
-		const Liaison__V1__Partner *p = r->dir_query->partners[i];
-
-		for (size_t k = 0; k < p->n_contacts; k++) {
-			const Liaison__V1__Contact *c = p->contacts[k];
-			uint64_t last = c->verified_at_ms > c->updated_ms ?
-			    c->verified_at_ms : c->updated_ms;
-
-			if (!lsn_contact_stale(c->verified_at_ms,
-			    c->updated_ms, now, (uint64_t) days * 86400000ULL))
-				continue;
-			if (arr != NULL) {
-				json_array_append_new(arr, json_pack("{s:s, "
-				    "s:s, s:s, s:I, s:I}", "partner", p->id,
-				    "contact_id", c->contact_id, "name",
-				    c->name != NULL ? c->name : "",
-				    "verified_at_ms",
-				    (json_int_t) c->verified_at_ms,
-				    "updated_ms", (json_int_t) c->updated_ms));
-				continue;
-			}
-			fmt_ms(last, when, sizeof(when));
-			printf("%-20s %-20s %-30s last %s\n", p->id,
-			    c->contact_id, c->name != NULL ? c->name : "",
-			    when);
-		}
-	}
-	if (arr != NULL) {
-		char *s = json_dumps(arr, JSON_INDENT(2));
-
-		if (s != NULL) {
-			printf("%s\n", s);
-			free(s);
-		}
-		json_decref(arr);
-	}
-	lsn_client_response_free(&r);
-	return (CLI_EXIT_OK);
-}
-
-int
-cmd_contact(int argc, char *argv[])
-{
-	static const struct option lo[] = {
-		{ "agent", required_argument, NULL, W_AGENT },
-		{ "id", required_argument, NULL, W_TO },
-		{ "name", required_argument, NULL, W_SUMMARY },
-		{ "role", required_argument, NULL, W_CATEGORY },
-		{ "email", required_argument, NULL, W_COUNTRY },
-		{ "phone", required_argument, NULL, W_BASIS },
-		{ "24x7", no_argument, NULL, W_OVERDUE },
-		{ "tz", required_argument, NULL, W_STATE },
-		{ "lang", required_argument, NULL, W_TEXT },
-		{ "days", required_argument, NULL, W_PRIO },
-		{ "json", no_argument, NULL, W_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
-	Liaison__V1__ContactRequest	 cr = LIAISON__V1__CONTACT_REQUEST__INIT;
-	Liaison__V1__Contact		 c = LIAISON__V1__CONTACT__INIT;
-	Liaison__V1__ApiResponse	*r = NULL;
-	const char			*agent = NULL, *conf = NULL, *sub;
-	char				*lang[LSN_CLI_LANGS_MAX];
-	long long			 days = 180;
-	int				 ch, rv, json = 0;
-
-	if ((rv = cli_subcmd_expect(argc, argv, NULL, contact_usage)) != -1)
-		return (rv);
-	sub = argv[1];
-	argc--;
-	argv++;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
-		switch (ch) {
-		case W_TO:
-			c.contact_id = optarg;
-			break;
-		case W_SUMMARY:
-			c.name = optarg;
-			break;
-		case W_CATEGORY:
-			c.role = optarg;
-			break;
-		case W_COUNTRY:
-			c.email = optarg;
-			break;
-		case W_BASIS:
-			c.phone = optarg;
-			break;
-		case W_OVERDUE:
-			c.has_is_24x7 = 1;
-			c.is_24x7 = 1;
-			break;
-		case W_STATE:
-			if ((rv = cli_tz_opt("contact", optarg,
-			    (const char **) (void *) &c.time_zone)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			break;
-		case W_TEXT:
-			/* repeated --lang accumulate (also a comma list) */
-			if (lang_add(optarg, lang, &c.n_languages) != 0)
-				return (CLI_EXIT_USAGE);
-			c.languages = lang;
-			break;
-		case W_PRIO:
-			if (lsn_strtonum(optarg, 1, 3650, &days, NULL) !=
-			    LSN_OK) {
-				cli_err("contact", "--days is 1..3650");
-				return (CLI_EXIT_USAGE);
-			}
-			break;
-		case W_JSON:
-			json = 1;
-			break;
-		case 'h':
-			contact_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			contact_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
-	}
-	if (strcmp(sub, "stale") == 0) {
-		if (optind != argc) {
-			contact_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
-		return (contact_stale(agent, conf, days, json));
-	}
-	if (strcmp(sub, "set") == 0) {
-		if (optind != argc || c.contact_id == NULL || c.name == NULL) {
-			contact_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
-		cr.contact = &c;
-	} else if (strcmp(sub, "remove") == 0 || strcmp(sub, "confirm") == 0) {
-		if (argc - optind != 1) {
-			contact_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
-		cr.contact_id = argv[optind];
-	} else {
-		contact_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	cr.action = mut(sub);
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_CONTACT;
-	req.contact = &cr;
-	if ((rv = call("contact", agent, conf, &req, &r)) != CLI_EXIT_OK)
-		return (rv);
-	if (cli_json_out)
-		cli_out("rev", "%llu", r->dir_submit != NULL ?
-		    (unsigned long long) r->dir_submit->rev : 0ULL);
-	else
-		printf("directory rev %llu\n", r->dir_submit != NULL ?
-		    (unsigned long long) r->dir_submit->rev : 0ULL);
-	lsn_client_response_free(&r);
-	return (CLI_EXIT_OK);
 }
