@@ -79,6 +79,8 @@ int	cmd_dir(int argc, char *argv[]);
 int	cli_admin_change(int argc, char *argv[]);
 /* cmd_onboard.c: admin onboard (argv[0] = "onboard"), agent init */
 int	cli_admin_onboard(int argc, char *argv[]);
+/* cmd_rotate.c: admin rotate (argv[0] = "rotate") */
+int	cli_admin_rotate(int argc, char *argv[]);
 int	cmd_agent_init(int argc, char *argv[]);
 
 #endif

@@ -174,6 +174,10 @@ admin_usage(FILE *f)
 	    "       liaison admin change ACTION [ARGS] --key KEY.key... --db "
 	    "FILE\n           [-c agent.conf]   (propose, sign, submit in one "
 	    "step)\n"
+	    "       liaison admin onboard --id ID ... --bundle FILE  (see "
+	    "admin onboard --help)\n"
+	    "       liaison admin rotate --id ID --keys-dir DIR ...  (see "
+	    "admin rotate --help)\n"
 	    "\n"
 	    "Offline administration of the partner directory. Ops are\n"
 	    "files: propose (or init) writes an unsigned op, each\n"
@@ -1296,6 +1300,8 @@ cmd_admin(int argc, char *argv[])
 		return (cli_admin_change(argc - 1, argv + 1));
 	if (strcmp(argv[1], "onboard") == 0)
 		return (cli_admin_onboard(argc - 1, argv + 1));
+	if (strcmp(argv[1], "rotate") == 0)
+		return (cli_admin_rotate(argc - 1, argv + 1));
 	if (cli_wants_help(argc, argv)) {
 		admin_usage(stdout);
 		return (CLI_EXIT_OK);

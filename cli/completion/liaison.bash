@@ -11,7 +11,7 @@ _liaison()
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "audit keygen envelope send inbox show
-		    thread ack status submit agent-dir referral reply meeting
+		    thread ack status submit agent agent-dir referral reply meeting
 		    alert contact rsvp admin dir broker-status help version" \
 		    -- "$cur"))
 		return 0
@@ -70,6 +70,11 @@ _liaison()
 			COMPREPLY=($(compgen -W "list show cancel" -- "$cur"))
 			return 0
 		fi ;;
+	agent)
+		if [ "$COMP_CWORD" -eq 2 ]; then
+			COMPREPLY=($(compgen -W "init" -- "$cur"))
+			return 0
+		fi ;;
 	alert|referral)
 		if [ "$COMP_CWORD" -eq 2 ]; then
 			COMPREPLY=($(compgen -W "list" -- "$cur"))
@@ -95,7 +100,8 @@ _liaison()
 		fi ;;
 	admin)
 		if [ "$COMP_CWORD" -eq 2 ]; then
-			COMPREPLY=($(compgen -W "init propose sign inspect apply" \
+			COMPREPLY=($(compgen -W "init propose sign inspect apply
+			    change onboard rotate" \
 			    -- "$cur"))
 			return 0
 		fi ;;

@@ -99,7 +99,8 @@ done
 # every agent command's --help shows an example
 for c in ack status submit agent-dir "referral list" reply contact \
     "send referral" "send alert" "send meeting" send inbox show thread \
-    meeting "alert list" rsvp "admin change"; do
+    meeting "alert list" rsvp "admin change" "admin onboard" "admin rotate" \
+    "agent init"; do
 	# shellcheck disable=SC2086
 	if "$L" $c --help 2>&1 | grep -q '^example: liaison'; then
 		ok "liaison $c --help has an example"
@@ -424,26 +425,28 @@ wait_for 20 shows uk-nca-ceop acknowledged alert list ||
     bad "the sender did not see the acknowledgement"
 
 # ---- a signing key rotated with traffic flowing -----------------------
-"$L" keygen --partner uk-nca-ceop --out "$T/nca-new" >/dev/null ||
-    die "keygen new"
-run "add-key in one step (admin change)" 0 "$L" admin change add-key \
-    --id uk-nca-ceop --pub "$T/nca-new/sign.pub" --valid-from now \
-    --key "$T/alice/admin.key" --db "$T/uk-nca-ceop/agent.db" \
-    -c "$T/uk-nca-ceop/agent.conf"
-wait_for 20 shows uk-nca-ceop "$(awk '$1 == "key-id" { print $2 }' \
-    "$T/nca-new/sign.pub")" agent-dir show uk-nca-ceop ||
-    bad "the new key did not reach the replica"
+OLDKID=$(awk '$1 == "key-id" { print $2 }' "$T/uk-nca-ceop/keys/sign.pub")
 as uk-nca-ceop send --to au-afp --text "before the switch KESTREL-R1" \
     >/dev/null || bad "send before the switch"
+run "rotate 1/2: admin rotate" 0 "$L" admin rotate --id uk-nca-ceop \
+    --keys-dir "$T/uk-nca-ceop/keys" --key "$T/alice/admin.key" \
+    --db "$T/uk-nca-ceop/agent.db" -c "$T/uk-nca-ceop/agent.conf" \
+    --overlap 1h
+expect "rotate says what replaced what" "$T/out" \
+    "signing key of uk-nca-ceop rotated: [0-9a-f]{16} \(new\) replaces $OLDKID"
+NEWKID=$(awk '$1 == "key-id" { print $2 }' "$T/uk-nca-ceop/keys/sign.pub")
+[ "$NEWKID" != "$OLDKID" ] && ok "the new key is in keys_dir" ||
+    bad "keys_dir still holds the old key"
+as uk-nca-ceop send --to au-afp --text "between KESTREL-R3" >/dev/null ||
+    bad "send between rotate and restart"
 kill "${APID[uk-nca-ceop]}" && wait "${APID[uk-nca-ceop]}" 2>/dev/null
-cp "$T/nca-new/sign.key" "$T/nca-new/sign.pub" "$T/uk-nca-ceop/keys/" ||
-    die "swap keys"
-start_agent uk-nca-ceop
+start_agent uk-nca-ceop	# rotate 2/2: restart the agent
 wait_for 30 connected uk-nca-ceop || die "uk-nca-ceop did not reconnect"
+wait_for 20 shows au-afp KESTREL-R3 inbox ||
+    bad "the message signed in the overlap window was lost"
 run "send after the switch" 0 as uk-nca-ceop send --to au-afp \
     --text "after the switch KESTREL-R2" --wait 10
 wait_for 20 shows au-afp KESTREL-R2 inbox || bad "post-rotation note lost"
-NEWKID=$(awk '$1 == "key-id" { print $2 }' "$T/nca-new/sign.pub")
 R2=$(as au-afp inbox | grep KESTREL-R2 | awk '{ print $1 }')
 run "show the post-rotation note" 0 as au-afp show "$R2" --no-mark
 expect "signed with the new key, verified" "$T/out" \
