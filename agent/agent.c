@@ -71,6 +71,7 @@ const struct lsn_migration agent_migrations[] = {
 	{ 4, wf_schema_v3 },
 	{ 5, rcpt_schema },
 	{ 6, events_schema },
+	{ 7, wf_schema_v4 },
 	{ 0, NULL },
 };
 

@@ -320,6 +320,7 @@ void		 idset_free(struct agent_idset *set);
 /* wf.c */
 extern const char wf_schema_v2[];
 extern const char wf_schema_v3[];
+extern const char wf_schema_v4[];
 int		 wf_meeting_show(struct agent *a,
 		    const Liaison__V1__MeetingShowRequest *q,
 		    Liaison__V1__MeetingShowResponse *out);

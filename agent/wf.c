@@ -62,6 +62,8 @@ const char wf_schema_v2[] =
 static const char K_REF[] = "referral";
 static const char K_ALERT[] = "alert";
 static const char K_REDIRECT[] = "redirect";	/* events only */
+/* The status alert of an escalation (kind, item id hex, peer). */
+#define ESCALATED_FMT	"%s %s to %s overdue: escalated to its 24/7 contact"
 
 /*
  * The workflow clock: the system clock, unless [agent] test_clock_file is
@@ -213,6 +215,31 @@ track_insert(struct agent *a, const char *kind, const uint8_t *id,
 	return (rv);
 }
 
+/*
+ * Once acknowledged, an item's "overdue: escalated" status alert (escalate)
+ * no longer holds: it is removed (issue 17).
+ */
+static int
+escalation_clear(struct agent *a, const char *kind, const uint8_t *id,
+    const char *peer)
+{
+	sqlite3_stmt	*s;
+	char		 hex[2 * LSN_BODY_ID_BYTES + 1], text[512];
+	int		 rv;
+
+	lsn_hex_encode(id, LSN_BODY_ID_BYTES, hex);
+	snprintf(text, sizeof(text), ESCALATED_FMT, kind, hex, peer);
+	if ((rv = lsn_store_stmt(a->st, "DELETE FROM alerts WHERE text = ?",
+	    &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC) != SQLITE_OK)
+		rv = LSN_EDB;
+	else
+		rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	return (rv);
+}
+
 static int
 track_update(struct agent *a, const char *kind, const uint8_t *id,
     const char *peer, int state, int acked, uint64_t now,
@@ -238,6 +265,8 @@ track_update(struct agent *a, const char *kind, const uint8_t *id,
 		return (LSN_EDB);
 	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
 	sqlite3_reset(s);
+	if (rv == LSN_OK && acked)
+		rv = escalation_clear(a, kind, id, peer);
 	if (rv == LSN_OK)
 		rv = agent_event(a, kind, msgid, id, peer, strcmp(kind,
 		    K_ALERT) == 0 ? (state == LSN_ALERT_ACKED ?
@@ -1280,8 +1309,7 @@ escalate(struct agent *a, const char *kind, const uint8_t *id,
 	}
 	if ((rv = mark_escalated(a, kind, id, peer)) != LSN_OK)
 		return (rv);
-	(void) agent_alert(a, "%s %s to %s overdue: escalated to its 24/7 "
-	    "contact", kind, hex, peer);
+	(void) agent_alert(a, ESCALATED_FMT, kind, hex, peer);
 	ametrics_escalation(a, kind);
 	(void) notify_escalation(a, kind, id, peer, priority,
 	    x.count ? x.text : "");
@@ -1512,6 +1540,37 @@ const char wf_schema_v3[] =
     " time_ms INTEGER NOT NULL);"
     "CREATE INDEX rsvps_meeting ON rsvps(meeting_id, id);";
 
+/* The latest notice (a MeetingNotice body, as the agent already stores
+ * received bodies), so the organiser can cancel by id (issue 17). */
+const char wf_schema_v4[] =
+    "ALTER TABLE meetings ADD COLUMN notice BLOB;";
+
+/* Records an RSVP of partner (received, or our own when sending). */
+static int
+rsvp_insert(struct agent *a, const Liaison__V1__MeetingResponse *r,
+    const char *partner)
+{
+	sqlite3_stmt	*s;
+	int		 rv;
+
+	if ((rv = lsn_store_stmt(a->st, "INSERT INTO rsvps(meeting_id, "
+	    "partner, version, answer, time_ms) VALUES(?, ?, ?, ?, ?)",
+	    &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_blob(s, 1, r->meeting_id.data, LSN_BODY_ID_BYTES,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, partner, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, r->version) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 4, (int) r->answer) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 5, (sqlite3_int64) lsn_now_ms()) !=
+	    SQLITE_OK)
+		rv = LSN_EDB;
+	else
+		rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	return (rv);
+}
+
 struct meeting {
 	char		role[16];
 	uint32_t	version;
@@ -1550,17 +1609,17 @@ meeting_get(struct agent *a, const uint8_t *id, const char *organiser,
 
 static int
 meeting_put(struct agent *a, const Liaison__V1__MeetingNotice *n,
-    const char *role)
+    const char *role, const uint8_t *body, size_t len)
 {
 	sqlite3_stmt	*s;
 	int		 rv;
 
 	if ((rv = lsn_store_stmt(a->st, "INSERT INTO meetings(meeting_id, "
-	    "organiser, role, version, status, start_ms, updated_ms) "
-	    "VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(meeting_id, organiser) "
+	    "organiser, role, version, status, start_ms, updated_ms, notice) "
+	    "VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(meeting_id, organiser) "
 	    "DO UPDATE SET version = excluded.version, status = "
 	    "excluded.status, start_ms = excluded.start_ms, updated_ms = "
-	    "excluded.updated_ms", &s)) != LSN_OK)
+	    "excluded.updated_ms, notice = excluded.notice", &s)) != LSN_OK)
 		return (rv);
 	if (sqlite3_bind_blob(s, 1, n->meeting_id.data, LSN_BODY_ID_BYTES,
 	    SQLITE_STATIC) != SQLITE_OK ||
@@ -1572,6 +1631,8 @@ meeting_put(struct agent *a, const Liaison__V1__MeetingNotice *n,
 	    sqlite3_bind_int64(s, 6, (sqlite3_int64) n->start_ms) !=
 	    SQLITE_OK ||
 	    sqlite3_bind_int64(s, 7, (sqlite3_int64) lsn_now_ms()) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_blob(s, 8, body, (int) len, SQLITE_STATIC) !=
 	    SQLITE_OK)
 		return (LSN_EDB);
 	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
@@ -1614,7 +1675,6 @@ wf_meeting(struct agent *a, int type, const uint8_t *body, size_t len,
 	Liaison__V1__MeetingResponse	*r = NULL;
 	struct meeting			 m;
 	const char			*org;
-	sqlite3_stmt			*s;
 	int				 rv;
 
 	if (type == LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE) {
@@ -1654,7 +1714,7 @@ wf_meeting(struct agent *a, int type, const uint8_t *body, size_t len,
 		if (!apply)
 			goto out;
 		if ((rv = meeting_put(a, n, sending ? "organiser" :
-		    "invitee")) != LSN_OK ||
+		    "invitee", body, len)) != LSN_OK ||
 		    (rv = agent_event(a, "meeting", NULL, n->meeting_id.data,
 		    org, n->status ==
 		    LIAISON__V1__MEETING_STATUS__MEETING_CANCELLED ?
@@ -1689,6 +1749,11 @@ wf_meeting(struct agent *a, int type, const uint8_t *body, size_t len,
 	}
 	if (rv != LSN_OK)
 		goto out;
+	if (sending && apply) {
+		/* our own answer, shown to us by meeting show / list */
+		rv = rsvp_insert(a, r, a->conf.partner);
+		goto out;
+	}
 	if (!sending) {
 		rv = exec_id_text(a, "SELECT 1 FROM meeting_invitees WHERE "
 		    "meeting_id = ? AND partner = ?", r->meeting_id.data,
@@ -1704,23 +1769,7 @@ wf_meeting(struct agent *a, int type, const uint8_t *body, size_t len,
 		rv = LSN_OK;
 		if (!apply)
 			goto out;
-		if ((rv = lsn_store_stmt(a->st, "INSERT INTO rsvps(meeting_id,"
-		    " partner, version, answer, time_ms) VALUES(?, ?, ?, ?, "
-		    "?)", &s)) != LSN_OK)
-			goto out;
-		if (sqlite3_bind_blob(s, 1, r->meeting_id.data,
-		    LSN_BODY_ID_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_bind_text(s, 2, peer, -1, SQLITE_STATIC) !=
-		    SQLITE_OK ||
-		    sqlite3_bind_int64(s, 3, r->version) != SQLITE_OK ||
-		    sqlite3_bind_int(s, 4, (int) r->answer) != SQLITE_OK ||
-		    sqlite3_bind_int64(s, 5, (sqlite3_int64) lsn_now_ms()) !=
-		    SQLITE_OK) {
-			rv = LSN_EDB;
-			goto out;
-		}
-		rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-		sqlite3_reset(s);
+		rv = rsvp_insert(a, r, peer);
 		if (rv == LSN_OK)
 			rv = agent_event(a, "rsvp", NULL, r->meeting_id.data,
 			    peer, r->answer ==
@@ -1752,8 +1801,37 @@ rollup_free(Liaison__V1__MeetingShowResponse *m)
 	free(m->organiser);
 	free(m->role);
 	free(m->meeting_id.data);
+	free(m->notice.data);
 	memset(m, 0, sizeof(*m));
 	liaison__v1__meeting_show_response__init(m);
+}
+
+/* Invitee side: our latest RSVP into out->my_answer / my_version. */
+static int
+my_rsvp(struct agent *a, const uint8_t *mid,
+    Liaison__V1__MeetingShowResponse *out)
+{
+	sqlite3_stmt	*s;
+	int		 rv, r;
+
+	if ((rv = lsn_store_stmt(a->st, "SELECT answer, version FROM rsvps "
+	    "WHERE meeting_id = ? AND partner = ? ORDER BY id DESC LIMIT 1",
+	    &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_blob(s, 1, mid, LSN_BODY_ID_BYTES, SQLITE_STATIC) !=
+	    SQLITE_OK || sqlite3_bind_text(s, 2, a->conf.partner, -1,
+	    SQLITE_STATIC) != SQLITE_OK) {
+		sqlite3_reset(s);
+		return (LSN_EDB);
+	}
+	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		out->has_my_answer = 1;
+		out->my_answer = sqlite3_column_int(s, 0);
+		out->has_my_version = 1;
+		out->my_version = (uint32_t) sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	return (r == SQLITE_ROW || r == SQLITE_DONE ? LSN_OK : LSN_EDB);
 }
 
 void
@@ -1778,6 +1856,8 @@ wf_meeting_show(struct agent *a, const Liaison__V1__MeetingShowRequest *q,
 	sqlite3_stmt			*s;
 	const char			*t;
 	uint32_t			 version = 0;
+	uint8_t				*notice = NULL;
+	size_t				 nlen = 0;
 	int				 rv, r, status = 0;
 	char				 org[LSN_DIR_ID_MAX + 1];
 	char				 role[16];
@@ -1785,7 +1865,7 @@ wf_meeting_show(struct agent *a, const Liaison__V1__MeetingShowRequest *q,
 	if (!q->has_meeting_id || q->meeting_id.len != LSN_BODY_ID_BYTES)
 		return (LSN_EINVAL);
 	if ((rv = lsn_store_stmt(a->st, "SELECT organiser, role, version, "
-	    "status FROM meetings WHERE meeting_id = ? ORDER BY role = "
+	    "status, notice FROM meetings WHERE meeting_id = ? ORDER BY role = "
 	    "'organiser' DESC LIMIT 1", &s)) != LSN_OK)
 		return (rv);
 	if (sqlite3_bind_blob(s, 1, q->meeting_id.data, LSN_BODY_ID_BYTES,
@@ -1801,12 +1881,23 @@ wf_meeting_show(struct agent *a, const Liaison__V1__MeetingShowRequest *q,
 		lsn_strlcpy(role, t != NULL ? t : "", sizeof(role));
 		version = (uint32_t) sqlite3_column_int64(s, 2);
 		status = sqlite3_column_int(s, 3);
+		nlen = (size_t) sqlite3_column_bytes(s, 4);
+		if (nlen > 0 && nlen <= LSN_BODY_MAX &&
+		    (notice = malloc(nlen)) != NULL)
+			memcpy(notice, sqlite3_column_blob(s, 4), nlen);
+		else
+			nlen = 0;
 	}
 	sqlite3_reset(s);
 	if (r != SQLITE_ROW)
 		return (r == SQLITE_DONE ? LSN_ENOENT : LSN_EDB);
 	rv = LSN_ENOMEM;
 	liaison__v1__meeting_show_response__init(out);
+	if (notice != NULL) {
+		out->has_notice = 1;
+		out->notice.data = notice;
+		out->notice.len = nlen;
+	}
 	if ((out->organiser = strdup(org)) == NULL ||
 	    (out->role = strdup(role)) == NULL ||
 	    (out->meeting_id.data = malloc(LSN_BODY_ID_BYTES)) == NULL)
@@ -1819,7 +1910,7 @@ wf_meeting_show(struct agent *a, const Liaison__V1__MeetingShowRequest *q,
 	out->has_status = 1;
 	out->status = status;
 	if (strcmp(role, "organiser") != 0) {
-		rv = LSN_OK;
+		rv = my_rsvp(a, q->meeting_id.data, out);
 		goto out;
 	}
 	/* invitees */

@@ -3,10 +3,13 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "liaison/client.h"
+#include "liaison/conf.h"
 #include "liaison/err.h"
+#include "liaison/util.h"
 
 #include "agentcli.h"
 #include "cli.h"
@@ -55,4 +58,113 @@ cli_api_check(const char *cmd, Liaison__V1__ApiResponse **rp)
 		return (CLI_EXIT_FAIL);
 	}
 	return (CLI_EXIT_OK);
+}
+
+int
+cli_call(const char *cmd, const char *agent, const char *conf,
+    Liaison__V1__ApiRequest *req, int timeout_ms,
+    Liaison__V1__ApiResponse **respp)
+{
+	struct lsn_client		*c = NULL;
+	Liaison__V1__ApiResponse	*r = NULL;
+	char				 ep[LSN_CLIENT_EP_MAX];
+	int				 rv;
+
+	if (agent != NULL) {
+		if (lsn_strlcpy(ep, agent, sizeof(ep)) >= sizeof(ep)) {
+			cli_err(cmd, "endpoint too long");
+			return (CLI_EXIT_USAGE);
+		}
+	} else {
+		if (conf == NULL)
+			conf = getenv("LIAISON_AGENT_CONF");
+		if (conf == NULL)
+			conf = "/etc/liaison/agent.conf";
+		if ((rv = lsn_client_endpoint_from_conf(conf, ep,
+		    sizeof(ep))) != LSN_OK) {
+			cli_err(cmd, "%s: %s", conf, rv == LSN_ECONFIG ?
+			    "no [agent] api or db option" : lsn_strerror(rv));
+			return (CLI_EXIT_UNAVAILABLE);
+		}
+	}
+	if ((rv = lsn_client_open(ep, &c)) != LSN_OK) {
+		cli_err(cmd, "cannot reach the agent at %s: %s; is "
+		    "liaison-agent running? (--agent ENDPOINT or -c FILE)", ep,
+		    lsn_strerror(rv));
+		return (rv == LSN_EINVAL ? CLI_EXIT_USAGE :
+		    CLI_EXIT_UNAVAILABLE);
+	}
+	rv = lsn_client_call(c, req, timeout_ms, &r);
+	lsn_client_close(&c);
+	if (rv != LSN_OK) {
+		cli_err(cmd, "no answer from the agent at %s: %s", ep,
+		    lsn_strerror(rv));
+		return (CLI_EXIT_UNAVAILABLE);
+	}
+	if ((rv = cli_api_check(cmd, &r)) != CLI_EXIT_OK)
+		return (rv);
+	*respp = r;
+	return (CLI_EXIT_OK);
+}
+
+int
+cli_call_quiet(const char *agent, const char *conf,
+    Liaison__V1__ApiRequest *req, Liaison__V1__ApiResponse **respp)
+{
+	Liaison__V1__ApiResponse	*r = NULL;
+	struct lsn_client		*c = NULL;
+	char				 ep[LSN_CLIENT_EP_MAX];
+	int				 rv;
+
+	if (agent != NULL)
+		lsn_strlcpy(ep, agent, sizeof(ep));
+	else if (lsn_client_endpoint_from_conf(conf != NULL ? conf :
+	    getenv("LIAISON_AGENT_CONF") != NULL ?
+	    getenv("LIAISON_AGENT_CONF") : "/etc/liaison/agent.conf", ep,
+	    sizeof(ep)) != LSN_OK)
+		return (LSN_ECONFIG);
+	if ((rv = lsn_client_open(ep, &c)) != LSN_OK)
+		return (rv);
+	rv = lsn_client_call(c, req, 10000, &r);
+	lsn_client_close(&c);
+	if (rv != LSN_OK)
+		return (rv);
+	rv = r->has_code ? lsn_err_from_wire((int) r->code) : LSN_EPROTO;
+	if (rv != LSN_OK) {
+		lsn_client_response_free(&r);
+		return (rv);
+	}
+	*respp = r;
+	return (LSN_OK);
+}
+
+int
+cli_opt_seconds(const char *cmd, const char *opt, const char *arg,
+    long long max, long long *out)
+{
+	long long	ms;
+
+	if (lsn_strtonum(arg, 0, max, out, NULL) == LSN_OK)
+		return (CLI_EXIT_OK);
+	if (lsn_conf_parse_duration(arg, &ms) == LSN_OK && ms % 1000 == 0 &&
+	    ms / 1000 <= max) {
+		*out = (long long) (ms / 1000);
+		return (CLI_EXIT_OK);
+	}
+	cli_err(cmd, "%s takes a duration of 0..%lld seconds (e.g. 3, 3s, "
+	    "1m), not '%s'", opt, max, arg);
+	return (CLI_EXIT_USAGE);
+}
+
+int
+cli_optional_arg(int argc, char *argv[], const char **argp)
+{
+	if (*argp != NULL)
+		return (0);
+	if (optind < argc && argv[optind][0] != '-' &&
+	    (argv[optind][0] >= '0' && argv[optind][0] <= '9')) {
+		*argp = argv[optind++];
+		return (1);
+	}
+	return (0);
 }

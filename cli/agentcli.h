@@ -34,4 +34,34 @@ int	cli_agent_opt(int ch, int agent_ch, const char **agent,
  */
 int	cli_api_check(const char *cmd, Liaison__V1__ApiResponse **rp);
 
+/*
+ * One call to the agent (endpoint from agent, else conf, else
+ * $LIAISON_AGENT_CONF, else /etc/liaison/agent.conf). Returns CLI_EXIT_OK
+ * with *respp (caller frees with lsn_client_response_free) when the agent
+ * answered OK; else prints why for cmd and returns CLI_EXIT_FAIL (agent
+ * refused), CLI_EXIT_UNAVAILABLE or CLI_EXIT_USAGE.
+ */
+int	cli_call(const char *cmd, const char *agent, const char *conf,
+	    Liaison__V1__ApiRequest *req, int timeout_ms,
+	    Liaison__V1__ApiResponse **respp);
+
+/* The same without printing anything; returns an lsn_err code. */
+int	cli_call_quiet(const char *agent, const char *conf,
+	    Liaison__V1__ApiRequest *req, Liaison__V1__ApiResponse **respp);
+
+/*
+ * Parses a duration option value: seconds ("3") or a duration with a
+ * unit as in the config files ("3s", "2m", lsn_conf_parse_duration), at
+ * most max seconds. CLI_EXIT_OK with *out, else prints and CLI_EXIT_USAGE.
+ */
+int	cli_opt_seconds(const char *cmd, const char *opt, const char *arg,
+	    long long max, long long *out);
+
+/*
+ * For an optional_argument option given as "--opt V" (getopt_long only
+ * takes "--opt=V"): if *argp is NULL and the next word is a number, takes
+ * it (advancing optind) and returns 1; else 0.
+ */
+int	cli_optional_arg(int argc, char *argv[], const char **argp);
+
 #endif

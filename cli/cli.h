@@ -27,6 +27,12 @@ struct cli_cmd {
 /* main.c: prints "liaison <cmd>: " + message to stderr (one line). */
 void	cli_err(const char *cmd, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* main.c: set when --json was given to an acting command (see main.c);
+ * the command then records its results with cli_out instead of printing
+ * them. */
+extern int	cli_json_out;
+void	cli_out(const char *key, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 /* main.c: 1 if argv has -h or --help (anywhere after argv[0]). */
 int	cli_wants_help(int argc, char *argv[]);
 
@@ -40,12 +46,16 @@ int	cmd_envelope(int argc, char *argv[]);
 
 /* cmd_agent.c */
 int	cmd_send(int argc, char *argv[]);
-int	cmd_inbox(int argc, char *argv[]);
-int	cmd_show(int argc, char *argv[]);
 int	cmd_ack(int argc, char *argv[]);
 int	cmd_status(int argc, char *argv[]);
 int	cmd_submit(int argc, char *argv[]);
 int	cmd_agent_dir(int argc, char *argv[]);
+
+/* cmd_read.c */
+int	cmd_inbox(int argc, char *argv[]);
+int	cmd_show(int argc, char *argv[]);
+int	cmd_thread(int argc, char *argv[]);
+int	cmd_alert(int argc, char *argv[]);
 
 /* cmd_workflow.c */
 int	cmd_send_referral(int argc, char *argv[]);
@@ -65,5 +75,12 @@ int	cmd_broker_status(int argc, char *argv[]);
 /* cmd_admin.c, cmd_dir.c */
 int	cmd_admin(int argc, char *argv[]);
 int	cmd_dir(int argc, char *argv[]);
+/* cmd_change.c: admin change (argv[0] = "change") */
+int	cli_admin_change(int argc, char *argv[]);
+/* cmd_onboard.c: admin onboard (argv[0] = "onboard"), agent init */
+int	cli_admin_onboard(int argc, char *argv[]);
+/* cmd_rotate.c: admin rotate (argv[0] = "rotate") */
+int	cli_admin_rotate(int argc, char *argv[]);
+int	cmd_agent_init(int argc, char *argv[]);
 
 #endif

@@ -171,6 +171,13 @@ admin_usage(FILE *f)
 	    "       liaison admin sign OPFILE --key KEY.key\n"
 	    "       liaison admin inspect OPFILE [--json] [--db FILE]\n"
 	    "       liaison admin apply OPFILE --db FILE\n"
+	    "       liaison admin change ACTION [ARGS] --key KEY.key... --db "
+	    "FILE\n           [-c agent.conf]   (propose, sign, submit in one "
+	    "step)\n"
+	    "       liaison admin onboard --id ID ... --bundle FILE  (see "
+	    "admin onboard --help)\n"
+	    "       liaison admin rotate --id ID --keys-dir DIR ...  (see "
+	    "admin rotate --help)\n"
 	    "\n"
 	    "Offline administration of the partner directory. Ops are\n"
 	    "files: propose (or init) writes an unsigned op, each\n"
@@ -1288,6 +1295,13 @@ cmd_admin(int argc, char *argv[])
 		admin_usage(stderr);
 		return (CLI_EXIT_USAGE);
 	}
+	/* admin change ACTION ... --help: change's own help */
+	if (strcmp(argv[1], "change") == 0)
+		return (cli_admin_change(argc - 1, argv + 1));
+	if (strcmp(argv[1], "onboard") == 0)
+		return (cli_admin_onboard(argc - 1, argv + 1));
+	if (strcmp(argv[1], "rotate") == 0)
+		return (cli_admin_rotate(argc - 1, argv + 1));
 	if (cli_wants_help(argc, argv)) {
 		admin_usage(stdout);
 		return (CLI_EXIT_OK);
@@ -1304,6 +1318,6 @@ cmd_admin(int argc, char *argv[])
 	if (strcmp(sub, "apply") == 0)
 		return (admin_apply(argc - 1, argv + 1));
 	cli_err("admin", "unknown subcommand '%s' (init, propose, sign, "
-	    "inspect, apply)", sub);
+	    "inspect, apply, change)", sub);
 	return (CLI_EXIT_USAGE);
 }

@@ -137,36 +137,6 @@ hex(const uint8_t *p, size_t len, char *out)
 	lsn_hex_encode(p, len, out);
 }
 
-static void
-fmt_time(uint64_t ms, char *buf, size_t sz)
-{
-	time_t		t = (time_t) (ms / 1000);
-	struct tm	tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, sz, "%llu", (unsigned long long) ms);
-}
-
-/* Note text of a body (malloc'd), or NULL if it is not a Note. */
-static char *
-note_text(int type, const ProtobufCBinaryData *body)
-{
-	Liaison__V1__Note	*n;
-	char			*t = NULL;
-
-	if (type != LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE ||
-	    body->len == 0)
-		return (NULL);
-	if ((n = liaison__v1__note__unpack(NULL, body->len, body->data)) ==
-	    NULL)
-		return (NULL);
-	if (n->text != NULL)
-		t = strdup(n->text);
-	liaison__v1__note__free_unpacked(n, NULL);
-	return (t);
-}
-
 static const char *agent_opt_help =
     "  --agent ENDPOINT   agent API endpoint (ipc://... or tcp://127.0.0.1:P)\n"
     "  -c FILE            agent.conf to find the endpoint\n";
@@ -214,9 +184,12 @@ send_usage(FILE *f)
 	    "--text TEXT\n"
 	    "           [--tlp clear|green|amber|amber-strict|red] "
 	    "[--priority 1-4]\n           [--case REF]\n"
-	    "           [--wait [SECONDS]] [--agent EP | -c FILE]\n"
+	    "           [--wait [DURATION]] [--json] [--agent EP | -c FILE]\n"
 	    "Signs and queues a message; prints its id. With --wait, waits\n"
-	    "(default 10 s) for the broker's verdict and prints it.\n"
+	    "(default 10 s; --wait 3, --wait=3 or --wait 1m) for the broker's "
+	    "verdict\nand prints it (accepted, refused or pending). --json: "
+	    "{\"message_id\", \"state\"}.\n"
+	    "example: liaison send --to uk-nca-ceop --text 'Call me' --wait 5\n"
 	    "TLP amber and stronger is sealed by the agent to every "
 	    "recipient.\n"
 	    "Typed messages: liaison send referral|alert|meeting --help.\n"
@@ -237,6 +210,7 @@ cmd_send(int argc, char *argv[])
 		{ "priority", required_argument, NULL, OPT_PRIO },
 		{ "case", required_argument, NULL, OPT_CASE },
 		{ "wait", optional_argument, NULL, OPT_WAIT },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -247,13 +221,14 @@ cmd_send(int argc, char *argv[])
 	Liaison__V1__ApiResponse	*r = NULL;
 	struct conn			 k = { NULL, NULL, "" };
 	char				*to[CLI_RCPT_MAX], *gr[CLI_RCPT_MAX];
-	char				 idhex[33];
+	char				 idhex[33] = "";
 	const char			*agent = NULL, *conf = NULL;
 	const char			*type = NULL, *text = NULL;
 	uint8_t				 id[16], *body = NULL;
 	size_t				 nto = 0, ngr = 0;
 	long long			 wait_s = 0, prio = 0;
-	int				 ch, rv, tlp = 2;
+	int				 ch, rv, tlp = 2, json = 0;
+	const char			*verdict = NULL;
 
 	/* liaison send referral|note ... */
 	if (argc >= 2 && strcmp(argv[1], "referral") == 0)
@@ -305,13 +280,19 @@ cmd_send(int argc, char *argv[])
 		case OPT_CASE:
 			sr.case_ref = optarg;
 			break;
-		case OPT_WAIT:
+		case OPT_WAIT: {
+			const char *arg = optarg;
+
+			/* --wait, --wait=3, --wait 3, --wait 1m */
+			(void) cli_optional_arg(argc, argv, &arg);
 			wait_s = 10;
-			if (optarg != NULL && lsn_strtonum(optarg, 0, 3600,
-			    &wait_s, NULL) != LSN_OK) {
-				cli_err("send", "--wait takes seconds");
-				return (CLI_EXIT_USAGE);
-			}
+			if (arg != NULL && (rv = cli_opt_seconds("send",
+			    "--wait", arg, 3600, &wait_s)) != CLI_EXIT_OK)
+				return (rv);
+			break;
+		}
+		case OPT_JSON:
+			json = 1;
 			break;
 		case 'h':
 			send_usage(stdout);
@@ -364,8 +345,10 @@ cmd_send(int argc, char *argv[])
 	memcpy(id, r->submit->message_id.data, 16);
 	lsn_client_response_free(&r);
 	hex(id, 16, idhex);
-	printf("%s\n", idhex);
-	fflush(stdout);
+	if (!json) {
+		printf("%s\n", idhex);
+		fflush(stdout);
+	}
 	if (wait_s > 0) {
 		Liaison__V1__ApiRequest q = LIAISON__V1__API_REQUEST__INIT;
 		Liaison__V1__OutboxStatusRequest os =
@@ -384,7 +367,7 @@ cmd_send(int argc, char *argv[])
 			if (r->outbox_status != NULL &&
 			    r->outbox_status->state ==
 			    LIAISON__V1__OUTBOX_STATE__OUTBOX_ACCEPTED) {
-				printf("accepted\n");
+				verdict = "accepted";
 				break;
 			}
 			if (r->outbox_status != NULL &&
@@ -393,7 +376,7 @@ cmd_send(int argc, char *argv[])
 				int c = lsn_err_from_wire((int)
 				    r->outbox_status->publish_code);
 
-				printf("refused\n");
+				verdict = "refused";
 				cli_err("send", "refused by the broker: %s: %s",
 				    lsn_errname(c),
 				    r->outbox_status->publish_detail != NULL ?
@@ -403,7 +386,7 @@ cmd_send(int argc, char *argv[])
 			}
 			lsn_client_response_free(&r);
 			if (lsn_mono_ms() >= deadline) {
-				printf("pending\n");
+				verdict = "pending";
 				cli_err("send", "not yet acknowledged by the "
 				    "broker; it stays queued (liaison status)");
 				rv = CLI_EXIT_FAIL;
@@ -418,291 +401,18 @@ cmd_send(int argc, char *argv[])
 	}
 	rv = CLI_EXIT_OK;
  out:
+	if (idhex[0] != '\0' && json)
+		printf("{\"message_id\": \"%s\", \"state\": \"%s\"}\n",
+		    idhex, verdict != NULL ? verdict : "queued");
+	else if (verdict != NULL)
+		printf("%s\n", verdict);
 	lsn_client_response_free(&r);
 	conn_close(&k);
 	free(body);
 	return (rv);
 }
 
-/* ---- inbox / show / ack ---- */
-
-static json_t *
-item_json(const Liaison__V1__InboxItem *it)
-{
-	char	 idhex[33] = "";
-	char	*text;
-	json_t	*o;
-
-	if (it->message_id.len == 16)
-		hex(it->message_id.data, 16, idhex);
-	o = json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:b, s:b, s:b}",
-	    "message_id", idhex,
-	    "local_seq", (json_int_t) it->local_seq,
-	    "sender", it->sender != NULL ? it->sender : "",
-	    "type", lsn_envelope_type_name((int) it->type),
-	    "created_ms", (json_int_t) it->created_ms,
-	    "received_ms", (json_int_t) it->received_ms,
-	    "acked", (int) it->acked, "read", (int) it->read,
-	    "actioned", (int) it->actioned);
-	if (o == NULL)
-		return (NULL);
-	if (it->has_tlp)
-		json_object_set_new(o, "tlp",
-		    json_string(lsn_tlp_name((int) it->tlp)));
-	if (it->has_priority)
-		json_object_set_new(o, "priority",
-		    json_integer((json_int_t) it->priority));
-	if ((text = note_text((int) it->type, &it->body)) != NULL) {
-		json_object_set_new(o, "text", json_string(text));
-		free(text);
-	}
-	return (o);
-}
-
-static void
-item_print(const Liaison__V1__InboxItem *it)
-{
-	char	 idhex[33] = "", when[32];
-	char	*text;
-
-	if (it->message_id.len == 16)
-		hex(it->message_id.data, 16, idhex);
-	fmt_time(it->created_ms, when, sizeof(when));
-	text = note_text((int) it->type, &it->body);
-	printf("%s  %s  %-16s %-10s %s\n", idhex, when,
-	    it->sender != NULL ? it->sender : "?",
-	    lsn_envelope_type_name((int) it->type),
-	    text != NULL ? text : "");
-	free(text);
-}
-
-int
-cmd_inbox(int argc, char *argv[])
-{
-	static const struct option lo[] = {
-		{ "agent", required_argument, NULL, OPT_AGENT },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "wait", optional_argument, NULL, OPT_WAIT },
-		{ "all", no_argument, NULL, OPT_ALL },
-		{ "limit", required_argument, NULL, OPT_LIMIT },
-		{ "after", required_argument, NULL, OPT_AFTER },
-		{ "state", required_argument, NULL, OPT_STATE },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	static const struct {
-		const char	*name;
-		int		 state;
-	} states[] = {
-		{ "unread", LIAISON__V1__INBOX_STATE__INBOX_STATE_UNREAD },
-		{ "read", LIAISON__V1__INBOX_STATE__INBOX_STATE_READ },
-		{ "actioned", LIAISON__V1__INBOX_STATE__INBOX_STATE_ACTIONED },
-	};
-	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
-	Liaison__V1__InboxListRequest	 lr =
-	    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
-	Liaison__V1__ApiResponse	*r = NULL;
-	struct conn			 k = { NULL, NULL, "" };
-	const char			*agent = NULL, *conf = NULL;
-	long long			 wait_s = 0, limit = 0;
-	uint64_t			 after = 0;
-	int				 ch, rv, json = 0, all = 0;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
-			continue;
-		switch (ch) {
-		case OPT_JSON:
-			json = 1;
-			break;
-		case OPT_ALL:
-			all = 1;
-			break;
-		case OPT_WAIT:
-			wait_s = 30;
-			if (optarg != NULL && lsn_strtonum(optarg, 0, 30,
-			    &wait_s, NULL) != LSN_OK) {
-				cli_err("inbox", "--wait takes 0..30 seconds");
-				return (CLI_EXIT_USAGE);
-			}
-			break;
-		case OPT_LIMIT:
-			if (lsn_strtonum(optarg, 1, 1000, &limit, NULL) !=
-			    LSN_OK) {
-				cli_err("inbox", "--limit takes 1..1000");
-				return (CLI_EXIT_USAGE);
-			}
-			break;
-		case OPT_AFTER:
-			if (lsn_strtou64(optarg, 0, UINT64_MAX, &after) !=
-			    LSN_OK) {
-				cli_err("inbox", "--after takes a local seq");
-				return (CLI_EXIT_USAGE);
-			}
-			break;
-		case OPT_STATE:
-			lr.has_state = 0;
-			for (size_t i = 0; i < sizeof(states) /
-			    sizeof(states[0]); i++)
-				if (strcmp(optarg, states[i].name) == 0) {
-					lr.has_state = 1;
-					lr.state = states[i].state;
-				}
-			if (!lr.has_state) {
-				cli_err("inbox", "--state is unread, read or "
-				    "actioned");
-				return (CLI_EXIT_USAGE);
-			}
-			break;
-		case 'h':
-			printf("usage: liaison inbox [--json] [--wait [S]] "
-			    "[--all] [--limit N] [--after SEQ]\n"
-			    "                     [--state unread|read|actioned]"
-			    " [--agent EP | -c FILE]\n"
-			    "Lists unacknowledged messages (--all: all); "
-			    "--state: only those not yet read,\nread (not "
-			    "actioned) or actioned.\n%s", agent_opt_help);
-			return (CLI_EXIT_OK);
-		default:
-			return (CLI_EXIT_USAGE);
-		}
-	}
-	if (optind != argc)
-		return (CLI_EXIT_USAGE);
-	lr.has_include_acked = 1;
-	lr.include_acked = all;
-	if (limit > 0) {
-		lr.has_limit = 1;
-		lr.limit = (uint32_t) limit;
-	}
-	if (after > 0) {
-		lr.has_after_seq = 1;
-		lr.after_seq = after;
-	}
-	if (wait_s > 0) {
-		lr.has_wait_ms = 1;
-		lr.wait_ms = (uint32_t) wait_s * 1000;
-	}
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_LIST;
-	req.inbox_list = &lr;
-	if ((rv = conn_open(&k, "inbox", agent, conf)) != CLI_EXIT_OK)
-		goto out;
-	if ((rv = conn_call(&k, &req, CLI_TIMEOUT_MS + (int) wait_s * 1000,
-	    &r)) != CLI_EXIT_OK)
-		goto out;
-	if (json) {
-		json_t *arr = json_array();
-
-		for (size_t i = 0; r->inbox_list != NULL &&
-		    i < r->inbox_list->n_items; i++)
-			json_array_append_new(arr,
-			    item_json(r->inbox_list->items[i]));
-		json_dumpf(arr, stdout, JSON_INDENT(2));
-		printf("\n");
-		json_decref(arr);
-	} else
-		for (size_t i = 0; r->inbox_list != NULL &&
-		    i < r->inbox_list->n_items; i++)
-			item_print(r->inbox_list->items[i]);
-	rv = CLI_EXIT_OK;
- out:
-	lsn_client_response_free(&r);
-	conn_close(&k);
-	return (rv);
-}
-
-int
-cmd_show(int argc, char *argv[])
-{
-	static const struct option lo[] = {
-		{ "agent", required_argument, NULL, OPT_AGENT },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "custody", no_argument, NULL, OPT_CUSTODY },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
-	Liaison__V1__InboxFetchRequest	 fr =
-	    LIAISON__V1__INBOX_FETCH_REQUEST__INIT;
-	Liaison__V1__ApiResponse	*r = NULL;
-	struct conn			 k = { NULL, NULL, "" };
-	const char			*agent = NULL, *conf = NULL;
-	uint8_t				 id[16];
-	int				 ch, rv, json = 0, custody = 0;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
-			continue;
-		if (ch == OPT_JSON)
-			json = 1;
-		else if (ch == OPT_CUSTODY)
-			custody = 1;
-		else if (ch == 'h') {
-			printf("usage: liaison show ID [--json] [--custody] "
-			    "[--agent EP | -c FILE]\n"
-			    "--custody: the message's chain of custody (a "
-			    "sent or received message):\nenvelope and signed "
-			    "receipts, each signature verified again by the "
-			    "agent.\n%s", agent_opt_help);
-			return (CLI_EXIT_OK);
-		} else
-			return (CLI_EXIT_USAGE);
-	}
-	if (optind + 1 != argc) {
-		cli_err("show", "usage: liaison show ID [--json] [--custody]");
-		return (CLI_EXIT_USAGE);
-	}
-	if ((rv = parse_msgid("show", argv[optind], id)) != CLI_EXIT_OK)
-		return (rv);
-	if (custody)
-		return (cli_show_custody(agent, conf, id, json));
-	fr.has_message_id = 1;
-	fr.message_id.data = id;
-	fr.message_id.len = 16;
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_FETCH;
-	req.inbox_fetch = &fr;
-	if ((rv = conn_open(&k, "show", agent, conf)) != CLI_EXIT_OK)
-		goto out;
-	if ((rv = conn_call(&k, &req, CLI_TIMEOUT_MS, &r)) != CLI_EXIT_OK)
-		goto out;
-	if (r->inbox_fetch == NULL || r->inbox_fetch->item == NULL) {
-		cli_err("show", "malformed answer from the agent");
-		rv = CLI_EXIT_FAIL;
-		goto out;
-	}
-	if (json) {
-		json_t *o = item_json(r->inbox_fetch->item);
-
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
-		json_decref(o);
-	} else {
-		const Liaison__V1__InboxItem *it = r->inbox_fetch->item;
-		char when[32], *text;
-
-		fmt_time(it->created_ms, when, sizeof(when));
-		printf("message:  %s\nfrom:     %s\ntype:     %s\n"
-		    "created:  %s\n", argv[optind],
-		    it->sender != NULL ? it->sender : "?",
-		    lsn_envelope_type_name((int) it->type), when);
-		fmt_time(it->received_ms, when, sizeof(when));
-		printf("received: %s\n", when);
-		if (it->has_tlp)
-			printf("tlp:      %s\n", lsn_tlp_name((int) it->tlp));
-		printf("acked:    %s\n", it->acked ? "yes" : "no");
-		if ((text = note_text((int) it->type, &it->body)) != NULL) {
-			printf("\n%s\n", text);
-			free(text);
-		}
-	}
-	rv = CLI_EXIT_OK;
- out:
-	lsn_client_response_free(&r);
-	conn_close(&k);
-	return (rv);
-}
+/* ---- ack (inbox and show: cmd_read.c) ---- */
 
 int
 cmd_ack(int argc, char *argv[])
@@ -727,7 +437,8 @@ cmd_ack(int argc, char *argv[])
 			continue;
 		if (ch == 'h') {
 			printf("usage: liaison ack ID [--agent EP | -c FILE]\n"
-			    "Marks an inbox message as taken over.\n%s",
+			    "Marks an inbox message as taken over.\n"
+			    "example: liaison ack 3f2a...c9\n%s",
 			    agent_opt_help);
 			return (CLI_EXIT_OK);
 		}
@@ -748,6 +459,8 @@ cmd_ack(int argc, char *argv[])
 	req.inbox_mark = &mr;
 	if ((rv = conn_open(&k, "ack", agent, conf)) == CLI_EXIT_OK)
 		rv = conn_call(&k, &req, CLI_TIMEOUT_MS, &r);
+	if (rv == CLI_EXIT_OK && cli_json_out)
+		cli_out("acked", "%s", argv[optind]);
 	lsn_client_response_free(&r);
 	conn_close(&k);
 	return (rv);
@@ -782,7 +495,9 @@ cmd_status(int argc, char *argv[])
 			json = 1;
 		else if (ch == 'h') {
 			printf("usage: liaison status [--json] "
-			    "[--agent EP | -c FILE]\n%s", agent_opt_help);
+			    "[--agent EP | -c FILE]\n"
+			    "example: liaison status -c /etc/liaison/agent.conf"
+			    "\n%s", agent_opt_help);
 			return (CLI_EXIT_OK);
 		} else
 			return (CLI_EXIT_USAGE);
@@ -883,7 +598,9 @@ cmd_submit(int argc, char *argv[])
 			printf("usage: liaison submit OPFILE "
 			    "[--agent EP | -c FILE]\n"
 			    "Sends signed directory ops (one op or a batch) "
-			    "through the agent to the broker.\n%s",
+			    "through the agent to the broker.\n"
+			    "example: liaison submit add-key.op -c "
+			    "/etc/liaison/agent.conf\n%s",
 			    agent_opt_help);
 			return (CLI_EXIT_OK);
 		}
@@ -928,7 +645,11 @@ cmd_submit(int argc, char *argv[])
 				    i + 1, b->n);
 			goto out;
 		}
-		printf("op %zu accepted: rev %llu\n", i + 1,
+		if (cli_json_out)
+			cli_out("rev", "%llu", r->dir_submit != NULL ?
+			    (unsigned long long) r->dir_submit->rev : 0ULL);
+		else
+			printf("op %zu accepted: rev %llu\n", i + 1,
 		    r->dir_submit != NULL ?
 		    (unsigned long long) r->dir_submit->rev : 0ULL);
 		lsn_client_response_free(&r);
@@ -1052,7 +773,9 @@ cmd_agent_dir(int argc, char *argv[])
 			    "search TEXT | groups | group NAME\n"
 			    "                 [--json] [--agent EP | -c FILE]\n"
 			    "Queries the agent's verified directory replica "
-			    "(works offline).\n%s", agent_opt_help);
+			    "(works offline).\n"
+			    "example: liaison agent-dir search police\n%s",
+			    agent_opt_help);
 			return (CLI_EXIT_OK);
 		} else
 			return (CLI_EXIT_USAGE);

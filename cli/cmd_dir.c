@@ -3,6 +3,7 @@
  * search, export), verify its log, and turn a JSON directory into an op
  * batch (import). Also the helpers shared with cmd_admin.c (dircli.h).
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,10 +47,20 @@ ro_migrations(void)
 	return (ro_migs);
 }
 
+/* A log sink keeping the last line (arg: 1024 bytes). */
+static void
+hold_line(int level, int auth, const char *line, void *arg)
+{
+	(void) level;
+	(void) auth;
+	lsn_strlcpy(arg, line, 1024);
+}
+
 int
 dircli_open(const char *cmd, const char *path, int write,
     struct lsn_store **st, struct lsn_dir **d)
 {
+	char	held[1024];
 	int	rv;
 
 	*st = NULL;
@@ -59,11 +70,18 @@ dircli_open(const char *cmd, const char *path, int write,
 		    "(see liaison %s --help)", cmd);
 		return (CLI_EXIT_USAGE);
 	}
+	/* the store's own log line ("database version N is newer") would
+	 * read as a problem; the refusal below says what to do instead */
+	held[0] = '\0';
+	lsn_log_set_sink(hold_line, held);
 	if (write)
 		rv = lsn_store_open(path, lsn_dir_migrations, 0, st);
 	else
 		rv = lsn_store_open(path, ro_migrations(), LSN_STORE_READONLY,
 		    st);
+	lsn_log_set_sink(NULL, NULL);
+	if (rv != LSN_OK && rv != LSN_EVERSION && held[0] != '\0')
+		fprintf(stderr, "%s\n", held);
 	if (rv == LSN_EVERSION && write) {
 		cli_err(cmd, "%s is a daemon's database: send ops to a "
 		    "running directory with `liaison submit` instead", path);
@@ -115,6 +133,26 @@ dircli_parse_ms(const char *s, uint64_t *out)
 		return (LSN_OK);
 	}
 	return (lsn_strtou64(s, 0, LSN_DIR_TIME_MAX, out));
+}
+
+/*
+ * An enum value as dir export spells it: the proto name without its
+ * prefix, lower case (KIND_LAW_ENFORCEMENT -> law_enforcement, KEY_SIGN ->
+ * sign, STATUS_ACTIVE -> active).
+ */
+static json_t *
+enum_json(const char *name)
+{
+	const char	*u = strchr(name, '_');
+	char		 buf[64];
+	size_t		 i = 0;
+
+	if (u != NULL && u[1] != '\0')
+		name = u + 1;
+	for (; name[i] != '\0' && i < sizeof(buf) - 1; i++)
+		buf[i] = (char) tolower((unsigned char) name[i]);
+	buf[i] = '\0';
+	return (json_string(buf));
 }
 
 static json_t *
@@ -180,7 +218,7 @@ value_json(const ProtobufCFieldDescriptor *f, const void *p)
 		ev = protobuf_c_enum_descriptor_get_value(f->descriptor, v);
 		if (ev == NULL)
 			return (json_integer(v));
-		return (json_string(ev->name));
+		return (enum_json(ev->name));
 	}
 	case PROTOBUF_C_TYPE_STRING: {
 		const char *v;

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "liaison/err.h"
 #include "liaison/util.h"
 #include "cli.h"
@@ -16,22 +18,67 @@ static const struct cli_cmd cmds[] = {
 	{ "keygen", cmd_keygen, "generate key pairs (keygen --partner ID --out DIR)" },
 	{ "envelope", cmd_envelope, "sign or verify an envelope file offline (envelope sign|verify)" },
 	{ "send", cmd_send, "send a message through the local agent" },
-	{ "inbox", cmd_inbox, "list received messages (local agent)" },
-	{ "show", cmd_show, "show one received message" },
+	{ "inbox", cmd_inbox, "list received messages (--unread, --type, --from, --grep ...)" },
+	{ "show", cmd_show, "show one received message in full (show ID [--json] [--tz Z])" },
+	{ "thread", cmd_thread, "a whole case, meeting or alert thread in order (thread ID)" },
 	{ "ack", cmd_ack, "acknowledge a received message" },
 	{ "status", cmd_status, "local agent status (--json)" },
 	{ "submit", cmd_submit, "send signed directory ops through the agent" },
 	{ "agent-dir", cmd_agent_dir, "query the agent's directory replica" },
 	{ "referral", cmd_referral, "list tracked referrals (referral list [--state S] [--overdue] [--json])" },
 	{ "reply", cmd_reply, "answer a referral (reply ID ack|accept|decline|info|supply|withdraw|redirect|close)" },
-	{ "meeting", cmd_meeting, "a meeting's RSVP roll-up (meeting show ID [--json])" },
+	{ "meeting", cmd_meeting, "meetings: list (upcoming, my RSVP), show ID (roll-up), cancel ID" },
+	{ "alert", cmd_alert, "alerts sent and received (alert list [--open] [--overdue])" },
 	{ "contact", cmd_contact, "this agency's contacts (contact set|remove|confirm) and stale contacts (contact stale)" },
 	{ "rsvp", cmd_rsvp, "answer a meeting notice (rsvp ID attending|not-attending|tentative)" },
+	{ "agent", cmd_agent_init, "set up this agency's agent from an onboarding bundle (agent init --bundle FILE)" },
 	{ "admin", cmd_admin, "directory administration on files (init, propose, sign, inspect, apply)" },
 	{ "dir", cmd_dir, "read, export, import and verify a directory database (--db FILE)" },
 	{ "broker-status", cmd_broker_status, "a running broker's status over its control socket (--control ipc://PATH)" },
 	{ NULL, NULL, NULL },
 };
+
+/*
+ * --json for the commands that act (send referral|alert|meeting, reply,
+ * rsvp, ack, submit, contact set|remove|confirm): main takes the flag out
+ * of argv, the command records its results with cli_out(), and main
+ * prints them as one JSON object when the command succeeded.
+ */
+int		 cli_json_out;
+static json_t	*json_result;
+
+static int
+json_by_main(int argc, char *argv[])
+{
+	static const char *const acts[] = { "reply", "rsvp", "ack", "submit",
+	    "contact", NULL };
+
+	if (strcmp(argv[1], "send") == 0)
+		return (argc > 2 && (strcmp(argv[2], "referral") == 0 ||
+		    strcmp(argv[2], "alert") == 0 ||
+		    strcmp(argv[2], "meeting") == 0));
+	if (strcmp(argv[1], "contact") == 0 && argc > 2 &&
+	    strcmp(argv[2], "stale") == 0)
+		return (0);
+	for (size_t i = 0; acts[i] != NULL; i++)
+		if (strcmp(argv[1], acts[i]) == 0)
+			return (1);
+	return (0);
+}
+
+void
+cli_out(const char *key, const char *fmt, ...)
+{
+	char	buf[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (json_result == NULL && (json_result = json_object()) == NULL)
+		return;
+	json_object_set_new(json_result, key, json_string(buf));
+}
 
 void
 cli_err(const char *cmd, const char *fmt, ...)
@@ -84,9 +131,30 @@ main(int argc, char *argv[])
 		fprintf(stderr, "liaison: cannot initialise libsodium\n");
 		return (CLI_EXIT_FAIL);
 	}
+	if (json_by_main(argc, argv)) {
+		int n = 1;
+
+		for (int i = 1; i < argc; i++)
+			if (strcmp(argv[i], "--json") == 0)
+				cli_json_out = 1;
+			else
+				argv[n++] = argv[i];
+		argv[n] = NULL;
+		argc = n;
+	}
 	for (const struct cli_cmd *c = cmds; c->name != NULL; c++)
-		if (strcmp(c->name, argv[1]) == 0)
-			return (c->fn(argc - 1, argv + 1));
+		if (strcmp(c->name, argv[1]) == 0) {
+			int rv = c->fn(argc - 1, argv + 1);
+
+			if (cli_json_out && rv == CLI_EXIT_OK) {
+				if (json_result == NULL)
+					json_result = json_object();
+				json_dumpf(json_result, stdout, JSON_INDENT(2));
+				printf("\n");
+			}
+			json_decref(json_result);
+			return (rv);
+		}
 	fprintf(stderr, "liaison: unknown command '%s' (try liaison --help)\n",
 	    argv[1]);
 	return (CLI_EXIT_USAGE);

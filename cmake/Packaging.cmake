@@ -11,6 +11,7 @@
 #   /usr/lib/systemd/system/       liaison-broker.service liaison-agent.service
 #                                  liaison-agent@.service
 #   /usr/lib/sysusers.d/liaison.conf, /usr/lib/tmpfiles.d/liaison.conf
+#   /usr/share/bash-completion/completions/liaison
 
 set(LSN_MAN_DIR ${PROJECT_SOURCE_DIR}/docs/man)
 install(FILES ${LSN_MAN_DIR}/liaison.1
@@ -39,6 +40,11 @@ install(FILES ${PROJECT_SOURCE_DIR}/config/liaison.sysusers.conf
   DESTINATION lib/sysusers.d RENAME liaison.conf)
 install(FILES ${PROJECT_SOURCE_DIR}/config/liaison.tmpfiles.conf
   DESTINATION lib/tmpfiles.d RENAME liaison.conf)
+
+# bash completion for liaison(1)
+install(FILES ${PROJECT_SOURCE_DIR}/cli/completion/liaison.bash
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+  RENAME liaison)
 
 # ---- CPack: one Debian package --------------------------------------------
 # cpack and `make package` must not rebuild the tree behind ctest's back

@@ -296,6 +296,24 @@ opt_parse(const struct lsn_conf_opt *o, const char *v, unsigned char *base,
 		memcpy(dst, v, n);
 		return (LSN_OK);
 	case LSN_CONF_INT:
+		/* an integer option in ms (name ends in _ms) also takes a
+		 * duration with a unit, the same parser as DURATION */
+		n = strlen(o->name);
+		if (n > 3 && strcmp(o->name + n - 3, "_ms") == 0 &&
+		    strspn(v, "0123456789") != strlen(v) &&
+		    lsn_conf_parse_duration(v, &ll) == LSN_OK) {
+			if (ll < o->min || ll > o->max) {
+				char lo[32], hi[32];
+
+				duration_fmt(o->min, lo, sizeof(lo));
+				duration_fmt(o->max, hi, sizeof(hi));
+				msgf(msg, msglen, "'%s' must be between %s "
+				    "and %s", o->name, lo, hi);
+				return (LSN_ECONFIG);
+			}
+			memcpy(dst, &ll, sizeof(ll));
+			return (LSN_OK);
+		}
 		if (lsn_strtonum(v, o->min, o->max, &ll, &es) != LSN_OK) {
 			if (es != NULL && strcmp(es, "invalid") == 0)
 				msgf(msg, msglen, "'%s' is not a number",

@@ -29,6 +29,11 @@ static const struct transition {
 	{ LSN_REF_INFO_REQUESTED, A(WITHDRAW), 1, LSN_REF_WITHDRAWN },
 	{ LSN_REF_ACCEPTED, A(CLOSE), 0, LSN_REF_CLOSED },
 	{ LSN_REF_ACCEPTED, A(REDIRECT), 0, LSN_REF_REDIRECTED },
+	/* A redirect the new partner declines (or never takes up) must not
+	 * leave the case with nobody: the redirector takes it back (accept;
+	 * then it may redirect elsewhere) or closes it. */
+	{ LSN_REF_REDIRECTED, A(ACCEPT), 0, LSN_REF_ACCEPTED },
+	{ LSN_REF_REDIRECTED, A(CLOSE), 0, LSN_REF_CLOSED },
 };
 
 int
@@ -52,11 +57,29 @@ lsn_referral_next(enum lsn_referral_state cur, int action,
 	return (LSN_ETRANSITION);
 }
 
+size_t
+lsn_referral_allowed(enum lsn_referral_state cur, int actor_is_sender,
+    int *actions, size_t max)
+{
+	int	by_sender = actor_is_sender != 0;
+	size_t	n = 0;
+
+	for (size_t i = 0; i < sizeof(transitions) / sizeof(transitions[0]);
+	    i++)
+		if (transitions[i].from == cur &&
+		    transitions[i].by_sender == by_sender) {
+			if (actions != NULL && n < max)
+				actions[n] = transitions[i].action;
+			n++;
+		}
+	return (n);
+}
+
 int
 lsn_referral_final(enum lsn_referral_state s)
 {
 	return (s == LSN_REF_DECLINED || s == LSN_REF_WITHDRAWN ||
-	    s == LSN_REF_REDIRECTED || s == LSN_REF_CLOSED);
+	    s == LSN_REF_CLOSED);
 }
 
 static const char *const state_names[] = {

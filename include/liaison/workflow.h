@@ -11,13 +11,16 @@
  *                    INFO_REQUESTED --supply_info--> ACKNOWLEDGED
  *   OFFERED | ACKNOWLEDGED | INFO_REQUESTED --withdraw--> WITHDRAWN
  *   ACCEPTED --redirect--> REDIRECTED (the new linked referral is OFFERED)
+ *   REDIRECTED --accept--> ACCEPTED   (the redirector takes the case back,
+ *   REDIRECTED --close--> CLOSED       e.g. the linked referral was declined)
  *
  * Actors: the recipient performs ack, accept, decline, request_info,
  * close and redirect; the sender performs supply_info and withdraw. Any
  * other (state, action, actor) is LSN_ETRANSITION. Decline is allowed from
  * ACKNOWLEDGED only, as the diagram shows: a recipient acknowledges first
  * (which stops the acknowledgement clock) and then declines. DECLINED,
- * WITHDRAWN, REDIRECTED and CLOSED are final.
+ * WITHDRAWN and CLOSED are final. REDIRECTED is not: a redirect the new
+ * partner declines would otherwise leave the case with nobody.
  *
  * Deadlines: a referral or alert must be acknowledged within the period of
  * its priority, by default P1 1 hour, P2 24 hours, P3 7 days, P4 30 days.
@@ -60,7 +63,16 @@ enum lsn_referral_state {
 int	lsn_referral_next(enum lsn_referral_state cur, int action,
 	    int actor_is_sender, enum lsn_referral_state *next) LSN_MUST_CHECK;
 
-/* 1 if the state is final (DECLINED, WITHDRAWN, REDIRECTED, CLOSED). */
+/*
+ * The actions the sender (actor_is_sender != 0) or the recipient may take
+ * from cur, in table order: writes up to max of them to actions (may be
+ * NULL with max 0) and returns how many there are (0 for a final or
+ * unknown state). For the "allowed next steps" of a refusal.
+ */
+size_t	lsn_referral_allowed(enum lsn_referral_state cur, int actor_is_sender,
+	    int *actions, size_t max);
+
+/* 1 if the state is final (DECLINED, WITHDRAWN, CLOSED). */
 int	lsn_referral_final(enum lsn_referral_state s);
 
 /* "offered", "acknowledged", "accepted", "declined", "info-requested",

@@ -73,10 +73,19 @@ for f in usr/bin/liaison usr/sbin/liaison-broker usr/sbin/liaison-agent \
     usr/lib/systemd/system/liaison-broker.service \
     usr/lib/systemd/system/liaison-agent@.service \
     usr/lib/systemd/system/liaison-agent.service \
-    usr/lib/sysusers.d/liaison.conf usr/lib/tmpfiles.d/liaison.conf; do
+    usr/lib/sysusers.d/liaison.conf usr/lib/tmpfiles.d/liaison.conf \
+    usr/share/bash-completion/completions/liaison; do
 	[ -e "$R/$f" ] || bad "package lacks /$f"
 done
 ok "installed file list checked"
+# the installed bash completion completes commands and subcommands
+comp() {
+	bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1));
+	    _liaison; echo "${COMPREPLY[*]}"' _ \
+	    "$R/usr/share/bash-completion/completions/liaison" "$@"
+}
+[ "$(comp liaison mee)" = meeting ] && [ "$(comp liaison meeting li)" = list ] &&
+    ok "bash completion completes" || bad "bash completion: '$(comp liaison mee)'"
 
 v=$("$R/usr/bin/liaison" --version 2>&1) && [[ $v == "liaison "* ]] &&
     ok "installed liaison --version: $v" || bad "liaison --version: $v"

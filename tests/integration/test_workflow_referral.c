@@ -568,6 +568,23 @@ test_workflow_referral_declined(void **state)
 	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACCEPT), LSN_ETRANSITION);
 }
 
+/* 1 if agent i's status alerts mention "overdue: escalated". */
+static int
+escalation_alert(struct env *e, size_t i)
+{
+	Liaison__V1__ApiResponse	*resp = NULL;
+	int				 found = 0;
+
+	assert_ok(agent_it_status(e->fx, i, &resp));
+	for (size_t k = 0; resp->status != NULL && k < resp->status->n_alerts;
+	    k++)
+		if (strstr(resp->status->alerts[k], "overdue: escalated") !=
+		    NULL)
+			found = 1;
+	lsn_client_response_free(&resp);
+	return (found);
+}
+
 static void
 test_workflow_overdue_p1_referral_escalated(void **state)
 {
@@ -595,6 +612,7 @@ test_workflow_overdue_p1_referral_escalated(void **state)
 	assert_string_equal(s, "offered");
 	assert_true(overdue);
 	assert_true(escalated);
+	assert_true(escalation_alert(e, 0));
 	assert_ok(agent_it_inbox(e->fx, 1, 0, &resp));
 	for (size_t i = 0; i < resp->inbox_list->n_items; i++) {
 		Liaison__V1__InboxItem *it = resp->inbox_list->items[i];
@@ -621,6 +639,8 @@ test_workflow_overdue_p1_referral_escalated(void **state)
 	step(e, 0, 1, rid, "acknowledged");
 	ref_state(e, 0, rid, s, sizeof(s), &overdue, &escalated);
 	assert_false(overdue);
+	/* issue 17: the "overdue: escalated" status alert goes with it */
+	assert_false(escalation_alert(e, 0));
 }
 
 /* The state of referral rid at agent i with peer j ("" if none). */
@@ -741,9 +761,13 @@ test_workflow_referral_redirect_offers_linked_referral(void **state)
 	assert_ok(agent_it_wait_inbox(e->fx, 1, 2, T_WAIT_MS));
 	ref_state_with(e, 1, 2, nid, s, sizeof(s), NULL, 0);
 	assert_string_equal(s, "acknowledged");
-	/* nothing follows a redirect */
+	/* after a redirect the redirector may only take the case back
+	 * (accept) or close it (issue 17: a declined redirect must not
+	 * leave it stuck); declining or acknowledging again is refused */
 	assert_int_equal(respond(e, 1, 0, rid,
-	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_CLOSE), LSN_ETRANSITION);
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_DECLINE), LSN_ETRANSITION);
+	assert_int_equal(respond(e, 1, 0, rid,
+	    LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACK), LSN_ETRANSITION);
 	/* redirected_from is the agent's to set: a hand-made linked offer
 	 * is refused, so is one whose id is not derived from it */
 	lsn_random(bad, sizeof(bad));

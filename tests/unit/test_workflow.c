@@ -49,6 +49,10 @@ static const struct {
 	{ LSN_REF_ACKNOWLEDGED, WITHDRAW, 1, LSN_REF_WITHDRAWN },
 	{ LSN_REF_INFO_REQUESTED, WITHDRAW, 1, LSN_REF_WITHDRAWN },
 	{ LSN_REF_ACCEPTED, REDIRECT, 0, LSN_REF_REDIRECTED },
+	/* a redirect the new partner declines is not a dead end: the
+	 * redirector takes the case back or closes it (issue 17) */
+	{ LSN_REF_REDIRECTED, ACCEPT, 0, LSN_REF_ACCEPTED },
+	{ LSN_REF_REDIRECTED, CLOSE, 0, LSN_REF_CLOSED },
 };
 
 /* Checks one (state, action, actor) against the table; counts the
@@ -135,9 +139,46 @@ test_workflow_referral_happy_paths(void **state)
 	assert_err(lsn_referral_next(LSN_REF_ACCEPTED, WITHDRAW, 1, &s),
 	    LSN_ETRANSITION);
 	assert_false(lsn_referral_final(LSN_REF_ACCEPTED));
-	assert_true(lsn_referral_final(LSN_REF_REDIRECTED));
+	assert_false(lsn_referral_final(LSN_REF_REDIRECTED));
 	assert_true(lsn_referral_final(LSN_REF_DECLINED));
 	assert_true(lsn_referral_final(LSN_REF_WITHDRAWN));
+}
+
+/*
+ * Issue 17: B accepts A's referral and redirects it to C; C declines the
+ * linked referral. The original must not be stuck in REDIRECTED: B takes
+ * it back (accept) and can then redirect it elsewhere or close it, and
+ * the allowed next steps say so.
+ */
+static void
+test_workflow_referral_declined_redirect_not_stuck(void **state)
+{
+	enum lsn_referral_state	orig = LSN_REF_ACCEPTED, linked = LSN_REF_OFFERED;
+	int			acts[8];
+	size_t			n;
+
+	(void) state;
+	assert_ok(lsn_referral_next(orig, REDIRECT, 0, &orig));
+	assert_ok(lsn_referral_next(linked, ACK, 0, &linked));
+	assert_ok(lsn_referral_next(linked, DECLINE, 0, &linked));
+	assert_true(lsn_referral_final(linked));
+	assert_false(lsn_referral_final(orig));
+	n = lsn_referral_allowed(orig, 0, acts, 8);
+	assert_int_equal(n, 2);
+	assert_int_equal(acts[0], ACCEPT);
+	assert_int_equal(acts[1], CLOSE);
+	assert_int_equal(lsn_referral_allowed(orig, 1, acts, 8), 0);
+	assert_ok(lsn_referral_next(orig, ACCEPT, 0, &orig));
+	assert_int_equal(orig, LSN_REF_ACCEPTED);
+	assert_ok(lsn_referral_next(orig, REDIRECT, 0, &orig));
+	assert_ok(lsn_referral_next(orig, CLOSE, 0, &orig));
+	assert_int_equal(orig, LSN_REF_CLOSED);
+	/* the hint for a decline refused in OFFERED: ack first */
+	n = lsn_referral_allowed(LSN_REF_OFFERED, 0, acts, 8);
+	assert_int_equal(n, 1);
+	assert_int_equal(acts[0], ACK);
+	assert_int_equal(lsn_referral_allowed(LSN_REF_CLOSED, 0, acts, 8), 0);
+	assert_int_equal(lsn_referral_allowed(0, 0, acts, 8), 0);
 }
 
 static void
@@ -403,6 +444,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_workflow_referral_full_transition_table),
 		cmocka_unit_test(test_workflow_referral_happy_paths),
+		cmocka_unit_test(
+		    test_workflow_referral_declined_redirect_not_stuck),
 		cmocka_unit_test(test_workflow_referral_names),
 		cmocka_unit_test(test_workflow_deadlines_defaults_and_config),
 		cmocka_unit_test(test_workflow_overdue_boundaries),

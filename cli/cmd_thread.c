@@ -1,0 +1,558 @@
+/*
+ * cmd_thread.c -- thread (a case, meeting or alert thread in order),
+ * meeting list (upcoming, with our RSVP) and alert list.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "envelope.pb-c.h"
+
+#include "liaison/body.h"
+#include "liaison/client.h"
+#include "liaison/conf.h"
+#include "liaison/envelope.h"
+#include "liaison/err.h"
+#include "liaison/keys.h"
+#include "liaison/seal.h"
+#include "liaison/util.h"
+#include "agentcli.h"
+#include "cli.h"
+#include "read.h"
+#include "render.h"
+#include "term.h"
+
+#define RD_TIMEOUT_MS	10000
+#define RD_LIST_MAX	1000
+
+enum {
+	R_AGENT = 1000, R_JSON, R_TZ, R_TYPE, R_FROM, R_UNREAD, R_SINCE,
+	R_TLP, R_STATE, R_GREP, R_ALL, R_LIMIT, R_AFTER, R_WAIT, R_CUSTODY,
+};
+
+static const char *rd_opt_help =
+    "  --agent ENDPOINT   agent API endpoint (ipc://... or tcp://127.0.0.1:P)\n"
+    "  -c FILE            agent.conf to find the endpoint\n";
+
+static char *
+mut(const char *s)
+{
+	union {
+		const char	*c;
+		char		*m;
+	} u;
+
+	u.c = s;
+	return (u.m);
+}
+
+/* ---- thread ---- */
+
+/*
+ * The item id (referral / meeting / alert) a message id stands for, when
+ * it is a received message about one; else id itself. *typep: the type of
+ * that message (0 if none).
+ */
+int
+cli_resolve_item(const char *agent, const char *conf, const uint8_t in[16],
+    uint8_t out[16], int *typep)
+{
+	Liaison__V1__ApiResponse	*r = NULL;
+	ProtobufCMessage		*m = NULL;
+	int				 found = 0;
+
+	memcpy(out, in, 16);
+	*typep = 0;
+	if (cli_inbox_fetch(NULL, agent, conf, in, &r, 1) != CLI_EXIT_OK)
+		return (0);
+	m = cli_body_unpack((int) r->inbox_fetch->item->type,
+	    &r->inbox_fetch->item->body);
+	if (m != NULL && cli_body_item_id(m, out) == 0) {
+		*typep = (int) r->inbox_fetch->item->type;
+		found = 1;
+	}
+	if (m != NULL)
+		protobuf_c_message_free_unpacked(m, NULL);
+	lsn_client_response_free(&r);
+	return (found);
+}
+
+static int
+by_created(const void *a, const void *b)
+{
+	const Liaison__V1__InboxItem *x = *(const Liaison__V1__InboxItem
+	    *const *) a;
+	const Liaison__V1__InboxItem *y = *(const Liaison__V1__InboxItem
+	    *const *) b;
+
+	if (x->created_ms != y->created_ms)
+		return (x->created_ms < y->created_ms ? -1 : 1);
+	return (x->local_seq < y->local_seq ? -1 : x->local_seq > y->local_seq);
+}
+
+static void
+thread_usage(FILE *f)
+{
+	fprintf(f, "usage: liaison thread ID [--json] [--tz ZONE] "
+	    "[--agent EP | -c FILE]\n"
+	    "Shows a whole case, meeting or alert thread in order: every "
+	    "received message\nabout it (the offer, answers, information "
+	    "requested and supplied, RSVPs,\nupdates), then its current "
+	    "state and history. ID is a referral, meeting or\nalert id, or "
+	    "the id of any message of the thread as liaison inbox shows "
+	    "it.\nexample: liaison thread 3f2a...c9\n%s", rd_opt_help);
+}
+
+int
+cmd_thread(int argc, char *argv[])
+{
+	static const struct option lo[] = {
+		{ "agent", required_argument, NULL, R_AGENT },
+		{ "json", no_argument, NULL, R_JSON },
+		{ "tz", required_argument, NULL, R_TZ },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Liaison__V1__InboxListRequest	 lr =
+	    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*r = NULL;
+	const Liaison__V1__InboxItem	**v = NULL;
+	ProtobufCMessage		*first = NULL;
+	const char			*agent = NULL, *conf = NULL, *tz = NULL;
+	json_t				*o = NULL, *arr = NULL;
+	uint8_t				 in[16], id[16], x[16];
+	char				 hx[33];
+	size_t				 n = 0;
+	int				 ch, rv, json = 0, type = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (cli_agent_opt(ch, R_AGENT, &agent, &conf))
+			continue;
+		switch (ch) {
+		case R_JSON:
+			json = 1;
+			break;
+		case R_TZ:
+			if ((rv = cli_tz_opt("thread", optarg, &tz)) !=
+			    CLI_EXIT_OK)
+				return (rv);
+			break;
+		case 'h':
+			thread_usage(stdout);
+			return (CLI_EXIT_OK);
+		default:
+			thread_usage(stderr);
+			return (CLI_EXIT_USAGE);
+		}
+	}
+	if (optind + 1 != argc) {
+		thread_usage(stderr);
+		return (CLI_EXIT_USAGE);
+	}
+	if (strlen(argv[optind]) != 32 ||
+	    lsn_hex_decode(argv[optind], in, 16) != LSN_OK) {
+		cli_err("thread", "id must be 32 hex characters");
+		return (CLI_EXIT_USAGE);
+	}
+	tz = cli_reader_tz(tz);
+	(void) cli_resolve_item(agent, conf, in, id, &type);
+	lr.has_include_acked = 1;
+	lr.include_acked = 1;
+	if ((rv = cli_inbox_all("thread", agent, conf, &lr, &r)) != CLI_EXIT_OK)
+		return (rv);
+	if (r->inbox_list != NULL && (v = calloc(r->inbox_list->n_items + 1,
+	    sizeof(*v))) == NULL) {
+		rv = CLI_EXIT_FAIL;
+		goto out;
+	}
+	for (size_t i = 0; r->inbox_list != NULL &&
+	    i < r->inbox_list->n_items; i++) {
+		const Liaison__V1__InboxItem *it = r->inbox_list->items[i];
+		ProtobufCMessage *m = cli_body_unpack((int) it->type,
+		    &it->body);
+
+		if (m != NULL && cli_body_item_id(m, x) == 0 &&
+		    memcmp(x, id, 16) == 0) {
+			v[n++] = it;
+			if (first == NULL) {
+				first = m;
+				type = (int) it->type;
+				continue;
+			}
+		}
+		if (m != NULL)
+			protobuf_c_message_free_unpacked(m, NULL);
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), by_created);
+	lsn_hex_encode(id, 16, hx);
+	if (json) {
+		o = json_object();
+		arr = json_array();
+		json_object_set_new(o, "id", json_string(hx));
+	} else {
+		cli_pager_start();
+		printf("thread %s: %zu received message%s\n", hx, n,
+		    n == 1 ? "" : "s");
+	}
+	for (size_t i = 0; i < n; i++) {
+		ProtobufCMessage *m = cli_body_unpack((int) v[i]->type,
+		    &v[i]->body);
+
+		if (arr != NULL)
+			json_array_append_new(arr, cli_item_json(v[i], m));
+		else
+			cli_item_line(v[i], m, tz);
+		if (m != NULL)
+			protobuf_c_message_free_unpacked(m, NULL);
+	}
+	if (o != NULL)
+		json_object_set_new(o, "messages", arr);
+	if (first != NULL)
+		cli_show_workflow(agent, conf, type, first, tz, o);
+	else {
+		/* nothing received yet (we sent it): the tracked state */
+		Liaison__V1__ReferralResponse rr =
+		    LIAISON__V1__REFERRAL_RESPONSE__INIT;
+
+		rr.has_referral_id = 1;
+		rr.referral_id.data = id;
+		rr.referral_id.len = 16;
+		cli_show_workflow(agent, conf, 0, &rr.base, tz, o);
+	}
+	if (o != NULL) {
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		printf("\n");
+	}
+	cli_pager_end();
+	rv = CLI_EXIT_OK;
+ out:
+	json_decref(o);
+	if (first != NULL)
+		protobuf_c_message_free_unpacked(first, NULL);
+	free(v);
+	lsn_client_response_free(&r);
+	return (rv);
+}
+
+/* ---- meeting list ---- */
+
+static void
+meeting_list_usage(FILE *f)
+{
+	fprintf(f, "usage: liaison meeting list [--all] [--json] [--tz ZONE] "
+	    "[--agent EP | -c FILE]\n"
+	    "Lists the meetings we were invited to that have not ended "
+	    "(--all: also past\nand cancelled ones), soonest first, with "
+	    "our RSVP. Answer with liaison rsvp\nMEETING_ID (or the notice's "
+	    "message id).\nexample: liaison meeting list --tz "
+	    "America/Toronto\n%s", rd_opt_help);
+}
+
+static int
+by_start(const void *a, const void *b)
+{
+	const Liaison__V1__MeetingNotice *x = *(const Liaison__V1__MeetingNotice
+	    *const *) a;
+	const Liaison__V1__MeetingNotice *y = *(const Liaison__V1__MeetingNotice
+	    *const *) b;
+
+	return (x->start_ms < y->start_ms ? -1 : x->start_ms > y->start_ms);
+}
+
+/* Latest version of each meeting among the notices (owned by v). */
+static size_t
+meetings_latest(const Liaison__V1__InboxListResponse *l,
+    Liaison__V1__MeetingNotice **v)
+{
+	size_t	n = 0;
+
+	for (size_t i = 0; l != NULL && i < l->n_items; i++) {
+		Liaison__V1__MeetingNotice *m = (void *) cli_body_unpack(
+		    (int) l->items[i]->type, &l->items[i]->body);
+		size_t k;
+
+		if (m == NULL)
+			continue;
+		for (k = 0; k < n; k++)
+			if (v[k]->meeting_id.len == m->meeting_id.len &&
+			    memcmp(v[k]->meeting_id.data, m->meeting_id.data,
+			    m->meeting_id.len) == 0)
+				break;
+		if (k == n) {
+			v[n++] = m;
+			continue;
+		}
+		if (m->version > v[k]->version) {
+			liaison__v1__meeting_notice__free_unpacked(v[k], NULL);
+			v[k] = m;
+		} else
+			liaison__v1__meeting_notice__free_unpacked(m, NULL);
+	}
+	qsort(v, n, sizeof(*v), by_start);
+	return (n);
+}
+
+int
+cli_meeting_list(int argc, char *argv[])
+{
+	static const struct option lo[] = {
+		{ "agent", required_argument, NULL, R_AGENT },
+		{ "json", no_argument, NULL, R_JSON },
+		{ "all", no_argument, NULL, R_ALL },
+		{ "tz", required_argument, NULL, R_TZ },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Liaison__V1__InboxListRequest	 lr =
+	    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*r = NULL;
+	Liaison__V1__MeetingNotice	**v = NULL;
+	const char			*agent = NULL, *conf = NULL, *tz = NULL;
+	json_t				*arr = NULL;
+	uint64_t			 now = lsn_now_ms();
+	size_t				 n = 0;
+	int				 ch, rv, json = 0, all = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (cli_agent_opt(ch, R_AGENT, &agent, &conf))
+			continue;
+		switch (ch) {
+		case R_JSON:
+			json = 1;
+			break;
+		case R_ALL:
+			all = 1;
+			break;
+		case R_TZ:
+			if ((rv = cli_tz_opt("meeting", optarg, &tz)) !=
+			    CLI_EXIT_OK)
+				return (rv);
+			break;
+		case 'h':
+			meeting_list_usage(stdout);
+			return (CLI_EXIT_OK);
+		default:
+			meeting_list_usage(stderr);
+			return (CLI_EXIT_USAGE);
+		}
+	}
+	if (optind != argc) {
+		meeting_list_usage(stderr);
+		return (CLI_EXIT_USAGE);
+	}
+	tz = cli_reader_tz(tz);
+	lr.has_include_acked = lr.include_acked = 1;
+	lr.has_type = 1;
+	lr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE;
+	if ((rv = cli_inbox_all("meeting", agent, conf, &lr, &r)) != CLI_EXIT_OK)
+		return (rv);
+	if (r->inbox_list != NULL && (v = calloc(r->inbox_list->n_items + 1,
+	    sizeof(*v))) == NULL) {
+		rv = CLI_EXIT_FAIL;
+		goto out;
+	}
+	if (v != NULL)
+		n = meetings_latest(r->inbox_list, v);
+	if (json)
+		arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const Liaison__V1__MeetingShowResponse *ms;
+		Liaison__V1__ApiResponse *sr = NULL;
+		const char *mine = "none";
+		char hx[33], when[64];
+
+		if (!all && (v[i]->end_ms < now || v[i]->status ==
+		    LIAISON__V1__MEETING_STATUS__MEETING_CANCELLED))
+			continue;
+		if (v[i]->meeting_id.len != 16)
+			continue;
+		lsn_hex_encode(v[i]->meeting_id.data, 16, hx);
+		ms = cli_meeting_state(agent, conf, v[i]->meeting_id.data, &sr);
+		if (ms != NULL && ms->has_my_answer)
+			mine = cli_enum_name(
+			    &liaison__v1__rsvp_answer__descriptor,
+			    (int) ms->my_answer);
+		if (arr != NULL) {
+			json_t *o = cli_render_json(&v[i]->base);
+
+			json_object_set_new(o, "meeting_id", json_string(hx));
+			json_object_set_new(o, "my_rsvp", json_string(mine));
+			json_array_append_new(arr, o);
+		} else {
+			cli_fmt_time_tz(v[i]->start_ms, tz, when,
+			    sizeof(when));
+			printf("%s  %s  %-12s rsvp %-13s %s (%s)\n", hx, when,
+			    cli_enum_name(
+			    &liaison__v1__meeting_status__descriptor,
+			    (int) v[i]->status), mine, v[i]->title,
+			    v[i]->organiser_partner);
+		}
+		lsn_client_response_free(&sr);
+	}
+	if (arr != NULL) {
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		printf("\n");
+		json_decref(arr);
+	}
+	rv = CLI_EXIT_OK;
+ out:
+	for (size_t i = 0; i < n; i++)
+		liaison__v1__meeting_notice__free_unpacked(v[i], NULL);
+	free(v);
+	lsn_client_response_free(&r);
+	return (rv);
+}
+
+/* ---- alert list ---- */
+
+static void
+alert_usage(FILE *f)
+{
+	fprintf(f, "usage: liaison alert list [--open] [--overdue] [--json] "
+	    "[--tz ZONE] [--agent EP | -c FILE]\n"
+	    "Lists alerts we sent and received: id, our role, the other "
+	    "partner, priority,\nstate (open / acknowledged), deadline and "
+	    "what the alert says. An open alert\npast its deadline is "
+	    "OVERDUE (and escalated once); acknowledging clears it\n(liaison "
+	    "reply ALERT_ID ack).\nexample: liaison alert list --open\n%s",
+	    rd_opt_help);
+}
+
+int
+cmd_alert(int argc, char *argv[])
+{
+	static const struct option lo[] = {
+		{ "agent", required_argument, NULL, R_AGENT },
+		{ "json", no_argument, NULL, R_JSON },
+		{ "open", no_argument, NULL, R_UNREAD },
+		{ "overdue", no_argument, NULL, R_ALL },
+		{ "tz", required_argument, NULL, R_TZ },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__WorkflowListRequest wl =
+	    LIAISON__V1__WORKFLOW_LIST_REQUEST__INIT;
+	Liaison__V1__InboxListRequest	 lr =
+	    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*r = NULL, *ib = NULL;
+	const char			*agent = NULL, *conf = NULL, *tz = NULL;
+	json_t				*arr = NULL;
+	int				 ch, rv, json = 0;
+
+	if (argc >= 2 && strcmp(argv[1], "list") == 0) {
+		argc--;
+		argv++;
+	} else if (argc < 2 || (strcmp(argv[1], "--help") != 0 &&
+	    strcmp(argv[1], "-h") != 0)) {
+		alert_usage(stderr);
+		return (CLI_EXIT_USAGE);
+	}
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		if (cli_agent_opt(ch, R_AGENT, &agent, &conf))
+			continue;
+		switch (ch) {
+		case R_JSON:
+			json = 1;
+			break;
+		case R_UNREAD:
+			wl.state = mut("open");
+			break;
+		case R_ALL:
+			wl.has_overdue_only = wl.overdue_only = 1;
+			break;
+		case R_TZ:
+			if ((rv = cli_tz_opt("alert", optarg, &tz)) !=
+			    CLI_EXIT_OK)
+				return (rv);
+			break;
+		case 'h':
+			alert_usage(stdout);
+			return (CLI_EXIT_OK);
+		default:
+			alert_usage(stderr);
+			return (CLI_EXIT_USAGE);
+		}
+	}
+	if (optind != argc) {
+		alert_usage(stderr);
+		return (CLI_EXIT_USAGE);
+	}
+	tz = cli_reader_tz(tz);
+	wl.kind = mut("alert");
+	wl.has_limit = 1;
+	wl.limit = RD_LIST_MAX;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST;
+	req.workflow_list = &wl;
+	if ((rv = cli_call("alert", agent, conf, &req, RD_TIMEOUT_MS, &r)) !=
+	    CLI_EXIT_OK)
+		return (rv);
+	lr.has_include_acked = lr.include_acked = 1;
+	lr.has_type = 1;
+	lr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT;
+	if (cli_inbox_all("alert", agent, conf, &lr, &ib) != CLI_EXIT_OK)
+		ib = NULL;
+	if (json)
+		arr = json_array();
+	for (size_t i = 0; r->workflow_list != NULL &&
+	    i < r->workflow_list->n_items; i++) {
+		const Liaison__V1__TrackedItem *t = r->workflow_list->items[i];
+		char hx[33], when[64], gist[256] = "";
+		uint8_t x[16];
+
+		if (t->item_id.len != 16)
+			continue;
+		lsn_hex_encode(t->item_id.data, 16, hx);
+		for (size_t k = 0; ib != NULL && ib->inbox_list != NULL &&
+		    k < ib->inbox_list->n_items && gist[0] == '\0'; k++) {
+			const Liaison__V1__InboxItem *it =
+			    ib->inbox_list->items[k];
+			ProtobufCMessage *m = cli_body_unpack((int) it->type,
+			    &it->body);
+
+			if (m != NULL && cli_body_item_id(m, x) == 0 &&
+			    memcmp(x, t->item_id.data, 16) == 0)
+				cli_body_gist((int) it->type, m, gist,
+				    sizeof(gist));
+			if (m != NULL)
+				protobuf_c_message_free_unpacked(m, NULL);
+		}
+		if (arr != NULL) {
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, "
+			    "s:i, s:s, s:I, s:I, s:I, s:b, s:b, s:s}",
+			    "alert_id", hx, "role", t->role, "peer", t->peer,
+			    "priority", (int) t->priority, "state", t->state,
+			    "sent_ms", (json_int_t) t->sent_ms, "acked_ms",
+			    (json_int_t) t->acked_ms, "deadline_ms",
+			    (json_int_t) t->deadline_ms, "overdue",
+			    (int) t->overdue, "escalated", (int) t->escalated,
+			    "summary", gist));
+			continue;
+		}
+		cli_fmt_time_tz(t->acked_ms != 0 ? t->acked_ms :
+		    t->deadline_ms, tz, when, sizeof(when));
+		printf("%s  %-9s %-16s P%d %-12s %s %s%s  %s\n", hx, t->role,
+		    t->peer, (int) t->priority, t->state, t->acked_ms != 0 ?
+		    "acknowledged" : "deadline", when, t->overdue ?
+		    (t->escalated ? "  OVERDUE: escalated" : "  OVERDUE") :
+		    "", gist);
+	}
+	if (arr != NULL) {
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		printf("\n");
+		json_decref(arr);
+	}
+	lsn_client_response_free(&ib);
+	lsn_client_response_free(&r);
+	return (CLI_EXIT_OK);
+}

@@ -1,0 +1,96 @@
+/*
+ * read.h -- shared by the reading commands (cmd_read.c) and the commands
+ * that act on what was read (cmd_workflow.c: reply, rsvp).
+ */
+#ifndef LIAISON_CLI_READ_H
+#define LIAISON_CLI_READ_H
+
+#include <stdint.h>
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "api.pb-c.h"
+
+/* A typed body unpacked (caller frees with
+ * protobuf_c_message_free_unpacked), or NULL. b is borrowed. */
+ProtobufCMessage *cli_body_unpack(int type, const ProtobufCBinaryData *b);
+
+/* The referral / meeting / alert id a body is about: 0 and id, or -1. */
+int	cli_body_item_id(const ProtobufCMessage *m, uint8_t id[16]);
+
+/*
+ * Fetches inbox message id. CLI_EXIT_OK with *rp (caller frees); quiet:
+ * prints nothing (cmd may be NULL then).
+ */
+int	cli_inbox_fetch(const char *cmd, const char *agent, const char *conf,
+	    const uint8_t id[16], Liaison__V1__ApiResponse **rp, int quiet);
+
+/*
+ * If in is the id of a received message about a referral, meeting or
+ * alert, writes that item's id to out, its message type to *typep and
+ * returns 1; else copies in to out, sets *typep = 0 and returns 0.
+ */
+int	cli_resolve_item(const char *agent, const char *conf,
+	    const uint8_t in[16], uint8_t out[16], int *typep);
+
+/* Validates --tz: CLI_EXIT_OK and *out = arg, or prints and
+ * CLI_EXIT_USAGE. */
+int	cli_tz_opt(const char *cmd, const char *arg, const char **out);
+
+/*
+ * The allowed next steps of a referral in state (its name) for our side
+ * (is_sender), as "liaison reply" words: e.g. "ack (then accept, decline
+ * or info)". Static string.
+ */
+const char *cli_referral_hint(const char *state, int is_sender);
+
+/* cmd_thread.c: meeting list (argv[0] = "list"). */
+int	cli_meeting_list(int argc, char *argv[]);
+
+/* readlib.c: 1 if needle occurs in hay, ignoring ASCII case. */
+int	cli_ci_find(const char *hay, const char *needle);
+/* readlib.c: a one-line gist of a body (for lists) into buf. */
+void	cli_body_gist(int type, const ProtobufCMessage *m, char *buf,
+	    size_t sz);
+/* readlib.c: 1 if needle occurs (ASCII case ignored) in any string. */
+int	cli_body_matches(const ProtobufCMessage *m, const char *needle);
+
+/*
+ * readlib.c: agent look-ups answering NULL when there is nothing (or the
+ * agent refused); *rp is the response to free (lsn_client_response_free)
+ * in every case; the result points into it.
+ */
+const Liaison__V1__TrackedItem *cli_tracked(const char *agent,
+	    const char *conf, const uint8_t id[16],
+	    Liaison__V1__ApiResponse **rp);
+const Liaison__V1__MeetingShowResponse *cli_meeting_state(const char *agent,
+	    const char *conf, const uint8_t id[16],
+	    Liaison__V1__ApiResponse **rp);
+const Liaison__V1__CustodyResponse *cli_custody(const char *agent,
+	    const char *conf, const uint8_t id[16],
+	    Liaison__V1__ApiResponse **rp);
+
+/* readlib.c: inbox list with lr (limit 1000 unless set); CLI exit code,
+ * *rp on success (caller frees). */
+int	cli_inbox_all(const char *cmd, const char *agent, const char *conf,
+	    Liaison__V1__InboxListRequest *lr, Liaison__V1__ApiResponse **rp);
+
+/* readlib.c: the verified original of a forwarding note it (text, or
+ * into o when o is not NULL). */
+void	cli_show_forwarded(const char *agent, const char *conf,
+	    const Liaison__V1__InboxItem *it, const char *zone, json_t *o);
+
+/* cmd_read.c: "unread", "read" or "actioned". Static string. */
+const char *cli_item_state(const Liaison__V1__InboxItem *it);
+/* cmd_read.c: state, next steps, roll-up of the item body m is about. */
+void	cli_show_workflow(const char *agent, const char *conf, int type,
+	    const ProtobufCMessage *m, const char *zone, json_t *o);
+/* cmd_read.c: one inbox item as JSON (new object) / as one text line. */
+json_t	*cli_item_json(const Liaison__V1__InboxItem *it,
+	    const ProtobufCMessage *m);
+void	cli_item_line(const Liaison__V1__InboxItem *it,
+	    const ProtobufCMessage *m, const char *zone);
+
+#endif

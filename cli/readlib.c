@@ -1,0 +1,437 @@
+/*
+ * readlib.c -- what the reading commands share: typed bodies (unpack,
+ * the id they are about, a one-line gist, text search), agent look-ups
+ * (tracked item, meeting state, custody, inbox) and the verified original
+ * of a forwarded message. Declared in read.h.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "envelope.pb-c.h"
+
+#include "liaison/body.h"
+#include "liaison/client.h"
+#include "liaison/conf.h"
+#include "liaison/envelope.h"
+#include "liaison/err.h"
+#include "liaison/keys.h"
+#include "liaison/seal.h"
+#include "liaison/util.h"
+#include "agentcli.h"
+#include "cli.h"
+#include "read.h"
+#include "render.h"
+
+#define RD_TIMEOUT_MS	10000
+#define RD_LIST_MAX	1000
+
+enum {
+	R_AGENT = 1000, R_JSON, R_TZ, R_TYPE, R_FROM, R_UNREAD, R_SINCE,
+	R_TLP, R_STATE, R_GREP, R_ALL, R_LIMIT, R_AFTER, R_WAIT, R_CUSTODY,
+};
+
+static char *
+mut(const char *s)
+{
+	union {
+		const char	*c;
+		char		*m;
+	} u;
+
+	u.c = s;
+	return (u.m);
+}
+
+/* ---- bodies ---- */
+
+ProtobufCMessage *
+cli_body_unpack(int type, const ProtobufCBinaryData *b)
+{
+	const ProtobufCMessageDescriptor *d = lsn_body_descriptor(type);
+
+	if (d == NULL || b == NULL || b->len == 0)
+		return (NULL);
+	return (protobuf_c_message_unpack(d, NULL, b->len, b->data));
+}
+
+int
+cli_body_item_id(const ProtobufCMessage *m, uint8_t id[16])
+{
+	static const char *const names[] = {
+		"referral_id", "meeting_id", "alert_id",
+	};
+
+	if (m == NULL)
+		return (-1);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const ProtobufCFieldDescriptor *fd =
+		    protobuf_c_message_descriptor_get_field_by_name(
+		    m->descriptor, names[i]);
+		const ProtobufCBinaryData *b;
+
+		if (fd == NULL || fd->type != PROTOBUF_C_TYPE_BYTES)
+			continue;
+		b = (const void *) ((const char *) m + fd->offset);
+		if (b->len == 16) {
+			memcpy(id, b->data, 16);
+			return (0);
+		}
+	}
+	return (-1);
+}
+
+/* A string field of m by name, or NULL. */
+static const char *
+str_field(const ProtobufCMessage *m, const char *name)
+{
+	const ProtobufCFieldDescriptor *fd;
+
+	if (m == NULL || (fd = protobuf_c_message_descriptor_get_field_by_name(
+	    m->descriptor, name)) == NULL || fd->type != PROTOBUF_C_TYPE_STRING
+	    || fd->label == PROTOBUF_C_LABEL_REPEATED)
+		return (NULL);
+	return (*(const char *const *) (const void *) ((const char *) m +
+	    fd->offset));
+}
+
+/* 1 if needle occurs in hay, ignoring ASCII case. */
+int
+cli_ci_find(const char *hay, const char *needle)
+{
+	size_t	n = strlen(needle);
+
+	for (; *hay != '\0'; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return (1);
+	return (n == 0);
+}
+
+/* One line saying what a body is about (for inbox and thread lists). */
+void
+cli_body_gist(int type, const ProtobufCMessage *m, char *buf, size_t sz)
+{
+	const char	*t = NULL;
+
+	buf[0] = '\0';
+	if (m == NULL)
+		return;
+	switch (type) {
+	case LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF: {
+		const Liaison__V1__ReferralHandoff *h = (const void *) m;
+
+		snprintf(buf, sz, "[%s] %s", cli_enum_name(
+		    &liaison__v1__referral_category__descriptor,
+		    (int) h->category), h->summary != NULL ? h->summary : "");
+		return;
+	}
+	case LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE: {
+		const Liaison__V1__ReferralResponse *r = (const void *) m;
+
+		snprintf(buf, sz, "%s%s%s", cli_enum_name(
+		    &liaison__v1__referral_action__descriptor,
+		    (int) r->action), r->text != NULL ? ": " : "",
+		    r->text != NULL ? r->text : "");
+		return;
+	}
+	case LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_RESPONSE: {
+		const Liaison__V1__MeetingResponse *r = (const void *) m;
+
+		snprintf(buf, sz, "%s (version %u)", cli_enum_name(
+		    &liaison__v1__rsvp_answer__descriptor, (int) r->answer),
+		    r->version);
+		return;
+	}
+	case LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT: {
+		const Liaison__V1__Alert *a = (const void *) m;
+
+		snprintf(buf, sz, "[%s] %s", cli_enum_name(
+		    &liaison__v1__alert_kind__descriptor, (int) a->kind),
+		    a->summary != NULL ? a->summary : "");
+		return;
+	}
+	case LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONTACT_UPDATE: {
+		const Liaison__V1__ContactUpdate *c = (const void *) m;
+
+		snprintf(buf, sz, "contact %s: %s", c->contact_id != NULL ?
+		    c->contact_id : "?", cli_enum_name(
+		    &liaison__v1__contact_change__descriptor,
+		    (int) c->change));
+		return;
+	}
+	default:
+		break;
+	}
+	if ((t = str_field(m, "title")) == NULL &&
+	    (t = str_field(m, "text")) == NULL &&
+	    (t = str_field(m, "summary")) == NULL)
+		t = str_field(m, "note");
+	if (t != NULL)
+		lsn_strlcpy(buf, t, sz);
+}
+
+/* 1 if needle occurs (case-insensitively) in any string of m. */
+int
+cli_body_matches(const ProtobufCMessage *m, const char *needle)
+{
+	const ProtobufCMessageDescriptor *d;
+
+	if (m == NULL)
+		return (0);
+	d = m->descriptor;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[i];
+		const char	*base = (const char *) m + fd->offset;
+		size_t		 n = 1;
+		const void	*const *v = (const void *const *) (const void *)
+				    base;
+
+		if (fd->type != PROTOBUF_C_TYPE_STRING &&
+		    fd->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+			n = *(const size_t *) (const void *) ((const char *) m +
+			    fd->quantifier_offset);
+			v = *(const void *const *const *) (const void *) base;
+		}
+		for (size_t k = 0; k < n; k++) {
+			if (v[k] == NULL)
+				continue;
+			if (fd->type == PROTOBUF_C_TYPE_STRING ?
+			    cli_ci_find(v[k], needle) :
+			    cli_body_matches(v[k], needle))
+				return (1);
+		}
+	}
+	return (0);
+}
+
+/* ---- agent look-ups ---- */
+
+/* Tracked item (referral / alert) by id; NULL if none. Caller frees r. */
+const Liaison__V1__TrackedItem *
+cli_tracked(const char *agent, const char *conf, const uint8_t id[16],
+    Liaison__V1__ApiResponse **rp)
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__WorkflowListRequest wl =
+	    LIAISON__V1__WORKFLOW_LIST_REQUEST__INIT;
+
+	*rp = NULL;
+	wl.has_item_id = 1;
+	wl.item_id.data = (uint8_t *) (uintptr_t) id;
+	wl.item_id.len = 16;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST;
+	req.workflow_list = &wl;
+	if (cli_call_quiet(agent, conf, &req, rp) != LSN_OK)
+		return (NULL);
+	if ((*rp)->workflow_list == NULL ||
+	    (*rp)->workflow_list->n_items == 0)
+		return (NULL);
+	return ((*rp)->workflow_list->items[0]);
+}
+
+const Liaison__V1__MeetingShowResponse *
+cli_meeting_state(const char *agent, const char *conf, const uint8_t id[16],
+    Liaison__V1__ApiResponse **rp)
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__MeetingShowRequest	 ms =
+	    LIAISON__V1__MEETING_SHOW_REQUEST__INIT;
+
+	*rp = NULL;
+	ms.has_meeting_id = 1;
+	ms.meeting_id.data = (uint8_t *) (uintptr_t) id;
+	ms.meeting_id.len = 16;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_MEETING_SHOW;
+	req.meeting_show = &ms;
+	if (cli_call_quiet(agent, conf, &req, rp) != LSN_OK)
+		return (NULL);
+	return ((*rp)->meeting_show);
+}
+
+const Liaison__V1__CustodyResponse *
+cli_custody(const char *agent, const char *conf, const uint8_t id[16],
+    Liaison__V1__ApiResponse **rp)
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__CustodyRequest	 cr = LIAISON__V1__CUSTODY_REQUEST__INIT;
+
+	*rp = NULL;
+	cr.has_message_id = 1;
+	cr.message_id.data = (uint8_t *) (uintptr_t) id;
+	cr.message_id.len = 16;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_CUSTODY;
+	req.custody = &cr;
+	if (cli_call_quiet(agent, conf, &req, rp) != LSN_OK)
+		return (NULL);
+	return ((*rp)->custody);
+}
+
+int
+cli_inbox_fetch(const char *cmd, const char *agent, const char *conf,
+    const uint8_t id[16], Liaison__V1__ApiResponse **rp, int quiet)
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__InboxFetchRequest	 fr =
+	    LIAISON__V1__INBOX_FETCH_REQUEST__INIT;
+	int				 rv;
+
+	fr.has_message_id = 1;
+	fr.message_id.data = (uint8_t *) (uintptr_t) id;
+	fr.message_id.len = 16;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_FETCH;
+	req.inbox_fetch = &fr;
+	if (quiet) {
+		rv = cli_call_quiet(agent, conf, &req, rp);
+		rv = rv == LSN_OK ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	} else
+		rv = cli_call(cmd, agent, conf, &req, RD_TIMEOUT_MS, rp);
+	if (rv == CLI_EXIT_OK && ((*rp)->inbox_fetch == NULL ||
+	    (*rp)->inbox_fetch->item == NULL)) {
+		if (!quiet)
+			cli_err(cmd, "malformed answer from the agent");
+		lsn_client_response_free(rp);
+		rv = CLI_EXIT_FAIL;
+	}
+	return (rv);
+}
+
+/* Every inbox item (acknowledged too), oldest first; CLI exit code. */
+int
+cli_inbox_all(const char *cmd, const char *agent, const char *conf,
+    Liaison__V1__InboxListRequest *lr, Liaison__V1__ApiResponse **rp)
+{
+	Liaison__V1__ApiRequest	req = LIAISON__V1__API_REQUEST__INIT;
+
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_LIST;
+	req.inbox_list = lr;
+	if (!lr->has_limit) {
+		lr->has_limit = 1;
+		lr->limit = RD_LIST_MAX;
+	}
+	return (cli_call(cmd, agent, conf, &req, RD_TIMEOUT_MS +
+	    (int) lr->wait_ms, rp));
+}
+
+/* ---- forwarded messages ---- */
+
+struct keyq {
+	const char	*agent, *conf;
+};
+
+/* lsn_key_lookup_fn over the agent's verified directory replica. */
+static int
+dir_lookup(void *arg, const char *signer, const char *key_id,
+    uint8_t pk[LSN_PK_BYTES])
+{
+	const struct keyq		*k = arg;
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__DirQueryRequest	 q = LIAISON__V1__DIR_QUERY_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*r = NULL;
+	int				 rv = LSN_EUNKNOWNKEY;
+
+	q.partner_id = mut(signer);
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_DIR_QUERY;
+	req.dir_query = &q;
+	if (cli_call_quiet(k->agent, k->conf, &req, &r) != LSN_OK)
+		return (LSN_EUNKNOWNSENDER);
+	for (size_t i = 0; r->dir_query != NULL && i <
+	    r->dir_query->n_partners; i++) {
+		const Liaison__V1__Partner *p = r->dir_query->partners[i];
+
+		if (p->id == NULL || strcmp(p->id, signer) != 0)
+			continue;
+		for (size_t j = 0; j < p->n_keys; j++) {
+			const Liaison__V1__KeyRecord *kr = p->keys[j];
+
+			if (kr->key_id == NULL || strcmp(kr->key_id,
+			    key_id) != 0 || (int) kr->purpose != (int) LSN_KEY_SIGN ||
+			    kr->public_key.len != LSN_PK_BYTES)
+				continue;
+			if (kr->revoked_at_ms != 0) {
+				rv = LSN_EKEYREVOKED;
+				break;
+			}
+			memcpy(pk, kr->public_key.data, LSN_PK_BYTES);
+			rv = LSN_OK;
+			break;
+		}
+	}
+	lsn_client_response_free(&r);
+	return (rv);
+}
+
+/*
+ * The original inside a forwarding note, verified against the agent's
+ * directory (lsn_forward_verify). Prints it (or adds "forwarded" to o).
+ */
+void
+cli_show_forwarded(const char *agent, const char *conf,
+    const Liaison__V1__InboxItem *it, const char *zone, json_t *o)
+{
+	Liaison__V1__Envelope		*env = NULL, *inner = NULL;
+	ProtobufCMessage		*im = NULL;
+	struct keyq			 kq = { agent, conf };
+	const char			*reason = NULL;
+	uint8_t				*ib = NULL;
+	size_t				 il = 0;
+	char				 when[64];
+	int				 rv;
+
+	if (it->envelope == NULL || it->envelope->envelope.len == 0)
+		return;
+	env = liaison__v1__envelope__unpack(NULL, it->envelope->envelope.len,
+	    it->envelope->envelope.data);
+	if (env == NULL || !env->has_forwarded)
+		goto out;
+	/* the outer was verified by the agent; the inner is checked here */
+	rv = lsn_forward_verify(env, it->body.data, it->body.len, dir_lookup,
+	    &kq, &inner, &ib, &il, &reason);
+	if (rv != LSN_OK) {
+		if (o != NULL)
+			json_object_set_new(o, "forwarded", json_pack(
+			    "{s:b, s:s}", "verified", 0, "error", reason !=
+			    NULL ? reason : lsn_strerror(rv)));
+		else
+			printf("\nFORWARDED ORIGINAL NOT VERIFIED: %s\n",
+			    reason != NULL ? reason : lsn_strerror(rv));
+		goto out;
+	}
+	im = cli_body_unpack((int) inner->type, &(ProtobufCBinaryData){ il,
+	    ib });
+	if (o != NULL) {
+		json_t *f = json_pack("{s:b, s:s, s:s, s:I}", "verified", 1,
+		    "sender", inner->sender, "type",
+		    lsn_envelope_type_name((int) inner->type), "created_ms",
+		    (json_int_t) inner->created_ms);
+
+		if (f != NULL && im != NULL)
+			json_object_set_new(f, "body", cli_render_json(im));
+		json_object_set_new(o, "forwarded", f);
+		goto out;
+	}
+	cli_fmt_time_tz(inner->created_ms, zone, when, sizeof(when));
+	printf("\nforwarded original (signature verified: %s, key %s)\n"
+	    "  from:     %s\n  type:     %s\n  created:  %s\n",
+	    inner->sender, inner->sender_key_id, inner->sender,
+	    lsn_envelope_type_name((int) inner->type), when);
+	if (im != NULL)
+		cli_render_text(stdout, im, 2, zone);
+ out:
+	if (im != NULL)
+		protobuf_c_message_free_unpacked(im, NULL);
+	if (ib != NULL) {
+		sodium_memzero(ib, il);
+		free(ib);
+	}
+	lsn_envelope_free(&inner);
+	if (env != NULL)
+		liaison__v1__envelope__free_unpacked(env, NULL);
+}

@@ -1,0 +1,56 @@
+/*
+ * render.h -- show a message body to a person (text) or a program (JSON),
+ * field by field from its protobuf descriptor, so every body type is shown
+ * in full: enums by their CLI spelling ("csam-distribution"), times in the
+ * reader's time zone, short bytes in hex, nested messages indented.
+ * Content keys (Note.forward_key) are never shown.
+ *
+ * Also the time-zone helpers every command uses (one tz check for all).
+ */
+#ifndef LIAISON_CLI_RENDER_H
+#define LIAISON_CLI_RENDER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+#include <protobuf-c/protobuf-c.h>
+
+/*
+ * 1 if zone names a time zone of the system tz database (TZDIR, default
+ * /usr/share/zoneinfo): a relative path of [A-Za-z0-9_+-/] without "..",
+ * naming a TZif file. "UTC" is always valid. 0 otherwise.
+ */
+int	cli_tz_valid(const char *zone);
+
+/*
+ * The reader's zone: tz (e.g. --tz) if not NULL, else $TZ if it is a
+ * valid zone, else "UTC". The string is borrowed / static.
+ */
+const char *cli_reader_tz(const char *tz);
+
+/*
+ * Formats ms (Unix ms) in zone as "YYYY-MM-DD HH:MM ZZZ" into buf (sz
+ * bytes); "-" for 0. zone must be valid (cli_tz_valid); the process TZ
+ * is restored afterwards.
+ */
+void	cli_fmt_time_tz(uint64_t ms, const char *zone, char *buf, size_t sz);
+
+/*
+ * Prints message m (borrowed) to f, one "label: value" line per present
+ * field, indent spaces in; times in zone (and, when m has a time_zone
+ * field naming another valid zone, in that zone too).
+ */
+void	cli_render_text(FILE *f, const ProtobufCMessage *m, int indent,
+	    const char *zone);
+
+/*
+ * The same as a new JSON object (caller owns it; NULL on ENOMEM). Times
+ * stay ms; enums are their CLI spelling; bytes are hex.
+ */
+json_t *cli_render_json(const ProtobufCMessage *m);
+
+/* An enum value's CLI spelling ("not-attending"), "?" if unknown. Static. */
+const char *cli_enum_name(const ProtobufCEnumDescriptor *d, int value);
+
+#endif
