@@ -582,6 +582,24 @@ collect_name(void *arg, const char *name)
 	return (0);
 }
 
+/*
+ * Answers E_DIR_HALTED with the halt reason the replica persisted (the
+ * replica was halted after a fork, a broken chain or a rollback).
+ */
+static void
+halted_reply(struct agent *a, const struct api_peer *p, uint64_t rid)
+{
+	char	why[512], detail[sizeof(why) + 96];
+
+	if (agent_state_get(a, "dir_halted", why, sizeof(why)) != LSN_OK)
+		lsn_strlcpy(why, "reason not recorded", sizeof(why));
+	if (snprintf(detail, sizeof(detail), "directory replica halted "
+	    "(%s); it serves no directory data until an operator "
+	    "investigates", why) < 0)
+		lsn_strlcpy(detail, "directory replica halted", sizeof(detail));
+	reply_err(a, p, rid, LSN_EDIRHALTED, detail);
+}
+
 static void
 do_dir_query(struct agent *a, const struct api_peer *p, uint64_t rid,
     const Liaison__V1__DirQueryRequest *req)
@@ -600,6 +618,11 @@ do_dir_query(struct agent *a, const struct api_peer *p, uint64_t rid,
 	    (req->group != NULL && !lsn_slug_valid(req->group)) ||
 	    (req->search != NULL && !lsn_text_valid(req->search, 256))) {
 		reply_err(a, p, rid, LSN_EINVAL, "invalid query");
+		return;
+	}
+	if (a->halted) {
+		/* the replica is suspect: no data from it, only the reason */
+		halted_reply(a, p, rid);
 		return;
 	}
 	if ((rv = lsn_dir_head(a->dir, &rev, hash)) != LSN_OK)
