@@ -101,7 +101,11 @@ load_keys(struct agent *a, const struct agent_conf *c)
 	/* encrypt.key opens sealed bodies; without it they go to
 	 * quarantine (LSN_EUNSEAL), everything else still works */
 	snprintf(path, sizeof(path), "%s/encrypt.key", c->keys_dir);
-	if ((rv = lsn_keypair_load(path, &ek)) != LSN_OK)
+	if ((rv = lsn_keypair_load(path, &ek)) == LSN_EFILEPERM) {
+		/* a missing key is a choice; one others can read is not */
+		log_warnx("%s: %s: %s", __func__, path, lsn_strerror(rv));
+		goto out;
+	} else if (rv != LSN_OK)
 		log_warnx("%s: %s: %s: sealed messages cannot be opened",
 		    __func__, path, lsn_strerror(rv));
 	else if (ek->kind != LSN_KEY_ENCRYPT) {
