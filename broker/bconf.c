@@ -62,6 +62,10 @@ static const struct lsn_conf_opt btable[] = {
 	    "threads checking envelope signatures (0: the loop itself)" },
 	{ "broker", "verbose", LSN_CONF_BOOL, 0, 0, "no", 0,
 	    LSN_CONF_AT(struct bconf, verbose), "log debug lines" },
+	{ "broker", "audit_head", LSN_CONF_PATH, 0, 0, NULL, 0,
+	    LSN_CONF_AT(struct bconf, audit_head),
+	    "signed audit head file (default: <db>.audit-head); keep it "
+	    "where the database's writers cannot reach" },
 	LSN_CONF_END
 };
 
