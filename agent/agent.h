@@ -15,9 +15,13 @@
 #ifndef LIAISON_AGENT_H
 #define LIAISON_AGENT_H
 
+#include <sys/types.h>
+
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <zmq.h>
 
 #include "api.pb-c.h"
 #include "wire.pb-c.h"
@@ -76,6 +80,11 @@ struct agent_conf {
 	long long	contact_check_ms;	/* wf.c: liveness, 0 = off */
 	long long	contact_max_age_ms;
 	long long	contact_auto_confirm;
+	/* apiauth.c: who may use the API ("" = the agent's own) */
+	char		api_allow_user[64];
+	char		api_allow_group[64];
+	char		api_key[AGENT_PATH_MAX];	/* tcp:// only */
+	char		api_allow_keys[AGENT_PATH_MAX];	/* tcp:// only */
 };
 
 /* A set of partner ids (recipients expanded from groups). */
@@ -209,6 +218,14 @@ struct agent {
 
 	struct api_waiter	 waiters[AGENT_WAITERS_MAX];
 	struct dir_pending	 dirsubs[AGENT_DIRSUBS_MAX];
+
+	/* API access (apiauth.c), resolved at api_open */
+	void			*api_zap;	/* ZAP handler (REP) */
+	uid_t			 api_uid;
+	gid_t			 api_gid;
+	uint8_t			(*api_keys)[LSN_PK_BYTES];	/* tcp:// */
+	size_t			 api_nkeys;
+	struct lsn_keypair	*api_kp;	/* tcp:// CURVE server key */
 };
 
 /* Signals, set by main.c handlers, read by the loop. */
@@ -363,6 +380,19 @@ int		 replica_halt(struct agent *a, int code, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
 int		 replica_alerts(struct agent *a, char ***alertsp, size_t *np);
 void		 replica_alerts_free(char **alerts, size_t n);
+
+/* apiauth.c: who may use the local API (ipc: peer uid/gid, tcp: CURVE
+ * client keys), checked by libzmq's IPC filters and our ZAP handler at
+ * connect and by apiauth_request_ok on every request. */
+int		 apiauth_resolve(const struct agent_conf *c, uid_t *uid,
+		    gid_t *gid, char *err, size_t errlen);
+int		 apiauth_check_conf(const struct agent_conf *c, char *err,
+		    size_t errlen);
+int		 apiauth_open(struct agent *a);	/* before bind */
+int		 apiauth_bound(struct agent *a);	/* after bind */
+void		 apiauth_serve(struct agent *a);	/* ZAP readable */
+int		 apiauth_request_ok(zmq_msg_t *m);
+void		 apiauth_close(struct agent *a);
 
 /* api.c */
 int		 api_open(struct agent *a);

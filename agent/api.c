@@ -6,6 +6,8 @@
  * and directory submits are answered later, from api_inbox_changed(),
  * api_on_dirsubmit_ack() and api_timers().
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,7 @@ int
 api_open(struct agent *a)
 {
 	int64_t	maxsz = AGENT_API_REQ_MAX;
+	mode_t	mask;
 	int	rv;
 
 	if ((rv = aconf_api_endpoint(&a->conf, a->api_ep,
@@ -47,13 +50,20 @@ api_open(struct agent *a)
 		log_warnx("api socket options: %s", zmq_strerror(errno));
 		return (LSN_EINTERNAL);
 	}
+	/* who may connect: before the bind, so nobody slips in */
+	if ((rv = apiauth_open(a)) != LSN_OK)
+		return (rv);
 	if (strncmp(a->api_ep, "ipc://", 6) == 0)
 		(void) unlink(a->api_ep + 6);
-	if (zmq_bind(a->api, a->api_ep) != 0) {
+	/* libzmq creates an ipc socket inside zmq_bind: born 0660 */
+	mask = umask(0117);
+	rv = zmq_bind(a->api, a->api_ep);
+	(void) umask(mask);
+	if (rv != 0) {
 		log_warnx("api: bind %s: %s", a->api_ep, zmq_strerror(errno));
 		return (LSN_EIO);
 	}
-	return (LSN_OK);
+	return (apiauth_bound(a));
 }
 
 void
@@ -65,6 +75,7 @@ api_close(struct agent *a)
 		if (strncmp(a->api_ep, "ipc://", 6) == 0)
 			(void) unlink(a->api_ep + 6);
 	}
+	apiauth_close(a);
 }
 
 /* protobuf-c string fields are char *; we never modify them. */
@@ -1117,6 +1128,12 @@ api_on_readable(struct agent *a)
 			goto next;
 		}
 		p.delim = n == 3;
+		if (!apiauth_request_ok(&parts[n - 1])) {
+			/* no ZAP verdict on this connection: refuse */
+			reply_err(a, &p, 0, LSN_EPERM, "not authorized to "
+			    "use this agent's API");
+			goto next;
+		}
 		/* the batch's transaction starts with its first request;
 		 * if it cannot, requests are handled one by one */
 		if (!batch && !a->in_tx && agent_tx_begin(a) == LSN_OK) {
