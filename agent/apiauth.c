@@ -5,9 +5,9 @@
  *   ipc:// (default)  the socket is 0660 (group: api_allow_group) in a
  *                     directory without group-write or any access for
  *                     others; the kernel's peer credentials (SO_PEERCRED)
- *                     must name the agent's own uid, api_allow_user, or a
- *                     member of api_allow_group. libzmq 4.3's IPC accept
- *                     filters (ZMQ_IPC_FILTER_UID/GID, stable API, built
+ *                     must name root, the agent's own uid,
+ *                     api_allow_user, or a member of api_allow_group.
+ *                     libzmq 4.3's IPC accept filters (ZMQ_IPC_FILTER_UID/GID, stable API, built
  *                     with SO_PEERCRED on Debian) drop other peers at
  *                     accept; our ZAP handler checks the same credentials
  *                     from the ZAP address ("...:uid:gid:pid") again.
@@ -206,10 +206,12 @@ apiauth_open(struct agent *a)
 	}
 	if (strncmp(a->api_ep, "tcp://", 6) == 0)
 		return (open_curve(a));
-	/* accept filters: our own uid, the allowed user and group */
+	/* accept filters: root (it can read the database anyway), our own
+	 * uid, the allowed user and group */
 	uid = (int) geteuid();
-	if (setopt_int(a->api, ZMQ_IPC_FILTER_UID, uid) ||
-	    (a->api_uid != (uid_t) uid &&
+	if (setopt_int(a->api, ZMQ_IPC_FILTER_UID, 0) ||
+	    (uid != 0 && setopt_int(a->api, ZMQ_IPC_FILTER_UID, uid)) ||
+	    (a->api_uid != (uid_t) uid && a->api_uid != 0 &&
 	    setopt_int(a->api, ZMQ_IPC_FILTER_UID, (int) a->api_uid))) {
 		log_warnx("api: ZMQ_IPC_FILTER_UID: %s", zmq_strerror(errno));
 		return (LSN_EINTERNAL);
@@ -268,7 +270,8 @@ cred_ok(const struct agent *a, uid_t uid, gid_t gid)
 	gid_t		 groups[64];
 	int		 ng = 64;
 
-	if (uid == geteuid() || uid == a->api_uid || gid == a->api_gid)
+	if (uid == 0 || uid == geteuid() || uid == a->api_uid ||
+	    gid == a->api_gid)
 		return (1);
 	if ((pw = getpwuid(uid)) == NULL ||
 	    getgrouplist(pw->pw_name, pw->pw_gid, groups, &ng) < 0)
