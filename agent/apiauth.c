@@ -4,7 +4,8 @@
  *
  *   ipc:// (default)  the socket is 0660 (group: api_allow_group) in a
  *                     directory without group-write or any access for
- *                     others; the kernel's peer credentials (SO_PEERCRED)
+ *                     others (made so when ours, refused when shared,
+ *                     e.g. /tmp); the kernel's peer credentials (SO_PEERCRED)
  *                     must name root, the agent's own uid,
  *                     api_allow_user, or a member of api_allow_group.
  *                     libzmq 4.3's IPC accept filters (ZMQ_IPC_FILTER_UID/GID, stable API, built
@@ -153,6 +154,8 @@ load_keys(struct agent *a, const char *path)
 	return (rv);
 }
 
+static int	check_dir(struct agent *);
+
 static int
 setopt_int(void *s, int opt, int v)
 {
@@ -206,6 +209,8 @@ apiauth_open(struct agent *a)
 	}
 	if (strncmp(a->api_ep, "tcp://", 6) == 0)
 		return (open_curve(a));
+	if ((rv = check_dir(a)) != LSN_OK)
+		return (rv);
 	/* accept filters: root (it can read the database anyway), our own
 	 * uid, the allowed user and group */
 	uid = (int) geteuid();
@@ -224,13 +229,52 @@ apiauth_open(struct agent *a)
 	return (LSN_OK);
 }
 
+/*
+ * The ipc socket's directory, before the bind: nobody but us may write
+ * there (whoever can would replace our socket with theirs and read what
+ * integrators send). Ours: group-write and every bit of others come off
+ * (0750). A directory others may write (world-writable or sticky, such as
+ * /tmp) or another owner's group-writable one is refused.
+ */
+static int
+check_dir(struct agent *a)
+{
+	const char	*path = a->api_ep + 6, *slash;
+	char		 dir[AGENT_EP_MAX];
+	struct stat	 st;
+
+	if ((slash = strrchr(path, '/')) == NULL)
+		lsn_strlcpy(dir, ".", sizeof(dir));
+	else if (slash == path)
+		lsn_strlcpy(dir, "/", sizeof(dir));
+	else {
+		if ((size_t) (slash - path) >= sizeof(dir))
+			return (LSN_ETOOBIG);
+		memcpy(dir, path, (size_t) (slash - path));
+		dir[slash - path] = '\0';
+	}
+	if (stat(dir, &st) != 0) {
+		log_warnx("api: %s: %s", dir, strerror(errno));
+		return (LSN_EIO);
+	}
+	if ((st.st_mode & (S_IWGRP | S_IRWXO)) == 0)
+		return (LSN_OK);
+	if ((st.st_mode & (S_IWOTH | S_ISVTX)) == 0 &&
+	    st.st_uid == geteuid() && chmod(dir, st.st_mode & 0750) == 0) {
+		log_info("api: %s made 0%o", dir,
+		    (unsigned) (st.st_mode & 0750));
+		return (LSN_OK);
+	}
+	log_warnx("api: %s is open to others or writable by a group and not "
+	    "ours to close: put the api socket in a directory of the agent's "
+	    "user (0750)", dir);
+	return (LSN_EPERM);
+}
+
 int
 apiauth_bound(struct agent *a)
 {
 	const char	*path = a->api_ep + 6;
-	char		 dir[AGENT_EP_MAX];
-	const char	*slash;
-	struct stat	 st;
 
 	if (strncmp(a->api_ep, "ipc://", 6) != 0)
 		return (LSN_OK);
@@ -241,25 +285,7 @@ apiauth_bound(struct agent *a)
 		log_warnx("api: chmod %s: %s", path, strerror(errno));
 		return (LSN_EIO);
 	}
-	if ((slash = strrchr(path, '/')) == NULL || slash == path)
-		return (LSN_OK);
-	if ((size_t) (slash - path) >= sizeof(dir))
-		return (LSN_ETOOBIG);
-	memcpy(dir, path, (size_t) (slash - path));
-	dir[slash - path] = '\0';
-	if (stat(dir, &st) != 0)
-		return (LSN_EIO);
-	if ((st.st_mode & (S_IWGRP | S_IRWXO)) == 0)
-		return (LSN_OK);
-	/* ours: take group-write and every bit of others off (0750) */
-	if (st.st_uid == geteuid() && chmod(dir, st.st_mode & 0750) == 0) {
-		log_info("api: %s made 0%o", dir, (unsigned) (st.st_mode &
-		    0750));
-		return (LSN_OK);
-	}
-	log_warnx("api: %s is writable by its group or open to others and "
-	    "not ours to change: refusing the api socket there", dir);
-	return (LSN_EPERM);
+	return (LSN_OK);
 }
 
 /* 1 if uid/gid (a peer's credentials) may use the API. */
