@@ -86,6 +86,17 @@ const struct lsn_conf_opt agent_conf_table[] = {
 	{ "agent", "summary_max_tlp", LSN_CONF_STR, 4, 0, "none", 0,
 	    AC(summary_max_tlp), "show referral/alert summaries marked up "
 	    "to this TLP on the page and to notifiers: none, clear, green" },
+	{ "agent", "api_allow_user", LSN_CONF_STR, 0, 0, NULL, 0,
+	    AC(api_allow_user), "user (name or uid) allowed on an ipc:// "
+	    "api besides the agent's own (default: the agent's own)" },
+	{ "agent", "api_allow_group", LSN_CONF_STR, 0, 0, NULL, 0,
+	    AC(api_allow_group), "group (name or gid) allowed on an ipc:// "
+	    "api; owns the 0660 socket (default: the agent's own)" },
+	{ "agent", "api_key", LSN_CONF_PATH, 0, 0, NULL, 0, AC(api_key),
+	    "CURVE secret key file of a tcp:// api (required with tcp://)" },
+	{ "agent", "api_allow_keys", LSN_CONF_PATH, 0, 0, NULL, 0,
+	    AC(api_allow_keys), "file of client public keys (64 hex each "
+	    "line) allowed on a tcp:// api (required with tcp://)" },
 	LSN_CONF_END
 };
 
@@ -147,7 +158,7 @@ aconf_check(const struct agent_conf *c, char *err, size_t errlen)
 		    "127.0.0.1 / [::1]");
 		return (LSN_ECONFIG);
 	}
-	return (LSN_OK);
+	return (apiauth_check_conf(c, err, errlen));
 }
 
 /*

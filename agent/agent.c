@@ -103,7 +103,11 @@ load_keys(struct agent *a, const struct agent_conf *c)
 	/* encrypt.key opens sealed bodies; without it they go to
 	 * quarantine (LSN_EUNSEAL), everything else still works */
 	snprintf(path, sizeof(path), "%s/encrypt.key", c->keys_dir);
-	if ((rv = lsn_keypair_load(path, &ek)) != LSN_OK)
+	if ((rv = lsn_keypair_load(path, &ek)) == LSN_EFILEPERM) {
+		/* a missing key is a choice; one others can read is not */
+		log_warnx("%s: %s: %s", __func__, path, lsn_strerror(rv));
+		goto out;
+	} else if (rv != LSN_OK)
 		log_warnx("%s: %s: %s: sealed messages cannot be opened",
 		    __func__, path, lsn_strerror(rv));
 	else if (ek->kind != LSN_KEY_ENCRYPT) {
@@ -294,6 +298,14 @@ agent_do_reload(struct agent *a)
 	lsn_strlcpy(nc.db, a->conf.db, sizeof(nc.db));
 	lsn_strlcpy(nc.partner, a->conf.partner, sizeof(nc.partner));
 	lsn_strlcpy(nc.api, a->conf.api, sizeof(nc.api));
+	/* API access is resolved at start (apiauth.c): restart to change */
+	memcpy(nc.api_allow_user, a->conf.api_allow_user,
+	    sizeof(nc.api_allow_user));
+	memcpy(nc.api_allow_group, a->conf.api_allow_group,
+	    sizeof(nc.api_allow_group));
+	memcpy(nc.api_key, a->conf.api_key, sizeof(nc.api_key));
+	memcpy(nc.api_allow_keys, a->conf.api_allow_keys,
+	    sizeof(nc.api_allow_keys));
 	lsn_strlcpy(nc.trust_root, a->conf.trust_root,
 	    sizeof(nc.trust_root));
 	if (load_keys(a, &nc) != LSN_OK) {
@@ -571,8 +583,8 @@ min_timeout(long t1, long t2)
 int
 agent_run(struct agent *a)
 {
-	zmq_pollitem_t	items[3];
-	int		n, rv;
+	zmq_pollitem_t	items[4];
+	int		n, zi, rv;
 	long		timeout;
 	uint64_t	now;
 
@@ -612,6 +624,14 @@ agent_run(struct agent *a)
 			items[n].events = ZMQ_POLLIN;
 			items[n++].revents = 0;
 		}
+		zi = -1;
+		if (a->api_zap != NULL) {
+			zi = n;
+			items[n].socket = a->api_zap;
+			items[n].fd = -1;
+			items[n].events = ZMQ_POLLIN;
+			items[n++].revents = 0;
+		}
 		rv = zmq_poll(items, n, timeout);
 		if (rv < 0) {
 			if (errno == EINTR)
@@ -619,9 +639,11 @@ agent_run(struct agent *a)
 			log_warn("zmq_poll");
 			return (LSN_EINTERNAL);
 		}
-		if (n > 1 && (items[2].revents & ZMQ_POLLIN))
+		if (zi >= 0 && (items[zi].revents & ZMQ_POLLIN))
+			apiauth_serve(a);
+		if (n > 1 && zi != 1 && (items[2].revents & ZMQ_POLLIN))
 			link_on_monitor(a);
-		if (n > 1 && a->dealer != NULL &&
+		if (n > 1 && zi != 1 && a->dealer != NULL &&
 		    (items[1].revents & ZMQ_POLLIN))
 			link_on_readable(a);
 		if (items[0].revents & ZMQ_POLLIN)

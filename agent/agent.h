@@ -18,9 +18,13 @@
 #ifndef LIAISON_AGENT_H
 #define LIAISON_AGENT_H
 
+#include <sys/types.h>
+
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <zmq.h>
 
 #include "api.pb-c.h"
 #include "wire.pb-c.h"
@@ -92,6 +96,11 @@ struct agent_conf {
 	long long	notify_retries;
 	long long	notify_retry_ms;
 	char		summary_max_tlp[8];			/* summary.c */
+	/* apiauth.c: who may use the API ("" = the agent's own) */
+	char		api_allow_user[64];
+	char		api_allow_group[64];
+	char		api_key[AGENT_PATH_MAX];	/* tcp:// only */
+	char		api_allow_keys[AGENT_PATH_MAX];	/* tcp:// only */
 };
 
 /* A set of partner ids (recipients expanded from groups). */
@@ -239,6 +248,13 @@ struct agent {
 	int			 http_gid_set;	/* HTTP thread starts */
 	uint64_t		 cp_time_ms;	/* last checkpoint checked */
 	struct notify		*nt;		/* notifier runs in flight */
+	/* API access (apiauth.c), resolved at api_open */
+	void			*api_zap;	/* ZAP handler (REP) */
+	uid_t			 api_uid;
+	gid_t			 api_gid;
+	uint8_t			(*api_keys)[LSN_PK_BYTES];	/* tcp:// */
+	size_t			 api_nkeys;
+	struct lsn_keypair	*api_kp;	/* tcp:// CURVE server key */
 };
 
 /* Signals, set by main.c handlers, read by the loop. */
@@ -398,6 +414,19 @@ int		 replica_halt(struct agent *a, int code, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
 int		 replica_alerts(struct agent *a, char ***alertsp, size_t *np);
 void		 replica_alerts_free(char **alerts, size_t n);
+
+/* apiauth.c: who may use the local API (ipc: peer uid/gid, tcp: CURVE
+ * client keys), checked by libzmq's IPC filters and our ZAP handler at
+ * connect and by apiauth_request_ok on every request. */
+int		 apiauth_resolve(const struct agent_conf *c, uid_t *uid,
+		    gid_t *gid, char *err, size_t errlen);
+int		 apiauth_check_conf(const struct agent_conf *c, char *err,
+		    size_t errlen);
+int		 apiauth_open(struct agent *a);	/* before bind */
+int		 apiauth_bound(struct agent *a);	/* after bind */
+void		 apiauth_serve(struct agent *a);	/* ZAP readable */
+int		 apiauth_request_ok(zmq_msg_t *m);
+void		 apiauth_close(struct agent *a);
 
 /* api.c */
 int		 api_open(struct agent *a);

@@ -6,6 +6,8 @@
  * and directory submits are answered later, from api_inbox_changed(),
  * api_on_dirsubmit_ack() and api_timers().
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,7 @@ int
 api_open(struct agent *a)
 {
 	int64_t	maxsz = AGENT_API_REQ_MAX;
+	mode_t	mask;
 	int	rv;
 
 	if ((rv = aconf_api_endpoint(&a->conf, a->api_ep,
@@ -47,13 +50,20 @@ api_open(struct agent *a)
 		log_warnx("api socket options: %s", zmq_strerror(errno));
 		return (LSN_EINTERNAL);
 	}
+	/* who may connect: before the bind, so nobody slips in */
+	if ((rv = apiauth_open(a)) != LSN_OK)
+		return (rv);
 	if (strncmp(a->api_ep, "ipc://", 6) == 0)
 		(void) unlink(a->api_ep + 6);
-	if (zmq_bind(a->api, a->api_ep) != 0) {
+	/* libzmq creates an ipc socket inside zmq_bind: born 0660 */
+	mask = umask(0117);
+	rv = zmq_bind(a->api, a->api_ep);
+	(void) umask(mask);
+	if (rv != 0) {
 		log_warnx("api: bind %s: %s", a->api_ep, zmq_strerror(errno));
 		return (LSN_EIO);
 	}
-	return (LSN_OK);
+	return (apiauth_bound(a));
 }
 
 void
@@ -65,6 +75,7 @@ api_close(struct agent *a)
 		if (strncmp(a->api_ep, "ipc://", 6) == 0)
 			(void) unlink(a->api_ep + 6);
 	}
+	apiauth_close(a);
 }
 
 /* protobuf-c string fields are char *; we never modify them. */
@@ -582,6 +593,24 @@ collect_name(void *arg, const char *name)
 	return (0);
 }
 
+/*
+ * Answers E_DIR_HALTED with the halt reason the replica persisted (the
+ * replica was halted after a fork, a broken chain or a rollback).
+ */
+static void
+halted_reply(struct agent *a, const struct api_peer *p, uint64_t rid)
+{
+	char	why[512], detail[sizeof(why) + 96];
+
+	if (agent_state_get(a, "dir_halted", why, sizeof(why)) != LSN_OK)
+		lsn_strlcpy(why, "reason not recorded", sizeof(why));
+	if (snprintf(detail, sizeof(detail), "directory replica halted "
+	    "(%s); it serves no directory data until an operator "
+	    "investigates", why) < 0)
+		lsn_strlcpy(detail, "directory replica halted", sizeof(detail));
+	reply_err(a, p, rid, LSN_EDIRHALTED, detail);
+}
+
 static void
 do_dir_query(struct agent *a, const struct api_peer *p, uint64_t rid,
     const Liaison__V1__DirQueryRequest *req)
@@ -600,6 +629,11 @@ do_dir_query(struct agent *a, const struct api_peer *p, uint64_t rid,
 	    (req->group != NULL && !lsn_slug_valid(req->group)) ||
 	    (req->search != NULL && !lsn_text_valid(req->search, 256))) {
 		reply_err(a, p, rid, LSN_EINVAL, "invalid query");
+		return;
+	}
+	if (a->halted) {
+		/* the replica is suspect: no data from it, only the reason */
+		halted_reply(a, p, rid);
 		return;
 	}
 	if ((rv = lsn_dir_head(a->dir, &rev, hash)) != LSN_OK)
@@ -1094,6 +1128,12 @@ api_on_readable(struct agent *a)
 			goto next;
 		}
 		p.delim = n == 3;
+		if (!apiauth_request_ok(&parts[n - 1])) {
+			/* no ZAP verdict on this connection: refuse */
+			reply_err(a, &p, 0, LSN_EPERM, "not authorized to "
+			    "use this agent's API");
+			goto next;
+		}
 		/* the batch's transaction starts with its first request;
 		 * if it cannot, requests are handled one by one */
 		if (!batch && !a->in_tx && agent_tx_begin(a) == LSN_OK) {

@@ -9,6 +9,7 @@
 
 #include "liaison/conf.h"
 #include "liaison/err.h"
+#include "liaison/harden.h"
 #include "liaison/log.h"
 #include "liaison/util.h"
 
@@ -73,6 +74,9 @@ main(int argc, char *argv[])
 	if (optind != argc || conf_path == NULL)
 		usage();
 	log_init(1, LOG_DAEMON, agent_name());
+	/* before anything is created or a key is loaded */
+	if (lsn_harden_process(err, sizeof(err)) != LSN_OK)
+		fatalx("cannot harden the process: %s", err);
 	if (lsn_init() != LSN_OK)
 		fatalx("cannot initialise libsodium");
 	lsn_malloc_tune();
@@ -84,12 +88,16 @@ main(int argc, char *argv[])
 		printf("configuration OK\n");
 		return (0);
 	}
+	if ((rv = lsn_harden_db_files(conf.db)) < 0)
+		fatalx("%s: %s", conf.db, lsn_strerror(rv));
+	if (rv > 0)
+		log_warnx("%s: took group/other access off %d file(s)",
+		    conf.db, rv);
 	log_init(debug, LOG_DAEMON, agent_name());
 	log_setverbose(verbose > 0 ? verbose : (int) conf.verbose);
 	lsn_log_set_format(lsn_log_format_parse(conf.log_format));
 	if (!debug && daemon(1, 0) != 0)
 		fatal("daemon");
-	umask(077);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -1,9 +1,15 @@
-/* audit.c -- the broker's audit entries (chain logic in lib/audit.c). */
+/*
+ * audit.c -- the broker's audit entries (chain logic in lib/audit.c) and
+ * the signed head file (lib/audit_head.c) that makes a cut or rewritten
+ * tail visible to `liaison audit verify`.
+ */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "liaison/audit.h"
 #include "liaison/log.h"
+#include "liaison/util.h"
 
 #include "broker.h"
 
@@ -26,6 +32,97 @@ baudit(struct broker *b, const char *kind, const char *subject,
 		log_warnx("audit: cannot append %s entry: %s", kind,
 		    lsn_strerror(rv));
 		b->tx_failed = 1;
-	}
+	} else
+		b->audit_dirty = 1;
 	return (rv);
+}
+
+/* The table's head now, signed into the head file. */
+static int
+head_save(struct broker *b)
+{
+	struct lsn_audit_head	h;
+	int			rv;
+
+	if ((rv = lsn_audit_head_current(lsn_store_db(b->st), &h)) != LSN_OK)
+		return (rv);
+	h.time_ms = broker_now(b);
+	return (lsn_audit_head_save(b->audit_head, &h, b->seq_kp));
+}
+
+int
+baudit_head_open(struct broker *b)
+{
+	struct lsn_audit_result	res;
+	struct lsn_audit_head	h, cur;
+	int			rv;
+
+	if (b->conf.audit_head[0] != '\0')
+		lsn_strlcpy(b->audit_head, b->conf.audit_head,
+		    sizeof(b->audit_head));
+	else if (snprintf(b->audit_head, sizeof(b->audit_head),
+	    "%s.audit-head", b->conf.db) >= (int) sizeof(b->audit_head))
+		return (LSN_ETOOBIG);
+	if ((rv = lsn_audit_head_current(lsn_store_db(b->st), &cur)) !=
+	    LSN_OK)
+		return (rv);
+	rv = lsn_audit_head_load(b->audit_head, b->seq_kp->pk, &h);
+	if (rv == LSN_ENOENT) {
+		if (cur.count == 0)
+			return (LSN_OK);
+		/* the cut cannot be seen from here: it is recorded */
+		log_auth("audit head %s missing with %llu entries: signing "
+		    "the current head; rows removed before now cannot be "
+		    "detected", b->audit_head,
+		    (unsigned long long) cur.count);
+		if ((rv = lsn_store_begin(b->st)) != LSN_OK)
+			return (rv);
+		if ((rv = lsn_audit_append(b->st, broker_now(b), "audithead",
+		    "missing", "head file missing at start; a new head was "
+		    "signed", NULL, NULL)) != LSN_OK ||
+		    (rv = lsn_store_commit(b->st)) != LSN_OK) {
+			lsn_store_rollback(b->st);
+			return (rv);
+		}
+		b->audit_dirty = 1;
+		baudit_head_write(b, 1);
+		return (LSN_OK);
+	}
+	if (rv != LSN_OK) {
+		log_auth("audit head %s: %s: refusing to start", b->audit_head,
+		    lsn_strerror(rv));
+		return (rv);
+	}
+	memset(&res, 0, sizeof(res));
+	if ((rv = lsn_audit_head_check(lsn_store_db(b->st), &h, &res)) !=
+	    LSN_OK) {
+		log_auth("audit log %s since its signed head (%s): refusing "
+		    "to start; run liaison audit verify", res.why[0] != '\0' ?
+		    "cut or rewritten" : "unreadable", res.why);
+		return (rv);
+	}
+	b->audit_dirty = cur.count != h.count;
+	return (LSN_OK);
+}
+
+void
+baudit_head_write(struct broker *b, int force)
+{
+	uint64_t	now = lsn_mono_ms();
+	int		rv;
+
+	if (!b->audit_dirty || b->st == NULL || b->seq_kp == NULL ||
+	    b->audit_head[0] == '\0')
+		return;
+	if (!force && b->audit_head_mono != 0 &&
+	    now - b->audit_head_mono < BROKER_AUDIT_HEAD_MS)
+		return;
+	if ((rv = head_save(b)) != LSN_OK) {
+		if (lsn_log_ratelimit("audithead", 60))
+			log_warnx("audit head %s: %s", b->audit_head,
+			    lsn_strerror(rv));
+		return;
+	}
+	b->audit_dirty = 0;
+	b->audit_head_mono = now;
 }

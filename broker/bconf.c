@@ -95,6 +95,10 @@ static const struct lsn_conf_opt btable[] = {
 	{ "broker", "log_format", LSN_CONF_STR, 2, 0, "text", 0,
 	    LSN_CONF_AT(struct bconf, log_format),
 	    "log lines as text, kv (key=value) or json" },
+	{ "broker", "audit_head", LSN_CONF_PATH, 0, 0, NULL, 0,
+	    LSN_CONF_AT(struct bconf, audit_head),
+	    "signed audit head file (default: <db>.audit-head); keep it "
+	    "where the database's writers cannot reach" },
 	LSN_CONF_END
 };
 

@@ -118,6 +118,8 @@ broker_open_state(struct broker *b)
 		    b->conf.transport_key);
 		return (LSN_EKEYFORMAT);
 	}
+	if ((rv = baudit_head_open(b)) != LSN_OK)
+		return (rv);
 	if ((rv = lsn_dir_head(b->dir, &rev, hash)) != LSN_OK)
 		return (rv);
 	b->pushed_rev = b->submitted_rev = rev;
@@ -769,6 +771,8 @@ broker_run(struct broker *b)
 		}
 		wire_flush(b, committed);
 		if (committed)
+			baudit_head_write(b, 0);
+		if (committed)
 			dirsvc_push(b);
 		deliver_pump(b);
 		control_serve(b);
@@ -777,6 +781,7 @@ broker_run(struct broker *b)
 	/* the refusals of the last, unfinished interval */
 	limits_tick(b, 1);
 	(void) broker_tx_end(b);
+	baudit_head_write(b, 1);
 	log_info("%s stopping (accepted %llu, refused %llu, delivered %llu)",
 	    BROKER_NAME, (unsigned long long) b->stat_accepted,
 	    (unsigned long long) b->stat_refused,

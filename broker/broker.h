@@ -76,6 +76,7 @@ struct bconf {
 	char		metrics_listen[LSN_HTTP_LISTEN_MAX];	/* bmetrics.c */
 	long long	metrics_top;
 	char		log_format[8];
+	char		audit_head[BROKER_PATH_MAX];	/* "": <db>.audit-head */
 };
 
 /* Loads path into *c (written only on success); err gets a message. */
@@ -193,6 +194,9 @@ struct broker {
 	struct lsn_metrics	*m;		/* bmetrics.c; NULL: off */
 	struct lsn_snap		*m_snap;
 	struct lsn_http		*m_http;
+	char			 audit_head[BROKER_PATH_MAX + 16]; /* audit.c */
+	int			 audit_dirty;	/* rows since the head file */
+	uint64_t		 audit_head_mono;	/* its last write */
 };
 
 /* ---- broker.c ---- */
@@ -339,6 +343,19 @@ int	bdir_transport_owner(struct broker *b,
 int	baudit(struct broker *b, const char *kind, const char *subject,
 	    const uint8_t *data_hash, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
+/*
+ * The signed audit head file (conf audit_head, default <db>.audit-head).
+ * baudit_head_open, at start-up after the keys: a head file the database
+ * is shorter than, or whose entry differs, or that is not signed by
+ * sign_key refuses the start (LSN_ECHAIN / LSN_EBADSIG, security log
+ * line); a missing one with rows present is logged, audited as an
+ * "audithead" entry and written anew. baudit_head_write, after a
+ * committed turn: rewrites the file when rows were added and at least
+ * BROKER_AUDIT_HEAD_MS passed since the last write (force: now, at stop).
+ */
+#define BROKER_AUDIT_HEAD_MS	1000
+int	baudit_head_open(struct broker *b);
+void	baudit_head_write(struct broker *b, int force);
 
 /* ---- control.c ---- */
 

@@ -6,6 +6,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "liaison/harden.h"
 #include "liaison/log.h"
 #include "liaison/util.h"
 
@@ -58,6 +59,9 @@ main(int argc, char *argv[])
 
 	log_init(1, LOG_DAEMON, BROKER_NAME);
 	log_setverbose(verbose);
+	/* before anything is created or a key is loaded */
+	if (lsn_harden_process(err, sizeof(err)) != LSN_OK)
+		fatalx("cannot harden the process: %s", err);
 	if (lsn_init() != LSN_OK)
 		fatalx("cannot initialise libsodium");
 	lsn_malloc_tune();
@@ -95,6 +99,11 @@ main(int argc, char *argv[])
 		printf("configuration OK\n");
 		return (0);
 	}
+	if ((rv = lsn_harden_db_files(b.conf.db)) < 0)
+		fatalx("%s: %s", b.conf.db, lsn_strerror(rv));
+	if (rv > 0)
+		log_warnx("%s: took group/other access off %d file(s)",
+		    b.conf.db, rv);
 	if (!debug) {
 		log_init(0, LOG_DAEMON, BROKER_NAME);
 		log_setverbose(verbose || b.conf.verbose);

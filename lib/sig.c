@@ -28,6 +28,8 @@ lsn_sig_prefix(enum lsn_sig_role role)
 		return ("liaison/receipt/v1");
 	case LSN_SIG_CHECKPOINT:
 		return ("liaison/checkpoint/v1");
+	case LSN_SIG_AUDIT_HEAD:
+		return ("liaison/audit-head/v1");
 	}
 	return (NULL);
 }

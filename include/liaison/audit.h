@@ -13,8 +13,10 @@
  *   where str(s) = u32be(len) || bytes and bin(h) = u32be(len) || bytes
  *   (len 0 for NULL).
  * Changing, removing or inserting any row breaks the chain from that row
- * on; lsn_audit_verify() names the first bad id. (Cutting rows off the end
- * is only visible against a copy of an earlier head.)
+ * on; lsn_audit_verify() names the first bad id. Cutting rows off the end,
+ * or rewriting a row and every row after it, keeps the chain intact: that
+ * is caught against the signed head file the broker writes beside the
+ * database (lsn_audit_head_*, lib/audit_head.c; docs/threat-model.md).
  *
  * Functions return LSN_OK or a negative LSN_E*; out-params are written on
  * success only. Not thread-safe (the store's connection).
@@ -28,6 +30,7 @@
 #include <sqlite3.h>
 
 #include "liaison/err.h"
+#include "liaison/keys.h"
 #include "liaison/store.h"
 
 #define LSN_AUDIT_HASH_BYTES	32
@@ -89,5 +92,63 @@ struct lsn_audit_result {
  */
 int	lsn_audit_verify(sqlite3 *db, struct lsn_audit_result *res)
 	    LSN_MUST_CHECK;
+
+/* ---- the signed head (lib/audit_head.c) ---- */
+
+/*
+ * The head of the chain: entries 1..count exist and entry `count` has
+ * entry hash `hash` (zeros for count 0), signed at time_ms by the key
+ * key_id (the broker's sign key, role LSN_SIG_AUDIT_HEAD). File format,
+ * one "name value" per line, the signature over every byte before the
+ * "signature" line:
+ *   liaison-audit-head v1
+ *   count <decimal>
+ *   hash <64 hex>
+ *   time-ms <decimal>
+ *   key-id <16 hex>
+ *   signature <128 hex>
+ */
+struct lsn_audit_head {
+	uint64_t	count;
+	uint8_t		hash[LSN_AUDIT_HASH_BYTES];
+	uint64_t	time_ms;
+	char		key_id[17];
+};
+
+#define LSN_AUDIT_HEAD_MAX	512	/* bytes of a head file */
+
+/*
+ * The table's current head (count = last id, its entry hash; count 0 for
+ * an empty table). time_ms and key_id are zeroed. The chain is not
+ * verified. LSN_EDB.
+ */
+int	lsn_audit_head_current(sqlite3 *db, struct lsn_audit_head *h)
+	    LSN_MUST_CHECK;
+
+/*
+ * Signs h (its key_id is taken from kp, a LSN_KEY_SIGN pair) and writes
+ * it atomically to path with mode 0600. LSN_EINVAL, LSN_EIO.
+ */
+int	lsn_audit_head_save(const char *path, const struct lsn_audit_head *h,
+	    const struct lsn_keypair *kp) LSN_MUST_CHECK;
+
+/*
+ * Reads the head file at path and verifies its signature with pk (the
+ * broker's sign public key). *out written on success. LSN_ENOENT (no
+ * file), LSN_EIO, LSN_EPROTO (malformed), LSN_EBADSIG (signature or key
+ * id does not match pk).
+ */
+int	lsn_audit_head_load(const char *path, const uint8_t pk[32],
+	    struct lsn_audit_head *out) LSN_MUST_CHECK;
+
+/*
+ * Checks the table in db against a verified head h: the table must hold
+ * at least h->count entries and entry h->count must have h->hash. Checks
+ * only that entry: run lsn_audit_verify() first for the chain itself.
+ * LSN_OK; LSN_ECHAIN with res->bad_id and res->why ("truncated: ...",
+ * "rewritten: ..."); LSN_EDB. Only bad_id and why of res are written.
+ */
+int	lsn_audit_head_check(sqlite3 *db, const struct lsn_audit_head *h,
+	    struct lsn_audit_result *res) LSN_MUST_CHECK;
 
 #endif /* LIAISON_AUDIT_H */

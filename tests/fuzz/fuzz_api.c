@@ -160,7 +160,8 @@ fz_drain(int timeout_ms)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	zmq_pollitem_t	it;
+	zmq_pollitem_t	it[2];
+	int		waited = 0;
 
 	fz_agent();
 	/* Larger requests are cut off by the socket (ZMQ_MAXMSGSIZE). */
@@ -168,14 +169,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return (0);
 	if (zmq_send(fz_dealer, data, size, 0) != (int) size)
 		fz_die("send");
-	it.socket = fz_a->api;
-	it.fd = 0;
-	it.events = ZMQ_POLLIN;
-	it.revents = 0;
-	/* The IO thread moves it over ipc; a loaded machine may take long. */
-	for (int i = 0; zmq_poll(&it, 1, 1000) != 1; i++)
-		if (i == 120)
-			fz_die("the request did not arrive in 120 s");
+	/* The IO thread moves it over ipc; a loaded machine may take long.
+	 * The first request waits for the connection's ZAP handshake,
+	 * answered here as the agent's loop would (apiauth.c). */
+	for (;;) {
+		it[0].socket = fz_a->api;
+		it[1].socket = fz_a->api_zap;
+		for (int k = 0; k < 2; k++) {
+			it[k].fd = 0;
+			it[k].events = ZMQ_POLLIN;
+			it[k].revents = 0;
+		}
+		if (zmq_poll(it, fz_a->api_zap != NULL ? 2 : 1, 1000) <= 0) {
+			if (++waited == 120)
+				fz_die("the request did not arrive in 120 s");
+			continue;
+		}
+		if (fz_a->api_zap != NULL && (it[1].revents & ZMQ_POLLIN))
+			apiauth_serve(fz_a);
+		if (it[0].revents & ZMQ_POLLIN)
+			break;
+	}
 	api_on_readable(fz_a);
 	/* Long polls and pending directory submits end now. */
 	api_timers(fz_a, UINT64_MAX);

@@ -1198,7 +1198,69 @@ inject_entry(struct env *e, uint64_t rev, const uint8_t prev[32],
 	px_inject(&e->px, VICTIM, &f);
 }
 
+/*
+ * A directory query for partner id at agent i: its wire code, the detail
+ * in why (may be NULL).
+ */
+static int
+dir_query_code(struct env *e, size_t i, const char *id, char *why,
+    size_t whysz)
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__DirQueryRequest	 q =
+	    LIAISON__V1__DIR_QUERY_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*r = NULL;
+	int				 code;
+
+	q.partner_id = mut(id);
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_DIR_QUERY;
+	req.dir_query = &q;
+	assert_ok(agent_it_call(e->fx, i, &req, &r));
+	code = (int) r->code;
+	if (why != NULL)
+		snprintf(why, whysz, "%s", r->detail != NULL ? r->detail : "");
+	if (code == 0)
+		assert_int_equal(r->dir_query->n_partners, 1);
+	lsn_client_response_free(&r);
+	return (code);
+}
+
 /* ---- the attacks ---- */
+
+/*
+ * After the halt, directory queries over the API and `liaison agent-dir`
+ * answer E_DIR_HALTED with the reason, not the suspect replica's data.
+ */
+static void
+halted_dir_refused(struct env *e)
+{
+	char	 why[512], errlog[LSN_FX_PATH_MAX + 16], ep[256];
+	char	*bin, *argv[8], *out = NULL, *err = NULL;
+	size_t	 len = 0;
+
+	assert_int_equal(dir_query_code(e, VICTIM, "p02", why, sizeof(why)),
+	    lsn_err_to_wire(LSN_EDIRHALTED));
+	assert_non_null(strstr(why, "halted"));
+	assert_non_null(strstr(why, "LSN_ENOTAUTH"));
+	assert_non_null(bin = lsn_proc_bin(LSN_BIN_CLI));
+	agent_it_endpoint(e->fx, VICTIM, ep, sizeof(ep));
+	snprintf(errlog, sizeof(errlog), "%s/agentdir.err", e->fx->dir);
+	argv[0] = bin;
+	argv[1] = mut("agent-dir");
+	argv[2] = mut("show");
+	argv[3] = mut("p02");
+	argv[4] = mut("--agent");
+	argv[5] = ep;
+	argv[6] = NULL;
+	assert_int_not_equal(lsn_proc_run(bin, argv, &out, errlog, 30000), 0);
+	assert_ok(lsn_file_read(errlog, 1 << 20, (uint8_t **) &err, &len));
+	assert_non_null(strstr(err, "LSN_EDIRHALTED"));
+	assert_non_null(strstr(err, "LSN_ENOTAUTH"));
+	assert_null(strstr(out != NULL ? out : "", "p02"));
+	free(out);
+	free(err);
+	free(bin);
+}
 
 /*
  * The broker forges a directory op: its own key added as a SIGN key of
@@ -1234,6 +1296,8 @@ test_malbroker_forged_op_refused_replica_halts(void **state)
 	op.add_key = &ak;
 	assert_ok(lsn_fixture_op_sign(e->fx, &op, 0, &u, &ul));
 	assert_ok(lsn_dirop_sign(u, ul, e->fx->seq, &s, &sl));
+	/* before the attack the replica answers directory queries */
+	assert_int_equal(dir_query_code(e, VICTIM, "p02", NULL, 0), 0);
 	agent_head(e, VICTIM, &rev, h);
 	inject_entry(e, rev + 1, h, s, sl);
 	while ((t0 = px_attack_time(&e->px)) == 0)
@@ -1242,6 +1306,7 @@ test_malbroker_forged_op_refused_replica_halts(void **state)
 	    "directory replica halted", t0, "tamper"));
 	agent_head(e, VICTIM, &v, NULL);
 	assert_int_equal(v, rev);	/* the forged op was not applied */
+	halted_dir_refused(e);
 	free(u);
 	free(s);
 }
