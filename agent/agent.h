@@ -338,6 +338,13 @@ int		 inbox_on_deliver(struct agent *a,
 int		 inbox_verify(struct agent *a, const uint8_t *buf, size_t len,
 		    Liaison__V1__Envelope **envp, char *detail,
 		    size_t detailsz);
+/* The trust gate's forward phase for a verified outer envelope e and its
+ * opened note (inbox.c). innerp / ibodyp may be NULL. */
+int		 inbox_forward(struct agent *a,
+		    const Liaison__V1__Envelope *e, const uint8_t *note,
+		    size_t note_len, Liaison__V1__Envelope **innerp,
+		    uint8_t **ibodyp, size_t *ilenp, char *detail,
+		    size_t detailsz);
 int		 inbox_counts(struct agent *a, uint64_t *total,
 		    uint64_t *unacked, uint64_t *quarantined);
 int		 inbox_list(struct agent *a, const struct api_waiter *q,

@@ -612,6 +612,33 @@ cmd_inbox(int argc, char *argv[])
 	return (rv);
 }
 
+/* A forward: the inner envelope the agent verified (InboxItem.forwarded). */
+static void
+show_forwarded(const Liaison__V1__InboxItem *it)
+{
+	Liaison__V1__Envelope	*in;
+	char			 when[32], *text;
+
+	if (it->forwarded == NULL || !it->forwarded->has_envelope ||
+	    (in = liaison__v1__envelope__unpack(NULL,
+	    it->forwarded->envelope.len, it->forwarded->envelope.data)) ==
+	    NULL)
+		return;
+	fmt_time(in->created_ms, when, sizeof(when));
+	printf("\nforwarded message (signature verified by the agent):\n"
+	    "  from:     %s\n  type:     %s\n  created:  %s\n",
+	    in->sender != NULL ? in->sender : "?",
+	    lsn_envelope_type_name(in->has_type ? (int) in->type : 0), when);
+	if (in->handling != NULL && in->handling->has_tlp)
+		printf("  tlp:      %s\n", lsn_tlp_name((int) in->handling->tlp));
+	if (it->has_forwarded_body && (text = note_text(in->has_type ?
+	    (int) in->type : 0, &it->forwarded_body)) != NULL) {
+		printf("\n%s\n", text);
+		free(text);
+	}
+	liaison__v1__envelope__free_unpacked(in, NULL);
+}
+
 int
 cmd_show(int argc, char *argv[])
 {
@@ -696,6 +723,7 @@ cmd_show(int argc, char *argv[])
 			printf("\n%s\n", text);
 			free(text);
 		}
+		show_forwarded(it);
 	}
 	rv = CLI_EXIT_OK;
  out:
