@@ -33,7 +33,7 @@ static const struct rule_def {
 	    "the signer hint is the authenticated partner" },
 	[LSN_RULE_SENDER_KNOWN] = { "sender-known", I_ | R_ | C_,
 	    "the sender is in the directory" },
-	[LSN_RULE_SENDER_ACTIVE] = { "sender-active", I_ | R_,
+	[LSN_RULE_SENDER_ACTIVE] = { "sender-active", I_ | R_ | C_,
 	    "the sender is neither suspended nor revoked" },
 	[LSN_RULE_KEY_KNOWN] = { "key-known", I_ | R_ | C_,
 	    "the signing key is one of the sender's SIGN keys" },
