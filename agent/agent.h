@@ -308,6 +308,17 @@ int		 wf_list(struct agent *a,
 		    Liaison__V1__WorkflowListResponse *resp);
 void		 wf_list_free(Liaison__V1__WorkflowListResponse *resp);
 
+/* replies keep the case's marking (wfmark.c) */
+/* Before signing r: h (r's handling, or zeroed) gets the thread's TLP
+ * when it has none; a weaker one is LSN_EMARKING with detail. */
+int		 wfmark_submit(struct agent *a,
+		    const Liaison__V1__SubmitRequest *r,
+		    Liaison__V1__Handling *h, char *detail, size_t detailsz);
+/* Remembers the strictest TLP of the thread of a sent or received
+ * message (no-op for types outside a thread). LSN_EDB. */
+int		 wfmark_note(struct agent *a, int type, const uint8_t *body,
+		    size_t len, int tlp);
+
 /* events (wf.c) */
 extern const char events_schema[];
 int		 agent_event(struct agent *a, const char *kind,

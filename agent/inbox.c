@@ -460,9 +460,14 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 				code = LSN_OK;
 				rv = 1;	/* not an inbox item */
 			}
-		} else if (rv == 0)
+		} else if (rv == 0) {
 			code = wf_on_receive(a, env, buf, len, body, bodylen,
 			    detail, sizeof(detail));
+			/* the thread's marking, for our replies */
+			if (code == LSN_OK)
+				code = wfmark_note(a, (int) env->type, body,
+				    bodylen, (int) env->handling->tlp);
+		}
 		if (code == LSN_EDB || code == LSN_ENOMEM) {
 			rv = code;
 			goto fail;

@@ -340,9 +340,11 @@ outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
 		h = *r->handling;
 	h.base = (ProtobufCMessage) PROTOBUF_C_MESSAGE_INIT(
 	    &liaison__v1__handling__descriptor);
-	if (!h.has_tlp) {
-		h.has_tlp = 1;
-		h.tlp = LIAISON__V1__TLP__TLP_GREEN;
+	/* a reply keeps its thread's marking (wfmark.c); GREEN else */
+	if ((rv = wfmark_submit(a, r, &h, detail, detailsz)) != LSN_OK) {
+		if (rv == LSN_EDB)
+			goto dberr;
+		goto out;
 	}
 	e.has_version = 1;
 	e.version = LSN_ENVELOPE_VERSION;
@@ -432,6 +434,9 @@ outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
 			goto dberr;
 		goto out;
 	}
+	if ((rv = wfmark_note(a, (int) r->type, r->body.data, r->body.len,
+	    (int) h.tlp)) != LSN_OK)
+		goto dberr;
 	if (sp) {
 		if ((rv = agent_savepoint(a, AGENT_SP_RELEASE)) != LSN_OK)
 			goto dberr;

@@ -138,9 +138,12 @@ submit_one(const char *cmd, const char *agent, const char *conf,
 	sr.has_body = 1;
 	sr.body.data = body;
 	sr.body.len = len;
-	h.has_tlp = 1;
-	h.tlp = tlp;
-	sr.handling = &h;
+	/* tlp 0: a reply; the agent gives it its thread's marking */
+	if (tlp != 0) {
+		h.has_tlp = 1;
+		h.tlp = tlp;
+		sr.handling = &h;
+	}
 	if (prio != 0) {
 		sr.has_priority = 1;
 		sr.priority = prio;
@@ -973,7 +976,7 @@ cmd_reply(int argc, char *argv[])
 		ak.text = rr.text;
 		return (submit_one("reply", agent, conf, peer,
 		    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT_ACK,
-		    &ak.base, LIAISON__V1__TLP__TLP_GREEN, 0));
+		    &ak.base, 0, 0));
 	}
 	rr.has_referral_id = 1;
 	rr.referral_id.data = rid;
@@ -982,7 +985,7 @@ cmd_reply(int argc, char *argv[])
 	rr.action = action;
 	rv = submit_one("reply", agent, conf, peer,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
-	    &rr.base, LIAISON__V1__TLP__TLP_GREEN, 0);
+	    &rr.base, 0, 0);
 	if (rv == CLI_EXIT_OK &&
 	    action == LIAISON__V1__REFERRAL_ACTION__REFERRAL_REDIRECT &&
 	    rr.redirect_to != NULL) {
@@ -1205,7 +1208,7 @@ cmd_rsvp(int argc, char *argv[])
 	mr.answer = answer;
 	return (submit_one("rsvp", agent, conf, org,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_RESPONSE,
-	    &mr.base, LIAISON__V1__TLP__TLP_GREEN, 0));
+	    &mr.base, 0, 0));
 }
 
 /* ---- show --custody ---- */
