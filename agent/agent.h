@@ -349,8 +349,16 @@ int		 inbox_on_deliver(struct agent *a,
 int		 inbox_verify(struct agent *a, const uint8_t *buf, size_t len,
 		    Liaison__V1__Envelope **envp, char *detail,
 		    size_t detailsz);
-/* The trust gate's forward phase for a verified outer envelope e and its
- * opened note (inbox.c). innerp / ibodyp may be NULL. */
+/* inbox_gate.c: the trust gate over the replica. inbox_gate: a delivery
+ * (identity and addressing; *envp on LSN_OK). inbox_forward: the forward
+ * phase for a verified outer envelope e and its opened note; innerp /
+ * ibodyp may be NULL. inbox_fetch_forward: a fetched forward's verified
+ * inner on the item (LSN_ENOMEM / LSN_EDB only). */
+int		 inbox_gate(struct agent *a, const uint8_t *buf, size_t len,
+		    Liaison__V1__Envelope **envp, char *detail,
+		    size_t detailsz);
+int		 inbox_fetch_forward(struct agent *a,
+		    Liaison__V1__InboxItem *it);
 int		 inbox_forward(struct agent *a,
 		    const Liaison__V1__Envelope *e, const uint8_t *note,
 		    size_t note_len, Liaison__V1__Envelope **innerp,

@@ -1,6 +1,6 @@
 /*
  * trust.c -- the trust gate (trust.h): the table of rules and roles, and
- * the phases that apply them to an envelope.
+ * phases 1 to 4. The forwarding rules are in trust_fwd.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +13,8 @@
 #include "liaison/seal.h"
 #include "liaison/trust.h"
 #include "liaison/util.h"
+
+#include "trust_int.h"
 
 #define I_	(1u << LSN_TRUST_BROKER_INGRESS)
 #define D_	(1u << LSN_TRUST_BROKER_DELIVERY)
@@ -107,19 +109,19 @@ lsn_trust_role_name(int role)
 }
 
 /* Runs rule in this role? */
-static int
-on(const struct lsn_trust_ctx *c, enum lsn_trust_rule rule)
+int
+trust_on(const struct lsn_trust_ctx *c, enum lsn_trust_rule rule)
 {
 	return (lsn_trust_rule_applies((int) rule, (int) c->role));
 }
 
-static int
-refuse(struct lsn_trust_result *r, int code, enum lsn_trust_rule rule,
+int
+trust_refuse(struct lsn_trust_result *r, int code, enum lsn_trust_rule rule,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Records a refusal (rule != NONE) or a local error (rule NONE). */
-static int
-refuse(struct lsn_trust_result *r, int code, enum lsn_trust_rule rule,
+int
+trust_refuse(struct lsn_trust_result *r, int code, enum lsn_trust_rule rule,
     const char *fmt, ...)
 {
 	va_list	ap;
@@ -132,8 +134,8 @@ refuse(struct lsn_trust_result *r, int code, enum lsn_trust_rule rule,
 	return (code);
 }
 
-static int
-accept(struct lsn_trust_result *r)
+int
+trust_accept(struct lsn_trust_result *r)
 {
 	r->code = LSN_OK;
 	r->rule = LSN_RULE_NONE;
@@ -142,15 +144,15 @@ accept(struct lsn_trust_result *r)
 }
 
 /* A local error: the answer is not about the envelope. */
-static int
-local_err(int rv)
+int
+trust_local_err(int rv)
 {
 	return (rv == LSN_EDB || rv == LSN_ENOMEM || rv == LSN_EINTERNAL ||
 	    rv == LSN_EIO);
 }
 
-static const char *
-fname(const char *field)
+const char *
+trust_fname(const char *field)
 {
 	return (field != NULL ? field : "envelope");
 }
@@ -229,16 +231,16 @@ sender_status(const struct lsn_trust_ctx *c, const char *partner,
 
 	rv = c->dir->partner_status(c->dir->arg, partner, &st);
 	if (rv == LSN_ENOENT)
-		return (refuse(r, LSN_EUNKNOWNSENDER, LSN_RULE_SENDER_KNOWN,
+		return (trust_refuse(r, LSN_EUNKNOWNSENDER, LSN_RULE_SENDER_KNOWN,
 		    "partner %s not in the directory", partner));
 	if (rv != LSN_OK)
-		return (refuse(r, rv, LSN_RULE_NONE, "directory: %s",
+		return (trust_refuse(r, rv, LSN_RULE_NONE, "directory: %s",
 		    lsn_strerror(rv)));
 	if (st == LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED)
-		return (refuse(r, LSN_ESUSPENDED, LSN_RULE_SENDER_ACTIVE,
+		return (trust_refuse(r, LSN_ESUSPENDED, LSN_RULE_SENDER_ACTIVE,
 		    "partner %s is suspended", partner));
 	if (st != LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE)
-		return (refuse(r, LSN_EPREVOKED, LSN_RULE_SENDER_ACTIVE,
+		return (trust_refuse(r, LSN_EPREVOKED, LSN_RULE_SENDER_ACTIVE,
 		    "partner %s is revoked", partner));
 	return (LSN_OK);
 }
@@ -253,32 +255,32 @@ lsn_trust_outer(const struct lsn_trust_ctx *c, const uint8_t *buf,
 
 	max = c->max == 0 || c->max > LSN_MSG_MAX ? LSN_MSG_MAX : c->max;
 	if (len > max)
-		return (refuse(r, LSN_ETOOBIG, LSN_RULE_SIZE, "envelope of "
+		return (trust_refuse(r, LSN_ETOOBIG, LSN_RULE_SIZE, "envelope of "
 		    "%zu bytes over the limit of %zu", len, max));
 	if ((rv = lsn_envelope_peek(buf, len, max, &m->o, &field)) != LSN_OK)
-		return (refuse(r, rv, local_err(rv) ? LSN_RULE_NONE :
-		    LSN_RULE_OUTER, "outer envelope: %s", fname(field)));
-	if (on(c, LSN_RULE_SIGNER_PEER) && (c->peer == NULL ||
+		return (trust_refuse(r, rv, trust_local_err(rv) ? LSN_RULE_NONE :
+		    LSN_RULE_OUTER, "outer envelope: %s", trust_fname(field)));
+	if (trust_on(c, LSN_RULE_SIGNER_PEER) && (c->peer == NULL ||
 	    strcmp(m->o->signer, c->peer) != 0))
-		return (refuse(r, LSN_ESENDER, LSN_RULE_SIGNER_PEER, "signer "
+		return (trust_refuse(r, LSN_ESENDER, LSN_RULE_SIGNER_PEER, "signer "
 		    "%s is not the connection's partner %s", m->o->signer,
 		    c->peer != NULL ? c->peer : "-"));
-	if (on(c, LSN_RULE_SIGNER_PEER) &&
+	if (trust_on(c, LSN_RULE_SIGNER_PEER) &&
 	    (rv = sender_status(c, m->o->signer, r)) != LSN_OK)
 		return (rv);
 	rv = c->dir->sign_keyrec(c->dir->arg, m->o->signer, m->o->key_id,
 	    &m->key);
 	if (rv != LSN_OK)
-		return (refuse(r, rv, local_err(rv) ? LSN_RULE_NONE :
+		return (trust_refuse(r, rv, trust_local_err(rv) ? LSN_RULE_NONE :
 		    key_rule(rv), "signing key %s of %s: %s", m->o->key_id,
 		    m->o->signer, lsn_strerror(rv)));
 	memcpy(m->pk, m->key.pk, LSN_PK_BYTES);
-	if (on(c, LSN_RULE_KEY_NOW) &&
+	if (trust_on(c, LSN_RULE_KEY_NOW) &&
 	    (rv = lsn_dir_sign_keyrec_at(&m->key, c->now_ms, m->pk)) !=
 	    LSN_OK)
-		return (refuse(r, rv, LSN_RULE_KEY_NOW, "signing key %s: %s",
+		return (trust_refuse(r, rv, LSN_RULE_KEY_NOW, "signing key %s: %s",
 		    m->o->key_id, lsn_strerror(rv)));
-	return (accept(r));
+	return (trust_accept(r));
 }
 
 /* ---- phase 2 ---- */
@@ -303,22 +305,22 @@ lsn_trust_identity(const struct lsn_trust_ctx *c, struct lsn_trust_msg *m,
 	int				 rv;
 
 	if (m->sig_rv != LSN_OK)
-		return (refuse(r, m->sig_rv, local_err(m->sig_rv) ?
+		return (trust_refuse(r, m->sig_rv, trust_local_err(m->sig_rv) ?
 		    LSN_RULE_NONE : LSN_RULE_SIGNATURE, "%s: %s",
-		    fname(m->sig_field), lsn_strerror(m->sig_rv)));
+		    trust_fname(m->sig_field), lsn_strerror(m->sig_rv)));
 	if (e == NULL)
-		return (refuse(r, LSN_EINTERNAL, LSN_RULE_NONE, "envelope"));
+		return (trust_refuse(r, LSN_EINTERNAL, LSN_RULE_NONE, "envelope"));
 	if ((rv = lsn_dir_sign_keyrec_at(&m->key, e->created_ms, pk)) !=
 	    LSN_OK)
-		return (refuse(r, rv, LSN_RULE_KEY_AT_CREATED, "signing key "
+		return (trust_refuse(r, rv, LSN_RULE_KEY_AT_CREATED, "signing key "
 		    "%s of %s at created_ms: %s", e->sender_key_id, e->sender,
 		    lsn_strerror(rv)));
-	if (on(c, LSN_RULE_SENDER_PEER) && (c->peer == NULL ||
+	if (trust_on(c, LSN_RULE_SENDER_PEER) && (c->peer == NULL ||
 	    strcmp(e->sender, c->peer) != 0))
-		return (refuse(r, LSN_ESENDER, LSN_RULE_SENDER_PEER, "sender "
+		return (trust_refuse(r, LSN_ESENDER, LSN_RULE_SENDER_PEER, "sender "
 		    "%s is not the connection's partner %s", e->sender,
 		    c->peer != NULL ? c->peer : "-"));
-	return (accept(r));
+	return (trust_accept(r));
 }
 
 /* ---- phase 4 ---- */
@@ -366,34 +368,34 @@ recipients(const struct lsn_trust_ctx *c, const Liaison__V1__Envelope *e,
 		rv = c->dir->partner_status(c->dir->arg, e->to[i], &st);
 		if (rv == LSN_ENOENT || (rv == LSN_OK &&
 		    st != LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE))
-			return (refuse(r, LSN_EUNKNOWNRCPT,
+			return (trust_refuse(r, LSN_EUNKNOWNRCPT,
 			    LSN_RULE_RCPT_ACTIVE, "recipient %s is unknown "
 			    "or not active", e->to[i]));
 		if (rv != LSN_OK)
-			return (refuse(r, rv, LSN_RULE_NONE, "directory: %s",
+			return (trust_refuse(r, rv, LSN_RULE_NONE, "directory: %s",
 			    lsn_strerror(rv)));
 		if (c->rcpt_fn != NULL &&
 		    (rv = c->rcpt_fn(c->rcpt_arg, e->to[i])) != 0)
-			return (refuse(r, rv < 0 ? rv : LSN_ENOMEM,
+			return (trust_refuse(r, rv < 0 ? rv : LSN_ENOMEM,
 			    LSN_RULE_NONE, "recipients"));
 	}
 	for (size_t i = 0; i < e->n_to_groups; i++) {
 		if (c->dir->group_members == NULL)
-			return (refuse(r, LSN_EUNKNOWNGROUP,
+			return (trust_refuse(r, LSN_EUNKNOWNGROUP,
 			    LSN_RULE_GROUP_EXISTS, "group %s: no groups "
 			    "here", e->to_groups[i]));
 		rv = c->dir->group_members(c->dir->arg, e->to_groups[i], 1,
 		    member_cb, &w);
 		if (rv == LSN_EUNKNOWNGROUP)
-			return (refuse(r, LSN_EUNKNOWNGROUP,
+			return (trust_refuse(r, LSN_EUNKNOWNGROUP,
 			    LSN_RULE_GROUP_EXISTS, "group %s does not exist",
 			    e->to_groups[i]));
 		if (w.stopped != 0)
-			return (refuse(r, w.stopped < 0 ? w.stopped :
+			return (trust_refuse(r, w.stopped < 0 ? w.stopped :
 			    LSN_ENOMEM, LSN_RULE_NONE, "group %s",
 			    e->to_groups[i]));
 		if (rv != LSN_OK)
-			return (refuse(r, rv, LSN_RULE_NONE, "group %s: %s",
+			return (trust_refuse(r, rv, LSN_RULE_NONE, "group %s: %s",
 			    e->to_groups[i], lsn_strerror(rv)));
 	}
 	return (LSN_OK);
@@ -401,8 +403,8 @@ recipients(const struct lsn_trust_ctx *c, const Liaison__V1__Envelope *e,
 
 /* 1 if partner is (or, since the sender's directory head, was) a member
  * of one of groups; < 0 on a local error. */
-static int
-in_groups(const struct lsn_trust_ctx *c, char **groups, size_t n,
+int
+trust_in_groups(const struct lsn_trust_ctx *c, char **groups, size_t n,
     const char *partner, const Liaison__V1__DirHead *head)
 {
 	struct member_walk	w = { c, NULL, partner, 0, 0 };
@@ -418,7 +420,7 @@ in_groups(const struct lsn_trust_ctx *c, char **groups, size_t n,
 		    member_cb, &w);
 		if (w.hit)
 			return (1);
-		if (local_err(rv))
+		if (trust_local_err(rv))
 			return (rv);
 	}
 	/* a group left after the sender signed still counts */
@@ -444,137 +446,19 @@ addressed(const struct lsn_trust_ctx *c, const Liaison__V1__Envelope *e,
 	int	rv;
 
 	if (c->peer == NULL)
-		return (refuse(r, LSN_EINVAL, LSN_RULE_NONE, "no own id"));
+		return (trust_refuse(r, LSN_EINVAL, LSN_RULE_NONE, "no own id"));
 	for (size_t i = 0; i < e->n_to; i++)
 		if (e->to[i] != NULL && strcmp(e->to[i], c->peer) == 0)
 			return (LSN_OK);
-	rv = in_groups(c, e->to_groups, e->n_to_groups, c->peer, e->dir_head);
+	rv = trust_in_groups(c, e->to_groups, e->n_to_groups, c->peer, e->dir_head);
 	if (rv == 1)
 		return (LSN_OK);
 	if (rv < 0)
-		return (refuse(r, rv, LSN_RULE_NONE, "directory: %s",
+		return (trust_refuse(r, rv, LSN_RULE_NONE, "directory: %s",
 		    lsn_strerror(rv)));
-	return (refuse(r, LSN_EUNKNOWNRCPT, LSN_RULE_ADDRESSED, "envelope "
+	return (trust_refuse(r, LSN_EUNKNOWNRCPT, LSN_RULE_ADDRESSED, "envelope "
 	    "from %s is not addressed to %s (%zu partners, %zu groups "
 	    "named)", e->sender, c->peer, e->n_to, e->n_to_groups));
-}
-
-static int
-has_code(const Liaison__V1__Handling *h, int code)
-{
-	for (size_t i = 0; h->codes != NULL && i < h->n_codes; i++)
-		if ((int) h->codes[i] == code)
-			return (1);
-	return (0);
-}
-
-static int
-str_eq(const char *a, const char *b)
-{
-	return (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
-int
-lsn_markings_not_weaker(const Liaison__V1__Handling *outer,
-    const Liaison__V1__Handling *inner)
-{
-	if (outer == NULL || inner == NULL || !outer->has_tlp ||
-	    !inner->has_tlp || outer->tlp < inner->tlp)
-		return (0);
-	if (inner->n_codes > 0 && inner->codes == NULL)
-		return (0);
-	for (size_t i = 0; i < inner->n_codes; i++)
-		if (!has_code(outer, (int) inner->codes[i]))
-			return (0);
-	if (inner->h3_text != NULL && !str_eq(outer->h3_text, inner->h3_text))
-		return (0);
-	if (inner->permitted_purpose != NULL &&
-	    !str_eq(outer->permitted_purpose, inner->permitted_purpose))
-		return (0);
-	return (1);
-}
-
-/* The shape of a forward: a note whose inner envelope unpacks (not
- * verified: *innerp is an unpacked, unauthenticated Envelope, freed with
- * lsn_envelope_free). */
-static int
-fwd_shape(const Liaison__V1__Envelope *e, Liaison__V1__Envelope **innerp,
-    struct lsn_trust_result *r)
-{
-	struct lsn_envelope_outer	*o = NULL;
-	Liaison__V1__Envelope		*in = NULL;
-	const char			*field = NULL;
-	int				 rv;
-
-	if (!e->has_type || e->type !=
-	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE)
-		return (refuse(r, LSN_EFORWARD, LSN_RULE_FWD_SHAPE, "a "
-		    "forward must be a note, not a %s",
-		    lsn_envelope_type_name(e->has_type ? (int) e->type : 0)));
-	if ((rv = lsn_envelope_peek(e->forwarded.data, e->forwarded.len, 0,
-	    &o, &field)) != LSN_OK) {
-		if (local_err(rv))
-			return (refuse(r, rv, LSN_RULE_NONE, "forwarded"));
-		return (refuse(r, LSN_EFORWARD, LSN_RULE_FWD_SHAPE,
-		    "forwarded envelope: %s (%s)", lsn_strerror(rv),
-		    fname(field)));
-	}
-	in = liaison__v1__envelope__unpack(NULL, o->envlen, o->env);
-	lsn_envelope_outer_destroy(&o);
-	if (in == NULL || in->handling == NULL || !in->handling->has_tlp) {
-		lsn_envelope_free(&in);
-		return (refuse(r, LSN_EFORWARD, LSN_RULE_FWD_SHAPE,
-		    "forwarded envelope does not unpack or has no TLP"));
-	}
-	*innerp = in;
-	return (LSN_OK);
-}
-
-/* The rules the broker can apply without keys to a forward. */
-static int
-fwd_visible(const struct lsn_trust_ctx *c, const Liaison__V1__Envelope *e,
-    struct lsn_trust_result *r)
-{
-	Liaison__V1__Envelope	*in = NULL;
-	Liaison__V1__Note	*n = NULL;
-	int			 rv;
-
-	if ((rv = fwd_shape(e, &in, r)) != LSN_OK)
-		return (rv);
-	if (in->handling->tlp == LIAISON__V1__TLP__TLP_RED) {
-		rv = refuse(r, LSN_EFORWARD, LSN_RULE_FWD_RED, "forward of a "
-		    "TLP RED message");
-		goto out;
-	}
-	if (!lsn_markings_not_weaker(e->handling, in->handling)) {
-		rv = refuse(r, LSN_EFORWARD, LSN_RULE_FWD_MARKINGS, "outer "
-		    "markings (TLP %s) weaker than the forwarded message's "
-		    "(TLP %s)", lsn_tlp_name(e->handling->tlp),
-		    lsn_tlp_name(in->handling->tlp));
-		goto out;
-	}
-	/* a note in clear holding a content key hands the key to anyone
-	 * who reads the bus; a body that does not unpack is the
-	 * recipient's to refuse */
-	if (on(c, LSN_RULE_FWD_KEY_VISIBLE) && e->sealed == NULL &&
-	    e->has_body && (n = liaison__v1__note__unpack(NULL, e->body.len,
-	    e->body.len > 0 ? e->body.data : (const uint8_t *) "")) != NULL &&
-	    n->has_forward_key) {
-		rv = refuse(r, LSN_EFORWARD, LSN_RULE_FWD_KEY_VISIBLE,
-		    "forward carries a content key in a body that is not "
-		    "sealed");
-		goto out;
-	}
-	rv = LSN_OK;
- out:
-	if (n != NULL) {
-		if (n->has_forward_key && n->forward_key.data != NULL)
-			sodium_memzero(n->forward_key.data,
-			    n->forward_key.len);
-		liaison__v1__note__free_unpacked(n, NULL);
-	}
-	lsn_envelope_free(&in);
-	return (rv);
 }
 
 int
@@ -583,20 +467,20 @@ lsn_trust_handling(const struct lsn_trust_ctx *c,
 {
 	int	rv;
 
-	if (on(c, LSN_RULE_EXPIRED) || on(c, LSN_RULE_SKEW)) {
+	if (trust_on(c, LSN_RULE_EXPIRED) || trust_on(c, LSN_RULE_SKEW)) {
 		rv = lsn_envelope_check_time(e, c->now_ms,
-		    on(c, LSN_RULE_SKEW) ? c->skew_ms : UINT64_MAX);
+		    trust_on(c, LSN_RULE_SKEW) ? c->skew_ms : UINT64_MAX);
 		if (rv == LSN_EEXPIRED)
-			return (refuse(r, rv, LSN_RULE_EXPIRED, "expired %llu "
+			return (trust_refuse(r, rv, LSN_RULE_EXPIRED, "expired %llu "
 			    "ms ago", (unsigned long long) (c->now_ms -
 			    e->expires_ms)));
 		if (rv == LSN_ESKEW)
-			return (refuse(r, rv, LSN_RULE_SKEW, "created_ms is "
+			return (trust_refuse(r, rv, LSN_RULE_SKEW, "created_ms is "
 			    "%lld ms from the clock (allowed %llu)",
 			    (long long) (e->created_ms - c->now_ms),
 			    (unsigned long long) c->skew_ms));
 		if (rv != LSN_OK)
-			return (refuse(r, rv, LSN_RULE_NONE, "time"));
+			return (trust_refuse(r, rv, LSN_RULE_NONE, "time"));
 	}
 	if (c->role == LSN_TRUST_BROKER_DELIVERY) {
 		/* the recipient of this delivery, still active */
@@ -611,15 +495,15 @@ lsn_trust_handling(const struct lsn_trust_ctx *c,
 		d.rcpt_fn = NULL;
 		if ((rv = recipients(&d, &one, r)) != LSN_OK)
 			return (rv);
-	} else if (on(c, LSN_RULE_RCPT_ACTIVE) &&
+	} else if (trust_on(c, LSN_RULE_RCPT_ACTIVE) &&
 	    (rv = recipients(c, e, r)) != LSN_OK)
 		return (rv);
-	if (on(c, LSN_RULE_ADDRESSED) && (rv = addressed(c, e, r)) != LSN_OK)
+	if (trust_on(c, LSN_RULE_ADDRESSED) && (rv = addressed(c, e, r)) != LSN_OK)
 		return (rv);
 	if (c->role == LSN_TRUST_BROKER_INGRESS && e->has_forwarded &&
-	    (rv = fwd_visible(c, e, r)) != LSN_OK)
+	    (rv = trust_fwd_visible(c, e, r)) != LSN_OK)
 		return (rv);
-	return (accept(r));
+	return (trust_accept(r));
 }
 
 int
@@ -636,213 +520,3 @@ lsn_trust_check(const struct lsn_trust_ctx *c, const uint8_t *buf,
 	return (lsn_trust_handling(c, m->env, r));
 }
 
-/* ---- phase 5: forwards ---- */
-
-int
-lsn_trust_forward_policy(const struct lsn_trust_ctx *c,
-    const Liaison__V1__Envelope *in, const char *forwarder,
-    const char *const *to, size_t n_to, size_t n_groups,
-    int provider_permits, struct lsn_trust_result *r)
-{
-	const Liaison__V1__Handling	*h;
-	int				 is_sender, named = 0, rv;
-
-	if (in == NULL || (h = in->handling) == NULL || !h->has_tlp ||
-	    !lsn_slug_valid(forwarder) || (n_to > 0 && to == NULL) ||
-	    n_to > LSN_ENV_TO_MAX || (in->n_to > 0 && in->to == NULL))
-		return (refuse(r, LSN_EINVAL, LSN_RULE_NONE, "arguments"));
-	for (size_t i = 0; i < n_to; i++)
-		if (!lsn_slug_valid(to[i]))
-			return (refuse(r, LSN_EINVAL, LSN_RULE_NONE,
-			    "recipient"));
-	if (h->tlp == LIAISON__V1__TLP__TLP_RED ||
-	    h->tlp < LIAISON__V1__TLP__TLP_CLEAR ||
-	    h->tlp > LIAISON__V1__TLP__TLP_RED)
-		return (refuse(r, LSN_EFORWARD, LSN_RULE_FWD_RED, "tlp red"));
-	is_sender = str_eq(in->sender, forwarder);
-	for (size_t i = 0; i < in->n_to; i++)
-		if (str_eq(in->to[i], forwarder))
-			named = 1;
-	if (!is_sender && !named) {
-		rv = in->n_to_groups == 0 ? 0 : c == NULL || c->dir == NULL ?
-		    1 : in_groups(c, in->to_groups, in->n_to_groups,
-		    forwarder, in->dir_head);
-		if (rv < 0)
-			return (refuse(r, rv, LSN_RULE_NONE, "directory: %s",
-			    lsn_strerror(rv)));
-		if (rv == 0)
-			return (refuse(r, LSN_EFORWARD, LSN_RULE_FWD_NOT_RCPT,
-			    "not a recipient"));
-	}
-	if (h->tlp == LIAISON__V1__TLP__TLP_AMBER_STRICT) {
-		if (n_groups > 0)
-			return (refuse(r, LSN_EFORWARD, LSN_RULE_FWD_STRICT,
-			    "tlp amber+strict"));
-		for (size_t i = 0; i < n_to; i++)
-			if (strcmp(to[i], forwarder) != 0)
-				return (refuse(r, LSN_EFORWARD,
-				    LSN_RULE_FWD_STRICT, "tlp amber+strict"));
-	}
-	if (has_code(h, LIAISON__V1__HANDLING_CODE__HANDLING_H2) &&
-	    !is_sender && !provider_permits &&
-	    !(in->has_provider_permits_forward &&
-	    in->provider_permits_forward))
-		return (refuse(r, LSN_EFORWARD, LSN_RULE_FWD_H2,
-		    "h2 without permission"));
-	return (accept(r));
-}
-
-/* The inner plaintext body: opened with the Note's forward_key, or a copy
- * of the unsealed body. */
-static int
-fwd_body(const Liaison__V1__Envelope *in, const uint8_t *note,
-    size_t note_len, uint8_t **bodyp, size_t *lenp,
-    struct lsn_trust_result *r)
-{
-	Liaison__V1__Note	*f = NULL;
-	uint8_t			 ad[LSN_SEAL_AD_MAX], *copy;
-	size_t			 adlen;
-	const char		*field = NULL;
-	int			 rv;
-
-	if ((rv = lsn_body_validate(
-	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE, note, note_len, 0,
-	    &field)) != LSN_OK)
-		return (refuse(r, local_err(rv) ? rv : LSN_EFORWARD,
-		    local_err(rv) ? LSN_RULE_NONE : LSN_RULE_FWD_BODY,
-		    "forwarding note: %s (%s)", lsn_strerror(rv),
-		    fname(field)));
-	if ((f = liaison__v1__note__unpack(NULL, note_len,
-	    note_len > 0 ? note : (const uint8_t *) "")) == NULL)
-		return (refuse(r, LSN_ENOMEM, LSN_RULE_NONE, "note"));
-	if (in->sealed != NULL) {
-		rv = LSN_EUNSEAL;
-		if (f->has_forward_key && (rv = lsn_seal_ad_env(in, ad,
-		    &adlen)) == LSN_OK)
-			rv = lsn_unseal_with_key(in->sealed, ad, adlen,
-			    f->forward_key.data, bodyp, lenp);
-		if (rv != LSN_OK)
-			rv = refuse(r, rv == LSN_ENOMEM ? rv : LSN_EFORWARD,
-			    rv == LSN_ENOMEM ? LSN_RULE_NONE :
-			    LSN_RULE_FWD_BODY, "the forwarded content key does "
-			    "not open the inner body");
-		goto out;
-	}
-	if (f->has_forward_key || !in->has_body) {
-		rv = refuse(r, LSN_EFORWARD, LSN_RULE_FWD_BODY, "forward_key "
-		    "with an inner body that is not sealed");
-		goto out;
-	}
-	if ((copy = malloc(in->body.len > 0 ? in->body.len : 1)) == NULL) {
-		rv = refuse(r, LSN_ENOMEM, LSN_RULE_NONE, "body");
-		goto out;
-	}
-	if (in->body.len > 0)
-		memcpy(copy, in->body.data, in->body.len);
-	*bodyp = copy;
-	*lenp = in->body.len;
-	rv = LSN_OK;
- out:
-	if (f->has_forward_key && f->forward_key.data != NULL)
-		sodium_memzero(f->forward_key.data, f->forward_key.len);
-	liaison__v1__note__free_unpacked(f, NULL);
-	return (rv);
-}
-
-/* Verifies the inner SignedEnvelope with its sender's key valid at the
- * inner created_ms. *innerp on LSN_OK. */
-static int
-fwd_inner(const struct lsn_trust_ctx *c, const Liaison__V1__Envelope *e,
-    Liaison__V1__Envelope **innerp, struct lsn_trust_result *r)
-{
-	struct lsn_trust_msg	m;
-	uint8_t			pk[LSN_PK_BYTES];
-	int			rv;
-
-	memset(&m, 0, sizeof(m));
-	if ((rv = lsn_envelope_peek(e->forwarded.data, e->forwarded.len, 0,
-	    &m.o, &m.sig_field)) != LSN_OK) {
-		rv = refuse(r, local_err(rv) ? rv : LSN_EFORWARD,
-		    local_err(rv) ? LSN_RULE_NONE : LSN_RULE_FWD_SHAPE,
-		    "forwarded envelope: %s (%s)", lsn_strerror(rv),
-		    fname(m.sig_field));
-		goto out;
-	}
-	rv = c->dir->sign_keyrec(c->dir->arg, m.o->signer, m.o->key_id,
-	    &m.key);
-	if (rv != LSN_OK) {
-		rv = refuse(r, local_err(rv) ? rv : LSN_EFORWARD,
-		    local_err(rv) ? LSN_RULE_NONE : LSN_RULE_FWD_INNER_SIG,
-		    "inner key %s of %s: %s", m.o->key_id, m.o->signer,
-		    lsn_strerror(rv));
-		goto out;
-	}
-	memcpy(m.pk, m.key.pk, LSN_PK_BYTES);
-	if ((rv = lsn_trust_verify(&m)) != LSN_OK) {
-		rv = refuse(r, local_err(rv) ? rv : LSN_EFORWARD,
-		    local_err(rv) ? LSN_RULE_NONE : LSN_RULE_FWD_INNER_SIG,
-		    "inner envelope from %s: %s (%s)", m.o->signer,
-		    lsn_strerror(rv), fname(m.sig_field));
-		goto out;
-	}
-	if ((rv = lsn_dir_sign_keyrec_at(&m.key, m.env->created_ms, pk)) !=
-	    LSN_OK) {
-		rv = refuse(r, LSN_EFORWARD, LSN_RULE_FWD_INNER_SIG, "inner "
-		    "key %s of %s not valid at the inner created_ms: %s",
-		    m.o->key_id, m.o->signer, lsn_strerror(rv));
-		goto out;
-	}
-	*innerp = m.env;
-	m.env = NULL;
-	rv = LSN_OK;
- out:
-	lsn_trust_msg_clear(&m);
-	return (rv);
-}
-
-int
-lsn_trust_forward(const struct lsn_trust_ctx *c,
-    const Liaison__V1__Envelope *e, const uint8_t *note, size_t note_len,
-    Liaison__V1__Envelope **innerp, uint8_t **bodyp, size_t *lenp,
-    struct lsn_trust_result *r)
-{
-	Liaison__V1__Envelope	*in = NULL;
-	int			 rv;
-
-	if (e == NULL || innerp == NULL || (note == NULL && note_len > 0) ||
-	    (bodyp != NULL && lenp == NULL) || c->dir == NULL)
-		return (refuse(r, LSN_EINVAL, LSN_RULE_NONE, "arguments"));
-	if (!e->has_forwarded || e->forwarded.len == 0) {
-		rv = refuse(r, LSN_EFORWARD, LSN_RULE_FWD_SHAPE,
-		    "not a forward");
-		goto out;
-	}
-	if ((rv = fwd_shape(e, &in, r)) != LSN_OK)
-		goto out;
-	lsn_envelope_free(&in);
-	if ((rv = fwd_inner(c, e, &in, r)) != LSN_OK)
-		goto out;
-	if ((rv = lsn_trust_forward_policy(c, in, e->sender,
-	    (const char *const *) e->to, e->n_to, e->n_to_groups,
-	    e->has_provider_permits_forward && e->provider_permits_forward,
-	    r)) != LSN_OK) {
-		if (rv == LSN_EINVAL)
-			rv = refuse(r, LSN_EFORWARD, LSN_RULE_FWD_SHAPE,
-			    "forward: %s", r->detail);
-		goto out;
-	}
-	if (!lsn_markings_not_weaker(e->handling, in->handling)) {
-		rv = refuse(r, LSN_EFORWARD, LSN_RULE_FWD_MARKINGS, "outer "
-		    "markings weaker than the forwarded message's");
-		goto out;
-	}
-	if (bodyp != NULL && (rv = fwd_body(in, note, note_len, bodyp, lenp,
-	    r)) != LSN_OK)
-		goto out;
-	*innerp = in;
-	in = NULL;
-	rv = accept(r);
- out:
-	lsn_envelope_free(&in);
-	return (rv);
-}
