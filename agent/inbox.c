@@ -202,6 +202,43 @@ sealed_for(const Liaison__V1__SealedBody *sb, const char *partner)
 }
 
 /*
+ * Opens a sealed body with our encryption key, and during a key rotation
+ * (docs/operations.md 7) with the previous or the next one: keys_dir's
+ * encrypt.prev.key (the old key, kept after the swap until every message
+ * sealed to it is delivered) and encrypt.next.key (the new key, before
+ * the swap, for senders whose replica already has it). They are read
+ * only when the body is not sealed to the current key.
+ */
+static int
+unseal_rotating(struct agent *a, const Liaison__V1__SealedBody *sb,
+    const uint8_t *ad, size_t adlen, uint8_t **pt, size_t *ptlen)
+{
+	static const char *const extra[] = { "encrypt.prev.key",
+	    "encrypt.next.key" };
+	struct lsn_keypair	*kp = NULL;
+	char			 path[AGENT_PATH_MAX + 32];
+	int			 rv, r;
+
+	rv = lsn_unseal(sb, ad, adlen, a->conf.partner, a->encrypt_kp, pt,
+	    ptlen);
+	for (size_t i = 0; rv == LSN_EUNSEAL && i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", a->conf.keys_dir,
+		    extra[i]);
+		if ((r = lsn_keypair_load(path, &kp)) != LSN_OK) {
+			if (r != LSN_ENOENT &&
+			    lsn_log_ratelimit("rotation-key", 60))
+				log_warnx("%s: %s", path, lsn_strerror(r));
+			continue;
+		}
+		if (kp->kind == LSN_KEY_ENCRYPT)
+			rv = lsn_unseal(sb, ad, adlen, a->conf.partner, kp, pt,
+			    ptlen);
+		lsn_keypair_destroy(&kp);
+	}
+	return (rv);
+}
+
+/*
  * The plaintext body of a verified envelope: unsealed with our encryption
  * key when sealed (LSN_EUNSEAL if it is not addressed to us or does not
  * authenticate), then validated for its type with the same rules as on
@@ -238,8 +275,8 @@ inbox_open_body(struct agent *a, const Liaison__V1__Envelope *e,
 			goto out;
 		}
 		if ((rv = lsn_seal_ad_env(e, ad, &adlen)) != LSN_OK ||
-		    (rv = lsn_unseal(e->sealed, ad, adlen, a->conf.partner,
-		    a->encrypt_kp, &pt, &ptlen)) != LSN_OK) {
+		    (rv = unseal_rotating(a, e->sealed, ad, adlen, &pt,
+		    &ptlen)) != LSN_OK) {
 			if (rv != LSN_ENOMEM)
 				rv = LSN_EUNSEAL;
 			snprintf(detail, detailsz, "sealed body from %s does "
