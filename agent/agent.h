@@ -264,6 +264,10 @@ int		 outbox_submit(struct agent *a,
 int		 outbox_status(struct agent *a, const uint8_t *msgid,
 		    size_t len, Liaison__V1__OutboxStatusResponse *resp,
 		    char *detail, size_t detailsz);
+/* A signed negative receipt from rcpt: the sent message is marked
+ * "undeliverable: cannot open (RCPT)" (OutboxStatus UNDELIVERABLE). */
+int		 outbox_undeliverable(struct agent *a,
+		    const uint8_t msgid[16], const char *rcpt);
 int		 outbox_on_ack(struct agent *a,
 		    const Liaison__V1__PublishAck *ack);
 void		 outbox_start_pass(struct agent *a);

@@ -392,6 +392,15 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 		if ((rv = quarantine(a, d->seq, code, detail, buf, len)) !=
 		    LSN_OK)
 			goto fail;
+		/* a verified envelope whose body no key of ours opens: the
+		 * sender gets a signed "undeliverable", not silence */
+		if (code == LSN_EUNSEAL && env != NULL && env->type !=
+		    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT) {
+			rv = rcpt_send_for(a, buf, len,
+			    LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE);
+			if (rv == LSN_EDB || rv == LSN_ENOMEM)
+				goto fail;
+		}
 		/* a refused forward is the sender's doing: the integrator
 		 * sees it as an event, the operator in status */
 		if (code == LSN_EFORWARD && env != NULL &&

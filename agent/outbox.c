@@ -503,6 +503,9 @@ outbox_status(struct agent *a, const uint8_t *msgid, size_t len,
 			resp->state = LIAISON__V1__OUTBOX_STATE__OUTBOX_ACCEPTED;
 		else if (st != NULL && strcmp(st, "rejected") == 0)
 			resp->state = LIAISON__V1__OUTBOX_STATE__OUTBOX_REJECTED;
+		else if (st != NULL && strcmp(st, "undeliverable") == 0)
+			resp->state =
+			    LIAISON__V1__OUTBOX_STATE__OUTBOX_UNDELIVERABLE;
 		else
 			resp->state = LIAISON__V1__OUTBOX_STATE__OUTBOX_PENDING;
 		resp->has_publish_code = 1;
@@ -513,6 +516,36 @@ outbox_status(struct agent *a, const uint8_t *msgid, size_t len,
 	} else
 		rv = r == SQLITE_DONE ? LSN_ENOENT : LSN_EDB;
 	sqlite3_reset(s);
+	return (rv);
+}
+
+int
+outbox_undeliverable(struct agent *a, const uint8_t msgid[16],
+    const char *rcpt)
+{
+	sqlite3_stmt	*s;
+	char		 detail[128];
+	int		 rv;
+
+	snprintf(detail, sizeof(detail), "undeliverable: cannot open (%s)",
+	    rcpt);
+	if ((rv = lsn_store_stmt(a->st, "UPDATE outbox SET state = "
+	    "'undeliverable', code = ?, detail = ? WHERE message_id = ? AND "
+	    "state = 'accepted'", &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_int(s, 1, LSN_EUNSEAL) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, detail, -1, SQLITE_TRANSIENT) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_blob(s, 3, msgid, LSN_MSGID_BYTES, SQLITE_STATIC) !=
+	    SQLITE_OK) {
+		sqlite3_reset(s);
+		return (LSN_EDB);
+	}
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	if (rv == LSN_OK && lsn_log_ratelimit("undeliverable", 10))
+		log_warnx("message to %s undeliverable: the recipient cannot "
+		    "open its sealed body", rcpt);
 	return (rv);
 }
 

@@ -7,8 +7,8 @@
  * strictest TLP seen in that thread, sent or received, in the state table
  * under "case_tlp/<kind>/<item id hex>" (kind referral, alert, meeting).
  * A message that answers one -- a ReferralResponse, an AlertAck, a
- * MeetingResponse, or any message whose in_reply_to names a message in
- * our inbox -- is sent at least at that TLP: without a TLP it gets it
+ * MeetingResponse, or any message but a receipt whose in_reply_to names
+ * a message in our inbox -- is sent at least at that TLP: without a TLP it gets it
  * (and is sealed when that is AMBER or stronger); with a weaker one the
  * agent refuses it (LSN_EMARKING) before anything is signed. So neither
  * the CLI nor an integrator can send the text of an AMBER or RED case in
@@ -182,7 +182,9 @@ wfmark_submit(struct agent *a, const Liaison__V1__SubmitRequest *r,
 		if ((rv = case_get(a, key, &want)) != LSN_OK)
 			return (rv);
 	}
-	if (r->has_in_reply_to && r->in_reply_to.len == LSN_MSGID_BYTES) {
+	/* receipts (agent-made) carry ids and hashes only, no content */
+	if (r->has_in_reply_to && r->in_reply_to.len == LSN_MSGID_BYTES &&
+	    r->type != LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT) {
 		if ((rv = inbox_tlp(a, r->in_reply_to.data,
 		    r->in_reply_to.len, &t)) != LSN_OK)
 			return (rv);

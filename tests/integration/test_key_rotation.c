@@ -36,6 +36,7 @@
 #define T_MS	20000
 #define RCPT	0	/* p01 */
 #define SNDR	1	/* p02 */
+#define UNDELIVERABLE	LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE
 
 struct kt {
 	struct lsn_fixture	*fx;
@@ -219,11 +220,80 @@ test_key_rotation_loses_nothing(void **state)
 	lsn_keypair_destroy(&nk);
 }
 
+/* A body sealed to no key of the recipient: quarantined there, and the
+ * sender gets a receipt signed by the recipient saying undeliverable. */
+static void
+test_key_rotation_unopenable_answered(void **state)
+{
+	struct kt			*t = *state;
+	struct lsn_keypair		*junk = NULL;
+	Liaison__V1__Frame		*f = NULL;
+	Liaison__V1__Envelope		*e;
+	Liaison__V1__SignedReceipt	*sr;
+	Liaison__V1__Receipt		*rc;
+	uint64_t			 inbox, quar, deadline;
+	uint8_t				*env;
+	size_t				 len;
+	int				 stage = 0;
+
+	if (t->agent <= 0) {
+		t->agent = agent_it_start(t->fx, RCPT, t->ep, NULL);
+		assert_ok(agent_it_wait_connected(t->fx, RCPT, 0, T_MS));
+	}
+	assert_ok(agent_it_counts(t->fx, RCPT, &inbox, &quar));
+	assert_ok(lsn_keypair_generate(LSN_KEY_ENCRYPT, "p01", &junk));
+	env = amber_to(t, junk->pk, &len);
+	lsn_keypair_destroy(&junk);
+	publish_ok(t, env, len);
+	free(env);
+	/* the sender's session: deliveries to p02 */
+	assert_ok(lsn_fixture_hello(t->snd, 0, T_MS, NULL));
+	deadline = lsn_mono_ms() + T_MS;
+	while (stage != LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE &&
+	    lsn_mono_ms() < deadline) {
+		if (lsn_fixture_recv(t->snd, 500, &f) != LSN_OK)
+			continue;
+		if (f->kind_case == LIAISON__V1__FRAME__KIND_DELIVER &&
+		    f->deliver->envelope != NULL) {
+			assert_ok(lsn_fixture_deliver_ack(t->snd,
+			    f->deliver->seq));
+			e = liaison__v1__envelope__unpack(NULL,
+			    f->deliver->envelope->envelope.len,
+			    f->deliver->envelope->envelope.data);
+			if (e != NULL && e->type ==
+			    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT &&
+			    e->has_body &&
+			    (sr = liaison__v1__signed_receipt__unpack(NULL,
+			    e->body.len, e->body.data)) != NULL) {
+				if ((rc = liaison__v1__receipt__unpack(NULL,
+				    sr->receipt.len, sr->receipt.data)) !=
+				    NULL) {
+					if (rc->stage == UNDELIVERABLE)
+						stage = (int) rc->stage;
+					liaison__v1__receipt__free_unpacked(
+					    rc, NULL);
+				}
+				liaison__v1__signed_receipt__free_unpacked(sr,
+				    NULL);
+			}
+			if (e != NULL)
+				liaison__v1__envelope__free_unpacked(e, NULL);
+		}
+		liaison__v1__frame__free_unpacked(f, NULL);
+		f = NULL;
+	}
+	assert_int_equal(stage,
+	    LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE);
+	assert_ok(agent_it_counts(t->fx, RCPT, &inbox, &quar));
+	assert_int_equal(quar, 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_key_rotation_loses_nothing),
+		cmocka_unit_test(test_key_rotation_unopenable_answered),
 	};
 
 	return (cmocka_run_group_tests(tests, setup, teardown));
