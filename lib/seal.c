@@ -392,7 +392,7 @@ forward_rules(const Liaison__V1__Envelope *outer,
 
 /* LSN_OK if inner_se carries exactly the bytes of inner, under hints
  * naming its sender and key (the signature itself needs the sender's key
- * and is checked by the receiver, lsn_forward_verify). */
+ * and is checked by the receiver, lsn_trust_forward). */
 static int
 same_envelope(const uint8_t *inner_se, size_t inner_len,
     const Liaison__V1__Envelope *inner)
