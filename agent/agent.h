@@ -310,6 +310,10 @@ int		 outbox_submit(struct agent *a,
 int		 outbox_status(struct agent *a, const uint8_t *msgid,
 		    size_t len, Liaison__V1__OutboxStatusResponse *resp,
 		    char *detail, size_t detailsz);
+/* A signed negative receipt from rcpt: the sent message is marked
+ * "undeliverable: cannot open (RCPT)" (OutboxStatus UNDELIVERABLE). */
+int		 outbox_undeliverable(struct agent *a,
+		    const uint8_t msgid[16], const char *rcpt);
 int		 outbox_on_ack(struct agent *a,
 		    const Liaison__V1__PublishAck *ack);
 void		 outbox_start_pass(struct agent *a);
@@ -359,6 +363,17 @@ int		 wf_list(struct agent *a,
 		    Liaison__V1__WorkflowListResponse *resp);
 void		 wf_list_free(Liaison__V1__WorkflowListResponse *resp);
 
+/* replies keep the case's marking (wfmark.c) */
+/* Before signing r: h (r's handling, or zeroed) gets the thread's TLP
+ * when it has none; a weaker one is LSN_EMARKING with detail. */
+int		 wfmark_submit(struct agent *a,
+		    const Liaison__V1__SubmitRequest *r,
+		    Liaison__V1__Handling *h, char *detail, size_t detailsz);
+/* Remembers the strictest TLP of the thread of a sent or received
+ * message (no-op for types outside a thread). LSN_EDB. */
+int		 wfmark_note(struct agent *a, int type, const uint8_t *body,
+		    size_t len, int tlp);
+
 /* events (wf.c) */
 extern const char events_schema[];
 int		 agent_event(struct agent *a, const char *kind,
@@ -388,6 +403,21 @@ int		 inbox_on_deliver(struct agent *a,
 		    const Liaison__V1__Deliver *d);
 int		 inbox_verify(struct agent *a, const uint8_t *buf, size_t len,
 		    Liaison__V1__Envelope **envp, char *detail,
+		    size_t detailsz);
+/* inbox_gate.c: the trust gate over the replica. inbox_gate: a delivery
+ * (identity and addressing; *envp on LSN_OK). inbox_forward: the forward
+ * phase for a verified outer envelope e and its opened note; innerp /
+ * ibodyp may be NULL. inbox_fetch_forward: a fetched forward's verified
+ * inner on the item (LSN_ENOMEM / LSN_EDB only). */
+int		 inbox_gate(struct agent *a, const uint8_t *buf, size_t len,
+		    Liaison__V1__Envelope **envp, char *detail,
+		    size_t detailsz);
+int		 inbox_fetch_forward(struct agent *a,
+		    Liaison__V1__InboxItem *it);
+int		 inbox_forward(struct agent *a,
+		    const Liaison__V1__Envelope *e, const uint8_t *note,
+		    size_t note_len, Liaison__V1__Envelope **innerp,
+		    uint8_t **ibodyp, size_t *ilenp, char *detail,
 		    size_t detailsz);
 int		 inbox_counts(struct agent *a, uint64_t *total,
 		    uint64_t *unacked, uint64_t *quarantined);

@@ -70,62 +70,6 @@ inbox_find_sign_pk(struct agent *a, const char *partner, const char *key_id,
 	return (rv);
 }
 
-/*
- * Verifies a serialized SignedEnvelope against the replica: outer shape,
- * the sender's SIGN key (any validity) for the signature, then the key's
- * validity and the partner's status at created_ms (lsn_dir_sign_key). On
- * success *envp is the parsed Envelope (lsn_envelope_free). On failure
- * detail gets a one-line reason. LSN_EDB / LSN_ENOMEM are local errors,
- * everything else a refusal of the envelope.
- */
-int
-inbox_verify(struct agent *a, const uint8_t *buf, size_t len,
-    Liaison__V1__Envelope **envp, char *detail, size_t detailsz)
-{
-	struct lsn_envelope_outer	*o = NULL;
-	Liaison__V1__Envelope		*env = NULL;
-	uint8_t				 pk[LSN_PK_BYTES], pk2[LSN_PK_BYTES];
-	const char			*field = NULL;
-	int				 rv;
-
-	if ((rv = lsn_envelope_peek(buf, len, LSN_MSG_MAX, &o, &field)) !=
-	    LSN_OK) {
-		snprintf(detail, detailsz, "malformed envelope (%s)",
-		    field != NULL ? field : "?");
-		goto out;
-	}
-	if ((rv = inbox_find_sign_pk(a, o->signer, o->key_id, pk)) != LSN_OK) {
-		snprintf(detail, detailsz, "%s key %s of %s",
-		    rv == LSN_EUNKNOWNSENDER ? "unknown sender for" :
-		    "unknown", o->key_id, o->signer);
-		goto out;
-	}
-	if ((rv = lsn_envelope_verify_parse(o, pk, &env, &field)) != LSN_OK) {
-		snprintf(detail, detailsz, "envelope from %s refused: %s (%s)",
-		    o->signer, lsn_strerror(rv), field != NULL ? field : "-");
-		goto out;
-	}
-	if ((rv = lsn_dir_sign_key(a->dir, env->sender, env->sender_key_id,
-	    env->created_ms, pk2)) != LSN_OK) {
-		snprintf(detail, detailsz, "key %s of %s not valid at "
-		    "created_ms: %s", env->sender_key_id, env->sender,
-		    lsn_strerror(rv));
-		goto out;
-	}
-	if (memcmp(pk, pk2, LSN_PK_BYTES) != 0) {
-		rv = LSN_EBADSIG;
-		snprintf(detail, detailsz, "key mismatch for %s", env->sender);
-		goto out;
-	}
-	*envp = env;
-	env = NULL;
-	rv = LSN_OK;
- out:
-	lsn_envelope_free(&env);
-	lsn_envelope_outer_destroy(&o);
-	return (rv);
-}
-
 static void
 push_ack(struct agent *a, uint64_t seq, int code, const char *detail)
 {
@@ -258,6 +202,43 @@ sealed_for(const Liaison__V1__SealedBody *sb, const char *partner)
 }
 
 /*
+ * Opens a sealed body with our encryption key, and during a key rotation
+ * (docs/operations.md 7) with the previous or the next one: keys_dir's
+ * encrypt.prev.key (the old key, kept after the swap until every message
+ * sealed to it is delivered) and encrypt.next.key (the new key, before
+ * the swap, for senders whose replica already has it). They are read
+ * only when the body is not sealed to the current key.
+ */
+static int
+unseal_rotating(struct agent *a, const Liaison__V1__SealedBody *sb,
+    const uint8_t *ad, size_t adlen, uint8_t **pt, size_t *ptlen)
+{
+	static const char *const extra[] = { "encrypt.prev.key",
+	    "encrypt.next.key" };
+	struct lsn_keypair	*kp = NULL;
+	char			 path[AGENT_PATH_MAX + 32];
+	int			 rv, r;
+
+	rv = lsn_unseal(sb, ad, adlen, a->conf.partner, a->encrypt_kp, pt,
+	    ptlen);
+	for (size_t i = 0; rv == LSN_EUNSEAL && i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", a->conf.keys_dir,
+		    extra[i]);
+		if ((r = lsn_keypair_load(path, &kp)) != LSN_OK) {
+			if (r != LSN_ENOENT &&
+			    lsn_log_ratelimit("rotation-key", 60))
+				log_warnx("%s: %s", path, lsn_strerror(r));
+			continue;
+		}
+		if (kp->kind == LSN_KEY_ENCRYPT)
+			rv = lsn_unseal(sb, ad, adlen, a->conf.partner, kp, pt,
+			    ptlen);
+		lsn_keypair_destroy(&kp);
+	}
+	return (rv);
+}
+
+/*
  * The plaintext body of a verified envelope: unsealed with our encryption
  * key when sealed (LSN_EUNSEAL if it is not addressed to us or does not
  * authenticate), then validated for its type with the same rules as on
@@ -294,8 +275,8 @@ inbox_open_body(struct agent *a, const Liaison__V1__Envelope *e,
 			goto out;
 		}
 		if ((rv = lsn_seal_ad_env(e, ad, &adlen)) != LSN_OK ||
-		    (rv = lsn_unseal(e->sealed, ad, adlen, a->conf.partner,
-		    a->encrypt_kp, &pt, &ptlen)) != LSN_OK) {
+		    (rv = unseal_rotating(a, e->sealed, ad, adlen, &pt,
+		    &ptlen)) != LSN_OK) {
 			if (rv != LSN_ENOMEM)
 				rv = LSN_EUNSEAL;
 			snprintf(detail, detailsz, "sealed body from %s does "
@@ -365,14 +346,15 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 			goto fail;
 		}
 		liaison__v1__signed_envelope__pack(d->envelope, buf);
-		code = inbox_verify(a, buf, len, &env, detail, sizeof(detail));
-		if (code == LSN_OK)
-			code = replica_addressed_to_us(a, env, detail,
-			    sizeof(detail));
+		code = inbox_gate(a, buf, len, &env, detail, sizeof(detail));
 		replica_on_refused(a, code);
 		if (code == LSN_OK)
 			code = inbox_open_body(a, env, &body, &bodylen, detail,
 			    sizeof(detail));
+		/* a forward: the inner envelope through the gate too */
+		if (code == LSN_OK && env->has_forwarded)
+			code = inbox_forward(a, env, body, bodylen, NULL,
+			    NULL, NULL, detail, sizeof(detail));
 		if (code == LSN_EDB || code == LSN_ENOMEM) {
 			rv = code;
 			goto fail;
@@ -393,9 +375,14 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 				code = LSN_OK;
 				rv = 1;	/* not an inbox item */
 			}
-		} else if (rv == 0)
+		} else if (rv == 0) {
 			code = wf_on_receive(a, env, buf, len, body, bodylen,
 			    detail, sizeof(detail));
+			/* the thread's marking, for our replies */
+			if (code == LSN_OK)
+				code = wfmark_note(a, (int) env->type, body,
+				    bodylen, (int) env->handling->tlp);
+		}
 		if (code == LSN_EDB || code == LSN_ENOMEM) {
 			rv = code;
 			goto fail;
@@ -406,6 +393,22 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 		    LSN_OK)
 			goto fail;
 		ametrics_refusal(a, "inbox", code);
+		/* a verified envelope whose body no key of ours opens: the
+		 * sender gets a signed "undeliverable", not silence */
+		if (code == LSN_EUNSEAL && env != NULL && env->type !=
+		    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT) {
+			rv = rcpt_send_for(a, buf, len,
+			    LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE);
+			if (rv == LSN_EDB || rv == LSN_ENOMEM)
+				goto fail;
+		}
+		/* a refused forward is the sender's doing: the integrator
+		 * sees it as an event, the operator in status */
+		if (code == LSN_EFORWARD && env != NULL &&
+		    (rv = agent_event(a, "forward-refused",
+		    env->message_id.data, NULL, env->sender, detail)) !=
+		    LSN_OK)
+			goto fail;
 	} else {
 		if (rv == 0) {
 			if ((rv = store_message(a, d->seq, env, buf, len,
@@ -497,6 +500,13 @@ inbox_item_free(Liaison__V1__InboxItem *it)
 	free(it->message_id.data);
 	free(it->sender);
 	free(it->body.data);
+	if (it->forwarded_body.data != NULL) {
+		sodium_memzero(it->forwarded_body.data, it->forwarded_body.len);
+		free(it->forwarded_body.data);
+	}
+	if (it->forwarded != NULL)
+		liaison__v1__signed_envelope__free_unpacked(it->forwarded,
+		    NULL);
 	if (it->envelope != NULL)
 		liaison__v1__signed_envelope__free_unpacked(it->envelope, NULL);
 	free(it);
@@ -674,6 +684,10 @@ inbox_fetch(struct agent *a, const uint8_t *msgid, size_t len,
 	else
 		rv = r == SQLITE_DONE ? LSN_ENOENT : LSN_EDB;
 	sqlite3_reset(s);
+	if (rv == LSN_OK && (rv = inbox_fetch_forward(a, *itemp)) != LSN_OK) {
+		inbox_item_free(*itemp);
+		*itemp = NULL;
+	}
 	return (rv);
 }
 

@@ -340,9 +340,11 @@ outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
 		h = *r->handling;
 	h.base = (ProtobufCMessage) PROTOBUF_C_MESSAGE_INIT(
 	    &liaison__v1__handling__descriptor);
-	if (!h.has_tlp) {
-		h.has_tlp = 1;
-		h.tlp = LIAISON__V1__TLP__TLP_GREEN;
+	/* a reply keeps its thread's marking (wfmark.c); GREEN else */
+	if ((rv = wfmark_submit(a, r, &h, detail, detailsz)) != LSN_OK) {
+		if (rv == LSN_EDB)
+			goto dberr;
+		goto out;
 	}
 	e.has_version = 1;
 	e.version = LSN_ENVELOPE_VERSION;
@@ -439,6 +441,9 @@ outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
 			goto dberr;
 		goto out;
 	}
+	if ((rv = wfmark_note(a, (int) r->type, r->body.data, r->body.len,
+	    (int) h.tlp)) != LSN_OK)
+		goto dberr;
 	if (sp) {
 		if ((rv = agent_savepoint(a, AGENT_SP_RELEASE)) != LSN_OK)
 			goto dberr;
@@ -508,6 +513,9 @@ outbox_status(struct agent *a, const uint8_t *msgid, size_t len,
 			resp->state = LIAISON__V1__OUTBOX_STATE__OUTBOX_ACCEPTED;
 		else if (st != NULL && strcmp(st, "rejected") == 0)
 			resp->state = LIAISON__V1__OUTBOX_STATE__OUTBOX_REJECTED;
+		else if (st != NULL && strcmp(st, "undeliverable") == 0)
+			resp->state =
+			    LIAISON__V1__OUTBOX_STATE__OUTBOX_UNDELIVERABLE;
 		else
 			resp->state = LIAISON__V1__OUTBOX_STATE__OUTBOX_PENDING;
 		resp->has_publish_code = 1;
@@ -518,6 +526,36 @@ outbox_status(struct agent *a, const uint8_t *msgid, size_t len,
 	} else
 		rv = r == SQLITE_DONE ? LSN_ENOENT : LSN_EDB;
 	sqlite3_reset(s);
+	return (rv);
+}
+
+int
+outbox_undeliverable(struct agent *a, const uint8_t msgid[16],
+    const char *rcpt)
+{
+	sqlite3_stmt	*s;
+	char		 detail[128];
+	int		 rv;
+
+	snprintf(detail, sizeof(detail), "undeliverable: cannot open (%s)",
+	    rcpt);
+	if ((rv = lsn_store_stmt(a->st, "UPDATE outbox SET state = "
+	    "'undeliverable', code = ?, detail = ? WHERE message_id = ? AND "
+	    "state = 'accepted'", &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_int(s, 1, LSN_EUNSEAL) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, detail, -1, SQLITE_TRANSIENT) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_blob(s, 3, msgid, LSN_MSGID_BYTES, SQLITE_STATIC) !=
+	    SQLITE_OK) {
+		sqlite3_reset(s);
+		return (LSN_EDB);
+	}
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	if (rv == LSN_OK && lsn_log_ratelimit("undeliverable", 10))
+		log_warnx("message to %s undeliverable: the recipient cannot "
+		    "open its sealed body", rcpt);
 	return (rv);
 }
 

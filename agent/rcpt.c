@@ -260,6 +260,10 @@ rcpt_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
 		goto out;
 	rv = rcpt_store(a, rc->message_id.data, (int) rc->stage,
 	    rc->recipient, rc->time_ms, body, len, e->message_id.data);
+	if (rv == LSN_OK && rc->stage ==
+	    LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE)
+		rv = outbox_undeliverable(a, rc->message_id.data,
+		    rc->recipient);
 	if (rv == LSN_OK && (rv = agent_event(a, "receipt",
 	    rc->message_id.data, NULL, rc->recipient,
 	    lsn_receipt_stage_name((int) rc->stage))) == LSN_OK)

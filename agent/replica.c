@@ -251,66 +251,9 @@ replica_peer_head(struct agent *a, const char *peer,
 		replica_sync(a);
 }
 
-static int
-is_me(void *arg, const char *id)
-{
-	return (strcmp(arg, id) == 0 ? 1 : 0);
-}
-
 /*
- * Whether a verified envelope names us: our partner id in `to`, or one of
- * `to_groups` has us as a member in our replica. A broker that delivers
- * an envelope to a partner it does not address is misrouting it (the
- * recipients are signed): LSN_EUNKNOWNRCPT with detail. LSN_EDB is local.
- * A group we were a member of at or after the sender's head counts: the
- * broker expanded it at ingress, and we may have left it since.
- */
-int
-replica_addressed_to_us(struct agent *a, const Liaison__V1__Envelope *e,
-    char *detail, size_t detailsz)
-{
-	int	rv;
-
-	for (size_t i = 0; i < e->n_to; i++)
-		if (e->to[i] != NULL && strcmp(e->to[i], a->conf.partner) == 0)
-			return (LSN_OK);
-	for (size_t g = 0; g < e->n_to_groups; g++) {
-		if (e->to_groups[g] == NULL)
-			continue;
-		rv = lsn_dir_group_members(a->dir, e->to_groups[g], 0, is_me,
-		    a->conf.partner);
-		if (rv == 1)
-			return (LSN_OK);
-		if (rv == LSN_EDB || rv == LSN_ENOMEM)
-			return (rv);
-	}
-	/* a group we left after the sender signed: still ours */
-	for (size_t g = 0; g < e->n_to_groups; g++) {
-		int	was = 0;
-
-		if (e->to_groups[g] == NULL)
-			continue;
-		if ((rv = lsn_dir_member_since(a->dir, e->to_groups[g],
-		    a->conf.partner, e->dir_head != NULL &&
-		    e->dir_head->has_rev ? e->dir_head->rev : 0, &was)) !=
-		    LSN_OK)
-			return (rv);
-		if (was) {
-			log_info("message from %s to group %s, which we left "
-			    "after it was sent: accepted", e->sender,
-			    e->to_groups[g]);
-			return (LSN_OK);
-		}
-	}
-	snprintf(detail, detailsz, "envelope from %s is not addressed to %s "
-	    "(%zu partners, %zu groups named)", e->sender, a->conf.partner,
-	    e->n_to, e->n_to_groups);
-	return (LSN_EUNKNOWNRCPT);
-}
-
-/*
- * A delivery refused by the envelope checks (inbox_verify and
- * replica_addressed_to_us, not the body's). A bad envelope signature or
+ * A delivery refused by the envelope checks (the trust gate in
+ * inbox.c, not the body's). A bad envelope signature or
  * an envelope that does not name us cannot come from an honest broker (it
  * verifies signatures at ingress and routes on the signed recipients):
  * alert once per code.

@@ -24,17 +24,8 @@ void	replica_peer_head(struct agent *a, const char *peer,
 	    const Liaison__V1__DirHead *h);
 
 /*
- * LSN_OK if the verified envelope e names this agent's partner in `to` or
- * through a group of `to_groups` it belongs to in the replica; else
- * LSN_EUNKNOWNRCPT with a one-line reason in detail. LSN_EDB / LSN_ENOMEM
- * are local errors.
- */
-int	replica_addressed_to_us(struct agent *a,
-	    const Liaison__V1__Envelope *e, char *detail, size_t detailsz);
-
-/*
  * Called with the refusal code of a delivery's envelope checks
- * (inbox_verify, replica_addressed_to_us): LSN_EBADSIG and
+ * (the trust gate, inbox.c): LSN_EBADSIG and
  * LSN_EUNKNOWNRCPT raise an alert (once per code), other codes nothing.
  */
 void	replica_on_refused(struct agent *a, int code);

@@ -4,8 +4,8 @@
  *
  * Only time-independent answers are kept (a partner's status, the key
  * records of lsn_dir_sign_keyrec / lsn_dir_transport_keyrec); the time
- * checks run on every call with the caller's time, exactly as the library
- * lookups do. The directory cannot change during such a run: a DirSubmit
+ * checks run on every call with the caller's time (the trust gate's, for
+ * sign keys), exactly as the library lookups do. The directory cannot change during such a run: a DirSubmit
  * is another frame, and every other frame first ends the run (flush),
  * which forgets everything; another process cannot commit while the
  * turn's transaction is open. Outside a run the calls go straight to the
@@ -103,27 +103,25 @@ keepable(int rv)
 }
 
 int
-bdir_sign_key(struct broker *b, const char *partner, const char *key_id,
-    uint64_t at_ms, uint8_t pk[LSN_PK_BYTES])
+bdir_sign_keyrec(struct broker *b, const char *partner, const char *key_id,
+    struct lsn_dir_keyrec *r)
 {
 	struct bmemo		*m = b->memo;
 	struct memo_key		*e;
-	struct lsn_dir_keyrec	 r;
 	int			 rv;
 
-	memset(&r, 0, sizeof(r));
 	if (m == NULL)
-		return (lsn_dir_sign_key(b->dir, partner, key_id, at_ms, pk));
+		return (lsn_dir_sign_keyrec(b->dir, partner, key_id, r));
 	for (size_t i = 0; i < m->ns; i++) {
 		e = &m->s[i];
 		if (strcmp(e->partner, partner) == 0 &&
 		    strcmp(e->key_id, key_id) == 0) {
-			if (e->rv != LSN_OK)
-				return (e->rv);
-			return (lsn_dir_sign_keyrec_at(&e->r, at_ms, pk));
+			if (e->rv == LSN_OK)
+				*r = e->r;
+			return (e->rv);
 		}
 	}
-	rv = lsn_dir_sign_keyrec(b->dir, partner, key_id, &r);
+	rv = lsn_dir_sign_keyrec(b->dir, partner, key_id, r);
 	if (keepable(rv) && m->ns < MEMO_KEYS &&
 	    strlen(partner) < sizeof(e->partner) &&
 	    strlen(key_id) < sizeof(e->key_id)) {
@@ -132,11 +130,9 @@ bdir_sign_key(struct broker *b, const char *partner, const char *key_id,
 		lsn_strlcpy(e->key_id, key_id, sizeof(e->key_id));
 		e->rv = rv;
 		if (rv == LSN_OK)
-			e->r = r;
+			e->r = *r;
 	}
-	if (rv != LSN_OK)
-		return (rv);
-	return (lsn_dir_sign_keyrec_at(&r, at_ms, pk));
+	return (rv);
 }
 
 int

@@ -36,6 +36,7 @@
 #include "liaison/http.h"
 #include "liaison/keys.h"
 #include "liaison/store.h"
+#include "liaison/trust.h"
 
 #include "vpool.h"
 
@@ -332,8 +333,9 @@ void	bdir_memo(struct broker *b, int on);
 void	bdir_free(struct broker *b);
 int	bdir_partner_status(struct broker *b, const char *partner,
 	    int *status);
-int	bdir_sign_key(struct broker *b, const char *partner,
-	    const char *key_id, uint64_t at_ms, uint8_t pk[LSN_PK_BYTES]);
+/* As lsn_dir_sign_keyrec (the time checks are the trust gate's). */
+int	bdir_sign_keyrec(struct broker *b, const char *partner,
+	    const char *key_id, struct lsn_dir_keyrec *r);
 int	bdir_transport_owner(struct broker *b,
 	    const uint8_t tkey[LSN_PK_BYTES], uint64_t now_ms,
 	    char owner[LSN_DIR_ID_MAX + 1]);
@@ -409,7 +411,7 @@ void	bmetrics_commit(struct broker *b, double seconds);
 /* A publish between its two halves (the signature check in between). */
 struct ingress_job {
 	struct vjob			 vj;
-	struct lsn_envelope_outer	*o;
+	struct lsn_trust_msg		 m;	/* the gate's state */
 	const uint8_t			*env;	/* borrowed */
 	size_t				 envlen;
 	char				 partner[LSN_DIR_ID_MAX + 1];

@@ -9,6 +9,7 @@
 
 #include "liaison/audit.h"
 #include "liaison/log.h"
+#include "liaison/trust.h"
 #include "liaison/util.h"
 
 #include "broker.h"
@@ -16,8 +17,6 @@
 struct rcptset {
 	char	**ids;
 	size_t	  n, cap;
-	const char *skip;	/* the sender, when reached through a group */
-	int	  err;
 };
 
 static int
@@ -68,16 +67,11 @@ set_add(struct rcptset *s, const char *id)
 	return (LSN_OK);
 }
 
+/* The gate's rcpt_fn: every named recipient and group member. */
 static int
-member_cb(void *arg, const char *id)
+rcpt_cb(void *arg, const char *id)
 {
-	struct rcptset	*s = arg;
-
-	if (s->skip != NULL && strcmp(id, s->skip) == 0)
-		return (0);
-	if ((s->err = set_add(s, id)) != LSN_OK)
-		return (1);
-	return (0);
+	return (set_add(arg, id));
 }
 
 static int
@@ -300,10 +294,58 @@ store_message(struct broker *b, const char *sender,
 	return (rv);
 }
 
-static const char *
-fname(const char *field)
+/* ---- the broker's view of the directory for the trust gate ---- */
+
+static int
+v_keyrec(void *arg, const char *partner, const char *key_id,
+    struct lsn_dir_keyrec *r)
 {
-	return (field != NULL ? field : "envelope");
+	return (bdir_sign_keyrec(arg, partner, key_id, r));
+}
+
+static int
+v_status(void *arg, const char *partner, int *status)
+{
+	return (bdir_partner_status(arg, partner, status));
+}
+
+static int
+v_members(void *arg, const char *group, int active_only, lsn_dir_id_fn *fn,
+    void *fnarg)
+{
+	struct broker	*b = arg;
+
+	return (lsn_dir_group_members(b->dir, group, active_only, fn, fnarg));
+}
+
+static void
+gate_ctx(struct broker *b, struct ingress_job *j, struct lsn_trust_dir *v,
+    struct lsn_trust_ctx *c, struct rcptset *set)
+{
+	memset(v, 0, sizeof(*v));
+	v->arg = b;
+	v->sign_keyrec = v_keyrec;
+	v->partner_status = v_status;
+	v->group_members = v_members;
+	memset(c, 0, sizeof(*c));
+	c->role = LSN_TRUST_BROKER_INGRESS;
+	c->dir = v;
+	c->now_ms = j->now;
+	c->skew_ms = (uint64_t) b->conf.skew_ms;
+	c->max = (size_t) b->conf.max_msg_bytes;
+	c->peer = j->partner;
+	c->rcpt_fn = set != NULL ? rcpt_cb : NULL;
+	c->rcpt_arg = set;
+}
+
+/* Copies the gate's answer into the ingress result. */
+static int
+gate_refuse(struct ingress_result *res, const struct lsn_trust_result *t)
+{
+	if (t->rule != LSN_RULE_NONE)
+		return (refuse(res, t->code, "%s: %s", lsn_trust_rule_name(
+		    (int) t->rule), t->detail));
+	return (refuse(res, t->code, "%s", t->detail));
 }
 
 void
@@ -312,16 +354,16 @@ ingress_job_free(struct ingress_job *j)
 	if (j == NULL)
 		return;
 	lsn_envelope_free(&j->vj.env);
-	lsn_envelope_outer_destroy(&j->o);
+	lsn_trust_msg_clear(&j->m);
 }
 
 int
 ingress_begin(struct broker *b, const char *partner, const uint8_t *env,
     size_t envlen, struct ingress_job *j, struct ingress_result *res)
 {
-	const char	*field = NULL;
-	uint64_t	 max;
-	int		 rv, st;
+	struct lsn_trust_dir	v;
+	struct lsn_trust_ctx	c;
+	struct lsn_trust_result	t;
 
 	memset(res, 0, sizeof(*res));
 	memset(j, 0, sizeof(*j));
@@ -329,39 +371,13 @@ ingress_begin(struct broker *b, const char *partner, const uint8_t *env,
 	j->envlen = envlen;
 	j->now = broker_now(b);
 	lsn_strlcpy(j->partner, partner, sizeof(j->partner));
-	max = (uint64_t) b->conf.max_msg_bytes;
-
-	/* size, outer unpack */
-	if (envlen > max)
-		return (refuse(res, LSN_ETOOBIG, "envelope of %zu bytes over "
-		    "the limit of %llu", envlen, (unsigned long long) max));
-	if ((rv = lsn_envelope_peek(env, envlen, (size_t) max, &j->o,
-	    &field)) != LSN_OK)
-		return (refuse(res, rv, "outer envelope: %s", fname(field)));
-	/* signer hint = the connection's partner */
-	if (strcmp(j->o->signer, partner) != 0)
-		return (refuse(res, LSN_ESENDER, "signer %s is not the "
-		    "connection's partner %s", j->o->signer, partner));
-	/* sender partner */
-	rv = bdir_partner_status(b, partner, &st);
-	if (rv == LSN_ENOENT)
-		return (refuse(res, LSN_EUNKNOWNSENDER, "partner %s not in "
-		    "the directory", partner));
-	else if (rv != LSN_OK)
-		return (refuse(res, LSN_EDB, "directory error"));
-	if (st == LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED)
-		return (refuse(res, LSN_ESUSPENDED, "partner %s is suspended",
-		    partner));
-	if (st != LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE)
-		return (refuse(res, LSN_EPREVOKED, "partner %s is revoked",
-		    partner));
-	/* key valid now; the signature is checked by ingress_finish's
-	 * caller (vpool) with it */
-	if ((rv = bdir_sign_key(b, partner, j->o->key_id, j->now,
-	    j->vj.pk)) != LSN_OK)
-		return (refuse(res, rv, "signing key %s: %s", j->o->key_id,
-		    lsn_strerror(rv)));
-	j->vj.o = j->o;
+	gate_ctx(b, j, &v, &c, NULL);
+	/* size, outer unpack, signer hint, sender status, key valid now;
+	 * the signature is checked by the caller's vpool with that key */
+	if (lsn_trust_outer(&c, env, envlen, &j->m, &t) != LSN_OK)
+		return (gate_refuse(res, &t));
+	j->vj.o = j->m.o;
+	memcpy(j->vj.pk, j->m.pk, LSN_PK_BYTES);
 	j->verify = 1;
 	return (LSN_OK);
 }
@@ -370,47 +386,41 @@ int
 ingress_finish(struct broker *b, struct ingress_job *j,
     struct ingress_result *res)
 {
-	struct lsn_envelope_outer	*o = j->o;
+	struct lsn_trust_dir		 v;
+	struct lsn_trust_ctx		 c;
+	struct lsn_trust_result		 t;
 	Liaison__V1__Envelope		*e;
 	struct rcptset			 set = { 0 };
-	const char			*partner = j->partner;
-	uint8_t				 pk[LSN_PK_BYTES], hash[LSN_HASH_BYTES];
-	uint64_t			 now = j->now, skew;
-	int				 rv, st;
+	uint8_t				 hash[LSN_HASH_BYTES];
+	int				 rv;
 
-	skew = (uint64_t) b->conf.skew_ms;
-	/* signature, parse (done by vpool) */
-	if ((rv = j->vj.rv) != LSN_OK) {
-		refuse(res, rv, "%s: %s", fname(j->vj.field),
-		    lsn_strerror(rv));
+	gate_ctx(b, j, &v, &c, &set);
+	/* the signature (run by vpool), then the key at created_ms and the
+	 * signed sender */
+	j->m.sig_rv = j->vj.rv;
+	j->m.sig_field = j->vj.field;
+	j->m.env = j->vj.env;
+	j->vj.env = NULL;
+	if (lsn_trust_identity(&c, &j->m, &t) != LSN_OK) {
+		gate_refuse(res, &t);
+		if (j->m.env != NULL) {
+			memcpy(res->msgid, j->m.env->message_id.data,
+			    LSN_MSGID_BYTES);
+			res->has_msgid = 1;
+		}
 		goto out;
 	}
-	if ((e = j->vj.env) == NULL) {
-		refuse(res, LSN_EINTERNAL, "envelope");
-		goto out;
-	}
+	e = j->m.env;
 	memcpy(res->msgid, e->message_id.data, LSN_MSGID_BYTES);
 	res->has_msgid = 1;
 	res->type = (int) e->type;
 	res->priority = e->has_priority ? (int) e->priority : 0;
-	/* key valid when the envelope was made */
-	if ((rv = bdir_sign_key(b, partner, o->key_id, e->created_ms,
-	    pk)) != LSN_OK) {
-		refuse(res, rv, "signing key %s at created_ms: %s", o->key_id,
-		    lsn_strerror(rv));
-		goto out;
-	}
-	if (strcmp(e->sender, partner) != 0) {
-		refuse(res, LSN_ESENDER, "sender %s is not the connection's "
-		    "partner %s", e->sender, partner);
-		goto out;
-	}
 	/*
 	 * Idempotency before the time and recipient rules: a retry of an
 	 * accepted message is acknowledged again even when the clock moved,
 	 * a queue filled or a recipient left since.
 	 */
-	if ((rv = lsn_envelope_hash(o, hash)) != LSN_OK) {
+	if ((rv = lsn_envelope_hash(j->m.o, hash)) != LSN_OK) {
 		refuse(res, rv, "envelope hash");
 		goto out;
 	}
@@ -428,50 +438,10 @@ ingress_finish(struct broker *b, struct ingress_job *j,
 		refuse(res, rv, "database error");
 		goto out;
 	}
-	/* time */
-	if (e->created_ms > now + skew || e->created_ms + skew < now) {
-		refuse(res, LSN_ESKEW, "created_ms is %lld ms from the "
-		    "broker's clock (allowed %llu)",
-		    (long long) (e->created_ms - now),
-		    (unsigned long long) skew);
+	/* time, recipients (groups expanded into set), forwards */
+	if (lsn_trust_handling(&c, e, &t) != LSN_OK) {
+		gate_refuse(res, &t);
 		goto out;
-	}
-	if (e->has_expires_ms && e->expires_ms != 0 && e->expires_ms <= now) {
-		refuse(res, LSN_EEXPIRED, "expired %llu ms ago",
-		    (unsigned long long) (now - e->expires_ms));
-		goto out;
-	}
-	/* recipients */
-	for (size_t i = 0; i < e->n_to; i++) {
-		rv = bdir_partner_status(b, e->to[i], &st);
-		if (rv == LSN_ENOENT || (rv == LSN_OK &&
-		    st != LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE)) {
-			refuse(res, LSN_EUNKNOWNRCPT, "recipient %s is unknown "
-			    "or not active", e->to[i]);
-			goto out;
-		} else if (rv != LSN_OK) {
-			refuse(res, LSN_EDB, "directory error");
-			goto out;
-		}
-		if ((rv = set_add(&set, e->to[i])) != LSN_OK) {
-			refuse(res, rv, "recipients");
-			goto out;
-		}
-	}
-	set.skip = partner;
-	for (size_t i = 0; i < e->n_to_groups; i++) {
-		rv = lsn_dir_group_members(b->dir, e->to_groups[i], 1,
-		    member_cb, &set);
-		if (rv == LSN_EUNKNOWNGROUP) {
-			refuse(res, LSN_EUNKNOWNGROUP,
-			    "group %s does not exist", e->to_groups[i]);
-			goto out;
-		} else if (rv != LSN_OK || set.err != LSN_OK) {
-			rv = set.err != LSN_OK ? set.err : rv;
-			refuse(res, rv, "group %s: %s", e->to_groups[i],
-			    lsn_strerror(rv));
-			goto out;
-		}
 	}
 	set_unique(&set);
 	/* a sealed body goes only where it is sealed for (protocol.md 8) */
@@ -484,12 +454,12 @@ ingress_finish(struct broker *b, struct ingress_job *j,
 	}
 	/* quota */
 	for (size_t i = 0; i < set.n; i++)
-		if ((res->code = limits_quota(b, partner, set.ids[i],
+		if ((res->code = limits_quota(b, j->partner, set.ids[i],
 		    (int) e->priority, res->detail, sizeof(res->detail))) !=
 		    LSN_OK)
 			goto out;
-	if ((rv = store_message(b, partner, e, j->env, j->envlen, hash, &set,
-	    now)) != LSN_OK) {
+	if ((rv = store_message(b, j->partner, e, j->env, j->envlen, hash,
+	    &set, j->now)) != LSN_OK) {
 		refuse(res, LSN_EDB, "database error");
 		goto out;
 	}

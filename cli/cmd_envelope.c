@@ -2,8 +2,8 @@
  * cmd_envelope.c -- liaison envelope sign|verify: offline signed envelopes.
  *
  * `sign` builds a Note envelope and writes the serialized SignedEnvelope;
- * `verify` opens one with a public key file the way the broker and agents
- * do (peek, find the key, verify, then parse and validate).
+ * `verify` opens one with a public key file through the trust gate
+ * (trust.h) in its offline role, the way the broker and agents do.
  */
 #include <getopt.h>
 #include <limits.h>
@@ -14,6 +14,7 @@
 
 #include "liaison/envelope.h"
 #include "liaison/keys.h"
+#include "liaison/trust.h"
 #include "liaison/util.h"
 #include "cli.h"
 
@@ -345,6 +346,36 @@ print_envelope(const Liaison__V1__Envelope *env, int show_body)
 		printf("%-11s%zu bytes\n", "body", env->body.len);
 }
 
+/* The trust gate's directory view over one public key file: its owner
+ * has that one SIGN key, with no validity window. */
+struct keyfile_view {
+	const char	*owner;
+	const uint8_t	*pk;
+	char		 kid[LSN_KEYID_HEXLEN + 1];
+};
+
+static int
+keyfile_keyrec(void *arg, const char *partner, const char *key_id,
+    struct lsn_dir_keyrec *r)
+{
+	struct keyfile_view	*kf = arg;
+
+	if (strcmp(partner, kf->owner) != 0) {
+		cli_err("envelope", "signed by '%s' (key %s), but the key "
+		    "file belongs to '%s'", partner, key_id, kf->owner);
+		return (LSN_EUNKNOWNSENDER);
+	}
+	if (strcmp(key_id, kf->kid) != 0) {
+		cli_err("envelope", "signed with key %s of '%s', but the key "
+		    "file holds key %s", key_id, partner, kf->kid);
+		return (LSN_EUNKNOWNKEY);
+	}
+	memset(r, 0, sizeof(*r));
+	lsn_strlcpy(r->partner, partner, sizeof(r->partner));
+	memcpy(r->pk, kf->pk, LSN_PK_BYTES);
+	return (LSN_OK);
+}
+
 static int
 envelope_verify(int argc, char *argv[])
 {
@@ -354,14 +385,16 @@ envelope_verify(int argc, char *argv[])
 		{ "show-body", no_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct lsn_envelope_outer	*o = NULL;
-	Liaison__V1__Envelope		*env = NULL;
+	struct keyfile_view		 kf;
+	struct lsn_trust_dir		 v;
+	struct lsn_trust_ctx		 c;
+	struct lsn_trust_result		 t;
+	struct lsn_trust_msg		 m;
+	Liaison__V1__Envelope		*env = NULL, *inner = NULL;
 	enum lsn_key_kind		 kind;
 	const char			*pubf = NULL, *keysd = NULL, *file;
-	const char			*field = NULL;
 	char				 path[PATH_MAX];
 	char				 owner[LSN_LABEL_MAX + 1];
-	char				 kid[LSN_KEYID_HEXLEN + 1];
 	uint8_t				 pk[LSN_PK_BYTES];
 	uint8_t				*buf = NULL;
 	size_t				 len = 0;
@@ -417,37 +450,41 @@ envelope_verify(int argc, char *argv[])
 		cli_err("envelope", "%s: %s", file, lsn_strerror(rv));
 		goto out;
 	}
-	if ((rv = lsn_envelope_peek(buf, len, 0, &o, &field)) != LSN_OK) {
-		cli_err("envelope", "%s: refused: %s (field: %s)", file,
-		    lsn_strerror(rv), field != NULL ? field : "-");
+	/* the trust gate in the offline role, over the key file */
+	memset(&kf, 0, sizeof(kf));
+	kf.owner = owner;
+	kf.pk = pk;
+	lsn_key_id(pk, kf.kid);
+	memset(&v, 0, sizeof(v));
+	v.arg = &kf;
+	v.sign_keyrec = keyfile_keyrec;
+	memset(&c, 0, sizeof(c));
+	c.role = LSN_TRUST_OFFLINE_CLI;
+	c.dir = &v;
+	c.now_ms = lsn_now_ms();
+	memset(&m, 0, sizeof(m));
+	if ((rv = lsn_trust_check(&c, buf, len, &m, &t)) == LSN_OK &&
+	    m.env->has_forwarded && m.env->has_body) {
+		/* a forward in clear: the inner through the gate too (its
+		 * sender's key must be the same key file) */
+		rv = lsn_trust_forward(&c, m.env, m.env->body.data,
+		    m.env->body.len, &inner, NULL, NULL, &t);
+		lsn_envelope_free(&inner);
+	}
+	if (rv != LSN_OK) {
+		cli_err("envelope", "%s: refused: %s (rule %s: %s)", file,
+		    lsn_strerror(rv), lsn_trust_rule_name((int) t.rule),
+		    t.detail);
 		goto out;
 	}
-	/* The key must be the signer's: the directory would look it up by
-	 * (signer, key_id); here the key file names its owner. */
-	if (strcmp(o->signer, owner) != 0) {
-		cli_err("envelope", "%s: refused: signed by '%s' (key %s) but "
-		    "%s belongs to '%s'", file, o->signer, o->key_id, pubf,
-		    owner);
-		goto out;
-	}
-	lsn_key_id(pk, kid);
-	if (strcmp(o->key_id, kid) != 0) {
-		cli_err("envelope", "%s: refused: signed with key %s of '%s', "
-		    "but %s holds key %s", file, o->key_id, o->signer, pubf,
-		    kid);
-		goto out;
-	}
-	if ((rv = lsn_envelope_verify_parse(o, pk, &env, &field)) != LSN_OK) {
-		cli_err("envelope", "%s: refused: %s (field: %s)", file,
-		    lsn_strerror(rv), field != NULL ? field : "-");
-		goto out;
-	}
+	env = m.env;
+	m.env = NULL;
 	print_envelope(env, show_body);
 	printf("signature OK\n");
 	ret = CLI_EXIT_OK;
  out:
 	lsn_envelope_free(&env);
-	lsn_envelope_outer_destroy(&o);
+	lsn_trust_msg_clear(&m);
 	free(buf);
 	return (ret);
 }

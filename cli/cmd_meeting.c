@@ -358,7 +358,7 @@ cmd_rsvp(int argc, char *argv[])
 	mr.answer = answer;
 	return (wf_submit_one("rsvp", agent, conf, org,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_RESPONSE,
-	    &mr.base, LIAISON__V1__TLP__TLP_GREEN, 0));
+	    &mr.base, 0, 0));
 }
 
 /* ---- show --custody ---- */

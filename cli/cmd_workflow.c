@@ -130,9 +130,12 @@ wf_submit_one(const char *cmd, const char *agent, const char *conf,
 	sr.has_body = 1;
 	sr.body.data = body;
 	sr.body.len = len;
-	h.has_tlp = 1;
-	h.tlp = tlp;
-	sr.handling = &h;
+	/* tlp 0: a reply; the agent gives it its thread's marking */
+	if (tlp != 0) {
+		h.has_tlp = 1;
+		h.tlp = tlp;
+		sr.handling = &h;
+	}
 	if (prio != 0) {
 		sr.has_priority = 1;
 		sr.priority = prio;
@@ -623,7 +626,7 @@ cmd_reply(int argc, char *argv[])
 		ak.text = rr.text;
 		return (wf_submit_one("reply", agent, conf, peer,
 		    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT_ACK,
-		    &ak.base, LIAISON__V1__TLP__TLP_GREEN, 0));
+		    &ak.base, 0, 0));
 	}
 	rr.has_referral_id = 1;
 	rr.referral_id.data = rid;
@@ -632,7 +635,7 @@ cmd_reply(int argc, char *argv[])
 	rr.action = action;
 	rv = wf_submit_one("reply", agent, conf, peer,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
-	    &rr.base, LIAISON__V1__TLP__TLP_GREEN, 0);
+	    &rr.base, 0, 0);
 	if (rv == CLI_EXIT_OK &&
 	    action == LIAISON__V1__REFERRAL_ACTION__REFERRAL_REDIRECT &&
 	    rr.redirect_to != NULL) {

@@ -525,14 +525,14 @@ lsn_envelope_check_time(const Liaison__V1__Envelope *env, uint64_t now_ms,
 {
 	if (env == NULL || !env->has_created_ms)
 		return (LSN_EINVAL);
-	if (env->has_expires_ms && env->expires_ms != 0 &&
-	    env->expires_ms <= now_ms)
-		return (LSN_EEXPIRED);
 	/* Compare without subtraction that could wrap. */
 	if (env->created_ms > now_ms && env->created_ms - now_ms > skew_ms)
 		return (LSN_ESKEW);
 	if (env->created_ms < now_ms && now_ms - env->created_ms > skew_ms)
 		return (LSN_ESKEW);
+	if (env->has_expires_ms && env->expires_ms != 0 &&
+	    env->expires_ms <= now_ms)
+		return (LSN_EEXPIRED);
 	return (LSN_OK);
 }
 

@@ -64,6 +64,8 @@ static const struct errdesc errtab[] = {
 	{ LSN_ETRANSITION, "LSN_ETRANSITION", "illegal workflow transition" },
 	{ LSN_EFORWARD, "LSN_EFORWARD", "forwarding not permitted" },
 	{ LSN_EUNSEAL, "LSN_EUNSEAL", "cannot open sealed body" },
+	{ LSN_EMARKING, "LSN_EMARKING",
+	    "reply marked weaker than the message it answers" },
 	{ LSN_EFILEPERM, "LSN_EFILEPERM",
 	    "file is accessible by group or others" },
 	{ LSN_EKEYFORMAT, "LSN_EKEYFORMAT", "malformed key file" },

@@ -33,7 +33,7 @@ receipt_valid(const Liaison__V1__Receipt *r)
 	    r->has_envelope_hash && r->envelope_hash.len == LSN_HASH_BYTES &&
 	    r->has_stage &&
 	    r->stage >= LIAISON__V1__RECEIPT_STAGE__RECEIPT_DELIVERED &&
-	    r->stage <= LIAISON__V1__RECEIPT_STAGE__RECEIPT_ACTIONED &&
+	    r->stage <= LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE &&
 	    r->has_time_ms && r->time_ms > 0 &&
 	    r->time_ms <= RECEIPT_TIME_MAX && lsn_slug_valid(r->recipient) &&
 	    lsn_key_id_valid(r->key_id));
@@ -224,6 +224,8 @@ lsn_receipt_stage_name(int stage)
 		return ("read");
 	case LIAISON__V1__RECEIPT_STAGE__RECEIPT_ACTIONED:
 		return ("actioned");
+	case LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE:
+		return ("undeliverable");
 	}
 	return ("?");
 }

@@ -323,130 +323,76 @@ lsn_unseal(const Liaison__V1__SealedBody *sb, const uint8_t *ad,
 
 /* ---- forwarding ------------------------------------------------------ */
 
-static int
-has_code(const Liaison__V1__Handling *h, Liaison__V1__HandlingCode c)
+/* The gate's rule names, as the reasons this module always gave. */
+static const char *
+fwd_reason(const struct lsn_trust_result *r)
 {
-	for (size_t i = 0; i < h->n_codes; i++)
-		if (h->codes != NULL && h->codes[i] == c)
-			return (1);
-	return (0);
+	switch (r->rule) {
+	case LSN_RULE_FWD_RED:
+		return ("tlp red");
+	case LSN_RULE_FWD_NOT_RCPT:
+		return ("not a recipient");
+	case LSN_RULE_FWD_STRICT:
+		return ("tlp amber+strict");
+	case LSN_RULE_FWD_H2:
+		return ("h2 without permission");
+	case LSN_RULE_FWD_MARKINGS:
+		return ("markings weaker");
+	default:
+		return (r->code == LSN_EINVAL ? "arguments" : "forward");
+	}
 }
 
-static int
-str_eq(const char *a, const char *b)
-{
-	return (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
+/* The sender's side of the gate's forwarding policy (no directory: an
+ * inner sent to groups lets any forwarder pass the recipient rule). */
 int
 lsn_forward_check(const Liaison__V1__Envelope *orig, const char *forwarder,
     const char *const *new_rcpts, size_t n, int provider_permits,
     const char **reasonp)
 {
-	const Liaison__V1__Handling	*h;
-	int				 is_sender, named = 0;
+	struct lsn_trust_result	r;
+	int			rv;
 
-	if (orig == NULL || (h = orig->handling) == NULL || !h->has_tlp ||
-	    !lsn_slug_valid(forwarder) || (n > 0 && new_rcpts == NULL) ||
-	    n > LSN_ENV_TO_MAX || (orig->n_to > 0 && orig->to == NULL)) {
-		set_reason(reasonp, "arguments");
-		return (LSN_EINVAL);
-	}
-	for (size_t i = 0; i < n; i++)
-		if (!lsn_slug_valid(new_rcpts[i])) {
-			set_reason(reasonp, "recipient");
-			return (LSN_EINVAL);
-		}
-	switch (h->tlp) {
-	case LIAISON__V1__TLP__TLP_CLEAR:
-	case LIAISON__V1__TLP__TLP_GREEN:
-	case LIAISON__V1__TLP__TLP_AMBER:
-	case LIAISON__V1__TLP__TLP_AMBER_STRICT:
-		break;
-	case LIAISON__V1__TLP__TLP_RED:
-		set_reason(reasonp, "tlp red");
-		return (LSN_EFORWARD);
-	default:
-		set_reason(reasonp, "tlp");
-		return (LSN_EFORWARD);
-	}
-	is_sender = str_eq(orig->sender, forwarder);
-	for (size_t i = 0; i < orig->n_to; i++)
-		if (str_eq(orig->to[i], forwarder))
-			named = 1;
-	if (!is_sender && !named && orig->n_to_groups == 0) {
-		set_reason(reasonp, "not a recipient");
-		return (LSN_EFORWARD);
-	}
-	if (h->tlp == LIAISON__V1__TLP__TLP_AMBER_STRICT)
-		for (size_t i = 0; i < n; i++)
-			if (strcmp(new_rcpts[i], forwarder) != 0) {
-				set_reason(reasonp, "tlp amber+strict");
-				return (LSN_EFORWARD);
-			}
-	if (has_code(h, LIAISON__V1__HANDLING_CODE__HANDLING_H2) &&
-	    !is_sender && !provider_permits &&
-	    !(orig->has_provider_permits_forward &&
-	    orig->provider_permits_forward)) {
-		set_reason(reasonp, "h2 without permission");
-		return (LSN_EFORWARD);
-	}
-	return (LSN_OK);
+	memset(&r, 0, sizeof(r));
+	rv = lsn_trust_forward_policy(NULL, orig, forwarder, new_rcpts, n, 0,
+	    provider_permits, &r);
+	if (rv != LSN_OK)
+		set_reason(reasonp, r.detail[0] != '\0' && rv == LSN_EINVAL ?
+		    (strcmp(r.detail, "recipient") == 0 ? "recipient" :
+		    "arguments") : fwd_reason(&r));
+	return (rv);
 }
 
-int
-lsn_markings_not_weaker(const Liaison__V1__Handling *outer,
-    const Liaison__V1__Handling *inner)
-{
-	if (outer == NULL || inner == NULL || !outer->has_tlp ||
-	    !inner->has_tlp || outer->tlp < inner->tlp)
-		return (0);
-	if (inner->n_codes > 0 && inner->codes == NULL)
-		return (0);
-	for (size_t i = 0; i < inner->n_codes; i++)
-		if (!has_code(outer, inner->codes[i]))
-			return (0);
-	if (inner->h3_text != NULL && !str_eq(outer->h3_text, inner->h3_text))
-		return (0);
-	if (inner->permitted_purpose != NULL &&
-	    !str_eq(outer->permitted_purpose, inner->permitted_purpose))
-		return (0);
-	return (1);
-}
-
-/* The policy and markings rules for outer forwarding inner. */
+/* The policy and markings rules for outer forwarding inner (the gate's). */
 static int
 forward_rules(const Liaison__V1__Envelope *outer,
     const Liaison__V1__Envelope *inner, int provider_permits,
     const char **reasonp)
 {
-	int	rv;
+	struct lsn_trust_result	r;
+	int			rv;
 
+	memset(&r, 0, sizeof(r));
 	if (outer->n_to > 0 && outer->to == NULL) {
 		set_reason(reasonp, "to");
 		return (LSN_EINVAL);
 	}
-	rv = lsn_forward_check(inner, outer->sender,
-	    (const char *const *) outer->to, outer->n_to, provider_permits,
-	    reasonp);
+	rv = lsn_trust_forward_policy(NULL, inner, outer->sender,
+	    (const char *const *) outer->to, outer->n_to, outer->n_to_groups,
+	    provider_permits, &r);
+	if (rv == LSN_OK && !lsn_markings_not_weaker(outer->handling,
+	    inner->handling)) {
+		r.rule = LSN_RULE_FWD_MARKINGS;
+		rv = LSN_EFORWARD;
+	}
 	if (rv != LSN_OK)
-		return (rv);
-	/* Groups cannot be checked against "the recipient organisation". */
-	if (inner->handling->tlp == LIAISON__V1__TLP__TLP_AMBER_STRICT &&
-	    outer->n_to_groups > 0) {
-		set_reason(reasonp, "tlp amber+strict");
-		return (LSN_EFORWARD);
-	}
-	if (!lsn_markings_not_weaker(outer->handling, inner->handling)) {
-		set_reason(reasonp, "markings weaker");
-		return (LSN_EFORWARD);
-	}
-	return (LSN_OK);
+		set_reason(reasonp, fwd_reason(&r));
+	return (rv);
 }
 
 /* LSN_OK if inner_se carries exactly the bytes of inner, under hints
  * naming its sender and key (the signature itself needs the sender's key
- * and is checked by the receiver, lsn_forward_verify). */
+ * and is checked by the receiver, lsn_trust_forward). */
 static int
 same_envelope(const uint8_t *inner_se, size_t inner_len,
     const Liaison__V1__Envelope *inner)
@@ -566,116 +512,5 @@ lsn_forward_build(Liaison__V1__Envelope *outer, const uint8_t *inner_se,
 		sodium_memzero(buf, n);
 		free(buf);
 	}
-	return (rv);
-}
-
-/* The inner plaintext body: opened with the Note's forward_key, or a
- * copy of the unsealed body. */
-static int
-inner_body(const Liaison__V1__Envelope *inner, const uint8_t *fwd_body,
-    size_t fwd_len, uint8_t **bodyp, size_t *lenp, const char **reasonp)
-{
-	Liaison__V1__Note	*f = NULL;
-	uint8_t			 ad[LSN_SEAL_AD_MAX];
-	uint8_t			*copy;
-	size_t			 adlen;
-	const char		*field = NULL;
-	int			 rv;
-
-	if ((rv = lsn_body_validate(
-	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE, fwd_body, fwd_len,
-	    0, &field)) != LSN_OK) {
-		set_reason(reasonp, field);
-		return (rv);
-	}
-	if ((f = liaison__v1__note__unpack(NULL, fwd_len,
-	    fwd_len > 0 ? fwd_body : (const uint8_t *) "")) == NULL)
-		return (LSN_ENOMEM);
-	if (inner->sealed != NULL) {
-		rv = LSN_EUNSEAL;
-		if (!f->has_forward_key) {
-			set_reason(reasonp, "forward_key");
-			goto out;
-		}
-		if ((rv = lsn_seal_ad_env(inner, ad, &adlen)) == LSN_OK)
-			rv = lsn_unseal_with_key(inner->sealed, ad, adlen,
-			    f->forward_key.data, bodyp, lenp);
-		if (rv != LSN_OK)
-			set_reason(reasonp, "forward_key");
-		goto out;
-	}
-	rv = LSN_EINVAL;
-	if (f->has_forward_key || !inner->has_body) {
-		set_reason(reasonp, "forward_key");
-		goto out;
-	}
-	if ((copy = malloc(inner->body.len > 0 ? inner->body.len : 1)) ==
-	    NULL) {
-		rv = LSN_ENOMEM;
-		goto out;
-	}
-	if (inner->body.len > 0)
-		memcpy(copy, inner->body.data, inner->body.len);
-	*bodyp = copy;
-	*lenp = inner->body.len;
-	rv = LSN_OK;
- out:
-	if (f->has_forward_key)
-		sodium_memzero(f->forward_key.data, f->forward_key.len);
-	liaison__v1__note__free_unpacked(f, NULL);
-	return (rv);
-}
-
-int
-lsn_forward_verify(const Liaison__V1__Envelope *outer,
-    const uint8_t *fwd_body, size_t fwd_len, lsn_key_lookup_fn *lookup,
-    void *arg, Liaison__V1__Envelope **innerp, uint8_t **bodyp,
-    size_t *lenp, const char **reasonp)
-{
-	struct lsn_envelope_outer	*o = NULL;
-	Liaison__V1__Envelope		*inner = NULL;
-	uint8_t				 pk[LSN_PK_BYTES];
-	const char			*field = NULL;
-	int				 rv;
-
-	if (outer == NULL || outer->handling == NULL || lookup == NULL ||
-	    innerp == NULL || (fwd_body == NULL && fwd_len > 0) ||
-	    (bodyp != NULL && (lenp == NULL || fwd_body == NULL))) {
-		set_reason(reasonp, "arguments");
-		return (LSN_EINVAL);
-	}
-	if (!outer->has_type ||
-	    outer->type != LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE ||
-	    !outer->has_forwarded || outer->forwarded.len == 0 ||
-	    outer->forwarded.data == NULL) {
-		set_reason(reasonp, "not a forward");
-		return (LSN_EFORWARD);
-	}
-	if ((rv = lsn_envelope_peek(outer->forwarded.data,
-	    outer->forwarded.len, 0, &o, &field)) != LSN_OK)
-		goto out;
-	if ((rv = lookup(arg, o->signer, o->key_id, pk)) != LSN_OK) {
-		if (rv > 0)
-			rv = LSN_EINTERNAL;
-		field = "forwarded.signer";
-		goto out;
-	}
-	if ((rv = lsn_envelope_verify_parse(o, pk, &inner, &field)) != LSN_OK)
-		goto out;
-	if ((rv = forward_rules(outer, inner,
-	    outer->has_provider_permits_forward &&
-	    outer->provider_permits_forward, &field)) != LSN_OK)
-		goto out;
-	if (bodyp != NULL && (rv = inner_body(inner, fwd_body, fwd_len, bodyp,
-	    lenp, &field)) != LSN_OK)
-		goto out;
-	*innerp = inner;
-	inner = NULL;
-	rv = LSN_OK;
- out:
-	lsn_envelope_free(&inner);
-	lsn_envelope_outer_destroy(&o);
-	if (rv != LSN_OK)
-		set_reason(reasonp, field);
 	return (rv);
 }

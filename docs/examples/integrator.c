@@ -212,9 +212,10 @@ integrator_run(const char *a_ep, const char *b_ep, const char *a_id,
 	ack.referral_id.len = sizeof(rid);
 	ack.has_action = 1;
 	ack.action = LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACK;
+	/* a reply keeps the referral's marking (weaker is E_MARKING) */
 	if ((rv = ex_submit(b, a_id,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
-	    &ack.base, LIAISON__V1__TLP__TLP_GREEN)) != LSN_OK)
+	    &ack.base, LIAISON__V1__TLP__TLP_AMBER)) != LSN_OK)
 		goto out;
 	/* A's system sees the acknowledgement */
 	rv = ex_wait_for(a,

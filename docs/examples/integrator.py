@@ -58,7 +58,8 @@ class Agent:
         req.submit.to.append(to)
         req.submit.type = mtype
         req.submit.body = body.SerializeToString()
-        req.submit.handling.tlp = tlp
+        if tlp is not None:    # None: a reply takes its thread's marking
+            req.submit.handling.tlp = tlp
         if priority is not None:
             req.submit.priority = priority
         return self.call(req).submit.message_id
@@ -127,8 +128,10 @@ def main():
         ack = env_pb2.ReferralResponse()
         ack.referral_id = ref.referral_id
         ack.action = env_pb2.REFERRAL_ACK
+        # No TLP: the agent sends it at the referral's AMBER (sealed); an
+        # explicit TLP weaker than the case's is refused (E_MARKING).
         b.submit(args.a_id, env_pb2.MESSAGE_TYPE_REFERRAL_RESPONSE, ack,
-                 env_pb2.TLP_GREEN)
+                 None)
 
         # A's system sees the acknowledgement.
         def is_ack(body):

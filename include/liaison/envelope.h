@@ -20,7 +20,7 @@
  *      the signed sender / sender_key_id and that the key's id is the
  *      signed sender_key_id.
  * Time rules (clock skew, expiry) need the caller's clock and are checked
- * separately with lsn_envelope_check_time().
+ * by the trust gate (trust.h) with lsn_envelope_check_time().
  *
  * Error codes: LSN_ETOOBIG (over a size or count limit), LSN_EPROTO
  * (malformed or non-canonical protobuf, missing envelope bytes), LSN_EBADSIG
@@ -163,10 +163,11 @@ int	lsn_envelope_verify_parse(const struct lsn_envelope_outer *o,
 void	lsn_envelope_free(Liaison__V1__Envelope **envp);
 
 /*
- * Time rules with the caller's clock: LSN_EEXPIRED if expires_ms is set
- * (non-zero) and <= now_ms; LSN_ESKEW if created_ms is more than skew_ms
- * before or after now_ms; LSN_EINVAL if env is NULL or has no created_ms.
- * Expiry is checked first.
+ * Time rules with the caller's clock (the trust gate's, trust.h):
+ * LSN_ESKEW if created_ms is more than skew_ms before or after now_ms;
+ * LSN_EEXPIRED if expires_ms is set (non-zero) and <= now_ms; LSN_EINVAL
+ * if env is NULL or has no created_ms. Skew is checked first (as the
+ * broker always did; UINT64_MAX as skew_ms checks expiry only).
  */
 int	lsn_envelope_check_time(const Liaison__V1__Envelope *env,
 	    uint64_t now_ms, uint64_t skew_ms) LSN_MUST_CHECK;

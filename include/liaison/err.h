@@ -69,6 +69,7 @@ enum lsn_err {
 	LSN_ETRANSITION = -50,	/* illegal workflow transition */
 	LSN_EFORWARD = -51,	/* forwarding not permitted */
 	LSN_EUNSEAL = -52,	/* cannot open a sealed body */
+	LSN_EMARKING = -53,	/* reply weaker than what it answers */
 	/* files */
 	LSN_EFILEPERM = -60,	/* file readable/writable by group or others */
 	LSN_EKEYFORMAT = -61,	/* malformed key file */

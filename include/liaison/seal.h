@@ -51,11 +51,9 @@
  * need-to-know within the organisation and its clients; deciding need to
  * know is the forwarder's). Group recipients are expanded to partner ids
  * by the caller before the check (the agent does so to seal anyway).
- * Verification covers one level; a forwarded forward is verified again by
- * calling lsn_forward_verify on the returned inner envelope. The inner
- * envelope's time rules and its key's status / validity window at the
- * inner created_ms stay the caller's (lsn_envelope_check_time, the key
- * lookup callback).
+ * A receiver verifies a forward with the trust gate (lsn_trust_forward:
+ * the inner signature with the inner sender's key valid at the inner
+ * created_ms, then these rules); verification covers one level.
  *
  * Errors: LSN_EINVAL (argument or field), LSN_EUNSEAL (no key for us, key
  * or commitment or AEAD authentication fails), LSN_EFORWARD (policy),
@@ -77,6 +75,7 @@
 #include "liaison/err.h"
 #include "liaison/keys.h"
 #include "liaison/receipt.h"
+#include "liaison/trust.h"
 
 #define LSN_SEAL_AD_MAX		100	/* 16 + 16 + 1 + 63 + 4 */
 #define LSN_SEAL_CONTENT_KEY_BYTES 32
@@ -164,13 +163,6 @@ int	lsn_forward_check(const Liaison__V1__Envelope *orig,
 	    int provider_permits, const char **reasonp) LSN_MUST_CHECK;
 
 /*
- * 1 if handling `outer` is at least as strict as `inner` (rules above),
- * 0 otherwise (also when either is NULL).
- */
-int	lsn_markings_not_weaker(const Liaison__V1__Handling *outer,
-	    const Liaison__V1__Handling *inner);
-
-/*
  * Prepares a forwarding envelope. outer is the caller's envelope with
  * sender, to (partner ids only when the inner is AMBER+STRICT), handling
  * and the other envelope fields filled; inner_se (inner_len bytes) is the
@@ -194,27 +186,5 @@ int	lsn_forward_build(Liaison__V1__Envelope *outer,
 	    const Liaison__V1__Envelope *inner, const uint8_t *content_key,
 	    const char *note, int provider_permits, uint8_t **bodyp,
 	    size_t *bodylenp, const char **reasonp) LSN_MUST_CHECK;
-
-/*
- * Verifies a received forwarding envelope. outer is the verified outer
- * envelope (borrowed; type NOTE with `forwarded` set); fwd_body is its
- * Note body, unsealed (fwd_len bytes; may be NULL/0 when the caller
- * does not want the inner body). The inner SignedEnvelope is peeked, its
- * key found with lookup(arg, signer, key_id, pk), its signature verified
- * and the envelope parsed and validated; then lsn_forward_check(inner,
- * outer->sender, outer->to, outer->provider_permits_forward) (groups in
- * outer->to_groups are refused for AMBER+STRICT) and the markings rule.
- * On success *innerp is the inner envelope (caller frees with
- * lsn_envelope_free) and, when bodyp is not NULL and fwd_body given, *bodyp
- * is the inner plaintext body (malloc'd, caller wipes and frees; opened
- * with Note.forward_key if the inner is sealed). Errors: LSN_EFORWARD
- * (policy, markings, type), the envelope errors of the inner (LSN_EBADSIG,
- * LSN_EPROTO, ...), the lookup's, LSN_EUNSEAL, LSN_EINVAL, LSN_ENOMEM.
- */
-int	lsn_forward_verify(const Liaison__V1__Envelope *outer,
-	    const uint8_t *fwd_body, size_t fwd_len,
-	    lsn_key_lookup_fn *lookup, void *arg,
-	    Liaison__V1__Envelope **innerp, uint8_t **bodyp, size_t *lenp,
-	    const char **reasonp) LSN_MUST_CHECK;
 
 #endif /* LIAISON_SEAL_H */

@@ -21,6 +21,19 @@ teardown(void **state)
 }
 
 /* Every lookup, through the memo (twice: miss, then hit) and directly. */
+/* The memoized record, then the gate's time check on it. */
+static int
+bdir_sign_key(struct broker *b, const char *p, const char *k, uint64_t at,
+    uint8_t pk[LSN_PK_BYTES])
+{
+	struct lsn_dir_keyrec	r;
+	int			rv;
+
+	if ((rv = bdir_sign_keyrec(b, p, k, &r)) != LSN_OK)
+		return (rv);
+	return (lsn_dir_sign_keyrec_at(&r, at, pk));
+}
+
 static void
 same_answers(struct btest *t, uint64_t at)
 {

@@ -151,9 +151,11 @@ submit(struct env *e, size_t from, size_t to, int type,
 		sr.n_to = 1;
 		sr.to = tov;
 	}
-	h.has_tlp = 1;
-	h.tlp = tlp;
-	sr.handling = &h;
+	if (tlp != 0) {		/* 0: a reply, at its thread's marking */
+		h.has_tlp = 1;
+		h.tlp = tlp;
+		sr.handling = &h;
+	}
 	if (prio != 0) {
 		sr.has_priority = 1;
 		sr.priority = prio;
@@ -242,7 +244,7 @@ respond(struct env *e, size_t from, size_t to, const uint8_t rid[16],
 	}
 	return (submit(e, from, to,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
-	    &r.base, LIAISON__V1__TLP__TLP_GREEN, 0, NULL));
+	    &r.base, 0, 0, NULL));
 }
 
 static uint64_t
@@ -292,7 +294,7 @@ respond_r(struct env *e, size_t from, size_t to,
 {
 	return (submit(e, from, to,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
-	    &r->base, LIAISON__V1__TLP__TLP_GREEN, 0, NULL));
+	    &r->base, 0, 0, NULL));
 }
 
 /* Waits until partner i's inbox holds n items, then checks both states. */

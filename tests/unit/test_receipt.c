@@ -302,7 +302,7 @@ test_receipt_invalid_fields(void **state)
 	/* Signing refuses bad arguments. */
 	assert_err(lsn_receipt_sign(F.msgid, F.hash, 0, NOW, "uk-ceop", F.kp,
 	    &buf, &len), LSN_EINVAL);
-	assert_err(lsn_receipt_sign(F.msgid, F.hash, 4, NOW, "uk-ceop", F.kp,
+	assert_err(lsn_receipt_sign(F.msgid, F.hash, 5, NOW, "uk-ceop", F.kp,
 	    &buf, &len), LSN_EINVAL);
 	assert_err(lsn_receipt_sign(F.msgid, F.hash, READ, 0, "uk-ceop", F.kp,
 	    &buf, &len), LSN_EINVAL);

@@ -84,6 +84,50 @@ no_keys(void *arg, const char *signer, const char *key_id,
 	return (LSN_EUNKNOWNSENDER);
 }
 
+/*
+ * Receiving a forward goes through the trust gate (trust.h) now: this
+ * runs lsn_trust_forward in the offline role with a view whose keys come
+ * from fn (no validity window). *reasonp is the failed rule's name.
+ */
+struct fn_view {
+	lsn_key_lookup_fn	*fn;
+};
+
+static int
+fn_keyrec(void *arg, const char *p, const char *k, struct lsn_dir_keyrec *r)
+{
+	struct fn_view	*v = arg;
+
+	memset(r, 0, sizeof(*r));
+	return (v->fn(NULL, p, k, r->pk));
+}
+
+static int
+gate_forward(const Liaison__V1__Envelope *outer, const uint8_t *fb,
+    size_t fblen, lsn_key_lookup_fn *fn, void *unused,
+    Liaison__V1__Envelope **innerp, uint8_t **bodyp, size_t *lenp,
+    const char **reasonp)
+{
+	struct fn_view		v = { fn };
+	struct lsn_trust_dir	d;
+	struct lsn_trust_ctx	c;
+	struct lsn_trust_result	r;
+	int			rv;
+
+	(void) unused;
+	memset(&d, 0, sizeof(d));
+	d.arg = &v;
+	d.sign_keyrec = fn_keyrec;
+	memset(&c, 0, sizeof(c));
+	c.role = LSN_TRUST_OFFLINE_CLI;
+	c.dir = fn != NULL ? &d : NULL;
+	c.now_ms = lsn_now_ms();
+	memset(&r, 0, sizeof(r));
+	rv = lsn_trust_forward(&c, outer, fb, fblen, innerp, bodyp, lenp, &r);
+	*reasonp = lsn_trust_rule_name((int) r.rule);
+	return (rv);
+}
+
 static int
 setup(void **state)
 {
@@ -720,7 +764,7 @@ test_forward_nested_roundtrip(void **state)
 	assert_ok(lsn_seal_ad_env(outer, ad, &adlen));
 	assert_ok(lsn_unseal(outer->sealed, ad, adlen, "nz-police",
 	    P[NZ].enc, &fb, &fblen));
-	assert_ok(lsn_forward_verify(outer, fb, fblen, lookup, NULL, &inner2,
+	assert_ok(gate_forward(outer, fb, fblen, lookup, NULL, &inner2,
 	    &body, &blen, &reason));
 	assert_string_equal(inner2->sender, "au-afp");
 	assert_memory_equal(inner2->message_id.data, in.msgid, 16);
@@ -729,7 +773,7 @@ test_forward_nested_roundtrip(void **state)
 	free(body);
 	lsn_envelope_free(&inner2);
 	/* Without asking for the body. */
-	assert_ok(lsn_forward_verify(outer, NULL, 0, lookup, NULL, &inner2,
+	assert_ok(gate_forward(outer, NULL, 0, lookup, NULL, &inner2,
 	    NULL, NULL, &reason));
 	lsn_envelope_free(&inner2);
 
@@ -747,8 +791,9 @@ test_forward_nested_roundtrip(void **state)
 		    sizeof(tmp));
 		n = liaison__v1__note__pack(f, tmp);
 		liaison__v1__note__free_unpacked(f, NULL);
-		assert_err(lsn_forward_verify(outer, tmp, n, lookup, NULL,
-		    &inner2, &body, &blen, &reason), LSN_EUNSEAL);
+		assert_err(gate_forward(outer, tmp, n, lookup, NULL,
+		    &inner2, &body, &blen, &reason), LSN_EFORWARD);
+		assert_string_equal(reason, "fwd-body");
 		assert_null(inner2);
 	}
 	free(fb);
@@ -796,7 +841,7 @@ test_forward_unsealed_inner(void **state)
 	set_body(&out, fwd, fwdlen);
 	ose = sign_env(&out, UK, &olen);
 	outer = open_env(ose, olen);
-	assert_ok(lsn_forward_verify(outer, fwd, fwdlen, lookup, NULL,
+	assert_ok(gate_forward(outer, fwd, fwdlen, lookup, NULL,
 	    &inner2, &body, &blen, &reason));
 	assert_int_equal(blen, note_len);
 	assert_memory_equal(body, note_body, note_len);
@@ -830,7 +875,7 @@ test_forward_verify_refuses(void **state)
 		const char *name;
 	} cases[] = {
 		{ GREEN, 0, GREEN, UK, 0, LSN_OK, "control" },
-		{ GREEN, 0, GREEN, UK, 1, LSN_EBADSIG, "tampered inner" },
+		{ GREEN, 0, GREEN, UK, 1, LSN_EFORWARD, "tampered inner" },
 		{ RED, 0, RED, UK, 0, LSN_EFORWARD, "red" },
 		{ STRICT, 0, STRICT, UK, 0, LSN_EFORWARD, "amber+strict" },
 		{ GREEN, 1, GREEN, UK, 0, LSN_EFORWARD, "h2" },
@@ -864,7 +909,7 @@ test_forward_verify_refuses(void **state)
 		lsn_sealed_free(&out.sealed);
 		outer = open_env(ose, olen);
 		reason = NULL;
-		rv = lsn_forward_verify(outer, NULL, 0, lookup, NULL, &inner2,
+		rv = gate_forward(outer, NULL, 0, lookup, NULL, &inner2,
 		    NULL, NULL, &reason);
 		if (rv != cases[i].want)
 			fail_msg("%s: got %s (%s), want %s", cases[i].name,
@@ -883,9 +928,9 @@ test_forward_verify_refuses(void **state)
 	set_body(&out, note_body, note_len);
 	ose = sign_env(&out, UK, &olen);
 	outer = open_env(ose, olen);
-	assert_err(lsn_forward_verify(outer, NULL, 0, lookup, NULL, &inner2,
+	assert_err(gate_forward(outer, NULL, 0, lookup, NULL, &inner2,
 	    NULL, NULL, &reason), LSN_EFORWARD);
-	assert_string_equal(reason, "not a forward");
+	assert_string_equal(reason, "fwd-shape");
 	lsn_envelope_free(&outer);
 
 	/* `forwarded` on another type than a note; an inner signer the
@@ -902,15 +947,16 @@ test_forward_verify_refuses(void **state)
 	free(ose);
 	ose = sign_env(&out, UK, &olen);
 	outer = open_env(ose, olen);
-	assert_err(lsn_forward_verify(outer, NULL, 0, lookup, NULL, &inner2,
+	assert_err(gate_forward(outer, NULL, 0, lookup, NULL, &inner2,
 	    NULL, NULL, &reason), LSN_EFORWARD);
-	assert_string_equal(reason, "not a forward");
-	assert_err(lsn_forward_verify(outer, NULL, 0, NULL, NULL, &inner2,
+	assert_string_equal(reason, "fwd-shape");
+	assert_err(gate_forward(outer, NULL, 0, NULL, NULL, &inner2,
 	    NULL, NULL, &reason), LSN_EINVAL);
 	outer->type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
-	assert_err(lsn_forward_verify(outer, NULL, 0, no_keys, NULL, &inner2,
-	    NULL, NULL, &reason), LSN_EUNKNOWNSENDER);
-	assert_ok(lsn_forward_verify(outer, NULL, 0, lookup, NULL, &inner2,
+	assert_err(gate_forward(outer, NULL, 0, no_keys, NULL, &inner2,
+	    NULL, NULL, &reason), LSN_EFORWARD);
+	assert_string_equal(reason, "fwd-inner-signature");
+	assert_ok(gate_forward(outer, NULL, 0, lookup, NULL, &inner2,
 	    NULL, NULL, &reason));
 	lsn_envelope_free(&inner2);
 	lsn_envelope_free(&outer);

@@ -1,0 +1,300 @@
+/*
+ * test_key_rotation.c -- an encryption key rotation loses no sealed
+ * message (issue 13, item 5; docs/operations.md section 7).
+ *
+ * The recipient p01 rotates its encryption key while p02 keeps sending
+ * AMBER messages over the raw wire with its own keys:
+ *   1. before the swap, the new key is in keys_dir as encrypt.next.key: a
+ *      message sealed to it (a sender whose replica already has the new
+ *      key) is opened;
+ *   2. after the swap (new key as encrypt.key, the old one kept as
+ *      encrypt.prev.key, agent restarted), a message sealed to the old
+ *      key (in flight, or from a sender whose replica has not caught up)
+ *      is opened.
+ * Nothing is quarantined.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zmq.h>
+
+#include "envelope.pb-c.h"
+#include "wire.pb-c.h"
+
+#include "liaison/client.h"
+#include "liaison/envelope.h"
+#include "liaison/keys.h"
+#include "liaison/seal.h"
+#include "liaison/util.h"
+
+#include "agent_it.h"
+#include "lsn_fixture.h"
+#include "lsn_proc.h"
+#include "lsn_test.h"
+
+#define T_MS	20000
+#define RCPT	0	/* p01 */
+#define SNDR	1	/* p02 */
+#define UNDELIVERABLE	LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE
+
+struct kt {
+	struct lsn_fixture	*fx;
+	int			 broker;
+	pid_t			 agent;
+	char			 ep[256];
+	void			*ctx;
+	void			*snd;
+};
+
+static char *
+mut(const char *s)
+{
+	union {
+		const char	*c;
+		char		*m;
+	} u;
+
+	u.c = s;
+	return (u.m);
+}
+
+/* An AMBER note from p02 to p01 sealed to encryption key pk. */
+static uint8_t *
+amber_to(struct kt *t, const uint8_t pk[LSN_PK_BYTES], size_t *len)
+{
+	Liaison__V1__Envelope	 e = LIAISON__V1__ENVELOPE__INIT;
+	Liaison__V1__Handling	 h = LIAISON__V1__HANDLING__INIT;
+	Liaison__V1__Note	 n = LIAISON__V1__NOTE__INIT;
+	Liaison__V1__SealedBody	*sb = NULL;
+	struct lsn_seal_rcpt	 rc;
+	uint8_t			 id[16], ad[LSN_SEAL_AD_MAX], body[256];
+	uint8_t			*out = NULL;
+	size_t			 adlen, blen;
+	char			*tov[1];
+
+	n.text = mut("synthetic AMBER note across a key rotation");
+	blen = liaison__v1__note__pack(&n, body);
+	lsn_random(id, sizeof(id));
+	tov[0] = t->fx->partners[RCPT].id;
+	h.has_tlp = 1;
+	h.tlp = LIAISON__V1__TLP__TLP_AMBER;
+	e.has_version = 1;
+	e.version = LSN_ENVELOPE_VERSION;
+	e.has_message_id = 1;
+	e.message_id.data = id;
+	e.message_id.len = 16;
+	e.sender = t->fx->partners[SNDR].id;
+	e.n_to = 1;
+	e.to = tov;
+	e.has_created_ms = 1;
+	e.created_ms = lsn_now_ms();
+	e.has_type = 1;
+	e.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
+	e.handling = &h;
+	rc.partner = t->fx->partners[RCPT].id;
+	rc.pk = pk;
+	assert_ok(lsn_seal_ad_env(&e, ad, &adlen));
+	assert_ok(lsn_seal(body, blen, ad, adlen, &rc, 1, &sb));
+	e.sealed = sb;
+	assert_ok(lsn_envelope_sign(&e, t->fx->partners[SNDR].sign, &out, len,
+	    NULL));
+	lsn_sealed_free(&sb);
+	return (out);
+}
+
+static void
+publish_ok(struct kt *t, const uint8_t *env, size_t len)
+{
+	Liaison__V1__Frame	*f = NULL;
+
+	assert_ok(lsn_fixture_publish_raw(t->snd, env, len));
+	assert_ok(lsn_fixture_recv_kind(t->snd,
+	    LIAISON__V1__FRAME__KIND_PUBLISH_ACK, T_MS, &f));
+	assert_int_equal(lsn_err_from_wire((int) f->publish_ack->code),
+	    LSN_OK);
+	liaison__v1__frame__free_unpacked(f, NULL);
+}
+
+/* Waits until p01 handled n deliveries; they must all be in the inbox. */
+static void
+wait_stored(struct kt *t, uint64_t n)
+{
+	uint64_t	deadline = lsn_mono_ms() + T_MS, inbox, quar;
+
+	do {
+		assert_ok(agent_it_counts(t->fx, RCPT, &inbox, &quar));
+		if (inbox + quar >= n)
+			break;
+		lsn_proc_sleep_ms(50);
+	} while (lsn_mono_ms() < deadline);
+	assert_int_equal(quar, 0);
+	assert_int_equal(inbox, n);
+}
+
+static void
+key_path(struct kt *t, const char *name, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%s/%s", t->fx->partners[RCPT].dir, name);
+}
+
+static int
+setup(void **state)
+{
+	struct lsn_fixture_opts	 o = { .npartners = 2 };
+	struct kt		*t = calloc(1, sizeof(*t));
+
+	if (t == NULL || lsn_init() != LSN_OK ||
+	    lsn_fixture_create(&o, &t->fx) != LSN_OK ||
+	    lsn_fixture_start_broker(t->fx, getenv("LSN_TEST_VERBOSE") !=
+	    NULL, &t->broker, t->ep, sizeof(t->ep)) != LSN_OK)
+		return (-1);
+	t->ctx = zmq_ctx_new();
+	if (lsn_fixture_dealer(t->fx, t->ctx, SNDR, NULL, t->ep, &t->snd) !=
+	    LSN_OK)
+		return (-1);
+	*state = t;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	struct kt	*t = *state;
+
+	lsn_proc_kill_all();
+	if (t == NULL)
+		return (0);
+	if (t->snd != NULL)
+		zmq_close(t->snd);
+	if (t->ctx != NULL)
+		zmq_ctx_term(t->ctx);
+	lsn_fixture_destroy(&t->fx);
+	free(t);
+	return (0);
+}
+
+static void
+test_key_rotation_loses_nothing(void **state)
+{
+	struct kt		*t = *state;
+	struct lsn_keypair	*nk = NULL;
+	uint8_t			 oldpk[LSN_PK_BYTES], *env;
+	char			 cur[1024], prev[1024], next[1024];
+	size_t			 len;
+
+	memcpy(oldpk, t->fx->partners[RCPT].encrypt->pk, LSN_PK_BYTES);
+	key_path(t, "encrypt.key", cur, sizeof(cur));
+	key_path(t, "encrypt.prev.key", prev, sizeof(prev));
+	key_path(t, "encrypt.next.key", next, sizeof(next));
+	/* step 1 of the rotation: the new key generated next to the old */
+	assert_ok(lsn_keypair_generate(LSN_KEY_ENCRYPT,
+	    t->fx->partners[RCPT].id, &nk));
+	assert_ok(lsn_keypair_save(nk, next, NULL));
+	t->agent = agent_it_start(t->fx, RCPT, t->ep, NULL);
+	assert_true(t->agent > 0);
+	assert_ok(agent_it_wait_connected(t->fx, RCPT, 0, T_MS));
+	/* steady traffic, then a sender that already seals to the new key */
+	env = amber_to(t, oldpk, &len);
+	publish_ok(t, env, len);
+	free(env);
+	env = amber_to(t, nk->pk, &len);
+	publish_ok(t, env, len);
+	free(env);
+	wait_stored(t, 2);
+	/* step 3: swap (old kept as prev), restart; meanwhile a message
+	 * sealed to the old key is in flight */
+	assert_ok(lsn_proc_stop(t->agent));
+	assert_int_equal(rename(cur, prev), 0);
+	assert_int_equal(rename(next, cur), 0);
+	env = amber_to(t, oldpk, &len);
+	publish_ok(t, env, len);
+	free(env);
+	t->agent = agent_it_start(t->fx, RCPT, t->ep, NULL);
+	assert_true(t->agent > 0);
+	assert_ok(agent_it_wait_connected(t->fx, RCPT, 0, T_MS));
+	env = amber_to(t, nk->pk, &len);
+	publish_ok(t, env, len);
+	free(env);
+	wait_stored(t, 4);
+	lsn_keypair_destroy(&nk);
+}
+
+/* A body sealed to no key of the recipient: quarantined there, and the
+ * sender gets a receipt signed by the recipient saying undeliverable. */
+static void
+test_key_rotation_unopenable_answered(void **state)
+{
+	struct kt			*t = *state;
+	struct lsn_keypair		*junk = NULL;
+	Liaison__V1__Frame		*f = NULL;
+	Liaison__V1__Envelope		*e;
+	Liaison__V1__SignedReceipt	*sr;
+	Liaison__V1__Receipt		*rc;
+	uint64_t			 inbox, quar, deadline;
+	uint8_t				*env;
+	size_t				 len;
+	int				 stage = 0;
+
+	if (t->agent <= 0) {
+		t->agent = agent_it_start(t->fx, RCPT, t->ep, NULL);
+		assert_ok(agent_it_wait_connected(t->fx, RCPT, 0, T_MS));
+	}
+	assert_ok(agent_it_counts(t->fx, RCPT, &inbox, &quar));
+	assert_ok(lsn_keypair_generate(LSN_KEY_ENCRYPT, "p01", &junk));
+	env = amber_to(t, junk->pk, &len);
+	lsn_keypair_destroy(&junk);
+	publish_ok(t, env, len);
+	free(env);
+	/* the sender's session: deliveries to p02 */
+	assert_ok(lsn_fixture_hello(t->snd, 0, T_MS, NULL));
+	deadline = lsn_mono_ms() + T_MS;
+	while (stage != LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE &&
+	    lsn_mono_ms() < deadline) {
+		if (lsn_fixture_recv(t->snd, 500, &f) != LSN_OK)
+			continue;
+		if (f->kind_case == LIAISON__V1__FRAME__KIND_DELIVER &&
+		    f->deliver->envelope != NULL) {
+			assert_ok(lsn_fixture_deliver_ack(t->snd,
+			    f->deliver->seq));
+			e = liaison__v1__envelope__unpack(NULL,
+			    f->deliver->envelope->envelope.len,
+			    f->deliver->envelope->envelope.data);
+			if (e != NULL && e->type ==
+			    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT &&
+			    e->has_body &&
+			    (sr = liaison__v1__signed_receipt__unpack(NULL,
+			    e->body.len, e->body.data)) != NULL) {
+				if ((rc = liaison__v1__receipt__unpack(NULL,
+				    sr->receipt.len, sr->receipt.data)) !=
+				    NULL) {
+					if (rc->stage == UNDELIVERABLE)
+						stage = (int) rc->stage;
+					liaison__v1__receipt__free_unpacked(
+					    rc, NULL);
+				}
+				liaison__v1__signed_receipt__free_unpacked(sr,
+				    NULL);
+			}
+			if (e != NULL)
+				liaison__v1__envelope__free_unpacked(e, NULL);
+		}
+		liaison__v1__frame__free_unpacked(f, NULL);
+		f = NULL;
+	}
+	assert_int_equal(stage,
+	    LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE);
+	assert_ok(agent_it_counts(t->fx, RCPT, &inbox, &quar));
+	assert_int_equal(quar, 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_key_rotation_loses_nothing),
+		cmocka_unit_test(test_key_rotation_unopenable_answered),
+	};
+
+	return (cmocka_run_group_tests(tests, setup, teardown));
+}
