@@ -64,6 +64,7 @@ export const ERRORS = [
   [-50, 'LSN_ETRANSITION', 'IllegalTransition'],
   [-51, 'LSN_EFORWARD', 'ForwardNotPermitted'],
   [-52, 'LSN_EUNSEAL', 'UnsealFailed'],
+  [-53, 'LSN_EMARKING', 'MarkingTooWeak'],
   [-60, 'LSN_EFILEPERM', 'FilePermissions'],
   [-61, 'LSN_EKEYFORMAT', 'KeyFormat'],
 ];
@@ -87,7 +88,8 @@ export const {
   QuotaExceeded, UnsupportedVersion, NotSealed, UnknownSender, RateLimited,
   ThresholdNotMet, NotAuthorised, Stale, OpReplay, ChainBroken,
   DirectoryFork, RootPolicy, DirectoryHalted, IllegalTransition,
-  ForwardNotPermitted, UnsealFailed, FilePermissions, KeyFormat,
+  ForwardNotPermitted, UnsealFailed, MarkingTooWeak, FilePermissions,
+  KeyFormat,
 } = classes;
 
 /** The class of an lsn_err code (negative), or LiaisonError. */

@@ -75,6 +75,7 @@ ERRORS = [
     (-50, "LSN_ETRANSITION", "IllegalTransition", None),
     (-51, "LSN_EFORWARD", "ForwardNotPermitted", None),
     (-52, "LSN_EUNSEAL", "UnsealFailed", None),
+    (-53, "LSN_EMARKING", "MarkingTooWeak", None),
     (-60, "LSN_EFILEPERM", "FilePermissions", None),
     (-61, "LSN_EKEYFORMAT", "KeyFormat", None),
 ]
