@@ -76,6 +76,8 @@ struct agent_conf {
 	long long	contact_check_ms;	/* wf.c: liveness, 0 = off */
 	long long	contact_max_age_ms;
 	long long	contact_auto_confirm;
+	int		db_init;	/* --init (not from the file): an
+					 * empty db file may become a new one */
 };
 
 /* A set of partner ids (recipients expanded from groups). */
