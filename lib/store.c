@@ -589,7 +589,9 @@ lsn_store_open(const char *path, const struct lsn_migration *migs,
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return (LSN_ENOMEM);
 	st->flags = flags;
-	rv = store_connect(st, path, migs, max, 0);
+	/* :memory: is always new: nothing to check. */
+	rv = store_connect(st, path, migs, max, strcmp(path, ":memory:") ==
+	    0);
 	if (rv != LSN_OK) {
 		/* close_v2 also after a failed open: it frees the handle. */
 		(void) sqlite3_close_v2(st->db);

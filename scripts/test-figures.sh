@@ -16,6 +16,8 @@ awk '
 /^[0-9]+\/[0-9]+ Test: / { t = $3; next }
 /^crash-load: (seed [0-9]+,|agents |deliveries |SIGKILL broker [0-9]+ times|[0-9]+ rounds of SIGKILL)/ { print; next }
 /^storage faults: [0-9]+ scenarios/ { print; next }
+/^power-cut: (seed|total|control)/ { print; next }
+/^FIGURES damaged databases/ { sub(/^FIGURES /, ""); print; next }
 /^net faults: total/ { sub(/ \(ms from.*/, ""); print; next }
 /^  TOTAL / { sub(/^  TOTAL +/, ""); print "bad inputs, " t ": " $0; next }
 /^malicious-broker suite:/ { mb = 1; print; next }
