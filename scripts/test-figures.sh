@@ -14,7 +14,7 @@ fi
 echo "=== hardening figures ($label build) ==="
 awk '
 /^[0-9]+\/[0-9]+ Test: / { t = $3; next }
-/^crash-load: (seed [0-9]+,|agents |deliveries |SIGKILL broker [0-9]+ times|[0-9]+ rounds of SIGKILL)/ { print; next }
+/^crash-load: (seed [0-9]+,|agents |deliveries |SIGKILL broker [0-9]+ times|answers read after|[0-9]+ rounds of SIGKILL)/ { print; next }
 /^storage faults: [0-9]+ scenarios/ { print; next }
 /^power-cut: (seed|total|control)/ { print; next }
 /^FIGURES damaged databases/ { sub(/^FIGURES /, ""); print; next }
