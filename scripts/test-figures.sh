@@ -17,6 +17,7 @@ awk '
 /^crash-load: (seed [0-9]+,|agents |deliveries |SIGKILL broker [0-9]+ times|answers read after|[0-9]+ rounds of SIGKILL)/ { print; next }
 /^storage faults: [0-9]+ scenarios/ { print; next }
 /^power-cut: (seed|total|control)/ { print; next }
+/^integrator.*: [0-9]+ messages/ { print; next }
 /^FIGURES damaged databases/ { sub(/^FIGURES /, ""); print; next }
 /^net faults: total/ { sub(/ \(ms from.*/, ""); print; next }
 /^  TOTAL / { sub(/^  TOTAL +/, ""); print "bad inputs, " t ": " $0; next }
