@@ -18,6 +18,7 @@ awk '
 /^storage faults: [0-9]+ scenarios/ { print; next }
 /^power-cut: (seed|total|control)/ { print; next }
 /^integrator.*: [0-9]+ messages/ { print; next }
+/^disk full: / { print; next }
 /^fuzz replay: / { sub(/\.\/tests\/|[^ ]*\/replay_/, ""); print; next }
 /^FIGURES damaged databases/ { sub(/^FIGURES /, ""); print; next }
 /^net faults: total/ { sub(/ \(ms from.*/, ""); print; next }
