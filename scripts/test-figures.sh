@@ -19,6 +19,7 @@ awk '
 /^power-cut: (seed|total|control)/ { print; next }
 /^integrator.*: [0-9]+ messages/ { print; next }
 /^disk full: / { print; next }
+/^io sweep: broker/ { print; next }
 /^fuzz replay: / { sub(/\.\/tests\/|[^ ]*\/replay_/, ""); print; next }
 /^FIGURES damaged databases/ { sub(/^FIGURES /, ""); print; next }
 /^net faults: total/ { sub(/ \(ms from.*/, ""); print; next }
