@@ -80,6 +80,7 @@ call(struct lsn_client *c, Liaison__V1__ApiRequest *req,
 
 /*
  * Processes under the contract; dies at item die_at at stage die_stage.
+ * Long: the contract's steps, in order, with their kill points.
  * Exit 0 when the inbox had nothing unacked, 1 after a pass, 2 on error.
  */
 static int
@@ -180,7 +181,8 @@ integrator(const char *ep, const char *dbpath, int die_at, int die_stage,
 /*
  * Sends NMSG notes p01 -> p02, then runs the integrator (naive: without
  * the recorded-id check) until all were processed, killing it at seeded
- * points; the first run dies after processing its first item.
+ * points; the first run dies after processing its first item. Long:
+ * the run loop, then the counts.
  */
 static void
 run_integrator(struct env *e, const char *dbname, int naive, int *lostp,

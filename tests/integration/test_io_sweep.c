@@ -188,6 +188,8 @@ held(struct env *e, const uint8_t id[16])
 	return (n > 0);
 }
 
+/* One fault point: run with the fault, publish, restart clean, check.
+ * Long: the steps of one point read best in order. */
 static void
 one_point(struct env *e, const char *nth)
 {
