@@ -15,9 +15,13 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 600
 FUZZ_JOBS    ?= 1
 FUZZ_SHORT_SECONDS ?= 15
+# make fuzz-long: each harness FUZZ_LONG_RUNS executions (at most
+# FUZZ_LONG_SECONDS), then what it found is merged into tests/fuzz/corpus.
+FUZZ_LONG_RUNS    ?= 10000000
+FUZZ_LONG_SECONDS ?= 86400
 
 .PHONY: all deps build build-asan test test-fast demo bench bench-short \
-	install package clean build-fuzz fuzz fuzz-short
+	install package clean build-fuzz fuzz fuzz-short fuzz-long
 
 all: build
 
@@ -80,3 +84,7 @@ package: build
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZ_BUILD)
+
+fuzz-long: build-fuzz
+	FUZZ_RUNS=$(FUZZ_LONG_RUNS) FUZZ_MERGE=1 sh tests/fuzz/run.sh \
+		$(FUZZ_BUILD) $(FUZZ_LONG_SECONDS) $(FUZZ_JOBS)

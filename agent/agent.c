@@ -209,8 +209,8 @@ agent_open(const char *conf_path, const struct agent_conf *c,
 	if ((rv = lock_db(a, c->db)) != LSN_OK)
 		goto out;
 	(void) lsn_metrics_fsync_install();	/* before the first open */
-	if ((rv = lsn_store_open(c->db, agent_migrations, 0, &a->st)) !=
-	    LSN_OK) {
+	if ((rv = lsn_store_open(c->db, agent_migrations, LSN_STORE_OWNER |
+	    (c->db_init ? LSN_STORE_INIT : 0), &a->st)) != LSN_OK) {
 		log_warnx("%s: database %s: %s", __func__, c->db,
 		    lsn_strerror(rv));
 		goto out;

@@ -101,6 +101,8 @@ struct agent_conf {
 	char		api_allow_group[64];
 	char		api_key[AGENT_PATH_MAX];	/* tcp:// only */
 	char		api_allow_keys[AGENT_PATH_MAX];	/* tcp:// only */
+	int		db_init;	/* --init (not from the file): an
+					 * empty db file may become a new one */
 };
 
 /* A set of partner ids (recipients expanded from groups). */

@@ -18,7 +18,8 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-dnv] -c FILE | -E | --version\n",
+	fprintf(stderr, "usage: %s [-dnv] [--init] -c FILE | -E | "
+	    "--version\n",
 	    agent_name());
 	exit(2);
 }
@@ -38,6 +39,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "version", no_argument, NULL, 'V' },
 		{ "example-config", no_argument, NULL, 'E' },
+		{ "init", no_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct agent_conf	 conf;
@@ -45,10 +47,14 @@ main(int argc, char *argv[])
 	struct sigaction	 sa;
 	const char		*conf_path = NULL;
 	char			 err[512];
-	int			 ch, debug = 0, check = 0, verbose = 0, rv;
+	int			 ch, debug = 0, check = 0, verbose = 0, init = 0;
+	int			 rv;
 
 	while ((ch = getopt_long(argc, argv, "c:dEnv", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'I':
+			init = 1;
+			break;
 		case 'c':
 			conf_path = optarg;
 			break;
@@ -84,6 +90,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "%s: %s\n", agent_name(), err);
 		return (1);
 	}
+	conf.db_init = init;
 	if (check) {
 		printf("configuration OK\n");
 		return (0);

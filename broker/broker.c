@@ -88,7 +88,8 @@ broker_open_state(struct broker *b)
 	int		rv;
 
 	(void) lsn_metrics_fsync_install();	/* before the first open */
-	if ((rv = lsn_store_open(b->conf.db, broker_migrations, 0,
+	if ((rv = lsn_store_open(b->conf.db, broker_migrations,
+	    LSN_STORE_OWNER | (b->db_init ? LSN_STORE_INIT : 0),
 	    &b->st)) != LSN_OK) {
 		log_warnx("cannot open database %s: %s", b->conf.db,
 		    lsn_strerror(rv));

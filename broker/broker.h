@@ -148,6 +148,8 @@ struct rcache_ent {
 struct broker {
 	struct bconf		 conf;
 	char			 conf_path[BROKER_PATH_MAX];
+	int			 db_init;	/* --init: an empty db file
+						 * may become a new one */
 	void			*ctx;
 	void			*zap;
 	void			*router;

@@ -1,4 +1,5 @@
 /* main.c -- liaison-broker entry point: flags, configuration, daemon. */
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,8 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-dnv] [-c file] | -E | --version\n",
+	fprintf(stderr, "usage: %s [-dnv] [--init] [-c file] | -E | "
+	    "--version\n",
 	    BROKER_NAME);
 	exit(2);
 }
@@ -23,10 +25,14 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "init", no_argument, NULL, 'I' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct broker	 b;
 	const char	*conf = "/etc/liaison/broker.conf";
 	char		 err[512];
-	int		 ch, debug = 0, check = 0, verbose = 0, rv;
+	int		 ch, debug = 0, check = 0, verbose = 0, init = 0, rv;
 
 	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
 		printf("%s %s\n", BROKER_NAME, LSN_VERSION);
@@ -34,8 +40,11 @@ main(int argc, char *argv[])
 	}
 	if (argc > 1 && strcmp(argv[1], "--example-config") == 0)
 		return (bconf_write_example(stdout) == LSN_OK ? 0 : 1);
-	while ((ch = getopt(argc, argv, "c:dEnv")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dEnv", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'I':
+			init = 1;
+			break;
 		case 'E':
 			return (bconf_write_example(stdout) == LSN_OK ? 0 : 1);
 		case 'c':
@@ -67,6 +76,7 @@ main(int argc, char *argv[])
 	lsn_malloc_tune();
 	memset(&b, 0, sizeof(b));
 	b.clock = lsn_clock_system();
+	b.db_init = init;
 	if (lsn_strlcpy(b.conf_path, conf, sizeof(b.conf_path)) >=
 	    sizeof(b.conf_path))
 		fatalx("configuration path too long");

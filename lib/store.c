@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -17,13 +18,12 @@
 #include "liaison/log.h"
 #include "liaison/store.h"
 
+#include "store_int.h"
+
 #define STORE_BUSY_MS		5000
 #define STORE_CACHE_MIN		32	/* initial slots; a power of two */
 #define STORE_ERR_MAX		320	/* a composed error message */
 #define STORE_CHECK_ROWS	8	/* quick_check problems logged */
-
-/* The first 16 bytes of every SQLite 3 database file. */
-static const char store_magic[16] = "SQLite format 3";
 
 struct stmt_slot {
 	const char	*sql;		/* key: address of the caller's text */
@@ -204,63 +204,6 @@ exec_sql(struct lsn_store *st, const char *sql, const char *what)
 	return (LSN_OK);
 }
 
-/* 1 if the file system name is a real file (not :memory:, a temporary
- * database or a URI). */
-static int
-store_is_file(const char *path)
-{
-	return (*path != '\0' && strcmp(path, ":memory:") != 0 &&
-	    strncmp(path, "file:", 5) != 0);
-}
-
-/*
- * An existing, non-empty database file must start with a valid SQLite
- * header (magic string, page size a power of two from 512 to 65536):
- * anything else is a corrupt file, or not a database, and is refused
- * before sqlite touches it. A missing or empty file is a new database.
- */
-static int
-header_check(const char *path)
-{
-	unsigned char	hdr[100];
-	ssize_t		n;
-	unsigned int	psz;
-	int		fd, rv = LSN_OK;
-
-	if (!store_is_file(path))
-		return (LSN_OK);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT)
-			return (LSN_OK);
-		/* sqlite's own open reports it, with the errno. */
-		return (LSN_OK);
-	}
-	/* One read: a regular file returns short only at its end. */
-	if ((n = read(fd, hdr, sizeof(hdr))) == -1) {
-		log_warnx("store: cannot read database %s: %s", path,
-		    strerror(errno));
-		rv = LSN_EIO;
-		goto out;
-	}
-	if (n == 0)
-		goto out;
-	psz = (size_t) n == sizeof(hdr) ?
-	    (unsigned int) hdr[16] << 8 | hdr[17] : 0;
-	if (psz == 1)
-		psz = 65536;
-	if ((size_t) n < sizeof(hdr) ||
-	    memcmp(hdr, store_magic, sizeof(store_magic)) != 0 ||
-	    psz < 512 || psz > 65536 || (psz & (psz - 1)) != 0) {
-		log_warnx("store: database %s is corrupt or not an SQLite "
-		    "database (bad header); refusing to use it: restore it "
-		    "from a backup", path);
-		rv = LSN_EDB;
-	}
- out:
-	close(fd);
-	return (rv);
-}
-
 /*
  * PRAGMA quick_check: reads and checks every page of every b-tree (not
  * the agreement of indexes with their tables, integrity_check's extra
@@ -365,34 +308,125 @@ migrate(struct lsn_store *st, const struct lsn_migration *migs, int max)
 	return (rv);
 }
 
-int
-lsn_store_open(const char *path, const struct lsn_migration *migs,
-    int flags, struct lsn_store **out)
+/*
+ * The store's own row: whether the owner closed the database cleanly (an
+ * integrity check follows an unclean stop, not every start) and the
+ * database's epoch, 16 random bytes chosen when it was created (a
+ * database restored from a backup keeps its epoch; a new one has another).
+ */
+static const char SQL_STATE_TABLE[] =
+    "CREATE TABLE IF NOT EXISTS lsn_store_state ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " clean INTEGER NOT NULL,"
+    " epoch BLOB NOT NULL)";
+static const char SQL_STATE_NEW[] =
+    "INSERT OR REPLACE INTO lsn_store_state (id, clean, epoch) "
+    "VALUES (1, 1, randomblob(16))";
+static const char SQL_STATE_OPEN[] =
+    "INSERT INTO lsn_store_state (id, clean, epoch) "
+    "VALUES (1, 0, randomblob(16)) "
+    "ON CONFLICT (id) DO UPDATE SET clean = 0";
+/*
+ * 1 when the database was closed cleanly by its owner; 0 when it was not,
+ * when it predates the marker or when the marker cannot be read (the
+ * check that follows says why).
+ */
+static int
+store_was_clean(struct lsn_store *st)
 {
-	struct lsn_store	*st = NULL;
-	const char		*sync;
-	int			 max = 0, ver, oflags, rc, rv;
+	sqlite3_stmt	*stmt = NULL;
+	int		 clean = 0;
 
-	if (path == NULL || out == NULL ||
-	    (flags & ~(LSN_STORE_READONLY | LSN_STORE_NOSYNC)) != 0)
-		return (LSN_EINVAL);
-	if ((rv = migs_check(migs, &max)) != LSN_OK) {
-		log_warnx("store: bad migration table");
+	if (sqlite3_prepare_v2(st->db, "SELECT clean FROM lsn_store_state "
+	    "WHERE id = 1", -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		clean = sqlite3_column_int(stmt, 0) == 1;
+	sqlite3_finalize(stmt);
+	return (clean);
+}
+
+/*
+ * A database of another program: a foreign application id, or tables
+ * without a schema version of ours. Ours carry LSN_STORE_APP_ID (older
+ * ones 0 with a user_version of at least 1).
+ */
+static int
+store_foreign_check(struct lsn_store *st, const char *path)
+{
+	int	appid, ver, nobj;
+
+	if (query_int(st, "PRAGMA application_id", &appid) != LSN_OK ||
+	    query_int(st, "PRAGMA user_version", &ver) != LSN_OK ||
+	    query_int(st, "SELECT count(*) FROM sqlite_schema", &nobj) !=
+	    LSN_OK)
+		return (LSN_EDB);
+	if ((uint32_t) appid == LSN_STORE_APP_ID ||
+	    (appid == 0 && (ver > 0 || nobj == 0)))
+		return (LSN_OK);
+	log_warnx("store: database %s is another program's SQLite database "
+	    "(application id %#x, schema version %d, %d objects); refusing "
+	    "to use it: check the path in the configuration", path,
+	    (unsigned int) appid, ver, nobj);
+	return (LSN_EDB);
+}
+
+/* The store's row and application id, written after the migrations. */
+static int
+store_mark_open(struct lsn_store *st, int creating)
+{
+	char	pragma[64];
+	int	rv;
+
+	snprintf(pragma, sizeof(pragma), "PRAGMA application_id = %d",
+	    (int) LSN_STORE_APP_ID);
+	if ((rv = exec_sql(st, "BEGIN IMMEDIATE", "mark open")) != LSN_OK)
+		return (rv);
+	if ((rv = exec_sql(st, SQL_STATE_TABLE, "mark open")) != LSN_OK ||
+	    (rv = exec_sql(st, pragma, "mark open")) != LSN_OK ||
+	    (rv = exec_sql(st, creating ? SQL_STATE_NEW :
+	    SQL_STATE_OPEN,
+	    "mark open")) != LSN_OK ||
+	    (rv = exec_sql(st, "COMMIT", "mark open")) != LSN_OK) {
+		if (!sqlite3_get_autocommit(st->db))
+			(void) exec_sql(st, "ROLLBACK", "mark open");
 		return (rv);
 	}
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return (LSN_ENOMEM);
-	st->flags = flags;
+	return (LSN_OK);
+}
+
+/*
+ * sqlite's error log: an I/O error or corruption seen at any time means
+ * the next start checks the database, whatever the close said.
+ */
+static _Atomic int	store_io_failed;
+
+static void
+store_sqlite_log(void *arg, int code, const char *msg)
+{
+	(void) arg;
+	if ((code & 0xff) == SQLITE_IOERR || (code & 0xff) == SQLITE_CORRUPT)
+		atomic_store(&store_io_failed, 1);
+	else if (code == SQLITE_NOTICE_RECOVER_WAL)
+		log_info("store: %s", msg);
+}
+
+/*
+ * Opens the connection on an existing (or, creating, new) file, checks
+ * it after an unclean stop, sets the pragmas and migrates. Long: the
+ * steps of an open in the order sqlite needs them.
+ */
+static int
+store_connect(struct lsn_store *st, const char *path,
+    const struct lsn_migration *migs, int max, int creating)
+{
+	const char	*sync;
+	int		 flags = st->flags, ver, oflags, rc, rv = LSN_EDB;
 
 	oflags = 0;
 	if (flags & LSN_STORE_READONLY)
 		oflags |= SQLITE_OPEN_READONLY;
 	else
 		oflags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-	/* Before sqlite reads a byte of it: is it a database at all? */
-	if ((rv = header_check(path)) != LSN_OK)
-		goto out;
-	rv = LSN_EDB;
 	if ((rc = sqlite3_open_v2(path, &st->db, oflags, NULL)) != SQLITE_OK) {
 		if (st->db != NULL) {
 			store_describe(st, st->lasterr, sizeof(st->lasterr));
@@ -417,7 +451,14 @@ lsn_store_open(const char *path, const struct lsn_migration *migs,
 		store_warn(st, "busy_timeout");
 		goto out;
 	}
-	if ((rv = store_check(st, path)) != LSN_OK)
+	if (!creating && !store_was_clean(st)) {
+		log_info("store: database %s was not closed cleanly: checking "
+		    "it", path);
+		if ((rv = store_check(st, path)) != LSN_OK)
+			goto out;
+		rv = LSN_EDB;
+	}
+	if (!creating && (rv = store_foreign_check(st, path)) != LSN_OK)
 		goto out;
 	rv = LSN_EDB;
 	if (!(flags & LSN_STORE_READONLY)) {
@@ -456,14 +497,110 @@ lsn_store_open(const char *path, const struct lsn_migration *migs,
 		if ((rv = migrate(st, migs, max)) != LSN_OK)
 			goto out;
 	}
+	if (!(flags & LSN_STORE_READONLY) &&
+	    (rv = store_mark_open(st, creating)) != LSN_OK)
+		goto out;
 	rv = LSN_OK;
  out:
+	return (rv);
+}
+
+/*
+ * A new database is built under "<path>.new", closed (checkpointed,
+ * synced) and renamed into place: a database file at path is always a
+ * whole one, so an empty or truncated file there is damage, never a
+ * database being created.
+ */
+static int
+store_create(const char *path, const struct lsn_migration *migs, int max,
+    int flags)
+{
+	struct lsn_store	*tmp = NULL;
+	char			 np[PATH_MAX], aux[PATH_MAX];
+	int			 rv;
+
+	if ((rv = store_path_with(np, sizeof(np), path, ".new")) != LSN_OK) {
+		log_warnx("store: database path %s too long", path);
+		return (rv);
+	}
+	/* Leftovers of a creation that crashed. */
+	(void) unlink(np);
+	if (store_path_with(aux, sizeof(aux), np, "-wal") == LSN_OK)
+		(void) unlink(aux);
+	if (store_path_with(aux, sizeof(aux), np, "-shm") == LSN_OK)
+		(void) unlink(aux);
+	if ((tmp = calloc(1, sizeof(*tmp))) == NULL)
+		return (LSN_ENOMEM);
+	tmp->flags = flags & ~LSN_STORE_OWNER;
+	rv = store_connect(tmp, np, migs, max, 1);
+	lsn_store_close(&tmp);	/* checkpoints, removes the log */
+	if (rv != LSN_OK)
+		goto out;
+	rv = LSN_EIO;
+	if (store_sync_file(np) != LSN_OK)
+		goto out;
+	if (rename(np, path) == -1) {
+		log_warnx("store: rename %s to %s: %s", np, path,
+		    strerror(errno));
+		goto out;
+	}
+	if (store_sync_dir(path) != LSN_OK)
+		goto out;
+	log_info("store: created a new database %s", path);
+	rv = LSN_OK;
+ out:
+	if (rv != LSN_OK)
+		(void) unlink(np);
+	return (rv);
+}
+
+int
+lsn_store_open(const char *path, const struct lsn_migration *migs,
+    int flags, struct lsn_store **out)
+{
+	static _Atomic int	 logset;
+	struct lsn_store	*st = NULL;
+	enum store_file_state	 fstate;
+	int			 max = 0, rv;
+
+	if (path == NULL || out == NULL ||
+	    (flags & ~(LSN_STORE_READONLY | LSN_STORE_NOSYNC |
+	    LSN_STORE_OWNER | LSN_STORE_INIT)) != 0)
+		return (LSN_EINVAL);
+	if ((rv = migs_check(migs, &max)) != LSN_OK) {
+		log_warnx("store: bad migration table");
+		return (rv);
+	}
+	/* Only before sqlite initialises (the first open): else MISUSE. */
+	if (atomic_exchange(&logset, 1) == 0)
+		(void) sqlite3_config(SQLITE_CONFIG_LOG, store_sqlite_log,
+		    NULL);
+	/* Before sqlite reads a byte of it: is it a database at all? */
+	if ((rv = store_file_check(path, flags, &fstate)) != LSN_OK)
+		return (rv);
+	if (fstate == STORE_FILE_EMPTY_INIT)
+		log_warnx("store: database %s is empty: creating a new "
+		    "database in its place (--init)", path);
+	if ((fstate == STORE_FILE_MISSING && !(flags & LSN_STORE_READONLY)) ||
+	    fstate == STORE_FILE_EMPTY_INIT) {
+		if ((rv = store_create(path, migs, max, flags)) != LSN_OK)
+			return (rv);
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return (LSN_ENOMEM);
+	st->flags = flags;
+	/* :memory: is always new: nothing to check. */
+	rv = store_connect(st, path, migs, max, strcmp(path, ":memory:") ==
+	    0);
 	if (rv != LSN_OK) {
 		/* close_v2 also after a failed open: it frees the handle. */
 		(void) sqlite3_close_v2(st->db);
 		free(st);
 		return (rv);
 	}
+	/* Failures counted from here on (the owner is one per process). */
+	if (flags & LSN_STORE_OWNER)
+		atomic_store(&store_io_failed, 0);
 	*out = st;
 	return (LSN_OK);
 }
@@ -480,6 +617,13 @@ lsn_store_close(struct lsn_store **stp)
 	for (size_t i = 0; i < st->nslots; i++)
 		sqlite3_finalize(st->slots[i].stmt);
 	free(st->slots);
+	/* A clean close: the next start need not check the database. */
+	if ((st->flags & LSN_STORE_OWNER) &&
+	    !(st->flags & LSN_STORE_READONLY) &&
+	    !atomic_load(&store_io_failed) &&
+	    exec_sql(st, "UPDATE lsn_store_state SET clean = 1 WHERE id = 1",
+	    "mark clean") != LSN_OK)
+		log_warnx("store: the next start will check the database");
 	if (sqlite3_close_v2(st->db) != SQLITE_OK)
 		store_warn(st, "close");
 	free(st);

@@ -14,8 +14,14 @@ fi
 echo "=== hardening figures ($label build) ==="
 awk '
 /^[0-9]+\/[0-9]+ Test: / { t = $3; next }
-/^crash-load: (seed [0-9]+,|agents |deliveries |SIGKILL broker [0-9]+ times|[0-9]+ rounds of SIGKILL)/ { print; next }
+/^crash-load: (seed [0-9]+,|agents |deliveries |SIGKILL broker [0-9]+ times|answers read after|[0-9]+ rounds of SIGKILL)/ { print; next }
 /^storage faults: [0-9]+ scenarios/ { print; next }
+/^power-cut: (seed|total|control)/ { print; next }
+/^integrator.*: [0-9]+ messages/ { print; next }
+/^disk full: / { print; next }
+/^io sweep: broker/ { print; next }
+/^fuzz replay: / { sub(/\.\/tests\/|[^ ]*\/replay_/, ""); print; next }
+/^FIGURES damaged databases/ { sub(/^FIGURES /, ""); print; next }
 /^net faults: total/ { sub(/ \(ms from.*/, ""); print; next }
 /^  TOTAL / { sub(/^  TOTAL +/, ""); print "bad inputs, " t ": " $0; next }
 /^malicious-broker suite:/ { mb = 1; print; next }

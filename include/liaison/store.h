@@ -16,10 +16,21 @@
  * Transactions: lsn_store_begin / commit / rollback (BEGIN IMMEDIATE).
  * Nested use is an error (LSN_EINTERNAL).
  *
- * Checks at open (a file, not ":memory:"): an existing non-empty file must
- * carry a valid SQLite header, and PRAGMA quick_check must find no
- * problem; a corrupt database is refused (LSN_EDB, logged as "corrupt"),
- * never used. A database that can only be opened read-only (file,
+ * Creation: a missing file becomes a new database, built under
+ * "<path>.new" and renamed into place once whole, so the file at path is
+ * never a half-created database. An empty (0-byte) file is refused unless
+ * LSN_STORE_INIT is given (the daemons' --init), which creates a new
+ * database in its place; a non-empty file is never replaced.
+ *
+ * Checks at open (a file, not ":memory:"): an existing file must carry a
+ * valid SQLite header, be as long as the header says (when no write-ahead
+ * log holds newer pages) and not be another program's database
+ * (application id, schema version); an empty, truncated, foreign or
+ * corrupt file is refused (LSN_EDB, logged with the file's name and what
+ * to do), never used. PRAGMA quick_check runs only when the database was
+ * not closed cleanly by its owner (a marker in the table lsn_store_state,
+ * cleared at every owner's open and set by lsn_store_close unless sqlite
+ * reported an I/O error or corruption meanwhile), or predates the marker. A database that can only be opened read-only (file,
  * directory or file system read-only) is refused for a read-write open
  * (LSN_EPERM) instead of failing at the first write.
  *
@@ -55,6 +66,13 @@ struct lsn_migration {
 /* Flags for lsn_store_open. */
 #define LSN_STORE_READONLY	0x01	/* open read-only, do not migrate */
 #define LSN_STORE_NOSYNC	0x02	/* synchronous=NORMAL (tests, benches) */
+#define LSN_STORE_OWNER		0x04	/* the daemon owning the file: keeps
+					 * the clean-shutdown marker */
+#define LSN_STORE_INIT		0x08	/* an empty file may become a new
+					 * database (--init) */
+
+/* PRAGMA application_id of Liaison's databases ("LSN1"). */
+#define LSN_STORE_APP_ID	0x4c534e31u
 
 /*
  * Opens path (":memory:" allowed) and migrates it. On success *out is a new

@@ -318,9 +318,19 @@ lsn_fixture_create(const struct lsn_fixture_opts *opts,
 	fx->created_ms = lsn_now_ms();
 	/* mkdtemp's template: the last six characters become 'X'. */
 	memset(tmpl + sizeof(tmpl) - 7, 'X', 6);
-	if (mkdtemp(tmpl) == NULL)
+	/* LSN_FX_TMPDIR: another parent (the power-cut test: a tmpfs,
+	 * where fsync costs nothing; its crash VFS models durability). */
+	if (getenv("LSN_FX_TMPDIR") != NULL) {
+		int n = snprintf(fx->dir, sizeof(fx->dir), "%s/lsn-fx-XXXXXX",
+		    getenv("LSN_FX_TMPDIR"));
+
+		if (n < 0 || (size_t) n >= sizeof(fx->dir) - 64 ||
+		    mkdtemp(fx->dir) == NULL)
+			FXERR(LSN_EIO, "mkdtemp in LSN_FX_TMPDIR");
+	} else if (mkdtemp(tmpl) == NULL)
 		FXERR(LSN_EIO, "mkdtemp: %s", strerror(errno));
-	lsn_strlcpy(fx->dir, tmpl, sizeof(fx->dir));
+	else
+		lsn_strlcpy(fx->dir, tmpl, sizeof(fx->dir));
 	if (pjoin(fx->broker_dir, sizeof(fx->broker_dir), fx->dir,
 	    "broker") != LSN_OK || mkdir(fx->broker_dir, 0700) == -1)
 		FXERR(LSN_EIO, "mkdir broker");

@@ -17,6 +17,11 @@
  *                              remounted read-only)
  *                      eacces  opens for writing fail with EACCES (file or
  *                              directory made read-only by chmod)
+ *   LSN_FAULT_NTH    "op:N:once|perm:eio|enospc": instead of the control
+ *                    file, fail the Nth call of op (open, read, write,
+ *                    fsync, ftruncate, mmap, rename) on a matching file,
+ *                    counted from the process's start, once or from then
+ *                    on (the I/O sweep, test_io_sweep.c).
  *   LSN_FAULT_MATCH  substring of the file's path (as /proc/self/fd shows
  *                    it) that selects the files hit, or "suffix$" for paths
  *                    ending with suffix; other files (logs, sockets,
@@ -31,6 +36,7 @@
  */
 #define _GNU_SOURCE
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 
 #include <dlfcn.h>
@@ -46,8 +52,42 @@ enum fault_op {
 	OP_WRITE,	/* write, pwrite, writev, fallocate */
 	OP_SYNC,	/* fsync, fdatasync */
 	OP_TRUNC,	/* ftruncate */
-	OP_OPENW	/* open for writing or creating */
+	OP_OPENW,	/* open for writing or creating */
+	OP_OPEN,	/* any open (the Nth-call mode only) */
+	OP_READ,	/* read, pread (the Nth-call mode only) */
+	OP_MMAP,	/* mmap (the Nth-call mode only) */
+	OP_RENAME,	/* rename (the Nth-call mode only) */
+	OP_COUNT
 };
+
+/*
+ * The Nth-call mode: LSN_FAULT_NTH="op:N:once|perm:eio|enospc" fails the
+ * Nth call of op (open, read, write, fsync, ftruncate, mmap, rename) on
+ * a matching file, counted from the start of the process, once or from
+ * then on. Independent of LSN_FAULT_CTL.
+ */
+static const char *const op_names[OP_COUNT] = {
+	"write", "fsync", "ftruncate", "openw", "open", "read", "mmap",
+	"rename"
+};
+static long	nth_calls[OP_COUNT];
+
+static int
+nth_fault(enum fault_op op)
+{
+	const char	*v = getenv("LSN_FAULT_NTH");
+	char		 name[16], when[8], err[8];
+	long		 n;
+
+	if (v == NULL || sscanf(v, "%15[a-z]:%ld:%7[a-z]:%7[a-z]", name, &n,
+	    when, err) != 4 || strcmp(name, op_names[op]) != 0)
+		return (0);
+	nth_calls[op]++;
+	if (nth_calls[op] == n || (nth_calls[op] > n &&
+	    strcmp(when, "perm") == 0))
+		return (strcmp(err, "enospc") == 0 ? ENOSPC : EIO);
+	return (0);
+}
 
 /* The real function next in the lookup order (libc, or the sanitizer's
  * interceptor when it was preloaded first). */
@@ -166,6 +206,12 @@ fd_fault(int fd, enum fault_op op)
 {
 	int	e;
 
+	if (getenv("LSN_FAULT_NTH") != NULL) {
+		if (!fd_matches(fd) || (e = nth_fault(op)) == 0)
+			return (0);
+		errno = e;
+		return (-1);
+	}
 	if ((e = fault_errno(op)) == 0 || !fd_matches(fd))
 		return (0);
 	errno = e;
@@ -176,6 +222,13 @@ static int
 open_fault(const char *path, int flags)
 {
 	int	e;
+
+	if (getenv("LSN_FAULT_NTH") != NULL) {
+		if (!path_matches(path) || (e = nth_fault(OP_OPEN)) == 0)
+			return (0);
+		errno = e;
+		return (-1);
+	}
 
 	if ((flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) == 0)
 		return (0);
@@ -339,4 +392,67 @@ openat64(int dfd, const char *path, int flags, ...)
 	if (open_fault(path, flags) == -1)
 		return (-1);
 	return (real_fn(dfd, path, flags, mode));
+}
+
+/* ---- the Nth-call mode's extra calls ---- */
+
+ssize_t
+read(int fd, void *buf, size_t n)
+{
+	REAL(ssize_t, "read", int, void *, size_t);
+	if (getenv("LSN_FAULT_NTH") != NULL && fd_fault(fd, OP_READ) == -1)
+		return (-1);
+	return (real_fn(fd, buf, n));
+}
+
+ssize_t
+pread(int fd, void *buf, size_t n, off_t off)
+{
+	REAL(ssize_t, "pread", int, void *, size_t, off_t);
+	if (getenv("LSN_FAULT_NTH") != NULL && fd_fault(fd, OP_READ) == -1)
+		return (-1);
+	return (real_fn(fd, buf, n, off));
+}
+
+ssize_t
+pread64(int fd, void *buf, size_t n, off64_t off)
+{
+	REAL(ssize_t, "pread64", int, void *, size_t, off64_t);
+	if (getenv("LSN_FAULT_NTH") != NULL && fd_fault(fd, OP_READ) == -1)
+		return (-1);
+	return (real_fn(fd, buf, n, off));
+}
+
+void *
+mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	REAL(void *, "mmap", void *, size_t, int, int, int, off_t);
+	if (fd >= 0 && getenv("LSN_FAULT_NTH") != NULL &&
+	    fd_fault(fd, OP_MMAP) == -1)
+		return (MAP_FAILED);
+	return (real_fn(addr, len, prot, flags, fd, off));
+}
+
+void *
+mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
+{
+	REAL(void *, "mmap64", void *, size_t, int, int, int, off64_t);
+	if (fd >= 0 && getenv("LSN_FAULT_NTH") != NULL &&
+	    fd_fault(fd, OP_MMAP) == -1)
+		return (MAP_FAILED);
+	return (real_fn(addr, len, prot, flags, fd, off));
+}
+
+int
+rename(const char *from, const char *to)
+{
+	int	e;
+
+	REAL(int, "rename", const char *, const char *);
+	if (getenv("LSN_FAULT_NTH") != NULL && (path_matches(from) ||
+	    path_matches(to)) && (e = nth_fault(OP_RENAME)) != 0) {
+		errno = e;
+		return (-1);
+	}
+	return (real_fn(from, to));
 }

@@ -70,12 +70,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_die("malloc");
 	memcpy(text, data, size);
 	text[size] = '\0';
-	(void) lsn_conf_load_string(text, agent_conf_table, c2, err,
-	    sizeof(err));
+	if (lsn_conf_load_string(text, agent_conf_table, c2, err,
+	    sizeof(err)) != LSN_OK)
+		err[0] = '\0';	/* refused: fine, it must not crash */
 	free(text);
 	if (lsn_keypair_load(fz_path, &kp) == LSN_OK)
 		lsn_keypair_destroy(&kp);
-	(void) lsn_pubkey_load(fz_path, &kind, pk, label);
+	if (lsn_pubkey_load(fz_path, &kind, pk, label) != LSN_OK)
+		kind = 0;	/* refused: fine */
 	free(c);
 	free(c2);
 	return (0);

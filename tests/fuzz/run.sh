@@ -4,8 +4,10 @@
 # Usage: tests/fuzz/run.sh BUILD_DIR SECONDS [JOBS] [HARNESS ...]
 #
 # For each harness: the seeds made by fuzz_seeds (fresh every run), the
-# committed regression inputs (tests/fuzz/regress/<harness>/, every input
-# that ever crashed) and the growing corpus BUILD_DIR/fuzz-corpus/<harness>
+# committed corpus (tests/fuzz/corpus/<harness>/, replayed by `make test`
+# in every build), the committed regression inputs
+# (tests/fuzz/regress/<harness>/, every input that ever crashed) and the
+# growing corpus BUILD_DIR/fuzz-corpus/<harness>
 # are loaded, then the harness fuzzes for SECONDS. JOBS harnesses run at
 # the same time (default 1). Prints per harness: execs, exec/s, corpus
 # size, coverage (edges) and crashes (crash, leak, timeout and OOM inputs
@@ -48,12 +50,25 @@ run_one() {
 	corpus="$BUILD/fuzz-corpus/$name"
 	mkdir -p "$corpus" "$ART/$name"
 	set -- "$corpus" "$SEEDS/$name"
+	[ -d "$SRC/tests/fuzz/corpus/$name" ] &&
+	    set -- "$@" "$SRC/tests/fuzz/corpus/$name"
 	[ -d "$SRC/tests/fuzz/regress/$name" ] &&
 	    set -- "$@" "$SRC/tests/fuzz/regress/$name"
-	nice -n "${FUZZ_NICE:-0}" "$FZ/$h" -max_total_time="$SECS" \
+	# FUZZ_RUNS: stop after that many executions (make fuzz-long).
+	runs=""
+	[ -n "${FUZZ_RUNS:-}" ] && runs="-runs=$FUZZ_RUNS"
+	nice -n "${FUZZ_NICE:-0}" "$FZ/$h" -max_total_time="$SECS" $runs \
 	    -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
 	    -artifact_prefix="$ART/$name/" "$@" >"$OUT/$name.log" 2>&1
 	echo $? >"$OUT/$name.rc"
+	# FUZZ_MERGE=1: fold what the run found into the committed corpus
+	# (minimized: only inputs adding coverage), so it accumulates.
+	if [ "${FUZZ_MERGE:-0}" = 1 ] && [ "$(cat "$OUT/$name.rc")" = 0 ]; then
+		mkdir -p "$SRC/tests/fuzz/corpus/$name"
+		"$FZ/$h" -merge=1 -rss_limit_mb=2048 \
+		    "$SRC/tests/fuzz/corpus/$name" "$corpus" \
+		    >"$OUT/$name.merge.log" 2>&1
+	fi
 }
 
 start=$(date +%s)

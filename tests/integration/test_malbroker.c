@@ -58,6 +58,8 @@
 #include "lsn_proc.h"
 #include "lsn_test.h"
 
+#define PX_DRAIN_MAX	10000	/* frames per drain call */
+#define PX_LIFE_MS	600000	/* the proxy thread's deadline */
 #define NP		3		/* partners: p01 victim, p02, p03 */
 #define VICTIM		0
 #define PEER		1
@@ -726,7 +728,8 @@ px_reconnect(struct px *px, int i)
 static void
 px_drain_front(struct px *px)
 {
-	for (;;) {
+	/* Bounded: a flood cannot keep the proxy thread here. */
+	for (int n = 0; n < PX_DRAIN_MAX; n++) {
 		zmq_msg_t	 rid, body;
 		const char	*uid;
 		int		 i;
@@ -763,7 +766,7 @@ px_drain_front(struct px *px)
 static void
 px_drain_back(struct px *px, int i)
 {
-	for (;;) {
+	for (int n = 0; n < PX_DRAIN_MAX; n++) {
 		zmq_msg_t	m;
 
 		zmq_msg_init(&m);
@@ -781,9 +784,15 @@ px_main(void *arg)
 {
 	struct px	*px = arg;
 	zmq_pollitem_t	 it[2 + NP];
+	uint64_t	 end = lsn_mono_ms() + PX_LIFE_MS;
 
 	for (;;) {
 		pthread_mutex_lock(&px->mu);
+		if (!px->stop && lsn_mono_ms() > end) {
+			/* The test hangs somewhere: fail, do not hang. */
+			px_fail(px, "proxy deadline", LSN_ETIMEDOUT);
+			px->stop = 1;
+		}
 		if (px->stop) {
 			pthread_mutex_unlock(&px->mu);
 			break;
@@ -916,6 +925,23 @@ px_attack_time(struct px *px)
 	t = px->tampered ? px->t_attack : 0;
 	pthread_mutex_unlock(&px->mu);
 	return (t);
+}
+
+/* The time of the first tampering, waiting for it at most ATTACK_MS: a
+ * proxy that never tampers fails the test instead of hanging it. */
+#define ATTACK_MS	60000
+static uint64_t
+wait_attack(struct px *px)
+{
+	uint64_t	t0, end = lsn_mono_ms() + ATTACK_MS;
+
+	while ((t0 = px_attack_time(px)) == 0) {
+		if (lsn_mono_ms() > end)
+			fail_msg("the proxy did not tamper within %d ms",
+			    ATTACK_MS);
+		lsn_proc_sleep_ms(5);
+	}
+	return (t0);
 }
 
 /* ---- the world ---- */
@@ -1300,8 +1326,7 @@ test_malbroker_forged_op_refused_replica_halts(void **state)
 	assert_int_equal(dir_query_code(e, VICTIM, "p02", NULL, 0), 0);
 	agent_head(e, VICTIM, &rev, h);
 	inject_entry(e, rev + 1, h, s, sl);
-	while ((t0 = px_attack_time(&e->px)) == 0)
-		lsn_proc_sleep_ms(5);
+	t0 = wait_attack(&e->px);
 	assert_true(detected(e, VICTIM, "forged-op", "halted",
 	    "directory replica halted", t0, "tamper"));
 	agent_head(e, VICTIM, &v, NULL);
@@ -1331,8 +1356,7 @@ test_malbroker_dropped_op_breaks_chain(void **state)
 	assert_int_equal(r1, e->rev0 + 1);
 	assert_int_equal(r2, e->rev0 + 2);
 	wait_head(e, PEER, r2);		/* the honest path is unaffected */
-	while ((t0 = px_attack_time(&e->px)) == 0)
-		lsn_proc_sleep_ms(5);
+	t0 = wait_attack(&e->px);
 	assert_true(detected(e, VICTIM, "dropped-op", "LSN_ECHAIN",
 	    "directory replica halted", t0, "tamper"));
 	agent_head(e, VICTIM, &rev, NULL);
@@ -1404,8 +1428,7 @@ test_malbroker_replayed_op_refused(void **state)
 	world_start(e, 1);
 	agent_head(e, VICTIM, &rev, h);
 	inject_entry(e, rev + 1, h, sus, sl);
-	while ((t0 = px_attack_time(&e->px)) == 0)
-		lsn_proc_sleep_ms(5);
+	t0 = wait_attack(&e->px);
 	assert_true(detected(e, VICTIM, "replayed-op", "LSN_EOPREPLAY",
 	    "directory replica halted", t0, "tamper"));
 	agent_head(e, VICTIM, &v, NULL);
@@ -1432,8 +1455,7 @@ test_malbroker_stale_head_detected(void **state)
 	assert_ok(lsn_fixture_op_create_group(e->fx, "withheld", 1, &w, &wl));
 	assert_int_equal(admin_submit(e, w, wl), e->rev0 + 1);
 	wait_head(e, PEER, e->rev0 + 1);
-	while ((ta = px_attack_time(&e->px)) == 0)
-		lsn_proc_sleep_ms(5);
+	ta = wait_attack(&e->px);
 	assert_int_equal(nalerts(e, VICTIM), 0);
 	t0 = lsn_mono_ms();
 	send_note(e, PEER, "p01", NULL, LIAISON__V1__TLP__TLP_GREEN,
@@ -1515,8 +1537,7 @@ test_malbroker_altered_recipients_refused(void **state)
 	}
 	free(nb);
 	liaison__v1__signed_envelope__free_unpacked(se, NULL);
-	while ((t0 = px_attack_time(&e->px)) == 0)
-		lsn_proc_sleep_ms(5);
+	t0 = wait_attack(&e->px);
 	assert_true(detected(e, VICTIM, "recipients", "LSN_EUNKNOWNRCPT",
 	    "LSN_EUNKNOWNRCPT", t0, "tamper"));
 	assert_true(detected(e, VICTIM, "recipients", "LSN_EBADSIG",
@@ -1581,8 +1602,7 @@ test_malbroker_replayed_message_stored_once(void **state)
 	f.deliver = &d;
 	px_inject(&e->px, VICTIM, &f);
 	liaison__v1__signed_envelope__free_unpacked(se, NULL);
-	while ((t0 = px_attack_time(&e->px)) == 0)
-		lsn_proc_sleep_ms(5);
+	t0 = wait_attack(&e->px);
 	for (int k = 0; k < WAIT_MS / 10 && ack == 1; k++) {
 		pthread_mutex_lock(&e->px.mu);
 		ack = e->px.acks[3];
@@ -1718,8 +1738,7 @@ test_malbroker_sealed_body_unreadable_and_reseal_refused(void **state)
 	/* the first sealed delivery is re-sealed by the broker */
 	send_note(e, PEER, "p01", NULL, LIAISON__V1__TLP__TLP_AMBER, secret,
 	    NULL);
-	while ((t0 = px_attack_time(&e->px)) == 0)
-		lsn_proc_sleep_ms(5);
+	t0 = wait_attack(&e->px);
 	assert_true(detected(e, VICTIM, "sealed-body", "LSN_EBADSIG",
 	    "LSN_EBADSIG", t0, "tamper"));
 	for (int k = 0; k < WAIT_MS / 10 && ack == 1; k++) {

@@ -618,7 +618,8 @@ copy_file(const char *from, const char *to)
 }
 
 /* Damages the b-tree page header of table's root page (or, with table
- * NULL, the file header). The database is closed (checkpointed). */
+ * NULL, the file header), after marking the database as not closed
+ * cleanly. The database is closed (checkpointed). */
 static void
 corrupt_db(const char *path, const char *table)
 {
@@ -631,6 +632,12 @@ corrupt_db(const char *path, const char *table)
 
 	memset(junk, 0x5a, sizeof(junk));
 	if (table != NULL) {
+		/* Damage a crash left: the owner did not close it cleanly
+		 * (after a clean close the start does not check pages). */
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "UPDATE lsn_store_state SET "
+		    "clean = 0", NULL, NULL, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_close(db), SQLITE_OK);
 		assert_int_equal(sqlite3_open_v2(path, &db,
 		    SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 		assert_int_equal(sqlite3_prepare_v2(db, "SELECT rootpage FROM "

@@ -1,7 +1,9 @@
 /*
  * test_store_faults.c -- lsn_store_open refuses a corrupt database (bad
  * header, damaged b-tree page, not a database at all) with LSN_EDB and a
- * log line saying "corrupt"; an empty file is a new database; a database
+ * log line saying "corrupt"; an empty, truncated or foreign file is
+ * refused naming the file (an empty one becomes a new database only with
+ * LSN_STORE_INIT); the check runs after an unclean stop only; a database
  * full error is named with its cause and nothing of the failed transaction
  * is stored; once there is room again, commits succeed.
  *
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -232,19 +235,171 @@ test_store_refuses_not_a_database(void **state)
 }
 
 static void
-test_store_empty_file_is_new_database(void **state)
+make_empty(const char *path)
+{
+	FILE	*f;
+
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * A zero-byte file (a crash while it was created, a bad copy, a full
+ * disk) is refused with the file's name; only LSN_STORE_INIT (--init)
+ * makes it a new database, and never for a read-only open.
+ */
+static void
+test_store_empty_file_refused_unless_init(void **state)
 {
 	struct fx		*fx = *state;
 	struct lsn_store	*st = NULL;
-	FILE			*f;
+	char			 want[512];
 	int			 v;
 
-	assert_non_null(f = fopen(fx->db, "w"));
-	assert_int_equal(fclose(f), 0);
-	assert_ok(lsn_store_open(fx->db, migs, 0, &st));
+	make_empty(fx->db);
+	assert_err(lsn_store_open(fx->db, migs, 0, &st), LSN_EDB);
+	assert_null(st);
+	snprintf(want, sizeof(want), "database %s is empty", fx->db);
+	assert_true(lsn_log_captured(want));
+	assert_true(lsn_log_captured("--init"));
+	assert_err(lsn_store_open(fx->db, migs, LSN_STORE_READONLY |
+	    LSN_STORE_INIT, &st), LSN_EDB);
+	assert_ok(lsn_store_open(fx->db, migs, LSN_STORE_INIT, &st));
 	assert_ok(lsn_store_version(st, &v));
 	assert_int_equal(v, 1);
 	lsn_store_close(&st);
+}
+
+static void
+truncate_to(const char *path, off_t len)
+{
+	assert_int_equal(truncate(path, len), 0);
+}
+
+/* Truncated files: inside the header, mid-page, whole pages missing. */
+static void
+test_store_truncated_file_refused(void **state)
+{
+	struct fx		*fx = *state;
+	struct lsn_store	*st = NULL;
+	const off_t		 lens[] = { 50, 4096 + 1000, 4096 * 3 };
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		make_db(fx->db, 40);	/* 40 rows of 900 bytes: 10 pages+ */
+		truncate_to(fx->db, lens[i]);
+		lsn_log_capture_start();
+		assert_err(lsn_store_open(fx->db, migs, LSN_STORE_INIT, &st),
+		    LSN_EDB);
+		assert_null(st);
+		assert_true(lsn_log_captured("is truncated"));
+		assert_true(lsn_log_captured(fx->db));
+		assert_int_equal(unlink(fx->db), 0);
+	}
+}
+
+/* Another program's SQLite database is not migrated into ours. */
+static void
+test_store_foreign_database_refused(void **state)
+{
+	struct fx		*fx = *state;
+	struct lsn_store	*st = NULL;
+	sqlite3			*db = NULL;
+
+	assert_int_equal(sqlite3_open(fx->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE photos (id INTEGER "
+	    "PRIMARY KEY, name TEXT); INSERT INTO photos VALUES (1, 'x')",
+	    NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_err(lsn_store_open(fx->db, migs, 0, &st), LSN_EDB);
+	assert_null(st);
+	assert_true(lsn_log_captured("another program's SQLite database"));
+}
+
+/* A new database appears whole: built aside, renamed, marked ours. */
+static void
+test_store_creation_is_atomic(void **state)
+{
+	struct fx		*fx = *state;
+	struct lsn_store	*st = NULL;
+	char			 aside[1024];
+	int			 appid = 0;
+	sqlite3_stmt		*s = NULL;
+
+	assert_ok(lsn_store_open(fx->db, migs, LSN_STORE_OWNER, &st));
+	snprintf(aside, sizeof(aside), "%s.new", fx->db);
+	assert_true(access(aside, F_OK) == -1);
+	assert_int_equal(sqlite3_prepare_v2(lsn_store_db(st),
+	    "PRAGMA application_id", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	appid = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	assert_int_equal((unsigned int) appid, LSN_STORE_APP_ID);
+	lsn_store_close(&st);
+}
+
+/*
+ * The integrity check runs after an unclean stop only: a clean owner's
+ * close skips it at the next open; a process that dies with the database
+ * open (no close) makes the next open check it, and refuse it if damaged.
+ */
+static void
+test_store_check_only_after_unclean_stop(void **state)
+{
+	struct fx		*fx = *state;
+	struct lsn_store	*st = NULL;
+	uint8_t			 junk[16];
+	pid_t			 pid;
+	int			 status, pg;
+
+	make_db(fx->db, 40);
+	assert_ok(lsn_store_open(fx->db, migs, LSN_STORE_OWNER, &st));
+	lsn_store_close(&st);	/* clean */
+	lsn_log_capture_start();
+	assert_ok(lsn_store_open(fx->db, migs, LSN_STORE_OWNER, &st));
+	assert_false(lsn_log_captured("not closed cleanly"));
+	lsn_store_close(&st);
+
+	/* An owner that dies with the database open. */
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		struct lsn_store *cst = NULL;
+
+		_exit(lsn_store_open(fx->db, migs, LSN_STORE_OWNER, &cst) ==
+		    LSN_OK ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	lsn_log_capture_start();
+	assert_ok(lsn_store_open(fx->db, migs, LSN_STORE_OWNER, &st));
+	assert_true(lsn_log_captured("was not closed cleanly: checking"));
+	lsn_store_close(&st);
+
+	/* Unclean and damaged: refused. */
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		struct lsn_store *cst = NULL;
+
+		_exit(lsn_store_open(fx->db, migs, LSN_STORE_OWNER, &cst) ==
+		    LSN_OK ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	/* Its log: fold it into the file the way a restart would. */
+	{
+		sqlite3 *db = NULL;
+
+		assert_int_equal(sqlite3_open(fx->db, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_wal_checkpoint_v2(db, NULL,
+		    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL), SQLITE_OK);
+		/* the marker survives a foreign connection's close */
+		sqlite3_close(db);
+	}
+	pg = root_page(fx->db, "item");
+	memset(junk, 0x5a, sizeof(junk));
+	overwrite(fx->db, (off_t) (pg - 1) * 4096, junk, sizeof(junk));
+	lsn_log_capture_start();
+	assert_err(lsn_store_open(fx->db, migs, LSN_STORE_OWNER, &st),
+	    LSN_EDB);
+	assert_true(lsn_log_captured("is corrupt"));
 }
 
 static void
@@ -310,7 +465,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_store_refuses_not_a_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_store_empty_file_is_new_database, setup, teardown),
+		    test_store_empty_file_refused_unless_init, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_truncated_file_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_foreign_database_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_creation_is_atomic, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_check_only_after_unclean_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_healthy_database_opens, setup, teardown),
 		cmocka_unit_test_setup_teardown(
