@@ -65,6 +65,14 @@ cli_call(const char *cmd, const char *agent, const char *conf,
     Liaison__V1__ApiRequest *req, int timeout_ms,
     Liaison__V1__ApiResponse **respp)
 {
+	return (cli_call_hint(cmd, agent, conf, req, timeout_ms, 1, respp));
+}
+
+int
+cli_call_hint(const char *cmd, const char *agent, const char *conf,
+    Liaison__V1__ApiRequest *req, int timeout_ms, int hint,
+    Liaison__V1__ApiResponse **respp)
+{
 	struct lsn_client		*c = NULL;
 	Liaison__V1__ApiResponse	*r = NULL;
 	char				 ep[LSN_CLIENT_EP_MAX];
@@ -82,15 +90,16 @@ cli_call(const char *cmd, const char *agent, const char *conf,
 			conf = "/etc/liaison/agent.conf";
 		if ((rv = lsn_client_endpoint_from_conf(conf, ep,
 		    sizeof(ep))) != LSN_OK) {
-			cli_err(cmd, "%s: %s", conf, rv == LSN_ECONFIG ?
-			    "no [agent] api or db option" : lsn_strerror(rv));
+			cli_err(cmd, "%s: %s", conf, hint && rv ==
+			    LSN_ECONFIG ? "no [agent] api or db option" :
+			    lsn_strerror(rv));
 			return (CLI_EXIT_UNAVAILABLE);
 		}
 	}
 	if ((rv = lsn_client_open(ep, &c)) != LSN_OK) {
-		cli_err(cmd, "cannot reach the agent at %s: %s; is "
-		    "liaison-agent running? (--agent ENDPOINT or -c FILE)", ep,
-		    lsn_strerror(rv));
+		cli_err(cmd, "cannot reach the agent at %s: %s%s", ep,
+		    lsn_strerror(rv), hint ? "; is liaison-agent running? "
+		    "(--agent ENDPOINT or -c FILE)" : "");
 		return (rv == LSN_EINVAL ? CLI_EXIT_USAGE :
 		    CLI_EXIT_UNAVAILABLE);
 	}

@@ -45,6 +45,15 @@ int	cli_call(const char *cmd, const char *agent, const char *conf,
 	    Liaison__V1__ApiRequest *req, int timeout_ms,
 	    Liaison__V1__ApiResponse **respp);
 
+/*
+ * cli_call with hint 0 leaves out the "is liaison-agent running?" and
+ * "no [agent] api or db option" hints (the workflow commands' wording);
+ * cli_call is this with hint 1. Ownership as for cli_call.
+ */
+int	cli_call_hint(const char *cmd, const char *agent, const char *conf,
+	    Liaison__V1__ApiRequest *req, int timeout_ms, int hint,
+	    Liaison__V1__ApiResponse **respp);
+
 /* The same without printing anything; returns an lsn_err code. */
 int	cli_call_quiet(const char *agent, const char *conf,
 	    Liaison__V1__ApiRequest *req, Liaison__V1__ApiResponse **respp);

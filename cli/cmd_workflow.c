@@ -54,44 +54,7 @@ int
 wf_call(const char *cmd, const char *agent, const char *conf,
     Liaison__V1__ApiRequest *req, Liaison__V1__ApiResponse **respp)
 {
-	struct lsn_client		*c = NULL;
-	Liaison__V1__ApiResponse	*r = NULL;
-	char				 ep[LSN_CLIENT_EP_MAX];
-	int				 rv;
-
-	if (agent != NULL) {
-		if (lsn_strlcpy(ep, agent, sizeof(ep)) >= sizeof(ep)) {
-			cli_err(cmd, "endpoint too long");
-			return (CLI_EXIT_USAGE);
-		}
-	} else {
-		if (conf == NULL)
-			conf = getenv("LIAISON_AGENT_CONF");
-		if (conf == NULL)
-			conf = WF_DEFAULT_CONF;
-		if ((rv = lsn_client_endpoint_from_conf(conf, ep,
-		    sizeof(ep))) != LSN_OK) {
-			cli_err(cmd, "%s: %s", conf, lsn_strerror(rv));
-			return (CLI_EXIT_UNAVAILABLE);
-		}
-	}
-	if ((rv = lsn_client_open(ep, &c)) != LSN_OK) {
-		cli_err(cmd, "cannot reach the agent at %s: %s", ep,
-		    lsn_strerror(rv));
-		return (rv == LSN_EINVAL ? CLI_EXIT_USAGE :
-		    CLI_EXIT_UNAVAILABLE);
-	}
-	rv = lsn_client_call(c, req, WF_TIMEOUT_MS, &r);
-	lsn_client_close(&c);
-	if (rv != LSN_OK) {
-		cli_err(cmd, "no answer from the agent at %s: %s", ep,
-		    lsn_strerror(rv));
-		return (CLI_EXIT_UNAVAILABLE);
-	}
-	if ((rv = cli_api_check(cmd, &r)) != CLI_EXIT_OK)
-		return (rv);
-	*respp = r;
-	return (CLI_EXIT_OK);
+	return (cli_call_hint(cmd, agent, conf, req, WF_TIMEOUT_MS, 0, respp));
 }
 
 /* Submits a typed body (packed from m) to one partner; prints the id. */
