@@ -28,6 +28,42 @@
 #include "cli.h"
 #include "wfcli.h"
 
+/*
+ * --priority (1..4, "P2" too) and --tlp of send referral and send alert:
+ * 0 with *prio or *tlp set, else prints why and -1.
+ */
+static int
+send_prio_tlp(int ch, const char *arg, long long *prio, int *tlp)
+{
+	if (ch == W_PRIO) {
+		if (lsn_strtonum(arg[0] == 'P' ? arg + 1 : arg, 1, 4, prio,
+		    NULL) != LSN_OK) {
+			cli_err("send", "priority must be 1..4");
+			return (-1);
+		}
+		return (0);
+	}
+	if (wf_parse_tlp(arg, tlp) != 0) {
+		cli_err("send", "unknown TLP '%s'", arg);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Prints the new id of what was sent: "<what> HEX" or "<what>_id" (JSON). */
+static void
+send_print_id(const char *what, const uint8_t id[16])
+{
+	char	hex[33], key[32];
+
+	lsn_hex_encode(id, 16, hex);
+	if (cli_json_out) {
+		snprintf(key, sizeof(key), "%s_id", what);
+		cli_out(key, "%s", hex);
+	} else
+		printf("%s %s\n", what, hex);
+}
+
 /* ---- send referral ---- */
 
 static void
@@ -67,7 +103,6 @@ cmd_send_referral(int argc, char *argv[])
 	Liaison__V1__Jurisdiction	j = LIAISON__V1__JURISDICTION__INIT;
 	const char			*agent = NULL, *conf = NULL, *to = NULL;
 	uint8_t				 rid[16];
-	char				 ridhex[33];
 	long long			 prio = 3;
 	int				 ch, v, rv, tlp = 2;
 
@@ -107,17 +142,9 @@ cmd_send_referral(int argc, char *argv[])
 			j.basis = v;
 			break;
 		case W_PRIO:
-			if (lsn_strtonum(optarg[0] == 'P' ? optarg + 1 :
-			    optarg, 1, 4, &prio, NULL) != LSN_OK) {
-				cli_err("send", "priority must be 1..4");
-				return (CLI_EXIT_USAGE);
-			}
-			break;
 		case W_TLP:
-			if (wf_parse_tlp(optarg, &tlp) != 0) {
-				cli_err("send", "unknown TLP '%s'", optarg);
+			if (send_prio_tlp(ch, optarg, &prio, &tlp) != 0)
 				return (CLI_EXIT_USAGE);
-			}
 			break;
 		case W_ACTION:
 			h.requested_action = optarg;
@@ -148,13 +175,8 @@ cmd_send_referral(int argc, char *argv[])
 	rv = wf_submit_one("send", agent, conf, to,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF, &h.base,
 	    tlp, (int) prio);
-	if (rv == CLI_EXIT_OK) {
-		lsn_hex_encode(rid, sizeof(rid), ridhex);
-		if (cli_json_out)
-			cli_out("referral_id", "%s", ridhex);
-		else
-			printf("referral %s\n", ridhex);
-	}
+	if (rv == CLI_EXIT_OK)
+		send_print_id("referral", rid);
 	return (rv);
 }
 
@@ -191,7 +213,6 @@ cmd_send_alert(int argc, char *argv[])
 	Liaison__V1__Alert	 al = LIAISON__V1__ALERT__INIT;
 	const char		*agent = NULL, *conf = NULL, *to = NULL;
 	uint8_t			 aid[16];
-	char			 hexid[33];
 	long long		 prio = 2;
 	int			 ch, v, rv, tlp = 2;
 
@@ -217,17 +238,9 @@ cmd_send_alert(int argc, char *argv[])
 			al.summary = optarg;
 			break;
 		case W_PRIO:
-			if (lsn_strtonum(optarg[0] == 'P' ? optarg + 1 :
-			    optarg, 1, 4, &prio, NULL) != LSN_OK) {
-				cli_err("send", "priority must be 1..4");
-				return (CLI_EXIT_USAGE);
-			}
-			break;
 		case W_TLP:
-			if (wf_parse_tlp(optarg, &tlp) != 0) {
-				cli_err("send", "unknown TLP '%s'", optarg);
+			if (send_prio_tlp(ch, optarg, &prio, &tlp) != 0)
 				return (CLI_EXIT_USAGE);
-			}
 			break;
 		case 'h':
 			send_alert_usage(stdout);
@@ -255,13 +268,8 @@ cmd_send_alert(int argc, char *argv[])
 	rv = wf_submit_one("send", agent, conf, to,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT, &al.base, tlp,
 	    (int) prio);
-	if (rv == CLI_EXIT_OK) {
-		lsn_hex_encode(aid, sizeof(aid), hexid);
-		if (cli_json_out)
-			cli_out("alert_id", "%s", hexid);
-		else
-			printf("alert %s\n", hexid);
-	}
+	if (rv == CLI_EXIT_OK)
+		send_print_id("alert", aid);
 	return (rv);
 }
 
