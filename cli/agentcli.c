@@ -31,6 +31,17 @@ cli_subcmd_expect(int argc, char *argv[], const char *name,
 }
 
 int
+cli_usage_exit(int ch, void (*usage)(FILE *))
+{
+	if (ch == 'h') {
+		usage(stdout);
+		return (CLI_EXIT_OK);
+	}
+	usage(stderr);
+	return (CLI_EXIT_USAGE);
+}
+
+int
 cli_agent_opt(int ch, int agent_ch, const char **agent, const char **conf)
 {
 	if (ch == 'c') {

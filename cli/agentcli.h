@@ -20,6 +20,13 @@ int	cli_subcmd_expect(int argc, char *argv[], const char *name,
 	    void (*usage)(FILE *));
 
 /*
+ * The end of a getopt_long switch: for ch == 'h' prints usage to stdout
+ * and returns CLI_EXIT_OK, else prints it to stderr and returns
+ * CLI_EXIT_USAGE.
+ */
+int	cli_usage_exit(int ch, void (*usage)(FILE *));
+
+/*
  * Handles the common agent options inside a getopt_long loop: 'c' stores
  * optarg in *conf, agent_ch (the --agent value) stores it in *agent.
  * Returns 1 if ch was consumed, 0 else. The strings stay owned by argv.

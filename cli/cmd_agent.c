@@ -294,12 +294,8 @@ cmd_send(int argc, char *argv[])
 		case OPT_JSON:
 			json = 1;
 			break;
-		case 'h':
-			send_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			send_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, send_usage));
 		}
 	}
 	if (optind != argc || nto + ngr == 0 || text == NULL ||

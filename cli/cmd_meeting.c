@@ -217,12 +217,8 @@ cmd_meeting(int argc, char *argv[])
 		case W_JSON:
 			json = 1;
 			break;
-		case 'h':
-			meeting_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			meeting_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, meeting_usage));
 		}
 	}
 	if (argc - optind != 1) {
@@ -316,12 +312,8 @@ cmd_rsvp(int argc, char *argv[])
 		case W_NOTE:
 			mr.note = optarg;
 			break;
-		case 'h':
-			rsvp_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			rsvp_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, rsvp_usage));
 		}
 	}
 	if (argc - optind != 2) {
@@ -589,12 +581,8 @@ cmd_contact(int argc, char *argv[])
 		case W_JSON:
 			json = 1;
 			break;
-		case 'h':
-			contact_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			contact_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, contact_usage));
 		}
 	}
 	if (strcmp(sub, "stale") == 0) {

@@ -325,12 +325,8 @@ cmd_show(int argc, char *argv[])
 			    CLI_EXIT_OK)
 				return (rv);
 			break;
-		case 'h':
-			show_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			show_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, show_usage));
 		}
 	}
 	if (optind + 1 != argc) {
@@ -681,12 +677,8 @@ inbox_opts(int argc, char *argv[], Liaison__V1__InboxListRequest *lr,
 			    CLI_EXIT_OK)
 				return (rv);
 			break;
-		case 'h':
-			inbox_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			inbox_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, inbox_usage));
 		}
 	}
 	if (optind != argc) {

@@ -152,12 +152,8 @@ cmd_send_referral(int argc, char *argv[])
 		case W_CASE:
 			h.sender_case_ref = optarg;
 			break;
-		case 'h':
-			send_referral_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			send_referral_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, send_referral_usage));
 		}
 	}
 	if (optind != argc || to == NULL || !lsn_slug_valid(to) ||
@@ -242,12 +238,8 @@ cmd_send_alert(int argc, char *argv[])
 			if (send_prio_tlp(ch, optarg, &prio, &tlp) != 0)
 				return (CLI_EXIT_USAGE);
 			break;
-		case 'h':
-			send_alert_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			send_alert_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, send_alert_usage));
 		}
 	}
 	if (optind != argc || to == NULL || !lsn_slug_valid(to) ||
@@ -452,12 +444,8 @@ cmd_send_meeting(int argc, char *argv[])
 		case W_OVERDUE:
 			cancel = 1;
 			break;
-		case 'h':
-			send_meeting_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			send_meeting_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, send_meeting_usage));
 		}
 	}
 	if (optind != argc || (to == NULL) == (group == NULL) ||

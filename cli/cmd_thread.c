@@ -144,12 +144,8 @@ cmd_thread(int argc, char *argv[])
 			    CLI_EXIT_OK)
 				return (rv);
 			break;
-		case 'h':
-			thread_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			thread_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, thread_usage));
 		}
 	}
 	if (optind + 1 != argc) {
@@ -337,12 +333,8 @@ cli_meeting_list(int argc, char *argv[])
 			    CLI_EXIT_OK)
 				return (rv);
 			break;
-		case 'h':
-			meeting_list_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			meeting_list_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, meeting_list_usage));
 		}
 	}
 	if (optind != argc) {
@@ -476,12 +468,8 @@ cmd_alert(int argc, char *argv[])
 			    CLI_EXIT_OK)
 				return (rv);
 			break;
-		case 'h':
-			alert_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			alert_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, alert_usage));
 		}
 	}
 	if (optind != argc) {

@@ -320,12 +320,8 @@ cmd_referral(int argc, char *argv[])
 		case W_JSON:
 			json = 1;
 			break;
-		case 'h':
-			referral_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			referral_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, referral_usage));
 		}
 	}
 	if (optind != argc) {
@@ -484,12 +480,8 @@ cmd_reply(int argc, char *argv[])
 		case W_NOTE:
 			rr.redirect_to = optarg;
 			break;
-		case 'h':
-			reply_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			reply_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, reply_usage));
 		}
 	}
 	if (argc - optind != 2) {
