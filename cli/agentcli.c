@@ -14,6 +14,33 @@
 #include "agentcli.h"
 #include "cli.h"
 
+const char *const cli_agent_opt_help =
+    "  --agent ENDPOINT   agent API endpoint (ipc://... or tcp://127.0.0.1:P)\n"
+    "  -c FILE            agent.conf to find the endpoint\n";
+
+char *
+cli_mut(const char *s)
+{
+	union {
+		const char	*c;
+		char		*m;
+	} u;
+
+	u.c = s;
+	return (u.m);
+}
+
+int
+cli_parse_id(const char *cmd, const char *s, uint8_t id[16],
+    const char *msg)
+{
+	if (strlen(s) != 32 || lsn_hex_decode(s, id, 16) != LSN_OK) {
+		cli_err(cmd, "%s", msg);
+		return (CLI_EXIT_USAGE);
+	}
+	return (CLI_EXIT_OK);
+}
+
 int
 cli_subcmd_expect(int argc, char *argv[], const char *name,
     void (*usage)(FILE *))

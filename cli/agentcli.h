@@ -5,9 +5,24 @@
 #ifndef LIAISON_AGENTCLI_H
 #define LIAISON_AGENTCLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "api.pb-c.h"
+
+/* The help lines of --agent and -c (static string). */
+extern const char *const cli_agent_opt_help;
+
+/* A protobuf-c string field from a const string (never modified); the
+ * result is s itself, still owned by the caller. */
+char	*cli_mut(const char *s);
+
+/*
+ * s (32 hex characters) into id: CLI_EXIT_OK, else prints msg for cmd and
+ * returns CLI_EXIT_USAGE. s and msg are borrowed.
+ */
+int	cli_parse_id(const char *cmd, const char *s, uint8_t id[16],
+	    const char *msg);
 
 /*
  * Checks the subcommand word in argv[1]: with name != NULL it must equal

@@ -35,19 +35,6 @@ agent_hint(void)
 	return ("is liaison-agent running? (--agent ENDPOINT or -c FILE)");
 }
 
-/* protobuf-c string fields are char *; we never modify them. */
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
-
 struct conn {
 	const char		*cmd;
 	struct lsn_client	*c;
@@ -124,11 +111,8 @@ conn_call(struct conn *k, Liaison__V1__ApiRequest *req, int timeout_ms,
 static int
 parse_msgid(const char *cmd, const char *hex, uint8_t id[16])
 {
-	if (strlen(hex) != 32 || lsn_hex_decode(hex, id, 16) != LSN_OK) {
-		cli_err(cmd, "message id must be 32 hex characters");
-		return (CLI_EXIT_USAGE);
-	}
-	return (CLI_EXIT_OK);
+	return (cli_parse_id(cmd, hex, id,
+	    "message id must be 32 hex characters"));
 }
 
 static void
@@ -136,10 +120,6 @@ hex(const uint8_t *p, size_t len, char *out)
 {
 	lsn_hex_encode(p, len, out);
 }
-
-static const char *agent_opt_help =
-    "  --agent ENDPOINT   agent API endpoint (ipc://... or tcp://127.0.0.1:P)\n"
-    "  -c FILE            agent.conf to find the endpoint\n";
 
 enum {
 	OPT_AGENT = 1000, OPT_TO, OPT_GROUP, OPT_TYPE, OPT_TEXT, OPT_WAIT,
@@ -194,7 +174,7 @@ send_usage(FILE *f)
 	    "recipient.\n"
 	    "Typed messages: liaison send referral|alert|meeting --help.\n"
 	    "%s",
-	    agent_opt_help);
+	    cli_agent_opt_help);
 }
 
 int
@@ -305,7 +285,7 @@ cmd_send(int argc, char *argv[])
 		send_usage(stderr);
 		return (CLI_EXIT_USAGE);
 	}
-	note.text = mut(text);
+	note.text = cli_mut(text);
 	sr.n_to = nto;
 	sr.to = to;
 	sr.n_to_groups = ngr;
@@ -435,7 +415,7 @@ cmd_ack(int argc, char *argv[])
 			printf("usage: liaison ack ID [--agent EP | -c FILE]\n"
 			    "Marks an inbox message as taken over.\n"
 			    "example: liaison ack 3f2a...c9\n%s",
-			    agent_opt_help);
+			    cli_agent_opt_help);
 			return (CLI_EXIT_OK);
 		}
 		return (CLI_EXIT_USAGE);
@@ -493,7 +473,7 @@ cmd_status(int argc, char *argv[])
 			printf("usage: liaison status [--json] "
 			    "[--agent EP | -c FILE]\n"
 			    "example: liaison status -c /etc/liaison/agent.conf"
-			    "\n%s", agent_opt_help);
+			    "\n%s", cli_agent_opt_help);
 			return (CLI_EXIT_OK);
 		} else
 			return (CLI_EXIT_USAGE);
@@ -597,7 +577,7 @@ cmd_submit(int argc, char *argv[])
 			    "through the agent to the broker.\n"
 			    "example: liaison submit add-key.op -c "
 			    "/etc/liaison/agent.conf\n%s",
-			    agent_opt_help);
+			    cli_agent_opt_help);
 			return (CLI_EXIT_OK);
 		}
 		return (CLI_EXIT_USAGE);
@@ -771,7 +751,7 @@ cmd_agent_dir(int argc, char *argv[])
 			    "Queries the agent's verified directory replica "
 			    "(works offline).\n"
 			    "example: liaison agent-dir search police\n%s",
-			    agent_opt_help);
+			    cli_agent_opt_help);
 			return (CLI_EXIT_OK);
 		} else
 			return (CLI_EXIT_USAGE);

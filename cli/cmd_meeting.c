@@ -40,7 +40,7 @@ meeting_usage(FILE *f)
 	    "next version,\nstatus cancelled, to every invitee.\n"
 	    "example: liaison meeting list; liaison meeting cancel 3f2a...c9\n"
 	    "The organiser sees the RSVP roll-up per invitee; an invitee "
-	    "sees the\nmeeting's version and status.\n%s", wf_opt_help);
+	    "sees the\nmeeting's version and status.\n%s", cli_agent_opt_help);
 }
 
 static int
@@ -284,7 +284,7 @@ rsvp_usage(FILE *f)
 	    "to. MEETING_ID is the\nmeeting id (liaison meeting list) or "
 	    "the notice's message id (liaison inbox).\n"
 	    "example: liaison rsvp 3f2a...c9 attending --note 'Two "
-	    "delegates'\n%s", wf_opt_help);
+	    "delegates'\n%s", cli_agent_opt_help);
 }
 
 int
@@ -435,7 +435,7 @@ contact_usage(FILE *f)
 	    "agent signs the\ndirectory op with its key and submits it "
 	    "through the broker to every replica.\nstale lists contacts of "
 	    "all partners neither confirmed nor updated within N\ndays "
-	    "(default 180).\nexample: liaison contact set --id duty --name 'Duty desk' --24x7 --lang en\n  --lang fr --tz Europe/Paris\n%s", wf_opt_help);
+	    "(default 180).\nexample: liaison contact set --id duty --name 'Duty desk' --24x7 --lang en\n  --lang fr --tz Europe/Paris\n%s", cli_agent_opt_help);
 }
 
 static int
@@ -608,7 +608,7 @@ cmd_contact(int argc, char *argv[])
 		contact_usage(stderr);
 		return (CLI_EXIT_USAGE);
 	}
-	cr.action = wf_mut(sub);
+	cr.action = cli_mut(sub);
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_CONTACT;
 	req.contact = &cr;
 	if ((rv = wf_call("contact", agent, conf, &req, &r)) != CLI_EXIT_OK)

@@ -41,10 +41,6 @@ enum {
 	R_TLP, R_STATE, R_GREP, R_ALL, R_LIMIT, R_AFTER, R_WAIT, R_CUSTODY,
 };
 
-static const char *rd_opt_help =
-    "  --agent ENDPOINT   agent API endpoint (ipc://... or tcp://127.0.0.1:P)\n"
-    "  -c FILE            agent.conf to find the endpoint\n";
-
 /* ---- show ---- */
 
 const char *
@@ -249,7 +245,7 @@ show_usage(FILE *f)
 	    "--no-mark or --json.\n--custody: only the chain of custody "
 	    "(sent or received message).\n"
 	    "example: liaison show 3f2a...c9 --tz Europe/Paris\n%s",
-	    rd_opt_help);
+	    cli_agent_opt_help);
 }
 
 int
@@ -333,12 +329,10 @@ cmd_show(int argc, char *argv[])
 		show_usage(stderr);
 		return (CLI_EXIT_USAGE);
 	}
-	if (strlen(argv[optind]) != 32 ||
-	    lsn_hex_decode(argv[optind], id, 16) != LSN_OK) {
-		cli_err("show", "message id must be 32 hex characters (the "
-		    "first column of liaison inbox)");
-		return (CLI_EXIT_USAGE);
-	}
+	if ((rv = cli_parse_id("show", argv[optind], id, "message id must "
+	    "be 32 hex characters (the first column of liaison inbox)")) !=
+	    CLI_EXIT_OK)
+		return (rv);
 	if (cust)
 		return (cli_show_custody(agent, conf, id, json));
 	tz = cli_reader_tz(tz);
@@ -532,7 +526,7 @@ inbox_usage(FILE *f)
 	    "could read\n             (sealed bodies are opened by the "
 	    "agent)\n"
 	    "example: liaison inbox --unread --type referral --grep "
-	    "sextortion\n%s", rd_opt_help);
+	    "sextortion\n%s", cli_agent_opt_help);
 }
 
 /* Inbox filters applied here (the agent filters type, sender, since, state). */

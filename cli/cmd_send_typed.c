@@ -79,7 +79,7 @@ send_referral_usage(FILE *f)
 	    "streamed-abuse, trafficking, travelling-offender,\nother. "
 	    "Basis: ip-geolocation (default), hosting-country, victim-"
 	    "location,\noffender-location, other. TLP amber and stronger "
-	    "is sealed by the agent.\nexample: liaison send referral --to au-afp --category sextortion --country AU\n  --summary 'Accounts traced to Sydney' --priority 2 --tlp amber\n%s", wf_opt_help);
+	    "is sealed by the agent.\nexample: liaison send referral --to au-afp --category sextortion --country AU\n  --summary 'Accounts traced to Sydney' --priority 2 --tlp amber\n%s", cli_agent_opt_help);
 }
 
 int
@@ -189,7 +189,7 @@ send_alert_usage(FILE *f)
 	    "24/7 contact. Kinds: child-at-risk,\ntravelling-offender, "
 	    "missing-child, threat-warning (default), platform-"
 	    "vulnerability.\n--text is a synonym of --summary.\nexample: liaison send alert --to au-afp --kind child-at-risk --priority 1\n  --summary 'Livestream announced for tonight'\n%s",
-	    wf_opt_help);
+	    cli_agent_opt_help);
 }
 
 int
@@ -312,7 +312,7 @@ send_meeting_usage(FILE *f)
 	    "'Case conference'\n  --start 2027-01-12T09:00Z --end "
 	    "2027-01-12T10:00Z --tz Europe/Lyon\n  --link https://meet.example/"
 	    "ops --agenda 'Open cases' --lang en --lang fr\n%s",
-	    wf_opt_help);
+	    cli_agent_opt_help);
 }
 
 int
@@ -492,7 +492,7 @@ cmd_send_meeting(int argc, char *argv[])
 	sr.has_body = 1;
 	sr.has_type = 1;
 	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE;
-	tov[0] = wf_mut(to != NULL ? to : group);
+	tov[0] = cli_mut(to != NULL ? to : group);
 	if (to != NULL) {
 		sr.n_to = 1;
 		sr.to = tov;

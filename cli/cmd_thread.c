@@ -36,22 +36,6 @@ enum {
 	R_TLP, R_STATE, R_GREP, R_ALL, R_LIMIT, R_AFTER, R_WAIT, R_CUSTODY,
 };
 
-static const char *rd_opt_help =
-    "  --agent ENDPOINT   agent API endpoint (ipc://... or tcp://127.0.0.1:P)\n"
-    "  -c FILE            agent.conf to find the endpoint\n";
-
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
-
 /* ---- thread ---- */
 
 /*
@@ -106,7 +90,7 @@ thread_usage(FILE *f)
 	    "requested and supplied, RSVPs,\nupdates), then its current "
 	    "state and history. ID is a referral, meeting or\nalert id, or "
 	    "the id of any message of the thread as liaison inbox shows "
-	    "it.\nexample: liaison thread 3f2a...c9\n%s", rd_opt_help);
+	    "it.\nexample: liaison thread 3f2a...c9\n%s", cli_agent_opt_help);
 }
 
 int
@@ -152,11 +136,9 @@ cmd_thread(int argc, char *argv[])
 		thread_usage(stderr);
 		return (CLI_EXIT_USAGE);
 	}
-	if (strlen(argv[optind]) != 32 ||
-	    lsn_hex_decode(argv[optind], in, 16) != LSN_OK) {
-		cli_err("thread", "id must be 32 hex characters");
-		return (CLI_EXIT_USAGE);
-	}
+	if ((rv = cli_parse_id("thread", argv[optind], in,
+	    "id must be 32 hex characters")) != CLI_EXIT_OK)
+		return (rv);
 	tz = cli_reader_tz(tz);
 	(void) cli_resolve_item(agent, conf, in, id, &type);
 	lr.has_include_acked = 1;
@@ -249,7 +231,7 @@ meeting_list_usage(FILE *f)
 	    "(--all: also past\nand cancelled ones), soonest first, with "
 	    "our RSVP. Answer with liaison rsvp\nMEETING_ID (or the notice's "
 	    "message id).\nexample: liaison meeting list --tz "
-	    "America/Toronto\n%s", rd_opt_help);
+	    "America/Toronto\n%s", cli_agent_opt_help);
 }
 
 static int
@@ -416,7 +398,7 @@ alert_usage(FILE *f)
 	    "what the alert says. An open alert\npast its deadline is "
 	    "OVERDUE (and escalated once); acknowledging clears it\n(liaison "
 	    "reply ALERT_ID ack).\nexample: liaison alert list --open\n%s",
-	    rd_opt_help);
+	    cli_agent_opt_help);
 }
 
 int
@@ -458,7 +440,7 @@ cmd_alert(int argc, char *argv[])
 			json = 1;
 			break;
 		case R_UNREAD:
-			wl.state = mut("open");
+			wl.state = cli_mut("open");
 			break;
 		case R_ALL:
 			wl.has_overdue_only = wl.overdue_only = 1;
@@ -477,7 +459,7 @@ cmd_alert(int argc, char *argv[])
 		return (CLI_EXIT_USAGE);
 	}
 	tz = cli_reader_tz(tz);
-	wl.kind = mut("alert");
+	wl.kind = cli_mut("alert");
 	wl.has_limit = 1;
 	wl.limit = RD_LIST_MAX;
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST;

@@ -33,22 +33,6 @@
 #include "wfcli.h"
 
 
-const char *const wf_opt_help =
-    "  --agent ENDPOINT   agent API endpoint (ipc://... or tcp://127.0.0.1:P)\n"
-    "  -c FILE            agent.conf to find the endpoint\n";
-
-char *
-wf_mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
-
 /* One call to the agent: CLI_EXIT_OK with *respp, or an exit code. */
 int
 wf_call(const char *cmd, const char *agent, const char *conf,
@@ -85,7 +69,7 @@ wf_submit_one(const char *cmd, const char *agent, const char *conf,
 		return (CLI_EXIT_FAIL);
 	}
 	protobuf_c_message_pack(m, body);
-	tov[0] = wf_mut(to);
+	tov[0] = cli_mut(to);
 	sr.n_to = 1;
 	sr.to = tov;
 	sr.has_type = 1;
@@ -169,11 +153,7 @@ wf_parse_tlp(const char *s, int *out)
 int
 wf_parse_id(const char *cmd, const char *s, uint8_t id[16])
 {
-	if (strlen(s) != 32 || lsn_hex_decode(s, id, 16) != LSN_OK) {
-		cli_err(cmd, "id must be 32 hex characters");
-		return (CLI_EXIT_USAGE);
-	}
-	return (CLI_EXIT_OK);
+	return (cli_parse_id(cmd, s, id, "id must be 32 hex characters"));
 }
 
 
@@ -277,7 +257,7 @@ referral_usage(FILE *f)
 	    "Lists tracked referrals (ours and received), newest first.\n"
 	    "States: offered, acknowledged, accepted, declined, "
 	    "info-requested,\nwithdrawn, redirected, closed. --overdue: "
-	    "not acknowledged by their deadline.\nexample: liaison referral list --state offered --overdue\n%s", wf_opt_help);
+	    "not acknowledged by their deadline.\nexample: liaison referral list --state offered --overdue\n%s", cli_agent_opt_help);
 }
 
 
@@ -328,7 +308,7 @@ cmd_referral(int argc, char *argv[])
 		referral_usage(stderr);
 		return (CLI_EXIT_USAGE);
 	}
-	wl.kind = wf_mut("referral");
+	wl.kind = cli_mut("referral");
 	wl.has_limit = 1;
 	wl.limit = 1000;
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST;
@@ -403,7 +383,7 @@ reply_usage(FILE *f)
 	    "offender-identified|arrest|content-removed|no-further-action|"
 	    "transferred).\nAn alert is acknowledged with ack. "
 	    "The other side is found from the agent's "
-	    "referral table (--to if several).\nexample: liaison reply 3f2a...c9 info --text 'Which hosting provider?'\n%s", wf_opt_help);
+	    "referral table (--to if several).\nexample: liaison reply 3f2a...c9 info --text 'Which hosting provider?'\n%s", cli_agent_opt_help);
 }
 
 static const struct {

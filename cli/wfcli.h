@@ -21,10 +21,6 @@ enum {
 	W_REASON, W_OUTCOME, W_NOTE, W_CASE, W_LANG, W_AGENDA,
 };
 
-extern const char *const wf_opt_help;
-
-/* A protobuf-c string field from a const string (never modified). */
-char	*wf_mut(const char *s);
 /* One call to the agent: CLI_EXIT_OK with *respp, or an exit code. */
 int	wf_call(const char *cmd, const char *agent, const char *conf,
 	    Liaison__V1__ApiRequest *req, Liaison__V1__ApiResponse **respp);
