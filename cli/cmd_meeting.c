@@ -320,17 +320,10 @@ cmd_rsvp(int argc, char *argv[])
 		rsvp_usage(stderr);
 		return (CLI_EXIT_USAGE);
 	}
-	if ((rv = wf_parse_id("rsvp", argv[optind], mid)) != CLI_EXIT_OK)
+	/* the notice's message id (liaison inbox) stands for its meeting */
+	if ((rv = cli_parse_item_id("rsvp", agent, conf, argv[optind], mid,
+	    NULL)) != CLI_EXIT_OK)
 		return (rv);
-	{
-		/* the notice's message id (liaison inbox) stands for its
-		 * meeting */
-		uint8_t	in[16];
-		int	t;
-
-		memcpy(in, mid, sizeof(in));
-		(void) cli_resolve_item(agent, conf, in, mid, &t);
-	}
 	if (wf_enum_parse(&liaison__v1__rsvp_answer__descriptor, "RSVP_",
 	    argv[optind + 1], &answer) != 0) {
 		cli_err("rsvp", "answer is attending, not-attending or "

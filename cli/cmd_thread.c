@@ -110,7 +110,7 @@ cmd_thread(int argc, char *argv[])
 	ProtobufCMessage		*first = NULL;
 	const char			*agent = NULL, *conf = NULL, *tz = NULL;
 	json_t				*o = NULL, *arr = NULL;
-	uint8_t				 in[16], id[16], x[16];
+	uint8_t				 id[16], x[16];
 	char				 hx[33];
 	size_t				 n = 0;
 	int				 ch, rv, json = 0, type = 0;
@@ -136,11 +136,10 @@ cmd_thread(int argc, char *argv[])
 		thread_usage(stderr);
 		return (CLI_EXIT_USAGE);
 	}
-	if ((rv = cli_parse_id("thread", argv[optind], in,
-	    "id must be 32 hex characters")) != CLI_EXIT_OK)
+	if ((rv = cli_parse_item_id("thread", agent, conf, argv[optind], id,
+	    &type)) != CLI_EXIT_OK)
 		return (rv);
 	tz = cli_reader_tz(tz);
-	(void) cli_resolve_item(agent, conf, in, id, &type);
 	lr.has_include_acked = 1;
 	lr.include_acked = 1;
 	if ((rv = cli_inbox_all("thread", agent, conf, &lr, &r)) != CLI_EXIT_OK)

@@ -468,17 +468,11 @@ cmd_reply(int argc, char *argv[])
 		reply_usage(stderr);
 		return (CLI_EXIT_USAGE);
 	}
-	if ((rv = wf_parse_id("reply", argv[optind], rid)) != CLI_EXIT_OK)
+	/* the message id shown by liaison inbox stands for its referral /
+	 * alert */
+	if ((rv = cli_parse_item_id("reply", agent, conf, argv[optind], rid,
+	    NULL)) != CLI_EXIT_OK)
 		return (rv);
-	{
-		/* the message id shown by liaison inbox stands for its
-		 * referral / alert */
-		uint8_t	in[16];
-		int	t;
-
-		memcpy(in, rid, sizeof(in));
-		(void) cli_resolve_item(agent, conf, in, rid, &t);
-	}
 	for (size_t i = 0; i < sizeof(reply_actions) /
 	    sizeof(reply_actions[0]); i++)
 		if (strcmp(argv[optind + 1], reply_actions[i].name) == 0)

@@ -203,6 +203,22 @@ cli_body_matches(const ProtobufCMessage *m, const char *needle)
 
 /* ---- agent look-ups ---- */
 
+int
+cli_parse_item_id(const char *cmd, const char *agent, const char *conf,
+    const char *s, uint8_t id[16], int *typep)
+{
+	uint8_t	in[16];
+	int	rv, t;
+
+	if ((rv = cli_parse_id(cmd, s, in, "id must be 32 hex characters")) !=
+	    CLI_EXIT_OK)
+		return (rv);
+	(void) cli_resolve_item(agent, conf, in, id, &t);
+	if (typep != NULL)
+		*typep = t;
+	return (CLI_EXIT_OK);
+}
+
 /* Tracked item (referral / alert) by id; NULL if none. Caller frees r. */
 const Liaison__V1__TrackedItem *
 cli_tracked(const char *agent, const char *conf, const uint8_t id[16],
