@@ -2,6 +2,7 @@
  * agentcli.c -- helpers shared by the agent-facing commands.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,15 @@ cli_mut(const char *s)
 
 	u.c = s;
 	return (u.m);
+}
+
+void
+cli_id_field(protobuf_c_boolean *has, ProtobufCBinaryData *f,
+    const uint8_t id[16])
+{
+	*has = 1;
+	f->data = (uint8_t *) (uintptr_t) id;
+	f->len = 16;
 }
 
 int

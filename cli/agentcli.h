@@ -17,6 +17,11 @@ extern const char *const cli_agent_opt_help;
  * result is s itself, still owned by the caller. */
 char	*cli_mut(const char *s);
 
+/* Sets an optional bytes field (*has, *f) to the 16-byte id, which stays
+ * owned by the caller (borrowed, never modified). */
+void	cli_id_field(protobuf_c_boolean *has, ProtobufCBinaryData *f,
+	    const uint8_t id[16]);
+
 /*
  * s (32 hex characters) into id: CLI_EXIT_OK, else prints msg for cmd and
  * returns CLI_EXIT_USAGE. s and msg are borrowed.

@@ -52,9 +52,7 @@ meeting_get(const char *cmd, const char *agent, const char *conf,
 	    LIAISON__V1__MEETING_SHOW_REQUEST__INIT;
 	int				 rv;
 
-	ms.has_meeting_id = 1;
-	ms.meeting_id.data = (uint8_t *) (uintptr_t) mid;
-	ms.meeting_id.len = 16;
+	cli_id_field(&ms.has_meeting_id, &ms.meeting_id, mid);
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_MEETING_SHOW;
 	req.meeting_show = &ms;
 	if ((rv = wf_call(cmd, agent, conf, &req, rp)) != CLI_EXIT_OK)
@@ -360,9 +358,7 @@ cli_show_custody(const char *agent, const char *conf,
 	char				 when[32], idhex[33];
 	int				 rv, allok = 1;
 
-	cr.has_message_id = 1;
-	cr.message_id.data = (uint8_t *) (uintptr_t) id;
-	cr.message_id.len = 16;
+	cli_id_field(&cr.has_message_id, &cr.message_id, id);
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_CUSTODY;
 	req.custody = &cr;
 	if ((rv = wf_call("show", agent, conf, &req, &r)) != CLI_EXIT_OK)

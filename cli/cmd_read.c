@@ -270,9 +270,7 @@ mark_read(const char *agent, const char *conf, const uint8_t id[16])
 	    LIAISON__V1__INBOX_MARK_REQUEST__INIT;
 	Liaison__V1__ApiResponse	*r = NULL;
 
-	mr.has_message_id = 1;
-	mr.message_id.data = (uint8_t *) (uintptr_t) id;
-	mr.message_id.len = 16;
+	cli_id_field(&mr.has_message_id, &mr.message_id, id);
 	mr.has_stage = 1;
 	mr.stage = LIAISON__V1__MARK_STAGE__MARK_READ;
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_MARK;
