@@ -109,6 +109,31 @@ cli_api_check(const char *cmd, Liaison__V1__ApiResponse **rp)
 }
 
 int
+cli_endpoint(const char *cmd, const char *agent, const char *conf, int hint,
+    char *ep, size_t sz)
+{
+	int	rv;
+
+	if (agent != NULL) {
+		if (lsn_strlcpy(ep, agent, sz) >= sz) {
+			cli_err(cmd, "endpoint too long");
+			return (CLI_EXIT_USAGE);
+		}
+		return (CLI_EXIT_OK);
+	}
+	if (conf == NULL)
+		conf = getenv("LIAISON_AGENT_CONF");
+	if (conf == NULL)
+		conf = "/etc/liaison/agent.conf";
+	if ((rv = lsn_client_endpoint_from_conf(conf, ep, sz)) != LSN_OK) {
+		cli_err(cmd, "%s: %s", conf, hint && rv == LSN_ECONFIG ?
+		    "no [agent] api or db option" : lsn_strerror(rv));
+		return (CLI_EXIT_UNAVAILABLE);
+	}
+	return (CLI_EXIT_OK);
+}
+
+int
 cli_call(const char *cmd, const char *agent, const char *conf,
     Liaison__V1__ApiRequest *req, int timeout_ms,
     Liaison__V1__ApiResponse **respp)
@@ -126,24 +151,9 @@ cli_call_hint(const char *cmd, const char *agent, const char *conf,
 	char				 ep[LSN_CLIENT_EP_MAX];
 	int				 rv;
 
-	if (agent != NULL) {
-		if (lsn_strlcpy(ep, agent, sizeof(ep)) >= sizeof(ep)) {
-			cli_err(cmd, "endpoint too long");
-			return (CLI_EXIT_USAGE);
-		}
-	} else {
-		if (conf == NULL)
-			conf = getenv("LIAISON_AGENT_CONF");
-		if (conf == NULL)
-			conf = "/etc/liaison/agent.conf";
-		if ((rv = lsn_client_endpoint_from_conf(conf, ep,
-		    sizeof(ep))) != LSN_OK) {
-			cli_err(cmd, "%s: %s", conf, hint && rv ==
-			    LSN_ECONFIG ? "no [agent] api or db option" :
-			    lsn_strerror(rv));
-			return (CLI_EXIT_UNAVAILABLE);
-		}
-	}
+	if ((rv = cli_endpoint(cmd, agent, conf, hint, ep, sizeof(ep))) !=
+	    CLI_EXIT_OK)
+		return (rv);
 	if ((rv = lsn_client_open(ep, &c)) != LSN_OK) {
 		cli_err(cmd, "cannot reach the agent at %s: %s%s", ep,
 		    lsn_strerror(rv), hint ? "; is liaison-agent running? "

@@ -5,6 +5,7 @@
 #ifndef LIAISON_AGENTCLI_H
 #define LIAISON_AGENTCLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -60,6 +61,16 @@ int	cli_agent_opt(int ch, int agent_ch, const char **agent,
  * for cmd, frees *rp (setting it NULL) and returns CLI_EXIT_FAIL.
  */
 int	cli_api_check(const char *cmd, Liaison__V1__ApiResponse **rp);
+
+/*
+ * The agent's endpoint into ep (sz bytes): agent, else the [agent] api of
+ * conf, else of $LIAISON_AGENT_CONF, else of /etc/liaison/agent.conf.
+ * CLI_EXIT_OK, else prints why for cmd (with hint: "no [agent] api or db
+ * option" for a config without one) and returns CLI_EXIT_USAGE or
+ * CLI_EXIT_UNAVAILABLE. agent and conf are borrowed.
+ */
+int	cli_endpoint(const char *cmd, const char *agent, const char *conf,
+	    int hint, char *ep, size_t sz);
 
 /*
  * One call to the agent (endpoint from agent, else conf, else

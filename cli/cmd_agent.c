@@ -26,7 +26,6 @@
 
 #define CLI_TIMEOUT_MS		10000
 #define CLI_DIRSUB_TIMEOUT_MS	15000
-#define CLI_DEFAULT_CONF	"/etc/liaison/agent.conf"
 #define CLI_RCPT_MAX		64
 
 static const char *
@@ -49,23 +48,9 @@ conn_open(struct conn *k, const char *cmd, const char *agent,
 
 	k->cmd = cmd;
 	k->c = NULL;
-	if (agent != NULL) {
-		if (lsn_strlcpy(k->ep, agent, sizeof(k->ep)) >= sizeof(k->ep)) {
-			cli_err(cmd, "endpoint too long");
-			return (CLI_EXIT_USAGE);
-		}
-	} else {
-		if (conf == NULL)
-			conf = getenv("LIAISON_AGENT_CONF");
-		if (conf == NULL)
-			conf = CLI_DEFAULT_CONF;
-		if ((rv = lsn_client_endpoint_from_conf(conf, k->ep,
-		    sizeof(k->ep))) != LSN_OK) {
-			cli_err(cmd, "%s: %s", conf, rv == LSN_ECONFIG ?
-			    "no [agent] api or db option" : lsn_strerror(rv));
-			return (CLI_EXIT_UNAVAILABLE);
-		}
-	}
+	if ((rv = cli_endpoint(cmd, agent, conf, 1, k->ep, sizeof(k->ep))) !=
+	    CLI_EXIT_OK)
+		return (rv);
 	rv = lsn_client_open(k->ep, &k->c);
 	if (rv == LSN_EINVAL) {
 		cli_err(cmd, "invalid endpoint %s", k->ep);

@@ -65,6 +65,21 @@ meeting_get(const char *cmd, const char *agent, const char *conf,
 	return (CLI_EXIT_OK);
 }
 
+/* The one MEETING_ID argument of meeting show | cancel, fetched: as
+ * meeting_get, or CLI_EXIT_USAGE (usage printed). */
+static int
+meeting_arg(int argc, char *argv[], const char *agent, const char *conf,
+    uint8_t mid[16], Liaison__V1__ApiResponse **rp)
+{
+	int	rv;
+
+	if (argc - optind != 1)
+		return (cli_usage_exit(0, meeting_usage));
+	if ((rv = wf_parse_id("meeting", argv[optind], mid)) != CLI_EXIT_OK)
+		return (rv);
+	return (meeting_get("meeting", agent, conf, mid, rp));
+}
+
 static const char *
 answer_name(int a)
 {
@@ -110,18 +125,10 @@ meeting_cancel(int argc, char *argv[])
 			continue;
 		if (ch == W_JSON)
 			json = 1;
-		else {
-			meeting_usage(ch == 'h' ? stdout : stderr);
-			return (ch == 'h' ? CLI_EXIT_OK : CLI_EXIT_USAGE);
-		}
+		else
+			return (cli_usage_exit(ch, meeting_usage));
 	}
-	if (argc - optind != 1) {
-		meeting_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	if ((rv = wf_parse_id("meeting", argv[optind], mid)) != CLI_EXIT_OK)
-		return (rv);
-	if ((rv = meeting_get("meeting", agent, conf, mid, &r)) !=
+	if ((rv = meeting_arg(argc, argv, agent, conf, mid, &r)) !=
 	    CLI_EXIT_OK)
 		return (rv);
 	m = r->meeting_show;
@@ -219,13 +226,7 @@ cmd_meeting(int argc, char *argv[])
 			return (cli_usage_exit(ch, meeting_usage));
 		}
 	}
-	if (argc - optind != 1) {
-		meeting_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	if ((rv = wf_parse_id("meeting", argv[optind], mid)) != CLI_EXIT_OK)
-		return (rv);
-	if ((rv = meeting_get("meeting", agent, conf, mid, &r)) !=
+	if ((rv = meeting_arg(argc, argv, agent, conf, mid, &r)) !=
 	    CLI_EXIT_OK)
 		return (rv);
 	m = r->meeting_show;

@@ -12,7 +12,6 @@
 #include "api.pb-c.h"
 
 #define WF_TIMEOUT_MS		10000
-#define WF_DEFAULT_CONF		"/etc/liaison/agent.conf"
 #define LSN_CLI_LANGS_MAX	16
 
 enum {
