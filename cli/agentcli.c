@@ -235,3 +235,59 @@ cli_optional_arg(int argc, char *argv[], const char **argp)
 	}
 	return (0);
 }
+
+/* ---- a connection kept for several calls (cmd_agent.c) ---- */
+
+static const char *
+agent_hint(void)
+{
+	return ("is liaison-agent running? (--agent ENDPOINT or -c FILE)");
+}
+
+int
+cli_conn_open(struct cli_conn *k, const char *cmd, const char *agent,
+    const char *conf)
+{
+	int	rv;
+
+	k->cmd = cmd;
+	k->c = NULL;
+	if ((rv = cli_endpoint(cmd, agent, conf, 1, k->ep, sizeof(k->ep))) !=
+	    CLI_EXIT_OK)
+		return (rv);
+	rv = lsn_client_open(k->ep, &k->c);
+	if (rv == LSN_EINVAL) {
+		cli_err(cmd, "invalid endpoint %s", k->ep);
+		return (CLI_EXIT_USAGE);
+	}
+	if (rv != LSN_OK) {
+		cli_err(cmd, "cannot reach the agent at %s: %s; %s", k->ep,
+		    lsn_strerror(rv), agent_hint());
+		return (CLI_EXIT_UNAVAILABLE);
+	}
+	return (CLI_EXIT_OK);
+}
+
+void
+cli_conn_close(struct cli_conn *k)
+{
+	lsn_client_close(&k->c);
+}
+
+int
+cli_conn_call(struct cli_conn *k, Liaison__V1__ApiRequest *req, int timeout_ms,
+    Liaison__V1__ApiResponse **respp)
+{
+	Liaison__V1__ApiResponse	*r = NULL;
+	int				 rv;
+
+	if ((rv = lsn_client_call(k->c, req, timeout_ms, &r)) != LSN_OK) {
+		cli_err(k->cmd, "no answer from the agent at %s: %s; %s",
+		    k->ep, lsn_strerror(rv), agent_hint());
+		return (CLI_EXIT_UNAVAILABLE);
+	}
+	if ((rv = cli_api_check(k->cmd, &r)) != CLI_EXIT_OK)
+		return (rv);
+	*respp = r;
+	return (CLI_EXIT_OK);
+}

@@ -11,6 +11,8 @@
 
 #include "api.pb-c.h"
 
+#include "liaison/client.h"
+
 /* The help lines of --agent and -c (static string). */
 extern const char *const cli_agent_opt_help;
 
@@ -110,5 +112,30 @@ int	cli_opt_seconds(const char *cmd, const char *opt, const char *arg,
  * it (advancing optind) and returns 1; else 0.
  */
 int	cli_optional_arg(int argc, char *argv[], const char **argp);
+
+/*
+ * A connection to the agent for several calls (send --wait, status,
+ * agent-dir). cmd is borrowed for the messages; c is owned by the
+ * struct (cli_conn_close frees it; safe when the open failed).
+ */
+struct cli_conn {
+	const char		*cmd;
+	struct lsn_client	*c;
+	char			 ep[LSN_CLIENT_EP_MAX];
+};
+
+/* Opens k for cmd (endpoint as cli_endpoint, hint on): CLI_EXIT_OK, else
+ * prints why and returns CLI_EXIT_USAGE or CLI_EXIT_UNAVAILABLE. */
+int	cli_conn_open(struct cli_conn *k, const char *cmd, const char *agent,
+	    const char *conf);
+/*
+ * Calls the agent. Returns CLI_EXIT_OK with *respp set (caller frees with
+ * lsn_client_response_free) when the agent answered OK; prints the
+ * agent's error and returns CLI_EXIT_FAIL, or CLI_EXIT_UNAVAILABLE when
+ * there was no answer.
+ */
+int	cli_conn_call(struct cli_conn *k, Liaison__V1__ApiRequest *req,
+	    int timeout_ms, Liaison__V1__ApiResponse **respp);
+void	cli_conn_close(struct cli_conn *k);
 
 #endif
