@@ -79,6 +79,18 @@ cli_usage_exit(int ch, void (*usage)(FILE *))
 }
 
 int
+cli_getopt(int argc, char *argv[], const struct option *lo, int agent_ch,
+    const char **agent, const char **conf)
+{
+	int	ch;
+
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1)
+		if (!cli_agent_opt(ch, agent_ch, agent, conf))
+			break;
+	return (ch);
+}
+
+int
 cli_agent_opt(int ch, int agent_ch, const char **agent, const char **conf)
 {
 	if (ch == 'c') {

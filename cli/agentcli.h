@@ -6,6 +6,7 @@
 #define LIAISON_AGENTCLI_H
 
 #include <stddef.h>
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -48,6 +49,15 @@ int	cli_subcmd_expect(int argc, char *argv[], const char *name,
  * CLI_EXIT_USAGE.
  */
 int	cli_usage_exit(int ch, void (*usage)(FILE *));
+
+/*
+ * getopt_long(argc, argv, "c:h", lo, NULL) that handles the common agent
+ * options itself (cli_agent_opt with agent_ch) and returns the next
+ * other option character, or -1 at the end. The caller sets optind = 1
+ * before the first call.
+ */
+int	cli_getopt(int argc, char *argv[], const struct option *lo,
+	    int agent_ch, const char **agent, const char **conf);
 
 /*
  * Handles the common agent options inside a getopt_long loop: 'c' stores

@@ -143,9 +143,8 @@ cmd_send(int argc, char *argv[])
 		argv++;
 	}
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, OPT_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case OPT_TO:
 			if (split_list(optarg, to, &nto, CLI_RCPT_MAX) != 0) {
@@ -329,9 +328,8 @@ cmd_ack(int argc, char *argv[])
 	int				 ch, rv;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, OPT_AGENT, &agent,
+	    &conf)) != -1) {
 		if (ch == 'h') {
 			printf("usage: liaison ack ID [--agent EP | -c FILE]\n"
 			    "Marks an inbox message as taken over.\n"
@@ -385,9 +383,8 @@ cmd_status(int argc, char *argv[])
 	int				 ch, rv, json = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, OPT_AGENT, &agent,
+	    &conf)) != -1) {
 		if (ch == OPT_JSON)
 			json = 1;
 		else if (ch == 'h') {
@@ -488,9 +485,8 @@ cmd_submit(int argc, char *argv[])
 	int				 ch, rv;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, OPT_AGENT, &agent,
+	    &conf)) != -1) {
 		if (ch == 'h') {
 			printf("usage: liaison submit OPFILE "
 			    "[--agent EP | -c FILE]\n"

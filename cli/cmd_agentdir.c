@@ -119,9 +119,8 @@ cmd_agent_dir(int argc, char *argv[])
 	int				 ch, rv, json = 0, full = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, OPT_AGENT, &agent,
+	    &conf)) != -1) {
 		if (ch == OPT_JSON)
 			json = 1;
 		else if (ch == 'h') {

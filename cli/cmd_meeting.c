@@ -120,9 +120,8 @@ meeting_cancel(int argc, char *argv[])
 	int				 ch, rv, json = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, W_AGENT, &agent,
+	    &conf)) != -1) {
 		if (ch == W_JSON)
 			json = 1;
 		else
@@ -215,9 +214,8 @@ cmd_meeting(int argc, char *argv[])
 	argc--;
 	argv++;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, W_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case W_JSON:
 			json = 1;
@@ -304,9 +302,8 @@ cmd_rsvp(int argc, char *argv[])
 	int				 ch, rv, answer = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, W_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case W_NOTE:
 			mr.note = optarg;
@@ -315,10 +312,8 @@ cmd_rsvp(int argc, char *argv[])
 			return (cli_usage_exit(ch, rsvp_usage));
 		}
 	}
-	if (argc - optind != 2) {
-		rsvp_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	if (argc - optind != 2)
+		return (cli_usage_exit(0, rsvp_usage));
 	/* the notice's message id (liaison inbox) stands for its meeting */
 	if ((rv = cli_parse_item_id("rsvp", agent, conf, argv[optind], mid,
 	    NULL)) != CLI_EXIT_OK)
@@ -526,9 +521,8 @@ cmd_contact(int argc, char *argv[])
 	argc--;
 	argv++;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, W_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case W_TO:
 			c.contact_id = optarg;
@@ -576,23 +570,17 @@ cmd_contact(int argc, char *argv[])
 		}
 	}
 	if (strcmp(sub, "stale") == 0) {
-		if (optind != argc) {
-			contact_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
+		if (optind != argc)
+			return (cli_usage_exit(0, contact_usage));
 		return (contact_stale(agent, conf, days, json));
 	}
 	if (strcmp(sub, "set") == 0) {
-		if (optind != argc || c.contact_id == NULL || c.name == NULL) {
-			contact_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
+		if (optind != argc || c.contact_id == NULL || c.name == NULL)
+			return (cli_usage_exit(0, contact_usage));
 		cr.contact = &c;
 	} else if (strcmp(sub, "remove") == 0 || strcmp(sub, "confirm") == 0) {
-		if (argc - optind != 1) {
-			contact_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
+		if (argc - optind != 1)
+			return (cli_usage_exit(0, contact_usage));
 		cr.contact_id = argv[optind];
 	} else {
 		contact_usage(stderr);

@@ -301,9 +301,8 @@ cmd_show(int argc, char *argv[])
 	int				 ch, rv, json = 0, cust = 0, nomark = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, R_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, R_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case R_JSON:
 			json = 1;
@@ -323,10 +322,8 @@ cmd_show(int argc, char *argv[])
 			return (cli_usage_exit(ch, show_usage));
 		}
 	}
-	if (optind + 1 != argc) {
-		show_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	if (optind + 1 != argc)
+		return (cli_usage_exit(0, show_usage));
 	if ((rv = cli_parse_id("show", argv[optind], id, "message id must "
 	    "be 32 hex characters (the first column of liaison inbox)")) !=
 	    CLI_EXIT_OK)

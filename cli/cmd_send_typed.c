@@ -109,9 +109,8 @@ cmd_send_referral(int argc, char *argv[])
 	optind = 1;
 	j.has_basis = 1;
 	j.basis = LIAISON__V1__JURISDICTION_BASIS__BASIS_IP_GEOLOCATION;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, W_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case W_TO:
 			to = optarg;
@@ -157,10 +156,8 @@ cmd_send_referral(int argc, char *argv[])
 		}
 	}
 	if (optind != argc || to == NULL || !lsn_slug_valid(to) ||
-	    h.summary == NULL || !h.has_category || j.country == NULL) {
-		send_referral_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	    h.summary == NULL || !h.has_category || j.country == NULL)
+		return (cli_usage_exit(0, send_referral_usage));
 	lsn_random(rid, sizeof(rid));
 	h.has_referral_id = 1;
 	h.referral_id.data = rid;
@@ -213,9 +210,8 @@ cmd_send_alert(int argc, char *argv[])
 	int			 ch, v, rv, tlp = 2;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, W_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case W_TO:
 			to = optarg;
@@ -243,10 +239,8 @@ cmd_send_alert(int argc, char *argv[])
 		}
 	}
 	if (optind != argc || to == NULL || !lsn_slug_valid(to) ||
-	    al.summary == NULL) {
-		send_alert_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	    al.summary == NULL)
+		return (cli_usage_exit(0, send_alert_usage));
 	if (!al.has_kind) {
 		al.has_kind = 1;
 		al.kind = LIAISON__V1__ALERT_KIND__ALERT_THREAT_WARNING;
@@ -358,9 +352,8 @@ cmd_send_meeting(int argc, char *argv[])
 	optind = 1;
 	n.has_kind = 1;
 	n.kind = LIAISON__V1__MEETING_KIND__MEETING_PLENARY;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, W_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case W_TO:
 			to = optarg;
@@ -451,10 +444,8 @@ cmd_send_meeting(int argc, char *argv[])
 	if (optind != argc || (to == NULL) == (group == NULL) ||
 	    (to != NULL && !lsn_slug_valid(to)) ||
 	    (group != NULL && !lsn_slug_valid(group)) ||
-	    (idhex == NULL && (version != 1 || cancel))) {
-		send_meeting_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	    (idhex == NULL && (version != 1 || cancel)))
+		return (cli_usage_exit(0, send_meeting_usage));
 	if (idhex != NULL) {
 		if ((rv = wf_parse_id("send", idhex, mid)) != CLI_EXIT_OK)
 			return (rv);

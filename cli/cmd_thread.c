@@ -116,9 +116,8 @@ cmd_thread(int argc, char *argv[])
 	int				 ch, rv, json = 0, type = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, R_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, R_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case R_JSON:
 			json = 1;
@@ -132,10 +131,8 @@ cmd_thread(int argc, char *argv[])
 			return (cli_usage_exit(ch, thread_usage));
 		}
 	}
-	if (optind + 1 != argc) {
-		thread_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	if (optind + 1 != argc)
+		return (cli_usage_exit(0, thread_usage));
 	if ((rv = cli_parse_item_id("thread", agent, conf, argv[optind], id,
 	    &type)) != CLI_EXIT_OK)
 		return (rv);
@@ -299,9 +296,8 @@ cli_meeting_list(int argc, char *argv[])
 	int				 ch, rv, json = 0, all = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, R_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, R_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case R_JSON:
 			json = 1;
@@ -318,10 +314,8 @@ cli_meeting_list(int argc, char *argv[])
 			return (cli_usage_exit(ch, meeting_list_usage));
 		}
 	}
-	if (optind != argc) {
-		meeting_list_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	if (optind != argc)
+		return (cli_usage_exit(0, meeting_list_usage));
 	tz = cli_reader_tz(tz);
 	lr.has_include_acked = lr.include_acked = 1;
 	lr.has_type = 1;
@@ -431,9 +425,8 @@ cmd_alert(int argc, char *argv[])
 		return (CLI_EXIT_USAGE);
 	}
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, R_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, R_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case R_JSON:
 			json = 1;
@@ -453,10 +446,8 @@ cmd_alert(int argc, char *argv[])
 			return (cli_usage_exit(ch, alert_usage));
 		}
 	}
-	if (optind != argc) {
-		alert_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	if (optind != argc)
+		return (cli_usage_exit(0, alert_usage));
 	tz = cli_reader_tz(tz);
 	wl.kind = cli_mut("alert");
 	wl.has_limit = 1;

@@ -286,9 +286,8 @@ cmd_referral(int argc, char *argv[])
 	argc--;
 	argv++;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, W_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case W_STATE:
 			wl.state = optarg;
@@ -304,10 +303,8 @@ cmd_referral(int argc, char *argv[])
 			return (cli_usage_exit(ch, referral_usage));
 		}
 	}
-	if (optind != argc) {
-		referral_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	if (optind != argc)
+		return (cli_usage_exit(0, referral_usage));
 	wl.kind = cli_mut("referral");
 	wl.has_limit = 1;
 	wl.limit = 1000;
@@ -427,9 +424,8 @@ cmd_reply(int argc, char *argv[])
 	int				 is_sender = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, W_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case W_TEXT:
 			rr.text = optarg;
@@ -464,10 +460,8 @@ cmd_reply(int argc, char *argv[])
 			return (cli_usage_exit(ch, reply_usage));
 		}
 	}
-	if (argc - optind != 2) {
-		reply_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	if (argc - optind != 2)
+		return (cli_usage_exit(0, reply_usage));
 	/* the message id shown by liaison inbox stands for its referral /
 	 * alert */
 	if ((rv = cli_parse_item_id("reply", agent, conf, argv[optind], rid,
