@@ -1,6 +1,8 @@
 /*
  * agentcli.h -- small helpers shared by the commands that talk to the
- * local agent (cmd_agent.c, cmd_workflow.c).
+ * local agent (cmd_agent.c, cmd_agentdir.c, cmd_workflow.c,
+ * cmd_send_typed.c, cmd_meeting.c, cmd_read.c, cmd_thread.c, readlib.c):
+ * option loop and usage exit, endpoint and calls, id parsing.
  */
 #ifndef LIAISON_AGENTCLI_H
 #define LIAISON_AGENTCLI_H
