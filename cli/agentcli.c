@@ -2,6 +2,7 @@
  * agentcli.c -- helpers shared by the agent-facing commands.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,42 @@
 
 #include "agentcli.h"
 #include "cli.h"
+
+const char *const cli_agent_opt_help =
+    "  --agent ENDPOINT   agent API endpoint (ipc://... or tcp://127.0.0.1:P)\n"
+    "  -c FILE            agent.conf to find the endpoint\n";
+
+char *
+cli_mut(const char *s)
+{
+	union {
+		const char	*c;
+		char		*m;
+	} u;
+
+	u.c = s;
+	return (u.m);
+}
+
+void
+cli_id_field(protobuf_c_boolean *has, ProtobufCBinaryData *f,
+    const uint8_t id[16])
+{
+	*has = 1;
+	f->data = (uint8_t *) (uintptr_t) id;
+	f->len = 16;
+}
+
+int
+cli_parse_id(const char *cmd, const char *s, uint8_t id[16],
+    const char *msg)
+{
+	if (strlen(s) != 32 || lsn_hex_decode(s, id, 16) != LSN_OK) {
+		cli_err(cmd, "%s", msg);
+		return (CLI_EXIT_USAGE);
+	}
+	return (CLI_EXIT_OK);
+}
 
 int
 cli_subcmd_expect(int argc, char *argv[], const char *name,
@@ -28,6 +65,29 @@ cli_subcmd_expect(int argc, char *argv[], const char *name,
 	}
 	usage(stderr);
 	return (CLI_EXIT_USAGE);
+}
+
+int
+cli_usage_exit(int ch, void (*usage)(FILE *))
+{
+	if (ch == 'h') {
+		usage(stdout);
+		return (CLI_EXIT_OK);
+	}
+	usage(stderr);
+	return (CLI_EXIT_USAGE);
+}
+
+int
+cli_getopt(int argc, char *argv[], const struct option *lo, int agent_ch,
+    const char **agent, const char **conf)
+{
+	int	ch;
+
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1)
+		if (!cli_agent_opt(ch, agent_ch, agent, conf))
+			break;
+	return (ch);
 }
 
 int
@@ -61,8 +121,41 @@ cli_api_check(const char *cmd, Liaison__V1__ApiResponse **rp)
 }
 
 int
+cli_endpoint(const char *cmd, const char *agent, const char *conf, int hint,
+    char *ep, size_t sz)
+{
+	int	rv;
+
+	if (agent != NULL) {
+		if (lsn_strlcpy(ep, agent, sz) >= sz) {
+			cli_err(cmd, "endpoint too long");
+			return (CLI_EXIT_USAGE);
+		}
+		return (CLI_EXIT_OK);
+	}
+	if (conf == NULL)
+		conf = getenv("LIAISON_AGENT_CONF");
+	if (conf == NULL)
+		conf = "/etc/liaison/agent.conf";
+	if ((rv = lsn_client_endpoint_from_conf(conf, ep, sz)) != LSN_OK) {
+		cli_err(cmd, "%s: %s", conf, hint && rv == LSN_ECONFIG ?
+		    "no [agent] api or db option" : lsn_strerror(rv));
+		return (CLI_EXIT_UNAVAILABLE);
+	}
+	return (CLI_EXIT_OK);
+}
+
+int
 cli_call(const char *cmd, const char *agent, const char *conf,
     Liaison__V1__ApiRequest *req, int timeout_ms,
+    Liaison__V1__ApiResponse **respp)
+{
+	return (cli_call_hint(cmd, agent, conf, req, timeout_ms, 1, respp));
+}
+
+int
+cli_call_hint(const char *cmd, const char *agent, const char *conf,
+    Liaison__V1__ApiRequest *req, int timeout_ms, int hint,
     Liaison__V1__ApiResponse **respp)
 {
 	struct lsn_client		*c = NULL;
@@ -70,27 +163,13 @@ cli_call(const char *cmd, const char *agent, const char *conf,
 	char				 ep[LSN_CLIENT_EP_MAX];
 	int				 rv;
 
-	if (agent != NULL) {
-		if (lsn_strlcpy(ep, agent, sizeof(ep)) >= sizeof(ep)) {
-			cli_err(cmd, "endpoint too long");
-			return (CLI_EXIT_USAGE);
-		}
-	} else {
-		if (conf == NULL)
-			conf = getenv("LIAISON_AGENT_CONF");
-		if (conf == NULL)
-			conf = "/etc/liaison/agent.conf";
-		if ((rv = lsn_client_endpoint_from_conf(conf, ep,
-		    sizeof(ep))) != LSN_OK) {
-			cli_err(cmd, "%s: %s", conf, rv == LSN_ECONFIG ?
-			    "no [agent] api or db option" : lsn_strerror(rv));
-			return (CLI_EXIT_UNAVAILABLE);
-		}
-	}
+	if ((rv = cli_endpoint(cmd, agent, conf, hint, ep, sizeof(ep))) !=
+	    CLI_EXIT_OK)
+		return (rv);
 	if ((rv = lsn_client_open(ep, &c)) != LSN_OK) {
-		cli_err(cmd, "cannot reach the agent at %s: %s; is "
-		    "liaison-agent running? (--agent ENDPOINT or -c FILE)", ep,
-		    lsn_strerror(rv));
+		cli_err(cmd, "cannot reach the agent at %s: %s%s", ep,
+		    lsn_strerror(rv), hint ? "; is liaison-agent running? "
+		    "(--agent ENDPOINT or -c FILE)" : "");
 		return (rv == LSN_EINVAL ? CLI_EXIT_USAGE :
 		    CLI_EXIT_UNAVAILABLE);
 	}
@@ -167,4 +246,60 @@ cli_optional_arg(int argc, char *argv[], const char **argp)
 		return (1);
 	}
 	return (0);
+}
+
+/* ---- a connection kept for several calls (cmd_agent.c) ---- */
+
+static const char *
+agent_hint(void)
+{
+	return ("is liaison-agent running? (--agent ENDPOINT or -c FILE)");
+}
+
+int
+cli_conn_open(struct cli_conn *k, const char *cmd, const char *agent,
+    const char *conf)
+{
+	int	rv;
+
+	k->cmd = cmd;
+	k->c = NULL;
+	if ((rv = cli_endpoint(cmd, agent, conf, 1, k->ep, sizeof(k->ep))) !=
+	    CLI_EXIT_OK)
+		return (rv);
+	rv = lsn_client_open(k->ep, &k->c);
+	if (rv == LSN_EINVAL) {
+		cli_err(cmd, "invalid endpoint %s", k->ep);
+		return (CLI_EXIT_USAGE);
+	}
+	if (rv != LSN_OK) {
+		cli_err(cmd, "cannot reach the agent at %s: %s; %s", k->ep,
+		    lsn_strerror(rv), agent_hint());
+		return (CLI_EXIT_UNAVAILABLE);
+	}
+	return (CLI_EXIT_OK);
+}
+
+void
+cli_conn_close(struct cli_conn *k)
+{
+	lsn_client_close(&k->c);
+}
+
+int
+cli_conn_call(struct cli_conn *k, Liaison__V1__ApiRequest *req, int timeout_ms,
+    Liaison__V1__ApiResponse **respp)
+{
+	Liaison__V1__ApiResponse	*r = NULL;
+	int				 rv;
+
+	if ((rv = lsn_client_call(k->c, req, timeout_ms, &r)) != LSN_OK) {
+		cli_err(k->cmd, "no answer from the agent at %s: %s; %s",
+		    k->ep, lsn_strerror(rv), agent_hint());
+		return (CLI_EXIT_UNAVAILABLE);
+	}
+	if ((rv = cli_api_check(k->cmd, &r)) != CLI_EXIT_OK)
+		return (rv);
+	*respp = r;
+	return (CLI_EXIT_OK);
 }

@@ -44,7 +44,7 @@ int	cmd_keygen(int argc, char *argv[]);
 /* cmd_envelope.c */
 int	cmd_envelope(int argc, char *argv[]);
 
-/* cmd_agent.c */
+/* cmd_agent.c (agent-dir: cmd_agentdir.c) */
 int	cmd_send(int argc, char *argv[]);
 int	cmd_ack(int argc, char *argv[]);
 int	cmd_status(int argc, char *argv[]);

@@ -1,6 +1,7 @@
 /*
  * cmd_agent.c -- commands that talk to the local liaison-agent over its
- * API: send, inbox, show, ack, status, submit, agent-dir.
+ * API: send, inbox, show, ack, status, submit (agent-dir:
+ * cmd_agentdir.c).
  *
  * Every command takes --agent ENDPOINT or -c agent.conf (default: the
  * environment variable LIAISON_AGENT_CONF, else /etc/liaison/agent.conf)
@@ -26,109 +27,13 @@
 
 #define CLI_TIMEOUT_MS		10000
 #define CLI_DIRSUB_TIMEOUT_MS	15000
-#define CLI_DEFAULT_CONF	"/etc/liaison/agent.conf"
 #define CLI_RCPT_MAX		64
-
-static const char *
-agent_hint(void)
-{
-	return ("is liaison-agent running? (--agent ENDPOINT or -c FILE)");
-}
-
-/* protobuf-c string fields are char *; we never modify them. */
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
-
-struct conn {
-	const char		*cmd;
-	struct lsn_client	*c;
-	char			 ep[LSN_CLIENT_EP_MAX];
-};
-
-static int
-conn_open(struct conn *k, const char *cmd, const char *agent,
-    const char *conf)
-{
-	int	rv;
-
-	k->cmd = cmd;
-	k->c = NULL;
-	if (agent != NULL) {
-		if (lsn_strlcpy(k->ep, agent, sizeof(k->ep)) >= sizeof(k->ep)) {
-			cli_err(cmd, "endpoint too long");
-			return (CLI_EXIT_USAGE);
-		}
-	} else {
-		if (conf == NULL)
-			conf = getenv("LIAISON_AGENT_CONF");
-		if (conf == NULL)
-			conf = CLI_DEFAULT_CONF;
-		if ((rv = lsn_client_endpoint_from_conf(conf, k->ep,
-		    sizeof(k->ep))) != LSN_OK) {
-			cli_err(cmd, "%s: %s", conf, rv == LSN_ECONFIG ?
-			    "no [agent] api or db option" : lsn_strerror(rv));
-			return (CLI_EXIT_UNAVAILABLE);
-		}
-	}
-	rv = lsn_client_open(k->ep, &k->c);
-	if (rv == LSN_EINVAL) {
-		cli_err(cmd, "invalid endpoint %s", k->ep);
-		return (CLI_EXIT_USAGE);
-	}
-	if (rv != LSN_OK) {
-		cli_err(cmd, "cannot reach the agent at %s: %s; %s", k->ep,
-		    lsn_strerror(rv), agent_hint());
-		return (CLI_EXIT_UNAVAILABLE);
-	}
-	return (CLI_EXIT_OK);
-}
-
-static void
-conn_close(struct conn *k)
-{
-	lsn_client_close(&k->c);
-}
-
-/*
- * Calls the agent. Returns CLI_EXIT_OK with *respp set when the agent
- * answered OK; prints the agent's error and returns CLI_EXIT_FAIL, or
- * CLI_EXIT_UNAVAILABLE when there was no answer.
- */
-static int
-conn_call(struct conn *k, Liaison__V1__ApiRequest *req, int timeout_ms,
-    Liaison__V1__ApiResponse **respp)
-{
-	Liaison__V1__ApiResponse	*r = NULL;
-	int				 rv;
-
-	if ((rv = lsn_client_call(k->c, req, timeout_ms, &r)) != LSN_OK) {
-		cli_err(k->cmd, "no answer from the agent at %s: %s; %s",
-		    k->ep, lsn_strerror(rv), agent_hint());
-		return (CLI_EXIT_UNAVAILABLE);
-	}
-	if ((rv = cli_api_check(k->cmd, &r)) != CLI_EXIT_OK)
-		return (rv);
-	*respp = r;
-	return (CLI_EXIT_OK);
-}
 
 static int
 parse_msgid(const char *cmd, const char *hex, uint8_t id[16])
 {
-	if (strlen(hex) != 32 || lsn_hex_decode(hex, id, 16) != LSN_OK) {
-		cli_err(cmd, "message id must be 32 hex characters");
-		return (CLI_EXIT_USAGE);
-	}
-	return (CLI_EXIT_OK);
+	return (cli_parse_id(cmd, hex, id,
+	    "message id must be 32 hex characters"));
 }
 
 static void
@@ -136,10 +41,6 @@ hex(const uint8_t *p, size_t len, char *out)
 {
 	lsn_hex_encode(p, len, out);
 }
-
-static const char *agent_opt_help =
-    "  --agent ENDPOINT   agent API endpoint (ipc://... or tcp://127.0.0.1:P)\n"
-    "  -c FILE            agent.conf to find the endpoint\n";
 
 enum {
 	OPT_AGENT = 1000, OPT_TO, OPT_GROUP, OPT_TYPE, OPT_TEXT, OPT_WAIT,
@@ -194,7 +95,7 @@ send_usage(FILE *f)
 	    "recipient.\n"
 	    "Typed messages: liaison send referral|alert|meeting --help.\n"
 	    "%s",
-	    agent_opt_help);
+	    cli_agent_opt_help);
 }
 
 int
@@ -219,7 +120,7 @@ cmd_send(int argc, char *argv[])
 	Liaison__V1__Note		 note = LIAISON__V1__NOTE__INIT;
 	Liaison__V1__Handling		 h = LIAISON__V1__HANDLING__INIT;
 	Liaison__V1__ApiResponse	*r = NULL;
-	struct conn			 k = { NULL, NULL, "" };
+	struct cli_conn			 k = { NULL, NULL, "" };
 	char				*to[CLI_RCPT_MAX], *gr[CLI_RCPT_MAX];
 	char				 idhex[33] = "";
 	const char			*agent = NULL, *conf = NULL;
@@ -242,9 +143,8 @@ cmd_send(int argc, char *argv[])
 		argv++;
 	}
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, OPT_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case OPT_TO:
 			if (split_list(optarg, to, &nto, CLI_RCPT_MAX) != 0) {
@@ -294,12 +194,8 @@ cmd_send(int argc, char *argv[])
 		case OPT_JSON:
 			json = 1;
 			break;
-		case 'h':
-			send_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			send_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, send_usage));
 		}
 	}
 	if (optind != argc || nto + ngr == 0 || text == NULL ||
@@ -309,7 +205,7 @@ cmd_send(int argc, char *argv[])
 		send_usage(stderr);
 		return (CLI_EXIT_USAGE);
 	}
-	note.text = mut(text);
+	note.text = cli_mut(text);
 	sr.n_to = nto;
 	sr.to = to;
 	sr.n_to_groups = ngr;
@@ -333,9 +229,9 @@ cmd_send(int argc, char *argv[])
 	}
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_SUBMIT;
 	req.submit = &sr;
-	if ((rv = conn_open(&k, "send", agent, conf)) != CLI_EXIT_OK)
+	if ((rv = cli_conn_open(&k, "send", agent, conf)) != CLI_EXIT_OK)
 		goto out;
-	if ((rv = conn_call(&k, &req, CLI_TIMEOUT_MS, &r)) != CLI_EXIT_OK)
+	if ((rv = cli_conn_call(&k, &req, CLI_TIMEOUT_MS, &r)) != CLI_EXIT_OK)
 		goto out;
 	if (r->submit == NULL || r->submit->message_id.len != 16) {
 		cli_err("send", "malformed answer from the agent");
@@ -361,7 +257,7 @@ cmd_send(int argc, char *argv[])
 		q.kind_case = LIAISON__V1__API_REQUEST__KIND_OUTBOX_STATUS;
 		q.outbox_status = &os;
 		for (;;) {
-			if ((rv = conn_call(&k, &q, CLI_TIMEOUT_MS, &r)) !=
+			if ((rv = cli_conn_call(&k, &q, CLI_TIMEOUT_MS, &r)) !=
 			    CLI_EXIT_OK)
 				goto out;
 			if (r->outbox_status != NULL &&
@@ -407,7 +303,7 @@ cmd_send(int argc, char *argv[])
 	else if (verdict != NULL)
 		printf("%s\n", verdict);
 	lsn_client_response_free(&r);
-	conn_close(&k);
+	cli_conn_close(&k);
 	free(body);
 	return (rv);
 }
@@ -426,20 +322,19 @@ cmd_ack(int argc, char *argv[])
 	Liaison__V1__InboxMarkRequest	 mr =
 	    LIAISON__V1__INBOX_MARK_REQUEST__INIT;
 	Liaison__V1__ApiResponse	*r = NULL;
-	struct conn			 k = { NULL, NULL, "" };
+	struct cli_conn			 k = { NULL, NULL, "" };
 	const char			*agent = NULL, *conf = NULL;
 	uint8_t				 id[16];
 	int				 ch, rv;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, OPT_AGENT, &agent,
+	    &conf)) != -1) {
 		if (ch == 'h') {
 			printf("usage: liaison ack ID [--agent EP | -c FILE]\n"
 			    "Marks an inbox message as taken over.\n"
 			    "example: liaison ack 3f2a...c9\n%s",
-			    agent_opt_help);
+			    cli_agent_opt_help);
 			return (CLI_EXIT_OK);
 		}
 		return (CLI_EXIT_USAGE);
@@ -457,12 +352,12 @@ cmd_ack(int argc, char *argv[])
 	mr.stage = LIAISON__V1__MARK_STAGE__MARK_ACKED;
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_MARK;
 	req.inbox_mark = &mr;
-	if ((rv = conn_open(&k, "ack", agent, conf)) == CLI_EXIT_OK)
-		rv = conn_call(&k, &req, CLI_TIMEOUT_MS, &r);
+	if ((rv = cli_conn_open(&k, "ack", agent, conf)) == CLI_EXIT_OK)
+		rv = cli_conn_call(&k, &req, CLI_TIMEOUT_MS, &r);
 	if (rv == CLI_EXIT_OK && cli_json_out)
 		cli_out("acked", "%s", argv[optind]);
 	lsn_client_response_free(&r);
-	conn_close(&k);
+	cli_conn_close(&k);
 	return (rv);
 }
 
@@ -481,23 +376,22 @@ cmd_status(int argc, char *argv[])
 	Liaison__V1__StatusRequest	 sreq = LIAISON__V1__STATUS_REQUEST__INIT;
 	Liaison__V1__ApiResponse	*r = NULL;
 	const Liaison__V1__StatusResponse *s;
-	struct conn			 k = { NULL, NULL, "" };
+	struct cli_conn			 k = { NULL, NULL, "" };
 	const char			*agent = NULL, *conf = NULL;
 	char				 head[65] = "", digest[65] = "";
 	uint64_t			 rev = 0;
 	int				 ch, rv, json = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, OPT_AGENT, &agent,
+	    &conf)) != -1) {
 		if (ch == OPT_JSON)
 			json = 1;
 		else if (ch == 'h') {
 			printf("usage: liaison status [--json] "
 			    "[--agent EP | -c FILE]\n"
 			    "example: liaison status -c /etc/liaison/agent.conf"
-			    "\n%s", agent_opt_help);
+			    "\n%s", cli_agent_opt_help);
 			return (CLI_EXIT_OK);
 		} else
 			return (CLI_EXIT_USAGE);
@@ -506,9 +400,9 @@ cmd_status(int argc, char *argv[])
 		return (CLI_EXIT_USAGE);
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_STATUS;
 	req.status = &sreq;
-	if ((rv = conn_open(&k, "status", agent, conf)) != CLI_EXIT_OK)
+	if ((rv = cli_conn_open(&k, "status", agent, conf)) != CLI_EXIT_OK)
 		goto out;
-	if ((rv = conn_call(&k, &req, CLI_TIMEOUT_MS, &r)) != CLI_EXIT_OK)
+	if ((rv = cli_conn_call(&k, &req, CLI_TIMEOUT_MS, &r)) != CLI_EXIT_OK)
 		goto out;
 	if ((s = r->status) == NULL) {
 		cli_err("status", "malformed answer from the agent");
@@ -568,7 +462,7 @@ cmd_status(int argc, char *argv[])
 	rv = CLI_EXIT_OK;
  out:
 	lsn_client_response_free(&r);
-	conn_close(&k);
+	cli_conn_close(&k);
 	return (rv);
 }
 
@@ -584,16 +478,15 @@ cmd_submit(int argc, char *argv[])
 	};
 	struct lsn_dirop_batch		*b = NULL;
 	Liaison__V1__ApiResponse	*r = NULL;
-	struct conn			 k = { NULL, NULL, "" };
+	struct cli_conn			 k = { NULL, NULL, "" };
 	const char			*agent = NULL, *conf = NULL;
 	uint8_t				*buf = NULL;
 	size_t				 len;
 	int				 ch, rv;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, OPT_AGENT, &agent,
+	    &conf)) != -1) {
 		if (ch == 'h') {
 			printf("usage: liaison submit OPFILE "
 			    "[--agent EP | -c FILE]\n"
@@ -601,7 +494,7 @@ cmd_submit(int argc, char *argv[])
 			    "through the agent to the broker.\n"
 			    "example: liaison submit add-key.op -c "
 			    "/etc/liaison/agent.conf\n%s",
-			    agent_opt_help);
+			    cli_agent_opt_help);
 			return (CLI_EXIT_OK);
 		}
 		return (CLI_EXIT_USAGE);
@@ -621,7 +514,7 @@ cmd_submit(int argc, char *argv[])
 		rv = CLI_EXIT_FAIL;
 		goto out;
 	}
-	if ((rv = conn_open(&k, "submit", agent, conf)) != CLI_EXIT_OK)
+	if ((rv = cli_conn_open(&k, "submit", agent, conf)) != CLI_EXIT_OK)
 		goto out;
 	for (size_t i = 0; i < b->n; i++) {
 		Liaison__V1__ApiRequest req = LIAISON__V1__API_REQUEST__INIT;
@@ -637,7 +530,7 @@ cmd_submit(int argc, char *argv[])
 		}
 		req.kind_case = LIAISON__V1__API_REQUEST__KIND_DIR_SUBMIT;
 		req.dir_submit = &ds;
-		rv = conn_call(&k, &req, CLI_DIRSUB_TIMEOUT_MS, &r);
+		rv = cli_conn_call(&k, &req, CLI_DIRSUB_TIMEOUT_MS, &r);
 		liaison__v1__signed_dir_op__free_unpacked(ds.op, NULL);
 		if (rv != CLI_EXIT_OK) {
 			if (b->n > 1)
@@ -657,205 +550,8 @@ cmd_submit(int argc, char *argv[])
 	rv = CLI_EXIT_OK;
  out:
 	lsn_client_response_free(&r);
-	conn_close(&k);
+	cli_conn_close(&k);
 	lsn_dirop_batch_free(&b);
 	free(buf);
-	return (rv);
-}
-
-/* ---- agent-dir ---- */
-
-static const char *
-status_name(int s)
-{
-	switch (s) {
-	case LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE:
-		return ("active");
-	case LIAISON__V1__PARTNER_STATUS__STATUS_SUSPENDED:
-		return ("suspended");
-	case LIAISON__V1__PARTNER_STATUS__STATUS_REVOKED:
-		return ("revoked");
-	default:
-		return ("?");
-	}
-}
-
-static json_t *
-partner_json(const Liaison__V1__Partner *p)
-{
-	json_t	*o, *keys = json_array(), *contacts = json_array();
-	json_t	*groups = json_array();
-
-	for (size_t i = 0; i < p->n_keys; i++) {
-		const Liaison__V1__KeyRecord *k = p->keys[i];
-
-		json_array_append_new(keys, json_pack("{s:s, s:s, s:I, s:I, "
-		    "s:I}", "key_id", k->key_id != NULL ? k->key_id : "",
-		    "purpose", lsn_key_kind_name((enum lsn_key_kind)
-		    k->purpose), "valid_from_ms",
-		    (json_int_t) k->valid_from_ms, "valid_until_ms",
-		    (json_int_t) k->valid_until_ms, "revoked_at_ms",
-		    (json_int_t) k->revoked_at_ms));
-	}
-	for (size_t i = 0; i < p->n_contacts; i++) {
-		const Liaison__V1__Contact *c = p->contacts[i];
-
-		json_array_append_new(contacts, json_pack("{s:s, s:s, s:s, "
-		    "s:s, s:s, s:b}",
-		    "contact_id", c->contact_id ? c->contact_id : "",
-		    "name", c->name ? c->name : "",
-		    "role", c->role ? c->role : "",
-		    "email", c->email ? c->email : "",
-		    "phone", c->phone ? c->phone : "",
-		    "is_24x7", (int) c->is_24x7));
-	}
-	for (size_t i = 0; i < p->n_groups; i++)
-		json_array_append_new(groups, json_string(p->groups[i]));
-	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o}",
-	    "id", p->id ? p->id : "",
-	    "name", p->names && p->names->official ? p->names->official : "",
-	    "country", p->country ? p->country : "",
-	    "status", status_name((int) p->status),
-	    "version", (json_int_t) p->version,
-	    "keys", keys, "contacts", contacts, "groups", groups);
-	return (o);
-}
-
-static void
-partner_print(const Liaison__V1__Partner *p, int full)
-{
-	printf("%-20s %-3s %-10s %s\n", p->id ? p->id : "?",
-	    p->country ? p->country : "", status_name((int) p->status),
-	    p->names && p->names->official ? p->names->official : "");
-	if (!full)
-		return;
-	for (size_t i = 0; i < p->n_keys; i++)
-		printf("  key %s %s%s\n", p->keys[i]->key_id ?
-		    p->keys[i]->key_id : "?",
-		    lsn_key_kind_name((enum lsn_key_kind) p->keys[i]->purpose),
-		    p->keys[i]->revoked_at_ms ? " (revoked)" : "");
-	for (size_t i = 0; i < p->n_contacts; i++) {
-		const Liaison__V1__Contact *c = p->contacts[i];
-
-		printf("  contact %s: %s, %s, %s%s\n", c->contact_id ?
-		    c->contact_id : "?", c->name ? c->name : "",
-		    c->role ? c->role : "", c->email ? c->email : "",
-		    c->is_24x7 ? " [24/7]" : "");
-	}
-	for (size_t i = 0; i < p->n_groups; i++)
-		printf("  group %s\n", p->groups[i]);
-}
-
-int
-cmd_agent_dir(int argc, char *argv[])
-{
-	static const struct option lo[] = {
-		{ "agent", required_argument, NULL, OPT_AGENT },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
-	Liaison__V1__DirQueryRequest	 q = LIAISON__V1__DIR_QUERY_REQUEST__INIT;
-	Liaison__V1__ApiResponse	*r = NULL;
-	struct conn			 k = { NULL, NULL, "" };
-	const char			*agent = NULL, *conf = NULL, *sub;
-	int				 ch, rv, json = 0, full = 0;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, OPT_AGENT, &agent, &conf))
-			continue;
-		if (ch == OPT_JSON)
-			json = 1;
-		else if (ch == 'h') {
-			printf("usage: liaison agent-dir list | show ID | "
-			    "search TEXT | groups | group NAME\n"
-			    "                 [--json] [--agent EP | -c FILE]\n"
-			    "Queries the agent's verified directory replica "
-			    "(works offline).\n"
-			    "example: liaison agent-dir search police\n%s",
-			    agent_opt_help);
-			return (CLI_EXIT_OK);
-		} else
-			return (CLI_EXIT_USAGE);
-	}
-	if (optind >= argc) {
-		cli_err("agent-dir", "list, show, search, groups or group?");
-		return (CLI_EXIT_USAGE);
-	}
-	sub = argv[optind++];
-	if (strcmp(sub, "list") == 0 && optind == argc)
-		;
-	else if (strcmp(sub, "show") == 0 && optind + 1 == argc) {
-		q.partner_id = argv[optind];
-		full = 1;
-	} else if (strcmp(sub, "search") == 0 && optind + 1 == argc)
-		q.search = argv[optind];
-	else if (strcmp(sub, "groups") == 0 && optind == argc) {
-		q.has_list_groups = 1;
-		q.list_groups = 1;
-	} else if (strcmp(sub, "group") == 0 && optind + 1 == argc)
-		q.group = argv[optind];
-	else {
-		cli_err("agent-dir", "usage: liaison agent-dir list | show ID "
-		    "| search TEXT | groups | group NAME");
-		return (CLI_EXIT_USAGE);
-	}
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_DIR_QUERY;
-	req.dir_query = &q;
-	if ((rv = conn_open(&k, "agent-dir", agent, conf)) != CLI_EXIT_OK)
-		goto out;
-	if ((rv = conn_call(&k, &req, CLI_TIMEOUT_MS, &r)) != CLI_EXIT_OK)
-		goto out;
-	if (r->dir_query == NULL) {
-		cli_err("agent-dir", "malformed answer from the agent");
-		rv = CLI_EXIT_FAIL;
-		goto out;
-	}
-	if (json) {
-		json_t *o = json_object(), *ps = json_array();
-		json_t *gs = json_array();
-
-		for (size_t i = 0; i < r->dir_query->n_partners; i++)
-			json_array_append_new(ps,
-			    partner_json(r->dir_query->partners[i]));
-		for (size_t i = 0; i < r->dir_query->n_groups; i++) {
-			const Liaison__V1__Group *g = r->dir_query->groups[i];
-			json_t *m = json_array();
-
-			for (size_t j = 0; j < g->n_members; j++)
-				json_array_append_new(m,
-				    json_string(g->members[j]));
-			json_array_append_new(gs, json_pack("{s:s, s:s, s:o}",
-			    "name", g->name ? g->name : "", "description",
-			    g->description ? g->description : "",
-			    "members", m));
-		}
-		json_object_set_new(o, "rev", json_integer(
-		    r->dir_query->head ? (json_int_t) r->dir_query->head->rev :
-		    0));
-		json_object_set_new(o, "partners", ps);
-		json_object_set_new(o, "groups", gs);
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
-		json_decref(o);
-	} else {
-		for (size_t i = 0; i < r->dir_query->n_partners; i++)
-			partner_print(r->dir_query->partners[i], full);
-		for (size_t i = 0; i < r->dir_query->n_groups; i++) {
-			const Liaison__V1__Group *g = r->dir_query->groups[i];
-
-			printf("%-20s %zu members", g->name ? g->name : "?",
-			    g->n_members);
-			for (size_t j = 0; j < g->n_members; j++)
-				printf("%s%s", j ? ", " : ": ", g->members[j]);
-			printf("\n");
-		}
-	}
-	rv = CLI_EXIT_OK;
- out:
-	lsn_client_response_free(&r);
-	conn_close(&k);
 	return (rv);
 }

@@ -18,6 +18,7 @@
 #include "liaison/store.h"
 #include "liaison/util.h"
 #include "cli.h"
+#include "render.h"
 #include "dircli.h"
 
 /* ---- shared helpers ---- */
@@ -252,37 +253,6 @@ value_json(const ProtobufCFieldDescriptor *f, const void *p)
 	}
 }
 
-static size_t
-elem_size(const ProtobufCFieldDescriptor *f)
-{
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-	case PROTOBUF_C_TYPE_FLOAT:
-	case PROTOBUF_C_TYPE_ENUM:
-		return (4);
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return (8);
-	case PROTOBUF_C_TYPE_BOOL:
-		return (sizeof(protobuf_c_boolean));
-	case PROTOBUF_C_TYPE_STRING:
-		return (sizeof(char *));
-	case PROTOBUF_C_TYPE_BYTES:
-		return (sizeof(ProtobufCBinaryData));
-	case PROTOBUF_C_TYPE_MESSAGE:
-	default:
-		return (sizeof(void *));
-	}
-}
-
 json_t *
 dircli_msg_json(const ProtobufCMessage *m)
 {
@@ -298,7 +268,7 @@ dircli_msg_json(const ProtobufCMessage *m)
 
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 			const char	*arr;
-			size_t		 n, sz = elem_size(f);
+			size_t		 n, sz = cli_pb_elem_size(f->type);
 
 			memcpy(&n, base + f->quantifier_offset, sizeof(n));
 			if (n == 0)

@@ -40,7 +40,7 @@ meeting_usage(FILE *f)
 	    "next version,\nstatus cancelled, to every invitee.\n"
 	    "example: liaison meeting list; liaison meeting cancel 3f2a...c9\n"
 	    "The organiser sees the RSVP roll-up per invitee; an invitee "
-	    "sees the\nmeeting's version and status.\n%s", wf_opt_help);
+	    "sees the\nmeeting's version and status.\n%s", cli_agent_opt_help);
 }
 
 static int
@@ -52,9 +52,7 @@ meeting_get(const char *cmd, const char *agent, const char *conf,
 	    LIAISON__V1__MEETING_SHOW_REQUEST__INIT;
 	int				 rv;
 
-	ms.has_meeting_id = 1;
-	ms.meeting_id.data = (uint8_t *) (uintptr_t) mid;
-	ms.meeting_id.len = 16;
+	cli_id_field(&ms.has_meeting_id, &ms.meeting_id, mid);
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_MEETING_SHOW;
 	req.meeting_show = &ms;
 	if ((rv = wf_call(cmd, agent, conf, &req, rp)) != CLI_EXIT_OK)
@@ -65,6 +63,21 @@ meeting_get(const char *cmd, const char *agent, const char *conf,
 		return (CLI_EXIT_FAIL);
 	}
 	return (CLI_EXIT_OK);
+}
+
+/* The one MEETING_ID argument of meeting show | cancel, fetched: as
+ * meeting_get, or CLI_EXIT_USAGE (usage printed). */
+static int
+meeting_arg(int argc, char *argv[], const char *agent, const char *conf,
+    uint8_t mid[16], Liaison__V1__ApiResponse **rp)
+{
+	int	rv;
+
+	if (argc - optind != 1)
+		return (cli_usage_exit(0, meeting_usage));
+	if ((rv = wf_parse_id("meeting", argv[optind], mid)) != CLI_EXIT_OK)
+		return (rv);
+	return (meeting_get("meeting", agent, conf, mid, rp));
 }
 
 static const char *
@@ -107,23 +120,14 @@ meeting_cancel(int argc, char *argv[])
 	int				 ch, rv, json = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, W_AGENT, &agent,
+	    &conf)) != -1) {
 		if (ch == W_JSON)
 			json = 1;
-		else {
-			meeting_usage(ch == 'h' ? stdout : stderr);
-			return (ch == 'h' ? CLI_EXIT_OK : CLI_EXIT_USAGE);
-		}
+		else
+			return (cli_usage_exit(ch, meeting_usage));
 	}
-	if (argc - optind != 1) {
-		meeting_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	if ((rv = wf_parse_id("meeting", argv[optind], mid)) != CLI_EXIT_OK)
-		return (rv);
-	if ((rv = meeting_get("meeting", agent, conf, mid, &r)) !=
+	if ((rv = meeting_arg(argc, argv, agent, conf, mid, &r)) !=
 	    CLI_EXIT_OK)
 		return (rv);
 	m = r->meeting_show;
@@ -210,28 +214,17 @@ cmd_meeting(int argc, char *argv[])
 	argc--;
 	argv++;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, W_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case W_JSON:
 			json = 1;
 			break;
-		case 'h':
-			meeting_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			meeting_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, meeting_usage));
 		}
 	}
-	if (argc - optind != 1) {
-		meeting_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	if ((rv = wf_parse_id("meeting", argv[optind], mid)) != CLI_EXIT_OK)
-		return (rv);
-	if ((rv = meeting_get("meeting", agent, conf, mid, &r)) !=
+	if ((rv = meeting_arg(argc, argv, agent, conf, mid, &r)) !=
 	    CLI_EXIT_OK)
 		return (rv);
 	m = r->meeting_show;
@@ -288,7 +281,7 @@ rsvp_usage(FILE *f)
 	    "to. MEETING_ID is the\nmeeting id (liaison meeting list) or "
 	    "the notice's message id (liaison inbox).\n"
 	    "example: liaison rsvp 3f2a...c9 attending --note 'Two "
-	    "delegates'\n%s", wf_opt_help);
+	    "delegates'\n%s", cli_agent_opt_help);
 }
 
 int
@@ -309,36 +302,22 @@ cmd_rsvp(int argc, char *argv[])
 	int				 ch, rv, answer = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, W_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case W_NOTE:
 			mr.note = optarg;
 			break;
-		case 'h':
-			rsvp_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			rsvp_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, rsvp_usage));
 		}
 	}
-	if (argc - optind != 2) {
-		rsvp_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	if ((rv = wf_parse_id("rsvp", argv[optind], mid)) != CLI_EXIT_OK)
+	if (argc - optind != 2)
+		return (cli_usage_exit(0, rsvp_usage));
+	/* the notice's message id (liaison inbox) stands for its meeting */
+	if ((rv = cli_parse_item_id("rsvp", agent, conf, argv[optind], mid,
+	    NULL)) != CLI_EXIT_OK)
 		return (rv);
-	{
-		/* the notice's message id (liaison inbox) stands for its
-		 * meeting */
-		uint8_t	in[16];
-		int	t;
-
-		memcpy(in, mid, sizeof(in));
-		(void) cli_resolve_item(agent, conf, in, mid, &t);
-	}
 	if (wf_enum_parse(&liaison__v1__rsvp_answer__descriptor, "RSVP_",
 	    argv[optind + 1], &answer) != 0) {
 		cli_err("rsvp", "answer is attending, not-attending or "
@@ -375,9 +354,7 @@ cli_show_custody(const char *agent, const char *conf,
 	char				 when[32], idhex[33];
 	int				 rv, allok = 1;
 
-	cr.has_message_id = 1;
-	cr.message_id.data = (uint8_t *) (uintptr_t) id;
-	cr.message_id.len = 16;
+	cli_id_field(&cr.has_message_id, &cr.message_id, id);
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_CUSTODY;
 	req.custody = &cr;
 	if ((rv = wf_call("show", agent, conf, &req, &r)) != CLI_EXIT_OK)
@@ -443,7 +420,7 @@ contact_usage(FILE *f)
 	    "agent signs the\ndirectory op with its key and submits it "
 	    "through the broker to every replica.\nstale lists contacts of "
 	    "all partners neither confirmed nor updated within N\ndays "
-	    "(default 180).\nexample: liaison contact set --id duty --name 'Duty desk' --24x7 --lang en\n  --lang fr --tz Europe/Paris\n%s", wf_opt_help);
+	    "(default 180).\nexample: liaison contact set --id duty --name 'Duty desk' --24x7 --lang en\n  --lang fr --tz Europe/Paris\n%s", cli_agent_opt_help);
 }
 
 static int
@@ -544,9 +521,8 @@ cmd_contact(int argc, char *argv[])
 	argc--;
 	argv++;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, W_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case W_TO:
 			c.contact_id = optarg;
@@ -589,38 +565,28 @@ cmd_contact(int argc, char *argv[])
 		case W_JSON:
 			json = 1;
 			break;
-		case 'h':
-			contact_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			contact_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, contact_usage));
 		}
 	}
 	if (strcmp(sub, "stale") == 0) {
-		if (optind != argc) {
-			contact_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
+		if (optind != argc)
+			return (cli_usage_exit(0, contact_usage));
 		return (contact_stale(agent, conf, days, json));
 	}
 	if (strcmp(sub, "set") == 0) {
-		if (optind != argc || c.contact_id == NULL || c.name == NULL) {
-			contact_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
+		if (optind != argc || c.contact_id == NULL || c.name == NULL)
+			return (cli_usage_exit(0, contact_usage));
 		cr.contact = &c;
 	} else if (strcmp(sub, "remove") == 0 || strcmp(sub, "confirm") == 0) {
-		if (argc - optind != 1) {
-			contact_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
+		if (argc - optind != 1)
+			return (cli_usage_exit(0, contact_usage));
 		cr.contact_id = argv[optind];
 	} else {
 		contact_usage(stderr);
 		return (CLI_EXIT_USAGE);
 	}
-	cr.action = wf_mut(sub);
+	cr.action = cli_mut(sub);
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_CONTACT;
 	req.contact = &cr;
 	if ((rv = wf_call("contact", agent, conf, &req, &r)) != CLI_EXIT_OK)

@@ -41,10 +41,6 @@ enum {
 	R_TLP, R_STATE, R_GREP, R_ALL, R_LIMIT, R_AFTER, R_WAIT, R_CUSTODY,
 };
 
-static const char *rd_opt_help =
-    "  --agent ENDPOINT   agent API endpoint (ipc://... or tcp://127.0.0.1:P)\n"
-    "  -c FILE            agent.conf to find the endpoint\n";
-
 /* ---- show ---- */
 
 const char *
@@ -249,7 +245,7 @@ show_usage(FILE *f)
 	    "--no-mark or --json.\n--custody: only the chain of custody "
 	    "(sent or received message).\n"
 	    "example: liaison show 3f2a...c9 --tz Europe/Paris\n%s",
-	    rd_opt_help);
+	    cli_agent_opt_help);
 }
 
 int
@@ -274,9 +270,7 @@ mark_read(const char *agent, const char *conf, const uint8_t id[16])
 	    LIAISON__V1__INBOX_MARK_REQUEST__INIT;
 	Liaison__V1__ApiResponse	*r = NULL;
 
-	mr.has_message_id = 1;
-	mr.message_id.data = (uint8_t *) (uintptr_t) id;
-	mr.message_id.len = 16;
+	cli_id_field(&mr.has_message_id, &mr.message_id, id);
 	mr.has_stage = 1;
 	mr.stage = LIAISON__V1__MARK_STAGE__MARK_READ;
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_MARK;
@@ -307,9 +301,8 @@ cmd_show(int argc, char *argv[])
 	int				 ch, rv, json = 0, cust = 0, nomark = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, R_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, R_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case R_JSON:
 			json = 1;
@@ -325,24 +318,16 @@ cmd_show(int argc, char *argv[])
 			    CLI_EXIT_OK)
 				return (rv);
 			break;
-		case 'h':
-			show_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			show_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, show_usage));
 		}
 	}
-	if (optind + 1 != argc) {
-		show_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	if (strlen(argv[optind]) != 32 ||
-	    lsn_hex_decode(argv[optind], id, 16) != LSN_OK) {
-		cli_err("show", "message id must be 32 hex characters (the "
-		    "first column of liaison inbox)");
-		return (CLI_EXIT_USAGE);
-	}
+	if (optind + 1 != argc)
+		return (cli_usage_exit(0, show_usage));
+	if ((rv = cli_parse_id("show", argv[optind], id, "message id must "
+	    "be 32 hex characters (the first column of liaison inbox)")) !=
+	    CLI_EXIT_OK)
+		return (rv);
 	if (cust)
 		return (cli_show_custody(agent, conf, id, json));
 	tz = cli_reader_tz(tz);
@@ -536,7 +521,7 @@ inbox_usage(FILE *f)
 	    "could read\n             (sealed bodies are opened by the "
 	    "agent)\n"
 	    "example: liaison inbox --unread --type referral --grep "
-	    "sextortion\n%s", rd_opt_help);
+	    "sextortion\n%s", cli_agent_opt_help);
 }
 
 /* Inbox filters applied here (the agent filters type, sender, since, state). */
@@ -681,12 +666,8 @@ inbox_opts(int argc, char *argv[], Liaison__V1__InboxListRequest *lr,
 			    CLI_EXIT_OK)
 				return (rv);
 			break;
-		case 'h':
-			inbox_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			inbox_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, inbox_usage));
 		}
 	}
 	if (optind != argc) {

@@ -142,10 +142,8 @@ cli_admin_rotate(int argc, char *argv[])
 			rotate_usage(stdout);
 			return (CLI_EXIT_OK);
 		}
-		if (v == NULL) {
-			rotate_usage(stderr);
-			return (CLI_EXIT_USAGE);
-		}
+		if (v == NULL)
+			return (cli_usage_exit(0, rotate_usage));
 		i++;
 		if (strcmp(argv[i - 1], "--id") == 0)
 			id = v;
@@ -170,10 +168,8 @@ cli_admin_rotate(int argc, char *argv[])
 		}
 	}
 	if (id == NULL || kd == NULL || db == NULL || conf == NULL ||
-	    nk == 0 || !lsn_slug_valid(id)) {
-		rotate_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	    nk == 0 || !lsn_slug_valid(id))
+		return (cli_usage_exit(0, rotate_usage));
 	snprintf(a, sizeof(a), "%s/sign.pub", kd);
 	if (file_key_id(a, oldk) != 0) {
 		cli_err("admin", "rotate: %s: no signing key to rotate", a);

@@ -28,6 +28,42 @@
 #include "cli.h"
 #include "wfcli.h"
 
+/*
+ * --priority (1..4, "P2" too) and --tlp of send referral and send alert:
+ * 0 with *prio or *tlp set, else prints why and -1.
+ */
+static int
+send_prio_tlp(int ch, const char *arg, long long *prio, int *tlp)
+{
+	if (ch == W_PRIO) {
+		if (lsn_strtonum(arg[0] == 'P' ? arg + 1 : arg, 1, 4, prio,
+		    NULL) != LSN_OK) {
+			cli_err("send", "priority must be 1..4");
+			return (-1);
+		}
+		return (0);
+	}
+	if (wf_parse_tlp(arg, tlp) != 0) {
+		cli_err("send", "unknown TLP '%s'", arg);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Prints the new id of what was sent: "<what> HEX" or "<what>_id" (JSON). */
+static void
+send_print_id(const char *what, const uint8_t id[16])
+{
+	char	hex[33], key[32];
+
+	lsn_hex_encode(id, 16, hex);
+	if (cli_json_out) {
+		snprintf(key, sizeof(key), "%s_id", what);
+		cli_out(key, "%s", hex);
+	} else
+		printf("%s %s\n", what, hex);
+}
+
 /* ---- send referral ---- */
 
 static void
@@ -43,7 +79,7 @@ send_referral_usage(FILE *f)
 	    "streamed-abuse, trafficking, travelling-offender,\nother. "
 	    "Basis: ip-geolocation (default), hosting-country, victim-"
 	    "location,\noffender-location, other. TLP amber and stronger "
-	    "is sealed by the agent.\nexample: liaison send referral --to au-afp --category sextortion --country AU\n  --summary 'Accounts traced to Sydney' --priority 2 --tlp amber\n%s", wf_opt_help);
+	    "is sealed by the agent.\nexample: liaison send referral --to au-afp --category sextortion --country AU\n  --summary 'Accounts traced to Sydney' --priority 2 --tlp amber\n%s", cli_agent_opt_help);
 }
 
 int
@@ -67,16 +103,14 @@ cmd_send_referral(int argc, char *argv[])
 	Liaison__V1__Jurisdiction	j = LIAISON__V1__JURISDICTION__INIT;
 	const char			*agent = NULL, *conf = NULL, *to = NULL;
 	uint8_t				 rid[16];
-	char				 ridhex[33];
 	long long			 prio = 3;
 	int				 ch, v, rv, tlp = 2;
 
 	optind = 1;
 	j.has_basis = 1;
 	j.basis = LIAISON__V1__JURISDICTION_BASIS__BASIS_IP_GEOLOCATION;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, W_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case W_TO:
 			to = optarg;
@@ -107,17 +141,9 @@ cmd_send_referral(int argc, char *argv[])
 			j.basis = v;
 			break;
 		case W_PRIO:
-			if (lsn_strtonum(optarg[0] == 'P' ? optarg + 1 :
-			    optarg, 1, 4, &prio, NULL) != LSN_OK) {
-				cli_err("send", "priority must be 1..4");
-				return (CLI_EXIT_USAGE);
-			}
-			break;
 		case W_TLP:
-			if (wf_parse_tlp(optarg, &tlp) != 0) {
-				cli_err("send", "unknown TLP '%s'", optarg);
+			if (send_prio_tlp(ch, optarg, &prio, &tlp) != 0)
 				return (CLI_EXIT_USAGE);
-			}
 			break;
 		case W_ACTION:
 			h.requested_action = optarg;
@@ -125,19 +151,13 @@ cmd_send_referral(int argc, char *argv[])
 		case W_CASE:
 			h.sender_case_ref = optarg;
 			break;
-		case 'h':
-			send_referral_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			send_referral_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, send_referral_usage));
 		}
 	}
 	if (optind != argc || to == NULL || !lsn_slug_valid(to) ||
-	    h.summary == NULL || !h.has_category || j.country == NULL) {
-		send_referral_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	    h.summary == NULL || !h.has_category || j.country == NULL)
+		return (cli_usage_exit(0, send_referral_usage));
 	lsn_random(rid, sizeof(rid));
 	h.has_referral_id = 1;
 	h.referral_id.data = rid;
@@ -148,13 +168,8 @@ cmd_send_referral(int argc, char *argv[])
 	rv = wf_submit_one("send", agent, conf, to,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF, &h.base,
 	    tlp, (int) prio);
-	if (rv == CLI_EXIT_OK) {
-		lsn_hex_encode(rid, sizeof(rid), ridhex);
-		if (cli_json_out)
-			cli_out("referral_id", "%s", ridhex);
-		else
-			printf("referral %s\n", ridhex);
-	}
+	if (rv == CLI_EXIT_OK)
+		send_print_id("referral", rid);
 	return (rv);
 }
 
@@ -171,7 +186,7 @@ send_alert_usage(FILE *f)
 	    "24/7 contact. Kinds: child-at-risk,\ntravelling-offender, "
 	    "missing-child, threat-warning (default), platform-"
 	    "vulnerability.\n--text is a synonym of --summary.\nexample: liaison send alert --to au-afp --kind child-at-risk --priority 1\n  --summary 'Livestream announced for tonight'\n%s",
-	    wf_opt_help);
+	    cli_agent_opt_help);
 }
 
 int
@@ -191,14 +206,12 @@ cmd_send_alert(int argc, char *argv[])
 	Liaison__V1__Alert	 al = LIAISON__V1__ALERT__INIT;
 	const char		*agent = NULL, *conf = NULL, *to = NULL;
 	uint8_t			 aid[16];
-	char			 hexid[33];
 	long long		 prio = 2;
 	int			 ch, v, rv, tlp = 2;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, W_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case W_TO:
 			to = optarg;
@@ -217,31 +230,17 @@ cmd_send_alert(int argc, char *argv[])
 			al.summary = optarg;
 			break;
 		case W_PRIO:
-			if (lsn_strtonum(optarg[0] == 'P' ? optarg + 1 :
-			    optarg, 1, 4, &prio, NULL) != LSN_OK) {
-				cli_err("send", "priority must be 1..4");
-				return (CLI_EXIT_USAGE);
-			}
-			break;
 		case W_TLP:
-			if (wf_parse_tlp(optarg, &tlp) != 0) {
-				cli_err("send", "unknown TLP '%s'", optarg);
+			if (send_prio_tlp(ch, optarg, &prio, &tlp) != 0)
 				return (CLI_EXIT_USAGE);
-			}
 			break;
-		case 'h':
-			send_alert_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			send_alert_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, send_alert_usage));
 		}
 	}
 	if (optind != argc || to == NULL || !lsn_slug_valid(to) ||
-	    al.summary == NULL) {
-		send_alert_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	    al.summary == NULL)
+		return (cli_usage_exit(0, send_alert_usage));
 	if (!al.has_kind) {
 		al.has_kind = 1;
 		al.kind = LIAISON__V1__ALERT_KIND__ALERT_THREAT_WARNING;
@@ -255,13 +254,8 @@ cmd_send_alert(int argc, char *argv[])
 	rv = wf_submit_one("send", agent, conf, to,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT, &al.base, tlp,
 	    (int) prio);
-	if (rv == CLI_EXIT_OK) {
-		lsn_hex_encode(aid, sizeof(aid), hexid);
-		if (cli_json_out)
-			cli_out("alert_id", "%s", hexid);
-		else
-			printf("alert %s\n", hexid);
-	}
+	if (rv == CLI_EXIT_OK)
+		send_print_id("alert", aid);
 	return (rv);
 }
 
@@ -312,7 +306,7 @@ send_meeting_usage(FILE *f)
 	    "'Case conference'\n  --start 2027-01-12T09:00Z --end "
 	    "2027-01-12T10:00Z --tz Europe/Lyon\n  --link https://meet.example/"
 	    "ops --agenda 'Open cases' --lang en --lang fr\n%s",
-	    wf_opt_help);
+	    cli_agent_opt_help);
 }
 
 int
@@ -358,9 +352,8 @@ cmd_send_meeting(int argc, char *argv[])
 	optind = 1;
 	n.has_kind = 1;
 	n.kind = LIAISON__V1__MEETING_KIND__MEETING_PLENARY;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, W_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case W_TO:
 			to = optarg;
@@ -444,21 +437,15 @@ cmd_send_meeting(int argc, char *argv[])
 		case W_OVERDUE:
 			cancel = 1;
 			break;
-		case 'h':
-			send_meeting_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			send_meeting_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, send_meeting_usage));
 		}
 	}
 	if (optind != argc || (to == NULL) == (group == NULL) ||
 	    (to != NULL && !lsn_slug_valid(to)) ||
 	    (group != NULL && !lsn_slug_valid(group)) ||
-	    (idhex == NULL && (version != 1 || cancel))) {
-		send_meeting_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	    (idhex == NULL && (version != 1 || cancel)))
+		return (cli_usage_exit(0, send_meeting_usage));
 	if (idhex != NULL) {
 		if ((rv = wf_parse_id("send", idhex, mid)) != CLI_EXIT_OK)
 			return (rv);
@@ -496,7 +483,7 @@ cmd_send_meeting(int argc, char *argv[])
 	sr.has_body = 1;
 	sr.has_type = 1;
 	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE;
-	tov[0] = wf_mut(to != NULL ? to : group);
+	tov[0] = cli_mut(to != NULL ? to : group);
 	if (to != NULL) {
 		sr.n_to = 1;
 		sr.to = tov;

@@ -36,22 +36,6 @@ enum {
 	R_TLP, R_STATE, R_GREP, R_ALL, R_LIMIT, R_AFTER, R_WAIT, R_CUSTODY,
 };
 
-static const char *rd_opt_help =
-    "  --agent ENDPOINT   agent API endpoint (ipc://... or tcp://127.0.0.1:P)\n"
-    "  -c FILE            agent.conf to find the endpoint\n";
-
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
-
 /* ---- thread ---- */
 
 /*
@@ -106,7 +90,7 @@ thread_usage(FILE *f)
 	    "requested and supplied, RSVPs,\nupdates), then its current "
 	    "state and history. ID is a referral, meeting or\nalert id, or "
 	    "the id of any message of the thread as liaison inbox shows "
-	    "it.\nexample: liaison thread 3f2a...c9\n%s", rd_opt_help);
+	    "it.\nexample: liaison thread 3f2a...c9\n%s", cli_agent_opt_help);
 }
 
 int
@@ -126,15 +110,14 @@ cmd_thread(int argc, char *argv[])
 	ProtobufCMessage		*first = NULL;
 	const char			*agent = NULL, *conf = NULL, *tz = NULL;
 	json_t				*o = NULL, *arr = NULL;
-	uint8_t				 in[16], id[16], x[16];
+	uint8_t				 id[16], x[16];
 	char				 hx[33];
 	size_t				 n = 0;
 	int				 ch, rv, json = 0, type = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, R_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, R_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case R_JSON:
 			json = 1;
@@ -144,25 +127,16 @@ cmd_thread(int argc, char *argv[])
 			    CLI_EXIT_OK)
 				return (rv);
 			break;
-		case 'h':
-			thread_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			thread_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, thread_usage));
 		}
 	}
-	if (optind + 1 != argc) {
-		thread_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	if (strlen(argv[optind]) != 32 ||
-	    lsn_hex_decode(argv[optind], in, 16) != LSN_OK) {
-		cli_err("thread", "id must be 32 hex characters");
-		return (CLI_EXIT_USAGE);
-	}
+	if (optind + 1 != argc)
+		return (cli_usage_exit(0, thread_usage));
+	if ((rv = cli_parse_item_id("thread", agent, conf, argv[optind], id,
+	    &type)) != CLI_EXIT_OK)
+		return (rv);
 	tz = cli_reader_tz(tz);
-	(void) cli_resolve_item(agent, conf, in, id, &type);
 	lr.has_include_acked = 1;
 	lr.include_acked = 1;
 	if ((rv = cli_inbox_all("thread", agent, conf, &lr, &r)) != CLI_EXIT_OK)
@@ -253,7 +227,7 @@ meeting_list_usage(FILE *f)
 	    "(--all: also past\nand cancelled ones), soonest first, with "
 	    "our RSVP. Answer with liaison rsvp\nMEETING_ID (or the notice's "
 	    "message id).\nexample: liaison meeting list --tz "
-	    "America/Toronto\n%s", rd_opt_help);
+	    "America/Toronto\n%s", cli_agent_opt_help);
 }
 
 static int
@@ -322,9 +296,8 @@ cli_meeting_list(int argc, char *argv[])
 	int				 ch, rv, json = 0, all = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, R_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, R_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case R_JSON:
 			json = 1;
@@ -337,18 +310,12 @@ cli_meeting_list(int argc, char *argv[])
 			    CLI_EXIT_OK)
 				return (rv);
 			break;
-		case 'h':
-			meeting_list_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			meeting_list_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, meeting_list_usage));
 		}
 	}
-	if (optind != argc) {
-		meeting_list_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	if (optind != argc)
+		return (cli_usage_exit(0, meeting_list_usage));
 	tz = cli_reader_tz(tz);
 	lr.has_include_acked = lr.include_acked = 1;
 	lr.has_type = 1;
@@ -424,7 +391,7 @@ alert_usage(FILE *f)
 	    "what the alert says. An open alert\npast its deadline is "
 	    "OVERDUE (and escalated once); acknowledging clears it\n(liaison "
 	    "reply ALERT_ID ack).\nexample: liaison alert list --open\n%s",
-	    rd_opt_help);
+	    cli_agent_opt_help);
 }
 
 int
@@ -458,15 +425,14 @@ cmd_alert(int argc, char *argv[])
 		return (CLI_EXIT_USAGE);
 	}
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, R_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, R_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case R_JSON:
 			json = 1;
 			break;
 		case R_UNREAD:
-			wl.state = mut("open");
+			wl.state = cli_mut("open");
 			break;
 		case R_ALL:
 			wl.has_overdue_only = wl.overdue_only = 1;
@@ -476,20 +442,14 @@ cmd_alert(int argc, char *argv[])
 			    CLI_EXIT_OK)
 				return (rv);
 			break;
-		case 'h':
-			alert_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			alert_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, alert_usage));
 		}
 	}
-	if (optind != argc) {
-		alert_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
+	if (optind != argc)
+		return (cli_usage_exit(0, alert_usage));
 	tz = cli_reader_tz(tz);
-	wl.kind = mut("alert");
+	wl.kind = cli_mut("alert");
 	wl.has_limit = 1;
 	wl.limit = RD_LIST_MAX;
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST;

@@ -33,65 +33,12 @@
 #include "wfcli.h"
 
 
-const char *const wf_opt_help =
-    "  --agent ENDPOINT   agent API endpoint (ipc://... or tcp://127.0.0.1:P)\n"
-    "  -c FILE            agent.conf to find the endpoint\n";
-
-char *
-wf_mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
-
 /* One call to the agent: CLI_EXIT_OK with *respp, or an exit code. */
 int
 wf_call(const char *cmd, const char *agent, const char *conf,
     Liaison__V1__ApiRequest *req, Liaison__V1__ApiResponse **respp)
 {
-	struct lsn_client		*c = NULL;
-	Liaison__V1__ApiResponse	*r = NULL;
-	char				 ep[LSN_CLIENT_EP_MAX];
-	int				 rv;
-
-	if (agent != NULL) {
-		if (lsn_strlcpy(ep, agent, sizeof(ep)) >= sizeof(ep)) {
-			cli_err(cmd, "endpoint too long");
-			return (CLI_EXIT_USAGE);
-		}
-	} else {
-		if (conf == NULL)
-			conf = getenv("LIAISON_AGENT_CONF");
-		if (conf == NULL)
-			conf = WF_DEFAULT_CONF;
-		if ((rv = lsn_client_endpoint_from_conf(conf, ep,
-		    sizeof(ep))) != LSN_OK) {
-			cli_err(cmd, "%s: %s", conf, lsn_strerror(rv));
-			return (CLI_EXIT_UNAVAILABLE);
-		}
-	}
-	if ((rv = lsn_client_open(ep, &c)) != LSN_OK) {
-		cli_err(cmd, "cannot reach the agent at %s: %s", ep,
-		    lsn_strerror(rv));
-		return (rv == LSN_EINVAL ? CLI_EXIT_USAGE :
-		    CLI_EXIT_UNAVAILABLE);
-	}
-	rv = lsn_client_call(c, req, WF_TIMEOUT_MS, &r);
-	lsn_client_close(&c);
-	if (rv != LSN_OK) {
-		cli_err(cmd, "no answer from the agent at %s: %s", ep,
-		    lsn_strerror(rv));
-		return (CLI_EXIT_UNAVAILABLE);
-	}
-	if ((rv = cli_api_check(cmd, &r)) != CLI_EXIT_OK)
-		return (rv);
-	*respp = r;
-	return (CLI_EXIT_OK);
+	return (cli_call_hint(cmd, agent, conf, req, WF_TIMEOUT_MS, 0, respp));
 }
 
 /* Submits a typed body (packed from m) to one partner; prints the id. */
@@ -122,7 +69,7 @@ wf_submit_one(const char *cmd, const char *agent, const char *conf,
 		return (CLI_EXIT_FAIL);
 	}
 	protobuf_c_message_pack(m, body);
-	tov[0] = wf_mut(to);
+	tov[0] = cli_mut(to);
 	sr.n_to = 1;
 	sr.to = tov;
 	sr.has_type = 1;
@@ -206,11 +153,7 @@ wf_parse_tlp(const char *s, int *out)
 int
 wf_parse_id(const char *cmd, const char *s, uint8_t id[16])
 {
-	if (strlen(s) != 32 || lsn_hex_decode(s, id, 16) != LSN_OK) {
-		cli_err(cmd, "id must be 32 hex characters");
-		return (CLI_EXIT_USAGE);
-	}
-	return (CLI_EXIT_OK);
+	return (cli_parse_id(cmd, s, id, "id must be 32 hex characters"));
 }
 
 
@@ -314,7 +257,7 @@ referral_usage(FILE *f)
 	    "Lists tracked referrals (ours and received), newest first.\n"
 	    "States: offered, acknowledged, accepted, declined, "
 	    "info-requested,\nwithdrawn, redirected, closed. --overdue: "
-	    "not acknowledged by their deadline.\nexample: liaison referral list --state offered --overdue\n%s", wf_opt_help);
+	    "not acknowledged by their deadline.\nexample: liaison referral list --state offered --overdue\n%s", cli_agent_opt_help);
 }
 
 
@@ -343,9 +286,8 @@ cmd_referral(int argc, char *argv[])
 	argc--;
 	argv++;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, W_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case W_STATE:
 			wl.state = optarg;
@@ -357,19 +299,13 @@ cmd_referral(int argc, char *argv[])
 		case W_JSON:
 			json = 1;
 			break;
-		case 'h':
-			referral_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			referral_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, referral_usage));
 		}
 	}
-	if (optind != argc) {
-		referral_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	wl.kind = wf_mut("referral");
+	if (optind != argc)
+		return (cli_usage_exit(0, referral_usage));
+	wl.kind = cli_mut("referral");
 	wl.has_limit = 1;
 	wl.limit = 1000;
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST;
@@ -444,7 +380,7 @@ reply_usage(FILE *f)
 	    "offender-identified|arrest|content-removed|no-further-action|"
 	    "transferred).\nAn alert is acknowledged with ack. "
 	    "The other side is found from the agent's "
-	    "referral table (--to if several).\nexample: liaison reply 3f2a...c9 info --text 'Which hosting provider?'\n%s", wf_opt_help);
+	    "referral table (--to if several).\nexample: liaison reply 3f2a...c9 info --text 'Which hosting provider?'\n%s", cli_agent_opt_help);
 }
 
 static const struct {
@@ -488,9 +424,8 @@ cmd_reply(int argc, char *argv[])
 	int				 is_sender = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, W_AGENT, &agent, &conf))
-			continue;
+	while ((ch = cli_getopt(argc, argv, lo, W_AGENT, &agent,
+	    &conf)) != -1) {
 		switch (ch) {
 		case W_TEXT:
 			rr.text = optarg;
@@ -521,29 +456,17 @@ cmd_reply(int argc, char *argv[])
 		case W_NOTE:
 			rr.redirect_to = optarg;
 			break;
-		case 'h':
-			reply_usage(stdout);
-			return (CLI_EXIT_OK);
-		default:
-			reply_usage(stderr);
-			return (CLI_EXIT_USAGE);
+		default:	/* 'h' too */
+			return (cli_usage_exit(ch, reply_usage));
 		}
 	}
-	if (argc - optind != 2) {
-		reply_usage(stderr);
-		return (CLI_EXIT_USAGE);
-	}
-	if ((rv = wf_parse_id("reply", argv[optind], rid)) != CLI_EXIT_OK)
+	if (argc - optind != 2)
+		return (cli_usage_exit(0, reply_usage));
+	/* the message id shown by liaison inbox stands for its referral /
+	 * alert */
+	if ((rv = cli_parse_item_id("reply", agent, conf, argv[optind], rid,
+	    NULL)) != CLI_EXIT_OK)
 		return (rv);
-	{
-		/* the message id shown by liaison inbox stands for its
-		 * referral / alert */
-		uint8_t	in[16];
-		int	t;
-
-		memcpy(in, rid, sizeof(in));
-		(void) cli_resolve_item(agent, conf, in, rid, &t);
-	}
 	for (size_t i = 0; i < sizeof(reply_actions) /
 	    sizeof(reply_actions[0]); i++)
 		if (strcmp(argv[optind + 1], reply_actions[i].name) == 0)

@@ -35,6 +35,15 @@ int	cli_inbox_fetch(const char *cmd, const char *agent, const char *conf,
 int	cli_resolve_item(const char *agent, const char *conf,
 	    const uint8_t in[16], uint8_t out[16], int *typep);
 
+/*
+ * readlib.c: s (32 hex characters, else prints for cmd and returns
+ * CLI_EXIT_USAGE) into id; a received message's id becomes the id of the
+ * referral, meeting or alert it is about (cli_resolve_item; *typep, when
+ * typep is not NULL, its message type or 0). CLI_EXIT_OK.
+ */
+int	cli_parse_item_id(const char *cmd, const char *agent,
+	    const char *conf, const char *s, uint8_t id[16], int *typep);
+
 /* Validates --tz: CLI_EXIT_OK and *out = arg, or prints and
  * CLI_EXIT_USAGE. */
 int	cli_tz_opt(const char *cmd, const char *arg, const char **out);

@@ -203,6 +203,22 @@ cli_body_matches(const ProtobufCMessage *m, const char *needle)
 
 /* ---- agent look-ups ---- */
 
+int
+cli_parse_item_id(const char *cmd, const char *agent, const char *conf,
+    const char *s, uint8_t id[16], int *typep)
+{
+	uint8_t	in[16];
+	int	rv, t;
+
+	if ((rv = cli_parse_id(cmd, s, in, "id must be 32 hex characters")) !=
+	    CLI_EXIT_OK)
+		return (rv);
+	(void) cli_resolve_item(agent, conf, in, id, &t);
+	if (typep != NULL)
+		*typep = t;
+	return (CLI_EXIT_OK);
+}
+
 /* Tracked item (referral / alert) by id; NULL if none. Caller frees r. */
 const Liaison__V1__TrackedItem *
 cli_tracked(const char *agent, const char *conf, const uint8_t id[16],
@@ -213,9 +229,7 @@ cli_tracked(const char *agent, const char *conf, const uint8_t id[16],
 	    LIAISON__V1__WORKFLOW_LIST_REQUEST__INIT;
 
 	*rp = NULL;
-	wl.has_item_id = 1;
-	wl.item_id.data = (uint8_t *) (uintptr_t) id;
-	wl.item_id.len = 16;
+	cli_id_field(&wl.has_item_id, &wl.item_id, id);
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST;
 	req.workflow_list = &wl;
 	if (cli_call_quiet(agent, conf, &req, rp) != LSN_OK)
@@ -235,9 +249,7 @@ cli_meeting_state(const char *agent, const char *conf, const uint8_t id[16],
 	    LIAISON__V1__MEETING_SHOW_REQUEST__INIT;
 
 	*rp = NULL;
-	ms.has_meeting_id = 1;
-	ms.meeting_id.data = (uint8_t *) (uintptr_t) id;
-	ms.meeting_id.len = 16;
+	cli_id_field(&ms.has_meeting_id, &ms.meeting_id, id);
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_MEETING_SHOW;
 	req.meeting_show = &ms;
 	if (cli_call_quiet(agent, conf, &req, rp) != LSN_OK)
@@ -253,9 +265,7 @@ cli_custody(const char *agent, const char *conf, const uint8_t id[16],
 	Liaison__V1__CustodyRequest	 cr = LIAISON__V1__CUSTODY_REQUEST__INIT;
 
 	*rp = NULL;
-	cr.has_message_id = 1;
-	cr.message_id.data = (uint8_t *) (uintptr_t) id;
-	cr.message_id.len = 16;
+	cli_id_field(&cr.has_message_id, &cr.message_id, id);
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_CUSTODY;
 	req.custody = &cr;
 	if (cli_call_quiet(agent, conf, &req, rp) != LSN_OK)
@@ -272,9 +282,7 @@ cli_inbox_fetch(const char *cmd, const char *agent, const char *conf,
 	    LIAISON__V1__INBOX_FETCH_REQUEST__INIT;
 	int				 rv;
 
-	fr.has_message_id = 1;
-	fr.message_id.data = (uint8_t *) (uintptr_t) id;
-	fr.message_id.len = 16;
+	cli_id_field(&fr.has_message_id, &fr.message_id, id);
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_FETCH;
 	req.inbox_fetch = &fr;
 	if (quiet) {

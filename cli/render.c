@@ -140,8 +140,8 @@ is_secret(const ProtobufCFieldDescriptor *fd)
 	return (strcmp(fd->name, "forward_key") == 0);
 }
 
-static size_t
-elem_size(ProtobufCType t)
+size_t
+cli_pb_elem_size(ProtobufCType t)
 {
 	switch (t) {
 	case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32:
@@ -315,7 +315,7 @@ cli_render_text(FILE *f, const ProtobufCMessage *m, int indent,
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &d->fields[i];
 		const void	*p;
-		size_t		 n, es = elem_size(fd->type);
+		size_t		 n, es = cli_pb_elem_size(fd->type);
 
 		if (is_secret(fd) || (p = field_at(m, fd, &n)) == NULL ||
 		    n == 0)
@@ -394,7 +394,7 @@ cli_render_json(const ProtobufCMessage *m)
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &d->fields[i];
 		const void	*p;
-		size_t		 n, es = elem_size(fd->type);
+		size_t		 n, es = cli_pb_elem_size(fd->type);
 		json_t		*v;
 
 		if (is_secret(fd) || (p = field_at(m, fd, &n)) == NULL ||

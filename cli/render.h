@@ -53,4 +53,8 @@ json_t *cli_render_json(const ProtobufCMessage *m);
 /* An enum value's CLI spelling ("not-attending"), "?" if unknown. Static. */
 const char *cli_enum_name(const ProtobufCEnumDescriptor *d, int value);
 
+/* The size of one element of a repeated field of protobuf-c type t in its
+ * C struct (4, 8, a pointer, ...); 0 for an unknown type. */
+size_t	cli_pb_elem_size(ProtobufCType t);
+
 #endif

@@ -12,7 +12,6 @@
 #include "api.pb-c.h"
 
 #define WF_TIMEOUT_MS		10000
-#define WF_DEFAULT_CONF		"/etc/liaison/agent.conf"
 #define LSN_CLI_LANGS_MAX	16
 
 enum {
@@ -21,10 +20,6 @@ enum {
 	W_REASON, W_OUTCOME, W_NOTE, W_CASE, W_LANG, W_AGENDA,
 };
 
-extern const char *const wf_opt_help;
-
-/* A protobuf-c string field from a const string (never modified). */
-char	*wf_mut(const char *s);
 /* One call to the agent: CLI_EXIT_OK with *respp, or an exit code. */
 int	wf_call(const char *cmd, const char *agent, const char *conf,
 	    Liaison__V1__ApiRequest *req, Liaison__V1__ApiResponse **respp);
