@@ -1,5 +1,6 @@
 /* deliver.c -- sessions, per-recipient queues with sequence numbers,
- * Hello/Welcome, Deliver/DeliverAck, expiry. */
+ * Hello/Welcome, Deliver/DeliverAck (expiry and the delivery gate's
+ * drops: expire.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
