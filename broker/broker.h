@@ -479,6 +479,26 @@ void	deliver_pump(struct broker *b);
 int	deliver_ack(struct broker *b, const char *partner,
 	    const uint8_t *rid, size_t ridlen,
 	    const Liaison__V1__DeliverAck *a);
+/* ---- expire.c: queued messages leaving a queue undelivered ---- */
+
+/* queued -= n for a cached partner (rows deleted from its queue). */
+void	rcache_dequeued(struct broker *b, const char *partner, uint64_t n);
+/*
+ * The delivery role of the trust gate (docs/protocol.md 4) on a message
+ * queued for session ss, from the created_ms / expires_ms its messages
+ * row holds (no parse, no signature check) and the session's cached
+ * directory verdict: O(1). LSN_OK to send; else *r says why (a rule:
+ * drop it with deliver_gate_drop; LSN_RULE_NONE: a local error, send
+ * nothing now).
+ */
+int	deliver_gate(struct broker *b, struct session *ss,
+	    uint64_t created_ms, uint64_t expires_ms,
+	    struct lsn_trust_result *r);
+/* Deletes the queue row (ss, seq) refused by deliver_gate with one audit
+ * row (kind "expired" for not-expired, else "quarantined"), in the
+ * turn's transaction. */
+int	deliver_gate_drop(struct broker *b, struct session *ss, uint64_t seq,
+	    const uint8_t *msgid, const struct lsn_trust_result *r);
 /* Deletes expired queue rows (with audit entries); *n = rows removed. */
 int	deliver_expire(struct broker *b, uint64_t now_ms, size_t *n);
 /*

@@ -1,5 +1,6 @@
 /* deliver.c -- sessions, per-recipient queues with sequence numbers,
- * Hello/Welcome, Deliver/DeliverAck, expiry. */
+ * Hello/Welcome, Deliver/DeliverAck (expiry and the delivery gate's
+ * drops: expire.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,8 +154,8 @@ rc_get(struct broker *b, const char *partner, struct rcache_ent **out)
 }
 
 /* queued -= n for a cached partner (rows deleted from its queue). */
-static void
-rc_dequeued(struct broker *b, const char *partner, uint64_t n)
+void
+rcache_dequeued(struct broker *b, const char *partner, uint64_t n)
 {
 	struct rcache_ent	*e;
 
@@ -376,7 +377,7 @@ queue_ack(struct broker *b, const char *rcpt, uint64_t seq, int *found)
 		goto fail;
 	*found = sqlite3_changes(lsn_store_db(b->st)) > 0;
 	if (*found)
-		rc_dequeued(b, rcpt, 1);
+		rcache_dequeued(b, rcpt, 1);
 	return (LSN_OK);
  fail:
 	log_warnx("queue: ack %s/%llu: %s", rcpt, (unsigned long long) seq,
@@ -419,7 +420,7 @@ session_hello(struct broker *b, const char *partner, const uint8_t *rid,
 		sqlite3_reset(s);
 		if (rc != SQLITE_DONE)
 			goto fail;
-		rc_dequeued(b, partner,
+		rcache_dequeued(b, partner,
 		    (uint64_t) sqlite3_changes(lsn_store_db(b->st)));
 		if (lsn_store_stmt(b->st, sql_upd, &s) != LSN_OK)
 			goto fail;
@@ -619,17 +620,33 @@ deliver_encode(uint64_t seq, const uint8_t *env, size_t envlen,
 	return (buf);
 }
 
-/* Pumps one session; returns 1 if the session must be dropped. */
+#define PUMP_DROP_MAX	32	/* refused rows dropped per pump */
+
+struct pump_drop {
+	uint64_t		seq;
+	uint8_t			msgid[LSN_MSGID_BYTES];
+	struct lsn_trust_result	r;
+};
+
+/*
+ * Pumps one session; returns 1 if the session must be dropped. Every row
+ * passes the delivery role of the trust gate first (deliver_gate); the
+ * rows it refuses are dropped after the scan (no write while the SELECT
+ * runs), with an audit row each. Over 80 lines: the scan, the gate and
+ * the send share the statement's row and the session's counters.
+ */
 static int
 pump_one(struct broker *b, struct session *ss)
 {
 	static const char sql[] =
-	    "SELECT q.seq, m.signed FROM queue q JOIN messages m"
-	    " ON m.message_id = q.message_id"
+	    "SELECT q.seq, m.signed, m.created_ms, m.expires_ms, q.message_id"
+	    " FROM queue q JOIN messages m ON m.message_id = q.message_id"
 	    " WHERE q.recipient = ? AND q.seq > ? ORDER BY q.seq LIMIT ?";
-	sqlite3_stmt	*s;
-	uint64_t	 room;
-	int		 rc, code, drop = 0;
+	struct pump_drop	 dr[PUMP_DROP_MAX];
+	sqlite3_stmt		*s;
+	uint64_t		 room;
+	size_t			 ndr = 0;
+	int			 rc, code, drop = 0;
 
 	ss->pump = 0;
 	/* nothing more for a suspended partner or a key no longer valid */
@@ -653,6 +670,24 @@ pump_one(struct broker *b, struct session *ss)
 		size_t		 blen;
 		int		 rv;
 
+		/* the gate's delivery rules (not-expired, recipient-active) */
+		if (deliver_gate(b, ss, (uint64_t) sqlite3_column_int64(s, 2),
+		    (uint64_t) sqlite3_column_int64(s, 3), &dr[ndr].r) !=
+		    LSN_OK) {
+			if (dr[ndr].r.rule == LSN_RULE_NONE ||
+			    sqlite3_column_bytes(s, 4) != LSN_MSGID_BYTES) {
+				ss->pump = 1;	/* no verdict: retry */
+				break;
+			}
+			dr[ndr].seq = seq;
+			memcpy(dr[ndr].msgid, sqlite3_column_blob(s, 4),
+			    LSN_MSGID_BYTES);
+			if (++ndr == PUMP_DROP_MAX) {
+				ss->pump = 1;	/* more next turn */
+				break;
+			}
+			continue;
+		}
 		if (env == NULL || (buf = deliver_encode(seq, env, len,
 		    &blen)) == NULL)
 			break;
@@ -679,6 +714,12 @@ pump_one(struct broker *b, struct session *ss)
 		    (unsigned long long) seq);
 	}
 	sqlite3_reset(s);
+	for (size_t i = 0; i < ndr; i++)
+		if (deliver_gate_drop(b, ss, dr[i].seq, dr[i].msgid,
+		    &dr[i].r) != LSN_OK)
+			break;
+	if (ndr > 0)
+		ss->pump = 1;	/* the dropped rows made room */
 	return (drop);
 }
 
@@ -686,6 +727,7 @@ void
 deliver_pump(struct broker *b)
 {
 	size_t	i = 0;
+	int	had_tx = b->tx;
 
 	while (i < b->nsess) {
 		if (b->sess[i].pump && pump_one(b, &b->sess[i])) {
@@ -694,126 +736,8 @@ deliver_pump(struct broker *b)
 		}
 		i++;
 	}
-}
-
-struct expired {
-	char		rcpt[LSN_DIR_ID_MAX + 1];
-	uint64_t	seq;
-	uint8_t		msgid[LSN_MSGID_BYTES];
-};
-
-int
-deliver_expire(struct broker *b, uint64_t now, size_t *nout)
-{
-	static const char sql_sel[] =
-	    "SELECT q.recipient, q.seq, q.message_id FROM messages m"
-	    " JOIN queue q ON q.message_id = m.message_id"
-	    " WHERE m.expires_ms > 0 AND m.expires_ms <= ? LIMIT ?";
-	static const char sql_del[] =
-	    "DELETE FROM queue WHERE recipient = ? AND seq = ?";
-	struct expired	*ex;
-	struct session	*ss;
-	sqlite3_stmt	*s;
-	size_t		 n = 0;
-	char		 idhex[2 * LSN_MSGID_BYTES + 1];
-	int		 rc, rv = LSN_OK;
-
-	*nout = 0;
-	if ((ex = calloc(BROKER_EXPIRE_BATCH, sizeof(*ex))) == NULL)
-		return (LSN_ENOMEM);
-	if (lsn_store_stmt(b->st, sql_sel, &s) != LSN_OK) {
-		free(ex);
-		return (LSN_EDB);
-	}
-	sqlite3_bind_int64(s, 1, (sqlite3_int64) now);
-	sqlite3_bind_int64(s, 2, BROKER_EXPIRE_BATCH);
-	while (n < BROKER_EXPIRE_BATCH &&
-	    (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *r = (const char *) sqlite3_column_text(s, 0);
-
-		if (r == NULL || sqlite3_column_bytes(s, 2) != LSN_MSGID_BYTES)
-			continue;
-		lsn_strlcpy(ex[n].rcpt, r, sizeof(ex[n].rcpt));
-		ex[n].seq = (uint64_t) sqlite3_column_int64(s, 1);
-		memcpy(ex[n].msgid, sqlite3_column_blob(s, 2), LSN_MSGID_BYTES);
-		n++;
-	}
-	sqlite3_reset(s);
-	for (size_t i = 0; i < n; i++) {
-		if ((rv = broker_tx(b)) != LSN_OK)
-			break;
-		if (lsn_store_stmt(b->st, sql_del, &s) != LSN_OK) {
-			rv = LSN_EDB;
-			b->tx_failed = 1;
-			break;
-		}
-		sqlite3_bind_text(s, 1, ex[i].rcpt, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64) ex[i].seq);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (rc != SQLITE_DONE) {
-			rv = LSN_EDB;
-			b->tx_failed = 1;
-			break;
-		}
-		rc_dequeued(b, ex[i].rcpt,
-		    (uint64_t) sqlite3_changes(lsn_store_db(b->st)));
-		/* An expired delivery still in flight frees its slot: its
-		 * ack (if any) will find no row. */
-		if ((ss = session_find(b, ex[i].rcpt)) != NULL &&
-		    ex[i].seq <= ss->sent_upto && ss->inflight > 0) {
-			ss->inflight--;
-			ss->pump = 1;
-		}
-		lsn_hex_encode(ex[i].msgid, LSN_MSGID_BYTES, idhex);
-		log_info("expiry: %s for %s (seq %llu) expired undelivered",
-		    idhex, ex[i].rcpt, (unsigned long long) ex[i].seq);
-		if ((rv = baudit(b, LSN_AUDIT_EXPIRED, idhex, NULL,
-		    "recipient=%s seq=%llu", ex[i].rcpt,
-		    (unsigned long long) ex[i].seq)) != LSN_OK)
-			break;
-	}
-	free(ex);
-	if (rv == LSN_OK)
-		*nout = n;
-	return (rv);
-}
-
-int
-deliver_prune(struct broker *b, uint64_t now, size_t *n)
-{
-	static const char sql[] =
-	    "UPDATE messages SET signed = X'' WHERE rowid IN ("
-	    " SELECT m.rowid FROM messages m"
-	    " WHERE length(m.signed) > 0 AND m.accepted_ms < ?"
-	    " AND NOT EXISTS (SELECT 1 FROM queue q"
-	    "  WHERE q.message_id = m.message_id) LIMIT ?)";
-	sqlite3_stmt	*s;
-	uint64_t	 before;
-	int		 rc, rv;
-
-	*n = 0;
-	if (now <= (uint64_t) b->conf.retain_ms)
-		return (LSN_OK);
-	before = now - (uint64_t) b->conf.retain_ms;
-	if ((rv = broker_tx(b)) != LSN_OK)
-		return (rv);
-	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK) {
-		b->tx_failed = 1;
-		return (LSN_EDB);
-	}
-	sqlite3_bind_int64(s, 1, (sqlite3_int64) before);
-	sqlite3_bind_int64(s, 2, BROKER_EXPIRE_BATCH);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		log_warnx("prune: %s", lsn_store_errmsg(b->st));
-		b->tx_failed = 1;
-		return (LSN_EDB);
-	}
-	*n = (size_t) sqlite3_changes(lsn_store_db(b->st));
-	if (*n > 0)
-		log_debug("prune: bytes of %zu delivered message(s) dropped",
-		    *n);
-	return (LSN_OK);
+	/* rows the delivery gate dropped: commit them (and their audit
+	 * rows) now, the turn's commit has run */
+	if (!had_tx && b->tx && broker_tx_end(b) == LSN_OK)
+		baudit_head_write(b, 0);
 }

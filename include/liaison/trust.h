@@ -5,7 +5,8 @@
  * Every path that receives a SignedEnvelope calls it, each in its role:
  *   LSN_TRUST_BROKER_INGRESS  the broker on Publish (broker/ingress.c);
  *   LSN_TRUST_BROKER_DELIVERY the broker before it hands a stored message
- *                             to a recipient's session;
+ *                             to a recipient's session (lsn_trust_handling
+ *                             only, broker/expire.c deliver_gate);
  *   LSN_TRUST_RECIPIENT_AGENT an agent on Deliver (agent/inbox.c);
  *   LSN_TRUST_OFFLINE_CLI     `liaison envelope verify` with a key file.
  * A role runs the rules of the table in trust.c that name it, in the

@@ -213,6 +213,49 @@ test_expiry_removes_with_audit_entry(void **state)
 	    "kind = 'expired'"), 2);
 }
 
+/*
+ * The delivery role of the trust gate: a message that expired while its
+ * recipient was offline, before the periodic expiry job ran, is not sent
+ * on the recipient's Hello; it is dropped with an audit row. A message
+ * still valid behind it is sent.
+ */
+static void
+test_pump_gate_drops_expired_before_expiry_job(void **state)
+{
+	struct btest		*t = *state;
+	struct lsn_fixture_msg	 m = { .to = { "p02" } };
+	struct lsn_fixture_msg	 keep = { .to = { "p02" } };
+	struct ingress_result	 r;
+	struct session		*ss;
+	uint64_t		 acked = 0, cnt = 9;
+
+	m.created_ms = t->now;
+	m.expires_ms = t->now + 1000;
+	assert_int_equal(btest_publish(t, 0, "p01", &m, NULL, &r), LSN_OK);
+	ingress_result_free(&r);
+	assert_int_equal(btest_publish(t, 0, "p01", &keep, NULL, &r), LSN_OK);
+	ingress_result_free(&r);
+	assert_ok(broker_tx_end(&t->b));
+	/* expired now; deliver_expire has not run */
+	t->now += 2000;
+	assert_ok(session_hello(&t->b, "p02", (const uint8_t *) "r", 1, 0,
+	    &acked));
+	assert_ok(broker_tx_end(&t->b));
+	deliver_pump(&t->b);
+	ss = session_find(&t->b, "p02");
+	assert_non_null(ss);
+	/* only seq 2 went out */
+	assert_int_equal(ss->inflight, 1);
+	assert_int_equal(ss->sent_upto, 2);
+	assert_false(t->b.tx);	/* the drop is committed by the pump */
+	assert_ok(queue_count(&t->b, "p02", &cnt));
+	assert_int_equal(cnt, 1);
+	assert_int_equal(btest_count(t, "SELECT COUNT(*) FROM queue WHERE "
+	    "recipient = 'p02' AND seq = 1"), 0);
+	assert_int_equal(btest_count(t, "SELECT COUNT(*) FROM audit WHERE "
+	    "kind = 'expired' AND detail LIKE '%not-expired%'"), 1);
+}
+
 static void
 test_prune_drops_delivered_bytes_keeps_ledger(void **state)
 {
@@ -392,6 +435,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_expiry_removes_with_audit_entry, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_pump_gate_drops_expired_before_expiry_job, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_prune_drops_delivered_bytes_keeps_ledger, setup,
 		    teardown),

@@ -288,12 +288,123 @@ test_key_rotation_unopenable_answered(void **state)
 	assert_int_equal(quar, 1);
 }
 
+/* An AMBER note (sealed by the agent) from partner i to `to` over the
+ * local API; the message id in msgid. */
+static void
+api_send_amber(struct kt *t, size_t i, const char *to, uint8_t msgid[16])
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__SubmitRequest	 sr = LIAISON__V1__SUBMIT_REQUEST__INIT;
+	Liaison__V1__Handling		 h = LIAISON__V1__HANDLING__INIT;
+	Liaison__V1__Note		 n = LIAISON__V1__NOTE__INIT;
+	Liaison__V1__ApiResponse	*r = NULL;
+	uint8_t				 body[256];
+	char				*tov[1];
+
+	n.text = mut("synthetic AMBER note to a recipient without its key");
+	sr.body.len = liaison__v1__note__pack(&n, body);
+	sr.body.data = body;
+	sr.has_body = 1;
+	sr.has_type = 1;
+	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
+	tov[0] = mut(to);
+	sr.n_to = 1;
+	sr.to = tov;
+	h.has_tlp = 1;
+	h.tlp = LIAISON__V1__TLP__TLP_AMBER;
+	sr.handling = &h;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_SUBMIT;
+	req.submit = &sr;
+	assert_ok(agent_it_call(t->fx, i, &req, &r));
+	assert_int_equal(lsn_err_from_wire((int) r->code), LSN_OK);
+	assert_non_null(r->submit);
+	assert_int_equal(r->submit->message_id.len, 16);
+	memcpy(msgid, r->submit->message_id.data, 16);
+	lsn_client_response_free(&r);
+}
+
+/* The sender's outbox status of msgid over the API: state and detail. */
+static int
+outbox_state(struct kt *t, size_t i, const uint8_t msgid[16], char *detail,
+    size_t detailsz)
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__OutboxStatusRequest os =
+	    LIAISON__V1__OUTBOX_STATUS_REQUEST__INIT;
+	Liaison__V1__ApiResponse	*r = NULL;
+	uint8_t				 id[16];
+	int				 st = -1;
+
+	memcpy(id, msgid, 16);
+	os.has_message_id = 1;
+	os.message_id.data = id;
+	os.message_id.len = 16;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_OUTBOX_STATUS;
+	req.outbox_status = &os;
+	assert_ok(agent_it_call(t->fx, i, &req, &r));
+	detail[0] = '\0';
+	if (lsn_err_from_wire((int) r->code) == LSN_OK &&
+	    r->outbox_status != NULL) {
+		st = (int) r->outbox_status->state;
+		if (r->outbox_status->publish_detail != NULL)
+			lsn_strlcpy(detail, r->outbox_status->publish_detail,
+			    detailsz);
+	}
+	lsn_client_response_free(&r);
+	return (st);
+}
+
+/*
+ * The integrator's view of the same refusal: p02 sends through its own
+ * agent a note sealed (by the agent) to p01's key in the directory; p01
+ * has lost that key (no encrypt.prev.key after the swap). The sender's
+ * outbox must then show the message as undeliverable, over the API.
+ */
+static void
+test_key_rotation_unopenable_in_sender_outbox(void **state)
+{
+	struct kt	*t = *state;
+	pid_t		 sender;
+	uint8_t		 id[16];
+	uint64_t	 deadline;
+	char		 prev[1024], gone[1040], detail[256], want[128];
+	int		 st = -1;
+
+	if (t->agent > 0)
+		assert_ok(lsn_proc_stop(t->agent));
+	key_path(t, "encrypt.prev.key", prev, sizeof(prev));
+	key_path(t, "encrypt.prev.key.gone", gone, sizeof(gone));
+	(void) rename(prev, gone);
+	t->agent = agent_it_start(t->fx, RCPT, t->ep, NULL);
+	assert_true(t->agent > 0);
+	assert_ok(agent_it_wait_connected(t->fx, RCPT, 0, T_MS));
+	sender = agent_it_start(t->fx, SNDR, t->ep, NULL);
+	assert_true(sender > 0);
+	assert_ok(agent_it_wait_connected(t->fx, SNDR, 0, T_MS));
+	api_send_amber(t, SNDR, t->fx->partners[RCPT].id, id);
+	snprintf(want, sizeof(want), "undeliverable: cannot open (%s)",
+	    t->fx->partners[RCPT].id);
+	deadline = lsn_mono_ms() + T_MS;
+	do {
+		st = outbox_state(t, SNDR, id, detail, sizeof(detail));
+		if (st == LIAISON__V1__OUTBOX_STATE__OUTBOX_UNDELIVERABLE)
+			break;
+		lsn_proc_sleep_ms(100);
+	} while (lsn_mono_ms() < deadline);
+	if (st != LIAISON__V1__OUTBOX_STATE__OUTBOX_UNDELIVERABLE)
+		fprintf(stderr, "outbox state %d detail '%s'\n", st, detail);
+	assert_int_equal(st, LIAISON__V1__OUTBOX_STATE__OUTBOX_UNDELIVERABLE);
+	assert_string_equal(detail, want);
+	assert_ok(lsn_proc_stop(sender));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_key_rotation_loses_nothing),
 		cmocka_unit_test(test_key_rotation_unopenable_answered),
+		cmocka_unit_test(test_key_rotation_unopenable_in_sender_outbox),
 	};
 
 	return (cmocka_run_group_tests(tests, setup, teardown));
