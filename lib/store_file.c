@@ -104,9 +104,9 @@ refuse(const char *path, const char *what)
 }
 
 /*
- * The header of a non-empty file: the magic string, a page size that is
- * a power of two from 512 to 65536 and, when no write-ahead log holds
- * newer pages (after a clean shutdown there is none), a file as long as
+ * The header of a non-empty file, when no write-ahead log holds newer
+ * pages (after a clean shutdown there is none): the magic string, a page
+ * size that is a power of two from 512 to 65536 and a file as long as
  * the page count the header records (bytes 28-31, valid when bytes 92-95
  * equal the change counter, bytes 24-27).
  */
@@ -124,6 +124,15 @@ header_check(const char *path, int fd, off_t size)
 		    strerror(errno));
 		return (LSN_EIO);
 	}
+	/*
+	 * A non-empty write-ahead log may hold a newer page 1: a power cut
+	 * inside a checkpoint (pages copied into the file, the file not yet
+	 * synced) can tear the file's header while the synced log still
+	 * has it, and sqlite recovers from the log. sqlite judges such a
+	 * file itself (SQLITE_NOTADB or a failed check when it cannot).
+	 */
+	if (file_size(path, "-wal") > 0)
+		return (LSN_OK);
 	if ((size_t) n < sizeof(hdr) ||
 	    memcmp(hdr, store_magic, sizeof(store_magic)) != 0) {
 		if ((size_t) n >= sizeof(store_magic) &&
@@ -141,8 +150,6 @@ header_check(const char *path, int fd, off_t size)
 	if (psz < 512 || psz > 65536 || (psz & (psz - 1)) != 0)
 		return (refuse(path, "is corrupt or not an SQLite database "
 		    "(bad header)"));
-	if (file_size(path, "-wal") > 0)
-		return (LSN_OK);	/* the log has newer pages */
 	pages = (uint32_t) hdr[28] << 24 | (uint32_t) hdr[29] << 16 |
 	    (uint32_t) hdr[30] << 8 | hdr[31];
 	if (size % psz != 0 || (memcmp(hdr + 24, hdr + 92, 4) == 0 &&

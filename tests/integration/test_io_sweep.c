@@ -42,6 +42,8 @@ struct env {
 	char			 shim[LSN_FX_PATH_MAX + 16];
 	char			 preload[3 * LSN_FX_PATH_MAX];
 	char			 base[LSN_FX_PATH_MAX + 16];
+	char			 head[LSN_FX_PATH_MAX + 16];
+	char			 base_head[LSN_FX_PATH_MAX + 32];
 	char			 ep[256];
 	int			 k;
 	/* figures */
@@ -204,8 +206,14 @@ one_point(struct env *e, const char *nth)
 	int			 code;
 	char			 aux[LSN_FX_PATH_MAX + 8];
 
-	/* Fresh files: the base database, no log, no index. */
+	/* Fresh files: the base database with its signed audit head (the
+	 * head belongs to the database: a copy without it would be a cut
+	 * the broker rightly refuses), no log, no index. */
 	copy_file(e->base, e->fx->broker_db);
+	if (access(e->base_head, F_OK) == 0)
+		copy_file(e->base_head, e->head);
+	else
+		(void) unlink(e->head);
 	snprintf(aux, sizeof(aux), "%s-wal", e->fx->broker_db);
 	(void) unlink(aux);
 	snprintf(aux, sizeof(aux), "%s-shm", e->fx->broker_db);
@@ -342,6 +350,11 @@ setup(void **state)
 	assert_int_equal(lsn_proc_stop(pid), 0);
 	snprintf(e->base, sizeof(e->base), "%s/base.db", e->fx->dir);
 	copy_file(e->fx->broker_db, e->base);
+	snprintf(e->head, sizeof(e->head), "%s.audit-head", e->fx->broker_db);
+	snprintf(e->base_head, sizeof(e->base_head), "%s.audit-head",
+	    e->base);
+	if (access(e->head, F_OK) == 0)
+		copy_file(e->head, e->base_head);
 	*state = e;
 	return (0);
 }
