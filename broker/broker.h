@@ -407,6 +407,7 @@ void	bmetrics_close(struct broker *b);
 void	bmetrics_tick(struct broker *b);
 void	bmetrics_publish(struct broker *b, const struct ingress_result *res);
 void	bmetrics_delivered(struct broker *b);
+void	bmetrics_sent(struct broker *b, const uint8_t *env, size_t len);
 double	bmetrics_clock(void);
 void	bmetrics_commit(struct broker *b, double seconds);
 

@@ -710,6 +710,7 @@ pump_one(struct broker *b, struct session *ss)
 		}
 		ss->sent_upto = seq;
 		ss->inflight++;
+		bmetrics_sent(b, env, len);
 		log_debug("deliver: %s seq %llu", ss->partner,
 		    (unsigned long long) seq);
 	}

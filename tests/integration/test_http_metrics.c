@@ -139,6 +139,8 @@ test_metrics_are_openmetrics(void **state)
 		"liaison_broker_messages_in{priority=4}",
 		"liaison_broker_messages_queued{type=note}",
 		"liaison_broker_messages_out>0",
+		"liaison_broker_deliveries_sent{type=note}",
+		"liaison_broker_deliveries_sent{priority=4}",
 		"liaison_broker_refusals",
 		"liaison_broker_sessions>1",
 		"liaison_broker_queue_depth",
