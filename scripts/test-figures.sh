@@ -20,6 +20,7 @@ awk '
 /^integrator.*: [0-9]+ messages/ { print; next }
 /^disk full: / { print; next }
 /^io sweep: broker/ { print; next }
+/^io sweep: agent:/ { print; next }
 /^fuzz replay: / { sub(/\.\/tests\/|[^ ]*\/replay_/, ""); print; next }
 /^FIGURES damaged databases/ { sub(/^FIGURES /, ""); print; next }
 /^net faults: total/ { sub(/ \(ms from.*/, ""); print; next }

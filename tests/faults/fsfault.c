@@ -22,6 +22,10 @@
  *                    fsync, ftruncate, mmap, rename) on a matching file,
  *                    counted from the process's start, once or from then
  *                    on (the I/O sweep, test_io_sweep.c).
+ *   LSN_FAULT_ARM    with LSN_FAULT_NTH: calls are counted only while this
+ *                    file exists, so N can count from a moment the test
+ *                    chooses (the daemon up and serving) instead of from
+ *                    the start (test_io_sweep_agent.c).
  *   LSN_FAULT_MATCH  substring of the file's path (as /proc/self/fd shows
  *                    it) that selects the files hit, or "suffix$" for paths
  *                    ending with suffix; other files (logs, sockets,
@@ -63,8 +67,9 @@ enum fault_op {
 /*
  * The Nth-call mode: LSN_FAULT_NTH="op:N:once|perm:eio|enospc" fails the
  * Nth call of op (open, read, write, fsync, ftruncate, mmap, rename) on
- * a matching file, counted from the start of the process, once or from
- * then on. Independent of LSN_FAULT_CTL.
+ * a matching file, counted from the start of the process (or, with
+ * LSN_FAULT_ARM, from when that file appears), once or from then on.
+ * Independent of LSN_FAULT_CTL.
  */
 static const char *const op_names[OP_COUNT] = {
 	"write", "fsync", "ftruncate", "openw", "open", "read", "mmap",
@@ -75,13 +80,21 @@ static long	nth_calls[OP_COUNT];
 static int
 nth_fault(enum fault_op op)
 {
-	const char	*v = getenv("LSN_FAULT_NTH");
+	const char	*v = getenv("LSN_FAULT_NTH"), *arm;
 	char		 name[16], when[8], err[8];
 	long		 n;
+	int		 saved, armed;
 
 	if (v == NULL || sscanf(v, "%15[a-z]:%ld:%7[a-z]:%7[a-z]", name, &n,
 	    when, err) != 4 || strcmp(name, op_names[op]) != 0)
 		return (0);
+	if ((arm = getenv("LSN_FAULT_ARM")) != NULL) {
+		saved = errno;
+		armed = access(arm, F_OK) == 0;
+		errno = saved;
+		if (!armed)
+			return (0);
+	}
 	nth_calls[op]++;
 	if (nth_calls[op] == n || (nth_calls[op] > n &&
 	    strcmp(when, "perm") == 0))

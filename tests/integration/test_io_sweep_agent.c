@@ -1,0 +1,509 @@
+/*
+ * test_io_sweep_agent.c -- the Nth-operation I/O sweep on the real agent
+ * (test_io_sweep.c does the broker): for each I/O call on the sending
+ * agent's database files (open, read, write, fsync, ftruncate, mmap,
+ * rename) and N = 1..K, the Nth call fails (once with EIO, or from then
+ * on with ENOSPC) through tests/faults/fsfault.c's Nth-call mode; only
+ * the sending agent is preloaded, the broker and the recipient run clean.
+ *
+ * At each point the agent must either stop at start with exit status 1
+ * and a log line naming its database file, or serve: then an integrator
+ * submits 3 notes through its local API. The agent may stop by itself
+ * later, again with status 1 and the file named. Afterwards it is started
+ * without faults on the same files and must come up. Counted by message
+ * id at the recipient's local API: every submit answered "accepted"
+ * arrives exactly once; a submit answered E_DB is not in the outbox and
+ * never arrives, except after a failed fsync (the commit's outcome is
+ * unknown, docs/reliability.md), where it arrives at most once.
+ */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "liaison/client.h"
+#include "liaison/util.h"
+
+#include "agent_it.h"
+#include "lsn_fixture.h"
+#include "lsn_proc.h"
+#include "lsn_test.h"
+
+#define K_NORMAL	2
+#define K_ASAN		1
+#define NSUB		3
+#define WAIT_MS		30000
+#define MAXIDS		256
+
+static const char *const ops[] = {
+	"open", "read", "write", "fsync", "ftruncate", "mmap", "rename"
+};
+static const char *const modes[] = { "once:eio", "perm:enospc" };
+
+struct env {
+	struct lsn_fixture	*fx;
+	int			 broker;
+	pid_t			 recipient;
+	char			 ep[256];
+	char			 shim[LSN_FX_PATH_MAX + 16];
+	char			 preload[3 * LSN_FX_PATH_MAX];
+	char			 match[LSN_DIR_ID_MAX + 16];
+	char			 sock[LSN_FX_PATH_MAX + 16];
+	char			 arm[LSN_FX_PATH_MAX + 16];
+	int			 k;
+	/* every id answered accepted (must arrive once) */
+	uint8_t			 acc[MAXIDS][16];
+	size_t			 nacc;
+	/* figures */
+	int			 points, refused, stopped, served, accepted;
+	int			 edb, edb_sent, unknown, lost, dups;
+	/* ids listed by the recipient not answered accepted */
+	uint8_t			 extra[MAXIDS][16];
+	size_t			 nextra;
+};
+
+static char *
+mut(const char *s)
+{
+	union {
+		const char	*c;
+		char		*m;
+	} u;
+
+	u.c = s;
+	return (u.m);
+}
+
+static int
+asan_runtime(char *buf, size_t bufsz)
+{
+	FILE	*f;
+	char	 line[1024], *p;
+	int	 found = 0;
+
+	if ((f = fopen("/proc/self/maps", "r")) == NULL)
+		return (0);
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, "/libasan.so") == NULL ||
+		    (p = strchr(line, '/')) == NULL)
+			continue;
+		p[strcspn(p, "\n")] = '\0';
+		found = lsn_strlcpy(buf, p, bufsz) < bufsz;
+	}
+	fclose(f);
+	return (found);
+}
+
+static long
+log_size(const char *path)
+{
+	struct stat	sb;
+
+	return (stat(path, &sb) == 0 ? (long) sb.st_size : 0);
+}
+
+/* 1 if a warning or critical line after off names the database file. */
+static int
+log_names_db(const char *path, long off)
+{
+	FILE	*f;
+	char	 line[2048];
+	int	 found = 0;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return (0);
+	if (fseek(f, off, SEEK_SET) == 0)
+		while (!found && fgets(line, sizeof(line), f) != NULL)
+			found = (strstr(line, "warning: ") != NULL ||
+			    strstr(line, "crit: ") != NULL) &&
+			    strstr(line, "/agent.db") != NULL;
+	fclose(f);
+	return (found);
+}
+
+static void
+touch(const char *path)
+{
+	FILE	*f;
+
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Starts the sending agent (partner 0), with the fault when nth is not
+ * NULL; 0 when its API is up, else its exit status. */
+static int
+agent_start(struct env *e, const char *nth, pid_t *pidp)
+{
+	char	*bin, *argv[6];
+	pid_t	 pid;
+	int	 st;
+
+	(void) remove(e->sock);
+	assert_non_null(bin = lsn_proc_bin(LSN_BIN_AGENT));
+	argv[0] = bin;
+	argv[1] = mut("-d");
+	argv[2] = mut("-v");
+	argv[3] = mut("-c");
+	argv[4] = e->fx->partners[0].agent_conf;
+	argv[5] = NULL;
+	if (nth != NULL) {
+		assert_int_equal(setenv("LD_PRELOAD", e->preload, 1), 0);
+		assert_int_equal(setenv("LSN_FAULT_MATCH", e->match, 1), 0);
+		assert_int_equal(setenv("LSN_FAULT_NTH", nth, 1), 0);
+		assert_int_equal(setenv("LSN_FAULT_ARM", e->arm, 1), 0);
+	}
+	pid = lsn_proc_spawn(bin, argv, e->fx->partners[0].agent_log);
+	(void) unsetenv("LD_PRELOAD");
+	(void) unsetenv("LSN_FAULT_MATCH");
+	(void) unsetenv("LSN_FAULT_NTH");
+	(void) unsetenv("LSN_FAULT_ARM");
+	free(bin);
+	assert_true(pid > 0);
+	*pidp = pid;
+	for (int i = 0; i < 3000; i++) {
+		if (access(e->sock, F_OK) == 0)
+			return (0);
+		if ((st = lsn_proc_wait(pid, 0)) != -2)
+			return (st);
+		lsn_proc_sleep_ms(10);
+	}
+	fail_msg("the agent neither started nor stopped (%s)", nth);
+	return (-1);
+}
+
+/* A stop by the agent itself: status 1, its database file named. */
+static void
+check_clear_stop(struct env *e, const char *nth, int st, long off)
+{
+	if (st != 1 || !log_names_db(e->fx->partners[0].agent_log, off)) {
+		lsn_proc_dump_log(e->fx->partners[0].agent_log, 3000);
+		fail_msg("%s: the agent ended with status %d without naming "
+		    "its database", nth, st);
+	}
+}
+
+/* How many times the recipient's API lists id. */
+static int
+arrived(struct env *e, const uint8_t id[16])
+{
+	Liaison__V1__ApiResponse	*r = NULL;
+	int				 n = 0;
+
+	assert_ok(agent_it_inbox(e->fx, 1, 0, &r));
+	assert_non_null(r->inbox_list);
+	for (size_t j = 0; j < r->inbox_list->n_items; j++) {
+		const Liaison__V1__InboxItem *it = r->inbox_list->items[j];
+
+		if (it->message_id.len == 16 &&
+		    memcmp(it->message_id.data, id, 16) == 0)
+			n++;
+	}
+	lsn_client_response_free(&r);
+	return (n);
+}
+
+/* Waits until the sender's outbox says id was accepted by the broker and
+ * the recipient lists it; the number of times it is listed (0 when the
+ * outbox does not know it). */
+static int
+wait_arrived(struct env *e, const char *nth, const uint8_t id[16])
+{
+	int	st = 0, code = 0, n = 0, rv;
+
+	rv = agent_it_wait_outbox(e->fx, 0, id, WAIT_MS, &st, &code);
+	if (rv == LSN_ENOENT) {
+		printf("io sweep: %s: an accepted note is not in the outbox\n",
+		    nth);
+		return (0);
+	}
+	assert_ok(rv);
+	if (st != LIAISON__V1__OUTBOX_STATE__OUTBOX_ACCEPTED)
+		fail_msg("%s: outbox state %d (%s)", nth, st,
+		    lsn_errname(code));
+	for (int i = 0; i < WAIT_MS / 50 && (n = arrived(e, id)) == 0; i++)
+		lsn_proc_sleep_ms(50);
+	return (n);
+}
+
+static void
+remember(struct env *e, const uint8_t id[16])
+{
+	assert_true(e->nacc < MAXIDS);
+	memcpy(e->acc[e->nacc++], id, 16);
+}
+
+static int
+known(uint8_t (*set)[16], size_t n, const uint8_t *id)
+{
+	for (size_t j = 0; j < n; j++)
+		if (memcmp(set[j], id, 16) == 0)
+			return (1);
+	return (0);
+}
+
+/* The number of new ids the recipient lists that were never answered
+ * accepted (each remembered). */
+static int
+extras(struct env *e)
+{
+	Liaison__V1__ApiResponse	*r = NULL;
+	int				 n = 0;
+
+	assert_ok(agent_it_inbox(e->fx, 1, 0, &r));
+	assert_non_null(r->inbox_list);
+	for (size_t j = 0; j < r->inbox_list->n_items; j++) {
+		const Liaison__V1__InboxItem *it = r->inbox_list->items[j];
+
+		if (it->message_id.len != 16 || known(e->acc, e->nacc,
+		    it->message_id.data))
+			continue;
+		if (known(e->extra, e->nextra, it->message_id.data))
+			continue;
+		assert_true(e->nextra < MAXIDS);
+		memcpy(e->extra[e->nextra++], it->message_id.data, 16);
+		n++;
+	}
+	lsn_client_response_free(&r);
+	return (n);
+}
+
+/* Submits that ended without an answer (the agent stopped). */
+static int
+codes_unknown(const int codes[NSUB])
+{
+	int	n = 0;
+
+	for (int i = 0; i < NSUB; i++)
+		if (codes[i] != -1 && codes[i] != LSN_OK &&
+		    codes[i] != LSN_EDB)
+			n++;
+	return (n);
+}
+
+/* Waits until the sender's outbox holds nothing pending. */
+static void
+wait_outbox_empty(struct env *e, const char *nth)
+{
+	Liaison__V1__ApiResponse	*r = NULL;
+	uint64_t			 pending = 1;
+
+	for (int i = 0; i < WAIT_MS / 50 && pending > 0; i++) {
+		assert_ok(agent_it_status(e->fx, 0, &r));
+		assert_non_null(r->status);
+		pending = r->status->outbox_pending;
+		lsn_client_response_free(&r);
+		if (pending > 0)
+			lsn_proc_sleep_ms(50);
+	}
+	if (pending > 0)
+		fail_msg("%s: the outbox still holds %llu", nth,
+		    (unsigned long long) pending);
+}
+
+/* One fault point: start with the fault, submit, restart clean, check.
+ * Long: the steps of one point read best in order. */
+static void
+one_point(struct env *e, const char *nth, const char *spec, int fsync_op,
+    int serving)
+{
+	uint8_t	 ids[NSUB][16];
+	uint8_t	 sentinel[16];
+	int	 codes[NSUB], st, n, unanswered = 0;
+	pid_t	 pid;
+	long	 off;
+	char	 text[128];
+
+	e->points++;
+	off = log_size(e->fx->partners[0].agent_log);
+	/* N counts from the start, or from when the agent serves. */
+	if (serving)
+		(void) unlink(e->arm);
+	else
+		touch(e->arm);
+	st = agent_start(e, spec, &pid);
+	if (st == 0 && serving)
+		touch(e->arm);
+	for (int i = 0; i < NSUB; i++)
+		codes[i] = -1;
+	if (st != 0) {
+		check_clear_stop(e, nth, st, off);
+		e->refused++;
+	} else {
+		for (int i = 0; i < NSUB; i++) {
+			snprintf(text, sizeof(text), "io sweep %s #%d", nth,
+			    i);
+			memset(ids[i], 0, 16);
+			codes[i] = agent_it_send(e->fx, 0,
+			    e->fx->partners[1].id, NULL, text, ids[i]);
+		}
+		if ((st = lsn_proc_wait(pid, 0)) == -2) {
+			e->served++;
+			st = lsn_proc_stop(pid);
+			if (st != 0 && st != 1)
+				fail_msg("%s: the agent ended with status %d",
+				    nth, st);
+		} else {
+			check_clear_stop(e, nth, st, off);
+			e->stopped++;
+		}
+	}
+	/* Without faults, on the same files. */
+	if ((st = agent_start(e, NULL, &pid)) != 0) {
+		lsn_proc_dump_log(e->fx->partners[0].agent_log, 3000);
+		fail_msg("%s: the agent does not start again (status %d)",
+		    nth, st);
+	}
+	for (int i = 0; i < NSUB; i++) {
+		if (codes[i] == LSN_OK) {
+			e->accepted++;
+			remember(e, ids[i]);
+			if ((n = wait_arrived(e, nth, ids[i])) != 1) {
+				printf("io sweep: %s: accepted note arrived "
+				    "%d times\n", nth, n);
+				if (n == 0)
+					e->lost++;
+				else
+					e->dups += n - 1;
+			}
+		} else if (codes[i] == LSN_EDB)
+			e->edb++, unanswered++;
+		else if (codes[i] != -1)
+			e->unknown++, unanswered++;
+	}
+	/* Whatever the outbox still holds goes out; a sentinel submitted
+	 * after it arrives after it (one queue per recipient). */
+	wait_outbox_empty(e, nth);
+	assert_ok(agent_it_send(e->fx, 0, e->fx->partners[1].id, NULL,
+	    "io sweep sentinel", sentinel));
+	remember(e, sentinel);
+	assert_int_equal(wait_arrived(e, nth, sentinel), 1);
+	/* A submit not answered "accepted" (its id is unknown to the
+	 * integrator) shows as an id the recipient lists that is none of
+	 * the accepted ones. Only a failed fsync (or a stop during the call)
+	 * may leave one stored; at most once. */
+	n = extras(e);
+	if (n > 0) {
+		e->edb_sent += n;
+		if (n > unanswered || (!fsync_op && n > codes_unknown(codes)))
+			fail_msg("%s: %d submits not answered accepted were "
+			    "delivered", nth, n);
+	}
+	assert_int_equal(lsn_proc_stop(pid), 0);
+}
+
+static void
+test_io_sweep_agent(void **state)
+{
+	struct env	*e = *state;
+	char		 spec[64], name[80];
+	int		 n;
+
+	/* Phase 0 counts N from the start, phase 1 from when the agent's API
+	 * is up (the submits). */
+	for (int ph = 0; ph < 2; ph++)
+		for (size_t o = 0; o < sizeof(ops) / sizeof(ops[0]); o++)
+			for (size_t md = 0; md < 2; md++)
+				for (int k = 1; k <= e->k; k++) {
+					snprintf(spec, sizeof(spec), "%s:%d:%s",
+					    ops[o], k, modes[md]);
+					snprintf(name, sizeof(name), "%s:%s",
+					    ph ? "serving" : "start", spec);
+					one_point(e, name, spec, strcmp(ops[o],
+					    "fsync") == 0, ph);
+				}
+	/* At the end, every note is still listed at most once (no later
+	 * resend duplicated an earlier one). */
+	for (size_t j = 0; j < e->nacc; j++)
+		if ((n = arrived(e, e->acc[j])) > 1)
+			e->dups += n - 1;
+	for (size_t j = 0; j < e->nextra; j++)
+		if ((n = arrived(e, e->extra[j])) > 1)
+			e->dups += n - 1;
+	printf("io sweep: agent: %d I/O fault points (7 calls x once EIO / "
+	    "permanent ENOSPC x N=1..%d, counted from the start and from when "
+	    "it serves), %d stopped at start with a clear "
+	    "error, %d stopped later with a clear error, %d served to the "
+	    "end, %d submits accepted (lost %d, duplicates %d), %d answered "
+	    "E_DB and %d unanswered (delivered after all %d: an fsync "
+	    "failure leaves a commit's outcome unknown); each restarted "
+	    "cleanly\n",
+	    e->points, e->k, e->refused, e->stopped, e->served, e->accepted,
+	    e->lost, e->dups, e->edb, e->unknown, e->edb_sent);
+	assert_int_equal(e->lost, 0);
+	assert_int_equal(e->dups, 0);
+}
+
+static int
+setup(void **state)
+{
+	struct lsn_fixture_opts	 o = { 0 };
+	struct env		*e;
+	const char		*src = getenv("LSN_SRC_DIR");
+	char			 cmd[4 * LSN_FX_PATH_MAX], asan[LSN_FX_PATH_MAX];
+	char			*argv[4];
+	pid_t			 pid;
+
+	assert_non_null(e = calloc(1, sizeof(*e)));
+	o.npartners = 2;
+	assert_ok(lsn_fixture_create(&o, &e->fx));
+	assert_ok(lsn_fixture_write_broker_conf(e->fx, NULL, NULL));
+	assert_non_null(src);
+	snprintf(e->shim, sizeof(e->shim), "%s/fsfault.so", e->fx->dir);
+	snprintf(cmd, sizeof(cmd), "exec ${CC:-cc} -O1 -shared -fPIC -o "
+	    "'%s' '%s/tests/faults/fsfault.c' -ldl", e->shim, src);
+	argv[0] = mut("sh");
+	argv[1] = mut("-c");
+	argv[2] = cmd;
+	argv[3] = NULL;
+	assert_int_equal(lsn_proc_run("/bin/sh", argv, NULL, NULL, 60000), 0);
+	e->k = K_NORMAL;
+	if (asan_runtime(asan, sizeof(asan))) {
+		snprintf(e->preload, sizeof(e->preload), "%s %s", asan,
+		    e->shim);
+		e->k = K_ASAN;
+	} else
+		snprintf(e->preload, sizeof(e->preload), "%s", e->shim);
+	snprintf(e->match, sizeof(e->match), "/%s/agent.db",
+	    e->fx->partners[0].id);
+	snprintf(e->arm, sizeof(e->arm), "%s/fault-armed", e->fx->dir);
+	snprintf(e->sock, sizeof(e->sock), "%s/api.sock",
+	    e->fx->partners[0].dir);
+	assert_ok(lsn_fixture_start_broker(e->fx, 0, &e->broker, e->ep,
+	    sizeof(e->ep)));
+	/* Both agents clean first: configuration written, directory
+	 * replicated, so the sender knows the recipient. */
+	assert_true((pid = agent_it_start(e->fx, 0, e->ep, NULL)) > 0);
+	assert_true((e->recipient = agent_it_start(e->fx, 1, e->ep,
+	    NULL)) > 0);
+	assert_ok(agent_it_wait_connected(e->fx, 0, 1, WAIT_MS));
+	assert_ok(agent_it_wait_connected(e->fx, 1, 1, WAIT_MS));
+	assert_int_equal(lsn_proc_stop(pid), 0);
+	*state = e;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	struct env	*e = *state;
+
+	lsn_proc_kill_all();
+	if (e != NULL) {
+		lsn_fixture_destroy(&e->fx);
+		free(e);
+	}
+	return (0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_io_sweep_agent),
+	};
+
+	return (cmocka_run_group_tests(tests, setup, teardown));
+}
