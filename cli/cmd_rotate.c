@@ -396,6 +396,15 @@ rotate_swap(const struct rotation *r)
 				goto fail;
 		}
 	}
+	/* the pairs not rotated were never published: no secret left behind */
+	for (int p = 0; p < ROT_NP; p++)
+		for (int i = 0; i < 2 && !(r->mask & (1u << p)); i++) {
+			snprintf(a, sizeof(a), "%s/next/%s.%s", r->kd,
+			    rot_name[p], i == 0 ? "key" : "pub");
+			(void) unlink(a);
+		}
+	snprintf(a, sizeof(a), "%s/next", r->kd);
+	(void) rmdir(a);
 	return (CLI_EXIT_OK);
  fail:
 	cli_err("admin", "rotate: moving %s to %s: %s (the directory has the "

@@ -489,6 +489,8 @@ NEWTK=$(kid "$T/au-afp/keys/transport.pub")
     [ -f "$T/au-afp/keys/encrypt.prev.key" ] &&
     ok "new keys in keys_dir, the old encryption key as encrypt.prev.key" ||
     bad "keys_dir after rotate: $(ls "$T/au-afp/keys")"
+[ -e "$T/au-afp/keys/next" ] && bad "rotate left unpublished keys in next/" ||
+    ok "rotate left no unpublished key behind"
 wait_for 20 shows uk-iwf "$NEWEK" agent-dir show au-afp --json ||
     bad "uk-iwf's replica never listed the new encryption key"
 amber ROT-E2	# sealed to the new key, opened by the agent not yet restarted
