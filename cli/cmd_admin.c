@@ -2,7 +2,9 @@
  * cmd_admin.c -- liaison admin: offline directory administration on files.
  * init (genesis op), propose (one op per action), sign (add a signature in
  * place: k-of-n by passing the file between administrators), inspect, and
- * apply (authorize + append + apply to a directory database).
+ * apply (authorize + append + apply to a directory database). propose is
+ * in cmd_admin_propose.c, inspect in cmd_admin_inspect.c, shared
+ * declarations in admin.h.
  */
 #include <getopt.h>
 #include <limits.h>
@@ -17,18 +19,10 @@
 #include "liaison/log.h"
 #include "liaison/store.h"
 #include "liaison/util.h"
+#include "admin.h"
 #include "cli.h"
 #include "dircli.h"
 
-enum {
-	O_OUT, O_DB, O_EXP, O_AUTHOR, O_ID, O_NAME, O_SHORT, O_LOCAL, O_KIND,
-	O_COUNTRY, O_SIGNPUB, O_ENCPUB, O_TRPUB, O_KEYS, O_PUB, O_FROM,
-	O_VUNTIL, O_UNTIL, O_AT, O_KEYID, O_UNITID, O_HOURS, O_FALLBACK,
-	O_CONTACTID, O_ROLE, O_EMAIL, O_PHONE, O_247, O_LANGS, O_TZ, O_UNIT,
-	O_GROUP, O_DESC, O_ADMINS, O_THRESH, O_SEQ, O_VERSION, O_KEY, O_JSON,
-	O_NOPT
-};
-#define B(x)	(1ULL << (x))
 
 static const struct option admin_longopts[] = {
 	{ "out", required_argument, NULL, O_OUT },
@@ -74,27 +68,8 @@ static const struct option admin_longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-struct aopts {
-	const char	*v[O_NOPT];
-	uint64_t	 given;
-	int		 first;	/* first positional in the parsed argv */
-};
 
-/* Target of an action, for the expected version. */
-enum target { T_PARTNER, T_NEW_PARTNER, T_GROUP, T_NEW_GROUP, T_ROOT };
-
-struct action {
-	const char	*name;
-	int		 which;		/* DirOp action case */
-	int		 status;	/* set-status actions */
-	enum target	 target;
-	uint64_t	 req, opt;
-	const char	*help;
-};
-
-#define COMMON	(B(O_OUT) | B(O_DB) | B(O_EXP) | B(O_AUTHOR))
-
-static const struct action actions[] = {
+const struct action admin_actions[] = {
 	{ "add-partner", LIAISON__V1__DIR_OP__ACTION_ADD_PARTNER, 0,
 	    T_NEW_PARTNER, B(O_ID) | B(O_NAME) | B(O_KIND) | B(O_COUNTRY),
 	    B(O_SHORT) | B(O_LOCAL) | B(O_SIGNPUB) | B(O_ENCPUB) |
@@ -204,7 +179,7 @@ admin_usage(FILE *f)
 	    "            prints the new rev or the refusal\n"
 	    "\n"
 	    "actions (liaison admin propose ACTION ...):\n");
-	for (const struct action *a = actions; a->name != NULL; a++)
+	for (const struct action *a = admin_actions; a->name != NULL; a++)
 		fprintf(f, "  %-16s %s\n", a->name, a->help);
 	fprintf(f,
 	    "\nKIND: law_enforcement, international_org, hotline, ngo,\n"
@@ -215,7 +190,7 @@ admin_usage(FILE *f)
 	    "delete-group), root (replace-root: the old AND the new set).\n");
 }
 
-static int
+int
 admin_parse(const char *sub, int argc, char *argv[], struct aopts *o)
 {
 	int	ch;
@@ -242,8 +217,8 @@ admin_parse(const char *sub, int argc, char *argv[], struct aopts *o)
 	return (CLI_EXIT_OK);
 }
 
-static const char *
-opt_name(int bit)
+const char *
+admin_opt_name(int bit)
 {
 	for (const struct option *lo = admin_longopts; lo->name != NULL; lo++)
 		if (lo->val == bit)
@@ -252,19 +227,19 @@ opt_name(int bit)
 }
 
 /* Every required option given, nothing outside req|opt. */
-static int
-check_opts(const char *sub, const struct aopts *o, uint64_t req,
+int
+admin_check_opts(const char *sub, const struct aopts *o, uint64_t req,
     uint64_t opt)
 {
 	for (int i = 0; i < O_NOPT; i++) {
 		if ((req & B(i)) && !(o->given & B(i))) {
 			cli_err("admin", "%s: --%s is required", sub,
-			    opt_name(i));
+			    admin_opt_name(i));
 			return (CLI_EXIT_USAGE);
 		}
 		if ((o->given & B(i)) && !((req | opt) & B(i))) {
 			cli_err("admin", "%s: --%s does not apply here", sub,
-			    opt_name(i));
+			    admin_opt_name(i));
 			return (CLI_EXIT_USAGE);
 		}
 	}
@@ -283,8 +258,8 @@ write_file(const char *sub, const char *path, const uint8_t *buf, size_t len)
 	return (CLI_EXIT_OK);
 }
 
-static int
-load_batch(const char *sub, const char *path, struct lsn_dirop_batch **b,
+int
+admin_load_batch(const char *sub, const char *path, struct lsn_dirop_batch **b,
     int *single)
 {
 	uint8_t	*buf = NULL;
@@ -311,8 +286,8 @@ load_batch(const char *sub, const char *path, struct lsn_dirop_batch **b,
 
 /* ---- building keys and policies (malloc'd, freed by free_unpacked) ---- */
 
-static Liaison__V1__KeyRecord *
-keyrec_new(const uint8_t pk[LSN_PK_BYTES], int purpose, uint64_t from,
+Liaison__V1__KeyRecord *
+admin_keyrec_new(const uint8_t pk[LSN_PK_BYTES], int purpose, uint64_t from,
     uint64_t until)
 {
 	Liaison__V1__KeyRecord	*k;
@@ -340,8 +315,8 @@ keyrec_new(const uint8_t pk[LSN_PK_BYTES], int purpose, uint64_t from,
 }
 
 /* Loads a public key file of the wanted kind (0 = any); *kind out. */
-static int
-load_pub(const char *sub, const char *path, int want, int *kind,
+int
+admin_load_pub(const char *sub, const char *path, int want, int *kind,
     uint8_t pk[LSN_PK_BYTES], char label[LSN_LABEL_MAX + 1])
 {
 	enum lsn_key_kind	k;
@@ -399,8 +374,8 @@ parse_thresholds(const char *spec, uint32_t k[3])
 	return (rv);
 }
 
-static int
-build_policy(const char *sub, const struct aopts *o, uint64_t version,
+int
+admin_build_policy(const char *sub, const struct aopts *o, uint64_t version,
     Liaison__V1__RootPolicy **out)
 {
 	Liaison__V1__RootPolicy	*p;
@@ -432,7 +407,7 @@ build_policy(const char *sub, const struct aopts *o, uint64_t version,
 			ret = CLI_EXIT_USAGE;
 			goto out;
 		}
-		if ((ret = load_pub(sub, tok, LSN_KEY_SIGN, NULL, pk,
+		if ((ret = admin_load_pub(sub, tok, LSN_KEY_SIGN, NULL, pk,
 		    label)) != CLI_EXIT_OK)
 			goto out;
 		ret = CLI_EXIT_FAIL;
@@ -445,7 +420,7 @@ build_policy(const char *sub, const struct aopts *o, uint64_t version,
 		liaison__v1__admin_key__init(a);
 		p->admins[p->n_admins++] = a;
 		if ((a->name = strdup(label)) == NULL ||
-		    (a->key = keyrec_new(pk, LSN_KEY_SIGN, 0, 0)) == NULL)
+		    (a->key = admin_keyrec_new(pk, LSN_KEY_SIGN, 0, 0)) == NULL)
 			goto out;
 	}
 	if ((p->thresholds = calloc(3, sizeof(*p->thresholds))) == NULL)
@@ -462,11 +437,11 @@ build_policy(const char *sub, const struct aopts *o, uint64_t version,
 		t->k = k[c];
 		p->thresholds[p->n_thresholds++] = t;
 	}
-	if ((ret = load_pub(sub, o->v[O_SEQ], LSN_KEY_SIGN, NULL, pk,
+	if ((ret = admin_load_pub(sub, o->v[O_SEQ], LSN_KEY_SIGN, NULL, pk,
 	    NULL)) != CLI_EXIT_OK)
 		goto out;
 	ret = CLI_EXIT_FAIL;
-	if ((p->sequencer_key = keyrec_new(pk, LSN_KEY_SIGN, 0, 0)) == NULL)
+	if ((p->sequencer_key = admin_keyrec_new(pk, LSN_KEY_SIGN, 0, 0)) == NULL)
 		goto out;
 	*out = p;
 	p = NULL;
@@ -479,8 +454,8 @@ build_policy(const char *sub, const struct aopts *o, uint64_t version,
 }
 
 /* Packs op, prints the summary, writes --out. */
-static int
-emit_op(const char *sub, const struct aopts *o, Liaison__V1__DirOp *op,
+int
+admin_emit_op(const char *sub, const struct aopts *o, Liaison__V1__DirOp *op,
     struct lsn_dir *d)
 {
 	Liaison__V1__DirOp	*parsed = NULL;
@@ -544,7 +519,7 @@ admin_init(int argc, char *argv[])
 	int			 ret;
 
 	if ((ret = admin_parse("init", argc, argv, &o)) != CLI_EXIT_OK ||
-	    (ret = check_opts("init", &o, B(O_ADMINS) | B(O_THRESH) |
+	    (ret = admin_check_opts("init", &o, B(O_ADMINS) | B(O_THRESH) |
 	    B(O_SEQ) | B(O_OUT), 0)) != CLI_EXIT_OK)
 		return (ret);
 	if (o.first != argc) {
@@ -552,7 +527,7 @@ admin_init(int argc, char *argv[])
 		    argv[o.first]);
 		return (CLI_EXIT_USAGE);
 	}
-	if ((ret = build_policy("init", &o, 1, &p)) != CLI_EXIT_OK)
+	if ((ret = admin_build_policy("init", &o, 1, &p)) != CLI_EXIT_OK)
 		return (ret);
 	ir.policy = p;
 	op.action_case = LIAISON__V1__DIR_OP__ACTION_INIT_ROOT;
@@ -560,7 +535,7 @@ admin_init(int argc, char *argv[])
 	op.author = (char *) (uintptr_t) LSN_DIR_AUTHOR_ADMIN;
 	op.has_expected_version = 1;
 	op.expected_version = 0;
-	if ((ret = emit_op("init", &o, &op, NULL)) == CLI_EXIT_OK) {
+	if ((ret = admin_emit_op("init", &o, &op, NULL)) == CLI_EXIT_OK) {
 		lsn_dir_policy_hash(p, h);
 		lsn_hex_encode(h, sizeof(h), hex);
 		printf("root policy: %zu administrators, thresholds "
@@ -576,467 +551,6 @@ admin_init(int argc, char *argv[])
 	return (ret);
 }
 
-/* The target's current version (0 if it does not exist). */
-static int
-db_version(struct lsn_dir *d, const struct action *a, const struct aopts *o,
-    uint64_t *v)
-{
-	Liaison__V1__Partner	*p = NULL;
-	Liaison__V1__Group	*g = NULL;
-	Liaison__V1__RootPolicy	*r = NULL;
-	int			 rv;
-
-	*v = 0;
-	switch (a->target) {
-	case T_PARTNER:
-	case T_NEW_PARTNER:
-		rv = lsn_dir_partner_get(d, o->v[O_ID], &p);
-		if (rv == LSN_OK)
-			*v = p->version;
-		lsn_dir_partner_free(&p);
-		return (rv == LSN_ENOENT ? LSN_OK : rv);
-	case T_GROUP:
-	case T_NEW_GROUP:
-		rv = lsn_dir_group_get(d, o->v[O_GROUP], &g);
-		if (rv == LSN_OK)
-			*v = g->version;
-		lsn_dir_group_free(&g);
-		return (rv == LSN_EUNKNOWNGROUP ? LSN_OK : rv);
-	case T_ROOT:
-		rv = lsn_dir_root_get(d, &r);
-		if (rv == LSN_OK) {
-			*v = r->version;
-			liaison__v1__root_policy__free_unpacked(r, NULL);
-		}
-		return (rv == LSN_ENOENT ? LSN_OK : rv);
-	}
-	return (LSN_EINVAL);
-}
-
-static int
-parse_ms_opt(const struct aopts *o, int bit, uint64_t dflt, uint64_t *out)
-{
-	if (!(o->given & B(bit))) {
-		*out = dflt;
-		return (CLI_EXIT_OK);
-	}
-	if (dircli_parse_ms(o->v[bit], out) != LSN_OK) {
-		cli_err("admin", "--%s: a Unix time in ms, or \"now\"",
-		    opt_name(bit));
-		return (CLI_EXIT_USAGE);
-	}
-	return (CLI_EXIT_OK);
-}
-
-/* Storage for everything an op built by propose points into. */
-struct pbuild {
-	Liaison__V1__DirOp		op;
-	Liaison__V1__AddPartner		ap;
-	Liaison__V1__Partner		p;
-	Liaison__V1__PartnerNames	n;
-	Liaison__V1__KeyRecord		*keys[3];
-	Liaison__V1__UpdatePartner	up;
-	Liaison__V1__SetStatus		ss;
-	Liaison__V1__AddKey		ak;
-	Liaison__V1__RetireKey		rt;
-	Liaison__V1__RevokeKey		rk;
-	Liaison__V1__SetUnit		su;
-	Liaison__V1__Unit		u;
-	Liaison__V1__RemoveUnit		ru;
-	Liaison__V1__SetContact		sc;
-	Liaison__V1__Contact		c;
-	char				*langs[LSN_DIR_LANGS_MAX + 1];
-	char				*langbuf;
-	Liaison__V1__RemoveContact	rc;
-	Liaison__V1__ConfirmContact	cc;
-	Liaison__V1__CreateGroup	cg;
-	Liaison__V1__DeleteGroup	dg;
-	Liaison__V1__AddMember		am;
-	Liaison__V1__RemoveMember	rm;
-	Liaison__V1__ReplaceRoot	rr;
-	Liaison__V1__RootPolicy		*policy;
-};
-
-#define S(x)	((char *) (uintptr_t) (x))
-
-static int
-kind_arg(const char *s, Liaison__V1__PartnerKind *out)
-{
-	static const char *const names[] = { "law_enforcement",
-	    "international_org", "hotline", "ngo", "private_sector",
-	    "government" };
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(s, names[i]) == 0) {
-			*out = (Liaison__V1__PartnerKind) (i + 1);
-			return (1);
-		}
-	cli_err("admin", "--kind: one of law_enforcement, international_org, "
-	    "hotline, ngo, private_sector, government");
-	return (0);
-}
-
-static int
-partner_keys(struct pbuild *pb, const struct aopts *o, uint64_t from)
-{
-	static const char *const stems[3] = { "sign", "encrypt", "transport" };
-	static const int bits[3] = { O_SIGNPUB, O_ENCPUB, O_TRPUB };
-	uint8_t	pk[LSN_PK_BYTES];
-	char	path[PATH_MAX];
-	int	ret;
-
-	if ((o->given & B(O_KEYS)) && (o->given & (B(O_SIGNPUB) |
-	    B(O_ENCPUB) | B(O_TRPUB)))) {
-		cli_err("admin", "add-partner: use --keys DIR or the "
-		    "--*-pub files, not both");
-		return (CLI_EXIT_USAGE);
-	}
-	for (int i = 0; i < 3; i++) {
-		const char *file = o->v[bits[i]];
-
-		if (o->given & B(O_KEYS)) {
-			int n = snprintf(path, sizeof(path), "%s/%s.pub",
-			    o->v[O_KEYS], stems[i]);
-
-			if (n < 0 || (size_t) n >= sizeof(path)) {
-				cli_err("admin", "--keys: path too long");
-				return (CLI_EXIT_USAGE);
-			}
-			file = path;
-		}
-		if (file == NULL)
-			continue;
-		if ((ret = load_pub("add-partner", file, i + 1, NULL, pk,
-		    NULL)) != CLI_EXIT_OK)
-			return (ret);
-		if ((pb->keys[pb->p.n_keys] = keyrec_new(pk, i + 1, from,
-		    0)) == NULL)
-			return (CLI_EXIT_FAIL);
-		pb->p.n_keys++;
-	}
-	pb->p.keys = pb->keys;
-	return (CLI_EXIT_OK);
-}
-
-static int
-split_langs(struct pbuild *pb, const char *list)
-{
-	char	*tok, *save = NULL;
-
-	if ((pb->langbuf = strdup(list)) == NULL)
-		return (CLI_EXIT_FAIL);
-	for (tok = strtok_r(pb->langbuf, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
-		if (pb->c.n_languages >= LSN_DIR_LANGS_MAX) {
-			cli_err("admin", "--languages: at most %d",
-			    LSN_DIR_LANGS_MAX);
-			return (CLI_EXIT_USAGE);
-		}
-		pb->langs[pb->c.n_languages++] = tok;
-	}
-	pb->c.languages = pb->langs;
-	return (CLI_EXIT_OK);
-}
-
-static int
-build_action(const struct action *a, const struct aopts *o, struct pbuild *pb)
-{
-	const char	*id = o->v[O_ID];
-	uint64_t	 t;
-	int		 ret;
-
-	switch (a->which) {
-	case LIAISON__V1__DIR_OP__ACTION_ADD_PARTNER:
-		pb->p.id = S(id);
-		pb->n.official = S(o->v[O_NAME]);
-		pb->n.short_name = S(o->v[O_SHORT]);
-		pb->n.local = S(o->v[O_LOCAL]);
-		pb->p.names = &pb->n;
-		pb->p.has_kind = 1;
-		if (!kind_arg(o->v[O_KIND], &pb->p.kind))
-			return (CLI_EXIT_USAGE);
-		pb->p.country = S(o->v[O_COUNTRY]);
-		if ((ret = parse_ms_opt(o, O_FROM, 0, &t)) != CLI_EXIT_OK ||
-		    (ret = partner_keys(pb, o, t)) != CLI_EXIT_OK)
-			return (ret);
-		pb->ap.partner = &pb->p;
-		pb->op.add_partner = &pb->ap;
-		break;
-	case LIAISON__V1__DIR_OP__ACTION_UPDATE_PARTNER:
-		pb->up.partner_id = S(id);
-		if (o->given & (B(O_NAME) | B(O_SHORT) | B(O_LOCAL))) {
-			pb->n.official = S(o->v[O_NAME]);
-			pb->n.short_name = S(o->v[O_SHORT]);
-			pb->n.local = S(o->v[O_LOCAL]);
-			pb->up.names = &pb->n;
-		}
-		if (o->given & B(O_KIND)) {
-			pb->up.has_kind = 1;
-			if (!kind_arg(o->v[O_KIND], &pb->up.kind))
-				return (CLI_EXIT_USAGE);
-		}
-		pb->up.country = S(o->v[O_COUNTRY]);
-		pb->op.update_partner = &pb->up;
-		break;
-	case LIAISON__V1__DIR_OP__ACTION_SET_STATUS:
-		pb->ss.partner_id = S(id);
-		pb->ss.has_status = 1;
-		pb->ss.status = (Liaison__V1__PartnerStatus) a->status;
-		pb->op.set_status = &pb->ss;
-		break;
-	case LIAISON__V1__DIR_OP__ACTION_ADD_KEY: {
-		uint8_t		pk[LSN_PK_BYTES];
-		uint64_t	until;
-		int		kind;
-
-		if ((ret = load_pub("add-key", o->v[O_PUB], 0, &kind, pk,
-		    NULL)) != CLI_EXIT_OK ||
-		    (ret = parse_ms_opt(o, O_FROM, lsn_now_ms(), &t)) !=
-		    CLI_EXIT_OK ||
-		    (ret = parse_ms_opt(o, O_VUNTIL, 0, &until)) !=
-		    CLI_EXIT_OK)
-			return (ret);
-		pb->ak.partner_id = S(id);
-		if ((pb->ak.key = keyrec_new(pk, kind, t, until)) == NULL)
-			return (CLI_EXIT_FAIL);
-		pb->op.add_key = &pb->ak;
-		break;
-	}
-	case LIAISON__V1__DIR_OP__ACTION_RETIRE_KEY:
-		if ((ret = parse_ms_opt(o, O_UNTIL, 0, &t)) != CLI_EXIT_OK)
-			return (ret);
-		pb->rt.partner_id = S(id);
-		pb->rt.key_id = S(o->v[O_KEYID]);
-		pb->rt.has_valid_until_ms = 1;
-		pb->rt.valid_until_ms = t;
-		pb->op.retire_key = &pb->rt;
-		break;
-	case LIAISON__V1__DIR_OP__ACTION_REVOKE_KEY:
-		if ((ret = parse_ms_opt(o, O_AT, lsn_now_ms(), &t)) !=
-		    CLI_EXIT_OK)
-			return (ret);
-		pb->rk.partner_id = S(id);
-		pb->rk.key_id = S(o->v[O_KEYID]);
-		pb->rk.has_revoked_at_ms = 1;
-		pb->rk.revoked_at_ms = t;
-		pb->op.revoke_key = &pb->rk;
-		break;
-	case LIAISON__V1__DIR_OP__ACTION_SET_UNIT:
-		pb->u.unit_id = S(o->v[O_UNITID]);
-		pb->u.name = S(o->v[O_NAME]);
-		pb->u.hours = S(o->v[O_HOURS]);
-		pb->u.fallback_unit = S(o->v[O_FALLBACK]);
-		pb->su.partner_id = S(id);
-		pb->su.unit = &pb->u;
-		pb->op.set_unit = &pb->su;
-		break;
-	case LIAISON__V1__DIR_OP__ACTION_REMOVE_UNIT:
-		pb->ru.partner_id = S(id);
-		pb->ru.unit_id = S(o->v[O_UNITID]);
-		pb->op.remove_unit = &pb->ru;
-		break;
-	case LIAISON__V1__DIR_OP__ACTION_SET_CONTACT:
-		pb->c.contact_id = S(o->v[O_CONTACTID]);
-		pb->c.name = S(o->v[O_NAME]);
-		pb->c.role = S(o->v[O_ROLE]);
-		pb->c.email = S(o->v[O_EMAIL]);
-		pb->c.phone = S(o->v[O_PHONE]);
-		pb->c.unit_id = S(o->v[O_UNIT]);
-		pb->c.time_zone = S(o->v[O_TZ]);
-		pb->c.has_is_24x7 = 1;
-		pb->c.is_24x7 = (o->given & B(O_247)) != 0;
-		if ((o->given & B(O_LANGS)) &&
-		    (ret = split_langs(pb, o->v[O_LANGS])) != CLI_EXIT_OK)
-			return (ret);
-		pb->sc.partner_id = S(id);
-		pb->sc.contact = &pb->c;
-		pb->op.set_contact = &pb->sc;
-		break;
-	case LIAISON__V1__DIR_OP__ACTION_REMOVE_CONTACT:
-		pb->rc.partner_id = S(id);
-		pb->rc.contact_id = S(o->v[O_CONTACTID]);
-		pb->op.remove_contact = &pb->rc;
-		break;
-	case LIAISON__V1__DIR_OP__ACTION_CONFIRM_CONTACT:
-		if ((ret = parse_ms_opt(o, O_AT, lsn_now_ms(), &t)) !=
-		    CLI_EXIT_OK)
-			return (ret);
-		pb->cc.partner_id = S(id);
-		pb->cc.contact_id = S(o->v[O_CONTACTID]);
-		pb->cc.has_verified_at_ms = 1;
-		pb->cc.verified_at_ms = t;
-		pb->op.confirm_contact = &pb->cc;
-		/* created_ms must not be before the confirmation */
-		pb->op.has_created_ms = 1;
-		pb->op.created_ms = lsn_now_ms() > t ? lsn_now_ms() : t;
-		break;
-	case LIAISON__V1__DIR_OP__ACTION_CREATE_GROUP:
-		pb->cg.name = S(o->v[O_GROUP]);
-		pb->cg.description = S(o->v[O_DESC]);
-		pb->op.create_group = &pb->cg;
-		break;
-	case LIAISON__V1__DIR_OP__ACTION_DELETE_GROUP:
-		pb->dg.name = S(o->v[O_GROUP]);
-		pb->op.delete_group = &pb->dg;
-		break;
-	case LIAISON__V1__DIR_OP__ACTION_ADD_MEMBER:
-		pb->am.group = S(o->v[O_GROUP]);
-		pb->am.partner_id = S(id);
-		pb->op.add_member = &pb->am;
-		break;
-	case LIAISON__V1__DIR_OP__ACTION_REMOVE_MEMBER:
-		pb->rm.group = S(o->v[O_GROUP]);
-		pb->rm.partner_id = S(id);
-		pb->op.remove_member = &pb->rm;
-		break;
-	default:
-		return (CLI_EXIT_FAIL);
-	}
-	pb->op.action_case = (Liaison__V1__DirOp__ActionCase) a->which;
-	return (CLI_EXIT_OK);
-}
-
-static void
-pbuild_init(struct pbuild *pb)
-{
-	memset(pb, 0, sizeof(*pb));
-	liaison__v1__dir_op__init(&pb->op);
-	liaison__v1__add_partner__init(&pb->ap);
-	liaison__v1__partner__init(&pb->p);
-	liaison__v1__partner_names__init(&pb->n);
-	liaison__v1__update_partner__init(&pb->up);
-	liaison__v1__set_status__init(&pb->ss);
-	liaison__v1__add_key__init(&pb->ak);
-	liaison__v1__retire_key__init(&pb->rt);
-	liaison__v1__revoke_key__init(&pb->rk);
-	liaison__v1__set_unit__init(&pb->su);
-	liaison__v1__unit__init(&pb->u);
-	liaison__v1__remove_unit__init(&pb->ru);
-	liaison__v1__set_contact__init(&pb->sc);
-	liaison__v1__contact__init(&pb->c);
-	liaison__v1__remove_contact__init(&pb->rc);
-	liaison__v1__confirm_contact__init(&pb->cc);
-	liaison__v1__create_group__init(&pb->cg);
-	liaison__v1__delete_group__init(&pb->dg);
-	liaison__v1__add_member__init(&pb->am);
-	liaison__v1__remove_member__init(&pb->rm);
-	liaison__v1__replace_root__init(&pb->rr);
-}
-
-static void
-pbuild_free(struct pbuild *pb)
-{
-	for (size_t i = 0; i < 3; i++)
-		if (pb->keys[i] != NULL)
-			liaison__v1__key_record__free_unpacked(pb->keys[i],
-			    NULL);
-	if (pb->ak.key != NULL)
-		liaison__v1__key_record__free_unpacked(pb->ak.key, NULL);
-	if (pb->policy != NULL)
-		liaison__v1__root_policy__free_unpacked(pb->policy, NULL);
-	free(pb->langbuf);
-}
-
-static int
-admin_propose(int argc, char *argv[])
-{
-	const struct action	*a;
-	struct aopts		 o;
-	struct pbuild		 pb;
-	struct lsn_store	*st = NULL;
-	struct lsn_dir		*d = NULL;
-	uint64_t		 exp = 0, ver;
-	long long		 n;
-	int			 ret, rv;
-
-	if ((ret = admin_parse("propose", argc, argv, &o)) != CLI_EXIT_OK)
-		return (ret);
-	if (o.first + 1 != argc) {
-		cli_err("admin", "propose: name one ACTION (see liaison admin "
-		    "--help)");
-		return (CLI_EXIT_USAGE);
-	}
-	for (a = actions; a->name != NULL; a++)
-		if (strcmp(a->name, argv[o.first]) == 0)
-			break;
-	if (a->name == NULL) {
-		cli_err("admin", "propose: unknown action '%s' (see liaison "
-		    "admin --help)", argv[o.first]);
-		return (CLI_EXIT_USAGE);
-	}
-	if ((ret = check_opts(a->name, &o, a->req | B(O_OUT),
-	    a->opt | COMMON)) != CLI_EXIT_OK)
-		return (ret);
-	if (a->which == LIAISON__V1__DIR_OP__ACTION_UPDATE_PARTNER &&
-	    !(o.given & a->opt)) {
-		cli_err("admin", "update-partner: nothing to change");
-		return (CLI_EXIT_USAGE);
-	}
-	if ((o.given & B(O_AUTHOR)) && (!lsn_slug_valid(o.v[O_AUTHOR]) &&
-	    strcmp(o.v[O_AUTHOR], LSN_DIR_AUTHOR_ADMIN) != 0)) {
-		cli_err("admin", "--author: \"admin\" or a partner id");
-		return (CLI_EXIT_USAGE);
-	}
-	if (o.given & B(O_DB)) {
-		if ((ret = dircli_open("admin", o.v[O_DB], 0, &st, &d)) !=
-		    CLI_EXIT_OK)
-			return (ret);
-	}
-	pbuild_init(&pb);
-	ret = CLI_EXIT_USAGE;
-	if (o.given & B(O_EXP)) {
-		if (lsn_strtonum(o.v[O_EXP], 0, LLONG_MAX, &n, NULL) !=
-		    LSN_OK) {
-			cli_err("admin", "--expected-version: a number >= 0");
-			goto out;
-		}
-		exp = (uint64_t) n;
-	} else if (d != NULL) {
-		if ((rv = db_version(d, a, &o, &exp)) != LSN_OK) {
-			cli_err("admin", "%s: reading the target's version: "
-			    "%s", a->name, lsn_strerror(rv));
-			ret = CLI_EXIT_FAIL;
-			goto out;
-		}
-	} else if (a->target != T_NEW_PARTNER && a->target != T_NEW_GROUP) {
-		cli_err("admin", "%s: give --expected-version N (the target's "
-		    "current version) or --db FILE to read it", a->name);
-		goto out;
-	}
-	if (a->which == LIAISON__V1__DIR_OP__ACTION_REPLACE_ROOT) {
-		if (o.given & B(O_VERSION)) {
-			if (lsn_strtonum(o.v[O_VERSION], 2, LLONG_MAX, &n,
-			    NULL) != LSN_OK) {
-				cli_err("admin", "--version: a number >= 2");
-				goto out;
-			}
-			ver = (uint64_t) n;
-			if (!(o.given & (B(O_EXP) | B(O_DB))))
-				exp = ver - 1;
-		} else if (exp == 0) {
-			cli_err("admin", "replace-root: give --db FILE, "
-			    "--expected-version N or --version N");
-			goto out;
-		} else
-			ver = exp + 1;
-		if ((ret = build_policy("replace-root", &o, ver,
-		    &pb.policy)) != CLI_EXIT_OK)
-			goto out;
-		pb.rr.policy = pb.policy;
-		pb.op.replace_root = &pb.rr;
-		pb.op.action_case = LIAISON__V1__DIR_OP__ACTION_REPLACE_ROOT;
-	} else if ((ret = build_action(a, &o, &pb)) != CLI_EXIT_OK)
-		goto out;
-	pb.op.author = S(o.given & B(O_AUTHOR) ? o.v[O_AUTHOR] :
-	    LSN_DIR_AUTHOR_ADMIN);
-	pb.op.has_expected_version = 1;
-	pb.op.expected_version = exp;
-	ret = emit_op(a->name, &o, &pb.op, d);
- out:
-	pbuild_free(&pb);
-	dircli_close(&st, &d);
-	return (ret);
-}
 
 static int
 admin_sign(int argc, char *argv[])
@@ -1049,7 +563,7 @@ admin_sign(int argc, char *argv[])
 	int			 ret, rv, single;
 
 	if ((ret = admin_parse("sign", argc, argv, &o)) != CLI_EXIT_OK ||
-	    (ret = check_opts("sign", &o, B(O_KEY), 0)) != CLI_EXIT_OK)
+	    (ret = admin_check_opts("sign", &o, B(O_KEY), 0)) != CLI_EXIT_OK)
 		return (ret);
 	if (o.first + 1 != argc) {
 		cli_err("admin", "sign: give one OPFILE");
@@ -1067,7 +581,7 @@ admin_sign(int argc, char *argv[])
 		ret = CLI_EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = load_batch("sign", argv[o.first], &b, &single)) !=
+	if ((ret = admin_load_batch("sign", argv[o.first], &b, &single)) !=
 	    CLI_EXIT_OK)
 		goto out;
 	ret = CLI_EXIT_FAIL;
@@ -1093,132 +607,6 @@ admin_sign(int argc, char *argv[])
 	return (ret);
 }
 
-/* The action sub-message of an op, as JSON. */
-static json_t *
-action_json(const Liaison__V1__DirOp *op)
-{
-	json_t	*all, *v;
-
-	if ((all = dircli_msg_json(&op->base)) == NULL)
-		return (NULL);
-	for (unsigned i = 0; i < op->base.descriptor->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f =
-		    &op->base.descriptor->fields[i];
-
-		if (f->id == (uint32_t) op->action_case &&
-		    (v = json_object_get(all, f->name)) != NULL) {
-			json_incref(v);
-			json_decref(all);
-			return (v);
-		}
-	}
-	json_decref(all);
-	return (json_object());
-}
-
-static int
-admin_inspect(int argc, char *argv[])
-{
-	struct aopts		 o;
-	struct lsn_dirop_batch	*b = NULL;
-	struct lsn_store	*st = NULL;
-	struct lsn_dir		*d = NULL;
-	json_t			*arr = NULL;
-	int			 ret, single;
-
-	if ((ret = admin_parse("inspect", argc, argv, &o)) != CLI_EXIT_OK ||
-	    (ret = check_opts("inspect", &o, 0, B(O_JSON) | B(O_DB))) !=
-	    CLI_EXIT_OK)
-		return (ret);
-	if (o.first + 1 != argc) {
-		cli_err("admin", "inspect: give one OPFILE");
-		return (CLI_EXIT_USAGE);
-	}
-	if ((ret = load_batch("inspect", argv[o.first], &b, &single)) !=
-	    CLI_EXIT_OK)
-		return (ret);
-	if ((o.given & B(O_DB)) && (ret = dircli_open("admin", o.v[O_DB], 0,
-	    &st, &d)) != CLI_EXIT_OK)
-		goto out;
-	ret = CLI_EXIT_FAIL;
-	if ((o.given & B(O_JSON)) && (arr = json_array()) == NULL)
-		goto out;
-	if (arr == NULL)
-		printf("%s: %zu op%s\n", argv[o.first], b->n,
-		    b->n == 1 ? "" : "s");
-	for (size_t i = 0; i < b->n; i++) {
-		Liaison__V1__SignedDirOp	*s = NULL;
-		Liaison__V1__DirOp		*op = NULL;
-		json_t				*act, *sigs;
-		char				 hex[33], why[LSN_DIR_WHY_MAX];
-		int				 rv = LSN_OK;
-
-		if (lsn_dirop_parse(b->ops[i], b->lens[i], &s, &op) != LSN_OK)
-			goto out;
-		if (d != NULL)
-			rv = lsn_dir_authorize(d, b->ops[i], b->lens[i],
-			    lsn_now_ms(), why, sizeof(why));
-		act = action_json(op);
-		lsn_hex_encode(op->op_id.data, op->op_id.len < 16 ?
-		    op->op_id.len : 16, hex);
-		if (arr != NULL) {
-			json_t *e = json_object();
-
-			sigs = dircli_msg_json(&s->base);
-			json_object_set_new(e, "action",
-			    json_string(lsn_dirop_action_name(op)));
-			json_object_set_new(e, "class", json_string(
-			    lsn_dir_class_name(lsn_dirop_class(op))));
-			json_object_set_new(e, "op", dircli_msg_json(
-			    &op->base));
-			json_object_set_new(e, "signatures",
-			    json_object_get(sigs, "signatures") != NULL ?
-			    json_incref(json_object_get(sigs, "signatures")) :
-			    json_array());
-			if (d != NULL)
-				json_object_set_new(e, "check", json_string(
-				    rv == LSN_OK ? "accepted" : why));
-			json_array_append_new(arr, e);
-			json_decref(sigs);
-		} else {
-			printf("\nop %zu: %s (class %s)\n", i + 1,
-			    lsn_dirop_action_name(op),
-			    lsn_dir_class_name(lsn_dirop_class(op)));
-			printf("  op id      %s\n", hex);
-			printf("  author     %s\n", op->author != NULL ?
-			    op->author : "-");
-			printf("  created    %s (%llu)\n",
-			    dircli_time(op->created_ms),
-			    (unsigned long long) op->created_ms);
-			printf("  expects    version %llu\n",
-			    (unsigned long long) op->expected_version);
-			printf("  signatures %zu:", s->n_signatures);
-			for (size_t k = 0; k < s->n_signatures; k++)
-				printf(" %s", s->signatures[k]->key_id !=
-				    NULL ? s->signatures[k]->key_id : "?");
-			printf("\n");
-			if (d != NULL)
-				printf("  check      %s%s\n", rv == LSN_OK ?
-				    "would be accepted now" : "refused: ",
-				    rv == LSN_OK ? "" : why);
-			printf("  %s:\n", lsn_dirop_action_name(op));
-			if (act != NULL)
-				dircli_print_json(stdout, act);
-		}
-		json_decref(act);
-		liaison__v1__dir_op__free_unpacked(op, NULL);
-		liaison__v1__signed_dir_op__free_unpacked(s, NULL);
-	}
-	if (arr != NULL)
-		dircli_print_json(stdout, arr);
-	ret = CLI_EXIT_OK;
- out:
-	json_decref(arr);
-	lsn_dirop_batch_free(&b);
-	dircli_close(&st, &d);
-	return (ret);
-}
-
 static int
 admin_apply(int argc, char *argv[])
 {
@@ -1233,13 +621,13 @@ admin_apply(int argc, char *argv[])
 	int			 ret, rv, single;
 
 	if ((ret = admin_parse("apply", argc, argv, &o)) != CLI_EXIT_OK ||
-	    (ret = check_opts("apply", &o, B(O_DB), 0)) != CLI_EXIT_OK)
+	    (ret = admin_check_opts("apply", &o, B(O_DB), 0)) != CLI_EXIT_OK)
 		return (ret);
 	if (o.first + 1 != argc) {
 		cli_err("admin", "apply: give one OPFILE");
 		return (CLI_EXIT_USAGE);
 	}
-	if ((ret = load_batch("apply", argv[o.first], &b, &single)) !=
+	if ((ret = admin_load_batch("apply", argv[o.first], &b, &single)) !=
 	    CLI_EXIT_OK)
 		return (ret);
 	if ((ret = dircli_open("admin", o.v[O_DB], 1, &st, &d)) !=

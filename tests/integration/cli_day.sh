@@ -11,7 +11,9 @@
 #   - an alert listed by `alert list` and acknowledged with the inbox id;
 #   - input checks: unknown time zone, non-https link, repeated --lang,
 #     --wait 3 (space form) and --json on send;
-#   - a signing key rotated while messages keep flowing.
+#   - a signing key rotated while messages keep flowing;
+#   - an encryption and a transport key rotated with AMBER traffic
+#     flowing: every message arrives, none quarantined.
 # Real processes on 127.0.0.1 (random ports) in a temporary directory,
 # stopped by pid on exit.
 set -u
@@ -456,6 +458,64 @@ expect "new key id" "$T/out" "key $NEWKID"
 R1=$(as au-afp inbox | grep KESTREL-R1 | awk '{ print $1 }')
 run "the pre-rotation note still verifies" 0 as au-afp show "$R1" --custody
 expect "old key still verifies" "$T/out" 'signature OK'
+
+# ---- au-afp's encryption and transport keys rotated, AMBER flowing ---
+# Senders seal to the newest encryption key their replica lists: the
+# running agent must open bodies sealed to the new key before its restart
+# (encrypt.next.key) and to the old one after it (encrypt.prev.key); the
+# restarted agent must connect with the new transport key.
+kid() { awk '$1 == "key-id" { print $2 }' "$1"; }
+amber() {	# amber CASE: an AMBER (sealed) referral from uk-iwf to au-afp
+	as uk-iwf send referral --to au-afp --priority 2 --tlp amber \
+	    --category csam-distribution --country AU --basis hosting-country \
+	    --case "$1" --summary "Report $1: synthetic rotation traffic." \
+	    >/dev/null || bad "send AMBER $1"
+}
+OLDEK=$(kid "$T/au-afp/keys/encrypt.pub")
+OLDTK=$(kid "$T/au-afp/keys/transport.pub")
+amber ROT-E1
+run "rotate 1/2: admin rotate --purpose encrypt,transport" 0 "$L" admin \
+    rotate --id au-afp --purpose encrypt,transport \
+    --keys-dir "$T/au-afp/keys" --key "$T/alice/admin.key" \
+    --db "$T/au-afp/agent.db" -c "$T/au-afp/agent.conf" --overlap 1h
+expect "rotate: encryption key replaced" "$T/out" \
+    "encryption key of au-afp rotated: [0-9a-f]{16} \(new\) replaces $OLDEK"
+expect "rotate: transport key replaced" "$T/out" \
+    "transport key of au-afp rotated: [0-9a-f]{16} \(new\) replaces $OLDTK"
+expect "rotate: says the second command" "$T/out" "restart the agent"
+NEWEK=$(kid "$T/au-afp/keys/encrypt.pub")
+NEWTK=$(kid "$T/au-afp/keys/transport.pub")
+[ "$NEWEK" != "$OLDEK" ] && [ "$NEWTK" != "$OLDTK" ] &&
+    [ -f "$T/au-afp/keys/encrypt.prev.key" ] &&
+    ok "new keys in keys_dir, the old encryption key as encrypt.prev.key" ||
+    bad "keys_dir after rotate: $(ls "$T/au-afp/keys")"
+[ -e "$T/au-afp/keys/next" ] && bad "rotate left unpublished keys in next/" ||
+    ok "rotate left no unpublished key behind"
+wait_for 20 shows uk-iwf "$NEWEK" agent-dir show au-afp --json ||
+    bad "uk-iwf's replica never listed the new encryption key"
+amber ROT-E2	# sealed to the new key, opened by the agent not yet restarted
+wait_for 20 shows au-afp ROT-E2 inbox --type referral ||
+    bad "a body sealed to the new key before the restart was not opened"
+kill "${APID[au-afp]}" && wait "${APID[au-afp]}" 2>/dev/null
+amber ROT-E3	# queued at the broker while au-afp restarts
+start_agent au-afp	# rotate 2/2: restart the agent
+wait_for 30 connected au-afp || die "au-afp did not connect with its new transport key"
+amber ROT-E4
+run "au-afp sends over the new transport key" 0 as au-afp send \
+    --to uk-iwf --text "after the transport switch KESTREL-T1" --wait 10
+wait_for 20 shows uk-iwf KESTREL-T1 inbox || bad "note over the new transport key lost"
+for c in ROT-E1 ROT-E2 ROT-E3 ROT-E4; do
+	wait_for 20 shows au-afp "$c" inbox --type referral ||
+	    bad "AMBER referral $c lost in the rotation"
+done
+for c in ROT-E1 ROT-E2 ROT-E4; do
+	E=$(as au-afp inbox --type referral | grep "$c" | awk '{ print $1 }')
+	run "show AMBER referral $c" 0 as au-afp show "$E" --no-mark
+	expect "$c: the sealed body read in full" "$T/out" \
+	    "Report $c: synthetic rotation traffic"
+done
+run "status after the rotation" 0 as au-afp status
+expect "nothing quarantined" "$T/out" '^quarantined: +0$'
 
 if [ "$fails" -ne 0 ]; then
 	echo "$fails check(s) failed"
