@@ -350,92 +350,9 @@ link_on_monitor(struct agent *a)
 	}
 }
 
-/*
- * Broker epochs (docs/reliability.md). The broker draws a new epoch at
- * every start; one that differs from the epoch of our last Welcome, or a
- * delivery cursor below the highest seq we stored, means the broker may
- * have lost what it acknowledged (restored from a backup, started empty).
- * Returns 1 and says why, 0 when nothing changed, or an LSN_E* code.
- * The first epoch ever seen is only recorded.
- */
-static int
-broker_epoch_changed(struct agent *a, const Liaison__V1__Welcome *w,
-    char *why, size_t whysz)
-{
-	char		hex[2 * AGENT_EPOCH_MAX + 1];
-	char		old[2 * AGENT_EPOCH_MAX + 1];
-	uint8_t		hash[LSN_DIR_HASH_BYTES];
-	uint64_t	rev = 0;
-	int		rv, changed = 0;
-
-	if (w->has_broker_epoch && w->broker_epoch.len > 0 &&
-	    w->broker_epoch.len <= AGENT_EPOCH_MAX) {
-		lsn_hex_encode(w->broker_epoch.data, w->broker_epoch.len,
-		    hex);
-		rv = agent_state_get(a, "broker_epoch", old, sizeof(old));
-		if (rv != LSN_OK && rv != LSN_ENOENT)
-			return (rv);
-		if (rv == LSN_OK && strcmp(old, hex) != 0) {
-			snprintf(why, whysz, "new broker epoch %.16s (was "
-			    "%.16s): restarted, restored or started empty",
-			    hex, old);
-			changed = 1;
-		}
-		if ((rv == LSN_ENOENT || changed) &&
-		    (rv = agent_state_set(a, "broker_epoch", hex)) != LSN_OK)
-			return (rv);
-	}
-	if (!changed && w->dir_head != NULL && w->dir_head->has_rev &&
-	    lsn_dir_head(a->dir, &rev, hash) == LSN_OK &&
-	    w->dir_head->rev < rev) {
-		snprintf(why, whysz, "the broker's directory head (rev %llu) "
-		    "is behind our replica (rev %llu): it lost data",
-		    (unsigned long long) w->dir_head->rev,
-		    (unsigned long long) rev);
-		changed = 1;
-	}
-	if (!changed && w->delivery_cursor < a->cursor) {
-		snprintf(why, whysz, "the broker's delivery cursor %llu is "
-		    "behind the %llu we stored: it lost data",
-		    (unsigned long long) w->delivery_cursor,
-		    (unsigned long long) a->cursor);
-		changed = 1;
-	}
-	return (changed);
-}
-
-/*
- * Re-sync with a broker that may have lost data: its seqs are accepted
- * again from its cursor (the inbox drops what it already has by
- * message_id), and what it acknowledged within republish_window_ms is
- * published again (it answers "already stored" for what it kept).
- */
-static int
-broker_resync(struct agent *a, const Liaison__V1__Welcome *w,
-    const char *why)
-{
-	char	v[32];
-	int	rv, n = 0;
-
-	if (w->delivery_cursor < a->cursor) {
-		snprintf(v, sizeof(v), "%llu",
-		    (unsigned long long) w->delivery_cursor);
-		if ((rv = agent_state_set(a, "delivery_cursor", v)) != LSN_OK)
-			return (rv);
-		a->cursor = w->delivery_cursor;
-	}
-	if ((rv = outbox_republish(a, (uint64_t) a->conf.republish_window_ms,
-	    &n)) != LSN_OK)
-		return (rv);
-	return (agent_alert(a, "broker re-sync: %s; deliveries accepted "
-	    "again from seq %llu, %d message(s) the broker acknowledged "
-	    "re-published", why, (unsigned long long) a->cursor + 1, n));
-}
-
 static void
 on_welcome(struct agent *a, const Liaison__V1__Welcome *w)
 {
-	char	why[160];
 	int	rv;
 
 	if (!w->has_protocol_version || w->protocol_version != 1) {
@@ -457,9 +374,7 @@ on_welcome(struct agent *a, const Liaison__V1__Welcome *w)
 	log_info("session established (broker cursor %llu, ours %llu)",
 	    (unsigned long long) w->delivery_cursor,
 	    (unsigned long long) a->cursor);
-	if ((rv = broker_epoch_changed(a, w, why, sizeof(why))) == 1)
-		rv = broker_resync(a, w, why);
-	if (rv != LSN_OK) {
+	if ((rv = resync_check(a, w)) != LSN_OK) {
 		/* the turn is rolled back; the next Welcome tries again */
 		log_warnx("cannot record the broker's epoch: %s",
 		    lsn_strerror(rv));

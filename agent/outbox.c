@@ -597,48 +597,6 @@ outbox_refuse_pending(struct agent *a, int code, const char *detail)
 	return (LSN_OK);
 }
 
-/*
- * The detail of a row sent again after a broker epoch change (link.c):
- * the broker acknowledged it once, so a refusal of the copy (its clock
- * rule refuses an old envelope it no longer has) leaves it accepted.
- */
-#define OUTBOX_REPUBLISH_DETAIL	"re-published: the broker may have lost it"
-
-/*
- * Sends again the rows the broker accepted within window_ms (0: none).
- * *nout: how many.
- */
-int
-outbox_republish(struct agent *a, uint64_t window_ms, int *nout)
-{
-	sqlite3_stmt	*s;
-	uint64_t	 now = lsn_now_ms();
-	int		 rv;
-
-	*nout = 0;
-	if (window_ms == 0)
-		return (LSN_OK);
-	if ((rv = lsn_store_stmt(a->st, "UPDATE outbox SET state = "
-	    "'pending', detail = ? WHERE state = 'accepted' AND "
-	    "created_ms >= ?", &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_text(s, 1, OUTBOX_REPUBLISH_DETAIL, -1,
-	    SQLITE_STATIC) != SQLITE_OK || sqlite3_bind_int64(s, 2,
-	    (sqlite3_int64) (now > window_ms ? now - window_ms : 0)) !=
-	    SQLITE_OK) {
-		sqlite3_reset(s);
-		return (LSN_EDB);
-	}
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
-	if (rv != LSN_OK)
-		return (rv);
-	*nout = sqlite3_changes(lsn_store_db(a->st));
-	outbox_counts_reset(a);
-	outbox_start_pass(a);
-	return (LSN_OK);
-}
-
 /* A PublishAck: accepted, rejected (kept with its error), or retry. */
 int
 outbox_on_ack(struct agent *a, const Liaison__V1__PublishAck *k)
@@ -698,8 +656,9 @@ outbox_on_ack(struct agent *a, const Liaison__V1__PublishAck *k)
 				a->ob_pending--;
 			else
 				a->ob_counted = 0;
+			/* a refused re-publish stays accepted: recount */
 			if (strcmp(state, "rejected") == 0)
-				a->ob_rejected++;
+				outbox_counts_reset(a);
 		}
 	}
 	if (code != LSN_OK)
