@@ -41,6 +41,11 @@ const struct lsn_conf_opt agent_conf_table[] = {
 	{ "agent", "test_clock_file", LSN_CONF_PATH, 0, 0, NULL, 0,
 	    AC(test_clock_file), "TESTING AID ONLY: the workflow clock "
 	    "(deadlines, escalation) reads the current ms from this file" },
+	{ "agent", "republish_window_ms", LSN_CONF_INT, 0, 31536000000LL,
+	    "900000", 0, AC(republish_window_ms), "when the broker may "
+	    "have lost data (restarted, restored from a backup, started "
+	    "empty), send again what it acknowledged this recently (ms; 0 "
+	    "never)" },
 	{ "agent", "ack_p1_ms", LSN_CONF_INT, 1000, 31536000000LL,
 	    "3600000", 0, AC(ack_p1_ms),
 	    "acknowledgement deadline of P1 referrals and alerts (ms)" },

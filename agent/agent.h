@@ -61,6 +61,7 @@
 #define AGENT_REFUSED_BACKOFF_MAX_MS	(15 * 60 * 1000)
 #define AGENT_ALERTS_MAX	32
 #define AGENT_DETAIL_MAX	256
+#define AGENT_EPOCH_MAX		32	/* bytes of a broker_epoch kept */
 #define AGENT_NOTE_MAX		4096
 
 /* aconf.c: the [agent] section. */
@@ -77,6 +78,7 @@ struct agent_conf {
 	long long	reconnect_min_ms;
 	long long	reconnect_max_ms;
 	long long	resend_ms;
+	long long	republish_window_ms;	/* link.c: new broker epoch */
 	long long	verbose;
 	char		test_clock_file[AGENT_PATH_MAX];
 	long long	ack_p1_ms;
@@ -323,6 +325,16 @@ void		 outbox_pump(struct agent *a, uint64_t now);
 int		 outbox_counts(struct agent *a, uint64_t *pending,
 		    uint64_t *rejected);
 void		 outbox_counts_reset(struct agent *a);
+/*
+ * The detail of an outbox row sent again after a broker epoch change
+ * (resync.c): the broker acknowledged it once, so a refusal of the copy
+ * (its clock rule refuses an old envelope it no longer has) leaves it
+ * accepted (outbox_on_ack).
+ */
+#define OUTBOX_REPUBLISH_DETAIL	"re-published: the broker may have lost it"
+int		 outbox_republish(struct agent *a, uint64_t window_ms,
+		    int *nout);
+int		 resync_check(struct agent *a, const Liaison__V1__Welcome *w);
 /* Turns every pending outbox row 'rejected' with code (the broker
  * refused this agency); inside or outside a transaction. */
 int		 outbox_refuse_pending(struct agent *a, int code,

@@ -353,6 +353,8 @@ link_on_monitor(struct agent *a)
 static void
 on_welcome(struct agent *a, const Liaison__V1__Welcome *w)
 {
+	int	rv;
+
 	if (!w->has_protocol_version || w->protocol_version != 1) {
 		link_reset(a, "broker speaks another protocol version");
 		return;
@@ -372,6 +374,12 @@ on_welcome(struct agent *a, const Liaison__V1__Welcome *w)
 	log_info("session established (broker cursor %llu, ours %llu)",
 	    (unsigned long long) w->delivery_cursor,
 	    (unsigned long long) a->cursor);
+	if ((rv = resync_check(a, w)) != LSN_OK) {
+		/* the turn is rolled back; the next Welcome tries again */
+		log_warnx("cannot record the broker's epoch: %s",
+		    lsn_strerror(rv));
+		a->tx_failed = 1;
+	}
 	replica_on_welcome(a, w->dir_head);
 	outbox_start_pass(a);
 }

@@ -621,9 +621,13 @@ outbox_on_ack(struct agent *a, const Liaison__V1__PublishAck *k)
 		state = "pending";
 	else
 		state = "rejected";
-	if ((rv = lsn_store_stmt(a->st, "UPDATE outbox SET state = ?, "
-	    "code = ?, detail = ? WHERE message_id = ? AND state = 'pending'",
-	    &s)) != LSN_OK) {
+	/* a refused re-publish stays accepted (see above) */
+	if ((rv = lsn_store_stmt(a->st, "UPDATE outbox SET state = "
+	    "CASE WHEN ?1 = 'rejected' AND detail IS '"
+	    OUTBOX_REPUBLISH_DETAIL "' THEN 'accepted' ELSE ?1 END, "
+	    "code = CASE WHEN ?1 = 'rejected' AND detail IS '"
+	    OUTBOX_REPUBLISH_DETAIL "' THEN 0 ELSE ?2 END, detail = ?3 "
+	    "WHERE message_id = ?4 AND state = 'pending'", &s)) != LSN_OK) {
 		a->tx_failed = 1;
 		return (rv);
 	}
@@ -652,8 +656,9 @@ outbox_on_ack(struct agent *a, const Liaison__V1__PublishAck *k)
 				a->ob_pending--;
 			else
 				a->ob_counted = 0;
+			/* a refused re-publish stays accepted: recount */
 			if (strcmp(state, "rejected") == 0)
-				a->ob_rejected++;
+				outbox_counts_reset(a);
 		}
 	}
 	if (code != LSN_OK)

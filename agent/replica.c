@@ -145,7 +145,10 @@ replica_on_welcome(struct agent *a, const Liaison__V1__DirHead *h)
 			}
 			if (cmp == LSN_DIR_AHEAD)
 				(void) agent_alert(a, "broker directory head "
-				    "(rev %llu) is behind the replica",
+				    "(rev %llu) is behind the replica: the "
+				    "broker lost directory ops (restored from "
+				    "a backup?); the replica keeps its ops "
+				    "and does not roll back",
 				    (unsigned long long) h->rev);
 		}
 	}

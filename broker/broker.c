@@ -699,6 +699,7 @@ broker_run(struct broker *b)
 	(void) sigaction(SIGPIPE, &sa, NULL);
 
 	b->started_mono = lsn_mono_ms();
+	randombytes_buf(b->epoch, sizeof(b->epoch));
 	if ((rv = open_sockets(b)) != LSN_OK ||
 	    (rv = control_open(b)) != LSN_OK ||
 	    (rv = bmetrics_open(b)) != LSN_OK)

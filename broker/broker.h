@@ -155,6 +155,8 @@ struct broker {
 	void			*router;
 	void			*control;	/* status REP, may be NULL */
 	uint64_t		 started_mono;
+	uint8_t			 epoch[16];	/* broker_epoch of Welcome:
+						 * random, drawn at every start */
 	struct lsn_store	*st;
 	struct lsn_dir		*dir;
 	struct lsn_keypair	*seq_kp;	/* sequencer (checkpoints) */

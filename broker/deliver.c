@@ -507,6 +507,9 @@ deliver_hello(struct broker *b, const char *partner, const uint8_t *tkey,
 	w.max_msg_bytes = (uint32_t) b->conf.max_msg_bytes;
 	w.has_skew_ms = 1;
 	w.skew_ms = (uint32_t) b->conf.skew_ms;
+	w.has_broker_epoch = 1;
+	w.broker_epoch.data = b->epoch;
+	w.broker_epoch.len = sizeof(b->epoch);
 	liaison__v1__frame__init(&f);
 	f.kind_case = LIAISON__V1__FRAME__KIND_WELCOME;
 	f.welcome = &w;

@@ -1,0 +1,201 @@
+/*
+ * test_broker_epoch.c -- a broker restored from an older backup, with real
+ * processes: A sends to B, the broker's directory is copied aside (the
+ * backup), A sends more (some delivered to B, some only acknowledged while
+ * B is offline), the broker is stopped and the backup put back. The
+ * restored broker has lost what it acknowledged after the backup; the
+ * agents see its new epoch: B must get every message exactly once
+ * (counted by message id at the integrator API) and A's status must carry
+ * the re-sync alert.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "liaison/client.h"
+#include "liaison/util.h"
+
+#include "agent_it.h"
+#include "lsn_fixture.h"
+#include "lsn_proc.h"
+#include "lsn_test.h"
+
+#define NBEFORE		3	/* before the backup */
+#define NDELIVERED	2	/* after it, delivered */
+#define NOFFLINE	3	/* after it, B offline */
+#define NMSG		(NBEFORE + NDELIVERED + NOFFLINE)
+
+struct env {
+	struct lsn_fixture	*fx;
+	pid_t			 broker;
+	pid_t			 agents[2];
+	char			 ep[256];
+	uint8_t			 ids[NMSG][16];
+};
+
+static int
+setup(void **state)
+{
+	struct lsn_fixture_opts	 o = { 0 };
+	struct env		*e;
+
+	assert_non_null(e = calloc(1, sizeof(*e)));
+	o.npartners = 2;
+	assert_ok(lsn_fixture_create(&o, &e->fx));
+	assert_ok(lsn_fixture_write_broker_conf(e->fx, NULL, NULL));
+	assert_ok(lsn_fixture_start_broker(e->fx, 0, &e->broker, e->ep,
+	    sizeof(e->ep)));
+	assert_ok(lsn_fixture_write_broker_conf(e->fx, e->ep, NULL));
+	for (size_t i = 0; i < 2; i++) {
+		e->agents[i] = agent_it_start(e->fx, i, e->ep, NULL);
+		assert_true(e->agents[i] > 0);
+	}
+	for (size_t i = 0; i < 2; i++)
+		assert_ok(agent_it_wait_connected(e->fx, i, 1, 15000));
+	*state = e;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	struct env	*e = *state;
+
+	lsn_proc_kill_all();
+	if (e != NULL) {
+		lsn_fixture_destroy(&e->fx);
+		free(e);
+	}
+	return (0);
+}
+
+static void
+restart_broker(struct env *e)
+{
+	char	ep[256];
+
+	assert_ok(lsn_fixture_start_broker(e->fx, 0, &e->broker, ep,
+	    sizeof(ep)));
+	assert_string_equal(ep, e->ep);
+}
+
+/* Copies D/broker to D/<to> (the backup) or back (restore != 0). */
+static void
+broker_copy(struct env *e, int restore)
+{
+	char	cmd[2048];
+
+	if (restore)
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s/broker' && cp -a "
+		    "'%s/broker.bak' '%s/broker'", e->fx->dir, e->fx->dir,
+		    e->fx->dir);
+	else
+		snprintf(cmd, sizeof(cmd), "cp -a '%s/broker' "
+		    "'%s/broker.bak'", e->fx->dir, e->fx->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
+send_n(struct env *e, size_t from, size_t n)
+{
+	char	text[64];
+	int	st = 0, code = 0;
+
+	for (size_t k = from; k < from + n; k++) {
+		snprintf(text, sizeof(text), "synthetic note %zu", k);
+		assert_ok(agent_it_send(e->fx, 0, e->fx->partners[1].id, NULL,
+		    text, e->ids[k]));
+	}
+	for (size_t k = from; k < from + n; k++) {
+		assert_ok(agent_it_wait_outbox(e->fx, 0, e->ids[k], 30000,
+		    &st, &code));
+		assert_int_equal(st,
+		    LIAISON__V1__OUTBOX_STATE__OUTBOX_ACCEPTED);
+	}
+}
+
+/* B's inbox holds ids[0..NMSG), each exactly once, and nothing else. */
+static void
+check_inbox_once(struct env *e)
+{
+	Liaison__V1__ApiResponse	*r = NULL;
+	uint64_t			 deadline = lsn_mono_ms() + 30000;
+	size_t				 n = 0, found;
+
+	while (lsn_mono_ms() < deadline) {
+		assert_ok(agent_it_inbox(e->fx, 1, 0, &r));
+		assert_non_null(r->inbox_list);
+		n = r->inbox_list->n_items;
+		lsn_client_response_free(&r);
+		if (n >= NMSG)
+			break;
+		lsn_proc_sleep_ms(100);
+	}
+	lsn_proc_sleep_ms(500);	/* anything more would show now */
+	assert_ok(agent_it_inbox(e->fx, 1, 0, &r));
+	n = r->inbox_list->n_items;
+	if (n != NMSG)
+		fail_msg("B's inbox holds %zu messages, %d expected", n, NMSG);
+	for (size_t m = 0; m < NMSG; m++) {
+		found = 0;
+		for (size_t k = 0; k < n; k++)
+			if (r->inbox_list->items[k]->message_id.len == 16 &&
+			    memcmp(r->inbox_list->items[k]->message_id.data,
+			    e->ids[m], 16) == 0)
+				found++;
+		if (found != 1)
+			fail_msg("message %zu is in B's inbox %zu times", m,
+			    found);
+	}
+	lsn_client_response_free(&r);
+}
+
+static void
+test_broker_restored_from_backup_loses_and_duplicates_nothing(void **state)
+{
+	struct env			*e = *state;
+	Liaison__V1__ApiResponse	*r = NULL;
+	int				 alerted = 0;
+
+	send_n(e, 0, NBEFORE);
+	assert_ok(agent_it_wait_inbox(e->fx, 1, NBEFORE, 30000));
+	/* the backup: a stopped broker's database, WAL and audit head */
+	assert_int_equal(lsn_proc_stop(e->broker), 0);
+	broker_copy(e, 0);
+	restart_broker(e);
+	for (size_t i = 0; i < 2; i++)
+		assert_ok(agent_it_wait_connected(e->fx, i, 1, 15000));
+	send_n(e, NBEFORE, NDELIVERED);
+	assert_ok(agent_it_wait_inbox(e->fx, 1, NBEFORE + NDELIVERED, 30000));
+	assert_int_equal(lsn_proc_stop(e->agents[1]), 0);
+	send_n(e, NBEFORE + NDELIVERED, NOFFLINE);	/* acked, queued */
+	/* the restore */
+	assert_int_equal(lsn_proc_stop(e->broker), 0);
+	broker_copy(e, 1);
+	restart_broker(e);
+	e->agents[1] = agent_it_start(e->fx, 1, e->ep, NULL);
+	assert_true(e->agents[1] > 0);
+	assert_ok(agent_it_wait_connected(e->fx, 1, 1, 15000));
+	check_inbox_once(e);
+	assert_ok(agent_it_status(e->fx, 0, &r));
+	assert_non_null(r->status);
+	for (size_t k = 0; k < r->status->n_alerts; k++)
+		if (strstr(r->status->alerts[k], "broker re-sync") != NULL)
+			alerted = 1;
+	lsn_client_response_free(&r);
+	assert_true(alerted);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_broker_restored_from_backup_loses_and_duplicates_nothing,
+		    setup, teardown),
+	};
+
+	if (lsn_init() != LSN_OK)
+		return (1);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
