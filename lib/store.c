@@ -1,7 +1,7 @@
 /*
  * store.c -- sqlite3 helpers: open in WAL mode, forward migrations tracked in
- * PRAGMA user_version, a statement cache keyed by the SQL text's address and
- * explicit transactions.
+ * PRAGMA user_version and explicit transactions; the statement cache is in
+ * store_stmt.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,25 +21,7 @@
 #include "store_int.h"
 
 #define STORE_BUSY_MS		5000
-#define STORE_CACHE_MIN		32	/* initial slots; a power of two */
-#define STORE_ERR_MAX		320	/* a composed error message */
 #define STORE_CHECK_ROWS	8	/* quick_check problems logged */
-
-struct stmt_slot {
-	const char	*sql;		/* key: address of the caller's text */
-	sqlite3_stmt	*stmt;
-};
-
-struct lsn_store {
-	sqlite3			*db;
-	struct stmt_slot	*slots;	/* open addressing, linear probing */
-	size_t			 nslots;	/* 0 or a power of two */
-	size_t			 nused;
-	int			 in_tx;
-	int			 flags;
-	char			 errbuf[STORE_ERR_MAX];	/* errmsg's answer */
-	char			 lasterr[STORE_ERR_MAX]; /* last failure */
-};
 
 /* Checks a migration table; on success *maxp is the highest version. */
 static int
@@ -104,7 +86,7 @@ static const struct {
  * COMMIT), so errno itself is the fallback (successful system calls
  * leave it alone).
  */
-static void
+void
 store_describe(struct lsn_store *st, char *buf, size_t bufsz)
 {
 	const char	*name = NULL;
@@ -650,96 +632,6 @@ int
 lsn_store_exec(struct lsn_store *st, const char *sql)
 {
 	return (exec_sql(st, sql, "exec"));
-}
-
-static size_t
-slot_hash(const char *sql, size_t mask)
-{
-	uint64_t	h = (uint64_t) (uintptr_t) sql;
-
-	/* Pointers are aligned and clustered: mix the bits (Fibonacci). */
-	h *= 0x9e3779b97f4a7c15ULL;
-	return ((size_t) (h >> 32) & mask);
-}
-
-static struct stmt_slot *
-slot_find(struct stmt_slot *slots, size_t nslots, const char *sql)
-{
-	size_t	mask = nslots - 1, i = slot_hash(sql, mask);
-
-	for (;;) {
-		if (slots[i].sql == NULL || slots[i].sql == sql)
-			return (&slots[i]);
-		i = (i + 1) & mask;
-	}
-}
-
-/* Doubles the table (or creates it); keeps the load factor <= 1/2. */
-static int
-cache_grow(struct lsn_store *st)
-{
-	struct stmt_slot	*ns;
-	size_t			 n;
-
-	n = st->nslots == 0 ? STORE_CACHE_MIN : st->nslots * 2;
-	if (n < st->nslots || n > SIZE_MAX / sizeof(*ns))
-		return (LSN_ENOMEM);
-	if ((ns = calloc(n, sizeof(*ns))) == NULL)
-		return (LSN_ENOMEM);
-	for (size_t i = 0; i < st->nslots; i++) {
-		if (st->slots[i].sql != NULL)
-			*slot_find(ns, n, st->slots[i].sql) = st->slots[i];
-	}
-	free(st->slots);
-	st->slots = ns;
-	st->nslots = n;
-	return (LSN_OK);
-}
-
-int
-lsn_store_stmt(struct lsn_store *st, const char *sql, sqlite3_stmt **out)
-{
-	struct stmt_slot	*s;
-	sqlite3_stmt		*stmt = NULL;
-	const char		*tail = NULL;
-	int			 rv;
-
-	if (sql == NULL)
-		return (LSN_EINVAL);
-	if (st->nslots > 0) {
-		s = slot_find(st->slots, st->nslots, sql);
-		if (s->sql != NULL) {
-			/* reset's result is the last step's: not ours. */
-			(void) sqlite3_reset(s->stmt);
-			(void) sqlite3_clear_bindings(s->stmt);
-			*out = s->stmt;
-			return (LSN_OK);
-		}
-	}
-	if ((st->nused + 1) * 2 > st->nslots &&
-	    (rv = cache_grow(st)) != LSN_OK)
-		return (rv);
-	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-	    &stmt, &tail) != SQLITE_OK || stmt == NULL) {
-		store_describe(st, st->lasterr, sizeof(st->lasterr));
-		log_warnx("store: prepare '%.60s': %s", sql, st->lasterr);
-		sqlite3_finalize(stmt);
-		return (LSN_EDB);
-	}
-	/* Only the first statement would ever run: refuse the rest. */
-	tail += strspn(tail, " \t\r\n;");
-	if (*tail != '\0') {
-		log_warnx("store: prepare '%.60s': more than one statement",
-		    sql);
-		sqlite3_finalize(stmt);
-		return (LSN_EDB);
-	}
-	s = slot_find(st->slots, st->nslots, sql);
-	s->sql = sql;
-	s->stmt = stmt;
-	st->nused++;
-	*out = stmt;
-	return (LSN_OK);
 }
 
 int

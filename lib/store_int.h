@@ -1,11 +1,35 @@
 /*
- * store_int.h -- internals shared by store.c and store_file.c (not part of
- * the library's interface).
+ * store_int.h -- internals shared by store.c, store_stmt.c and store_file.c
+ * (not part of the library's interface).
  */
 #ifndef LIAISON_STORE_INT_H
 #define LIAISON_STORE_INT_H
 
 #include <stddef.h>
+
+#include <sqlite3.h>
+
+#define STORE_CACHE_MIN		32	/* initial slots; a power of two */
+#define STORE_ERR_MAX		320	/* a composed error message */
+
+struct stmt_slot {
+	const char	*sql;		/* key: address of the caller's text */
+	sqlite3_stmt	*stmt;
+};
+
+struct lsn_store {
+	sqlite3			*db;
+	struct stmt_slot	*slots;	/* open addressing, linear probing */
+	size_t			 nslots;	/* 0 or a power of two */
+	size_t			 nused;
+	int			 in_tx;
+	int			 flags;
+	char			 errbuf[STORE_ERR_MAX];	/* errmsg's answer */
+	char			 lasterr[STORE_ERR_MAX]; /* last failure */
+};
+
+/* sqlite's last error of st, with its code, into buf (store.c). */
+void	store_describe(struct lsn_store *st, char *buf, size_t bufsz);
 
 /* What store_file_check found at the database's path. */
 enum store_file_state {
