@@ -596,8 +596,10 @@ lsn_store_close(struct lsn_store **stp)
 		return;
 	*stp = NULL;
 	lsn_store_rollback(st);
-	for (size_t i = 0; i < st->nslots; i++)
+	for (size_t i = 0; i < st->nslots; i++) {
 		sqlite3_finalize(st->slots[i].stmt);
+		free(st->slots[i].q);
+	}
 	free(st->slots);
 	/* A clean close: the next start need not check the database. */
 	if ((st->flags & LSN_STORE_OWNER) &&

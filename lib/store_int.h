@@ -12,9 +12,16 @@
 #define STORE_CACHE_MIN		32	/* initial slots; a power of two */
 #define STORE_ERR_MAX		320	/* a composed error message */
 
+/* A statement of query.h: the sqlite one, or the PostgreSQL backend's. */
+struct lsn_q {
+	struct lsn_store	*st;
+	sqlite3_stmt		*stmt;	/* sqlite backend */
+};
+
 struct stmt_slot {
 	const char	*sql;		/* key: address of the caller's text */
 	sqlite3_stmt	*stmt;
+	struct lsn_q	*q;		/* query.h's wrapper, made on demand */
 };
 
 struct lsn_store {
@@ -27,6 +34,10 @@ struct lsn_store {
 	char			 errbuf[STORE_ERR_MAX];	/* errmsg's answer */
 	char			 lasterr[STORE_ERR_MAX]; /* last failure */
 };
+
+/* The cache's slot for sql, preparing it if new (store_stmt.c). */
+int	store_slot(struct lsn_store *st, const char *sql,
+	    struct stmt_slot **out);
 
 /* sqlite's last error of st, with its code, into buf (store.c). */
 void	store_describe(struct lsn_store *st, char *buf, size_t bufsz);

@@ -60,8 +60,13 @@ cache_grow(struct lsn_store *st)
 	return (LSN_OK);
 }
 
+/*
+ * The slot of sql, its statement reset and unbound; a new statement is
+ * prepared and cached. The slot is valid until the next call (the table
+ * may grow); what it points to lives until lsn_store_close.
+ */
 int
-lsn_store_stmt(struct lsn_store *st, const char *sql, sqlite3_stmt **out)
+store_slot(struct lsn_store *st, const char *sql, struct stmt_slot **out)
 {
 	struct stmt_slot	*s;
 	sqlite3_stmt		*stmt = NULL;
@@ -76,7 +81,7 @@ lsn_store_stmt(struct lsn_store *st, const char *sql, sqlite3_stmt **out)
 			/* reset's result is the last step's: not ours. */
 			(void) sqlite3_reset(s->stmt);
 			(void) sqlite3_clear_bindings(s->stmt);
-			*out = s->stmt;
+			*out = s;
 			return (LSN_OK);
 		}
 	}
@@ -101,7 +106,19 @@ lsn_store_stmt(struct lsn_store *st, const char *sql, sqlite3_stmt **out)
 	s = slot_find(st->slots, st->nslots, sql);
 	s->sql = sql;
 	s->stmt = stmt;
+	s->q = NULL;
 	st->nused++;
-	*out = stmt;
+	*out = s;
 	return (LSN_OK);
+}
+
+int
+lsn_store_stmt(struct lsn_store *st, const char *sql, sqlite3_stmt **out)
+{
+	struct stmt_slot	*s;
+	int			 rv;
+
+	if ((rv = store_slot(st, sql, &s)) == LSN_OK)
+		*out = s->stmt;
+	return (rv);
 }
