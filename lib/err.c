@@ -50,6 +50,8 @@ static const struct errdesc errtab[] = {
 	{ LSN_EUNKNOWNSENDER, "LSN_EUNKNOWNSENDER",
 	    "sender not in the directory" },
 	{ LSN_ERATE, "LSN_ERATE", "sender over its rate limit; retry later" },
+	{ LSN_ENOTACTIVE, "LSN_ENOTACTIVE",
+	    "this broker is a standby; use the next endpoint" },
 	{ LSN_ETHRESHOLD, "LSN_ETHRESHOLD",
 	    "too few valid administrator signatures" },
 	{ LSN_ENOTAUTH, "LSN_ENOTAUTH", "signer not authorised for this action" },
