@@ -133,8 +133,8 @@ hold_reply(struct agent *a, const struct api_peer *p, uint64_t rid,
 	return (LSN_OK);
 }
 
-static void
-reply(struct agent *a, const struct api_peer *p,
+void
+api_reply(struct agent *a, const struct api_peer *p,
     Liaison__V1__ApiResponse *r)
 {
 	uint8_t	*buf;
@@ -160,8 +160,8 @@ reply(struct agent *a, const struct api_peer *p,
 	free(buf);
 }
 
-static void
-reply_err(struct agent *a, const struct api_peer *p, uint64_t request_id,
+void
+api_reply_err(struct agent *a, const struct api_peer *p, uint64_t request_id,
     int code, const char *detail)
 {
 	Liaison__V1__ApiResponse	r = LIAISON__V1__API_RESPONSE__INIT;
@@ -171,7 +171,7 @@ reply_err(struct agent *a, const struct api_peer *p, uint64_t request_id,
 	r.code = lsn_err_to_wire(code);
 	r.detail = unconst(detail != NULL && detail[0] != '\0' ? detail :
 	    lsn_strerror(code));
-	reply(a, p, &r);
+	api_reply(a, p, &r);
 }
 
 /* ---- status ---- */
@@ -197,7 +197,7 @@ do_status(struct agent *a, const struct api_peer *p, uint64_t rid)
 	    (rv = inbox_counts(a, &s.inbox_total, &s.inbox_unacked,
 	    &s.quarantined)) != LSN_OK ||
 	    (rv = replica_alerts(a, &alerts, &nalerts)) != LSN_OK) {
-		reply_err(a, p, rid, rv, "cannot read the agent state");
+		api_reply_err(a, p, rid, rv, "cannot read the agent state");
 		return;
 	}
 	if (a->halted)
@@ -210,7 +210,7 @@ do_status(struct agent *a, const struct api_peer *p, uint64_t rid)
 	}
 	if ((all = calloc(nalerts + next + 1, sizeof(*all))) == NULL) {
 		replica_alerts_free(alerts, nalerts);
-		reply_err(a, p, rid, LSN_ENOMEM, NULL);
+		api_reply_err(a, p, rid, LSN_ENOMEM, NULL);
 		return;
 	}
 	for (size_t i = 0; i < nalerts; i++)
@@ -243,7 +243,7 @@ do_status(struct agent *a, const struct api_peer *p, uint64_t rid)
 	r.code = 0;
 	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_STATUS;
 	r.status = &s;
-	reply(a, p, &r);
+	api_reply(a, p, &r);
 	free(all);
 	replica_alerts_free(alerts, nalerts);
 }
@@ -263,7 +263,7 @@ do_submit(struct agent *a, const struct api_peer *p, uint64_t rid,
 	detail[0] = '\0';
 	if ((rv = outbox_submit(a, req, id, detail, sizeof(detail))) !=
 	    LSN_OK) {
-		reply_err(a, p, rid, rv, detail);
+		api_reply_err(a, p, rid, rv, detail);
 		return;
 	}
 	sr.has_message_id = 1;
@@ -273,37 +273,7 @@ do_submit(struct agent *a, const struct api_peer *p, uint64_t rid,
 	r.request_id = rid;
 	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_SUBMIT;
 	r.submit = &sr;
-	reply(a, p, &r);
-}
-
-static void
-do_outbox_status(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__OutboxStatusRequest *req)
-{
-	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
-	Liaison__V1__OutboxStatusResponse os =
-	    LIAISON__V1__OUTBOX_STATUS_RESPONSE__INIT;
-	char				 detail[AGENT_DETAIL_MAX];
-	int				 rv;
-
-	if (!req->has_message_id || req->message_id.len != 16) {
-		reply_err(a, p, rid, LSN_EINVAL, "message_id must be 16 "
-		    "bytes");
-		return;
-	}
-	detail[0] = '\0';
-	if ((rv = outbox_status(a, req->message_id.data, req->message_id.len,
-	    &os, detail, sizeof(detail))) != LSN_OK) {
-		reply_err(a, p, rid, rv, rv == LSN_ENOENT ?
-		    "no such message in the outbox" : NULL);
-		return;
-	}
-	os.publish_detail = detail;
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_OUTBOX_STATUS;
-	r.outbox_status = &os;
-	reply(a, p, &r);
+	api_reply(a, p, &r);
 }
 
 /* ---- inbox ---- */
@@ -319,7 +289,7 @@ answer_events(struct agent *a, const struct api_peer *p, uint64_t rid,
 	int				rv;
 
 	if ((rv = events_list(a, q->after_seq, q->limit, &er)) != LSN_OK) {
-		reply_err(a, p, rid, rv, "cannot read the events");
+		api_reply_err(a, p, rid, rv, "cannot read the events");
 		return (1);
 	}
 	if (er.n_events == 0 && may_wait) {
@@ -330,7 +300,7 @@ answer_events(struct agent *a, const struct api_peer *p, uint64_t rid,
 	r.request_id = rid;
 	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_EVENTS;
 	r.events = &er;
-	reply(a, p, &r);
+	api_reply(a, p, &r);
 	events_list_free(&er);
 	return (1);
 }
@@ -347,7 +317,7 @@ answer_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 	if (q->events)
 		return (answer_events(a, p, rid, q, may_wait));
 	if ((rv = inbox_list(a, q, &lr)) != LSN_OK) {
-		reply_err(a, p, rid, rv, "cannot read the inbox");
+		api_reply_err(a, p, rid, rv, "cannot read the inbox");
 		return (1);
 	}
 	if (lr.n_items == 0 && may_wait) {
@@ -358,7 +328,7 @@ answer_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 	r.request_id = rid;
 	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_INBOX_LIST;
 	r.inbox_list = &lr;
-	reply(a, p, &r);
+	api_reply(a, p, &r);
 	inbox_list_free(&lr);
 	return (1);
 }
@@ -411,14 +381,14 @@ do_inbox_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 	q.include_acked = req->has_include_acked && req->include_acked;
 	if (req->has_type &&
 	    strcmp(lsn_envelope_type_name((int) req->type), "?") == 0) {
-		reply_err(a, p, rid, LSN_EINVAL, "type filter is not a "
+		api_reply_err(a, p, rid, LSN_EINVAL, "type filter is not a "
 		    "message type");
 		return;
 	}
 	q.type = req->has_type ? (int) req->type : 0;
 	if (req->sender != NULL) {
 		if (!lsn_slug_valid(req->sender)) {
-			reply_err(a, p, rid, LSN_EINVAL, "sender filter is "
+			api_reply_err(a, p, rid, LSN_EINVAL, "sender filter is "
 			    "not a partner id");
 			return;
 		}
@@ -427,7 +397,7 @@ do_inbox_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 	q.since_ms = req->has_since_ms ? req->since_ms : 0;
 	if (req->has_state && (req->state < 0 ||
 	    req->state > LIAISON__V1__INBOX_STATE__INBOX_STATE_ACTIONED)) {
-		reply_err(a, p, rid, LSN_EINVAL, "state filter is unread, "
+		api_reply_err(a, p, rid, LSN_EINVAL, "state filter is unread, "
 		    "read or actioned");
 		return;
 	}
@@ -480,13 +450,13 @@ do_inbox_fetch(struct agent *a, const struct api_peer *p, uint64_t rid,
 	int				 rv;
 
 	if (!req->has_message_id || req->message_id.len != 16) {
-		reply_err(a, p, rid, LSN_EINVAL, "message_id must be 16 "
+		api_reply_err(a, p, rid, LSN_EINVAL, "message_id must be 16 "
 		    "bytes");
 		return;
 	}
 	if ((rv = inbox_fetch(a, req->message_id.data, req->message_id.len,
 	    &it)) != LSN_OK) {
-		reply_err(a, p, rid, rv, rv == LSN_ENOENT ?
+		api_reply_err(a, p, rid, rv, rv == LSN_ENOENT ?
 		    "no such message in the inbox" : NULL);
 		return;
 	}
@@ -495,7 +465,7 @@ do_inbox_fetch(struct agent *a, const struct api_peer *p, uint64_t rid,
 	r.request_id = rid;
 	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_INBOX_FETCH;
 	r.inbox_fetch = &fr;
-	reply(a, p, &r);
+	api_reply(a, p, &r);
 	inbox_item_free(it);
 }
 
@@ -509,13 +479,13 @@ do_inbox_mark(struct agent *a, const struct api_peer *p, uint64_t rid,
 	int				 rv;
 
 	if (!req->has_message_id || req->message_id.len != 16) {
-		reply_err(a, p, rid, LSN_EINVAL, "message_id must be 16 "
+		api_reply_err(a, p, rid, LSN_EINVAL, "message_id must be 16 "
 		    "bytes");
 		return;
 	}
 	if ((rv = inbox_mark(a, req->message_id.data, req->message_id.len,
 	    req->has_stage ? (int) req->stage : 0)) != LSN_OK) {
-		reply_err(a, p, rid, rv, rv == LSN_ENOENT ?
+		api_reply_err(a, p, rid, rv, rv == LSN_ENOENT ?
 		    "no such message in the inbox" : rv == LSN_EINVAL ?
 		    "unknown mark stage" : NULL);
 		return;
@@ -524,7 +494,7 @@ do_inbox_mark(struct agent *a, const struct api_peer *p, uint64_t rid,
 	r.request_id = rid;
 	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_INBOX_MARK;
 	r.inbox_mark = &mr;
-	reply(a, p, &r);
+	api_reply(a, p, &r);
 }
 
 /* ---- directory ---- */
@@ -608,7 +578,7 @@ halted_reply(struct agent *a, const struct api_peer *p, uint64_t rid)
 	    "(%s); it serves no directory data until an operator "
 	    "investigates", why) < 0)
 		lsn_strlcpy(detail, "directory replica halted", sizeof(detail));
-	reply_err(a, p, rid, LSN_EDIRHALTED, detail);
+	api_reply_err(a, p, rid, LSN_EDIRHALTED, detail);
 }
 
 static void
@@ -628,7 +598,7 @@ do_dir_query(struct agent *a, const struct api_peer *p, uint64_t rid,
 	if ((req->partner_id != NULL && !lsn_slug_valid(req->partner_id)) ||
 	    (req->group != NULL && !lsn_slug_valid(req->group)) ||
 	    (req->search != NULL && !lsn_text_valid(req->search, 256))) {
-		reply_err(a, p, rid, LSN_EINVAL, "invalid query");
+		api_reply_err(a, p, rid, LSN_EINVAL, "invalid query");
 		return;
 	}
 	if (a->halted) {
@@ -689,11 +659,11 @@ do_dir_query(struct agent *a, const struct api_peer *p, uint64_t rid,
 	r.request_id = rid;
 	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_DIR_QUERY;
 	r.dir_query = &qr;
-	reply(a, p, &r);
+	api_reply(a, p, &r);
 	rv = LSN_OK;
  fail:
 	if (rv != LSN_OK)
-		reply_err(a, p, rid, rv, rv == LSN_ENOENT ? "no such partner" :
+		api_reply_err(a, p, rid, rv, rv == LSN_ENOENT ? "no such partner" :
 		    rv == LSN_EUNKNOWNGROUP ? "no such group" : NULL);
 	for (size_t i = 0; i < gn.n; i++)
 		free(gn.v[i]);
@@ -712,16 +682,16 @@ do_dir_submit(struct agent *a, const struct api_peer *p, uint64_t rid,
 	int			 rv;
 
 	if (req->op == NULL) {
-		reply_err(a, p, rid, LSN_EINVAL, "no op");
+		api_reply_err(a, p, rid, LSN_EINVAL, "no op");
 		return;
 	}
 	len = liaison__v1__signed_dir_op__get_packed_size(req->op);
 	if (len > LSN_DIROP_MAX) {
-		reply_err(a, p, rid, LSN_ETOOBIG, "op too large");
+		api_reply_err(a, p, rid, LSN_ETOOBIG, "op too large");
 		return;
 	}
 	if (!a->connected) {
-		reply_err(a, p, rid, LSN_ECLOSED, "not connected to the "
+		api_reply_err(a, p, rid, LSN_ECLOSED, "not connected to the "
 		    "broker; try again later");
 		return;
 	}
@@ -731,7 +701,7 @@ do_dir_submit(struct agent *a, const struct api_peer *p, uint64_t rid,
 			break;
 		}
 	if (dp == NULL) {
-		reply_err(a, p, rid, LSN_EAGAIN, "too many directory "
+		api_reply_err(a, p, rid, LSN_EAGAIN, "too many directory "
 		    "submissions in flight");
 		return;
 	}
@@ -743,7 +713,7 @@ do_dir_submit(struct agent *a, const struct api_peer *p, uint64_t rid,
 	f.kind_case = LIAISON__V1__FRAME__KIND_DIR_SUBMIT;
 	f.dir_submit = &ds;
 	if ((rv = link_send(a, &f)) != LSN_OK) {
-		reply_err(a, p, rid, rv == LSN_EAGAIN ? LSN_ECLOSED : rv,
+		api_reply_err(a, p, rid, rv == LSN_EAGAIN ? LSN_ECLOSED : rv,
 		    "cannot send to the broker");
 		return;
 	}
@@ -778,7 +748,7 @@ api_on_dirsubmit_ack(struct agent *a, const Liaison__V1__DirSubmitAck *k)
 			r.kind_case = LIAISON__V1__API_RESPONSE__KIND_DIR_SUBMIT;
 			r.dir_submit = &sr;
 		}
-		reply(a, &dp->peer, &r);
+		api_reply(a, &dp->peer, &r);
 		return;
 	}
 }
@@ -792,82 +762,11 @@ api_fail_dirsubs(struct agent *a, int code, const char *why)
 		if (!dp->used)
 			continue;
 		dp->used = 0;
-		reply_err(a, &dp->peer, dp->request_id, code, why);
+		api_reply_err(a, &dp->peer, dp->request_id, code, why);
 	}
 }
 
 /* ---- dispatch ---- */
-
-static void
-do_workflow_list(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__WorkflowListRequest *req)
-{
-	Liaison__V1__ApiResponse		r =
-	    LIAISON__V1__API_RESPONSE__INIT;
-	Liaison__V1__WorkflowListResponse	wl =
-	    LIAISON__V1__WORKFLOW_LIST_RESPONSE__INIT;
-	int					rv;
-
-	if ((rv = wf_list(a, req, &wl)) != LSN_OK) {
-		reply_err(a, p, rid, rv, rv == LSN_EINVAL ? "bad filter "
-		    "(kind referral|alert, item_id 16 bytes)" :
-		    "cannot list");
-		return;
-	}
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_WORKFLOW_LIST;
-	r.workflow_list = &wl;
-	reply(a, p, &r);
-	wf_list_free(&wl);
-}
-
-static void
-do_meeting_show(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__MeetingShowRequest *req)
-{
-	Liaison__V1__ApiResponse		r =
-	    LIAISON__V1__API_RESPONSE__INIT;
-	Liaison__V1__MeetingShowResponse	ms =
-	    LIAISON__V1__MEETING_SHOW_RESPONSE__INIT;
-	int					rv;
-
-	if ((rv = wf_meeting_show(a, req, &ms)) != LSN_OK) {
-		reply_err(a, p, rid, rv, rv == LSN_ENOENT ? "no such meeting" :
-		    rv == LSN_EINVAL ? "meeting_id must be 16 bytes" :
-		    "cannot show the meeting");
-		return;
-	}
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_MEETING_SHOW;
-	r.meeting_show = &ms;
-	reply(a, p, &r);
-	wf_meeting_show_free(&ms);
-}
-
-static void
-do_custody(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__CustodyRequest *req)
-{
-	Liaison__V1__ApiResponse	r = LIAISON__V1__API_RESPONSE__INIT;
-	Liaison__V1__CustodyResponse	c =
-	    LIAISON__V1__CUSTODY_RESPONSE__INIT;
-	int				rv;
-
-	if ((rv = rcpt_custody(a, req, &c)) != LSN_OK) {
-		reply_err(a, p, rid, rv, rv == LSN_ENOENT ? "no such message" :
-		    rv == LSN_EINVAL ? "message_id must be 16 bytes" :
-		    "cannot build the custody chain");
-		return;
-	}
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_CUSTODY;
-	r.custody = &c;
-	reply(a, p, &r);
-	rcpt_custody_free(&c);
-}
 
 /*
  * Builds, signs and submits a self-service contact op of this partner
@@ -894,7 +793,7 @@ do_contact(struct agent *a, const struct api_peer *p, uint64_t rid,
 
 	if ((rv = lsn_dir_partner_get(a->dir, a->conf.partner, &me)) !=
 	    LSN_OK) {
-		reply_err(a, p, rid, rv, "this partner is not in the "
+		api_reply_err(a, p, rid, rv, "this partner is not in the "
 		    "directory replica yet");
 		return;
 	}
@@ -920,7 +819,7 @@ do_contact(struct agent *a, const struct api_peer *p, uint64_t rid,
 		op.confirm_contact = &cc;
 	} else {
 		lsn_dir_partner_free(&me);
-		reply_err(a, p, rid, LSN_EINVAL, "action is set (with "
+		api_reply_err(a, p, rid, LSN_EINVAL, "action is set (with "
 		    "contact), remove or confirm (with contact_id)");
 		return;
 	}
@@ -928,20 +827,20 @@ do_contact(struct agent *a, const struct api_peer *p, uint64_t rid,
 	rv = lsn_dirop_new(&op, &raw, &rawlen, why, sizeof(why));
 	lsn_dir_partner_free(&me);
 	if (rv != LSN_OK) {
-		reply_err(a, p, rid, rv, why[0] != '\0' ? why :
+		api_reply_err(a, p, rid, rv, why[0] != '\0' ? why :
 		    "invalid contact op");
 		return;
 	}
 	rv = lsn_dirop_sign(raw, rawlen, a->sign_kp, &sig, &siglen);
 	free(raw);
 	if (rv != LSN_OK) {
-		reply_err(a, p, rid, rv, "cannot sign the op");
+		api_reply_err(a, p, rid, rv, "cannot sign the op");
 		return;
 	}
 	if ((ds.op = liaison__v1__signed_dir_op__unpack(NULL, siglen, sig)) ==
 	    NULL) {
 		free(sig);
-		reply_err(a, p, rid, LSN_EINTERNAL, "cannot build the op");
+		api_reply_err(a, p, rid, LSN_EINTERNAL, "cannot build the op");
 		return;
 	}
 	free(sig);
@@ -958,7 +857,7 @@ handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
 
 	if ((req = liaison__v1__api_request__unpack(NULL, len, buf)) ==
 	    NULL) {
-		reply_err(a, p, 0, LSN_EPROTO, "unparseable ApiRequest");
+		api_reply_err(a, p, 0, LSN_EPROTO, "unparseable ApiRequest");
 		return;
 	}
 	rid = req->has_request_id ? req->request_id : 0;
@@ -966,7 +865,7 @@ handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
 	 * singular fields: bytes that do not re-encode to their own size
 	 * would be acted on as something else than was sent. */
 	if (liaison__v1__api_request__get_packed_size(req) != len) {
-		reply_err(a, p, rid, LSN_EPROTO, "non-canonical ApiRequest "
+		api_reply_err(a, p, rid, LSN_EPROTO, "non-canonical ApiRequest "
 		    "(NUL inside a string, a field twice or a padded varint)");
 		liaison__v1__api_request__free_unpacked(req, NULL);
 		return;
@@ -976,7 +875,7 @@ handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
 		do_submit(a, p, rid, req->submit);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_OUTBOX_STATUS:
-		do_outbox_status(a, p, rid, req->outbox_status);
+		api_outbox_status(a, p, rid, req->outbox_status);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_INBOX_LIST:
 		do_inbox_list(a, p, rid, req->inbox_list);
@@ -997,7 +896,7 @@ handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
 		do_status(a, p, rid);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_MEETING_SHOW:
-		do_meeting_show(a, p, rid, req->meeting_show);
+		api_meeting_show(a, p, rid, req->meeting_show);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_EVENTS:
 		do_events(a, p, rid, req->events);
@@ -1006,13 +905,19 @@ handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
 		do_contact(a, p, rid, req->contact);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_CUSTODY:
-		do_custody(a, p, rid, req->custody);
+		api_custody(a, p, rid, req->custody);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST:
-		do_workflow_list(a, p, rid, req->workflow_list);
+		api_workflow_list(a, p, rid, req->workflow_list);
+		break;
+	case LIAISON__V1__API_REQUEST__KIND_OUTBOX_FETCH:
+		api_outbox_fetch(a, p, rid, req->outbox_fetch);
+		break;
+	case LIAISON__V1__API_REQUEST__KIND_OUTBOX_LIST:
+		api_outbox_list(a, p, rid, req->outbox_list);
 		break;
 	default:
-		reply_err(a, p, rid, LSN_EINVAL, "unknown request kind");
+		api_reply_err(a, p, rid, LSN_EINVAL, "unknown request kind");
 		break;
 	}
 	liaison__v1__api_request__free_unpacked(req, NULL);
@@ -1068,7 +973,7 @@ end_batch(struct agent *a)
 		if (rv == LSN_OK)
 			send_packed(a, &h->peer, h->buf, h->len);
 		else
-			reply_err(a, &h->peer, h->request_id, LSN_EDB,
+			api_reply_err(a, &h->peer, h->request_id, LSN_EDB,
 			    "agent database error: the request was not "
 			    "stored");
 		free(h->buf);
@@ -1123,14 +1028,14 @@ api_on_readable(struct agent *a)
 			/* which part is the request is unknown: answer
 			 * without a request id, no delimiter */
 			p.delim = 0;
-			reply_err(a, &p, 0, LSN_EPROTO, "a request is one "
+			api_reply_err(a, &p, 0, LSN_EPROTO, "a request is one "
 			    "frame, after an optional empty delimiter");
 			goto next;
 		}
 		p.delim = n == 3;
 		if (!apiauth_request_ok(&parts[n - 1])) {
 			/* no ZAP verdict on this connection: refuse */
-			reply_err(a, &p, 0, LSN_EPERM, "not authorized to "
+			api_reply_err(a, &p, 0, LSN_EPERM, "not authorized to "
 			    "use this agent's API");
 			goto next;
 		}
@@ -1173,7 +1078,7 @@ api_timers(struct agent *a, uint64_t now)
 
 		if (dp->used && now >= dp->deadline) {
 			dp->used = 0;
-			reply_err(a, &dp->peer, dp->request_id, LSN_ETIMEDOUT,
+			api_reply_err(a, &dp->peer, dp->request_id, LSN_ETIMEDOUT,
 			    "no answer from the broker in time");
 		}
 	}
