@@ -508,6 +508,15 @@ void		 api_on_dirsubmit_ack(struct agent *a,
 void		 api_fail_dirsubs(struct agent *a, int code, const char *why);
 long		 api_timeout(struct agent *a, uint64_t now);
 
+/* api_dir.c: dir_query, dir_submit and contact (see the file comment);
+ * api_on_dirsubmit_ack / api_fail_dirsubs above answer the submits. */
+void		 api_dir_query(struct agent *a, const struct api_peer *p,
+		    uint64_t rid, const Liaison__V1__DirQueryRequest *req);
+void		 api_dir_submit(struct agent *a, const struct api_peer *p,
+		    uint64_t rid, const Liaison__V1__DirSubmitRequest *req);
+void		 api_contact(struct agent *a, const struct api_peer *p,
+		    uint64_t rid, const Liaison__V1__ContactRequest *req);
+
 /* api_read.c: the read-only requests about sent messages, workflows,
  * meetings and custody (the handlers; the data comes from outbox_read.c,
  * wf.c and rcpt.c). */
