@@ -112,30 +112,99 @@ thread_usage(FILE *f)
 	    cli_agent_opt_help);
 }
 
+/* Answers of the agent kept while a thread is shown (one per page). */
+struct tpages {
+	Liaison__V1__ApiResponse	**r;
+	size_t				  n;
+};
+
+static void
+pages_free(struct tpages *pg)
+{
+	for (size_t i = 0; i < pg->n; i++)
+		lsn_client_response_free(&pg->r[i]);
+	free(pg->r);
+	pg->r = NULL;
+	pg->n = 0;
+}
+
 /*
- * The messages about item id: received (r) and sent (sr), each body
- * unpacked once to find its item. *firstp / *typep: the first body found
- * (for the workflow section). *vp is malloc'd, *np entries, unsorted.
+ * Every received (sent: sent) message, page by page: the agent answers at
+ * most 1000 items (and about 4 MiB) at a time. Each page is kept in pg.
+ * CLI exit code.
  */
 static int
-thread_collect(const Liaison__V1__ApiResponse *r,
-    const Liaison__V1__ApiResponse *sr, const uint8_t id[16],
-    struct tmsg **vp, size_t *np, ProtobufCMessage **firstp, int *typep)
+thread_fetch(const char *agent, const char *conf, int sent,
+    struct tpages *pg)
+{
+	Liaison__V1__ApiResponse	*r, **v;
+	uint64_t			 after = 0;
+	size_t				 n;
+	int				 rv;
+
+	for (;;) {
+		r = NULL;
+		if (sent) {
+			Liaison__V1__OutboxListRequest q =
+			    LIAISON__V1__OUTBOX_LIST_REQUEST__INIT;
+
+			q.has_after_seq = 1;
+			q.after_seq = after;
+			rv = cli_outbox_all("thread", agent, conf, &q, &r);
+			n = rv == CLI_EXIT_OK && r->outbox_list != NULL ?
+			    r->outbox_list->n_items : 0;
+			if (n > 0)
+				after = r->outbox_list->items[n - 1]->local_seq;
+		} else {
+			Liaison__V1__InboxListRequest lr =
+			    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
+
+			lr.has_include_acked = lr.include_acked = 1;
+			lr.has_after_seq = 1;
+			lr.after_seq = after;
+			rv = cli_inbox_all("thread", agent, conf, &lr, &r);
+			n = rv == CLI_EXIT_OK && r->inbox_list != NULL ?
+			    r->inbox_list->n_items : 0;
+			if (n > 0)
+				after = r->inbox_list->items[n - 1]->local_seq;
+		}
+		if (rv != CLI_EXIT_OK || n == 0) {
+			lsn_client_response_free(&r);
+			return (rv);
+		}
+		if ((v = reallocarray(pg->r, pg->n + 1, sizeof(*v))) == NULL) {
+			lsn_client_response_free(&r);
+			return (CLI_EXIT_FAIL);
+		}
+		pg->r = v;
+		pg->r[pg->n++] = r;
+	}
+}
+
+/*
+ * Adds the messages of one page r (received, or sent: sent) about item
+ * id to *vp (*np entries, realloc'd), each body unpacked once to find its
+ * item. *firstp / *typep: the first body found (for the workflow
+ * section). 0, or -1 when out of memory.
+ */
+static int
+thread_collect(const Liaison__V1__ApiResponse *r, int sent,
+    const uint8_t id[16], struct tmsg **vp, size_t *np,
+    ProtobufCMessage **firstp, int *typep)
 {
 	struct tmsg	*v;
-	size_t		 ni, no, n = 0;
+	size_t		 ni;
 	uint8_t		 x[16];
 
-	ni = r->inbox_list != NULL ? r->inbox_list->n_items : 0;
-	no = sr != NULL && sr->outbox_list != NULL ?
-	    sr->outbox_list->n_items : 0;
-	if ((v = calloc(ni + no + 1, sizeof(*v))) == NULL)
+	ni = sent ? r->outbox_list->n_items : r->inbox_list->n_items;
+	if ((v = reallocarray(*vp, *np + ni + 1, sizeof(*v))) == NULL)
 		return (-1);
-	for (size_t i = 0; i < ni + no; i++) {
-		const Liaison__V1__InboxItem *in = i < ni ?
-		    r->inbox_list->items[i] : NULL;
-		const Liaison__V1__OutboxItem *out = i < ni ? NULL :
-		    sr->outbox_list->items[i - ni];
+	*vp = v;
+	for (size_t i = 0; i < ni; i++) {
+		const Liaison__V1__InboxItem *in = sent ? NULL :
+		    r->inbox_list->items[i];
+		const Liaison__V1__OutboxItem *out = sent ?
+		    r->outbox_list->items[i] : NULL;
 		int type = in != NULL ? (int) in->type : (int) out->type;
 		ProtobufCMessage *m = in != NULL ?
 		    cli_body_unpack(type, &in->body) : out->has_body ?
@@ -143,12 +212,14 @@ thread_collect(const Liaison__V1__ApiResponse *r,
 
 		if (m != NULL && cli_body_item_id(m, x) == 0 &&
 		    memcmp(x, id, 16) == 0) {
-			v[n].in = in;
-			v[n].out = out;
-			v[n].created_ms = in != NULL ? in->created_ms :
+			memset(&v[*np], 0, sizeof(v[*np]));
+			v[*np].in = in;
+			v[*np].out = out;
+			v[*np].created_ms = in != NULL ? in->created_ms :
 			    out->created_ms;
-			v[n].seq = in != NULL ? in->local_seq : out->local_seq;
-			n++;
+			v[*np].seq = in != NULL ? in->local_seq :
+			    out->local_seq;
+			(*np)++;
 			if (*firstp == NULL) {
 				*firstp = m;
 				*typep = type;
@@ -158,8 +229,6 @@ thread_collect(const Liaison__V1__ApiResponse *r,
 		if (m != NULL)
 			protobuf_c_message_free_unpacked(m, NULL);
 	}
-	*vp = v;
-	*np = n;
 	return (0);
 }
 
@@ -173,11 +242,7 @@ cmd_thread(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	Liaison__V1__InboxListRequest	 lr =
-	    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
-	Liaison__V1__OutboxListRequest	 ol =
-	    LIAISON__V1__OUTBOX_LIST_REQUEST__INIT;
-	Liaison__V1__ApiResponse	*r = NULL, *sr = NULL;
+	struct tpages			 in = { NULL, 0 }, out = { NULL, 0 };
 	struct tmsg			*v = NULL;
 	ProtobufCMessage		*first = NULL;
 	const char			*agent = NULL, *conf = NULL, *tz = NULL;
@@ -209,16 +274,15 @@ cmd_thread(int argc, char *argv[])
 	    &type)) != CLI_EXIT_OK)
 		return (rv);
 	tz = cli_reader_tz(tz);
-	lr.has_include_acked = 1;
-	lr.include_acked = 1;
-	if ((rv = cli_inbox_all("thread", agent, conf, &lr, &r)) != CLI_EXIT_OK ||
-	    (rv = cli_outbox_all("thread", agent, conf, &ol, &sr)) !=
-	    CLI_EXIT_OK)
+	if ((rv = thread_fetch(agent, conf, 0, &in)) != CLI_EXIT_OK ||
+	    (rv = thread_fetch(agent, conf, 1, &out)) != CLI_EXIT_OK)
 		goto out;
-	if (thread_collect(r, sr, id, &v, &n, &first, &type) != 0) {
-		rv = CLI_EXIT_FAIL;
-		goto out;
-	}
+	for (size_t i = 0; i < in.n + out.n; i++)
+		if (thread_collect(i < in.n ? in.r[i] : out.r[i - in.n],
+		    i >= in.n, id, &v, &n, &first, &type) != 0) {
+			rv = CLI_EXIT_FAIL;
+			goto out;
+		}
 	if (n > 1)
 		qsort(v, n, sizeof(*v), by_created);
 	for (size_t i = 0; i < n; i++)
@@ -280,8 +344,8 @@ cmd_thread(int argc, char *argv[])
 	if (first != NULL)
 		protobuf_c_message_free_unpacked(first, NULL);
 	free(v);
-	lsn_client_response_free(&sr);
-	lsn_client_response_free(&r);
+	pages_free(&out);
+	pages_free(&in);
 	return (rv);
 }
 

@@ -216,6 +216,17 @@ expect "outbox filters keep it" "$T/out" "^$SENT .*accepted, delivered 1/1"
 run "outbox --to uk-nca-ceop" 0 as uk-iwf outbox --to uk-nca-ceop
 absent "outbox --to filters it out" "$T/out" IWF-SENT-1
 
+# paging: --limit and --after SEQ (local_seq of the JSON form)
+as uk-iwf send --to uk-nca-ceop --text "paging note SENT-P1" >/dev/null ||
+    bad "send a note"
+run "outbox --json --limit 1" 0 as uk-iwf outbox --json --limit 1
+expect "outbox --limit 1: the first item" "$T/out" "\"message_id\": \"$SENT\""
+absent "outbox --limit 1: not the second" "$T/out" 'SENT-P1'
+SEQ=$(sed -n 's/.*"local_seq": \([0-9]*\).*/\1/p' "$T/out" | head -n 1)
+run "outbox --after SEQ" 0 as uk-iwf outbox --after "${SEQ:-0}"
+expect "outbox --after: the next page" "$T/out" 'note .*paging note SENT-P1'
+absent "outbox --after: not the first page" "$T/out" "^$SENT "
+
 run "show the sent referral" 0 as uk-iwf show "$SENT" --tz Europe/London
 expect "show: sent to" "$T/out" '^sent to: +au-afp$'
 expect "show: our own agency as sender" "$T/out" '^from: +uk-iwf \(sent by this agency\)'
