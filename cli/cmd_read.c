@@ -85,6 +85,7 @@ cli_show_workflow(const char *agent, const char *conf, int type,
 			    "attending|not-attending|tentative)\n", hx);
 		for (size_t i = 0; i < ms->n_entries; i++)
 			printf("  %-20s %-14s v%u%s\n", ms->entries[i]->partner,
+			    !ms->entries[i]->has_answer ? "no answer" :
 			    cli_enum_name(&liaison__v1__rsvp_answer__descriptor,
 			    (int) ms->entries[i]->answer),
 			    ms->entries[i]->version, ms->entries[i]->stale ?

@@ -323,6 +323,8 @@ expect "meeting: link" "$T/out" 'virtual link +https://meet.example/sentcheck'
 expect "meeting: we organise it, roll-up" "$T/out" \
     "meeting $MID: .*you are organiser"
 expect "meeting: the RSVP in the roll-up" "$T/out" 'uk-nca-ceop +attending'
+expect "meeting: an invitee without an answer says so" "$T/out" \
+    'uk-iwf +no answer'
 run "show --json (sent meeting)" 0 as au-afp show "$NSENT" --json
 expect "meeting json: title" "$T/out" '"title": "Case conference SENTCHECK"'
 expect "meeting json: group" "$T/out" '"ops-coord"'
