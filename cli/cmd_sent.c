@@ -365,6 +365,11 @@ struct sfilter {
 	int		 json;
 };
 
+/*
+ * Option parsing of outbox: fills q (agent-side filters) and f (tlp and
+ * grep, applied here, and the output options); CLI exit code or -1 to go
+ * on. Long only because it is one case per option, as inbox_opts.
+ */
 static int
 outbox_opts(int argc, char *argv[], Liaison__V1__OutboxListRequest *q,
     struct sfilter *f, const char **agent, const char **conf)

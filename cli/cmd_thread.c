@@ -232,6 +232,8 @@ thread_collect(const Liaison__V1__ApiResponse *r, int sent,
 	return (0);
 }
 
+/* thread ID: long because options, both lists and the text and JSON
+ * output stay together; the fetching and matching are helpers above. */
 int
 cmd_thread(int argc, char *argv[])
 {
