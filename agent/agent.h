@@ -351,6 +351,18 @@ int		 outbox_expand(struct agent *a,
 int		 idset_add(void *arg, const char *id);
 void		 idset_free(struct agent_idset *set);
 
+/* outbox_read.c: sent messages with their opened bodies and delivery
+ * state per recipient (OutboxFetch / OutboxList; see the file comment).
+ * outbox_fetch: LSN_ENOENT when msgid is not in our outbox; *itemp is
+ * freed with outbox_item_free. outbox_list fills resp (outbox_list_free). */
+int		 outbox_fetch(struct agent *a, const uint8_t *msgid,
+		    size_t len, Liaison__V1__OutboxItem **itemp);
+int		 outbox_list(struct agent *a,
+		    const Liaison__V1__OutboxListRequest *q,
+		    Liaison__V1__OutboxListResponse *resp);
+void		 outbox_item_free(Liaison__V1__OutboxItem *it);
+void		 outbox_list_free(Liaison__V1__OutboxListResponse *resp);
+
 /* wf.c */
 extern const char wf_schema_v2[];
 extern const char wf_schema_v3[];
@@ -444,6 +456,12 @@ void		 inbox_item_free(Liaison__V1__InboxItem *it);
 int		 inbox_mark(struct agent *a, const uint8_t *msgid, size_t len,
 		    int stage);
 int		 inbox_cursor_load(struct agent *a);
+/* Opens sb with our encryption key, else encrypt.prev.key /
+ * encrypt.next.key (a rotation); as lsn_unseal. Also for our own
+ * outbox copies (outbox_read.c). */
+int		 inbox_unseal(struct agent *a,
+		    const Liaison__V1__SealedBody *sb, const uint8_t *ad,
+		    size_t adlen, uint8_t **pt, size_t *ptlen);
 int		 inbox_open_body(struct agent *a,
 		    const Liaison__V1__Envelope *e, uint8_t **bodyp,
 		    size_t *lenp, char *detail, size_t detailsz);
@@ -473,6 +491,13 @@ int		 apiauth_request_ok(zmq_msg_t *m);
 void		 apiauth_close(struct agent *a);
 
 /* api.c */
+/* Answers r to p (held until the COMMIT inside an API turn); fills in
+ * code and a default detail. api_reply_err: an error answer (detail NULL
+ * or empty: lsn_strerror(code)). */
+void		 api_reply(struct agent *a, const struct api_peer *p,
+		    Liaison__V1__ApiResponse *r);
+void		 api_reply_err(struct agent *a, const struct api_peer *p,
+		    uint64_t request_id, int code, const char *detail);
 int		 api_open(struct agent *a);
 void		 api_close(struct agent *a);
 void		 api_on_readable(struct agent *a);
@@ -482,6 +507,31 @@ void		 api_on_dirsubmit_ack(struct agent *a,
 		    const Liaison__V1__DirSubmitAck *ack);
 void		 api_fail_dirsubs(struct agent *a, int code, const char *why);
 long		 api_timeout(struct agent *a, uint64_t now);
+
+/* api_dir.c: dir_query, dir_submit and contact (see the file comment);
+ * api_on_dirsubmit_ack / api_fail_dirsubs above answer the submits. */
+void		 api_dir_query(struct agent *a, const struct api_peer *p,
+		    uint64_t rid, const Liaison__V1__DirQueryRequest *req);
+void		 api_dir_submit(struct agent *a, const struct api_peer *p,
+		    uint64_t rid, const Liaison__V1__DirSubmitRequest *req);
+void		 api_contact(struct agent *a, const struct api_peer *p,
+		    uint64_t rid, const Liaison__V1__ContactRequest *req);
+
+/* api_read.c: the read-only requests about sent messages, workflows,
+ * meetings and custody (the handlers; the data comes from outbox_read.c,
+ * wf.c and rcpt.c). */
+void		 api_outbox_status(struct agent *a, const struct api_peer *p,
+		    uint64_t rid, const Liaison__V1__OutboxStatusRequest *req);
+void		 api_outbox_fetch(struct agent *a, const struct api_peer *p,
+		    uint64_t rid, const Liaison__V1__OutboxFetchRequest *req);
+void		 api_outbox_list(struct agent *a, const struct api_peer *p,
+		    uint64_t rid, const Liaison__V1__OutboxListRequest *req);
+void		 api_workflow_list(struct agent *a, const struct api_peer *p,
+		    uint64_t rid, const Liaison__V1__WorkflowListRequest *req);
+void		 api_meeting_show(struct agent *a, const struct api_peer *p,
+		    uint64_t rid, const Liaison__V1__MeetingShowRequest *req);
+void		 api_custody(struct agent *a, const struct api_peer *p,
+		    uint64_t rid, const Liaison__V1__CustodyRequest *req);
 
 /* ametrics.c: /metrics and the page listener (see the file comment) */
 int		 ametrics_open(struct agent *a);

@@ -4,7 +4,10 @@
  * (optionally after an empty delimiter frame, as REQ sockets send), each
  * answer one ApiResponse with a code and a detail text. Inbox long-polls
  * and directory submits are answered later, from api_inbox_changed(),
- * api_on_dirsubmit_ack() and api_timers().
+ * api_on_dirsubmit_ack() and api_timers(). This file holds the socket,
+ * the answers held until a turn's COMMIT, status, submit and the inbox;
+ * the directory requests are in api_dir.c, the read-only ones about sent
+ * messages, workflows, meetings and custody in api_read.c.
  */
 #include <sys/stat.h>
 
@@ -133,8 +136,8 @@ hold_reply(struct agent *a, const struct api_peer *p, uint64_t rid,
 	return (LSN_OK);
 }
 
-static void
-reply(struct agent *a, const struct api_peer *p,
+void
+api_reply(struct agent *a, const struct api_peer *p,
     Liaison__V1__ApiResponse *r)
 {
 	uint8_t	*buf;
@@ -160,8 +163,8 @@ reply(struct agent *a, const struct api_peer *p,
 	free(buf);
 }
 
-static void
-reply_err(struct agent *a, const struct api_peer *p, uint64_t request_id,
+void
+api_reply_err(struct agent *a, const struct api_peer *p, uint64_t request_id,
     int code, const char *detail)
 {
 	Liaison__V1__ApiResponse	r = LIAISON__V1__API_RESPONSE__INIT;
@@ -171,7 +174,7 @@ reply_err(struct agent *a, const struct api_peer *p, uint64_t request_id,
 	r.code = lsn_err_to_wire(code);
 	r.detail = unconst(detail != NULL && detail[0] != '\0' ? detail :
 	    lsn_strerror(code));
-	reply(a, p, &r);
+	api_reply(a, p, &r);
 }
 
 /* ---- status ---- */
@@ -197,7 +200,7 @@ do_status(struct agent *a, const struct api_peer *p, uint64_t rid)
 	    (rv = inbox_counts(a, &s.inbox_total, &s.inbox_unacked,
 	    &s.quarantined)) != LSN_OK ||
 	    (rv = replica_alerts(a, &alerts, &nalerts)) != LSN_OK) {
-		reply_err(a, p, rid, rv, "cannot read the agent state");
+		api_reply_err(a, p, rid, rv, "cannot read the agent state");
 		return;
 	}
 	if (a->halted)
@@ -210,7 +213,7 @@ do_status(struct agent *a, const struct api_peer *p, uint64_t rid)
 	}
 	if ((all = calloc(nalerts + next + 1, sizeof(*all))) == NULL) {
 		replica_alerts_free(alerts, nalerts);
-		reply_err(a, p, rid, LSN_ENOMEM, NULL);
+		api_reply_err(a, p, rid, LSN_ENOMEM, NULL);
 		return;
 	}
 	for (size_t i = 0; i < nalerts; i++)
@@ -243,7 +246,7 @@ do_status(struct agent *a, const struct api_peer *p, uint64_t rid)
 	r.code = 0;
 	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_STATUS;
 	r.status = &s;
-	reply(a, p, &r);
+	api_reply(a, p, &r);
 	free(all);
 	replica_alerts_free(alerts, nalerts);
 }
@@ -263,7 +266,7 @@ do_submit(struct agent *a, const struct api_peer *p, uint64_t rid,
 	detail[0] = '\0';
 	if ((rv = outbox_submit(a, req, id, detail, sizeof(detail))) !=
 	    LSN_OK) {
-		reply_err(a, p, rid, rv, detail);
+		api_reply_err(a, p, rid, rv, detail);
 		return;
 	}
 	sr.has_message_id = 1;
@@ -273,37 +276,7 @@ do_submit(struct agent *a, const struct api_peer *p, uint64_t rid,
 	r.request_id = rid;
 	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_SUBMIT;
 	r.submit = &sr;
-	reply(a, p, &r);
-}
-
-static void
-do_outbox_status(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__OutboxStatusRequest *req)
-{
-	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
-	Liaison__V1__OutboxStatusResponse os =
-	    LIAISON__V1__OUTBOX_STATUS_RESPONSE__INIT;
-	char				 detail[AGENT_DETAIL_MAX];
-	int				 rv;
-
-	if (!req->has_message_id || req->message_id.len != 16) {
-		reply_err(a, p, rid, LSN_EINVAL, "message_id must be 16 "
-		    "bytes");
-		return;
-	}
-	detail[0] = '\0';
-	if ((rv = outbox_status(a, req->message_id.data, req->message_id.len,
-	    &os, detail, sizeof(detail))) != LSN_OK) {
-		reply_err(a, p, rid, rv, rv == LSN_ENOENT ?
-		    "no such message in the outbox" : NULL);
-		return;
-	}
-	os.publish_detail = detail;
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_OUTBOX_STATUS;
-	r.outbox_status = &os;
-	reply(a, p, &r);
+	api_reply(a, p, &r);
 }
 
 /* ---- inbox ---- */
@@ -319,7 +292,7 @@ answer_events(struct agent *a, const struct api_peer *p, uint64_t rid,
 	int				rv;
 
 	if ((rv = events_list(a, q->after_seq, q->limit, &er)) != LSN_OK) {
-		reply_err(a, p, rid, rv, "cannot read the events");
+		api_reply_err(a, p, rid, rv, "cannot read the events");
 		return (1);
 	}
 	if (er.n_events == 0 && may_wait) {
@@ -330,7 +303,7 @@ answer_events(struct agent *a, const struct api_peer *p, uint64_t rid,
 	r.request_id = rid;
 	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_EVENTS;
 	r.events = &er;
-	reply(a, p, &r);
+	api_reply(a, p, &r);
 	events_list_free(&er);
 	return (1);
 }
@@ -347,7 +320,7 @@ answer_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 	if (q->events)
 		return (answer_events(a, p, rid, q, may_wait));
 	if ((rv = inbox_list(a, q, &lr)) != LSN_OK) {
-		reply_err(a, p, rid, rv, "cannot read the inbox");
+		api_reply_err(a, p, rid, rv, "cannot read the inbox");
 		return (1);
 	}
 	if (lr.n_items == 0 && may_wait) {
@@ -358,7 +331,7 @@ answer_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 	r.request_id = rid;
 	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_INBOX_LIST;
 	r.inbox_list = &lr;
-	reply(a, p, &r);
+	api_reply(a, p, &r);
 	inbox_list_free(&lr);
 	return (1);
 }
@@ -411,14 +384,14 @@ do_inbox_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 	q.include_acked = req->has_include_acked && req->include_acked;
 	if (req->has_type &&
 	    strcmp(lsn_envelope_type_name((int) req->type), "?") == 0) {
-		reply_err(a, p, rid, LSN_EINVAL, "type filter is not a "
+		api_reply_err(a, p, rid, LSN_EINVAL, "type filter is not a "
 		    "message type");
 		return;
 	}
 	q.type = req->has_type ? (int) req->type : 0;
 	if (req->sender != NULL) {
 		if (!lsn_slug_valid(req->sender)) {
-			reply_err(a, p, rid, LSN_EINVAL, "sender filter is "
+			api_reply_err(a, p, rid, LSN_EINVAL, "sender filter is "
 			    "not a partner id");
 			return;
 		}
@@ -427,7 +400,7 @@ do_inbox_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 	q.since_ms = req->has_since_ms ? req->since_ms : 0;
 	if (req->has_state && (req->state < 0 ||
 	    req->state > LIAISON__V1__INBOX_STATE__INBOX_STATE_ACTIONED)) {
-		reply_err(a, p, rid, LSN_EINVAL, "state filter is unread, "
+		api_reply_err(a, p, rid, LSN_EINVAL, "state filter is unread, "
 		    "read or actioned");
 		return;
 	}
@@ -480,13 +453,13 @@ do_inbox_fetch(struct agent *a, const struct api_peer *p, uint64_t rid,
 	int				 rv;
 
 	if (!req->has_message_id || req->message_id.len != 16) {
-		reply_err(a, p, rid, LSN_EINVAL, "message_id must be 16 "
+		api_reply_err(a, p, rid, LSN_EINVAL, "message_id must be 16 "
 		    "bytes");
 		return;
 	}
 	if ((rv = inbox_fetch(a, req->message_id.data, req->message_id.len,
 	    &it)) != LSN_OK) {
-		reply_err(a, p, rid, rv, rv == LSN_ENOENT ?
+		api_reply_err(a, p, rid, rv, rv == LSN_ENOENT ?
 		    "no such message in the inbox" : NULL);
 		return;
 	}
@@ -495,7 +468,7 @@ do_inbox_fetch(struct agent *a, const struct api_peer *p, uint64_t rid,
 	r.request_id = rid;
 	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_INBOX_FETCH;
 	r.inbox_fetch = &fr;
-	reply(a, p, &r);
+	api_reply(a, p, &r);
 	inbox_item_free(it);
 }
 
@@ -509,13 +482,13 @@ do_inbox_mark(struct agent *a, const struct api_peer *p, uint64_t rid,
 	int				 rv;
 
 	if (!req->has_message_id || req->message_id.len != 16) {
-		reply_err(a, p, rid, LSN_EINVAL, "message_id must be 16 "
+		api_reply_err(a, p, rid, LSN_EINVAL, "message_id must be 16 "
 		    "bytes");
 		return;
 	}
 	if ((rv = inbox_mark(a, req->message_id.data, req->message_id.len,
 	    req->has_stage ? (int) req->stage : 0)) != LSN_OK) {
-		reply_err(a, p, rid, rv, rv == LSN_ENOENT ?
+		api_reply_err(a, p, rid, rv, rv == LSN_ENOENT ?
 		    "no such message in the inbox" : rv == LSN_EINVAL ?
 		    "unknown mark stage" : NULL);
 		return;
@@ -524,430 +497,10 @@ do_inbox_mark(struct agent *a, const struct api_peer *p, uint64_t rid,
 	r.request_id = rid;
 	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_INBOX_MARK;
 	r.inbox_mark = &mr;
-	reply(a, p, &r);
-}
-
-/* ---- directory ---- */
-
-struct dq {
-	Liaison__V1__DirQueryResponse	*resp;
-	size_t				 cap;
-	int				 rv;
-};
-
-static int
-copy_partner(const Liaison__V1__Partner *p, Liaison__V1__Partner **out)
-{
-	uint8_t	*buf;
-	size_t	 len;
-
-	len = liaison__v1__partner__get_packed_size(p);
-	if ((buf = malloc(len ? len : 1)) == NULL)
-		return (LSN_ENOMEM);
-	liaison__v1__partner__pack(p, buf);
-	*out = liaison__v1__partner__unpack(NULL, len, buf);
-	free(buf);
-	return (*out == NULL ? LSN_ENOMEM : LSN_OK);
-}
-
-static int
-dq_partner(void *arg, const Liaison__V1__Partner *p)
-{
-	struct dq	*q = arg;
-
-	if (q->resp->n_partners >= q->cap)
-		return (1);
-	if ((q->rv = copy_partner(p, &q->resp->partners[q->resp->n_partners]))
-	    != LSN_OK)
-		return (1);
-	q->resp->n_partners++;
-	return (0);
-}
-
-static void
-dq_free(Liaison__V1__DirQueryResponse *r)
-{
-	for (size_t i = 0; i < r->n_partners; i++)
-		liaison__v1__partner__free_unpacked(r->partners[i], NULL);
-	free(r->partners);
-	for (size_t i = 0; i < r->n_groups; i++)
-		lsn_dir_group_free(&r->groups[i]);
-	free(r->groups);
-}
-
-struct gnames {
-	char	**v;
-	size_t	  n, cap;
-};
-
-static int
-collect_name(void *arg, const char *name)
-{
-	struct gnames	*g = arg;
-
-	if (g->n >= g->cap)
-		return (1);
-	if ((g->v[g->n] = strdup(name)) == NULL)
-		return (LSN_ENOMEM);
-	g->n++;
-	return (0);
-}
-
-/*
- * Answers E_DIR_HALTED with the halt reason the replica persisted (the
- * replica was halted after a fork, a broken chain or a rollback).
- */
-static void
-halted_reply(struct agent *a, const struct api_peer *p, uint64_t rid)
-{
-	char	why[512], detail[sizeof(why) + 96];
-
-	if (agent_state_get(a, "dir_halted", why, sizeof(why)) != LSN_OK)
-		lsn_strlcpy(why, "reason not recorded", sizeof(why));
-	if (snprintf(detail, sizeof(detail), "directory replica halted "
-	    "(%s); it serves no directory data until an operator "
-	    "investigates", why) < 0)
-		lsn_strlcpy(detail, "directory replica halted", sizeof(detail));
-	reply_err(a, p, rid, LSN_EDIRHALTED, detail);
-}
-
-static void
-do_dir_query(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__DirQueryRequest *req)
-{
-	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
-	Liaison__V1__DirQueryResponse	 qr =
-	    LIAISON__V1__DIR_QUERY_RESPONSE__INIT;
-	Liaison__V1__DirHead		 dh = LIAISON__V1__DIR_HEAD__INIT;
-	struct gnames			 gn = { NULL, 0, 0 };
-	struct dq			 q;
-	uint8_t				 hash[32];
-	uint64_t			 rev;
-	int				 rv;
-
-	if ((req->partner_id != NULL && !lsn_slug_valid(req->partner_id)) ||
-	    (req->group != NULL && !lsn_slug_valid(req->group)) ||
-	    (req->search != NULL && !lsn_text_valid(req->search, 256))) {
-		reply_err(a, p, rid, LSN_EINVAL, "invalid query");
-		return;
-	}
-	if (a->halted) {
-		/* the replica is suspect: no data from it, only the reason */
-		halted_reply(a, p, rid);
-		return;
-	}
-	if ((rv = lsn_dir_head(a->dir, &rev, hash)) != LSN_OK)
-		goto fail;
-	qr.partners = calloc(AGENT_DIR_RESULTS_MAX, sizeof(*qr.partners));
-	qr.groups = calloc(AGENT_DIR_RESULTS_MAX, sizeof(*qr.groups));
-	if (qr.partners == NULL || qr.groups == NULL) {
-		rv = LSN_ENOMEM;
-		goto fail;
-	}
-	q.resp = &qr;
-	q.cap = AGENT_DIR_RESULTS_MAX;
-	q.rv = LSN_OK;
-	if (req->partner_id != NULL) {
-		if ((rv = lsn_dir_partner_get(a->dir, req->partner_id,
-		    &qr.partners[0])) != LSN_OK)
-			goto fail;
-		qr.n_partners = 1;
-	} else if (req->group != NULL) {
-		if ((rv = lsn_dir_group_get(a->dir, req->group,
-		    &qr.groups[0])) != LSN_OK)
-			goto fail;
-		qr.n_groups = 1;
-	} else if (req->has_list_groups && req->list_groups) {
-		gn.cap = AGENT_DIR_RESULTS_MAX;
-		if ((gn.v = calloc(gn.cap, sizeof(*gn.v))) == NULL) {
-			rv = LSN_ENOMEM;
-			goto fail;
-		}
-		rv = lsn_dir_groups(a->dir, collect_name, &gn);
-		if (rv < 0)
-			goto fail;
-		for (size_t i = 0; i < gn.n; i++) {
-			if ((rv = lsn_dir_group_get(a->dir, gn.v[i],
-			    &qr.groups[qr.n_groups])) != LSN_OK)
-				goto fail;
-			qr.n_groups++;
-		}
-	} else {
-		rv = lsn_dir_list(a->dir, req->search, dq_partner, &q);
-		if (rv < 0)
-			goto fail;
-		if ((rv = q.rv) != LSN_OK)
-			goto fail;
-	}
-	dh.has_rev = 1;
-	dh.rev = rev;
-	dh.has_hash = 1;
-	dh.hash.data = hash;
-	dh.hash.len = sizeof(hash);
-	qr.head = &dh;
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_DIR_QUERY;
-	r.dir_query = &qr;
-	reply(a, p, &r);
-	rv = LSN_OK;
- fail:
-	if (rv != LSN_OK)
-		reply_err(a, p, rid, rv, rv == LSN_ENOENT ? "no such partner" :
-		    rv == LSN_EUNKNOWNGROUP ? "no such group" : NULL);
-	for (size_t i = 0; i < gn.n; i++)
-		free(gn.v[i]);
-	free(gn.v);
-	dq_free(&qr);
-}
-
-static void
-do_dir_submit(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__DirSubmitRequest *req)
-{
-	Liaison__V1__Frame	 f = LIAISON__V1__FRAME__INIT;
-	Liaison__V1__DirSubmit	 ds = LIAISON__V1__DIR_SUBMIT__INIT;
-	struct dir_pending	*dp = NULL;
-	size_t			 len;
-	int			 rv;
-
-	if (req->op == NULL) {
-		reply_err(a, p, rid, LSN_EINVAL, "no op");
-		return;
-	}
-	len = liaison__v1__signed_dir_op__get_packed_size(req->op);
-	if (len > LSN_DIROP_MAX) {
-		reply_err(a, p, rid, LSN_ETOOBIG, "op too large");
-		return;
-	}
-	if (!a->connected) {
-		reply_err(a, p, rid, LSN_ECLOSED, "not connected to the "
-		    "broker; try again later");
-		return;
-	}
-	for (size_t i = 0; i < AGENT_DIRSUBS_MAX; i++)
-		if (!a->dirsubs[i].used) {
-			dp = &a->dirsubs[i];
-			break;
-		}
-	if (dp == NULL) {
-		reply_err(a, p, rid, LSN_EAGAIN, "too many directory "
-		    "submissions in flight");
-		return;
-	}
-	lsn_random(dp->rid, sizeof(dp->rid));
-	ds.has_request_id = 1;
-	ds.request_id.data = dp->rid;
-	ds.request_id.len = sizeof(dp->rid);
-	ds.op = req->op;
-	f.kind_case = LIAISON__V1__FRAME__KIND_DIR_SUBMIT;
-	f.dir_submit = &ds;
-	if ((rv = link_send(a, &f)) != LSN_OK) {
-		reply_err(a, p, rid, rv == LSN_EAGAIN ? LSN_ECLOSED : rv,
-		    "cannot send to the broker");
-		return;
-	}
-	dp->used = 1;
-	dp->peer = *p;
-	dp->request_id = rid;
-	dp->deadline = lsn_mono_ms() + AGENT_DIRSUB_TIMEOUT_MS;
-}
-
-void
-api_on_dirsubmit_ack(struct agent *a, const Liaison__V1__DirSubmitAck *k)
-{
-	Liaison__V1__ApiResponse	r = LIAISON__V1__API_RESPONSE__INIT;
-	Liaison__V1__DirSubmitResponse	sr =
-	    LIAISON__V1__DIR_SUBMIT_RESPONSE__INIT;
-
-	if (!k->has_request_id || k->request_id.len != 16)
-		return;
-	for (size_t i = 0; i < AGENT_DIRSUBS_MAX; i++) {
-		struct dir_pending *dp = &a->dirsubs[i];
-
-		if (!dp->used || memcmp(dp->rid, k->request_id.data, 16) != 0)
-			continue;
-		dp->used = 0;
-		r.has_request_id = 1;
-		r.request_id = dp->request_id;
-		r.code = k->has_code ? k->code : 4;
-		r.detail = k->detail;
-		if (r.code == 0) {
-			sr.has_rev = k->has_rev;
-			sr.rev = k->rev;
-			r.kind_case = LIAISON__V1__API_RESPONSE__KIND_DIR_SUBMIT;
-			r.dir_submit = &sr;
-		}
-		reply(a, &dp->peer, &r);
-		return;
-	}
-}
-
-void
-api_fail_dirsubs(struct agent *a, int code, const char *why)
-{
-	for (size_t i = 0; i < AGENT_DIRSUBS_MAX; i++) {
-		struct dir_pending *dp = &a->dirsubs[i];
-
-		if (!dp->used)
-			continue;
-		dp->used = 0;
-		reply_err(a, &dp->peer, dp->request_id, code, why);
-	}
+	api_reply(a, p, &r);
 }
 
 /* ---- dispatch ---- */
-
-static void
-do_workflow_list(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__WorkflowListRequest *req)
-{
-	Liaison__V1__ApiResponse		r =
-	    LIAISON__V1__API_RESPONSE__INIT;
-	Liaison__V1__WorkflowListResponse	wl =
-	    LIAISON__V1__WORKFLOW_LIST_RESPONSE__INIT;
-	int					rv;
-
-	if ((rv = wf_list(a, req, &wl)) != LSN_OK) {
-		reply_err(a, p, rid, rv, rv == LSN_EINVAL ? "bad filter "
-		    "(kind referral|alert, item_id 16 bytes)" :
-		    "cannot list");
-		return;
-	}
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_WORKFLOW_LIST;
-	r.workflow_list = &wl;
-	reply(a, p, &r);
-	wf_list_free(&wl);
-}
-
-static void
-do_meeting_show(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__MeetingShowRequest *req)
-{
-	Liaison__V1__ApiResponse		r =
-	    LIAISON__V1__API_RESPONSE__INIT;
-	Liaison__V1__MeetingShowResponse	ms =
-	    LIAISON__V1__MEETING_SHOW_RESPONSE__INIT;
-	int					rv;
-
-	if ((rv = wf_meeting_show(a, req, &ms)) != LSN_OK) {
-		reply_err(a, p, rid, rv, rv == LSN_ENOENT ? "no such meeting" :
-		    rv == LSN_EINVAL ? "meeting_id must be 16 bytes" :
-		    "cannot show the meeting");
-		return;
-	}
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_MEETING_SHOW;
-	r.meeting_show = &ms;
-	reply(a, p, &r);
-	wf_meeting_show_free(&ms);
-}
-
-static void
-do_custody(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__CustodyRequest *req)
-{
-	Liaison__V1__ApiResponse	r = LIAISON__V1__API_RESPONSE__INIT;
-	Liaison__V1__CustodyResponse	c =
-	    LIAISON__V1__CUSTODY_RESPONSE__INIT;
-	int				rv;
-
-	if ((rv = rcpt_custody(a, req, &c)) != LSN_OK) {
-		reply_err(a, p, rid, rv, rv == LSN_ENOENT ? "no such message" :
-		    rv == LSN_EINVAL ? "message_id must be 16 bytes" :
-		    "cannot build the custody chain");
-		return;
-	}
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_CUSTODY;
-	r.custody = &c;
-	reply(a, p, &r);
-	rcpt_custody_free(&c);
-}
-
-/*
- * Builds, signs and submits a self-service contact op of this partner
- * (the broker authorizes it: a partner may change its own contacts).
- */
-static void
-do_contact(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__ContactRequest *req)
-{
-	Liaison__V1__DirOp		 op = LIAISON__V1__DIR_OP__INIT;
-	Liaison__V1__SetContact		 sc = LIAISON__V1__SET_CONTACT__INIT;
-	Liaison__V1__RemoveContact	 rc = LIAISON__V1__REMOVE_CONTACT__INIT;
-	Liaison__V1__ConfirmContact	 cc =
-	    LIAISON__V1__CONFIRM_CONTACT__INIT;
-	Liaison__V1__DirSubmitRequest	 ds =
-	    LIAISON__V1__DIR_SUBMIT_REQUEST__INIT;
-	Liaison__V1__Partner		*me = NULL;
-	uint8_t				*raw = NULL, *sig = NULL;
-	size_t				 rawlen, siglen;
-	char				 why[AGENT_DETAIL_MAX];
-	const char			*act = req->action != NULL ?
-					    req->action : "";
-	int				 rv;
-
-	if ((rv = lsn_dir_partner_get(a->dir, a->conf.partner, &me)) !=
-	    LSN_OK) {
-		reply_err(a, p, rid, rv, "this partner is not in the "
-		    "directory replica yet");
-		return;
-	}
-	op.author = a->conf.partner;
-	op.has_expected_version = 1;
-	op.expected_version = me->has_version ? me->version : 0;
-	if (strcmp(act, "set") == 0 && req->contact != NULL) {
-		sc.partner_id = a->conf.partner;
-		sc.contact = req->contact;
-		op.action_case = LIAISON__V1__DIR_OP__ACTION_SET_CONTACT;
-		op.set_contact = &sc;
-	} else if (strcmp(act, "remove") == 0 && req->contact_id != NULL) {
-		rc.partner_id = a->conf.partner;
-		rc.contact_id = req->contact_id;
-		op.action_case = LIAISON__V1__DIR_OP__ACTION_REMOVE_CONTACT;
-		op.remove_contact = &rc;
-	} else if (strcmp(act, "confirm") == 0 && req->contact_id != NULL) {
-		cc.partner_id = a->conf.partner;
-		cc.contact_id = req->contact_id;
-		cc.has_verified_at_ms = 1;
-		cc.verified_at_ms = lsn_now_ms();
-		op.action_case = LIAISON__V1__DIR_OP__ACTION_CONFIRM_CONTACT;
-		op.confirm_contact = &cc;
-	} else {
-		lsn_dir_partner_free(&me);
-		reply_err(a, p, rid, LSN_EINVAL, "action is set (with "
-		    "contact), remove or confirm (with contact_id)");
-		return;
-	}
-	why[0] = '\0';
-	rv = lsn_dirop_new(&op, &raw, &rawlen, why, sizeof(why));
-	lsn_dir_partner_free(&me);
-	if (rv != LSN_OK) {
-		reply_err(a, p, rid, rv, why[0] != '\0' ? why :
-		    "invalid contact op");
-		return;
-	}
-	rv = lsn_dirop_sign(raw, rawlen, a->sign_kp, &sig, &siglen);
-	free(raw);
-	if (rv != LSN_OK) {
-		reply_err(a, p, rid, rv, "cannot sign the op");
-		return;
-	}
-	if ((ds.op = liaison__v1__signed_dir_op__unpack(NULL, siglen, sig)) ==
-	    NULL) {
-		free(sig);
-		reply_err(a, p, rid, LSN_EINTERNAL, "cannot build the op");
-		return;
-	}
-	free(sig);
-	do_dir_submit(a, p, rid, &ds);
-	liaison__v1__signed_dir_op__free_unpacked(ds.op, NULL);
-}
 
 static void
 handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
@@ -958,7 +511,7 @@ handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
 
 	if ((req = liaison__v1__api_request__unpack(NULL, len, buf)) ==
 	    NULL) {
-		reply_err(a, p, 0, LSN_EPROTO, "unparseable ApiRequest");
+		api_reply_err(a, p, 0, LSN_EPROTO, "unparseable ApiRequest");
 		return;
 	}
 	rid = req->has_request_id ? req->request_id : 0;
@@ -966,7 +519,7 @@ handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
 	 * singular fields: bytes that do not re-encode to their own size
 	 * would be acted on as something else than was sent. */
 	if (liaison__v1__api_request__get_packed_size(req) != len) {
-		reply_err(a, p, rid, LSN_EPROTO, "non-canonical ApiRequest "
+		api_reply_err(a, p, rid, LSN_EPROTO, "non-canonical ApiRequest "
 		    "(NUL inside a string, a field twice or a padded varint)");
 		liaison__v1__api_request__free_unpacked(req, NULL);
 		return;
@@ -976,7 +529,7 @@ handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
 		do_submit(a, p, rid, req->submit);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_OUTBOX_STATUS:
-		do_outbox_status(a, p, rid, req->outbox_status);
+		api_outbox_status(a, p, rid, req->outbox_status);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_INBOX_LIST:
 		do_inbox_list(a, p, rid, req->inbox_list);
@@ -988,31 +541,37 @@ handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
 		do_inbox_mark(a, p, rid, req->inbox_mark);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_DIR_QUERY:
-		do_dir_query(a, p, rid, req->dir_query);
+		api_dir_query(a, p, rid, req->dir_query);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_DIR_SUBMIT:
-		do_dir_submit(a, p, rid, req->dir_submit);
+		api_dir_submit(a, p, rid, req->dir_submit);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_STATUS:
 		do_status(a, p, rid);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_MEETING_SHOW:
-		do_meeting_show(a, p, rid, req->meeting_show);
+		api_meeting_show(a, p, rid, req->meeting_show);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_EVENTS:
 		do_events(a, p, rid, req->events);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_CONTACT:
-		do_contact(a, p, rid, req->contact);
+		api_contact(a, p, rid, req->contact);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_CUSTODY:
-		do_custody(a, p, rid, req->custody);
+		api_custody(a, p, rid, req->custody);
 		break;
 	case LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST:
-		do_workflow_list(a, p, rid, req->workflow_list);
+		api_workflow_list(a, p, rid, req->workflow_list);
+		break;
+	case LIAISON__V1__API_REQUEST__KIND_OUTBOX_FETCH:
+		api_outbox_fetch(a, p, rid, req->outbox_fetch);
+		break;
+	case LIAISON__V1__API_REQUEST__KIND_OUTBOX_LIST:
+		api_outbox_list(a, p, rid, req->outbox_list);
 		break;
 	default:
-		reply_err(a, p, rid, LSN_EINVAL, "unknown request kind");
+		api_reply_err(a, p, rid, LSN_EINVAL, "unknown request kind");
 		break;
 	}
 	liaison__v1__api_request__free_unpacked(req, NULL);
@@ -1068,7 +627,7 @@ end_batch(struct agent *a)
 		if (rv == LSN_OK)
 			send_packed(a, &h->peer, h->buf, h->len);
 		else
-			reply_err(a, &h->peer, h->request_id, LSN_EDB,
+			api_reply_err(a, &h->peer, h->request_id, LSN_EDB,
 			    "agent database error: the request was not "
 			    "stored");
 		free(h->buf);
@@ -1123,14 +682,14 @@ api_on_readable(struct agent *a)
 			/* which part is the request is unknown: answer
 			 * without a request id, no delimiter */
 			p.delim = 0;
-			reply_err(a, &p, 0, LSN_EPROTO, "a request is one "
+			api_reply_err(a, &p, 0, LSN_EPROTO, "a request is one "
 			    "frame, after an optional empty delimiter");
 			goto next;
 		}
 		p.delim = n == 3;
 		if (!apiauth_request_ok(&parts[n - 1])) {
 			/* no ZAP verdict on this connection: refuse */
-			reply_err(a, &p, 0, LSN_EPERM, "not authorized to "
+			api_reply_err(a, &p, 0, LSN_EPERM, "not authorized to "
 			    "use this agent's API");
 			goto next;
 		}
@@ -1173,7 +732,7 @@ api_timers(struct agent *a, uint64_t now)
 
 		if (dp->used && now >= dp->deadline) {
 			dp->used = 0;
-			reply_err(a, &dp->peer, dp->request_id, LSN_ETIMEDOUT,
+			api_reply_err(a, &dp->peer, dp->request_id, LSN_ETIMEDOUT,
 			    "no answer from the broker in time");
 		}
 	}

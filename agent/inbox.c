@@ -209,8 +209,8 @@ sealed_for(const Liaison__V1__SealedBody *sb, const char *partner)
  * the swap, for senders whose replica already has it). They are read
  * only when the body is not sealed to the current key.
  */
-static int
-unseal_rotating(struct agent *a, const Liaison__V1__SealedBody *sb,
+int
+inbox_unseal(struct agent *a, const Liaison__V1__SealedBody *sb,
     const uint8_t *ad, size_t adlen, uint8_t **pt, size_t *ptlen)
 {
 	static const char *const extra[] = { "encrypt.prev.key",
@@ -275,7 +275,7 @@ inbox_open_body(struct agent *a, const Liaison__V1__Envelope *e,
 			goto out;
 		}
 		if ((rv = lsn_seal_ad_env(e, ad, &adlen)) != LSN_OK ||
-		    (rv = unseal_rotating(a, e->sealed, ad, adlen, &pt,
+		    (rv = inbox_unseal(a, e->sealed, ad, adlen, &pt,
 		    &ptlen)) != LSN_OK) {
 			if (rv != LSN_ENOMEM)
 				rv = LSN_EUNSEAL;

@@ -54,6 +54,7 @@ int	cmd_agent_dir(int argc, char *argv[]);
 /* cmd_read.c */
 int	cmd_inbox(int argc, char *argv[]);
 int	cmd_show(int argc, char *argv[]);
+int	cmd_outbox(int argc, char *argv[]);
 int	cmd_thread(int argc, char *argv[]);
 int	cmd_alert(int argc, char *argv[]);
 

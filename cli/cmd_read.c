@@ -85,6 +85,7 @@ cli_show_workflow(const char *agent, const char *conf, int type,
 			    "attending|not-attending|tentative)\n", hx);
 		for (size_t i = 0; i < ms->n_entries; i++)
 			printf("  %-20s %-14s v%u%s\n", ms->entries[i]->partner,
+			    !ms->entries[i]->has_answer ? "no answer" :
 			    cli_enum_name(&liaison__v1__rsvp_answer__descriptor,
 			    (int) ms->entries[i]->answer),
 			    ms->entries[i]->version, ms->entries[i]->stale ?
@@ -120,8 +121,8 @@ cli_show_workflow(const char *agent, const char *conf, int type,
 }
 
 /* The custody chain (envelope, receipts, responses) of message id. */
-static void
-show_custody(const char *agent, const char *conf, const uint8_t id[16],
+void
+cli_custody_section(const char *agent, const char *conf, const uint8_t id[16],
     const char *zone, json_t *o)
 {
 	Liaison__V1__ApiResponse	*r = NULL;
@@ -177,6 +178,7 @@ show_header(const Liaison__V1__InboxItem *it, const char *idhex,
 			json_array_append_new(gr,
 			    json_string(env->to_groups[i]));
 		json_object_set_new(o, "message_id", json_string(idhex));
+		json_object_set_new(o, "direction", json_string("received"));
 		json_object_set_new(o, "sender", json_string(it->sender));
 		json_object_set_new(o, "to", to);
 		json_object_set_new(o, "to_groups", gr);
@@ -234,17 +236,20 @@ static void
 show_usage(FILE *f)
 {
 	fprintf(f, "usage: liaison show ID [--json] [--tz ZONE] [--custody] "
-	    "[--no-mark] [--agent EP | -c FILE]\n"
-	    "Shows a received message in full: its markings, the whole body "
-	    "(referral,\nmeeting, alert, answers, contact update, the "
-	    "verified original of a forward),\nthe state of the referral, "
-	    "alert or meeting it belongs to, and its history\nand custody "
-	    "chain. Times are in --tz ZONE, else $TZ, else UTC (a meeting's"
-	    "\ntimes also in the organiser's zone). Showing marks the message "
-	    "read (a signed\nREAD receipt goes to the sender) unless "
-	    "--no-mark or --json.\n--custody: only the chain of custody "
-	    "(sent or received message).\n"
-	    "example: liaison show 3f2a...c9 --tz Europe/Paris\n%s",
+	    "[--no-mark] [--sent]\n                    [--agent EP | -c FILE]\n"
+	    "Shows a received or sent message in full: its markings, the "
+	    "whole body\n(referral, meeting, alert, answers, contact update, "
+	    "the verified original of\na forward), the state of the referral, "
+	    "alert or meeting it belongs to, and its\nhistory and custody "
+	    "chain. Times are in --tz ZONE, else $TZ, else UTC (a\nmeeting's "
+	    "times also in the organiser's zone). Showing marks the message "
+	    "read\n(a signed READ receipt goes to the sender) unless --no-mark "
+	    "or --json.\nA message this agency sent (an id from liaison "
+	    "outbox) shows whom it was sent\nto, the broker's verdict and the "
+	    "furthest receipt of each recipient; a sealed\nbody is opened by "
+	    "the agent with its own key. --sent: the outbox only.\n"
+	    "--custody: only the chain of custody (sent or received message)."
+	    "\nexample: liaison show 3f2a...c9 --tz Europe/Paris\n%s",
 	    cli_agent_opt_help);
 }
 
@@ -279,6 +284,37 @@ mark_read(const char *agent, const char *conf, const uint8_t id[16])
 		lsn_client_response_free(&r);
 }
 
+/*
+ * show of a message not in the inbox: the sent message of that id, else
+ * the error (the inbox's, unless only the outbox was asked for).
+ */
+static int
+show_sent_or_fail(const char *agent, const char *conf, const uint8_t id[16],
+    const char *idhex, const char *tz, int json, int only_sent)
+{
+	Liaison__V1__ApiResponse	*r = NULL;
+	int				 rv;
+
+	if ((rv = cli_outbox_fetch(agent, conf, id, &r)) == LSN_OK) {
+		rv = cli_show_sent(agent, conf, r, idhex, tz, json);
+		lsn_client_response_free(&r);
+		return (rv);
+	}
+	if (rv == LSN_ENOENT) {
+		cli_err("show", "no message %s in this agency's %s", idhex,
+		    only_sent ? "outbox (liaison outbox lists what it sent)" :
+		    "inbox or outbox (liaison inbox, liaison outbox)");
+		return (CLI_EXIT_FAIL);
+	}
+	/* say why as the inbox does (agent down, refused, ...) */
+	if ((rv = cli_inbox_fetch("show", agent, conf, id, &r, 0)) ==
+	    CLI_EXIT_OK) {
+		lsn_client_response_free(&r);
+		rv = CLI_EXIT_FAIL;
+	}
+	return (rv);
+}
+
 int
 cmd_show(int argc, char *argv[])
 {
@@ -288,6 +324,7 @@ cmd_show(int argc, char *argv[])
 		{ "tz", required_argument, NULL, R_TZ },
 		{ "custody", no_argument, NULL, R_CUSTODY },
 		{ "no-mark", no_argument, NULL, R_ALL },
+		{ "sent", no_argument, NULL, R_FROM },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -299,6 +336,7 @@ cmd_show(int argc, char *argv[])
 	json_t				*o = NULL;
 	uint8_t				 id[16];
 	int				 ch, rv, json = 0, cust = 0, nomark = 0;
+	int				 sent = 0;
 
 	optind = 1;
 	while ((ch = cli_getopt(argc, argv, lo, R_AGENT, &agent,
@@ -312,6 +350,9 @@ cmd_show(int argc, char *argv[])
 			break;
 		case R_ALL:
 			nomark = 1;
+			break;
+		case R_FROM:
+			sent = 1;
 			break;
 		case R_TZ:
 			if ((rv = cli_tz_opt("show", optarg, &tz)) !=
@@ -331,9 +372,11 @@ cmd_show(int argc, char *argv[])
 	if (cust)
 		return (cli_show_custody(agent, conf, id, json));
 	tz = cli_reader_tz(tz);
-	if ((rv = cli_inbox_fetch("show", agent, conf, id, &r, 0)) !=
+	/* a received message, else one we sent (--sent: only the latter) */
+	if (sent || cli_inbox_fetch(NULL, agent, conf, id, &r, 1) !=
 	    CLI_EXIT_OK)
-		return (rv);
+		return (show_sent_or_fail(agent, conf, id, argv[optind], tz,
+		    json, sent));
 	it = r->inbox_fetch->item;
 	if (it->envelope != NULL)
 		env = liaison__v1__envelope__unpack(NULL,
@@ -357,7 +400,7 @@ cmd_show(int argc, char *argv[])
 	if (env != NULL && env->has_forwarded)
 		cli_show_forwarded(agent, conf, it, tz, o);
 	cli_show_workflow(agent, conf, (int) it->type, m, tz, o);
-	show_custody(agent, conf, id, tz, o);
+	cli_custody_section(agent, conf, id, tz, o);
 	if (o != NULL) {
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		printf("\n");
@@ -377,8 +420,8 @@ cmd_show(int argc, char *argv[])
 
 /* ---- inbox ---- */
 
-static int
-parse_type(const char *s, int *out)
+int
+cli_parse_type(const char *s, int *out)
 {
 	static const struct {
 		const char	*alias;
@@ -403,8 +446,8 @@ parse_type(const char *s, int *out)
 	return (-1);
 }
 
-static int
-parse_tlp_name(const char *s, int *out)
+int
+cli_parse_tlp_name(const char *s, int *out)
 {
 	if (strncasecmp(s, "TLP:", 4) == 0)
 		s += 4;
@@ -417,8 +460,8 @@ parse_tlp_name(const char *s, int *out)
 }
 
 /* --since: a duration back from now ("2h", "3d") or a UTC date-time. */
-static int
-parse_since(const char *s, uint64_t *out)
+int
+cli_parse_since(const char *s, uint64_t *out)
 {
 	long long	ms;
 	struct tm	tm;
@@ -626,7 +669,7 @@ inbox_opts(int argc, char *argv[], Liaison__V1__InboxListRequest *lr,
 			}
 			break;
 		case R_TYPE:
-			if (parse_type(optarg, &t) != 0) {
+			if (cli_parse_type(optarg, &t) != 0) {
 				cli_err("inbox", "unknown --type '%s' (see "
 				    "liaison inbox --help)", optarg);
 				return (CLI_EXIT_USAGE);
@@ -643,7 +686,7 @@ inbox_opts(int argc, char *argv[], Liaison__V1__InboxListRequest *lr,
 			lr->sender = optarg;
 			break;
 		case R_SINCE:
-			if (parse_since(optarg, &lr->since_ms) != 0) {
+			if (cli_parse_since(optarg, &lr->since_ms) != 0) {
 				cli_err("inbox", "--since takes a duration "
 				    "(2h, 3d) or YYYY-MM-DD[THH:MM]Z, not "
 				    "'%s'", optarg);
@@ -652,7 +695,7 @@ inbox_opts(int argc, char *argv[], Liaison__V1__InboxListRequest *lr,
 			lr->has_since_ms = 1;
 			break;
 		case R_TLP:
-			if (parse_tlp_name(optarg, &f->tlp) != 0) {
+			if (cli_parse_tlp_name(optarg, &f->tlp) != 0) {
 				cli_err("inbox", "unknown --tlp '%s' (clear, "
 				    "green, amber, amber-strict, red)", optarg);
 				return (CLI_EXIT_USAGE);

@@ -40,7 +40,7 @@ enum {
 
 /*
  * The item id (referral / meeting / alert) a message id stands for, when
- * it is a received message about one; else id itself. *typep: the type of
+ * it is a received or sent message about one; else id itself. *typep: the type of
  * that message (0 if none).
  */
 int
@@ -51,14 +51,24 @@ cli_resolve_item(const char *agent, const char *conf, const uint8_t in[16],
 	ProtobufCMessage		*m = NULL;
 	int				 found = 0;
 
+	int				 type;
+
 	memcpy(out, in, 16);
 	*typep = 0;
-	if (cli_inbox_fetch(NULL, agent, conf, in, &r, 1) != CLI_EXIT_OK)
+	if (cli_inbox_fetch(NULL, agent, conf, in, &r, 1) == CLI_EXIT_OK) {
+		type = (int) r->inbox_fetch->item->type;
+		m = cli_body_unpack(type, &r->inbox_fetch->item->body);
+	} else if (cli_outbox_fetch(agent, conf, in, &r) == LSN_OK &&
+	    r->outbox_fetch->item->has_body) {
+		/* a message we sent about it */
+		type = (int) r->outbox_fetch->item->type;
+		m = cli_body_unpack(type, &r->outbox_fetch->item->body);
+	} else {
+		lsn_client_response_free(&r);
 		return (0);
-	m = cli_body_unpack((int) r->inbox_fetch->item->type,
-	    &r->inbox_fetch->item->body);
+	}
 	if (m != NULL && cli_body_item_id(m, out) == 0) {
-		*typep = (int) r->inbox_fetch->item->type;
+		*typep = type;
 		found = 1;
 	}
 	if (m != NULL)
@@ -67,17 +77,24 @@ cli_resolve_item(const char *agent, const char *conf, const uint8_t in[16],
 	return (found);
 }
 
+/* One message of a thread, received (in) or sent (out). */
+struct tmsg {
+	uint64_t			 created_ms;
+	uint64_t			 seq;
+	const Liaison__V1__InboxItem	*in;
+	const Liaison__V1__OutboxItem	*out;
+};
+
 static int
 by_created(const void *a, const void *b)
 {
-	const Liaison__V1__InboxItem *x = *(const Liaison__V1__InboxItem
-	    *const *) a;
-	const Liaison__V1__InboxItem *y = *(const Liaison__V1__InboxItem
-	    *const *) b;
+	const struct tmsg *x = a, *y = b;
 
 	if (x->created_ms != y->created_ms)
 		return (x->created_ms < y->created_ms ? -1 : 1);
-	return (x->local_seq < y->local_seq ? -1 : x->local_seq > y->local_seq);
+	if ((x->in == NULL) != (y->in == NULL))
+		return (x->in == NULL ? -1 : 1);	/* ours first */
+	return (x->seq < y->seq ? -1 : x->seq > y->seq);
 }
 
 static void
@@ -85,14 +102,138 @@ thread_usage(FILE *f)
 {
 	fprintf(f, "usage: liaison thread ID [--json] [--tz ZONE] "
 	    "[--agent EP | -c FILE]\n"
-	    "Shows a whole case, meeting or alert thread in order: every "
-	    "received message\nabout it (the offer, answers, information "
-	    "requested and supplied, RSVPs,\nupdates), then its current "
-	    "state and history. ID is a referral, meeting or\nalert id, or "
-	    "the id of any message of the thread as liaison inbox shows "
-	    "it.\nexample: liaison thread 3f2a...c9\n%s", cli_agent_opt_help);
+	    "Shows a whole case, meeting or alert thread in order, both "
+	    "directions: every\nmessage about it this agency received or "
+	    "sent (the offer, answers, information\nrequested and supplied, "
+	    "RSVPs, updates; sent ones marked >), then its current\nstate and "
+	    "history. ID is a referral, meeting or alert id, or the id of "
+	    "any\nmessage of the thread as liaison inbox or liaison outbox "
+	    "shows it.\nexample: liaison thread 3f2a...c9\n%s",
+	    cli_agent_opt_help);
 }
 
+/* Answers of the agent kept while a thread is shown (one per page). */
+struct tpages {
+	Liaison__V1__ApiResponse	**r;
+	size_t				  n;
+};
+
+static void
+pages_free(struct tpages *pg)
+{
+	for (size_t i = 0; i < pg->n; i++)
+		lsn_client_response_free(&pg->r[i]);
+	free(pg->r);
+	pg->r = NULL;
+	pg->n = 0;
+}
+
+/*
+ * Every received (sent: sent) message, page by page: the agent answers at
+ * most 1000 items (and about 4 MiB) at a time. Each page is kept in pg.
+ * CLI exit code.
+ */
+static int
+thread_fetch(const char *agent, const char *conf, int sent,
+    struct tpages *pg)
+{
+	Liaison__V1__ApiResponse	*r, **v;
+	uint64_t			 after = 0;
+	size_t				 n;
+	int				 rv;
+
+	for (;;) {
+		r = NULL;
+		if (sent) {
+			Liaison__V1__OutboxListRequest q =
+			    LIAISON__V1__OUTBOX_LIST_REQUEST__INIT;
+
+			q.has_after_seq = 1;
+			q.after_seq = after;
+			rv = cli_outbox_all("thread", agent, conf, &q, &r);
+			n = rv == CLI_EXIT_OK && r->outbox_list != NULL ?
+			    r->outbox_list->n_items : 0;
+			if (n > 0)
+				after = r->outbox_list->items[n - 1]->local_seq;
+		} else {
+			Liaison__V1__InboxListRequest lr =
+			    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
+
+			lr.has_include_acked = lr.include_acked = 1;
+			lr.has_after_seq = 1;
+			lr.after_seq = after;
+			rv = cli_inbox_all("thread", agent, conf, &lr, &r);
+			n = rv == CLI_EXIT_OK && r->inbox_list != NULL ?
+			    r->inbox_list->n_items : 0;
+			if (n > 0)
+				after = r->inbox_list->items[n - 1]->local_seq;
+		}
+		if (rv != CLI_EXIT_OK || n == 0) {
+			lsn_client_response_free(&r);
+			return (rv);
+		}
+		if ((v = reallocarray(pg->r, pg->n + 1, sizeof(*v))) == NULL) {
+			lsn_client_response_free(&r);
+			return (CLI_EXIT_FAIL);
+		}
+		pg->r = v;
+		pg->r[pg->n++] = r;
+	}
+}
+
+/*
+ * Adds the messages of one page r (received, or sent: sent) about item
+ * id to *vp (*np entries, realloc'd), each body unpacked once to find its
+ * item. *firstp / *typep: the first body found (for the workflow
+ * section). 0, or -1 when out of memory.
+ */
+static int
+thread_collect(const Liaison__V1__ApiResponse *r, int sent,
+    const uint8_t id[16], struct tmsg **vp, size_t *np,
+    ProtobufCMessage **firstp, int *typep)
+{
+	struct tmsg	*v;
+	size_t		 ni;
+	uint8_t		 x[16];
+
+	ni = sent ? r->outbox_list->n_items : r->inbox_list->n_items;
+	if ((v = reallocarray(*vp, *np + ni + 1, sizeof(*v))) == NULL)
+		return (-1);
+	*vp = v;
+	for (size_t i = 0; i < ni; i++) {
+		const Liaison__V1__InboxItem *in = sent ? NULL :
+		    r->inbox_list->items[i];
+		const Liaison__V1__OutboxItem *out = sent ?
+		    r->outbox_list->items[i] : NULL;
+		int type = in != NULL ? (int) in->type : (int) out->type;
+		ProtobufCMessage *m = in != NULL ?
+		    cli_body_unpack(type, &in->body) : out->has_body ?
+		    cli_body_unpack(type, &out->body) : NULL;
+
+		if (m != NULL && cli_body_item_id(m, x) == 0 &&
+		    memcmp(x, id, 16) == 0) {
+			memset(&v[*np], 0, sizeof(v[*np]));
+			v[*np].in = in;
+			v[*np].out = out;
+			v[*np].created_ms = in != NULL ? in->created_ms :
+			    out->created_ms;
+			v[*np].seq = in != NULL ? in->local_seq :
+			    out->local_seq;
+			(*np)++;
+			if (*firstp == NULL) {
+				*firstp = m;
+				*typep = type;
+				continue;
+			}
+		}
+		if (m != NULL)
+			protobuf_c_message_free_unpacked(m, NULL);
+	}
+	return (0);
+}
+
+/* thread ID: long because options, both lists and the text and JSON
+ * output stay together; the fetching and matching are helpers above. */
 int
 cmd_thread(int argc, char *argv[])
 {
@@ -103,16 +244,14 @@ cmd_thread(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	Liaison__V1__InboxListRequest	 lr =
-	    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
-	Liaison__V1__ApiResponse	*r = NULL;
-	const Liaison__V1__InboxItem	**v = NULL;
+	struct tpages			 in = { NULL, 0 }, out = { NULL, 0 };
+	struct tmsg			*v = NULL;
 	ProtobufCMessage		*first = NULL;
 	const char			*agent = NULL, *conf = NULL, *tz = NULL;
 	json_t				*o = NULL, *arr = NULL;
-	uint8_t				 id[16], x[16];
+	uint8_t				 id[16];
 	char				 hx[33];
-	size_t				 n = 0;
+	size_t				 n = 0, nsent = 0;
 	int				 ch, rv, json = 0, type = 0;
 
 	optind = 1;
@@ -137,35 +276,19 @@ cmd_thread(int argc, char *argv[])
 	    &type)) != CLI_EXIT_OK)
 		return (rv);
 	tz = cli_reader_tz(tz);
-	lr.has_include_acked = 1;
-	lr.include_acked = 1;
-	if ((rv = cli_inbox_all("thread", agent, conf, &lr, &r)) != CLI_EXIT_OK)
-		return (rv);
-	if (r->inbox_list != NULL && (v = calloc(r->inbox_list->n_items + 1,
-	    sizeof(*v))) == NULL) {
-		rv = CLI_EXIT_FAIL;
+	if ((rv = thread_fetch(agent, conf, 0, &in)) != CLI_EXIT_OK ||
+	    (rv = thread_fetch(agent, conf, 1, &out)) != CLI_EXIT_OK)
 		goto out;
-	}
-	for (size_t i = 0; r->inbox_list != NULL &&
-	    i < r->inbox_list->n_items; i++) {
-		const Liaison__V1__InboxItem *it = r->inbox_list->items[i];
-		ProtobufCMessage *m = cli_body_unpack((int) it->type,
-		    &it->body);
-
-		if (m != NULL && cli_body_item_id(m, x) == 0 &&
-		    memcmp(x, id, 16) == 0) {
-			v[n++] = it;
-			if (first == NULL) {
-				first = m;
-				type = (int) it->type;
-				continue;
-			}
+	for (size_t i = 0; i < in.n + out.n; i++)
+		if (thread_collect(i < in.n ? in.r[i] : out.r[i - in.n],
+		    i >= in.n, id, &v, &n, &first, &type) != 0) {
+			rv = CLI_EXIT_FAIL;
+			goto out;
 		}
-		if (m != NULL)
-			protobuf_c_message_free_unpacked(m, NULL);
-	}
 	if (n > 1)
 		qsort(v, n, sizeof(*v), by_created);
+	for (size_t i = 0; i < n; i++)
+		nsent += v[i].out != NULL;
 	lsn_hex_encode(id, 16, hx);
 	if (json) {
 		o = json_object();
@@ -173,17 +296,28 @@ cmd_thread(int argc, char *argv[])
 		json_object_set_new(o, "id", json_string(hx));
 	} else {
 		cli_pager_start();
-		printf("thread %s: %zu received message%s\n", hx, n,
-		    n == 1 ? "" : "s");
+		printf("thread %s: %zu received, %zu sent message%s\n", hx,
+		    n - nsent, nsent, nsent == 1 ? "" : "s");
 	}
 	for (size_t i = 0; i < n; i++) {
-		ProtobufCMessage *m = cli_body_unpack((int) v[i]->type,
-		    &v[i]->body);
+		int t = v[i].in != NULL ? (int) v[i].in->type :
+		    (int) v[i].out->type;
+		ProtobufCMessage *m = v[i].in != NULL ?
+		    cli_body_unpack(t, &v[i].in->body) :
+		    cli_body_unpack(t, &v[i].out->body);
 
-		if (arr != NULL)
-			json_array_append_new(arr, cli_item_json(v[i], m));
+		if (arr != NULL && v[i].in != NULL) {
+			json_t *j = cli_item_json(v[i].in, m);
+
+			json_object_set_new(j, "direction",
+			    json_string("received"));
+			json_array_append_new(arr, j);
+		} else if (arr != NULL)
+			json_array_append_new(arr, cli_sent_json(v[i].out, m));
+		else if (v[i].in != NULL)
+			cli_item_line(v[i].in, m, tz);
 		else
-			cli_item_line(v[i], m, tz);
+			cli_sent_line(v[i].out, m, tz);
 		if (m != NULL)
 			protobuf_c_message_free_unpacked(m, NULL);
 	}
@@ -192,7 +326,7 @@ cmd_thread(int argc, char *argv[])
 	if (first != NULL)
 		cli_show_workflow(agent, conf, type, first, tz, o);
 	else {
-		/* nothing received yet (we sent it): the tracked state */
+		/* nothing about it here yet: the tracked state */
 		Liaison__V1__ReferralResponse rr =
 		    LIAISON__V1__REFERRAL_RESPONSE__INIT;
 
@@ -212,7 +346,8 @@ cmd_thread(int argc, char *argv[])
 	if (first != NULL)
 		protobuf_c_message_free_unpacked(first, NULL);
 	free(v);
-	lsn_client_response_free(&r);
+	pages_free(&out);
+	pages_free(&in);
 	return (rv);
 }
 

@@ -102,4 +102,34 @@ json_t	*cli_item_json(const Liaison__V1__InboxItem *it,
 void	cli_item_line(const Liaison__V1__InboxItem *it,
 	    const ProtobufCMessage *m, const char *zone);
 
+/* cmd_read.c: inbox option words: --type (0 and *out, or -1), --tlp,
+ * --since (a duration back or an ISO date, into ms). */
+int	cli_parse_type(const char *s, int *out);
+int	cli_parse_tlp_name(const char *s, int *out);
+int	cli_parse_since(const char *s, uint64_t *out);
+/* cmd_read.c: the custody chain of message id (text, or into o). */
+void	cli_custody_section(const char *agent, const char *conf,
+	    const uint8_t id[16], const char *zone, json_t *o);
+
+/*
+ * cmd_sent.c: what this agency sent. cli_outbox_fetch: an lsn_err code
+ * (LSN_ENOENT: not in our outbox), quiet, *rp on LSN_OK (caller frees).
+ * cli_outbox_all: OutboxList (limit 1000 unless set), CLI exit code.
+ * cli_show_sent: `show` of the fetched r; CLI exit code.
+ */
+int	cli_outbox_fetch(const char *agent, const char *conf,
+	    const uint8_t id[16], Liaison__V1__ApiResponse **rp);
+int	cli_outbox_all(const char *cmd, const char *agent, const char *conf,
+	    Liaison__V1__OutboxListRequest *q, Liaison__V1__ApiResponse **rp);
+int	cli_show_sent(const char *agent, const char *conf,
+	    const Liaison__V1__ApiResponse *r, const char *idhex,
+	    const char *tz, int json);
+/* "pending", "accepted", "refused" or "undeliverable". Static. */
+const char *cli_sent_state(const Liaison__V1__OutboxItem *it);
+/* A sent item as JSON (new object) / one text line (as inbox lines). */
+json_t	*cli_sent_json(const Liaison__V1__OutboxItem *it,
+	    const ProtobufCMessage *m);
+void	cli_sent_line(const Liaison__V1__OutboxItem *it,
+	    const ProtobufCMessage *m, const char *zone);
+
 #endif

@@ -10,7 +10,7 @@ _liaison()
 	sub=${COMP_WORDS[2]}
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "audit keygen envelope send inbox show
+		COMPREPLY=($(compgen -W "audit keygen envelope send inbox outbox show
 		    thread ack status submit agent agent-dir referral reply meeting
 		    alert contact rsvp admin dir broker-status help version" \
 		    -- "$cur"))

@@ -290,6 +290,22 @@ export class Client {
     return r.outbox_status;
   }
 
+  /** One message this agency sent: envelope, plaintext body (a sealed
+   * one opened by the agent with its own key), broker verdict and
+   * per-recipient receipts (deliveries). NotFound if not in our outbox. */
+  async outboxFetch(messageId, opts = {}) {
+    const r = await this.request({ outbox_fetch: { message_id: messageId } },
+      opts);
+    return r.outbox_fetch.item;
+  }
+
+  /** Sent messages, oldest first, with bodies and deliveries (q: type,
+   * recipient, since_ms, limit, after_seq). */
+  async outboxList(q = {}, opts = {}) {
+    const r = await this.request({ outbox_list: q }, opts);
+    return r.outbox_list.items ?? [];
+  }
+
   /** Resolves once the broker accepted the message; rejects with the
    * typed error of the broker's code when it refused it, TimedOut when
    * still pending after opts.timeout ms (30000). */

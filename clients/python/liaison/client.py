@@ -247,6 +247,35 @@ class Client:
         req.outbox_status.message_id = message_id
         return self.request(req, timeout).outbox_status
 
+    def outbox_fetch(self, message_id, timeout=None):
+        """One message this agency sent (api_pb2.OutboxItem): envelope,
+        plaintext body (a sealed one opened by the agent with its own
+        key), broker verdict and per-recipient receipts (deliveries).
+        NotFound if it is not in this agent's outbox."""
+        req = api_pb2.ApiRequest()
+        req.outbox_fetch.message_id = message_id
+        return self.request(req, timeout).outbox_fetch.item
+
+    def outbox_list(self, type=None, recipient=None, since_ms=None,
+                    limit=None, after_seq=None, timeout=None):
+        """Sent messages, oldest first (list of api_pb2.OutboxItem, with
+        bodies and deliveries, without envelopes); page with after_seq =
+        the last item's local_seq."""
+        req = api_pb2.ApiRequest()
+        q = req.outbox_list
+        q.SetInParent()
+        if type is not None:
+            q.type = type
+        if recipient is not None:
+            q.recipient = recipient
+        if since_ms is not None:
+            q.since_ms = since_ms
+        if limit is not None:
+            q.limit = limit
+        if after_seq is not None:
+            q.after_seq = after_seq
+        return list(self.request(req, timeout).outbox_list.items)
+
     def wait_verdict(self, message_id, timeout=30.0, interval=0.1):
         """Waits until the broker accepted the message (returns the
         OutboxStatusResponse) or refused it (raises the typed error of the

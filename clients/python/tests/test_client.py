@@ -83,6 +83,32 @@ class TestClient(unittest.TestCase):
         self.assertTrue(acked and acked[0].acked)
         self.b.mark_read(got.message_id)
 
+    def test_sender_reads_its_sealed_message(self):
+        text = "Synthetic sealed %s" % rid().hex()
+        mid = self.a.submit(env.Note(text=text), to=B_ID,
+                            tlp=env.TLP_AMBER)
+        self.a.wait_verdict(mid, timeout=60)
+        got = wait_for(self.b, env.MESSAGE_TYPE_NOTE,
+                       lambda n: n.text == text)
+        self.b.ack(got.message_id)
+        item = self.a.outbox_fetch(mid)
+        self.assertEqual(item.message_id, mid)
+        self.assertEqual(item.state, api_pb2.OUTBOX_ACCEPTED)
+        self.assertEqual(item.tlp, env.TLP_AMBER)
+        self.assertTrue(item.verified)
+        self.assertTrue(item.envelope.envelope)
+        self.assertEqual(liaison.decode_body(item).text, text)
+        self.assertEqual(list(item.to), [B_ID])
+        self.assertEqual([d.partner for d in item.deliveries], [B_ID])
+        listed = [i for i in self.a.outbox_list(
+            type=env.MESSAGE_TYPE_NOTE, recipient=B_ID)
+            if i.message_id == mid]
+        self.assertEqual(len(listed), 1)
+        self.assertEqual(liaison.decode_body(listed[0]).text, text)
+        # another agency's agent has no such sent message
+        with self.assertRaises(liaison.NotFound):
+            self.b.outbox_fetch(mid)
+
     def test_receive_acks_only_after_the_handler(self):
         text = "Synthetic receive %s" % rid().hex()
         mid = self.a.submit(env.Note(text=text), to=B_ID)
