@@ -145,7 +145,8 @@ int	lsn_audit_head_load(const char *path, const uint8_t pk[32],
  * at least h->count entries and entry h->count must have h->hash. Checks
  * only that entry: run lsn_audit_verify() first for the chain itself.
  * LSN_OK; LSN_ECHAIN with res->bad_id and res->why ("truncated: ...",
- * "rewritten: ..."); LSN_EDB, LSN_ECLOSED. Only bad_id and why of res are written.
+ * "rewritten: ..."); LSN_EDB, LSN_ECLOSED. Only bad_id and why of res
+ * are written.
  */
 int	lsn_audit_head_check(struct lsn_store *st,
 	    const struct lsn_audit_head *h,
