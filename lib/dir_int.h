@@ -113,6 +113,32 @@ int	dir_apply_parts(struct lsn_dir *d, uint64_t rev, const uint8_t *prev,
 	    size_t prevlen, const uint8_t *sop, size_t soplen,
 	    const uint8_t *hash, size_t hashlen, char *why, size_t whysz);
 
+/*
+ * dir_write.c: the state machine's SQL. The dir_q_* run a query with text
+ * parameters a and b (b may be NULL: one parameter) and read its first
+ * row. dir_w_exec runs a write with text parameters a, b (b may be NULL),
+ * after the u64 c as first parameter when has_c; dir_w_u64_text one of
+ * the shape "SET x = ? WHERE key = ?".
+ */
+int	dir_q_exists(struct lsn_dir *d, const char *sql, const char *a,
+	    const char *b, int *found);
+int	dir_q_text(struct lsn_dir *d, const char *sql, const char *a,
+	    const char *b, char *out, size_t outsz);
+int	dir_q_u64(struct lsn_dir *d, const char *sql, const char *a,
+	    const char *b, int *found, uint64_t *v);
+int	dir_w_exec(struct lsn_dir *d, const char *sql, const char *a,
+	    const char *b, int has_c, uint64_t c);
+int	dir_w_u64_text(struct lsn_dir *d, const char *sql, uint64_t v,
+	    const char *a);
+int	dir_bump(struct lsn_dir *d, const char *partner, uint64_t when);
+int	dir_root_put(struct lsn_dir *d, const Liaison__V1__RootPolicy *p);
+int	dir_key_ins(struct lsn_dir *d, const char *partner,
+	    const Liaison__V1__KeyRecord *k);
+int	dir_unit_put(struct lsn_dir *d, const char *partner,
+	    const Liaison__V1__Unit *u);
+int	dir_contact_put(struct lsn_dir *d, const char *partner,
+	    const Liaison__V1__Contact *c, uint64_t when);
+
 /* dir_apply.c: state rules; writes only when apply != 0 */
 int	dir_exec(struct lsn_dir *d, const Liaison__V1__DirOp *op,
 	    const Liaison__V1__RootPolicy *root, int apply, char *why,
