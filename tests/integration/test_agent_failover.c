@@ -6,12 +6,16 @@
  * sqlite file: broker "A" listens on port 1, is killed with SIGKILL, and
  * broker "B" starts on port 2 over the same database file and the same
  * keys, as a standby would take over; later B is killed and A restarted.
- * The agents are configured with "A,B" and must follow, under traffic:
+ * The agents are configured with "A,B" and must follow, under traffic
+ * (a batch in flight at each kill, another submitted while no broker
+ * runs). The second failure is silent: B is paused (SIGSTOP, a machine
+ * lost without a TCP reset) so that the agents must notice it through
+ * dead_after_ms before it is killed and A restarted.
  *
  *   failover       every message accepted by a broker reaches the
  *                  recipient's integrator API exactly once (counted by
  *                  message id), the agents report the endpoint they use,
- *                  and the time from each kill to the first message
+ *                  and the time from each failure to the first message
  *                  accepted after it is printed (measured, not asserted
  *                  beyond a generous bound).
  *   first dead     the first endpoint never answers: the agent gets to
@@ -26,6 +30,7 @@
 #include <arpa/inet.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +47,7 @@
 #include "lsn_proc.h"
 #include "lsn_test.h"
 
-#define NMSG_MAX	64
+#define NMSG_MAX	128
 #define BATCH		6	/* messages per traffic step */
 
 struct env {
@@ -237,23 +242,59 @@ check_inbox_once(struct env *e)
 	assert_int_equal(n, e->nids);
 }
 
+/* Waits (<= 15 s) until neither agent reports a session. */
+static void
+wait_disconnected(struct env *e)
+{
+	Liaison__V1__ApiResponse	*r = NULL;
+	uint64_t			 deadline = lsn_mono_ms() + 15000;
+	int				 up = 1;
+
+	while (up && lsn_mono_ms() < deadline) {
+		up = 0;
+		for (size_t i = 0; i < 2; i++) {
+			assert_ok(agent_it_status(e->fx, i, &r));
+			assert_non_null(r->status);
+			up |= r->status->connected;
+			lsn_client_response_free(&r);
+		}
+		if (up)
+			lsn_proc_sleep_ms(50);
+	}
+	if (up)
+		fail_msg("an agent still reports a session with a paused "
+		    "broker");
+}
+
 /*
- * Kills the running broker, submits a batch while none runs, starts the
- * other one (the takeover) and waits until the batch is accepted.
+ * Submits a batch and kills the running broker at once (some of the batch
+ * in flight, some deliveries unacknowledged), submits another batch while
+ * none runs, starts the other one (the takeover) and waits until both
+ * batches are accepted.
  */
 static void
-fail_over(struct env *e, int to, const char *label)
+fail_over(struct env *e, int to, int silent, const char *label)
 {
 	uint64_t	t0, ms;
 	size_t		from = e->nids;
 
+	submit_n(e, BATCH);
 	t0 = lsn_mono_ms();
+	if (silent) {
+		/* the machine is lost without a TCP reset: the broker
+		 * stops answering; the agents must notice (dead_after_ms)
+		 * by themselves. Killed once they left it, so that the
+		 * paused process cannot share the database file. */
+		assert_int_equal(lsn_proc_signal(e->broker, SIGSTOP), 0);
+		wait_disconnected(e);
+	}
 	assert_int_equal(lsn_proc_kill9(e->broker), 128 + 9);
 	submit_n(e, BATCH);
 	start_broker(e, to);
-	ms = wait_accepted(e, from, t0);
-	printf("failover: %s: %llu ms from the kill to the first message "
-	    "accepted after it\n", label, (unsigned long long) ms);
+	ms = wait_accepted(e, from + BATCH, t0);
+	(void) wait_accepted(e, from, t0);
+	printf("failover: %s: %llu ms from the failure to the first "
+	    "message accepted after it\n", label, (unsigned long long) ms);
 	/* dead_after_ms is 2 s and reconnect_max_ms 0.4 s in tests */
 	assert_true(ms < 15000);
 	for (size_t i = 0; i < 2; i++)
@@ -276,11 +317,11 @@ test_failover_a_to_b_and_back_loses_and_duplicates_nothing(void **state)
 	(void) wait_accepted(e, 0, lsn_mono_ms());
 	assert_ok(agent_it_wait_inbox(e->fx, 1, e->nids, 30000));
 
-	fail_over(e, 1, "A -> B");
+	fail_over(e, 1, 0, "A -> B (killed)");
 	submit_n(e, BATCH);
 	(void) wait_accepted(e, e->nids - BATCH, lsn_mono_ms());
 
-	fail_over(e, 0, "B -> A");
+	fail_over(e, 0, 1, "B -> A (paused, then killed)");
 	submit_n(e, BATCH);
 	(void) wait_accepted(e, e->nids - BATCH, lsn_mono_ms());
 	sw = check_endpoint(e, 0, e->ep[0]);
