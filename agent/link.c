@@ -28,9 +28,9 @@
  * the last Welcome than there are, the next one is tried after
  * reconnect_min_ms (plus jitter) and the backoff is left alone; after a
  * full round of failures the backoff above applies. A refused connection
- * (CONNECT_RETRIED), no handshake within dead_after_ms, and a broker that
- * answers Hello with E_NOT_ACTIVE (a standby) count as failures, so a
- * dead or standby broker is left at once. The outbox, the delivery
+ * (CONNECT_RETRIED), no session (Welcome) within dead_after_ms of opening
+ * the socket, and a broker that answers Hello with E_NOT_ACTIVE (a
+ * standby) count as failures, so a dead or standby broker is left at once. The outbox, the delivery
  * cursor and the directory replica live in the database and are not
  * touched: the next broker gets the same Hello. With one endpoint
  * nothing of this applies and libzmq retries a refused connection.
@@ -593,14 +593,16 @@ link_timers(struct agent *a, uint64_t now)
 		}
 		return;
 	}
-	if (!a->handshaken) {
-		/* several endpoints: one that neither refuses nor
-		 * completes a handshake (host down, packets dropped) */
-		if (a->conf.nbrokers > 1 && now - a->link_opened >
-		    (uint64_t) a->conf.dead_after_ms)
-			link_reset(a, "no handshake within dead_after_ms");
+	if (a->conf.nbrokers > 1 && !a->connected &&
+	    now - a->link_opened > (uint64_t) a->conf.dead_after_ms) {
+		/* several endpoints: one that neither refuses nor gives a
+		 * session (host down, packets dropped, a standby that
+		 * answers Pings but never Welcome) */
+		link_reset(a, "no session within dead_after_ms");
 		return;
 	}
+	if (!a->handshaken)
+		return;
 	if (now > a->last_heard &&
 	    now - a->last_heard > (uint64_t) a->conf.dead_after_ms) {
 		link_reset(a, "broker did not answer in dead_after_ms");
@@ -641,5 +643,8 @@ link_timeout(struct agent *a, uint64_t now)
 	dead = a->last_heard + (uint64_t) a->conf.dead_after_ms + 1;
 	if (dead > a->next_ping)
 		dead = a->next_ping;
+	if (a->conf.nbrokers > 1 && !a->connected && dead > a->link_opened +
+	    (uint64_t) a->conf.dead_after_ms + 1)
+		dead = a->link_opened + (uint64_t) a->conf.dead_after_ms + 1;
 	return (dead > now ? (long) (dead - now) : 0);
 }
