@@ -23,6 +23,8 @@
  *   standby        the first endpoint is a standby that answers every
  *                  Hello with E_NOT_ACTIVE (a fake broker holding the
  *                  broker's transport key): the agent moves on at once.
+ *   mute standby   the same fake answers Pings but never Hello: the agent
+ *                  moves on after dead_after_ms.
  */
 #include <sys/socket.h>
 
@@ -62,6 +64,7 @@ struct env {
 	pthread_t		 th;
 	int			 th_started;
 	volatile int		 stop;
+	int			 mute;		/* never answer Hello */
 	volatile int		 refused;	/* Hellos answered */
 };
 
@@ -353,7 +356,10 @@ test_first_endpoint_dead_agent_uses_the_second(void **state)
 	check_inbox_once(e);
 }
 
-/* A standby: answers every Hello on ep with Error{E_NOT_ACTIVE}. */
+/*
+ * A standby on ep[0]: answers every Hello with Error{E_NOT_ACTIVE}, or
+ * (e->mute) answers Pings only.
+ */
 static void *
 standby_main(void *arg)
 {
@@ -396,9 +402,25 @@ standby_main(void *arg)
 		f = liaison__v1__frame__unpack(NULL, (size_t) len, buf);
 		if (f != NULL && f->kind_case ==
 		    LIAISON__V1__FRAME__KIND_HELLO) {
-			zmq_send(s, id, (size_t) idn, ZMQ_SNDMORE);
-			zmq_send(s, pk, plen, 0);
+			if (!e->mute) {
+				zmq_send(s, id, (size_t) idn, ZMQ_SNDMORE);
+				zmq_send(s, pk, plen, 0);
+			}
 			e->refused = ++n;
+		} else if (f != NULL && f->kind_case ==
+		    LIAISON__V1__FRAME__KIND_PING) {
+			Liaison__V1__Frame	pf = LIAISON__V1__FRAME__INIT;
+			Liaison__V1__Pong	po = LIAISON__V1__PONG__INIT;
+			uint8_t			pb[64];
+			size_t			pl;
+
+			po.has_nonce = f->ping->has_nonce;
+			po.nonce = f->ping->nonce;
+			pf.kind_case = LIAISON__V1__FRAME__KIND_PONG;
+			pf.pong = &po;
+			pl = liaison__v1__frame__pack(&pf, pb);
+			zmq_send(s, id, (size_t) idn, ZMQ_SNDMORE);
+			zmq_send(s, pb, pl, 0);
 		}
 		if (f != NULL)
 			liaison__v1__frame__free_unpacked(f, NULL);
@@ -410,11 +432,11 @@ standby_main(void *arg)
 }
 
 static void
-test_standby_not_active_agent_moves_on(void **state)
+standby_first(struct env *e, int mute)
 {
-	struct env	*e = *state;
 	uint64_t	 t0 = lsn_mono_ms();
 
+	e->mute = mute;
 	/* the real broker on B, the standby on A; the list is "A,B" */
 	assert_int_equal(pthread_create(&e->th, NULL, standby_main, e), 0);
 	e->th_started = 1;
@@ -424,13 +446,26 @@ test_standby_not_active_agent_moves_on(void **state)
 		assert_ok(agent_it_wait_connected(e->fx, i, 1, 15000));
 		assert_true(check_endpoint(e, i, e->ep[1]) >= 1);
 	}
-	printf("failover: standby first: connected after %llu ms, %d Hello "
-	    "refused E_NOT_ACTIVE\n", (unsigned long long) (lsn_mono_ms() -
-	    t0), e->refused);
+	printf("failover: %s standby first: connected after %llu ms, %d "
+	    "Hello %s\n", mute ? "mute" : "refusing",
+	    (unsigned long long) (lsn_mono_ms() - t0), e->refused,
+	    mute ? "unanswered" : "refused E_NOT_ACTIVE");
 	assert_true(e->refused >= 1);
 	submit_n(e, BATCH);
 	(void) wait_accepted(e, 0, lsn_mono_ms());
 	check_inbox_once(e);
+}
+
+static void
+test_standby_not_active_agent_moves_on(void **state)
+{
+	standby_first(*state, 0);
+}
+
+static void
+test_mute_standby_agent_moves_on_after_dead_after_ms(void **state)
+{
+	standby_first(*state, 1);
 }
 
 int
@@ -445,6 +480,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_standby_not_active_agent_moves_on, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_mute_standby_agent_moves_on_after_dead_after_ms,
+		    setup, teardown),
 	};
 
 	if (lsn_init() != LSN_OK)
