@@ -309,6 +309,7 @@ test_failover_a_to_b_and_back_loses_and_duplicates_nothing(void **state)
 {
 	struct env	*e = *state;
 	uint64_t	 sw;
+	char		*out = NULL, line[128];
 
 	start_broker(e, 0);
 	start_agents(e, e->list);
@@ -331,6 +332,13 @@ test_failover_a_to_b_and_back_loses_and_duplicates_nothing(void **state)
 	printf("failover: agent 0 changed endpoint %llu times\n",
 	    (unsigned long long) sw);
 	assert_true(sw >= 2);
+	/* `liaison status` names it too */
+	assert_int_equal(agent_it_cli(e->fx, 0, &out, "status", NULL), 0);
+	assert_non_null(out);
+	snprintf(line, sizeof(line), "broker:          %s (", e->ep[0]);
+	if (strstr(out, line) == NULL)
+		fail_msg("liaison status lacks '%s':\n%s", line, out);
+	free(out);
 	check_inbox_once(e);
 }
 
