@@ -228,6 +228,7 @@ struct agent {
 	/* per-turn transaction */
 	int			 in_tx;
 	int			 tx_failed;
+	int			 indoubt;	/* a COMMIT failed at sync: stop */
 	int			 inbox_added;
 	int			 outbox_added;	/* send after COMMIT */
 	int			 events_added;	/* wake event waiters */

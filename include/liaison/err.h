@@ -56,6 +56,7 @@ enum lsn_err {
 	LSN_ENOTSEALED = -33,	/* AMBER or stronger body not sealed */
 	LSN_EUNKNOWNSENDER = -34, /* sender partner not in the directory */
 	LSN_ERATE = -35,	/* sender over its rate limit (retry later) */
+	LSN_EINDOUBT = -36,	/* commit outcome unknown: sync failed */
 	/* directory */
 	LSN_ETHRESHOLD = -40,	/* too few valid admin signatures */
 	LSN_ENOTAUTH = -41,	/* signer may not sign this action */
