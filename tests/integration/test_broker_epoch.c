@@ -7,7 +7,16 @@
  * agents see its new epoch: B must get every message exactly once
  * (counted by message id at the integrator API) and A's status must carry
  * the re-sync alert.
+ *
+ * A broker started empty: its database is lost and it starts on a new
+ * one. It refuses every agent (no directory); the agents keep their
+ * replicas. The operator rebuilds the directory from an agent's replica
+ * (`liaison admin export-log`, then `liaison admin apply` to a new
+ * database, operations.md) and starts the broker again: the same log,
+ * the same head. The agents see the new epoch and re-publish; B gets
+ * every message once, and the flow goes on.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,9 +123,9 @@ send_n(struct env *e, size_t from, size_t n)
 	}
 }
 
-/* B's inbox holds ids[0..NMSG), each exactly once, and nothing else. */
+/* B's inbox holds ids[0..n), each exactly once, and nothing else. */
 static void
-check_inbox_once(struct env *e)
+check_inbox_n(struct env *e, size_t want)
 {
 	Liaison__V1__ApiResponse	*r = NULL;
 	uint64_t			 deadline = lsn_mono_ms() + 30000;
@@ -127,16 +136,16 @@ check_inbox_once(struct env *e)
 		assert_non_null(r->inbox_list);
 		n = r->inbox_list->n_items;
 		lsn_client_response_free(&r);
-		if (n >= NMSG)
+		if (n >= want)
 			break;
 		lsn_proc_sleep_ms(100);
 	}
 	lsn_proc_sleep_ms(500);	/* anything more would show now */
 	assert_ok(agent_it_inbox(e->fx, 1, 0, &r));
 	n = r->inbox_list->n_items;
-	if (n != NMSG)
-		fail_msg("B's inbox holds %zu messages, %d expected", n, NMSG);
-	for (size_t m = 0; m < NMSG; m++) {
+	if (n != want)
+		fail_msg("B's inbox holds %zu messages, %zu expected", n, want);
+	for (size_t m = 0; m < want; m++) {
 		found = 0;
 		for (size_t k = 0; k < n; k++)
 			if (r->inbox_list->items[k]->message_id.len == 16 &&
@@ -176,7 +185,7 @@ test_broker_restored_from_backup_loses_and_duplicates_nothing(void **state)
 	e->agents[1] = agent_it_start(e->fx, 1, e->ep, NULL);
 	assert_true(e->agents[1] > 0);
 	assert_ok(agent_it_wait_connected(e->fx, 1, 1, 15000));
-	check_inbox_once(e);
+	check_inbox_n(e, NMSG);
 	assert_ok(agent_it_status(e->fx, 0, &r));
 	assert_non_null(r->status);
 	for (size_t k = 0; k < r->status->n_alerts; k++)
@@ -186,12 +195,141 @@ test_broker_restored_from_backup_loses_and_duplicates_nothing(void **state)
 	assert_true(alerted);
 }
 
+/* Runs `liaison` with args (NULL-terminated); it must exit 0. */
+static void
+cli(struct env *e, const char *const *args)
+{
+	char	*bin, *argv[16];
+	size_t	 n = 0;
+	int	 st;
+
+	assert_non_null(bin = lsn_proc_bin(LSN_BIN_CLI));
+	argv[n++] = bin;
+	for (; *args != NULL && n < 15; args++)
+		argv[n++] = (char *) (uintptr_t) *args;
+	argv[n] = NULL;
+	st = lsn_proc_run(bin, argv, NULL, NULL, 30000);
+	free(bin);
+	if (st != 0)
+		fail_msg("liaison %s %s: exit %d", argv[1], argv[2], st);
+	(void) e;
+}
+
+/* The broker's database lost: the file, its log, its audit head. */
+static void
+broker_wipe(struct env *e)
+{
+	char	cmd[4 * LSN_FX_PATH_MAX + 64];
+
+	snprintf(cmd, sizeof(cmd), "rm -f '%s' '%s-wal' '%s-shm' "
+	    "'%s.audit-head'", e->fx->broker_db, e->fx->broker_db,
+	    e->fx->broker_db, e->fx->broker_db);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Agent i's replica head rev; *halted: an alert says it halted. */
+static uint64_t
+replica_rev(struct env *e, size_t i, int *halted, int *resynced)
+{
+	Liaison__V1__ApiResponse	*r = NULL;
+	uint64_t			 rev;
+
+	assert_ok(agent_it_status(e->fx, i, &r));
+	assert_non_null(r->status);
+	assert_non_null(r->status->dir_head);
+	rev = r->status->dir_head->rev;
+	*halted = *resynced = 0;
+	for (size_t k = 0; k < r->status->n_alerts; k++) {
+		if (strstr(r->status->alerts[k], "halted") != NULL)
+			*halted = 1;
+		if (strstr(r->status->alerts[k], "broker re-sync") != NULL)
+			*resynced = 1;
+	}
+	lsn_client_response_free(&r);
+	return (rev);
+}
+
+/* 1 once agent i's status says it is not connected and was refused. */
+static int
+refused(struct env *e, size_t i)
+{
+	Liaison__V1__ApiResponse	*r = NULL;
+	int				 found = 0;
+
+	for (int t = 0; t < 200 && !found; t++) {
+		assert_ok(agent_it_status(e->fx, i, &r));
+		assert_non_null(r->status);
+		for (size_t k = 0; k < r->status->n_alerts; k++)
+			if (!r->status->connected && strstr(
+			    r->status->alerts[k], "refused") != NULL)
+				found = 1;
+		lsn_client_response_free(&r);
+		if (!found)
+			lsn_proc_sleep_ms(50);
+	}
+	return (found);
+}
+
+static void
+test_broker_started_empty_loses_and_duplicates_nothing(void **state)
+{
+	struct env	*e = *state;
+	char		 ops[LSN_FX_PATH_MAX + 16];
+	uint64_t	 rev0, rev;
+	int		 halted, resynced;
+	const char	*exp[] = { "admin", "export-log", "--db",
+			    e->fx->partners[0].agent_db, "--out", ops, NULL };
+	const char	*app[] = { "admin", "apply", ops, "--db",
+			    e->fx->broker_db, NULL };
+
+	snprintf(ops, sizeof(ops), "%s/directory.ops", e->fx->dir);
+	send_n(e, 0, NBEFORE);
+	assert_ok(agent_it_wait_inbox(e->fx, 1, NBEFORE, 30000));
+	rev0 = replica_rev(e, 0, &halted, &resynced);
+	assert_true(rev0 > 0);
+	assert_int_equal(lsn_proc_stop(e->agents[1]), 0);
+	send_n(e, NBEFORE, NOFFLINE);	/* acked, queued */
+	/* the disk is lost: the broker starts on a new, empty database */
+	assert_int_equal(lsn_proc_stop(e->broker), 0);
+	broker_wipe(e);
+	restart_broker(e);
+	/* it knows nobody: A is refused (its status says so) and keeps
+	 * its replica */
+	assert_true(refused(e, 0));
+	assert_int_equal(replica_rev(e, 0, &halted, &resynced), rev0);
+	assert_false(halted);
+	/* the operator rebuilds the directory from A's replica */
+	assert_int_equal(lsn_proc_stop(e->broker), 0);
+	broker_wipe(e);
+	cli(e, exp);
+	cli(e, app);
+	restart_broker(e);
+	e->agents[1] = agent_it_start(e->fx, 1, e->ep, NULL);
+	assert_true(e->agents[1] > 0);
+	for (size_t i = 0; i < 2; i++)
+		assert_ok(agent_it_wait_connected(e->fx, i, 1, 15000));
+	check_inbox_n(e, NBEFORE + NOFFLINE);
+	for (size_t i = 0; i < 2; i++) {
+		rev = replica_rev(e, i, &halted, &resynced);
+		assert_int_equal(rev, rev0);
+		assert_false(halted);
+		if (i == 0)
+			assert_true(resynced);
+	}
+	/* the flow goes on */
+	send_n(e, NBEFORE + NOFFLINE, 1);
+	check_inbox_n(e, NBEFORE + NOFFLINE + 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_broker_restored_from_backup_loses_and_duplicates_nothing,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_broker_started_empty_loses_and_duplicates_nothing,
 		    setup, teardown),
 	};
 
