@@ -383,20 +383,8 @@ agent_tx_commit(struct agent *a)
 	ok = !a->tx_failed && lsn_store_commit(a->st) == LSN_OK;
 	if (ok)
 		ametrics_commit(a, ametrics_clock() - t0);
-	if (!ok && lsn_store_in_doubt(a->st) && !a->indoubt) {
-		/*
-		 * PostgreSQL's rule for a failed fsync: what is durable is
-		 * unknown, so stop before anything else is written or
-		 * answered; the next start's recovery decides, and the
-		 * requests of this commit are answered E_IN_DOUBT.
-		 */
-		a->indoubt = 1;
-		agent_quit = 1;
-		log_warnx("database %s: a commit failed at its sync: whether "
-		    "it was stored is unknown; stopping (exit status 1) so "
-		    "that the next start decides; its API requests are "
-		    "answered E_IN_DOUBT", a->conf.db);
-	}
+	if (!ok && lsn_store_in_doubt(a->st))
+		agent_set_in_doubt(a);
 	if (!ok) {
 		lsn_store_rollback(a->st);
 		a->nacks = 0;
@@ -421,6 +409,25 @@ agent_tx_commit(struct agent *a)
 		api_inbox_changed(a);
 	}
 	return (LSN_OK);
+}
+
+/*
+ * PostgreSQL's rule for a failed fsync (lsn_store_in_doubt): what is
+ * durable is unknown, so stop before anything else is written or
+ * answered; the next start's recovery decides, and the requests of the
+ * failed commit are answered E_IN_DOUBT.
+ */
+void
+agent_set_in_doubt(struct agent *a)
+{
+	if (a->indoubt)
+		return;
+	a->indoubt = 1;
+	agent_quit = 1;
+	log_warnx("database %s: a commit failed at its sync: whether it was "
+	    "stored is unknown; stopping (exit status 1) so that the next "
+	    "start decides; its API requests are answered E_IN_DOUBT",
+	    a->conf.db);
 }
 
 /*

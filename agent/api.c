@@ -267,10 +267,14 @@ do_submit(struct agent *a, const struct api_peer *p, uint64_t rid,
 	int				rv;
 
 	detail[0] = '\0';
-	if ((rv = outbox_submit(a, req, id, detail, sizeof(detail))) !=
-	    LSN_OK) {
+	rv = outbox_submit(a, req, id, detail, sizeof(detail));
+	if (rv != LSN_OK && rv != LSN_EINDOUBT) {
 		reply_err(a, p, rid, rv, detail);
 		return;
+	}
+	if (rv == LSN_EINDOUBT) {	/* with its id: outbox_status */
+		r.code = lsn_err_to_wire(rv);
+		r.detail = detail;
 	}
 	sr.has_message_id = 1;
 	sr.message_id.data = id;
