@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "liaison/client.h"
+#include "liaison/dir.h"
 #include "liaison/util.h"
 
 #include "agent_it.h"
@@ -33,6 +34,7 @@
 #define NDELIVERED	2	/* after it, delivered */
 #define NOFFLINE	3	/* after it, B offline */
 #define NMSG		(NBEFORE + NDELIVERED + NOFFLINE)
+#define NLATE		2	/* ops re-submitted late */
 
 struct env {
 	struct lsn_fixture	*fx;
@@ -195,9 +197,10 @@ test_broker_restored_from_backup_loses_and_duplicates_nothing(void **state)
 	assert_true(alerted);
 }
 
-/* Runs `liaison` with args (NULL-terminated); it must exit 0. */
+/* Runs `liaison` with args (NULL-terminated); it must exit 0. Its
+ * output in *out (caller frees) when out is not NULL. */
 static void
-cli(struct env *e, const char *const *args)
+cli(const char *const *args, char **out)
 {
 	char	*bin, *argv[16];
 	size_t	 n = 0;
@@ -208,11 +211,38 @@ cli(struct env *e, const char *const *args)
 	for (; *args != NULL && n < 15; args++)
 		argv[n++] = (char *) (uintptr_t) *args;
 	argv[n] = NULL;
-	st = lsn_proc_run(bin, argv, NULL, NULL, 30000);
+	st = lsn_proc_run(bin, argv, out, NULL, 30000);
 	free(bin);
 	if (st != 0)
 		fail_msg("liaison %s %s: exit %d", argv[1], argv[2], st);
-	(void) e;
+}
+
+/* Splits the op file all into its first ops (pre) and its last nlate. */
+static void
+split_ops(const char *all, const char *pre, const char *late, size_t nlate)
+{
+	struct lsn_dirop_batch	*b = NULL, *h = NULL, *t = NULL;
+	uint8_t			*buf = NULL;
+	size_t			 len = 0;
+
+	assert_ok(lsn_file_read(all, LSN_DIROP_BATCH_MAX, &buf, &len));
+	assert_ok(lsn_dirop_batch_load(buf, len, &b));
+	free(buf);
+	assert_true(b->n > nlate);
+	assert_ok(lsn_dirop_batch_new(&h));
+	assert_ok(lsn_dirop_batch_new(&t));
+	for (size_t i = 0; i < b->n; i++)
+		assert_ok(lsn_dirop_batch_add(i < b->n - nlate ? h : t,
+		    b->ops[i], b->lens[i]));
+	assert_ok(lsn_dirop_batch_save(h, 0, &buf, &len));
+	assert_ok(lsn_file_write_atomic(pre, buf, len, 0644));
+	free(buf);
+	assert_ok(lsn_dirop_batch_save(t, 0, &buf, &len));
+	assert_ok(lsn_file_write_atomic(late, buf, len, 0644));
+	free(buf);
+	lsn_dirop_batch_free(&b);
+	lsn_dirop_batch_free(&h);
+	lsn_dirop_batch_free(&t);
 }
 
 /* The broker's database lost: the file, its log, its audit head. */
@@ -227,9 +257,11 @@ broker_wipe(struct env *e)
 	assert_int_equal(system(cmd), 0);
 }
 
-/* Agent i's replica head rev; *halted: an alert says it halted. */
+/* Agent i's replica head rev; *halted: an alert says it halted;
+ * *resynced: the re-sync alert; *behind: the "broker behind" alert. */
 static uint64_t
-replica_rev(struct env *e, size_t i, int *halted, int *resynced)
+replica_rev(struct env *e, size_t i, int *halted, int *resynced,
+    int *behind)
 {
 	Liaison__V1__ApiResponse	*r = NULL;
 	uint64_t			 rev;
@@ -238,10 +270,13 @@ replica_rev(struct env *e, size_t i, int *halted, int *resynced)
 	assert_non_null(r->status);
 	assert_non_null(r->status->dir_head);
 	rev = r->status->dir_head->rev;
-	*halted = *resynced = 0;
+	*halted = *resynced = *behind = 0;
 	for (size_t k = 0; k < r->status->n_alerts; k++) {
 		if (strstr(r->status->alerts[k], "halted") != NULL)
 			*halted = 1;
+		if (strstr(r->status->alerts[k], "is behind the replica") !=
+		    NULL)
+			*behind = 1;
 		if (strstr(r->status->alerts[k], "broker re-sync") != NULL)
 			*resynced = 1;
 	}
@@ -274,19 +309,24 @@ static void
 test_broker_started_empty_loses_and_duplicates_nothing(void **state)
 {
 	struct env	*e = *state;
-	char		 ops[LSN_FX_PATH_MAX + 16];
-	uint64_t	 rev0, rev;
-	int		 halted, resynced;
+	char		 ops[LSN_FX_PATH_MAX + 32], pre[LSN_FX_PATH_MAX + 32];
+	char		 late[LSN_FX_PATH_MAX + 32], want[64], *out = NULL;
+	uint64_t	 rev0;
+	int		 halted, resynced, behind;
 	const char	*exp[] = { "admin", "export-log", "--db",
 			    e->fx->partners[0].agent_db, "--out", ops, NULL };
-	const char	*app[] = { "admin", "apply", ops, "--db",
+	const char	*app[] = { "admin", "apply", pre, "--db",
 			    e->fx->broker_db, NULL };
+	const char	*sub[] = { "submit", late, "-c",
+			    e->fx->partners[0].agent_conf, NULL };
 
 	snprintf(ops, sizeof(ops), "%s/directory.ops", e->fx->dir);
+	snprintf(pre, sizeof(pre), "%s/directory-first.ops", e->fx->dir);
+	snprintf(late, sizeof(late), "%s/directory-late.ops", e->fx->dir);
 	send_n(e, 0, NBEFORE);
 	assert_ok(agent_it_wait_inbox(e->fx, 1, NBEFORE, 30000));
-	rev0 = replica_rev(e, 0, &halted, &resynced);
-	assert_true(rev0 > 0);
+	rev0 = replica_rev(e, 0, &halted, &resynced, &behind);
+	assert_true(rev0 > NLATE);
 	assert_int_equal(lsn_proc_stop(e->agents[1]), 0);
 	send_n(e, NBEFORE, NOFFLINE);	/* acked, queued */
 	/* the disk is lost: the broker starts on a new, empty database */
@@ -296,29 +336,49 @@ test_broker_started_empty_loses_and_duplicates_nothing(void **state)
 	/* it knows nobody: A is refused (its status says so) and keeps
 	 * its replica */
 	assert_true(refused(e, 0));
-	assert_int_equal(replica_rev(e, 0, &halted, &resynced), rev0);
+	assert_int_equal(replica_rev(e, 0, &halted, &resynced, &behind),
+	    rev0);
 	assert_false(halted);
-	/* the operator rebuilds the directory from A's replica */
+	/* the operator rebuilds the directory from A's replica; first
+	 * without its last NLATE ops (a broker behind the replicas) */
 	assert_int_equal(lsn_proc_stop(e->broker), 0);
 	broker_wipe(e);
-	cli(e, exp);
-	cli(e, app);
+	cli(exp, NULL);
+	split_ops(ops, pre, late, NLATE);
+	cli(app, NULL);
 	restart_broker(e);
 	e->agents[1] = agent_it_start(e->fx, 1, e->ep, NULL);
 	assert_true(e->agents[1] > 0);
 	for (size_t i = 0; i < 2; i++)
 		assert_ok(agent_it_wait_connected(e->fx, i, 1, 15000));
+	/* the messages flow again: each once */
 	check_inbox_n(e, NBEFORE + NOFFLINE);
+	/* the replicas keep their ops: no roll back, no halt, an alert */
 	for (size_t i = 0; i < 2; i++) {
-		rev = replica_rev(e, i, &halted, &resynced);
-		assert_int_equal(rev, rev0);
+		assert_int_equal(replica_rev(e, i, &halted, &resynced,
+		    &behind), rev0);
 		assert_false(halted);
+		assert_true(behind);
 		if (i == 0)
 			assert_true(resynced);
 	}
-	/* the flow goes on */
+	/* the late ops through an agent: the broker's log is the same
+	 * again (the replicas would halt on a different entry) */
+	cli(sub, &out);
+	snprintf(want, sizeof(want), "op %d accepted: rev %llu\n", NLATE,
+	    (unsigned long long) rev0);
+	if (strstr(out, want) == NULL)
+		fail_msg("liaison submit: %s(expected: %s)", out, want);
+	printf("broker epoch: started empty, late ops re-submitted:\n%s",
+	    out);
+	free(out);
 	send_n(e, NBEFORE + NOFFLINE, 1);
 	check_inbox_n(e, NBEFORE + NOFFLINE + 1);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(replica_rev(e, i, &halted, &resynced,
+		    &behind), rev0);
+		assert_false(halted);
+	}
 }
 
 int
