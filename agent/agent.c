@@ -336,6 +336,8 @@ agent_tx_begin(struct agent *a)
 
 	if (a->in_tx)
 		return (a->tx_failed ? LSN_EDB : LSN_OK);
+	if (a->indoubt)
+		return (LSN_EINDOUBT);	/* stopping: nothing more is written */
 	if ((rv = lsn_store_begin(a->st)) != LSN_OK)
 		return (rv);
 	a->in_tx = 1;
@@ -385,6 +387,8 @@ agent_tx_commit(struct agent *a)
 	ok = !a->tx_failed && lsn_store_commit(a->st) == LSN_OK;
 	if (ok)
 		ametrics_commit(a, ametrics_clock() - t0);
+	if (!ok && lsn_store_in_doubt(a->st))
+		agent_set_in_doubt(a);
 	if (!ok) {
 		lsn_store_rollback(a->st);
 		a->nacks = 0;
@@ -409,6 +413,25 @@ agent_tx_commit(struct agent *a)
 		api_inbox_changed(a);
 	}
 	return (LSN_OK);
+}
+
+/*
+ * PostgreSQL's rule for a failed fsync (lsn_store_in_doubt): what is
+ * durable is unknown, so stop before anything else is written or
+ * answered; the next start's recovery decides, and the requests of the
+ * failed commit are answered E_IN_DOUBT.
+ */
+void
+agent_set_in_doubt(struct agent *a)
+{
+	if (a->indoubt)
+		return;
+	a->indoubt = 1;
+	agent_quit = 1;
+	log_warnx("database %s: a commit failed at its sync: whether it was "
+	    "stored is unknown; stopping (exit status 1) so that the next "
+	    "start decides; its API requests are answered E_IN_DOUBT",
+	    a->conf.db);
 }
 
 /*
@@ -582,7 +605,7 @@ min_timeout(long t1, long t2)
 
 /*
  * The event loop: runs until SIGTERM/SIGINT. Returns LSN_OK on a clean
- * stop.
+ * stop, LSN_EINDOUBT after a commit failed at its sync (agent_tx_commit).
  */
 int
 agent_run(struct agent *a)
@@ -654,5 +677,5 @@ agent_run(struct agent *a)
 			api_on_readable(a);
 	}
 	log_info("stopping");
-	return (LSN_OK);
+	return (a->indoubt ? LSN_EINDOUBT : LSN_OK);
 }

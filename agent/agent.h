@@ -239,6 +239,7 @@ struct agent {
 	/* per-turn transaction */
 	int			 in_tx;
 	int			 tx_failed;
+	int			 indoubt;	/* a COMMIT failed at sync: stop */
 	int			 inbox_added;
 	int			 outbox_added;	/* send after COMMIT */
 	int			 events_added;	/* wake event waiters */
@@ -294,6 +295,8 @@ void		 agent_do_reload(struct agent *a);
 int		 agent_tx_begin(struct agent *a);
 int		 agent_tx_commit(struct agent *a);
 void		 agent_tx_end(struct agent *a);
+/* A commit failed at its sync: answer E_IN_DOUBT, stop (status 1). */
+void		 agent_set_in_doubt(struct agent *a);
 #define AGENT_SP_BEGIN		0
 #define AGENT_SP_RELEASE	1
 #define AGENT_SP_ROLLBACK	2

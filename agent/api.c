@@ -72,7 +72,13 @@ api_open(struct agent *a)
 void
 api_close(struct agent *a)
 {
+	int	linger = 2000;
+
 	if (a->api != NULL) {
+		/* the E_IN_DOUBT answers must leave before the exit */
+		if (a->indoubt)
+			(void) zmq_setsockopt(a->api, ZMQ_LINGER, &linger,
+			    sizeof(linger));
 		zmq_close(a->api);
 		a->api = NULL;
 		if (strncmp(a->api_ep, "ipc://", 6) == 0)
@@ -268,10 +274,14 @@ do_submit(struct agent *a, const struct api_peer *p, uint64_t rid,
 	int				rv;
 
 	detail[0] = '\0';
-	if ((rv = outbox_submit(a, req, id, detail, sizeof(detail))) !=
-	    LSN_OK) {
+	rv = outbox_submit(a, req, id, detail, sizeof(detail));
+	if (rv != LSN_OK && rv != LSN_EINDOUBT) {
 		api_reply_err(a, p, rid, rv, detail);
 		return;
+	}
+	if (rv == LSN_EINDOUBT) {	/* with its id: outbox_status */
+		r.code = lsn_err_to_wire(rv);
+		r.detail = detail;
 	}
 	sr.has_message_id = 1;
 	sr.message_id.data = id;
@@ -614,9 +624,45 @@ handle_in_batch(struct agent *a, const struct api_peer *p,
 }
 
 /*
+ * The held answer h turned into E_IN_DOUBT: the same response (a
+ * submit's keeps its message_id, for outbox_status after the restart)
+ * with the code and a detail saying what to do.
+ */
+static void
+reply_in_doubt(struct agent *a, const struct api_held *h)
+{
+	Liaison__V1__ApiResponse	*r;
+	uint8_t				*buf;
+	char				*detail;
+	size_t				 len;
+
+	r = liaison__v1__api_response__unpack(NULL, h->len, h->buf);
+	if (r == NULL) {
+		api_reply_err(a, &h->peer, h->request_id, LSN_EINDOUBT, NULL);
+		return;
+	}
+	r->has_code = 1;
+	r->code = lsn_err_to_wire(LSN_EINDOUBT);
+	detail = r->detail;
+	r->detail = unconst("agent database: the commit failed at its "
+	    "sync, so whether this request was stored is unknown; the agent "
+	    "stops: after its restart ask outbox_status for the message id "
+	    "(not found: submit again)");
+	len = liaison__v1__api_response__get_packed_size(r);
+	if ((buf = malloc(len)) != NULL) {
+		liaison__v1__api_response__pack(r, buf);
+		send_packed(a, &h->peer, buf, len);
+	}
+	free(buf);
+	r->detail = detail;	/* the unpacked one, freed below */
+	liaison__v1__api_response__free_unpacked(r, NULL);
+}
+
+/*
  * Ends the API turn's transaction: COMMIT, then the held answers. If the
  * COMMIT fails nothing of the batch was stored: every request of it is
- * answered with the error instead.
+ * answered with the error instead; if it failed at its sync the outcome
+ * is unknown: E_IN_DOUBT, and the agent stops (agent_tx_commit).
  */
 static void
 end_batch(struct agent *a)
@@ -630,6 +676,8 @@ end_batch(struct agent *a)
 		h = &a->held[i];
 		if (rv == LSN_OK)
 			send_packed(a, &h->peer, h->buf, h->len);
+		else if (a->indoubt)
+			reply_in_doubt(a, h);
 		else
 			api_reply_err(a, &h->peer, h->request_id, LSN_EDB,
 			    "agent database error: the request was not "
@@ -655,6 +703,8 @@ api_on_readable(struct agent *a)
 	zmq_msg_t	parts[3];
 	int		n, more, i, batch = 0;
 
+	if (a->indoubt)
+		return;	/* stopping: unread requests time out */
 	for (int turn = 0; turn < 64; turn++) {
 		n = 0;
 		more = 1;

@@ -454,6 +454,17 @@ outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
 		if ((rv = lsn_store_commit(a->st)) != LSN_OK) {
 			lsn_store_rollback(a->st);
 			a->events_added = 0;
+			if (lsn_store_in_doubt(a->st)) {
+				/* stored or not: unknown; the id goes back
+				 * with E_IN_DOUBT, outbox_status decides */
+				agent_set_in_doubt(a);
+				memcpy(msgid, id, sizeof(id));
+				snprintf(detail, detailsz, "the commit failed "
+				    "at its sync: outcome unknown; after the "
+				    "agent's restart ask outbox_status");
+				rv = LSN_EINDOUBT;
+				goto out;
+			}
 			goto dberr;
 		}
 		if (a->events_added) {

@@ -75,5 +75,6 @@ int	admin_emit_op(const char *sub, const struct aopts *o,
 
 int	admin_propose(int argc, char *argv[]);
 int	admin_inspect(int argc, char *argv[]);
+int	admin_export_log(int argc, char *argv[]);
 
 #endif

@@ -146,6 +146,7 @@ admin_usage(FILE *f)
 	    "       liaison admin sign OPFILE --key KEY.key\n"
 	    "       liaison admin inspect OPFILE [--json] [--db FILE]\n"
 	    "       liaison admin apply OPFILE --db FILE\n"
+	    "       liaison admin export-log --db FILE --out OPFILE\n"
 	    "       liaison admin change ACTION [ARGS] --key KEY.key... --db "
 	    "FILE\n           [-c agent.conf]   (propose, sign, submit in one "
 	    "step)\n"
@@ -177,6 +178,10 @@ admin_usage(FILE *f)
 	    "            would be accepted now\n"
 	    "apply       applies the op(s) in one transaction (all or none);\n"
 	    "            prints the new rev or the refusal\n"
+	    "export-log  --db FILE --out OPFILE: every signed op of a\n"
+	    "            directory log (a replica or a backup), verified, as\n"
+	    "            one batch; `apply` of it to a new database rebuilds\n"
+	    "            the same log (a broker that lost its database)\n"
 	    "\n"
 	    "actions (liaison admin propose ACTION ...):\n");
 	for (const struct action *a = admin_actions; a->name != NULL; a++)
@@ -705,7 +710,9 @@ cmd_admin(int argc, char *argv[])
 		return (admin_inspect(argc - 1, argv + 1));
 	if (strcmp(sub, "apply") == 0)
 		return (admin_apply(argc - 1, argv + 1));
+	if (strcmp(sub, "export-log") == 0)
+		return (admin_export_log(argc - 1, argv + 1));
 	cli_err("admin", "unknown subcommand '%s' (init, propose, sign, "
-	    "inspect, apply, change)", sub);
+	    "inspect, apply, export-log, change)", sub);
 	return (CLI_EXIT_USAGE);
 }

@@ -144,3 +144,86 @@ admin_inspect(int argc, char *argv[])
 	dircli_close(&st, &d);
 	return (ret);
 }
+
+/* ---- export-log ---- */
+
+/* Adds one log entry's signed op to the batch (lsn_dir_entries_after). */
+static int
+export_entry(void *arg, uint64_t rev, const uint8_t *entry, size_t len)
+{
+	struct lsn_dirop_batch	*b = arg;
+	Liaison__V1__LogEntry	*e;
+	int			 rv;
+
+	if ((e = liaison__v1__log_entry__unpack(NULL, len, entry)) == NULL)
+		return (LSN_EPROTO);
+	if (!e->has_signed_op || !e->has_rev || e->rev != rev)
+		rv = LSN_EPROTO;
+	else
+		rv = lsn_dirop_batch_add(b, e->signed_op.data,
+		    e->signed_op.len);
+	liaison__v1__log_entry__free_unpacked(e, NULL);
+	return (rv);
+}
+
+/*
+ * liaison admin export-log --db FILE --out OPFILE: every signed op of a
+ * directory log (a broker's backup or any agent's replica), verified, in
+ * log order, as one batch. `admin apply` of that batch to a new database
+ * appends the same entries again: an entry's hash covers only its rev,
+ * the previous hash and the signed op, so the log is the same, head hash
+ * included (operations.md, "Broker started empty").
+ */
+int
+admin_export_log(int argc, char *argv[])
+{
+	struct aopts			 o;
+	struct lsn_dirop_batch		*b = NULL;
+	struct lsn_store		*st = NULL;
+	struct lsn_dir			*d = NULL;
+	struct lsn_dir_verify_result	 res;
+	uint8_t				*buf = NULL;
+	size_t				 len = 0;
+	char				 why[LSN_DIR_WHY_MAX], hex[65];
+	int				 ret, rv;
+
+	if ((ret = admin_parse("export-log", argc, argv, &o)) != CLI_EXIT_OK ||
+	    (ret = admin_check_opts("export-log", &o, B(O_DB) | B(O_OUT), 0)) !=
+	    CLI_EXIT_OK)
+		return (ret);
+	if (o.first != argc) {
+		cli_err("admin", "export-log: no positional argument");
+		return (CLI_EXIT_USAGE);
+	}
+	if ((ret = dircli_open("admin", o.v[O_DB], 0, &st, &d)) !=
+	    CLI_EXIT_OK)
+		return (ret);
+	ret = CLI_EXIT_FAIL;
+	why[0] = '\0';
+	if ((rv = lsn_dir_verify(d, &res, why, sizeof(why))) != LSN_OK ||
+	    res.bad_rev != 0 || res.digest_mismatch) {
+		cli_err("admin", "export-log: %s: the log does not verify "
+		    "(%s); export from another replica", o.v[O_DB],
+		    why[0] != '\0' ? why : lsn_strerror(rv != LSN_OK ? rv :
+		    LSN_ECHAIN));
+		goto out;
+	}
+	if ((rv = lsn_dirop_batch_new(&b)) != LSN_OK ||
+	    (rv = lsn_dir_entries_after(d, 0, 0, export_entry, b)) !=
+	    LSN_OK || (rv = lsn_dirop_batch_save(b, 0, &buf, &len)) !=
+	    LSN_OK || (rv = lsn_file_write_atomic(o.v[O_OUT], buf, len,
+	    0644)) != LSN_OK) {
+		cli_err("admin", "export-log: %s", lsn_strerror(rv));
+		goto out;
+	}
+	lsn_hex_encode(res.head, sizeof(res.head), hex);
+	printf("exported %zu op%s to %s: rev %llu head %s\n", b->n,
+	    b->n == 1 ? "" : "s", o.v[O_OUT], (unsigned long long) res.rev,
+	    hex);
+	ret = CLI_EXIT_OK;
+ out:
+	free(buf);
+	lsn_dirop_batch_free(&b);
+	dircli_close(&st, &d);
+	return (ret);
+}

@@ -52,6 +52,9 @@ static const struct errdesc errtab[] = {
 	{ LSN_ERATE, "LSN_ERATE", "sender over its rate limit; retry later" },
 	{ LSN_ENOTACTIVE, "LSN_ENOTACTIVE",
 	    "this broker is a standby; use the next endpoint" },
+	{ LSN_EINDOUBT, "LSN_EINDOUBT",
+	    "outcome unknown: the storage failed at sync; query the status "
+	    "by message id after the restart" },
 	{ LSN_ETHRESHOLD, "LSN_ETHRESHOLD",
 	    "too few valid administrator signatures" },
 	{ LSN_ENOTAUTH, "LSN_ENOTAUTH", "signer not authorised for this action" },

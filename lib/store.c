@@ -403,6 +403,7 @@ store_connect(struct lsn_store *st, const char *path,
 {
 	const char	*sync;
 	int		 flags = st->flags, ver, oflags, rc, rv = LSN_EDB;
+	int		 unclean = 0;
 
 	oflags = 0;
 	if (flags & LSN_STORE_READONLY)
@@ -434,6 +435,7 @@ store_connect(struct lsn_store *st, const char *path,
 		goto out;
 	}
 	if (!creating && !store_was_clean(st)) {
+		unclean = 1;
 		log_info("store: database %s was not closed cleanly: checking "
 		    "it", path);
 		if ((rv = store_check(st, path)) != LSN_OK)
@@ -466,6 +468,19 @@ store_connect(struct lsn_store *st, const char *path,
 	    "PRAGMA synchronous = FULL";
 	if (exec_sql(st, sync, "synchronous") != LSN_OK)
 		goto out;
+	/*
+	 * After an unclean stop the log may hold transactions whose sync
+	 * failed (lsn_store_in_doubt) or never ran: sqlite's recovery counts
+	 * them as committed, so make them durable before anything is
+	 * answered from them (a checkpoint syncs the log, then the file).
+	 */
+	if (unclean && !(flags & LSN_STORE_READONLY) && !(flags &
+	    LSN_STORE_NOSYNC) && exec_sql(st, "PRAGMA wal_checkpoint(FULL)",
+	    "checkpoint after an unclean stop") != LSN_OK) {
+		log_warnx("store: database %s: cannot make what the recovery "
+		    "found durable; refusing to start", path);
+		goto out;
+	}
 
 	if (query_int(st, "PRAGMA user_version", &ver) != LSN_OK)
 		goto out;
@@ -604,7 +619,7 @@ lsn_store_close(struct lsn_store **stp)
 	/* A clean close: the next start need not check the database. */
 	if ((st->flags & LSN_STORE_OWNER) &&
 	    !(st->flags & LSN_STORE_READONLY) &&
-	    !atomic_load(&store_io_failed) &&
+	    !atomic_load(&store_io_failed) && !st->indoubt &&
 	    exec_sql(st, "UPDATE lsn_store_state SET clean = 1 WHERE id = 1",
 	    "mark clean") != LSN_OK)
 		log_warnx("store: the next start will check the database");
@@ -661,6 +676,19 @@ lsn_store_commit(struct lsn_store *st)
 		return (LSN_EINTERNAL);
 	}
 	rv = exec_sql(st, "COMMIT", "commit");
+	if (rv != LSN_OK && (sqlite3_extended_errcode(st->db) ==
+	    SQLITE_IOERR_FSYNC || sqlite3_extended_errcode(st->db) ==
+	    SQLITE_IOERR_DIR_FSYNC)) {
+		/*
+		 * The log's frames were written, their sync failed: after a
+		 * restart sqlite's recovery may find the transaction whole.
+		 * Its outcome is unknown (lsn_store_in_doubt).
+		 */
+		st->indoubt = 1;
+		log_warnx("store: commit: the sync failed after the write: "
+		    "the outcome of this transaction is unknown until the "
+		    "database is opened again");
+	}
 	if (rv == LSN_OK) {
 		if (st->lasterr[0] != '\0')
 			log_info("store: commits succeed again (last failure: "
@@ -675,6 +703,12 @@ lsn_store_commit(struct lsn_store *st)
 	}
 	st->in_tx = 0;
 	return (rv);
+}
+
+int
+lsn_store_in_doubt(const struct lsn_store *st)
+{
+	return (st != NULL && st->indoubt);
 }
 
 void

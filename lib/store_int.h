@@ -31,6 +31,7 @@ struct lsn_store {
 	size_t			 nused;
 	int			 in_tx;
 	int			 flags;
+	int			 indoubt; /* a COMMIT failed at sync */
 	char			 errbuf[STORE_ERR_MAX];	/* errmsg's answer */
 	char			 lasterr[STORE_ERR_MAX]; /* last failure */
 };

@@ -100,7 +100,7 @@ _liaison()
 		fi ;;
 	admin)
 		if [ "$COMP_CWORD" -eq 2 ]; then
-			COMPREPLY=($(compgen -W "init propose sign inspect apply
+			COMPREPLY=($(compgen -W "init propose sign inspect apply export-log
 			    change onboard rotate" \
 			    -- "$cur"))
 			return 0

@@ -232,7 +232,11 @@ export class Client {
       }
       const resp = decode('ApiResponse', frames[frames.length - 1]);
       if ((resp.request_id ?? 0) !== rid) continue; // a late answer
-      if (resp.code) throw errors.errorFor(resp.code, resp.detail ?? '');
+      if (resp.code) {
+        const err = errors.errorFor(resp.code, resp.detail ?? '');
+        err.response = resp; // OutcomeInDoubt: err.response.submit.message_id
+        throw err;
+      }
       return resp;
     }
     throw new errors.TimedOut(

@@ -57,6 +57,7 @@ enum lsn_err {
 	LSN_EUNKNOWNSENDER = -34, /* sender partner not in the directory */
 	LSN_ERATE = -35,	/* sender over its rate limit (retry later) */
 	LSN_ENOTACTIVE = -36,	/* a standby broker: try the next endpoint */
+	LSN_EINDOUBT = -37,	/* commit outcome unknown: sync failed */
 	/* directory */
 	LSN_ETHRESHOLD = -40,	/* too few valid admin signatures */
 	LSN_ENOTAUTH = -41,	/* signer may not sign this action */

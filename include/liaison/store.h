@@ -112,6 +112,17 @@ void	lsn_store_rollback(struct lsn_store *st);
 int	lsn_store_in_tx(const struct lsn_store *st);
 
 /*
+ * 1 once a COMMIT of st failed at the sync after its log frames were
+ * written (SQLITE_IOERR_FSYNC): that transaction may be found whole by
+ * the recovery at the next open, so its outcome is unknown, and what the
+ * kernel kept of earlier writes is unknown too. The caller must answer
+ * "outcome unknown" (LSN_EINDOUBT), never "not stored", and stop: the
+ * next open decides (docs/reliability.md, "Nth-operation I/O sweep").
+ * Stays set for the life of st.
+ */
+int	lsn_store_in_doubt(const struct lsn_store *st);
+
+/*
  * The connection's last error with its cause (see above); after a failed
  * lsn_store_commit, that failure's. Borrowed, valid until the next call.
  */

@@ -152,7 +152,8 @@ agent_it_send(const struct lsn_fixture *fx, size_t i, const char *to,
 	if ((rv = agent_it_call(fx, i, &req, &r)) != LSN_OK)
 		return (rv);
 	rv = lsn_err_from_wire((int) r->code);
-	if (rv == LSN_OK) {
+	if (rv == LSN_OK || rv == LSN_EINDOUBT) {
+		/* E_IN_DOUBT carries the id too (outbox_status decides) */
 		if (r->submit == NULL || r->submit->message_id.len != 16)
 			rv = LSN_EPROTO;
 		else if (msgid != NULL)

@@ -185,7 +185,10 @@ class Client:
             if resp.request_id != rid:
                 continue  # a late answer to an earlier call
             if resp.code != 0:
-                raise errors.error_for(resp.code, resp.detail)
+                err = errors.error_for(resp.code, resp.detail)
+                # OutcomeInDoubt: err.response.submit.message_id
+                err.response = resp
+                raise err
             return resp
         raise errors.TimedOut("no answer from %s within %.1f s"
                               % (self.endpoint, t))

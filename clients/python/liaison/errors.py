@@ -65,6 +65,7 @@ ERRORS = [
     (-34, "LSN_EUNKNOWNSENDER", "UnknownSender", None),
     (-35, "LSN_ERATE", "RateLimited", None),
     (-36, "LSN_ENOTACTIVE", "NotActive", None),
+    (-37, "LSN_EINDOUBT", "OutcomeInDoubt", None),
     (-40, "LSN_ETHRESHOLD", "ThresholdNotMet", None),
     (-41, "LSN_ENOTAUTH", "NotAuthorised", None),
     (-42, "LSN_ESTALE", "Stale", None),
