@@ -85,6 +85,37 @@ pg_target(const char *uri, char *buf, size_t bufsz)
 	PQconninfoFree(opts);
 }
 
+int
+lsn_store_is_uri(const char *path)
+{
+	return (path != NULL && store_is_pg(path));
+}
+
+int
+lsn_store_uri_check(const char *path, char *why, size_t whylen)
+{
+	PQconninfoOption	*opts, *o;
+	char			*err = NULL;
+	int			 rv = LSN_OK;
+
+	if (!lsn_store_is_uri(path))
+		return (LSN_OK);
+	if ((opts = PQconninfoParse(path, &err)) == NULL) {
+		/* libpq's message may quote the URI: not repeated */
+		snprintf(why, whylen, "not a valid PostgreSQL connection URI");
+		PQfreemem(err);
+		return (LSN_ECONFIG);
+	}
+	for (o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL) {
+			snprintf(why, whylen, "holds a password: put it in "
+			    "the file PGPASSFILE names or in ~/.pgpass instead");
+			rv = LSN_ECONFIG;
+		}
+	PQconninfoFree(opts);
+	return (rv);
+}
+
 /* 1 when the URI names a connect_timeout. */
 static int
 pg_has_timeout(const char *uri)

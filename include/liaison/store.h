@@ -123,6 +123,16 @@ struct lsn_migration {
 int	lsn_store_open(const char *path, const struct lsn_migration *migs,
 	    int flags, struct lsn_store **out) LSN_MUST_CHECK;
 
+/* 1 when path is a PostgreSQL connection URI (postgresql://, postgres://). */
+int	lsn_store_is_uri(const char *path);
+
+/*
+ * For configuration checks: LSN_OK when path is not a URI, or is a URI
+ * libpq can parse that holds no password; else LSN_ECONFIG with the
+ * reason in why (never the URI's text).
+ */
+int	lsn_store_uri_check(const char *path, char *why, size_t whylen);
+
 /* Finalizes cached statements and closes; accepts NULL; sets *stp = NULL. */
 void	lsn_store_close(struct lsn_store **stp);
 
