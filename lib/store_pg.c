@@ -255,11 +255,24 @@ pg_connect(struct lsn_store *st, const char *uri, const char *target)
 	}
 	m = PQerrorMessage(st->pg);
 	pg_msg(m, st->lasterr, sizeof(st->lasterr));
-	/* libpq gives no SQLSTATE for a failed login: what it knows */
-	if (PQconnectionUsedPassword(st->pg) ||
-	    PQconnectionNeedsPassword(st->pg) ||
+	/*
+	 * libpq gives no SQLSTATE for a failed connection: its own words
+	 * (target_session_attrs found only read-only servers) and the
+	 * server's (C locale) tell a refusal from an unreachable server.
+	 * Not PQconnectionUsedPassword: a login that succeeded with a
+	 * password and then failed (no such database) would count.
+	 */
+	if (strstr(m, "read-only") != NULL ||
+	    strstr(m, "hot standby") != NULL ||
+	    strstr(m, "standby mode") != NULL) {
+		rv = LSN_EPERM;
+		log_warnx("store: PostgreSQL %s: no read-write server: %s "
+		    "(refusing a read-only server for a read-write open)",
+		    target, st->lasterr);
+	} else if (PQconnectionNeedsPassword(st->pg) ||
 	    strstr(m, "authentication failed") != NULL ||
 	    strstr(m, "pg_hba.conf") != NULL ||
+	    strstr(m, "no password") != NULL ||
 	    strstr(m, "permission denied") != NULL) {
 		rv = LSN_EPERM;
 		log_warnx("store: PostgreSQL %s refused the login: %s (check "

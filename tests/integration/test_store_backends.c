@@ -5,7 +5,11 @@
  * PostgreSQL has: a read-only server, a refused password, an unreachable
  * port, a lost connection, the daemons' schemas.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -464,6 +468,13 @@ test_pg_readonly_server(void **state)
 	assert_null(st);
 	assert_ok(lsn_store_open(fx->path, migs2, LSN_STORE_READONLY, &st));
 	lsn_store_close(&st);
+	/* libpq's own check (Patroni URIs): no read-write server found */
+	strcat(fx->path, "?target_session_attrs=read-write");
+	lsn_log_capture_start();
+	assert_err(lsn_store_open(fx->path, migs2, 0, &st), LSN_EPERM);
+	assert_true(lsn_log_captured("no read-write server"));
+	lsn_log_capture_stop();
+	assert_null(st);
 }
 
 /* A wrong password (from PGPASSFILE) is refused, and never logged. */
@@ -541,6 +552,51 @@ test_pg_unreachable(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(t1.tv_sec - t0.tv_sec < 5);
 	assert_null(st);
+}
+
+/*
+ * A host that takes the TCP connection and never answers: the default
+ * connect_timeout (10 s) ends the wait; the URI's own is used instead.
+ */
+static void
+test_pg_silent_host(void **state)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	struct lsn_store	*st = NULL;
+	struct timespec		 t0, t1;
+	char			 uri[256];
+	int			 fd;
+
+	(void) state;
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *) &sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 8), 0);	/* never accepted */
+	assert_int_equal(getsockname(fd, (struct sockaddr *) &sin, &len), 0);
+
+	snprintf(uri, sizeof(uri), "postgresql://postgres@127.0.0.1:%d/x?"
+	    "connect_timeout=2", ntohs(sin.sin_port));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	lsn_log_capture_start();
+	assert_err(lsn_store_open(uri, migs2, 0, &st), LSN_EDB);
+	lsn_log_capture_stop();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 6);
+
+	snprintf(uri, sizeof(uri), "postgresql://postgres@127.0.0.1:%d/x",
+	    ntohs(sin.sin_port));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	lsn_log_capture_start();
+	assert_err(lsn_store_open(uri, migs2, 0, &st), LSN_EDB);
+	assert_true(lsn_log_captured("timeout"));
+	lsn_log_capture_stop();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec >= 8);
+	assert_true(t1.tv_sec - t0.tv_sec < 20);
+	close(fd);
 }
 
 /* The server ends the session: LSN_ECLOSED, not LSN_EDB. */
@@ -636,6 +692,7 @@ main(void)
 		PG(test_pg_readonly_server),
 		PG(test_pg_wrong_password),
 		PG(test_pg_unreachable),
+		PG(test_pg_silent_host),
 		PG(test_pg_connection_lost),
 		PG(test_pg_failed_tx),
 		PG(test_pg_daemon_schemas),
