@@ -306,6 +306,13 @@ test_eexist_changes(void **state)
 		assert_err(lsn_q_step(q), LSN_EDB);
 	assert_true(lsn_log_captured("nosuch"));
 	lsn_log_capture_stop();
+	if (fx->backend == LSN_BACKEND_PG) {
+		/* ?NNN is not portable (query.h): refused, not mistranslated */
+		lsn_log_capture_start();
+		assert_err(lsn_store_q(st, "SELECT id FROM item WHERE id = ?1",
+		    &q), LSN_EDB);
+		lsn_log_capture_stop();
+	}
 	/* the store is still usable */
 	assert_int_equal(count(st, SQL_COUNT), 2);
 	lsn_store_close(&st);
@@ -640,16 +647,36 @@ test_pg_failed_tx(void **state)
 	lsn_store_close(&st);
 }
 
-/* The directory's and the broker's schemas migrate; the trigger counts. */
+/*
+ * The directory's and the broker's schemas migrate; the trigger counts;
+ * texts sort bytewise (as sqlite) in a database whose locale does not.
+ */
 static void
 test_pg_daemon_schemas(void **state)
 {
+	static const char *const want[] = { "B", "_x", "a", "b", "\xc3\xa9" };
 	struct fx		*fx = *state;
 	struct lsn_store	*st = NULL;
 	struct lsn_q		*q;
-	int			 v = 0;
+	char			 sql[160];
+	int			 v = 0, i = 0;
 
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %si TEMPLATE template0 "
+	    "LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'", fx->db);
+	assert_int_equal(lsn_pgtmp_exec(pg, "postgres", sql), 0);
+	strcat(fx->db, "i");
+	lsn_pgtmp_uri(pg, "postgres", fx->db, fx->path, sizeof(fx->path));
 	assert_ok(lsn_store_open(fx->path, broker_migrations, 0, &st));
+	assert_ok(lsn_store_exec(st, "INSERT INTO recipients (partner, "
+	    "next_seq, acked_seq) VALUES ('b', 1, 0), ('a', 1, 0), "
+	    "('B', 1, 0), ('_x', 1, 0), ('\xc3\xa9', 1, 0)"));
+	assert_ok(lsn_store_q(st, "SELECT partner FROM recipients ORDER BY "
+	    "partner", &q));
+	while (lsn_q_step(q) == LSN_ROW && i < 5)
+		assert_string_equal(lsn_q_col_text(q, 0), want[i++]);
+	assert_int_equal(i, 5);
+	lsn_q_reset(q);
+	assert_ok(lsn_store_exec(st, "DELETE FROM recipients"));
 	assert_ok(lsn_store_version(st, &v));
 	assert_int_equal(v, 2);
 	assert_ok(lsn_store_exec(st, "INSERT INTO recipients (partner, "
