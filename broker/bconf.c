@@ -24,9 +24,7 @@ static const struct lsn_conf_opt btable[] = {
 	{ "broker", "db", LSN_CONF_PATH, 0, 0, "broker.db", 1,
 	    LSN_CONF_AT(struct bconf, db),
 	    "sqlite database file (relative: to the working directory), or a "
-	    "PostgreSQL URI postgresql://host1,host2/db?target_session_attrs="
-	    "read-write (no password in it: PGPASSFILE or ~/.pgpass; "
-	    "audit_head is then required)" },
+	    "postgresql:// URI (no password in it; audit_head required)" },
 	{ "broker", "sign_key", LSN_CONF_PATH, 0, 0, "keys/sign.key", 1,
 	    LSN_CONF_AT(struct bconf, sign_key),
 	    "sequencer Ed25519 secret key file (checkpoints)" },
