@@ -310,10 +310,11 @@ pg_check_writable(struct lsn_store *st, const char *target)
 /*
  * Is this a Liaison database? With a marker row: ours (or another
  * program's lsn_schema). Without: an empty database becomes one (marker
- * written, version 0); one with tables is another program's.
+ * written, version 0); one with tables is another program's. *created
+ * is set when the marker was written.
  */
 static int
-pg_check_marker(struct lsn_store *st, const char *target)
+pg_marker(struct lsn_store *st, const char *target, int *created)
 {
 	int64_t	has = 0, app = 0, nrel = 0;
 	int	rv;
@@ -349,15 +350,37 @@ pg_check_marker(struct lsn_store *st, const char *target)
 		    "yet); nothing to read", target);
 		return (LSN_EDB);
 	}
-	if ((rv = pg_exec(st, "BEGIN", "create")) != LSN_OK)
+	if ((rv = pg_exec(st, PG_SQL_SCHEMA_TABLE, "create")) != LSN_OK)
 		return (rv);
-	if ((rv = pg_exec(st, PG_SQL_LOCK, "create")) != LSN_OK ||
-	    (rv = pg_exec(st, PG_SQL_SCHEMA_TABLE, "create")) != LSN_OK ||
-	    (rv = pg_exec(st, "COMMIT", "create")) != LSN_OK) {
+	*created = 1;
+	return (LSN_OK);
+}
+
+/*
+ * pg_marker in one transaction under the store's lock (read-write
+ * opens): two brokers starting on an empty database cannot both take
+ * the other's fresh marker for a foreign table.
+ */
+static int
+pg_check_marker(struct lsn_store *st, const char *target)
+{
+	int	created = 0, rv;
+
+	if (st->flags & LSN_STORE_READONLY)
+		return (pg_marker(st, target, &created));
+	if ((rv = pg_exec(st, "BEGIN; " PG_SQL_LOCK, "open")) != LSN_OK) {
 		pg_rollback(st);
 		return (rv);
 	}
-	log_info("store: PostgreSQL %s: created a new Liaison store", target);
+	if ((rv = pg_marker(st, target, &created)) != LSN_OK) {
+		pg_rollback(st);
+		return (rv);
+	}
+	if ((rv = pg_commit(st)) != LSN_OK)
+		return (rv);
+	if (created)
+		log_info("store: PostgreSQL %s: created a new Liaison store",
+		    target);
 	return (LSN_OK);
 }
 
@@ -464,8 +487,9 @@ pg_open(struct lsn_store *st, const char *uri,
 	if (!(st->flags & LSN_STORE_READONLY) && ver < max &&
 	    (rv = pg_migrate(st, migs, max)) != LSN_OK)
 		return (rv);
-	log_debug("store: PostgreSQL %s (server %s): schema version %d",
-	    target, PQhost(st->pg) != NULL ? PQhost(st->pg) : "?", max);
+	log_info("store: PostgreSQL %s: connected to %s, schema version %lld",
+	    target, PQhost(st->pg) != NULL ? PQhost(st->pg) : "?",
+	    (long long) ((st->flags & LSN_STORE_READONLY) ? ver : max));
 	return (LSN_OK);
 }
 
@@ -508,7 +532,10 @@ pg_begin(struct lsn_store *st)
 {
 	int	rv;
 
-	if ((rv = pg_exec(st, "BEGIN; " PG_SQL_LOCK, "begin")) != LSN_OK)
+	/* read-only stores never write: no lock (a standby may refuse it) */
+	rv = pg_exec(st, (st->flags & LSN_STORE_READONLY) ? "BEGIN" :
+	    "BEGIN; " PG_SQL_LOCK, "begin");
+	if (rv != LSN_OK)
 		pg_rollback(st);
 	return (rv);
 }

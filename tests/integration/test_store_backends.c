@@ -13,6 +13,7 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -627,6 +628,46 @@ test_pg_connection_lost(void **state)
 	lsn_store_close(&st);
 }
 
+/* Brokers starting together on an empty database: one creates, all open. */
+struct opener {
+	const char	*path;
+	int		 rv;
+};
+
+static void *
+open_thread(void *arg)
+{
+	struct opener		*o = arg;
+	struct lsn_store	*st = NULL;
+
+	o->rv = lsn_store_open(o->path, migs3, 0, &st);
+	lsn_store_close(&st);
+	return (NULL);
+}
+
+static void
+test_pg_concurrent_open(void **state)
+{
+	struct fx		*fx = *state;
+	struct lsn_store	*st = NULL;
+	struct opener		 o[4];
+	pthread_t		 t[4];
+
+	for (int i = 0; i < 4; i++) {
+		o[i].path = fx->path;
+		o[i].rv = -1;
+		assert_int_equal(pthread_create(&t[i], NULL, open_thread,
+		    &o[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_ok(o[i].rv);
+	}
+	assert_ok(lsn_store_open(fx->path, migs3, 0, &st));
+	assert_int_equal(count(st, SQL_RUNS), 3);	/* each step once */
+	lsn_store_close(&st);
+}
+
 /* A statement failing inside a transaction: commit reports it. */
 static void
 test_pg_failed_tx(void **state)
@@ -721,6 +762,7 @@ main(void)
 		PG(test_pg_unreachable),
 		PG(test_pg_silent_host),
 		PG(test_pg_connection_lost),
+		PG(test_pg_concurrent_open),
 		PG(test_pg_failed_tx),
 		PG(test_pg_daemon_schemas),
 	};
