@@ -116,9 +116,9 @@ lsn_store_uri_check(const char *path, char *why, size_t whylen)
 	return (rv);
 }
 
-/* 1 when the URI names a connect_timeout. */
+/* 1 when the URI sets the connection parameter key. */
 static int
-pg_has_timeout(const char *uri)
+pg_uri_has(const char *uri, const char *key)
 {
 	PQconninfoOption	*opts, *o;
 	int			 has = 0;
@@ -126,8 +126,8 @@ pg_has_timeout(const char *uri)
 	if ((opts = PQconninfoParse(uri, NULL)) == NULL)
 		return (0);
 	for (o = opts; o->keyword != NULL; o++)
-		if (strcmp(o->keyword, "connect_timeout") == 0 &&
-		    o->val != NULL && *o->val != '\0')
+		if (strcmp(o->keyword, key) == 0 && o->val != NULL &&
+		    *o->val != '\0')
 			has = 1;
 	PQconninfoFree(opts);
 	return (has);
@@ -235,15 +235,33 @@ pg_notice(void *arg, const char *message)
 static int
 pg_connect(struct lsn_store *st, const char *uri, const char *target)
 {
-	/* processed in order: the URI (dbname, expanded) overrides */
-	const char	*keys[] = { "connect_timeout", "application_name",
-			    "dbname", NULL };
-	const char	*vals[] = { PG_CONNECT_TIMEOUT, "liaison", uri, NULL };
-	const char	*m;
-	int		 rv = LSN_EDB;
+	/*
+	 * Defaults the URI may override. Keepalives and tcp_user_timeout:
+	 * a primary that vanishes (failover, cut network) is noticed within
+	 * about a minute (LSN_ECLOSED) instead of the kernel's hours.
+	 */
+	static const char *const defs[][2] = {
+		{ "connect_timeout",		PG_CONNECT_TIMEOUT },
+		{ "keepalives_idle",		"30" },
+		{ "keepalives_interval",	"10" },
+		{ "keepalives_count",		"3" },
+		{ "tcp_user_timeout",		"60000" },
+		{ "application_name",		"liaison" },
+	};
+	const char	*keys[8], *vals[8], *m;
+	int		 n = 0, rv = LSN_EDB;
 
-	if (pg_has_timeout(uri))
-		vals[0] = NULL;
+	for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
+		if (pg_uri_has(uri, defs[i][0]))
+			continue;
+		keys[n] = defs[i][0];
+		vals[n++] = defs[i][1];
+	}
+	/* last: the URI, expanded (expand_dbname) */
+	keys[n] = "dbname";
+	vals[n++] = uri;
+	keys[n] = NULL;
+	vals[n] = NULL;
 	st->pg = PQconnectdbParams(keys, vals, 1);
 	if (st->pg == NULL) {
 		log_warnx("store: PostgreSQL %s: out of memory", target);
