@@ -550,7 +550,7 @@ pg_begin(struct lsn_store *st)
 {
 	int	rv;
 
-	/* read-only stores never write: no lock (a standby may refuse it) */
+	/* read-only stores never write: they need not wait for writers */
 	rv = pg_exec(st, (st->flags & LSN_STORE_READONLY) ? "BEGIN" :
 	    "BEGIN; " PG_SQL_LOCK, "begin");
 	if (rv != LSN_OK)

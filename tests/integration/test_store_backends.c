@@ -485,6 +485,59 @@ test_pg_readonly_server(void **state)
 	assert_null(st);
 }
 
+/*
+ * A real hot standby (streaming replication, as under Patroni): refused
+ * for writing, readable read-only; a URI naming standby and primary with
+ * target_session_attrs=read-write reaches the primary.
+ */
+static void
+test_pg_standby(void **state)
+{
+	struct fx		*fx = *state;
+	struct lsn_pgtmp	*sb = NULL;
+	struct lsn_store	*st = NULL;
+	char			 uri[256];
+	int64_t			 n = 0;
+
+	assert_ok(lsn_store_open(fx->path, migs2, 0, &st));
+	ins(st, 1, "one", "x", 1, 5, 0, LSN_OK);
+	lsn_store_close(&st);
+	assert_int_equal(lsn_pgtmp_start_standby(pg, &sb), 0);
+
+	lsn_pgtmp_uri(sb, "postgres", fx->db, uri, sizeof(uri));
+	lsn_log_capture_start();
+	assert_err(lsn_store_open(uri, migs2, 0, &st), LSN_EPERM);
+	assert_true(lsn_log_captured("read-only"));
+	lsn_log_capture_stop();
+	assert_null(st);
+	/* read-only: replicated rows, transactions without the lock */
+	assert_ok(lsn_store_open(uri, migs2, LSN_STORE_READONLY, &st));
+	for (int i = 0; i < 100 && n != 1; i++) {
+		assert_ok(lsn_store_i64(st, SQL_COUNT, &n));
+		if (n != 1)
+			usleep(50 * 1000);
+	}
+	assert_int_equal(n, 1);
+	assert_ok(lsn_store_begin(st));
+	assert_int_equal(count(st, SQL_COUNT), 1);
+	assert_ok(lsn_store_commit(st));
+	lsn_store_close(&st);
+
+	/* Patroni's form: every member, libpq picks the primary */
+	snprintf(uri, sizeof(uri), "postgresql://postgres@127.0.0.1:%d,"
+	    "127.0.0.1:%d/%s?target_session_attrs=read-write", sb->port,
+	    pg->port, fx->db);
+	assert_ok(lsn_store_open(uri, migs2, 0, &st));
+	ins(st, 2, "two", "x", 1, 5, 0, LSN_OK);
+	lsn_store_close(&st);
+	snprintf(uri, sizeof(uri), "postgresql://postgres@127.0.0.1:%d/%s?"
+	    "target_session_attrs=read-write", sb->port, fx->db);
+	lsn_log_capture_start();
+	assert_err(lsn_store_open(uri, migs2, 0, &st), LSN_EPERM);
+	lsn_log_capture_stop();
+	lsn_pgtmp_stop(&sb);
+}
+
 /* A wrong password (from PGPASSFILE) is refused, and never logged. */
 static void
 test_pg_wrong_password(void **state)
@@ -758,6 +811,7 @@ main(void)
 		BOTH(test_foreign),
 		PG(test_pg_interfaces),
 		PG(test_pg_readonly_server),
+		PG(test_pg_standby),
 		PG(test_pg_wrong_password),
 		PG(test_pg_unreachable),
 		PG(test_pg_silent_host),
