@@ -159,6 +159,7 @@ bootstrap:
         max_wal_senders: 10
         max_replication_slots: 10
         password_encryption: scram-sha-256
+        wal_retrieve_retry_interval: 1s
   initdb:
     - encoding: UTF8
     - data-checksums
