@@ -42,17 +42,30 @@
 #   cluster.sh status DIR           patronictl list
 #
 # Layout: DIR/env (ports, N), DIR/pgpass (0600), DIR/etcdI/{data,etcd.log,
-# pid}, DIR/nodeI/{patroni.yml,data,patroni.log,pid}, DIR/guard.pid.
-# Patroni and PostgreSQL run as the `postgres` user (setpriv, no fork, so
-# the recorded pid is patroni's own); etcd runs as the caller.
+# pid}, DIR/nodeI/{patroni.yml,data,patroni.log,pid}, DIR/guard.pid,
+# DIR/stopped (once stop ran; nothing starts again after it).
+# As root, Patroni and PostgreSQL run as the `postgres` user (setpriv, no
+# fork, so the recorded pid is patroni's own); etcd runs as the caller.
 # Needs: patroni, etcd (server + etcdctl), postgresql-15, curl
-# (scripts/install-deps). Must run as root (to switch to postgres).
+# (scripts/install-deps). Run by another user, everything runs as that
+# user (PostgreSQL refuses only root).
 set -eu
 
 PGBIN=${LSN_HA_PGBIN:-/usr/lib/postgresql/15/bin}
 SCOPE=liaison-ha
 HERE=$(cd "$(dirname "$0")" && pwd)
 SELF="$HERE/$(basename "$0")"
+
+# Root hands the node directories to postgres and runs patroni as it.
+if [ "$(id -u)" -eq 0 ]; then
+	ASPG="setpriv --reuid postgres --regid postgres --init-groups"
+else
+	ASPG=""
+fi
+
+own() {
+	[ -z "$ASPG" ] || chown postgres:postgres "$1"
+}
 
 die() {
 	echo "cluster.sh: $*" >&2
@@ -188,14 +201,13 @@ postgresql:
     - host all all 127.0.0.1/32 scram-sha-256
     - host replication replicator 127.0.0.1/32 scram-sha-256
 EOF
-	chown postgres:postgres "$n/patroni.yml"
+	own "$n/patroni.yml"
 	chmod 0600 "$n/patroni.yml"
 }
 
 start_patroni() {
 	i=$1
-	setpriv --reuid postgres --regid postgres --init-groups \
-	    env HOME="$D/node$i" patroni "$D/node$i/patroni.yml" \
+	$ASPG env HOME="$D/node$i" patroni "$D/node$i/patroni.yml" \
 	    </dev/null >>"$D/node$i/patroni.log" 2>&1 &
 	echo $! >"$D/node$i/pid"
 }
@@ -220,7 +232,6 @@ leader_index() {
 }
 
 cmd_start() {
-	[ "$(id -u)" -eq 0 ] || die "start: must run as root"
 	N=${1:-3}
 	guard=${2:-$PPID}
 	SYNC=${LSN_HA_SYNC:-true}
@@ -275,9 +286,10 @@ CREATE ROLE liaison LOGIN PASSWORD '$PW_LIAISON';
 CREATE DATABASE liaison OWNER liaison;
 SQL
 EOF
-	chown postgres:postgres "$D/post_bootstrap.sh"
+	own "$D/post_bootstrap.sh"
 	chmod 0700 "$D/post_bootstrap.sh"
 	if [ "$guard" != 0 ]; then
+		[ -d "/proc/$guard" ] || die "start: guard pid $guard is not running"
 		# setsid: a kill of the caller's process group spares the guard.
 		setsid sh "$SELF" guard "$D" "$guard" </dev/null \
 		    >>"$D/guard.log" 2>&1 &
@@ -291,12 +303,18 @@ EOF
 	i=1
 	while [ "$i" -le "$N" ]; do
 		mkdir -p "$D/node$i"
-		chown postgres:postgres "$D/node$i"
+		own "$D/node$i"
 		chmod 0700 "$D/node$i"
 		write_patroni_yml "$i"
 		start_patroni "$i"
 		i=$((i + 1))
 	done
+	# The guard may have stopped the cluster while it was being started
+	# (the caller died meanwhile): stop what was started after it.
+	if [ -f "$D/stopped" ]; then
+		cmd_stop
+		die "start: stopped while starting (caller gone?)"
+	fi
 	wait_ready 90 || {
 		echo "cluster.sh: cluster not ready in 90 s; logs in $D" >&2
 		tail -n 20 "$D"/node*/patroni.log >&2 || true
@@ -312,6 +330,7 @@ EOF
 wait_ready() {
 	end=$(( $(date +%s) + $1 ))
 	while [ "$(date +%s)" -lt "$end" ]; do
+		[ ! -f "$D/stopped" ] || return 1
 		if all_running && l=$(leader_index) && sync_ok &&
 		    commit_ok "$l"; then
 			return 0
@@ -395,11 +414,14 @@ all_pids() {
 }
 
 # Every process by pid: patroni first (so it does not restart postgres),
-# then an immediate shutdown of each postmaster (SIGQUIT), then etcd; what
-# is still there after 5 s gets SIGKILL.
+# then an immediate shutdown of each postmaster (SIGQUIT), then etcd (SIGKILL:
+# its data is throw-away, and on SIGTERM a leader first tries to hand its
+# leadership to members that are going too, for seconds); what is still
+# there after 5 s gets SIGKILL.
 cmd_stop() {
 	[ -f "$D/env" ] || return 0
 	. "$D/env"
+	: >"$D/stopped"
 	cmd_resume
 	g=$(live_pid "$D/guard.pid")
 	if [ -n "$g" ] && [ "$g" != "${LSN_HA_SELF_GUARD:-}" ]; then
@@ -416,7 +438,7 @@ cmd_stop() {
 		pm=$(pm_pid "$i")
 		[ -z "$pm" ] || kill -QUIT "$pm" 2>/dev/null || true
 		ep=$(live_pid "$D/etcd$i/pid")
-		[ -z "$ep" ] || kill -TERM "$ep" 2>/dev/null || true
+		[ -z "$ep" ] || kill -KILL "$ep" 2>/dev/null || true
 		i=$((i + 1))
 	done
 	left=$(all_pids | grep -vx "${LSN_HA_SELF_GUARD:-none}" || true)
@@ -436,7 +458,8 @@ cmd_stop() {
 cmd_guard() {
 	gp=$1
 	trap 'exit 0' TERM
-	while kill -0 "$gp" 2>/dev/null && [ -f "$D/env" ]; do
+	# /proc, not kill -0: a caller of another user is alive too (EPERM).
+	while [ -d "/proc/$gp" ] && [ -f "$D/env" ]; do
 		sleep 0.5
 	done
 	echo "guard: $gp gone, stopping the cluster"
@@ -529,6 +552,7 @@ kill-primary)
 kill-node)	load_env; kill_node "$1" ;;
 restart-node)
 	load_env
+	[ ! -f "$D/stopped" ] || die "restart-node: the cluster was stopped"
 	[ -z "$(live_pid "$D/node$1/pid")" ] || die "node$1: patroni is running"
 	start_patroni "$1"
 	;;
