@@ -103,8 +103,9 @@ halted_reply(struct agent *a, const struct api_peer *p, uint64_t rid)
 
 void
 api_dir_query(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__DirQueryRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
+	const Liaison__V1__DirQueryRequest	*req = rq->dir_query;
 	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
 	Liaison__V1__DirQueryResponse	 qr =
 	    LIAISON__V1__DIR_QUERY_RESPONSE__INIT;
@@ -193,8 +194,9 @@ api_dir_query(struct agent *a, const struct api_peer *p, uint64_t rid,
 
 void
 api_dir_submit(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__DirSubmitRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
+	const Liaison__V1__DirSubmitRequest	*req = rq->dir_submit;
 	Liaison__V1__Frame	 f = LIAISON__V1__FRAME__INIT;
 	Liaison__V1__DirSubmit	 ds = LIAISON__V1__DIR_SUBMIT__INIT;
 	struct dir_pending	*dp = NULL;
@@ -292,8 +294,9 @@ api_fail_dirsubs(struct agent *a, int code, const char *why)
  */
 void
 api_contact(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__ContactRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
+	const Liaison__V1__ContactRequest	*req = rq->contact;
 	Liaison__V1__DirOp		 op = LIAISON__V1__DIR_OP__INIT;
 	Liaison__V1__SetContact		 sc = LIAISON__V1__SET_CONTACT__INIT;
 	Liaison__V1__RemoveContact	 rc = LIAISON__V1__REMOVE_CONTACT__INIT;
@@ -301,6 +304,7 @@ api_contact(struct agent *a, const struct api_peer *p, uint64_t rid,
 	    LIAISON__V1__CONFIRM_CONTACT__INIT;
 	Liaison__V1__DirSubmitRequest	 ds =
 	    LIAISON__V1__DIR_SUBMIT_REQUEST__INIT;
+	Liaison__V1__ApiRequest		 sub = LIAISON__V1__API_REQUEST__INIT;
 	Liaison__V1__Partner		*me = NULL;
 	uint8_t				*raw = NULL, *sig = NULL;
 	size_t				 rawlen, siglen;
@@ -362,6 +366,8 @@ api_contact(struct agent *a, const struct api_peer *p, uint64_t rid,
 		return;
 	}
 	free(sig);
-	api_dir_submit(a, p, rid, &ds);
+	sub.kind_case = LIAISON__V1__API_REQUEST__KIND_DIR_SUBMIT;
+	sub.dir_submit = &ds;
+	api_dir_submit(a, p, rid, &sub);
 	liaison__v1__signed_dir_op__free_unpacked(ds.op, NULL);
 }

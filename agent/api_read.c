@@ -17,8 +17,9 @@
 
 void
 api_outbox_status(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__OutboxStatusRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
+	const Liaison__V1__OutboxStatusRequest	*req = rq->outbox_status;
 	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
 	Liaison__V1__OutboxStatusResponse os =
 	    LIAISON__V1__OUTBOX_STATUS_RESPONSE__INIT;
@@ -47,8 +48,9 @@ api_outbox_status(struct agent *a, const struct api_peer *p, uint64_t rid,
 
 void
 api_outbox_fetch(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__OutboxFetchRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
+	const Liaison__V1__OutboxFetchRequest	*req = rq->outbox_fetch;
 	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
 	Liaison__V1__OutboxFetchResponse fr =
 	    LIAISON__V1__OUTBOX_FETCH_RESPONSE__INIT;
@@ -77,8 +79,9 @@ api_outbox_fetch(struct agent *a, const struct api_peer *p, uint64_t rid,
 
 void
 api_outbox_list(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__OutboxListRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
+	const Liaison__V1__OutboxListRequest	*req = rq->outbox_list;
 	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
 	Liaison__V1__OutboxListResponse	 ol =
 	    LIAISON__V1__OUTBOX_LIST_RESPONSE__INIT;
@@ -104,8 +107,9 @@ api_outbox_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 
 void
 api_workflow_list(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__WorkflowListRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
+	const Liaison__V1__WorkflowListRequest	*req = rq->workflow_list;
 	Liaison__V1__ApiResponse		r =
 	    LIAISON__V1__API_RESPONSE__INIT;
 	Liaison__V1__WorkflowListResponse	wl =
@@ -128,8 +132,9 @@ api_workflow_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 
 void
 api_meeting_show(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__MeetingShowRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
+	const Liaison__V1__MeetingShowRequest	*req = rq->meeting_show;
 	Liaison__V1__ApiResponse		r =
 	    LIAISON__V1__API_RESPONSE__INIT;
 	Liaison__V1__MeetingShowResponse	ms =
@@ -152,8 +157,9 @@ api_meeting_show(struct agent *a, const struct api_peer *p, uint64_t rid,
 
 void
 api_custody(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__CustodyRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
+	const Liaison__V1__CustodyRequest	*req = rq->custody;
 	Liaison__V1__ApiResponse	r = LIAISON__V1__API_RESPONSE__INIT;
 	Liaison__V1__CustodyResponse	c =
 	    LIAISON__V1__CUSTODY_RESPONSE__INIT;
