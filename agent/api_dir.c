@@ -101,6 +101,28 @@ halted_reply(struct agent *a, const struct api_peer *p, uint64_t rid)
 	api_reply_err(a, p, rid, LSN_EDIRHALTED, detail);
 }
 
+/* Every group of the replica (at most AGENT_DIR_RESULTS_MAX) into qr;
+ * their names in gn (the caller frees them). */
+static int
+dq_all_groups(struct agent *a, Liaison__V1__DirQueryResponse *qr,
+    struct gnames *gn)
+{
+	int	rv;
+
+	gn->cap = AGENT_DIR_RESULTS_MAX;
+	if ((gn->v = calloc(gn->cap, sizeof(*gn->v))) == NULL)
+		return (LSN_ENOMEM);
+	if ((rv = lsn_dir_groups(a->dir, collect_name, gn)) < 0)
+		return (rv);
+	for (size_t i = 0; i < gn->n; i++) {
+		if ((rv = lsn_dir_group_get(a->dir, gn->v[i],
+		    &qr->groups[qr->n_groups])) != LSN_OK)
+			return (rv);
+		qr->n_groups++;
+	}
+	return (LSN_OK);
+}
+
 void
 api_dir_query(struct agent *a, const struct api_peer *p, uint64_t rid,
     const Liaison__V1__ApiRequest *rq)
@@ -149,20 +171,8 @@ api_dir_query(struct agent *a, const struct api_peer *p, uint64_t rid,
 			goto fail;
 		qr.n_groups = 1;
 	} else if (req->has_list_groups && req->list_groups) {
-		gn.cap = AGENT_DIR_RESULTS_MAX;
-		if ((gn.v = calloc(gn.cap, sizeof(*gn.v))) == NULL) {
-			rv = LSN_ENOMEM;
+		if ((rv = dq_all_groups(a, &qr, &gn)) != LSN_OK)
 			goto fail;
-		}
-		rv = lsn_dir_groups(a->dir, collect_name, &gn);
-		if (rv < 0)
-			goto fail;
-		for (size_t i = 0; i < gn.n; i++) {
-			if ((rv = lsn_dir_group_get(a->dir, gn.v[i],
-			    &qr.groups[qr.n_groups])) != LSN_OK)
-				goto fail;
-			qr.n_groups++;
-		}
 	} else {
 		rv = lsn_dir_list(a->dir, req->search, dq_partner, &q);
 		if (rv < 0)

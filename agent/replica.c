@@ -295,6 +295,7 @@ is_refusal(int rv)
  * DirOps from the broker (sync answer or live push). Applies the entries
  * in order, then checks the checkpoint. Runs inside the turn's
  * transaction.
+ * Over 80 lines: one DirOps batch checked in protocol order.
  */
 int
 replica_on_ops(struct agent *a, const Liaison__V1__DirOps *ops)
