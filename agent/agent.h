@@ -512,6 +512,11 @@ void		 api_reply(struct agent *a, const struct api_peer *p,
 		    Liaison__V1__ApiResponse *r);
 void		 api_reply_err(struct agent *a, const struct api_peer *p,
 		    uint64_t request_id, int code, const char *detail);
+/* api_reply of a response to request rid whose oneof is kind, holding
+ * msg (that kind's response message, borrowed). */
+void		 api_answer(struct agent *a, const struct api_peer *p,
+		    uint64_t rid, Liaison__V1__ApiResponse__KindCase kind,
+		    void *msg);
 int		 api_open(struct agent *a);
 void		 api_close(struct agent *a);
 void		 api_on_readable(struct agent *a);

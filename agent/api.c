@@ -185,13 +185,35 @@ api_reply_err(struct agent *a, const struct api_peer *p, uint64_t request_id,
 	api_reply(a, p, &r);
 }
 
+void
+api_answer(struct agent *a, const struct api_peer *p, uint64_t rid,
+    Liaison__V1__ApiResponse__KindCase kind, void *msg)
+{
+	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
+	const ProtobufCFieldDescriptor	*fd;
+
+	/* the oneof's members are pointers to messages, found by their
+	 * field number (= kind) as protobuf-c's own packer finds them */
+	fd = protobuf_c_message_descriptor_get_field(
+	    &liaison__v1__api_response__descriptor, (unsigned) kind);
+	if (fd == NULL || fd->type != PROTOBUF_C_TYPE_MESSAGE ||
+	    msg == NULL) {
+		api_reply_err(a, p, rid, LSN_EINTERNAL, NULL);
+		return;
+	}
+	r.has_request_id = 1;
+	r.request_id = rid;
+	r.kind_case = kind;
+	memcpy((char *) &r + fd->offset, &msg, sizeof(msg));
+	api_reply(a, p, &r);
+}
+
 /* ---- status ---- */
 
 static void
 do_status(struct agent *a, const struct api_peer *p, uint64_t rid,
     const Liaison__V1__ApiRequest *rq)
 {
-	Liaison__V1__ApiResponse	r = LIAISON__V1__API_RESPONSE__INIT;
 	Liaison__V1__StatusResponse	s = LIAISON__V1__STATUS_RESPONSE__INIT;
 	Liaison__V1__DirHead		dh = LIAISON__V1__DIR_HEAD__INIT;
 	uint8_t				hash[32], digest[32];
@@ -255,12 +277,7 @@ do_status(struct agent *a, const struct api_peer *p, uint64_t rid,
 	    a->conf.nbrokers ? a->broker_idx : 0];
 	s.has_broker_switches = 1;
 	s.broker_switches = a->broker_switches;
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.code = 0;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_STATUS;
-	r.status = &s;
-	api_reply(a, p, &r);
+	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_STATUS, &s);
 	free(all);
 	replica_alerts_free(alerts, nalerts);
 }
@@ -305,7 +322,6 @@ static int
 answer_events(struct agent *a, const struct api_peer *p, uint64_t rid,
     const struct api_waiter *q, int may_wait)
 {
-	Liaison__V1__ApiResponse	r = LIAISON__V1__API_RESPONSE__INIT;
 	Liaison__V1__EventsResponse	er =
 	    LIAISON__V1__EVENTS_RESPONSE__INIT;
 	int				rv;
@@ -318,11 +334,7 @@ answer_events(struct agent *a, const struct api_peer *p, uint64_t rid,
 		events_list_free(&er);
 		return (0);
 	}
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_EVENTS;
-	r.events = &er;
-	api_reply(a, p, &r);
+	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_EVENTS, &er);
 	events_list_free(&er);
 	return (1);
 }
@@ -331,7 +343,6 @@ static int
 answer_list(struct agent *a, const struct api_peer *p, uint64_t rid,
     const struct api_waiter *q, int may_wait)
 {
-	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
 	Liaison__V1__InboxListResponse	 lr =
 	    LIAISON__V1__INBOX_LIST_RESPONSE__INIT;
 	int				 rv;
@@ -346,11 +357,7 @@ answer_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 		inbox_list_free(&lr);
 		return (0);
 	}
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_INBOX_LIST;
-	r.inbox_list = &lr;
-	api_reply(a, p, &r);
+	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_INBOX_LIST, &lr);
 	inbox_list_free(&lr);
 	return (1);
 }
@@ -450,7 +457,6 @@ do_inbox_fetch(struct agent *a, const struct api_peer *p, uint64_t rid,
     const Liaison__V1__ApiRequest *rq)
 {
 	const Liaison__V1__InboxFetchRequest	*req = rq->inbox_fetch;
-	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
 	Liaison__V1__InboxFetchResponse	 fr =
 	    LIAISON__V1__INBOX_FETCH_RESPONSE__INIT;
 	Liaison__V1__InboxItem		*it = NULL;
@@ -468,11 +474,8 @@ do_inbox_fetch(struct agent *a, const struct api_peer *p, uint64_t rid,
 		return;
 	}
 	fr.item = it;
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_INBOX_FETCH;
-	r.inbox_fetch = &fr;
-	api_reply(a, p, &r);
+	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_INBOX_FETCH,
+	    &fr);
 	inbox_item_free(it);
 }
 
@@ -481,7 +484,6 @@ do_inbox_mark(struct agent *a, const struct api_peer *p, uint64_t rid,
     const Liaison__V1__ApiRequest *rq)
 {
 	const Liaison__V1__InboxMarkRequest	*req = rq->inbox_mark;
-	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
 	Liaison__V1__InboxMarkResponse	 mr =
 	    LIAISON__V1__INBOX_MARK_RESPONSE__INIT;
 	int				 rv;
@@ -498,11 +500,7 @@ do_inbox_mark(struct agent *a, const struct api_peer *p, uint64_t rid,
 		    "unknown mark stage" : NULL);
 		return;
 	}
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_INBOX_MARK;
-	r.inbox_mark = &mr;
-	api_reply(a, p, &r);
+	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_INBOX_MARK, &mr);
 }
 
 /* ---- dispatch ---- */

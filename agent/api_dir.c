@@ -128,7 +128,6 @@ api_dir_query(struct agent *a, const struct api_peer *p, uint64_t rid,
     const Liaison__V1__ApiRequest *rq)
 {
 	const Liaison__V1__DirQueryRequest	*req = rq->dir_query;
-	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
 	Liaison__V1__DirQueryResponse	 qr =
 	    LIAISON__V1__DIR_QUERY_RESPONSE__INIT;
 	Liaison__V1__DirHead		 dh = LIAISON__V1__DIR_HEAD__INIT;
@@ -186,11 +185,7 @@ api_dir_query(struct agent *a, const struct api_peer *p, uint64_t rid,
 	dh.hash.data = hash;
 	dh.hash.len = sizeof(hash);
 	qr.head = &dh;
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_DIR_QUERY;
-	r.dir_query = &qr;
-	api_reply(a, p, &r);
+	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_DIR_QUERY, &qr);
 	rv = LSN_OK;
  fail:
 	if (rv != LSN_OK)
