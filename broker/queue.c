@@ -17,16 +17,6 @@
 
 #define RCACHE_MAX	65536	/* entries; emptied beyond, between turns */
 
-static uint32_t
-rc_hash(const char *p)
-{
-	uint32_t	h = 2166136261u;
-
-	for (; *p != '\0'; p++)
-		h = (h ^ (uint8_t) *p) * 16777619u;
-	return (h);
-}
-
 void
 rcache_clear(struct broker *b)
 {
@@ -88,7 +78,7 @@ rc_get(struct broker *b, const char *partner, struct rcache_ent **out)
 	    "SELECT next_seq, queued FROM recipients WHERE partner = ?";
 	struct rcache_ent	*e;
 	struct lsn_q		*q;
-	uint32_t		 h = rc_hash(partner);
+	uint32_t		 h = lsn_fnv1a(partner);
 	uint64_t		 next = 0, queued = 0;
 	size_t			 i;
 	int			 rc;
@@ -133,7 +123,7 @@ rcache_dequeued(struct broker *b, const char *partner, uint64_t n)
 {
 	struct rcache_ent	*e;
 
-	if ((e = rc_lookup(b, partner, rc_hash(partner))) != NULL)
+	if ((e = rc_lookup(b, partner, lsn_fnv1a(partner))) != NULL)
 		e->queued = e->queued >= n ? e->queued - n : 0;
 }
 
