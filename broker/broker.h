@@ -319,6 +319,9 @@ int	wire_queue(struct broker *b, const uint8_t *rid, size_t ridlen,
 /* Queues a frame (packed here) that does not depend on the commit. */
 int	wire_queue_frame(struct broker *b, const uint8_t *rid, size_t ridlen,
 	    const Liaison__V1__Frame *f);
+/* Packs Error{code, detail} into a malloc'd buffer. */
+int	wire_pack_error(int err, const char *detail, uint8_t **out,
+	    size_t *len);
 /* Queues Error{code, detail}. */
 int	wire_queue_error(struct broker *b, const uint8_t *rid, size_t ridlen,
 	    int err, const char *detail);
