@@ -512,6 +512,11 @@ void		 api_reply(struct agent *a, const struct api_peer *p,
 		    Liaison__V1__ApiResponse *r);
 void		 api_reply_err(struct agent *a, const struct api_peer *p,
 		    uint64_t request_id, int code, const char *detail);
+/* api_reply of a response to request rid whose oneof is kind, holding
+ * msg (that kind's response message, borrowed). */
+void		 api_answer(struct agent *a, const struct api_peer *p,
+		    uint64_t rid, Liaison__V1__ApiResponse__KindCase kind,
+		    void *msg);
 int		 api_open(struct agent *a);
 void		 api_close(struct agent *a);
 void		 api_on_readable(struct agent *a);
@@ -522,30 +527,38 @@ void		 api_on_dirsubmit_ack(struct agent *a,
 void		 api_fail_dirsubs(struct agent *a, int code, const char *why);
 long		 api_timeout(struct agent *a, uint64_t now);
 
+/*
+ * The request handlers of the table in api.c (one per ApiRequest kind):
+ * each reads its own member of the request's oneof and answers through
+ * api_reply / api_reply_err, now or later.
+ */
+typedef void	 api_handler_fn(struct agent *a, const struct api_peer *p,
+		    uint64_t rid, const Liaison__V1__ApiRequest *rq);
+
 /* api_dir.c: dir_query, dir_submit and contact (see the file comment);
  * api_on_dirsubmit_ack / api_fail_dirsubs above answer the submits. */
 void		 api_dir_query(struct agent *a, const struct api_peer *p,
-		    uint64_t rid, const Liaison__V1__DirQueryRequest *req);
+		    uint64_t rid, const Liaison__V1__ApiRequest *rq);
 void		 api_dir_submit(struct agent *a, const struct api_peer *p,
-		    uint64_t rid, const Liaison__V1__DirSubmitRequest *req);
+		    uint64_t rid, const Liaison__V1__ApiRequest *rq);
 void		 api_contact(struct agent *a, const struct api_peer *p,
-		    uint64_t rid, const Liaison__V1__ContactRequest *req);
+		    uint64_t rid, const Liaison__V1__ApiRequest *rq);
 
 /* api_read.c: the read-only requests about sent messages, workflows,
  * meetings and custody (the handlers; the data comes from outbox_read.c,
  * wf.c and rcpt.c). */
 void		 api_outbox_status(struct agent *a, const struct api_peer *p,
-		    uint64_t rid, const Liaison__V1__OutboxStatusRequest *req);
+		    uint64_t rid, const Liaison__V1__ApiRequest *rq);
 void		 api_outbox_fetch(struct agent *a, const struct api_peer *p,
-		    uint64_t rid, const Liaison__V1__OutboxFetchRequest *req);
+		    uint64_t rid, const Liaison__V1__ApiRequest *rq);
 void		 api_outbox_list(struct agent *a, const struct api_peer *p,
-		    uint64_t rid, const Liaison__V1__OutboxListRequest *req);
+		    uint64_t rid, const Liaison__V1__ApiRequest *rq);
 void		 api_workflow_list(struct agent *a, const struct api_peer *p,
-		    uint64_t rid, const Liaison__V1__WorkflowListRequest *req);
+		    uint64_t rid, const Liaison__V1__ApiRequest *rq);
 void		 api_meeting_show(struct agent *a, const struct api_peer *p,
-		    uint64_t rid, const Liaison__V1__MeetingShowRequest *req);
+		    uint64_t rid, const Liaison__V1__ApiRequest *rq);
 void		 api_custody(struct agent *a, const struct api_peer *p,
-		    uint64_t rid, const Liaison__V1__CustodyRequest *req);
+		    uint64_t rid, const Liaison__V1__ApiRequest *rq);
 
 /* ametrics.c: /metrics and the page listener (see the file comment) */
 int		 ametrics_open(struct agent *a);

@@ -4,8 +4,10 @@
  * (optionally after an empty delimiter frame, as REQ sockets send), each
  * answer one ApiResponse with a code and a detail text. Inbox long-polls
  * and directory submits are answered later, from api_inbox_changed(),
- * api_on_dirsubmit_ack() and api_timers(). This file holds the socket,
- * the answers held until a turn's COMMIT, status, submit and the inbox;
+ * api_on_dirsubmit_ack() and api_timers(). Every request kind goes
+ * through one table of handlers (handlers[], dispatched by handle()).
+ * This file holds the socket, the table, the answers held until a turn's
+ * COMMIT, status, submit and the inbox;
  * the directory requests are in api_dir.c, the read-only ones about sent
  * messages, workflows, meetings and custody in api_read.c.
  */
@@ -183,12 +185,35 @@ api_reply_err(struct agent *a, const struct api_peer *p, uint64_t request_id,
 	api_reply(a, p, &r);
 }
 
+void
+api_answer(struct agent *a, const struct api_peer *p, uint64_t rid,
+    Liaison__V1__ApiResponse__KindCase kind, void *msg)
+{
+	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
+	const ProtobufCFieldDescriptor	*fd;
+
+	/* the oneof's members are pointers to messages, found by their
+	 * field number (= kind) as protobuf-c's own packer finds them */
+	fd = protobuf_c_message_descriptor_get_field(
+	    &liaison__v1__api_response__descriptor, (unsigned) kind);
+	if (fd == NULL || fd->type != PROTOBUF_C_TYPE_MESSAGE ||
+	    msg == NULL) {
+		api_reply_err(a, p, rid, LSN_EINTERNAL, NULL);
+		return;
+	}
+	r.has_request_id = 1;
+	r.request_id = rid;
+	r.kind_case = kind;
+	memcpy((char *) &r + fd->offset, &msg, sizeof(msg));
+	api_reply(a, p, &r);
+}
+
 /* ---- status ---- */
 
 static void
-do_status(struct agent *a, const struct api_peer *p, uint64_t rid)
+do_status(struct agent *a, const struct api_peer *p, uint64_t rid,
+    const Liaison__V1__ApiRequest *rq)
 {
-	Liaison__V1__ApiResponse	r = LIAISON__V1__API_RESPONSE__INIT;
 	Liaison__V1__StatusResponse	s = LIAISON__V1__STATUS_RESPONSE__INIT;
 	Liaison__V1__DirHead		dh = LIAISON__V1__DIR_HEAD__INIT;
 	uint8_t				hash[32], digest[32];
@@ -199,6 +224,7 @@ do_status(struct agent *a, const struct api_peer *p, uint64_t rid)
 	uint64_t			rev;
 	int				rv;
 
+	(void) rq;	/* a StatusRequest has no fields */
 	if ((rv = lsn_dir_head(a->dir, &rev, hash)) != LSN_OK ||
 	    (rv = lsn_dir_digest(a->dir, digest)) != LSN_OK ||
 	    (rv = outbox_counts(a, &s.outbox_pending, &s.outbox_rejected)) !=
@@ -251,12 +277,7 @@ do_status(struct agent *a, const struct api_peer *p, uint64_t rid)
 	    a->conf.nbrokers ? a->broker_idx : 0];
 	s.has_broker_switches = 1;
 	s.broker_switches = a->broker_switches;
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.code = 0;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_STATUS;
-	r.status = &s;
-	api_reply(a, p, &r);
+	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_STATUS, &s);
 	free(all);
 	replica_alerts_free(alerts, nalerts);
 }
@@ -265,8 +286,9 @@ do_status(struct agent *a, const struct api_peer *p, uint64_t rid)
 
 static void
 do_submit(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__SubmitRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
+	const Liaison__V1__SubmitRequest	*req = rq->submit;
 	Liaison__V1__ApiResponse	r = LIAISON__V1__API_RESPONSE__INIT;
 	Liaison__V1__SubmitResponse	sr = LIAISON__V1__SUBMIT_RESPONSE__INIT;
 	uint8_t				id[16];
@@ -300,7 +322,6 @@ static int
 answer_events(struct agent *a, const struct api_peer *p, uint64_t rid,
     const struct api_waiter *q, int may_wait)
 {
-	Liaison__V1__ApiResponse	r = LIAISON__V1__API_RESPONSE__INIT;
 	Liaison__V1__EventsResponse	er =
 	    LIAISON__V1__EVENTS_RESPONSE__INIT;
 	int				rv;
@@ -313,11 +334,7 @@ answer_events(struct agent *a, const struct api_peer *p, uint64_t rid,
 		events_list_free(&er);
 		return (0);
 	}
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_EVENTS;
-	r.events = &er;
-	api_reply(a, p, &r);
+	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_EVENTS, &er);
 	events_list_free(&er);
 	return (1);
 }
@@ -326,7 +343,6 @@ static int
 answer_list(struct agent *a, const struct api_peer *p, uint64_t rid,
     const struct api_waiter *q, int may_wait)
 {
-	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
 	Liaison__V1__InboxListResponse	 lr =
 	    LIAISON__V1__INBOX_LIST_RESPONSE__INIT;
 	int				 rv;
@@ -341,11 +357,7 @@ answer_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 		inbox_list_free(&lr);
 		return (0);
 	}
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_INBOX_LIST;
-	r.inbox_list = &lr;
-	api_reply(a, p, &r);
+	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_INBOX_LIST, &lr);
 	inbox_list_free(&lr);
 	return (1);
 }
@@ -371,13 +383,15 @@ list_or_wait(struct agent *a, const struct api_peer *p, uint64_t rid,
 		w->deadline = lsn_mono_ms() + wait;
 		return;
 	}
+	/* all slots busy: answer empty now */
 	(void) answer_list(a, p, rid, q, 0);
 }
 
 static void
 do_events(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__EventsRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
+	const Liaison__V1__EventsRequest	*req = rq->events;
 	struct api_waiter	q;
 
 	memset(&q, 0, sizeof(q));
@@ -389,10 +403,10 @@ do_events(struct agent *a, const struct api_peer *p, uint64_t rid,
 
 static void
 do_inbox_list(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__InboxListRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
-	struct api_waiter	q;
-	uint32_t		wait;
+	const Liaison__V1__InboxListRequest	*req = rq->inbox_list;
+	struct api_waiter			 q;
 
 	memset(&q, 0, sizeof(q));
 	q.include_acked = req->has_include_acked && req->include_acked;
@@ -424,25 +438,7 @@ do_inbox_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 	if (q.limit > AGENT_LIST_MAX)
 		q.limit = AGENT_LIST_MAX;
 	q.after_seq = req->has_after_seq ? req->after_seq : 0;
-	wait = req->has_wait_ms ? req->wait_ms : 0;
-	if (wait > AGENT_WAIT_MAX_MS)
-		wait = AGENT_WAIT_MAX_MS;
-	if (answer_list(a, p, rid, &q, wait > 0))
-		return;
-	for (size_t i = 0; i < AGENT_WAITERS_MAX; i++) {
-		struct api_waiter *w = &a->waiters[i];
-
-		if (w->used)
-			continue;
-		*w = q;
-		w->used = 1;
-		w->peer = *p;
-		w->request_id = rid;
-		w->deadline = lsn_mono_ms() + wait;
-		return;
-	}
-	/* all slots busy: answer empty now */
-	(void) answer_list(a, p, rid, &q, 0);
+	list_or_wait(a, p, rid, &q, req->has_wait_ms ? req->wait_ms : 0);
 }
 
 void
@@ -458,9 +454,9 @@ api_inbox_changed(struct agent *a)
 
 static void
 do_inbox_fetch(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__InboxFetchRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
-	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
+	const Liaison__V1__InboxFetchRequest	*req = rq->inbox_fetch;
 	Liaison__V1__InboxFetchResponse	 fr =
 	    LIAISON__V1__INBOX_FETCH_RESPONSE__INIT;
 	Liaison__V1__InboxItem		*it = NULL;
@@ -478,19 +474,16 @@ do_inbox_fetch(struct agent *a, const struct api_peer *p, uint64_t rid,
 		return;
 	}
 	fr.item = it;
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_INBOX_FETCH;
-	r.inbox_fetch = &fr;
-	api_reply(a, p, &r);
+	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_INBOX_FETCH,
+	    &fr);
 	inbox_item_free(it);
 }
 
 static void
 do_inbox_mark(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__InboxMarkRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
-	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
+	const Liaison__V1__InboxMarkRequest	*req = rq->inbox_mark;
 	Liaison__V1__InboxMarkResponse	 mr =
 	    LIAISON__V1__INBOX_MARK_RESPONSE__INIT;
 	int				 rv;
@@ -507,21 +500,46 @@ do_inbox_mark(struct agent *a, const struct api_peer *p, uint64_t rid,
 		    "unknown mark stage" : NULL);
 		return;
 	}
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_INBOX_MARK;
-	r.inbox_mark = &mr;
-	api_reply(a, p, &r);
+	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_INBOX_MARK, &mr);
 }
 
 /* ---- dispatch ---- */
+
+/*
+ * The API's requests, one row per ApiRequest kind (indexed by the kind):
+ * the handler, and the name the logs give it. A kind without a row is
+ * answered E_INVALID.
+ */
+static const struct api_handler {
+	const char	*name;
+	api_handler_fn	*fn;
+} handlers[] = {
+#define H(k, n, f) [LIAISON__V1__API_REQUEST__KIND_ ## k] = { n, f }
+	H(SUBMIT,	 "submit",	  do_submit),
+	H(OUTBOX_STATUS, "outbox_status", api_outbox_status),
+	H(INBOX_LIST,	 "inbox_list",	  do_inbox_list),
+	H(INBOX_FETCH,	 "inbox_fetch",	  do_inbox_fetch),
+	H(INBOX_MARK,	 "inbox_mark",	  do_inbox_mark),
+	H(DIR_QUERY,	 "dir_query",	  api_dir_query),
+	H(DIR_SUBMIT,	 "dir_submit",	  api_dir_submit),
+	H(STATUS,	 "status",	  do_status),
+	H(WORKFLOW_LIST, "workflow_list", api_workflow_list),
+	H(MEETING_SHOW,	 "meeting_show",  api_meeting_show),
+	H(CUSTODY,	 "custody",	  api_custody),
+	H(CONTACT,	 "contact",	  api_contact),
+	H(EVENTS,	 "events",	  do_events),
+	H(OUTBOX_FETCH,	 "outbox_fetch",  api_outbox_fetch),
+	H(OUTBOX_LIST,	 "outbox_list",	  api_outbox_list),
+#undef H
+};
 
 static void
 handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
     size_t len)
 {
-	Liaison__V1__ApiRequest	*req;
-	uint64_t		 rid;
+	Liaison__V1__ApiRequest		*req;
+	const struct api_handler	*h;
+	uint64_t			 rid;
 
 	if ((req = liaison__v1__api_request__unpack(NULL, len, buf)) ==
 	    NULL) {
@@ -538,56 +556,15 @@ handle(struct agent *a, const struct api_peer *p, const uint8_t *buf,
 		liaison__v1__api_request__free_unpacked(req, NULL);
 		return;
 	}
-	switch (req->kind_case) {
-	case LIAISON__V1__API_REQUEST__KIND_SUBMIT:
-		do_submit(a, p, rid, req->submit);
-		break;
-	case LIAISON__V1__API_REQUEST__KIND_OUTBOX_STATUS:
-		api_outbox_status(a, p, rid, req->outbox_status);
-		break;
-	case LIAISON__V1__API_REQUEST__KIND_INBOX_LIST:
-		do_inbox_list(a, p, rid, req->inbox_list);
-		break;
-	case LIAISON__V1__API_REQUEST__KIND_INBOX_FETCH:
-		do_inbox_fetch(a, p, rid, req->inbox_fetch);
-		break;
-	case LIAISON__V1__API_REQUEST__KIND_INBOX_MARK:
-		do_inbox_mark(a, p, rid, req->inbox_mark);
-		break;
-	case LIAISON__V1__API_REQUEST__KIND_DIR_QUERY:
-		api_dir_query(a, p, rid, req->dir_query);
-		break;
-	case LIAISON__V1__API_REQUEST__KIND_DIR_SUBMIT:
-		api_dir_submit(a, p, rid, req->dir_submit);
-		break;
-	case LIAISON__V1__API_REQUEST__KIND_STATUS:
-		do_status(a, p, rid);
-		break;
-	case LIAISON__V1__API_REQUEST__KIND_MEETING_SHOW:
-		api_meeting_show(a, p, rid, req->meeting_show);
-		break;
-	case LIAISON__V1__API_REQUEST__KIND_EVENTS:
-		do_events(a, p, rid, req->events);
-		break;
-	case LIAISON__V1__API_REQUEST__KIND_CONTACT:
-		api_contact(a, p, rid, req->contact);
-		break;
-	case LIAISON__V1__API_REQUEST__KIND_CUSTODY:
-		api_custody(a, p, rid, req->custody);
-		break;
-	case LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST:
-		api_workflow_list(a, p, rid, req->workflow_list);
-		break;
-	case LIAISON__V1__API_REQUEST__KIND_OUTBOX_FETCH:
-		api_outbox_fetch(a, p, rid, req->outbox_fetch);
-		break;
-	case LIAISON__V1__API_REQUEST__KIND_OUTBOX_LIST:
-		api_outbox_list(a, p, rid, req->outbox_list);
-		break;
-	default:
+	if ((size_t) req->kind_case >= sizeof(handlers) / sizeof(handlers[0])
+	    || handlers[req->kind_case].fn == NULL) {
 		api_reply_err(a, p, rid, LSN_EINVAL, "unknown request kind");
-		break;
+		goto out;
 	}
+	h = &handlers[req->kind_case];
+	log_debug("api: %s request %llu", h->name, (unsigned long long) rid);
+	h->fn(a, p, rid, req);
+ out:
 	liaison__v1__api_request__free_unpacked(req, NULL);
 }
 

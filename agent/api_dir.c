@@ -101,11 +101,33 @@ halted_reply(struct agent *a, const struct api_peer *p, uint64_t rid)
 	api_reply_err(a, p, rid, LSN_EDIRHALTED, detail);
 }
 
+/* Every group of the replica (at most AGENT_DIR_RESULTS_MAX) into qr;
+ * their names in gn (the caller frees them). */
+static int
+dq_all_groups(struct agent *a, Liaison__V1__DirQueryResponse *qr,
+    struct gnames *gn)
+{
+	int	rv;
+
+	gn->cap = AGENT_DIR_RESULTS_MAX;
+	if ((gn->v = calloc(gn->cap, sizeof(*gn->v))) == NULL)
+		return (LSN_ENOMEM);
+	if ((rv = lsn_dir_groups(a->dir, collect_name, gn)) < 0)
+		return (rv);
+	for (size_t i = 0; i < gn->n; i++) {
+		if ((rv = lsn_dir_group_get(a->dir, gn->v[i],
+		    &qr->groups[qr->n_groups])) != LSN_OK)
+			return (rv);
+		qr->n_groups++;
+	}
+	return (LSN_OK);
+}
+
 void
 api_dir_query(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__DirQueryRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
-	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
+	const Liaison__V1__DirQueryRequest	*req = rq->dir_query;
 	Liaison__V1__DirQueryResponse	 qr =
 	    LIAISON__V1__DIR_QUERY_RESPONSE__INIT;
 	Liaison__V1__DirHead		 dh = LIAISON__V1__DIR_HEAD__INIT;
@@ -148,20 +170,8 @@ api_dir_query(struct agent *a, const struct api_peer *p, uint64_t rid,
 			goto fail;
 		qr.n_groups = 1;
 	} else if (req->has_list_groups && req->list_groups) {
-		gn.cap = AGENT_DIR_RESULTS_MAX;
-		if ((gn.v = calloc(gn.cap, sizeof(*gn.v))) == NULL) {
-			rv = LSN_ENOMEM;
+		if ((rv = dq_all_groups(a, &qr, &gn)) != LSN_OK)
 			goto fail;
-		}
-		rv = lsn_dir_groups(a->dir, collect_name, &gn);
-		if (rv < 0)
-			goto fail;
-		for (size_t i = 0; i < gn.n; i++) {
-			if ((rv = lsn_dir_group_get(a->dir, gn.v[i],
-			    &qr.groups[qr.n_groups])) != LSN_OK)
-				goto fail;
-			qr.n_groups++;
-		}
 	} else {
 		rv = lsn_dir_list(a->dir, req->search, dq_partner, &q);
 		if (rv < 0)
@@ -175,11 +185,7 @@ api_dir_query(struct agent *a, const struct api_peer *p, uint64_t rid,
 	dh.hash.data = hash;
 	dh.hash.len = sizeof(hash);
 	qr.head = &dh;
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_DIR_QUERY;
-	r.dir_query = &qr;
-	api_reply(a, p, &r);
+	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_DIR_QUERY, &qr);
 	rv = LSN_OK;
  fail:
 	if (rv != LSN_OK)
@@ -193,8 +199,9 @@ api_dir_query(struct agent *a, const struct api_peer *p, uint64_t rid,
 
 void
 api_dir_submit(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__DirSubmitRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
+	const Liaison__V1__DirSubmitRequest	*req = rq->dir_submit;
 	Liaison__V1__Frame	 f = LIAISON__V1__FRAME__INIT;
 	Liaison__V1__DirSubmit	 ds = LIAISON__V1__DIR_SUBMIT__INIT;
 	struct dir_pending	*dp = NULL;
@@ -292,8 +299,9 @@ api_fail_dirsubs(struct agent *a, int code, const char *why)
  */
 void
 api_contact(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__ContactRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
+	const Liaison__V1__ContactRequest	*req = rq->contact;
 	Liaison__V1__DirOp		 op = LIAISON__V1__DIR_OP__INIT;
 	Liaison__V1__SetContact		 sc = LIAISON__V1__SET_CONTACT__INIT;
 	Liaison__V1__RemoveContact	 rc = LIAISON__V1__REMOVE_CONTACT__INIT;
@@ -301,6 +309,7 @@ api_contact(struct agent *a, const struct api_peer *p, uint64_t rid,
 	    LIAISON__V1__CONFIRM_CONTACT__INIT;
 	Liaison__V1__DirSubmitRequest	 ds =
 	    LIAISON__V1__DIR_SUBMIT_REQUEST__INIT;
+	Liaison__V1__ApiRequest		 sub = LIAISON__V1__API_REQUEST__INIT;
 	Liaison__V1__Partner		*me = NULL;
 	uint8_t				*raw = NULL, *sig = NULL;
 	size_t				 rawlen, siglen;
@@ -362,6 +371,8 @@ api_contact(struct agent *a, const struct api_peer *p, uint64_t rid,
 		return;
 	}
 	free(sig);
-	api_dir_submit(a, p, rid, &ds);
+	sub.kind_case = LIAISON__V1__API_REQUEST__KIND_DIR_SUBMIT;
+	sub.dir_submit = &ds;
+	api_dir_submit(a, p, rid, &sub);
 	liaison__v1__signed_dir_op__free_unpacked(ds.op, NULL);
 }

@@ -17,9 +17,9 @@
 
 void
 api_outbox_status(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__OutboxStatusRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
-	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
+	const Liaison__V1__OutboxStatusRequest	*req = rq->outbox_status;
 	Liaison__V1__OutboxStatusResponse os =
 	    LIAISON__V1__OUTBOX_STATUS_RESPONSE__INIT;
 	char				 detail[AGENT_DETAIL_MAX];
@@ -38,18 +38,15 @@ api_outbox_status(struct agent *a, const struct api_peer *p, uint64_t rid,
 		return;
 	}
 	os.publish_detail = detail;
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_OUTBOX_STATUS;
-	r.outbox_status = &os;
-	api_reply(a, p, &r);
+	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_OUTBOX_STATUS,
+	    &os);
 }
 
 void
 api_outbox_fetch(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__OutboxFetchRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
-	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
+	const Liaison__V1__OutboxFetchRequest	*req = rq->outbox_fetch;
 	Liaison__V1__OutboxFetchResponse fr =
 	    LIAISON__V1__OUTBOX_FETCH_RESPONSE__INIT;
 	Liaison__V1__OutboxItem		*it = NULL;
@@ -67,19 +64,16 @@ api_outbox_fetch(struct agent *a, const struct api_peer *p, uint64_t rid,
 		return;
 	}
 	fr.item = it;
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_OUTBOX_FETCH;
-	r.outbox_fetch = &fr;
-	api_reply(a, p, &r);
+	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_OUTBOX_FETCH,
+	    &fr);
 	outbox_item_free(it);
 }
 
 void
 api_outbox_list(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__OutboxListRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
-	Liaison__V1__ApiResponse	 r = LIAISON__V1__API_RESPONSE__INIT;
+	const Liaison__V1__OutboxListRequest	*req = rq->outbox_list;
 	Liaison__V1__OutboxListResponse	 ol =
 	    LIAISON__V1__OUTBOX_LIST_RESPONSE__INIT;
 	int				 rv;
@@ -94,20 +88,16 @@ api_outbox_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 		api_reply_err(a, p, rid, rv, "cannot list the outbox");
 		return;
 	}
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_OUTBOX_LIST;
-	r.outbox_list = &ol;
-	api_reply(a, p, &r);
+	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_OUTBOX_LIST,
+	    &ol);
 	outbox_list_free(&ol);
 }
 
 void
 api_workflow_list(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__WorkflowListRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
-	Liaison__V1__ApiResponse		r =
-	    LIAISON__V1__API_RESPONSE__INIT;
+	const Liaison__V1__WorkflowListRequest	*req = rq->workflow_list;
 	Liaison__V1__WorkflowListResponse	wl =
 	    LIAISON__V1__WORKFLOW_LIST_RESPONSE__INIT;
 	int					rv;
@@ -118,20 +108,16 @@ api_workflow_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 		    "cannot list");
 		return;
 	}
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_WORKFLOW_LIST;
-	r.workflow_list = &wl;
-	api_reply(a, p, &r);
+	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_WORKFLOW_LIST,
+	    &wl);
 	wf_list_free(&wl);
 }
 
 void
 api_meeting_show(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__MeetingShowRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
-	Liaison__V1__ApiResponse		r =
-	    LIAISON__V1__API_RESPONSE__INIT;
+	const Liaison__V1__MeetingShowRequest	*req = rq->meeting_show;
 	Liaison__V1__MeetingShowResponse	ms =
 	    LIAISON__V1__MEETING_SHOW_RESPONSE__INIT;
 	int					rv;
@@ -142,19 +128,16 @@ api_meeting_show(struct agent *a, const struct api_peer *p, uint64_t rid,
 		    "cannot show the meeting");
 		return;
 	}
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_MEETING_SHOW;
-	r.meeting_show = &ms;
-	api_reply(a, p, &r);
+	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_MEETING_SHOW,
+	    &ms);
 	wf_meeting_show_free(&ms);
 }
 
 void
 api_custody(struct agent *a, const struct api_peer *p, uint64_t rid,
-    const Liaison__V1__CustodyRequest *req)
+    const Liaison__V1__ApiRequest *rq)
 {
-	Liaison__V1__ApiResponse	r = LIAISON__V1__API_RESPONSE__INIT;
+	const Liaison__V1__CustodyRequest	*req = rq->custody;
 	Liaison__V1__CustodyResponse	c =
 	    LIAISON__V1__CUSTODY_RESPONSE__INIT;
 	int				rv;
@@ -165,10 +148,6 @@ api_custody(struct agent *a, const struct api_peer *p, uint64_t rid,
 		    "cannot build the custody chain");
 		return;
 	}
-	r.has_request_id = 1;
-	r.request_id = rid;
-	r.kind_case = LIAISON__V1__API_RESPONSE__KIND_CUSTODY;
-	r.custody = &c;
-	api_reply(a, p, &r);
+	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_CUSTODY, &c);
 	rcpt_custody_free(&c);
 }

@@ -321,33 +321,45 @@ send_hello(struct agent *a)
 		    (unsigned long long) rev, (unsigned long long) a->cursor);
 }
 
+/* One monitor event (its number in *ev, 0 if short) and its endpoint
+ * frame; -1 when none is waiting or the socket fails. */
+static int
+mon_recv(struct agent *a, uint16_t *ev)
+{
+	zmq_msg_t	m;
+	int		more;
+
+	zmq_msg_init(&m);
+	if (zmq_msg_recv(&m, a->mon, ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(&m);
+		return (-1);
+	}
+	*ev = 0;
+	if (zmq_msg_size(&m) >= 6)
+		memcpy(ev, zmq_msg_data(&m), sizeof(*ev));
+	more = zmq_msg_more(&m);
+	zmq_msg_close(&m);
+	while (more) {	/* endpoint frame */
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, a->mon, 0) < 0) {
+			zmq_msg_close(&m);
+			return (-1);
+		}
+		more = zmq_msg_more(&m);
+		zmq_msg_close(&m);
+	}
+	return (0);
+}
+
 void
 link_on_monitor(struct agent *a)
 {
-	zmq_msg_t	m;
 	uint16_t	ev;
-	int		more, n = 0;
+	int		n = 0;
 
 	while (a->mon != NULL && n++ < 64) {
-		zmq_msg_init(&m);
-		if (zmq_msg_recv(&m, a->mon, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&m);
+		if (mon_recv(a, &ev) != 0)
 			return;
-		}
-		ev = 0;
-		if (zmq_msg_size(&m) >= 6)
-			memcpy(&ev, zmq_msg_data(&m), sizeof(ev));
-		more = zmq_msg_more(&m);
-		zmq_msg_close(&m);
-		while (more) {	/* endpoint frame */
-			zmq_msg_init(&m);
-			if (zmq_msg_recv(&m, a->mon, 0) < 0) {
-				zmq_msg_close(&m);
-				return;
-			}
-			more = zmq_msg_more(&m);
-			zmq_msg_close(&m);
-		}
 		switch (ev) {
 		case ZMQ_EVENT_CONNECT_RETRIED:
 			/* only asked for with several endpoints: this one

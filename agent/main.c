@@ -33,6 +33,7 @@ on_signal(int sig)
 		agent_quit = 1;
 }
 
+/* Over 80 lines: the start-up in order, from flags to the loop. */
 int
 main(int argc, char *argv[])
 {

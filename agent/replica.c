@@ -292,6 +292,103 @@ is_refusal(int rv)
 }
 
 /*
+ * Applies the entries of ops beyond our head (*head, raised by each);
+ * one we have must be the same entry. LSN_OK, or the error after the
+ * replica halted or the turn's transaction was failed.
+ */
+static int
+apply_entries(struct agent *a, const Liaison__V1__DirOps *ops,
+    uint64_t *head)
+{
+	uint8_t			 our[32];
+	char			 why[LSN_DIR_WHY_MAX];
+	uint8_t			*buf = NULL;
+	size_t			 len, applied = 0;
+	int			 rv;
+
+	for (size_t i = 0; i < ops->n_entries; i++) {
+		const Liaison__V1__LogEntry *e = ops->entries[i];
+
+		if (e->has_rev && e->rev <= *head) {
+			/* already applied: it must be the same entry */
+			if (!e->has_entry_hash || e->entry_hash.len != 32 ||
+			    lsn_dir_hash_at(a->dir, e->rev, our) != LSN_OK ||
+			    memcmp(our, e->entry_hash.data, 32) != 0)
+				return (replica_halt(a, LSN_EFORK, "entry at "
+				    "rev %llu differs from ours",
+				    (unsigned long long) e->rev));
+			continue;
+		}
+		if ((rv = pack_entry(e, &buf, &len)) != LSN_OK) {
+			if (rv == LSN_ENOMEM) {
+				a->tx_failed = 1;
+				return (rv);
+			}
+			return (replica_halt(a, rv, "oversized log entry"));
+		}
+		why[0] = '\0';
+		rv = lsn_dir_apply_entry(a->dir, buf, len, why, sizeof(why));
+		free(buf);
+		buf = NULL;
+		if (rv != LSN_OK) {
+			if (!is_refusal(rv)) {
+				a->tx_failed = 1;
+				return (rv);
+			}
+			return (replica_halt(a, rv, "refused log entry rev "
+			    "%llu: %s", e->has_rev ?
+			    (unsigned long long) e->rev : 0ULL,
+			    why[0] != '\0' ? why : lsn_strerror(rv)));
+		}
+		(*head)++;
+		applied++;
+		log_debug("directory rev %llu applied",
+		    (unsigned long long) *head);
+	}
+	if (applied > 0)
+		log_info("directory at rev %llu (%zu new %s)",
+		    (unsigned long long) *head, applied,
+		    applied == 1 ? "entry" : "entries");
+	return (LSN_OK);
+}
+
+/* Checks the checkpoint that came with a DirOps against our log; LSN_OK
+ * also for one beyond our head (ignored), else the error after the
+ * replica halted or the turn's transaction was failed. */
+static int
+check_checkpoint(struct agent *a, const Liaison__V1__SignedCheckpoint *cp)
+{
+	struct lsn_dir_checkpoint	 c = { 0 };
+	uint8_t				*buf;
+	size_t				 n;
+	int				 rv;
+
+	n = liaison__v1__signed_checkpoint__get_packed_size(cp);
+	if (n > LSN_DIR_CHECKPOINT_MAX)
+		return (replica_halt(a, LSN_ETOOBIG, "oversized checkpoint"));
+	if ((buf = malloc(n ? n : 1)) == NULL) {
+		a->tx_failed = 1;
+		return (LSN_ENOMEM);
+	}
+	liaison__v1__signed_checkpoint__pack(cp, buf);
+	rv = lsn_dir_checkpoint_check(a->dir, buf, n, &c);
+	free(buf);
+	if (rv == LSN_EDB || rv == LSN_ENOMEM) {
+		a->tx_failed = 1;
+		return (rv);
+	}
+	if (rv == LSN_ENOENT)
+		log_warnx("checkpoint beyond our head ignored");
+	else if (rv != LSN_OK)
+		return (replica_halt(a, rv, "checkpoint at rev %llu "
+		    "refused: %s", (unsigned long long) c.rev,
+		    lsn_strerror(rv)));
+	else
+		a->cp_time_ms = c.time_ms;
+	return (LSN_OK);
+}
+
+/*
  * DirOps from the broker (sync answer or live push). Applies the entries
  * in order, then checks the checkpoint. Runs inside the turn's
  * transaction.
@@ -300,11 +397,7 @@ int
 replica_on_ops(struct agent *a, const Liaison__V1__DirOps *ops)
 {
 	uint8_t			 hash[LSN_DIR_HASH_BYTES], our[32];
-	char			 why[LSN_DIR_WHY_MAX];
-	uint8_t			*buf = NULL;
-	size_t			 len;
 	uint64_t		 head;
-	size_t			 applied = 0;
 	int			 rv;
 
 	if (a->halted) {
@@ -338,78 +431,11 @@ replica_on_ops(struct agent *a, const Liaison__V1__DirOps *ops)
 			return (LSN_OK);
 		}
 	}
-	for (size_t i = 0; i < ops->n_entries; i++) {
-		const Liaison__V1__LogEntry *e = ops->entries[i];
-
-		if (e->has_rev && e->rev <= head) {
-			/* already applied: it must be the same entry */
-			if (!e->has_entry_hash || e->entry_hash.len != 32 ||
-			    lsn_dir_hash_at(a->dir, e->rev, our) != LSN_OK ||
-			    memcmp(our, e->entry_hash.data, 32) != 0)
-				return (replica_halt(a, LSN_EFORK, "entry at "
-				    "rev %llu differs from ours",
-				    (unsigned long long) e->rev));
-			continue;
-		}
-		if ((rv = pack_entry(e, &buf, &len)) != LSN_OK) {
-			if (rv == LSN_ENOMEM) {
-				a->tx_failed = 1;
-				return (rv);
-			}
-			return (replica_halt(a, rv, "oversized log entry"));
-		}
-		why[0] = '\0';
-		rv = lsn_dir_apply_entry(a->dir, buf, len, why, sizeof(why));
-		free(buf);
-		buf = NULL;
-		if (rv != LSN_OK) {
-			if (!is_refusal(rv)) {
-				a->tx_failed = 1;
-				return (rv);
-			}
-			return (replica_halt(a, rv, "refused log entry rev "
-			    "%llu: %s", e->has_rev ?
-			    (unsigned long long) e->rev : 0ULL,
-			    why[0] != '\0' ? why : lsn_strerror(rv)));
-		}
-		head++;
-		applied++;
-		log_debug("directory rev %llu applied",
-		    (unsigned long long) head);
-	}
-	if (applied > 0)
-		log_info("directory at rev %llu (%zu new %s)",
-		    (unsigned long long) head, applied,
-		    applied == 1 ? "entry" : "entries");
-	if (ops->checkpoint != NULL) {
-		Liaison__V1__SignedCheckpoint *cp = ops->checkpoint;
-		size_t n = liaison__v1__signed_checkpoint__get_packed_size(cp);
-		struct lsn_dir_checkpoint c = { 0 };
-
-		if (n > LSN_DIR_CHECKPOINT_MAX)
-			return (replica_halt(a, LSN_ETOOBIG,
-			    "oversized checkpoint"));
-		if ((buf = malloc(n ? n : 1)) == NULL) {
-			a->tx_failed = 1;
-			return (LSN_ENOMEM);
-		}
-		liaison__v1__signed_checkpoint__pack(cp, buf);
-		rv = lsn_dir_checkpoint_check(a->dir, buf, n, &c);
-		free(buf);
-		buf = NULL;
-		if (rv == LSN_EDB || rv == LSN_ENOMEM) {
-			a->tx_failed = 1;
-			return (rv);
-		}
-		if (rv == LSN_ENOENT)
-			log_warnx("checkpoint beyond our head ignored");
-		else if (rv != LSN_OK)
-			return (replica_halt(a, rv, "checkpoint at rev %llu "
-			    "refused: %s", (unsigned long long) c.rev,
-			    lsn_strerror(rv)));
-		else
-			a->cp_time_ms = c.time_ms;
-	}
+	if ((rv = apply_entries(a, ops, &head)) != LSN_OK)
+		return (rv);
+	if (ops->checkpoint != NULL &&
+	    (rv = check_checkpoint(a, ops->checkpoint)) != LSN_OK)
+		return (rv);
 	if (ops->has_more && ops->more)
 		send_sync(a);
 	else if (!(ops->has_live && ops->live)) {

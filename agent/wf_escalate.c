@@ -55,10 +55,7 @@ mark_escalated(struct agent *a, const char *kind, const uint8_t *id,
 	if ((rv = lsn_store_stmt(a->st, "UPDATE tracking SET escalated = 1 "
 	    "WHERE kind = ? AND item_id = ? AND peer = ?", &s)) != LSN_OK)
 		return (rv);
-	if (sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_blob(s, 2, id, LSN_BODY_ID_BYTES, SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_text(s, 3, peer, -1, SQLITE_STATIC) != SQLITE_OK)
+	if (track_bind_key(s, kind, id, peer) != SQLITE_OK)
 		return (LSN_EDB);
 	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
 	sqlite3_reset(s);

@@ -48,6 +48,7 @@ wf_list_free(Liaison__V1__WorkflowListResponse *resp)
 /*
  * Tracked referrals / alerts matching q (borrowed), newest first, into
  * resp (wf_list_free). LSN_EINVAL for a bad filter, LSN_EDB, LSN_ENOMEM.
+ * Over 80 lines: one filtered SELECT; binds, copy follow it.
  */
 int
 wf_list(struct agent *a, const Liaison__V1__WorkflowListRequest *q,

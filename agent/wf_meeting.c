@@ -159,83 +159,81 @@ exec_id_text(struct agent *a, const char *sql, const uint8_t *id,
 }
 
 /*
- * A meeting notice or RSVP we send (sending) or receive. Rules: the
- * organiser sends notices about its own meetings only; version 1 creates,
- * every update or cancellation is the stored version + 1 and nothing
- * follows a cancellation; invitees (expanded recipients at send time, and
- * those added by updates) answer a version they have seen, to the
- * organiser only; the organiser accepts RSVPs from invitees only.
+ * A meeting notice n we send (sending) or receive from peer. The organiser
+ * sends notices about its own meetings only; version 1 creates, every
+ * update or cancellation is the stored version + 1 and nothing follows a
+ * cancellation; the invitees are the expanded recipients at send time
+ * (and those added by updates).
  */
 static int
-wf_meeting(struct agent *a, int type, const uint8_t *body, size_t len,
-    const char *peer, const struct agent_idset *rcpts, int sending,
-    int apply, char *detail, size_t detailsz)
+meeting_notice_step(struct agent *a, const Liaison__V1__MeetingNotice *n,
+    const uint8_t *body, size_t len, const char *peer,
+    const struct agent_idset *rcpts, int sending, int apply, char *detail,
+    size_t detailsz)
 {
-	Liaison__V1__MeetingNotice	*n = NULL;
-	Liaison__V1__MeetingResponse	*r = NULL;
-	struct meeting			 m;
-	const char			*org;
-	int				 rv;
+	struct meeting	 m;
+	const char	*org;
+	int		 rv;
 
-	if (type == LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE) {
-		if ((n = liaison__v1__meeting_notice__unpack(NULL, len,
-		    body)) == NULL) {
-			rv = LSN_EPROTO;
-			goto out;
-		}
-		org = sending ? a->conf.partner : peer;
-		if (strcmp(n->organiser_partner, org) != 0) {
-			snprintf(detail, detailsz, "meeting notice from %s "
-			    "names organiser %s", org, n->organiser_partner);
-			rv = LSN_EINVAL;
-			goto out;
-		}
-		rv = meeting_get(a, n->meeting_id.data, org, &m);
-		if (rv == LSN_OK && (m.status ==
-		    LIAISON__V1__MEETING_STATUS__MEETING_CANCELLED ||
-		    (sending && n->version != m.version + 1) ||
-		    (!sending && n->version <= m.version))) {
-			snprintf(detail, detailsz, "meeting version %u after "
-			    "version %u%s", n->version, m.version, m.status ==
-			    LIAISON__V1__MEETING_STATUS__MEETING_CANCELLED ?
-			    " (cancelled)" : "");
-			rv = LSN_ETRANSITION;
-			goto out;
-		}
-		if (rv == LSN_ENOENT && sending && n->version != 1) {
-			snprintf(detail, detailsz, "a new meeting starts at "
-			    "version 1");
-			rv = LSN_ETRANSITION;
-			goto out;
-		}
-		if (rv != LSN_OK && rv != LSN_ENOENT)
-			goto out;
-		rv = LSN_OK;
-		if (!apply)
-			goto out;
-		if ((rv = meeting_put(a, n, sending ? "organiser" :
-		    "invitee", body, len)) != LSN_OK ||
-		    (rv = agent_event(a, "meeting", NULL, n->meeting_id.data,
-		    org, n->status ==
+	org = sending ? a->conf.partner : peer;
+	if (strcmp(n->organiser_partner, org) != 0) {
+		snprintf(detail, detailsz, "meeting notice from %s "
+		    "names organiser %s", org, n->organiser_partner);
+		return (LSN_EINVAL);
+	}
+	rv = meeting_get(a, n->meeting_id.data, org, &m);
+	if (rv == LSN_OK && (m.status ==
+	    LIAISON__V1__MEETING_STATUS__MEETING_CANCELLED ||
+	    (sending && n->version != m.version + 1) ||
+	    (!sending && n->version <= m.version))) {
+		snprintf(detail, detailsz, "meeting version %u after "
+		    "version %u%s", n->version, m.version, m.status ==
 		    LIAISON__V1__MEETING_STATUS__MEETING_CANCELLED ?
-		    "cancelled" : "scheduled")) != LSN_OK)
-			goto out;
-		for (size_t i = 0; sending && i < rcpts->n; i++) {
-			if (strcmp(rcpts->ids[i], a->conf.partner) == 0)
-				continue;
-			if ((rv = exec_id_text(a, "INSERT OR IGNORE INTO "
-			    "meeting_invitees(meeting_id, partner) VALUES(?, "
-			    "?)", n->meeting_id.data, rcpts->ids[i])) !=
-			    LSN_OK)
-				goto out;
-		}
-		goto out;
+		    " (cancelled)" : "");
+		return (LSN_ETRANSITION);
 	}
-	if ((r = liaison__v1__meeting_response__unpack(NULL, len, body)) ==
-	    NULL) {
-		rv = LSN_EPROTO;
-		goto out;
+	if (rv == LSN_ENOENT && sending && n->version != 1) {
+		snprintf(detail, detailsz, "a new meeting starts at "
+		    "version 1");
+		return (LSN_ETRANSITION);
 	}
+	if (rv != LSN_OK && rv != LSN_ENOENT)
+		return (rv);
+	rv = LSN_OK;
+	if (!apply)
+		return (rv);
+	if ((rv = meeting_put(a, n, sending ? "organiser" :
+	    "invitee", body, len)) != LSN_OK ||
+	    (rv = agent_event(a, "meeting", NULL, n->meeting_id.data,
+	    org, n->status ==
+	    LIAISON__V1__MEETING_STATUS__MEETING_CANCELLED ?
+	    "cancelled" : "scheduled")) != LSN_OK)
+		return (rv);
+	for (size_t i = 0; sending && i < rcpts->n; i++) {
+		if (strcmp(rcpts->ids[i], a->conf.partner) == 0)
+			continue;
+		if ((rv = exec_id_text(a, "INSERT OR IGNORE INTO "
+		    "meeting_invitees(meeting_id, partner) VALUES(?, "
+		    "?)", n->meeting_id.data, rcpts->ids[i])) !=
+		    LSN_OK)
+			return (rv);
+	}
+	return (rv);
+}
+
+/*
+ * An RSVP r we send (sending) to peer or receive from peer: invitees
+ * answer a version they have seen, to the organiser only; the organiser
+ * accepts RSVPs from invitees only.
+ */
+static int
+meeting_response_step(struct agent *a, const Liaison__V1__MeetingResponse *r,
+    const char *peer, int sending, int apply, char *detail, size_t detailsz)
+{
+	struct meeting	 m;
+	const char	*org;
+	int		 rv;
+
 	/* the organiser is the recipient when sending, the sender else */
 	org = sending ? peer : a->conf.partner;
 	rv = meeting_get(a, r->meeting_id.data, org, &m);
@@ -244,15 +242,13 @@ wf_meeting(struct agent *a, int type, const uint8_t *body, size_t len,
 	    m.status == LIAISON__V1__MEETING_STATUS__MEETING_CANCELLED))) {
 		snprintf(detail, detailsz, "no such meeting of %s, version "
 		    "not yet announced, or cancelled", org);
-		rv = LSN_ETRANSITION;
-		goto out;
+		return (LSN_ETRANSITION);
 	}
 	if (rv != LSN_OK)
-		goto out;
+		return (rv);
 	if (sending && apply) {
 		/* our own answer, shown to us by meeting show / list */
-		rv = rsvp_insert(a, r, a->conf.partner);
-		goto out;
+		return (rsvp_insert(a, r, a->conf.partner));
 	}
 	if (!sending) {
 		rv = exec_id_text(a, "SELECT 1 FROM meeting_invitees WHERE "
@@ -261,14 +257,13 @@ wf_meeting(struct agent *a, int type, const uint8_t *body, size_t len,
 		if (rv == LSN_OK) {
 			snprintf(detail, detailsz, "%s is not invited",
 			    peer);
-			rv = LSN_ETRANSITION;
-			goto out;
+			return (LSN_ETRANSITION);
 		}
 		if (rv != 1)
-			goto out;
+			return (rv);
 		rv = LSN_OK;
 		if (!apply)
-			goto out;
+			return (rv);
 		rv = rsvp_insert(a, r, peer);
 		if (rv == LSN_OK)
 			rv = agent_event(a, "rsvp", NULL, r->meeting_id.data,
@@ -278,7 +273,33 @@ wf_meeting(struct agent *a, int type, const uint8_t *body, size_t len,
 			    LIAISON__V1__RSVP_ANSWER__RSVP_TENTATIVE ?
 			    "tentative" : "not-attending");
 	}
- out:
+	return (rv);
+}
+
+/* A meeting notice or RSVP we send (sending) or receive (the rules:
+ * meeting_notice_step, meeting_response_step). */
+static int
+wf_meeting(struct agent *a, int type, const uint8_t *body, size_t len,
+    const char *peer, const struct agent_idset *rcpts, int sending,
+    int apply, char *detail, size_t detailsz)
+{
+	Liaison__V1__MeetingNotice	*n = NULL;
+	Liaison__V1__MeetingResponse	*r = NULL;
+	int				 rv;
+
+	if (type == LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE) {
+		if ((n = liaison__v1__meeting_notice__unpack(NULL, len,
+		    body)) == NULL)
+			rv = LSN_EPROTO;
+		else
+			rv = meeting_notice_step(a, n, body, len, peer, rcpts,
+			    sending, apply, detail, detailsz);
+	} else if ((r = liaison__v1__meeting_response__unpack(NULL, len,
+	    body)) == NULL)
+		rv = LSN_EPROTO;
+	else
+		rv = meeting_response_step(a, r, peer, sending, apply, detail,
+		    detailsz);
 	if (n != NULL)
 		liaison__v1__meeting_notice__free_unpacked(n, NULL);
 	if (r != NULL)
@@ -340,6 +361,148 @@ wf_meeting_show_free(Liaison__V1__MeetingShowResponse *m)
 	rollup_free(m);
 }
 
+/* The invitees of meeting id, sorted, at most LSN_SEAL_KEYS_MAX, into
+ * *inv (*ninv strings; the caller frees them, also on failure). */
+static int
+load_invitees(struct agent *a, const uint8_t *id, char ***inv, size_t *ninv)
+{
+	sqlite3_stmt	*s;
+	const char	*t;
+	size_t		 cap = 0;
+	void		*p;
+	int		 rv;
+
+	if ((rv = lsn_store_stmt(a->st, "SELECT partner FROM "
+	    "meeting_invitees WHERE meeting_id = ? ORDER BY partner", &s)) !=
+	    LSN_OK)
+		return (rv);
+	if (sqlite3_bind_blob(s, 1, id, LSN_BODY_ID_BYTES, SQLITE_STATIC) !=
+	    SQLITE_OK)
+		rv = LSN_EDB;
+	while (rv == LSN_OK && sqlite3_step(s) == SQLITE_ROW &&
+	    *ninv < LSN_SEAL_KEYS_MAX) {
+		if ((t = (const char *) sqlite3_column_text(s, 0)) == NULL)
+			continue;
+		if (*ninv == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((p = reallocarray(*inv, cap, sizeof(**inv))) ==
+			    NULL) {
+				rv = LSN_ENOMEM;
+				break;
+			}
+			*inv = p;
+		}
+		if (((*inv)[*ninv] = strdup(t)) == NULL) {
+			rv = LSN_ENOMEM;
+			break;
+		}
+		(*ninv)++;
+	}
+	sqlite3_reset(s);
+	return (rv);
+}
+
+/* The RSVPs to meeting id in arrival order, into *rs (*nrs of them; the
+ * partner strings in *rp; the caller frees both, also on failure). */
+static int
+load_rsvps(struct agent *a, const uint8_t *id, struct lsn_rsvp **rs,
+    char ***rp, size_t *nrs)
+{
+	sqlite3_stmt	*s;
+	const char	*t;
+	size_t		 cap = 0;
+	void		*p, *p2;
+	int		 rv;
+
+	if ((rv = lsn_store_stmt(a->st, "SELECT partner, version, answer, "
+	    "time_ms FROM rsvps WHERE meeting_id = ? ORDER BY id LIMIT 100000",
+	    &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_blob(s, 1, id, LSN_BODY_ID_BYTES, SQLITE_STATIC) !=
+	    SQLITE_OK)
+		rv = LSN_EDB;
+	while (rv == LSN_OK && sqlite3_step(s) == SQLITE_ROW) {
+		if ((t = (const char *) sqlite3_column_text(s, 0)) == NULL)
+			continue;
+		if (*nrs == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((p = reallocarray(*rs, cap, sizeof(**rs))) == NULL) {
+				rv = LSN_ENOMEM;
+				break;
+			}
+			*rs = p;
+			if ((p2 = reallocarray(*rp, cap, sizeof(**rp))) ==
+			    NULL) {
+				rv = LSN_ENOMEM;
+				break;
+			}
+			*rp = p2;
+		}
+		if (((*rp)[*nrs] = strdup(t)) == NULL) {
+			rv = LSN_ENOMEM;
+			break;
+		}
+		(*rs)[*nrs].partner = (*rp)[*nrs];
+		(*rs)[*nrs].version = (uint32_t) sqlite3_column_int64(s, 1);
+		(*rs)[*nrs].answer = sqlite3_column_int(s, 2);
+		(*rs)[*nrs].time_ms = (uint64_t) sqlite3_column_int64(s, 3);
+		(*nrs)++;
+	}
+	sqlite3_reset(s);
+	return (rv);
+}
+
+/* The roll-up of the RSVPs rs to version of a meeting with invitees inv
+ * (ninv > 0) into out's entries and counts. */
+static int
+fill_rollup(Liaison__V1__MeetingShowResponse *out, char **inv, size_t ninv,
+    const struct lsn_rsvp *rs, size_t nrs, uint32_t version)
+{
+	struct lsn_rollup_counts	 c;
+	struct lsn_rollup_entry		*ent = NULL;
+	int				 rv = LSN_ENOMEM;
+
+	if ((ent = calloc(ninv, sizeof(*ent))) == NULL ||
+	    (out->entries = calloc(ninv, sizeof(*out->entries))) == NULL)
+		goto out;
+	if ((rv = lsn_meeting_rollup((const char *const *) inv, ninv, rs, nrs,
+	    version ? version : 1, ent, &c)) != LSN_OK)
+		goto out;
+	for (size_t i = 0; i < ninv; i++) {
+		Liaison__V1__RsvpEntry *e;
+
+		if ((e = calloc(1, sizeof(*e))) == NULL) {
+			rv = LSN_ENOMEM;
+			goto out;
+		}
+		liaison__v1__rsvp_entry__init(e);
+		out->entries[out->n_entries++] = e;
+		if ((e->partner = strdup(ent[i].partner)) == NULL) {
+			rv = LSN_ENOMEM;
+			goto out;
+		}
+		e->has_answer = ent[i].answer != 0;
+		e->answer = ent[i].answer;
+		e->has_version = 1;
+		e->version = ent[i].version;
+		e->has_time_ms = 1;
+		e->time_ms = ent[i].time_ms;
+		e->has_stale = 1;
+		e->stale = ent[i].stale;
+	}
+	out->has_attending = out->has_not_attending = out->has_tentative = 1;
+	out->has_stale = out->has_no_answer = 1;
+	out->attending = c.attending;
+	out->not_attending = c.not_attending;
+	out->tentative = c.tentative;
+	out->stale = c.stale;
+	out->no_answer = c.no_answer;
+	rv = LSN_OK;
+ out:
+	free(ent);
+	return (rv);
+}
+
 /*
  * The roll-up of one of our meetings (organiser side), or the state of a
  * meeting we were invited to. LSN_ENOENT, LSN_EINVAL, LSN_EDB, LSN_ENOMEM.
@@ -348,16 +511,13 @@ int
 wf_meeting_show(struct agent *a, const Liaison__V1__MeetingShowRequest *q,
     Liaison__V1__MeetingShowResponse *out)
 {
-	struct lsn_rollup_counts	 c;
-	struct lsn_rollup_entry		*ent = NULL;
 	struct lsn_rsvp			*rs = NULL;
 	char				**inv = NULL, **rp = NULL;
-	size_t				 ninv = 0, nrs = 0, cap;
+	size_t				 ninv = 0, nrs = 0, nlen = 0;
 	sqlite3_stmt			*s;
 	const char			*t;
 	uint32_t			 version = 0;
 	uint8_t				*notice = NULL;
-	size_t				 nlen = 0;
 	int				 rv, r, status = 0;
 	char				 org[LSN_DIR_ID_MAX + 1];
 	char				 role[16];
@@ -409,126 +569,13 @@ wf_meeting_show(struct agent *a, const Liaison__V1__MeetingShowRequest *q,
 	out->version = version;
 	out->has_status = 1;
 	out->status = status;
-	if (strcmp(role, "organiser") != 0) {
+	if (strcmp(role, "organiser") != 0)
 		rv = my_rsvp(a, q->meeting_id.data, out);
-		goto out;
-	}
-	/* invitees */
-	if ((rv = lsn_store_stmt(a->st, "SELECT partner FROM "
-	    "meeting_invitees WHERE meeting_id = ? ORDER BY partner", &s)) !=
-	    LSN_OK)
-		goto out;
-	cap = 0;
-	if (sqlite3_bind_blob(s, 1, q->meeting_id.data, LSN_BODY_ID_BYTES,
-	    SQLITE_STATIC) != SQLITE_OK)
-		rv = LSN_EDB;
-	while (rv == LSN_OK && (r = sqlite3_step(s)) == SQLITE_ROW &&
-	    ninv < LSN_SEAL_KEYS_MAX) {
-		void *p;
-
-		if ((t = (const char *) sqlite3_column_text(s, 0)) == NULL)
-			continue;
-		if (ninv == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((p = reallocarray(inv, cap, sizeof(*inv))) ==
-			    NULL) {
-				rv = LSN_ENOMEM;
-				break;
-			}
-			inv = p;
-		}
-		if ((inv[ninv] = strdup(t)) == NULL) {
-			rv = LSN_ENOMEM;
-			break;
-		}
-		ninv++;
-	}
-	sqlite3_reset(s);
-	if (rv != LSN_OK)
-		goto out;
-	/* RSVPs in arrival order */
-	if ((rv = lsn_store_stmt(a->st, "SELECT partner, version, answer, "
-	    "time_ms FROM rsvps WHERE meeting_id = ? ORDER BY id LIMIT 100000",
-	    &s)) != LSN_OK)
-		goto out;
-	cap = 0;
-	if (sqlite3_bind_blob(s, 1, q->meeting_id.data, LSN_BODY_ID_BYTES,
-	    SQLITE_STATIC) != SQLITE_OK)
-		rv = LSN_EDB;
-	while (rv == LSN_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
-		void *p, *p2;
-
-		if ((t = (const char *) sqlite3_column_text(s, 0)) == NULL)
-			continue;
-		if (nrs == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((p = reallocarray(rs, cap, sizeof(*rs))) == NULL) {
-				rv = LSN_ENOMEM;
-				break;
-			}
-			rs = p;
-			if ((p2 = reallocarray(rp, cap, sizeof(*rp))) ==
-			    NULL) {
-				rv = LSN_ENOMEM;
-				break;
-			}
-			rp = p2;
-		}
-		if ((rp[nrs] = strdup(t)) == NULL) {
-			rv = LSN_ENOMEM;
-			break;
-		}
-		rs[nrs].partner = rp[nrs];
-		rs[nrs].version = (uint32_t) sqlite3_column_int64(s, 1);
-		rs[nrs].answer = sqlite3_column_int(s, 2);
-		rs[nrs].time_ms = (uint64_t) sqlite3_column_int64(s, 3);
-		nrs++;
-	}
-	sqlite3_reset(s);
-	if (rv != LSN_OK)
-		goto out;
-	if (ninv == 0) {
-		rv = LSN_OK;
-		goto out;
-	}
-	if ((ent = calloc(ninv, sizeof(*ent))) == NULL ||
-	    (out->entries = calloc(ninv, sizeof(*out->entries))) == NULL) {
-		rv = LSN_ENOMEM;
-		goto out;
-	}
-	if ((rv = lsn_meeting_rollup((const char *const *) inv, ninv, rs, nrs,
-	    version ? version : 1, ent, &c)) != LSN_OK)
-		goto out;
-	for (size_t i = 0; i < ninv; i++) {
-		Liaison__V1__RsvpEntry *e;
-
-		if ((e = calloc(1, sizeof(*e))) == NULL) {
-			rv = LSN_ENOMEM;
-			goto out;
-		}
-		liaison__v1__rsvp_entry__init(e);
-		out->entries[out->n_entries++] = e;
-		if ((e->partner = strdup(ent[i].partner)) == NULL) {
-			rv = LSN_ENOMEM;
-			goto out;
-		}
-		e->has_answer = ent[i].answer != 0;
-		e->answer = ent[i].answer;
-		e->has_version = 1;
-		e->version = ent[i].version;
-		e->has_time_ms = 1;
-		e->time_ms = ent[i].time_ms;
-		e->has_stale = 1;
-		e->stale = ent[i].stale;
-	}
-	out->has_attending = out->has_not_attending = out->has_tentative = 1;
-	out->has_stale = out->has_no_answer = 1;
-	out->attending = c.attending;
-	out->not_attending = c.not_attending;
-	out->tentative = c.tentative;
-	out->stale = c.stale;
-	out->no_answer = c.no_answer;
-	rv = LSN_OK;
+	else if ((rv = load_invitees(a, q->meeting_id.data, &inv, &ninv)) ==
+	    LSN_OK &&
+	    (rv = load_rsvps(a, q->meeting_id.data, &rs, &rp, &nrs)) ==
+	    LSN_OK && ninv > 0)
+		rv = fill_rollup(out, inv, ninv, rs, nrs, version);
  out:
 	for (size_t i = 0; i < ninv; i++)
 		free(inv[i]);
@@ -537,7 +584,6 @@ wf_meeting_show(struct agent *a, const Liaison__V1__MeetingShowRequest *q,
 		free(rp[i]);
 	free(rp);
 	free(rs);
-	free(ent);
 	if (rv != LSN_OK)
 		rollup_free(out);
 	return (rv);

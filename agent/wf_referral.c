@@ -101,6 +101,7 @@ orig_handoff(struct agent *a, const uint8_t *rid, const char *peer,
  * apply 0 checks only; apply 1 submits it through the outbox inside the
  * caller's transaction (savepoint), so the response and the new offer
  * are stored together or not at all.
+ * Over 80 lines: check and build share the original envelope.
  */
 static int
 redirect_offer(struct agent *a, const Liaison__V1__ReferralResponse *rr,

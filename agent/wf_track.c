@@ -51,6 +51,20 @@ const char K_ALERT[] = "alert";
 const char K_REDIRECT[] = "redirect";	/* events only */
 
 int
+track_bind_key(sqlite3_stmt *s, const char *kind, const uint8_t *id,
+    const char *peer)
+{
+	int	rc;
+
+	if ((rc = sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC)) !=
+	    SQLITE_OK ||
+	    (rc = sqlite3_bind_blob(s, 2, id, LSN_BODY_ID_BYTES,
+	    SQLITE_STATIC)) != SQLITE_OK)
+		return (rc);
+	return (sqlite3_bind_text(s, 3, peer, -1, SQLITE_STATIC));
+}
+
+int
 track_get(struct agent *a, const char *kind, const uint8_t *id,
     const char *peer, struct track *t)
 {
@@ -62,10 +76,7 @@ track_get(struct agent *a, const char *kind, const uint8_t *id,
 	    "sent_ms, deadline FROM tracking WHERE kind = ? AND item_id = ? "
 	    "AND peer = ?", &s)) != LSN_OK)
 		return (rv);
-	if (sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_blob(s, 2, id, LSN_BODY_ID_BYTES, SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_text(s, 3, peer, -1, SQLITE_STATIC) != SQLITE_OK)
+	if (track_bind_key(s, kind, id, peer) != SQLITE_OK)
 		return (LSN_EDB);
 	r = sqlite3_step(s);
 	if (r == SQLITE_ROW) {
@@ -104,10 +115,7 @@ track_insert(struct agent *a, const char *kind, const uint8_t *id,
 	    "message_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s)) !=
 	    LSN_OK)
 		return (rv);
-	if (sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_blob(s, 2, id, LSN_BODY_ID_BYTES, SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_text(s, 3, peer, -1, SQLITE_STATIC) != SQLITE_OK ||
+	if (track_bind_key(s, kind, id, peer) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 4, role, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 5, state) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 6, priority) != SQLITE_OK ||

@@ -8,8 +8,10 @@
  * and the deliveries. See ARCHITECTURE.md and /work/notes/daemons.md.
  *
  * Module map: bconf.c (configuration), bstore.c (schema), zap.c (ZAP
- * handler), ingress.c (Publish rules and acceptance), deliver.c (sessions,
- * queues, Hello, DeliverAck, expiry, pruning), dirsvc.c (DirSync,
+ * handler), ingress.c (Publish rules and acceptance), session.c (sessions,
+ * Hello/Welcome), queue.c (per-recipient queue rows, sequence numbers and
+ * their cache), deliver.c (the Deliver pump, DeliverAck), expire.c
+ * (expiry, the delivery gate's drops, pruning), dirsvc.c (DirSync,
  * DirSubmit, live pushes), audit.c (audit entries), wire.c (frame
  * encoding, output queue), control.c (local status socket), broker.c
  * (state, sockets, loop, signals, frame dispatch), main.c (flags).
@@ -141,7 +143,7 @@ struct bmemo;
 struct limits;
 
 /*
- * deliver.c: a recipient's queue state, cached for the life of the
+ * queue.c: a recipient's queue state, cached for the life of the
  * process (the broker is the only writer of the recipients and queue
  * tables). next_seq 0 = no recipients row yet. The next_seq of a dirty
  * entry is written once per turn, before the COMMIT (rcache_flush); a
@@ -189,7 +191,7 @@ struct broker {
 	int			 tx;		/* a transaction is open */
 	int			 tx_failed;	/* a write failed this turn */
 
-	struct rcache_ent	*rc;		/* deliver.c, open addressing */
+	struct rcache_ent	*rc;		/* queue.c, open addressing */
 	size_t			 rc_cap, rc_n;
 	size_t			*rc_dirty;	/* indexes into rc */
 	size_t			 rc_ndirty, rc_capdirty;
@@ -317,6 +319,9 @@ int	wire_queue(struct broker *b, const uint8_t *rid, size_t ridlen,
 /* Queues a frame (packed here) that does not depend on the commit. */
 int	wire_queue_frame(struct broker *b, const uint8_t *rid, size_t ridlen,
 	    const Liaison__V1__Frame *f);
+/* Packs Error{code, detail} into a malloc'd buffer. */
+int	wire_pack_error(int err, const char *detail, uint8_t **out,
+	    size_t *len);
 /* Queues Error{code, detail}. */
 int	wire_queue_error(struct broker *b, const uint8_t *rid, size_t ridlen,
 	    int err, const char *detail);
@@ -463,15 +468,25 @@ int	ingress_publish(struct broker *b, const char *partner,
 	    const uint8_t *env, size_t envlen, struct ingress_result *res);
 void	ingress_result_free(struct ingress_result *res);
 
-/* ---- deliver.c ---- */
+/* ---- session.c: who is connected (struct session), Hello/Welcome ---- */
 
 struct session *session_find(struct broker *b, const char *partner);
 /* Drops partner's session (it no longer receives anything). */
 void	session_drop(struct broker *b, const char *partner);
-/* Records a session for partner at rid (replacing an older one). */
+/* Drops b->sess[i] (the last one takes its place). */
+void	session_drop_at(struct broker *b, size_t i);
+/* Records a session for partner at rid (replacing an older one), after
+ * queue_trim of its cursor; *acked = queue_acked_seq. */
 int	session_hello(struct broker *b, const char *partner,
 	    const uint8_t *rid, size_t ridlen, uint64_t cursor,
 	    uint64_t *acked);
+/* Handles Hello (answers Welcome). */
+int	deliver_hello(struct broker *b, const char *partner,
+	    const uint8_t *tkey, const uint8_t *rid, size_t ridlen,
+	    const Liaison__V1__Hello *h);
+
+/* ---- queue.c: the per-recipient queue rows and their cached state ---- */
+
 /* Queue rows: next seq (assigns), counts, ack, expiry. */
 int	queue_add(struct broker *b, const char *rcpt, const uint8_t *msgid,
 	    uint64_t *seq);
@@ -479,10 +494,20 @@ int	queue_count(struct broker *b, const char *rcpt, uint64_t *n);
 int	queue_ack(struct broker *b, const char *rcpt, uint64_t seq,
 	    int *found);
 int	queue_acked_seq(struct broker *b, const char *rcpt, uint64_t *acked);
+/* The message id queued at (rcpt, seq); 0 found, 1 not found. */
+int	queue_msgid(struct broker *b, const char *rcpt, uint64_t seq,
+	    uint8_t msgid[LSN_MSGID_BYTES]);
+/* A Hello's cursor: clamped to the assigned seqs; rows up to it go. */
+int	queue_trim(struct broker *b, const char *partner, uint64_t *cursor);
 /* Writes the turn's deferred next_seq values (before COMMIT). */
 int	rcache_flush(struct broker *b);
 /* Forgets the cached queue state (after a rollback; at close). */
 void	rcache_clear(struct broker *b);
+/* queued -= n for a cached partner (rows deleted from its queue). */
+void	rcache_dequeued(struct broker *b, const char *partner, uint64_t n);
+
+/* ---- deliver.c: the pump (Deliver) and DeliverAck ---- */
+
 /* Marks partner's session (if any) for a pump after the commit. */
 void	deliver_mark(struct broker *b, const char *partner);
 /* The same for every id of ids[0..n), sorted (strcmp) and unique. */
@@ -493,10 +518,9 @@ void	deliver_pump(struct broker *b);
 int	deliver_ack(struct broker *b, const char *partner,
 	    const uint8_t *rid, size_t ridlen,
 	    const Liaison__V1__DeliverAck *a);
+
 /* ---- expire.c: queued messages leaving a queue undelivered ---- */
 
-/* queued -= n for a cached partner (rows deleted from its queue). */
-void	rcache_dequeued(struct broker *b, const char *partner, uint64_t n);
 /*
  * The delivery role of the trust gate (docs/protocol.md 4) on a message
  * queued for session ss, from the created_ms / expires_ms its messages
@@ -521,11 +545,6 @@ int	deliver_expire(struct broker *b, uint64_t now_ms, size_t *n);
  * idempotency ledger). *n = messages pruned (at most one batch).
  */
 int	deliver_prune(struct broker *b, uint64_t now_ms, size_t *n);
-/* Handles Hello (answers Welcome). */
-int	deliver_hello(struct broker *b, const char *partner,
-	    const uint8_t *tkey, const uint8_t *rid, size_t ridlen,
-	    const Liaison__V1__Hello *h);
-
 /* ---- dirsvc.c ---- */
 
 int	dirsvc_sync(struct broker *b, const uint8_t *rid, size_t ridlen,

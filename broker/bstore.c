@@ -20,7 +20,7 @@
  *              kind, subject, detail TEXT.
  * Triggers: recipients.queued counts the partner's queue rows: +1 AFTER
  *  INSERT ON queue, -1 AFTER DELETE ON queue (FOR EACH ROW; a trigger
- *  function on PostgreSQL). deliver.c caches queued and next_seq per turn
+ *  function on PostgreSQL). queue.c caches queued and next_seq per turn
  *  and counts on the triggers for the stored value.
  * Indexes the statements want: messages(expires_ms) WHERE expires_ms > 0
  *  (expiry), messages(accepted_ms) WHERE length(signed) > 0 (pruning),

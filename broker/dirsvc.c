@@ -158,25 +158,6 @@ dirsvc_encode(struct broker *b, uint64_t from, uint64_t to,
 	    cp, cplen, 0, live, to, out, outlen, &last));
 }
 
-static uint8_t *
-error_frame(int err, const char *detail, size_t *len)
-{
-	Liaison__V1__Frame	 f;
-	Liaison__V1__Error	 e;
-	uint8_t			*buf = NULL;
-
-	liaison__v1__error__init(&e);
-	e.has_code = 1;
-	e.code = (Liaison__V1__ErrorCode) lsn_err_to_wire(err);
-	e.detail = (char *) (uintptr_t) detail;
-	liaison__v1__frame__init(&f);
-	f.kind_case = LIAISON__V1__FRAME__KIND_ERROR;
-	f.error = &e;
-	if (wire_pack(&f, &buf, len) != LSN_OK)
-		return (NULL);
-	return (buf);
-}
-
 int
 dirsvc_sync(struct broker *b, const uint8_t *rid, size_t ridlen,
     const Liaison__V1__DirSync *ds)
@@ -205,7 +186,9 @@ dirsvc_sync(struct broker *b, const uint8_t *rid, size_t ridlen,
 	log_debug("dir: sync after %llu: sent up to %llu of %llu",
 	    (unsigned long long) after, (unsigned long long) last,
 	    (unsigned long long) head);
-	fail = error_frame(LSN_EDB, "directory read failed", &flen);
+	if (wire_pack_error(LSN_EDB, "directory read failed", &fail, &flen) !=
+	    LSN_OK)
+		fail = NULL;
 	return (wire_queue(b, rid, ridlen, buf, len, fail, flen));
 }
 

@@ -55,16 +55,6 @@ static const char *const kind_names[LIM_NKINDS] = {
 	"handshakes", "frames", "rate", "quota"
 };
 
-static uint32_t
-lim_hash(const char *p)
-{
-	uint32_t	h = 2166136261u;
-
-	for (; *p != '\0'; p++)
-		h = (h ^ (uint8_t) *p) * 16777619u;
-	return (h);
-}
-
 int
 limits_open(struct broker *b)
 {
@@ -147,7 +137,7 @@ lookup(struct broker *b, const char *peer, uint64_t now)
 		return (NULL);
 	if (strlen(peer) > LIM_PEER_LEN)
 		peer = LIM_OTHER;
-	h = lim_hash(peer);
+	h = lsn_fnv1a(peer);
 	for (i = h & (l->cap - 1); l->tab[i].used; i = (i + 1) & (l->cap - 1))
 		if (l->tab[i].hash == h && strcmp(l->tab[i].peer, peer) == 0)
 			return (&l->tab[i]);

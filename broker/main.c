@@ -22,6 +22,7 @@ usage(void)
 	exit(2);
 }
 
+/* Over 80 lines: the start-up in order, from flags to the loop. */
 int
 main(int argc, char *argv[])
 {

@@ -150,8 +150,7 @@ wire_queue_frame(struct broker *b, const uint8_t *rid, size_t ridlen,
 }
 
 int
-wire_queue_error(struct broker *b, const uint8_t *rid, size_t ridlen,
-    int err, const char *detail)
+wire_pack_error(int err, const char *detail, uint8_t **out, size_t *len)
 {
 	Liaison__V1__Frame	f;
 	Liaison__V1__Error	e;
@@ -163,7 +162,20 @@ wire_queue_error(struct broker *b, const uint8_t *rid, size_t ridlen,
 	liaison__v1__frame__init(&f);
 	f.kind_case = LIAISON__V1__FRAME__KIND_ERROR;
 	f.error = &e;
-	return (wire_queue_frame(b, rid, ridlen, &f));
+	return (wire_pack(&f, out, len));
+}
+
+int
+wire_queue_error(struct broker *b, const uint8_t *rid, size_t ridlen,
+    int err, const char *detail)
+{
+	uint8_t	*buf;
+	size_t	 len;
+	int	 rv;
+
+	if ((rv = wire_pack_error(err, detail, &buf, &len)) != LSN_OK)
+		return (rv);
+	return (wire_queue(b, rid, ridlen, buf, len, NULL, 0));
 }
 
 int

@@ -76,6 +76,7 @@ frame_str(zmq_msg_t *m, char *buf, size_t bufsz)
 	return (0);
 }
 
+/* Over 80 lines: one ZAP request (RFC 27), frame by frame. */
 static void
 zap_one(struct broker *b)
 {

@@ -18,10 +18,17 @@
 #define CLI_EXIT_USAGE		2	/* bad command line */
 #define CLI_EXIT_UNAVAILABLE	3	/* agent not reachable */
 
+/*
+ * One row of the command table (main.c): the name, the handler, the
+ * one-line summary `liaison --help` prints, and whether main takes a
+ * --json flag for it (json: NULL no; "" always; "a b" only when argv[1]
+ * of the command is a or b; "!a" unless it is a).
+ */
 struct cli_cmd {
 	const char	*name;
 	int		(*fn)(int argc, char *argv[]);
 	const char	*summary;
+	const char	*json;
 };
 
 /* main.c: prints "liaison <cmd>: " + message to stderr (one line). */

@@ -278,15 +278,14 @@ int
 lsn_log_ratelimit(const char *key, unsigned burst)
 {
 	uint64_t	 win = lsn_mono_ms() / 60000;
-	uint32_t	 h = 2166136261u;
+	uint32_t	 h;
 	struct rlslot	*s;
 	int		 ok;
 	unsigned	 dropped = 0;
 
 	if (key == NULL)
 		key = "";
-	for (const char *p = key; *p != '\0'; p++)
-		h = (h ^ (unsigned char) *p) * 16777619u;
+	h = lsn_fnv1a(key);
 	pthread_mutex_lock(&rl_mtx);
 	s = &rl[h % RL_SLOTS];
 	if (strncmp(s->key, key, sizeof(s->key) - 1) != 0 ||

@@ -362,6 +362,16 @@ lsn_hash(const void *data, size_t len, uint8_t out[LSN_HASH_BYTES])
 	(void) crypto_generichash(out, LSN_HASH_BYTES, data, len, NULL, 0);
 }
 
+uint32_t
+lsn_fnv1a(const char *s)
+{
+	uint32_t	h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t) *s) * 16777619u;
+	return (h);
+}
+
 void
 lsn_malloc_tune(void)
 {

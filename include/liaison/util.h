@@ -108,6 +108,11 @@ int	lsn_file_check_perms(const char *path, int secret) LSN_MUST_CHECK;
  */
 void	lsn_malloc_tune(void);
 
+/* FNV-1a of the string s: a fast hash for in-memory tables keyed by
+ * partner ids and the like; not for anything an attacker must not
+ * collide. */
+uint32_t lsn_fnv1a(const char *s);
+
 /* BLAKE2b-256 of data (out: 32 bytes). */
 #define LSN_HASH_BYTES	32
 void	lsn_hash(const void *data, size_t len, uint8_t out[LSN_HASH_BYTES]);

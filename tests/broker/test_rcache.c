@@ -1,6 +1,6 @@
 /*
  * test_rcache.c -- the broker's cached queue state per recipient
- * (deliver.c): sequence numbers and queued counts stay equal to the
+ * (queue.c): sequence numbers and queued counts stay equal to the
  * database across turns, a rolled-back turn, acks, a Hello cursor and a
  * restart; next_seq is written once per recipient per turn.
  */
