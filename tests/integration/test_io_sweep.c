@@ -40,6 +40,8 @@
 #define K_NORMAL	3
 #define K_ASAN		2
 #define NPUB		3
+#define NARM		4	/* publishes of an armed point; #BAD is */
+#define BAD		1	/* addressed to nobody: refused for good */
 #define K_ARMED		4	/* fsyncs counted from the broker serving */
 #define K_ARMED_ASAN	2
 
@@ -411,7 +413,7 @@ delivered(struct env *e, uint8_t ids[][16], int nids, int cnt[])
 {
 	Liaison__V1__Frame	*f;
 	Liaison__V1__Envelope	*m;
-	uint64_t		 seq[NPUB] = { 0 };
+	uint64_t		 seq[NARM] = { 0 };
 	void			*sock = NULL;
 
 	for (int i = 0; i < nids; i++)
@@ -445,14 +447,16 @@ delivered(struct env *e, uint8_t ids[][16], int nids, int cnt[])
  * once, finally refused ones never. */
 static void
 armed_check(struct env *e, const char *nth, uint8_t ids[][16],
-    uint8_t *envs[], size_t lens[], const int codes[])
+    uint8_t *envs[], size_t lens[], int codes[])
 {
 	void	*again = NULL;
-	int	 cnt[NPUB], code;
+	int	 cnt[NARM], code;
 
-	for (int i = 0; i < NPUB; i++) {
+	for (int i = 0; i < NARM; i++) {
 		if (codes[i] == LSN_OK) {
 			e->a.acked++;
+			if (i == BAD)
+				fail_msg("%s: a note to nobody accepted", nth);
 			continue;
 		}
 		if (!transient(codes[i])) {
@@ -465,13 +469,16 @@ armed_check(struct env *e, const char *nth, uint8_t ids[][16],
 		assert_ok(lsn_fixture_publish(again, envs[i], lens[i], 10000,
 		    &code));
 		zmq_close(again);
-		if (code != LSN_OK)
+		e->a.retried++;
+		if (i == BAD && code != LSN_OK && !transient(code)) {
+			codes[i] = code;	/* refused for good now */
+			e->a.final++;
+		} else if (i == BAD || code != LSN_OK)
 			fail_msg("%s: the retry of an unacknowledged note: %s",
 			    nth, lsn_errname(code));
-		e->a.retried++;
 	}
-	delivered(e, ids, NPUB, cnt);
-	for (int i = 0; i < NPUB; i++) {
+	delivered(e, ids, NARM, cnt);
+	for (int i = 0; i < NARM; i++) {
 		if (!transient(codes[i]) && codes[i] != LSN_OK) {
 			if (cnt[i] > 0) {
 				e->a.final_delivered++;
@@ -493,19 +500,20 @@ armed_check(struct env *e, const char *nth, uint8_t ids[][16],
 
 /*
  * One armed fsync point: the Nth fsync counted from the broker serving
- * (LSN_FAULT_ARM) fails while a partner publishes NPUB notes. When a
- * commit's sync failed the broker must stop by itself (status 1, one
- * line naming its database) without answering that turn; else it
- * carries on. Then, restarted without faults: armed_check. Long: the
- * steps of one point read best in order.
+ * (LSN_FAULT_ARM) fails while a partner publishes NARM notes, #BAD to a
+ * partner that does not exist (refused for good). When a commit's sync
+ * failed the broker must stop by itself (status 1, one line naming its
+ * database) without answering that turn; else it carries on. Then,
+ * restarted without faults: armed_check. Long: the steps of one point
+ * read best in order.
  */
 static void
 armed_point(struct env *e, const char *nth)
 {
-	struct lsn_fixture_msg	 m = { 0 };
-	uint8_t			 ids[NPUB][16], *envs[NPUB] = { NULL };
-	size_t			 lens[NPUB];
-	int			 codes[NPUB], exited = -2, insync, st;
+	struct lsn_fixture_msg	 m = { 0 }, nobody = { 0 };
+	uint8_t			 ids[NARM][16], *envs[NARM] = { NULL };
+	size_t			 lens[NARM];
+	int			 codes[NARM], exited = -2, insync, st;
 	char			 needle[LSN_FX_PATH_MAX + 64];
 	void			*sock = NULL;
 	FILE			*f;
@@ -518,13 +526,14 @@ armed_point(struct env *e, const char *nth)
 	off = log_size(e->fx->broker_log);
 	assert_int_equal(broker_start(e, nth, e->arm, &pid), 0);
 	m.to[0] = e->fx->partners[1].id;
+	nobody.to[0] = "nobody-here";
 	assert_ok(lsn_fixture_dealer(e->fx, e->ctx, 0, NULL, e->ep, &sock));
 	assert_ok(lsn_fixture_hello(sock, 0, 10000, NULL));
 	assert_non_null(f = fopen(e->arm, "w"));
 	fclose(f);
-	for (int i = 0; i < NPUB; i++) {
-		assert_ok(lsn_fixture_envelope(e->fx, 0, &m, ids[i],
-		    &envs[i], &lens[i]));
+	for (int i = 0; i < NARM; i++) {
+		assert_ok(lsn_fixture_envelope(e->fx, 0, i == BAD ? &nobody :
+		    &m, ids[i], &envs[i], &lens[i]));
 		publish_watch(sock, pid, envs[i], lens[i], &codes[i],
 		    &exited);
 	}
@@ -541,9 +550,9 @@ armed_point(struct env *e, const char *nth)
 		if (exited == -2) {
 			e->a.kept_on++;
 			printf("io sweep: %s: a commit failed at its sync and "
-			    "the broker carried on (answers %s %s %s)\n", nth,
-			    lsn_errname(codes[0]), lsn_errname(codes[1]),
-			    lsn_errname(codes[2]));
+			    "the broker carried on (answers %s %s %s %s)\n",
+			    nth, lsn_errname(codes[0]), lsn_errname(codes[1]),
+			    lsn_errname(codes[2]), lsn_errname(codes[3]));
 			(void) lsn_proc_stop(pid);
 		} else if (exited != 1 || !log_has(e->fx->broker_log, off,
 		    needle)) {
@@ -567,7 +576,7 @@ armed_point(struct env *e, const char *nth)
 	if (insync && !log_has(e->fx->broker_log, off, "not closed cleanly"))
 		e->a.unchecked++;
 	armed_check(e, nth, ids, envs, lens, codes);
-	for (int i = 0; i < NPUB; i++)
+	for (int i = 0; i < NARM; i++)
 		free(envs[i]);
 	assert_int_equal(lsn_proc_stop(pid), 0);
 }
