@@ -488,7 +488,8 @@ broker_fsync(struct env *e, struct row *w, uint8_t ids[][16], long off)
 	for (size_t k = 0; k < K; k++) {
 		assert_ok(agent_it_wait_outbox(e->fx, 0, ids[k], WAIT_MS, &st,
 		    &code));
-		assert_int_equal(st, LIAISON__V1__OUTBOX_STATE__OUTBOX_ACCEPTED);
+		assert_int_equal(st,
+		    LIAISON__V1__OUTBOX_STATE__OUTBOX_ACCEPTED);
 		remember(e, ids[k]);
 	}
 	check_delivered(e, &w->lost, &w->dups);
