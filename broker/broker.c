@@ -41,6 +41,8 @@ broker_tx(struct broker *b)
 {
 	if (b->tx)
 		return (b->tx_failed ? LSN_EDB : LSN_OK);
+	if (b->indoubt)
+		return (LSN_EDB);	/* stopping: nothing more is written */
 	if (lsn_store_begin(b->st) != LSN_OK) {
 		log_warnx("store: cannot begin: %s", lsn_store_errmsg(b->st));
 		return (LSN_EDB);
@@ -64,6 +66,8 @@ broker_tx_end(struct broker *b)
 		    lsn_store_errmsg(b->st));
 	else if ((rv = lsn_store_commit(b->st)) != LSN_OK)
 		log_warnx("store: commit failed: %s", lsn_store_errmsg(b->st));
+	if (rv != LSN_OK && lsn_store_in_doubt(b->st))
+		bstore_in_doubt(b);
 	if (rv != LSN_OK) {
 		lsn_store_rollback(b->st);
 		rcache_clear(b);
@@ -72,8 +76,9 @@ broker_tx_end(struct broker *b)
 		b->cp = NULL;
 		b->cp_rev = 0;
 		b->submitted_rev = b->pushed_rev;
-		log_warnx("store: turn rolled back; its publishes are "
-		    "answered E_DB");
+		if (!b->indoubt)
+			log_warnx("store: turn rolled back; its publishes "
+			    "are answered E_DB");
 	}
 	b->tx = 0;
 	b->tx_failed = 0;
@@ -772,18 +777,28 @@ broker_run(struct broker *b)
 				bmetrics_commit(b, bmetrics_clock() - t0);
 		}
 		wire_flush(b, committed);
+		if (b->indoubt) {
+			rv = LSN_EDB;
+			break;
+		}
 		if (committed)
 			baudit_head_write(b, 0);
 		if (committed)
 			dirsvc_push(b);
 		deliver_pump(b);
+		if (b->indoubt) {
+			rv = LSN_EDB;
+			break;
+		}
 		control_serve(b);
 		bmetrics_tick(b);
 	}
-	/* the refusals of the last, unfinished interval */
-	limits_tick(b, 1);
-	(void) broker_tx_end(b);
-	baudit_head_write(b, 1);
+	if (!b->indoubt) {
+		/* the refusals of the last, unfinished interval */
+		limits_tick(b, 1);
+		(void) broker_tx_end(b);
+		baudit_head_write(b, 1);
+	}
 	log_info("%s stopping (accepted %llu, refused %llu, delivered %llu)",
 	    BROKER_NAME, (unsigned long long) b->stat_accepted,
 	    (unsigned long long) b->stat_refused,

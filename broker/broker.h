@@ -190,6 +190,9 @@ struct broker {
 
 	int			 tx;		/* a transaction is open */
 	int			 tx_failed;	/* a write failed this turn */
+	int			 indoubt;	/* a commit failed at its sync:
+						 * nothing more is written or
+						 * answered, the loop stops */
 
 	struct rcache_ent	*rc;		/* queue.c, open addressing */
 	size_t			 rc_cap, rc_n;
@@ -231,8 +234,12 @@ int	broker_run(struct broker *b);
 /* Opens a transaction for this turn if none is open. */
 int	broker_tx(struct broker *b);
 /* Ends the turn's transaction (commit; rollback on failure). Returns
- * LSN_OK if nothing was open or the commit succeeded. */
+ * LSN_OK if nothing was open or the commit succeeded. A commit that
+ * failed at its sync sets b->indoubt (PostgreSQL's rule). */
 int	broker_tx_end(struct broker *b);
+/* bstore.c: a commit failed at its sync (lsn_store_in_doubt): sets
+ * b->indoubt and logs it once; the loop then stops (status 1). */
+void	bstore_in_doubt(struct broker *b);
 uint64_t broker_now(const struct broker *b);
 
 /*
@@ -326,7 +333,8 @@ int	wire_pack_error(int err, const char *detail, uint8_t **out,
 int	wire_queue_error(struct broker *b, const uint8_t *rid, size_t ridlen,
 	    int err, const char *detail);
 /* Sends (committed != 0) or the fail variants of every queued frame and
- * empties the queue. Without a router (tests) the queue is just freed. */
+ * empties the queue. Without a router (tests) or once b->indoubt, the
+ * queue is just freed. */
 void	wire_flush(struct broker *b, int committed);
 /* Sends one frame now; LSN_ECLOSED if the peer is gone. */
 int	wire_send_now(struct broker *b, const uint8_t *rid, size_t ridlen,

@@ -1,5 +1,6 @@
 /* bstore.c -- the broker's database schema: the directory tables (step 1,
- * shared with `liaison admin` files) and the broker's own (step 2). */
+ * shared with `liaison admin` files) and the broker's own (step 2); what
+ * the broker does with a failed store call. */
 
 /*
  * What the broker's statements (the .c files of broker/, query.h) rely on; a
@@ -39,6 +40,7 @@
 
 #include "liaison/audit.h"
 #include "liaison/dir.h"
+#include "liaison/log.h"
 
 #include "broker.h"
 
@@ -141,4 +143,25 @@ int
 bstore_wire(int rv)
 {
 	return (rv == LSN_ECLOSED ? LSN_EDB : rv);
+}
+
+/*
+ * PostgreSQL's rule for a failed fsync (lsn_store_in_doubt): the turn's
+ * log frames were written, their sync failed, so whether the turn is
+ * stored is unknown until the database is opened again. Neither its
+ * answers nor their E_DB refusals are sent (wire_flush): a sender hears
+ * nothing and publishes again with the same message id, which the next
+ * start de-duplicates. Nothing more is written; the loop stops with
+ * status 1 and the database is not marked clean (lsn_store_close), so
+ * the next start checks it and checkpoints what its recovery finds.
+ */
+void
+bstore_in_doubt(struct broker *b)
+{
+	if (b->indoubt)
+		return;
+	b->indoubt = 1;
+	log_warnx("database %s: a commit failed at its sync: whether it was "
+	    "stored is unknown; stopping (exit status 1) without answering "
+	    "its turn, so that the next start decides", b->conf.db);
 }

@@ -264,7 +264,8 @@ wire_flush(struct broker *b, int committed)
 		const uint8_t	*buf = committed ? o->ok : o->fail;
 		size_t		 len = committed ? o->oklen : o->faillen;
 
-		if (buf != NULL)
+		/* in doubt: neither the answer nor its refusal is true */
+		if (buf != NULL && !b->indoubt)
 			(void) wire_send_now(b, o->rid, o->ridlen, buf, len);
 		free(o->ok);
 		free(o->fail);

@@ -70,7 +70,7 @@ cli_outbox_all(const char *cmd, const char *agent, const char *conf,
 	req.outbox_list = q;
 	if (!q->has_limit) {
 		q->has_limit = 1;
-		q->limit = RD_LIST_MAX;
+		q->limit = cli_list_page();
 	}
 	return (cli_call(cmd, agent, conf, &req, RD_TIMEOUT_MS, rp));
 }

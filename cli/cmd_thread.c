@@ -112,73 +112,24 @@ thread_usage(FILE *f)
 	    cli_agent_opt_help);
 }
 
-/* Answers of the agent kept while a thread is shown (one per page). */
-struct tpages {
-	Liaison__V1__ApiResponse	**r;
-	size_t				  n;
-};
-
-static void
-pages_free(struct tpages *pg)
-{
-	for (size_t i = 0; i < pg->n; i++)
-		lsn_client_response_free(&pg->r[i]);
-	free(pg->r);
-	pg->r = NULL;
-	pg->n = 0;
-}
-
 /*
- * Every received (sent: sent) message, page by page: the agent answers at
- * most 1000 items (and about 4 MiB) at a time. Each page is kept in pg.
+ * Every received (sent: sent) message, page by page (cli_inbox_every,
+ * cli_outbox_every): each page is kept in pg while the thread is shown.
  * CLI exit code.
  */
 static int
 thread_fetch(const char *agent, const char *conf, int sent,
-    struct tpages *pg)
+    struct cli_pages *pg)
 {
-	Liaison__V1__ApiResponse	*r, **v;
-	uint64_t			 after = 0;
-	size_t				 n;
-	int				 rv;
+	Liaison__V1__OutboxListRequest	q =
+	    LIAISON__V1__OUTBOX_LIST_REQUEST__INIT;
+	Liaison__V1__InboxListRequest	lr =
+	    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
 
-	for (;;) {
-		r = NULL;
-		if (sent) {
-			Liaison__V1__OutboxListRequest q =
-			    LIAISON__V1__OUTBOX_LIST_REQUEST__INIT;
-
-			q.has_after_seq = 1;
-			q.after_seq = after;
-			rv = cli_outbox_all("thread", agent, conf, &q, &r);
-			n = rv == CLI_EXIT_OK && r->outbox_list != NULL ?
-			    r->outbox_list->n_items : 0;
-			if (n > 0)
-				after = r->outbox_list->items[n - 1]->local_seq;
-		} else {
-			Liaison__V1__InboxListRequest lr =
-			    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
-
-			lr.has_include_acked = lr.include_acked = 1;
-			lr.has_after_seq = 1;
-			lr.after_seq = after;
-			rv = cli_inbox_all("thread", agent, conf, &lr, &r);
-			n = rv == CLI_EXIT_OK && r->inbox_list != NULL ?
-			    r->inbox_list->n_items : 0;
-			if (n > 0)
-				after = r->inbox_list->items[n - 1]->local_seq;
-		}
-		if (rv != CLI_EXIT_OK || n == 0) {
-			lsn_client_response_free(&r);
-			return (rv);
-		}
-		if ((v = reallocarray(pg->r, pg->n + 1, sizeof(*v))) == NULL) {
-			lsn_client_response_free(&r);
-			return (CLI_EXIT_FAIL);
-		}
-		pg->r = v;
-		pg->r[pg->n++] = r;
-	}
+	if (sent)
+		return (cli_outbox_every("thread", agent, conf, &q, pg));
+	lr.has_include_acked = lr.include_acked = 1;
+	return (cli_inbox_every("thread", agent, conf, &lr, pg));
 }
 
 /*
@@ -244,7 +195,7 @@ cmd_thread(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct tpages			 in = { NULL, 0 }, out = { NULL, 0 };
+	struct cli_pages		 in = { NULL, 0 }, out = { NULL, 0 };
 	struct tmsg			*v = NULL;
 	ProtobufCMessage		*first = NULL;
 	const char			*agent = NULL, *conf = NULL, *tz = NULL;
@@ -346,8 +297,8 @@ cmd_thread(int argc, char *argv[])
 	if (first != NULL)
 		protobuf_c_message_free_unpacked(first, NULL);
 	free(v);
-	pages_free(&out);
-	pages_free(&in);
+	cli_pages_free(&out);
+	cli_pages_free(&in);
 	return (rv);
 }
 
@@ -376,12 +327,13 @@ by_start(const void *a, const void *b)
 	return (x->start_ms < y->start_ms ? -1 : x->start_ms > y->start_ms);
 }
 
-/* Latest version of each meeting among the notices (owned by v). */
-static size_t
+/* Adds the latest version of each meeting among the notices of l to v
+ * (*np entries, owned by v). */
+static void
 meetings_latest(const Liaison__V1__InboxListResponse *l,
-    Liaison__V1__MeetingNotice **v)
+    Liaison__V1__MeetingNotice **v, size_t *np)
 {
-	size_t	n = 0;
+	size_t	n = *np;
 
 	for (size_t i = 0; l != NULL && i < l->n_items; i++) {
 		Liaison__V1__MeetingNotice *m = (void *) cli_body_unpack(
@@ -405,8 +357,7 @@ meetings_latest(const Liaison__V1__InboxListResponse *l,
 		} else
 			liaison__v1__meeting_notice__free_unpacked(m, NULL);
 	}
-	qsort(v, n, sizeof(*v), by_start);
-	return (n);
+	*np = n;
 }
 
 int
@@ -422,12 +373,12 @@ cli_meeting_list(int argc, char *argv[])
 	};
 	Liaison__V1__InboxListRequest	 lr =
 	    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
-	Liaison__V1__ApiResponse	*r = NULL;
+	struct cli_pages		 pg = { NULL, 0 };
 	Liaison__V1__MeetingNotice	**v = NULL;
 	const char			*agent = NULL, *conf = NULL, *tz = NULL;
 	json_t				*arr = NULL;
 	uint64_t			 now = lsn_now_ms();
-	size_t				 n = 0;
+	size_t				 n = 0, nitems = 0;
 	int				 ch, rv, json = 0, all = 0;
 
 	optind = 1;
@@ -455,15 +406,20 @@ cli_meeting_list(int argc, char *argv[])
 	lr.has_include_acked = lr.include_acked = 1;
 	lr.has_type = 1;
 	lr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE;
-	if ((rv = cli_inbox_all("meeting", agent, conf, &lr, &r)) != CLI_EXIT_OK)
-		return (rv);
-	if (r->inbox_list != NULL && (v = calloc(r->inbox_list->n_items + 1,
-	    sizeof(*v))) == NULL) {
+	/* every notice, all pages: a meeting's latest version may be on
+	 * any of them */
+	if ((rv = cli_inbox_every("meeting", agent, conf, &lr, &pg)) !=
+	    CLI_EXIT_OK)
+		goto out;
+	for (size_t k = 0; k < pg.n; k++)
+		nitems += pg.r[k]->inbox_list->n_items;
+	if ((v = calloc(nitems + 1, sizeof(*v))) == NULL) {
 		rv = CLI_EXIT_FAIL;
 		goto out;
 	}
-	if (v != NULL)
-		n = meetings_latest(r->inbox_list, v);
+	for (size_t k = 0; k < pg.n; k++)
+		meetings_latest(pg.r[k]->inbox_list, v, &n);
+	qsort(v, n, sizeof(*v), by_start);
 	if (json)
 		arr = json_array();
 	for (size_t i = 0; i < n; i++) {
@@ -510,7 +466,7 @@ cli_meeting_list(int argc, char *argv[])
 	for (size_t i = 0; i < n; i++)
 		liaison__v1__meeting_notice__free_unpacked(v[i], NULL);
 	free(v);
-	lsn_client_response_free(&r);
+	cli_pages_free(&pg);
 	return (rv);
 }
 
@@ -527,6 +483,31 @@ alert_usage(FILE *f)
 	    "OVERDUE (and escalated once); acknowledging clears it\n(liaison "
 	    "reply ALERT_ID ack).\nexample: liaison alert list --open\n%s",
 	    cli_agent_opt_help);
+}
+
+/* What alert id says (its received body's gist), from the pages of
+ * received alerts; gist stays "" when none is about it. */
+static void
+alert_gist(const struct cli_pages *ib, const uint8_t id[16], char *gist,
+    size_t gistsz)
+{
+	uint8_t	x[16];
+
+	for (size_t p = 0; p < ib->n && gist[0] == '\0'; p++) {
+		const Liaison__V1__InboxListResponse *l = ib->r[p]->inbox_list;
+
+		for (size_t k = 0; k < l->n_items && gist[0] == '\0'; k++) {
+			const Liaison__V1__InboxItem *it = l->items[k];
+			ProtobufCMessage *m = cli_body_unpack((int) it->type,
+			    &it->body);
+
+			if (m != NULL && cli_body_item_id(m, x) == 0 &&
+			    memcmp(x, id, 16) == 0)
+				cli_body_gist((int) it->type, m, gist, gistsz);
+			if (m != NULL)
+				protobuf_c_message_free_unpacked(m, NULL);
+		}
+	}
 }
 
 int
@@ -546,7 +527,8 @@ cmd_alert(int argc, char *argv[])
 	    LIAISON__V1__WORKFLOW_LIST_REQUEST__INIT;
 	Liaison__V1__InboxListRequest	 lr =
 	    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
-	Liaison__V1__ApiResponse	*r = NULL, *ib = NULL;
+	Liaison__V1__ApiResponse	*r = NULL;
+	struct cli_pages		 ib = { NULL, 0 };
 	const char			*agent = NULL, *conf = NULL, *tz = NULL;
 	json_t				*arr = NULL;
 	int				 ch, rv, json = 0;
@@ -595,33 +577,20 @@ cmd_alert(int argc, char *argv[])
 	lr.has_include_acked = lr.include_acked = 1;
 	lr.has_type = 1;
 	lr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT;
-	if (cli_inbox_all("alert", agent, conf, &lr, &ib) != CLI_EXIT_OK)
-		ib = NULL;
+	/* the received alerts, all pages, for what each says */
+	if (cli_inbox_every("alert", agent, conf, &lr, &ib) != CLI_EXIT_OK)
+		cli_pages_free(&ib);
 	if (json)
 		arr = json_array();
 	for (size_t i = 0; r->workflow_list != NULL &&
 	    i < r->workflow_list->n_items; i++) {
 		const Liaison__V1__TrackedItem *t = r->workflow_list->items[i];
 		char hx[33], when[64], gist[256] = "";
-		uint8_t x[16];
 
 		if (t->item_id.len != 16)
 			continue;
 		lsn_hex_encode(t->item_id.data, 16, hx);
-		for (size_t k = 0; ib != NULL && ib->inbox_list != NULL &&
-		    k < ib->inbox_list->n_items && gist[0] == '\0'; k++) {
-			const Liaison__V1__InboxItem *it =
-			    ib->inbox_list->items[k];
-			ProtobufCMessage *m = cli_body_unpack((int) it->type,
-			    &it->body);
-
-			if (m != NULL && cli_body_item_id(m, x) == 0 &&
-			    memcmp(x, t->item_id.data, 16) == 0)
-				cli_body_gist((int) it->type, m, gist,
-				    sizeof(gist));
-			if (m != NULL)
-				protobuf_c_message_free_unpacked(m, NULL);
-		}
+		alert_gist(&ib, t->item_id.data, gist, sizeof(gist));
 		if (arr != NULL) {
 			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, "
 			    "s:i, s:s, s:I, s:I, s:I, s:b, s:b, s:s}",
@@ -647,7 +616,7 @@ cmd_alert(int argc, char *argv[])
 		printf("\n");
 		json_decref(arr);
 	}
-	lsn_client_response_free(&ib);
+	cli_pages_free(&ib);
 	lsn_client_response_free(&r);
 	return (CLI_EXIT_OK);
 }

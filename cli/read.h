@@ -81,10 +81,31 @@ const Liaison__V1__CustodyResponse *cli_custody(const char *agent,
 	    const char *conf, const uint8_t id[16],
 	    Liaison__V1__ApiResponse **rp);
 
-/* readlib.c: inbox list with lr (limit 1000 unless set); CLI exit code,
- * *rp on success (caller frees). */
+/* readlib.c: inbox list with lr (limit cli_list_page() unless set); CLI
+ * exit code, *rp on success (caller frees). */
 int	cli_inbox_all(const char *cmd, const char *agent, const char *conf,
 	    Liaison__V1__InboxListRequest *lr, Liaison__V1__ApiResponse **rp);
+
+/*
+ * readlib.c: a whole list, page by page: the agent answers at most 1000
+ * items (and about 4 MiB) at a time, so a command that must see every
+ * item asks again after the last local_seq until a page is empty. The
+ * pages are owned by the struct (cli_pages_free). cli_list_page: the
+ * items asked per page, 1000 or $LIAISON_LIST_PAGE (1..1000).
+ * cli_inbox_every / cli_outbox_every: every item matching lr / q (their
+ * after_seq and limit are set here); CLI exit code.
+ */
+struct cli_pages {
+	Liaison__V1__ApiResponse	**r;
+	size_t				  n;
+};
+void	cli_pages_free(struct cli_pages *pg);
+uint32_t cli_list_page(void);
+int	cli_inbox_every(const char *cmd, const char *agent, const char *conf,
+	    Liaison__V1__InboxListRequest *lr, struct cli_pages *pg);
+int	cli_outbox_every(const char *cmd, const char *agent,
+	    const char *conf, Liaison__V1__OutboxListRequest *q,
+	    struct cli_pages *pg);
 
 /* readlib.c: the verified original of a forwarding note it (text, or
  * into o when o is not NULL). */
@@ -114,7 +135,8 @@ void	cli_custody_section(const char *agent, const char *conf,
 /*
  * cmd_sent.c: what this agency sent. cli_outbox_fetch: an lsn_err code
  * (LSN_ENOENT: not in our outbox), quiet, *rp on LSN_OK (caller frees).
- * cli_outbox_all: OutboxList (limit 1000 unless set), CLI exit code.
+ * cli_outbox_all: OutboxList (limit cli_list_page() unless set), CLI
+ * exit code.
  * cli_show_sent: `show` of the fetched r; CLI exit code.
  */
 int	cli_outbox_fetch(const char *agent, const char *conf,

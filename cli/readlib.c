@@ -311,10 +311,105 @@ cli_inbox_all(const char *cmd, const char *agent, const char *conf,
 	req.inbox_list = lr;
 	if (!lr->has_limit) {
 		lr->has_limit = 1;
-		lr->limit = RD_LIST_MAX;
+		lr->limit = cli_list_page();
 	}
 	return (cli_call(cmd, agent, conf, &req, RD_TIMEOUT_MS +
 	    (int) lr->wait_ms, rp));
+}
+
+/* ---- whole lists, page by page (read.h) ---- */
+
+void
+cli_pages_free(struct cli_pages *pg)
+{
+	for (size_t i = 0; i < pg->n; i++)
+		lsn_client_response_free(&pg->r[i]);
+	free(pg->r);
+	pg->r = NULL;
+	pg->n = 0;
+}
+
+uint32_t
+cli_list_page(void)
+{
+	const char	*e = getenv("LIAISON_LIST_PAGE");
+	long long	 v;
+
+	if (e == NULL || *e == '\0' || lsn_strtonum(e, 1, RD_LIST_MAX, &v,
+	    NULL) != LSN_OK)
+		return (RD_LIST_MAX);
+	return ((uint32_t) v);
+}
+
+/* Keeps page r in pg (or frees it: empty, or out of memory). 1 when
+ * kept, 0 when empty, -1 out of memory. */
+static int
+pages_keep(struct cli_pages *pg, Liaison__V1__ApiResponse **rp, size_t n)
+{
+	Liaison__V1__ApiResponse	**v;
+
+	if (n == 0) {
+		lsn_client_response_free(rp);
+		return (0);
+	}
+	if ((v = reallocarray(pg->r, pg->n + 1, sizeof(*v))) == NULL) {
+		lsn_client_response_free(rp);
+		return (-1);
+	}
+	pg->r = v;
+	pg->r[pg->n++] = *rp;
+	*rp = NULL;
+	return (1);
+}
+
+int
+cli_inbox_every(const char *cmd, const char *agent, const char *conf,
+    Liaison__V1__InboxListRequest *lr, struct cli_pages *pg)
+{
+	Liaison__V1__ApiResponse	*r;
+	size_t				 n;
+	int				 rv, k;
+
+	lr->has_limit = 1;
+	lr->limit = cli_list_page();
+	lr->has_after_seq = 1;
+	lr->after_seq = 0;
+	for (;;) {
+		r = NULL;
+		if ((rv = cli_inbox_all(cmd, agent, conf, lr, &r)) !=
+		    CLI_EXIT_OK)
+			return (rv);
+		n = r->inbox_list != NULL ? r->inbox_list->n_items : 0;
+		if (n > 0)
+			lr->after_seq = r->inbox_list->items[n - 1]->local_seq;
+		if ((k = pages_keep(pg, &r, n)) <= 0)
+			return (k == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL);
+	}
+}
+
+int
+cli_outbox_every(const char *cmd, const char *agent, const char *conf,
+    Liaison__V1__OutboxListRequest *q, struct cli_pages *pg)
+{
+	Liaison__V1__ApiResponse	*r;
+	size_t				 n;
+	int				 rv, k;
+
+	q->has_limit = 1;
+	q->limit = cli_list_page();
+	q->has_after_seq = 1;
+	q->after_seq = 0;
+	for (;;) {
+		r = NULL;
+		if ((rv = cli_outbox_all(cmd, agent, conf, q, &r)) !=
+		    CLI_EXIT_OK)
+			return (rv);
+		n = r->outbox_list != NULL ? r->outbox_list->n_items : 0;
+		if (n > 0)
+			q->after_seq = r->outbox_list->items[n - 1]->local_seq;
+		if ((k = pages_keep(pg, &r, n)) <= 0)
+			return (k == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL);
+	}
 }
 
 /* ---- forwarded messages ---- */

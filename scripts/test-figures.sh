@@ -22,6 +22,7 @@ awk '
 /^disk full: / { print; next }
 /^io sweep: broker/ { print; next }
 /^io sweep: agent:/ { print; next }
+/^io sweep: a submit committed outside the API batch/ { print; next }
 /^fuzz replay: / { sub(/\.\/tests\/|[^ ]*\/replay_/, ""); print; next }
 /^FIGURES damaged databases/ { sub(/^FIGURES /, ""); print; next }
 /^net faults: total/ { sub(/ \(ms from.*/, ""); print; next }

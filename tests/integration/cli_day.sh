@@ -426,6 +426,33 @@ expect "reply --json: the answer's message id" "$T/out" \
 wait_for 20 shows uk-nca-ceop acknowledged alert list ||
     bad "the sender did not see the acknowledgement"
 
+# ---- meeting list and alert list read every page of the inbox ----------
+# LIAISON_LIST_PAGE=1: one item per request to the agent, so a list that
+# read only the first page would miss the cancellation, the second
+# meeting and the second alert's summary.
+run "send a second meeting" 0 as au-afp send meeting --group ops-coord \
+    --title "Case conference OSPREY" --kind operational \
+    --start "$((START + 7200000))" --end "$((END + 7200000))" \
+    --tz Australia/Sydney --link https://meet.example/osprey
+wait_for 20 shows uk-nca-ceop OSPREY meeting list ||
+    bad "second meeting not listed"
+LIAISON_LIST_PAGE=1 run "meeting list --all, one item a page" 0 \
+    as uk-nca-ceop meeting list --all
+expect "paged meeting list: the cancellation (2nd notice)" "$T/out" \
+    "^$MID .*cancelled"
+expect "paged meeting list: the second meeting (3rd notice)" "$T/out" \
+    'Case conference OSPREY \(au-afp\)'
+run "send a second alert" 0 as uk-nca-ceop send alert --to au-afp \
+    --kind missing-child --priority 2 \
+    --summary "Missing child sighted near the border, OSPREY."
+wait_for 20 shows au-afp 'Missing child sighted' alert list ||
+    bad "second alert not listed"
+LIAISON_LIST_PAGE=1 run "alert list, one item a page" 0 as au-afp alert list
+expect "paged alert list: the first alert's summary" "$T/out" \
+    '\[child-at-risk\] Child at imminent risk'
+expect "paged alert list: the second alert's summary (2nd page)" "$T/out" \
+    '\[missing-child\] Missing child sighted'
+
 # ---- a signing key rotated with traffic flowing -----------------------
 OLDKID=$(awk '$1 == "key-id" { print $2 }' "$T/uk-nca-ceop/keys/sign.pub")
 as uk-nca-ceop send --to au-afp --text "before the switch KESTREL-R1" \

@@ -19,13 +19,23 @@
  * A failed fsync is answered E_IN_DOUBT with the message id and the agent
  * stops by itself (status 1); after the restart outbox_status decides:
  * found, the note arrives exactly once; not found, it never arrives.
+ *
+ * test_in_doubt_outside_batch reaches the same answer on the other path:
+ * a submit committed in its own transaction because the API batch's
+ * BEGIN failed (agent/outbox.c): another connection holds the database's
+ * write lock longer than the agent's busy timeout, then lets it go while
+ * the submit's own BEGIN waits; the fsync of its COMMIT fails.
  */
 #include <sys/stat.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "liaison/client.h"
 #include "liaison/util.h"
@@ -480,6 +490,143 @@ test_io_sweep_agent(void **state)
 	assert_int_equal(e->dups, 0);
 }
 
+/* ---- a submit outside the API batch ---- */
+
+#define BUSY_HOLD_MS	6500	/* > the store's busy timeout (5 s) */
+
+struct locker {
+	const char	*db;
+	atomic_int	 held;		/* 1: locked, -1: could not */
+};
+
+/* Holds the agent database's write lock for BUSY_HOLD_MS. */
+static void *
+locker_run(void *arg)
+{
+	struct locker	*l = arg;
+	sqlite3		*db = NULL;
+
+	if (sqlite3_open_v2(l->db, &db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK || sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
+	    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		atomic_store(&l->held, -1);
+		sqlite3_close(db);
+		return (NULL);
+	}
+	atomic_store(&l->held, 1);
+	lsn_proc_sleep_ms(BUSY_HOLD_MS);
+	(void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	return (NULL);
+}
+
+/* Submits a note; its code, id and detail. */
+static int
+submit_detail(struct env *e, const char *text, uint8_t id[16], char *detail,
+    size_t detailsz)
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__SubmitRequest	 sr = LIAISON__V1__SUBMIT_REQUEST__INIT;
+	Liaison__V1__Note		 note = LIAISON__V1__NOTE__INIT;
+	Liaison__V1__ApiResponse	*r = NULL;
+	char				*to[1];
+	uint8_t				 body[512];
+	int				 rv;
+
+	note.text = mut(text);
+	sr.body.len = liaison__v1__note__pack(&note, body);
+	sr.body.data = body;
+	sr.has_body = sr.has_type = 1;
+	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
+	to[0] = e->fx->partners[1].id;
+	sr.n_to = 1;
+	sr.to = to;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_SUBMIT;
+	req.submit = &sr;
+	if ((rv = agent_it_call(e->fx, 0, &req, &r)) != LSN_OK)
+		return (rv);
+	rv = lsn_err_from_wire((int) r->code);
+	lsn_strlcpy(detail, r->detail != NULL ? r->detail : "", detailsz);
+	if (r->submit != NULL && r->submit->message_id.len == 16)
+		memcpy(id, r->submit->message_id.data, 16);
+	lsn_client_response_free(&r);
+	return (rv);
+}
+
+/*
+ * The E_IN_DOUBT answer of a submit committed in its own transaction
+ * (agent/outbox.c, not the API batch's end_batch): it carries the
+ * message id, the agent stops by itself (status 1), and after the
+ * restart outbox_status decides: found, the note arrives once; not
+ * found, never.
+ */
+static void
+test_in_doubt_outside_batch(void **state)
+{
+	struct env	*e = *state;
+	struct locker	 l;
+	pthread_t	 t;
+	uint8_t		 id[16] = { 0 }, zero[16] = { 0 }, sentinel[16];
+	char		 detail[512], db[LSN_FX_PATH_MAX + 16];
+	pid_t		 pid;
+	long		 off;
+	int		 rv, st, found, n, before, lost, dups;
+
+	snprintf(db, sizeof(db), "%s/agent.db", e->fx->partners[0].dir);
+	off = log_size(e->fx->partners[0].agent_log);
+	(void) unlink(e->arm);
+	assert_int_equal(agent_start(e, "fsync:1:once:eio", &pid), 0);
+	/* the session set up (its writes done), so the first BEGIN that
+	 * meets the lock is the API batch's */
+	assert_ok(agent_it_wait_connected(e->fx, 0, 1, WAIT_MS));
+	lsn_proc_sleep_ms(1000);
+	touch(e->arm);
+	l.db = db;
+	atomic_init(&l.held, 0);
+	assert_int_equal(pthread_create(&t, NULL, locker_run, &l), 0);
+	while (atomic_load(&l.held) == 0)
+		lsn_proc_sleep_ms(5);
+	assert_int_equal(atomic_load(&l.held), 1);
+	/* the batch's BEGIN gives up after 5 s; the submit's own BEGIN
+	 * gets the lock when the locker lets it go, its COMMIT's fsync
+	 * fails */
+	rv = submit_detail(e, "in doubt outside the batch", id, detail,
+	    sizeof(detail));
+	assert_int_equal(pthread_join(t, NULL), 0);
+	(void) unlink(e->arm);
+	if (rv != LSN_EINDOUBT || strstr(detail, "the commit failed at its "
+	    "sync: outcome unknown") == NULL) {
+		lsn_proc_dump_log(e->fx->partners[0].agent_log, 3000);
+		fail_msg("submit outside the batch: %s (%s), not E_IN_DOUBT "
+		    "from outbox.c", lsn_errname(rv), detail);
+	}
+	assert_memory_not_equal(id, zero, 16);	/* it carries the id */
+	st = lsn_proc_wait(pid, 10000);
+	check_clear_stop(e, "outside the batch", st, off);
+	assert_int_equal(agent_start(e, NULL, &pid), 0);
+	/* outbox_status decides, for good */
+	before = e->indoubt_stored;
+	lost = e->lost;
+	dups = e->dups;
+	in_doubt(e, "outside the batch", id);
+	found = e->indoubt_stored > before;
+	assert_int_equal(e->lost, lost);
+	assert_int_equal(e->dups, dups);
+	wait_outbox_empty(e, "outside the batch");
+	assert_ok(agent_it_send(e->fx, 0, e->fx->partners[1].id, NULL,
+	    "outside the batch: sentinel", sentinel));
+	remember(e, sentinel);
+	assert_int_equal(wait_arrived(e, "outside the batch", sentinel), 1);
+	n = arrived(e, id);
+	printf("io sweep: a submit committed outside the API batch, its "
+	    "fsync failed: E_IN_DOUBT with its id, the agent stopped (status "
+	    "1); after the restart outbox_status: %s; the note arrived %d "
+	    "time(s)\n", found ? "stored" : "not found", n);
+	assert_int_equal(n, found ? 1 : 0);
+	assert_int_equal(lsn_proc_stop(pid), 0);
+}
+
 static int
 setup(void **state)
 {
@@ -547,6 +694,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_io_sweep_agent),
+		cmocka_unit_test(test_in_doubt_outside_batch),
 	};
 
 	return (cmocka_run_group_tests(tests, setup, teardown));

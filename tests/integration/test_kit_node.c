@@ -1,7 +1,9 @@
 /*
  * test_kit_node.c -- integrator kit: runs the Node client's own tests
  * (node --test, clients/node/test, tests/kit/node.sh) against a real
- * broker and two agents (tests/common/kit_env).
+ * broker and two agents (tests/common/kit_env): every message type, the
+ * exactly-once inbox, the sender reading its own sealed message
+ * (outboxFetch, outboxList and its paging), typed errors.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -451,9 +451,59 @@ sender_fsync(struct env *e, struct row *w, long off)
 }
 
 /*
+ * A commit of the broker failed at its sync (PostgreSQL's rule): the
+ * broker stops by itself (status 1, a line naming its database) without
+ * answering that turn, so the sender's outbox keeps every message
+ * pending; restarted without the fault it checks its database (not
+ * closed cleanly), the outbox resends and each arrives exactly once.
+ */
+static void
+broker_fsync(struct env *e, struct row *w, uint8_t ids[][16], long off)
+{
+	char		needle[LSN_FX_PATH_MAX + 64];
+	uint64_t	t_clear;
+	int		st, code;
+
+	if ((st = lsn_proc_wait(e->broker, WAIT_MS)) != 1) {
+		lsn_proc_dump_log(e->fx->broker_log, 3000);
+		fail_msg("after a failed fsync the broker ended with %d, not "
+		    "a stop with status 1", st);
+	}
+	snprintf(needle, sizeof(needle), "database %s: a commit failed at "
+	    "its sync", e->fx->broker_db);
+	assert_true(log_has(e->fx->broker_log, off, needle));
+	for (size_t k = 0; k < K; k++) {
+		assert_ok(agent_it_outbox(e->fx, 0, ids[k], &st, &code));
+		if (st != LIAISON__V1__OUTBOX_STATE__OUTBOX_PENDING)
+			w->acked++;
+	}
+	assert_int_equal(w->acked, 0);
+	snprintf(w->error, sizeof(w->error), "no PublishAck; exit 1 (in "
+	    "doubt); log %s", "IOERR_FSYNC EIO");
+	fault_clear(e->ctl_broker);
+	t_clear = lsn_mono_ms();
+	off = log_size(e->fx->broker_log);
+	start_broker(e);
+	assert_true(log_has(e->fx->broker_log, off, "not closed cleanly"));
+	for (size_t k = 0; k < K; k++) {
+		assert_ok(agent_it_wait_outbox(e->fx, 0, ids[k], WAIT_MS, &st,
+		    &code));
+		assert_int_equal(st,
+		    LIAISON__V1__OUTBOX_STATE__OUTBOX_ACCEPTED);
+		remember(e, ids[k]);
+	}
+	check_delivered(e, &w->lost, &w->dups);
+	w->recovery_ms = lsn_mono_ms() - t_clear;
+	w->resumed = w->lost == 0;
+	assert_int_equal(w->lost, 0);
+	assert_int_equal(w->dups, 0);
+}
+
+/*
  * The broker's database fails: the sender's agent takes the messages
  * (its outbox), every PublishAck is E_DB, nothing reaches the recipient;
- * after the fault the outbox resends and each arrives exactly once.
+ * after the fault the outbox resends and each arrives exactly once. A
+ * failed fsync stops the broker instead (broker_fsync).
  */
 static void
 test_storage_broker_runtime_faults(void **state)
@@ -478,6 +528,10 @@ test_storage_broker_runtime_faults(void **state)
 			    faults[f].mode, k);
 			assert_ok(agent_it_send(e->fx, 0,
 			    e->fx->partners[1].id, NULL, text, ids[k]));
+		}
+		if (strcmp(faults[f].mode, "fsync") == 0) {
+			broker_fsync(e, w, ids, off);
+			continue;
 		}
 		/* Each publish answered, with E_DB, none accepted. */
 		got = 0;

@@ -69,6 +69,36 @@ test('note, verdict and the exactly-once inbox', async () => {
   await b.markRead(got.message_id);
 });
 
+test('the sender reads its own sealed message (outboxFetch, outboxList)',
+  async () => {
+    const text = `Synthetic sealed ${randomBytes(8).toString('hex')}`;
+    const id = await a.submit('Note', { text },
+      { to: B_ID, tlp: L.Tlp.TLP_AMBER });
+    await a.waitVerdict(id, { timeout: 60000 });
+    const got = await waitFor(b, MT.MESSAGE_TYPE_NOTE, (n) => n.text === text);
+    await b.ack(got.message_id);
+    const item = await a.outboxFetch(id);
+    assert.ok(same(item.message_id, id));
+    assert.equal(item.type, MT.MESSAGE_TYPE_NOTE);
+    assert.equal(item.state, L.OutboxState.OUTBOX_ACCEPTED);
+    assert.equal(item.tlp, L.Tlp.TLP_AMBER);
+    assert.equal(item.verified, true);
+    assert.ok(item.envelope.envelope.length > 0);
+    assert.equal(L.decodeBody(item).text, text); // opened for its sender
+    assert.deepEqual(item.to, [B_ID]);
+    assert.deepEqual(item.deliveries.map((d) => d.partner), [B_ID]);
+    const listed = (await a.outboxList({ type: MT.MESSAGE_TYPE_NOTE,
+      recipient: B_ID })).filter((i) => same(i.message_id, id));
+    assert.equal(listed.length, 1);
+    assert.equal(L.decodeBody(listed[0]).text, text);
+    assert.ok(listed[0].local_seq > 0);
+    // paging: after its local_seq it is not listed again
+    const later = await a.outboxList({ after_seq: listed[0].local_seq });
+    assert.equal(later.filter((i) => same(i.message_id, id)).length, 0);
+    // another agency's agent has no such sent message
+    await assert.rejects(b.outboxFetch(id), L.NotFound);
+  });
+
 test('receive() acknowledges only after the handler', async () => {
   const text = `Synthetic receive ${randomBytes(8).toString('hex')}`;
   await a.waitVerdict(await a.submit('Note', { text }, { to: B_ID }),
