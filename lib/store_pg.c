@@ -116,6 +116,12 @@ lsn_store_uri_check(const char *path, char *why, size_t whylen)
 	return (rv);
 }
 
+static const char *
+pg_str(const char *s)
+{
+	return (s != NULL && *s != '\0' ? s : "?");
+}
+
 /* 1 when the URI sets the connection parameter key. */
 static int
 pg_uri_has(const char *uri, const char *key)
@@ -318,10 +324,10 @@ pg_check_writable(struct lsn_store *st, const char *target)
 		return (rv == LSN_ENOENT ? LSN_EDB : rv);
 	if (ro == 0)
 		return (LSN_OK);
-	log_warnx("store: PostgreSQL %s (server %s) is read-only (a standby "
-	    "or default_transaction_read_only); refusing a read-write open: "
-	    "connect to the primary (target_session_attrs=read-write)",
-	    target, PQhost(st->pg) != NULL ? PQhost(st->pg) : "?");
+	log_warnx("store: PostgreSQL %s (server %s:%s) is read-only (a "
+	    "standby or default_transaction_read_only); refusing a read-write "
+	    "open: connect to the primary (target_session_attrs=read-write)",
+	    target, pg_str(PQhost(st->pg)), pg_str(PQport(st->pg)));
 	return (LSN_EPERM);
 }
 
@@ -505,8 +511,8 @@ pg_open(struct lsn_store *st, const char *uri,
 	if (!(st->flags & LSN_STORE_READONLY) && ver < max &&
 	    (rv = pg_migrate(st, migs, max)) != LSN_OK)
 		return (rv);
-	log_info("store: PostgreSQL %s: connected to %s, schema version %lld",
-	    target, PQhost(st->pg) != NULL ? PQhost(st->pg) : "?",
+	log_info("store: PostgreSQL %s: connected to %s:%s, schema version "
+	    "%lld", target, pg_str(PQhost(st->pg)), pg_str(PQport(st->pg)),
 	    (long long) ((st->flags & LSN_STORE_READONLY) ? ver : max));
 	return (LSN_OK);
 }
