@@ -19,7 +19,7 @@
 #include "store_int.h"
 
 #define PG_CONNECT_TIMEOUT	"10"	/* seconds, unless the URI says */
-#define PG_TARGET_MAX		256	/* "host=.. port=.. dbname=.. user=.." */
+#define PG_TARGET_MAX		256	/* "host=.. port=.. dbname=.. user=" */
 
 /*
  * The store's lock: writing transactions and migration steps take the
@@ -109,7 +109,8 @@ lsn_store_uri_check(const char *path, char *why, size_t whylen)
 	for (o = opts; o->keyword != NULL; o++)
 		if (strcmp(o->keyword, "password") == 0 && o->val != NULL) {
 			snprintf(why, whylen, "holds a password: put it in "
-			    "the file PGPASSFILE names or in ~/.pgpass instead");
+			    "the file PGPASSFILE names or in ~/.pgpass "
+			    "instead");
 			rv = LSN_ECONFIG;
 		}
 	PQconninfoFree(opts);
@@ -481,8 +482,8 @@ pg_open(struct lsn_store *st, const char *uri,
 	for (int i = 0; i < max; i++) {
 		if (migs[i].pg_sql == NULL) {
 			log_warnx("store: PostgreSQL %s: this store's schema "
-			    "(step %d) exists only on sqlite; use a file", target,
-			    migs[i].to);
+			    "(step %d) exists only on sqlite; use a file",
+			    target, migs[i].to);
 			return (LSN_ECONFIG);
 		}
 	}
@@ -503,8 +504,8 @@ pg_open(struct lsn_store *st, const char *uri,
 	    "id = 1", &ver)) != LSN_OK)
 		return (rv == LSN_ENOENT ? LSN_EDB : rv);
 	if (ver < 0 || ver > max) {
-		log_warnx("store: PostgreSQL %s: database version %lld is newer "
-		    "than this program's %d; refusing to open it", target,
+		log_warnx("store: PostgreSQL %s: database version %lld is "
+		    "newer than this program's %d; refusing to open it", target,
 		    (long long) ver, max);
 		return (LSN_EVERSION);
 	}

@@ -46,7 +46,6 @@ const char SFX_SQL_QUOTED[] =
 struct lsn_pgtmp	*sfx_pg;	/* one server for the whole run */
 static int		 sfx_ndb;	/* databases created so far */
 
-
 int
 sfx_group_setup(void **state)
 {

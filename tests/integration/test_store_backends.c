@@ -90,7 +90,8 @@ test_types(void **state)
 	lsn_q_reset(q);
 
 	/* aggregates cast back to BIGINT read the same on both */
-	assert_int_equal(sfx_count(st, "SELECT CAST(sum(id) AS BIGINT) FROM item"),
+	assert_int_equal(sfx_count(st,
+	    "SELECT CAST(sum(id) AS BIGINT) FROM item"),
 	    6);
 	assert_err(lsn_store_i64(st, "SELECT id FROM item WHERE id = 99",
 	    &(int64_t){ 0 }), LSN_ENOENT);
@@ -109,7 +110,7 @@ test_eexist_changes(void **state)
 	sfx_ins(st, 1, "one", "x", 1, 5, 0, LSN_OK);
 	sfx_ins(st, 2, "two", "y", 1, 6, 0, LSN_OK);
 	lsn_log_capture_start();
-	sfx_ins(st, 1, "uno", "z", 1, 7, 0, LSN_EEXIST);	/* primary key */
+	sfx_ins(st, 1, "uno", "z", 1, 7, 0, LSN_EEXIST);	/* primary */
 	sfx_ins(st, 3, "two", "z", 1, 7, 0, LSN_EEXIST);	/* unique */
 	assert_false(lsn_log_captured("store:"));	/* EEXIST: no log */
 	lsn_log_capture_stop();
@@ -193,7 +194,7 @@ test_migrations(void **state)
 	lsn_store_close(&st);
 
 	assert_ok(lsn_store_open(fx->path, sfx_migs2, 0, &st));
-	assert_int_equal(sfx_count(st, SFX_SQL_RUNS), 2);	/* not run again */
+	assert_int_equal(sfx_count(st, SFX_SQL_RUNS), 2);	/* not again */
 	lsn_store_close(&st);
 
 	assert_ok(lsn_store_open(fx->path, sfx_migs3, 0, &st));

@@ -317,7 +317,7 @@ test_pg_concurrent_open(void **state)
 		assert_ok(o[i].rv);
 	}
 	assert_ok(lsn_store_open(fx->path, sfx_migs3, 0, &st));
-	assert_int_equal(sfx_count(st, SFX_SQL_RUNS), 3);	/* each step once */
+	assert_int_equal(sfx_count(st, SFX_SQL_RUNS), 3);	/* once each */
 	lsn_store_close(&st);
 }
 
