@@ -19,7 +19,7 @@
 #include "store_int.h"
 
 #define PG_CONNECT_TIMEOUT	"10"	/* seconds, unless the URI says */
-#define PG_TARGET_MAX		256	/* "host=.. port=.. dbname=.. user=.." */
+#define PG_TARGET_MAX		256	/* "host=.. port=.. dbname=.. user=" */
 
 /*
  * The store's lock: writing transactions and migration steps take the
@@ -109,11 +109,18 @@ lsn_store_uri_check(const char *path, char *why, size_t whylen)
 	for (o = opts; o->keyword != NULL; o++)
 		if (strcmp(o->keyword, "password") == 0 && o->val != NULL) {
 			snprintf(why, whylen, "holds a password: put it in "
-			    "the file PGPASSFILE names or in ~/.pgpass instead");
+			    "the file PGPASSFILE names or in ~/.pgpass "
+			    "instead");
 			rv = LSN_ECONFIG;
 		}
 	PQconninfoFree(opts);
 	return (rv);
+}
+
+static const char *
+pg_str(const char *s)
+{
+	return (s != NULL && *s != '\0' ? s : "?");
 }
 
 /* 1 when the URI sets the connection parameter key. */
@@ -318,10 +325,10 @@ pg_check_writable(struct lsn_store *st, const char *target)
 		return (rv == LSN_ENOENT ? LSN_EDB : rv);
 	if (ro == 0)
 		return (LSN_OK);
-	log_warnx("store: PostgreSQL %s (server %s) is read-only (a standby "
-	    "or default_transaction_read_only); refusing a read-write open: "
-	    "connect to the primary (target_session_attrs=read-write)",
-	    target, PQhost(st->pg) != NULL ? PQhost(st->pg) : "?");
+	log_warnx("store: PostgreSQL %s (server %s:%s) is read-only (a "
+	    "standby or default_transaction_read_only); refusing a read-write "
+	    "open: connect to the primary (target_session_attrs=read-write)",
+	    target, pg_str(PQhost(st->pg)), pg_str(PQport(st->pg)));
 	return (LSN_EPERM);
 }
 
@@ -475,8 +482,8 @@ pg_open(struct lsn_store *st, const char *uri,
 	for (int i = 0; i < max; i++) {
 		if (migs[i].pg_sql == NULL) {
 			log_warnx("store: PostgreSQL %s: this store's schema "
-			    "(step %d) exists only on sqlite; use a file", target,
-			    migs[i].to);
+			    "(step %d) exists only on sqlite; use a file",
+			    target, migs[i].to);
 			return (LSN_ECONFIG);
 		}
 	}
@@ -497,16 +504,16 @@ pg_open(struct lsn_store *st, const char *uri,
 	    "id = 1", &ver)) != LSN_OK)
 		return (rv == LSN_ENOENT ? LSN_EDB : rv);
 	if (ver < 0 || ver > max) {
-		log_warnx("store: PostgreSQL %s: database version %lld is newer "
-		    "than this program's %d; refusing to open it", target,
+		log_warnx("store: PostgreSQL %s: database version %lld is "
+		    "newer than this program's %d; refusing to open it", target,
 		    (long long) ver, max);
 		return (LSN_EVERSION);
 	}
 	if (!(st->flags & LSN_STORE_READONLY) && ver < max &&
 	    (rv = pg_migrate(st, migs, max)) != LSN_OK)
 		return (rv);
-	log_info("store: PostgreSQL %s: connected to %s, schema version %lld",
-	    target, PQhost(st->pg) != NULL ? PQhost(st->pg) : "?",
+	log_info("store: PostgreSQL %s: connected to %s:%s, schema version "
+	    "%lld", target, pg_str(PQhost(st->pg)), pg_str(PQport(st->pg)),
 	    (long long) ((st->flags & LSN_STORE_READONLY) ? ver : max));
 	return (LSN_OK);
 }

@@ -318,6 +318,7 @@ lsn_pgtmp_start_standby(const struct lsn_pgtmp *primary,
 	char			 path[256], port[16], host[64];
 	char			*argv[] = { path, "-h", host, "-p", port, "-U",
 				    "postgres", "-D", NULL, "-R", "-X", "stream",
+				    "-c", "fast",
 				    "--no-sync", NULL };
 	uid_t			 uid;
 	gid_t			 gid;
