@@ -52,7 +52,11 @@ struct lsn_q;
 
 int	lsn_store_backend(const struct lsn_store *st);
 
-/* The cached, reset statement for sql; LSN_EDB if it does not prepare. */
+/*
+ * The cached, reset statement for sql; LSN_EDB if it does not prepare.
+ * On PostgreSQL the statement is prepared at its first lsn_q_step, so an
+ * SQL error shows there (LSN_EDB) rather than here.
+ */
 int	lsn_store_q(struct lsn_store *st, const char *sql,
 	    struct lsn_q **out) LSN_MUST_CHECK;
 
