@@ -292,9 +292,20 @@ pgtmp_new(void)
 {
 	struct lsn_pgtmp	*pg;
 
+	const char		*parent = getenv("LSN_PGTMP_DIR");
+	int			 n;
+
 	if ((pg = calloc(1, sizeof(*pg))) == NULL)
 		return (NULL);
-	snprintf(pg->dir, sizeof(pg->dir), "/tmp/lsn-pg-XXXXXX");
+	/* LSN_PGTMP_DIR: another parent (a tmpfs: initdb is 3x faster) */
+	if (parent == NULL || *parent == '\0')
+		parent = "/tmp";
+	n = snprintf(pg->dir, sizeof(pg->dir), "%s/lsn-pg-XXXXXX", parent);
+	if (n < 0 || (size_t) n >= sizeof(pg->dir) - 16) {
+		fprintf(stderr, "pgtmp: LSN_PGTMP_DIR too long\n");
+		free(pg);
+		return (NULL);
+	}
 	if (mkdtemp(pg->dir) == NULL) {
 		fprintf(stderr, "pgtmp: mkdtemp: %s\n", strerror(errno));
 		free(pg);
