@@ -1,7 +1,9 @@
 /*
  * btest.h -- shared setup for the broker module tests: a fixture task force
  * and a struct broker opened on its database, without sockets (frames the
- * broker would send stay in b->out), with a test clock.
+ * broker would send stay in b->out), with a test clock. The database is
+ * the fixture's: sqlite, or PostgreSQL when LSN_TEST_STORE=pg (the
+ * <test>_pg variants, lsn_tstore.h); inspect it only through query.h.
  */
 #ifndef BTEST_H
 #define BTEST_H
@@ -9,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "liaison/query.h"
 #include "liaison/util.h"
 
 #include "broker.h"
@@ -68,20 +71,35 @@ btest_teardown(void **state)
 	return (0);
 }
 
-/* A single-integer query on the broker's store. */
+/*
+ * A single-integer query on the broker's store, on either backend
+ * (query.h): sql is a string literal (statements are cached by its
+ * address); s, when not NULL, is bound to its one `?`. -1 when there is
+ * no row; a failing query fails the test.
+ */
+static inline long long
+btest_count_s(struct btest *t, const char *sql, const char *s)
+{
+	struct lsn_q	*q;
+	long long	 n = -1;
+	int		 rv;
+
+	if (lsn_store_q(t->b.st, sql, &q) != LSN_OK)
+		fail_msg("prepare %s", sql);
+	if (s != NULL)
+		lsn_q_text(q, 1, s);
+	if ((rv = lsn_q_step(q)) == LSN_ROW)
+		n = lsn_q_col_i64(q, 0);
+	lsn_q_reset(q);
+	if (rv < 0)
+		fail_msg("%s: %s", sql, lsn_strerror(rv));
+	return (n);
+}
+
 static inline long long
 btest_count(struct btest *t, const char *sql)
 {
-	sqlite3_stmt	*s = NULL;
-	long long	 n = -1;
-
-	if (sqlite3_prepare_v2(lsn_store_db(t->b.st), sql, -1, &s, NULL) !=
-	    SQLITE_OK)
-		fail_msg("prepare %s", sql);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return (n);
+	return (btest_count_s(t, sql, NULL));
 }
 
 /* Signs a note from partner `from` and runs the ingress rules on it. */

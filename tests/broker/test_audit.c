@@ -1,16 +1,18 @@
 /* test_audit.c -- the hash-chained audit log (lib/audit.c) in the broker's
  * schema: append, verify, and detection of altered, removed and inserted
- * entries. */
+ * entries. On sqlite, or on PostgreSQL with LSN_TEST_STORE=pg. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "liaison/audit.h"
+#include "liaison/query.h"
 #include "liaison/store.h"
 #include "liaison/util.h"
 
 #include "broker.h"
 #include "lsn_test.h"
+#include "lsn_tstore.h"
 
 struct at {
 	char			*dir;
@@ -21,16 +23,16 @@ static int
 setup(void **state)
 {
 	struct at	*t = calloc(1, sizeof(*t));
-	char		*path;
+	char		 path[512];
 
 	if (t == NULL)
 		return (-1);
 	t->dir = lsn_test_tmpdir();
-	path = lsn_test_path(t->dir, "a.db");
-	if (lsn_store_open(path, broker_migrations, LSN_STORE_NOSYNC,
+	/* a file, or a fresh PostgreSQL database (LSN_TEST_STORE=pg) */
+	if (lsn_tstore_path(t->dir, "a.db", path, sizeof(path)) != LSN_OK ||
+	    lsn_store_open(path, broker_migrations, LSN_STORE_NOSYNC,
 	    &t->st) != LSN_OK)
 		return (-1);
-	free(path);
 	*state = t;
 	return (0);
 }
@@ -107,8 +109,9 @@ test_audit_rehashed_entry_breaks_the_next_link(void **state)
 	fill(t, 6);
 	/* An attacker who also recomputes entry 2's hash still breaks the
 	 * prev link of entry 3. */
-	exec(t, "UPDATE audit SET time_ms = 1, entry_hash = zeroblob(32) "
-	    "WHERE id = 2");
+	exec(t, LSN_SQL(t->st, "UPDATE audit SET time_ms = 1, entry_hash = "
+	    "zeroblob(32) WHERE id = 2", "UPDATE audit SET time_ms = 1, "
+	    "entry_hash = decode(repeat('00', 32), 'hex') WHERE id = 2"));
 	assert_err(lsn_audit_verify(t->st, &r), LSN_ECHAIN);
 	assert_int_equal(r.bad_id, 2);
 }

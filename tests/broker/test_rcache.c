@@ -23,21 +23,15 @@ teardown(void **state)
 static long long
 db_next(struct btest *t, const char *who)
 {
-	char	sql[128];
-
-	snprintf(sql, sizeof(sql), "SELECT next_seq FROM recipients WHERE "
-	    "partner = '%s'", who);
-	return (btest_count(t, sql));
+	return (btest_count_s(t, "SELECT next_seq FROM recipients WHERE "
+	    "partner = ?", who));
 }
 
 static long long
 db_queued(struct btest *t, const char *who)
 {
-	char	sql[160];
-
-	snprintf(sql, sizeof(sql), "SELECT queued FROM recipients WHERE "
-	    "partner = '%s'", who);
-	return (btest_count(t, sql));
+	return (btest_count_s(t, "SELECT queued FROM recipients WHERE "
+	    "partner = ?", who));
 }
 
 static void

@@ -21,6 +21,7 @@
 #include "lsn_fixture.h"
 #include "lsn_proc.h"
 #include "lsn_test.h"
+#include "lsn_tstore.h"
 
 #define DAY_MS	(24ULL * 3600 * 1000)
 
@@ -336,8 +337,10 @@ lsn_fixture_create(const struct lsn_fixture_opts *opts,
 		FXERR(LSN_EIO, "mkdir broker");
 	(void) pjoin(fx->broker_conf, sizeof(fx->broker_conf),
 	    fx->broker_dir, "broker.conf");
-	(void) pjoin(fx->broker_db, sizeof(fx->broker_db), fx->broker_dir,
-	    "broker.db");
+	/* LSN_TEST_STORE=pg: a fresh database on a throwaway PostgreSQL */
+	if ((rv = lsn_tstore_path(fx->broker_dir, "broker.db", fx->broker_db,
+	    sizeof(fx->broker_db))) != LSN_OK)
+		FXERR(rv, "broker store: %s", lsn_strerror(rv));
 	(void) pjoin(fx->broker_log, sizeof(fx->broker_log), fx->broker_dir,
 	    "broker.log");
 	(void) pjoin(fx->endpoint_file, sizeof(fx->endpoint_file),
@@ -464,9 +467,13 @@ int
 lsn_fixture_write_broker_conf(struct lsn_fixture *fx, const char *listen,
     const char *extra)
 {
-	char	buf[8192];
+	char	buf[8192], head[LSN_FX_PATH_MAX + 32] = "";
 	int	n;
 
+	/* a database URI has no file beside which the audit head could go */
+	if (lsn_store_is_uri(fx->broker_db))
+		snprintf(head, sizeof(head), "audit_head = %s/audit-head\n",
+		    fx->broker_dir);
 	n = snprintf(buf, sizeof(buf),
 	    "[broker]\n"
 	    "listen = %s\n"
@@ -474,10 +481,10 @@ lsn_fixture_write_broker_conf(struct lsn_fixture *fx, const char *listen,
 	    "db = %s\n"
 	    "sign_key = %s\n"
 	    "transport_key = %s\n"
-	    "%s%s",
+	    "%s%s%s",
 	    listen != NULL ? listen : "tcp://127.0.0.1:*",
 	    fx->endpoint_file, fx->broker_db, fx->broker_sign_key,
-	    fx->broker_transport_key, extra != NULL ? extra : "",
+	    fx->broker_transport_key, head, extra != NULL ? extra : "",
 	    extra != NULL && extra[0] != '\0' &&
 	    extra[strlen(extra) - 1] != '\n' ? "\n" : "");
 	if (n < 0 || (size_t) n >= sizeof(buf))

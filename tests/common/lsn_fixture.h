@@ -8,7 +8,12 @@
  *   D/broker/transport.key|.pub         the broker's CURVE key
  *   D/broker/broker.db                  directory-only DB (lsn_dir_migrations,
  *                                       schema version 1) holding genesis,
- *                                       the partners and the groups
+ *                                       the partners and the groups; with
+ *                                       LSN_TEST_STORE=pg a fresh database
+ *                                       on a throwaway PostgreSQL instead
+ *                                       (lsn_tstore.h: broker_db is its
+ *                                       URI, and the broker.conf gets
+ *                                       audit_head = D/broker/audit-head)
  *   D/broker/broker.conf                see lsn_fixture_write_broker_conf
  *   D/<id>/sign.key|.pub, encrypt.key|.pub, transport.key|.pub   per partner
  * Root policy: 2 admins, thresholds ROOT 2, SENSITIVE 2, ROUTINE 1; the

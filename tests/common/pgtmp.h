@@ -6,7 +6,10 @@
  * Run as root (the test suite), the cluster belongs to the `postgres`
  * user (initdb refuses root): the directory is chowned to it and the
  * server runs with its uid. Run as another user, it runs as that user.
- * Binaries: /usr/lib/postgresql/15/bin (override: LSN_PG_BIN).
+ * Binaries: /usr/lib/postgresql/15/bin (override: LSN_PG_BIN). The
+ * directory is made under /tmp (override: LSN_PGTMP_DIR, e.g. /dev/shm).
+ * With LSN_PGTMP_CACHE=dir, initdb runs once into dir and every later
+ * cluster is a copy of that one (the module tests' _pg variants).
  *
  * Authentication (pg_hba.conf): the superuser `postgres` is trusted on
  * the socket and on 127.0.0.1; every other role logs in on 127.0.0.1 with

@@ -1,6 +1,7 @@
 /*
  * dir_fixture.h -- shared fixture for the directory tests (test_dir*.c):
- * a directory in an in-memory store with three administrators
+ * a directory in an in-memory store (a fresh PostgreSQL database with
+ * LSN_TEST_STORE=pg) with three administrators
  * (thresholds routine 1, sensitive 2, root 2), a sequencer key, and
  * helpers that build, sign and submit ops. Included by each test file;
  * every helper is static and marked unused.
@@ -9,6 +10,7 @@
 #define DIR_FIXTURE_H
 
 #include "lsn_test.h"
+#include "lsn_tstore.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,11 +248,17 @@ fx_genesis(struct dfx *fx)
 	liaison__v1__root_policy__free_unpacked(p, NULL);
 }
 
-/* Opens a fresh in-memory directory (no genesis). */
+/*
+ * Opens a fresh directory (no genesis): in memory, or in a fresh database
+ * on a throwaway PostgreSQL when LSN_TEST_STORE=pg (lsn_tstore.h).
+ */
 static FX_UNUSED void
 fx_open_dir(struct lsn_store **st, struct lsn_dir **d)
 {
-	assert_ok(lsn_store_open(":memory:", lsn_dir_migrations,
+	char	path[512];
+
+	assert_ok(lsn_tstore_path(NULL, ":memory:", path, sizeof(path)));
+	assert_ok(lsn_store_open(path, lsn_dir_migrations,
 	    LSN_STORE_NOSYNC, st));
 	assert_ok(lsn_dir_open(*st, d));
 }

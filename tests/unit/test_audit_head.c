@@ -17,6 +17,7 @@
 #include "liaison/util.h"
 
 #include "lsn_test.h"
+#include "lsn_tstore.h"
 
 /* Plain write (no fsync: hundreds of variants). */
 static void
@@ -92,7 +93,7 @@ test_audit_head_round_trip_and_tamper(void **state)
 }
 
 static const struct lsn_migration migs[] = {
-	{ 1, LSN_AUDIT_SCHEMA_V1, NULL },
+	{ 1, LSN_AUDIT_SCHEMA_V1, LSN_AUDIT_SCHEMA_PG_V1 },
 	{ 0, NULL, NULL },
 };
 
@@ -102,9 +103,12 @@ test_audit_head_check_against_table(void **state)
 	struct lsn_audit_result	 res;
 	struct lsn_audit_head	 h, h5;
 	struct lsn_store	*st = NULL;
+	char			 path[512];
 
 	(void) state;
-	assert_ok(lsn_store_open(":memory:", migs, 0, &st));
+	/* in memory, or a fresh PostgreSQL database (LSN_TEST_STORE=pg) */
+	assert_ok(lsn_tstore_path(NULL, ":memory:", path, sizeof(path)));
+	assert_ok(lsn_store_open(path, migs, 0, &st));
 	assert_ok(lsn_audit_head_current(st, &h));
 	assert_int_equal(h.count, 0);
 	for (int i = 0; i < 5; i++)
