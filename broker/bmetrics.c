@@ -129,7 +129,9 @@ bmetrics_open(struct broker *b)
 		    b->conf.metrics_listen, lsn_strerror(rv));
 		return (rv);
 	}
-	if (snprintf(path, sizeof(path), "%s.metrics", b->conf.db) <
+	/* The port beside a database file; a PostgreSQL store has none. */
+	if (!lsn_store_is_uri(b->conf.db) &&
+	    snprintf(path, sizeof(path), "%s.metrics", b->conf.db) <
 	    (int) sizeof(path))
 		(void) lsn_http_write_addr(b->m_http, path);
 	log_info("metrics: listening on %s (port %u)", b->conf.metrics_listen,

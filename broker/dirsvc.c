@@ -260,7 +260,9 @@ dirsvc_submit(struct broker *b, const char *partner, const uint8_t *rid,
 	code = lsn_dir_submit(b->dir, sop, len, broker_now(b), &rev, why,
 	    sizeof(why));
 	if (code != LSN_OK) {
-		if (code == LSN_EDB)
+		/* a store failure (not a refusal) fails the whole turn */
+		if (code == LSN_EDB || code == LSN_ECLOSED ||
+		    code == LSN_EPERM)
 			b->tx_failed = 1;
 		goto refuse;
 	}
