@@ -191,6 +191,8 @@ pg_exec(struct lsn_store *st, const char *sql, const char *what)
 	PGresult	*res;
 	int		 rv = LSN_OK;
 
+	if ((rv = pgq_sync(st)) != LSN_OK)
+		return (rv);
 	res = PQexec(st->pg, sql);
 	if (res == NULL || (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK))
@@ -206,6 +208,8 @@ pg_query_i64(struct lsn_store *st, const char *sql, int64_t *v)
 	PGresult	*res;
 	int		 rv = LSN_OK;
 
+	if ((rv = pgq_sync(st)) != LSN_OK)
+		return (rv);
 	res = PQexec(st->pg, sql);
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
 		rv = pg_fail(st, res, sql);
@@ -568,6 +572,14 @@ pg_commit(struct lsn_store *st)
 	PGresult	*res;
 	int		 rv = LSN_OK;
 
+	/* the statements sent in pipeline mode first: one failed, no
+	 * COMMIT */
+	if ((rv = pgq_sync(st)) != LSN_OK) {
+		log_warnx("store: commit: not sent, a statement of the "
+		    "transaction failed");
+		pg_rollback(st);
+		return (rv);
+	}
 	res = PQexec(st->pg, "COMMIT");
 	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
 		rv = pg_fail(st, res, "commit");
@@ -590,6 +602,9 @@ pg_rollback(struct lsn_store *st)
 
 	if (st->pg == NULL)
 		return;
+	/* read what was sent; its failure ends with this rollback */
+	(void) pgq_sync(st);
+	st->pg_deferr = LSN_OK;
 	ts = PQtransactionStatus(st->pg);
 	if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
 		(void) pg_exec(st, "ROLLBACK", "rollback");
