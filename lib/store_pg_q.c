@@ -339,11 +339,20 @@ pgq_args(struct lsn_q *q, struct pgq_args *a)
 	return (pgq_values(q, a->vals, a->lens, a->fmts, a->tmp, a->num));
 }
 
-/* A failure found in pipeline mode: sticky until the rollback. */
+/*
+ * A failure found in pipeline mode: sticky until the rollback. A unique
+ * violation of a statement sent earlier is not the caller's LSN_EEXIST:
+ * it becomes LSN_EDB (and is logged, which pg_fail does not do for it).
+ */
 static int
 pgq_defer_fail(struct lsn_store *st, int rv)
 {
-	st->pg_deferr = rv == LSN_ECLOSED ? LSN_ECLOSED : LSN_EDB;
+	if (rv == LSN_EEXIST) {
+		snprintf(st->lasterr, sizeof(st->lasterr), "a statement sent "
+		    "before (pipeline): duplicate key (SQLSTATE 23505)");
+		log_warnx("store: %s", st->lasterr);
+	}
+	st->pg_deferr = rv == LSN_ECLOSED || rv == LSN_EPERM ? rv : LSN_EDB;
 	return (st->pg_deferr);
 }
 

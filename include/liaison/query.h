@@ -71,9 +71,9 @@ int	lsn_q_step(struct lsn_q *q) LSN_MUST_CHECK;
  * PostgreSQL it is sent without waiting for its answer (libpq pipeline
  * mode) and rides with the next statement that waits: a failure of it
  * is then returned by that later call or by lsn_store_commit, as LSN_EDB
- * (never LSN_EEXIST) or LSN_ECLOSED, and every call of the transaction
- * after it fails until lsn_store_rollback. So the transaction can never
- * commit without it. Outside a transaction, and on sqlite, it is
+ * (never LSN_EEXIST), LSN_EPERM or LSN_ECLOSED, and every call of the
+ * transaction after it fails until lsn_store_rollback: the transaction
+ * can never commit without it. Outside a transaction, and on sqlite, it is
  * lsn_q_step (LSN_ROW reads as LSN_OK). lsn_store_changes does not count
  * it. Bindings are copied when it returns.
  */
