@@ -731,8 +731,9 @@ lsn_store_commit(struct lsn_store *st)
 	}
 	if (st->backend == LSN_BACKEND_PG) {
 		rv = pg_commit(st);
-		/* The server may have committed before the link broke. */
-		if (rv == LSN_ECLOSED) {
+		/* The server may have committed before the link broke
+		 * (not when the COMMIT was never sent: store_pg.c). */
+		if (rv == LSN_ECLOSED && st->pg_commit_sent) {
 			st->indoubt = 1;
 			log_warnx("store: commit: the connection was lost: the "
 			    "outcome of this transaction is unknown");

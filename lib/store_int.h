@@ -59,6 +59,8 @@ struct lsn_store {
 	int			 pg_pending;	/* statements sent, unread */
 	int			 pg_deferr;	/* a sent one failed: sticky
 						 * until the rollback */
+	int			 pg_commit_sent; /* the last pg_commit sent
+						  * its COMMIT */
 	struct stmt_slot	*slots;	/* open addressing, linear probing */
 	size_t			 nslots;	/* 0 or a power of two */
 	size_t			 nused;

@@ -573,13 +573,15 @@ pg_commit(struct lsn_store *st)
 	int		 rv = LSN_OK;
 
 	/* the statements sent in pipeline mode first: one failed, no
-	 * COMMIT */
+	 * COMMIT (and no doubt about the outcome: nothing committed) */
+	st->pg_commit_sent = 0;
 	if ((rv = pgq_sync(st)) != LSN_OK) {
 		log_warnx("store: commit: not sent, a statement of the "
 		    "transaction failed");
 		pg_rollback(st);
 		return (rv);
 	}
+	st->pg_commit_sent = 1;
 	res = PQexec(st->pg, "COMMIT");
 	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
 		rv = pg_fail(st, res, "commit");

@@ -4,8 +4,9 @@
  * per-transaction head (lib/audit.c): a statement whose answer is not
  * awaited must still fail its transaction, never commit silently; a
  * savepoint rolled back must not leave the chain pointing at an undone
- * entry. One throwaway server (pgtmp.h), one fresh database per test.
+ * entry; a connection lost before the COMMIT was sent is no doubt. One throwaway server (pgtmp.h), one fresh database per test.
  */
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +165,27 @@ test_exec_failure_at_next_step(void **state)
 	assert_int_equal(ins(st, 7, 7), LSN_EEXIST);
 }
 
+/* The connection lost with statements sent: the COMMIT is not sent,
+ * the caller sees LSN_ECLOSED, and the outcome is not in doubt. */
+static void
+test_exec_connection_lost(void **state)
+{
+	struct lsn_store	*st = *state;
+	char			 sql[96];
+	int64_t			 pid = 0;
+
+	assert_ok(lsn_store_i64(st, "SELECT pg_backend_pid()", &pid));
+	assert_ok(lsn_store_begin(st));
+	assert_ok(ins(st, 1, 1));
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%" PRId64 ")",
+	    pid);
+	assert_int_equal(lsn_pgtmp_exec(pg, "postgres", sql), 0);
+	(void) ins(st, 2, 2);
+	assert_int_equal(lsn_store_commit(st), LSN_ECLOSED);
+	assert_false(lsn_store_in_doubt(st));
+	assert_false(lsn_store_in_tx(st));
+}
+
 /* Many entries per transaction, a savepoint rolled back between: the
  * chain verifies and has no entry of the undone part. */
 static void
@@ -212,6 +234,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_exec_failure_fails_commit,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_failure_at_next_step,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_connection_lost,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_chain, setup,
 		    teardown),
