@@ -37,6 +37,7 @@ struct bench_cfg {
 	size_t		 off_msgs;	/* notices to "off" (memory case) */
 	int		 fan_rounds;
 	size_t		 msg_bytes;	/* target SignedEnvelope size */
+	size_t		 pg_msgs;	/* ingress on PostgreSQL, in total */
 };
 
 /* One line of the table. */
@@ -69,6 +70,8 @@ struct bench_world {
 	void			*zctx;
 	double			 verify_per_s;	/* ceiling, for ratios */
 	double			 rows_per_s;	/* sqlite ceiling */
+	char			 dir_copy[LSN_FX_PATH_MAX + 16];
+					/* the directory-only DB, kept */
 	struct bench_row	 rows[BENCH_ROWS_MAX];
 	size_t			 nrows;
 };
@@ -100,6 +103,9 @@ int	 bench_envelope(struct bench_world *w, size_t from, const char *to,
  * Hello done (Welcome received). */
 int	 bench_dealer(struct bench_world *w, size_t i,
 	    const struct lsn_keypair *kp, void **sock);
+/* The same to the broker at ep. */
+int	 bench_dealer_ep(struct bench_world *w, const char *ep, size_t i,
+	    const struct lsn_keypair *kp, void **sock);
 /* Agent status fields (inbox_total, dir rev, connected). */
 int	 bench_agent_status(struct bench_world *w, size_t i, uint64_t *inbox,
 	    uint64_t *rev, int *connected);
@@ -107,10 +113,28 @@ int	 bench_agent_status(struct bench_world *w, size_t i, uint64_t *inbox,
 int	 bench_rss(pid_t pid, long *rss_kib, long *hwm_kib);
 
 /* bench_bus.c */
+struct bench_ingress_stat {
+	size_t	 n;		/* envelopes acknowledged */
+	size_t	 bytes;		/* of one envelope */
+	double	 per_s;
+	double	 cpu_us;	/* broker CPU per message */
+	double	 cpu_pct;	/* of one core */
+};
+/* 4 raw senders, pre-signed envelopes to p08, `total` in all, against
+ * the broker at ep (pid broker, for its CPU time). */
+int	 bench_ingress_drive(struct bench_world *w, const char *ep,
+	    pid_t broker, size_t total, struct bench_ingress_stat *out);
 int	 bench_ingress(struct bench_world *w);
 int	 bench_e2e(struct bench_world *w);
 int	 bench_latency(struct bench_world *w);
 int	 bench_fanout_memory(struct bench_world *w);
+
+/* bench_pg.c: a raw libpq turn and the broker's ingress on a
+ * throwaway PostgreSQL 15 (tests/common/pgtmp.h). */
+int	 bench_pg(struct bench_world *w);
+/* Keeps a copy of the directory-only broker DB (after the world is
+ * built, before the broker migrates it) for bench_pg. */
+int	 bench_pg_keep_dir(struct bench_world *w);
 
 /* bench_dir.c */
 int	 bench_dir_apply(struct bench_world *w);

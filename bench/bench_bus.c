@@ -95,17 +95,19 @@ pct(const uint64_t *v, size_t n, double p)
 
 /* ---- ingress ---- */
 
+/* Also the PostgreSQL scenario's driver (bench_pg.c). */
+
 int
-bench_ingress(struct bench_world *w)
+bench_ingress_drive(struct bench_world *w, const char *ep, pid_t broker,
+    size_t total, struct bench_ingress_stat *out)
 {
 	void			*s[INGRESS_SENDERS] = { NULL };
 	zmq_pollitem_t		 pi[INGRESS_SENDERS];
 	uint8_t			**env = NULL;
 	size_t			*elen = NULL, sent[INGRESS_SENDERS] = { 0 };
 	size_t			 acked[INGRESS_SENDERS] = { 0 };
-	size_t			 per = w->cfg->ingress_msgs / INGRESS_SENDERS;
+	size_t			 per = total / INGRESS_SENDERS;
 	size_t			 n = per * INGRESS_SENDERS, ok = 0, bad = 0;
-	struct bench_row	*r;
 	double			 t0, t1 = 0, c0, c1;
 	int			 rv = LSN_OK;
 
@@ -122,13 +124,14 @@ bench_ingress(struct bench_world *w)
 		    &elen[k])) != LSN_OK)
 			goto out;
 	for (int i = 0; i < INGRESS_SENDERS; i++) {
-		if ((rv = bench_dealer(w, (size_t) i, NULL, &s[i])) != LSN_OK)
+		if ((rv = bench_dealer_ep(w, ep, (size_t) i, NULL, &s[i])) !=
+		    LSN_OK)
 			goto out;
 		pi[i].socket = s[i];
 		pi[i].fd = -1;
 		pi[i].events = ZMQ_POLLIN;
 	}
-	c0 = cpu_secs(w->broker);
+	c0 = cpu_secs(broker);
 	t0 = bench_mono();
 	while (ok + bad < n) {
 		for (int i = 0; i < INGRESS_SENDERS; i++)
@@ -172,24 +175,17 @@ bench_ingress(struct bench_world *w)
 		}
 	}
 	t1 = bench_mono() - t0;
-	c1 = cpu_secs(w->broker);
+	c1 = cpu_secs(broker);
 	if (bad != 0) {
 		bench_msg("ingress: %zu of %zu refused", bad, n);
 		rv = LSN_EPROTO;
 		goto out;
 	}
-	r = bench_row_add(w, "broker ingress (4 senders, durable, acked)",
-	    (double) ok / t1, "msg/s");
-	snprintf(r->target, sizeof(r->target), ">= 0.9 x verify ceiling");
-	if (w->verify_per_s > 0)
-		snprintf(r->ratio, sizeof(r->ratio), "%.2f x verify (1 "
-		    "thread), %s", (double) ok / t1 / w->verify_per_s,
-		    (double) ok / t1 >= 0.9 * w->verify_per_s ? "met" :
-		    "MISSED");
-	snprintf(r->note, sizeof(r->note), "%zu envelopes of %zu bytes, "
-	    "window %d per sender; broker CPU %.1f us per message (%.0f%% "
-	    "of one core)", n, elen[0], INGRESS_WINDOW,
-	    1e6 * (c1 - c0) / (double) n, 100.0 * (c1 - c0) / t1);
+	out->n = n;
+	out->bytes = elen[0];
+	out->per_s = (double) ok / t1;
+	out->cpu_us = 1e6 * (c1 - c0) / (double) n;
+	out->cpu_pct = 100.0 * (c1 - c0) / t1;
  out:
 	for (int i = 0; i < INGRESS_SENDERS; i++)
 		if (s[i] != NULL)
@@ -200,6 +196,30 @@ bench_ingress(struct bench_world *w)
 	free(env);
 	free(elen);
 	return (rv);
+}
+
+int
+bench_ingress(struct bench_world *w)
+{
+	struct bench_ingress_stat	 is;
+	struct bench_row		*r;
+	int				 rv;
+
+	if ((rv = bench_ingress_drive(w, w->ep, w->broker,
+	    w->cfg->ingress_msgs, &is)) != LSN_OK)
+		return (rv);
+	r = bench_row_add(w, "broker ingress (4 senders, durable, acked)",
+	    is.per_s, "msg/s");
+	snprintf(r->target, sizeof(r->target), ">= 0.9 x verify ceiling");
+	if (w->verify_per_s > 0)
+		snprintf(r->ratio, sizeof(r->ratio), "%.2f x verify (1 "
+		    "thread), %s", is.per_s / w->verify_per_s,
+		    is.per_s >= 0.9 * w->verify_per_s ? "met" : "MISSED");
+	snprintf(r->note, sizeof(r->note), "%zu envelopes of %zu bytes, "
+	    "window %d per sender; broker CPU %.1f us per message (%.0f%% "
+	    "of one core)", is.n, is.bytes, INGRESS_WINDOW, is.cpu_us,
+	    is.cpu_pct);
+	return (LSN_OK);
 }
 
 /* ---- end to end ---- */

@@ -134,6 +134,7 @@ cfg_init(struct bench_cfg *c, int shortmode)
 		c->noff = 50;
 		c->off_msgs = 40;
 		c->fan_rounds = 2;
+		c->pg_msgs = 1000;
 	} else {
 		c->ceil_secs = 2.0;
 		c->curve_msgs = 300000;
@@ -145,6 +146,7 @@ cfg_init(struct bench_cfg *c, int shortmode)
 		c->noff = 1000;
 		c->off_msgs = 1000;
 		c->fan_rounds = 5;
+		c->pg_msgs = 20000;
 	}
 }
 
@@ -154,9 +156,9 @@ usage(void)
 	fprintf(stderr, "usage: liaison-bench [--short] [--only LIST] "
 	    "[--set NAME=N]...\n"
 	    "  LIST: comma-separated of ceil,dir,sync,ingress,e2e,latency,"
-	    "fanout\n"
+	    "fanout,pg\n"
 	    "  NAME: ingress_msgs, e2e_msgs, lat_secs, off_msgs, "
-	    "fan_rounds\n");
+	    "fan_rounds, pg_msgs\n");
 	exit(2);
 }
 
@@ -199,6 +201,7 @@ cfg_set(struct bench_cfg *c, const char *arg)
 	SETF("lat_secs", lat_secs, int);
 	SETF("off_msgs", off_msgs, size_t);
 	SETF("fan_rounds", fan_rounds, int);
+	SETF("pg_msgs", pg_msgs, size_t);
 #undef SETF
 	return (-1);
 }
@@ -260,6 +263,8 @@ main(int argc, char *argv[])
 		failed = 1;
 		goto out;
 	}
+	if (want(only, "pg") && bench_pg_keep_dir(&w) != LSN_OK)
+		failed = 1;
 	STEP("dir", bench_dir_apply(&w));
 	if ((rv = bench_broker_start(&w)) != LSN_OK) {
 		bench_msg("broker: %s", lsn_strerror(rv));
@@ -271,6 +276,8 @@ main(int argc, char *argv[])
 	STEP("e2e", bench_e2e(&w));
 	STEP("latency", bench_latency(&w));
 	STEP("fanout", bench_fanout_memory(&w));
+	/* last: its own PostgreSQL server and broker (bench_pg.c) */
+	STEP("pg", bench_pg(&w));
 #undef STEP
  out:
 	print_table(&w);

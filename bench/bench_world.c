@@ -312,10 +312,17 @@ int
 bench_dealer(struct bench_world *w, size_t i, const struct lsn_keypair *kp,
     void **sock)
 {
+	return (bench_dealer_ep(w, w->ep, i, kp, sock));
+}
+
+int
+bench_dealer_ep(struct bench_world *w, const char *ep, size_t i,
+    const struct lsn_keypair *kp, void **sock)
+{
 	void	*s = NULL;
 	int	 hwm = 100000, rv;
 
-	if ((rv = lsn_fixture_dealer(w->fx, w->zctx, i, kp, w->ep, &s)) !=
+	if ((rv = lsn_fixture_dealer(w->fx, w->zctx, i, kp, ep, &s)) !=
 	    LSN_OK)
 		return (rv);
 	(void) zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));

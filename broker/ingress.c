@@ -266,7 +266,7 @@ store_message(struct broker *b, const char *sender,
 	lsn_q_i64(q, 6, (int64_t) e->created_ms);
 	lsn_q_i64(q, 7, (int64_t) (e->has_expires_ms ? e->expires_ms : 0));
 	lsn_q_i64(q, 8, (int64_t) now);
-	rv = lsn_q_step(q);
+	rv = lsn_q_exec(q);	/* PostgreSQL: pipelined (query.h) */
 	lsn_q_reset(q);
 	if (rv != LSN_OK) {
 		log_warnx("ingress: insert message: %s",

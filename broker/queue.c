@@ -139,7 +139,7 @@ rc_write_seq(struct broker *b, const struct rcache_ent *e)
 		return (bstore_err(rc));
 	lsn_q_i64(q, 1, (int64_t) e->next_seq);
 	lsn_q_text(q, 2, e->partner);
-	rc = lsn_q_step(q);
+	rc = lsn_q_exec(q);
 	lsn_q_reset(q);
 	if (rc != LSN_OK) {
 		log_warnx("queue: next seq for %s: %s", e->partner,
@@ -244,7 +244,7 @@ queue_add(struct broker *b, const char *rcpt, const uint8_t *msgid,
 	lsn_q_text(q, 1, rcpt);
 	lsn_q_i64(q, 2, n);
 	lsn_q_blob(q, 3, msgid, LSN_MSGID_BYTES);
-	rv = lsn_q_step(q);
+	rv = lsn_q_exec(q);	/* PostgreSQL: pipelined (query.h) */
 	lsn_q_reset(q);
 	if (rv != LSN_OK) {
 		log_warnx("queue: insert for %s: %s", rcpt,

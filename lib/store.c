@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -21,6 +22,9 @@
 #include "liaison/store.h"
 
 #include "store_int.h"
+
+/* lsn_store_tx_serial: transactions begun in this process */
+static _Atomic uint64_t	store_tx_serial;
 
 #define STORE_BUSY_MS		5000
 #define STORE_CHECK_ROWS	8	/* quick_check problems logged */
@@ -687,6 +691,10 @@ lsn_store_version(struct lsn_store *st, int *version)
 int
 lsn_store_exec(struct lsn_store *st, const char *sql)
 {
+	/* ROLLBACK TO a savepoint: what was cached for this transaction
+	 * may be undone (lsn_store_tx_serial) */
+	if (st->in_tx && strncasecmp(sql, "ROLLBACK", 8) == 0)
+		st->tx_serial = atomic_fetch_add(&store_tx_serial, 1) + 1;
 	if (st->backend == LSN_BACKEND_PG)
 		return (pg_exec(st, sql, "exec"));
 	return (exec_sql(st, sql, "exec"));
@@ -708,6 +716,7 @@ lsn_store_begin(struct lsn_store *st)
 	if (rv != LSN_OK)
 		return (rv);
 	st->in_tx = 1;
+	st->tx_serial = atomic_fetch_add(&store_tx_serial, 1) + 1;
 	return (LSN_OK);
 }
 
@@ -722,8 +731,9 @@ lsn_store_commit(struct lsn_store *st)
 	}
 	if (st->backend == LSN_BACKEND_PG) {
 		rv = pg_commit(st);
-		/* The server may have committed before the link broke. */
-		if (rv == LSN_ECLOSED) {
+		/* The server may have committed before the link broke
+		 * (not when the COMMIT was never sent: store_pg.c). */
+		if (rv == LSN_ECLOSED && st->pg_commit_sent) {
 			st->indoubt = 1;
 			log_warnx("store: commit: the connection was lost: the "
 			    "outcome of this transaction is unknown");
@@ -785,6 +795,12 @@ int
 lsn_store_in_tx(const struct lsn_store *st)
 {
 	return (st->in_tx);
+}
+
+uint64_t
+lsn_store_tx_serial(const struct lsn_store *st)
+{
+	return (st != NULL && st->in_tx ? st->tx_serial : 0);
 }
 
 const char *

@@ -54,10 +54,18 @@ struct lsn_store {
 	PGconn			*pg;		/* PostgreSQL backend */
 	unsigned int		 pg_nq;		/* statements prepared */
 	int64_t			 pg_changes;	/* rows of the last DML */
+	/* lsn_q_exec inside a transaction: libpq pipeline mode */
+	int			 pg_pipe;	/* in pipeline mode */
+	int			 pg_pending;	/* statements sent, unread */
+	int			 pg_deferr;	/* a sent one failed: sticky
+						 * until the rollback */
+	int			 pg_commit_sent; /* the last pg_commit sent
+						  * its COMMIT */
 	struct stmt_slot	*slots;	/* open addressing, linear probing */
 	size_t			 nslots;	/* 0 or a power of two */
 	size_t			 nused;
 	int			 in_tx;
+	uint64_t		 tx_serial;	/* lsn_store_tx_serial */
 	int			 flags;
 	int			 indoubt; /* a COMMIT failed at sync */
 	char			 errbuf[STORE_ERR_MAX];	/* errmsg's answer */
@@ -101,6 +109,14 @@ int	pgq_get(struct lsn_store *st, const char *sql, struct lsn_q **out);
 void	pgq_bind(struct lsn_q *q, int i, Oid type, const void *p, size_t n,
 	    int64_t v);
 int	pgq_step(struct lsn_q *q);
+int	pgq_exec(struct lsn_q *q);
+/*
+ * Reads the results of the statements lsn_q_exec sent and leaves
+ * pipeline mode. LSN_OK, or the error that fails the transaction (also
+ * when an earlier sync found it): every synchronous call on the
+ * connection (pg_exec, pg_commit, statements) makes it first.
+ */
+int	pgq_sync(struct lsn_store *st);
 int64_t	pgq_col_i64(struct lsn_q *q, int c);
 const void *pgq_col_blob(struct lsn_q *q, int c, size_t *n);
 const char *pgq_col_text(struct lsn_q *q, int c);

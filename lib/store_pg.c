@@ -198,6 +198,8 @@ pg_exec(struct lsn_store *st, const char *sql, const char *what)
 	PGresult	*res;
 	int		 rv = LSN_OK;
 
+	if ((rv = pgq_sync(st)) != LSN_OK)
+		return (rv);
 	res = PQexec(st->pg, sql);
 	if (res == NULL || (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK))
@@ -213,6 +215,8 @@ pg_query_i64(struct lsn_store *st, const char *sql, int64_t *v)
 	PGresult	*res;
 	int		 rv = LSN_OK;
 
+	if ((rv = pgq_sync(st)) != LSN_OK)
+		return (rv);
 	res = PQexec(st->pg, sql);
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
 		rv = pg_fail(st, res, sql);
@@ -575,6 +579,16 @@ pg_commit(struct lsn_store *st)
 	PGresult	*res;
 	int		 rv = LSN_OK;
 
+	/* the statements sent in pipeline mode first: one failed, no
+	 * COMMIT (and no doubt about the outcome: nothing committed) */
+	st->pg_commit_sent = 0;
+	if ((rv = pgq_sync(st)) != LSN_OK) {
+		log_warnx("store: commit: not sent, a statement of the "
+		    "transaction failed");
+		pg_rollback(st);
+		return (rv);
+	}
+	st->pg_commit_sent = 1;
 	res = PQexec(st->pg, "COMMIT");
 	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
 		rv = pg_fail(st, res, "commit");
@@ -597,6 +611,9 @@ pg_rollback(struct lsn_store *st)
 
 	if (st->pg == NULL)
 		return;
+	/* read what was sent; its failure ends with this rollback */
+	(void) pgq_sync(st);
+	st->pg_deferr = LSN_OK;
 	ts = PQtransactionStatus(st->pg);
 	if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
 		(void) pg_exec(st, "ROLLBACK", "rollback");

@@ -11,6 +11,13 @@
  * types the server settled on. A later binding of another type than the
  * server's (a text for a bigint, an integer for an int4 expression) goes
  * in text format, which the server converts.
+ *
+ * Pipeline: lsn_q_exec in a transaction sends its statement in libpq
+ * pipeline mode and does not wait; the next statement that needs an
+ * answer joins the pipeline and syncs it (one round trip for all), and
+ * every other use of the connection (store_pg.c) syncs first. A failure
+ * of a sent statement is sticky (st->pg_deferr): every later call fails
+ * and the COMMIT is never sent, until the rollback clears it.
  */
 #include <endian.h>
 #include <inttypes.h>
@@ -45,6 +52,7 @@
 #define OID_NUMERIC	1700
 
 #define PGQ_MAX_PARAMS	65535	/* the protocol's limit */
+#define PGQ_PIPE_MAX	256	/* statements sent before a sync */
 
 /*
  * sql with each `?` outside quotes and comments replaced by $1, $2, ...
@@ -290,36 +298,155 @@ pgq_values(struct lsn_q *q, const char **vals, int *lens, int *fmts,
 	return (LSN_OK);
 }
 
-/* Runs the statement with its bindings: q->res holds the rows. */
+/* The parameter arrays of one run (pgq_args_free releases them). */
+struct pgq_args {
+	const char	**vals;
+	char		**tmp;
+	int		 *lens;
+	int		 *fmts;
+	uint64_t	 *num;
+	size_t		  n;
+};
+
+static void
+pgq_args_free(struct pgq_args *a)
+{
+	for (size_t i = 0; a->tmp != NULL && i < a->n; i++)
+		free(a->tmp[i]);
+	free(a->tmp);
+	free(a->vals);
+	free(a->lens);
+	free(a->fmts);
+	free(a->num);
+	memset(a, 0, sizeof(*a));
+}
+
+static int
+pgq_args(struct lsn_q *q, struct pgq_args *a)
+{
+	size_t	n = (size_t) q->nparams;
+
+	memset(a, 0, sizeof(*a));
+	a->n = n;
+	if (n == 0)
+		return (LSN_OK);
+	if ((a->vals = calloc(n, sizeof(*a->vals))) == NULL ||
+	    (a->tmp = calloc(n, sizeof(*a->tmp))) == NULL ||
+	    (a->lens = calloc(n, sizeof(*a->lens))) == NULL ||
+	    (a->fmts = calloc(n, sizeof(*a->fmts))) == NULL ||
+	    (a->num = calloc(n, sizeof(*a->num))) == NULL)
+		return (LSN_ENOMEM);
+	return (pgq_values(q, a->vals, a->lens, a->fmts, a->tmp, a->num));
+}
+
+/*
+ * A failure found in pipeline mode: sticky until the rollback. A unique
+ * violation of a statement sent earlier is not the caller's LSN_EEXIST:
+ * it becomes LSN_EDB (and is logged, which pg_fail does not do for it).
+ */
+static int
+pgq_defer_fail(struct lsn_store *st, int rv)
+{
+	if (rv == LSN_EEXIST) {
+		snprintf(st->lasterr, sizeof(st->lasterr), "a statement sent "
+		    "before (pipeline): duplicate key (SQLSTATE 23505)");
+		log_warnx("store: %s", st->lasterr);
+	}
+	st->pg_deferr = rv == LSN_ECLOSED || rv == LSN_EPERM ? rv : LSN_EDB;
+	return (st->pg_deferr);
+}
+
+/*
+ * Ends the pipeline: sync, the results of the statements sent (the last
+ * one's into *last when last is not NULL: the caller's own statement,
+ * checked by the caller), then pipeline mode off. The first failure is
+ * logged (pg_fail) and fails the transaction.
+ */
+static int
+pgq_collect(struct lsn_store *st, PGresult **last)
+{
+	PGresult	*res;
+	int		 rv = LSN_OK, n = st->pg_pending;
+
+	if (!PQpipelineSync(st->pg))
+		rv = pg_fail(st, NULL, "pipeline sync");
+	for (int k = 0; k < n; k++)
+		while ((res = PQgetResult(st->pg)) != NULL) {
+			ExecStatusType es = PQresultStatus(res);
+
+			if (last != NULL && k == n - 1 && *last == NULL) {
+				*last = res;
+				continue;
+			}
+			/* after a failure the rest are PIPELINE_ABORTED */
+			if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK &&
+			    rv == LSN_OK)
+				rv = pg_fail(st, res, "a statement sent "
+				    "before (pipeline)");
+			PQclear(res);
+		}
+	res = PQgetResult(st->pg);
+	if (PQresultStatus(res) != PGRES_PIPELINE_SYNC && rv == LSN_OK)
+		rv = pg_fail(st, res, "pipeline sync");
+	PQclear(res);
+	st->pg_pending = 0;
+	if (!PQexitPipelineMode(st->pg) && rv == LSN_OK)
+		rv = pg_fail(st, NULL, "pipeline end");
+	st->pg_pipe = PQpipelineStatus(st->pg) != PQ_PIPELINE_OFF;
+	if (rv != LSN_OK)
+		(void) pgq_defer_fail(st, rv);
+	return (st->pg_deferr);
+}
+
+int
+pgq_sync(struct lsn_store *st)
+{
+	if (!st->pg_pipe)
+		return (st->pg_deferr);
+	return (pgq_collect(st, NULL));
+}
+
+/*
+ * Runs the statement with its bindings: q->res holds the rows. After
+ * statements of lsn_q_exec it goes into the same pipeline and their
+ * answers come with its own: one round trip.
+ */
 static int
 pgq_run(struct lsn_q *q)
 {
 	struct lsn_store	*st = q->st;
-	const char		**vals = NULL;
-	char			**tmp = NULL, name[24], what[96], *tag;
-	int			*lens = NULL, *fmts = NULL, rv;
-	uint64_t		*num = NULL;
-	size_t			 n = (size_t) q->nparams;
+	struct pgq_args		 a;
+	char			 name[24], what[96], *tag;
+	int			 rv;
 	ExecStatusType		 es;
 
-	if (!q->prepared && (rv = pgq_prepare(q)) != LSN_OK)
+	memset(&a, 0, sizeof(a));
+	if (st->pg_deferr != LSN_OK)
+		return (st->pg_deferr);
+	if (!q->prepared && ((rv = pgq_sync(st)) != LSN_OK ||
+	    (rv = pgq_prepare(q)) != LSN_OK))
 		return (rv);
-	rv = LSN_ENOMEM;
-	if (n > 0 && ((vals = calloc(n, sizeof(*vals))) == NULL ||
-	    (tmp = calloc(n, sizeof(*tmp))) == NULL ||
-	    (lens = calloc(n, sizeof(*lens))) == NULL ||
-	    (fmts = calloc(n, sizeof(*fmts))) == NULL ||
-	    (num = calloc(n, sizeof(*num))) == NULL))
-		goto out;
-	if (n > 0 && (rv = pgq_values(q, vals, lens, fmts, tmp, num)) !=
-	    LSN_OK)
+	if ((rv = pgq_args(q, &a)) != LSN_OK)
 		goto out;
 	snprintf(name, sizeof(name), "lsn_q%u", q->id);
-	q->res = PQexecPrepared(st->pg, name, q->nparams, vals, lens, fmts,
-	    1);
+	snprintf(what, sizeof(what), "step '%.60s'", q->sql);
+	if (st->pg_pipe) {
+		if (!PQsendQueryPrepared(st->pg, name, q->nparams, a.vals,
+		    a.lens, a.fmts, 1)) {
+			rv = pgq_defer_fail(st, pg_fail(st, NULL, what));
+			goto out;
+		}
+		st->pg_pending++;
+		if ((rv = pgq_collect(st, &q->res)) != LSN_OK) {
+			PQclear(q->res);
+			q->res = NULL;
+			goto out;
+		}
+	} else
+		q->res = PQexecPrepared(st->pg, name, q->nparams, a.vals,
+		    a.lens, a.fmts, 1);
 	es = q->res != NULL ? PQresultStatus(q->res) : PGRES_FATAL_ERROR;
 	if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
-		snprintf(what, sizeof(what), "step '%.60s'", q->sql);
 		rv = pg_fail(st, q->res, what);
 		PQclear(q->res);
 		q->res = NULL;
@@ -333,13 +460,53 @@ pgq_run(struct lsn_q *q)
 		st->pg_changes = strtoll(PQcmdTuples(q->res), NULL, 10);
 	rv = LSN_OK;
  out:
-	for (size_t i = 0; tmp != NULL && i < n; i++)
-		free(tmp[i]);
-	free(tmp);
-	free(vals);
-	free(lens);
-	free(fmts);
-	free(num);
+	pgq_args_free(&a);
+	return (rv);
+}
+
+/*
+ * lsn_q_exec: in a transaction, sent in pipeline mode without waiting
+ * (query.h); its answer is read by the next statement that waits, by
+ * pgq_sync or after PGQ_PIPE_MAX statements.
+ */
+int
+pgq_exec(struct lsn_q *q)
+{
+	struct lsn_store	*st = q->st;
+	struct pgq_args		 a;
+	char			 name[24], what[96];
+	int			 rv;
+
+	memset(&a, 0, sizeof(a));
+	if (!st->in_tx) {
+		rv = pgq_step(q);
+		return (rv == LSN_ROW ? LSN_OK : rv);
+	}
+	if (st->pg_deferr != LSN_OK)
+		return (st->pg_deferr);
+	if (!q->prepared && ((rv = pgq_sync(st)) != LSN_OK ||
+	    (rv = pgq_prepare(q)) != LSN_OK))
+		return (rv);
+	if ((rv = pgq_args(q, &a)) != LSN_OK)
+		goto out;
+	snprintf(what, sizeof(what), "send '%.60s'", q->sql);
+	if (!st->pg_pipe) {
+		if (!PQenterPipelineMode(st->pg)) {
+			rv = pg_fail(st, NULL, what);
+			goto out;
+		}
+		st->pg_pipe = 1;
+	}
+	snprintf(name, sizeof(name), "lsn_q%u", q->id);
+	if (!PQsendQueryPrepared(st->pg, name, q->nparams, a.vals, a.lens,
+	    a.fmts, 1)) {
+		rv = pgq_defer_fail(st, pg_fail(st, NULL, what));
+		goto out;
+	}
+	st->pg_pending++;
+	rv = st->pg_pending >= PGQ_PIPE_MAX ? pgq_sync(st) : LSN_OK;
+ out:
+	pgq_args_free(&a);
 	return (rv);
 }
 

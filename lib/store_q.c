@@ -92,6 +92,17 @@ lsn_q_null(struct lsn_q *q, int i)
 }
 
 int
+lsn_q_exec(struct lsn_q *q)
+{
+	int	rv;
+
+	if (q->st->backend == LSN_BACKEND_PG)
+		return (pgq_exec(q));
+	rv = lsn_q_step(q);
+	return (rv == LSN_ROW ? LSN_OK : rv);
+}
+
+int
 lsn_q_step(struct lsn_q *q)
 {
 	int	rc, rv;

@@ -69,6 +69,20 @@ void	lsn_q_null(struct lsn_q *q, int i);
 /* Runs or advances: LSN_ROW, LSN_OK (done) or an error (see above). */
 int	lsn_q_step(struct lsn_q *q) LSN_MUST_CHECK;
 
+/*
+ * Runs a statement whose rows and change count are not needed (INSERT,
+ * UPDATE or DELETE without RETURNING). Inside a transaction on
+ * PostgreSQL it is sent without waiting for its answer (libpq pipeline
+ * mode) and rides with the next statement that waits: a failure of it
+ * is then returned by that later call or by lsn_store_commit, as LSN_EDB
+ * (never LSN_EEXIST), LSN_EPERM or LSN_ECLOSED, and every call of the
+ * transaction after it fails until lsn_store_rollback: the transaction
+ * can never commit without it. Outside a transaction, and on sqlite, it is
+ * lsn_q_step (LSN_ROW reads as LSN_OK). lsn_store_changes does not count
+ * it. Bindings are copied when it returns.
+ */
+int	lsn_q_exec(struct lsn_q *q) LSN_MUST_CHECK;
+
 /* Columns of the current row, numbered from 0. NULL reads as 0 / NULL. */
 int64_t		 lsn_q_col_i64(struct lsn_q *q, int c);
 const void	*lsn_q_col_blob(struct lsn_q *q, int c, size_t *n);

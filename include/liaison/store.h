@@ -85,6 +85,7 @@
 #define LIAISON_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sqlite3.h>
 
@@ -167,6 +168,13 @@ int	lsn_store_commit(struct lsn_store *st) LSN_MUST_CHECK;
 void	lsn_store_rollback(struct lsn_store *st);
 /* 1 if a transaction is open. */
 int	lsn_store_in_tx(const struct lsn_store *st);
+/*
+ * A number that names the open transaction, unique in this process
+ * (0: none open). For caches valid for one transaction only. A ROLLBACK
+ * TO run with lsn_store_exec gives the transaction a new number; one run
+ * otherwise (lsn_store_stmt, the agent's savepoints) does not.
+ */
+uint64_t lsn_store_tx_serial(const struct lsn_store *st);
 
 /*
  * 1 once a COMMIT of st failed at the sync after its log frames were
