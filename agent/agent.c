@@ -382,6 +382,9 @@ agent_tx_commit(struct agent *a)
 
 	if (!a->in_tx)
 		return (LSN_OK);
+	/* the turn's DELIVERED receipts, inside its transaction */
+	if (!a->tx_failed && rcpt_flush(a) != LSN_OK)
+		a->tx_failed = 1;
 	a->in_tx = 0;
 	t0 = ametrics_clock();
 	ok = !a->tx_failed && lsn_store_commit(a->st) == LSN_OK;
@@ -392,6 +395,7 @@ agent_tx_commit(struct agent *a)
 	if (!ok) {
 		lsn_store_rollback(a->st);
 		a->nacks = 0;
+		rcpt_drop(a);
 		a->inbox_added = 0;
 		a->outbox_added = 0;
 		a->events_added = 0;

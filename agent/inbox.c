@@ -423,9 +423,12 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 			    lsn_envelope_type_name((int) env->type))) !=
 			    LSN_OK)
 				goto fail;
-			if ((rv = rcpt_send_for(a, buf, len,
-			    LIAISON__V1__RECEIPT_STAGE__RECEIPT_DELIVERED)) ==
-			    LSN_EDB || rv == LSN_ENOMEM)
+			/* the DELIVERED receipt: batched, signed at the
+			 * turn's end (rcpt_batch.c) */
+			if ((rv = rcpt_delivered(a, env,
+			    d->envelope->envelope.data,
+			    d->envelope->envelope.len)) == LSN_EDB ||
+			    rv == LSN_ENOMEM)
 				goto fail;
 			log_debug("stored message from %s (seq %llu)",
 			    env->sender, (unsigned long long) d->seq);
