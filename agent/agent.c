@@ -382,8 +382,10 @@ agent_tx_commit(struct agent *a)
 
 	if (!a->in_tx)
 		return (LSN_OK);
-	/* the turn's DELIVERED receipts, inside its transaction */
-	if (!a->tx_failed && rcpt_flush(a) != LSN_OK)
+	/* the turn's DELIVERED receipts and delivery cursor, inside its
+	 * transaction */
+	if (!a->tx_failed && (rcpt_flush(a) != LSN_OK ||
+	    inbox_cursor_save(a) != LSN_OK))
 		a->tx_failed = 1;
 	a->in_tx = 0;
 	t0 = ametrics_clock();
@@ -395,6 +397,7 @@ agent_tx_commit(struct agent *a)
 	if (!ok) {
 		lsn_store_rollback(a->st);
 		a->nacks = 0;
+		a->cursor_dirty = 0;
 		rcpt_drop(a);
 		a->inbox_added = 0;
 		a->outbox_added = 0;

@@ -222,6 +222,7 @@ struct agent {
 
 	/* inbox */
 	uint64_t		 cursor;	/* delivery cursor (durable) */
+	int			 cursor_dirty;	/* written at the COMMIT */
 	int			 syncing;	/* DirSync in progress */
 	uint64_t		 sync_started;	/* mono */
 	uint64_t		 broker_rev;	/* broker's head per Welcome */
@@ -495,6 +496,7 @@ void		 inbox_item_free(Liaison__V1__InboxItem *it);
 int		 inbox_mark(struct agent *a, const uint8_t *msgid, size_t len,
 		    int stage);
 int		 inbox_cursor_load(struct agent *a);
+int		 inbox_cursor_save(struct agent *a);
 /* Opens sb with our encryption key, else encrypt.prev.key /
  * encrypt.next.key (a rotation); as lsn_unseal. Also for our own
  * outbox copies (outbox_read.c). */
