@@ -72,6 +72,7 @@ const struct lsn_migration agent_migrations[] = {
 	{ 5, rcpt_schema, NULL },
 	{ 6, events_schema, NULL },
 	{ 7, wf_schema_v4, NULL },
+	{ 8, rcpt_schema_v2, NULL },
 	{ 0, NULL, NULL },
 };
 

@@ -439,6 +439,7 @@ void		 events_list_free(Liaison__V1__EventsResponse *resp);
 /* rcpt.c */
 #define RCPT_CONSUMED	1	/* a receipt: stored, not an inbox item */
 extern const char rcpt_schema[];
+extern const char rcpt_schema_v2[];
 int		 rcpt_send_for(struct agent *a, const uint8_t *signed_env,
 		    size_t len, int stage);
 int		 rcpt_mark_sent(struct agent *a, const uint8_t message_id[16],

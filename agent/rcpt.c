@@ -53,29 +53,46 @@ const char rcpt_schema[] =
     " PRIMARY KEY(message_id, stage));";
 
 /*
- * Keeps a verified SignedReceipt (sr, srlen) for message_id: one row per
- * (message, stage, signer); carrier is the message_id of the envelope
- * that carries it. All borrowed.
+ * A batch receipt's SignedReceipt, kept once for all the messages it
+ * names: their `receipts` rows hold an empty `signed` and the carrier.
  */
+const char rcpt_schema_v2[] =
+    "CREATE TABLE receipt_signed ("
+    " carrier BLOB PRIMARY KEY,"		/* message_id of its envelope */
+    " signed BLOB NOT NULL) WITHOUT ROWID;";
+
+#define RCPT_ROW_SINGLE	0	/* rcpt_store: a single-form receipt */
+#define RCPT_ROW_FIRST	1	/* the first message a batch names */
+#define RCPT_ROW_NEXT	2	/* the others */
+#define RCPT_ROW(n, i)	((n) == 1 ? RCPT_ROW_SINGLE : (i) == 0 ? \
+			    RCPT_ROW_FIRST : RCPT_ROW_NEXT)
+
+/* Binds and steps an INSERT OR IGNORE of the cached statement sql. */
 static int
-rcpt_store(struct agent *a, const uint8_t *message_id, int stage,
-    const char *signer, uint64_t time_ms, const uint8_t *sr, size_t srlen,
-    const uint8_t *carrier)
+rcpt_insert(struct agent *a, const char *sql, const uint8_t *message_id,
+    int stage, const char *signer, uint64_t time_ms, const uint8_t *sr,
+    size_t srlen, const uint8_t *carrier)
 {
 	sqlite3_stmt	*s;
 	int		 rv;
 
-	if ((rv = lsn_store_stmt(a->st, "INSERT OR IGNORE INTO receipts("
-	    "message_id, stage, signer, time_ms, signed, carrier) VALUES(?, ?,"
-	    " ?, ?, ?, ?)", &s)) != LSN_OK)
+	if ((rv = lsn_store_stmt(a->st, sql, &s)) != LSN_OK)
 		return (rv);
-	if (sqlite3_bind_blob(s, 1, message_id, 16, SQLITE_STATIC) !=
+	if (message_id == NULL) {
+		/* receipt_signed(carrier, signed) */
+		if (sqlite3_bind_blob(s, 1, carrier, 16, SQLITE_STATIC) !=
+		    SQLITE_OK || sqlite3_bind_blob(s, 2, sr, (int) srlen,
+		    SQLITE_STATIC) != SQLITE_OK) {
+			sqlite3_reset(s);
+			return (LSN_EDB);
+		}
+	} else if (sqlite3_bind_blob(s, 1, message_id, 16, SQLITE_STATIC) !=
 	    SQLITE_OK ||
 	    sqlite3_bind_int(s, 2, stage) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 3, signer, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 4, (sqlite3_int64) time_ms) != SQLITE_OK ||
-	    sqlite3_bind_blob(s, 5, sr, (int) srlen, SQLITE_STATIC) !=
-	    SQLITE_OK ||
+	    sqlite3_bind_blob(s, 5, srlen ? sr : (const uint8_t *) "",
+	    (int) srlen, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_blob(s, 6, carrier, 16, SQLITE_STATIC) != SQLITE_OK) {
 		sqlite3_reset(s);
 		return (LSN_EDB);
@@ -83,6 +100,31 @@ rcpt_store(struct agent *a, const uint8_t *message_id, int stage,
 	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
 	sqlite3_reset(s);
 	return (rv);
+}
+
+/*
+ * Keeps a verified SignedReceipt (sr, srlen) for message_id: one row per
+ * (message, stage, signer); carrier is the message_id of the envelope
+ * that carries it. A receipt naming several messages (batch) is kept
+ * once in receipt_signed, its rows holding an empty `signed`: batch is
+ * RCPT_ROW_SINGLE, RCPT_ROW_FIRST (the first message of a batch: the
+ * bytes are stored with it) or RCPT_ROW_NEXT. All borrowed.
+ */
+static int
+rcpt_store(struct agent *a, const uint8_t *message_id, int stage,
+    const char *signer, uint64_t time_ms, const uint8_t *sr, size_t srlen,
+    const uint8_t *carrier, int batch)
+{
+	int	rv;
+
+	if (batch == RCPT_ROW_FIRST && (rv = rcpt_insert(a, "INSERT OR "
+	    "IGNORE INTO receipt_signed(carrier, signed) VALUES(?, ?)", NULL,
+	    0, NULL, 0, sr, srlen, carrier)) != LSN_OK)
+		return (rv);
+	return (rcpt_insert(a, "INSERT OR IGNORE INTO receipts(message_id, "
+	    "stage, signer, time_ms, signed, carrier) VALUES(?, ?, ?, ?, ?, ?)",
+	    message_id, stage, signer, time_ms, sr,
+	    batch == RCPT_ROW_SINGLE ? srlen : 0, carrier));
 }
 
 /*
@@ -158,7 +200,7 @@ rcpt_submit(struct agent *a, const char *to, const uint8_t (*ids)[16],
 	/* our signed copy: the custody chain at the recipient too */
 	for (size_t i = 0; i < n && rv == LSN_OK; i++)
 		rv = rcpt_store(a, ids[i], stage, a->conf.partner, now, sr,
-		    srlen, msgid);
+		    srlen, msgid, RCPT_ROW(n, i));
  out:
 	free(sr);
 	return (rv);
@@ -310,7 +352,8 @@ rcpt_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
 		if ((rv = lsn_receipt_item(rc, i, &id, &eh)) != LSN_OK)
 			break;
 		rv = rcpt_store(a, id, (int) rc->stage, rc->recipient,
-		    rc->time_ms, body, len, e->message_id.data);
+		    rc->time_ms, body, len, e->message_id.data,
+		    RCPT_ROW(n, i));
 		if (rv == LSN_OK && rc->stage ==
 		    LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE)
 			rv = outbox_undeliverable(a, id, rc->recipient);
@@ -682,8 +725,11 @@ rcpt_custody(struct agent *a, const Liaison__V1__CustodyRequest *q,
 		goto out;
 	hashed = env != NULL && env_hash(sig, siglen, ehash) == LSN_OK;
 	/* receipts (theirs and, at the recipient, our own), in order */
-	if ((rv = lsn_store_stmt(a->st, "SELECT signed, carrier FROM "
-	    "receipts WHERE message_id = ? ORDER BY id", &s)) != LSN_OK)
+	/* a batch receipt's bytes are kept once, by carrier */
+	if ((rv = lsn_store_stmt(a->st, "SELECT CASE WHEN length(r.signed) > "
+	    "0 THEN r.signed ELSE g.signed END, r.carrier FROM receipts r "
+	    "LEFT JOIN receipt_signed g ON g.carrier = r.carrier WHERE "
+	    "r.message_id = ? ORDER BY r.id", &s)) != LSN_OK)
 		goto out;
 	if (sqlite3_bind_blob(s, 1, q->message_id.data, 16, SQLITE_STATIC) !=
 	    SQLITE_OK) {

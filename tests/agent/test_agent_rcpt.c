@@ -206,8 +206,13 @@ test_agent_rcpt_one_batch_per_sender_and_turn(void **state)
 	assert_int_equal(carriers, 3);
 	assert_int_equal(named[0], 20);
 	assert_int_equal(named[2], 3);
-	/* our own signed copy, one row per message */
+	/* our own signed copy, one row per message; a batch's bytes kept
+	 * once (three batches: 14 + 6 for p0, 3 for p2) */
 	assert_int_equal(count_sql(e, "SELECT count(*) FROM receipts"), 23);
+	assert_int_equal(count_sql(e, "SELECT count(*) FROM receipt_signed"),
+	    3);
+	assert_int_equal(count_sql(e, "SELECT count(*) FROM receipts WHERE "
+	    "length(signed) = 0"), 23);
 }
 
 /* Submits n notes from the agent to p0; their ids and envelope hashes. */
@@ -336,6 +341,8 @@ test_agent_rcpt_batch_marks_all_delivered(void **state)
 	assert_int_equal(count_sql(e, "SELECT count(*) FROM inbox"), 0);
 	assert_int_equal(count_sql(e, "SELECT count(*) FROM events WHERE "
 	    "kind = 'receipt'"), NSENT);
+	assert_int_equal(count_sql(e, "SELECT count(*) FROM receipt_signed"),
+	    1);
 	for (size_t i = 0; i < NSENT; i++) {
 		liaison__v1__custody_response__init(&out);
 		q.has_message_id = 1;
