@@ -72,6 +72,7 @@ const struct lsn_migration agent_migrations[] = {
 	{ 5, rcpt_schema, NULL },
 	{ 6, events_schema, NULL },
 	{ 7, wf_schema_v4, NULL },
+	{ 8, rcpt_schema_v2, NULL },
 	{ 0, NULL, NULL },
 };
 
@@ -382,6 +383,11 @@ agent_tx_commit(struct agent *a)
 
 	if (!a->in_tx)
 		return (LSN_OK);
+	/* the turn's DELIVERED receipts and delivery cursor, inside its
+	 * transaction */
+	if (!a->tx_failed && (rcpt_flush(a) != LSN_OK ||
+	    inbox_cursor_save(a) != LSN_OK))
+		a->tx_failed = 1;
 	a->in_tx = 0;
 	t0 = ametrics_clock();
 	ok = !a->tx_failed && lsn_store_commit(a->st) == LSN_OK;
@@ -392,6 +398,8 @@ agent_tx_commit(struct agent *a)
 	if (!ok) {
 		lsn_store_rollback(a->st);
 		a->nacks = 0;
+		a->cursor_dirty = 0;
+		rcpt_drop(a);
 		a->inbox_added = 0;
 		a->outbox_added = 0;
 		a->events_added = 0;

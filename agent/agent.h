@@ -45,6 +45,7 @@
 #define AGENT_WAITERS_MAX	64	/* long-polling inbox callers */
 #define AGENT_DIRSUBS_MAX	64	/* API dir submits awaiting an ack */
 #define AGENT_ACKS_MAX		1024	/* DeliverAcks per loop turn */
+#define AGENT_RCPT_PENDING_MAX	1024	/* DELIVERED receipts per flush */
 #define AGENT_DEFERRED_MAX	1024	/* Delivers held while syncing */
 #define AGENT_FRAMES_PER_TURN	256
 #define AGENT_FRAME_MAX		(16 * 1024 * 1024)	/* from the broker */
@@ -155,6 +156,15 @@ struct deliver_ack {
 	char		detail[AGENT_DETAIL_MAX];
 };
 
+/* A stored message whose DELIVERED receipt goes out at the turn's end
+ * (rcpt_batch.c). */
+struct rcpt_pending {
+	char		sender[LSN_LABEL_MAX + 1];
+	uint8_t		id[16];
+	uint8_t		hash[LSN_HASH_BYTES];	/* of its signed Envelope */
+	size_t		order;			/* arrival, for the sort */
+};
+
 struct deferred {
 	uint8_t		*buf;
 	size_t		 len;
@@ -212,6 +222,7 @@ struct agent {
 
 	/* inbox */
 	uint64_t		 cursor;	/* delivery cursor (durable) */
+	int			 cursor_dirty;	/* written at the COMMIT */
 	int			 syncing;	/* DirSync in progress */
 	uint64_t		 sync_started;	/* mono */
 	uint64_t		 broker_rev;	/* broker's head per Welcome */
@@ -245,6 +256,8 @@ struct agent {
 	int			 events_added;	/* wake event waiters */
 	struct deliver_ack	 acks[AGENT_ACKS_MAX];
 	size_t			 nacks;
+	struct rcpt_pending	 rq[AGENT_RCPT_PENDING_MAX];
+	size_t			 nrq;
 
 	/* API turn (api.c): answers held until the COMMIT */
 	int			 api_batch;
@@ -426,8 +439,22 @@ void		 events_list_free(Liaison__V1__EventsResponse *resp);
 /* rcpt.c */
 #define RCPT_CONSUMED	1	/* a receipt: stored, not an inbox item */
 extern const char rcpt_schema[];
+extern const char rcpt_schema_v2[];
 int		 rcpt_send_for(struct agent *a, const uint8_t *signed_env,
 		    size_t len, int stage);
+int		 rcpt_mark_sent(struct agent *a, const uint8_t message_id[16],
+		    int stage);
+int		 rcpt_submit(struct agent *a, const char *to,
+		    const uint8_t (*ids)[16],
+		    const uint8_t (*hashes)[LSN_HASH_BYTES], size_t n,
+		    int stage);
+
+/* rcpt_batch.c */
+int		 rcpt_delivered(struct agent *a,
+		    const Liaison__V1__Envelope *env, const uint8_t *env_bytes,
+		    size_t env_len);
+int		 rcpt_flush(struct agent *a);
+void		 rcpt_drop(struct agent *a);
 int		 rcpt_on_receive(struct agent *a,
 		    const Liaison__V1__Envelope *e, const uint8_t *body,
 		    size_t len, char *detail, size_t detailsz);
@@ -470,6 +497,7 @@ void		 inbox_item_free(Liaison__V1__InboxItem *it);
 int		 inbox_mark(struct agent *a, const uint8_t *msgid, size_t len,
 		    int stage);
 int		 inbox_cursor_load(struct agent *a);
+int		 inbox_cursor_save(struct agent *a);
 /* Opens sb with our encryption key, else encrypt.prev.key /
  * encrypt.next.key (a rotation); as lsn_unseal. Also for our own
  * outbox copies (outbox_read.c). */

@@ -40,6 +40,25 @@ inbox_cursor_load(struct agent *a)
 	return (LSN_OK);
 }
 
+/*
+ * Writes the delivery cursor the turn advanced (inbox_on_deliver), inside
+ * the turn's transaction: one UPDATE per turn instead of one per Deliver.
+ * A turn that rolls back reloads it (inbox_cursor_load).
+ */
+int
+inbox_cursor_save(struct agent *a)
+{
+	char	v[32];
+	int	rv;
+
+	if (!a->cursor_dirty)
+		return (LSN_OK);
+	snprintf(v, sizeof(v), "%llu", (unsigned long long) a->cursor);
+	if ((rv = agent_state_set(a, "delivery_cursor", v)) == LSN_OK)
+		a->cursor_dirty = 0;
+	return (rv);
+}
+
 /* Finds the public key of (partner, key_id) in the replica, any validity. */
 int
 inbox_find_sign_pk(struct agent *a, const char *partner, const char *key_id,
@@ -322,7 +341,7 @@ int
 inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 {
 	Liaison__V1__Envelope	*env = NULL;
-	char			 detail[AGENT_DETAIL_MAX], v[32];
+	char			 detail[AGENT_DETAIL_MAX];
 	uint8_t			*buf = NULL, *body = NULL;
 	size_t			 len = 0, bodylen = 0;
 	int			 rv, code;
@@ -423,9 +442,12 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 			    lsn_envelope_type_name((int) env->type))) !=
 			    LSN_OK)
 				goto fail;
-			if ((rv = rcpt_send_for(a, buf, len,
-			    LIAISON__V1__RECEIPT_STAGE__RECEIPT_DELIVERED)) ==
-			    LSN_EDB || rv == LSN_ENOMEM)
+			/* the DELIVERED receipt: batched, signed at the
+			 * turn's end (rcpt_batch.c) */
+			if ((rv = rcpt_delivered(a, env,
+			    d->envelope->envelope.data,
+			    d->envelope->envelope.len)) == LSN_EDB ||
+			    rv == LSN_ENOMEM)
 				goto fail;
 			log_debug("stored message from %s (seq %llu)",
 			    env->sender, (unsigned long long) d->seq);
@@ -434,11 +456,10 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 			    (unsigned long long) d->seq);
 		detail[0] = '\0';
 	}
+	/* written once per turn, before its COMMIT (inbox_cursor_save) */
 	if (d->seq > a->cursor) {
-		snprintf(v, sizeof(v), "%llu", (unsigned long long) d->seq);
-		if ((rv = agent_state_set(a, "delivery_cursor", v)) != LSN_OK)
-			goto fail;
 		a->cursor = d->seq;
+		a->cursor_dirty = 1;
 	}
 	push_ack(a, d->seq, code, detail);
 	rv = LSN_OK;

@@ -53,29 +53,46 @@ const char rcpt_schema[] =
     " PRIMARY KEY(message_id, stage));";
 
 /*
- * Keeps a verified SignedReceipt (sr, srlen) for message_id: one row per
- * (message, stage, signer); carrier is the message_id of the envelope
- * that carries it. All borrowed.
+ * A batch receipt's SignedReceipt, kept once for all the messages it
+ * names: their `receipts` rows hold an empty `signed` and the carrier.
  */
+const char rcpt_schema_v2[] =
+    "CREATE TABLE receipt_signed ("
+    " carrier BLOB PRIMARY KEY,"		/* message_id of its envelope */
+    " signed BLOB NOT NULL) WITHOUT ROWID;";
+
+#define RCPT_ROW_SINGLE	0	/* rcpt_store: a single-form receipt */
+#define RCPT_ROW_FIRST	1	/* the first message a batch names */
+#define RCPT_ROW_NEXT	2	/* the others */
+#define RCPT_ROW(n, i)	((n) == 1 ? RCPT_ROW_SINGLE : (i) == 0 ? \
+			    RCPT_ROW_FIRST : RCPT_ROW_NEXT)
+
+/* Binds and steps an INSERT OR IGNORE of the cached statement sql. */
 static int
-rcpt_store(struct agent *a, const uint8_t *message_id, int stage,
-    const char *signer, uint64_t time_ms, const uint8_t *sr, size_t srlen,
-    const uint8_t *carrier)
+rcpt_insert(struct agent *a, const char *sql, const uint8_t *message_id,
+    int stage, const char *signer, uint64_t time_ms, const uint8_t *sr,
+    size_t srlen, const uint8_t *carrier)
 {
 	sqlite3_stmt	*s;
 	int		 rv;
 
-	if ((rv = lsn_store_stmt(a->st, "INSERT OR IGNORE INTO receipts("
-	    "message_id, stage, signer, time_ms, signed, carrier) VALUES(?, ?,"
-	    " ?, ?, ?, ?)", &s)) != LSN_OK)
+	if ((rv = lsn_store_stmt(a->st, sql, &s)) != LSN_OK)
 		return (rv);
-	if (sqlite3_bind_blob(s, 1, message_id, 16, SQLITE_STATIC) !=
+	if (message_id == NULL) {
+		/* receipt_signed(carrier, signed) */
+		if (sqlite3_bind_blob(s, 1, carrier, 16, SQLITE_STATIC) !=
+		    SQLITE_OK || sqlite3_bind_blob(s, 2, sr, (int) srlen,
+		    SQLITE_STATIC) != SQLITE_OK) {
+			sqlite3_reset(s);
+			return (LSN_EDB);
+		}
+	} else if (sqlite3_bind_blob(s, 1, message_id, 16, SQLITE_STATIC) !=
 	    SQLITE_OK ||
 	    sqlite3_bind_int(s, 2, stage) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 3, signer, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 4, (sqlite3_int64) time_ms) != SQLITE_OK ||
-	    sqlite3_bind_blob(s, 5, sr, (int) srlen, SQLITE_STATIC) !=
-	    SQLITE_OK ||
+	    sqlite3_bind_blob(s, 5, srlen ? sr : (const uint8_t *) "",
+	    (int) srlen, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_blob(s, 6, carrier, 16, SQLITE_STATIC) != SQLITE_OK) {
 		sqlite3_reset(s);
 		return (LSN_EDB);
@@ -86,8 +103,113 @@ rcpt_store(struct agent *a, const uint8_t *message_id, int stage,
 }
 
 /*
+ * Keeps a verified SignedReceipt (sr, srlen) for message_id: one row per
+ * (message, stage, signer); carrier is the message_id of the envelope
+ * that carries it. A receipt naming several messages (batch) is kept
+ * once in receipt_signed, its rows holding an empty `signed`: batch is
+ * RCPT_ROW_SINGLE, RCPT_ROW_FIRST (the first message of a batch: the
+ * bytes are stored with it) or RCPT_ROW_NEXT. All borrowed.
+ */
+static int
+rcpt_store(struct agent *a, const uint8_t *message_id, int stage,
+    const char *signer, uint64_t time_ms, const uint8_t *sr, size_t srlen,
+    const uint8_t *carrier, int batch)
+{
+	int	rv;
+
+	if (batch == RCPT_ROW_FIRST && (rv = rcpt_insert(a, "INSERT OR "
+	    "IGNORE INTO receipt_signed(carrier, signed) VALUES(?, ?)", NULL,
+	    0, NULL, 0, sr, srlen, carrier)) != LSN_OK)
+		return (rv);
+	return (rcpt_insert(a, "INSERT OR IGNORE INTO receipts(message_id, "
+	    "stage, signer, time_ms, signed, carrier) VALUES(?, ?, ?, ?, ?, ?)",
+	    message_id, stage, signer, time_ms, sr,
+	    batch == RCPT_ROW_SINGLE ? srlen : 0, carrier));
+}
+
+/*
+ * Records that a receipt of `stage` goes out for message_id: 1 the first
+ * time, 0 if one went out before (nothing to send), or an error.
+ */
+int
+rcpt_mark_sent(struct agent *a, const uint8_t message_id[16], int stage)
+{
+	sqlite3_stmt	*s;
+	int		 rv;
+
+	if ((rv = lsn_store_stmt(a->st, "INSERT OR IGNORE INTO "
+	    "receipts_sent(message_id, stage) VALUES(?, ?)", &s)) != LSN_OK)
+		return (rv);
+	if (sqlite3_bind_blob(s, 1, message_id, 16, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, stage) != SQLITE_OK) {
+		sqlite3_reset(s);
+		return (LSN_EDB);
+	}
+	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
+	sqlite3_reset(s);
+	if (rv != LSN_OK)
+		return (rv);
+	return (sqlite3_changes(lsn_store_db(a->st)) == 0 ? 0 : 1);
+}
+
+/*
+ * Signs one receipt of `stage` naming the n (1..LSN_RECEIPT_BATCH_MAX)
+ * messages ids[i] / hashes[i] that `to` sent us, queues its carrier
+ * envelope in the outbox (sent after the turn's COMMIT) and keeps our
+ * signed copy for each message. All borrowed.
+ */
+int
+rcpt_submit(struct agent *a, const char *to, const uint8_t (*ids)[16],
+    const uint8_t (*hashes)[LSN_HASH_BYTES], size_t n, int stage)
+{
+	Liaison__V1__SubmitRequest	 r =
+	    LIAISON__V1__SUBMIT_REQUEST__INIT;
+	uint8_t				 msgid[16], *sr = NULL;
+	size_t				 srlen;
+	char				 detail[AGENT_DETAIL_MAX], *tov[1];
+	uint64_t			 now = lsn_now_ms();
+	int				 rv;
+
+	if ((rv = lsn_receipt_sign_batch(ids, hashes, n, stage, now,
+	    a->conf.partner, a->sign_kp, &sr, &srlen)) != LSN_OK)
+		goto out;
+	tov[0] = (char *) (uintptr_t) to;
+	r.n_to = 1;
+	r.to = tov;
+	r.has_type = 1;
+	r.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT;
+	r.has_body = 1;
+	r.body.data = sr;
+	r.body.len = srlen;
+	if (n == 1) {
+		/* the batch form names many messages: no in_reply_to */
+		r.has_in_reply_to = 1;
+		r.in_reply_to.data = (uint8_t *) (uintptr_t) ids[0];
+		r.in_reply_to.len = 16;
+	}
+	r.has_priority = 1;
+	r.priority = LIAISON__V1__PRIORITY__PRIORITY_P4;
+	detail[0] = '\0';
+	if ((rv = outbox_submit_flags(a, &r, OUTBOX_F_AGENT, msgid, detail,
+	    sizeof(detail))) != LSN_OK) {
+		log_warnx("receipt for %s not queued: %s: %s", to,
+		    lsn_strerror(rv), detail);
+		goto out;
+	}
+	/* our signed copy: the custody chain at the recipient too */
+	for (size_t i = 0; i < n && rv == LSN_OK; i++)
+		rv = rcpt_store(a, ids[i], stage, a->conf.partner, now, sr,
+		    srlen, msgid, RCPT_ROW(n, i));
+ out:
+	free(sr);
+	return (rv);
+}
+
+/*
  * Sends a receipt of `stage` for the SignedEnvelope bytes signed_env (a
- * message we received), once per (message, stage). Not for receipts.
+ * message we received), once per (message, stage), in the single form.
+ * Not for receipts. (DELIVERED receipts go through rcpt_batch.c.)
  */
 int
 rcpt_send_for(struct agent *a, const uint8_t *signed_env, size_t len,
@@ -95,13 +217,7 @@ rcpt_send_for(struct agent *a, const uint8_t *signed_env, size_t len,
 {
 	Liaison__V1__SignedEnvelope	*se = NULL;
 	Liaison__V1__Envelope		*env = NULL;
-	Liaison__V1__SubmitRequest	 r = LIAISON__V1__SUBMIT_REQUEST__INIT;
-	sqlite3_stmt			*s;
-	uint8_t				 h[LSN_HASH_BYTES], msgid[16];
-	uint8_t				*sr = NULL;
-	size_t				 srlen;
-	char				 detail[AGENT_DETAIL_MAX], *to[1];
-	uint64_t			 now;
+	uint8_t				 h[1][LSN_HASH_BYTES], id[1][16];
 	int				 rv;
 
 	if ((se = liaison__v1__signed_envelope__unpack(NULL, len,
@@ -116,51 +232,13 @@ rcpt_send_for(struct agent *a, const uint8_t *signed_env, size_t len,
 		rv = LSN_OK;
 		goto out;
 	}
-	if ((rv = lsn_store_stmt(a->st, "INSERT OR IGNORE INTO "
-	    "receipts_sent(message_id, stage) VALUES(?, ?)", &s)) != LSN_OK)
-		goto out;
-	if (sqlite3_bind_blob(s, 1, env->message_id.data, 16,
-	    SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 2, stage) != SQLITE_OK) {
-		sqlite3_reset(s);
-		rv = LSN_EDB;
-		goto out;
-	}
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
-	if (rv != LSN_OK)
-		goto out;
-	if (sqlite3_changes(lsn_store_db(a->st)) == 0)
-		goto out;	/* sent before */
-	lsn_hash(se->envelope.data, se->envelope.len, h);
-	now = lsn_now_ms();
-	if ((rv = lsn_receipt_sign(env->message_id.data, h, stage, now,
-	    a->conf.partner, a->sign_kp, &sr, &srlen)) != LSN_OK)
-		goto out;
-	to[0] = env->sender;
-	r.n_to = 1;
-	r.to = to;
-	r.has_type = 1;
-	r.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT;
-	r.has_body = 1;
-	r.body.data = sr;
-	r.body.len = srlen;
-	r.has_in_reply_to = 1;
-	r.in_reply_to = env->message_id;
-	r.has_priority = 1;
-	r.priority = LIAISON__V1__PRIORITY__PRIORITY_P4;
-	detail[0] = '\0';
-	if ((rv = outbox_submit_flags(a, &r, OUTBOX_F_AGENT, msgid, detail,
-	    sizeof(detail))) != LSN_OK) {
-		log_warnx("receipt for %s not queued: %s: %s", env->sender,
-		    lsn_strerror(rv), detail);
-		goto out;
-	}
-	/* our signed copy: the custody chain at the recipient too */
-	rv = rcpt_store(a, env->message_id.data, stage, a->conf.partner, now,
-	    sr, srlen, msgid);
+	if ((rv = rcpt_mark_sent(a, env->message_id.data, stage)) <= 0)
+		goto out;	/* error, or sent before */
+	memcpy(id[0], env->message_id.data, 16);
+	lsn_hash(se->envelope.data, se->envelope.len, h[0]);
+	rv = rcpt_submit(a, env->sender, (const uint8_t (*)[16]) id,
+	    (const uint8_t (*)[LSN_HASH_BYTES]) h, 1, stage);
  out:
-	free(sr);
 	if (env != NULL)
 		liaison__v1__envelope__free_unpacked(env, NULL);
 	if (se != NULL)
@@ -217,8 +295,11 @@ outbox_hash(struct agent *a, const uint8_t *msgid, uint8_t h[LSN_HASH_BYTES])
 
 /*
  * A received RECEIPT envelope (verified, body validated): verifies and
- * stores the receipt. RCPT_CONSUMED on success, a refusal code
- * (quarantine) otherwise, LSN_EDB / LSN_ENOMEM for local errors.
+ * stores the receipt, single or batch form (one row per message named,
+ * each holding the one SignedReceipt); a batch naming any message that
+ * is not ours with the hash we signed is refused whole. RCPT_CONSUMED on
+ * success, a refusal code (quarantine) otherwise, LSN_EDB / LSN_ENOMEM
+ * for local errors.
  */
 int
 rcpt_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
@@ -226,7 +307,9 @@ rcpt_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
 {
 	struct lookup_ctx	 x = { a };
 	Liaison__V1__Receipt	*rc = NULL;
+	const uint8_t		*id, *eh;
 	uint8_t			 h[LSN_HASH_BYTES], pk[LSN_PK_BYTES];
+	size_t			 n;
 	int			 rv;
 
 	if ((rv = lsn_receipt_verify(body, len, rcpt_lookup, &x, &rc)) !=
@@ -248,25 +331,38 @@ rcpt_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
 		    "its time: %s", rc->recipient, lsn_strerror(rv));
 		goto out;
 	}
-	rv = outbox_hash(a, rc->message_id.data, h);
-	if (rv == LSN_ENOENT || (rv == LSN_OK &&
-	    memcmp(h, rc->envelope_hash.data, LSN_HASH_BYTES) != 0)) {
-		snprintf(detail, detailsz, "receipt from %s for a message we "
-		    "did not send", e->sender);
-		rv = LSN_EINVAL;
-		goto out;
+	/* every message named must be ours, with the hash we signed:
+	 * checked for all before anything of the batch is kept */
+	n = lsn_receipt_count(rc);
+	for (size_t i = 0; i < n; i++) {
+		if ((rv = lsn_receipt_item(rc, i, &id, &eh)) != LSN_OK)
+			goto out;
+		rv = outbox_hash(a, id, h);
+		if (rv == LSN_ENOENT || (rv == LSN_OK &&
+		    memcmp(h, eh, LSN_HASH_BYTES) != 0)) {
+			snprintf(detail, detailsz, "receipt from %s for a "
+			    "message we did not send", e->sender);
+			rv = LSN_EINVAL;
+			goto out;
+		}
+		if (rv != LSN_OK)
+			goto out;
 	}
-	if (rv != LSN_OK)
-		goto out;
-	rv = rcpt_store(a, rc->message_id.data, (int) rc->stage,
-	    rc->recipient, rc->time_ms, body, len, e->message_id.data);
-	if (rv == LSN_OK && rc->stage ==
-	    LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE)
-		rv = outbox_undeliverable(a, rc->message_id.data,
-		    rc->recipient);
-	if (rv == LSN_OK && (rv = agent_event(a, "receipt",
-	    rc->message_id.data, NULL, rc->recipient,
-	    lsn_receipt_stage_name((int) rc->stage))) == LSN_OK)
+	for (size_t i = 0; i < n && rv == LSN_OK; i++) {
+		if ((rv = lsn_receipt_item(rc, i, &id, &eh)) != LSN_OK)
+			break;
+		rv = rcpt_store(a, id, (int) rc->stage, rc->recipient,
+		    rc->time_ms, body, len, e->message_id.data,
+		    RCPT_ROW(n, i));
+		if (rv == LSN_OK && rc->stage ==
+		    LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE)
+			rv = outbox_undeliverable(a, id, rc->recipient);
+		if (rv == LSN_OK)
+			rv = agent_event(a, "receipt", id, NULL,
+			    rc->recipient, lsn_receipt_stage_name(
+			    (int) rc->stage));
+	}
+	if (rv == LSN_OK)
 		rv = RCPT_CONSUMED;
  out:
 	lsn_receipt_free(&rc);
@@ -629,8 +725,11 @@ rcpt_custody(struct agent *a, const Liaison__V1__CustodyRequest *q,
 		goto out;
 	hashed = env != NULL && env_hash(sig, siglen, ehash) == LSN_OK;
 	/* receipts (theirs and, at the recipient, our own), in order */
-	if ((rv = lsn_store_stmt(a->st, "SELECT signed, carrier FROM "
-	    "receipts WHERE message_id = ? ORDER BY id", &s)) != LSN_OK)
+	/* a batch receipt's bytes are kept once, by carrier */
+	if ((rv = lsn_store_stmt(a->st, "SELECT CASE WHEN length(r.signed) > "
+	    "0 THEN r.signed ELSE g.signed END, r.carrier FROM receipts r "
+	    "LEFT JOIN receipt_signed g ON g.carrier = r.carrier WHERE "
+	    "r.message_id = ? ORDER BY r.id", &s)) != LSN_OK)
 		goto out;
 	if (sqlite3_bind_blob(s, 1, q->message_id.data, 16, SQLITE_STATIC) !=
 	    SQLITE_OK) {
@@ -646,10 +745,8 @@ rcpt_custody(struct agent *a, const Liaison__V1__CustodyRequest *q,
 			continue;
 		/* the signature, and that it receipts these very bytes */
 		ok = lsn_receipt_verify(blob, blen, rcpt_lookup, &x, &rc) ==
-		    LSN_OK && hashed && rc->envelope_hash.len ==
-		    LSN_HASH_BYTES && memcmp(rc->envelope_hash.data, ehash,
-		    LSN_HASH_BYTES) == 0 && rc->message_id.len == 16 &&
-		    memcmp(rc->message_id.data, q->message_id.data, 16) == 0;
+		    LSN_OK && hashed && lsn_receipt_names(rc,
+		    q->message_id.data, ehash);
 		rv = add_event(out, CUSTODY_MAX, "receipt",
 		    rc != NULL ? rc->recipient : NULL,
 		    rc != NULL ? rc->key_id : NULL,

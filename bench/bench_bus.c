@@ -42,6 +42,34 @@
 #define INGRESS_WINDOW	256
 #define E2E_WINDOW	64
 
+/*
+ * Profiling hook (docs/performance.md "Profiling one message"): with
+ * LSN_BENCH_CALLGRIND set, the daemons are expected to run under
+ * valgrind --tool=callgrind (LSN_BIN_DIR pointing at wrappers); the
+ * counters of the three e2e processes are zeroed when the submits start
+ * ("-z") and dumped once the run has drained ("-d"), so the dump holds
+ * the messages and nothing of the start-up or the directory sync.
+ */
+static int
+prof_on(void)
+{
+	return (getenv("LSN_BENCH_CALLGRIND") != NULL);
+}
+
+static void
+prof_mark(const char *op, pid_t a, pid_t b, pid_t c)
+{
+	char	cmd[160];
+
+	if (!prof_on())
+		return;
+	snprintf(cmd, sizeof(cmd), "callgrind_control %s %d >/dev/null; "
+	    "callgrind_control %s %d >/dev/null; callgrind_control %s %d "
+	    ">/dev/null", op, (int) a, op, (int) b, op, (int) c);
+	if (system(cmd) != 0)
+		bench_msg("prof: callgrind_control %s failed", op);
+}
+
 /* CPU seconds (user + system) used so far by pid. */
 static double
 cpu_secs(pid_t pid)
@@ -296,7 +324,7 @@ wait_connected(struct bench_world *w, size_t i)
 	uint64_t	rev = 0;
 	int		conn = 0;
 
-	for (int k = 0; k < 6000; k++) {
+	for (int k = 0; k < (prof_on() ? 120000 : 6000); k++) {
 		if (bench_agent_status(w, i, NULL, &rev, &conn) == LSN_OK &&
 		    conn && rev >= w->dir_rev)
 			return (LSN_OK);
@@ -488,6 +516,7 @@ bench_e2e(struct bench_world *w)
 		rv = LSN_EIO;
 		goto out;
 	}
+	prof_mark("-z", pa, w->broker, pb);
 	ca0 = cpu_secs(pa);
 	cb0 = cpu_secs(w->broker);
 	cr0 = cpu_secs(pb);
@@ -549,6 +578,12 @@ bench_e2e(struct bench_world *w)
 		    "per message; e2e measured %.2f x this bound",
 		    (double) n / t_end / (2.0 / (2.5 / w->verify_per_s +
 		    7.0 / w->rows_per_s)));
+	}
+	if (prof_on()) {
+		/* The receipts still on their way back to the sender. */
+		lsn_proc_sleep_ms(20000);
+		prof_mark("-d", pa, w->broker, pb);
+		goto out;
 	}
 	rv = delivery_path(w, pb, n);
  out:

@@ -26,17 +26,84 @@ canonical(const ProtobufCMessage *m, const uint8_t *buf, size_t len)
 	    memcmp(tmp, buf, len) == 0);
 }
 
+/* The batch lists: 2..LSN_RECEIPT_BATCH_MAX pairs, sizes right, no id
+ * twice. */
+static int
+batch_valid(const Liaison__V1__Receipt *r)
+{
+	size_t	n = r->n_batch_message_ids;
+
+	if (n < 2 || n > LSN_RECEIPT_BATCH_MAX ||
+	    r->n_batch_envelope_hashes != n)
+		return (0);
+	for (size_t i = 0; i < n; i++) {
+		if (r->batch_message_ids[i].len != LSN_MSGID_BYTES ||
+		    r->batch_envelope_hashes[i].len != LSN_HASH_BYTES)
+			return (0);
+		for (size_t j = 0; j < i; j++)
+			if (memcmp(r->batch_message_ids[i].data,
+			    r->batch_message_ids[j].data,
+			    LSN_MSGID_BYTES) == 0)
+				return (0);
+	}
+	return (1);
+}
+
 static int
 receipt_valid(const Liaison__V1__Receipt *r)
 {
-	return (r->has_message_id && r->message_id.len == LSN_MSGID_BYTES &&
+	int	single, batch;
+
+	single = r->has_message_id && r->message_id.len == LSN_MSGID_BYTES &&
 	    r->has_envelope_hash && r->envelope_hash.len == LSN_HASH_BYTES &&
-	    r->has_stage &&
+	    r->n_batch_message_ids == 0 && r->n_batch_envelope_hashes == 0;
+	batch = !r->has_message_id && !r->has_envelope_hash && batch_valid(r);
+	return ((single || batch) && r->has_stage &&
 	    r->stage >= LIAISON__V1__RECEIPT_STAGE__RECEIPT_DELIVERED &&
 	    r->stage <= LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE &&
 	    r->has_time_ms && r->time_ms > 0 &&
 	    r->time_ms <= RECEIPT_TIME_MAX && lsn_slug_valid(r->recipient) &&
 	    lsn_key_id_valid(r->key_id));
+}
+
+size_t
+lsn_receipt_count(const Liaison__V1__Receipt *r)
+{
+	if (r == NULL)
+		return (0);
+	return (r->has_message_id ? 1 : r->n_batch_message_ids);
+}
+
+int
+lsn_receipt_item(const Liaison__V1__Receipt *r, size_t i,
+    const uint8_t **idp, const uint8_t **hashp)
+{
+	if (r == NULL || idp == NULL || hashp == NULL ||
+	    i >= lsn_receipt_count(r))
+		return (LSN_EINVAL);
+	if (r->has_message_id) {
+		*idp = r->message_id.data;
+		*hashp = r->envelope_hash.data;
+	} else {
+		*idp = r->batch_message_ids[i].data;
+		*hashp = r->batch_envelope_hashes[i].data;
+	}
+	return (LSN_OK);
+}
+
+int
+lsn_receipt_names(const Liaison__V1__Receipt *r, const uint8_t id[16],
+    const uint8_t hash[LSN_HASH_BYTES])
+{
+	const uint8_t	*rid, *rh;
+	size_t		 n = lsn_receipt_count(r);
+
+	for (size_t i = 0; i < n; i++)
+		if (lsn_receipt_item(r, i, &rid, &rh) == LSN_OK &&
+		    memcmp(rid, id, LSN_MSGID_BYTES) == 0)
+			return (hash == NULL ||
+			    memcmp(rh, hash, LSN_HASH_BYTES) == 0);
+	return (0);
 }
 
 int
@@ -45,9 +112,28 @@ lsn_receipt_sign(const uint8_t message_id[16],
     const char *recipient, const struct lsn_keypair *kp, uint8_t **outp,
     size_t *lenp)
 {
+	uint8_t	id1[1][LSN_MSGID_BYTES], h1[1][LSN_HASH_BYTES];
+
+	if (message_id == NULL || env_hash == NULL)
+		return (LSN_EINVAL);
+	memcpy(id1[0], message_id, LSN_MSGID_BYTES);
+	memcpy(h1[0], env_hash, LSN_HASH_BYTES);
+	return (lsn_receipt_sign_batch((const uint8_t (*)[16]) id1,
+	    (const uint8_t (*)[LSN_HASH_BYTES]) h1, 1, stage, time_ms,
+	    recipient, kp, outp, lenp));
+}
+
+int
+lsn_receipt_sign_batch(const uint8_t (*ids)[LSN_MSGID_BYTES],
+    const uint8_t (*hashes)[LSN_HASH_BYTES], size_t n, int stage,
+    uint64_t time_ms, const char *recipient, const struct lsn_keypair *kp,
+    uint8_t **outp, size_t *lenp)
+{
 	Liaison__V1__Receipt		 r = LIAISON__V1__RECEIPT__INIT;
 	Liaison__V1__SignedReceipt	 s =
 	    LIAISON__V1__SIGNED_RECEIPT__INIT;
+	ProtobufCBinaryData		 bid[LSN_RECEIPT_BATCH_MAX];
+	ProtobufCBinaryData		 bh[LSN_RECEIPT_BATCH_MAX];
 	char				 rcpt[LSN_LABEL_MAX + 1];
 	char				 kid[LSN_KEYID_HEXLEN + 1];
 	uint8_t				 rb[LSN_RECEIPT_MAX];
@@ -56,18 +142,32 @@ lsn_receipt_sign(const uint8_t message_id[16],
 	size_t				 rlen, slen;
 	int				 rv;
 
-	if (message_id == NULL || env_hash == NULL || kp == NULL ||
+	if (ids == NULL || hashes == NULL || n == 0 ||
+	    n > LSN_RECEIPT_BATCH_MAX || kp == NULL ||
 	    kp->kind != LSN_KEY_SIGN || kp->sk == NULL || outp == NULL ||
 	    lenp == NULL || !lsn_slug_valid(recipient))
 		return (LSN_EINVAL);
 	(void) lsn_strlcpy(rcpt, recipient, sizeof(rcpt));
 	(void) lsn_strlcpy(kid, kp->key_id, sizeof(kid));
-	r.has_message_id = 1;
-	r.message_id.len = LSN_MSGID_BYTES;
-	r.message_id.data = (uint8_t *) (uintptr_t) message_id;
-	r.has_envelope_hash = 1;
-	r.envelope_hash.len = LSN_HASH_BYTES;
-	r.envelope_hash.data = (uint8_t *) (uintptr_t) env_hash;
+	if (n == 1) {
+		/* one message: the single form, which every agent reads */
+		r.has_message_id = 1;
+		r.message_id.len = LSN_MSGID_BYTES;
+		r.message_id.data = (uint8_t *) (uintptr_t) ids[0];
+		r.has_envelope_hash = 1;
+		r.envelope_hash.len = LSN_HASH_BYTES;
+		r.envelope_hash.data = (uint8_t *) (uintptr_t) hashes[0];
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			bid[i].len = LSN_MSGID_BYTES;
+			bid[i].data = (uint8_t *) (uintptr_t) ids[i];
+			bh[i].len = LSN_HASH_BYTES;
+			bh[i].data = (uint8_t *) (uintptr_t) hashes[i];
+		}
+		r.n_batch_message_ids = r.n_batch_envelope_hashes = n;
+		r.batch_message_ids = bid;
+		r.batch_envelope_hashes = bh;
+	}
 	r.has_stage = 1;
 	r.stage = (Liaison__V1__ReceiptStage) stage;
 	r.has_time_ms = 1;
@@ -76,7 +176,8 @@ lsn_receipt_sign(const uint8_t message_id[16],
 	r.key_id = kid;
 	if (!receipt_valid(&r))
 		return (LSN_EINVAL);
-	/* Bounded: two fixed ids, a slug, a key id and three varints. */
+	/* Bounded: at most LSN_RECEIPT_BATCH_MAX id + hash pairs, a slug,
+	 * a key id and two varints (receipt.h). */
 	if ((rlen = liaison__v1__receipt__get_packed_size(&r)) > sizeof(rb))
 		return (LSN_EINTERNAL);
 	if (liaison__v1__receipt__pack(&r, rb) != rlen)

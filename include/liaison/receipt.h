@@ -11,8 +11,12 @@
  * recipient / key_id and the key's id must be the signed key_id.
  *
  * A Receipt is valid when: message_id is 16 bytes, envelope_hash 32 bytes
- * (BLAKE2b-256 of the SignedEnvelope.envelope bytes, lsn_envelope_hash),
- * stage a named ReceiptStage other than UNSPECIFIED, time_ms in
+ * (BLAKE2b-256 of the SignedEnvelope.envelope bytes, lsn_envelope_hash)
+ * and the batch lists empty (the single form), or message_id and
+ * envelope_hash absent and batch_message_ids / batch_envelope_hashes
+ * holding 2..LSN_RECEIPT_BATCH_MAX pairs of those sizes, no message id
+ * twice (the batch form: one signature for several messages, all at the
+ * same stage and time); stage a named ReceiptStage other than UNSPECIFIED, time_ms in
  * (0, 2^53), recipient a slug, key_id 16 lower-case hex; no unknown fields
  * and canonical encoding (LSN_EPROTO otherwise).
  *
@@ -36,6 +40,13 @@
 #include "liaison/util.h"
 
 #define LSN_RECEIPT_MAX		1024	/* serialized SignedReceipt */
+/*
+ * Messages one batch receipt may name. 14 pairs (52 bytes each) with the
+ * longest slug (63) as recipient and signer hint keep the SignedReceipt
+ * under LSN_RECEIPT_MAX and its Receipt under LSN_BODY_RECEIPT_MAX, so a
+ * batch passes every size check an older broker makes.
+ */
+#define LSN_RECEIPT_BATCH_MAX	14
 
 /*
  * Finds the Ed25519 public key of a signer. signer and key_id are borrowed
@@ -60,6 +71,36 @@ int	lsn_receipt_sign(const uint8_t message_id[16],
 	    uint64_t time_ms, const char *recipient,
 	    const struct lsn_keypair *sign_kp, uint8_t **outp, size_t *lenp)
 	    LSN_MUST_CHECK;
+
+/*
+ * The same for n (1..LSN_RECEIPT_BATCH_MAX) messages: ids[i] and
+ * hashes[i] (borrowed) name message i, all at `stage` and `time_ms`. One
+ * message gives the single form (what lsn_receipt_sign makes), more the
+ * batch form. Errors as lsn_receipt_sign; LSN_EINVAL also for an id
+ * given twice.
+ */
+int	lsn_receipt_sign_batch(const uint8_t (*ids)[16],
+	    const uint8_t (*hashes)[LSN_HASH_BYTES], size_t n, int stage,
+	    uint64_t time_ms, const char *recipient,
+	    const struct lsn_keypair *sign_kp, uint8_t **outp, size_t *lenp)
+	    LSN_MUST_CHECK;
+
+/* How many messages a valid Receipt names (1 for the single form). */
+size_t	lsn_receipt_count(const Liaison__V1__Receipt *r);
+
+/*
+ * Message i (< lsn_receipt_count) of a valid Receipt: *idp (16 bytes)
+ * and *hashp (LSN_HASH_BYTES) point into r. LSN_EINVAL out of range.
+ */
+int	lsn_receipt_item(const Liaison__V1__Receipt *r, size_t i,
+	    const uint8_t **idp, const uint8_t **hashp) LSN_MUST_CHECK;
+
+/*
+ * 1 if the valid Receipt r names message id (16 bytes) and, when hash is
+ * not NULL, with that envelope hash; 0 otherwise. All borrowed.
+ */
+int	lsn_receipt_names(const Liaison__V1__Receipt *r,
+	    const uint8_t id[16], const uint8_t hash[LSN_HASH_BYTES]);
 
 /*
  * Step 1: size check (len <= LSN_RECEIPT_MAX), unpack the SignedReceipt,

@@ -1,5 +1,6 @@
 /* test_receipt.c -- signed receipts: round trip, bad signature, wrong role,
- * hint mismatch, malformed input. */
+ * hint mismatch, malformed input; the batch form (round trip, limits,
+ * forged and oversized batches). */
 #include "lsn_test.h"
 
 #include <stdlib.h>
@@ -161,9 +162,11 @@ make_signed(const Liaison__V1__Receipt *rc, enum lsn_sig_role role,
     uint8_t **outp, size_t *lenp)
 {
 	Liaison__V1__SignedReceipt	s = LIAISON__V1__SIGNED_RECEIPT__INIT;
-	uint8_t				rb[512], sig[LSN_SIG_BYTES];
+	uint8_t				rb[2 * LSN_RECEIPT_MAX];
+	uint8_t				sig[LSN_SIG_BYTES];
 	size_t				rlen;
 
+	assert_true(liaison__v1__receipt__get_packed_size(rc) <= sizeof(rb));
 	rlen = liaison__v1__receipt__pack(rc, rb);
 	assert_ok(lsn_sig_sign(role, kp, rb, rlen, sig));
 	s.has_receipt = 1;
@@ -352,6 +355,180 @@ test_receipt_malformed_input(void **state)
 	free(buf);
 }
 
+/* n distinct message ids and hashes. */
+static void
+batch_items(uint8_t (*ids)[16], uint8_t (*hs)[LSN_HASH_BYTES], size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		memset(ids[i], 0x10 + (int) i, 16);
+		lsn_hash(ids[i], 16, hs[i]);
+	}
+}
+
+static void
+test_receipt_batch_roundtrip(void **state)
+{
+	uint8_t				 ids[LSN_RECEIPT_BATCH_MAX][16];
+	uint8_t				 hs[LSN_RECEIPT_BATCH_MAX][32];
+	Liaison__V1__SignedReceipt	*s = NULL;
+	Liaison__V1__Receipt		*r = NULL;
+	const uint8_t			*id, *h;
+	uint8_t				*buf = NULL, other[32];
+	size_t				 len = 0;
+	char				 longid[64];
+
+	(void) state;
+	batch_items(ids, hs, LSN_RECEIPT_BATCH_MAX);
+	for (size_t n = 1; n <= LSN_RECEIPT_BATCH_MAX; n++) {
+		assert_ok(lsn_receipt_sign_batch((const uint8_t (*)[16]) ids,
+		    (const uint8_t (*)[32]) hs, n, DELIVERED, NOW, "uk-ceop",
+		    F.kp, &buf, &len));
+		assert_ok(lsn_receipt_verify(buf, len, lookup, &F, &r));
+		assert_int_equal(lsn_receipt_count(r), n);
+		/* one message: the single form every agent reads */
+		assert_int_equal(r->has_message_id, n == 1);
+		assert_int_equal(r->n_batch_message_ids, n == 1 ? 0 : n);
+		for (size_t i = 0; i < n; i++) {
+			assert_ok(lsn_receipt_item(r, i, &id, &h));
+			assert_memory_equal(id, ids[i], 16);
+			assert_memory_equal(h, hs[i], 32);
+			assert_true(lsn_receipt_names(r, ids[i], hs[i]));
+		}
+		assert_err(lsn_receipt_item(r, n, &id, &h), LSN_EINVAL);
+		memset(other, 0, sizeof(other));
+		assert_false(lsn_receipt_names(r, ids[0], other));
+		assert_false(lsn_receipt_names(r, other, NULL));
+		lsn_receipt_free(&r);
+		free(buf);
+	}
+	/* the largest batch with the longest slug stays within every size
+	 * limit an older broker or agent applies */
+	memset(longid, 'a', 63);
+	longid[63] = '\0';
+	assert_ok(lsn_receipt_sign_batch((const uint8_t (*)[16]) ids,
+	    (const uint8_t (*)[32]) hs, LSN_RECEIPT_BATCH_MAX, DELIVERED,
+	    NOW, longid, F.kp, &buf, &len));
+	assert_true(len <= LSN_RECEIPT_MAX);
+	assert_ok(lsn_receipt_peek(buf, len, &s));
+	assert_true(s->receipt.len <= 1024);	/* LSN_BODY_RECEIPT_MAX */
+	assert_ok(lsn_receipt_verify_parse(s, F.kp->pk, &r));
+	assert_int_equal(lsn_receipt_count(r), LSN_RECEIPT_BATCH_MAX);
+	lsn_receipt_free(&r);
+	lsn_receipt_signed_free(&s);
+	free(buf);
+}
+
+static void
+test_receipt_batch_sign_limits(void **state)
+{
+	uint8_t	 ids[LSN_RECEIPT_BATCH_MAX + 1][16];
+	uint8_t	 hs[LSN_RECEIPT_BATCH_MAX + 1][32];
+	uint8_t	*buf = NULL;
+	size_t	 len = 0;
+
+	(void) state;
+	batch_items(ids, hs, LSN_RECEIPT_BATCH_MAX + 1);
+	assert_err(lsn_receipt_sign_batch((const uint8_t (*)[16]) ids,
+	    (const uint8_t (*)[32]) hs, 0, DELIVERED, NOW, "uk-ceop", F.kp,
+	    &buf, &len), LSN_EINVAL);
+	assert_err(lsn_receipt_sign_batch((const uint8_t (*)[16]) ids,
+	    (const uint8_t (*)[32]) hs, LSN_RECEIPT_BATCH_MAX + 1, DELIVERED,
+	    NOW, "uk-ceop", F.kp, &buf, &len), LSN_EINVAL);
+	/* the same message twice */
+	memcpy(ids[1], ids[0], 16);
+	assert_err(lsn_receipt_sign_batch((const uint8_t (*)[16]) ids,
+	    (const uint8_t (*)[32]) hs, 2, DELIVERED, NOW, "uk-ceop", F.kp,
+	    &buf, &len), LSN_EINVAL);
+	assert_null(buf);
+}
+
+/* Verifies a hand-made, correctly signed Receipt: the refusal code. */
+static int
+verify_forged(const Liaison__V1__Receipt *rc, char *rcpt, char *kid)
+{
+	Liaison__V1__Receipt	*r = NULL;
+	uint8_t			*buf = NULL;
+	size_t			 len = 0;
+	int			 rv;
+
+	make_signed(rc, LSN_SIG_RECEIPT, F.kp, rcpt, kid, &buf, &len);
+	rv = lsn_receipt_verify(buf, len, lookup, &F, &r);
+	if (rv == LSN_OK)
+		lsn_receipt_free(&r);
+	free(buf);
+	return (rv);
+}
+
+static void
+test_receipt_batch_forged_refused(void **state)
+{
+	Liaison__V1__Receipt	 rc;
+	ProtobufCBinaryData	 bid[LSN_RECEIPT_BATCH_MAX + 1];
+	ProtobufCBinaryData	 bh[LSN_RECEIPT_BATCH_MAX + 1];
+	uint8_t			 ids[LSN_RECEIPT_BATCH_MAX + 1][16];
+	uint8_t			 hs[LSN_RECEIPT_BATCH_MAX + 1][32];
+	char			 rcpt[] = "uk-ceop", kid[17];
+
+	(void) state;
+	memcpy(kid, F.kp->key_id, sizeof(kid));
+	batch_items(ids, hs, LSN_RECEIPT_BATCH_MAX + 1);
+	for (size_t i = 0; i <= LSN_RECEIPT_BATCH_MAX; i++) {
+		bid[i].data = ids[i];
+		bid[i].len = 16;
+		bh[i].data = hs[i];
+		bh[i].len = 32;
+	}
+	fill_receipt(&rc, rcpt, kid);
+	rc.has_message_id = rc.has_envelope_hash = 0;
+	rc.batch_message_ids = bid;
+	rc.batch_envelope_hashes = bh;
+	/* control: a batch of 3 made by hand verifies */
+	rc.n_batch_message_ids = rc.n_batch_envelope_hashes = 3;
+	assert_ok(verify_forged(&rc, rcpt, kid));
+	/* oversized: one message more than a batch may name */
+	rc.n_batch_message_ids = rc.n_batch_envelope_hashes =
+	    LSN_RECEIPT_BATCH_MAX + 1;
+	assert_err(verify_forged(&rc, rcpt, kid), LSN_EINVAL);
+	/* a batch of one (the single form exists for that) */
+	rc.n_batch_message_ids = rc.n_batch_envelope_hashes = 1;
+	assert_err(verify_forged(&rc, rcpt, kid), LSN_EINVAL);
+	/* lists of different lengths */
+	rc.n_batch_message_ids = 3;
+	rc.n_batch_envelope_hashes = 2;
+	assert_err(verify_forged(&rc, rcpt, kid), LSN_EINVAL);
+	/* both forms at once */
+	rc.n_batch_message_ids = rc.n_batch_envelope_hashes = 3;
+	rc.has_message_id = rc.has_envelope_hash = 1;
+	assert_err(verify_forged(&rc, rcpt, kid), LSN_EINVAL);
+	rc.has_message_id = rc.has_envelope_hash = 0;
+	/* a short id, a short hash, the same message twice */
+	bid[1].len = 15;
+	assert_err(verify_forged(&rc, rcpt, kid), LSN_EINVAL);
+	bid[1].len = 16;
+	bh[2].len = 31;
+	assert_err(verify_forged(&rc, rcpt, kid), LSN_EINVAL);
+	bh[2].len = 32;
+	bid[2].data = ids[0];
+	assert_err(verify_forged(&rc, rcpt, kid), LSN_EINVAL);
+	bid[2].data = ids[2];
+	/* signed by another key of the signer: refused by the lookup */
+	{
+		Liaison__V1__Receipt	*r = NULL;
+		uint8_t			*buf = NULL;
+		size_t			 len = 0;
+		char			 okid[17];
+
+		memcpy(okid, F.other->key_id, sizeof(okid));
+		rc.key_id = okid;
+		make_signed(&rc, LSN_SIG_RECEIPT, F.other, rcpt, okid, &buf,
+		    &len);
+		assert_err(lsn_receipt_verify(buf, len, lookup, &F, &r),
+		    LSN_EKEYREVOKED);
+		free(buf);
+		rc.key_id = kid;
+	}
+}
+
 int
 main(void)
 {
@@ -363,6 +540,9 @@ main(void)
 		cmocka_unit_test(test_receipt_hint_mismatch),
 		cmocka_unit_test(test_receipt_invalid_fields),
 		cmocka_unit_test(test_receipt_malformed_input),
+		cmocka_unit_test(test_receipt_batch_roundtrip),
+		cmocka_unit_test(test_receipt_batch_sign_limits),
+		cmocka_unit_test(test_receipt_batch_forged_refused),
 	};
 
 	return (cmocka_run_group_tests_name("receipt", tests, setup,

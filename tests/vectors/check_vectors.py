@@ -291,6 +291,22 @@ def check_envelopes(V):
     check(sr.receipt == rb and sr.signer == rc.recipient and
           sr.key_id == rc.key_id == key_id(bytes(sk.verify_key)),
           "receipt: hints")
+    # the batch form: ids and hashes pairwise, the single fields absent
+    bt = r["batch"]
+    brc, brb = V.msg(bt["receipt"], "receipt_batch")
+    bsr, _ = V.msg(bt["signed_receipt"], "signed_receipt_batch")
+    check(not brc.HasField("message_id") and
+          not brc.HasField("envelope_hash"), "receipt batch: single absent")
+    check(list(brc.batch_message_ids) ==
+          [note_env.message_id, b"\x11" * 16] and
+          list(brc.batch_envelope_hashes) ==
+          [b2b(note_eb), b2b(b"second envelope")],
+          "receipt batch: ids and hashes")
+    check(bytes.fromhex(bt["signing_input"]) == RCPT_PREFIX + brb,
+          "receipt batch: signing input")
+    check(sk.sign(RCPT_PREFIX + brb).signature == bsr.signature and
+          bsr.receipt == brb and bsr.signer == brc.recipient,
+          "receipt batch: signature and hints")
     c = r["carrier"]
     cenv, _, _ = check_signed_envelope(V, c, "receipt_carrier")
     check(cenv.type == 8 and cenv.body == srb and

@@ -459,6 +459,52 @@ v_alert(const struct gen_keys *k, json_t *a)
 }
 
 /* The DELIVERED receipt for the note and the envelope carrying it. */
+/*
+ * A batch DELIVERED receipt (section 10, batch form) naming the note and a
+ * second message: id 16 x 0x11, hash BLAKE2b-256("second envelope").
+ */
+static json_t *
+v_receipt_batch(const struct gen_keys *k, const uint8_t note_eh[32])
+{
+	Liaison__V1__SignedReceipt *sr;
+	Liaison__V1__Receipt	*r;
+	const char		*pfx = lsn_sig_prefix(LSN_SIG_RECEIPT);
+	uint8_t			 ids[2][16], hs[2][32], *buf, *in;
+	size_t			 len, inlen;
+	json_t			*v = json_object();
+
+	memcpy(ids[0], note_id, 16);
+	memcpy(hs[0], note_eh, 32);
+	memset(ids[1], 0x11, 16);
+	lsn_hash("second envelope", 15, hs[1]);
+	GEN_OK(lsn_receipt_sign_batch((const uint8_t (*)[16]) ids,
+	    (const uint8_t (*)[32]) hs, 2, 1, GEN_T0 + 6000, "nl-police",
+	    k->nl_sign, &buf, &len));
+	if ((sr = liaison__v1__signed_receipt__unpack(NULL, len, buf)) ==
+	    NULL || (r = liaison__v1__receipt__unpack(NULL, sr->receipt.len,
+	    sr->receipt.data)) == NULL)
+		GEN_OK(LSN_EPROTO);
+	inlen = strlen(pfx) + 1 + sr->receipt.len;
+	if ((in = malloc(inlen)) == NULL)
+		GEN_OK(LSN_ENOMEM);
+	memcpy(in, pfx, strlen(pfx) + 1);
+	memcpy(in + strlen(pfx) + 1, sr->receipt.data, sr->receipt.len);
+	json_object_set_new(v, "name", json_string("receipt_batch"));
+	json_object_set_new(v, "about", json_string("batch DELIVERED receipt "
+	    "signed by nl-police for note_green and a second message (id 16 "
+	    "x 0x11, envelope hash BLAKE2b-256(\"second envelope\")): "
+	    "message_id and envelope_hash absent, batch_message_ids and "
+	    "batch_envelope_hashes pairwise"));
+	json_object_set_new(v, "receipt", gen_msg(&r->base));
+	json_object_set_new(v, "signing_input", vec_hex(in, inlen));
+	json_object_set_new(v, "signed_receipt", gen_msg(&sr->base));
+	liaison__v1__receipt__free_unpacked(r, NULL);
+	liaison__v1__signed_receipt__free_unpacked(sr, NULL);
+	free(in);
+	free(buf);
+	return (v);
+}
+
 static json_t *
 v_receipt(const struct gen_keys *k)
 {
@@ -510,6 +556,7 @@ v_receipt(const struct gen_keys *k)
 	    "type RECEIPT from nl-police to au-afp, in_reply_to = the note",
 	    &e, k->nl_sign, NULL, NULL, NULL, NULL);
 	json_object_set_new(v, "carrier", c);
+	json_object_set_new(v, "batch", v_receipt_batch(k, eh));
 	liaison__v1__receipt__free_unpacked(r, NULL);
 	liaison__v1__signed_receipt__free_unpacked(sr, NULL);
 	free(in);

@@ -261,6 +261,18 @@ test_vectors_envelopes(void **state)
 		    c->body.len, 0, &field));
 		lsn_receipt_free(&rc);
 		lsn_receipt_signed_free(&sr);
+		free(b);
+		/* the batch form: two messages, the note first */
+		b = bytesof(json_object_get(r, "batch"), "signed_receipt",
+		    &len);
+		assert_ok(lsn_receipt_peek(b, len, &sr));
+		assert_ok(lsn_receipt_verify_parse(sr, kp->pk, &rc));
+		assert_int_equal(lsn_receipt_count(rc), 2);
+		assert_false(rc->has_message_id);
+		assert_memory_equal(rc->batch_message_ids[0].data,
+		    c->in_reply_to.data, 16);
+		lsn_receipt_free(&rc);
+		lsn_receipt_signed_free(&sr);
 		lsn_envelope_free(&c);
 		lsn_keypair_destroy(&kp);
 		free(b);
