@@ -74,7 +74,7 @@ api_open(struct agent *a)
 void
 api_close(struct agent *a)
 {
-	int	linger = 2000;
+	int	linger = 10000;	/* a loaded machine: let the answers leave */
 
 	if (a->api != NULL) {
 		/* the E_IN_DOUBT answers must leave before the exit */

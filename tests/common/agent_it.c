@@ -13,7 +13,7 @@
 #include "agent_it.h"
 #include "lsn_proc.h"
 
-#define IT_TIMEOUT_MS	10000
+#define IT_TIMEOUT_MS	20000	/* an answer; long for a loaded machine */
 
 static char *
 mut(const char *s)
