@@ -13,7 +13,13 @@
  *
  * Frames read from the broker in one loop turn are handled inside one
  * transaction (agent_tx_begin / agent_tx_end): DeliverAcks and answers to
- * waiting API callers go out only after the COMMIT.
+ * waiting API callers go out only after the COMMIT. The timers that send
+ * (wf_escalate.c, wf_contact.c) open one of their own the same way. Only
+ * those functions of agent.c write in_tx.
+ *
+ * The send path runs one way: compose.c (check, seal, sign; no writes)
+ * -> outbox.c (store inside the caller's transaction; send after the
+ * COMMIT) -> link.c.
  */
 #ifndef LIAISON_AGENT_H
 #define LIAISON_AGENT_H
@@ -247,7 +253,7 @@ struct agent {
 	uint64_t		 wf_next_tick;	/* mono */
 	uint64_t		 wf_cc_next;	/* contact checks: workflow ms */
 
-	/* per-turn transaction */
+	/* per-turn transaction; in_tx is written by agent.c only */
 	int			 in_tx;
 	int			 tx_failed;
 	int			 indoubt;	/* a COMMIT failed at sync: stop */
