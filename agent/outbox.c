@@ -197,7 +197,14 @@ outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
 {
 	int	own, rv;
 
-	if ((rv = agent_tx_join(a, &own)) != LSN_OK)
+	if ((rv = agent_tx_join(a, &own)) == LSN_EINDOUBT) {
+		/* stopping after a failed commit: nothing more is written
+		 * (no message id to ask outbox_status about) */
+		snprintf(detail, detailsz, "the agent is stopping after a "
+		    "failed commit: not stored");
+		return (LSN_EDB);
+	}
+	if (rv != LSN_OK)
 		return (db_error(a, rv, detail, detailsz));
 	rv = outbox_submit_tx(a, r, flags, msgid, detail, detailsz);
 	if (!own)
