@@ -346,6 +346,18 @@ agent_tx_begin(struct agent *a)
 	return (LSN_OK);
 }
 
+/*
+ * For work that may run inside or outside the turn (an API request
+ * outside a batch, a receipt): joins the open transaction (*own = 0) or
+ * opens it (*own = 1: the caller ends it with agent_tx_commit).
+ */
+int
+agent_tx_join(struct agent *a, int *own)
+{
+	*own = !a->in_tx;
+	return (agent_tx_begin(a));
+}
+
 static void
 send_acks(struct agent *a)
 {

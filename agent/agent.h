@@ -13,7 +13,13 @@
  *
  * Frames read from the broker in one loop turn are handled inside one
  * transaction (agent_tx_begin / agent_tx_end): DeliverAcks and answers to
- * waiting API callers go out only after the COMMIT.
+ * waiting API callers go out only after the COMMIT. The timers that send
+ * (wf_escalate.c, wf_contact.c) open one of their own the same way. Only
+ * those functions of agent.c write in_tx.
+ *
+ * The send path runs one way: compose.c (check, seal, sign; no writes)
+ * -> outbox.c (store inside the caller's transaction; send after the
+ * COMMIT) -> link.c.
  */
 #ifndef LIAISON_AGENT_H
 #define LIAISON_AGENT_H
@@ -247,7 +253,7 @@ struct agent {
 	uint64_t		 wf_next_tick;	/* mono */
 	uint64_t		 wf_cc_next;	/* contact checks: workflow ms */
 
-	/* per-turn transaction */
+	/* per-turn transaction; in_tx is written by agent.c only */
 	int			 in_tx;
 	int			 tx_failed;
 	int			 indoubt;	/* a COMMIT failed at sync: stop */
@@ -307,6 +313,9 @@ int		 agent_run(struct agent *a);
 void		 agent_do_reload(struct agent *a);
 int		 agent_tx_begin(struct agent *a);
 int		 agent_tx_commit(struct agent *a);
+/* Joins the open transaction (*own = 0) or opens it (*own = 1: the
+ * caller ends it with agent_tx_commit). */
+int		 agent_tx_join(struct agent *a, int *own);
 void		 agent_tx_end(struct agent *a);
 /* A commit failed at its sync: answer E_IN_DOUBT, stop (status 1). */
 void		 agent_set_in_doubt(struct agent *a);
@@ -334,7 +343,43 @@ void		 link_timers(struct agent *a, uint64_t now);
 int		 link_dispatch(struct agent *a, const uint8_t *buf, size_t len);
 long		 link_timeout(struct agent *a, uint64_t now);
 
-/* outbox.c */
+/*
+ * compose.c: a submitted message checked (request, recipients, quota,
+ * workflow step, marking), built, sealed and signed; nothing stored.
+ * A struct composed owns rcpts and signed_env (composed_free).
+ */
+struct composed {
+	uint8_t			 id[16];
+	uint8_t			*signed_env;	/* SignedEnvelope bytes */
+	size_t			 len;
+	struct agent_idset	 rcpts;		/* expanded partner ids */
+	char			 recipients[1024]; /* as named, for the row */
+	uint64_t		 created_ms;
+	int			 type;		/* MessageType */
+	int			 priority;
+	int			 tlp;		/* the marking sent */
+};
+struct wf_link;
+int		 compose(struct agent *a,
+		    const Liaison__V1__SubmitRequest *req, int flags,
+		    const struct wf_link *linked, struct composed *c,
+		    char *detail, size_t detailsz);
+void		 composed_free(struct composed *c);
+int		 compose_expand(struct agent *a,
+		    const Liaison__V1__SubmitRequest *r,
+		    struct agent_idset *set, char *detail, size_t detailsz);
+int		 idset_add(void *arg, const char *id);
+void		 idset_free(struct agent_idset *set);
+
+/*
+ * outbox.c. outbox_submit_tx: compose, store (with the follow-ups of its
+ * workflow step) inside the caller's transaction. outbox_submit and
+ * outbox_submit_flags: the same for a caller that may hold no
+ * transaction (one of its own then; see outbox.c).
+ */
+int		 outbox_submit_tx(struct agent *a,
+		    const Liaison__V1__SubmitRequest *req, int flags,
+		    uint8_t msgid[16], char *detail, size_t detailsz);
 int		 outbox_submit(struct agent *a,
 		    const Liaison__V1__SubmitRequest *req, uint8_t msgid[16],
 		    char *detail, size_t detailsz);
@@ -372,11 +417,6 @@ int		 outbox_can_send(const struct agent *a);
 int		 outbox_submit_flags(struct agent *a,
 		    const Liaison__V1__SubmitRequest *req, int flags,
 		    uint8_t msgid[16], char *detail, size_t detailsz);
-int		 outbox_expand(struct agent *a,
-		    const Liaison__V1__SubmitRequest *r,
-		    struct agent_idset *set, char *detail, size_t detailsz);
-int		 idset_add(void *arg, const char *id);
-void		 idset_free(struct agent_idset *set);
 
 /* outbox_read.c: sent messages with their opened bodies and delivery
  * state per recipient (OutboxFetch / OutboxList; see the file comment).
@@ -401,10 +441,46 @@ void		 wf_meeting_show_free(Liaison__V1__MeetingShowResponse *m);
 void		 wf_clock_init(struct agent *a);
 uint64_t	 agent_now(struct agent *a);
 void		 wf_deadlines(const struct agent *a, struct lsn_deadlines *d);
+/* The REDIRECT whose linked offer is being submitted: the redirected
+ * referral's id and the third partner (wf_referral.c). */
+struct wf_link {
+	uint8_t		rid[16];
+	char		to[LSN_DIR_ID_MAX + 1];
+};
+/*
+ * A message a submitted one brings with it (a REDIRECT's linked offer):
+ * made by the workflow step when it records the submitted message, then
+ * composed and stored after it, in the same savepoint (outbox_submit_tx).
+ * Owns what req points to; what: the reason's prefix when it fails;
+ * done: the log line when it is stored.
+ */
+struct wf_followup {
+	Liaison__V1__SubmitRequest	 req;
+	struct wf_link			 link;
+	char				*to[1];		/* link.to */
+	uint8_t				*body;
+	size_t				 len;
+	char				*case_ref;
+	Liaison__V1__Envelope		*orig;		/* owns req.handling */
+	char				 what[96];
+	char				 done[128];
+};
+#define WF_FOLLOWUPS_MAX	4	/* one per REDIRECT: one response */
+struct wf_followups {
+	struct wf_followup	v[WF_FOLLOWUPS_MAX];	/* never moved */
+	size_t			n;
+};
+void		 wf_followups_free(struct wf_followups *fu);
+/*
+ * Checks a message being submitted (apply 0, from compose), or records
+ * it (apply 1, after it is stored; fu receives its follow-ups). linked:
+ * the REDIRECT whose linked offer r is, NULL for anything else.
+ */
 int		 wf_on_submit(struct agent *a,
 		    const Liaison__V1__SubmitRequest *r,
 		    const struct agent_idset *rcpts,
-		    const uint8_t msgid[16], int apply, char *detail,
+		    const uint8_t msgid[16], const struct wf_link *linked,
+		    int apply, struct wf_followups *fu, char *detail,
 		    size_t detailsz);
 int		 wf_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
 		    const uint8_t *signed_env, size_t signed_len,

@@ -1,117 +1,23 @@
 /*
- * outbox.c -- the durable outbox: a submitted message is validated,
- * signed with the agency key and stored before the caller is answered,
- * then sent, and resent until a PublishAck arrives (also across restarts
- * of either side; the broker dedups by message_id). Refusals are kept
- * with the message.
+ * outbox.c -- the durable outbox, the stage after compose.c: a composed
+ * (checked, sealed, signed) message is stored inside the caller's
+ * transaction before the caller is answered, then sent after the COMMIT,
+ * and resent until a PublishAck arrives (also across restarts of either
+ * side; the broker dedups by message_id). Refusals are kept with the
+ * message. Nothing here re-enters the submit: what a message's workflow
+ * step brings with it (a REDIRECT's linked offer) comes back as a
+ * follow-up, stored after it in the same savepoint.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "liaison/body.h"
 #include "liaison/envelope.h"
-#include "liaison/seal.h"
 #include "liaison/err.h"
 #include "liaison/log.h"
 #include "liaison/util.h"
 
 #include "agent.h"
-
-/* Over 80 lines: one check per SubmitRequest field, in api.proto order. */
-static int
-check_request(struct agent *a, const Liaison__V1__SubmitRequest *r,
-    int flags, char *detail, size_t detailsz)
-{
-	const char	*field = NULL;
-	int		 rv;
-
-	(void) a;
-	if (r->n_to + r->n_to_groups == 0) {
-		snprintf(detail, detailsz, "no recipient (to or to_groups)");
-		return (LSN_EINVAL);
-	}
-	if (r->n_to > LSN_ENV_TO_MAX || r->n_to_groups > LSN_ENV_GROUPS_MAX) {
-		snprintf(detail, detailsz, "too many recipients");
-		return (LSN_ETOOBIG);
-	}
-	for (size_t i = 0; i < r->n_to; i++)
-		if (r->to[i] == NULL || !lsn_slug_valid(r->to[i])) {
-			snprintf(detail, detailsz, "recipient %zu is not a "
-			    "valid partner id", i + 1);
-			return (LSN_EINVAL);
-		}
-	for (size_t i = 0; i < r->n_to_groups; i++)
-		if (r->to_groups[i] == NULL ||
-		    !lsn_slug_valid(r->to_groups[i])) {
-			snprintf(detail, detailsz, "group %zu is not a valid "
-			    "group name", i + 1);
-			return (LSN_EINVAL);
-		}
-	/* receipts are made by agents only (rcpt.c) */
-	if (!r->has_type || (r->type ==
-	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT &&
-	    !(flags & OUTBOX_F_AGENT)) ||
-	    lsn_body_descriptor((int) r->type) == NULL) {
-		snprintf(detail, detailsz, "message type %s cannot be "
-		    "submitted", r->has_type ?
-		    lsn_envelope_type_name((int) r->type) : "(none)");
-		return (LSN_EINVAL);
-	}
-	if (!r->has_body || r->body.len == 0 ||
-	    r->body.len > LSN_BODY_MAX) {
-		snprintf(detail, detailsz, "body missing or over %d bytes",
-		    LSN_BODY_MAX);
-		return (r->has_body && r->body.len > LSN_BODY_MAX ?
-		    LSN_ETOOBIG : LSN_EINVAL);
-	}
-	if ((rv = lsn_body_validate((int) r->type, r->body.data,
-	    r->body.len, lsn_now_ms(), &field)) != LSN_OK) {
-		snprintf(detail, detailsz, "invalid %s body: %s (%s)",
-		    lsn_envelope_type_name((int) r->type), lsn_strerror(rv),
-		    field != NULL ? field : "-");
-		return (rv);
-	}
-	if ((r->has_in_reply_to && r->in_reply_to.len != LSN_MSGID_BYTES) ||
-	    (r->has_thread_id && r->thread_id.len != LSN_MSGID_BYTES)) {
-		snprintf(detail, detailsz, "in_reply_to / thread_id must be "
-		    "%d bytes", LSN_MSGID_BYTES);
-		return (LSN_EINVAL);
-	}
-	if (r->case_ref != NULL &&
-	    !lsn_text_valid(r->case_ref, LSN_ENV_CASE_REF_MAX)) {
-		snprintf(detail, detailsz, "case_ref invalid");
-		return (LSN_EINVAL);
-	}
-	if (r->handling != NULL) {
-		/* checked before sealing; an absent TLP defaults to GREEN */
-		Liaison__V1__Handling	h = *r->handling;
-
-		if (!h.has_tlp) {
-			h.has_tlp = 1;
-			h.tlp = LIAISON__V1__TLP__TLP_GREEN;
-		}
-		if ((rv = lsn_handling_validate(&h, &field)) != LSN_OK) {
-			snprintf(detail, detailsz, "invalid %s",
-			    field != NULL ? field : "handling");
-			return (rv);
-		}
-	}
-	if (r->has_expires_ms && r->expires_ms != 0 &&
-	    r->expires_ms <= lsn_now_ms()) {
-		snprintf(detail, detailsz, "expires_ms is in the past");
-		return (LSN_EEXPIRED);
-	}
-	return (LSN_OK);
-}
-
-static int
-pending_count(struct agent *a, uint64_t *n)
-{
-	uint64_t	rej;
-
-	return (outbox_counts(a, n, &rej));
-}
 
 static int
 send_publish(struct agent *a, const uint8_t *buf, size_t len)
@@ -132,376 +38,196 @@ send_publish(struct agent *a, const uint8_t *buf, size_t len)
 	return (rv);
 }
 
-static void
-join_recipients(const Liaison__V1__SubmitRequest *r, char *out, size_t sz)
-{
-	size_t	n = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < r->n_to && n < sz; i++)
-		n += (size_t) snprintf(out + n, sz - n, "%s%s",
-		    n ? "," : "", r->to[i]);
-	for (size_t i = 0; i < r->n_to_groups && n < sz; i++)
-		n += (size_t) snprintf(out + n, sz - n, "%s@%s",
-		    n ? "," : "", r->to_groups[i]);
-}
-
-int
-idset_add(void *arg, const char *id)
-{
-	struct agent_idset	*ss = arg;
-	void			*p;
-
-	for (size_t i = 0; i < ss->n; i++)
-		if (strcmp(ss->ids[i], id) == 0)
-			return (0);
-	if (ss->n >= LSN_SEAL_KEYS_MAX)
-		return (LSN_ETOOBIG);
-	if (ss->n == ss->cap) {
-		ss->cap = ss->cap ? ss->cap * 2 : 16;
-		if ((p = reallocarray(ss->ids, ss->cap,
-		    sizeof(*ss->ids))) == NULL)
-			return (LSN_ENOMEM);
-		ss->ids = p;
-	}
-	if (lsn_strlcpy(ss->ids[ss->n], id, sizeof(ss->ids[0])) >=
-	    sizeof(ss->ids[0]))
-		return (LSN_EINVAL);
-	ss->n++;
-	return (0);
-}
-
-void
-idset_free(struct agent_idset *set)
-{
-	free(set->ids);
-	set->ids = NULL;
-	set->n = set->cap = 0;
-}
-
 /*
- * The partner ids a request reaches, from the local replica: every named
- * recipient and every current ACTIVE member of every group, without the
- * sender when it is reached through a group only (the broker's rule).
- * set must start empty; the caller frees it (idset_free) in all cases.
- */
-int
-outbox_expand(struct agent *a, const Liaison__V1__SubmitRequest *r,
-    struct agent_idset *set, char *detail, size_t detailsz)
-{
-	int	rv, named_self = 0;
-
-	(void) detail;
-	(void) detailsz;
-	for (size_t i = 0; i < r->n_to; i++) {
-		if (strcmp(r->to[i], a->conf.partner) == 0)
-			named_self = 1;
-		if ((rv = idset_add(set, r->to[i])) != 0)
-			return (rv);
-	}
-	for (size_t i = 0; i < r->n_to_groups; i++) {
-		rv = lsn_dir_group_members(a->dir, r->to_groups[i], 1,
-		    idset_add, set);
-		/* an unknown group is the broker's to refuse
-		 * (E_UNKNOWN_GROUP in the PublishAck) */
-		if (rv != LSN_OK && rv != LSN_EUNKNOWNGROUP)
-			return (rv);
-	}
-	if (!named_self)
-		for (size_t i = 0; i < set->n; i++)
-			if (strcmp(set->ids[i], a->conf.partner) == 0) {
-				memmove(&set->ids[i], &set->ids[i + 1],
-				    (set->n - i - 1) * sizeof(set->ids[0]));
-				set->n--;
-				break;
-			}
-	return (LSN_OK);
-}
-
-/*
- * Seals body for every recipient in rcpts (outbox_expand: groups are
- * expanded from the local replica now; the broker expands them again
- * against its directory, and a member it adds that we did not know cannot
- * open the body and quarantines it), and the sender itself (so its own outbox copy stays readable by its operator). On
- * success *sbp is the SealedBody (lsn_sealed_free).
+ * Stores a composed message in the outbox, inside the caller's
+ * transaction. While the broker refuses this agency a submit ends
+ * refused at once: it could not be delivered, and the caller must know.
  */
 static int
-seal_body(struct agent *a, const Liaison__V1__SubmitRequest *r,
-    const struct agent_idset *rcpts, const uint8_t id[LSN_MSGID_BYTES],
-    Liaison__V1__SealedBody **sbp, char *detail, size_t detailsz)
+enqueue(struct agent *a, const struct composed *c)
 {
-	struct agent_idset	 ss = { NULL, 0, 0 };
-	struct lsn_seal_rcpt	*rc = NULL;
-	uint8_t			(*pks)[LSN_PK_BYTES] = NULL;
-	uint8_t			 ad[LSN_SEAL_AD_MAX];
-	char			 kid[LSN_KEYID_HEXLEN + 1];
-	size_t			 adlen;
-	uint64_t		 now = lsn_now_ms();
-	int			 rv;
+	sqlite3_stmt	*s;
+	int		 rv;
 
-	for (size_t i = 0; i < rcpts->n; i++)
-		if ((rv = idset_add(&ss, rcpts->ids[i])) != 0)
-			goto out;
-	if ((rv = idset_add(&ss, a->conf.partner)) != 0)
-		goto out;
-	if ((rc = calloc(ss.n, sizeof(*rc))) == NULL ||
-	    (pks = calloc(ss.n, sizeof(*pks))) == NULL) {
-		rv = LSN_ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < ss.n; i++) {
-		if ((rv = lsn_dir_encrypt_key(a->dir, ss.ids[i], now, kid,
-		    pks[i])) != LSN_OK) {
-			snprintf(detail, detailsz, "cannot seal to %s: %s",
-			    ss.ids[i], lsn_strerror(rv));
-			goto out;
-		}
-		rc[i].partner = ss.ids[i];
-		rc[i].pk = pks[i];
-	}
-	if ((rv = lsn_seal_ad(id, a->conf.partner, (int) r->type, ad,
-	    &adlen)) != LSN_OK ||
-	    (rv = lsn_seal(r->body.data, r->body.len, ad, adlen, rc, ss.n,
-	    sbp)) != LSN_OK) {
-		snprintf(detail, detailsz, "cannot seal: %s",
-		    lsn_strerror(rv));
-		goto out;
-	}
-	rv = LSN_OK;
- out:
-	if (rv != LSN_OK && detail[0] == '\0')
-		snprintf(detail, detailsz, "cannot seal: %s",
-		    lsn_strerror(rv));
-	free(rc);
-	free(pks);
-	idset_free(&ss);
-	return (rv);
-}
-
-/*
- * Validates, signs and stores a submitted message; sends it when
- * connected. On success msgid receives the new message id. On failure
- * detail holds a one-line reason.
- */
-int
-outbox_submit(struct agent *a, const Liaison__V1__SubmitRequest *r,
-    uint8_t msgid[16], char *detail, size_t detailsz)
-{
-	return (outbox_submit_flags(a, r, 0, msgid, detail, detailsz));
-}
-
-/*
- * outbox_submit with flags: OUTBOX_F_AGENT allows the types only the
- * agent itself makes (RECEIPT). Inside the loop's transaction (a->in_tx)
- * the message is not sent at once: the outbox pass sends it after the
- * COMMIT.
- * Over 80 lines: the send funnel issue 14 replaces; left whole.
- */
-int
-outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
-    int flags, uint8_t msgid[16], char *detail, size_t detailsz)
-{
-	Liaison__V1__Envelope	e = LIAISON__V1__ENVELOPE__INIT;
-	Liaison__V1__Handling	h = LIAISON__V1__HANDLING__INIT;
-	Liaison__V1__DirHead	dh = LIAISON__V1__DIR_HEAD__INIT;
-	Liaison__V1__SealedBody	*sb = NULL;
-	uint8_t			id[LSN_MSGID_BYTES], hash[LSN_DIR_HASH_BYTES];
-	uint8_t			*buf = NULL;
-	size_t			 len;
-	uint64_t		 rev, n;
-	const char		*field = NULL;
-	char			 rcpt[1024];
-	struct agent_idset	 rcpts = { NULL, 0, 0 };
-	sqlite3_stmt		*s;
-	int			 rv, tx = 0, tx_outer = 0, sp = 0;
-
-	if ((rv = check_request(a, r, flags, detail, detailsz)) != LSN_OK)
-		return (rv);
-	if ((rv = outbox_expand(a, r, &rcpts, detail, detailsz)) != LSN_OK) {
-		if (detail[0] == '\0')
-			snprintf(detail, detailsz, "recipients: %s",
-			    lsn_strerror(rv));
-		goto out;
-	}
-	if ((rv = pending_count(a, &n)) != LSN_OK)
-		goto dberr;
-	if (n >= AGENT_OUTBOX_MAX) {
-		snprintf(detail, detailsz, "outbox full (%llu messages "
-		    "waiting for the broker)", (unsigned long long) n);
-		rv = LSN_EQUOTA;
-		goto out;
-	}
-	if ((rv = lsn_dir_head(a->dir, &rev, hash)) != LSN_OK)
-		goto dberr;
-	lsn_random(id, sizeof(id));
-	/* the workflow step must be legal for every recipient */
-	if ((rv = wf_on_submit(a, r, &rcpts, id, 0, detail, detailsz)) !=
-	    LSN_OK)
-		goto out;
-	if (r->handling != NULL)
-		h = *r->handling;
-	h.base = (ProtobufCMessage) PROTOBUF_C_MESSAGE_INIT(
-	    &liaison__v1__handling__descriptor);
-	/* a reply keeps its thread's marking (wfmark.c); GREEN else */
-	if ((rv = wfmark_submit(a, r, &h, detail, detailsz)) != LSN_OK) {
-		if (rv == LSN_EDB)
-			goto dberr;
-		goto out;
-	}
-	e.has_version = 1;
-	e.version = LSN_ENVELOPE_VERSION;
-	e.has_message_id = 1;
-	e.message_id.data = id;
-	e.message_id.len = sizeof(id);
-	e.sender = a->conf.partner;
-	e.sender_key_id = a->sign_kp->key_id;
-	e.n_to = r->n_to;
-	e.to = r->to;
-	e.n_to_groups = r->n_to_groups;
-	e.to_groups = r->to_groups;
-	e.has_created_ms = 1;
-	e.created_ms = lsn_now_ms();
-	if (r->has_expires_ms && r->expires_ms != 0) {
-		e.has_expires_ms = 1;
-		e.expires_ms = r->expires_ms;
-	}
-	e.has_type = 1;
-	e.type = r->type;
-	e.handling = &h;
-	e.has_priority = 1;
-	e.priority = r->has_priority && r->priority != 0 ? r->priority :
-	    LIAISON__V1__PRIORITY__PRIORITY_P4;
-	e.has_in_reply_to = r->has_in_reply_to;
-	e.in_reply_to = r->in_reply_to;
-	e.case_ref = r->case_ref;
-	e.has_thread_id = r->has_thread_id;
-	e.thread_id = r->thread_id;
-	dh.has_rev = 1;
-	dh.rev = rev;
-	dh.has_hash = 1;
-	dh.hash.data = hash;
-	dh.hash.len = sizeof(hash);
-	e.dir_head = &dh;
-	if (lsn_tlp_requires_seal((int) h.tlp)) {
-		detail[0] = '\0';
-		if ((rv = seal_body(a, r, &rcpts, id, &sb, detail,
-		    detailsz)) != LSN_OK)
-			goto out;
-		e.sealed = sb;
-	} else {
-		e.has_body = 1;
-		e.body = r->body;
-	}
-	rv = lsn_envelope_sign(&e, a->sign_kp, &buf, &len, &field);
-	lsn_sealed_free(&sb);
-	if (rv != LSN_OK) {
-		snprintf(detail, detailsz, "cannot sign: %s (%s)",
-		    lsn_strerror(rv), field != NULL ? field : "-");
-		goto out;
-	}
-	join_recipients(r, rcpt, sizeof(rcpt));
-	tx_outer = a->in_tx;
-	if (!a->in_tx) {
-		if ((rv = lsn_store_begin(a->st)) != LSN_OK)
-			goto dberr;
-		tx = 1;
-	} else {
-		/* inside the turn's transaction: a failure below undoes
-		 * this message only */
-		if ((rv = agent_savepoint(a, AGENT_SP_BEGIN)) != LSN_OK)
-			goto dberr;
-		sp = 1;
-	}
-	/* while the broker refuses this agency a submit ends refused at
-	 * once: it could not be delivered, and the caller must know */
 	if ((rv = lsn_store_stmt(a->st, "INSERT INTO outbox(message_id, "
 	    "signed, state, created_ms, recipients, code, detail) "
 	    "VALUES(?, ?, ?, ?, ?, ?, ?)", &s)) != LSN_OK)
-		goto dberr;
-	if (sqlite3_bind_blob(s, 1, id, sizeof(id), SQLITE_STATIC) !=
+		return (rv);
+	if (sqlite3_bind_blob(s, 1, c->id, sizeof(c->id), SQLITE_STATIC) !=
 	    SQLITE_OK ||
-	    sqlite3_bind_blob(s, 2, buf, (int) len, SQLITE_STATIC) !=
-	    SQLITE_OK ||
+	    sqlite3_bind_blob(s, 2, c->signed_env, (int) c->len,
+	    SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 3, a->refused_code != 0 ? "rejected" :
 	    "pending", -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 4, (sqlite3_int64) e.created_ms) !=
+	    sqlite3_bind_int64(s, 4, (sqlite3_int64) c->created_ms) !=
 	    SQLITE_OK ||
-	    sqlite3_bind_text(s, 5, rcpt, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 5, c->recipients, -1, SQLITE_STATIC) !=
+	    SQLITE_OK ||
 	    sqlite3_bind_int(s, 6, a->refused_code) != SQLITE_OK ||
 	    (a->refused_code != 0 ? sqlite3_bind_text(s, 7, a->link_error,
 	    -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, 7)) != SQLITE_OK) {
-		rv = LSN_EDB;
-		goto dberr;
+		sqlite3_reset(s);
+		return (LSN_EDB);
 	}
 	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
 	sqlite3_reset(s);
 	if (rv != LSN_OK)
-		goto dberr;
-	if ((rv = wf_on_submit(a, r, &rcpts, id, 1, detail, detailsz)) !=
-	    LSN_OK) {
-		if (rv == LSN_EDB)
-			goto dberr;
-		goto out;
-	}
-	if ((rv = wfmark_note(a, (int) r->type, r->body.data, r->body.len,
-	    (int) h.tlp)) != LSN_OK)
-		goto dberr;
-	if (sp) {
-		if ((rv = agent_savepoint(a, AGENT_SP_RELEASE)) != LSN_OK)
-			goto dberr;
-		sp = 0;
-	}
-	if (tx) {
-		tx = 0;
-		if ((rv = lsn_store_commit(a->st)) != LSN_OK) {
-			lsn_store_rollback(a->st);
-			a->events_added = 0;
-			if (lsn_store_in_doubt(a->st)) {
-				/* stored or not: unknown; the id goes back
-				 * with E_IN_DOUBT, outbox_status decides */
-				agent_set_in_doubt(a);
-				memcpy(msgid, id, sizeof(id));
-				snprintf(detail, detailsz, "the commit failed "
-				    "at its sync: outcome unknown; after the "
-				    "agent's restart ask outbox_status");
-				rv = LSN_EINDOUBT;
-				goto out;
-			}
-			goto dberr;
-		}
-		if (a->events_added) {
-			a->events_added = 0;
-			api_inbox_changed(a);
-		}
-	}
+		return (rv);
 	if (a->ob_counted && a->refused_code != 0)
 		a->ob_rejected++;
 	else if (a->ob_counted)
 		a->ob_pending++;
-	/* outbox_pump sends it from the database once it is committed
-	 * (inside the turn's transaction: after agent_tx_commit) */
-	if (tx_outer)
-		a->outbox_added = 1;
-	a->ob_pass = 1;
-	memcpy(msgid, id, sizeof(id));
-	ametrics_msg(a, 0, (int) e.type, (int) e.priority);
-	rv = LSN_OK;
-	goto out;
- dberr:
-	log_warnx("%s: %s", __func__, lsn_store_errmsg(a->st));
+	return (LSN_OK);
+}
+
+static int
+db_error(struct agent *a, int rv, char *detail, size_t detailsz)
+{
+	log_warnx("outbox: %s", lsn_store_errmsg(a->st));
 	snprintf(detail, detailsz, "agent database error");
-	if (rv == LSN_OK)
-		rv = LSN_EDB;
- out:
-	if (sp && agent_savepoint(a, AGENT_SP_ROLLBACK) != LSN_OK)
-		a->tx_failed = 1;
-	if (tx) {
-		lsn_store_rollback(a->st);
-		a->events_added = 0;
+	return (rv != LSN_OK ? rv : LSN_EDB);
+}
+
+/*
+ * One message: composed (compose.c), stored, its workflow step and
+ * marking recorded. The messages its step brings with it (a REDIRECT's
+ * linked offer) are appended to fu; linked is the REDIRECT whose linked
+ * offer r is (NULL for a submitted message).
+ */
+static int
+submit_one(struct agent *a, const Liaison__V1__SubmitRequest *r, int flags,
+    const struct wf_link *linked, struct wf_followups *fu,
+    uint8_t msgid[LSN_MSGID_BYTES], char *detail, size_t detailsz)
+{
+	struct composed	c;
+	int		rv;
+
+	if ((rv = compose(a, r, flags, linked, &c, detail, detailsz)) !=
+	    LSN_OK)
+		return (rv);
+	if ((rv = enqueue(a, &c)) != LSN_OK) {
+		rv = db_error(a, rv, detail, detailsz);
+		goto out;
 	}
-	idset_free(&rcpts);
-	free(buf);
+	if ((rv = wf_on_submit(a, r, &c.rcpts, c.id, linked, 1, fu, detail,
+	    detailsz)) != LSN_OK) {
+		if (rv == LSN_EDB)
+			rv = db_error(a, rv, detail, detailsz);
+		goto out;
+	}
+	if ((rv = wfmark_note(a, c.type, r->body.data, r->body.len,
+	    c.tlp)) != LSN_OK) {
+		rv = db_error(a, rv, detail, detailsz);
+		goto out;
+	}
+	memcpy(msgid, c.id, sizeof(c.id));
+	ametrics_msg(a, 0, c.type, c.priority);
+ out:
+	composed_free(&c);
 	return (rv);
+}
+
+/*
+ * Validates, signs and stores a submitted message and the messages its
+ * workflow step brings with it (a REDIRECT's linked offer), after it and
+ * in the same savepoint of the caller's transaction (agent_tx_begin): all
+ * of them are stored, or none. The outbox pump sends them after the
+ * COMMIT. flags: OUTBOX_F_AGENT allows the types only the agent itself
+ * makes (RECEIPT). On success msgid receives the message's id; on
+ * failure detail holds a one-line reason.
+ */
+int
+outbox_submit_tx(struct agent *a, const Liaison__V1__SubmitRequest *r,
+    int flags, uint8_t msgid[LSN_MSGID_BYTES], char *detail,
+    size_t detailsz)
+{
+	struct wf_followups	 fu;
+	struct wf_followup	*f;
+	uint8_t			 fid[LSN_MSGID_BYTES];
+	char			 fdetail[AGENT_DETAIL_MAX];
+	int			 rv;
+
+	if (!a->in_tx) {
+		snprintf(detail, detailsz, "internal: submit outside the "
+		    "agent's transaction");
+		return (LSN_EINTERNAL);
+	}
+	memset(&fu, 0, sizeof(fu));
+	if ((rv = agent_savepoint(a, AGENT_SP_BEGIN)) != LSN_OK)
+		return (db_error(a, rv, detail, detailsz));
+	rv = submit_one(a, r, flags, NULL, &fu, msgid, detail, detailsz);
+	for (size_t i = 0; rv == LSN_OK && i < fu.n; i++) {
+		f = &fu.v[i];
+		fdetail[0] = '\0';
+		if ((rv = submit_one(a, &f->req, 0, &f->link, &fu, fid,
+		    fdetail, sizeof(fdetail))) != LSN_OK)
+			snprintf(detail, detailsz, "%s: %s", f->what,
+			    fdetail[0] != '\0' ? fdetail : lsn_strerror(rv));
+	}
+	if (rv == LSN_OK &&
+	    (rv = agent_savepoint(a, AGENT_SP_RELEASE)) != LSN_OK)
+		rv = db_error(a, rv, detail, detailsz);
+	if (rv != LSN_OK) {
+		/* nothing of it stays; the in-memory counts reload */
+		if (agent_savepoint(a, AGENT_SP_ROLLBACK) != LSN_OK)
+			a->tx_failed = 1;
+		outbox_counts_reset(a);
+		goto out;
+	}
+	for (size_t i = 0; i < fu.n; i++)
+		log_info("%s", fu.v[i].done);
+	/* outbox_pump sends them once agent_tx_commit has committed */
+	a->outbox_added = 1;
+	a->ob_pass = 1;
+ out:
+	wf_followups_free(&fu);
+	return (rv);
+}
+
+/*
+ * outbox_submit_tx for a caller that may run outside the turn (an API
+ * request outside a batch, a receipt, tests): inside the turn's open
+ * transaction the message joins it; outside, it is stored in a
+ * transaction of its own (agent_tx_join / agent_tx_commit).
+ */
+int
+outbox_submit_flags(struct agent *a, const Liaison__V1__SubmitRequest *r,
+    int flags, uint8_t msgid[LSN_MSGID_BYTES], char *detail,
+    size_t detailsz)
+{
+	int	own, rv;
+
+	if ((rv = agent_tx_join(a, &own)) == LSN_EINDOUBT) {
+		/* stopping after a failed commit: nothing more is written
+		 * (no message id to ask outbox_status about) */
+		snprintf(detail, detailsz, "the agent is stopping after a "
+		    "failed commit: not stored");
+		return (LSN_EDB);
+	}
+	if (rv != LSN_OK)
+		return (db_error(a, rv, detail, detailsz));
+	rv = outbox_submit_tx(a, r, flags, msgid, detail, detailsz);
+	if (!own)
+		return (rv);
+	/* a refused submit left nothing: its transaction commits empty */
+	if (agent_tx_commit(a) == LSN_OK)
+		return (rv);
+	if (rv == LSN_OK && a->indoubt) {
+		/* stored or not: unknown; the id goes back with
+		 * E_IN_DOUBT, outbox_status decides */
+		snprintf(detail, detailsz, "the commit failed at its sync: "
+		    "outcome unknown; after the agent's restart ask "
+		    "outbox_status");
+		return (LSN_EINDOUBT);
+	}
+	return (db_error(a, LSN_EDB, detail, detailsz));
+}
+
+int
+outbox_submit(struct agent *a, const Liaison__V1__SubmitRequest *r,
+    uint8_t msgid[LSN_MSGID_BYTES], char *detail, size_t detailsz)
+{
+	return (outbox_submit_flags(a, r, 0, msgid, detail, detailsz));
 }
 
 static int
@@ -702,8 +428,8 @@ outbox_pump(struct agent *a, uint64_t now)
 /*
  * The numbers of pending and rejected outbox rows. Kept in memory: loaded
  * from the database on first use and after outbox_counts_reset() (every
- * rollback), then updated by outbox_submit_flags and outbox_on_ack, the
- * only writers of the outbox table.
+ * rollback), then updated by enqueue (outbox_submit_tx) and
+ * outbox_on_ack, the only writers of the outbox table.
  */
 int
 outbox_counts(struct agent *a, uint64_t *pending, uint64_t *rejected)

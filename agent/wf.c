@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "liaison/body.h"
 #include "liaison/envelope.h"
 #include "liaison/err.h"
@@ -117,16 +119,19 @@ wf_deadlines(const struct agent *a, struct lsn_deadlines *d)
 
 
 /*
- * Before a submitted message is signed: responses and acknowledgements
- * go to exactly one partner (the other side of the referral or alert),
- * and each step must be legal for each peer. With apply, records it
- * (called after the outbox insert, inside the same transaction).
- * rcpts are the expanded partner ids (groups expanded locally).
+ * Before a submitted message is signed (compose.c): responses and
+ * acknowledgements go to exactly one partner (the other side of the
+ * referral or alert), and each step must be legal for each peer. With
+ * apply, records it (called after the outbox insert, inside the same
+ * transaction) and appends what it brings with it to fu. rcpts are the
+ * expanded partner ids (groups expanded locally); linked is the REDIRECT
+ * whose linked offer r is, NULL otherwise.
  */
 int
 wf_on_submit(struct agent *a, const Liaison__V1__SubmitRequest *r,
     const struct agent_idset *rcpts, const uint8_t msgid[LSN_MSGID_BYTES],
-    int apply, char *detail, size_t detailsz)
+    const struct wf_link *linked, int apply, struct wf_followups *fu,
+    char *detail, size_t detailsz)
 {
 	const struct wf_ops	*ops = wf_ops_of((int) r->type);
 	struct wf_step		 st;
@@ -149,6 +154,8 @@ wf_on_submit(struct agent *a, const Liaison__V1__SubmitRequest *r,
 	st.msgid = msgid;
 	st.sent_ms = agent_now(a);
 	st.apply = apply;
+	st.linked = linked;
+	st.fu = fu;
 	st.detail = detail;
 	st.detailsz = detailsz;
 	if (!ops->per_peer) {
@@ -163,6 +170,23 @@ wf_on_submit(struct agent *a, const Liaison__V1__SubmitRequest *r,
 			return (rv);
 	}
 	return (LSN_OK);
+}
+
+void
+wf_followups_free(struct wf_followups *fu)
+{
+	struct wf_followup	*f;
+
+	for (size_t i = 0; i < fu->n; i++) {
+		f = &fu->v[i];
+		if (f->body != NULL) {
+			sodium_memzero(f->body, f->len);
+			free(f->body);
+		}
+		free(f->case_ref);
+		lsn_envelope_free(&f->orig);
+	}
+	fu->n = 0;
 }
 
 /*

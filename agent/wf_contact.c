@@ -166,8 +166,8 @@ cc_send(struct agent *a, const char *partner, const char *cid, uint64_t now)
 	r.has_type = 1;
 	r.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONTACT_CHECK;
 	detail[0] = '\0';
-	if ((rv = outbox_submit(a, &r, msgid, detail, sizeof(detail))) !=
-	    LSN_OK) {
+	if ((rv = outbox_submit_tx(a, &r, 0, msgid, detail,
+	    sizeof(detail))) != LSN_OK) {
 		log_warnx("contact check of %s/%s not sent: %s: %s", partner,
 		    cid, lsn_strerror(rv), detail);
 		return (rv);
@@ -176,6 +176,26 @@ cc_send(struct agent *a, const char *partner, const char *cid, uint64_t now)
 		return (rv);
 	return (agent_event(a, "contact", msgid, NULL, partner,
 	    "check-sent"));
+}
+
+/*
+ * One check in a transaction of the timer's own (agent.c): its sequence
+ * number, the ContactCheck and its record are stored together or not at
+ * all.
+ */
+static int
+cc_send_tx(struct agent *a, const char *partner, const char *cid,
+    uint64_t now)
+{
+	int	rv;
+
+	if ((rv = agent_tx_begin(a)) != LSN_OK)
+		return (rv);
+	if ((rv = cc_send(a, partner, cid, now)) != LSN_OK)
+		a->tx_failed = 1;
+	if (agent_tx_commit(a) != LSN_OK && rv == LSN_OK)
+		rv = LSN_EDB;
+	return (rv);
 }
 
 /* One round of liveness checks (timer, outside the turn transaction). */
@@ -195,8 +215,8 @@ wf_contact_round(struct agent *a, uint64_t now)
 		log_warnx("contact checks: %s", lsn_strerror(rv < 0 ? rv :
 		    x->rv));
 	for (size_t i = 0; i < x->n; i++)
-		if (cc_send(a, x->due[i].partner, x->due[i].contact, now) !=
-		    LSN_OK)
+		if (cc_send_tx(a, x->due[i].partner, x->due[i].contact,
+		    now) != LSN_OK)
 			break;
 	if (x->n > 0)
 		log_info("contact liveness: %zu check(s) sent", x->n);
@@ -292,7 +312,9 @@ cc_auto_confirm(struct agent *a, const char *checker, const char *cid,
 	r.body.data = body;
 	r.body.len = blen;
 	why[0] = '\0';
-	if ((rv = outbox_submit(a, &r, msgid, why, sizeof(why))) != LSN_OK) {
+	/* the delivery's turn holds the transaction (link.c) */
+	if ((rv = outbox_submit_tx(a, &r, 0, msgid, why, sizeof(why))) !=
+	    LSN_OK) {
 		log_warnx("contact %s: ContactConfirmed to %s not queued: "
 		    "%s: %s", cid, checker, lsn_strerror(rv), why);
 		goto out;

@@ -62,7 +62,11 @@ mark_escalated(struct agent *a, const char *kind, const uint8_t *id,
 	return (rv);
 }
 
-/* Sends the escalation note for one overdue item to peer. */
+/*
+ * The escalation note for one overdue item to peer, its escalated mark
+ * and status alert: one transaction of the timer's own (agent.c), so they
+ * are stored together or not at all; the notification after the COMMIT.
+ */
 static int
 escalate(struct agent *a, const char *kind, const uint8_t *id,
     const char *peer, int priority)
@@ -104,16 +108,25 @@ escalate(struct agent *a, const char *kind, const uint8_t *id,
 	r.has_priority = 1;
 	r.priority = LIAISON__V1__PRIORITY__PRIORITY_P1;
 	detail[0] = '\0';
-	rv = outbox_submit(a, &r, msgid, detail, sizeof(detail));
+	if ((rv = agent_tx_begin(a)) != LSN_OK) {
+		free(buf);
+		return (rv);
+	}
+	rv = outbox_submit_tx(a, &r, 0, msgid, detail, sizeof(detail));
 	free(buf);
+	/* a refused note left nothing: the transaction commits empty */
+	if (rv == LSN_OK && (rv = mark_escalated(a, kind, id, peer)) !=
+	    LSN_OK)
+		a->tx_failed = 1;	/* the note goes with it */
+	if (rv == LSN_OK)
+		(void) agent_alert(a, ESCALATED_FMT, kind, hex, peer);
+	if (agent_tx_commit(a) != LSN_OK && rv == LSN_OK)
+		rv = LSN_EDB;
 	if (rv != LSN_OK) {
 		log_warnx("escalation of %s %s to %s not sent: %s: %s", kind,
 		    hex, peer, lsn_strerror(rv), detail);
 		return (rv);
 	}
-	if ((rv = mark_escalated(a, kind, id, peer)) != LSN_OK)
-		return (rv);
-	(void) agent_alert(a, ESCALATED_FMT, kind, hex, peer);
 	ametrics_escalation(a, kind);
 	(void) notify_escalation(a, kind, id, peer, priority,
 	    x.count ? x.text : "");

@@ -47,6 +47,11 @@ struct wf_step {
 	const uint8_t			*msgid;
 	uint64_t			 sent_ms;
 	int				 apply;
+	/* sending: the REDIRECT whose linked offer this is, else NULL */
+	const struct wf_link		*linked;
+	/* sending with apply: receives the messages this one brings with
+	 * it (wf_followup, agent.h), stored after it; else NULL */
+	struct wf_followups		*fu;
 	char				*detail;
 	size_t				 detailsz;
 };

@@ -22,14 +22,6 @@
 #include "wf_int.h"
 
 
-/* The redirect whose linked offer is being submitted (redirect_offer);
- * NULL otherwise. The agent is single-threaded. */
-struct redirecting {
-	const uint8_t	*rid;
-	const char	*to;
-};
-static const struct redirecting	*redirecting;
-
 /*
  * The original handoff of referral rid that we received from peer (the
  * tracking row's message): *envp (lsn_envelope_free) and the plaintext
@@ -90,90 +82,34 @@ orig_handoff(struct agent *a, const uint8_t *rid, const char *peer,
 }
 
 /*
- * A REDIRECT response we send to peer (the sender of referral
- * rr->referral_id) creates the linked referral to rr->redirect_to
- * (DOMAIN.md): the original handoff's body as we received it, with the
- * derived id (lsn_referral_redirect_id), redirected_from = the original
- * id, our case reference (rr->recipient_case_ref) as the sender's, the
- * original markings and priority. Handing the content to a third partner
- * is a forward, so the forwarding policy applies (never TLP RED, AMBER+
- * STRICT stays in the organisation, H2 needs the provider's permission).
- * apply 0 checks only; apply 1 submits it through the outbox inside the
- * caller's transaction (savepoint), so the response and the new offer
- * are stored together or not at all.
- * Over 80 lines: check and build share the original envelope.
+ * The linked offer of a REDIRECT (redirect_offer): the original handoff
+ * body (len bytes) with the derived id nid, redirected_from = the
+ * original id, our case reference as the sender's; appended to st->fu
+ * with the original envelope *envp (taken: its markings and priority).
  */
 static int
-redirect_offer(struct agent *a, const Liaison__V1__ReferralResponse *rr,
-    const char *peer, int apply, char *detail, size_t detailsz)
+linked_offer(struct wf_step *st, const Liaison__V1__ReferralResponse *rr,
+    Liaison__V1__Envelope **envp, const uint8_t *body, size_t len,
+    const uint8_t nid[LSN_BODY_ID_BYTES])
 {
-	Liaison__V1__SubmitRequest	 r = LIAISON__V1__SUBMIT_REQUEST__INIT;
-	Liaison__V1__Envelope		*env = NULL;
-	Liaison__V1__ReferralHandoff	*h = NULL;
-	Liaison__V1__Partner		*p = NULL;
-	const char			*to = rr->redirect_to, *reason = NULL;
-	const char *const		 tov[1] = { rr->redirect_to };
-	uint8_t				*body = NULL, *nb = NULL;
-	uint8_t				 nid[LSN_BODY_ID_BYTES];
-	uint8_t				 msgid[LSN_MSGID_BYTES];
-	char				 ndetail[AGENT_DETAIL_MAX];
-	struct redirecting		 cur;
-	ProtobufCBinaryData		 o_rid = { 0, NULL }, o_from = { 0, NULL };
-	protobuf_c_boolean		 o_has_from = 0;
-	char				*o_scr = NULL, *o_rcr = NULL;
-	size_t				 len = 0, nlen = 0;
-	int				 swapped = 0;
-	int				 rv, in_tx;
+	Liaison__V1__SubmitRequest	 r0 = LIAISON__V1__SUBMIT_REQUEST__INIT;
+	Liaison__V1__ReferralHandoff	*h, o;
+	struct wf_followup		*f;
+	uint8_t				*nb = NULL;
+	char				*cr = NULL;
+	size_t				 nlen;
 
-	if (to == NULL || !lsn_slug_valid(to) ||
-	    strcmp(to, a->conf.partner) == 0 || strcmp(to, peer) == 0) {
-		snprintf(detail, detailsz, "redirect_to must name a third "
-		    "partner (not us, not the referral's sender)");
-		return (LSN_EINVAL);
-	}
-	rv = lsn_dir_partner_get(a->dir, to, &p);
-	lsn_dir_partner_free(&p);
-	if (rv != LSN_OK) {
-		snprintf(detail, detailsz, "redirect_to %s: %s", to,
-		    rv == LSN_ENOENT ? "no such partner" : lsn_strerror(rv));
-		return (rv == LSN_ENOENT ? LSN_EUNKNOWNRCPT : rv);
-	}
-	if ((rv = orig_handoff(a, rr->referral_id.data, peer, &env, &body,
-	    &len)) != LSN_OK) {
-		if (rv == LSN_ENOENT) {
-			snprintf(detail, detailsz, "the original handoff of "
-			    "this referral is no longer in the inbox");
-			rv = LSN_ETRANSITION;
-		}
-		goto out;
-	}
-	if ((rv = lsn_forward_check(env, a->conf.partner, tov, 1, 0,
-	    &reason)) != LSN_OK) {
-		snprintf(detail, detailsz, "redirect not permitted by the "
-		    "provider's markings: %s", reason != NULL ? reason : "?");
-		goto out;
-	}
-	if ((rv = lsn_referral_redirect_id(rr->referral_id.data, to, nid)) !=
-	    LSN_OK)
-		goto out;
-	if (!apply) {
-		rv = LSN_OK;
-		goto out;
+	if (st->fu == NULL || st->fu->n >= WF_FOLLOWUPS_MAX) {
+		snprintf(st->detail, st->detailsz, "internal: no room for "
+		    "the linked offer");
+		return (LSN_EINTERNAL);
 	}
 	if ((h = liaison__v1__referral_handoff__unpack(NULL, len, body)) ==
-	    NULL) {
-		rv = LSN_EPROTO;
-		goto out;
-	}
-	/* the unpacked fields are put back before it is freed */
-	o_rid = h->referral_id;
-	o_from = h->redirected_from;
-	o_has_from = h->has_redirected_from;
-	o_scr = h->sender_case_ref;
-	o_rcr = h->recipient_case_ref;
-	swapped = 1;
-	h->referral_id.data = nid;
-	h->referral_id.len = sizeof(nid);
+	    NULL)
+		return (LSN_EPROTO);
+	o = *h;		/* the unpacked fields are put back before free */
+	h->referral_id.data = (uint8_t *) (uintptr_t) nid;
+	h->referral_id.len = LSN_BODY_ID_BYTES;
 	h->has_redirected_from = 1;
 	h->redirected_from = rr->referral_id;
 	h->sender_case_ref = rr->recipient_case_ref;
@@ -182,63 +118,111 @@ redirect_offer(struct agent *a, const Liaison__V1__ReferralResponse *rr,
 	    h->response_deadline_ms <= lsn_now_ms())
 		h->has_response_deadline_ms = 0;
 	nlen = liaison__v1__referral_handoff__get_packed_size(h);
-	if ((nb = malloc(nlen ? nlen : 1)) == NULL) {
-		rv = LSN_ENOMEM;
-		goto out;
+	if ((nb = malloc(nlen ? nlen : 1)) != NULL)
+		liaison__v1__referral_handoff__pack(h, nb);
+	*h = o;
+	liaison__v1__referral_handoff__free_unpacked(h, NULL);
+	if (nb == NULL || (rr->recipient_case_ref != NULL &&
+	    (cr = strdup(rr->recipient_case_ref)) == NULL)) {
+		if (nb != NULL)
+			sodium_memzero(nb, nlen);
+		free(nb);
+		return (LSN_ENOMEM);
 	}
-	liaison__v1__referral_handoff__pack(h, nb);
-	r.n_to = 1;
-	r.to = (char **) (uintptr_t) tov;
-	r.has_type = 1;
-	r.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF;
-	r.has_body = 1;
-	r.body.data = nb;
-	r.body.len = nlen;
-	r.handling = env->handling;
-	r.has_priority = env->has_priority;
-	r.priority = env->priority;
-	r.case_ref = rr->recipient_case_ref;
-	/*
-	 * The caller's submit holds the transaction: the nested submit
-	 * must use a savepoint in it (in_tx), and its Publish is sent
-	 * after the COMMIT (or by the next resend pass).
-	 */
-	in_tx = a->in_tx;
-	a->in_tx = 1;
-	ndetail[0] = '\0';
-	cur.rid = rr->referral_id.data;
-	cur.to = to;
-	redirecting = &cur;
-	rv = outbox_submit(a, &r, msgid, ndetail, sizeof(ndetail));
-	redirecting = NULL;
-	a->in_tx = in_tx;
+	f = &st->fu->v[st->fu->n++];
+	memset(f, 0, sizeof(*f));
+	memcpy(f->link.rid, rr->referral_id.data, LSN_BODY_ID_BYTES);
+	lsn_strlcpy(f->link.to, rr->redirect_to, sizeof(f->link.to));
+	f->to[0] = f->link.to;
+	f->body = nb;
+	f->len = nlen;
+	f->case_ref = cr;
+	f->orig = *envp;
+	*envp = NULL;
+	f->req = r0;
+	f->req.n_to = 1;
+	f->req.to = f->to;
+	f->req.has_type = 1;
+	f->req.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF;
+	f->req.has_body = 1;
+	f->req.body.data = nb;
+	f->req.body.len = nlen;
+	f->req.handling = f->orig->handling;
+	f->req.has_priority = f->orig->has_priority;
+	f->req.priority = f->orig->priority;
+	f->req.case_ref = cr;
+	snprintf(f->what, sizeof(f->what), "redirect to %s", rr->redirect_to);
+	snprintf(f->done, sizeof(f->done), "referral redirected to %s as a "
+	    "new linked referral", rr->redirect_to);
+	return (LSN_OK);
+}
+
+/*
+ * A REDIRECT response we send to peer (the sender of referral
+ * rr->referral_id) creates the linked referral to rr->redirect_to
+ * (DOMAIN.md): the original handoff's body as we received it, with the
+ * derived id (lsn_referral_redirect_id), redirected_from = the original
+ * id, our case reference (rr->recipient_case_ref) as the sender's, the
+ * original markings and priority. Handing the content to a third partner
+ * is a forward, so the forwarding policy applies (never TLP RED, AMBER+
+ * STRICT stays in the organisation, H2 needs the provider's permission).
+ * apply 0 checks only; apply 1 makes the linked offer a follow-up of the
+ * response (st->fu): outbox_submit_tx composes and stores it after the
+ * response, in the same savepoint, so the response and the new offer
+ * are stored together or not at all.
+ */
+static int
+redirect_offer(struct wf_step *st, const Liaison__V1__ReferralResponse *rr,
+    int apply)
+{
+	struct agent			*a = st->a;
+	Liaison__V1__Envelope		*env = NULL;
+	Liaison__V1__Partner		*p = NULL;
+	const char			*to = rr->redirect_to, *reason = NULL;
+	const char *const		 tov[1] = { rr->redirect_to };
+	uint8_t				*body = NULL;
+	uint8_t				 nid[LSN_BODY_ID_BYTES];
+	size_t				 len = 0;
+	int				 rv;
+
+	if (to == NULL || !lsn_slug_valid(to) ||
+	    strcmp(to, a->conf.partner) == 0 || strcmp(to, st->peer) == 0) {
+		snprintf(st->detail, st->detailsz, "redirect_to must name a "
+		    "third partner (not us, not the referral's sender)");
+		return (LSN_EINVAL);
+	}
+	rv = lsn_dir_partner_get(a->dir, to, &p);
+	lsn_dir_partner_free(&p);
 	if (rv != LSN_OK) {
-		snprintf(detail, detailsz, "redirect to %s: %s", to,
-		    ndetail[0] != '\0' ? ndetail : lsn_strerror(rv));
+		snprintf(st->detail, st->detailsz, "redirect_to %s: %s", to,
+		    rv == LSN_ENOENT ? "no such partner" : lsn_strerror(rv));
+		return (rv == LSN_ENOENT ? LSN_EUNKNOWNRCPT : rv);
+	}
+	if ((rv = orig_handoff(a, rr->referral_id.data, st->peer, &env,
+	    &body, &len)) != LSN_OK) {
+		if (rv == LSN_ENOENT) {
+			snprintf(st->detail, st->detailsz, "the original "
+			    "handoff of this referral is no longer in the "
+			    "inbox");
+			rv = LSN_ETRANSITION;
+		}
 		goto out;
 	}
-	if (!in_tx && !a->ob_pass)
-		outbox_start_pass(a);
-	log_info("referral redirected to %s as a new linked referral", to);
-	rv = LSN_OK;
- out:
-	if (h != NULL) {
-		if (swapped) {
-			h->referral_id = o_rid;
-			h->redirected_from = o_from;
-			h->has_redirected_from = o_has_from;
-			h->sender_case_ref = o_scr;
-			h->recipient_case_ref = o_rcr;
-		}
-		liaison__v1__referral_handoff__free_unpacked(h, NULL);
+	if ((rv = lsn_forward_check(env, a->conf.partner, tov, 1, 0,
+	    &reason)) != LSN_OK) {
+		snprintf(st->detail, st->detailsz, "redirect not permitted by "
+		    "the provider's markings: %s", reason != NULL ? reason :
+		    "?");
+		goto out;
 	}
+	if ((rv = lsn_referral_redirect_id(rr->referral_id.data, to, nid)) !=
+	    LSN_OK || !apply)
+		goto out;
+	rv = linked_offer(st, rr, &env, body, len, nid);
+ out:
 	if (body != NULL) {
 		sodium_memzero(body, len);
 		free(body);
-	}
-	if (nb != NULL) {
-		sodium_memzero(nb, nlen);
-		free(nb);
 	}
 	lsn_envelope_free(&env);
 	return (rv);
@@ -249,15 +233,17 @@ redirect_offer(struct agent *a, const Liaison__V1__ReferralResponse *rr,
  * offer of our own redirect; we receive it: from the redirecting
  * partner). Its id must be lsn_referral_redirect_id(redirected_from,
  * recipient), so it is bound to the original referral and to us; at the
- * sender it is only the linked offer redirect_offer is submitting; at the
- * recipient the redirector must not be a partner we
- * share the original referral with (a referral is not redirected back
- * into its own exchange), and only one linked referral per (redirector,
- * original) is taken.
+ * sender it is only the linked offer of our own redirect (linked: the
+ * follow-up redirect_offer made, passed down by outbox_submit_tx); at
+ * the recipient the redirector must not be a partner we share the
+ * original referral with (a referral is not redirected back into its own
+ * exchange), and only one linked referral per (redirector, original) is
+ * taken.
  */
 static int
 redirect_check(struct agent *a, const Liaison__V1__ReferralHandoff *h,
-    const char *peer, int sending, char *detail, size_t detailsz)
+    const char *peer, int sending, const struct wf_link *linked,
+    char *detail, size_t detailsz)
 {
 	struct track	 t;
 	sqlite3_stmt	*s;
@@ -277,8 +263,8 @@ redirect_check(struct agent *a, const Liaison__V1__ReferralHandoff *h,
 	}
 	if (sending) {
 		/* only the agent's own linked offer (redirect_offer) */
-		if (redirecting == NULL || strcmp(redirecting->to, peer) != 0 ||
-		    memcmp(redirecting->rid, h->redirected_from.data,
+		if (linked == NULL || strcmp(linked->to, peer) != 0 ||
+		    memcmp(linked->rid, h->redirected_from.data,
 		    LSN_BODY_ID_BYTES) != 0) {
 			snprintf(detail, detailsz, "redirected_from is set by "
 			    "the agent when redirecting (reply ... redirect)");
@@ -337,7 +323,8 @@ handoff_step(struct wf_step *st)
 	if (rv != LSN_ENOENT)
 		goto out;
 	if (h->has_redirected_from && (rv = redirect_check(st->a, h,
-	    st->peer, st->sending, st->detail, st->detailsz)) != LSN_OK)
+	    st->peer, st->sending, st->linked, st->detail,
+	    st->detailsz)) != LSN_OK)
 		goto out;
 	rv = st->apply ? track_insert(st->a, K_REF, h->referral_id.data,
 	    st->peer, st->sending ? "sender" : "recipient", LSN_REF_OFFERED,
@@ -387,8 +374,7 @@ response_step(struct wf_step *st)
 		goto out;
 	}
 	if (rr->action == LIAISON__V1__REFERRAL_ACTION__REFERRAL_REDIRECT &&
-	    st->sending && (rv = redirect_offer(st->a, rr, st->peer, 0,
-	    st->detail, st->detailsz)) != LSN_OK)
+	    st->sending && (rv = redirect_offer(st, rr, 0)) != LSN_OK)
 		goto out;
 	if (!st->apply)
 		goto out;
@@ -399,8 +385,8 @@ response_step(struct wf_step *st)
 		goto out;
 	/* the linked new referral, in the same transaction */
 	if (rr->action == LIAISON__V1__REFERRAL_ACTION__REFERRAL_REDIRECT)
-		rv = st->sending ? redirect_offer(st->a, rr, st->peer, 1,
-		    st->detail, st->detailsz) : agent_event(st->a, K_REDIRECT,
+		rv = st->sending ? redirect_offer(st, rr, 1) :
+		    agent_event(st->a, K_REDIRECT,
 		    st->msgid, rr->referral_id.data, rr->redirect_to,
 		    "redirected-to");
  out:
