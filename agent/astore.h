@@ -1,0 +1,198 @@
+/*
+ * astore.h -- the agent's storage: every statement the agent runs on its
+ * database, as named functions over query.h (lsn_store_q, lsn_q_*).
+ * Callers in agent/ see neither sqlite3_* nor SQL text; a new query is a
+ * new function here, in the astore_*.c file of its table:
+ *   astore_inbox.c	inbox (received messages)
+ *   astore_outbox.c	outbox (messages we send) and its states
+ *   astore_track.c	tracking (referrals, alerts: deadlines, escalation)
+ *   astore_state.c	alerts, agent_state and counts for the metrics
+ *
+ * Ownership: the statements belong to a->st (cached by SQL text; see
+ * query.h). Functions that return rows copy them into caller-owned
+ * memory (fixed buffers or malloc'd strings the caller frees, as each
+ * function says) and reset their statement before returning, so no
+ * borrowed column outlives the call. Transactions stay with the callers
+ * (agent.c owns the poll turn's). Errors: LSN_EDB (or what lsn_q_step
+ * answers: LSN_EEXIST, LSN_EPERM), LSN_ENOENT where a row is missing,
+ * LSN_ENOMEM.
+ */
+#ifndef LIAISON_AGENT_ASTORE_H
+#define LIAISON_AGENT_ASTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "liaison/err.h"
+
+struct agent;
+
+/* astore_state.c */
+
+/*
+ * The newest alert texts, oldest first, at most max of them: *vp is a
+ * calloc'd array of max malloc'd strings (free each of *np, then *vp).
+ */
+int	astore_alerts(struct agent *a, size_t max, char ***vp, size_t *np)
+	    LSN_MUST_CHECK;
+
+/* Counts for the metrics (ametrics.c). */
+int	astore_count_outbox_pending(struct agent *a, int64_t *n,
+	    int64_t *oldest_ms) LSN_MUST_CHECK;
+int	astore_count_inbox_unacked(struct agent *a, int64_t *n)
+	    LSN_MUST_CHECK;
+/* Unacked open senders' items of kind alert (alert != 0) or priority
+ * referral not yet escalated; *late: those with deadline < now. */
+int	astore_count_escalation_pending(struct agent *a, int alert,
+	    int64_t now, int64_t *n, int64_t *late) LSN_MUST_CHECK;
+/* Unacked open items of kind alert (alert != 0) or referral past now. */
+int	astore_count_overdue(struct agent *a, int alert, int64_t now,
+	    int64_t *n) LSN_MUST_CHECK;
+
+/* Removes the alerts whose text is text. */
+int	astore_alerts_delete(struct agent *a, const char *text) LSN_MUST_CHECK;
+
+/* astore_events.c */
+
+/* Appends an event; ids are 16 bytes or NULL, peer and detail may be NULL. */
+int	astore_event_add(struct agent *a, int64_t time_ms, const char *kind,
+	    const uint8_t *msgid, const uint8_t *itemid, const char *peer,
+	    const char *detail) LSN_MUST_CHECK;
+
+/* An event row, borrowed for the callback's time only. */
+struct astore_event_row {
+	int64_t		 id;
+	int64_t		 time_ms;
+	const char	*kind;		/* NULL-able, as the texts below */
+	const uint8_t	*msgid;		/* 16 bytes or NULL */
+	const uint8_t	*itemid;	/* 16 bytes or NULL */
+	const char	*peer;
+	const char	*detail;
+};
+/* 0: next row; > 0: stop (LSN_OK); < 0: stop with this error. */
+typedef int astore_event_fn(void *arg, const struct astore_event_row *e);
+
+/* The events after id `after`, oldest first, at most limit. */
+int	astore_events_list(struct agent *a, int64_t after, int64_t limit,
+	    astore_event_fn *fn, void *arg) LSN_MUST_CHECK;
+
+/* astore_inbox.c */
+
+/* The TLP of an inbox message; 0 when we do not have it. */
+int	astore_inbox_tlp(struct agent *a, const uint8_t *id, size_t len,
+	    int *tlp) LSN_MUST_CHECK;
+
+/*
+ * A malloc'd copy of an inbox message's body, with its tlp and type;
+ * LSN_ENOENT also when the body is not a blob (not opened).
+ */
+int	astore_inbox_body(struct agent *a, const uint8_t *msgid,
+	    uint8_t **body, size_t *len, int *tlp, int *type) LSN_MUST_CHECK;
+
+/* astore_outbox.c */
+
+/* A malloc'd copy of the signed envelope of an outbox row; LSN_ENOENT. */
+int	astore_outbox_signed(struct agent *a, const uint8_t *msgid,
+	    uint8_t **buf, size_t *len) LSN_MUST_CHECK;
+
+/*
+ * The state, code and detail of an outbox row (state and detail cut to
+ * their buffers; a NULL reads as ""); LSN_ENOENT.
+ */
+int	astore_outbox_state(struct agent *a, const uint8_t *msgid,
+	    size_t len, char *state, size_t statesz, int *code, char *detail,
+	    size_t detailsz) LSN_MUST_CHECK;
+/* 'accepted' -> 'undeliverable' with code and detail. */
+int	astore_outbox_undeliverable(struct agent *a, const uint8_t *msgid,
+	    int code, const char *detail) LSN_MUST_CHECK;
+/* Every 'pending' row -> 'rejected' with code and detail; *n: how many. */
+int	astore_outbox_refuse_pending(struct agent *a, int code,
+	    const char *detail, int64_t *n) LSN_MUST_CHECK;
+/*
+ * Back to 'pending' with detail, every 'accepted' row created at or
+ * after since_ms; *n: how many.
+ */
+int	astore_outbox_republish(struct agent *a, const char *detail,
+	    int64_t since_ms, int64_t *n) LSN_MUST_CHECK;
+
+/* astore_track.c */
+
+/* The message id (LSN_MSGID_BYTES) of a tracked item; LSN_ENOENT. */
+int	astore_track_msgid(struct agent *a, const char *kind,
+	    const uint8_t *item_id, const char *peer, uint8_t *msgid)
+	    LSN_MUST_CHECK;
+
+/* The row of (kind, item id, peer); LSN_ENOENT. */
+int	astore_track_get(struct agent *a, const char *kind, const uint8_t *id,
+	    const char *peer, char *role, size_t rolesz, int *state,
+	    int *priority, int64_t *sent_ms, int64_t *deadline) LSN_MUST_CHECK;
+int	astore_track_insert(struct agent *a, const char *kind,
+	    const uint8_t *id, const char *peer, const char *role, int state,
+	    int priority, int64_t sent_ms, int64_t deadline,
+	    int64_t updated_ms, const uint8_t *msgid) LSN_MUST_CHECK;
+/* Sets state; acked_ms too when acked and not acknowledged before. */
+int	astore_track_update(struct agent *a, const char *kind,
+	    const uint8_t *id, const char *peer, int state, int acked,
+	    int64_t acked_ms, int64_t updated_ms) LSN_MUST_CHECK;
+int	astore_track_set_escalated(struct agent *a, const char *kind,
+	    const uint8_t *id, const char *peer) LSN_MUST_CHECK;
+
+/* A tracking row, borrowed for the callback's time only. */
+struct astore_track_row {
+	const char	*kind;
+	const uint8_t	*item_id;	/* LSN_BODY_ID_BYTES */
+	const char	*peer;
+	const char	*role;		/* NULL in astore_track_due */
+	int		 state;
+	int		 priority;
+	int64_t		 sent_ms;
+	int64_t		 acked_ms;	/* 0 in astore_track_due */
+	int64_t		 deadline;	/* 0 in astore_track_due */
+	int		 escalated;
+	int64_t		 updated_ms;
+	const uint8_t	*msgid;		/* astore_track_open only; NULL-able */
+};
+/* 0: next row; > 0: stop (LSN_OK); < 0: stop with this error. */
+typedef int astore_track_fn(void *arg, const struct astore_track_row *t);
+
+/*
+ * Every row of kind and item id (each NULL: any), newest sent first;
+ * rows with a NULL text or a bad item id are skipped.
+ */
+int	astore_track_list(struct agent *a, const char *kind,
+	    const uint8_t *item_id, size_t item_len, astore_track_fn *fn,
+	    void *arg) LSN_MUST_CHECK;
+/*
+ * Open, unacknowledged sender rows past deadline < now not escalated
+ * yet, alerts and priority-1 referrals (at most 256).
+ */
+int	astore_track_due(struct agent *a, int64_t now, astore_track_fn *fn,
+	    void *arg) LSN_MUST_CHECK;
+/*
+ * For the status page: referrals in states 1, 2, 3, 5 and unacknowledged
+ * alerts, earliest deadline first (at most 500). Rows with a NULL kind
+ * or a bad item id are skipped; peer and role may be NULL; no
+ * sent_ms, escalated, updated_ms.
+ */
+int	astore_track_open(struct agent *a, astore_track_fn *fn, void *arg)
+	    LSN_MUST_CHECK;
+
+/* astore_meeting.c */
+
+/* A meetings row, borrowed for the callback's time only. */
+struct astore_meeting_row {
+	const uint8_t	*meeting_id;	/* LSN_BODY_ID_BYTES */
+	const char	*organiser;	/* NULL-able */
+	const char	*role;		/* NULL-able */
+	int64_t		 start_ms;
+	int		 version;
+};
+/* 0: next row; > 0: stop (LSN_OK); < 0: stop with this error. */
+typedef int astore_meeting_fn(void *arg,
+	    const struct astore_meeting_row *m);
+
+/* Meetings not cancelled starting at or after now (at most 200). */
+int	astore_meetings_upcoming(struct agent *a, int64_t now,
+	    astore_meeting_fn *fn, void *arg) LSN_MUST_CHECK;
+
+#endif /* LIAISON_AGENT_ASTORE_H */

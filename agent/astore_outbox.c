@@ -1,0 +1,140 @@
+/*
+ * astore_outbox.c -- the outbox table: messages we send and their states
+ * (pending, accepted, delivered, refused, ...). See astore.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "liaison/err.h"
+#include "liaison/envelope.h"
+#include "liaison/query.h"
+#include "liaison/util.h"
+
+#include "agent.h"
+#include "astore.h"
+
+int
+astore_outbox_republish(struct agent *a, const char *detail,
+    int64_t since_ms, int64_t *n)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	*n = 0;
+	if ((rv = lsn_store_q(a->st, "UPDATE outbox SET state = "
+	    "'pending', detail = ? WHERE state = 'accepted' AND "
+	    "created_ms >= ?", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_text(q, 1, detail);
+	lsn_q_i64(q, 2, since_ms);
+	rv = lsn_q_step(q);
+	lsn_q_reset(q);
+	if (rv == LSN_ROW)
+		rv = LSN_OK;
+	if (rv == LSN_OK)
+		*n = lsn_store_changes(a->st);
+	return (rv);
+}
+
+int
+astore_outbox_signed(struct agent *a, const uint8_t *msgid, uint8_t **buf,
+    size_t *len)
+{
+	struct lsn_q	*q;
+	const void	*p;
+	int		 rv;
+
+	*buf = NULL;
+	*len = 0;
+	if ((rv = lsn_store_q(a->st, "SELECT signed FROM outbox WHERE "
+	    "message_id = ?", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_blob(q, 1, msgid, LSN_MSGID_BYTES);
+	if ((rv = lsn_q_step(q)) == LSN_ROW) {
+		p = lsn_q_col_blob(q, 0, len);
+		if ((*buf = malloc(*len > 0 ? *len : 1)) == NULL)
+			rv = LSN_ENOMEM;
+		else {
+			if (*len > 0)
+				memcpy(*buf, p, *len);
+			rv = LSN_OK;
+		}
+	} else if (rv == LSN_OK)
+		rv = LSN_ENOENT;
+	lsn_q_reset(q);
+	return (rv);
+}
+
+int
+astore_outbox_state(struct agent *a, const uint8_t *msgid, size_t len,
+    char *state, size_t statesz, int *code, char *detail, size_t detailsz)
+{
+	struct lsn_q	*q;
+	const char	*t;
+	int		 rv;
+
+	if ((rv = lsn_store_q(a->st, "SELECT state, code, detail FROM "
+	    "outbox WHERE message_id = ?", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_blob(q, 1, msgid, len);
+	if ((rv = lsn_q_step(q)) == LSN_ROW) {
+		t = lsn_q_col_text(q, 0);
+		lsn_strlcpy(state, t != NULL ? t : "", statesz);
+		*code = (int) lsn_q_col_i64(q, 1);
+		t = lsn_q_col_text(q, 2);
+		lsn_strlcpy(detail, t != NULL ? t : "", detailsz);
+		rv = LSN_OK;
+	} else if (rv == LSN_OK)
+		rv = LSN_ENOENT;
+	lsn_q_reset(q);
+	return (rv);
+}
+
+/* Runs q, resets it; *n (when not NULL): rows changed. */
+static int
+run(struct agent *a, struct lsn_q *q, int64_t *n)
+{
+	int	rv;
+
+	rv = lsn_q_step(q);
+	lsn_q_reset(q);
+	if (rv == LSN_ROW)
+		rv = LSN_OK;
+	if (rv == LSN_OK && n != NULL)
+		*n = lsn_store_changes(a->st);
+	return (rv);
+}
+
+int
+astore_outbox_undeliverable(struct agent *a, const uint8_t *msgid, int code,
+    const char *detail)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	if ((rv = lsn_store_q(a->st, "UPDATE outbox SET state = "
+	    "'undeliverable', code = ?, detail = ? WHERE message_id = ? AND "
+	    "state = 'accepted'", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_i64(q, 1, code);
+	lsn_q_text(q, 2, detail);
+	lsn_q_blob(q, 3, msgid, LSN_MSGID_BYTES);
+	return (run(a, q, NULL));
+}
+
+int
+astore_outbox_refuse_pending(struct agent *a, int code, const char *detail,
+    int64_t *n)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	*n = 0;
+	if ((rv = lsn_store_q(a->st, "UPDATE outbox SET state = "
+	    "'rejected', code = ?, detail = ? WHERE state = 'pending'", &q)) !=
+	    LSN_OK)
+		return (rv);
+	lsn_q_i64(q, 1, code);
+	lsn_q_text(q, 2, detail);
+	return (run(a, q, n));
+}

@@ -1,0 +1,128 @@
+/*
+ * astore_state.c -- the agent's small tables (alerts) and the counts the
+ * metrics show. See astore.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "liaison/err.h"
+#include "liaison/query.h"
+
+#include "agent.h"
+#include "astore.h"
+
+int
+astore_alerts(struct agent *a, size_t max, char ***vp, size_t *np)
+{
+	struct lsn_q	*q;
+	char		**v = NULL;
+	size_t		 n = 0;
+	int		 rv, r;
+
+	if ((rv = lsn_store_q(a->st, "SELECT text FROM (SELECT id, text "
+	    "FROM alerts ORDER BY id DESC LIMIT ?) ORDER BY id", &q)) !=
+	    LSN_OK)
+		return (rv);
+	if ((v = calloc(max > 0 ? max : 1, sizeof(*v))) == NULL)
+		return (LSN_ENOMEM);
+	lsn_q_i64(q, 1, (int64_t) max);
+	while ((r = lsn_q_step(q)) == LSN_ROW && n < max) {
+		const char *t = lsn_q_col_text(q, 0);
+
+		if ((v[n] = strdup(t != NULL ? t : "")) == NULL) {
+			rv = LSN_ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	if (r != LSN_OK && r != LSN_ROW) {
+		rv = r;
+		goto out;
+	}
+	*vp = v;
+	*np = n;
+	v = NULL;
+	rv = LSN_OK;
+ out:
+	lsn_q_reset(q);
+	if (v != NULL) {
+		for (size_t i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+	}
+	return (rv);
+}
+
+/* One integer (or two) from a query with an optional time parameter. */
+static int
+count2(struct agent *a, const char *sql, int has_p, int64_t p,
+    int64_t *v0, int64_t *v1)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	if ((rv = lsn_store_q(a->st, sql, &q)) != LSN_OK)
+		return (rv);
+	if (has_p)
+		lsn_q_i64(q, 1, p);
+	if ((rv = lsn_q_step(q)) == LSN_ROW) {
+		*v0 = lsn_q_col_i64(q, 0);
+		if (v1 != NULL)
+			*v1 = lsn_q_col_i64(q, 1);
+		rv = LSN_OK;
+	} else if (rv == LSN_OK)
+		rv = LSN_EDB;
+	lsn_q_reset(q);
+	return (rv);
+}
+
+int
+astore_count_outbox_pending(struct agent *a, int64_t *n, int64_t *oldest_ms)
+{
+	return (count2(a, "SELECT count(*), coalesce(min(created_ms), 0) "
+	    "FROM outbox WHERE state = 'pending'", 0, 0, n, oldest_ms));
+}
+
+int
+astore_count_inbox_unacked(struct agent *a, int64_t *n)
+{
+	return (count2(a, "SELECT count(*) FROM inbox WHERE acked = 0", 0,
+	    0, n, NULL));
+}
+
+int
+astore_count_escalation_pending(struct agent *a, int alert, int64_t now,
+    int64_t *n, int64_t *late)
+{
+	return (count2(a, alert ? "SELECT count(*), coalesce(sum(deadline "
+	    "< ?), 0) FROM tracking WHERE kind = 'alert' AND acked_ms = 0 "
+	    "AND state = 1 AND escalated = 0 AND role = 'sender'" :
+	    "SELECT count(*), coalesce(sum(deadline < ?), 0) FROM "
+	    "tracking WHERE kind = 'referral' AND acked_ms = 0 AND "
+	    "state = 1 AND escalated = 0 AND role = 'sender' AND "
+	    "priority = 1", 1, now, n, late));
+}
+
+int
+astore_count_overdue(struct agent *a, int alert, int64_t now, int64_t *n)
+{
+	return (count2(a, alert ? "SELECT count(*) FROM tracking WHERE "
+	    "kind = 'alert' AND acked_ms = 0 AND state = 1 AND deadline < ?" :
+	    "SELECT count(*) FROM tracking WHERE kind = 'referral' AND "
+	    "acked_ms = 0 AND state = 1 AND deadline < ?", 1, now, n, NULL));
+}
+
+int
+astore_alerts_delete(struct agent *a, const char *text)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	if ((rv = lsn_store_q(a->st, "DELETE FROM alerts WHERE text = ?",
+	    &q)) != LSN_OK)
+		return (rv);
+	lsn_q_text(q, 1, text);
+	rv = lsn_q_step(q);
+	lsn_q_reset(q);
+	return (rv == LSN_ROW ? LSN_OK : rv);
+}
