@@ -36,6 +36,16 @@ struct agent;
 int	astore_alerts(struct agent *a, size_t max, char ***vp, size_t *np)
 	    LSN_MUST_CHECK;
 
+/* A savepoint in the open transaction: AGENT_SP_* (agent.h). */
+int	astore_savepoint(struct agent *a, int op) LSN_MUST_CHECK;
+
+/* The agent_state table: value of key (cut to valsz); LSN_ENOENT. */
+int	astore_state_get(struct agent *a, const char *key, char *val,
+	    size_t valsz) LSN_MUST_CHECK;
+/* Sets key to val, inserting or replacing. */
+int	astore_state_set(struct agent *a, const char *key, const char *val)
+	    LSN_MUST_CHECK;
+
 /* Counts for the metrics (ametrics.c). */
 int	astore_count_outbox_pending(struct agent *a, int64_t *n,
 	    int64_t *oldest_ms) LSN_MUST_CHECK;
@@ -49,6 +59,11 @@ int	astore_count_escalation_pending(struct agent *a, int alert,
 int	astore_count_overdue(struct agent *a, int alert, int64_t now,
 	    int64_t *n) LSN_MUST_CHECK;
 
+/* Is there an alert whose text is text? */
+int	astore_alert_exists(struct agent *a, const char *text, int *found)
+	    LSN_MUST_CHECK;
+int	astore_alert_add(struct agent *a, int64_t time_ms, const char *text)
+	    LSN_MUST_CHECK;
 /* Removes the alerts whose text is text. */
 int	astore_alerts_delete(struct agent *a, const char *text) LSN_MUST_CHECK;
 
@@ -114,6 +129,36 @@ int	astore_outbox_refuse_pending(struct agent *a, int code,
  */
 int	astore_outbox_republish(struct agent *a, const char *detail,
 	    int64_t since_ms, int64_t *n) LSN_MUST_CHECK;
+
+/* An outbox row, borrowed for the callback's time only. */
+struct astore_outbox_row {
+	int64_t		 oid;
+	const uint8_t	*msgid;		/* LSN_MSGID_BYTES; NULL: other size */
+	const uint8_t	*signed_env;	/* the SignedEnvelope; NULL-able */
+	size_t		 signed_len;
+	const char	*state;		/* NULL-able */
+	int		 code;
+	const char	*detail;	/* NULL-able */
+	int64_t		 created_ms;
+};
+/* 0: next row; > 0: stop (LSN_OK); < 0: stop with this error. */
+typedef int astore_outbox_fn(void *arg, const struct astore_outbox_row *o);
+
+/* The row of msgid (fn called once); LSN_ENOENT when there is none. */
+int	astore_outbox_get(struct agent *a, const uint8_t *msgid, size_t len,
+	    astore_outbox_fn *fn, void *arg) LSN_MUST_CHECK;
+/* The rows with oid > after in oid order. */
+int	astore_outbox_after(struct agent *a, int64_t after,
+	    astore_outbox_fn *fn, void *arg) LSN_MUST_CHECK;
+
+/* astore_rcpt.c */
+
+/* 0: next row; > 0: stop (LSN_OK); < 0: stop with this error. */
+typedef int astore_receipt_fn(void *arg, const char *signer, int stage,
+	    int64_t time_ms);
+/* The receipts of our message msgid, in arrival order; signer NULL-able. */
+int	astore_receipts_of(struct agent *a, const uint8_t *msgid,
+	    astore_receipt_fn *fn, void *arg) LSN_MUST_CHECK;
 
 /* astore_track.c */
 

@@ -138,3 +138,64 @@ astore_outbox_refuse_pending(struct agent *a, int code, const char *detail,
 	lsn_q_text(q, 2, detail);
 	return (run(a, q, n));
 }
+
+#define OB_COLS	"oid, message_id, signed, state, code, detail, created_ms"
+
+/* Calls fn for each row of q (the columns of OB_COLS) until it stops. */
+static int
+ob_scan(struct lsn_q *q, astore_outbox_fn *fn, void *arg, int *seen)
+{
+	struct astore_outbox_row	 o;
+	const void			*p;
+	size_t				 n;
+	int				 rv, r;
+
+	while ((rv = lsn_q_step(q)) == LSN_ROW) {
+		memset(&o, 0, sizeof(o));
+		o.oid = lsn_q_col_i64(q, 0);
+		p = lsn_q_col_blob(q, 1, &n);
+		o.msgid = n == LSN_MSGID_BYTES ? p : NULL;
+		o.signed_env = lsn_q_col_blob(q, 2, &o.signed_len);
+		o.state = lsn_q_col_text(q, 3);
+		o.code = (int) lsn_q_col_i64(q, 4);
+		o.detail = lsn_q_col_text(q, 5);
+		o.created_ms = lsn_q_col_i64(q, 6);
+		if (seen != NULL)
+			*seen = 1;
+		if ((r = fn(arg, &o)) != 0) {
+			rv = r > 0 ? LSN_OK : r;
+			break;
+		}
+	}
+	lsn_q_reset(q);
+	return (rv);
+}
+
+int
+astore_outbox_get(struct agent *a, const uint8_t *msgid, size_t len,
+    astore_outbox_fn *fn, void *arg)
+{
+	struct lsn_q	*q;
+	int		 rv, seen = 0;
+
+	if ((rv = lsn_store_q(a->st, "SELECT " OB_COLS " FROM outbox "
+	    "WHERE message_id = ?", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_blob(q, 1, msgid, len);
+	rv = ob_scan(q, fn, arg, &seen);
+	return (rv == LSN_OK && !seen ? LSN_ENOENT : rv);
+}
+
+int
+astore_outbox_after(struct agent *a, int64_t after, astore_outbox_fn *fn,
+    void *arg)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	if ((rv = lsn_store_q(a->st, "SELECT " OB_COLS " FROM outbox "
+	    "WHERE oid > ? ORDER BY oid", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_i64(q, 1, after);
+	return (ob_scan(q, fn, arg, NULL));
+}

@@ -7,6 +7,7 @@
 
 #include "liaison/err.h"
 #include "liaison/query.h"
+#include "liaison/util.h"
 
 #include "agent.h"
 #include "astore.h"
@@ -122,6 +123,109 @@ astore_alerts_delete(struct agent *a, const char *text)
 	    &q)) != LSN_OK)
 		return (rv);
 	lsn_q_text(q, 1, text);
+	rv = lsn_q_step(q);
+	lsn_q_reset(q);
+	return (rv == LSN_ROW ? LSN_OK : rv);
+}
+
+/* Runs a statement without parameters or rows (savepoints). */
+static int
+run_sql(struct agent *a, const char *sql)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	if ((rv = lsn_store_q(a->st, sql, &q)) != LSN_OK)
+		return (rv);
+	rv = lsn_q_step(q);
+	lsn_q_reset(q);
+	return (rv == LSN_ROW ? LSN_OK : rv);
+}
+
+int
+astore_savepoint(struct agent *a, int op)
+{
+	static const char	sp_begin[] = "SAVEPOINT agent_sp";
+	static const char	sp_release[] = "RELEASE agent_sp";
+	static const char	sp_rollback[] = "ROLLBACK TO agent_sp";
+	int			rv;
+
+	if (op == AGENT_SP_ROLLBACK) {
+		if ((rv = run_sql(a, sp_rollback)) != LSN_OK)
+			return (rv);
+		op = AGENT_SP_RELEASE;
+	}
+	return (run_sql(a, op == AGENT_SP_BEGIN ? sp_begin : sp_release));
+}
+
+int
+astore_state_get(struct agent *a, const char *key, char *val, size_t valsz)
+{
+	struct lsn_q	*q;
+	const char	*v;
+	int		 rv;
+
+	if ((rv = lsn_store_q(a->st, "SELECT value FROM state WHERE key = ?",
+	    &q)) != LSN_OK)
+		return (rv);
+	lsn_q_text(q, 1, key);
+	if ((rv = lsn_q_step(q)) == LSN_ROW) {
+		v = lsn_q_col_text(q, 0);
+		lsn_strlcpy(val, v != NULL ? v : "", valsz);
+		rv = LSN_OK;
+	} else if (rv == LSN_OK)
+		rv = LSN_ENOENT;
+	lsn_q_reset(q);
+	return (rv);
+}
+
+int
+astore_state_set(struct agent *a, const char *key, const char *val)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	if ((rv = lsn_store_q(a->st, "INSERT INTO state(key, value) "
+	    "VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = "
+	    "excluded.value", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_text(q, 1, key);
+	lsn_q_text(q, 2, val);
+	rv = lsn_q_step(q);
+	lsn_q_reset(q);
+	return (rv == LSN_ROW ? LSN_OK : rv);
+}
+
+int
+astore_alert_exists(struct agent *a, const char *text, int *found)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	*found = 0;
+	if ((rv = lsn_store_q(a->st, "SELECT 1 FROM alerts WHERE text = ?",
+	    &q)) != LSN_OK)
+		return (rv);
+	lsn_q_text(q, 1, text);
+	if ((rv = lsn_q_step(q)) == LSN_ROW) {
+		*found = 1;
+		rv = LSN_OK;
+	}
+	lsn_q_reset(q);
+	return (rv);
+}
+
+int
+astore_alert_add(struct agent *a, int64_t time_ms, const char *text)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	if ((rv = lsn_store_q(a->st, "INSERT INTO alerts(time_ms, text) "
+	    "VALUES(?, ?)", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_i64(q, 1, time_ms);
+	lsn_q_text(q, 2, text);
 	rv = lsn_q_step(q);
 	lsn_q_reset(q);
 	return (rv == LSN_ROW ? LSN_OK : rv);
