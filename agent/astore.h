@@ -160,6 +160,40 @@ typedef int astore_receipt_fn(void *arg, const char *signer, int stage,
 int	astore_receipts_of(struct agent *a, const uint8_t *msgid,
 	    astore_receipt_fn *fn, void *arg) LSN_MUST_CHECK;
 
+/* A receipt row (INSERT OR IGNORE); srlen 0 keeps an empty `signed`. */
+int	astore_rcpt_add(struct agent *a, const uint8_t *message_id,
+	    int stage, const char *signer, int64_t time_ms,
+	    const uint8_t *sr, size_t srlen, const uint8_t *carrier)
+	    LSN_MUST_CHECK;
+/* A batch receipt's bytes, once by carrier (INSERT OR IGNORE). */
+int	astore_rcpt_signed_add(struct agent *a, const uint8_t *carrier,
+	    const uint8_t *sr, size_t srlen) LSN_MUST_CHECK;
+/* Records a receipt going out: *added 1 the first time, else 0. */
+int	astore_rcpt_mark_sent(struct agent *a, const uint8_t *message_id,
+	    int stage, int *added) LSN_MUST_CHECK;
+/*
+ * A malloc'd copy of the SignedEnvelope of msgid from the outbox (*ours
+ * 1) or else the inbox (*ours 0; ours may be NULL); LSN_ENOENT.
+ */
+int	astore_signed_of(struct agent *a, const uint8_t *msgid,
+	    uint8_t **bufp, size_t *lenp, int *ours) LSN_MUST_CHECK;
+/* 0: next row; > 0: stop (LSN_OK); < 0: stop with this error. */
+typedef int astore_rcpt_fn(void *arg, const uint8_t *sr, size_t srlen,
+	    const uint8_t *carrier);
+/*
+ * The signed receipts of msgid in arrival order (a batch's bytes from
+ * receipt_signed), with their 16-byte carrier; all borrowed.
+ */
+int	astore_rcpt_signed_of(struct agent *a, const uint8_t *msgid,
+	    astore_rcpt_fn *fn, void *arg) LSN_MUST_CHECK;
+/*
+ * The distinct message ids recorded in events for (kind, item id), but
+ * except, in order of first appearance: at most max into ids, *np.
+ */
+int	astore_events_thread(struct agent *a, const char *kind,
+	    const uint8_t *id, const uint8_t *except, uint8_t (*ids)[16],
+	    size_t max, size_t *np) LSN_MUST_CHECK;
+
 /* astore_track.c */
 
 /* The message id (LSN_MSGID_BYTES) of a tracked item; LSN_ENOENT. */
