@@ -274,4 +274,43 @@ typedef int astore_meeting_fn(void *arg,
 int	astore_meetings_upcoming(struct agent *a, int64_t now,
 	    astore_meeting_fn *fn, void *arg) LSN_MUST_CHECK;
 
+/* Our row of (meeting id, organiser): role, version, status; LSN_ENOENT. */
+int	astore_meeting_get(struct agent *a, const uint8_t *mid,
+	    const char *organiser, char *role, size_t rolesz,
+	    int64_t *version, int *status) LSN_MUST_CHECK;
+/* Inserts or updates (meeting id, organiser); notice: the body. */
+int	astore_meeting_put(struct agent *a, const uint8_t *mid,
+	    const char *organiser, const char *role, int64_t version,
+	    int status, int64_t start_ms, int64_t updated_ms,
+	    const uint8_t *notice, size_t len) LSN_MUST_CHECK;
+/*
+ * For meeting show: the row of meeting id (ours as organiser first),
+ * with a malloc'd copy of its notice (NULL when empty or over
+ * LSN_BODY_MAX); LSN_ENOENT.
+ */
+int	astore_meeting_show(struct agent *a, const uint8_t *mid, char *org,
+	    size_t orgsz, char *role, size_t rolesz, int64_t *version,
+	    int *status, uint8_t **notice, size_t *nlen) LSN_MUST_CHECK;
+int	astore_invitee_add(struct agent *a, const uint8_t *mid,
+	    const char *partner) LSN_MUST_CHECK;
+int	astore_invitee_is(struct agent *a, const uint8_t *mid,
+	    const char *partner, int *found) LSN_MUST_CHECK;
+/* 0: next row; > 0: stop (LSN_OK); < 0: stop with this error. */
+typedef int astore_name_fn(void *arg, const char *name);
+/* The invitees of a meeting, sorted (NULL names skipped). */
+int	astore_invitees(struct agent *a, const uint8_t *mid,
+	    astore_name_fn *fn, void *arg) LSN_MUST_CHECK;
+int	astore_rsvp_add(struct agent *a, const uint8_t *mid,
+	    const char *partner, int64_t version, int answer, int64_t time_ms)
+	    LSN_MUST_CHECK;
+/* partner's latest RSVP to a meeting: *found 0 when there is none. */
+int	astore_rsvp_latest(struct agent *a, const uint8_t *mid,
+	    const char *partner, int *found, int *answer, int64_t *version)
+	    LSN_MUST_CHECK;
+typedef int astore_rsvp_fn(void *arg, const char *partner, int64_t version,
+	    int answer, int64_t time_ms);
+/* The RSVPs to a meeting in arrival order (NULL partners skipped). */
+int	astore_rsvps(struct agent *a, const uint8_t *mid, astore_rsvp_fn *fn,
+	    void *arg) LSN_MUST_CHECK;
+
 #endif /* LIAISON_AGENT_ASTORE_H */
