@@ -104,6 +104,86 @@ int	astore_inbox_tlp(struct agent *a, const uint8_t *id, size_t len,
 int	astore_inbox_body(struct agent *a, const uint8_t *msgid,
 	    uint8_t **body, size_t *len, int *tlp, int *type) LSN_MUST_CHECK;
 
+/* The dedup ledger: 1 if id is in it, 0 if not, or an error. */
+int	astore_seen(struct agent *a, const uint8_t *id, size_t len);
+int	astore_seen_add(struct agent *a, const uint8_t *id, size_t len)
+	    LSN_MUST_CHECK;
+/* A delivery we refuse to store as a message (buf NULL-able). */
+int	astore_quarantine_add(struct agent *a, int64_t received_ms,
+	    int64_t seq, int code, const char *detail, const uint8_t *buf,
+	    size_t len) LSN_MUST_CHECK;
+
+/* A message to store (all borrowed); body NULL: not opened. */
+struct astore_inbox_new {
+	const uint8_t	*msgid;
+	size_t		 msgid_len;
+	const char	*sender;
+	int		 type;
+	int64_t		 created_ms;
+	int64_t		 received_ms;
+	const uint8_t	*signed_env;
+	size_t		 signed_len;
+	const uint8_t	*body;
+	size_t		 body_len;
+	int		 priority;
+	int		 tlp;
+	int64_t		 seq;
+};
+/* Stores a message; a duplicate id is LSN_EDB. */
+int	astore_inbox_add(struct agent *a, const struct astore_inbox_new *m)
+	    LSN_MUST_CHECK;
+int	astore_inbox_counts(struct agent *a, int64_t *total,
+	    int64_t *unacked, int64_t *quarantined) LSN_MUST_CHECK;
+
+/* An inbox row, borrowed for the callback's time only. */
+struct astore_inbox_row {
+	int64_t		 local_seq;
+	const uint8_t	*msgid;
+	size_t		 msgid_len;
+	const char	*sender;	/* NULL-able */
+	int		 type;
+	int64_t		 created_ms;
+	int64_t		 received_ms;
+	int		 acked, read, actioned;
+	int		 has_body;	/* body not NULL in the table */
+	const uint8_t	*body;
+	size_t		 body_len;
+	int		 priority;
+	int		 tlp;
+	const uint8_t	*signed_env;
+	size_t		 signed_len;
+};
+/* 0: next row; > 0: stop (LSN_OK); < 0: stop with this error. */
+typedef int astore_inbox_fn(void *arg, const struct astore_inbox_row *r);
+
+/* inbox_list's filters (see there); sender NULL: any. */
+struct astore_inbox_filter {
+	int64_t		 after_seq;
+	int		 include_acked;
+	int		 type;		/* 0: any */
+	const char	*sender;
+	int64_t		 since_ms;
+	int		 state;		/* InboxState, 0: any */
+	int64_t		 limit;
+};
+/* The rows after f->after_seq in local_seq order, filtered by f. */
+int	astore_inbox_list(struct agent *a,
+	    const struct astore_inbox_filter *f, astore_inbox_fn *fn,
+	    void *arg) LSN_MUST_CHECK;
+/* The row of msgid (fn called once); LSN_ENOENT. */
+int	astore_inbox_get(struct agent *a, const uint8_t *msgid, size_t len,
+	    astore_inbox_fn *fn, void *arg) LSN_MUST_CHECK;
+
+#define ASTORE_INBOX_ACKED	1
+#define ASTORE_INBOX_READ	2
+#define ASTORE_INBOX_ACTIONED	3
+/* Sets the acked, read or actioned flag of msgid; LSN_ENOENT. */
+int	astore_inbox_mark(struct agent *a, const uint8_t *msgid, size_t len,
+	    int what) LSN_MUST_CHECK;
+/* A malloc'd copy of the signed envelope of msgid; LSN_ENOENT. */
+int	astore_inbox_signed(struct agent *a, const uint8_t *msgid, size_t len,
+	    uint8_t **buf, size_t *n) LSN_MUST_CHECK;
+
 /* astore_outbox.c */
 
 /* A malloc'd copy of the signed envelope of an outbox row; LSN_ENOENT. */
