@@ -23,60 +23,6 @@
 volatile sig_atomic_t agent_quit;
 volatile sig_atomic_t agent_reload;
 
-static const char agent_schema_v1[] =
-    "CREATE TABLE outbox ("
-    " oid INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " message_id BLOB NOT NULL UNIQUE,"
-    " signed BLOB NOT NULL,"
-    " state TEXT NOT NULL DEFAULT 'pending',"
-    " code INTEGER NOT NULL DEFAULT 0,"
-    " detail TEXT,"
-    " created_ms INTEGER NOT NULL,"
-    " last_sent_ms INTEGER NOT NULL DEFAULT 0,"
-    " recipients TEXT);"
-    "CREATE INDEX outbox_state ON outbox(state, oid);"
-    "CREATE TABLE inbox ("
-    " local_seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " message_id BLOB NOT NULL UNIQUE,"
-    " sender TEXT NOT NULL,"
-    " type INTEGER NOT NULL,"
-    " created_ms INTEGER NOT NULL,"
-    " received_ms INTEGER NOT NULL,"
-    " signed BLOB NOT NULL,"
-    " body BLOB,"
-    " priority INTEGER NOT NULL DEFAULT 0,"
-    " tlp INTEGER NOT NULL DEFAULT 0,"
-    " seq INTEGER NOT NULL,"
-    " acked INTEGER NOT NULL DEFAULT 0,"
-    " read INTEGER NOT NULL DEFAULT 0,"
-    " actioned INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX inbox_acked ON inbox(acked, local_seq);"
-    "CREATE TABLE seen (message_id BLOB PRIMARY KEY) WITHOUT ROWID;"
-    "CREATE TABLE quarantine ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " received_ms INTEGER NOT NULL,"
-    " seq INTEGER NOT NULL,"
-    " code INTEGER NOT NULL,"
-    " detail TEXT,"
-    " signed BLOB);"
-    "CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "CREATE TABLE alerts ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " time_ms INTEGER NOT NULL,"
-    " text TEXT NOT NULL);";
-
-const struct lsn_migration agent_migrations[] = {
-	{ 1, lsn_dir_schema_v1, NULL },
-	{ 2, agent_schema_v1, NULL },
-	{ 3, wf_schema_v2, NULL },
-	{ 4, wf_schema_v3, NULL },
-	{ 5, rcpt_schema, NULL },
-	{ 6, events_schema, NULL },
-	{ 7, wf_schema_v4, NULL },
-	{ 8, rcpt_schema_v2, NULL },
-	{ 0, NULL, NULL },
-};
-
 const char *
 agent_name(void)
 {

@@ -6,16 +6,28 @@
  *   astore_inbox.c	inbox (received messages)
  *   astore_outbox.c	outbox (messages we send) and its states
  *   astore_track.c	tracking (referrals, alerts: deadlines, escalation)
- *   astore_state.c	alerts, agent_state and counts for the metrics
+ *   astore_rcpt.c	receipts, receipts_sent, receipt_signed
+ *   astore_events.c	events (the agent's event log)
+ *   astore_meeting.c	meetings, meeting_invitees, rsvps
+ *   astore_state.c	alerts, state, savepoints, counts for the metrics
+ *   astore_schema.c	the tables (agent_migrations, agent.h)
+ * agent/outbox.c and agent/wf_referral.c still hold their own SQL (the
+ * send path, being restructured); they move here next.
+ *
+ * Callers: the agent's modules (agent.c, inbox.c, outbox_*.c, rcpt.c,
+ * events.c, wf_*.c, web.c, ametrics.c, ...), on the loop's thread only
+ * (a->st is not thread-safe; the HTTP thread reads snapshots).
  *
  * Ownership: the statements belong to a->st (cached by SQL text; see
- * query.h). Functions that return rows copy them into caller-owned
- * memory (fixed buffers or malloc'd strings the caller frees, as each
- * function says) and reset their statement before returning, so no
- * borrowed column outlives the call. Transactions stay with the callers
- * (agent.c owns the poll turn's). Errors: LSN_EDB (or what lsn_q_step
- * answers: LSN_EEXIST, LSN_EPERM), LSN_ENOENT where a row is missing,
- * LSN_ENOMEM.
+ * query.h). Functions that return one row copy it into caller-owned
+ * memory (fixed buffers, or malloc'd copies the caller frees, as each
+ * says). Functions that walk rows call a callback with a row borrowed
+ * for the callback's time only (copy what you keep); the callback may
+ * call other astore functions, never the one walking. Every statement
+ * is reset before the function returns. Transactions and savepoints
+ * stay with the callers (agent.c owns the poll turn's). Errors: LSN_EDB
+ * (or what lsn_q_step answers: LSN_EEXIST, LSN_EPERM), LSN_ENOENT where
+ * a row is missing, LSN_ENOMEM.
  */
 #ifndef LIAISON_AGENT_ASTORE_H
 #define LIAISON_AGENT_ASTORE_H

@@ -17,17 +17,6 @@
 #include "astore.h"
 #include "wf_int.h"
 
-
-const char events_schema[] =
-    "CREATE TABLE events ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " time_ms INTEGER NOT NULL,"
-    " kind TEXT NOT NULL,"
-    " message_id BLOB,"
-    " item_id BLOB,"
-    " peer TEXT,"
-    " detail TEXT);";
-
 /*
  * Appends an event (all arguments borrowed; ids 16 bytes or NULL) and
  * marks the event waiters to be woken after the COMMIT.

@@ -38,30 +38,6 @@
 #include "agent.h"
 #include "astore.h"
 
-const char rcpt_schema[] =
-    "CREATE TABLE receipts ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " message_id BLOB NOT NULL,"	/* the receipted message */
-    " stage INTEGER NOT NULL,"
-    " signer TEXT NOT NULL,"
-    " time_ms INTEGER NOT NULL,"
-    " signed BLOB NOT NULL,"		/* SignedReceipt */
-    " carrier BLOB NOT NULL,"		/* message_id of its envelope */
-    " UNIQUE(message_id, stage, signer));"
-    "CREATE TABLE receipts_sent ("
-    " message_id BLOB NOT NULL,"
-    " stage INTEGER NOT NULL,"
-    " PRIMARY KEY(message_id, stage));";
-
-/*
- * A batch receipt's SignedReceipt, kept once for all the messages it
- * names: their `receipts` rows hold an empty `signed` and the carrier.
- */
-const char rcpt_schema_v2[] =
-    "CREATE TABLE receipt_signed ("
-    " carrier BLOB PRIMARY KEY,"		/* message_id of its envelope */
-    " signed BLOB NOT NULL) WITHOUT ROWID;";
-
 #define RCPT_ROW_SINGLE	0	/* rcpt_store: a single-form receipt */
 #define RCPT_ROW_FIRST	1	/* the first message a batch names */
 #define RCPT_ROW_NEXT	2	/* the others */

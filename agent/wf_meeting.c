@@ -17,35 +17,6 @@
 #include "astore.h"
 #include "wf_int.h"
 
-
-const char wf_schema_v3[] =
-    "CREATE TABLE meetings ("
-    " meeting_id BLOB NOT NULL,"
-    " organiser TEXT NOT NULL,"
-    " role TEXT NOT NULL,"		/* 'organiser' or 'invitee' */
-    " version INTEGER NOT NULL,"
-    " status INTEGER NOT NULL,"
-    " start_ms INTEGER NOT NULL,"
-    " updated_ms INTEGER NOT NULL,"
-    " PRIMARY KEY(meeting_id, organiser));"
-    "CREATE TABLE meeting_invitees ("
-    " meeting_id BLOB NOT NULL,"
-    " partner TEXT NOT NULL,"
-    " PRIMARY KEY(meeting_id, partner));"
-    "CREATE TABLE rsvps ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " meeting_id BLOB NOT NULL,"
-    " partner TEXT NOT NULL,"
-    " version INTEGER NOT NULL,"
-    " answer INTEGER NOT NULL,"
-    " time_ms INTEGER NOT NULL);"
-    "CREATE INDEX rsvps_meeting ON rsvps(meeting_id, id);";
-
-/* The latest notice (a MeetingNotice body, as the agent already stores
- * received bodies), so the organiser can cancel by id (issue 17). */
-const char wf_schema_v4[] =
-    "ALTER TABLE meetings ADD COLUMN notice BLOB;";
-
 /* Records an RSVP of partner (received, or our own when sending). */
 static int
 rsvp_insert(struct agent *a, const Liaison__V1__MeetingResponse *r,
@@ -82,7 +53,6 @@ meeting_put(struct agent *a, const Liaison__V1__MeetingNotice *n,
 	    n->organiser_partner, role, (int64_t) n->version, (int) n->status,
 	    (int64_t) n->start_ms, (int64_t) lsn_now_ms(), body, len));
 }
-
 
 /*
  * A meeting notice n we send (sending) or receive from peer. The organiser
@@ -468,7 +438,6 @@ wf_meeting_show(struct agent *a, const Liaison__V1__MeetingShowRequest *q,
 		rollup_free(out);
 	return (rv);
 }
-
 
 static int
 meeting_step(struct wf_step *st)

@@ -30,23 +30,6 @@
 #include "astore.h"
 #include "wf_int.h"
 
-const char wf_schema_v2[] =
-    "CREATE TABLE tracking ("
-    " kind TEXT NOT NULL,"
-    " item_id BLOB NOT NULL,"
-    " peer TEXT NOT NULL,"
-    " role TEXT NOT NULL,"
-    " state INTEGER NOT NULL,"
-    " priority INTEGER NOT NULL,"
-    " sent_ms INTEGER NOT NULL,"
-    " acked_ms INTEGER NOT NULL DEFAULT 0,"
-    " deadline INTEGER NOT NULL,"
-    " escalated INTEGER NOT NULL DEFAULT 0,"
-    " updated_ms INTEGER NOT NULL,"
-    " message_id BLOB,"
-    " PRIMARY KEY(kind, item_id, peer));";
-
-
 const char K_REF[] = "referral";
 const char K_ALERT[] = "alert";
 const char K_REDIRECT[] = "redirect";	/* events only */
