@@ -10,6 +10,7 @@
 
 #include "agent.h"
 #include "astore.h"
+#include "astore_int.h"
 
 /* Binds a 16-byte id or NULL. */
 static void
@@ -72,7 +73,7 @@ astore_events_list(struct agent *a, int64_t after, int64_t limit,
 		e.peer = lsn_q_col_text(q, 5);
 		e.detail = lsn_q_col_text(q, 6);
 		if ((r = fn(arg, &e)) != 0) {
-			rv = r > 0 ? LSN_OK : r;
+			rv = ASTORE_STOP(r);
 			break;
 		}
 	}

@@ -11,6 +11,7 @@
 
 #include "agent.h"
 #include "astore.h"
+#include "astore_int.h"
 
 int
 astore_inbox_tlp(struct agent *a, const uint8_t *id, size_t len, int *tlp)
@@ -36,7 +37,6 @@ astore_inbox_body(struct agent *a, const uint8_t *msgid, uint8_t **body,
     size_t *len, int *tlp, int *type)
 {
 	struct lsn_q	*q;
-	const void	*p;
 	int		 rv;
 
 	*body = NULL;
@@ -47,31 +47,23 @@ astore_inbox_body(struct agent *a, const uint8_t *msgid, uint8_t **body,
 		return (rv);
 	lsn_q_blob(q, 1, msgid, LSN_MSGID_BYTES);
 	if ((rv = lsn_q_step(q)) == LSN_ROW && lsn_q_col_i64(q, 3) != 0) {
-		p = lsn_q_col_blob(q, 0, len);
 		*tlp = (int) lsn_q_col_i64(q, 1);
 		*type = (int) lsn_q_col_i64(q, 2);
-		if ((*body = malloc(*len > 0 ? *len : 1)) == NULL)
-			rv = LSN_ENOMEM;
-		else {
-			if (*len > 0)
-				memcpy(*body, p, *len);
-			rv = LSN_OK;
-		}
+		rv = astore_copy(q, 0, body, len);
 	} else if (rv == LSN_OK || rv == LSN_ROW)
 		rv = LSN_ENOENT;
 	lsn_q_reset(q);
 	return (rv);
 }
 
-/* Runs q, resets it; LSN_ROW reads as LSN_OK, a duplicate as LSN_EDB. */
+/* Runs q, resets it; a duplicate is LSN_EDB (as callers expect). */
 static int
 run(struct lsn_q *q)
 {
 	int	rv;
 
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	return (rv == LSN_ROW ? LSN_OK : rv == LSN_EEXIST ? LSN_EDB : rv);
+	rv = astore_run(q);
+	return (rv == LSN_EEXIST ? LSN_EDB : rv);
 }
 
 int
@@ -150,34 +142,18 @@ astore_inbox_add(struct agent *a, const struct astore_inbox_new *m)
 	return (run(q));
 }
 
-/* One integer from a query without parameters. */
-static int
-count(struct agent *a, const char *sql, int64_t *out)
-{
-	struct lsn_q	*q;
-	int		 rv;
-
-	if ((rv = lsn_store_q(a->st, sql, &q)) != LSN_OK)
-		return (rv);
-	if ((rv = lsn_q_step(q)) == LSN_ROW) {
-		*out = lsn_q_col_i64(q, 0);
-		rv = LSN_OK;
-	} else if (rv == LSN_OK)
-		rv = LSN_EDB;
-	lsn_q_reset(q);
-	return (rv);
-}
-
 int
 astore_inbox_counts(struct agent *a, int64_t *total, int64_t *unacked,
     int64_t *quarantined)
 {
 	int	rv;
 
-	if ((rv = count(a, "SELECT count(*) FROM inbox", total)) != LSN_OK ||
-	    (rv = count(a, "SELECT count(*) FROM inbox WHERE acked = 0",
-	    unacked)) != LSN_OK ||
-	    (rv = count(a, "SELECT count(*) FROM quarantine", quarantined)) !=
+	if ((rv = astore_count(a, "SELECT count(*) FROM inbox", 0, 0,
+	    total, NULL)) != LSN_OK ||
+	    (rv = astore_count(a, "SELECT count(*) FROM inbox WHERE acked = 0",
+	    0, 0, unacked, NULL)) != LSN_OK ||
+	    (rv = astore_count(a, "SELECT count(*) FROM quarantine", 0, 0,
+	    quarantined, NULL)) !=
 	    LSN_OK)
 		return (rv);
 	return (LSN_OK);
@@ -213,7 +189,7 @@ item_scan(struct lsn_q *q, astore_inbox_fn *fn, void *arg, int *seen)
 		if (seen != NULL)
 			*seen = 1;
 		if ((x = fn(arg, &r)) != 0) {
-			rv = x > 0 ? LSN_OK : x;
+			rv = ASTORE_STOP(x);
 			break;
 		}
 	}
@@ -303,7 +279,6 @@ astore_inbox_signed(struct agent *a, const uint8_t *msgid, size_t len,
     uint8_t **buf, size_t *n)
 {
 	struct lsn_q	*q;
-	const void	*p;
 	int		 rv;
 
 	*buf = NULL;
@@ -312,16 +287,9 @@ astore_inbox_signed(struct agent *a, const uint8_t *msgid, size_t len,
 	    "message_id = ?", &q)) != LSN_OK)
 		return (rv);
 	lsn_q_blob(q, 1, msgid, len);
-	if ((rv = lsn_q_step(q)) == LSN_ROW) {
-		p = lsn_q_col_blob(q, 0, n);
-		if ((*buf = malloc(*n ? *n : 1)) == NULL)
-			rv = LSN_ENOMEM;
-		else {
-			if (*n)
-				memcpy(*buf, p, *n);
-			rv = LSN_OK;
-		}
-	} else if (rv == LSN_OK)
+	if ((rv = lsn_q_step(q)) == LSN_ROW)
+		rv = astore_copy(q, 0, buf, n);
+	else if (rv == LSN_OK)
 		rv = LSN_ENOENT;
 	lsn_q_reset(q);
 	return (rv);

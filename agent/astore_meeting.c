@@ -13,6 +13,7 @@
 
 #include "agent.h"
 #include "astore.h"
+#include "astore_int.h"
 
 int
 astore_meetings_upcoming(struct agent *a, int64_t now,
@@ -38,23 +39,12 @@ astore_meetings_upcoming(struct agent *a, int64_t now,
 		m.start_ms = lsn_q_col_i64(q, 3);
 		m.version = (int) lsn_q_col_i64(q, 4);
 		if ((r = fn(arg, &m)) != 0) {
-			rv = r > 0 ? LSN_OK : r;
+			rv = ASTORE_STOP(r);
 			break;
 		}
 	}
 	lsn_q_reset(q);
 	return (rv);
-}
-
-/* Runs q, resets it; LSN_ROW reads as LSN_OK. */
-static int
-run(struct lsn_q *q)
-{
-	int	rv;
-
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	return (rv == LSN_ROW ? LSN_OK : rv);
 }
 
 int
@@ -73,7 +63,7 @@ astore_rsvp_add(struct agent *a, const uint8_t *mid, const char *partner,
 	lsn_q_i64(q, 3, version);
 	lsn_q_i64(q, 4, answer);
 	lsn_q_i64(q, 5, time_ms);
-	rv = run(q);
+	rv = astore_run(q);
 	return (rv == LSN_EEXIST ? LSN_EDB : rv);
 }
 
@@ -126,7 +116,7 @@ astore_meeting_put(struct agent *a, const uint8_t *mid,
 	lsn_q_i64(q, 6, start_ms);
 	lsn_q_i64(q, 7, updated_ms);
 	lsn_q_blob(q, 8, notice, len);
-	rv = run(q);
+	rv = astore_run(q);
 	return (rv == LSN_EEXIST ? LSN_EDB : rv);
 }
 
@@ -142,7 +132,7 @@ astore_invitee_add(struct agent *a, const uint8_t *mid, const char *partner)
 		return (rv);
 	lsn_q_blob(q, 1, mid, LSN_BODY_ID_BYTES);
 	lsn_q_text(q, 2, partner);
-	return (run(q));
+	return (astore_run(q));
 }
 
 int
@@ -207,7 +197,7 @@ astore_invitees(struct agent *a, const uint8_t *mid, astore_name_fn *fn,
 		if ((t = lsn_q_col_text(q, 0)) == NULL)
 			continue;
 		if ((r = fn(arg, t)) != 0) {
-			rv = r > 0 ? LSN_OK : r;
+			rv = ASTORE_STOP(r);
 			break;
 		}
 	}
@@ -233,7 +223,7 @@ astore_rsvps(struct agent *a, const uint8_t *mid, astore_rsvp_fn *fn,
 			continue;
 		if ((r = fn(arg, t, lsn_q_col_i64(q, 1),
 		    (int) lsn_q_col_i64(q, 2), lsn_q_col_i64(q, 3))) != 0) {
-			rv = r > 0 ? LSN_OK : r;
+			rv = ASTORE_STOP(r);
 			break;
 		}
 	}

@@ -12,6 +12,9 @@
 
 #include "agent.h"
 #include "astore.h"
+#include "astore_int.h"
+
+static int	run(struct agent *, struct lsn_q *, int64_t *);
 
 int
 astore_outbox_republish(struct agent *a, const char *detail,
@@ -27,13 +30,7 @@ astore_outbox_republish(struct agent *a, const char *detail,
 		return (rv);
 	lsn_q_text(q, 1, detail);
 	lsn_q_i64(q, 2, since_ms);
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	if (rv == LSN_ROW)
-		rv = LSN_OK;
-	if (rv == LSN_OK)
-		*n = lsn_store_changes(a->st);
-	return (rv);
+	return (run(a, q, n));
 }
 
 int
@@ -41,7 +38,6 @@ astore_outbox_signed(struct agent *a, const uint8_t *msgid, uint8_t **buf,
     size_t *len)
 {
 	struct lsn_q	*q;
-	const void	*p;
 	int		 rv;
 
 	*buf = NULL;
@@ -50,16 +46,9 @@ astore_outbox_signed(struct agent *a, const uint8_t *msgid, uint8_t **buf,
 	    "message_id = ?", &q)) != LSN_OK)
 		return (rv);
 	lsn_q_blob(q, 1, msgid, LSN_MSGID_BYTES);
-	if ((rv = lsn_q_step(q)) == LSN_ROW) {
-		p = lsn_q_col_blob(q, 0, len);
-		if ((*buf = malloc(*len > 0 ? *len : 1)) == NULL)
-			rv = LSN_ENOMEM;
-		else {
-			if (*len > 0)
-				memcpy(*buf, p, *len);
-			rv = LSN_OK;
-		}
-	} else if (rv == LSN_OK)
+	if ((rv = lsn_q_step(q)) == LSN_ROW)
+		rv = astore_copy(q, 0, buf, len);
+	else if (rv == LSN_OK)
 		rv = LSN_ENOENT;
 	lsn_q_reset(q);
 	return (rv);
@@ -96,11 +85,7 @@ run(struct agent *a, struct lsn_q *q, int64_t *n)
 {
 	int	rv;
 
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	if (rv == LSN_ROW)
-		rv = LSN_OK;
-	if (rv == LSN_OK && n != NULL)
+	if ((rv = astore_run(q)) == LSN_OK && n != NULL)
 		*n = lsn_store_changes(a->st);
 	return (rv);
 }
@@ -163,7 +148,7 @@ ob_scan(struct lsn_q *q, astore_outbox_fn *fn, void *arg, int *seen)
 		if (seen != NULL)
 			*seen = 1;
 		if ((r = fn(arg, &o)) != 0) {
-			rv = r > 0 ? LSN_OK : r;
+			rv = ASTORE_STOP(r);
 			break;
 		}
 	}

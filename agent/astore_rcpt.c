@@ -11,6 +11,7 @@
 
 #include "agent.h"
 #include "astore.h"
+#include "astore_int.h"
 
 int
 astore_receipts_of(struct agent *a, const uint8_t *msgid,
@@ -28,23 +29,12 @@ astore_receipts_of(struct agent *a, const uint8_t *msgid,
 		signer = lsn_q_col_text(q, 0);
 		if ((r = fn(arg, signer, (int) lsn_q_col_i64(q, 1),
 		    lsn_q_col_i64(q, 2))) != 0) {
-			rv = r > 0 ? LSN_OK : r;
+			rv = ASTORE_STOP(r);
 			break;
 		}
 	}
 	lsn_q_reset(q);
 	return (rv);
-}
-
-/* Runs q, resets it; LSN_ROW reads as LSN_OK. */
-static int
-run(struct lsn_q *q)
-{
-	int	rv;
-
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	return (rv == LSN_ROW ? LSN_OK : rv);
 }
 
 int
@@ -65,7 +55,7 @@ astore_rcpt_add(struct agent *a, const uint8_t *message_id, int stage,
 	lsn_q_i64(q, 4, time_ms);
 	lsn_q_blob(q, 5, srlen ? sr : (const uint8_t *) "", srlen);
 	lsn_q_blob(q, 6, carrier, 16);
-	return (run(q));
+	return (astore_run(q));
 }
 
 int
@@ -80,7 +70,7 @@ astore_rcpt_signed_add(struct agent *a, const uint8_t *carrier,
 		return (rv);
 	lsn_q_blob(q, 1, carrier, 16);
 	lsn_q_blob(q, 2, sr, srlen);
-	return (run(q));
+	return (astore_run(q));
 }
 
 int
@@ -96,7 +86,7 @@ astore_rcpt_mark_sent(struct agent *a, const uint8_t *message_id, int stage,
 		return (rv);
 	lsn_q_blob(q, 1, message_id, 16);
 	lsn_q_i64(q, 2, stage);
-	if ((rv = run(q)) == LSN_OK)
+	if ((rv = astore_run(q)) == LSN_OK)
 		*added = lsn_store_changes(a->st) != 0;
 	return (rv);
 }
@@ -106,8 +96,6 @@ astore_signed_of(struct agent *a, const uint8_t *msgid, uint8_t **bufp,
     size_t *lenp, int *ours)
 {
 	struct lsn_q	*q;
-	const void	*p;
-	size_t		 n;
 	int		 rv;
 
 	*bufp = NULL;
@@ -120,18 +108,11 @@ astore_signed_of(struct agent *a, const uint8_t *msgid, uint8_t **bufp,
 			return (rv);
 		lsn_q_blob(q, 1, msgid, 16);
 		if ((rv = lsn_q_step(q)) == LSN_ROW) {
-			p = lsn_q_col_blob(q, 0, &n);
-			if ((*bufp = malloc(n ? n : 1)) == NULL) {
-				lsn_q_reset(q);
-				return (LSN_ENOMEM);
-			}
-			if (n)
-				memcpy(*bufp, p, n);
-			*lenp = n;
+			rv = astore_copy(q, 0, bufp, lenp);
 			if (ours != NULL)
 				*ours = pass == 0;
 			lsn_q_reset(q);
-			return (LSN_OK);
+			return (rv);
 		}
 		lsn_q_reset(q);
 		if (rv != LSN_OK)
@@ -162,7 +143,7 @@ astore_rcpt_signed_of(struct agent *a, const uint8_t *msgid,
 		if (clen != 16)
 			continue;
 		if ((r = fn(arg, blob, blen, carrier)) != 0) {
-			rv = r > 0 ? LSN_OK : r;
+			rv = ASTORE_STOP(r);
 			break;
 		}
 	}

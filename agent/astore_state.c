@@ -11,6 +11,7 @@
 
 #include "agent.h"
 #include "astore.h"
+#include "astore_int.h"
 
 int
 astore_alerts(struct agent *a, size_t max, char ***vp, size_t *np)
@@ -54,9 +55,31 @@ astore_alerts(struct agent *a, size_t max, char ***vp, size_t *np)
 	return (rv);
 }
 
-/* One integer (or two) from a query with an optional time parameter. */
-static int
-count2(struct agent *a, const char *sql, int has_p, int64_t p,
+int
+astore_run(struct lsn_q *q)
+{
+	int	rv;
+
+	rv = lsn_q_step(q);
+	lsn_q_reset(q);
+	return (rv == LSN_ROW ? LSN_OK : rv);
+}
+
+int
+astore_copy(struct lsn_q *q, int c, uint8_t **buf, size_t *n)
+{
+	const void	*p;
+
+	p = lsn_q_col_blob(q, c, n);
+	if ((*buf = malloc(*n > 0 ? *n : 1)) == NULL)
+		return (LSN_ENOMEM);
+	if (*n > 0)
+		memcpy(*buf, p, *n);
+	return (LSN_OK);
+}
+
+int
+astore_count(struct agent *a, const char *sql, int has_p, int64_t p,
     int64_t *v0, int64_t *v1)
 {
 	struct lsn_q	*q;
@@ -80,14 +103,14 @@ count2(struct agent *a, const char *sql, int has_p, int64_t p,
 int
 astore_count_outbox_pending(struct agent *a, int64_t *n, int64_t *oldest_ms)
 {
-	return (count2(a, "SELECT count(*), coalesce(min(created_ms), 0) "
+	return (astore_count(a, "SELECT count(*), coalesce(min(created_ms), 0) "
 	    "FROM outbox WHERE state = 'pending'", 0, 0, n, oldest_ms));
 }
 
 int
 astore_count_inbox_unacked(struct agent *a, int64_t *n)
 {
-	return (count2(a, "SELECT count(*) FROM inbox WHERE acked = 0", 0,
+	return (astore_count(a, "SELECT count(*) FROM inbox WHERE acked = 0", 0,
 	    0, n, NULL));
 }
 
@@ -95,7 +118,7 @@ int
 astore_count_escalation_pending(struct agent *a, int alert, int64_t now,
     int64_t *n, int64_t *late)
 {
-	return (count2(a, alert ? "SELECT count(*), coalesce(sum(deadline "
+	return (astore_count(a, alert ? "SELECT count(*), coalesce(sum(deadline "
 	    "< ?), 0) FROM tracking WHERE kind = 'alert' AND acked_ms = 0 "
 	    "AND state = 1 AND escalated = 0 AND role = 'sender'" :
 	    "SELECT count(*), coalesce(sum(deadline < ?), 0) FROM "
@@ -107,7 +130,7 @@ astore_count_escalation_pending(struct agent *a, int alert, int64_t now,
 int
 astore_count_overdue(struct agent *a, int alert, int64_t now, int64_t *n)
 {
-	return (count2(a, alert ? "SELECT count(*) FROM tracking WHERE "
+	return (astore_count(a, alert ? "SELECT count(*) FROM tracking WHERE "
 	    "kind = 'alert' AND acked_ms = 0 AND state = 1 AND deadline < ?" :
 	    "SELECT count(*) FROM tracking WHERE kind = 'referral' AND "
 	    "acked_ms = 0 AND state = 1 AND deadline < ?", 1, now, n, NULL));
@@ -123,9 +146,7 @@ astore_alerts_delete(struct agent *a, const char *text)
 	    &q)) != LSN_OK)
 		return (rv);
 	lsn_q_text(q, 1, text);
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	return (rv == LSN_ROW ? LSN_OK : rv);
+	return (astore_run(q));
 }
 
 /* Runs a statement without parameters or rows (savepoints). */
@@ -137,9 +158,7 @@ run_sql(struct agent *a, const char *sql)
 
 	if ((rv = lsn_store_q(a->st, sql, &q)) != LSN_OK)
 		return (rv);
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	return (rv == LSN_ROW ? LSN_OK : rv);
+	return (astore_run(q));
 }
 
 int
@@ -191,9 +210,7 @@ astore_state_set(struct agent *a, const char *key, const char *val)
 		return (rv);
 	lsn_q_text(q, 1, key);
 	lsn_q_text(q, 2, val);
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	return (rv == LSN_ROW ? LSN_OK : rv);
+	return (astore_run(q));
 }
 
 int
@@ -226,7 +243,5 @@ astore_alert_add(struct agent *a, int64_t time_ms, const char *text)
 		return (rv);
 	lsn_q_i64(q, 1, time_ms);
 	lsn_q_text(q, 2, text);
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	return (rv == LSN_ROW ? LSN_OK : rv);
+	return (astore_run(q));
 }

@@ -14,6 +14,7 @@
 
 #include "agent.h"
 #include "astore.h"
+#include "astore_int.h"
 
 int
 astore_track_msgid(struct agent *a, const char *kind, const uint8_t *item_id,
@@ -51,17 +52,6 @@ bind_key(struct lsn_q *q, int i, const char *kind, const uint8_t *id,
 	lsn_q_text(q, i, kind);
 	lsn_q_blob(q, i + 1, id, LSN_BODY_ID_BYTES);
 	lsn_q_text(q, i + 2, peer);
-}
-
-/* Runs a statement without rows, resets it; LSN_ROW reads as LSN_OK. */
-static int
-run(struct lsn_q *q)
-{
-	int	rv;
-
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	return (rv == LSN_ROW ? LSN_OK : rv);
 }
 
 int
@@ -114,7 +104,7 @@ astore_track_insert(struct agent *a, const char *kind, const uint8_t *id,
 	lsn_q_i64(q, 8, deadline);
 	lsn_q_i64(q, 9, updated_ms);
 	lsn_q_blob(q, 10, msgid, LSN_MSGID_BYTES);
-	rv = run(q);
+	rv = astore_run(q);
 	return (rv == LSN_EEXIST ? LSN_EDB : rv);
 }
 
@@ -136,7 +126,7 @@ astore_track_update(struct agent *a, const char *kind, const uint8_t *id,
 	lsn_q_i64(q, 3, acked_ms);
 	lsn_q_i64(q, 4, updated_ms);
 	bind_key(q, 5, kind, id, peer);
-	return (run(q));
+	return (astore_run(q));
 }
 
 int
@@ -150,7 +140,7 @@ astore_track_set_escalated(struct agent *a, const char *kind,
 	    "WHERE kind = ? AND item_id = ? AND peer = ?", &q)) != LSN_OK)
 		return (rv);
 	bind_key(q, 1, kind, id, peer);
-	return (run(q));
+	return (astore_run(q));
 }
 
 /*
@@ -190,7 +180,7 @@ scan(struct lsn_q *q, int ncol, astore_track_fn *fn, void *arg)
 			t.sent_ms = lsn_q_col_i64(q, 5);
 		}
 		if ((r = fn(arg, &t)) != 0) {
-			rv = r > 0 ? LSN_OK : r;
+			rv = ASTORE_STOP(r);
 			break;
 		}
 	}
@@ -270,7 +260,7 @@ astore_track_open(struct agent *a, astore_track_fn *fn, void *arg)
 		p = lsn_q_col_blob(q, 8, &n);
 		t.msgid = n == LSN_MSGID_BYTES ? p : NULL;
 		if ((r = fn(arg, &t)) != 0) {
-			rv = r > 0 ? LSN_OK : r;
+			rv = ASTORE_STOP(r);
 			break;
 		}
 	}
