@@ -18,63 +18,10 @@
 #include "liaison/util.h"
 
 #include "agent.h"
+#include "astore.h"
 
 volatile sig_atomic_t agent_quit;
 volatile sig_atomic_t agent_reload;
-
-static const char agent_schema_v1[] =
-    "CREATE TABLE outbox ("
-    " oid INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " message_id BLOB NOT NULL UNIQUE,"
-    " signed BLOB NOT NULL,"
-    " state TEXT NOT NULL DEFAULT 'pending',"
-    " code INTEGER NOT NULL DEFAULT 0,"
-    " detail TEXT,"
-    " created_ms INTEGER NOT NULL,"
-    " last_sent_ms INTEGER NOT NULL DEFAULT 0,"
-    " recipients TEXT);"
-    "CREATE INDEX outbox_state ON outbox(state, oid);"
-    "CREATE TABLE inbox ("
-    " local_seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " message_id BLOB NOT NULL UNIQUE,"
-    " sender TEXT NOT NULL,"
-    " type INTEGER NOT NULL,"
-    " created_ms INTEGER NOT NULL,"
-    " received_ms INTEGER NOT NULL,"
-    " signed BLOB NOT NULL,"
-    " body BLOB,"
-    " priority INTEGER NOT NULL DEFAULT 0,"
-    " tlp INTEGER NOT NULL DEFAULT 0,"
-    " seq INTEGER NOT NULL,"
-    " acked INTEGER NOT NULL DEFAULT 0,"
-    " read INTEGER NOT NULL DEFAULT 0,"
-    " actioned INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX inbox_acked ON inbox(acked, local_seq);"
-    "CREATE TABLE seen (message_id BLOB PRIMARY KEY) WITHOUT ROWID;"
-    "CREATE TABLE quarantine ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " received_ms INTEGER NOT NULL,"
-    " seq INTEGER NOT NULL,"
-    " code INTEGER NOT NULL,"
-    " detail TEXT,"
-    " signed BLOB);"
-    "CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "CREATE TABLE alerts ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " time_ms INTEGER NOT NULL,"
-    " text TEXT NOT NULL);";
-
-const struct lsn_migration agent_migrations[] = {
-	{ 1, lsn_dir_schema_v1, NULL },
-	{ 2, agent_schema_v1, NULL },
-	{ 3, wf_schema_v2, NULL },
-	{ 4, wf_schema_v3, NULL },
-	{ 5, rcpt_schema, NULL },
-	{ 6, events_schema, NULL },
-	{ 7, wf_schema_v4, NULL },
-	{ 8, rcpt_schema_v2, NULL },
-	{ 0, NULL, NULL },
-};
 
 const char *
 agent_name(void)
@@ -476,27 +423,7 @@ agent_tx_end(struct agent *a)
 int
 agent_savepoint(struct agent *a, int op)
 {
-	static const char	sp_begin[] = "SAVEPOINT agent_sp";
-	static const char	sp_release[] = "RELEASE agent_sp";
-	static const char	sp_rollback[] = "ROLLBACK TO agent_sp";
-	sqlite3_stmt		*s;
-	int			 rv;
-
-	if (op == AGENT_SP_ROLLBACK) {
-		if ((rv = lsn_store_stmt(a->st, sp_rollback, &s)) != LSN_OK)
-			return (rv);
-		rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-		sqlite3_reset(s);
-		if (rv != LSN_OK)
-			return (rv);
-		op = AGENT_SP_RELEASE;
-	}
-	if ((rv = lsn_store_stmt(a->st, op == AGENT_SP_BEGIN ? sp_begin :
-	    sp_release, &s)) != LSN_OK)
-		return (rv);
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
-	return (rv);
+	return (astore_savepoint(a, op));
 }
 
 /* ---- state table ---- */
@@ -504,49 +431,15 @@ agent_savepoint(struct agent *a, int op)
 int
 agent_state_get(struct agent *a, const char *key, char *val, size_t valsz)
 {
-	sqlite3_stmt	*s;
-	const char	*v;
-	int		 rv;
-
-	if ((rv = lsn_store_stmt(a->st,
-	    "SELECT value FROM state WHERE key = ?", &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC) != SQLITE_OK)
-		return (LSN_EDB);
-	switch (sqlite3_step(s)) {
-	case SQLITE_ROW:
-		v = (const char *) sqlite3_column_text(s, 0);
-		if (v == NULL)
-			v = "";
-		lsn_strlcpy(val, v, valsz);
-		rv = LSN_OK;
-		break;
-	case SQLITE_DONE:
-		rv = LSN_ENOENT;
-		break;
-	default:
-		rv = LSN_EDB;
-		break;
-	}
-	sqlite3_reset(s);
-	return (rv);
+	return (astore_state_get(a, key, val, valsz));
 }
 
 int
 agent_state_set(struct agent *a, const char *key, const char *val)
 {
-	sqlite3_stmt	*s;
-	int		 rv;
+	int	rv;
 
-	if ((rv = lsn_store_stmt(a->st, "INSERT INTO state(key, value) "
-	    "VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = "
-	    "excluded.value", &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, val, -1, SQLITE_STATIC) != SQLITE_OK)
-		return (LSN_EDB);
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
+	rv = astore_state_set(a, key, val);
 	if (rv != LSN_OK)
 		log_warnx("%s: %s", __func__, lsn_store_errmsg(a->st));
 	return (rv);
@@ -555,34 +448,16 @@ agent_state_set(struct agent *a, const char *key, const char *val)
 static int
 alert_insert(struct agent *a, const char *text, int once)
 {
-	sqlite3_stmt	*s;
-	int		 rv, r;
+	int	rv, found;
 
 	if (once) {
-		if ((rv = lsn_store_stmt(a->st,
-		    "SELECT 1 FROM alerts WHERE text = ?", &s)) != LSN_OK)
+		if ((rv = astore_alert_exists(a, text, &found)) != LSN_OK)
 			return (rv);
-		if (sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC) !=
-		    SQLITE_OK)
-			return (LSN_EDB);
-		r = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (r == SQLITE_ROW)
+		if (found)
 			return (LSN_OK);
-		if (r != SQLITE_DONE)
-			return (LSN_EDB);
 	}
 	log_warnx("ALERT: %s", text);
-	if ((rv = lsn_store_stmt(a->st, "INSERT INTO alerts(time_ms, text) "
-	    "VALUES(?, ?)", &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_int64(s, 1, (sqlite3_int64) lsn_now_ms()) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, text, -1, SQLITE_TRANSIENT) != SQLITE_OK)
-		return (LSN_EDB);
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
-	return (rv);
+	return (astore_alert_add(a, (int64_t) lsn_now_ms(), text));
 }
 
 /* Records an alert (shown by `liaison status`) and logs it. */

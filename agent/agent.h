@@ -4,9 +4,10 @@
  * One process, one thread, one zmq_poll loop (agent.c) over three sockets:
  *   - the DEALER to the broker (link.c) with its monitor PAIR socket,
  *   - the local API ROUTER (api.c).
- * Durable state lives in one sqlite file (schema in agent.c): the outbox
- * (outbox.c), the inbox, dedup ledger and quarantine (inbox.c), the
- * directory replica and its halted flag / alerts (replica.c).
+ * Durable state lives in one sqlite file: the outbox (outbox.c), the
+ * inbox, dedup ledger and quarantine (inbox.c), the directory replica
+ * and its halted flag / alerts (replica.c). Its schema and every
+ * statement on it are in the storage module (astore.h, astore_*.c).
  * With [agent] http_listen a second thread (libmicrohttpd, ametrics.c)
  * serves /metrics and the directory page from snapshots the loop renders
  * (struct lsn_snap); it reads nothing else of struct agent.
@@ -303,7 +304,7 @@ int		 aconf_load(const char *path, struct agent_conf *c, char *err,
 int		 aconf_api_endpoint(const struct agent_conf *c, char *out,
 		    size_t outsz);
 
-/* agent.c */
+/* agent.c; agent_migrations: astore_schema.c */
 extern const struct lsn_migration agent_migrations[];
 const char	*agent_name(void);
 int		 agent_open(const char *conf_path, const struct agent_conf *c,
@@ -431,9 +432,6 @@ void		 outbox_item_free(Liaison__V1__OutboxItem *it);
 void		 outbox_list_free(Liaison__V1__OutboxListResponse *resp);
 
 /* wf.c */
-extern const char wf_schema_v2[];
-extern const char wf_schema_v3[];
-extern const char wf_schema_v4[];
 int		 wf_meeting_show(struct agent *a,
 		    const Liaison__V1__MeetingShowRequest *q,
 		    Liaison__V1__MeetingShowResponse *out);
@@ -504,7 +502,6 @@ int		 wfmark_note(struct agent *a, int type, const uint8_t *body,
 		    size_t len, int tlp);
 
 /* events (wf.c) */
-extern const char events_schema[];
 int		 agent_event(struct agent *a, const char *kind,
 		    const uint8_t *msgid, const uint8_t *itemid,
 		    const char *peer, const char *detail);
@@ -514,8 +511,6 @@ void		 events_list_free(Liaison__V1__EventsResponse *resp);
 
 /* rcpt.c */
 #define RCPT_CONSUMED	1	/* a receipt: stored, not an inbox item */
-extern const char rcpt_schema[];
-extern const char rcpt_schema_v2[];
 int		 rcpt_send_for(struct agent *a, const uint8_t *signed_env,
 		    size_t len, int stage);
 int		 rcpt_mark_sent(struct agent *a, const uint8_t message_id[16],

@@ -19,8 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "liaison/envelope.h"
 #include "liaison/log.h"
 #include "liaison/metrics.h"
@@ -29,6 +27,7 @@
 #include "liaison/workflow.h"
 
 #include "agent.h"
+#include "astore.h"
 
 #define AM_SNAP_WAIT_MS	3000
 
@@ -306,30 +305,6 @@ ametrics_commit(struct agent *a, double seconds)
 	(void) lsn_metrics_observe(a->m, AM_COMMIT, NULL, seconds);
 }
 
-/* One integer (or two) from a query with an optional time parameter. */
-static int
-query2(struct agent *a, const char *sql, int64_t p, int64_t *v0,
-    int64_t *v1)
-{
-	sqlite3_stmt	*s;
-	int		 rv = LSN_EDB;
-
-	if (lsn_store_stmt(a->st, sql, &s) != LSN_OK)
-		return (LSN_EDB);
-	if (sqlite3_bind_parameter_count(s) > 0 &&
-	    sqlite3_bind_int64(s, 1, p) != SQLITE_OK)
-		goto out;
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		*v0 = sqlite3_column_int64(s, 0);
-		if (v1 != NULL)
-			*v1 = sqlite3_column_int64(s, 1);
-		rv = LSN_OK;
-	}
- out:
-	sqlite3_reset(s);
-	return (rv);
-}
-
 struct stale_ctx {
 	struct agent	*a;
 	uint64_t	 now;
@@ -387,15 +362,13 @@ render_metrics(struct agent *a)
 	(void) lsn_metrics_set(a->m, AM_CONNECTED, NULL, a->connected);
 	(void) lsn_metrics_set(a->m, AM_HALTED, NULL, a->halted);
 	render_broker(a);
-	if (query2(a, "SELECT count(*), coalesce(min(created_ms), 0) FROM "
-	    "outbox WHERE state = 'pending'", 0, &v0, &v1) == LSN_OK) {
+	if (astore_count_outbox_pending(a, &v0, &v1) == LSN_OK) {
 		(void) lsn_metrics_set(a->m, AM_OUTBOX, NULL, (double) v0);
 		(void) lsn_metrics_set(a->m, AM_OUTBOX_AGE, NULL, v0 > 0 &&
 		    (uint64_t) v1 < wnow ? (double) (wnow - (uint64_t) v1) /
 		    1000.0 : 0);
 	}
-	if (query2(a, "SELECT count(*) FROM inbox WHERE acked = 0", 0,
-	    &v0, NULL) == LSN_OK)
+	if (astore_count_inbox_unacked(a, &v0) == LSN_OK)
 		(void) lsn_metrics_set(a->m, AM_INBOX_UNACKED, NULL,
 		    (double) v0);
 	for (int k = 0; k < 2; k++) {
@@ -404,20 +377,11 @@ render_metrics(struct agent *a)
 
 		(void) lsn_metrics_labels(l, sizeof(l), "kind", kind,
 		    (const char *) NULL);
-		if (query2(a, k ? "SELECT count(*), coalesce(sum(deadline < ?),"
-		    " 0) FROM tracking WHERE kind = 'alert' AND acked_ms = 0 "
-		    "AND state = 1 AND escalated = 0 AND role = 'sender'" :
-		    "SELECT count(*), coalesce(sum(deadline < ?), 0) FROM "
-		    "tracking WHERE kind = 'referral' AND acked_ms = 0 AND "
-		    "state = 1 AND escalated = 0 AND role = 'sender' AND "
-		    "priority = 1", (int64_t) now, &v0, &v1) == LSN_OK)
+		if (astore_count_escalation_pending(a, k, (int64_t) now, &v0,
+		    &v1) == LSN_OK)
 			(void) lsn_metrics_set(a->m, AM_ESC_PENDING, l,
 			    (double) v0);
-		if (query2(a, k ? "SELECT count(*) FROM tracking WHERE kind = "
-		    "'alert' AND acked_ms = 0 AND state = 1 AND deadline < ?" :
-		    "SELECT count(*) FROM tracking WHERE kind = 'referral' AND "
-		    "acked_ms = 0 AND state = 1 AND deadline < ?",
-		    (int64_t) now, &v0, NULL) == LSN_OK)
+		if (astore_count_overdue(a, k, (int64_t) now, &v0) == LSN_OK)
 			(void) lsn_metrics_set(a->m, AM_OVERDUE, l,
 			    (double) v0);
 	}

@@ -18,6 +18,7 @@
 #include "liaison/util.h"
 
 #include "agent.h"
+#include "astore.h"
 #include "replica.h"
 
 int
@@ -109,23 +110,10 @@ static int
 quarantine(struct agent *a, uint64_t seq, int code, const char *detail,
     const uint8_t *buf, size_t len)
 {
-	sqlite3_stmt	*s;
-	int		 rv;
+	int	rv;
 
-	if ((rv = lsn_store_stmt(a->st, "INSERT INTO quarantine(received_ms,"
-	    " seq, code, detail, signed) VALUES(?, ?, ?, ?, ?)", &s)) !=
-	    LSN_OK)
-		return (rv);
-	if (sqlite3_bind_int64(s, 1, (sqlite3_int64) lsn_now_ms()) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, (sqlite3_int64) seq) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 3, code) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 4, detail, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    (buf != NULL ? sqlite3_bind_blob(s, 5, buf, (int) len,
-	    SQLITE_STATIC) : sqlite3_bind_null(s, 5)) != SQLITE_OK)
-		return (LSN_EDB);
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
+	rv = astore_quarantine_add(a, (int64_t) lsn_now_ms(), (int64_t) seq,
+	    code, detail, buf, len);
 	if (rv == LSN_OK && lsn_log_ratelimit("quarantine", 20))
 		log_auth("delivery seq %llu quarantined: %s: %s",
 		    (unsigned long long) seq, lsn_errname(code), detail);
@@ -136,19 +124,7 @@ quarantine(struct agent *a, uint64_t seq, int code, const char *detail,
 static int
 seen(struct agent *a, const uint8_t *id, size_t len)
 {
-	sqlite3_stmt	*s;
-	int		 rv, r;
-
-	if ((rv = lsn_store_stmt(a->st,
-	    "SELECT 1 FROM seen WHERE message_id = ?", &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_blob(s, 1, id, (int) len, SQLITE_STATIC) !=
-	    SQLITE_OK)
-		return (LSN_EDB);
-	r = sqlite3_step(s);
-	rv = r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : LSN_EDB;
-	sqlite3_reset(s);
-	return (rv);
+	return (astore_seen(a, id, len));
 }
 
 static int	mark_seen(struct agent *a, const Liaison__V1__Envelope *e);
@@ -157,36 +133,25 @@ static int
 store_message(struct agent *a, uint64_t seq, const Liaison__V1__Envelope *e,
     const uint8_t *buf, size_t len, const uint8_t *body, size_t bodylen)
 {
-	sqlite3_stmt	*s;
-	int		 rv;
+	struct astore_inbox_new	m;
+	int			rv;
 
-	if ((rv = lsn_store_stmt(a->st, "INSERT INTO inbox(message_id, "
-	    "sender, type, created_ms, received_ms, signed, body, priority, "
-	    "tlp, seq) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_blob(s, 1, e->message_id.data,
-	    (int) e->message_id.len, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, e->sender, -1, SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int(s, 3, e->has_type ? (int) e->type : 0) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int64(s, 4, (sqlite3_int64) e->created_ms) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int64(s, 5, (sqlite3_int64) lsn_now_ms()) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_blob(s, 6, buf, (int) len, SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    (body != NULL ? sqlite3_bind_blob(s, 7, body, (int) bodylen,
-	    SQLITE_STATIC) : sqlite3_bind_null(s, 7)) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 8, e->has_priority ? (int) e->priority : 0) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int(s, 9, e->handling != NULL &&
-	    e->handling->has_tlp ? (int) e->handling->tlp : 0) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 10, (sqlite3_int64) seq) != SQLITE_OK)
-		return (LSN_EDB);
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
-	if (rv != LSN_OK)
+	memset(&m, 0, sizeof(m));
+	m.msgid = e->message_id.data;
+	m.msgid_len = e->message_id.len;
+	m.sender = e->sender;
+	m.type = e->has_type ? (int) e->type : 0;
+	m.created_ms = (int64_t) e->created_ms;
+	m.received_ms = (int64_t) lsn_now_ms();
+	m.signed_env = buf;
+	m.signed_len = len;
+	m.body = body;
+	m.body_len = bodylen;
+	m.priority = e->has_priority ? (int) e->priority : 0;
+	m.tlp = e->handling != NULL && e->handling->has_tlp ?
+	    (int) e->handling->tlp : 0;
+	m.seq = (int64_t) seq;
+	if ((rv = astore_inbox_add(a, &m)) != LSN_OK)
 		return (rv);
 	return (mark_seen(a, e));
 }
@@ -195,18 +160,7 @@ store_message(struct agent *a, uint64_t seq, const Liaison__V1__Envelope *e,
 static int
 mark_seen(struct agent *a, const Liaison__V1__Envelope *e)
 {
-	sqlite3_stmt	*s;
-	int		 rv;
-
-	if ((rv = lsn_store_stmt(a->st,
-	    "INSERT INTO seen(message_id) VALUES(?)", &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_blob(s, 1, e->message_id.data,
-	    (int) e->message_id.len, SQLITE_STATIC) != SQLITE_OK)
-		return (LSN_EDB);
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
-	return (rv);
+	return (astore_seen_add(a, e->message_id.data, e->message_id.len));
 }
 
 /* 1 if sb carries a SealedKey for partner. */
@@ -478,40 +432,22 @@ inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)
 	return (rv);
 }
 
-static int
-count(struct agent *a, const char *sql, uint64_t *out)
-{
-	sqlite3_stmt	*s;
-	int		 rv;
-
-	if ((rv = lsn_store_stmt(a->st, sql, &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		*out = (uint64_t) sqlite3_column_int64(s, 0);
-		rv = LSN_OK;
-	} else
-		rv = LSN_EDB;
-	sqlite3_reset(s);
-	return (rv);
-}
 
 int
 inbox_counts(struct agent *a, uint64_t *total, uint64_t *unacked,
     uint64_t *quarantined)
 {
+	int64_t	t, u, q;
 	int	rv;
 
-	if ((rv = count(a, "SELECT count(*) FROM inbox", total)) != LSN_OK ||
-	    (rv = count(a, "SELECT count(*) FROM inbox WHERE acked = 0",
-	    unacked)) != LSN_OK ||
-	    (rv = count(a, "SELECT count(*) FROM quarantine", quarantined)) !=
-	    LSN_OK)
+	if ((rv = astore_inbox_counts(a, &t, &u, &q)) != LSN_OK)
 		return (rv);
+	*total = (uint64_t) t;
+	*unacked = (uint64_t) u;
+	*quarantined = (uint64_t) q;
 	return (LSN_OK);
 }
 
-#define ITEM_COLS "local_seq, message_id, sender, type, created_ms, " \
-	"received_ms, acked, read, actioned, body, priority, tlp, signed"
 
 void
 inbox_item_free(Liaison__V1__InboxItem *it)
@@ -534,77 +470,70 @@ inbox_item_free(Liaison__V1__InboxItem *it)
 }
 
 static int
-dup_blob(sqlite3_stmt *s, int col, ProtobufCBinaryData *b)
+dup_blob(const uint8_t *p, size_t n, ProtobufCBinaryData *b)
 {
-	const void	*p = sqlite3_column_blob(s, col);
-	int		 n = sqlite3_column_bytes(s, col);
-
 	b->data = NULL;
 	b->len = 0;
-	if (p == NULL || n <= 0)
+	if (p == NULL || n == 0)
 		return (LSN_OK);
-	if ((b->data = malloc((size_t) n)) == NULL)
+	if ((b->data = malloc(n)) == NULL)
 		return (LSN_ENOMEM);
-	memcpy(b->data, p, (size_t) n);
-	b->len = (size_t) n;
+	memcpy(b->data, p, n);
+	b->len = n;
 	return (LSN_OK);
 }
 
 static int
-item_from_row(sqlite3_stmt *s, int full, Liaison__V1__InboxItem **out)
+item_from_row(const struct astore_inbox_row *r, int full,
+    Liaison__V1__InboxItem **out)
 {
 	Liaison__V1__InboxItem	*it;
-	const char		*snd;
 	int			 rv;
 
 	if ((it = malloc(sizeof(*it))) == NULL)
 		return (LSN_ENOMEM);
 	liaison__v1__inbox_item__init(it);
 	it->has_local_seq = 1;
-	it->local_seq = (uint64_t) sqlite3_column_int64(s, 0);
-	if ((rv = dup_blob(s, 1, &it->message_id)) != LSN_OK)
+	it->local_seq = (uint64_t) r->local_seq;
+	if ((rv = dup_blob(r->msgid, r->msgid_len, &it->message_id)) !=
+	    LSN_OK)
 		goto out;
 	it->has_message_id = 1;
-	snd = (const char *) sqlite3_column_text(s, 2);
-	if ((it->sender = strdup(snd != NULL ? snd : "")) == NULL) {
+	if ((it->sender = strdup(r->sender != NULL ? r->sender : "")) ==
+	    NULL) {
 		rv = LSN_ENOMEM;
 		goto out;
 	}
 	it->has_type = 1;
-	it->type = sqlite3_column_int(s, 3);
+	it->type = r->type;
 	it->has_created_ms = 1;
-	it->created_ms = (uint64_t) sqlite3_column_int64(s, 4);
+	it->created_ms = (uint64_t) r->created_ms;
 	it->has_received_ms = 1;
-	it->received_ms = (uint64_t) sqlite3_column_int64(s, 5);
+	it->received_ms = (uint64_t) r->received_ms;
 	it->has_acked = 1;
-	it->acked = sqlite3_column_int(s, 6) != 0;
+	it->acked = r->acked;
 	it->has_read = 1;
-	it->read = sqlite3_column_int(s, 7) != 0;
+	it->read = r->read;
 	it->has_actioned = 1;
-	it->actioned = sqlite3_column_int(s, 8) != 0;
-	if (sqlite3_column_type(s, 9) != SQLITE_NULL) {
-		if ((rv = dup_blob(s, 9, &it->body)) != LSN_OK)
+	it->actioned = r->actioned;
+	if (r->has_body) {
+		if ((rv = dup_blob(r->body, r->body_len, &it->body)) != LSN_OK)
 			goto out;
 		it->has_body = 1;
 	}
-	if (sqlite3_column_int(s, 10) != 0) {
+	if (r->priority != 0) {
 		it->has_priority = 1;
-		it->priority = sqlite3_column_int(s, 10);
+		it->priority = r->priority;
 	}
-	if (sqlite3_column_int(s, 11) != 0) {
+	if (r->tlp != 0) {
 		it->has_tlp = 1;
-		it->tlp = sqlite3_column_int(s, 11);
+		it->tlp = r->tlp;
 	}
-	if (full) {
-		const void *p = sqlite3_column_blob(s, 12);
-		int n = sqlite3_column_bytes(s, 12);
-
-		if (p != NULL && n > 0 && (it->envelope =
-		    liaison__v1__signed_envelope__unpack(NULL, (size_t) n,
-		    p)) == NULL) {
-			rv = LSN_EDB;
-			goto out;
-		}
+	if (full && r->signed_env != NULL && r->signed_len > 0 &&
+	    (it->envelope = liaison__v1__signed_envelope__unpack(NULL,
+	    r->signed_len, r->signed_env)) == NULL) {
+		rv = LSN_EDB;
+		goto out;
 	}
 	*out = it;
 	it = NULL;
@@ -631,81 +560,85 @@ inbox_list_free(Liaison__V1__InboxListResponse *resp)
  * ACTIONED = actioned), bodies included, at most AGENT_LIST_BYTES_MAX bytes of
  * bodies. resp->items is allocated (inbox_list_free).
  */
+struct list_ctx {
+	Liaison__V1__InboxListResponse	*resp;
+	size_t				 limit, bytes;
+	Liaison__V1__InboxItem		*it;	/* inbox_fetch */
+};
+
+/* inbox_list's rows, until the count or the bytes are reached. */
+static int
+list_row(void *arg, const struct astore_inbox_row *r)
+{
+	struct list_ctx	*x = arg;
+	size_t		 n = x->resp->n_items;
+	int		 rv;
+
+	if (n >= x->limit || x->bytes >= AGENT_LIST_BYTES_MAX)
+		return (1);
+	if ((rv = item_from_row(r, 0, &x->resp->items[n])) != LSN_OK)
+		return (rv);
+	x->bytes += x->resp->items[n]->body.len + 128;
+	x->resp->n_items = n + 1;
+	return (0);
+}
+
 int
 inbox_list(struct agent *a, const struct api_waiter *q,
     Liaison__V1__InboxListResponse *resp)
 {
-	sqlite3_stmt	*s;
-	size_t		 bytes = 0, n = 0;
-	int		 rv, r;
+	struct astore_inbox_filter	f;
+	struct list_ctx			x;
+	int				rv;
 
 	resp->items = NULL;
 	resp->n_items = 0;
-	if ((rv = lsn_store_stmt(a->st, "SELECT " ITEM_COLS " FROM inbox "
-	    "WHERE local_seq > ?1 AND (?2 != 0 OR acked = 0) AND "
-	    "(?3 = 0 OR type = ?3) AND (?4 IS NULL OR sender = ?4) AND "
-	    "received_ms >= ?5 AND (?7 = 0 OR "
-	    "(?7 = 1 AND read = 0 AND actioned = 0) OR "
-	    "(?7 = 2 AND read != 0 AND actioned = 0) OR "
-	    "(?7 = 3 AND actioned != 0)) ORDER BY local_seq LIMIT ?6", &s)) !=
-	    LSN_OK)
-		return (rv);
-	if (sqlite3_bind_int64(s, 1, (sqlite3_int64) q->after_seq) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int(s, 2, q->include_acked) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 3, q->type) != SQLITE_OK ||
-	    (q->sender[0] != '\0' ? sqlite3_bind_text(s, 4, q->sender, -1,
-	    SQLITE_STATIC) : sqlite3_bind_null(s, 4)) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 5, (sqlite3_int64) q->since_ms) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int(s, 6, (int) q->limit) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 7, q->state) != SQLITE_OK) {
-		sqlite3_reset(s);
-		return (LSN_EDB);
-	}
+	memset(&f, 0, sizeof(f));
+	f.after_seq = (int64_t) q->after_seq;
+	f.include_acked = q->include_acked;
+	f.type = q->type;
+	f.sender = q->sender[0] != '\0' ? q->sender : NULL;
+	f.since_ms = (int64_t) q->since_ms;
+	f.state = q->state;
+	f.limit = (int64_t) q->limit;
 	if ((resp->items = calloc(q->limit ? q->limit : 1,
-	    sizeof(*resp->items))) == NULL) {
-		sqlite3_reset(s);
+	    sizeof(*resp->items))) == NULL)
 		return (LSN_ENOMEM);
-	}
-	while (n < q->limit && bytes < AGENT_LIST_BYTES_MAX &&
-	    (r = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((rv = item_from_row(s, 0, &resp->items[n])) != LSN_OK)
-			goto out;
-		bytes += resp->items[n]->body.len + 128;
-		n++;
-		resp->n_items = n;
-	}
-	rv = LSN_OK;
- out:
-	sqlite3_reset(s);
-	if (rv != LSN_OK)
+	memset(&x, 0, sizeof(x));
+	x.resp = resp;
+	x.limit = q->limit;
+	if ((rv = astore_inbox_list(a, &f, list_row, &x)) != LSN_OK)
 		inbox_list_free(resp);
 	return (rv);
+}
+
+/* inbox_fetch's one row. */
+static int
+fetch_row(void *arg, const struct astore_inbox_row *r)
+{
+	struct list_ctx	*x = arg;
+	int		 rv;
+
+	rv = item_from_row(r, 1, &x->it);
+	return (rv != LSN_OK ? rv : 1);
 }
 
 int
 inbox_fetch(struct agent *a, const uint8_t *msgid, size_t len,
     Liaison__V1__InboxItem **itemp)
 {
-	sqlite3_stmt	*s;
-	int		 rv, r;
+	struct list_ctx	x;
+	int		rv;
 
-	if ((rv = lsn_store_stmt(a->st, "SELECT " ITEM_COLS " FROM inbox "
-	    "WHERE message_id = ?", &s)) != LSN_OK)
+	memset(&x, 0, sizeof(x));
+	rv = astore_inbox_get(a, msgid, len, fetch_row, &x);
+	*itemp = x.it;
+	if (rv != LSN_OK) {
+		inbox_item_free(*itemp);
+		*itemp = NULL;
 		return (rv);
-	if (sqlite3_bind_blob(s, 1, msgid, (int) len, SQLITE_STATIC) !=
-	    SQLITE_OK) {
-		sqlite3_reset(s);
-		return (LSN_EDB);
 	}
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW)
-		rv = item_from_row(s, 1, itemp);
-	else
-		rv = r == SQLITE_DONE ? LSN_ENOENT : LSN_EDB;
-	sqlite3_reset(s);
-	if (rv == LSN_OK && (rv = inbox_fetch_forward(a, *itemp)) != LSN_OK) {
+	if ((rv = inbox_fetch_forward(a, *itemp)) != LSN_OK) {
 		inbox_item_free(*itemp);
 		*itemp = NULL;
 	}
@@ -715,59 +648,34 @@ inbox_fetch(struct agent *a, const uint8_t *msgid, size_t len,
 int
 inbox_mark(struct agent *a, const uint8_t *msgid, size_t len, int stage)
 {
-	sqlite3_stmt	*s;
-	const char	*sql;
-	int		 rv;
+	uint8_t	*cp;
+	size_t	 n;
+	int	 rv, what;
 
 	switch (stage) {
 	case LIAISON__V1__MARK_STAGE__MARK_ACKED:
-		sql = "UPDATE inbox SET acked = 1 WHERE message_id = ?";
+		what = ASTORE_INBOX_ACKED;
 		break;
 	case LIAISON__V1__MARK_STAGE__MARK_READ:
-		sql = "UPDATE inbox SET read = 1 WHERE message_id = ?";
+		what = ASTORE_INBOX_READ;
 		break;
 	case LIAISON__V1__MARK_STAGE__MARK_ACTIONED:
-		sql = "UPDATE inbox SET actioned = 1 WHERE message_id = ?";
+		what = ASTORE_INBOX_ACTIONED;
 		break;
 	default:
 		return (LSN_EINVAL);
 	}
-	if ((rv = lsn_store_stmt(a->st, sql, &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_blob(s, 1, msgid, (int) len, SQLITE_STATIC) !=
-	    SQLITE_OK)
-		return (LSN_EDB);
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
-	if (rv == LSN_OK && sqlite3_changes(lsn_store_db(a->st)) == 0)
-		rv = LSN_ENOENT;
-	if (rv != LSN_OK || stage == LIAISON__V1__MARK_STAGE__MARK_ACKED)
+	if ((rv = astore_inbox_mark(a, msgid, len, what)) != LSN_OK ||
+	    stage == LIAISON__V1__MARK_STAGE__MARK_ACKED)
 		return (rv);
 	/* READ / ACTIONED: a signed receipt to the sender (once) */
-	if ((rv = lsn_store_stmt(a->st, "SELECT signed FROM inbox WHERE "
-	    "message_id = ?", &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_blob(s, 1, msgid, (int) len, SQLITE_STATIC) !=
-	    SQLITE_OK) {
-		sqlite3_reset(s);
-		return (LSN_EDB);
-	}
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		size_t	 n = (size_t) sqlite3_column_bytes(s, 0);
-		uint8_t	*cp = malloc(n ? n : 1);
-
-		if (cp != NULL && n)
-			memcpy(cp, sqlite3_column_blob(s, 0), n);
-		sqlite3_reset(s);
-		if (cp == NULL)
-			return (LSN_ENOMEM);
-		if (rcpt_send_for(a, cp, n, stage ==
-		    LIAISON__V1__MARK_STAGE__MARK_READ ?
-		    LIAISON__V1__RECEIPT_STAGE__RECEIPT_READ :
-		    LIAISON__V1__RECEIPT_STAGE__RECEIPT_ACTIONED) != LSN_OK)
-			log_warnx("receipt not sent");
-		free(cp);
-	} else
-		sqlite3_reset(s);
+	if ((rv = astore_inbox_signed(a, msgid, len, &cp, &n)) != LSN_OK)
+		return (rv == LSN_ENOMEM ? rv : LSN_OK);	/* marked */
+	if (rcpt_send_for(a, cp, n, stage ==
+	    LIAISON__V1__MARK_STAGE__MARK_READ ?
+	    LIAISON__V1__RECEIPT_STAGE__RECEIPT_READ :
+	    LIAISON__V1__RECEIPT_STAGE__RECEIPT_ACTIONED) != LSN_OK)
+		log_warnx("receipt not sent");
+	free(cp);
 	return (LSN_OK);
 }

@@ -33,7 +33,6 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "liaison/body.h"
 #include "liaison/envelope.h"
@@ -41,6 +40,7 @@
 #include "liaison/util.h"
 
 #include "agent.h"
+#include "astore.h"
 
 #define NOTIFY_JOBS_MAX		64	/* queued or running */
 #define NOTIFY_JSON_MAX		8192
@@ -82,23 +82,11 @@ static int
 summary_for(struct agent *a, const char *kind, const uint8_t *id,
     const char *peer, char *out, size_t outsz)
 {
-	sqlite3_stmt	*s;
 	uint8_t		 msgid[LSN_MSGID_BYTES];
-	int		 found = 0;
 
-	if (lsn_store_stmt(a->st, "SELECT message_id FROM tracking WHERE "
-	    "kind = ? AND item_id = ? AND peer = ?", &s) != LSN_OK)
-		return (LSN_EDB);
-	if (sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC) == SQLITE_OK &&
-	    sqlite3_bind_blob(s, 2, id, LSN_BODY_ID_BYTES, SQLITE_STATIC) ==
-	    SQLITE_OK && sqlite3_bind_text(s, 3, peer, -1, SQLITE_STATIC) ==
-	    SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
-	    sqlite3_column_bytes(s, 0) == LSN_MSGID_BYTES) {
-		memcpy(msgid, sqlite3_column_blob(s, 0), sizeof(msgid));
-		found = 1;
-	}
-	sqlite3_reset(s);
-	return (found ? item_summary(a, msgid, out, outsz) : LSN_ENOENT);
+	if (astore_track_msgid(a, kind, id, peer, msgid) != LSN_OK)
+		return (LSN_ENOENT);
+	return (item_summary(a, msgid, out, outsz));
 }
 
 int

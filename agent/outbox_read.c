@@ -26,8 +26,8 @@
 #include "liaison/util.h"
 
 #include "agent.h"
+#include "astore.h"
 
-#define OB_COLS	"oid, message_id, signed, state, code, detail, created_ms"
 
 static int
 dup_str(char **out, const char *s)
@@ -181,13 +181,42 @@ delivery_add(Liaison__V1__OutboxItem *it, const char *partner)
  * (but us) and every receipt signer, each with its furthest receipt
  * (RECEIPT_UNDELIVERABLE is the highest stage number, so it wins).
  */
+struct dlv_ctx {
+	struct agent			*a;
+	Liaison__V1__OutboxItem		*it;
+};
+
+/* One receipt: its signer's delivery keeps the furthest stage. */
+static int
+delivery_rcpt(void *arg, const char *signer, int stage, int64_t time_ms)
+{
+	struct dlv_ctx		*x = arg;
+	Liaison__V1__OutboxItem	*it = x->it;
+	int			 rv;
+
+	if (signer == NULL || strcmp(signer, x->a->conf.partner) == 0)
+		return (0);
+	if ((rv = delivery_add(it, signer)) != LSN_OK)
+		return (rv);
+	for (size_t i = 0; i < it->n_deliveries; i++) {
+		Liaison__V1__Delivery *d = it->deliveries[i];
+
+		if (strcmp(d->partner, signer) != 0 ||
+		    (d->has_stage && (int) d->stage >= stage))
+			continue;
+		d->has_stage = d->has_time_ms = 1;
+		d->stage = (Liaison__V1__ReceiptStage) stage;
+		d->time_ms = (uint64_t) time_ms;
+	}
+	return (0);
+}
+
 static int
 deliveries(struct agent *a, const Liaison__V1__Envelope *e,
     Liaison__V1__OutboxItem *it)
 {
-	sqlite3_stmt	*s;
-	const char	*signer;
-	int		 rv, r = SQLITE_DONE, stage;
+	struct dlv_ctx	x = { a, it };
+	int		rv;
 
 	for (size_t i = 0; i < e->n_to; i++)
 		if ((rv = delivery_add(it, e->to[i])) != LSN_OK)
@@ -198,36 +227,8 @@ deliveries(struct agent *a, const Liaison__V1__Envelope *e,
 		    (rv = delivery_add(it, e->sealed->keys[i]->partner)) !=
 		    LSN_OK)
 			return (rv);
-	if ((rv = lsn_store_stmt(a->st, "SELECT signer, stage, time_ms FROM "
-	    "receipts WHERE message_id = ? ORDER BY id", &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_blob(s, 1, it->message_id.data, 16, SQLITE_STATIC) !=
-	    SQLITE_OK) {
-		sqlite3_reset(s);
-		return (LSN_EDB);
-	}
-	rv = LSN_OK;
-	while (rv == LSN_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
-		signer = (const char *) sqlite3_column_text(s, 0);
-		stage = sqlite3_column_int(s, 1);
-		if (signer == NULL || strcmp(signer, a->conf.partner) == 0 ||
-		    (rv = delivery_add(it, signer)) != LSN_OK)
-			continue;
-		for (size_t i = 0; i < it->n_deliveries; i++) {
-			Liaison__V1__Delivery *d = it->deliveries[i];
-
-			if (strcmp(d->partner, signer) != 0 ||
-			    (d->has_stage && (int) d->stage >= stage))
-				continue;
-			d->has_stage = d->has_time_ms = 1;
-			d->stage = (Liaison__V1__ReceiptStage) stage;
-			d->time_ms = (uint64_t) sqlite3_column_int64(s, 2);
-		}
-	}
-	if (rv == LSN_OK && r != SQLITE_DONE)
-		rv = LSN_EDB;
-	sqlite3_reset(s);
-	return (rv);
+	return (astore_receipts_of(a, it->message_id.data, delivery_rcpt,
+	    &x));
 }
 
 static Liaison__V1__OutboxState
@@ -294,23 +295,23 @@ recipient_is(const Liaison__V1__OutboxItem *it, const char *p)
 }
 
 /*
- * One outbox row (OB_COLS) as an item; *itp NULL when q filters it out.
+ * One outbox row as an item; *itp NULL when q filters it out.
  * full: the signed envelope too, and the signature checked again.
  */
 static int
-item_from_row(struct agent *a, sqlite3_stmt *s, int full,
+item_from_row(struct agent *a, const struct astore_outbox_row *o, int full,
     const Liaison__V1__OutboxListRequest *q, Liaison__V1__OutboxItem **itp)
 {
 	Liaison__V1__OutboxItem	*it = NULL;
 	Liaison__V1__Envelope	*e = NULL;
-	const uint8_t		*buf = sqlite3_column_blob(s, 2);
-	size_t			 len = (size_t) sqlite3_column_bytes(s, 2);
+	const uint8_t		*buf = o->signed_env;
+	size_t			 len = o->signed_len;
 	char			 why[AGENT_DETAIL_MAX];
 	int			 rv, verified;
 
 	*itp = NULL;
 	why[0] = '\0';
-	if (sqlite3_column_bytes(s, 1) != LSN_MSGID_BYTES || buf == NULL)
+	if (o->msgid == NULL || buf == NULL)
 		return (LSN_OK);	/* not a row we wrote: skipped */
 	if (parse_own(a, buf, len, full, &e, &verified) != LSN_OK ||
 	    !wanted(a, q, e)) {
@@ -326,16 +327,15 @@ item_from_row(struct agent *a, sqlite3_stmt *s, int full,
 		rv = LSN_ENOMEM;
 		goto out;
 	}
-	memcpy(it->message_id.data, sqlite3_column_blob(s, 1),
-	    LSN_MSGID_BYTES);
+	memcpy(it->message_id.data, o->msgid, LSN_MSGID_BYTES);
 	it->message_id.len = LSN_MSGID_BYTES;
 	it->has_message_id = it->has_type = it->has_created_ms = 1;
 	it->has_state = it->has_publish_code = it->has_local_seq = 1;
 	it->type = e->type;
 	it->created_ms = e->created_ms;
-	it->state = state_of((const char *) sqlite3_column_text(s, 3));
-	it->publish_code = lsn_err_to_wire(sqlite3_column_int(s, 4));
-	it->local_seq = (uint64_t) sqlite3_column_int64(s, 0);
+	it->state = state_of(o->state);
+	it->publish_code = lsn_err_to_wire(o->code);
+	it->local_seq = (uint64_t) o->oid;
 	it->has_priority = e->has_priority;
 	it->priority = e->priority;
 	it->has_tlp = e->handling != NULL;
@@ -344,8 +344,7 @@ item_from_row(struct agent *a, sqlite3_stmt *s, int full,
 		it->has_verified = 1;
 		it->verified = verified;
 	}
-	if ((rv = dup_str(&it->publish_detail, (const char *)
-	    sqlite3_column_text(s, 5))) != LSN_OK ||
+	if ((rv = dup_str(&it->publish_detail, o->detail)) != LSN_OK ||
 	    (rv = dup_strv(&it->to, &it->n_to, e->to, e->n_to)) != LSN_OK ||
 	    (rv = dup_strv(&it->to_groups, &it->n_to_groups, e->to_groups,
 	    e->n_to_groups)) != LSN_OK ||
@@ -376,30 +375,59 @@ item_from_row(struct agent *a, sqlite3_stmt *s, int full,
 	return (rv);
 }
 
+struct fetch_ctx {
+	struct agent				*a;
+	const Liaison__V1__OutboxListRequest	*q;
+	Liaison__V1__OutboxListResponse		*resp;
+	Liaison__V1__OutboxItem			*it;
+	size_t					 bytes, limit;
+};
+
+/* outbox_fetch's one row. */
+static int
+fetch_row(void *arg, const struct astore_outbox_row *o)
+{
+	struct fetch_ctx	*x = arg;
+	int			 rv;
+
+	rv = item_from_row(x->a, o, 1, NULL, &x->it);
+	return (rv != LSN_OK ? rv : 1);
+}
+
 int
 outbox_fetch(struct agent *a, const uint8_t *msgid, size_t len,
     Liaison__V1__OutboxItem **itemp)
 {
-	sqlite3_stmt	*s;
-	int		 rv, r;
+	struct fetch_ctx	x;
+	int			rv;
 
 	*itemp = NULL;
-	if ((rv = lsn_store_stmt(a->st, "SELECT " OB_COLS " FROM outbox "
-	    "WHERE message_id = ?", &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_blob(s, 1, msgid, (int) len, SQLITE_STATIC) !=
-	    SQLITE_OK) {
-		sqlite3_reset(s);
-		return (LSN_EDB);
-	}
-	if ((r = sqlite3_step(s)) == SQLITE_ROW)
-		rv = item_from_row(a, s, 1, NULL, itemp);
-	else
-		rv = r == SQLITE_DONE ? LSN_ENOENT : LSN_EDB;
-	sqlite3_reset(s);
+	memset(&x, 0, sizeof(x));
+	x.a = a;
+	rv = astore_outbox_get(a, msgid, len, fetch_row, &x);
+	*itemp = x.it;
 	if (rv == LSN_OK && *itemp == NULL)
 		rv = LSN_EPROTO;	/* a row that does not parse */
 	return (rv);
+}
+
+/* outbox_list's rows, until the count or the bytes are reached. */
+static int
+list_row(void *arg, const struct astore_outbox_row *o)
+{
+	struct fetch_ctx	*x = arg;
+	Liaison__V1__OutboxItem	*it;
+	int			 rv;
+
+	if (x->resp->n_items >= x->limit || x->bytes >= AGENT_LIST_BYTES_MAX)
+		return (1);
+	if ((rv = item_from_row(x->a, o, 0, x->q, &it)) != LSN_OK)
+		return (rv);
+	if (it == NULL)
+		return (0);
+	x->bytes += it->body.len + 256;
+	x->resp->items[x->resp->n_items++] = it;
+	return (0);
 }
 
 /*
@@ -411,41 +439,23 @@ int
 outbox_list(struct agent *a, const Liaison__V1__OutboxListRequest *q,
     Liaison__V1__OutboxListResponse *resp)
 {
-	sqlite3_stmt	*s;
-	size_t		 bytes = 0, limit;
-	int		 rv = LSN_OK, r = SQLITE_DONE;
+	struct fetch_ctx	x;
+	int			rv;
 
-	limit = q->has_limit && q->limit != 0 ? q->limit : AGENT_LIST_DEFAULT;
-	if (limit > AGENT_LIST_MAX)
-		limit = AGENT_LIST_MAX;
+	memset(&x, 0, sizeof(x));
+	x.a = a;
+	x.q = q;
+	x.resp = resp;
+	x.limit = q->has_limit && q->limit != 0 ? q->limit :
+	    AGENT_LIST_DEFAULT;
+	if (x.limit > AGENT_LIST_MAX)
+		x.limit = AGENT_LIST_MAX;
 	resp->items = NULL;
 	resp->n_items = 0;
-	if ((resp->items = calloc(limit, sizeof(*resp->items))) == NULL)
+	if ((resp->items = calloc(x.limit, sizeof(*resp->items))) == NULL)
 		return (LSN_ENOMEM);
-	if ((rv = lsn_store_stmt(a->st, "SELECT " OB_COLS " FROM outbox "
-	    "WHERE oid > ? ORDER BY oid", &s)) != LSN_OK)
-		goto out;
-	if (sqlite3_bind_int64(s, 1, q->has_after_seq ?
-	    (sqlite3_int64) q->after_seq : 0) != SQLITE_OK) {
-		sqlite3_reset(s);
-		rv = LSN_EDB;
-		goto out;
-	}
-	while (resp->n_items < limit && bytes < AGENT_LIST_BYTES_MAX &&
-	    (r = sqlite3_step(s)) == SQLITE_ROW) {
-		Liaison__V1__OutboxItem *it;
-
-		if ((rv = item_from_row(a, s, 0, q, &it)) != LSN_OK)
-			break;
-		if (it == NULL)
-			continue;
-		bytes += it->body.len + 256;
-		resp->items[resp->n_items++] = it;
-	}
-	if (rv == LSN_OK && r != SQLITE_ROW && r != SQLITE_DONE)
-		rv = LSN_EDB;
-	sqlite3_reset(s);
- out:
+	rv = astore_outbox_after(a, q->has_after_seq ? (int64_t) q->after_seq :
+	    0, list_row, &x);
 	if (rv != LSN_OK)
 		outbox_list_free(resp);
 	return (rv);

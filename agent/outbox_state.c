@@ -15,69 +15,42 @@
 #include "liaison/util.h"
 
 #include "agent.h"
+#include "astore.h"
 
 int
 outbox_status(struct agent *a, const uint8_t *msgid, size_t len,
     Liaison__V1__OutboxStatusResponse *resp, char *detail, size_t detailsz)
 {
-	sqlite3_stmt	*s;
-	const char	*st, *d;
-	int		 rv, r;
+	char		 st[32];
+	int		 rv, code;
 
-	if ((rv = lsn_store_stmt(a->st, "SELECT state, code, detail FROM "
-	    "outbox WHERE message_id = ?", &s)) != LSN_OK)
+	if ((rv = astore_outbox_state(a, msgid, len, st, sizeof(st), &code,
+	    detail, detailsz)) != LSN_OK)
 		return (rv);
-	if (sqlite3_bind_blob(s, 1, msgid, (int) len, SQLITE_STATIC) !=
-	    SQLITE_OK)
-		return (LSN_EDB);
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW) {
-		st = (const char *) sqlite3_column_text(s, 0);
-		resp->has_state = 1;
-		if (st != NULL && strcmp(st, "accepted") == 0)
-			resp->state = LIAISON__V1__OUTBOX_STATE__OUTBOX_ACCEPTED;
-		else if (st != NULL && strcmp(st, "rejected") == 0)
-			resp->state = LIAISON__V1__OUTBOX_STATE__OUTBOX_REJECTED;
-		else if (st != NULL && strcmp(st, "undeliverable") == 0)
-			resp->state =
-			    LIAISON__V1__OUTBOX_STATE__OUTBOX_UNDELIVERABLE;
-		else
-			resp->state = LIAISON__V1__OUTBOX_STATE__OUTBOX_PENDING;
-		resp->has_publish_code = 1;
-		resp->publish_code = lsn_err_to_wire(sqlite3_column_int(s, 1));
-		d = (const char *) sqlite3_column_text(s, 2);
-		lsn_strlcpy(detail, d != NULL ? d : "", detailsz);
-		rv = LSN_OK;
-	} else
-		rv = r == SQLITE_DONE ? LSN_ENOENT : LSN_EDB;
-	sqlite3_reset(s);
-	return (rv);
+	resp->has_state = 1;
+	if (strcmp(st, "accepted") == 0)
+		resp->state = LIAISON__V1__OUTBOX_STATE__OUTBOX_ACCEPTED;
+	else if (strcmp(st, "rejected") == 0)
+		resp->state = LIAISON__V1__OUTBOX_STATE__OUTBOX_REJECTED;
+	else if (strcmp(st, "undeliverable") == 0)
+		resp->state = LIAISON__V1__OUTBOX_STATE__OUTBOX_UNDELIVERABLE;
+	else
+		resp->state = LIAISON__V1__OUTBOX_STATE__OUTBOX_PENDING;
+	resp->has_publish_code = 1;
+	resp->publish_code = lsn_err_to_wire(code);
+	return (LSN_OK);
 }
 
 int
 outbox_undeliverable(struct agent *a, const uint8_t msgid[16],
     const char *rcpt)
 {
-	sqlite3_stmt	*s;
 	char		 detail[128];
 	int		 rv;
 
 	snprintf(detail, sizeof(detail), "undeliverable: cannot open (%s)",
 	    rcpt);
-	if ((rv = lsn_store_stmt(a->st, "UPDATE outbox SET state = "
-	    "'undeliverable', code = ?, detail = ? WHERE message_id = ? AND "
-	    "state = 'accepted'", &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_int(s, 1, LSN_EUNSEAL) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, detail, -1, SQLITE_TRANSIENT) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_blob(s, 3, msgid, LSN_MSGID_BYTES, SQLITE_STATIC) !=
-	    SQLITE_OK) {
-		sqlite3_reset(s);
-		return (LSN_EDB);
-	}
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
+	rv = astore_outbox_undeliverable(a, msgid, LSN_EUNSEAL, detail);
 	if (rv == LSN_OK && lsn_log_ratelimit("undeliverable", 10))
 		log_warnx("message to %s undeliverable: the recipient cannot "
 		    "open its sealed body", rcpt);
@@ -87,26 +60,15 @@ outbox_undeliverable(struct agent *a, const uint8_t msgid[16],
 int
 outbox_refuse_pending(struct agent *a, int code, const char *detail)
 {
-	sqlite3_stmt	*s;
-	int		 rv;
+	int64_t	n;
+	int	rv;
 
-	if ((rv = lsn_store_stmt(a->st, "UPDATE outbox SET state = "
-	    "'rejected', code = ?, detail = ? WHERE state = 'pending'", &s)) !=
+	if ((rv = astore_outbox_refuse_pending(a, code, detail, &n)) !=
 	    LSN_OK)
 		return (rv);
-	if (sqlite3_bind_int(s, 1, code) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, detail, -1, SQLITE_TRANSIENT) !=
-	    SQLITE_OK) {
-		sqlite3_reset(s);
-		return (LSN_EDB);
-	}
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
-	if (rv != LSN_OK)
-		return (rv);
-	if (sqlite3_changes(lsn_store_db(a->st)) > 0)
-		log_warnx("outbox: %d pending message(s) refused: %s",
-		    sqlite3_changes(lsn_store_db(a->st)), detail);
+	if (n > 0)
+		log_warnx("outbox: %lld pending message(s) refused: %s",
+		    (long long) n, detail);
 	a->ob_inflight = 0;
 	a->ob_pass = 0;
 	outbox_counts_reset(a);

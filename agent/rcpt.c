@@ -36,71 +36,13 @@
 #include "liaison/workflow.h"
 
 #include "agent.h"
-
-const char rcpt_schema[] =
-    "CREATE TABLE receipts ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " message_id BLOB NOT NULL,"	/* the receipted message */
-    " stage INTEGER NOT NULL,"
-    " signer TEXT NOT NULL,"
-    " time_ms INTEGER NOT NULL,"
-    " signed BLOB NOT NULL,"		/* SignedReceipt */
-    " carrier BLOB NOT NULL,"		/* message_id of its envelope */
-    " UNIQUE(message_id, stage, signer));"
-    "CREATE TABLE receipts_sent ("
-    " message_id BLOB NOT NULL,"
-    " stage INTEGER NOT NULL,"
-    " PRIMARY KEY(message_id, stage));";
-
-/*
- * A batch receipt's SignedReceipt, kept once for all the messages it
- * names: their `receipts` rows hold an empty `signed` and the carrier.
- */
-const char rcpt_schema_v2[] =
-    "CREATE TABLE receipt_signed ("
-    " carrier BLOB PRIMARY KEY,"		/* message_id of its envelope */
-    " signed BLOB NOT NULL) WITHOUT ROWID;";
+#include "astore.h"
 
 #define RCPT_ROW_SINGLE	0	/* rcpt_store: a single-form receipt */
 #define RCPT_ROW_FIRST	1	/* the first message a batch names */
 #define RCPT_ROW_NEXT	2	/* the others */
 #define RCPT_ROW(n, i)	((n) == 1 ? RCPT_ROW_SINGLE : (i) == 0 ? \
 			    RCPT_ROW_FIRST : RCPT_ROW_NEXT)
-
-/* Binds and steps an INSERT OR IGNORE of the cached statement sql. */
-static int
-rcpt_insert(struct agent *a, const char *sql, const uint8_t *message_id,
-    int stage, const char *signer, uint64_t time_ms, const uint8_t *sr,
-    size_t srlen, const uint8_t *carrier)
-{
-	sqlite3_stmt	*s;
-	int		 rv;
-
-	if ((rv = lsn_store_stmt(a->st, sql, &s)) != LSN_OK)
-		return (rv);
-	if (message_id == NULL) {
-		/* receipt_signed(carrier, signed) */
-		if (sqlite3_bind_blob(s, 1, carrier, 16, SQLITE_STATIC) !=
-		    SQLITE_OK || sqlite3_bind_blob(s, 2, sr, (int) srlen,
-		    SQLITE_STATIC) != SQLITE_OK) {
-			sqlite3_reset(s);
-			return (LSN_EDB);
-		}
-	} else if (sqlite3_bind_blob(s, 1, message_id, 16, SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int(s, 2, stage) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 3, signer, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 4, (sqlite3_int64) time_ms) != SQLITE_OK ||
-	    sqlite3_bind_blob(s, 5, srlen ? sr : (const uint8_t *) "",
-	    (int) srlen, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_blob(s, 6, carrier, 16, SQLITE_STATIC) != SQLITE_OK) {
-		sqlite3_reset(s);
-		return (LSN_EDB);
-	}
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
-	return (rv);
-}
 
 /*
  * Keeps a verified SignedReceipt (sr, srlen) for message_id: one row per
@@ -117,14 +59,12 @@ rcpt_store(struct agent *a, const uint8_t *message_id, int stage,
 {
 	int	rv;
 
-	if (batch == RCPT_ROW_FIRST && (rv = rcpt_insert(a, "INSERT OR "
-	    "IGNORE INTO receipt_signed(carrier, signed) VALUES(?, ?)", NULL,
-	    0, NULL, 0, sr, srlen, carrier)) != LSN_OK)
+	if (batch == RCPT_ROW_FIRST && (rv = astore_rcpt_signed_add(a,
+	    carrier, sr, srlen)) != LSN_OK)
 		return (rv);
-	return (rcpt_insert(a, "INSERT OR IGNORE INTO receipts(message_id, "
-	    "stage, signer, time_ms, signed, carrier) VALUES(?, ?, ?, ?, ?, ?)",
-	    message_id, stage, signer, time_ms, sr,
-	    batch == RCPT_ROW_SINGLE ? srlen : 0, carrier));
+	return (astore_rcpt_add(a, message_id, stage, signer,
+	    (int64_t) time_ms, sr, batch == RCPT_ROW_SINGLE ? srlen : 0,
+	    carrier));
 }
 
 /*
@@ -134,23 +74,12 @@ rcpt_store(struct agent *a, const uint8_t *message_id, int stage,
 int
 rcpt_mark_sent(struct agent *a, const uint8_t message_id[16], int stage)
 {
-	sqlite3_stmt	*s;
-	int		 rv;
+	int	rv, added;
 
-	if ((rv = lsn_store_stmt(a->st, "INSERT OR IGNORE INTO "
-	    "receipts_sent(message_id, stage) VALUES(?, ?)", &s)) != LSN_OK)
+	if ((rv = astore_rcpt_mark_sent(a, message_id, stage, &added)) !=
+	    LSN_OK)
 		return (rv);
-	if (sqlite3_bind_blob(s, 1, message_id, 16, SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int(s, 2, stage) != SQLITE_OK) {
-		sqlite3_reset(s);
-		return (LSN_EDB);
-	}
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
-	if (rv != LSN_OK)
-		return (rv);
-	return (sqlite3_changes(lsn_store_db(a->st)) == 0 ? 0 : 1);
+	return (added);
 }
 
 /*
@@ -259,38 +188,32 @@ rcpt_lookup(void *arg, const char *signer, const char *key_id,
 	return (inbox_find_sign_pk(x->a, signer, key_id, pk));
 }
 
+/* outbox_hash's row: the hash of its envelope. */
+static int
+hash_row(void *arg, const struct astore_outbox_row *o)
+{
+	Liaison__V1__SignedEnvelope	*se;
+	uint8_t				*h = arg;
+	int				 rv;
+
+	se = liaison__v1__signed_envelope__unpack(NULL, o->signed_len,
+	    o->signed_env);
+	if (se == NULL || !se->has_envelope)
+		rv = LSN_EDB;
+	else {
+		lsn_hash(se->envelope.data, se->envelope.len, h);
+		rv = 1;
+	}
+	if (se != NULL)
+		liaison__v1__signed_envelope__free_unpacked(se, NULL);
+	return (rv);
+}
+
 /* The SignedEnvelope.envelope hash of one of our outbox messages. */
 static int
 outbox_hash(struct agent *a, const uint8_t *msgid, uint8_t h[LSN_HASH_BYTES])
 {
-	Liaison__V1__SignedEnvelope	*se = NULL;
-	sqlite3_stmt			*s;
-	int				 rv, r;
-
-	if ((rv = lsn_store_stmt(a->st, "SELECT signed FROM outbox WHERE "
-	    "message_id = ?", &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_blob(s, 1, msgid, 16, SQLITE_STATIC) != SQLITE_OK) {
-		sqlite3_reset(s);
-		return (LSN_EDB);
-	}
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW) {
-		se = liaison__v1__signed_envelope__unpack(NULL,
-		    (size_t) sqlite3_column_bytes(s, 0),
-		    sqlite3_column_blob(s, 0));
-		if (se == NULL || !se->has_envelope)
-			rv = LSN_EDB;
-		else {
-			lsn_hash(se->envelope.data, se->envelope.len, h);
-			rv = LSN_OK;
-		}
-	} else
-		rv = r == SQLITE_DONE ? LSN_ENOENT : LSN_EDB;
-	sqlite3_reset(s);
-	if (se != NULL)
-		liaison__v1__signed_envelope__free_unpacked(se, NULL);
-	return (rv);
+	return (astore_outbox_get(a, msgid, 16, hash_row, h));
 }
 
 /*
@@ -463,38 +386,7 @@ static int
 signed_of(struct agent *a, const uint8_t *msgid, uint8_t **bufp,
     size_t *lenp)
 {
-	sqlite3_stmt	*s;
-	size_t		 n;
-	int		 rv, r;
-
-	for (int pass = 0; pass < 2; pass++) {
-		if ((rv = lsn_store_stmt(a->st, pass == 0 ?
-		    "SELECT signed FROM outbox WHERE message_id = ?" :
-		    "SELECT signed FROM inbox WHERE message_id = ?", &s)) !=
-		    LSN_OK)
-			return (rv);
-		if (sqlite3_bind_blob(s, 1, msgid, 16, SQLITE_STATIC) !=
-		    SQLITE_OK) {
-			sqlite3_reset(s);
-			return (LSN_EDB);
-		}
-		if ((r = sqlite3_step(s)) == SQLITE_ROW) {
-			n = (size_t) sqlite3_column_bytes(s, 0);
-			if ((*bufp = malloc(n ? n : 1)) == NULL) {
-				sqlite3_reset(s);
-				return (LSN_ENOMEM);
-			}
-			if (n)
-				memcpy(*bufp, sqlite3_column_blob(s, 0), n);
-			*lenp = n;
-			sqlite3_reset(s);
-			return (LSN_OK);
-		}
-		sqlite3_reset(s);
-		if (r != SQLITE_DONE)
-			return (LSN_EDB);
-	}
-	return (LSN_ENOENT);
+	return (astore_signed_of(a, msgid, bufp, lenp, NULL));
 }
 
 /*
@@ -581,38 +473,19 @@ custody_responses(struct agent *a, const Liaison__V1__Envelope *env,
     Liaison__V1__CustodyResponse *out)
 {
 	Liaison__V1__Envelope	*re = NULL;
-	sqlite3_stmt		*s;
 	const char		*kind = NULL;
 	char			 detail[AGENT_DETAIL_MAX];
 	uint8_t			 id[16], (*ids)[16] = NULL, *buf = NULL;
 	size_t			 n = 0, len = 0;
-	int			 rv, r, ok;
+	int			 rv, ok;
 
 	if ((rv = item_of(a, env, &kind, id)) != LSN_OK)
 		return (rv == LSN_ENOENT ? LSN_OK : rv);
 	if ((ids = calloc(CUSTODY_MAX, sizeof(*ids))) == NULL)
 		return (LSN_ENOMEM);
-	if ((rv = lsn_store_stmt(a->st, "SELECT message_id FROM events "
-	    "WHERE kind = ? AND item_id = ? AND message_id IS NOT NULL AND "
-	    "message_id != ? GROUP BY message_id ORDER BY min(id)", &s)) !=
-	    LSN_OK)
+	if ((rv = astore_events_thread(a, kind, id, env->message_id.data,
+	    ids, CUSTODY_MAX, &n)) != LSN_OK)
 		goto out;
-	if (sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_blob(s, 2, id, 16, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_blob(s, 3, env->message_id.data, 16,
-	    SQLITE_STATIC) != SQLITE_OK) {
-		sqlite3_reset(s);
-		rv = LSN_EDB;
-		goto out;
-	}
-	while ((r = sqlite3_step(s)) == SQLITE_ROW && n < CUSTODY_MAX)
-		if (sqlite3_column_bytes(s, 0) == 16)
-			memcpy(ids[n++], sqlite3_column_blob(s, 0), 16);
-	sqlite3_reset(s);
-	if (r != SQLITE_ROW && r != SQLITE_DONE) {
-		rv = LSN_EDB;
-		goto out;
-	}
 	for (size_t i = 0; i < n && out->n_events < CUSTODY_MAX; i++) {
 		rv = signed_of(a, ids[i], &buf, &len);
 		if (rv == LSN_ENOENT)
@@ -642,6 +515,37 @@ custody_responses(struct agent *a, const Liaison__V1__Envelope *env,
 	return (rv);
 }
 
+struct custody_ctx {
+	struct lookup_ctx		 x;
+	Liaison__V1__CustodyResponse	*out;
+	const uint8_t			*msgid;
+	const uint8_t			*ehash;
+	int				 hashed;
+};
+
+/* One receipt of the chain: its signature, and that it names the bytes. */
+static int
+custody_rcpt(void *arg, const uint8_t *blob, size_t blen,
+    const uint8_t *carrier)
+{
+	struct custody_ctx	*c = arg;
+	Liaison__V1__Receipt	*rc = NULL;
+	int			 rv, ok;
+
+	if (c->out->n_events >= CUSTODY_MAX)
+		return (1);
+	ok = lsn_receipt_verify(blob, blen, rcpt_lookup, &c->x, &rc) ==
+	    LSN_OK && c->hashed && lsn_receipt_names(rc, c->msgid, c->ehash);
+	rv = add_event(c->out, CUSTODY_MAX, "receipt",
+	    rc != NULL ? rc->recipient : NULL,
+	    rc != NULL ? rc->key_id : NULL,
+	    rc != NULL ? rc->time_ms : 0,
+	    rc != NULL ? lsn_receipt_stage_name((int) rc->stage) :
+	    "?", ok, blob, blen, carrier);
+	lsn_receipt_free(&rc);
+	return (rv != LSN_OK ? rv : 0);
+}
+
 /*
  * The custody chain of a message we sent or received: the envelope, the
  * receipts for it (the recipients' at the sender, our own at the
@@ -653,18 +557,13 @@ int
 rcpt_custody(struct agent *a, const Liaison__V1__CustodyRequest *q,
     Liaison__V1__CustodyResponse *out)
 {
-	struct lookup_ctx		 x = { a };
+	struct custody_ctx		 c;
 	Liaison__V1__Envelope		*env = NULL;
-	Liaison__V1__Receipt		*rc = NULL;
-	sqlite3_stmt			*s;
 	char				 detail[AGENT_DETAIL_MAX];
-	const uint8_t			*blob;
-	size_t				 blen;
 	uint8_t				*sig = NULL;
 	uint8_t				 ehash[LSN_HASH_BYTES];
 	size_t				 siglen = 0;
-	int				 rv, r = SQLITE_DONE, sent = 1, ok;
-	int				 hashed;
+	int				 rv, sent = 1, ok;
 
 	if (!q->has_message_id || q->message_id.len != 16)
 		return (LSN_EINVAL);
@@ -674,41 +573,9 @@ rcpt_custody(struct agent *a, const Liaison__V1__CustodyRequest *q,
 	    NULL)
 		return (LSN_ENOMEM);
 	/* the envelope: ours (outbox) or received (inbox) */
-	for (int pass = 0; pass < 2 && sig == NULL; pass++) {
-		if ((rv = lsn_store_stmt(a->st, pass == 0 ?
-		    "SELECT signed FROM outbox WHERE message_id = ?" :
-		    "SELECT signed FROM inbox WHERE message_id = ?", &s)) !=
-		    LSN_OK)
-			goto out;
-		if (sqlite3_bind_blob(s, 1, q->message_id.data, 16,
-		    SQLITE_STATIC) != SQLITE_OK) {
-			sqlite3_reset(s);
-			rv = LSN_EDB;
-			goto out;
-		}
-		if ((r = sqlite3_step(s)) == SQLITE_ROW) {
-			blob = sqlite3_column_blob(s, 0);
-			blen = (size_t) sqlite3_column_bytes(s, 0);
-			if ((sig = malloc(blen ? blen : 1)) == NULL) {
-				sqlite3_reset(s);
-				rv = LSN_ENOMEM;
-				goto out;
-			}
-			if (blen)
-				memcpy(sig, blob, blen);
-			siglen = blen;
-			sent = pass == 0;
-		}
-		sqlite3_reset(s);
-		if (r != SQLITE_ROW && r != SQLITE_DONE) {
-			rv = LSN_EDB;
-			goto out;
-		}
-	}
-	if (sig == NULL) {
-		rv = LSN_ENOENT;
+	if ((rv = astore_signed_of(a, q->message_id.data, &sig, &siglen,
+	    &sent)) != LSN_OK)
 		goto out;
-	}
 	ok = inbox_verify(a, sig, siglen, &env, detail, sizeof(detail)) ==
 	    LSN_OK;
 	if ((out->direction = strdup(sent ? "sent" : "received")) == NULL ||
@@ -723,43 +590,14 @@ rcpt_custody(struct agent *a, const Liaison__V1__CustodyRequest *q,
 	    env != NULL ? env->created_ms : 0, NULL, ok, sig, siglen,
 	    q->message_id.data)) != LSN_OK)
 		goto out;
-	hashed = env != NULL && env_hash(sig, siglen, ehash) == LSN_OK;
 	/* receipts (theirs and, at the recipient, our own), in order */
-	/* a batch receipt's bytes are kept once, by carrier */
-	if ((rv = lsn_store_stmt(a->st, "SELECT CASE WHEN length(r.signed) > "
-	    "0 THEN r.signed ELSE g.signed END, r.carrier FROM receipts r "
-	    "LEFT JOIN receipt_signed g ON g.carrier = r.carrier WHERE "
-	    "r.message_id = ? ORDER BY r.id", &s)) != LSN_OK)
-		goto out;
-	if (sqlite3_bind_blob(s, 1, q->message_id.data, 16, SQLITE_STATIC) !=
-	    SQLITE_OK) {
-		sqlite3_reset(s);
-		rv = LSN_EDB;
-		goto out;
-	}
-	while ((r = sqlite3_step(s)) == SQLITE_ROW &&
-	    out->n_events < CUSTODY_MAX) {
-		blob = sqlite3_column_blob(s, 0);
-		blen = (size_t) sqlite3_column_bytes(s, 0);
-		if (sqlite3_column_bytes(s, 1) != 16)
-			continue;
-		/* the signature, and that it receipts these very bytes */
-		ok = lsn_receipt_verify(blob, blen, rcpt_lookup, &x, &rc) ==
-		    LSN_OK && hashed && lsn_receipt_names(rc,
-		    q->message_id.data, ehash);
-		rv = add_event(out, CUSTODY_MAX, "receipt",
-		    rc != NULL ? rc->recipient : NULL,
-		    rc != NULL ? rc->key_id : NULL,
-		    rc != NULL ? rc->time_ms : 0,
-		    rc != NULL ? lsn_receipt_stage_name((int) rc->stage) :
-		    "?", ok, blob, blen, sqlite3_column_blob(s, 1));
-		lsn_receipt_free(&rc);
-		if (rv != LSN_OK)
-			break;
-	}
-	if (rv == LSN_OK && r != SQLITE_ROW && r != SQLITE_DONE)
-		rv = LSN_EDB;
-	sqlite3_reset(s);
+	memset(&c, 0, sizeof(c));
+	c.x.a = a;
+	c.out = out;
+	c.msgid = q->message_id.data;
+	c.ehash = ehash;
+	c.hashed = env != NULL && env_hash(sig, siglen, ehash) == LSN_OK;
+	rv = astore_rcpt_signed_of(a, q->message_id.data, custody_rcpt, &c);
 	if (rv == LSN_OK && env != NULL)
 		rv = custody_responses(a, env, out);
  out:

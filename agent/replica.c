@@ -15,6 +15,7 @@
 #include "liaison/util.h"
 
 #include "agent.h"
+#include "astore.h"
 #include "replica.h"
 
 /*
@@ -452,43 +453,7 @@ replica_on_ops(struct agent *a, const Liaison__V1__DirOps *ops)
 int
 replica_alerts(struct agent *a, char ***alertsp, size_t *np)
 {
-	sqlite3_stmt	*s;
-	char		**v = NULL;
-	size_t		 n = 0;
-	int		 rv, r;
-
-	if ((rv = lsn_store_stmt(a->st, "SELECT text FROM (SELECT id, text "
-	    "FROM alerts ORDER BY id DESC LIMIT ?) ORDER BY id", &s)) !=
-	    LSN_OK)
-		return (rv);
-	if (sqlite3_bind_int(s, 1, AGENT_ALERTS_MAX) != SQLITE_OK)
-		return (LSN_EDB);
-	if ((v = calloc(AGENT_ALERTS_MAX, sizeof(*v))) == NULL) {
-		sqlite3_reset(s);
-		return (LSN_ENOMEM);
-	}
-	while ((r = sqlite3_step(s)) == SQLITE_ROW && n < AGENT_ALERTS_MAX) {
-		const char *t = (const char *) sqlite3_column_text(s, 0);
-
-		if ((v[n] = strdup(t != NULL ? t : "")) == NULL) {
-			rv = LSN_ENOMEM;
-			goto out;
-		}
-		n++;
-	}
-	if (r != SQLITE_DONE && r != SQLITE_ROW) {
-		rv = LSN_EDB;
-		goto out;
-	}
-	*alertsp = v;
-	*np = n;
-	v = NULL;
-	rv = LSN_OK;
- out:
-	sqlite3_reset(s);
-	if (v != NULL)
-		replica_alerts_free(v, n);
-	return (rv);
+	return (astore_alerts(a, AGENT_ALERTS_MAX, alertsp, np));
 }
 
 void

@@ -12,6 +12,7 @@
 #include "liaison/util.h"
 
 #include "agent.h"
+#include "astore.h"
 
 /*
  * Sends again the rows the broker accepted within window_ms (0: none).
@@ -20,29 +21,17 @@
 int
 outbox_republish(struct agent *a, uint64_t window_ms, int *nout)
 {
-	sqlite3_stmt	*s;
 	uint64_t	 now = lsn_now_ms();
+	int64_t		 n;
 	int		 rv;
 
 	*nout = 0;
 	if (window_ms == 0)
 		return (LSN_OK);
-	if ((rv = lsn_store_stmt(a->st, "UPDATE outbox SET state = "
-	    "'pending', detail = ? WHERE state = 'accepted' AND "
-	    "created_ms >= ?", &s)) != LSN_OK)
+	if ((rv = astore_outbox_republish(a, OUTBOX_REPUBLISH_DETAIL,
+	    (int64_t) (now > window_ms ? now - window_ms : 0), &n)) != LSN_OK)
 		return (rv);
-	if (sqlite3_bind_text(s, 1, OUTBOX_REPUBLISH_DETAIL, -1,
-	    SQLITE_STATIC) != SQLITE_OK || sqlite3_bind_int64(s, 2,
-	    (sqlite3_int64) (now > window_ms ? now - window_ms : 0)) !=
-	    SQLITE_OK) {
-		sqlite3_reset(s);
-		return (LSN_EDB);
-	}
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
-	if (rv != LSN_OK)
-		return (rv);
-	*nout = sqlite3_changes(lsn_store_db(a->st));
+	*nout = (int) n;
 	outbox_counts_reset(a);
 	outbox_start_pass(a);
 	return (LSN_OK);

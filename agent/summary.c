@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "envelope.pb-c.h"
 
@@ -22,6 +21,7 @@
 #include "liaison/util.h"
 
 #include "agent.h"
+#include "astore.h"
 
 int
 summary_max_tlp(const char *s)
@@ -69,17 +69,14 @@ from_outbox(struct agent *a, const uint8_t *msgid, int max, char *out,
 {
 	Liaison__V1__SignedEnvelope	*se = NULL;
 	Liaison__V1__Envelope		*e = NULL;
-	sqlite3_stmt			*s;
+	uint8_t				*buf = NULL;
+	size_t				 len;
 	int				 rv = LSN_ENOENT, tlp;
 
-	if (lsn_store_stmt(a->st, "SELECT signed FROM outbox WHERE "
-	    "message_id = ?", &s) != LSN_OK)
-		return (LSN_EDB);
-	if (sqlite3_bind_blob(s, 1, msgid, LSN_MSGID_BYTES, SQLITE_STATIC) !=
-	    SQLITE_OK || sqlite3_step(s) != SQLITE_ROW)
-		goto out;
-	se = liaison__v1__signed_envelope__unpack(NULL,
-	    (size_t) sqlite3_column_bytes(s, 0), sqlite3_column_blob(s, 0));
+	if ((rv = astore_outbox_signed(a, msgid, &buf, &len)) != LSN_OK)
+		return (rv == LSN_ENOENT ? rv : LSN_EDB);
+	rv = LSN_ENOENT;
+	se = liaison__v1__signed_envelope__unpack(NULL, len, buf);
 	if (se == NULL || !se->has_envelope || (e =
 	    liaison__v1__envelope__unpack(NULL, se->envelope.len,
 	    se->envelope.data)) == NULL)
@@ -91,7 +88,7 @@ from_outbox(struct agent *a, const uint8_t *msgid, int max, char *out,
 	rv = body_summary((int) e->type, e->body.data, e->body.len, out,
 	    outsz);
  out:
-	sqlite3_reset(s);
+	free(buf);
 	if (e != NULL)
 		liaison__v1__envelope__free_unpacked(e, NULL);
 	if (se != NULL)
@@ -102,8 +99,9 @@ from_outbox(struct agent *a, const uint8_t *msgid, int max, char *out,
 int
 item_summary(struct agent *a, const uint8_t *msgid, char *out, size_t outsz)
 {
-	sqlite3_stmt	*s;
-	int		 max, tlp, rv;
+	uint8_t		*body = NULL;
+	size_t		 len;
+	int		 max, tlp, type, rv;
 
 	out[0] = '\0';
 	if ((max = summary_max_tlp(a->conf.summary_max_tlp)) <= 0 ||
@@ -111,19 +109,12 @@ item_summary(struct agent *a, const uint8_t *msgid, char *out, size_t outsz)
 		return (LSN_ENOENT);
 	if ((rv = from_outbox(a, msgid, max, out, outsz)) != LSN_ENOENT)
 		return (rv);
-	if (lsn_store_stmt(a->st, "SELECT body, tlp, type FROM inbox WHERE "
-	    "message_id = ?", &s) != LSN_OK)
-		return (LSN_EDB);
+	if ((rv = astore_inbox_body(a, msgid, &body, &len, &tlp, &type)) !=
+	    LSN_OK)
+		return (rv == LSN_ENOENT ? rv : LSN_EDB);
 	rv = LSN_ENOENT;
-	if (sqlite3_bind_blob(s, 1, msgid, LSN_MSGID_BYTES, SQLITE_STATIC) ==
-	    SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
-	    sqlite3_column_type(s, 0) == SQLITE_BLOB) {
-		tlp = sqlite3_column_int(s, 1);
-		if (tlp > 0 && tlp <= max)
-			rv = body_summary(sqlite3_column_int(s, 2),
-			    sqlite3_column_blob(s, 0),
-			    (size_t) sqlite3_column_bytes(s, 0), out, outsz);
-	}
-	sqlite3_reset(s);
+	if (tlp > 0 && tlp <= max)
+		rv = body_summary(type, body, len, out, outsz);
+	free(body);
 	return (rv);
 }

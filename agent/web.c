@@ -21,7 +21,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
 
 #include "liaison/body.h"
 #include "liaison/envelope.h"
@@ -29,6 +28,7 @@
 #include "liaison/workflow.h"
 
 #include "agent.h"
+#include "astore.h"
 
 const char web_css[] =
     "body{font-family:sans-serif;margin:1.5em;color:#111;background:#fff}"
@@ -343,98 +343,96 @@ section_replica(struct agent *a, struct page *w)
 	lit(w, "</td></tr></table>\n");
 }
 
+struct section_ctx {
+	struct agent	*a;
+	struct page	*w;
+	uint64_t	 now;
+};
+
+/* One row of the open items' table. */
+static int
+tracked_row(void *arg, const struct astore_track_row *t)
+{
+	struct section_ctx	*x = arg;
+	struct page		*w = x->w;
+	char			 hex[2 * LSN_BODY_ID_BYTES + 1], sum[512];
+	uint64_t		 dl = (uint64_t) t->deadline;
+	int			 over = t->acked_ms == 0 && dl < x->now;
+
+	lsn_hex_encode(t->item_id, LSN_BODY_ID_BYTES, hex);
+	lit(w, over ? "<tr class=\"stale\">" : "<tr>");
+	td(w, t->kind);
+	lit(w, "<td><code>");
+	put_esc(w, hex);
+	lit(w, "</code></td>");
+	td(w, t->peer);
+	td(w, t->role);
+	td(w, strcmp(t->kind, "alert") == 0 ? "open" :
+	    lsn_referral_state_name(t->state));
+	lit(w, "<td>");
+	fmt(w, "P%d", t->priority);
+	lit(w, "</td><td>");
+	put_time(w, dl);
+	lit(w, over ? " OVERDUE</td><td>" : "</td><td>");
+	if (t->msgid != NULL && item_summary(x->a, t->msgid, sum,
+	    sizeof(sum)) == LSN_OK)
+		put_esc(w, sum);
+	else
+		lit(w, "<span class=\"muted\">withheld (marking)</span>");
+	lit(w, "</td></tr>\n");
+	return (0);
+}
+
 /* Open referrals and unacknowledged alerts (tracking), overdue marked. */
 static void
 section_tracked(struct agent *a, struct page *w, uint64_t now)
 {
-	sqlite3_stmt	*s;
-	char		 hex[2 * LSN_BODY_ID_BYTES + 1], sum[512];
+	struct section_ctx	x = { a, w, now };
 
 	lit(w, "<h2>Open referrals and alerts</h2><table id=\"tracked\">"
 	    "<tr><th>Kind</th><th>Id</th><th>Partner</th><th>Our role</th>"
 	    "<th>State</th><th>Priority</th><th>Ack deadline</th>"
 	    "<th>Summary</th></tr>\n");
-	if (lsn_store_stmt(a->st, "SELECT kind, item_id, peer, role, state, "
-	    "priority, deadline, acked_ms, message_id FROM tracking WHERE "
-	    "(kind = 'referral' AND state IN (1, 2, 3, 5)) OR "
-	    "(kind = 'alert' AND acked_ms = 0) ORDER BY deadline LIMIT 500",
-	    &s) == LSN_OK) {
-		while (sqlite3_step(s) == SQLITE_ROW) {
-			const char *k = (const char *) sqlite3_column_text(s,
-			    0);
-			uint64_t dl = (uint64_t) sqlite3_column_int64(s, 6);
-			int over = sqlite3_column_int64(s, 7) == 0 &&
-			    dl < now;
-
-			if (k == NULL || sqlite3_column_bytes(s, 1) !=
-			    LSN_BODY_ID_BYTES)
-				continue;
-			lsn_hex_encode(sqlite3_column_blob(s, 1),
-			    LSN_BODY_ID_BYTES, hex);
-			lit(w, over ? "<tr class=\"stale\">" : "<tr>");
-			td(w, k);
-			lit(w, "<td><code>");
-			put_esc(w, hex);
-			lit(w, "</code></td>");
-			td(w, (const char *) sqlite3_column_text(s, 2));
-			td(w, (const char *) sqlite3_column_text(s, 3));
-			td(w, strcmp(k, "alert") == 0 ? "open" :
-			    lsn_referral_state_name(sqlite3_column_int(s, 4)));
-			lit(w, "<td>");
-			fmt(w, "P%d", sqlite3_column_int(s, 5));
-			lit(w, "</td><td>");
-			put_time(w, dl);
-			lit(w, over ? " OVERDUE</td><td>" : "</td><td>");
-			if (sqlite3_column_bytes(s, 8) == LSN_MSGID_BYTES &&
-			    item_summary(a, sqlite3_column_blob(s, 8), sum,
-			    sizeof(sum)) == LSN_OK)
-				put_esc(w, sum);
-			else
-				lit(w, "<span class=\"muted\">withheld "
-				    "(marking)</span>");
-			lit(w, "</td></tr>\n");
-		}
-		sqlite3_reset(s);
+	if (astore_track_open(a, tracked_row, &x) != LSN_OK) {
+		/* the rows shown so far stay: a read-only page */
 	}
 	lit(w, "</table>\n");
+}
+
+/* One row of the meetings' table. */
+static int
+meeting_row(void *arg, const struct astore_meeting_row *m)
+{
+	struct section_ctx	*x = arg;
+	struct page		*w = x->w;
+	char			 hex[2 * LSN_BODY_ID_BYTES + 1];
+
+	lsn_hex_encode(m->meeting_id, LSN_BODY_ID_BYTES, hex);
+	lit(w, "<tr><td><code>");
+	put_esc(w, hex);
+	lit(w, "</code></td>");
+	td(w, m->organiser);
+	td(w, m->role);
+	lit(w, "<td>");
+	put_time(w, (uint64_t) m->start_ms);
+	lit(w, "</td><td>");
+	fmt(w, "%d", m->version);
+	lit(w, "</td></tr>\n");
+	return (0);
 }
 
 /* Meetings not cancelled that start at or after now. */
 static void
 section_meetings(struct agent *a, struct page *w, uint64_t now)
 {
-	sqlite3_stmt	*s;
-	char		 hex[2 * LSN_BODY_ID_BYTES + 1];
+	struct section_ctx	x = { a, w, now };
 
 	lit(w, "<h2>Upcoming meetings</h2><table id=\"meetings\">"
 	    "<tr><th>Id</th><th>Organiser</th><th>Our role</th><th>Starts"
 	    "</th><th>Version</th></tr>\n");
-	if (lsn_store_stmt(a->st, "SELECT meeting_id, organiser, role, "
-	    "start_ms, version FROM meetings WHERE status != 3 AND "
-	    "start_ms >= ? ORDER BY start_ms LIMIT 200", &s) == LSN_OK) {
-		if (sqlite3_bind_int64(s, 1, (sqlite3_int64) (now > INT64_MAX ?
-		    INT64_MAX : now)) == SQLITE_OK)
-			while (sqlite3_step(s) == SQLITE_ROW) {
-				if (sqlite3_column_bytes(s, 0) !=
-				    LSN_BODY_ID_BYTES)
-					continue;
-				lsn_hex_encode(sqlite3_column_blob(s, 0),
-				    LSN_BODY_ID_BYTES, hex);
-				lit(w, "<tr><td><code>");
-				put_esc(w, hex);
-				lit(w, "</code></td>");
-				td(w, (const char *) sqlite3_column_text(s,
-				    1));
-				td(w, (const char *) sqlite3_column_text(s,
-				    2));
-				lit(w, "<td>");
-				put_time(w, (uint64_t) sqlite3_column_int64(s,
-				    3));
-				lit(w, "</td><td>");
-				fmt(w, "%d", sqlite3_column_int(s, 4));
-				lit(w, "</td></tr>\n");
-			}
-		sqlite3_reset(s);
+	if (astore_meetings_upcoming(a, (int64_t) (now > INT64_MAX ?
+	    INT64_MAX : now), meeting_row, &x) != LSN_OK) {
+		/* the rows shown so far stay: a read-only page */
 	}
 	lit(w, "</table>\n");
 }

@@ -16,6 +16,7 @@
 #include "liaison/workflow.h"
 
 #include "agent.h"
+#include "astore.h"
 #include "wf_int.h"
 
 
@@ -49,17 +50,7 @@ static int
 mark_escalated(struct agent *a, const char *kind, const uint8_t *id,
     const char *peer)
 {
-	sqlite3_stmt	*s;
-	int		 rv;
-
-	if ((rv = lsn_store_stmt(a->st, "UPDATE tracking SET escalated = 1 "
-	    "WHERE kind = ? AND item_id = ? AND peer = ?", &s)) != LSN_OK)
-		return (rv);
-	if (track_bind_key(s, kind, id, peer) != SQLITE_OK)
-		return (LSN_EDB);
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
-	return (rv);
+	return (astore_track_set_escalated(a, kind, id, peer));
 }
 
 /*
@@ -142,50 +133,51 @@ struct due {
 };
 #define WF_DUE_MAX	32	/* escalations per tick */
 
+struct due_ctx {
+	struct lsn_deadlines	 d;
+	struct due		 due[WF_DUE_MAX];
+	size_t			 n;
+	uint64_t		 now;
+};
+
+/* Keeps one candidate row when its escalation is due. */
+static int
+due_row(void *arg, const struct astore_track_row *t)
+{
+	struct due_ctx		*x = arg;
+	struct due		*u;
+	enum lsn_esc_kind	 ek;
+
+	if (x->n >= WF_DUE_MAX)
+		return (1);
+	ek = strcmp(t->kind, K_REF) == 0 ? LSN_ESC_REFERRAL : LSN_ESC_ALERT;
+	if (lsn_escalation_due(ek, t->priority, t->state,
+	    (uint64_t) t->sent_ms, x->now, &x->d) != 1)
+		return (0);
+	u = &x->due[x->n++];
+	lsn_strlcpy(u->kind, t->kind, sizeof(u->kind));
+	memcpy(u->id, t->item_id, LSN_BODY_ID_BYTES);
+	lsn_strlcpy(u->peer, t->peer, sizeof(u->peer));
+	u->priority = t->priority;
+	return (0);
+}
+
 /* Escalates the overdue items (at most WF_DUE_MAX a tick). */
 void
 wf_escalate_due(struct agent *a, uint64_t now)
 {
-	struct lsn_deadlines	 d;
-	struct due		 due[WF_DUE_MAX];
-	sqlite3_stmt		*s;
-	size_t			 n = 0;
-	const char		*k, *p;
-	int			 r;
+	struct due_ctx	 x;
+	struct due	*due = x.due;
+	size_t		 n;
 
-	wf_deadlines(a, &d);
-	if (lsn_store_stmt(a->st, "SELECT kind, item_id, peer, priority, "
-	    "state, sent_ms FROM tracking WHERE role = 'sender' AND "
-	    "escalated = 0 AND acked_ms = 0 AND state = 1 AND deadline < ? AND "
-	    "(kind = 'alert' OR priority = 1) LIMIT 256",
-	    &s) != LSN_OK)
+	memset(&x, 0, sizeof(x));
+	wf_deadlines(a, &x.d);
+	x.now = now;
+	/* a read failure midway still escalates the rows found */
+	if (astore_track_due(a, (int64_t) (now > INT64_MAX ? INT64_MAX : now),
+	    due_row, &x) != LSN_OK && x.n == 0)
 		return;
-	if (sqlite3_bind_int64(s, 1, (sqlite3_int64) (now > INT64_MAX ?
-	    INT64_MAX : now)) != SQLITE_OK) {
-		sqlite3_reset(s);
-		return;
-	}
-	while (n < WF_DUE_MAX && (r = sqlite3_step(s)) == SQLITE_ROW) {
-		enum lsn_esc_kind ek;
-
-		k = (const char *) sqlite3_column_text(s, 0);
-		p = (const char *) sqlite3_column_text(s, 2);
-		if (k == NULL || p == NULL ||
-		    sqlite3_column_bytes(s, 1) != LSN_BODY_ID_BYTES)
-			continue;
-		ek = strcmp(k, K_REF) == 0 ? LSN_ESC_REFERRAL : LSN_ESC_ALERT;
-		if (lsn_escalation_due(ek, sqlite3_column_int(s, 3),
-		    sqlite3_column_int(s, 4),
-		    (uint64_t) sqlite3_column_int64(s, 5), now, &d) != 1)
-			continue;
-		lsn_strlcpy(due[n].kind, k, sizeof(due[n].kind));
-		memcpy(due[n].id, sqlite3_column_blob(s, 1),
-		    LSN_BODY_ID_BYTES);
-		lsn_strlcpy(due[n].peer, p, sizeof(due[n].peer));
-		due[n].priority = sqlite3_column_int(s, 3);
-		n++;
-	}
-	sqlite3_reset(s);
+	n = x.n;
 	for (size_t i = 0; i < n; i++)
 		if (escalate(a, due[i].kind, due[i].id, due[i].peer,
 		    due[i].priority) != LSN_OK)

@@ -79,10 +79,6 @@ struct track {
 	uint64_t	deadline;
 };
 
-/* Binds the tracking key (kind, item id, peer) to ?1, ?2, ?3 of s;
- * SQLITE_OK or sqlite's code. */
-int	track_bind_key(sqlite3_stmt *s, const char *kind, const uint8_t *id,
-	    const char *peer);
 /* LSN_OK with *t, LSN_ENOENT, LSN_EDB. */
 int	track_get(struct agent *a, const char *kind, const uint8_t *id,
 	    const char *peer, struct track *t);

@@ -14,61 +14,16 @@
 #include "liaison/workflow.h"
 
 #include "agent.h"
+#include "astore.h"
 #include "wf_int.h"
-
-
-const char wf_schema_v3[] =
-    "CREATE TABLE meetings ("
-    " meeting_id BLOB NOT NULL,"
-    " organiser TEXT NOT NULL,"
-    " role TEXT NOT NULL,"		/* 'organiser' or 'invitee' */
-    " version INTEGER NOT NULL,"
-    " status INTEGER NOT NULL,"
-    " start_ms INTEGER NOT NULL,"
-    " updated_ms INTEGER NOT NULL,"
-    " PRIMARY KEY(meeting_id, organiser));"
-    "CREATE TABLE meeting_invitees ("
-    " meeting_id BLOB NOT NULL,"
-    " partner TEXT NOT NULL,"
-    " PRIMARY KEY(meeting_id, partner));"
-    "CREATE TABLE rsvps ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " meeting_id BLOB NOT NULL,"
-    " partner TEXT NOT NULL,"
-    " version INTEGER NOT NULL,"
-    " answer INTEGER NOT NULL,"
-    " time_ms INTEGER NOT NULL);"
-    "CREATE INDEX rsvps_meeting ON rsvps(meeting_id, id);";
-
-/* The latest notice (a MeetingNotice body, as the agent already stores
- * received bodies), so the organiser can cancel by id (issue 17). */
-const char wf_schema_v4[] =
-    "ALTER TABLE meetings ADD COLUMN notice BLOB;";
 
 /* Records an RSVP of partner (received, or our own when sending). */
 static int
 rsvp_insert(struct agent *a, const Liaison__V1__MeetingResponse *r,
     const char *partner)
 {
-	sqlite3_stmt	*s;
-	int		 rv;
-
-	if ((rv = lsn_store_stmt(a->st, "INSERT INTO rsvps(meeting_id, "
-	    "partner, version, answer, time_ms) VALUES(?, ?, ?, ?, ?)",
-	    &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_blob(s, 1, r->meeting_id.data, LSN_BODY_ID_BYTES,
-	    SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, partner, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, r->version) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 4, (int) r->answer) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 5, (sqlite3_int64) lsn_now_ms()) !=
-	    SQLITE_OK)
-		rv = LSN_EDB;
-	else
-		rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
-	return (rv);
+	return (astore_rsvp_add(a, r->meeting_id.data, partner,
+	    (int64_t) r->version, (int) r->answer, (int64_t) lsn_now_ms()));
 }
 
 struct meeting {
@@ -81,29 +36,12 @@ static int
 meeting_get(struct agent *a, const uint8_t *id, const char *organiser,
     struct meeting *m)
 {
-	sqlite3_stmt	*s;
-	const char	*role;
-	int		 rv, r;
+	int64_t	version;
+	int	rv;
 
-	if ((rv = lsn_store_stmt(a->st, "SELECT role, version, status FROM "
-	    "meetings WHERE meeting_id = ? AND organiser = ?", &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_blob(s, 1, id, LSN_BODY_ID_BYTES, SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, organiser, -1, SQLITE_STATIC) !=
-	    SQLITE_OK)
-		return (LSN_EDB);
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW) {
-		role = (const char *) sqlite3_column_text(s, 0);
-		lsn_strlcpy(m->role, role != NULL ? role : "",
-		    sizeof(m->role));
-		m->version = (uint32_t) sqlite3_column_int64(s, 1);
-		m->status = sqlite3_column_int(s, 2);
-		rv = LSN_OK;
-	} else
-		rv = r == SQLITE_DONE ? LSN_ENOENT : LSN_EDB;
-	sqlite3_reset(s);
+	if ((rv = astore_meeting_get(a, id, organiser, m->role,
+	    sizeof(m->role), &version, &m->status)) == LSN_OK)
+		m->version = (uint32_t) version;
 	return (rv);
 }
 
@@ -111,51 +49,9 @@ static int
 meeting_put(struct agent *a, const Liaison__V1__MeetingNotice *n,
     const char *role, const uint8_t *body, size_t len)
 {
-	sqlite3_stmt	*s;
-	int		 rv;
-
-	if ((rv = lsn_store_stmt(a->st, "INSERT INTO meetings(meeting_id, "
-	    "organiser, role, version, status, start_ms, updated_ms, notice) "
-	    "VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(meeting_id, organiser) "
-	    "DO UPDATE SET version = excluded.version, status = "
-	    "excluded.status, start_ms = excluded.start_ms, updated_ms = "
-	    "excluded.updated_ms, notice = excluded.notice", &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_blob(s, 1, n->meeting_id.data, LSN_BODY_ID_BYTES,
-	    SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, n->organiser_partner, -1, SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_text(s, 3, role, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 4, n->version) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 5, (int) n->status) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 6, (sqlite3_int64) n->start_ms) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int64(s, 7, (sqlite3_int64) lsn_now_ms()) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_blob(s, 8, body, (int) len, SQLITE_STATIC) !=
-	    SQLITE_OK)
-		return (LSN_EDB);
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
-	return (rv);
-}
-
-static int
-exec_id_text(struct agent *a, const char *sql, const uint8_t *id,
-    const char *txt)
-{
-	sqlite3_stmt	*s;
-	int		 rv;
-
-	if ((rv = lsn_store_stmt(a->st, sql, &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_blob(s, 1, id, LSN_BODY_ID_BYTES, SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, txt, -1, SQLITE_STATIC) != SQLITE_OK)
-		return (LSN_EDB);
-	rv = sqlite3_step(s);
-	sqlite3_reset(s);
-	return (rv == SQLITE_DONE ? LSN_OK : rv == SQLITE_ROW ? 1 : LSN_EDB);
+	return (astore_meeting_put(a, n->meeting_id.data,
+	    n->organiser_partner, role, (int64_t) n->version, (int) n->status,
+	    (int64_t) n->start_ms, (int64_t) lsn_now_ms(), body, len));
 }
 
 /*
@@ -212,10 +108,8 @@ meeting_notice_step(struct agent *a, const Liaison__V1__MeetingNotice *n,
 	for (size_t i = 0; sending && i < rcpts->n; i++) {
 		if (strcmp(rcpts->ids[i], a->conf.partner) == 0)
 			continue;
-		if ((rv = exec_id_text(a, "INSERT OR IGNORE INTO "
-		    "meeting_invitees(meeting_id, partner) VALUES(?, "
-		    "?)", n->meeting_id.data, rcpts->ids[i])) !=
-		    LSN_OK)
+		if ((rv = astore_invitee_add(a, n->meeting_id.data,
+		    rcpts->ids[i])) != LSN_OK)
 			return (rv);
 	}
 	return (rv);
@@ -232,7 +126,7 @@ meeting_response_step(struct agent *a, const Liaison__V1__MeetingResponse *r,
 {
 	struct meeting	 m;
 	const char	*org;
-	int		 rv;
+	int		 rv, invited;
 
 	/* the organiser is the recipient when sending, the sender else */
 	org = sending ? peer : a->conf.partner;
@@ -251,17 +145,14 @@ meeting_response_step(struct agent *a, const Liaison__V1__MeetingResponse *r,
 		return (rsvp_insert(a, r, a->conf.partner));
 	}
 	if (!sending) {
-		rv = exec_id_text(a, "SELECT 1 FROM meeting_invitees WHERE "
-		    "meeting_id = ? AND partner = ?", r->meeting_id.data,
-		    peer);
-		if (rv == LSN_OK) {
+		if ((rv = astore_invitee_is(a, r->meeting_id.data, peer,
+		    &invited)) != LSN_OK)
+			return (rv);
+		if (!invited) {
 			snprintf(detail, detailsz, "%s is not invited",
 			    peer);
 			return (LSN_ETRANSITION);
 		}
-		if (rv != 1)
-			return (rv);
-		rv = LSN_OK;
 		if (!apply)
 			return (rv);
 		rv = rsvp_insert(a, r, peer);
@@ -332,27 +223,17 @@ static int
 my_rsvp(struct agent *a, const uint8_t *mid,
     Liaison__V1__MeetingShowResponse *out)
 {
-	sqlite3_stmt	*s;
-	int		 rv, r;
+	int64_t	version;
+	int	rv, found, answer;
 
-	if ((rv = lsn_store_stmt(a->st, "SELECT answer, version FROM rsvps "
-	    "WHERE meeting_id = ? AND partner = ? ORDER BY id DESC LIMIT 1",
-	    &s)) != LSN_OK)
+	if ((rv = astore_rsvp_latest(a, mid, a->conf.partner, &found, &answer,
+	    &version)) != LSN_OK || !found)
 		return (rv);
-	if (sqlite3_bind_blob(s, 1, mid, LSN_BODY_ID_BYTES, SQLITE_STATIC) !=
-	    SQLITE_OK || sqlite3_bind_text(s, 2, a->conf.partner, -1,
-	    SQLITE_STATIC) != SQLITE_OK) {
-		sqlite3_reset(s);
-		return (LSN_EDB);
-	}
-	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		out->has_my_answer = 1;
-		out->my_answer = sqlite3_column_int(s, 0);
-		out->has_my_version = 1;
-		out->my_version = (uint32_t) sqlite3_column_int64(s, 1);
-	}
-	sqlite3_reset(s);
-	return (r == SQLITE_ROW || r == SQLITE_DONE ? LSN_OK : LSN_EDB);
+	out->has_my_answer = 1;
+	out->my_answer = answer;
+	out->has_my_version = 1;
+	out->my_version = (uint32_t) version;
+	return (LSN_OK);
 }
 
 void
@@ -363,93 +244,86 @@ wf_meeting_show_free(Liaison__V1__MeetingShowResponse *m)
 
 /* The invitees of meeting id, sorted, at most LSN_SEAL_KEYS_MAX, into
  * *inv (*ninv strings; the caller frees them, also on failure). */
+struct inv_ctx {
+	char	***inv;
+	size_t	  *ninv;
+	size_t	   cap;
+};
+
+static int
+invitee_row(void *arg, const char *t)
+{
+	struct inv_ctx	*x = arg;
+	void		*p;
+
+	if (*x->ninv >= LSN_SEAL_KEYS_MAX)
+		return (1);
+	if (*x->ninv == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 16;
+		if ((p = reallocarray(*x->inv, x->cap, sizeof(**x->inv))) ==
+		    NULL)
+			return (LSN_ENOMEM);
+		*x->inv = p;
+	}
+	if (((*x->inv)[*x->ninv] = strdup(t)) == NULL)
+		return (LSN_ENOMEM);
+	(*x->ninv)++;
+	return (0);
+}
+
 static int
 load_invitees(struct agent *a, const uint8_t *id, char ***inv, size_t *ninv)
 {
-	sqlite3_stmt	*s;
-	const char	*t;
-	size_t		 cap = 0;
-	void		*p;
-	int		 rv;
+	struct inv_ctx	x = { inv, ninv, 0 };
 
-	if ((rv = lsn_store_stmt(a->st, "SELECT partner FROM "
-	    "meeting_invitees WHERE meeting_id = ? ORDER BY partner", &s)) !=
-	    LSN_OK)
-		return (rv);
-	if (sqlite3_bind_blob(s, 1, id, LSN_BODY_ID_BYTES, SQLITE_STATIC) !=
-	    SQLITE_OK)
-		rv = LSN_EDB;
-	while (rv == LSN_OK && sqlite3_step(s) == SQLITE_ROW &&
-	    *ninv < LSN_SEAL_KEYS_MAX) {
-		if ((t = (const char *) sqlite3_column_text(s, 0)) == NULL)
-			continue;
-		if (*ninv == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((p = reallocarray(*inv, cap, sizeof(**inv))) ==
-			    NULL) {
-				rv = LSN_ENOMEM;
-				break;
-			}
-			*inv = p;
-		}
-		if (((*inv)[*ninv] = strdup(t)) == NULL) {
-			rv = LSN_ENOMEM;
-			break;
-		}
-		(*ninv)++;
-	}
-	sqlite3_reset(s);
-	return (rv);
+	return (astore_invitees(a, id, invitee_row, &x));
 }
 
 /* The RSVPs to meeting id in arrival order, into *rs (*nrs of them; the
  * partner strings in *rp; the caller frees both, also on failure). */
+struct rsvp_ctx {
+	struct lsn_rsvp	**rs;
+	char		***rp;
+	size_t		 *nrs;
+	size_t		  cap;
+};
+
+static int
+rsvp_row(void *arg, const char *t, int64_t version, int answer,
+    int64_t time_ms)
+{
+	struct rsvp_ctx	*x = arg;
+	void		*p, *p2;
+	size_t		 n = *x->nrs;
+
+	if (n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 16;
+		if ((p = reallocarray(*x->rs, x->cap, sizeof(**x->rs))) ==
+		    NULL)
+			return (LSN_ENOMEM);
+		*x->rs = p;
+		if ((p2 = reallocarray(*x->rp, x->cap, sizeof(**x->rp))) ==
+		    NULL)
+			return (LSN_ENOMEM);
+		*x->rp = p2;
+	}
+	if (((*x->rp)[n] = strdup(t)) == NULL)
+		return (LSN_ENOMEM);
+	(*x->rs)[n].partner = (*x->rp)[n];
+	(*x->rs)[n].version = (uint32_t) version;
+	(*x->rs)[n].answer = answer;
+	(*x->rs)[n].time_ms = (uint64_t) time_ms;
+	(*x->nrs)++;
+	return (0);
+}
+
 static int
 load_rsvps(struct agent *a, const uint8_t *id, struct lsn_rsvp **rs,
     char ***rp, size_t *nrs)
 {
-	sqlite3_stmt	*s;
-	const char	*t;
-	size_t		 cap = 0;
-	void		*p, *p2;
-	int		 rv;
+	struct rsvp_ctx	x = { rs, rp, nrs, 0 };
 
-	if ((rv = lsn_store_stmt(a->st, "SELECT partner, version, answer, "
-	    "time_ms FROM rsvps WHERE meeting_id = ? ORDER BY id LIMIT 100000",
-	    &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_blob(s, 1, id, LSN_BODY_ID_BYTES, SQLITE_STATIC) !=
-	    SQLITE_OK)
-		rv = LSN_EDB;
-	while (rv == LSN_OK && sqlite3_step(s) == SQLITE_ROW) {
-		if ((t = (const char *) sqlite3_column_text(s, 0)) == NULL)
-			continue;
-		if (*nrs == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((p = reallocarray(*rs, cap, sizeof(**rs))) == NULL) {
-				rv = LSN_ENOMEM;
-				break;
-			}
-			*rs = p;
-			if ((p2 = reallocarray(*rp, cap, sizeof(**rp))) ==
-			    NULL) {
-				rv = LSN_ENOMEM;
-				break;
-			}
-			*rp = p2;
-		}
-		if (((*rp)[*nrs] = strdup(t)) == NULL) {
-			rv = LSN_ENOMEM;
-			break;
-		}
-		(*rs)[*nrs].partner = (*rp)[*nrs];
-		(*rs)[*nrs].version = (uint32_t) sqlite3_column_int64(s, 1);
-		(*rs)[*nrs].answer = sqlite3_column_int(s, 2);
-		(*rs)[*nrs].time_ms = (uint64_t) sqlite3_column_int64(s, 3);
-		(*nrs)++;
-	}
-	sqlite3_reset(s);
-	return (rv);
+	return (astore_rsvps(a, id, rsvp_row, &x));
 }
 
 /* The roll-up of the RSVPs rs to version of a meeting with invitees inv
@@ -514,43 +388,19 @@ wf_meeting_show(struct agent *a, const Liaison__V1__MeetingShowRequest *q,
 	struct lsn_rsvp			*rs = NULL;
 	char				**inv = NULL, **rp = NULL;
 	size_t				 ninv = 0, nrs = 0, nlen = 0;
-	sqlite3_stmt			*s;
-	const char			*t;
+	int64_t				 v = 0;
 	uint32_t			 version = 0;
 	uint8_t				*notice = NULL;
-	int				 rv, r, status = 0;
+	int				 rv, status = 0;
 	char				 org[LSN_DIR_ID_MAX + 1];
 	char				 role[16];
 
 	if (!q->has_meeting_id || q->meeting_id.len != LSN_BODY_ID_BYTES)
 		return (LSN_EINVAL);
-	if ((rv = lsn_store_stmt(a->st, "SELECT organiser, role, version, "
-	    "status, notice FROM meetings WHERE meeting_id = ? ORDER BY role = "
-	    "'organiser' DESC LIMIT 1", &s)) != LSN_OK)
+	if ((rv = astore_meeting_show(a, q->meeting_id.data, org, sizeof(org),
+	    role, sizeof(role), &v, &status, &notice, &nlen)) != LSN_OK)
 		return (rv);
-	if (sqlite3_bind_blob(s, 1, q->meeting_id.data, LSN_BODY_ID_BYTES,
-	    SQLITE_STATIC) != SQLITE_OK) {
-		sqlite3_reset(s);
-		return (LSN_EDB);
-	}
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW) {
-		t = (const char *) sqlite3_column_text(s, 0);
-		lsn_strlcpy(org, t != NULL ? t : "", sizeof(org));
-		t = (const char *) sqlite3_column_text(s, 1);
-		lsn_strlcpy(role, t != NULL ? t : "", sizeof(role));
-		version = (uint32_t) sqlite3_column_int64(s, 2);
-		status = sqlite3_column_int(s, 3);
-		nlen = (size_t) sqlite3_column_bytes(s, 4);
-		if (nlen > 0 && nlen <= LSN_BODY_MAX &&
-		    (notice = malloc(nlen)) != NULL)
-			memcpy(notice, sqlite3_column_blob(s, 4), nlen);
-		else
-			nlen = 0;
-	}
-	sqlite3_reset(s);
-	if (r != SQLITE_ROW)
-		return (r == SQLITE_DONE ? LSN_ENOENT : LSN_EDB);
+	version = (uint32_t) v;
 	rv = LSN_ENOMEM;
 	liaison__v1__meeting_show_response__init(out);
 	if (notice != NULL) {
@@ -588,7 +438,6 @@ wf_meeting_show(struct agent *a, const Liaison__V1__MeetingShowRequest *q,
 		rollup_free(out);
 	return (rv);
 }
-
 
 static int
 meeting_step(struct wf_step *st)

@@ -22,6 +22,7 @@
 #include "liaison/util.h"
 
 #include "agent.h"
+#include "astore.h"
 
 #define CASE_KEY_MAX	80
 
@@ -147,24 +148,7 @@ case_get(struct agent *a, const char *key, int *tlp)
 static int
 inbox_tlp(struct agent *a, const uint8_t *id, size_t len, int *tlp)
 {
-	sqlite3_stmt	*s;
-	int		 rv, r;
-
-	*tlp = 0;
-	if ((rv = lsn_store_stmt(a->st, "SELECT tlp FROM inbox WHERE "
-	    "message_id = ?", &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_blob(s, 1, id, (int) len, SQLITE_STATIC) !=
-	    SQLITE_OK) {
-		sqlite3_reset(s);
-		return (LSN_EDB);
-	}
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW)
-		*tlp = sqlite3_column_int(s, 0);
-	rv = r == SQLITE_ROW || r == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
-	return (rv);
+	return (astore_inbox_tlp(a, id, len, tlp));
 }
 
 int

@@ -1,0 +1,33 @@
+/*
+ * astore_int.h -- helpers shared by the agent's storage files
+ * (astore_*.c) and by nobody else: callers outside use astore.h.
+ * Statements are borrowed from the store as in query.h.
+ */
+#ifndef LIAISON_AGENT_ASTORE_INT_H
+#define LIAISON_AGENT_ASTORE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "liaison/query.h"
+
+struct agent;
+
+/* Steps q once and resets it; LSN_ROW reads as LSN_OK. */
+int	astore_run(struct lsn_q *q) LSN_MUST_CHECK;
+
+/* A malloc'd copy of blob column c of the current row (never NULL). */
+int	astore_copy(struct lsn_q *q, int c, uint8_t **buf, size_t *n)
+	    LSN_MUST_CHECK;
+
+/*
+ * The first row's column 0 (and 1 when v1 is not NULL) of sql, bound
+ * to p as ?1 when has_p; LSN_EDB when there is no row (for counts).
+ */
+int	astore_count(struct agent *a, const char *sql, int has_p, int64_t p,
+	    int64_t *v0, int64_t *v1) LSN_MUST_CHECK;
+
+/* A row callback's answer as the walk's result: > 0 LSN_OK, else r. */
+#define ASTORE_STOP(r)	((r) > 0 ? LSN_OK : (r))
+
+#endif /* LIAISON_AGENT_ASTORE_INT_H */

@@ -1,0 +1,186 @@
+/*
+ * astore_outbox.c -- the outbox table: messages we send and their states
+ * (pending, accepted, delivered, refused, ...). See astore.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "liaison/err.h"
+#include "liaison/envelope.h"
+#include "liaison/query.h"
+#include "liaison/util.h"
+
+#include "agent.h"
+#include "astore.h"
+#include "astore_int.h"
+
+static int	run(struct agent *, struct lsn_q *, int64_t *);
+
+int
+astore_outbox_republish(struct agent *a, const char *detail,
+    int64_t since_ms, int64_t *n)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	*n = 0;
+	if ((rv = lsn_store_q(a->st, "UPDATE outbox SET state = "
+	    "'pending', detail = ? WHERE state = 'accepted' AND "
+	    "created_ms >= ?", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_text(q, 1, detail);
+	lsn_q_i64(q, 2, since_ms);
+	return (run(a, q, n));
+}
+
+int
+astore_outbox_signed(struct agent *a, const uint8_t *msgid, uint8_t **buf,
+    size_t *len)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	*buf = NULL;
+	*len = 0;
+	if ((rv = lsn_store_q(a->st, "SELECT signed FROM outbox WHERE "
+	    "message_id = ?", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_blob(q, 1, msgid, LSN_MSGID_BYTES);
+	if ((rv = lsn_q_step(q)) == LSN_ROW)
+		rv = astore_copy(q, 0, buf, len);
+	else if (rv == LSN_OK)
+		rv = LSN_ENOENT;
+	lsn_q_reset(q);
+	return (rv);
+}
+
+int
+astore_outbox_state(struct agent *a, const uint8_t *msgid, size_t len,
+    char *state, size_t statesz, int *code, char *detail, size_t detailsz)
+{
+	struct lsn_q	*q;
+	const char	*t;
+	int		 rv;
+
+	if ((rv = lsn_store_q(a->st, "SELECT state, code, detail FROM "
+	    "outbox WHERE message_id = ?", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_blob(q, 1, msgid, len);
+	if ((rv = lsn_q_step(q)) == LSN_ROW) {
+		t = lsn_q_col_text(q, 0);
+		lsn_strlcpy(state, t != NULL ? t : "", statesz);
+		*code = (int) lsn_q_col_i64(q, 1);
+		t = lsn_q_col_text(q, 2);
+		lsn_strlcpy(detail, t != NULL ? t : "", detailsz);
+		rv = LSN_OK;
+	} else if (rv == LSN_OK)
+		rv = LSN_ENOENT;
+	lsn_q_reset(q);
+	return (rv);
+}
+
+/* Runs q, resets it; *n (when not NULL): rows changed. */
+static int
+run(struct agent *a, struct lsn_q *q, int64_t *n)
+{
+	int	rv;
+
+	if ((rv = astore_run(q)) == LSN_OK && n != NULL)
+		*n = lsn_store_changes(a->st);
+	return (rv);
+}
+
+int
+astore_outbox_undeliverable(struct agent *a, const uint8_t *msgid, int code,
+    const char *detail)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	if ((rv = lsn_store_q(a->st, "UPDATE outbox SET state = "
+	    "'undeliverable', code = ?, detail = ? WHERE message_id = ? AND "
+	    "state = 'accepted'", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_i64(q, 1, code);
+	lsn_q_text(q, 2, detail);
+	lsn_q_blob(q, 3, msgid, LSN_MSGID_BYTES);
+	return (run(a, q, NULL));
+}
+
+int
+astore_outbox_refuse_pending(struct agent *a, int code, const char *detail,
+    int64_t *n)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	*n = 0;
+	if ((rv = lsn_store_q(a->st, "UPDATE outbox SET state = "
+	    "'rejected', code = ?, detail = ? WHERE state = 'pending'", &q)) !=
+	    LSN_OK)
+		return (rv);
+	lsn_q_i64(q, 1, code);
+	lsn_q_text(q, 2, detail);
+	return (run(a, q, n));
+}
+
+#define OB_COLS	"oid, message_id, signed, state, code, detail, created_ms"
+
+/* Calls fn for each row of q (the columns of OB_COLS) until it stops. */
+static int
+ob_scan(struct lsn_q *q, astore_outbox_fn *fn, void *arg, int *seen)
+{
+	struct astore_outbox_row	 o;
+	const void			*p;
+	size_t				 n;
+	int				 rv, r;
+
+	while ((rv = lsn_q_step(q)) == LSN_ROW) {
+		memset(&o, 0, sizeof(o));
+		o.oid = lsn_q_col_i64(q, 0);
+		p = lsn_q_col_blob(q, 1, &n);
+		o.msgid = n == LSN_MSGID_BYTES ? p : NULL;
+		o.signed_env = lsn_q_col_blob(q, 2, &o.signed_len);
+		o.state = lsn_q_col_text(q, 3);
+		o.code = (int) lsn_q_col_i64(q, 4);
+		o.detail = lsn_q_col_text(q, 5);
+		o.created_ms = lsn_q_col_i64(q, 6);
+		if (seen != NULL)
+			*seen = 1;
+		if ((r = fn(arg, &o)) != 0) {
+			rv = ASTORE_STOP(r);
+			break;
+		}
+	}
+	lsn_q_reset(q);
+	return (rv);
+}
+
+int
+astore_outbox_get(struct agent *a, const uint8_t *msgid, size_t len,
+    astore_outbox_fn *fn, void *arg)
+{
+	struct lsn_q	*q;
+	int		 rv, seen = 0;
+
+	if ((rv = lsn_store_q(a->st, "SELECT " OB_COLS " FROM outbox "
+	    "WHERE message_id = ?", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_blob(q, 1, msgid, len);
+	rv = ob_scan(q, fn, arg, &seen);
+	return (rv == LSN_OK && !seen ? LSN_ENOENT : rv);
+}
+
+int
+astore_outbox_after(struct agent *a, int64_t after, astore_outbox_fn *fn,
+    void *arg)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	if ((rv = lsn_store_q(a->st, "SELECT " OB_COLS " FROM outbox "
+	    "WHERE oid > ? ORDER BY oid", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_i64(q, 1, after);
+	return (ob_scan(q, fn, arg, NULL));
+}
