@@ -15,6 +15,7 @@
 #include "liaison/util.h"
 
 #include "broker.h"
+#include "leader.h"
 
 static void	pending_flush(struct broker *);
 
@@ -36,14 +37,28 @@ broker_now(const struct broker *b)
 	return (lsn_clock_now(b->clock));
 }
 
+/*
+ * The one place where a turn's transaction begins: on PostgreSQL it
+ * first passes the leadership fence (leader.h), so that a broker that is
+ * no longer the active one cannot commit anything.
+ */
 int
 broker_tx(struct broker *b)
 {
+	int	rv;
+
 	if (b->tx)
 		return (b->tx_failed ? LSN_EDB : LSN_OK);
-	if (lsn_store_begin(b->st) != LSN_OK) {
-		log_warnx("store: cannot begin: %s", lsn_store_errmsg(b->st));
+	if (leader_lost(b))
 		return (LSN_EDB);
+	if ((rv = lsn_store_begin(b->st)) != LSN_OK) {
+		log_warnx("store: cannot begin: %s", lsn_store_errmsg(b->st));
+		leader_store_error(b, rv);
+		return (rv == LSN_ECLOSED ? rv : LSN_EDB);
+	}
+	if ((rv = leader_fence(b)) != LSN_OK) {
+		lsn_store_rollback(b->st);
+		return (rv == LSN_ECLOSED ? rv : LSN_EDB);
 	}
 	b->tx = 1;
 	b->tx_failed = 0;
@@ -65,6 +80,7 @@ broker_tx_end(struct broker *b)
 	else if ((rv = lsn_store_commit(b->st)) != LSN_OK)
 		log_warnx("store: commit failed: %s", lsn_store_errmsg(b->st));
 	if (rv != LSN_OK) {
+		leader_store_error(b, rv);
 		lsn_store_rollback(b->st);
 		rcache_clear(b);
 		/* Nothing of this turn happened: forget derived state. */
@@ -88,7 +104,7 @@ broker_open_state(struct broker *b)
 	int		rv;
 
 	(void) lsn_metrics_fsync_install();	/* before the first open */
-	if ((rv = lsn_store_open(b->conf.db, broker_migrations,
+	if (b->st == NULL && (rv = lsn_store_open(b->conf.db, broker_migrations,
 	    LSN_STORE_OWNER | (b->db_init ? LSN_STORE_INIT : 0),
 	    &b->st)) != LSN_OK) {
 		log_warnx("cannot open database %s: %s", b->conf.db,
@@ -180,7 +196,8 @@ broker_close(struct broker *b)
 	if (b->st != NULL && lsn_store_in_tx(b->st))
 		lsn_store_rollback(b->st);
 	lsn_dir_close(&b->dir);
-	lsn_store_close(&b->st);
+	lsn_store_close(&b->st);	/* frees the leadership lock */
+	leader_free(b);
 	lsn_keypair_destroy(&b->seq_kp);
 	lsn_keypair_destroy(&b->transport_kp);
 }
@@ -684,10 +701,15 @@ drain_router(struct broker *b)
 }
 
 int
-broker_run(struct broker *b)
+broker_stopping(void)
+{
+	return (sig_term != 0);
+}
+
+void
+broker_signals(void)
 {
 	struct sigaction	sa;
-	int			rv;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -697,9 +719,34 @@ broker_run(struct broker *b)
 	(void) sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	(void) sigaction(SIGPIPE, &sa, NULL);
+}
 
+/* Tells every session that this broker stops serving (leader.h). */
+static void
+step_down(struct broker *b)
+{
+	for (size_t i = 0; i < b->nsess; i++)
+		(void) wire_queue_error(b, b->sess[i].rid, b->sess[i].ridlen,
+		    LSN_ENOTACTIVE, "this broker is no longer the active one");
+	wire_flush(b, 1);
+	log_warnx("%s: no longer the active broker: stopped serving "
+	    "(accepted %llu, refused %llu, delivered %llu); back to standby",
+	    BROKER_NAME, (unsigned long long) b->stat_accepted,
+	    (unsigned long long) b->stat_refused,
+	    (unsigned long long) b->stat_delivered);
+}
+
+int
+broker_run(struct broker *b)
+{
+	int	rv = LSN_OK;
+
+	broker_signals();
 	b->started_mono = lsn_mono_ms();
-	randombytes_buf(b->epoch, sizeof(b->epoch));
+	/* On PostgreSQL the store's epoch: the same for every broker of
+	 * the store, so that a failover is not a restore (leader.h). */
+	if (!leader_store_epoch(b, b->epoch))
+		randombytes_buf(b->epoch, sizeof(b->epoch));
 	if ((rv = open_sockets(b)) != LSN_OK ||
 	    (rv = control_open(b)) != LSN_OK ||
 	    (rv = bmetrics_open(b)) != LSN_OK)
@@ -779,6 +826,11 @@ broker_run(struct broker *b)
 		deliver_pump(b);
 		control_serve(b);
 		bmetrics_tick(b);
+		leader_tick(b);
+		if (leader_lost(b)) {
+			step_down(b);
+			return (LSN_ENOTACTIVE);
+		}
 	}
 	/* the refusals of the last, unfinished interval */
 	limits_tick(b, 1);

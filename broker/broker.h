@@ -128,6 +128,7 @@ struct outmsg {
 struct pending;
 struct bmemo;
 struct limits;
+struct leader;
 
 /*
  * deliver.c: a recipient's queue state, cached for the life of the
@@ -158,6 +159,7 @@ struct broker {
 	uint8_t			 epoch[16];	/* broker_epoch of Welcome:
 						 * random, drawn at every start */
 	struct lsn_store	*st;
+	struct leader		*ldr;		/* leader.c: PostgreSQL only */
 	struct lsn_dir		*dir;
 	struct lsn_keypair	*seq_kp;	/* sequencer (checkpoints) */
 	struct lsn_keypair	*transport_kp;
@@ -207,14 +209,23 @@ struct broker {
 /* ---- broker.c ---- */
 
 /*
- * Opens the store (migrating it), the directory and the keys named by
- * b->conf; b must be zeroed with conf and clock set. No sockets.
+ * Opens the store (migrating it) unless b->st is open already
+ * (leader_acquire), the directory and the keys named by b->conf; b must
+ * be zeroed with conf and clock set. No sockets.
  */
 int	broker_open_state(struct broker *b);
 /* Closes everything broker_open_state and broker_run opened. */
 void	broker_close(struct broker *b);
-/* Binds the sockets and runs the loop until SIGTERM/SIGINT. */
+/*
+ * Binds the sockets and runs the loop until SIGTERM/SIGINT (LSN_OK) or,
+ * on PostgreSQL, until this broker is no longer the active one
+ * (LSN_ENOTACTIVE: leader.h).
+ */
 int	broker_run(struct broker *b);
+/* Installs the signal handlers (idempotent). */
+void	broker_signals(void);
+/* 1 once SIGTERM or SIGINT arrived. */
+int	broker_stopping(void);
 /* Opens a transaction for this turn if none is open. */
 int	broker_tx(struct broker *b);
 /* Ends the turn's transaction (commit; rollback on failure). Returns

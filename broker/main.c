@@ -12,6 +12,7 @@
 #include "liaison/util.h"
 
 #include "broker.h"
+#include "leader.h"
 
 static void
 usage(void)
@@ -20,6 +21,29 @@ usage(void)
 	    "--version\n",
 	    BROKER_NAME);
 	exit(2);
+}
+
+/* Back to a fresh struct broker after a term as the active broker: only
+ * the configuration and the start-up flags stay. */
+static void
+reset(struct broker *b)
+{
+	struct bconf		 conf = b->conf;
+	char			 path[BROKER_PATH_MAX];
+	const struct lsn_clock	*clock = b->clock;
+	int			 init = b->db_init;
+	uint64_t		 acc = b->stat_accepted, ref = b->stat_refused;
+	uint64_t		 del = b->stat_delivered;
+
+	memcpy(path, b->conf_path, sizeof(path));
+	memset(b, 0, sizeof(*b));
+	b->conf = conf;
+	memcpy(b->conf_path, path, sizeof(path));
+	b->clock = clock;
+	b->db_init = init;
+	b->stat_accepted = acc;
+	b->stat_refused = ref;
+	b->stat_delivered = del;
 }
 
 int
@@ -122,12 +146,35 @@ main(int argc, char *argv[])
 		if (daemon(1, 0) == -1)
 			fatal("daemon");
 	}
-	if ((rv = broker_open_state(&b)) != LSN_OK) {
+	broker_signals();
+	for (;;) {
+		/* sqlite: opens the store; PostgreSQL: waits as a standby
+		 * until this broker is the active one (leader.h) */
+		if ((rv = leader_acquire(&b, broker_stopping)) != LSN_OK) {
+			broker_close(&b);
+			if (rv == LEADER_STOPPED) {
+				log_info("%s stopped while standby",
+				    BROKER_NAME);
+				return (0);
+			}
+			log_warnx("cannot start: %s", lsn_strerror(rv));
+			return (1);
+		}
+		if ((rv = broker_open_state(&b)) != LSN_OK) {
+			log_warnx("cannot start: %s", lsn_strerror(rv));
+			if (!leader_on(&b) || rv != LSN_ECLOSED) {
+				broker_close(&b);
+				return (1);
+			}
+		} else
+			rv = broker_run(&b);
 		broker_close(&b);
-		log_warnx("cannot start: %s", lsn_strerror(rv));
-		return (1);
+		if ((rv != LSN_ENOTACTIVE && rv != LSN_ECLOSED) ||
+		    broker_stopping())
+			break;
+		/* lost the lease or the store: everything of this term is
+		 * closed; start again as a standby with fresh state */
+		reset(&b);
 	}
-	rv = broker_run(&b);
-	broker_close(&b);
 	return (rv == LSN_OK ? 0 : 1);
 }
