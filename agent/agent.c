@@ -65,14 +65,14 @@ static const char agent_schema_v1[] =
     " text TEXT NOT NULL);";
 
 const struct lsn_migration agent_migrations[] = {
-	{ 1, lsn_dir_schema_v1 },
-	{ 2, agent_schema_v1 },
-	{ 3, wf_schema_v2 },
-	{ 4, wf_schema_v3 },
-	{ 5, rcpt_schema },
-	{ 6, events_schema },
-	{ 7, wf_schema_v4 },
-	{ 0, NULL },
+	{ 1, lsn_dir_schema_v1, NULL },
+	{ 2, agent_schema_v1, NULL },
+	{ 3, wf_schema_v2, NULL },
+	{ 4, wf_schema_v3, NULL },
+	{ 5, rcpt_schema, NULL },
+	{ 6, events_schema, NULL },
+	{ 7, wf_schema_v4, NULL },
+	{ 0, NULL, NULL },
 };
 
 const char *

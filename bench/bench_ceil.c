@@ -171,8 +171,8 @@ ceil_curve(struct bench_world *w)
 
 static const struct lsn_migration ceil_migs[] = {
 	{ 1, "CREATE TABLE t(id INTEGER PRIMARY KEY, k BLOB, v BLOB);"
-	    "CREATE INDEX t_k ON t(k);" },
-	{ 0, NULL },
+	    "CREATE INDEX t_k ON t(k);", NULL },
+	{ 0, NULL, NULL },
 };
 
 static int

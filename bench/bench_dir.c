@@ -59,7 +59,7 @@ int
 bench_dir_apply(struct bench_world *w)
 {
 	static const struct lsn_migration ro[] = {
-		{ 1, lsn_dir_schema_v1 }, { 0, NULL },
+		{ 1, lsn_dir_schema_v1, NULL }, { 0, NULL, NULL },
 	};
 	struct lsn_store	*src = NULL, *st = NULL;
 	struct lsn_dir		*sd = NULL, *d = NULL;

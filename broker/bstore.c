@@ -41,10 +41,57 @@ static const char broker_schema_v1[] =
 	" WHERE partner = OLD.recipient; END;"
 	LSN_AUDIT_SCHEMA_V1;
 
+/*
+ * The same on PostgreSQL: BIGINT, BYTEA, a plain table for WITHOUT ROWID
+ * and one plpgsql trigger function for both triggers. Keep in step with
+ * broker_schema_v1.
+ */
+static const char broker_schema_pg_v1[] =
+	"CREATE TABLE messages ("
+	" message_id BYTEA PRIMARY KEY,"
+	" env_hash BYTEA NOT NULL,"
+	" signed BYTEA NOT NULL,"
+	" sender TEXT NOT NULL,"
+	" recipients TEXT NOT NULL,"
+	" created_ms BIGINT NOT NULL,"
+	" expires_ms BIGINT NOT NULL,"
+	" accepted_ms BIGINT NOT NULL);"
+	"CREATE INDEX messages_expires ON messages(expires_ms)"
+	" WHERE expires_ms > 0;"
+	"CREATE INDEX messages_held ON messages(accepted_ms)"
+	" WHERE length(signed) > 0;"
+	"CREATE TABLE recipients ("
+	" partner TEXT PRIMARY KEY,"
+	" next_seq BIGINT NOT NULL,"
+	" acked_seq BIGINT NOT NULL,"
+	" queued BIGINT NOT NULL DEFAULT 0);"
+	"CREATE TABLE queue ("
+	" recipient TEXT NOT NULL,"
+	" seq BIGINT NOT NULL,"
+	" message_id BYTEA NOT NULL,"
+	" PRIMARY KEY(recipient, seq));"
+	"CREATE INDEX queue_msg ON queue(message_id);"
+	/* queued = rows in queue, for the quota check without a scan */
+	"CREATE FUNCTION lsn_queue_count() RETURNS trigger"
+	" LANGUAGE plpgsql AS $$ BEGIN"
+	" IF TG_OP = 'INSERT' THEN"
+	"  UPDATE recipients SET queued = queued + 1"
+	"  WHERE partner = NEW.recipient;"
+	" ELSE"
+	"  UPDATE recipients SET queued = queued - 1"
+	"  WHERE partner = OLD.recipient;"
+	" END IF;"
+	" RETURN NULL; END $$;"
+	"CREATE TRIGGER queue_ins AFTER INSERT ON queue"
+	" FOR EACH ROW EXECUTE FUNCTION lsn_queue_count();"
+	"CREATE TRIGGER queue_del AFTER DELETE ON queue"
+	" FOR EACH ROW EXECUTE FUNCTION lsn_queue_count();"
+	LSN_AUDIT_SCHEMA_PG_V1;
+
 /* Step 1 must stay the directory schema: a directory-only database
  * (fixture, `liaison admin apply`) is a broker database at version 1. */
 const struct lsn_migration broker_migrations[] = {
-	{ 1, lsn_dir_schema_v1 },
-	{ 2, broker_schema_v1 },
-	{ 0, NULL },
+	{ 1, lsn_dir_schema_v1, lsn_dir_schema_pg_v1 },
+	{ 2, broker_schema_v1, broker_schema_pg_v1 },
+	{ 0, NULL, NULL },
 };

@@ -38,9 +38,11 @@ ro_migrations(void)
 	if (ro_migs[0].to == 0) {
 		ro_migs[0].to = 1;
 		ro_migs[0].sql = lsn_dir_schema_v1;
+		ro_migs[0].pg_sql = lsn_dir_schema_pg_v1;
 		for (int i = 1; i < RO_VERSIONS; i++) {
 			ro_migs[i].to = i + 1;
 			ro_migs[i].sql = "SELECT 1";
+			ro_migs[i].pg_sql = "SELECT 1";
 		}
 		ro_migs[RO_VERSIONS].to = 0;
 		ro_migs[RO_VERSIONS].sql = NULL;

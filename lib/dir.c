@@ -85,8 +85,8 @@ const char lsn_dir_schema_v1[] =
     "CREATE INDEX dir_member_partner ON dir_member(partner, grp);";
 
 const struct lsn_migration lsn_dir_migrations[] = {
-	{ 1, lsn_dir_schema_v1 },
-	{ 0, NULL },
+	{ 1, lsn_dir_schema_v1, lsn_dir_schema_pg_v1 },
+	{ 0, NULL, NULL },
 };
 
 static const char SQL_PROBE[] = "SELECT count(*) FROM dir_log";

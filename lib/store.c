@@ -1,7 +1,8 @@
 /*
  * store.c -- sqlite3 helpers: open in WAL mode, forward migrations tracked in
  * PRAGMA user_version and explicit transactions; the statement cache is in
- * store_stmt.c.
+ * store_stmt.c. A postgresql:// path goes to the PostgreSQL backend
+ * (store_pg.c): the public functions here dispatch on st->backend.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "liaison/log.h"
+#include "liaison/query.h"
 #include "liaison/store.h"
 
 #include "store_int.h"
@@ -537,6 +539,33 @@ store_create(const char *path, const struct lsn_migration *migs, int max,
 }
 
 int
+store_is_pg(const char *path)
+{
+	return (strncmp(path, "postgresql://", 13) == 0 ||
+	    strncmp(path, "postgres://", 11) == 0);
+}
+
+/* lsn_store_open of a PostgreSQL URI (store_pg.c). */
+static int
+store_open_pg(const char *uri, const struct lsn_migration *migs, int max,
+    int flags, struct lsn_store **out)
+{
+	struct lsn_store	*st;
+	int			 rv;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return (LSN_ENOMEM);
+	st->flags = flags;
+	if ((rv = pg_open(st, uri, migs, max)) != LSN_OK) {
+		pg_close(st);
+		free(st);
+		return (rv);
+	}
+	*out = st;
+	return (LSN_OK);
+}
+
+int
 lsn_store_open(const char *path, const struct lsn_migration *migs,
     int flags, struct lsn_store **out)
 {
@@ -553,6 +582,8 @@ lsn_store_open(const char *path, const struct lsn_migration *migs,
 		log_warnx("store: bad migration table");
 		return (rv);
 	}
+	if (store_is_pg(path))
+		return (store_open_pg(path, migs, max, flags, out));
 	/* Only before sqlite initialises (the first open): else MISUSE. */
 	if (atomic_exchange(&logset, 1) == 0)
 		(void) sqlite3_config(SQLITE_CONFIG_LOG, store_sqlite_log,
@@ -570,6 +601,7 @@ lsn_store_open(const char *path, const struct lsn_migration *migs,
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return (LSN_ENOMEM);
+	st->backend = LSN_BACKEND_SQLITE;
 	st->flags = flags;
 	/* :memory: is always new: nothing to check. */
 	rv = store_connect(st, path, migs, max, strcmp(path, ":memory:") ==
@@ -595,6 +627,11 @@ lsn_store_close(struct lsn_store **stp)
 	if (stp == NULL || (st = *stp) == NULL)
 		return;
 	*stp = NULL;
+	if (st->backend == LSN_BACKEND_PG) {
+		pg_close(st);
+		free(st);
+		return;
+	}
 	lsn_store_rollback(st);
 	for (size_t i = 0; i < st->nslots; i++) {
 		sqlite3_finalize(st->slots[i].stmt);
@@ -616,7 +653,7 @@ lsn_store_close(struct lsn_store **stp)
 sqlite3 *
 lsn_store_db(struct lsn_store *st)
 {
-	return (st->db);
+	return (st->db);	/* NULL on PostgreSQL */
 }
 
 int
@@ -624,6 +661,8 @@ lsn_store_version(struct lsn_store *st, int *version)
 {
 	int	v, rv;
 
+	if (st->backend == LSN_BACKEND_PG)
+		return (pg_version(st, version));
 	if ((rv = query_int(st, "PRAGMA user_version", &v)) != LSN_OK)
 		return (rv);
 	*version = v;
@@ -633,6 +672,8 @@ lsn_store_version(struct lsn_store *st, int *version)
 int
 lsn_store_exec(struct lsn_store *st, const char *sql)
 {
+	if (st->backend == LSN_BACKEND_PG)
+		return (pg_exec(st, sql, "exec"));
 	return (exec_sql(st, sql, "exec"));
 }
 
@@ -645,7 +686,11 @@ lsn_store_begin(struct lsn_store *st)
 		log_warnx("store: begin: a transaction is already open");
 		return (LSN_EINTERNAL);
 	}
-	if ((rv = exec_sql(st, "BEGIN IMMEDIATE", "begin")) != LSN_OK)
+	if (st->backend == LSN_BACKEND_PG)
+		rv = pg_begin(st);
+	else
+		rv = exec_sql(st, "BEGIN IMMEDIATE", "begin");
+	if (rv != LSN_OK)
 		return (rv);
 	st->in_tx = 1;
 	return (LSN_OK);
@@ -660,7 +705,10 @@ lsn_store_commit(struct lsn_store *st)
 		log_warnx("store: commit: no transaction is open");
 		return (LSN_EINTERNAL);
 	}
-	rv = exec_sql(st, "COMMIT", "commit");
+	if (st->backend == LSN_BACKEND_PG)
+		rv = pg_commit(st);
+	else
+		rv = exec_sql(st, "COMMIT", "commit");
 	if (rv == LSN_OK) {
 		if (st->lasterr[0] != '\0')
 			log_info("store: commits succeed again (last failure: "
@@ -682,6 +730,11 @@ lsn_store_rollback(struct lsn_store *st)
 {
 	if (st == NULL)
 		return;
+	if (st->backend == LSN_BACKEND_PG) {
+		pg_rollback(st);
+		st->in_tx = 0;
+		return;
+	}
 	/* sqlite may already have rolled back itself (e.g. SQLITE_FULL). */
 	if (!sqlite3_get_autocommit(st->db))
 		(void) exec_sql(st, "ROLLBACK", "rollback");
@@ -697,7 +750,11 @@ lsn_store_in_tx(const struct lsn_store *st)
 const char *
 lsn_store_errmsg(struct lsn_store *st)
 {
-	int	rc = sqlite3_errcode(st->db);
+	int	rc;
+
+	if (st->backend == LSN_BACKEND_PG)
+		return (pg_errmsg(st));
+	rc = sqlite3_errcode(st->db);
 
 	if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		store_describe(st, st->errbuf, sizeof(st->errbuf));

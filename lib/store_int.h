@@ -7,15 +7,39 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #define STORE_CACHE_MIN		32	/* initial slots; a power of two */
 #define STORE_ERR_MAX		320	/* a composed error message */
 
+struct lsn_migration;
+
+/* A bound parameter of a PostgreSQL statement (store_pg_q.c). */
+struct pgq_param {
+	Oid		 type;	/* 0 (NULL/unbound), INT8, BYTEA or TEXT */
+	const char	*p;	/* borrowed blob or text */
+	int		 len;
+	int64_t		 i;
+};
+
 /* A statement of query.h: the sqlite one, or the PostgreSQL backend's. */
 struct lsn_q {
 	struct lsn_store	*st;
 	sqlite3_stmt		*stmt;	/* sqlite backend */
+	/* PostgreSQL backend (store_pg_q.c) */
+	const char		*sql;	/* the caller's text (logs) */
+	char			*pgsql;	/* with $1..$n; NULL until prepared */
+	unsigned int		 id;	/* statement name "lsn_q<id>" */
+	int			 prepared; /* on this connection */
+	int			 nparams;
+	struct pgq_param	*par;	/* nparams */
+	Oid			*ptypes; /* the server's parameter types */
+	PGresult		*res;	/* rows of the current use */
+	int			 row;	/* current row, -1 before the first */
+	char			 tbuf[48]; /* a number read as text */
 };
 
 struct stmt_slot {
@@ -25,7 +49,11 @@ struct stmt_slot {
 };
 
 struct lsn_store {
-	sqlite3			*db;
+	int			 backend;	/* LSN_BACKEND_* (query.h) */
+	sqlite3			*db;		/* sqlite backend */
+	PGconn			*pg;		/* PostgreSQL backend */
+	unsigned int		 pg_nq;		/* statements prepared */
+	int64_t			 pg_changes;	/* rows of the last DML */
 	struct stmt_slot	*slots;	/* open addressing, linear probing */
 	size_t			 nslots;	/* 0 or a power of two */
 	size_t			 nused;
@@ -38,6 +66,46 @@ struct lsn_store {
 /* The cache's slot for sql, preparing it if new (store_stmt.c). */
 int	store_slot(struct lsn_store *st, const char *sql,
 	    struct stmt_slot **out);
+
+/* The cache's slot for sql or NULL; a new empty slot for sql. */
+struct stmt_slot *store_slot_lookup(struct lsn_store *st, const char *sql);
+int	store_slot_add(struct lsn_store *st, const char *sql,
+	    struct stmt_slot **out);
+
+/* 1 when path is a PostgreSQL connection URI. */
+int	store_is_pg(const char *path);
+
+/* ---- the PostgreSQL backend (store_pg.c, store_pg_q.c) ---- */
+
+/* Connects st (calloc'd, flags set) to uri and migrates (store.h). */
+int	pg_open(struct lsn_store *st, const char *uri,
+	    const struct lsn_migration *migs, int max);
+void	pg_close(struct lsn_store *st);
+int	pg_exec(struct lsn_store *st, const char *sql, const char *what);
+int	pg_version(struct lsn_store *st, int *version);
+int	pg_begin(struct lsn_store *st);
+int	pg_commit(struct lsn_store *st);
+void	pg_rollback(struct lsn_store *st);
+const char *pg_errmsg(struct lsn_store *st);
+
+/*
+ * The lsn_err of a failed call whose result is res (may be NULL): see
+ * query.h; with what, logs it (server text and SQLSTATE only) and keeps
+ * it in st->lasterr. LSN_EEXIST is never logged.
+ */
+int	pg_fail(struct lsn_store *st, const PGresult *res, const char *what);
+
+/* query.h on PostgreSQL. */
+int	pgq_get(struct lsn_store *st, const char *sql, struct lsn_q **out);
+void	pgq_bind(struct lsn_q *q, int i, Oid type, const void *p, size_t n,
+	    int64_t v);
+int	pgq_step(struct lsn_q *q);
+int64_t	pgq_col_i64(struct lsn_q *q, int c);
+const void *pgq_col_blob(struct lsn_q *q, int c, size_t *n);
+const char *pgq_col_text(struct lsn_q *q, int c);
+int	pgq_col_null(struct lsn_q *q, int c);
+void	pgq_reset(struct lsn_q *q);
+void	pgq_free(struct lsn_q *q);
 
 /* sqlite's last error of st, with its code, into buf (store.c). */
 void	store_describe(struct lsn_store *st, char *buf, size_t bufsz);

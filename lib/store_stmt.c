@@ -60,6 +60,40 @@ cache_grow(struct lsn_store *st)
 	return (LSN_OK);
 }
 
+/* The slot of sql, or NULL when sql is not cached yet. */
+struct stmt_slot *
+store_slot_lookup(struct lsn_store *st, const char *sql)
+{
+	struct stmt_slot	*s;
+
+	if (st->nslots == 0)
+		return (NULL);
+	s = slot_find(st->slots, st->nslots, sql);
+	return (s->sql != NULL ? s : NULL);
+}
+
+/*
+ * A new, empty slot for sql (not cached yet); valid until the next call
+ * (the table may grow).
+ */
+int
+store_slot_add(struct lsn_store *st, const char *sql, struct stmt_slot **out)
+{
+	struct stmt_slot	*s;
+	int			 rv;
+
+	if ((st->nused + 1) * 2 > st->nslots &&
+	    (rv = cache_grow(st)) != LSN_OK)
+		return (rv);
+	s = slot_find(st->slots, st->nslots, sql);
+	s->sql = sql;
+	s->stmt = NULL;
+	s->q = NULL;
+	st->nused++;
+	*out = s;
+	return (LSN_OK);
+}
+
 /*
  * The slot of sql, its statement reset and unbound; a new statement is
  * prepared and cached. The slot is valid until the next call (the table
@@ -73,21 +107,15 @@ store_slot(struct lsn_store *st, const char *sql, struct stmt_slot **out)
 	const char		*tail = NULL;
 	int			 rv;
 
-	if (sql == NULL)
+	if (sql == NULL || st->db == NULL)
 		return (LSN_EINVAL);
-	if (st->nslots > 0) {
-		s = slot_find(st->slots, st->nslots, sql);
-		if (s->sql != NULL) {
-			/* reset's result is the last step's: not ours. */
-			(void) sqlite3_reset(s->stmt);
-			(void) sqlite3_clear_bindings(s->stmt);
-			*out = s;
-			return (LSN_OK);
-		}
+	if ((s = store_slot_lookup(st, sql)) != NULL) {
+		/* reset's result is the last step's: not ours. */
+		(void) sqlite3_reset(s->stmt);
+		(void) sqlite3_clear_bindings(s->stmt);
+		*out = s;
+		return (LSN_OK);
 	}
-	if ((st->nused + 1) * 2 > st->nslots &&
-	    (rv = cache_grow(st)) != LSN_OK)
-		return (rv);
 	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
 	    &stmt, &tail) != SQLITE_OK || stmt == NULL) {
 		store_describe(st, st->lasterr, sizeof(st->lasterr));
@@ -103,11 +131,11 @@ store_slot(struct lsn_store *st, const char *sql, struct stmt_slot **out)
 		sqlite3_finalize(stmt);
 		return (LSN_EDB);
 	}
-	s = slot_find(st->slots, st->nslots, sql);
-	s->sql = sql;
+	if ((rv = store_slot_add(st, sql, &s)) != LSN_OK) {
+		sqlite3_finalize(stmt);
+		return (rv);
+	}
 	s->stmt = stmt;
-	s->q = NULL;
-	st->nused++;
 	*out = s;
 	return (LSN_OK);
 }
@@ -118,6 +146,11 @@ lsn_store_stmt(struct lsn_store *st, const char *sql, sqlite3_stmt **out)
 	struct stmt_slot	*s;
 	int			 rv;
 
+	if (st->db == NULL) {
+		log_warnx("store: '%.60s': sqlite statement on a PostgreSQL "
+		    "store (use query.h)", sql);
+		return (LSN_EINTERNAL);
+	}
 	if ((rv = store_slot(st, sql, &s)) == LSN_OK)
 		*out = s->stmt;
 	return (rv);

@@ -48,6 +48,18 @@
 	" prev_hash BLOB NOT NULL,"					\
 	" entry_hash BLOB NOT NULL);"
 
+/* The same on PostgreSQL (lsn_migration.pg_sql). */
+#define LSN_AUDIT_SCHEMA_PG_V1						\
+	"CREATE TABLE audit ("						\
+	" id BIGINT PRIMARY KEY,"					\
+	" time_ms BIGINT NOT NULL,"					\
+	" kind TEXT NOT NULL,"						\
+	" subject TEXT NOT NULL,"					\
+	" detail TEXT NOT NULL,"					\
+	" data_hash BYTEA,"						\
+	" prev_hash BYTEA NOT NULL,"					\
+	" entry_hash BYTEA NOT NULL);"
+
 /* Entry kinds. */
 #define LSN_AUDIT_ENVELOPE	"envelope"
 #define LSN_AUDIT_DIROP		"dirop"

@@ -120,6 +120,8 @@ struct lsn_dir;
  * daemons append to their arrays.
  */
 extern const char lsn_dir_schema_v1[];
+/* The same tables on PostgreSQL (lib/dir_pg.c; lsn_migration.pg_sql). */
+extern const char lsn_dir_schema_pg_v1[];
 extern const struct lsn_migration lsn_dir_migrations[];
 
 /*

@@ -1,5 +1,7 @@
 /*
- * store.h -- sqlite3 helpers shared by the broker, the agent and the CLI.
+ * store.h -- the database store shared by the broker, the agent and the
+ * CLI: sqlite3 (a file; the default) or PostgreSQL (a libpq connection
+ * URI; the broker's highly available store, see "PostgreSQL" below).
  *
  * lsn_store_open() opens (or creates) a database in WAL mode with a busy
  * timeout, foreign keys on and synchronous=FULL (a commit is durable when it
@@ -41,6 +43,37 @@
  *
  * One struct lsn_store owns one connection and its cached statements; it is
  * not thread-safe (use one per thread).
+ *
+ * PostgreSQL: a path starting with "postgresql://" or "postgres://" is a
+ * libpq connection URI (several hosts and target_session_attrs=read-write
+ * for a Patroni cluster; connect_timeout defaults to 10 s). No password
+ * belongs in it: libpq reads PGPASSFILE or ~/.pgpass. The store's tables
+ * live in the connection's current schema (search_path), beside a table
+ * lsn_schema whose one row marks a Liaison database (LSN_STORE_APP_ID),
+ * holds the schema version and the database's epoch. Differences:
+ *  - Open refuses: an unreachable server (LSN_EDB), a refused login
+ *    (wrong password, pg_hba: LSN_EPERM), a read-only server (a standby,
+ *    default_transaction_read_only) for a read-write open (LSN_EPERM), a
+ *    database with tables but no marker (another program's: LSN_EDB; an
+ *    empty database becomes a new store), a newer schema (LSN_EVERSION),
+ *    a migration table without pg_sql (LSN_ECONFIG). Log lines name the
+ *    host, port, database and user, never the password.
+ *  - Migrations: one transaction per step, under the store's lock below.
+ *  - lsn_store_begin is BEGIN (READ COMMITTED) plus the transaction-level
+ *    advisory lock (LSN_STORE_APP_ID, 1): writers run one at a time as
+ *    with sqlite's BEGIN IMMEDIATE, so read-then-write code written for
+ *    sqlite stays correct. A commit is as durable as the server's
+ *    synchronous_commit (and, under Patroni's synchronous_mode_strict,
+ *    replicated to a synchronous standby) says; LSN_STORE_NOSYNC sets
+ *    synchronous_commit = off for the session. A connection lost during
+ *    COMMIT (LSN_ECLOSED) leaves the outcome unknown.
+ *  - A statement that fails inside a transaction aborts it (PostgreSQL
+ *    semantics): after any error, only lsn_store_rollback helps. Use
+ *    INSERT ... ON CONFLICT DO NOTHING and lsn_store_changes rather than
+ *    catching LSN_EEXIST inside a transaction.
+ *  - LSN_STORE_OWNER and LSN_STORE_INIT have no effect (the server does
+ *    its own crash recovery); LSN_STORE_READONLY sets the session
+ *    read-only and never migrates.
  */
 #ifndef LIAISON_STORE_H
 #define LIAISON_STORE_H
@@ -56,11 +89,16 @@ struct lsn_store;
 /*
  * A migration: SQL run to go from version (to - 1) to `to`. The array given
  * to lsn_store_open is ordered by `to`, starting at 1, without gaps, and
- * ends with an entry whose sql is NULL.
+ * ends with an entry whose sql is NULL. pg_sql is the same step for
+ * PostgreSQL (BIGINT for INTEGER, BYTEA for BLOB, plpgsql triggers; may
+ * hold several statements); NULL when the schema does not exist on
+ * PostgreSQL: opening such a store on a postgresql:// URI is refused
+ * (LSN_ECONFIG). Use designated or three-field initializers.
  */
 struct lsn_migration {
 	int		 to;
 	const char	*sql;
+	const char	*pg_sql;
 };
 
 /* Flags for lsn_store_open. */
@@ -88,10 +126,13 @@ int	lsn_store_open(const char *path, const struct lsn_migration *migs,
 /* Finalizes cached statements and closes; accepts NULL; sets *stp = NULL. */
 void	lsn_store_close(struct lsn_store **stp);
 
-/* The underlying connection (borrowed, valid until close). */
+/*
+ * The underlying sqlite connection (borrowed, valid until close); NULL on
+ * PostgreSQL: code that may run there uses query.h instead.
+ */
 sqlite3	*lsn_store_db(struct lsn_store *st);
 
-/* PRAGMA user_version of the open database. */
+/* The schema version: PRAGMA user_version, lsn_schema.version on PG. */
 int	lsn_store_version(struct lsn_store *st, int *version) LSN_MUST_CHECK;
 
 /* Runs SQL without parameters (schema, pragmas). */

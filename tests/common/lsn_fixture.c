@@ -623,7 +623,7 @@ lsn_fixture_partner_version(const struct lsn_fixture *fx,
 
 	/* Read-only: no migration runs; the broker's DB is at version 2. */
 	static const struct lsn_migration ro[] = {
-		{ 1, lsn_dir_schema_v1 }, { 2, "SELECT 1" }, { 0, NULL },
+		{ 1, lsn_dir_schema_v1, NULL }, { 2, "SELECT 1", NULL }, { 0, NULL, NULL },
 	};
 
 	if ((rv = lsn_store_open(fx->broker_db, ro, LSN_STORE_READONLY,

@@ -92,8 +92,8 @@ test_audit_head_round_trip_and_tamper(void **state)
 }
 
 static const struct lsn_migration migs[] = {
-	{ 1, LSN_AUDIT_SCHEMA_V1 },
-	{ 0, NULL },
+	{ 1, LSN_AUDIT_SCHEMA_V1, NULL },
+	{ 0, NULL, NULL },
 };
 
 static void

@@ -15,14 +15,14 @@ static const struct lsn_migration migs3[] = {
 	{ 1, "CREATE TABLE partner (id INTEGER PRIMARY KEY, "
 	    "slug TEXT NOT NULL UNIQUE);"
 	    "CREATE TABLE runs (n INTEGER NOT NULL);"
-	    "INSERT INTO runs (n) VALUES (1);" },
+	    "INSERT INTO runs (n) VALUES (1);", NULL },
 	{ 2, "CREATE TABLE contact (id INTEGER PRIMARY KEY, "
 	    "partner_id INTEGER NOT NULL REFERENCES partner(id), "
 	    "name TEXT NOT NULL);"
-	    "INSERT INTO runs (n) VALUES (2);" },
+	    "INSERT INTO runs (n) VALUES (2);", NULL },
 	{ 3, "CREATE INDEX contact_partner ON contact(partner_id);"
-	    "INSERT INTO runs (n) VALUES (3);" },
-	{ 0, NULL },
+	    "INSERT INTO runs (n) VALUES (3);", NULL },
+	{ 0, NULL, NULL },
 };
 
 /* migs3 plus one more step. */
@@ -30,16 +30,16 @@ static const struct lsn_migration migs4[] = {
 	{ 1, "CREATE TABLE partner (id INTEGER PRIMARY KEY, "
 	    "slug TEXT NOT NULL UNIQUE);"
 	    "CREATE TABLE runs (n INTEGER NOT NULL);"
-	    "INSERT INTO runs (n) VALUES (1);" },
+	    "INSERT INTO runs (n) VALUES (1);", NULL },
 	{ 2, "CREATE TABLE contact (id INTEGER PRIMARY KEY, "
 	    "partner_id INTEGER NOT NULL REFERENCES partner(id), "
 	    "name TEXT NOT NULL);"
-	    "INSERT INTO runs (n) VALUES (2);" },
+	    "INSERT INTO runs (n) VALUES (2);", NULL },
 	{ 3, "CREATE INDEX contact_partner ON contact(partner_id);"
-	    "INSERT INTO runs (n) VALUES (3);" },
+	    "INSERT INTO runs (n) VALUES (3);", NULL },
 	{ 4, "ALTER TABLE partner ADD COLUMN country TEXT;"
-	    "INSERT INTO runs (n) VALUES (4);" },
-	{ 0, NULL },
+	    "INSERT INTO runs (n) VALUES (4);", NULL },
+	{ 0, NULL, NULL },
 };
 
 static const char SQL_INS_PARTNER[] =
@@ -205,15 +205,15 @@ static void
 test_store_refuses_bad_migration_table(void **state)
 {
 	static const struct lsn_migration from2[] = {
-		{ 2, "CREATE TABLE a (x);" }, { 0, NULL } };
+		{ 2, "CREATE TABLE a (x);", NULL }, { 0, NULL, NULL } };
 	static const struct lsn_migration gap[] = {
-		{ 1, "CREATE TABLE a (x);" }, { 3, "CREATE TABLE b (x);" },
-		{ 0, NULL } };
+		{ 1, "CREATE TABLE a (x);", NULL },
+		{ 3, "CREATE TABLE b (x);", NULL }, { 0, NULL, NULL } };
 	static const struct lsn_migration dup[] = {
-		{ 1, "CREATE TABLE a (x);" }, { 1, "CREATE TABLE b (x);" },
-		{ 0, NULL } };
+		{ 1, "CREATE TABLE a (x);", NULL },
+		{ 1, "CREATE TABLE b (x);", NULL }, { 0, NULL, NULL } };
 	static const struct lsn_migration zero[] = {
-		{ 0, "CREATE TABLE a (x);" }, { 0, NULL } };
+		{ 0, "CREATE TABLE a (x);", NULL }, { 0, NULL, NULL } };
 	struct fx		*fx = *state;
 	struct lsn_store	*st = NULL;
 
@@ -232,11 +232,11 @@ static void
 test_store_failed_migration_rolls_back(void **state)
 {
 	static const struct lsn_migration bad[] = {
-		{ 1, "CREATE TABLE a (x);" },
-		{ 2, "CREATE TABLE b (x); INSERT INTO nosuch VALUES (1);" },
-		{ 0, NULL } };
+		{ 1, "CREATE TABLE a (x);", NULL },
+		{ 2, "CREATE TABLE b (x); INSERT INTO nosuch VALUES (1);", NULL },
+		{ 0, NULL, NULL } };
 	static const struct lsn_migration good1[] = {
-		{ 1, "CREATE TABLE a (x);" }, { 0, NULL } };
+		{ 1, "CREATE TABLE a (x);", NULL }, { 0, NULL, NULL } };
 	struct fx		*fx = *state;
 	struct lsn_store	*st = NULL;
 	int			 v = -1;

@@ -27,8 +27,8 @@
 static const struct lsn_migration migs[] = {
 	{ 1, "CREATE TABLE item (id INTEGER PRIMARY KEY, "
 	    "body BLOB NOT NULL);"
-	    "CREATE INDEX item_body ON item(body);" },
-	{ 0, NULL },
+	    "CREATE INDEX item_body ON item(body);", NULL },
+	{ 0, NULL, NULL },
 };
 
 static const char SQL_INS[] = "INSERT INTO item (id, body) VALUES (?, ?)";
