@@ -90,6 +90,14 @@ leader_on(const struct broker *b)
 	return (b->ldr != NULL && b->ldr->on);
 }
 
+int64_t
+leader_epoch(const struct broker *b)
+{
+	if (!leader_on(b) || !b->ldr->active || b->ldr->lost)
+		return (0);
+	return (b->ldr->epoch);
+}
+
 int
 leader_lost(const struct broker *b)
 {

@@ -75,6 +75,8 @@ void	leader_tick(struct broker *b);
 void	leader_store_error(struct broker *b, int rv);
 /* 1 when this broker must stop serving (lease lost, connection lost). */
 int	leader_lost(const struct broker *b);
+/* The epoch this broker serves under; 0 on sqlite or while standby. */
+int64_t	leader_epoch(const struct broker *b);
 /* 1 on PostgreSQL (leadership applies). */
 int	leader_on(const struct broker *b);
 /* The Welcome epoch on PostgreSQL (16 bytes into out); 0 on sqlite. */
