@@ -112,6 +112,9 @@ int	 bench_e2e(struct bench_world *w);
 int	 bench_latency(struct bench_world *w);
 int	 bench_fanout_memory(struct bench_world *w);
 
+/* bench_pg.c: a raw libpq turn and the broker's ingress on PostgreSQL */
+int	 bench_pg(struct bench_world *w);
+
 /* bench_dir.c */
 int	 bench_dir_apply(struct bench_world *w);
 int	 bench_dir_sync(struct bench_world *w);

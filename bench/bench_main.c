@@ -154,7 +154,7 @@ usage(void)
 	fprintf(stderr, "usage: liaison-bench [--short] [--only LIST] "
 	    "[--set NAME=N]...\n"
 	    "  LIST: comma-separated of ceil,dir,sync,ingress,e2e,latency,"
-	    "fanout\n"
+	    "fanout,pg\n"
 	    "  NAME: ingress_msgs, e2e_msgs, lat_secs, off_msgs, "
 	    "fan_rounds\n");
 	exit(2);
@@ -271,6 +271,7 @@ main(int argc, char *argv[])
 	STEP("e2e", bench_e2e(&w));
 	STEP("latency", bench_latency(&w));
 	STEP("fanout", bench_fanout_memory(&w));
+	STEP("pg", bench_pg(&w));
 #undef STEP
  out:
 	print_table(&w);
