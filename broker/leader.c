@@ -352,12 +352,12 @@ try_take(struct broker *b, int *logged_epoch)
 }
 
 int
-leader_acquire(struct broker *b, int (*stop)(void))
+leader_acquire(struct broker *b, int (*stop)(void), int first)
 {
 	struct leader	*l;
 	char		 host[64] = "?";
 	size_t		 n;
-	int		 rv, first = 1, logged = -1;
+	int		 rv, logged = -1;
 
 	if (b->ldr == NULL && (b->ldr = calloc(1, sizeof(*b->ldr))) == NULL)
 		return (LSN_ENOMEM);

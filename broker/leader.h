@@ -56,9 +56,12 @@ struct broker;
  * takes the lease (epoch + 1). stop() is polled about every 100 ms; while
  * waiting, the control socket (if configured) answers a standby status.
  * LSN_OK: b->st is open and this broker is active; LEADER_STOPPED
- * (positive): stop() said so; otherwise the store's error on sqlite (as before).
+ * (positive): stop() said so; otherwise the store's error on sqlite (as
+ * before), or on PostgreSQL when first (the process's first start) and the
+ * error will not go away by waiting (a refused login or read-only
+ * server, a newer schema): later terms wait for the server instead.
  */
-int	leader_acquire(struct broker *b, int (*stop)(void));
+int	leader_acquire(struct broker *b, int (*stop)(void), int first);
 /*
  * The fence: the turn's transaction (just begun on b->st) checks that the
  * lease's epoch is still ours. LSN_OK, LSN_ENOTACTIVE (another broker took

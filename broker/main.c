@@ -147,10 +147,11 @@ main(int argc, char *argv[])
 			fatal("daemon");
 	}
 	broker_signals();
-	for (;;) {
+	for (int first = 1;; first = 0) {
 		/* sqlite: opens the store; PostgreSQL: waits as a standby
 		 * until this broker is the active one (leader.h) */
-		if ((rv = leader_acquire(&b, broker_stopping)) != LSN_OK) {
+		if ((rv = leader_acquire(&b, broker_stopping, first)) !=
+		    LSN_OK) {
 			broker_close(&b);
 			if (rv == LEADER_STOPPED) {
 				log_info("%s stopped while standby",

@@ -137,7 +137,7 @@ test_one_active_then_takeover_and_fence(void **state)
 	int64_t		 first;
 
 	/* b0 takes the lease */
-	assert_ok(leader_acquire(b0, stop_never));
+	assert_ok(leader_acquire(b0, stop_never, 1));
 	assert_true(leader_on(b0));
 	assert_false(leader_lost(b0));
 	first = table_epoch(b0);
@@ -148,7 +148,7 @@ test_one_active_then_takeover_and_fence(void **state)
 	/* b1 stays standby while b0 renews */
 	stop_calls = 0;
 	stop_after = 25;
-	assert_int_equal(leader_acquire(b1, stop_soon), LEADER_STOPPED);
+	assert_int_equal(leader_acquire(b1, stop_soon, 1), LEADER_STOPPED);
 	assert_string_equal(role(b1), "standby");
 	assert_non_null(b1->st);
 
@@ -164,7 +164,7 @@ test_one_active_then_takeover_and_fence(void **state)
 	    "UPDATE broker_lease SET renewed_ms = 0"), 0);
 	stop_calls = 0;
 	stop_after = 100;
-	assert_ok(leader_acquire(b1, stop_soon));
+	assert_ok(leader_acquire(b1, stop_soon, 1));
 	assert_int_equal(table_epoch(b1), first + 1);
 	assert_string_equal(role(b1), "active");
 	/* the same store epoch for every broker: no re-sync on failover */
@@ -195,7 +195,7 @@ test_renewal_notices_a_lost_lease(void **state)
 	struct env	*e = *state;
 	struct broker	*b0 = &e->b[0];
 
-	assert_ok(leader_acquire(b0, stop_never));
+	assert_ok(leader_acquire(b0, stop_never, 1));
 	assert_int_equal(lsn_pgtmp_exec(e->pg, "liaison",
 	    "UPDATE broker_lease SET epoch = epoch + 1"), 0);
 	{
@@ -219,7 +219,7 @@ test_sqlite_has_no_leadership(void **state)
 	b.clock = lsn_clock_system();
 	b.db_init = 1;
 	lsn_strlcpy(b.conf.db, db, sizeof(b.conf.db));
-	assert_ok(leader_acquire(&b, stop_never));
+	assert_ok(leader_acquire(&b, stop_never, 1));
 	assert_false(leader_on(&b));
 	assert_ok(broker_tx(&b));
 	assert_ok(broker_tx_end(&b));
