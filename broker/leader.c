@@ -382,7 +382,7 @@ leader_acquire(struct broker *b, int (*stop)(void), int first)
 				return (rv);
 			first = 0;
 			standby_control(b, 1);
-			if (standby_sleep(b, LEADER_RETRY_MS, stop))
+			if (standby_sleep(b, LEADER_RECONNECT_MS, stop))
 				return (LEADER_STOPPED);
 			continue;
 		}
@@ -402,7 +402,8 @@ leader_acquire(struct broker *b, int (*stop)(void), int first)
 			l->connected = 0;
 		}
 		standby_control(b, 1);
-		if (standby_sleep(b, LEADER_RETRY_MS, stop))
+		if (standby_sleep(b, rv < 0 ? LEADER_RECONNECT_MS :
+		    LEADER_RETRY_MS, stop))
 			return (LEADER_STOPPED);
 	}
 	standby_control(b, 0);

@@ -45,6 +45,8 @@ struct broker;
 
 #define LEADER_LOCK_KEY		2	/* with classid LSN_STORE_APP_ID */
 #define LEADER_RETRY_MS		1000	/* standby: lock attempts */
+#define LEADER_RECONNECT_MS	250	/* no usable server: reconnects (each
+					 * bounded by connect_timeout) */
 #define LEADER_RENEW_MS		1000	/* leader: lease renewal */
 #define LEADER_TTL_MS		10000	/* a lease older than this is dead */
 #define LEADER_HOLDER_MAX	256
