@@ -579,46 +579,6 @@ open_sockets(struct broker *b)
 	return (write_endpoint(b));
 }
 
-static void
-reload(struct broker *b)
-{
-	struct bconf	nc;
-	char		err[512];
-
-	if (bconf_load(b->conf_path, &nc, err, sizeof(err)) != LSN_OK) {
-		log_warnx("reload: %s; keeping the old configuration", err);
-		return;
-	}
-	if (strcmp(nc.listen, b->conf.listen) != 0 ||
-	    strcmp(nc.db, b->conf.db) != 0 ||
-	    strcmp(nc.sign_key, b->conf.sign_key) != 0 ||
-	    strcmp(nc.transport_key, b->conf.transport_key) != 0 ||
-	    strcmp(nc.control, b->conf.control) != 0 ||
-	    strcmp(nc.endpoint_file, b->conf.endpoint_file) != 0 ||
-	    nc.max_msg_bytes != b->conf.max_msg_bytes ||
-	    nc.hwm != b->conf.hwm || nc.heartbeat_ms != b->conf.heartbeat_ms ||
-	    nc.verify_threads != b->conf.verify_threads)
-		log_warnx("reload: listen, endpoint_file, control, db, keys, "
-		    "max_msg_bytes, hwm, heartbeat_ms and verify_threads "
-		    "changes take effect after a restart; keeping the old "
-		    "values of those");
-	nc.verify_threads = b->conf.verify_threads;
-	nc.max_msg_bytes = b->conf.max_msg_bytes;
-	nc.hwm = b->conf.hwm;
-	nc.heartbeat_ms = b->conf.heartbeat_ms;
-	memcpy(nc.listen, b->conf.listen, sizeof(nc.listen));
-	memcpy(nc.control, b->conf.control, sizeof(nc.control));
-	memcpy(nc.endpoint_file, b->conf.endpoint_file,
-	    sizeof(nc.endpoint_file));
-	memcpy(nc.db, b->conf.db, sizeof(nc.db));
-	memcpy(nc.sign_key, b->conf.sign_key, sizeof(nc.sign_key));
-	memcpy(nc.transport_key, b->conf.transport_key,
-	    sizeof(nc.transport_key));
-	b->conf = nc;
-	log_setverbose(nc.verbose ? 1 : log_getverbose());
-	log_info("reload: configuration %s reloaded", b->conf_path);
-}
-
 /* Reads up to BROKER_BATCH peer frames without blocking. */
 static void
 drain_frames(struct broker *b)
@@ -721,21 +681,6 @@ broker_signals(void)
 	(void) sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* Tells every session that this broker stops serving (leader.h). */
-static void
-step_down(struct broker *b)
-{
-	for (size_t i = 0; i < b->nsess; i++)
-		(void) wire_queue_error(b, b->sess[i].rid, b->sess[i].ridlen,
-		    LSN_ENOTACTIVE, "this broker is no longer the active one");
-	wire_flush(b, 1);
-	log_warnx("%s: no longer the active broker: stopped serving "
-	    "(accepted %llu, refused %llu, delivered %llu); back to standby",
-	    BROKER_NAME, (unsigned long long) b->stat_accepted,
-	    (unsigned long long) b->stat_refused,
-	    (unsigned long long) b->stat_delivered);
-}
-
 int
 broker_run(struct broker *b)
 {
@@ -776,7 +721,7 @@ broker_run(struct broker *b)
 
 		if (sig_hup) {
 			sig_hup = 0;
-			reload(b);
+			bconf_reload(b);
 		}
 		tmo = b->next_expiry_ms > mono ?
 		    (long) (b->next_expiry_ms - mono) : 0;
@@ -828,7 +773,7 @@ broker_run(struct broker *b)
 		bmetrics_tick(b);
 		leader_tick(b);
 		if (leader_lost(b)) {
-			step_down(b);
+			leader_step_down(b);
 			return (LSN_ENOTACTIVE);
 		}
 	}

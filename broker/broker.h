@@ -7,7 +7,8 @@
  * first write), commits, then sends the answers that depended on the commit
  * and the deliveries. See ARCHITECTURE.md and /work/notes/daemons.md.
  *
- * Module map: bconf.c (configuration), bstore.c (schema), zap.c (ZAP
+ * Module map: bconf.c (configuration, SIGHUP reload), bstore.c (schema),
+ * leader.c (one active broker per PostgreSQL store, leader.h), zap.c (ZAP
  * handler), ingress.c (Publish rules and acceptance), deliver.c (sessions,
  * queues, Hello, DeliverAck, expiry, pruning), dirsvc.c (DirSync,
  * DirSubmit, live pushes), audit.c (audit entries), wire.c (frame
@@ -50,6 +51,8 @@
 
 /* ---- configuration (bconf.c) ---- */
 
+struct broker;
+
 struct bconf {
 	char		listen[256];
 	char		endpoint_file[BROKER_PATH_MAX];
@@ -85,6 +88,11 @@ int	bconf_load(const char *path, struct bconf *c, char *err,
 	    size_t errlen);
 /* Prints the effective configuration (for -n -v). */
 int	bconf_dump(const struct bconf *c);
+/*
+ * SIGHUP: reloads b->conf_path into b->conf; options that need a restart
+ * keep their running values (logged), an invalid file keeps everything.
+ */
+void	bconf_reload(struct broker *b);
 /* Prints the annotated example configuration (for -E). */
 int	bconf_write_example(FILE *fp);
 /* 1 if ep is a listen endpoint we accept (config endpoint or tcp *). */

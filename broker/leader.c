@@ -528,3 +528,17 @@ leader_status(struct broker *b, json_t *o)
 		return (LSN_ENOMEM);
 	return (LSN_OK);
 }
+
+void
+leader_step_down(struct broker *b)
+{
+	for (size_t i = 0; i < b->nsess; i++)
+		(void) wire_queue_error(b, b->sess[i].rid, b->sess[i].ridlen,
+		    LSN_ENOTACTIVE, "this broker is no longer the active one");
+	wire_flush(b, 1);
+	log_warnx("%s: no longer the active broker: stopped serving "
+	    "(accepted %llu, refused %llu, delivered %llu); back to standby",
+	    BROKER_NAME, (unsigned long long) b->stat_accepted,
+	    (unsigned long long) b->stat_refused,
+	    (unsigned long long) b->stat_delivered);
+}

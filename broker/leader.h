@@ -86,6 +86,9 @@ int64_t	leader_epoch(const struct broker *b);
 int	leader_on(const struct broker *b);
 /* The Welcome epoch on PostgreSQL (16 bytes into out); 0 on sqlite. */
 int	leader_store_epoch(const struct broker *b, uint8_t out[16]);
+/* Tells every session E_NOT_ACTIVE and logs that this broker stops
+ * serving (broker_run, when leader_lost). */
+void	leader_step_down(struct broker *b);
 /* Adds "role", "backend", "lease" and "store" to a status object. */
 int	leader_status(struct broker *b, json_t *o);
 void	leader_free(struct broker *b);
