@@ -46,6 +46,53 @@ reset(struct broker *b)
 	b->stat_delivered = del;
 }
 
+/*
+ * Runs terms of service until a stop: on sqlite one; on PostgreSQL a
+ * broker that loses the lease or the store starts again as a standby
+ * (leader.h). Returns the exit status.
+ */
+static int
+serve(struct broker *b)
+{
+	int	rv;
+
+	broker_signals();
+	for (int first = 1;; first = 0) {
+		/* sqlite: opens the store; PostgreSQL: waits as a standby
+		 * until this broker is the active one (leader.h) */
+		if ((rv = leader_acquire(b, broker_stopping, first)) !=
+		    LSN_OK) {
+			broker_close(b);
+			if (rv == LEADER_STOPPED) {
+				log_info("%s stopped while standby",
+				    BROKER_NAME);
+				return (0);
+			}
+			log_warnx("cannot start: %s", lsn_strerror(rv));
+			return (1);
+		}
+		if ((rv = broker_open_state(b)) != LSN_OK) {
+			log_warnx("cannot start: %s", lsn_strerror(rv));
+			/* keys and files were good at the first start: on a
+			 * later term a failure is the store's, waited for */
+			if (!leader_on(b) || (first && rv != LSN_ECLOSED)) {
+				broker_close(b);
+				return (1);
+			}
+			rv = LSN_ENOTACTIVE;
+		} else
+			rv = broker_run(b);
+		broker_close(b);
+		if ((rv != LSN_ENOTACTIVE && rv != LSN_ECLOSED) ||
+		    broker_stopping())
+			break;
+		/* lost the lease or the store: everything of this term is
+		 * closed; start again as a standby with fresh state */
+		reset(b);
+	}
+	return (rv == LSN_OK ? 0 : 1);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -146,36 +193,5 @@ main(int argc, char *argv[])
 		if (daemon(1, 0) == -1)
 			fatal("daemon");
 	}
-	broker_signals();
-	for (int first = 1;; first = 0) {
-		/* sqlite: opens the store; PostgreSQL: waits as a standby
-		 * until this broker is the active one (leader.h) */
-		if ((rv = leader_acquire(&b, broker_stopping, first)) !=
-		    LSN_OK) {
-			broker_close(&b);
-			if (rv == LEADER_STOPPED) {
-				log_info("%s stopped while standby",
-				    BROKER_NAME);
-				return (0);
-			}
-			log_warnx("cannot start: %s", lsn_strerror(rv));
-			return (1);
-		}
-		if ((rv = broker_open_state(&b)) != LSN_OK) {
-			log_warnx("cannot start: %s", lsn_strerror(rv));
-			if (!leader_on(&b) || rv != LSN_ECLOSED) {
-				broker_close(&b);
-				return (1);
-			}
-		} else
-			rv = broker_run(&b);
-		broker_close(&b);
-		if ((rv != LSN_ENOTACTIVE && rv != LSN_ECLOSED) ||
-		    broker_stopping())
-			break;
-		/* lost the lease or the store: everything of this term is
-		 * closed; start again as a standby with fresh state */
-		reset(&b);
-	}
-	return (rv == LSN_OK ? 0 : 1);
+	return (serve(&b));
 }
