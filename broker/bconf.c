@@ -23,7 +23,8 @@ static const struct lsn_conf_opt btable[] = {
 	    "local status socket, ipc://path (optional; JSON replies)" },
 	{ "broker", "db", LSN_CONF_PATH, 0, 0, "broker.db", 1,
 	    LSN_CONF_AT(struct bconf, db),
-	    "sqlite database file (relative: to the working directory)" },
+	    "sqlite database file (relative: to the working directory), or a "
+	    "postgresql:// URI (no password in it; audit_head required)" },
 	{ "broker", "sign_key", LSN_CONF_PATH, 0, 0, "keys/sign.key", 1,
 	    LSN_CONF_AT(struct bconf, sign_key),
 	    "sequencer Ed25519 secret key file (checkpoints)" },
@@ -126,6 +127,7 @@ int
 bconf_load(const char *path, struct bconf *c, char *err, size_t errlen)
 {
 	struct bconf	tmp;
+	char		why[128];
 	int		rv;
 
 	memset(&tmp, 0, sizeof(tmp));
@@ -154,6 +156,16 @@ bconf_load(const char *path, struct bconf *c, char *err, size_t errlen)
 	    lsn_http_listen_valid(tmp.metrics_listen, 0) != LSN_OK) {
 		snprintf(err, errlen, "%s: 'metrics_listen' must be "
 		    "ADDR:PORT (IPv4 or [IPv6] address)", path);
+		return (LSN_ECONFIG);
+	}
+	if ((rv = lsn_store_uri_check(tmp.db, why, sizeof(why))) != LSN_OK) {
+		snprintf(err, errlen, "%s: 'db' %s", path, why);
+		return (rv);
+	}
+	/* the default <db>.audit-head is a file beside a database file */
+	if (lsn_store_is_uri(tmp.db) && tmp.audit_head[0] == '\0') {
+		snprintf(err, errlen, "%s: 'audit_head' is required when 'db' "
+		    "is a PostgreSQL URI", path);
 		return (LSN_ECONFIG);
 	}
 	if (lsn_log_format_parse(tmp.log_format) < 0) {

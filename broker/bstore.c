@@ -42,17 +42,17 @@ static const char broker_schema_v1[] =
 	LSN_AUDIT_SCHEMA_V1;
 
 /*
- * The same on PostgreSQL: BIGINT, BYTEA, a plain table for WITHOUT ROWID
- * and one plpgsql trigger function for both triggers. Keep in step with
- * broker_schema_v1.
+ * The same on PostgreSQL: BIGINT, BYTEA, texts COLLATE "C" (bytewise, as
+ * sqlite), a plain table for WITHOUT ROWID and one plpgsql trigger
+ * function for both triggers. Keep in step with broker_schema_v1.
  */
 static const char broker_schema_pg_v1[] =
 	"CREATE TABLE messages ("
 	" message_id BYTEA PRIMARY KEY,"
 	" env_hash BYTEA NOT NULL,"
 	" signed BYTEA NOT NULL,"
-	" sender TEXT NOT NULL,"
-	" recipients TEXT NOT NULL,"
+	" sender TEXT COLLATE \"C\" NOT NULL,"
+	" recipients TEXT COLLATE \"C\" NOT NULL,"
 	" created_ms BIGINT NOT NULL,"
 	" expires_ms BIGINT NOT NULL,"
 	" accepted_ms BIGINT NOT NULL);"
@@ -61,12 +61,12 @@ static const char broker_schema_pg_v1[] =
 	"CREATE INDEX messages_held ON messages(accepted_ms)"
 	" WHERE length(signed) > 0;"
 	"CREATE TABLE recipients ("
-	" partner TEXT PRIMARY KEY,"
+	" partner TEXT COLLATE \"C\" PRIMARY KEY,"
 	" next_seq BIGINT NOT NULL,"
 	" acked_seq BIGINT NOT NULL,"
 	" queued BIGINT NOT NULL DEFAULT 0);"
 	"CREATE TABLE queue ("
-	" recipient TEXT NOT NULL,"
+	" recipient TEXT COLLATE \"C\" NOT NULL,"
 	" seq BIGINT NOT NULL,"
 	" message_id BYTEA NOT NULL,"
 	" PRIMARY KEY(recipient, seq));"

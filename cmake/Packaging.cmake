@@ -63,7 +63,7 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER "Liaison maintainers <liaison-maint@example.
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS
-  "libzmq5, libsodium23, libsqlite3-0, libprotobuf-c1, libinih1, libjansson4, libmicrohttpd12, adduser")
+  "libzmq5, libsodium23, libsqlite3-0, libpq5, libprotobuf-c1, libinih1, libjansson4, libmicrohttpd12, adduser")
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_EXTRA
   ${PROJECT_SOURCE_DIR}/config/debian/postinst)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)

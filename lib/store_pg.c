@@ -85,9 +85,40 @@ pg_target(const char *uri, char *buf, size_t bufsz)
 	PQconninfoFree(opts);
 }
 
-/* 1 when the URI names a connect_timeout. */
+int
+lsn_store_is_uri(const char *path)
+{
+	return (path != NULL && store_is_pg(path));
+}
+
+int
+lsn_store_uri_check(const char *path, char *why, size_t whylen)
+{
+	PQconninfoOption	*opts, *o;
+	char			*err = NULL;
+	int			 rv = LSN_OK;
+
+	if (!lsn_store_is_uri(path))
+		return (LSN_OK);
+	if ((opts = PQconninfoParse(path, &err)) == NULL) {
+		/* libpq's message may quote the URI: not repeated */
+		snprintf(why, whylen, "not a valid PostgreSQL connection URI");
+		PQfreemem(err);
+		return (LSN_ECONFIG);
+	}
+	for (o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL) {
+			snprintf(why, whylen, "holds a password: put it in "
+			    "the file PGPASSFILE names or in ~/.pgpass instead");
+			rv = LSN_ECONFIG;
+		}
+	PQconninfoFree(opts);
+	return (rv);
+}
+
+/* 1 when the URI sets the connection parameter key. */
 static int
-pg_has_timeout(const char *uri)
+pg_uri_has(const char *uri, const char *key)
 {
 	PQconninfoOption	*opts, *o;
 	int			 has = 0;
@@ -95,8 +126,8 @@ pg_has_timeout(const char *uri)
 	if ((opts = PQconninfoParse(uri, NULL)) == NULL)
 		return (0);
 	for (o = opts; o->keyword != NULL; o++)
-		if (strcmp(o->keyword, "connect_timeout") == 0 &&
-		    o->val != NULL && *o->val != '\0')
+		if (strcmp(o->keyword, key) == 0 && o->val != NULL &&
+		    *o->val != '\0')
 			has = 1;
 	PQconninfoFree(opts);
 	return (has);
@@ -204,15 +235,33 @@ pg_notice(void *arg, const char *message)
 static int
 pg_connect(struct lsn_store *st, const char *uri, const char *target)
 {
-	/* processed in order: the URI (dbname, expanded) overrides */
-	const char	*keys[] = { "connect_timeout", "application_name",
-			    "dbname", NULL };
-	const char	*vals[] = { PG_CONNECT_TIMEOUT, "liaison", uri, NULL };
-	const char	*m;
-	int		 rv = LSN_EDB;
+	/*
+	 * Defaults the URI may override. Keepalives and tcp_user_timeout:
+	 * a primary that vanishes (failover, cut network) is noticed within
+	 * about a minute (LSN_ECLOSED) instead of the kernel's hours.
+	 */
+	static const char *const defs[][2] = {
+		{ "connect_timeout",		PG_CONNECT_TIMEOUT },
+		{ "keepalives_idle",		"30" },
+		{ "keepalives_interval",	"10" },
+		{ "keepalives_count",		"3" },
+		{ "tcp_user_timeout",		"60000" },
+		{ "application_name",		"liaison" },
+	};
+	const char	*keys[8], *vals[8], *m;
+	int		 n = 0, rv = LSN_EDB;
 
-	if (pg_has_timeout(uri))
-		vals[0] = NULL;
+	for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
+		if (pg_uri_has(uri, defs[i][0]))
+			continue;
+		keys[n] = defs[i][0];
+		vals[n++] = defs[i][1];
+	}
+	/* last: the URI, expanded (expand_dbname) */
+	keys[n] = "dbname";
+	vals[n++] = uri;
+	keys[n] = NULL;
+	vals[n] = NULL;
 	st->pg = PQconnectdbParams(keys, vals, 1);
 	if (st->pg == NULL) {
 		log_warnx("store: PostgreSQL %s: out of memory", target);
@@ -224,11 +273,24 @@ pg_connect(struct lsn_store *st, const char *uri, const char *target)
 	}
 	m = PQerrorMessage(st->pg);
 	pg_msg(m, st->lasterr, sizeof(st->lasterr));
-	/* libpq gives no SQLSTATE for a failed login: what it knows */
-	if (PQconnectionUsedPassword(st->pg) ||
-	    PQconnectionNeedsPassword(st->pg) ||
+	/*
+	 * libpq gives no SQLSTATE for a failed connection: its own words
+	 * (target_session_attrs found only read-only servers) and the
+	 * server's (C locale) tell a refusal from an unreachable server.
+	 * Not PQconnectionUsedPassword: a login that succeeded with a
+	 * password and then failed (no such database) would count.
+	 */
+	if (strstr(m, "read-only") != NULL ||
+	    strstr(m, "hot standby") != NULL ||
+	    strstr(m, "standby mode") != NULL) {
+		rv = LSN_EPERM;
+		log_warnx("store: PostgreSQL %s: no read-write server: %s "
+		    "(refusing a read-only server for a read-write open)",
+		    target, st->lasterr);
+	} else if (PQconnectionNeedsPassword(st->pg) ||
 	    strstr(m, "authentication failed") != NULL ||
 	    strstr(m, "pg_hba.conf") != NULL ||
+	    strstr(m, "no password") != NULL ||
 	    strstr(m, "permission denied") != NULL) {
 		rv = LSN_EPERM;
 		log_warnx("store: PostgreSQL %s refused the login: %s (check "
@@ -266,10 +328,11 @@ pg_check_writable(struct lsn_store *st, const char *target)
 /*
  * Is this a Liaison database? With a marker row: ours (or another
  * program's lsn_schema). Without: an empty database becomes one (marker
- * written, version 0); one with tables is another program's.
+ * written, version 0); one with tables is another program's. *created
+ * is set when the marker was written.
  */
 static int
-pg_check_marker(struct lsn_store *st, const char *target)
+pg_marker(struct lsn_store *st, const char *target, int *created)
 {
 	int64_t	has = 0, app = 0, nrel = 0;
 	int	rv;
@@ -305,15 +368,37 @@ pg_check_marker(struct lsn_store *st, const char *target)
 		    "yet); nothing to read", target);
 		return (LSN_EDB);
 	}
-	if ((rv = pg_exec(st, "BEGIN", "create")) != LSN_OK)
+	if ((rv = pg_exec(st, PG_SQL_SCHEMA_TABLE, "create")) != LSN_OK)
 		return (rv);
-	if ((rv = pg_exec(st, PG_SQL_LOCK, "create")) != LSN_OK ||
-	    (rv = pg_exec(st, PG_SQL_SCHEMA_TABLE, "create")) != LSN_OK ||
-	    (rv = pg_exec(st, "COMMIT", "create")) != LSN_OK) {
+	*created = 1;
+	return (LSN_OK);
+}
+
+/*
+ * pg_marker in one transaction under the store's lock (read-write
+ * opens): two brokers starting on an empty database cannot both take
+ * the other's fresh marker for a foreign table.
+ */
+static int
+pg_check_marker(struct lsn_store *st, const char *target)
+{
+	int	created = 0, rv;
+
+	if (st->flags & LSN_STORE_READONLY)
+		return (pg_marker(st, target, &created));
+	if ((rv = pg_exec(st, "BEGIN; " PG_SQL_LOCK, "open")) != LSN_OK) {
 		pg_rollback(st);
 		return (rv);
 	}
-	log_info("store: PostgreSQL %s: created a new Liaison store", target);
+	if ((rv = pg_marker(st, target, &created)) != LSN_OK) {
+		pg_rollback(st);
+		return (rv);
+	}
+	if ((rv = pg_commit(st)) != LSN_OK)
+		return (rv);
+	if (created)
+		log_info("store: PostgreSQL %s: created a new Liaison store",
+		    target);
 	return (LSN_OK);
 }
 
@@ -420,8 +505,9 @@ pg_open(struct lsn_store *st, const char *uri,
 	if (!(st->flags & LSN_STORE_READONLY) && ver < max &&
 	    (rv = pg_migrate(st, migs, max)) != LSN_OK)
 		return (rv);
-	log_debug("store: PostgreSQL %s (server %s): schema version %d",
-	    target, PQhost(st->pg) != NULL ? PQhost(st->pg) : "?", max);
+	log_info("store: PostgreSQL %s: connected to %s, schema version %lld",
+	    target, PQhost(st->pg) != NULL ? PQhost(st->pg) : "?",
+	    (long long) ((st->flags & LSN_STORE_READONLY) ? ver : max));
 	return (LSN_OK);
 }
 
@@ -464,7 +550,10 @@ pg_begin(struct lsn_store *st)
 {
 	int	rv;
 
-	if ((rv = pg_exec(st, "BEGIN; " PG_SQL_LOCK, "begin")) != LSN_OK)
+	/* read-only stores never write: they need not wait for writers */
+	rv = pg_exec(st, (st->flags & LSN_STORE_READONLY) ? "BEGIN" :
+	    "BEGIN; " PG_SQL_LOCK, "begin");
+	if (rv != LSN_OK)
 		pg_rollback(st);
 	return (rv);
 }

@@ -48,8 +48,8 @@
 
 /*
  * sql with each `?` outside quotes and comments replaced by $1, $2, ...
- * (a new string) and the count in *np; NULL when out of memory or over
- * the protocol's limit of parameters.
+ * (a new string) and the count in *np; NULL when out of memory, over
+ * the protocol's limit of parameters, or for a ?NNN (query.h: plain ?).
  */
 static char *
 pgq_translate(const char *sql, int *np)
@@ -89,8 +89,14 @@ pgq_translate(const char *sql, int *np)
 			memcpy(o, p, l);
 			o += l;
 			p += l - 1;
-		} else if (q == '?')
+		} else if (q == '?') {
+			/* ?NNN would become $1NNN: refused (query.h) */
+			if (p[1] >= '0' && p[1] <= '9') {
+				free(out);
+				return (NULL);
+			}
 			o += sprintf(o, "$%d", ++n);
+		}
 		else
 			*o++ = q;
 	}
@@ -121,8 +127,8 @@ pgq_get(struct lsn_store *st, const char *sql, struct lsn_q **out)
 	q->row = -1;
 	q->id = ++st->pg_nq;
 	if ((q->pgsql = pgq_translate(sql, &q->nparams)) == NULL) {
-		log_warnx("store: prepare '%.60s': out of memory or too many "
-		    "parameters", sql);
+		log_warnx("store: prepare '%.60s': ?NNN parameters (use plain "
+		    "?), too many parameters or out of memory", sql);
 		free(q);
 		return (LSN_EDB);
 	}

@@ -48,14 +48,17 @@
 	" prev_hash BLOB NOT NULL,"					\
 	" entry_hash BLOB NOT NULL);"
 
-/* The same on PostgreSQL (lsn_migration.pg_sql). */
+/*
+ * The same on PostgreSQL (lsn_migration.pg_sql); texts compare and sort
+ * bytewise (COLLATE "C") as on sqlite.
+ */
 #define LSN_AUDIT_SCHEMA_PG_V1						\
 	"CREATE TABLE audit ("						\
 	" id BIGINT PRIMARY KEY,"					\
 	" time_ms BIGINT NOT NULL,"					\
-	" kind TEXT NOT NULL,"						\
-	" subject TEXT NOT NULL,"					\
-	" detail TEXT NOT NULL,"					\
+	" kind TEXT COLLATE \"C\" NOT NULL,"				\
+	" subject TEXT COLLATE \"C\" NOT NULL,"				\
+	" detail TEXT COLLATE \"C\" NOT NULL,"				\
 	" data_hash BYTEA,"						\
 	" prev_hash BYTEA NOT NULL,"					\
 	" entry_hash BYTEA NOT NULL);"

@@ -46,7 +46,9 @@
  *
  * PostgreSQL: a path starting with "postgresql://" or "postgres://" is a
  * libpq connection URI (several hosts and target_session_attrs=read-write
- * for a Patroni cluster; connect_timeout defaults to 10 s). No password
+ * for a Patroni cluster; connect_timeout defaults to 10 s, TCP
+ * keepalives to 30 s idle + 3 x 10 s and tcp_user_timeout to 60 s, so a
+ * vanished primary is noticed within about a minute). No password
  * belongs in it: libpq reads PGPASSFILE or ~/.pgpass. The store's tables
  * live in the connection's current schema (search_path), beside a table
  * lsn_schema whose one row marks a Liaison database (LSN_STORE_APP_ID),
@@ -67,6 +69,10 @@
  *    replicated to a synchronous standby) says; LSN_STORE_NOSYNC sets
  *    synchronous_commit = off for the session. A connection lost during
  *    COMMIT (LSN_ECLOSED) leaves the outcome unknown.
+ *  - query.h statements are prepared at their first lsn_q_step, with
+ *    the parameter types of that use (int8, bytea, text; NULL lets the
+ *    server choose): an SQL error shows at the step, not at lsn_store_q.
+ *    Texts must be valid UTF-8 (the server checks; sqlite does not).
  *  - A statement that fails inside a transaction aborts it (PostgreSQL
  *    semantics): after any error, only lsn_store_rollback helps. Use
  *    INSERT ... ON CONFLICT DO NOTHING and lsn_store_changes rather than
@@ -122,6 +128,16 @@ struct lsn_migration {
  */
 int	lsn_store_open(const char *path, const struct lsn_migration *migs,
 	    int flags, struct lsn_store **out) LSN_MUST_CHECK;
+
+/* 1 when path is a PostgreSQL connection URI (postgresql://, postgres://). */
+int	lsn_store_is_uri(const char *path);
+
+/*
+ * For configuration checks: LSN_OK when path is not a URI, or is a URI
+ * libpq can parse that holds no password; else LSN_ECONFIG with the
+ * reason in why (never the URI's text).
+ */
+int	lsn_store_uri_check(const char *path, char *why, size_t whylen);
 
 /* Finalizes cached statements and closes; accepts NULL; sets *stp = NULL. */
 void	lsn_store_close(struct lsn_store **stp);

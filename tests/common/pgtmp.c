@@ -233,6 +233,7 @@ pgtmp_initdb(struct lsn_pgtmp *pg)
 	snprintf(conf, sizeof(conf), "%s/pg_hba.conf", pg->data);
 	if (pgtmp_write(conf,
 	    "local all all trust\n"
+	    "local replication postgres trust\n"
 	    "host all postgres 127.0.0.1/32 trust\n"
 	    "host all all 127.0.0.1/32 scram-sha-256\n", 0) == -1)
 		return (-1);
@@ -285,6 +286,64 @@ pgtmp_postgres(struct lsn_pgtmp *pg)
 	return (-1);
 }
 
+/* A new struct with its temporary directory, registered. */
+static struct lsn_pgtmp *
+pgtmp_new(void)
+{
+	struct lsn_pgtmp	*pg;
+
+	if ((pg = calloc(1, sizeof(*pg))) == NULL)
+		return (NULL);
+	snprintf(pg->dir, sizeof(pg->dir), "/tmp/lsn-pg-XXXXXX");
+	if (mkdtemp(pg->dir) == NULL) {
+		fprintf(stderr, "pgtmp: mkdtemp: %s\n", strerror(errno));
+		free(pg);
+		return (NULL);
+	}
+	snprintf(pg->data, sizeof(pg->data), "%s/data", pg->dir);
+	snprintf(pg->log, sizeof(pg->log), "%s/postgres.log", pg->dir);
+	if (pgtmp_register(pg) == -1) {
+		lsn_test_rmdir(pg->dir);
+		free(pg);
+		return (NULL);
+	}
+	return (pg);
+}
+
+int
+lsn_pgtmp_start_standby(const struct lsn_pgtmp *primary,
+    struct lsn_pgtmp **out)
+{
+	struct lsn_pgtmp	*pg;
+	char			 path[256], port[16], host[64];
+	char			*argv[] = { path, "-h", host, "-p", port, "-U",
+				    "postgres", "-D", NULL, "-R", "-X", "stream",
+				    "--no-sync", NULL };
+	uid_t			 uid;
+	gid_t			 gid;
+
+	*out = NULL;
+	if ((pg = pgtmp_new()) == NULL)
+		return (-1);
+	snprintf(host, sizeof(host), "%s", primary->dir);
+	argv[8] = pg->data;
+	snprintf(port, sizeof(port), "%d", primary->port);
+	snprintf(path, sizeof(path), "%s/pg_basebackup", pgtmp_bin());
+	if (pgtmp_owner(&uid, &gid) == -1 || chown(pg->dir, uid, gid) == -1 ||
+	    pgtmp_run(argv, pg->log) != 0) {
+		fprintf(stderr, "pgtmp: pg_basebackup failed\n");
+		goto fail;
+	}
+	if (pgtmp_postgres(pg) == -1)
+		goto fail;
+	*out = pg;
+	return (0);
+ fail:
+	lsn_proc_dump_log(pg->log, 4096);
+	lsn_pgtmp_stop(&pg);
+	return (-1);
+}
+
 int
 lsn_pgtmp_start(const char *dbname, struct lsn_pgtmp **out)
 {
@@ -292,21 +351,8 @@ lsn_pgtmp_start(const char *dbname, struct lsn_pgtmp **out)
 	char			 sql[128];
 
 	*out = NULL;
-	if ((pg = calloc(1, sizeof(*pg))) == NULL)
+	if ((pg = pgtmp_new()) == NULL)
 		return (-1);
-	snprintf(pg->dir, sizeof(pg->dir), "/tmp/lsn-pg-XXXXXX");
-	if (mkdtemp(pg->dir) == NULL) {
-		fprintf(stderr, "pgtmp: mkdtemp: %s\n", strerror(errno));
-		free(pg);
-		return (-1);
-	}
-	snprintf(pg->data, sizeof(pg->data), "%s/data", pg->dir);
-	snprintf(pg->log, sizeof(pg->log), "%s/postgres.log", pg->dir);
-	if (pgtmp_register(pg) == -1) {
-		lsn_test_rmdir(pg->dir);
-		free(pg);
-		return (-1);
-	}
 	if (pgtmp_initdb(pg) == -1 || pgtmp_postgres(pg) == -1)
 		goto fail;
 	if (dbname != NULL) {

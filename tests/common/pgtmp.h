@@ -41,6 +41,14 @@ struct lsn_pgtmp {
  */
 int	lsn_pgtmp_start(const char *dbname, struct lsn_pgtmp **out);
 
+/*
+ * A hot standby of primary (pg_basebackup -R, streaming replication),
+ * started like lsn_pgtmp_start's servers; stop it with lsn_pgtmp_stop.
+ * 0, or -1 with the reason on stderr.
+ */
+int	lsn_pgtmp_start_standby(const struct lsn_pgtmp *primary,
+	    struct lsn_pgtmp **out);
+
 /* Stops the server, removes its directory, frees; sets *pp = NULL. */
 void	lsn_pgtmp_stop(struct lsn_pgtmp **pp);
 

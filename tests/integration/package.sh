@@ -55,7 +55,7 @@ ok "built $(basename "$deb")"
 dpkg-deb -f "$deb" Package Depends Maintainer >"$T/control"
 grep -qx "Package: liaison" "$T/control" && ok "package name liaison" ||
     bad "package name"
-for dep in libzmq5 libsodium23 libsqlite3-0 libprotobuf-c1 libinih1 \
+for dep in libzmq5 libsodium23 libsqlite3-0 libpq5 libprotobuf-c1 libinih1 \
     libjansson4 libmicrohttpd12; do
 	grep -q "Depends:.*\b$dep\b" "$T/control" || bad "Depends lacks $dep"
 done

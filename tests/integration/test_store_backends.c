@@ -5,10 +5,15 @@
  * PostgreSQL has: a read-only server, a refused password, an unreachable
  * port, a lost connection, the daemons' schemas.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,6 +307,13 @@ test_eexist_changes(void **state)
 		assert_err(lsn_q_step(q), LSN_EDB);
 	assert_true(lsn_log_captured("nosuch"));
 	lsn_log_capture_stop();
+	if (fx->backend == LSN_BACKEND_PG) {
+		/* ?NNN is not portable (query.h): refused, not mistranslated */
+		lsn_log_capture_start();
+		assert_err(lsn_store_q(st, "SELECT id FROM item WHERE id = ?1",
+		    &q), LSN_EDB);
+		lsn_log_capture_stop();
+	}
 	/* the store is still usable */
 	assert_int_equal(count(st, SQL_COUNT), 2);
 	lsn_store_close(&st);
@@ -464,6 +476,66 @@ test_pg_readonly_server(void **state)
 	assert_null(st);
 	assert_ok(lsn_store_open(fx->path, migs2, LSN_STORE_READONLY, &st));
 	lsn_store_close(&st);
+	/* libpq's own check (Patroni URIs): no read-write server found */
+	strcat(fx->path, "?target_session_attrs=read-write");
+	lsn_log_capture_start();
+	assert_err(lsn_store_open(fx->path, migs2, 0, &st), LSN_EPERM);
+	assert_true(lsn_log_captured("no read-write server"));
+	lsn_log_capture_stop();
+	assert_null(st);
+}
+
+/*
+ * A real hot standby (streaming replication, as under Patroni): refused
+ * for writing, readable read-only; a URI naming standby and primary with
+ * target_session_attrs=read-write reaches the primary.
+ */
+static void
+test_pg_standby(void **state)
+{
+	struct fx		*fx = *state;
+	struct lsn_pgtmp	*sb = NULL;
+	struct lsn_store	*st = NULL;
+	char			 uri[256];
+	int64_t			 n = 0;
+
+	assert_ok(lsn_store_open(fx->path, migs2, 0, &st));
+	ins(st, 1, "one", "x", 1, 5, 0, LSN_OK);
+	lsn_store_close(&st);
+	assert_int_equal(lsn_pgtmp_start_standby(pg, &sb), 0);
+
+	lsn_pgtmp_uri(sb, "postgres", fx->db, uri, sizeof(uri));
+	lsn_log_capture_start();
+	assert_err(lsn_store_open(uri, migs2, 0, &st), LSN_EPERM);
+	assert_true(lsn_log_captured("read-only"));
+	lsn_log_capture_stop();
+	assert_null(st);
+	/* read-only: replicated rows, transactions without the lock */
+	assert_ok(lsn_store_open(uri, migs2, LSN_STORE_READONLY, &st));
+	for (int i = 0; i < 100 && n != 1; i++) {
+		assert_ok(lsn_store_i64(st, SQL_COUNT, &n));
+		if (n != 1)
+			usleep(50 * 1000);
+	}
+	assert_int_equal(n, 1);
+	assert_ok(lsn_store_begin(st));
+	assert_int_equal(count(st, SQL_COUNT), 1);
+	assert_ok(lsn_store_commit(st));
+	lsn_store_close(&st);
+
+	/* Patroni's form: every member, libpq picks the primary */
+	snprintf(uri, sizeof(uri), "postgresql://postgres@127.0.0.1:%d,"
+	    "127.0.0.1:%d/%s?target_session_attrs=read-write", sb->port,
+	    pg->port, fx->db);
+	assert_ok(lsn_store_open(uri, migs2, 0, &st));
+	ins(st, 2, "two", "x", 1, 5, 0, LSN_OK);
+	lsn_store_close(&st);
+	snprintf(uri, sizeof(uri), "postgresql://postgres@127.0.0.1:%d/%s?"
+	    "target_session_attrs=read-write", sb->port, fx->db);
+	lsn_log_capture_start();
+	assert_err(lsn_store_open(uri, migs2, 0, &st), LSN_EPERM);
+	lsn_log_capture_stop();
+	lsn_pgtmp_stop(&sb);
 }
 
 /* A wrong password (from PGPASSFILE) is refused, and never logged. */
@@ -543,6 +615,51 @@ test_pg_unreachable(void **state)
 	assert_null(st);
 }
 
+/*
+ * A host that takes the TCP connection and never answers: the default
+ * connect_timeout (10 s) ends the wait; the URI's own is used instead.
+ */
+static void
+test_pg_silent_host(void **state)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	struct lsn_store	*st = NULL;
+	struct timespec		 t0, t1;
+	char			 uri[256];
+	int			 fd;
+
+	(void) state;
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *) &sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 8), 0);	/* never accepted */
+	assert_int_equal(getsockname(fd, (struct sockaddr *) &sin, &len), 0);
+
+	snprintf(uri, sizeof(uri), "postgresql://postgres@127.0.0.1:%d/x?"
+	    "connect_timeout=2", ntohs(sin.sin_port));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	lsn_log_capture_start();
+	assert_err(lsn_store_open(uri, migs2, 0, &st), LSN_EDB);
+	lsn_log_capture_stop();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 6);
+
+	snprintf(uri, sizeof(uri), "postgresql://postgres@127.0.0.1:%d/x",
+	    ntohs(sin.sin_port));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	lsn_log_capture_start();
+	assert_err(lsn_store_open(uri, migs2, 0, &st), LSN_EDB);
+	assert_true(lsn_log_captured("timeout"));
+	lsn_log_capture_stop();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec >= 8);
+	assert_true(t1.tv_sec - t0.tv_sec < 20);
+	close(fd);
+}
+
 /* The server ends the session: LSN_ECLOSED, not LSN_EDB. */
 static void
 test_pg_connection_lost(void **state)
@@ -561,6 +678,46 @@ test_pg_connection_lost(void **state)
 	lsn_log_capture_start();
 	ins(st, 2, "two", "x", 1, 5, 0, LSN_ECLOSED);
 	lsn_log_capture_stop();
+	lsn_store_close(&st);
+}
+
+/* Brokers starting together on an empty database: one creates, all open. */
+struct opener {
+	const char	*path;
+	int		 rv;
+};
+
+static void *
+open_thread(void *arg)
+{
+	struct opener		*o = arg;
+	struct lsn_store	*st = NULL;
+
+	o->rv = lsn_store_open(o->path, migs3, 0, &st);
+	lsn_store_close(&st);
+	return (NULL);
+}
+
+static void
+test_pg_concurrent_open(void **state)
+{
+	struct fx		*fx = *state;
+	struct lsn_store	*st = NULL;
+	struct opener		 o[4];
+	pthread_t		 t[4];
+
+	for (int i = 0; i < 4; i++) {
+		o[i].path = fx->path;
+		o[i].rv = -1;
+		assert_int_equal(pthread_create(&t[i], NULL, open_thread,
+		    &o[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_ok(o[i].rv);
+	}
+	assert_ok(lsn_store_open(fx->path, migs3, 0, &st));
+	assert_int_equal(count(st, SQL_RUNS), 3);	/* each step once */
 	lsn_store_close(&st);
 }
 
@@ -584,16 +741,36 @@ test_pg_failed_tx(void **state)
 	lsn_store_close(&st);
 }
 
-/* The directory's and the broker's schemas migrate; the trigger counts. */
+/*
+ * The directory's and the broker's schemas migrate; the trigger counts;
+ * texts sort bytewise (as sqlite) in a database whose locale does not.
+ */
 static void
 test_pg_daemon_schemas(void **state)
 {
+	static const char *const want[] = { "B", "_x", "a", "b", "\xc3\xa9" };
 	struct fx		*fx = *state;
 	struct lsn_store	*st = NULL;
 	struct lsn_q		*q;
-	int			 v = 0;
+	char			 sql[160];
+	int			 v = 0, i = 0;
 
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %si TEMPLATE template0 "
+	    "LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'", fx->db);
+	assert_int_equal(lsn_pgtmp_exec(pg, "postgres", sql), 0);
+	strcat(fx->db, "i");
+	lsn_pgtmp_uri(pg, "postgres", fx->db, fx->path, sizeof(fx->path));
 	assert_ok(lsn_store_open(fx->path, broker_migrations, 0, &st));
+	assert_ok(lsn_store_exec(st, "INSERT INTO recipients (partner, "
+	    "next_seq, acked_seq) VALUES ('b', 1, 0), ('a', 1, 0), "
+	    "('B', 1, 0), ('_x', 1, 0), ('\xc3\xa9', 1, 0)"));
+	assert_ok(lsn_store_q(st, "SELECT partner FROM recipients ORDER BY "
+	    "partner", &q));
+	while (lsn_q_step(q) == LSN_ROW && i < 5)
+		assert_string_equal(lsn_q_col_text(q, 0), want[i++]);
+	assert_int_equal(i, 5);
+	lsn_q_reset(q);
+	assert_ok(lsn_store_exec(st, "DELETE FROM recipients"));
 	assert_ok(lsn_store_version(st, &v));
 	assert_int_equal(v, 2);
 	assert_ok(lsn_store_exec(st, "INSERT INTO recipients (partner, "
@@ -634,9 +811,12 @@ main(void)
 		BOTH(test_foreign),
 		PG(test_pg_interfaces),
 		PG(test_pg_readonly_server),
+		PG(test_pg_standby),
 		PG(test_pg_wrong_password),
 		PG(test_pg_unreachable),
+		PG(test_pg_silent_host),
 		PG(test_pg_connection_lost),
+		PG(test_pg_concurrent_open),
 		PG(test_pg_failed_tx),
 		PG(test_pg_daemon_schemas),
 	};
