@@ -375,7 +375,7 @@ leader_acquire(struct broker *b, int (*stop)(void), int first)
 			/* sqlite, and clear errors at the first start (a
 			 * newer schema, a refused login), stay fatal; a
 			 * server that is away is waited for */
-			if (strncmp(b->conf.db, "postgres", 8) != 0 ||
+			if (!lsn_store_is_uri(b->conf.db) ||
 			    (first && (rv == LSN_EVERSION ||
 			    rv == LSN_ECONFIG || rv == LSN_EINVAL ||
 			    rv == LSN_EPERM || rv == LSN_ENOMEM)))
