@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
 
 #include "liaison/envelope.h"
 #include "liaison/http.h"
@@ -231,47 +230,44 @@ bmetrics_commit(struct broker *b, double seconds)
 static void
 gauge_queues(struct broker *b, uint64_t now)
 {
-	sqlite3_stmt	*s, *o;
+	static const char sql_top[] = "SELECT partner, queued FROM recipients"
+	    " WHERE queued > 0 ORDER BY queued DESC, partner LIMIT ?";
+	static const char sql_old[] = "SELECT m.accepted_ms FROM queue q"
+	    " JOIN messages m ON m.message_id = q.message_id"
+	    " WHERE q.recipient = ? ORDER BY q.seq LIMIT 1";
+	struct lsn_q	*s, *o;
 	char		 l[LSN_METRICS_LABELS_MAX];
-	double		 total = 0;
+	int64_t		 total = 0;
 
 	lsn_metrics_clear(b->m, BM_QDEPTH);
 	lsn_metrics_clear(b->m, BM_QAGE);
-	if (lsn_store_stmt(b->st, "SELECT coalesce(sum(queued), 0) FROM "
-	    "recipients WHERE queued > 0", &s) == LSN_OK) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			total = (double) sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-	}
-	(void) lsn_metrics_set(b->m, BM_QTOTAL, NULL, total);
-	if (lsn_store_stmt(b->st, "SELECT partner, queued FROM recipients "
-	    "WHERE queued > 0 ORDER BY queued DESC, partner LIMIT ?", &s) !=
-	    LSN_OK || lsn_store_stmt(b->st, "SELECT m.accepted_ms FROM queue "
-	    "q JOIN messages m ON m.message_id = q.message_id WHERE "
-	    "q.recipient = ? ORDER BY q.seq LIMIT 1", &o) != LSN_OK)
+	if (lsn_store_i64(b->st, "SELECT CAST(coalesce(sum(queued), 0) AS"
+	    " BIGINT) FROM recipients WHERE queued > 0", &total) != LSN_OK)
+		total = 0;
+	(void) lsn_metrics_set(b->m, BM_QTOTAL, NULL, (double) total);
+	if (lsn_store_q(b->st, sql_top, &s) != LSN_OK ||
+	    lsn_store_q(b->st, sql_old, &o) != LSN_OK)
 		return;
-	if (sqlite3_bind_int64(s, 1, b->conf.metrics_top) != SQLITE_OK) {
-		sqlite3_reset(s);
-		return;
-	}
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		const char	*p = (const char *) sqlite3_column_text(s, 0);
+	lsn_q_i64(s, 1, (int64_t) b->conf.metrics_top);
+	while (lsn_q_step(s) == LSN_ROW) {
+		const char	*p = lsn_q_col_text(s, 0);
 
 		if (p == NULL || lsn_metrics_labels(l, sizeof(l), "recipient",
 		    p, (const char *) NULL) != LSN_OK)
 			continue;
 		(void) lsn_metrics_set(b->m, BM_QDEPTH, l,
-		    (double) sqlite3_column_int64(s, 1));
-		if (sqlite3_bind_text(o, 1, p, -1, SQLITE_TRANSIENT) ==
-		    SQLITE_OK && sqlite3_step(o) == SQLITE_ROW) {
-			uint64_t at = (uint64_t) sqlite3_column_int64(o, 0);
+		    (double) lsn_q_col_i64(s, 1));
+		/* p stays valid: s is not stepped while o runs */
+		lsn_q_text(o, 1, p);
+		if (lsn_q_step(o) == LSN_ROW) {
+			uint64_t at = (uint64_t) lsn_q_col_i64(o, 0);
 
 			(void) lsn_metrics_set(b->m, BM_QAGE, l, now > at ?
 			    (double) (now - at) / 1000.0 : 0);
 		}
-		sqlite3_reset(o);
+		lsn_q_reset(o);
 	}
-	sqlite3_reset(s);
+	lsn_q_reset(s);
 }
 
 void

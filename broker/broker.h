@@ -36,6 +36,7 @@
 #include "liaison/envelope.h"
 #include "liaison/http.h"
 #include "liaison/keys.h"
+#include "liaison/query.h"
 #include "liaison/store.h"
 #include "liaison/trust.h"
 
@@ -101,6 +102,16 @@ int	bconf_listen_valid(const char *ep);
 /* ---- storage (bstore.c) ---- */
 
 extern const struct lsn_migration broker_migrations[];
+
+/*
+ * A failed store call's code as the broker's own functions return it:
+ * LSN_ECLOSED (the connection to the store is lost) is kept so the
+ * caller can stop using the store, anything else becomes LSN_EDB. What
+ * a peer is answered stays E_DB (bstore_wire).
+ */
+int	bstore_err(int rv);
+/* rv as a peer sees it: LSN_ECLOSED (store lost) becomes LSN_EDB. */
+int	bstore_wire(int rv);
 
 /* ---- sessions ---- */
 

@@ -1,5 +1,40 @@
 /* bstore.c -- the broker's database schema: the directory tables (step 1,
  * shared with `liaison admin` files) and the broker's own (step 2). */
+
+/*
+ * What the broker's statements (the .c files of broker/, query.h) rely on; a
+ * PostgreSQL schema must match it:
+ *
+ * Types (query.h reads integers as int64, blobs as bytes, texts as text):
+ *  messages:   message_id BYTEA PRIMARY KEY (16 bytes), env_hash BYTEA
+ *              NOT NULL (32 bytes), signed BYTEA NOT NULL (emptied to a
+ *              0-byte value by deliver_prune, never NULL), sender TEXT,
+ *              recipients TEXT (ids joined by ','), created_ms,
+ *              expires_ms (0: none), accepted_ms BIGINT NOT NULL.
+ *  recipients: partner TEXT PRIMARY KEY, next_seq, acked_seq BIGINT NOT
+ *              NULL, queued BIGINT NOT NULL DEFAULT 0.
+ *  queue:      recipient TEXT, seq BIGINT, message_id BYTEA, all NOT
+ *              NULL, PRIMARY KEY (recipient, seq); index on message_id.
+ *  audit:      (LSN_AUDIT_SCHEMA_V1) id BIGINT, increasing with each row
+ *              (control.c: MAX(id), ORDER BY id DESC), time_ms BIGINT,
+ *              kind, subject, detail TEXT.
+ * Triggers: recipients.queued counts the partner's queue rows: +1 AFTER
+ *  INSERT ON queue, -1 AFTER DELETE ON queue (FOR EACH ROW; a trigger
+ *  function on PostgreSQL). deliver.c caches queued and next_seq per turn
+ *  and counts on the triggers for the stored value.
+ * Indexes the statements want: messages(expires_ms) WHERE expires_ms > 0
+ *  (expiry), messages(accepted_ms) WHERE length(signed) > 0 (pruning),
+ *  queue(message_id) (joins, pruning's NOT EXISTS).
+ * Unique constraints: the primary keys above only; the broker uses no
+ *  ON CONFLICT (dup_check reads before INSERT, in the same transaction).
+ * Statements: a SELECT's rows stay open while other statements run on the
+ *  same store (deliver.c pump_one asks the directory per row, bmetrics
+ *  reads one queue per recipient row): a backend must fetch a result
+ *  whole, not row by row over the connection.
+ * Transactions: any failed statement in a turn fails the turn (tx_failed,
+ *  rolled back), so no statement is run after a failure in the same
+ *  transaction (PostgreSQL's aborted-transaction rule holds).
+ */
 #include <stddef.h>
 
 #include "liaison/audit.h"
@@ -95,3 +130,15 @@ const struct lsn_migration broker_migrations[] = {
 	{ 2, broker_schema_v1, broker_schema_pg_v1 },
 	{ 0, NULL, NULL },
 };
+
+int
+bstore_err(int rv)
+{
+	return (rv == LSN_ECLOSED ? LSN_ECLOSED : LSN_EDB);
+}
+
+int
+bstore_wire(int rv)
+{
+	return (rv == LSN_ECLOSED ? LSN_EDB : rv);
+}

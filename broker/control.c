@@ -17,15 +17,11 @@
 static uint64_t
 one_int(struct broker *b, const char *sql)
 {
-	sqlite3_stmt	*s;
-	uint64_t	 v = 0;
+	int64_t	v = 0;
 
-	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
+	if (lsn_store_i64(b->st, sql, &v) != LSN_OK)
 		return (0);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = (uint64_t) sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return (v);
+	return ((uint64_t) v);
 }
 
 /* {"partner": queued, ...} of the recipients with queued messages, the
@@ -38,22 +34,22 @@ queues_json(struct broker *b)
 {
 	static const char sql[] = "SELECT partner, queued FROM recipients "
 	    "WHERE queued > 0 ORDER BY queued DESC, partner LIMIT ?";
-	sqlite3_stmt	*s;
+	struct lsn_q	*q;
 	json_t		*o;
 
 	if ((o = json_object()) == NULL)
 		return (NULL);
-	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
+	if (lsn_store_q(b->st, sql, &q) != LSN_OK)
 		return (o);
-	sqlite3_bind_int(s, 1, CONTROL_LIST_MAX);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		const char	*p = (const char *) sqlite3_column_text(s, 0);
+	lsn_q_i64(q, 1, CONTROL_LIST_MAX);
+	while (lsn_q_step(q) == LSN_ROW) {
+		const char	*p = lsn_q_col_text(q, 0);
 
 		if (p != NULL && json_object_set_new(o, p, json_integer(
-		    sqlite3_column_int64(s, 1))) != 0)
+		    (json_int_t) lsn_q_col_i64(q, 1))) != 0)
 			break;
 	}
-	sqlite3_reset(s);
+	lsn_q_reset(q);
 	return (o);
 }
 
@@ -65,27 +61,27 @@ problems_json(struct broker *b)
 	static const char sql[] = "SELECT time_ms, kind, subject, detail "
 	    "FROM audit WHERE kind IN ('authfail', 'quarantined', "
 	    "'expired') ORDER BY id DESC LIMIT ?";
-	sqlite3_stmt	*s;
+	struct lsn_q	*q;
 	json_t		*a;
 
 	if ((a = json_array()) == NULL)
 		return (NULL);
-	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
+	if (lsn_store_q(b->st, sql, &q) != LSN_OK)
 		return (a);
-	sqlite3_bind_int(s, 1, CONTROL_PROBLEMS_MAX);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		const char	*k = (const char *) sqlite3_column_text(s, 1);
-		const char	*sub = (const char *) sqlite3_column_text(s, 2);
-		const char	*det = (const char *) sqlite3_column_text(s, 3);
+	lsn_q_i64(q, 1, CONTROL_PROBLEMS_MAX);
+	while (lsn_q_step(q) == LSN_ROW) {
+		const char	*k = lsn_q_col_text(q, 1);
+		const char	*sub = lsn_q_col_text(q, 2);
+		const char	*det = lsn_q_col_text(q, 3);
 
 		if (json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:s}",
-		    "time_ms", (json_int_t) sqlite3_column_int64(s, 0),
+		    "time_ms", (json_int_t) lsn_q_col_i64(q, 0),
 		    "kind", k != NULL ? k : "", "subject",
 		    sub != NULL ? sub : "", "detail",
 		    det != NULL ? det : "")) != 0)
 			break;
 	}
-	sqlite3_reset(s);
+	lsn_q_reset(q);
 	return (a);
 }
 
@@ -93,7 +89,7 @@ int
 control_status(struct broker *b, char **out)
 {
 	static const char sql_q[] =
-	    "SELECT COALESCE(SUM(queued), 0) FROM recipients";
+	    "SELECT CAST(COALESCE(SUM(queued), 0) AS BIGINT) FROM recipients";
 	static const char sql_a[] = "SELECT COALESCE(MAX(id), 0) FROM audit";
 	json_t		*o = NULL, *sess = NULL;
 	uint8_t		 hash[LSN_DIR_HASH_BYTES];

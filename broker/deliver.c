@@ -113,7 +113,7 @@ rc_get(struct broker *b, const char *partner, struct rcache_ent **out)
 	static const char sql[] =
 	    "SELECT next_seq, queued FROM recipients WHERE partner = ?";
 	struct rcache_ent	*e;
-	sqlite3_stmt		*s;
+	struct lsn_q		*q;
 	uint32_t		 h = rc_hash(partner);
 	uint64_t		 next = 0, queued = 0;
 	size_t			 i;
@@ -125,17 +125,17 @@ rc_get(struct broker *b, const char *partner, struct rcache_ent **out)
 	}
 	if (strlen(partner) > LSN_DIR_ID_MAX)
 		return (LSN_EINVAL);
-	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
-		return (LSN_EDB);
-	sqlite3_bind_text(s, 1, partner, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		next = (uint64_t) sqlite3_column_int64(s, 0);
-		queued = (uint64_t) sqlite3_column_int64(s, 1);
+	if ((rc = lsn_store_q(b->st, sql, &q)) != LSN_OK)
+		return (bstore_err(rc));
+	lsn_q_text(q, 1, partner);
+	rc = lsn_q_step(q);
+	if (rc == LSN_ROW) {
+		next = (uint64_t) lsn_q_col_i64(q, 0);
+		queued = (uint64_t) lsn_q_col_i64(q, 1);
 	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return (LSN_EDB);
+	lsn_q_reset(q);
+	if (rc != LSN_ROW && rc != LSN_OK)
+		return (bstore_err(rc));
 	if ((b->rc_n + 1) * 2 > b->rc_cap && rc_grow(b) != LSN_OK)
 		return (LSN_ENOMEM);
 	for (i = h & (b->rc_cap - 1); b->rc[i].used;
@@ -168,19 +168,19 @@ rc_write_seq(struct broker *b, const struct rcache_ent *e)
 {
 	static const char sql[] =
 	    "UPDATE recipients SET next_seq = ? WHERE partner = ?";
-	sqlite3_stmt	*s;
+	struct lsn_q	*q;
 	int		 rc;
 
-	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
-		return (LSN_EDB);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64) e->next_seq);
-	sqlite3_bind_text(s, 2, e->partner, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
+	if ((rc = lsn_store_q(b->st, sql, &q)) != LSN_OK)
+		return (bstore_err(rc));
+	lsn_q_i64(q, 1, (int64_t) e->next_seq);
+	lsn_q_text(q, 2, e->partner);
+	rc = lsn_q_step(q);
+	lsn_q_reset(q);
+	if (rc != LSN_OK) {
 		log_warnx("queue: next seq for %s: %s", e->partner,
 		    lsn_store_errmsg(b->st));
-		return (LSN_EDB);
+		return (bstore_err(rc));
 	}
 	return (LSN_OK);
 }
@@ -246,46 +246,46 @@ queue_add(struct broker *b, const char *rcpt, const uint8_t *msgid,
 	static const char sql_ins[] =
 	    "INSERT INTO queue(recipient, seq, message_id) VALUES(?, ?, ?)";
 	struct rcache_ent	*e;
-	sqlite3_stmt		*s;
-	sqlite3_int64		 n;
-	int			 rc, rv;
+	struct lsn_q		*q;
+	int64_t			 n;
+	int			 rv;
 
 	if ((rv = rc_get(b, rcpt, &e)) != LSN_OK) {
 		log_warnx("queue: next seq for %s: %s", rcpt,
 		    lsn_strerror(rv));
-		return (LSN_EDB);
+		return (bstore_err(rv));
 	}
 	if (e->next_seq == 0) {
-		if (lsn_store_stmt(b->st, sql_new, &s) != LSN_OK)
-			return (LSN_EDB);
-		sqlite3_bind_text(s, 1, rcpt, -1, SQLITE_STATIC);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (rc != SQLITE_DONE) {
+		if ((rv = lsn_store_q(b->st, sql_new, &q)) != LSN_OK)
+			return (bstore_err(rv));
+		lsn_q_text(q, 1, rcpt);
+		rv = lsn_q_step(q);
+		lsn_q_reset(q);
+		if (rv != LSN_OK) {
 			log_warnx("queue: new recipient %s: %s", rcpt,
 			    lsn_store_errmsg(b->st));
-			return (LSN_EDB);
+			return (bstore_err(rv));
 		}
 		n = 1;
 		e->next_seq = 2;
 	} else {
-		n = (sqlite3_int64) e->next_seq++;
+		n = (int64_t) e->next_seq++;
 		if ((rv = rc_mark_dirty(b, e)) != LSN_OK) {
 			e->next_seq--;
-			return (LSN_EDB);
+			return (bstore_err(rv));
 		}
 	}
-	if (lsn_store_stmt(b->st, sql_ins, &s) != LSN_OK)
-		return (LSN_EDB);
-	sqlite3_bind_text(s, 1, rcpt, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, n);
-	sqlite3_bind_blob(s, 3, msgid, LSN_MSGID_BYTES, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
+	if ((rv = lsn_store_q(b->st, sql_ins, &q)) != LSN_OK)
+		return (bstore_err(rv));
+	lsn_q_text(q, 1, rcpt);
+	lsn_q_i64(q, 2, n);
+	lsn_q_blob(q, 3, msgid, LSN_MSGID_BYTES);
+	rv = lsn_q_step(q);
+	lsn_q_reset(q);
+	if (rv != LSN_OK) {
 		log_warnx("queue: insert for %s: %s", rcpt,
 		    lsn_store_errmsg(b->st));
-		return (LSN_EDB);
+		return (bstore_err(rv));
 	}
 	e->queued++;
 	*seq = (uint64_t) n;
@@ -299,7 +299,7 @@ queue_count(struct broker *b, const char *rcpt, uint64_t *n)
 	int			 rv;
 
 	if ((rv = rc_get(b, rcpt, &e)) != LSN_OK)
-		return (rv == LSN_ENOMEM ? rv : LSN_EDB);
+		return (rv == LSN_ENOMEM ? rv : bstore_err(rv));
 	*n = e->queued;
 	return (LSN_OK);
 }
@@ -310,27 +310,27 @@ queue_acked_seq(struct broker *b, const char *rcpt, uint64_t *acked)
 	static const char sql[] =
 	    "SELECT MIN(seq) FROM queue WHERE recipient = ?";
 	struct rcache_ent	*e;
-	sqlite3_stmt		*s;
-	int			 rc, rv;
+	struct lsn_q		*q;
+	int			 rv;
 
 	if ((rv = rc_get(b, rcpt, &e)) != LSN_OK)
-		return (rv == LSN_ENOMEM ? rv : LSN_EDB);
+		return (rv == LSN_ENOMEM ? rv : bstore_err(rv));
 	if (e->next_seq == 0) {
 		*acked = 0;
 		return (LSN_OK);
 	}
-	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
-		return (LSN_EDB);
-	sqlite3_bind_text(s, 1, rcpt, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (sqlite3_column_type(s, 0) != SQLITE_NULL)
-			*acked = (uint64_t) sqlite3_column_int64(s, 0) - 1;
+	if ((rv = lsn_store_q(b->st, sql, &q)) != LSN_OK)
+		return (bstore_err(rv));
+	lsn_q_text(q, 1, rcpt);
+	rv = lsn_q_step(q);
+	if (rv == LSN_ROW) {
+		if (!lsn_q_col_null(q, 0))
+			*acked = (uint64_t) lsn_q_col_i64(q, 0) - 1;
 		else
 			*acked = e->next_seq - 1;
 	}
-	sqlite3_reset(s);
-	return (rc == SQLITE_ROW ? LSN_OK : LSN_EDB);
+	lsn_q_reset(q);
+	return (rv == LSN_ROW ? LSN_OK : bstore_err(rv));
 }
 
 /* The message id queued at (rcpt, seq); 0 found, 1 not found. */
@@ -340,20 +340,23 @@ queue_msgid(struct broker *b, const char *rcpt, uint64_t seq,
 {
 	static const char sql[] =
 	    "SELECT message_id FROM queue WHERE recipient = ? AND seq = ?";
-	sqlite3_stmt	*s;
+	struct lsn_q	*q;
+	const void	*id;
+	size_t		 idlen = 0;
 	int		 rc, rv = 1;
 
-	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
-		return (LSN_EDB);
-	sqlite3_bind_text(s, 1, rcpt, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64) seq);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == LSN_MSGID_BYTES) {
-		memcpy(msgid, sqlite3_column_blob(s, 0), LSN_MSGID_BYTES);
+	if ((rc = lsn_store_q(b->st, sql, &q)) != LSN_OK)
+		return (bstore_err(rc));
+	lsn_q_text(q, 1, rcpt);
+	lsn_q_i64(q, 2, (int64_t) seq);
+	rc = lsn_q_step(q);
+	if (rc == LSN_ROW && (id = lsn_q_col_blob(q, 0, &idlen)) != NULL &&
+	    idlen == LSN_MSGID_BYTES) {
+		memcpy(msgid, id, LSN_MSGID_BYTES);
 		rv = 0;
-	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		rv = LSN_EDB;
-	sqlite3_reset(s);
+	} else if (rc != LSN_ROW && rc != LSN_OK)
+		rv = bstore_err(rc);
+	lsn_q_reset(q);
 	return (rv);
 }
 
@@ -362,20 +365,20 @@ queue_ack(struct broker *b, const char *rcpt, uint64_t seq, int *found)
 {
 	static const char sql[] =
 	    "DELETE FROM queue WHERE recipient = ? AND seq = ?";
-	sqlite3_stmt	*s;
-	int		 rc, rv;
+	struct lsn_q	*q;
+	int		 rv;
 
 	if ((rv = broker_tx(b)) != LSN_OK)
 		return (rv);
-	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
+	if ((rv = lsn_store_q(b->st, sql, &q)) != LSN_OK)
 		goto fail;
-	sqlite3_bind_text(s, 1, rcpt, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64) seq);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
+	lsn_q_text(q, 1, rcpt);
+	lsn_q_i64(q, 2, (int64_t) seq);
+	rv = lsn_q_step(q);
+	lsn_q_reset(q);
+	if (rv != LSN_OK)
 		goto fail;
-	*found = sqlite3_changes(lsn_store_db(b->st)) > 0;
+	*found = lsn_store_changes(b->st) > 0;
 	if (*found)
 		rcache_dequeued(b, rcpt, 1);
 	return (LSN_OK);
@@ -383,7 +386,7 @@ queue_ack(struct broker *b, const char *rcpt, uint64_t seq, int *found)
 	log_warnx("queue: ack %s/%llu: %s", rcpt, (unsigned long long) seq,
 	    lsn_store_errmsg(b->st));
 	b->tx_failed = 1;
-	return (LSN_EDB);
+	return (bstore_err(rv));
 }
 
 int
@@ -392,19 +395,20 @@ session_hello(struct broker *b, const char *partner, const uint8_t *rid,
 {
 	static const char sql_del[] =
 	    "DELETE FROM queue WHERE recipient = ? AND seq <= ?";
+	/* acked_seq only grows (sqlite's scalar max(a, b) is not portable) */
 	static const char sql_upd[] =
-	    "UPDATE recipients SET acked_seq = MAX(acked_seq, ?)"
-	    " WHERE partner = ?";
+	    "UPDATE recipients SET acked_seq = ?"
+	    " WHERE partner = ? AND acked_seq < ?";
 	struct session		*ss;
 	struct rcache_ent	*e;
-	sqlite3_stmt		*s;
+	struct lsn_q		*q;
 	uint64_t		 next = 1;
-	int			 rc, rv;
+	int			 rv;
 
 	if (ridlen > BROKER_RID_MAX)
 		return (LSN_EINVAL);
 	if ((rv = rc_get(b, partner, &e)) != LSN_OK)
-		return (rv == LSN_ENOMEM ? rv : LSN_EDB);
+		return (rv == LSN_ENOMEM ? rv : bstore_err(rv));
 	if (e->next_seq > 0)
 		next = e->next_seq;
 	if (cursor > next - 1)
@@ -412,23 +416,24 @@ session_hello(struct broker *b, const char *partner, const uint8_t *rid,
 	if (cursor > 0) {
 		if ((rv = broker_tx(b)) != LSN_OK)
 			return (rv);
-		if (lsn_store_stmt(b->st, sql_del, &s) != LSN_OK)
+		if ((rv = lsn_store_q(b->st, sql_del, &q)) != LSN_OK)
 			goto fail;
-		sqlite3_bind_text(s, 1, partner, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64) cursor);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (rc != SQLITE_DONE)
+		lsn_q_text(q, 1, partner);
+		lsn_q_i64(q, 2, (int64_t) cursor);
+		rv = lsn_q_step(q);
+		lsn_q_reset(q);
+		if (rv != LSN_OK)
 			goto fail;
 		rcache_dequeued(b, partner,
-		    (uint64_t) sqlite3_changes(lsn_store_db(b->st)));
-		if (lsn_store_stmt(b->st, sql_upd, &s) != LSN_OK)
+		    (uint64_t) lsn_store_changes(b->st));
+		if ((rv = lsn_store_q(b->st, sql_upd, &q)) != LSN_OK)
 			goto fail;
-		sqlite3_bind_int64(s, 1, (sqlite3_int64) cursor);
-		sqlite3_bind_text(s, 2, partner, -1, SQLITE_STATIC);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (rc != SQLITE_DONE)
+		lsn_q_i64(q, 1, (int64_t) cursor);
+		lsn_q_text(q, 2, partner);
+		lsn_q_i64(q, 3, (int64_t) cursor);
+		rv = lsn_q_step(q);
+		lsn_q_reset(q);
+		if (rv != LSN_OK)
 			goto fail;
 	}
 	if ((ss = session_find(b, partner)) == NULL) {
@@ -458,7 +463,7 @@ session_hello(struct broker *b, const char *partner, const uint8_t *rid,
  fail:
 	log_warnx("session: hello %s: %s", partner, lsn_store_errmsg(b->st));
 	b->tx_failed = 1;
-	return (LSN_EDB);
+	return (bstore_err(rv));
 }
 
 int
@@ -479,7 +484,7 @@ deliver_hello(struct broker *b, const char *partner, const uint8_t *tkey,
 	rv = session_hello(b, partner, rid, ridlen, h->has_delivery_cursor ?
 	    h->delivery_cursor : 0, &acked);
 	if (rv != LSN_OK)
-		return (wire_queue_error(b, rid, ridlen, rv,
+		return (wire_queue_error(b, rid, ridlen, bstore_wire(rv),
 		    "cannot open session"));
 	if (tkey != NULL && (ss = session_find(b, partner)) != NULL) {
 		memcpy(ss->tkey, tkey, LSN_PK_BYTES);
@@ -646,10 +651,10 @@ pump_one(struct broker *b, struct session *ss)
 	    " FROM queue q JOIN messages m ON m.message_id = q.message_id"
 	    " WHERE q.recipient = ? AND q.seq > ? ORDER BY q.seq LIMIT ?";
 	struct pump_drop	 dr[PUMP_DROP_MAX];
-	sqlite3_stmt		*s;
+	struct lsn_q		*q;
 	uint64_t		 room;
 	size_t			 ndr = 0;
-	int			 rc, code, drop = 0;
+	int			 code, drop = 0;
 
 	ss->pump = 0;
 	/* nothing more for a suspended partner or a key no longer valid */
@@ -660,39 +665,40 @@ pump_one(struct broker *b, struct session *ss)
 	if (ss->inflight >= (uint64_t) b->conf.inflight_max)
 		return (0);
 	room = (uint64_t) b->conf.inflight_max - ss->inflight;
-	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
+	if (lsn_store_q(b->st, sql, &q) != LSN_OK)
 		return (0);
-	sqlite3_bind_text(s, 1, ss->partner, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64) ss->sent_upto);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64) room);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		uint64_t	 seq = (uint64_t) sqlite3_column_int64(s, 0);
-		const uint8_t	*env = sqlite3_column_blob(s, 1);
-		size_t		 len = (size_t) sqlite3_column_bytes(s, 1);
+	lsn_q_text(q, 1, ss->partner);
+	lsn_q_i64(q, 2, (int64_t) ss->sent_upto);
+	lsn_q_i64(q, 3, (int64_t) room);
+	while (lsn_q_step(q) == LSN_ROW) {
+		uint64_t	 seq = (uint64_t) lsn_q_col_i64(q, 0);
+		size_t		 len, idlen;
+		const uint8_t	*env = lsn_q_col_blob(q, 1, &len);
+		const uint8_t	*id = lsn_q_col_blob(q, 4, &idlen);
 		uint8_t		*buf;
 		size_t		 blen;
 		int		 rv;
 
 		/* the gate's delivery rules (not-expired, recipient-active) */
-		if (deliver_gate(b, ss, (uint64_t) sqlite3_column_int64(s, 2),
-		    (uint64_t) sqlite3_column_int64(s, 3), &dr[ndr].r) !=
-		    LSN_OK) {
-			if (dr[ndr].r.rule == LSN_RULE_NONE ||
-			    sqlite3_column_bytes(s, 4) != LSN_MSGID_BYTES) {
+		if (deliver_gate(b, ss, (uint64_t) lsn_q_col_i64(q, 2),
+		    (uint64_t) lsn_q_col_i64(q, 3), &dr[ndr].r) != LSN_OK) {
+			if (dr[ndr].r.rule == LSN_RULE_NONE || id == NULL ||
+			    idlen != LSN_MSGID_BYTES) {
 				ss->pump = 1;	/* no verdict: retry */
 				break;
 			}
 			dr[ndr].seq = seq;
-			memcpy(dr[ndr].msgid, sqlite3_column_blob(s, 4),
-			    LSN_MSGID_BYTES);
+			memcpy(dr[ndr].msgid, id, LSN_MSGID_BYTES);
 			if (++ndr == PUMP_DROP_MAX) {
 				ss->pump = 1;	/* more next turn */
 				break;
 			}
 			continue;
 		}
-		if (env == NULL || (buf = deliver_encode(seq, env, len,
-		    &blen)) == NULL)
+		/* a pruned (0-byte) envelope is never queued; sqlite reads it
+		 * as NULL, PostgreSQL as 0 bytes */
+		if (env == NULL || len == 0 || (buf = deliver_encode(seq, env,
+		    len, &blen)) == NULL)
 			break;
 		/* every outbound frame passes the gate (cached: O(1)) */
 		if ((code = outgate_check(b, ss)) != LSN_OK) {
@@ -717,7 +723,7 @@ pump_one(struct broker *b, struct session *ss)
 		log_debug("deliver: %s seq %llu", ss->partner,
 		    (unsigned long long) seq);
 	}
-	sqlite3_reset(s);
+	lsn_q_reset(q);
 	for (size_t i = 0; i < ndr; i++)
 		if (deliver_gate_drop(b, ss, dr[i].seq, dr[i].msgid,
 		    &dr[i].r) != LSN_OK)

@@ -34,29 +34,28 @@ queue_drop(struct broker *b, const char *rcpt, uint64_t seq, int sent,
 	static const char sql_del[] =
 	    "DELETE FROM queue WHERE recipient = ? AND seq = ?";
 	struct session	*ss;
-	sqlite3_stmt	*s;
+	struct lsn_q	*q;
 	va_list		 ap;
 	char		 idhex[2 * LSN_MSGID_BYTES + 1], detail[256];
-	int		 rc, rv;
+	int		 rv;
 
 	if ((rv = broker_tx(b)) != LSN_OK)
 		goto out;
-	if (lsn_store_stmt(b->st, sql_del, &s) != LSN_OK) {
-		rv = LSN_EDB;
+	if ((rv = lsn_store_q(b->st, sql_del, &q)) != LSN_OK) {
+		rv = bstore_err(rv);
 		b->tx_failed = 1;
 		goto out;
 	}
-	sqlite3_bind_text(s, 1, rcpt, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64) seq);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		rv = LSN_EDB;
+	lsn_q_text(q, 1, rcpt);
+	lsn_q_i64(q, 2, (int64_t) seq);
+	rv = lsn_q_step(q);
+	lsn_q_reset(q);
+	if (rv != LSN_OK) {
+		rv = bstore_err(rv);
 		b->tx_failed = 1;
 		goto out;
 	}
-	rcache_dequeued(b, rcpt, (uint64_t) sqlite3_changes(
-	    lsn_store_db(b->st)));
+	rcache_dequeued(b, rcpt, (uint64_t) lsn_store_changes(b->st));
 	if (sent && (ss = session_find(b, rcpt)) != NULL &&
 	    seq <= ss->sent_upto &&
 	    ss->inflight > 0) {
@@ -170,32 +169,41 @@ deliver_expire(struct broker *b, uint64_t now, size_t *nout)
 	    " JOIN queue q ON q.message_id = m.message_id"
 	    " WHERE m.expires_ms > 0 AND m.expires_ms <= ? LIMIT ?";
 	struct expired	*ex;
-	sqlite3_stmt	*s;
+	struct lsn_q	*q;
 	size_t		 n = 0;
 	char		 idhex[2 * LSN_MSGID_BYTES + 1];
-	int		 rc, rv = LSN_OK;
+	int		 rv = LSN_OK;
 
 	*nout = 0;
 	if ((ex = calloc(BROKER_EXPIRE_BATCH, sizeof(*ex))) == NULL)
 		return (LSN_ENOMEM);
-	if (lsn_store_stmt(b->st, sql_sel, &s) != LSN_OK) {
+	if ((rv = lsn_store_q(b->st, sql_sel, &q)) != LSN_OK) {
 		free(ex);
-		return (LSN_EDB);
+		return (bstore_err(rv));
 	}
-	sqlite3_bind_int64(s, 1, (sqlite3_int64) now);
-	sqlite3_bind_int64(s, 2, BROKER_EXPIRE_BATCH);
-	while (n < BROKER_EXPIRE_BATCH &&
-	    (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *r = (const char *) sqlite3_column_text(s, 0);
+	lsn_q_i64(q, 1, (int64_t) now);
+	lsn_q_i64(q, 2, BROKER_EXPIRE_BATCH);
+	while (n < BROKER_EXPIRE_BATCH && (rv = lsn_q_step(q)) == LSN_ROW) {
+		const char	*r = lsn_q_col_text(q, 0);
+		const void	*id;
+		size_t		 idlen;
 
-		if (r == NULL || sqlite3_column_bytes(s, 2) != LSN_MSGID_BYTES)
+		id = lsn_q_col_blob(q, 2, &idlen);
+		if (r == NULL || id == NULL || idlen != LSN_MSGID_BYTES)
 			continue;
 		lsn_strlcpy(ex[n].rcpt, r, sizeof(ex[n].rcpt));
-		ex[n].seq = (uint64_t) sqlite3_column_int64(s, 1);
-		memcpy(ex[n].msgid, sqlite3_column_blob(s, 2), LSN_MSGID_BYTES);
+		ex[n].seq = (uint64_t) lsn_q_col_i64(q, 1);
+		memcpy(ex[n].msgid, id, LSN_MSGID_BYTES);
 		n++;
 	}
-	sqlite3_reset(s);
+	lsn_q_reset(q);
+	/* a lost store ends the job; another failed scan expires the rows
+	 * it read (the rest next run) */
+	if (rv == LSN_ECLOSED) {
+		free(ex);
+		return (rv);
+	}
+	rv = LSN_OK;
 	for (size_t i = 0; i < n; i++) {
 		lsn_hex_encode(ex[i].msgid, LSN_MSGID_BYTES, idhex);
 		log_info("expiry: %s for %s (seq %llu) expired undelivered",
@@ -214,15 +222,16 @@ deliver_expire(struct broker *b, uint64_t now, size_t *nout)
 int
 deliver_prune(struct broker *b, uint64_t now, size_t *n)
 {
+	/* signed = ? is a bound 0-byte blob (no X'' literal on PostgreSQL) */
 	static const char sql[] =
-	    "UPDATE messages SET signed = X'' WHERE rowid IN ("
-	    " SELECT m.rowid FROM messages m"
+	    "UPDATE messages SET signed = ? WHERE message_id IN ("
+	    " SELECT m.message_id FROM messages m"
 	    " WHERE length(m.signed) > 0 AND m.accepted_ms < ?"
 	    " AND NOT EXISTS (SELECT 1 FROM queue q"
 	    "  WHERE q.message_id = m.message_id) LIMIT ?)";
-	sqlite3_stmt	*s;
+	struct lsn_q	*q;
 	uint64_t	 before;
-	int		 rc, rv;
+	int		 rv;
 
 	*n = 0;
 	if (now <= (uint64_t) b->conf.retain_ms)
@@ -230,20 +239,21 @@ deliver_prune(struct broker *b, uint64_t now, size_t *n)
 	before = now - (uint64_t) b->conf.retain_ms;
 	if ((rv = broker_tx(b)) != LSN_OK)
 		return (rv);
-	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK) {
+	if ((rv = lsn_store_q(b->st, sql, &q)) != LSN_OK) {
 		b->tx_failed = 1;
-		return (LSN_EDB);
+		return (bstore_err(rv));
 	}
-	sqlite3_bind_int64(s, 1, (sqlite3_int64) before);
-	sqlite3_bind_int64(s, 2, BROKER_EXPIRE_BATCH);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
+	lsn_q_blob(q, 1, "", 0);
+	lsn_q_i64(q, 2, (int64_t) before);
+	lsn_q_i64(q, 3, BROKER_EXPIRE_BATCH);
+	rv = lsn_q_step(q);
+	lsn_q_reset(q);
+	if (rv != LSN_OK) {
 		log_warnx("prune: %s", lsn_store_errmsg(b->st));
 		b->tx_failed = 1;
-		return (LSN_EDB);
+		return (bstore_err(rv));
 	}
-	*n = (size_t) sqlite3_changes(lsn_store_db(b->st));
+	*n = (size_t) lsn_store_changes(b->st);
 	if (*n > 0)
 		log_debug("prune: bytes of %zu delivered message(s) dropped",
 		    *n);

@@ -205,34 +205,35 @@ split_ids(const char *s, struct ingress_result *res)
 }
 
 /* message_id seen before? 1 same hash (rcpts filled), 0 new, LSN_EDUPID,
- * LSN_EDB. */
+ * LSN_ENOMEM, LSN_EDB or LSN_ECLOSED (bstore_err). */
 static int
 dup_check(struct broker *b, const uint8_t *msgid, const uint8_t *hash,
     struct ingress_result *res)
 {
 	static const char sql[] =
 	    "SELECT env_hash, recipients FROM messages WHERE message_id = ?";
-	sqlite3_stmt	*s;
+	struct lsn_q	*q;
 	int		 rc, rv = 0;
 
-	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
-		return (LSN_EDB);
-	sqlite3_bind_blob(s, 1, msgid, LSN_MSGID_BYTES, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const void	*h = sqlite3_column_blob(s, 0);
-		const char	*r = (const char *) sqlite3_column_text(s, 1);
+	if ((rc = lsn_store_q(b->st, sql, &q)) != LSN_OK)
+		return (bstore_err(rc));
+	lsn_q_blob(q, 1, msgid, LSN_MSGID_BYTES);
+	rc = lsn_q_step(q);
+	if (rc == LSN_ROW) {
+		size_t		 hlen;
+		const void	*h = lsn_q_col_blob(q, 0, &hlen);
+		const char	*r = lsn_q_col_text(q, 1);
 
-		if (h != NULL && sqlite3_column_bytes(s, 0) == LSN_HASH_BYTES &&
+		if (h != NULL && hlen == LSN_HASH_BYTES &&
 		    sodium_memcmp(h, hash, LSN_HASH_BYTES) == 0) {
 			rv = 1;
 			if (r != NULL && split_ids(r, res) != LSN_OK)
 				rv = LSN_ENOMEM;
 		} else
 			rv = LSN_EDUPID;
-	} else if (rc != SQLITE_DONE)
-		rv = LSN_EDB;
-	sqlite3_reset(s);
+	} else if (rc != LSN_OK)
+		rv = bstore_err(rc);
+	lsn_q_reset(q);
 	return (rv);
 }
 
@@ -245,32 +246,32 @@ store_message(struct broker *b, const char *sender,
 	    "INSERT INTO messages(message_id, env_hash, signed, sender,"
 	    " recipients, created_ms, expires_ms, accepted_ms)"
 	    " VALUES(?, ?, ?, ?, ?, ?, ?, ?)";
-	sqlite3_stmt	*s;
+	struct lsn_q	*q;
 	char		*rcpts = NULL, idhex[2 * LSN_MSGID_BYTES + 1];
-	int		 rc, rv;
+	int		 rv;
 
 	if ((rv = broker_tx(b)) != LSN_OK)
 		return (rv);
 	if ((rcpts = join_ids(set->ids, set->n)) == NULL)
 		return (LSN_ENOMEM);
-	rv = LSN_EDB;
-	if (lsn_store_stmt(b->st, sql, &s) != LSN_OK)
+	if ((rv = lsn_store_q(b->st, sql, &q)) != LSN_OK) {
+		rv = bstore_err(rv);
 		goto out;
-	sqlite3_bind_blob(s, 1, e->message_id.data, LSN_MSGID_BYTES,
-	    SQLITE_STATIC);
-	sqlite3_bind_blob(s, 2, hash, LSN_HASH_BYTES, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 3, signed_env, (int) len, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, sender, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, rcpts, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, (sqlite3_int64) e->created_ms);
-	sqlite3_bind_int64(s, 7, (sqlite3_int64) (e->has_expires_ms ?
-	    e->expires_ms : 0));
-	sqlite3_bind_int64(s, 8, (sqlite3_int64) now);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
+	}
+	lsn_q_blob(q, 1, e->message_id.data, LSN_MSGID_BYTES);
+	lsn_q_blob(q, 2, hash, LSN_HASH_BYTES);
+	lsn_q_blob(q, 3, signed_env, len);
+	lsn_q_text(q, 4, sender);
+	lsn_q_text(q, 5, rcpts);
+	lsn_q_i64(q, 6, (int64_t) e->created_ms);
+	lsn_q_i64(q, 7, (int64_t) (e->has_expires_ms ? e->expires_ms : 0));
+	lsn_q_i64(q, 8, (int64_t) now);
+	rv = lsn_q_step(q);
+	lsn_q_reset(q);
+	if (rv != LSN_OK) {
 		log_warnx("ingress: insert message: %s",
 		    lsn_store_errmsg(b->st));
+		rv = bstore_err(rv);
 		goto out;
 	}
 	for (size_t i = 0; i < set->n; i++) {
@@ -435,7 +436,7 @@ ingress_finish(struct broker *b, struct ingress_job *j,
 		    "different content");
 		goto out;
 	} else if (rv != 0) {
-		refuse(res, rv, "database error");
+		refuse(res, bstore_wire(rv), "database error");
 		goto out;
 	}
 	/* time, recipients (groups expanded into set), forwards */

@@ -295,7 +295,7 @@ limits_quota(struct broker *b, const char *sender, const char *rcpt,
 
 	if ((rv = queue_count(b, rcpt, &n)) != LSN_OK) {
 		snprintf(detail, detailsz, "database error");
-		return (rv);
+		return (bstore_wire(rv));
 	}
 	/* the last urgent_reserve places take P1 messages only */
 	if (reserve > cap / 10)

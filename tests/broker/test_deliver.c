@@ -79,6 +79,14 @@ test_hello_cursor_acks_and_clamps(void **state)
 	assert_ok(broker_tx_end(&t->b));
 	assert_int_equal(t->b.nsess, 1);
 	assert_memory_equal(session_find(&t->b, "p02")->rid, "r2", 2);
+	assert_int_equal(btest_count(t, "SELECT acked_seq FROM recipients "
+	    "WHERE partner = 'p02'"), 4);
+	/* an older cursor (a restored agent) never lowers acked_seq */
+	assert_ok(session_hello(&t->b, "p02", (const uint8_t *) "r3", 2, 1,
+	    &acked));
+	assert_ok(broker_tx_end(&t->b));
+	assert_int_equal(btest_count(t, "SELECT acked_seq FROM recipients "
+	    "WHERE partner = 'p02'"), 4);
 	session_drop(&t->b, "p02");
 	assert_null(session_find(&t->b, "p02"));
 }
