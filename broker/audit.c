@@ -44,7 +44,7 @@ head_save(struct broker *b)
 	struct lsn_audit_head	h;
 	int			rv;
 
-	if ((rv = lsn_audit_head_current(lsn_store_db(b->st), &h)) != LSN_OK)
+	if ((rv = lsn_audit_head_current(b->st, &h)) != LSN_OK)
 		return (rv);
 	h.time_ms = broker_now(b);
 	return (lsn_audit_head_save(b->audit_head, &h, b->seq_kp));
@@ -63,8 +63,7 @@ baudit_head_open(struct broker *b)
 	else if (snprintf(b->audit_head, sizeof(b->audit_head),
 	    "%s.audit-head", b->conf.db) >= (int) sizeof(b->audit_head))
 		return (LSN_ETOOBIG);
-	if ((rv = lsn_audit_head_current(lsn_store_db(b->st), &cur)) !=
-	    LSN_OK)
+	if ((rv = lsn_audit_head_current(b->st, &cur)) != LSN_OK)
 		return (rv);
 	rv = lsn_audit_head_load(b->audit_head, b->seq_kp->pk, &h);
 	if (rv == LSN_ENOENT) {
@@ -94,8 +93,7 @@ baudit_head_open(struct broker *b)
 		return (rv);
 	}
 	memset(&res, 0, sizeof(res));
-	if ((rv = lsn_audit_head_check(lsn_store_db(b->st), &h, &res)) !=
-	    LSN_OK) {
+	if ((rv = lsn_audit_head_check(b->st, &h, &res)) != LSN_OK) {
 		log_auth("audit log %s since its signed head (%s): refusing "
 		    "to start; run liaison audit verify", res.why[0] != '\0' ?
 		    "cut or rewritten" : "unreadable", res.why);

@@ -4,8 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "liaison/audit.h"
 #include "liaison/dir.h"
 #include "liaison/err.h"
@@ -78,7 +76,7 @@ audit_key(const struct audit_opts *o, uint8_t pk[LSN_PK_BYTES])
  * invalid, truncated or rewritten is a failure.
  */
 static int
-audit_head(sqlite3 *db, const struct audit_opts *o,
+audit_head(struct lsn_store *st, const struct audit_opts *o,
     struct lsn_audit_result *res)
 {
 	struct lsn_audit_head	 h;
@@ -108,7 +106,7 @@ audit_head(sqlite3 *db, const struct audit_opts *o,
 		    lsn_strerror(rv));
 		return (CLI_EXIT_FAIL);
 	}
-	rv = lsn_audit_head_check(db, &h, res);
+	rv = lsn_audit_head_check(st, &h, res);
 	if (rv == LSN_ECHAIN) {
 		printf("audit chain BROKEN at id %" PRIu64 ": %s\n",
 		    res->bad_id, res->why);
@@ -128,24 +126,22 @@ static int
 audit_verify(const struct audit_opts *o)
 {
 	struct lsn_audit_result	 res;
-	sqlite3			*db = NULL;
+	struct lsn_store	*st = NULL;
+	struct lsn_dir		*d = NULL;
 	char			 head[2 * LSN_AUDIT_HASH_BYTES + 1];
-	int			 rv, ex = CLI_EXIT_FAIL;
+	int			 rv, ex;
 
-	if (sqlite3_open_v2(o->db, &db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK) {
-		cli_err("audit", "%s: %s", o->db, db != NULL ?
-		    sqlite3_errmsg(db) : "cannot open");
-		goto out;
-	}
-	(void) sqlite3_busy_timeout(db, 5000);
-	rv = lsn_audit_verify(db, &res);
+	/* read-only, as the directory commands open a daemon's database */
+	if ((ex = dircli_open("audit", o->db, 0, &st, &d)) != CLI_EXIT_OK)
+		return (ex);
+	ex = CLI_EXIT_FAIL;
+	rv = lsn_audit_verify(st, &res);
 	if (rv == LSN_OK) {
 		lsn_hex_encode(res.head, sizeof(res.head), head);
 		printf("audit chain OK: %llu entries, head %s\n",
 		    (unsigned long long) res.count,
 		    res.count > 0 ? head : "(empty)");
-		ex = audit_head(db, o, &res);
+		ex = audit_head(st, o, &res);
 	} else if (rv == LSN_ECHAIN) {
 		printf("audit chain BROKEN at id %llu: %s (%llu entries "
 		    "before it are intact)\n", (unsigned long long) res.bad_id,
@@ -153,8 +149,7 @@ audit_verify(const struct audit_opts *o)
 	} else
 		cli_err("audit", "%s: %s: %s", o->db, lsn_strerror(rv),
 		    res.why);
- out:
-	sqlite3_close_v2(db);
+	dircli_close(&st, &d);
 	return (ex);
 }
 

@@ -7,6 +7,7 @@
 
 #include "liaison/audit.h"
 #include "liaison/log.h"
+#include "liaison/query.h"
 #include "liaison/util.h"
 
 static void
@@ -63,68 +64,82 @@ clip(const char *s, char *buf, size_t bufsz)
 	return (buf);
 }
 
+/* id and entry hash of the last entry into *id, prev (none: 0, zeros). */
+static int
+audit_last(struct lsn_store *st, uint64_t *id,
+    uint8_t prev[LSN_AUDIT_HASH_BYTES])
+{
+	static const char sql_last[] =
+	    "SELECT id, entry_hash FROM audit ORDER BY id DESC LIMIT 1";
+	struct lsn_q	*q;
+	const void	*p;
+	size_t		 n;
+	int		 rv;
+
+	*id = 0;
+	memset(prev, 0, LSN_AUDIT_HASH_BYTES);
+	if ((rv = lsn_store_q(st, sql_last, &q)) != LSN_OK)
+		return (rv == LSN_ENOMEM ? rv : LSN_EDB);
+	if ((rv = lsn_q_step(q)) == LSN_ROW) {
+		p = lsn_q_col_blob(q, 1, &n);
+		if (n != LSN_AUDIT_HASH_BYTES || p == NULL) {
+			log_warnx("audit: last entry has a bad hash");
+			lsn_q_reset(q);
+			return (LSN_EDB);
+		}
+		*id = (uint64_t) lsn_q_col_i64(q, 0);
+		memcpy(prev, p, LSN_AUDIT_HASH_BYTES);
+	} else if (rv != LSN_OK) {
+		log_warnx("audit: %s", lsn_store_errmsg(st));
+		lsn_q_reset(q);
+		return (rv == LSN_ECLOSED ? rv : LSN_EDB);
+	}
+	lsn_q_reset(q);
+	return (LSN_OK);
+}
+
 int
 lsn_audit_append(struct lsn_store *st, uint64_t time_ms, const char *kind,
     const char *subject, const char *detail, const uint8_t *data_hash,
     uint64_t *id_out)
 {
-	static const char sql_last[] =
-	    "SELECT id, entry_hash FROM audit ORDER BY id DESC LIMIT 1";
 	static const char sql_ins[] =
 	    "INSERT INTO audit(id, time_ms, kind, subject, detail, data_hash,"
 	    " prev_hash, entry_hash) VALUES(?, ?, ?, ?, ?, ?, ?, ?)";
-	sqlite3_stmt	*s;
-	uint8_t		 prev[LSN_AUDIT_HASH_BYTES] = { 0 };
+	struct lsn_q	*q;
+	uint8_t		 prev[LSN_AUDIT_HASH_BYTES];
 	uint8_t		 eh[LSN_AUDIT_HASH_BYTES];
 	char		 sb[LSN_AUDIT_TEXT_MAX + 1], db[LSN_AUDIT_TEXT_MAX + 1];
-	uint64_t	 id = 1;
-	int		 rc;
+	uint64_t	 id;
+	int		 rv;
 
 	if (st == NULL || kind == NULL || subject == NULL || detail == NULL)
 		return (LSN_EINVAL);
 	subject = clip(subject, sb, sizeof(sb));
 	detail = clip(detail, db, sizeof(db));
-	if (lsn_store_stmt(st, sql_last, &s) != LSN_OK)
-		return (LSN_EDB);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const void	*p = sqlite3_column_blob(s, 1);
-
-		if (sqlite3_column_bytes(s, 1) != LSN_AUDIT_HASH_BYTES ||
-		    p == NULL) {
-			log_warnx("audit: last entry has a bad hash");
-			sqlite3_reset(s);
-			return (LSN_EDB);
-		}
-		id = (uint64_t) sqlite3_column_int64(s, 0) + 1;
-		memcpy(prev, p, sizeof(prev));
-	} else if (rc != SQLITE_DONE) {
-		log_warnx("audit: %s", lsn_store_errmsg(st));
-		sqlite3_reset(s);
-		return (LSN_EDB);
-	}
-	sqlite3_reset(s);
+	if ((rv = audit_last(st, &id, prev)) != LSN_OK)
+		return (rv);
+	id++;
 	lsn_audit_entry_hash(prev, id, time_ms, kind, subject, detail,
 	    data_hash, eh);
-	if (lsn_store_stmt(st, sql_ins, &s) != LSN_OK)
-		return (LSN_EDB);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64) id);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64) time_ms);
-	sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, detail, -1, SQLITE_STATIC);
+	if ((rv = lsn_store_q(st, sql_ins, &q)) != LSN_OK)
+		return (rv == LSN_ENOMEM ? rv : LSN_EDB);
+	lsn_q_i64(q, 1, (int64_t) id);
+	lsn_q_i64(q, 2, (int64_t) time_ms);
+	lsn_q_text(q, 3, kind);
+	lsn_q_text(q, 4, subject);
+	lsn_q_text(q, 5, detail);
 	if (data_hash != NULL)
-		sqlite3_bind_blob(s, 6, data_hash, LSN_AUDIT_HASH_BYTES,
-		    SQLITE_STATIC);
+		lsn_q_blob(q, 6, data_hash, LSN_AUDIT_HASH_BYTES);
 	else
-		sqlite3_bind_null(s, 6);
-	sqlite3_bind_blob(s, 7, prev, sizeof(prev), SQLITE_STATIC);
-	sqlite3_bind_blob(s, 8, eh, sizeof(eh), SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
+		lsn_q_null(q, 6);
+	lsn_q_blob(q, 7, prev, sizeof(prev));
+	lsn_q_blob(q, 8, eh, sizeof(eh));
+	rv = lsn_q_step(q);
+	lsn_q_reset(q);
+	if (rv != LSN_OK) {
 		log_warnx("audit: insert: %s", lsn_store_errmsg(st));
-		return (LSN_EDB);
+		return (rv == LSN_ECLOSED ? rv : LSN_EDB);
 	}
 	if (id_out != NULL)
 		*id_out = id;
@@ -140,37 +155,33 @@ bad(struct lsn_audit_result *res, uint64_t id, const char *why)
 }
 
 int
-lsn_audit_verify(sqlite3 *db, struct lsn_audit_result *res)
+lsn_audit_verify(struct lsn_store *st, struct lsn_audit_result *res)
 {
 	static const char sql[] =
 	    "SELECT id, time_ms, kind, subject, detail, data_hash, prev_hash,"
 	    " entry_hash FROM audit ORDER BY id";
-	sqlite3_stmt	*s = NULL;
+	struct lsn_q	*s;
 	uint8_t		 prev[LSN_AUDIT_HASH_BYTES] = { 0 };
 	uint8_t		 eh[LSN_AUDIT_HASH_BYTES];
 	uint64_t	 expect = 1;
 	int		 rc, rv = LSN_OK;
 
 	memset(res, 0, sizeof(*res));
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
-		lsn_strlcpy(res->why, sqlite3_errmsg(db), sizeof(res->why));
-		sqlite3_finalize(s);
+	if (lsn_store_q(st, sql, &s) != LSN_OK) {
+		lsn_strlcpy(res->why, lsn_store_errmsg(st), sizeof(res->why));
 		return (LSN_EDB);
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		sqlite3_int64	 id = sqlite3_column_int64(s, 0);
-		sqlite3_int64	 t = sqlite3_column_int64(s, 1);
-		const char	*kind = (const char *)
-				    sqlite3_column_text(s, 2);
-		const char	*subj = (const char *)
-				    sqlite3_column_text(s, 3);
-		const char	*det = (const char *) sqlite3_column_text(s, 4);
-		const uint8_t	*dh = sqlite3_column_blob(s, 5);
-		int		 dhlen = sqlite3_column_bytes(s, 5);
-		const uint8_t	*ph = sqlite3_column_blob(s, 6);
-		int		 phlen = sqlite3_column_bytes(s, 6);
-		const uint8_t	*hh = sqlite3_column_blob(s, 7);
-		int		 hhlen = sqlite3_column_bytes(s, 7);
+	while ((rc = lsn_q_step(s)) == LSN_ROW) {
+		int64_t		 id = lsn_q_col_i64(s, 0);
+		int64_t		 t = lsn_q_col_i64(s, 1);
+		const char	*kind = lsn_q_col_text(s, 2);
+		const char	*subj = lsn_q_col_text(s, 3);
+		const char	*det = lsn_q_col_text(s, 4);
+		size_t		 dhlen, phlen, hhlen;
+		const uint8_t	*dh = lsn_q_col_blob(s, 5, &dhlen);
+		const uint8_t	*ph = lsn_q_col_blob(s, 6, &phlen);
+		const uint8_t	*hh = lsn_q_col_blob(s, 7, &hhlen);
+		int		 dhnull = lsn_q_col_null(s, 5);
 
 		if (id <= 0 || (uint64_t) id != expect) {
 			rv = bad(res, id <= 0 ? expect : (uint64_t) id,
@@ -178,11 +189,13 @@ lsn_audit_verify(sqlite3 *db, struct lsn_audit_result *res)
 			goto out;
 		}
 		if (kind == NULL || subj == NULL || det == NULL || t < 0 ||
-		    (dh != NULL && dhlen != LSN_AUDIT_HASH_BYTES) ||
-		    (dh == NULL && sqlite3_column_type(s, 5) != SQLITE_NULL)) {
+		    (!dhnull && (dh == NULL ||
+		    dhlen != LSN_AUDIT_HASH_BYTES))) {
 			rv = bad(res, expect, "malformed entry");
 			goto out;
 		}
+		if (dhnull)
+			dh = NULL;
 		if (ph == NULL || phlen != LSN_AUDIT_HASH_BYTES ||
 		    sodium_memcmp(ph, prev, sizeof(prev)) != 0) {
 			rv = bad(res, expect, "prev_hash does not link");
@@ -201,11 +214,11 @@ lsn_audit_verify(sqlite3 *db, struct lsn_audit_result *res)
 		memcpy(res->head, eh, sizeof(eh));
 		expect++;
 	}
-	if (rc != SQLITE_DONE) {
-		lsn_strlcpy(res->why, sqlite3_errmsg(db), sizeof(res->why));
-		rv = LSN_EDB;
+	if (rc != LSN_OK) {
+		lsn_strlcpy(res->why, lsn_store_errmsg(st), sizeof(res->why));
+		rv = rc == LSN_ECLOSED ? rc : LSN_EDB;
 	}
  out:
-	sqlite3_finalize(s);
+	lsn_q_reset(s);
 	return (rv);
 }

@@ -11,36 +11,42 @@
 #include <sodium.h>
 
 #include "liaison/audit.h"
+#include "liaison/query.h"
 #include "liaison/sig.h"
 #include "liaison/util.h"
 
 #define HEAD_MAGIC	"liaison-audit-head v1\n"
 
 int
-lsn_audit_head_current(sqlite3 *db, struct lsn_audit_head *h)
+lsn_audit_head_current(struct lsn_store *st, struct lsn_audit_head *h)
 {
 	static const char sql[] =
 	    "SELECT id, entry_hash FROM audit ORDER BY id DESC LIMIT 1";
-	sqlite3_stmt	*s = NULL;
+	struct lsn_q	*s = NULL;
+	const void	*p;
+	size_t		 n;
 	int		 rc, rv = LSN_EDB;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (lsn_store_q(st, sql, &s) != LSN_OK) {
+		s = NULL;
 		goto out;
+	}
 	memset(h, 0, sizeof(*h));
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const void	*p = sqlite3_column_blob(s, 1);
-
-		if (sqlite3_column_int64(s, 0) <= 0 || p == NULL ||
-		    sqlite3_column_bytes(s, 1) != LSN_AUDIT_HASH_BYTES)
+	if ((rc = lsn_q_step(s)) == LSN_ROW) {
+		p = lsn_q_col_blob(s, 1, &n);
+		if (lsn_q_col_i64(s, 0) <= 0 || p == NULL ||
+		    n != LSN_AUDIT_HASH_BYTES)
 			goto out;
-		h->count = (uint64_t) sqlite3_column_int64(s, 0);
+		h->count = (uint64_t) lsn_q_col_i64(s, 0);
 		memcpy(h->hash, p, LSN_AUDIT_HASH_BYTES);
-	} else if (rc != SQLITE_DONE)
+	} else if (rc != LSN_OK) {
+		if (rc == LSN_ECLOSED)
+			rv = rc;
 		goto out;
+	}
 	rv = LSN_OK;
  out:
-	sqlite3_finalize(s);
+	lsn_q_reset(s);
 	return (rv);
 }
 
@@ -188,18 +194,21 @@ lsn_audit_head_load(const char *path, const uint8_t pk[32],
 }
 
 int
-lsn_audit_head_check(sqlite3 *db, const struct lsn_audit_head *h,
+lsn_audit_head_check(struct lsn_store *st, const struct lsn_audit_head *h,
     struct lsn_audit_result *res)
 {
 	static const char sql[] = "SELECT entry_hash FROM audit WHERE id = ?";
 	struct lsn_audit_head	 cur;
-	sqlite3_stmt		*s = NULL;
+	struct lsn_q		*s = NULL;
 	const void		*p;
+	size_t			 n = 0;
 	int			 rc, rv = LSN_EDB;
 	char			 why[sizeof(res->why)];
 
-	if (lsn_audit_head_current(db, &cur) != LSN_OK)
+	if ((rc = lsn_audit_head_current(st, &cur)) != LSN_OK) {
+		rv = rc;
 		goto out;
+	}
 	if (cur.count < h->count) {
 		snprintf(why, sizeof(why), "truncated: the signed head "
 		    "covers %" PRIu64 " entries, the table ends at %" PRIu64,
@@ -213,14 +222,19 @@ lsn_audit_head_check(sqlite3 *db, const struct lsn_audit_head *h,
 		rv = LSN_OK;
 		goto out;
 	}
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 1, (sqlite3_int64) h->count) != SQLITE_OK)
+	if (lsn_store_q(st, sql, &s) != LSN_OK) {
+		s = NULL;
 		goto out;
-	rc = sqlite3_step(s);
-	p = rc == SQLITE_ROW ? sqlite3_column_blob(s, 0) : NULL;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	}
+	lsn_q_i64(s, 1, (int64_t) h->count);
+	rc = lsn_q_step(s);
+	p = rc == LSN_ROW ? lsn_q_col_blob(s, 0, &n) : NULL;
+	if (rc != LSN_ROW && rc != LSN_OK) {
+		if (rc == LSN_ECLOSED)
+			rv = rc;
 		goto out;
-	if (p == NULL || sqlite3_column_bytes(s, 0) != LSN_AUDIT_HASH_BYTES ||
+	}
+	if (p == NULL || n != LSN_AUDIT_HASH_BYTES ||
 	    sodium_memcmp(p, h->hash, LSN_AUDIT_HASH_BYTES) != 0) {
 		snprintf(why, sizeof(why), "rewritten: entry %" PRIu64
 		    " differs from the signed head", h->count);
@@ -231,6 +245,6 @@ lsn_audit_head_check(sqlite3 *db, const struct lsn_audit_head *h,
 	}
 	rv = LSN_OK;
  out:
-	sqlite3_finalize(s);
+	lsn_q_reset(s);
 	return (rv);
 }

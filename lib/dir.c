@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "liaison/dir.h"
 #include "liaison/log.h"
+#include "liaison/query.h"
 #include "liaison/util.h"
 #include "dir_int.h"
 
@@ -95,7 +95,7 @@ int
 lsn_dir_open(struct lsn_store *st, struct lsn_dir **out)
 {
 	struct lsn_dir	*d;
-	sqlite3_stmt	*s;
+	struct lsn_q	*s;
 	int		 rv;
 
 	if (st == NULL || out == NULL)
@@ -107,12 +107,13 @@ lsn_dir_open(struct lsn_store *st, struct lsn_dir **out)
 		free(d);
 		return (rv);
 	}
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		rv = dir_db_error(d, s, "open");
+	if ((rv = dir_step(d, s, "open")) != LSN_ROW) {
+		if (rv == LSN_OK)
+			rv = LSN_EDB;
 		free(d);
 		return (rv);
 	}
-	sqlite3_reset(s);
+	lsn_q_reset(s);
 	*out = d;
 	return (LSN_OK);
 }
@@ -147,60 +148,91 @@ lsn_dir_set_trust_anchor(struct lsn_dir *d,
 /* ---- SQL helpers ---- */
 
 int
-dir_sql(struct lsn_dir *d, const char *sql, sqlite3_stmt **s)
+dir_sql(struct lsn_dir *d, const char *sql, struct lsn_q **q)
 {
-	return (lsn_store_stmt(d->st, sql, s));
+	return (lsn_store_q(d->st, sql, q));
 }
 
+/*
+ * A failed step (rv from lsn_q_step): logged, the statement reset. A lost
+ * connection (LSN_ECLOSED) and a read-only store (LSN_EPERM) keep their
+ * codes so that the caller can stop or redirect; anything else, a
+ * constraint included, is LSN_EDB as it always was.
+ */
 int
-dir_db_error(struct lsn_dir *d, sqlite3_stmt *s, const char *what)
+dir_db_error(struct lsn_dir *d, struct lsn_q *q, int rv, const char *what)
 {
 	log_warnx("dir: %s: %s", what, lsn_store_errmsg(d->st));
-	if (s != NULL)
-		sqlite3_reset(s);
+	lsn_q_reset(q);
+	if (rv == LSN_ECLOSED || rv == LSN_EPERM || rv == LSN_ENOMEM)
+		return (rv);
 	return (LSN_EDB);
 }
 
 int
-dir_done(struct lsn_dir *d, sqlite3_stmt *s)
+dir_step(struct lsn_dir *d, struct lsn_q *q, const char *what)
 {
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return (dir_db_error(d, s, "step"));
-	sqlite3_reset(s);
+	int	rv;
+
+	if ((rv = lsn_q_step(q)) == LSN_ROW || rv == LSN_OK)
+		return (rv);
+	return (dir_db_error(d, q, rv, what));
+}
+
+int
+dir_done(struct lsn_dir *d, struct lsn_q *q)
+{
+	int	rv;
+
+	if ((rv = lsn_q_step(q)) != LSN_OK)
+		return (dir_db_error(d, q, rv == LSN_ROW ? LSN_EDB : rv,
+		    "step"));
+	lsn_q_reset(q);
 	return (LSN_OK);
 }
 
-int
-dir_bind_text(sqlite3_stmt *s, int i, const char *v)
+void
+dir_bind_text(struct lsn_q *q, int i, const char *v)
 {
-	return (sqlite3_bind_text(s, i, v == NULL ? "" : v, -1,
-	    SQLITE_TRANSIENT));
+	lsn_q_text(q, i, v == NULL ? "" : v);
 }
 
-int
-dir_bind_u64(sqlite3_stmt *s, int i, uint64_t v)
+void
+dir_bind_u64(struct lsn_q *q, int i, uint64_t v)
 {
-	return (sqlite3_bind_int64(s, i, (sqlite3_int64) v));
+	lsn_q_i64(q, i, (int64_t) v);
 }
 
-int
-dir_bind_blob(sqlite3_stmt *s, int i, const void *p, size_t len)
+void
+dir_bind_blob(struct lsn_q *q, int i, const void *p, size_t len)
 {
-	return (sqlite3_bind_blob(s, i, p, (int) len, SQLITE_TRANSIENT));
+	lsn_q_blob(q, i, p, len);
 }
 
 uint64_t
-dir_col_u64(sqlite3_stmt *s, int i)
+dir_col_u64(struct lsn_q *q, int i)
 {
-	return ((uint64_t) sqlite3_column_int64(s, i));
+	return ((uint64_t) lsn_q_col_i64(q, i));
+}
+
+int
+dir_col_int(struct lsn_q *q, int i)
+{
+	return ((int) lsn_q_col_i64(q, i));
 }
 
 const char *
-dir_col_text(sqlite3_stmt *s, int i)
+dir_col_text(struct lsn_q *q, int i)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
+	const char	*t = lsn_q_col_text(q, i);
 
-	return (t == NULL ? "" : (const char *) t);
+	return (t == NULL ? "" : t);
+}
+
+const uint8_t *
+dir_col_blob(struct lsn_q *q, int i, size_t *len)
+{
+	return (lsn_q_col_blob(q, i, len));
 }
 
 /* ---- hashing ---- */
@@ -316,32 +348,34 @@ lsn_dir_policy_hash(const Liaison__V1__RootPolicy *p,
 static const char SQL_HEAD[] =
     "SELECT rev, entry_hash FROM dir_log ORDER BY rev DESC LIMIT 1";
 static const char SQL_HASH_AT[] =
-    "SELECT entry_hash FROM dir_log WHERE rev = ?1";
+    "SELECT entry_hash FROM dir_log WHERE rev = ?";
 
 int
 lsn_dir_head(struct lsn_dir *d, uint64_t *rev,
     uint8_t hash[LSN_DIR_HASH_BYTES])
 {
-	sqlite3_stmt	*s;
+	struct lsn_q	*s;
+	const uint8_t	*p;
 	uint64_t	 r = 0;
 	uint8_t		 h[LSN_DIR_HASH_BYTES];
-	int		 rv, rc;
+	size_t		 n;
+	int		 rv;
 
 	memset(h, 0, sizeof(h));
 	if ((rv = dir_sql(d, SQL_HEAD, &s)) != LSN_OK)
 		return (rv);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((rv = dir_step(d, s, "head")) == LSN_ROW) {
 		r = dir_col_u64(s, 0);
-		if (sqlite3_column_bytes(s, 1) != LSN_DIR_HASH_BYTES) {
-			sqlite3_reset(s);
+		p = dir_col_blob(s, 1, &n);
+		if (p == NULL || n != LSN_DIR_HASH_BYTES) {
+			lsn_q_reset(s);
 			log_warnx("dir: head entry hash has a wrong size");
 			return (LSN_ECHAIN);
 		}
-		memcpy(h, sqlite3_column_blob(s, 1), LSN_DIR_HASH_BYTES);
-	} else if (rc != SQLITE_DONE)
-		return (dir_db_error(d, s, "head"));
-	sqlite3_reset(s);
+		memcpy(h, p, LSN_DIR_HASH_BYTES);
+	} else if (rv != LSN_OK)
+		return (rv);
+	lsn_q_reset(s);
 	if (rev != NULL)
 		*rev = r;
 	if (hash != NULL)
@@ -353,26 +387,27 @@ int
 lsn_dir_hash_at(struct lsn_dir *d, uint64_t rev,
     uint8_t hash[LSN_DIR_HASH_BYTES])
 {
-	sqlite3_stmt	*s;
-	int		 rv, rc;
+	struct lsn_q	*s;
+	const uint8_t	*p;
+	size_t		 n;
+	int		 rv;
 
 	if ((rv = dir_sql(d, SQL_HASH_AT, &s)) != LSN_OK)
 		return (rv);
-	if (dir_bind_u64(s, 1, rev) != SQLITE_OK)
-		return (dir_db_error(d, s, "hash_at"));
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(s);
+	dir_bind_u64(s, 1, rev);
+	if ((rv = dir_step(d, s, "hash_at")) == LSN_OK) {
+		lsn_q_reset(s);
 		return (LSN_ENOENT);
 	}
-	if (rc != SQLITE_ROW)
-		return (dir_db_error(d, s, "hash_at"));
-	if (sqlite3_column_bytes(s, 0) != LSN_DIR_HASH_BYTES) {
-		sqlite3_reset(s);
+	if (rv != LSN_ROW)
+		return (rv);
+	p = dir_col_blob(s, 0, &n);
+	if (p == NULL || n != LSN_DIR_HASH_BYTES) {
+		lsn_q_reset(s);
 		return (LSN_ECHAIN);
 	}
-	memcpy(hash, sqlite3_column_blob(s, 0), LSN_DIR_HASH_BYTES);
-	sqlite3_reset(s);
+	memcpy(hash, p, LSN_DIR_HASH_BYTES);
+	lsn_q_reset(s);
 	return (LSN_OK);
 }
 
@@ -385,25 +420,25 @@ static const char SQL_ROOT[] =
 int
 dir_root_load(struct lsn_dir *d, Liaison__V1__RootPolicy **out)
 {
-	sqlite3_stmt			*s;
+	struct lsn_q			*s;
 	Liaison__V1__RootPolicy		*p = NULL;
-	int				 rv, rc;
+	const uint8_t			*b;
+	size_t				 n;
+	int				 rv;
 
 	if ((rv = dir_sql(d, SQL_ROOT, &s)) != LSN_OK)
 		return (rv);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		p = liaison__v1__root_policy__unpack(NULL,
-		    (size_t) sqlite3_column_bytes(s, 0),
-		    sqlite3_column_blob(s, 0));
+	if ((rv = dir_step(d, s, "root")) == LSN_ROW) {
+		b = dir_col_blob(s, 0, &n);
+		p = liaison__v1__root_policy__unpack(NULL, n, b);
 		if (p == NULL) {
-			sqlite3_reset(s);
+			lsn_q_reset(s);
 			log_warnx("dir: stored root policy does not parse");
 			return (LSN_EDB);
 		}
-	} else if (rc != SQLITE_DONE)
-		return (dir_db_error(d, s, "root"));
-	sqlite3_reset(s);
+	} else if (rv != LSN_OK)
+		return (rv);
+	lsn_q_reset(s);
 	*out = p;
 	return (LSN_OK);
 }
@@ -471,89 +506,87 @@ lsn_dir_genesis_hash(struct lsn_dir *d, uint8_t out[LSN_DIR_HASH_BYTES])
 }
 
 static const char SQL_PARTNER_ROW[] =
-    "SELECT status, version FROM dir_partner WHERE id = ?1";
+    "SELECT status, version FROM dir_partner WHERE id = ?";
 
 int
 dir_partner_row(struct lsn_dir *d, const char *id, int *found, int *status,
     uint64_t *version)
 {
-	sqlite3_stmt	*s;
-	int		 rv, rc;
+	struct lsn_q	*s;
+	int		 rv;
 
 	if ((rv = dir_sql(d, SQL_PARTNER_ROW, &s)) != LSN_OK)
 		return (rv);
-	if (dir_bind_text(s, 1, id) != SQLITE_OK)
-		return (dir_db_error(d, s, "partner"));
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	dir_bind_text(s, 1, id);
+	rv = dir_step(d, s, "partner");
+	if (rv == LSN_ROW) {
 		*found = 1;
-		*status = sqlite3_column_int(s, 0);
+		*status = dir_col_int(s, 0);
 		*version = dir_col_u64(s, 1);
-	} else if (rc == SQLITE_DONE) {
+	} else if (rv == LSN_OK) {
 		*found = 0;
 		*status = 0;
 		*version = 0;
 	} else
-		return (dir_db_error(d, s, "partner"));
-	sqlite3_reset(s);
+		return (rv);
+	lsn_q_reset(s);
 	return (LSN_OK);
 }
 
 static const char SQL_KEY_ROW[] =
     "SELECT partner, purpose, public_key, valid_from_ms, valid_until_ms, "
-    "revoked_at_ms FROM dir_key WHERE key_id = ?1";
+    "revoked_at_ms FROM dir_key WHERE key_id = ?";
 
 int
 dir_key_row(struct lsn_dir *d, const char *key_id, int *found,
     struct dir_key *out)
 {
-	sqlite3_stmt	*s;
-	int		 rv, rc;
+	struct lsn_q	*s;
+	const uint8_t	*pk;
+	size_t		 n;
+	int		 rv;
 
 	*found = 0;
 	if ((rv = dir_sql(d, SQL_KEY_ROW, &s)) != LSN_OK)
 		return (rv);
-	if (dir_bind_text(s, 1, key_id) != SQLITE_OK)
-		return (dir_db_error(d, s, "key"));
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (sqlite3_column_bytes(s, 2) != LSN_PK_BYTES) {
-			sqlite3_reset(s);
+	dir_bind_text(s, 1, key_id);
+	if ((rv = dir_step(d, s, "key")) == LSN_ROW) {
+		pk = dir_col_blob(s, 2, &n);
+		if (pk == NULL || n != LSN_PK_BYTES) {
+			lsn_q_reset(s);
 			return (LSN_EDB);
 		}
 		memset(out, 0, sizeof(*out));
 		lsn_strlcpy(out->key_id, key_id, sizeof(out->key_id));
 		lsn_strlcpy(out->partner, dir_col_text(s, 0),
 		    sizeof(out->partner));
-		out->purpose = sqlite3_column_int(s, 1);
-		memcpy(out->pk, sqlite3_column_blob(s, 2), LSN_PK_BYTES);
+		out->purpose = dir_col_int(s, 1);
+		memcpy(out->pk, pk, LSN_PK_BYTES);
 		out->valid_from = dir_col_u64(s, 3);
 		out->valid_until = dir_col_u64(s, 4);
 		out->revoked_at = dir_col_u64(s, 5);
 		*found = 1;
-	} else if (rc != SQLITE_DONE)
-		return (dir_db_error(d, s, "key"));
-	sqlite3_reset(s);
+	} else if (rv != LSN_OK)
+		return (rv);
+	lsn_q_reset(s);
 	return (LSN_OK);
 }
 
-static const char SQL_OP_SEEN[] = "SELECT 1 FROM dir_log WHERE op_id = ?1";
+static const char SQL_OP_SEEN[] = "SELECT 1 FROM dir_log WHERE op_id = ?";
 
 int
 dir_op_seen(struct lsn_dir *d, const uint8_t *op_id, size_t len, int *seen)
 {
-	sqlite3_stmt	*s;
-	int		 rv, rc;
+	struct lsn_q	*s;
+	int		 rv;
 
 	if ((rv = dir_sql(d, SQL_OP_SEEN, &s)) != LSN_OK)
 		return (rv);
-	if (dir_bind_blob(s, 1, op_id, len) != SQLITE_OK)
-		return (dir_db_error(d, s, "op_seen"));
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return (dir_db_error(d, s, "op_seen"));
-	*seen = rc == SQLITE_ROW;
-	sqlite3_reset(s);
+	dir_bind_blob(s, 1, op_id, len);
+	if ((rv = dir_step(d, s, "op_seen")) != LSN_ROW && rv != LSN_OK)
+		return (rv);
+	*seen = rv == LSN_ROW;
+	lsn_q_reset(s);
 	return (LSN_OK);
 }
 
@@ -579,44 +612,45 @@ static const char SQL_DG_MEMBERS[] =
 
 /*
  * Hashes every row of one query: a section tag, then per row a marker and
- * each column (integers as u64, text and blobs length-prefixed), skipping
- * the columns whose bit is set in skip. Then the row count.
+ * each column, skipping the columns whose bit is set in skip. Then the row
+ * count. types has one letter per column, as the schema declares it: 'i'
+ * (an integer, hashed as u64), 't' (text) or 'b' (a blob; both hashed
+ * length-prefixed). A NULL (never stored) hashes as "".
  */
 static int
 digest_table(struct lsn_dir *d, crypto_generichash_state *h, const char *tag,
-    const char *sql, unsigned skip)
+    const char *sql, const char *types, unsigned skip)
 {
-	sqlite3_stmt	*s;
+	struct lsn_q	*s;
+	const uint8_t	*b;
 	uint64_t	 rows = 0;
-	int		 rv, rc, ncol;
+	size_t		 n;
+	int		 rv, ncol = (int) strlen(types);
 
 	if ((rv = dir_sql(d, sql, &s)) != LSN_OK)
 		return (rv);
 	dir_hash_str(h, tag);
-	ncol = sqlite3_column_count(s);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rv = dir_step(d, s, "digest")) == LSN_ROW) {
 		dir_hash_u64(h, 0x524f57);	/* "ROW" */
 		for (int i = 0; i < ncol; i++) {
 			if (i < 32 && (skip & (1u << i)))
 				continue;
-			switch (sqlite3_column_type(s, i)) {
-			case SQLITE_INTEGER:
-				dir_hash_u64(h, dir_col_u64(s, i));
-				break;
-			case SQLITE_NULL:
+			if (lsn_q_col_null(s, i))
 				dir_hash_str(h, "");
-				break;
-			default:
-				dir_hash_bytes(h, sqlite3_column_blob(s, i),
-				    (size_t) sqlite3_column_bytes(s, i));
-				break;
+			else if (types[i] == 'i')
+				dir_hash_u64(h, dir_col_u64(s, i));
+			else if (types[i] == 't')
+				dir_hash_str(h, dir_col_text(s, i));
+			else {
+				b = dir_col_blob(s, i, &n);
+				dir_hash_bytes(h, b, b == NULL ? 0 : n);
 			}
 		}
 		rows++;
 	}
-	if (rc != SQLITE_DONE)
-		return (dir_db_error(d, s, "digest"));
-	sqlite3_reset(s);
+	if (rv != LSN_OK)
+		return (rv);
+	lsn_q_reset(s);
 	dir_hash_u64(h, rows);
 	return (LSN_OK);
 }
@@ -643,14 +677,18 @@ digest(struct lsn_dir *d, int content, uint8_t out[LSN_DIR_HASH_BYTES])
 	/* content: skip partner version/created/updated (cols 7-9), contact
 	 * updated_ms (col 11), group version (col 2). */
 	if ((rv = digest_table(d, &h, "partners", SQL_DG_PARTNERS,
-	    content ? (1u << 7) | (1u << 8) | (1u << 9) : 0)) != LSN_OK ||
-	    (rv = digest_table(d, &h, "keys", SQL_DG_KEYS, 0)) != LSN_OK ||
-	    (rv = digest_table(d, &h, "units", SQL_DG_UNITS, 0)) != LSN_OK ||
+	    "ttttitiiii", content ? (1u << 7) | (1u << 8) | (1u << 9) : 0)) !=
+	    LSN_OK ||
+	    (rv = digest_table(d, &h, "keys", SQL_DG_KEYS, "ttibiii", 0)) !=
+	    LSN_OK ||
+	    (rv = digest_table(d, &h, "units", SQL_DG_UNITS, "ttttt", 0)) !=
+	    LSN_OK ||
 	    (rv = digest_table(d, &h, "contacts", SQL_DG_CONTACTS,
-	    content ? (1u << 11) : 0)) != LSN_OK ||
-	    (rv = digest_table(d, &h, "groups", SQL_DG_GROUPS,
+	    "tttttttittii", content ? (1u << 11) : 0)) != LSN_OK ||
+	    (rv = digest_table(d, &h, "groups", SQL_DG_GROUPS, "tti",
 	    content ? (1u << 2) : 0)) != LSN_OK ||
-	    (rv = digest_table(d, &h, "members", SQL_DG_MEMBERS, 0)) != LSN_OK)
+	    (rv = digest_table(d, &h, "members", SQL_DG_MEMBERS, "tt", 0)) !=
+	    LSN_OK)
 		return (rv);
 	crypto_generichash_final(&h, out, LSN_DIR_HASH_BYTES);
 	return (LSN_OK);

@@ -8,307 +8,73 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "liaison/dir.h"
 #include "liaison/log.h"
+#include "liaison/query.h"
 #include "liaison/util.h"
 #include "dir_int.h"
 
 #define ULL(x)	((unsigned long long) (x))
 
-/* ---- small queries ---- */
-
-/*
- * Runs a one- or two-parameter query (b may be NULL) up to its first row.
- * On success *sp is the statement (the caller reads it, then resets it)
- * and *row says whether a row came back.
- */
-static int
-q_first(struct lsn_dir *d, const char *sql, const char *a, const char *b,
-    const char *what, sqlite3_stmt **sp, int *row)
-{
-	sqlite3_stmt	*s;
-	int		 rv, rc;
-
-	if ((rv = dir_sql(d, sql, &s)) != LSN_OK)
-		return (rv);
-	if (dir_bind_text(s, 1, a) != SQLITE_OK ||
-	    (b != NULL && dir_bind_text(s, 2, b) != SQLITE_OK))
-		return (dir_db_error(d, s, what));
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return (dir_db_error(d, s, what));
-	*sp = s;
-	*row = rc == SQLITE_ROW;
-	return (LSN_OK);
-}
-
-/* One row exists for (a, b)? */
-static int
-q_exists(struct lsn_dir *d, const char *sql, const char *a, const char *b,
-    int *found)
-{
-	sqlite3_stmt	*s;
-	int		 rv, row;
-
-	if ((rv = q_first(d, sql, a, b, "exists", &s, &row)) != LSN_OK)
-		return (rv);
-	*found = row;
-	sqlite3_reset(s);
-	return (LSN_OK);
-}
-
-/* First column of the first row as text into out (or "" if no row). */
-static int
-q_text(struct lsn_dir *d, const char *sql, const char *a, const char *b,
-    char *out, size_t outsz)
-{
-	sqlite3_stmt	*s;
-	int		 rv, row;
-
-	if ((rv = q_first(d, sql, a, b, "text", &s, &row)) != LSN_OK)
-		return (rv);
-	out[0] = '\0';
-	if (row)
-		lsn_strlcpy(out, dir_col_text(s, 0), outsz);
-	sqlite3_reset(s);
-	return (LSN_OK);
-}
-
-static int
-q_u64(struct lsn_dir *d, const char *sql, const char *a, const char *b,
-    int *found, uint64_t *v)
-{
-	sqlite3_stmt	*s;
-	int		 rv, row;
-
-	if ((rv = q_first(d, sql, a, b, "u64", &s, &row)) != LSN_OK)
-		return (rv);
-	*found = row;
-	*v = row ? dir_col_u64(s, 0) : 0;
-	sqlite3_reset(s);
-	return (LSN_OK);
-}
+/* ---- state queries (the helpers are in dir_write.c) ---- */
 
 static const char SQL_UNIT_EXISTS[] =
-    "SELECT 1 FROM dir_unit WHERE partner = ?1 AND unit_id = ?2";
+    "SELECT 1 FROM dir_unit WHERE partner = ? AND unit_id = ?";
 static const char SQL_UNIT_COUNT[] =
-    "SELECT count(*) FROM dir_unit WHERE partner = ?1";
+    "SELECT count(*) FROM dir_unit WHERE partner = ?";
 static const char SQL_UNIT_USED_BY_CONTACT[] =
-    "SELECT contact_id FROM dir_contact WHERE partner = ?1 AND unit_id = ?2 "
+    "SELECT contact_id FROM dir_contact WHERE partner = ? AND unit_id = ? "
     "ORDER BY contact_id LIMIT 1";
 static const char SQL_UNIT_USED_AS_FALLBACK[] =
-    "SELECT unit_id FROM dir_unit WHERE partner = ?1 AND fallback_unit = ?2 "
+    "SELECT unit_id FROM dir_unit WHERE partner = ? AND fallback_unit = ? "
     "ORDER BY unit_id LIMIT 1";
 static const char SQL_CONTACT_VERIFIED[] =
-    "SELECT verified_at_ms FROM dir_contact WHERE partner = ?1 AND "
-    "contact_id = ?2";
+    "SELECT verified_at_ms FROM dir_contact WHERE partner = ? AND "
+    "contact_id = ?";
 static const char SQL_CONTACT_COUNT[] =
-    "SELECT count(*) FROM dir_contact WHERE partner = ?1";
+    "SELECT count(*) FROM dir_contact WHERE partner = ?";
 static const char SQL_KEY_COUNT[] =
-    "SELECT count(*) FROM dir_key WHERE partner = ?1";
+    "SELECT count(*) FROM dir_key WHERE partner = ?";
 static const char SQL_GROUP_VERSION[] =
-    "SELECT version FROM dir_group WHERE name = ?1";
+    "SELECT version FROM dir_group WHERE name = ?";
 static const char SQL_MEMBER_EXISTS[] =
-    "SELECT 1 FROM dir_member WHERE grp = ?1 AND partner = ?2";
+    "SELECT 1 FROM dir_member WHERE grp = ? AND partner = ?";
 
 /* ---- writes ---- */
 
-static const char SQL_BUMP[] =
-    "UPDATE dir_partner SET version = version + 1, updated_ms = ?2 "
-    "WHERE id = ?1";
 static const char SQL_GROUP_BUMP[] =
-    "UPDATE dir_group SET version = version + 1 WHERE name = ?1";
-static const char SQL_ROOT_PUT[] =
-    "INSERT INTO dir_root (id, version, policy, hash) VALUES (1, ?1, ?2, ?3) "
-    "ON CONFLICT (id) DO UPDATE SET version = excluded.version, "
-    "policy = excluded.policy, hash = excluded.hash";
+    "UPDATE dir_group SET version = version + 1 WHERE name = ?";
 static const char SQL_PARTNER_INS[] =
     "INSERT INTO dir_partner (id, official, short_name, local_name, kind, "
     "country, status, version, created_ms, updated_ms) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8)";
+    "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)";
 static const char SQL_PARTNER_UPD[] =
-    "UPDATE dir_partner SET official = coalesce(?2, official), "
-    "short_name = coalesce(?3, short_name), "
-    "local_name = coalesce(?4, local_name), kind = coalesce(?5, kind), "
-    "country = coalesce(?6, country) WHERE id = ?1";
+    "UPDATE dir_partner SET official = coalesce(?, official), "
+    "short_name = coalesce(?, short_name), "
+    "local_name = coalesce(?, local_name), kind = coalesce(?, kind), "
+    "country = coalesce(?, country) WHERE id = ?";
 static const char SQL_STATUS_UPD[] =
-    "UPDATE dir_partner SET status = ?2 WHERE id = ?1";
-static const char SQL_KEY_INS[] =
-    "INSERT INTO dir_key (key_id, partner, purpose, public_key, "
-    "valid_from_ms, valid_until_ms, revoked_at_ms) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)";
+    "UPDATE dir_partner SET status = ? WHERE id = ?";
 static const char SQL_KEY_RETIRE[] =
-    "UPDATE dir_key SET valid_until_ms = ?2 WHERE key_id = ?1";
+    "UPDATE dir_key SET valid_until_ms = ? WHERE key_id = ?";
 static const char SQL_KEY_REVOKE[] =
-    "UPDATE dir_key SET revoked_at_ms = ?2 WHERE key_id = ?1";
-static const char SQL_UNIT_PUT[] =
-    "INSERT INTO dir_unit (partner, unit_id, name, hours, fallback_unit) "
-    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (partner, unit_id) DO UPDATE "
-    "SET name = excluded.name, hours = excluded.hours, "
-    "fallback_unit = excluded.fallback_unit";
+    "UPDATE dir_key SET revoked_at_ms = ? WHERE key_id = ?";
 static const char SQL_UNIT_DEL[] =
-    "DELETE FROM dir_unit WHERE partner = ?1 AND unit_id = ?2";
-static const char SQL_CONTACT_PUT[] =
-    "INSERT INTO dir_contact (partner, contact_id, name, role, unit_id, "
-    "email, phone, is_24x7, languages, time_zone, verified_at_ms, "
-    "updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11) "
-    "ON CONFLICT (partner, contact_id) DO UPDATE SET name = excluded.name, "
-    "role = excluded.role, unit_id = excluded.unit_id, "
-    "email = excluded.email, phone = excluded.phone, "
-    "is_24x7 = excluded.is_24x7, languages = excluded.languages, "
-    "time_zone = excluded.time_zone, updated_ms = excluded.updated_ms";
+    "DELETE FROM dir_unit WHERE partner = ? AND unit_id = ?";
 static const char SQL_CONTACT_DEL[] =
-    "DELETE FROM dir_contact WHERE partner = ?1 AND contact_id = ?2";
+    "DELETE FROM dir_contact WHERE partner = ? AND contact_id = ?";
 static const char SQL_CONTACT_CONFIRM[] =
-    "UPDATE dir_contact SET verified_at_ms = ?3 WHERE partner = ?1 AND "
-    "contact_id = ?2";
+    "UPDATE dir_contact SET verified_at_ms = ? WHERE partner = ? AND "
+    "contact_id = ?";
 static const char SQL_GROUP_INS[] =
-    "INSERT INTO dir_group (name, description, version) VALUES (?1, ?2, 1)";
+    "INSERT INTO dir_group (name, description, version) VALUES (?, ?, 1)";
 static const char SQL_GROUP_DEL_MEMBERS[] =
-    "DELETE FROM dir_member WHERE grp = ?1";
-static const char SQL_GROUP_DEL[] = "DELETE FROM dir_group WHERE name = ?1";
+    "DELETE FROM dir_member WHERE grp = ?";
+static const char SQL_GROUP_DEL[] = "DELETE FROM dir_group WHERE name = ?";
 static const char SQL_MEMBER_INS[] =
-    "INSERT INTO dir_member (grp, partner) VALUES (?1, ?2)";
+    "INSERT INTO dir_member (grp, partner) VALUES (?, ?)";
 static const char SQL_MEMBER_DEL[] =
-    "DELETE FROM dir_member WHERE grp = ?1 AND partner = ?2";
-
-/* Runs a write with up to two text parameters and an optional u64 third. */
-static int
-w_exec(struct lsn_dir *d, const char *sql, const char *a, const char *b,
-    int has_c, uint64_t c)
-{
-	sqlite3_stmt	*s;
-	int		 rv;
-
-	if ((rv = dir_sql(d, sql, &s)) != LSN_OK)
-		return (rv);
-	if (dir_bind_text(s, 1, a) != SQLITE_OK ||
-	    (b != NULL && dir_bind_text(s, 2, b) != SQLITE_OK) ||
-	    (has_c && dir_bind_u64(s, 3, c) != SQLITE_OK))
-		return (dir_db_error(d, s, "write"));
-	return (dir_done(d, s));
-}
-
-/* Runs a write with one text and one u64 parameter. */
-static int
-w_text_u64(struct lsn_dir *d, const char *sql, const char *a, uint64_t v)
-{
-	sqlite3_stmt	*s;
-	int		 rv;
-
-	if ((rv = dir_sql(d, sql, &s)) != LSN_OK)
-		return (rv);
-	if (dir_bind_text(s, 1, a) != SQLITE_OK ||
-	    dir_bind_u64(s, 2, v) != SQLITE_OK)
-		return (dir_db_error(d, s, "write"));
-	return (dir_done(d, s));
-}
-
-static int
-bump(struct lsn_dir *d, const char *partner, uint64_t when)
-{
-	return (w_text_u64(d, SQL_BUMP, partner, when));
-}
-
-static int
-root_put(struct lsn_dir *d, const Liaison__V1__RootPolicy *p)
-{
-	sqlite3_stmt	*s;
-	uint8_t		*buf, h[LSN_DIR_HASH_BYTES];
-	size_t		 n;
-	int		 rv;
-
-	n = liaison__v1__root_policy__get_packed_size(p);
-	if ((buf = malloc(n == 0 ? 1 : n)) == NULL)
-		return (LSN_ENOMEM);
-	liaison__v1__root_policy__pack(p, buf);
-	lsn_dir_policy_hash(p, h);
-	if ((rv = dir_sql(d, SQL_ROOT_PUT, &s)) != LSN_OK)
-		goto out;
-	if (dir_bind_u64(s, 1, p->version) != SQLITE_OK ||
-	    dir_bind_blob(s, 2, buf, n) != SQLITE_OK ||
-	    dir_bind_blob(s, 3, h, sizeof(h)) != SQLITE_OK) {
-		rv = dir_db_error(d, s, "root");
-		goto out;
-	}
-	rv = dir_done(d, s);
- out:
-	free(buf);
-	return (rv);
-}
-
-static int
-key_ins(struct lsn_dir *d, const char *partner,
-    const Liaison__V1__KeyRecord *k)
-{
-	sqlite3_stmt	*s;
-	int		 rv;
-
-	if ((rv = dir_sql(d, SQL_KEY_INS, &s)) != LSN_OK)
-		return (rv);
-	if (dir_bind_text(s, 1, k->key_id) != SQLITE_OK ||
-	    dir_bind_text(s, 2, partner) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 3, (int) k->purpose) != SQLITE_OK ||
-	    dir_bind_blob(s, 4, k->public_key.data, k->public_key.len) !=
-	    SQLITE_OK ||
-	    dir_bind_u64(s, 5, k->valid_from_ms) != SQLITE_OK ||
-	    dir_bind_u64(s, 6, k->valid_until_ms) != SQLITE_OK)
-		return (dir_db_error(d, s, "key insert"));
-	return (dir_done(d, s));
-}
-
-static int
-unit_put(struct lsn_dir *d, const char *partner, const Liaison__V1__Unit *u)
-{
-	sqlite3_stmt	*s;
-	int		 rv;
-
-	if ((rv = dir_sql(d, SQL_UNIT_PUT, &s)) != LSN_OK)
-		return (rv);
-	if (dir_bind_text(s, 1, partner) != SQLITE_OK ||
-	    dir_bind_text(s, 2, u->unit_id) != SQLITE_OK ||
-	    dir_bind_text(s, 3, u->name) != SQLITE_OK ||
-	    dir_bind_text(s, 4, u->hours) != SQLITE_OK ||
-	    dir_bind_text(s, 5, u->fallback_unit) != SQLITE_OK)
-		return (dir_db_error(d, s, "unit"));
-	return (dir_done(d, s));
-}
-
-static int
-contact_put(struct lsn_dir *d, const char *partner,
-    const Liaison__V1__Contact *c, uint64_t when)
-{
-	sqlite3_stmt	*s;
-	char		 langs[LSN_DIR_LANGS_MAX * 36 + 1];
-	int		 rv;
-
-	langs[0] = '\0';
-	for (size_t i = 0; i < c->n_languages; i++) {
-		if (i > 0)
-			(void) strncat(langs, ",", sizeof(langs) -
-			    strlen(langs) - 1);
-		(void) strncat(langs, c->languages[i], sizeof(langs) -
-		    strlen(langs) - 1);
-	}
-	if ((rv = dir_sql(d, SQL_CONTACT_PUT, &s)) != LSN_OK)
-		return (rv);
-	if (dir_bind_text(s, 1, partner) != SQLITE_OK ||
-	    dir_bind_text(s, 2, c->contact_id) != SQLITE_OK ||
-	    dir_bind_text(s, 3, c->name) != SQLITE_OK ||
-	    dir_bind_text(s, 4, c->role) != SQLITE_OK ||
-	    dir_bind_text(s, 5, c->unit_id) != SQLITE_OK ||
-	    dir_bind_text(s, 6, c->email) != SQLITE_OK ||
-	    dir_bind_text(s, 7, c->phone) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 8, c->has_is_24x7 && c->is_24x7) !=
-	    SQLITE_OK ||
-	    dir_bind_text(s, 9, langs) != SQLITE_OK ||
-	    dir_bind_text(s, 10, c->time_zone) != SQLITE_OK ||
-	    dir_bind_u64(s, 11, when) != SQLITE_OK)
-		return (dir_db_error(d, s, "contact"));
-	return (dir_done(d, s));
-}
+    "DELETE FROM dir_member WHERE grp = ? AND partner = ?";
 
 /* ---- per action ---- */
 
@@ -318,7 +84,7 @@ add_partner(struct lsn_dir *d, const Liaison__V1__DirOp *op, uint64_t exp,
 {
 	const Liaison__V1__Partner	*p = op->add_partner->partner;
 	const Liaison__V1__PartnerNames	*n = p->names;
-	sqlite3_stmt			*s;
+	struct lsn_q			*s;
 	struct dir_key			 k;
 	uint64_t			 ver;
 	int				 found, status, rv;
@@ -348,26 +114,25 @@ add_partner(struct lsn_dir *d, const Liaison__V1__DirOp *op, uint64_t exp,
 		return (LSN_OK);
 	if ((rv = dir_sql(d, SQL_PARTNER_INS, &s)) != LSN_OK)
 		return (rv);
-	if (dir_bind_text(s, 1, p->id) != SQLITE_OK ||
-	    dir_bind_text(s, 2, n->official) != SQLITE_OK ||
-	    dir_bind_text(s, 3, n->short_name) != SQLITE_OK ||
-	    dir_bind_text(s, 4, n->local) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 5, (int) p->kind) != SQLITE_OK ||
-	    dir_bind_text(s, 6, p->country) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 7, LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE)
-	    != SQLITE_OK ||
-	    dir_bind_u64(s, 8, op->created_ms) != SQLITE_OK)
-		return (dir_db_error(d, s, "partner insert"));
+	dir_bind_text(s, 1, p->id);
+	dir_bind_text(s, 2, n->official);
+	dir_bind_text(s, 3, n->short_name);
+	dir_bind_text(s, 4, n->local);
+	lsn_q_i64(s, 5, (int64_t) p->kind);
+	dir_bind_text(s, 6, p->country);
+	lsn_q_i64(s, 7, LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE);
+	dir_bind_u64(s, 8, op->created_ms);	/* created_ms */
+	dir_bind_u64(s, 9, op->created_ms);	/* updated_ms */
 	if ((rv = dir_done(d, s)) != LSN_OK)
 		return (rv);
 	for (size_t i = 0; i < p->n_keys; i++)
-		if ((rv = key_ins(d, p->id, p->keys[i])) != LSN_OK)
+		if ((rv = dir_key_ins(d, p->id, p->keys[i])) != LSN_OK)
 			return (rv);
 	for (size_t i = 0; i < p->n_units; i++)
-		if ((rv = unit_put(d, p->id, p->units[i])) != LSN_OK)
+		if ((rv = dir_unit_put(d, p->id, p->units[i])) != LSN_OK)
 			return (rv);
 	for (size_t i = 0; i < p->n_contacts; i++)
-		if ((rv = contact_put(d, p->id, p->contacts[i],
+		if ((rv = dir_contact_put(d, p->id, p->contacts[i],
 		    op->created_ms)) != LSN_OK)
 			return (rv);
 	return (LSN_OK);
@@ -378,26 +143,35 @@ update_partner(struct lsn_dir *d, const Liaison__V1__UpdatePartner *u,
     int apply)
 {
 	const Liaison__V1__PartnerNames	*n = u->names;
-	sqlite3_stmt			*s;
-	int				 rv, b = SQLITE_OK;
+	struct lsn_q			*s;
+	int				 rv;
 
 	if (!apply)
 		return (LSN_OK);
 	if ((rv = dir_sql(d, SQL_PARTNER_UPD, &s)) != LSN_OK)
 		return (rv);
-	b |= dir_bind_text(s, 1, u->partner_id);
+	/* An absent field binds NULL: coalesce keeps the stored value. */
 	if (n != NULL && n->official != NULL)
-		b |= dir_bind_text(s, 2, n->official);
+		dir_bind_text(s, 1, n->official);
+	else
+		lsn_q_null(s, 1);
 	if (n != NULL && n->short_name != NULL)
-		b |= dir_bind_text(s, 3, n->short_name);
+		dir_bind_text(s, 2, n->short_name);
+	else
+		lsn_q_null(s, 2);
 	if (n != NULL && n->local != NULL)
-		b |= dir_bind_text(s, 4, n->local);
+		dir_bind_text(s, 3, n->local);
+	else
+		lsn_q_null(s, 3);
 	if (u->has_kind)
-		b |= sqlite3_bind_int(s, 5, (int) u->kind);
+		lsn_q_i64(s, 4, (int64_t) u->kind);
+	else
+		lsn_q_null(s, 4);
 	if (u->country != NULL)
-		b |= dir_bind_text(s, 6, u->country);
-	if (b != SQLITE_OK)
-		return (dir_db_error(d, s, "partner update"));
+		dir_bind_text(s, 5, u->country);
+	else
+		lsn_q_null(s, 5);
+	dir_bind_text(s, 6, u->partner_id);
 	return (dir_done(d, s));
 }
 
@@ -405,7 +179,7 @@ static int
 set_status(struct lsn_dir *d, const Liaison__V1__SetStatus *st, int cur,
     int apply, char *why, size_t whysz)
 {
-	sqlite3_stmt	*s;
+	struct lsn_q	*s;
 	int		 rv;
 
 	if ((int) st->status == cur) {
@@ -417,9 +191,8 @@ set_status(struct lsn_dir *d, const Liaison__V1__SetStatus *st, int cur,
 		return (LSN_OK);
 	if ((rv = dir_sql(d, SQL_STATUS_UPD, &s)) != LSN_OK)
 		return (rv);
-	if (dir_bind_text(s, 1, st->partner_id) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 2, (int) st->status) != SQLITE_OK)
-		return (dir_db_error(d, s, "status"));
+	lsn_q_i64(s, 1, (int64_t) st->status);
+	dir_bind_text(s, 2, st->partner_id);
 	return (dir_done(d, s));
 }
 
@@ -446,8 +219,8 @@ add_key(struct lsn_dir *d, const Liaison__V1__AddKey *a, int apply, char *why,
 	uint64_t	n;
 	int		found, rv;
 
-	if ((rv = q_u64(d, SQL_KEY_COUNT, a->partner_id, NULL, &found, &n)) !=
-	    LSN_OK)
+	if ((rv = dir_q_u64(d, SQL_KEY_COUNT, a->partner_id, NULL, &found,
+	    &n)) != LSN_OK)
 		return (rv);
 	if (n >= LSN_DIR_KEYS_MAX) {
 		dir_why(why, whysz, "partner %s already has %d keys",
@@ -463,7 +236,7 @@ add_key(struct lsn_dir *d, const Liaison__V1__AddKey *a, int apply, char *why,
 	}
 	if (!apply)
 		return (LSN_OK);
-	return (key_ins(d, a->partner_id, a->key));
+	return (dir_key_ins(d, a->partner_id, a->key));
 }
 
 static int
@@ -492,7 +265,8 @@ retire_key(struct lsn_dir *d, const Liaison__V1__RetireKey *r, int apply,
 	}
 	if (!apply)
 		return (LSN_OK);
-	return (w_text_u64(d, SQL_KEY_RETIRE, r->key_id, r->valid_until_ms));
+	return (dir_w_u64_text(d, SQL_KEY_RETIRE, r->valid_until_ms,
+	    r->key_id));
 }
 
 static int
@@ -511,7 +285,7 @@ revoke_key(struct lsn_dir *d, const Liaison__V1__RevokeKey *r, int apply,
 	}
 	if (!apply)
 		return (LSN_OK);
-	return (w_text_u64(d, SQL_KEY_REVOKE, r->key_id, r->revoked_at_ms));
+	return (dir_w_u64_text(d, SQL_KEY_REVOKE, r->revoked_at_ms, r->key_id));
 }
 
 static int
@@ -523,7 +297,7 @@ set_unit(struct lsn_dir *d, const Liaison__V1__SetUnit *su, int apply,
 	int			 found, rv;
 
 	if (u->fallback_unit != NULL && u->fallback_unit[0] != '\0') {
-		if ((rv = q_exists(d, SQL_UNIT_EXISTS, su->partner_id,
+		if ((rv = dir_q_exists(d, SQL_UNIT_EXISTS, su->partner_id,
 		    u->fallback_unit, &found)) != LSN_OK)
 			return (rv);
 		if (!found) {
@@ -532,11 +306,11 @@ set_unit(struct lsn_dir *d, const Liaison__V1__SetUnit *su, int apply,
 			return (LSN_ENOENT);
 		}
 	}
-	if ((rv = q_exists(d, SQL_UNIT_EXISTS, su->partner_id, u->unit_id,
+	if ((rv = dir_q_exists(d, SQL_UNIT_EXISTS, su->partner_id, u->unit_id,
 	    &found)) != LSN_OK)
 		return (rv);
 	if (!found) {
-		if ((rv = q_u64(d, SQL_UNIT_COUNT, su->partner_id, NULL,
+		if ((rv = dir_q_u64(d, SQL_UNIT_COUNT, su->partner_id, NULL,
 		    &found, &n)) != LSN_OK)
 			return (rv);
 		if (n >= LSN_DIR_UNITS_MAX) {
@@ -547,7 +321,7 @@ set_unit(struct lsn_dir *d, const Liaison__V1__SetUnit *su, int apply,
 	}
 	if (!apply)
 		return (LSN_OK);
-	return (unit_put(d, su->partner_id, u));
+	return (dir_unit_put(d, su->partner_id, u));
 }
 
 static int
@@ -557,7 +331,7 @@ remove_unit(struct lsn_dir *d, const Liaison__V1__RemoveUnit *ru, int apply,
 	char	user[LSN_DIR_ID_MAX + 1];
 	int	found, rv;
 
-	if ((rv = q_exists(d, SQL_UNIT_EXISTS, ru->partner_id, ru->unit_id,
+	if ((rv = dir_q_exists(d, SQL_UNIT_EXISTS, ru->partner_id, ru->unit_id,
 	    &found)) != LSN_OK)
 		return (rv);
 	if (!found) {
@@ -565,7 +339,7 @@ remove_unit(struct lsn_dir *d, const Liaison__V1__RemoveUnit *ru, int apply,
 		    ru->partner_id, ru->unit_id);
 		return (LSN_ENOENT);
 	}
-	if ((rv = q_text(d, SQL_UNIT_USED_BY_CONTACT, ru->partner_id,
+	if ((rv = dir_q_text(d, SQL_UNIT_USED_BY_CONTACT, ru->partner_id,
 	    ru->unit_id, user, sizeof(user))) != LSN_OK)
 		return (rv);
 	if (user[0] != '\0') {
@@ -573,7 +347,7 @@ remove_unit(struct lsn_dir *d, const Liaison__V1__RemoveUnit *ru, int apply,
 		    ru->unit_id, user);
 		return (LSN_EINVAL);
 	}
-	if ((rv = q_text(d, SQL_UNIT_USED_AS_FALLBACK, ru->partner_id,
+	if ((rv = dir_q_text(d, SQL_UNIT_USED_AS_FALLBACK, ru->partner_id,
 	    ru->unit_id, user, sizeof(user))) != LSN_OK)
 		return (rv);
 	if (user[0] != '\0') {
@@ -583,7 +357,7 @@ remove_unit(struct lsn_dir *d, const Liaison__V1__RemoveUnit *ru, int apply,
 	}
 	if (!apply)
 		return (LSN_OK);
-	return (w_exec(d, SQL_UNIT_DEL, ru->partner_id, ru->unit_id, 0, 0));
+	return (dir_w_exec(d, SQL_UNIT_DEL, ru->partner_id, ru->unit_id, 0, 0));
 }
 
 static int
@@ -596,7 +370,7 @@ set_contact(struct lsn_dir *d, const Liaison__V1__DirOp *op, int apply,
 	int				 found, rv;
 
 	if (c->unit_id != NULL && c->unit_id[0] != '\0') {
-		if ((rv = q_exists(d, SQL_UNIT_EXISTS, sc->partner_id,
+		if ((rv = dir_q_exists(d, SQL_UNIT_EXISTS, sc->partner_id,
 		    c->unit_id, &found)) != LSN_OK)
 			return (rv);
 		if (!found) {
@@ -605,11 +379,11 @@ set_contact(struct lsn_dir *d, const Liaison__V1__DirOp *op, int apply,
 			return (LSN_ENOENT);
 		}
 	}
-	if ((rv = q_u64(d, SQL_CONTACT_VERIFIED, sc->partner_id,
+	if ((rv = dir_q_u64(d, SQL_CONTACT_VERIFIED, sc->partner_id,
 	    c->contact_id, &found, &n)) != LSN_OK)
 		return (rv);
 	if (!found) {
-		if ((rv = q_u64(d, SQL_CONTACT_COUNT, sc->partner_id, NULL,
+		if ((rv = dir_q_u64(d, SQL_CONTACT_COUNT, sc->partner_id, NULL,
 		    &found, &n)) != LSN_OK)
 			return (rv);
 		if (n >= LSN_DIR_CONTACTS_MAX) {
@@ -620,7 +394,7 @@ set_contact(struct lsn_dir *d, const Liaison__V1__DirOp *op, int apply,
 	}
 	if (!apply)
 		return (LSN_OK);
-	return (contact_put(d, sc->partner_id, c, op->created_ms));
+	return (dir_contact_put(d, sc->partner_id, c, op->created_ms));
 }
 
 static int
@@ -638,7 +412,7 @@ contact_op(struct lsn_dir *d, const Liaison__V1__DirOp *op, int apply,
 		pid = op->confirm_contact->partner_id;
 		cid = op->confirm_contact->contact_id;
 	}
-	if ((rv = q_u64(d, SQL_CONTACT_VERIFIED, pid, cid, &found, &cur)) !=
+	if ((rv = dir_q_u64(d, SQL_CONTACT_VERIFIED, pid, cid, &found, &cur)) !=
 	    LSN_OK)
 		return (rv);
 	if (!found) {
@@ -648,7 +422,7 @@ contact_op(struct lsn_dir *d, const Liaison__V1__DirOp *op, int apply,
 	if (op->action_case == LIAISON__V1__DIR_OP__ACTION_REMOVE_CONTACT) {
 		if (!apply)
 			return (LSN_OK);
-		return (w_exec(d, SQL_CONTACT_DEL, pid, cid, 0, 0));
+		return (dir_w_exec(d, SQL_CONTACT_DEL, pid, cid, 0, 0));
 	}
 	if (op->confirm_contact->verified_at_ms < cur) {
 		dir_why(why, whysz, "contact %s was confirmed later than this "
@@ -657,7 +431,7 @@ contact_op(struct lsn_dir *d, const Liaison__V1__DirOp *op, int apply,
 	}
 	if (!apply)
 		return (LSN_OK);
-	return (w_exec(d, SQL_CONTACT_CONFIRM, pid, cid, 1,
+	return (dir_w_exec(d, SQL_CONTACT_CONFIRM, pid, cid, 1,
 	    op->confirm_contact->verified_at_ms));
 }
 
@@ -670,7 +444,7 @@ group_op(struct lsn_dir *d, const Liaison__V1__DirOp *op, uint64_t exp,
 	int		 gfound, pfound, member, pstatus, rv;
 
 	(void) dir_op_target(op, &p, &g);
-	if ((rv = q_u64(d, SQL_GROUP_VERSION, g, NULL, &gfound, &gver)) !=
+	if ((rv = dir_q_u64(d, SQL_GROUP_VERSION, g, NULL, &gfound, &gver)) !=
 	    LSN_OK)
 		return (rv);
 	if (op->action_case == LIAISON__V1__DIR_OP__ACTION_CREATE_GROUP) {
@@ -685,7 +459,7 @@ group_op(struct lsn_dir *d, const Liaison__V1__DirOp *op, uint64_t exp,
 		}
 		if (!apply)
 			return (LSN_OK);
-		return (w_exec(d, SQL_GROUP_INS, g,
+		return (dir_w_exec(d, SQL_GROUP_INS, g,
 		    op->create_group->description == NULL ? "" :
 		    op->create_group->description, 0, 0));
 	}
@@ -701,14 +475,14 @@ group_op(struct lsn_dir *d, const Liaison__V1__DirOp *op, uint64_t exp,
 	if (op->action_case == LIAISON__V1__DIR_OP__ACTION_DELETE_GROUP) {
 		if (!apply)
 			return (LSN_OK);
-		if ((rv = w_exec(d, SQL_GROUP_DEL_MEMBERS, g, NULL, 0, 0)) !=
-		    LSN_OK)
+		if ((rv = dir_w_exec(d, SQL_GROUP_DEL_MEMBERS, g, NULL, 0,
+		    0)) != LSN_OK)
 			return (rv);
-		return (w_exec(d, SQL_GROUP_DEL, g, NULL, 0, 0));
+		return (dir_w_exec(d, SQL_GROUP_DEL, g, NULL, 0, 0));
 	}
 	if ((rv = dir_partner_row(d, p, &pfound, &pstatus, &pver)) != LSN_OK)
 		return (rv);
-	if ((rv = q_exists(d, SQL_MEMBER_EXISTS, g, p, &member)) != LSN_OK)
+	if ((rv = dir_q_exists(d, SQL_MEMBER_EXISTS, g, p, &member)) != LSN_OK)
 		return (rv);
 	if (op->action_case == LIAISON__V1__DIR_OP__ACTION_ADD_MEMBER) {
 		if (!pfound) {
@@ -726,7 +500,7 @@ group_op(struct lsn_dir *d, const Liaison__V1__DirOp *op, uint64_t exp,
 		}
 		if (!apply)
 			return (LSN_OK);
-		if ((rv = w_exec(d, SQL_MEMBER_INS, g, p, 0, 0)) != LSN_OK)
+		if ((rv = dir_w_exec(d, SQL_MEMBER_INS, g, p, 0, 0)) != LSN_OK)
 			return (rv);
 	} else {
 		if (!member) {
@@ -736,10 +510,10 @@ group_op(struct lsn_dir *d, const Liaison__V1__DirOp *op, uint64_t exp,
 		}
 		if (!apply)
 			return (LSN_OK);
-		if ((rv = w_exec(d, SQL_MEMBER_DEL, g, p, 0, 0)) != LSN_OK)
+		if ((rv = dir_w_exec(d, SQL_MEMBER_DEL, g, p, 0, 0)) != LSN_OK)
 			return (rv);
 	}
-	return (w_exec(d, SQL_GROUP_BUMP, g, NULL, 0, 0));
+	return (dir_w_exec(d, SQL_GROUP_BUMP, g, NULL, 0, 0));
 }
 
 static int
@@ -763,7 +537,7 @@ root_op(struct lsn_dir *d, const Liaison__V1__DirOp *op,
 	}
 	if (!apply)
 		return (LSN_OK);
-	return (root_put(d, np));
+	return (dir_root_put(d, np));
 }
 
 int
@@ -847,5 +621,5 @@ dir_exec(struct lsn_dir *d, const Liaison__V1__DirOp *op,
 	}
 	if (rv != LSN_OK || !apply)
 		return (rv);
-	return (bump(d, p, op->created_ms));
+	return (dir_bump(d, p, op->created_ms));
 }

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "liaison/dir.h"
 #include "liaison/log.h"
@@ -414,23 +413,22 @@ tx_end(struct lsn_dir *d, int own, int rv)
 
 static const char SQL_APPEND[] =
     "INSERT INTO dir_log (rev, prev_hash, signed_op, entry_hash, op_id) "
-    "VALUES (?1, ?2, ?3, ?4, ?5)";
+    "VALUES (?, ?, ?, ?, ?)";
 
 static int
 append(struct lsn_dir *d, uint64_t rev, const uint8_t *prev,
     const uint8_t *sop, size_t len, const uint8_t *hash, const uint8_t *op_id)
 {
-	sqlite3_stmt	*s;
+	struct lsn_q	*s;
 	int		 rv;
 
 	if ((rv = dir_sql(d, SQL_APPEND, &s)) != LSN_OK)
 		return (rv);
-	if (dir_bind_u64(s, 1, rev) != SQLITE_OK ||
-	    dir_bind_blob(s, 2, prev, LSN_DIR_HASH_BYTES) != SQLITE_OK ||
-	    dir_bind_blob(s, 3, sop, len) != SQLITE_OK ||
-	    dir_bind_blob(s, 4, hash, LSN_DIR_HASH_BYTES) != SQLITE_OK ||
-	    dir_bind_blob(s, 5, op_id, LSN_DIROP_ID_BYTES) != SQLITE_OK)
-		return (dir_db_error(d, s, "append"));
+	dir_bind_u64(s, 1, rev);
+	dir_bind_blob(s, 2, prev, LSN_DIR_HASH_BYTES);
+	dir_bind_blob(s, 3, sop, len);
+	dir_bind_blob(s, 4, hash, LSN_DIR_HASH_BYTES);
+	dir_bind_blob(s, 5, op_id, LSN_DIROP_ID_BYTES);
 	return (dir_done(d, s));
 }
 

@@ -73,15 +73,25 @@ void	dir_hash_str(crypto_generichash_state *h, const char *s);
 void	dir_entry_hash(const uint8_t prev[LSN_DIR_HASH_BYTES], uint64_t rev,
 	    const uint8_t *sop, size_t len, uint8_t out[LSN_DIR_HASH_BYTES]);
 
-/* dir.c: SQL helpers (cached statements; every use ends in a reset) */
-int	dir_sql(struct lsn_dir *d, const char *sql, sqlite3_stmt **s);
-int	dir_done(struct lsn_dir *d, sqlite3_stmt *s);
-int	dir_bind_text(sqlite3_stmt *s, int i, const char *v);
-int	dir_bind_u64(sqlite3_stmt *s, int i, uint64_t v);
-int	dir_bind_blob(sqlite3_stmt *s, int i, const void *p, size_t len);
-uint64_t dir_col_u64(sqlite3_stmt *s, int i);
-const char *dir_col_text(sqlite3_stmt *s, int i);
-int	dir_db_error(struct lsn_dir *d, sqlite3_stmt *s, const char *what);
+/*
+ * dir.c: SQL helpers over query.h (cached statements; every use ends in
+ * lsn_q_reset). Bound texts and blobs are borrowed until the last step;
+ * a NULL text binds "". dir_step returns LSN_ROW, LSN_OK or the error of
+ * dir_db_error (logged, statement reset); dir_done expects no row.
+ */
+struct lsn_q;
+int	dir_sql(struct lsn_dir *d, const char *sql, struct lsn_q **q);
+int	dir_step(struct lsn_dir *d, struct lsn_q *q, const char *what);
+int	dir_done(struct lsn_dir *d, struct lsn_q *q);
+void	dir_bind_text(struct lsn_q *q, int i, const char *v);
+void	dir_bind_u64(struct lsn_q *q, int i, uint64_t v);
+void	dir_bind_blob(struct lsn_q *q, int i, const void *p, size_t len);
+uint64_t dir_col_u64(struct lsn_q *q, int i);
+int	dir_col_int(struct lsn_q *q, int i);
+const char *dir_col_text(struct lsn_q *q, int i);
+const uint8_t *dir_col_blob(struct lsn_q *q, int i, size_t *len);
+int	dir_db_error(struct lsn_dir *d, struct lsn_q *q, int rv,
+	    const char *what);
 
 /* dir.c: state access */
 int	dir_root_load(struct lsn_dir *d, Liaison__V1__RootPolicy **out);
@@ -103,6 +113,32 @@ int	dir_apply_parts(struct lsn_dir *d, uint64_t rev, const uint8_t *prev,
 	    size_t prevlen, const uint8_t *sop, size_t soplen,
 	    const uint8_t *hash, size_t hashlen, char *why, size_t whysz);
 
+/*
+ * dir_write.c: the state machine's SQL. The dir_q_* run a query with text
+ * parameters a and b (b may be NULL: one parameter) and read its first
+ * row. dir_w_exec runs a write with text parameters a, b (b may be NULL),
+ * after the u64 c as first parameter when has_c; dir_w_u64_text one of
+ * the shape "SET x = ? WHERE key = ?".
+ */
+int	dir_q_exists(struct lsn_dir *d, const char *sql, const char *a,
+	    const char *b, int *found);
+int	dir_q_text(struct lsn_dir *d, const char *sql, const char *a,
+	    const char *b, char *out, size_t outsz);
+int	dir_q_u64(struct lsn_dir *d, const char *sql, const char *a,
+	    const char *b, int *found, uint64_t *v);
+int	dir_w_exec(struct lsn_dir *d, const char *sql, const char *a,
+	    const char *b, int has_c, uint64_t c);
+int	dir_w_u64_text(struct lsn_dir *d, const char *sql, uint64_t v,
+	    const char *a);
+int	dir_bump(struct lsn_dir *d, const char *partner, uint64_t when);
+int	dir_root_put(struct lsn_dir *d, const Liaison__V1__RootPolicy *p);
+int	dir_key_ins(struct lsn_dir *d, const char *partner,
+	    const Liaison__V1__KeyRecord *k);
+int	dir_unit_put(struct lsn_dir *d, const char *partner,
+	    const Liaison__V1__Unit *u);
+int	dir_contact_put(struct lsn_dir *d, const char *partner,
+	    const Liaison__V1__Contact *c, uint64_t when);
+
 /* dir_apply.c: state rules; writes only when apply != 0 */
 int	dir_exec(struct lsn_dir *d, const Liaison__V1__DirOp *op,
 	    const Liaison__V1__RootPolicy *root, int apply, char *why,
@@ -111,5 +147,12 @@ int	dir_exec(struct lsn_dir *d, const Liaison__V1__DirOp *op,
 /* dir_read.c: building records */
 int	dir_partner_build(struct lsn_dir *d, const char *id,
 	    Liaison__V1__Partner **out);
+/*
+ * A contact from the current row of s, columns from c0: contact_id, name,
+ * role, unit_id, email, phone, is_24x7, languages, time_zone,
+ * verified_at_ms, updated_ms. *out is malloc'd (free_unpacked, NULL).
+ */
+int	dir_contact_from_row(struct lsn_q *s, int c0,
+	    Liaison__V1__Contact **out);
 
 #endif /* LIAISON_DIR_INT_H */

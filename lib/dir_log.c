@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "liaison/dir.h"
 #include "liaison/log.h"
+#include "liaison/query.h"
 #include "liaison/sig.h"
 #include "liaison/util.h"
 #include "dir_int.h"
@@ -49,76 +49,109 @@ entry_pack(uint64_t rev, const void *prev, size_t prevlen, const void *sop,
 
 static const char SQL_ENTRIES[] =
     "SELECT rev, prev_hash, signed_op, entry_hash FROM dir_log "
-    "WHERE rev > ?1 ORDER BY rev LIMIT ?2";
+    "WHERE rev > ? ORDER BY rev LIMIT ?";
+
+/*
+ * Entries are read a page at a time and the statement is reset before the
+ * callback runs: the callback may use the dir (or the store) freely, and
+ * no result stays open on the connection across it.
+ */
+#define ENTRIES_PAGE	64
+
+struct entry_buf {
+	uint64_t	 rev;
+	uint8_t		*buf;
+	size_t		 len;
+};
+
+/* Up to want (> 0) entries after after_rev into page; *n of them. */
+static int
+entries_page(struct lsn_dir *d, uint64_t after_rev, size_t want,
+    struct entry_buf *page, size_t *n)
+{
+	struct lsn_q	*s;
+	const uint8_t	*p[3];
+	size_t		 l[3];
+	int		 rv;
+
+	*n = 0;
+	if ((rv = dir_sql(d, SQL_ENTRIES, &s)) != LSN_OK)
+		return (rv);
+	dir_bind_u64(s, 1, after_rev);
+	lsn_q_i64(s, 2, (int64_t) want);
+	while (*n < want && (rv = dir_step(d, s, "entries")) == LSN_ROW) {
+		for (int i = 0; i < 3; i++)
+			p[i] = dir_col_blob(s, i + 1, &l[i]);
+		page[*n].rev = dir_col_u64(s, 0);
+		if ((rv = entry_pack(page[*n].rev, p[0], l[0], p[1], l[1],
+		    p[2], l[2], &page[*n].buf, &page[*n].len)) != LSN_OK)
+			break;
+		(*n)++;
+	}
+	if (rv == LSN_ROW)
+		rv = LSN_OK;	/* want rows read: LIMIT ends it anyway */
+	lsn_q_reset(s);
+	if (rv != LSN_OK) {
+		while (*n > 0)
+			free(page[--(*n)].buf);
+	}
+	return (rv);
+}
 
 int
 lsn_dir_entries_after(struct lsn_dir *d, uint64_t after_rev, size_t max,
     lsn_dir_entry_fn *fn, void *arg)
 {
-	sqlite3_stmt	*s = NULL;
-	uint8_t		*buf;
-	size_t		 len;
-	int		 rv = LSN_OK, rc;
+	struct entry_buf	page[ENTRIES_PAGE];
+	size_t			want, n, left = max;
+	int			rv = LSN_OK;
 
 	if (d == NULL || fn == NULL)
 		return (LSN_EINVAL);
-	/* Not cached: the callback may use the dir (and its cache). */
-	if (sqlite3_prepare_v2(lsn_store_db(d->st), SQL_ENTRIES, -1, &s,
-	    NULL) != SQLITE_OK)
-		return (dir_db_error(d, NULL, "entries"));
-	if (dir_bind_u64(s, 1, after_rev) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, max == 0 || max > INT64_MAX ? -1 :
-	    (sqlite3_int64) max) != SQLITE_OK) {
-		rv = dir_db_error(d, NULL, "entries");
-		goto out;
+	for (;;) {
+		want = max == 0 || left > ENTRIES_PAGE ? ENTRIES_PAGE : left;
+		if ((rv = entries_page(d, after_rev, want, page, &n)) !=
+		    LSN_OK)
+			return (rv);
+		for (size_t i = 0; i < n; i++) {
+			if (rv == 0)
+				rv = fn(arg, page[i].rev, page[i].buf,
+				    page[i].len);
+			free(page[i].buf);
+		}
+		if (rv != 0 || n < want)
+			return (rv);
+		after_rev = page[n - 1].rev;
+		if (max != 0 && (left -= n) == 0)
+			return (LSN_OK);
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		rv = entry_pack(dir_col_u64(s, 0), sqlite3_column_blob(s, 1),
-		    (size_t) sqlite3_column_bytes(s, 1),
-		    sqlite3_column_blob(s, 2),
-		    (size_t) sqlite3_column_bytes(s, 2),
-		    sqlite3_column_blob(s, 3),
-		    (size_t) sqlite3_column_bytes(s, 3), &buf, &len);
-		if (rv != LSN_OK)
-			goto out;
-		rv = fn(arg, dir_col_u64(s, 0), buf, len);
-		free(buf);
-		if (rv != 0)
-			goto out;
-	}
-	if (rc != SQLITE_DONE)
-		rv = dir_db_error(d, NULL, "entries");
- out:
-	sqlite3_finalize(s);
-	return (rv);
 }
 
 static const char SQL_ENTRY_GET[] =
-    "SELECT prev_hash, signed_op, entry_hash FROM dir_log WHERE rev = ?1";
+    "SELECT prev_hash, signed_op, entry_hash FROM dir_log WHERE rev = ?";
 
 int
 lsn_dir_entry_get(struct lsn_dir *d, uint64_t rev, uint8_t **out,
     size_t *len)
 {
-	sqlite3_stmt	*s;
-	int		 rv, rc;
+	struct lsn_q	*s;
+	const uint8_t	*p[3];
+	size_t		 l[3];
+	int		 rv;
 
 	if ((rv = dir_sql(d, SQL_ENTRY_GET, &s)) != LSN_OK)
 		return (rv);
-	if (dir_bind_u64(s, 1, rev) != SQLITE_OK)
-		return (dir_db_error(d, s, "entry"));
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(s);
+	dir_bind_u64(s, 1, rev);
+	if ((rv = dir_step(d, s, "entry")) == LSN_OK) {
+		lsn_q_reset(s);
 		return (LSN_ENOENT);
 	}
-	if (rc != SQLITE_ROW)
-		return (dir_db_error(d, s, "entry"));
-	rv = entry_pack(rev, sqlite3_column_blob(s, 0),
-	    (size_t) sqlite3_column_bytes(s, 0), sqlite3_column_blob(s, 1),
-	    (size_t) sqlite3_column_bytes(s, 1), sqlite3_column_blob(s, 2),
-	    (size_t) sqlite3_column_bytes(s, 2), out, len);
-	sqlite3_reset(s);
+	if (rv != LSN_ROW)
+		return (rv);
+	for (int i = 0; i < 3; i++)
+		p[i] = dir_col_blob(s, i, &l[i]);
+	rv = entry_pack(rev, p[0], l[0], p[1], l[1], p[2], l[2], out, len);
+	lsn_q_reset(s);
 	return (rv);
 }
 
@@ -134,12 +167,14 @@ lsn_dir_verify(struct lsn_dir *d, struct lsn_dir_verify_result *res,
 {
 	struct lsn_store	*mst = NULL;
 	struct lsn_dir		*md = NULL;
-	sqlite3_stmt		*s = NULL;
+	struct lsn_q		*s = NULL;
 	Liaison__V1__DirOp	*op = NULL;
+	const uint8_t		*col[5];
+	size_t			 len[5];
 	uint8_t			 mine[LSN_DIR_HASH_BYTES];
 	uint8_t			 good[LSN_DIR_HASH_BYTES];
 	uint64_t		 expect = 1, rev = 0;
-	int			 rv, rc;
+	int			 rv;
 
 	if (d == NULL || res == NULL)
 		return (LSN_EINVAL);
@@ -156,15 +191,14 @@ lsn_dir_verify(struct lsn_dir *d, struct lsn_dir_verify_result *res,
 		lsn_dir_set_trust_anchor(md, d->anchor);
 	if ((rv = lsn_store_begin(mst)) != LSN_OK)
 		goto out;
-	if (sqlite3_prepare_v2(lsn_store_db(d->st), SQL_VERIFY_WALK, -1, &s,
-	    NULL) != SQLITE_OK) {
-		rv = dir_db_error(d, NULL, "verify");
+	/* Only md's store is written while the walk's rows are read. */
+	if ((rv = dir_sql(d, SQL_VERIFY_WALK, &s)) != LSN_OK) {
+		s = NULL;
 		goto out;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const uint8_t	*sop = sqlite3_column_blob(s, 2);
-		size_t		 soplen = (size_t) sqlite3_column_bytes(s, 2);
-
+	while ((rv = dir_step(d, s, "verify")) == LSN_ROW) {
+		for (int i = 1; i < 5; i++)
+			col[i] = dir_col_blob(s, i, &len[i]);
 		rev = dir_col_u64(s, 0);
 		if (rev != expect) {
 			res->bad_rev = expect;
@@ -173,19 +207,16 @@ lsn_dir_verify(struct lsn_dir *d, struct lsn_dir_verify_result *res,
 			rv = LSN_ECHAIN;
 			goto out;
 		}
-		rv = dir_apply_parts(md, rev, sqlite3_column_blob(s, 1),
-		    (size_t) sqlite3_column_bytes(s, 1), sop, soplen,
-		    sqlite3_column_blob(s, 3),
-		    (size_t) sqlite3_column_bytes(s, 3), why, whysz);
+		rv = dir_apply_parts(md, rev, col[1], len[1], col[2], len[2],
+		    col[3], len[3], why, whysz);
 		if (rv != LSN_OK) {
 			res->bad_rev = rev;
 			goto out;
 		}
 		/* The stored op id (replay index) must be the op's. */
-		if ((rv = lsn_dirop_parse(sop, soplen, NULL, &op)) != LSN_OK ||
-		    (size_t) sqlite3_column_bytes(s, 4) != op->op_id.len ||
-		    memcmp(sqlite3_column_blob(s, 4), op->op_id.data,
-		    op->op_id.len) != 0) {
+		if ((rv = lsn_dirop_parse(col[2], len[2], NULL, &op)) !=
+		    LSN_OK || len[4] != op->op_id.len || (len[4] > 0 &&
+		    memcmp(col[4], op->op_id.data, op->op_id.len) != 0)) {
 			res->bad_rev = rev;
 			dir_why(why, whysz, "entry %llu: stored op id differs "
 			    "from the op's", ULL(rev));
@@ -194,13 +225,15 @@ lsn_dir_verify(struct lsn_dir *d, struct lsn_dir_verify_result *res,
 		}
 		liaison__v1__dir_op__free_unpacked(op, NULL);
 		op = NULL;
-		memcpy(good, sqlite3_column_blob(s, 3), sizeof(good));
+		memcpy(good, col[3], sizeof(good));
 		expect++;
 	}
-	if (rc != SQLITE_DONE) {
-		rv = dir_db_error(d, NULL, "verify");
+	if (rv != LSN_OK) {
+		s = NULL;	/* reset by dir_step */
 		goto out;
 	}
+	lsn_q_reset(s);
+	s = NULL;
 	if ((rv = lsn_store_commit(mst)) != LSN_OK)
 		goto out;
 	if ((rv = lsn_dir_head(md, &res->rev, res->head)) != LSN_OK ||
@@ -223,7 +256,7 @@ lsn_dir_verify(struct lsn_dir *d, struct lsn_dir_verify_result *res,
 	}
 	if (op != NULL)
 		liaison__v1__dir_op__free_unpacked(op, NULL);
-	sqlite3_finalize(s);
+	lsn_q_reset(s);
 	if (mst != NULL && lsn_store_in_tx(mst))
 		lsn_store_rollback(mst);
 	lsn_dir_close(&md);

@@ -1,20 +1,18 @@
 /*
  * dir_read.c -- directory lookups: key lookups for the daemons, whole
- * partner and group records, listing and searching.
+ * partner and group records (listing and searching: dir_walk.c).
  *
  * Records handed out as protobuf-c messages are built with malloc/strdup
  * so that liaison__v1__*__free_unpacked(m, NULL) (the system allocator)
  * frees them.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "liaison/dir.h"
 #include "liaison/log.h"
+#include "liaison/query.h"
 #include "liaison/util.h"
 #include "dir_int.h"
 
@@ -52,10 +50,8 @@ push(void ***arr, size_t *n, void *p)
 	return (LSN_OK);
 }
 
-/* Columns: contact_id, name, role, unit_id, email, phone, is_24x7,
- * languages, time_zone, verified_at_ms, updated_ms (from col0). */
-static int
-contact_from_row(sqlite3_stmt *s, int c0, Liaison__V1__Contact **out)
+int
+dir_contact_from_row(struct lsn_q *s, int c0, Liaison__V1__Contact **out)
 {
 	Liaison__V1__Contact	*c;
 	const char		*langs, *p, *q;
@@ -73,7 +69,7 @@ contact_from_row(sqlite3_stmt *s, int c0, Liaison__V1__Contact **out)
 	    (rv = dup_opt(dir_col_text(s, c0 + 8), &c->time_zone)) != LSN_OK)
 		goto fail;
 	c->has_is_24x7 = 1;
-	c->is_24x7 = sqlite3_column_int(s, c0 + 6) != 0;
+	c->is_24x7 = dir_col_int(s, c0 + 6) != 0;
 	langs = dir_col_text(s, c0 + 7);
 	for (p = langs; *p != '\0'; p = *q == ',' ? q + 1 : q) {
 		char	*l;
@@ -108,31 +104,32 @@ contact_from_row(sqlite3_stmt *s, int c0, Liaison__V1__Contact **out)
 
 static const char SQL_P_GET[] =
     "SELECT official, short_name, local_name, kind, country, status, "
-    "version, created_ms, updated_ms FROM dir_partner WHERE id = ?1";
+    "version, created_ms, updated_ms FROM dir_partner WHERE id = ?";
 static const char SQL_P_KEYS[] =
     "SELECT key_id, purpose, public_key, valid_from_ms, valid_until_ms, "
-    "revoked_at_ms FROM dir_key WHERE partner = ?1 ORDER BY key_id";
+    "revoked_at_ms FROM dir_key WHERE partner = ? ORDER BY key_id";
 static const char SQL_P_UNITS[] =
     "SELECT unit_id, name, hours, fallback_unit FROM dir_unit "
-    "WHERE partner = ?1 ORDER BY unit_id";
+    "WHERE partner = ? ORDER BY unit_id";
 static const char SQL_P_CONTACTS[] =
     "SELECT contact_id, name, role, unit_id, email, phone, is_24x7, "
     "languages, time_zone, verified_at_ms, updated_ms FROM dir_contact "
-    "WHERE partner = ?1 ORDER BY contact_id";
+    "WHERE partner = ? ORDER BY contact_id";
 static const char SQL_P_GROUPS[] =
-    "SELECT grp FROM dir_member WHERE partner = ?1 ORDER BY grp";
+    "SELECT grp FROM dir_member WHERE partner = ? ORDER BY grp";
 
 static int
 build_keys(struct lsn_dir *d, Liaison__V1__Partner *p)
 {
-	sqlite3_stmt	*s;
-	int		 rv, rc;
+	struct lsn_q	*s;
+	const uint8_t	*pk;
+	size_t		 pklen;
+	int		 rv;
 
 	if ((rv = dir_sql(d, SQL_P_KEYS, &s)) != LSN_OK)
 		return (rv);
-	if (dir_bind_text(s, 1, p->id) != SQLITE_OK)
-		return (dir_db_error(d, s, "keys"));
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	dir_bind_text(s, 1, p->id);
+	while ((rv = dir_step(d, s, "keys")) == LSN_ROW) {
 		Liaison__V1__KeyRecord	*k;
 
 		if ((k = malloc(sizeof(*k))) == NULL) {
@@ -148,9 +145,9 @@ build_keys(struct lsn_dir *d, Liaison__V1__Partner *p)
 		if ((rv = dup_req(dir_col_text(s, 0), &k->key_id)) != LSN_OK)
 			goto out;
 		k->has_purpose = 1;
-		k->purpose = (Liaison__V1__KeyPurpose)
-		    sqlite3_column_int(s, 1);
-		if (sqlite3_column_bytes(s, 2) != LSN_PK_BYTES) {
+		k->purpose = (Liaison__V1__KeyPurpose) dir_col_int(s, 1);
+		if ((pk = dir_col_blob(s, 2, &pklen)) == NULL ||
+		    pklen != LSN_PK_BYTES) {
 			rv = LSN_EDB;
 			goto out;
 		}
@@ -158,8 +155,7 @@ build_keys(struct lsn_dir *d, Liaison__V1__Partner *p)
 			rv = LSN_ENOMEM;
 			goto out;
 		}
-		memcpy(k->public_key.data, sqlite3_column_blob(s, 2),
-		    LSN_PK_BYTES);
+		memcpy(k->public_key.data, pk, LSN_PK_BYTES);
 		k->public_key.len = LSN_PK_BYTES;
 		k->has_public_key = 1;
 		k->has_valid_from_ms = 1;
@@ -169,25 +165,23 @@ build_keys(struct lsn_dir *d, Liaison__V1__Partner *p)
 		k->revoked_at_ms = dir_col_u64(s, 5);
 		k->has_revoked_at_ms = k->revoked_at_ms != 0;
 	}
-	if (rc != SQLITE_DONE)
-		return (dir_db_error(d, s, "keys"));
-	rv = LSN_OK;
+	if (rv != LSN_OK)
+		return (rv);
  out:
-	sqlite3_reset(s);
+	lsn_q_reset(s);
 	return (rv);
 }
 
 static int
 build_units(struct lsn_dir *d, Liaison__V1__Partner *p)
 {
-	sqlite3_stmt	*s;
-	int		 rv, rc;
+	struct lsn_q	*s;
+	int		 rv;
 
 	if ((rv = dir_sql(d, SQL_P_UNITS, &s)) != LSN_OK)
 		return (rv);
-	if (dir_bind_text(s, 1, p->id) != SQLITE_OK)
-		return (dir_db_error(d, s, "units"));
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	dir_bind_text(s, 1, p->id);
+	while ((rv = dir_step(d, s, "units")) == LSN_ROW) {
 		Liaison__V1__Unit	*u;
 
 		if ((u = malloc(sizeof(*u))) == NULL) {
@@ -208,28 +202,26 @@ build_units(struct lsn_dir *d, Liaison__V1__Partner *p)
 		    LSN_OK)
 			goto out;
 	}
-	if (rc != SQLITE_DONE)
-		return (dir_db_error(d, s, "units"));
-	rv = LSN_OK;
+	if (rv != LSN_OK)
+		return (rv);
  out:
-	sqlite3_reset(s);
+	lsn_q_reset(s);
 	return (rv);
 }
 
 static int
 build_contacts(struct lsn_dir *d, Liaison__V1__Partner *p)
 {
-	sqlite3_stmt	*s;
-	int		 rv, rc;
+	struct lsn_q	*s;
+	int		 rv;
 
 	if ((rv = dir_sql(d, SQL_P_CONTACTS, &s)) != LSN_OK)
 		return (rv);
-	if (dir_bind_text(s, 1, p->id) != SQLITE_OK)
-		return (dir_db_error(d, s, "contacts"));
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	dir_bind_text(s, 1, p->id);
+	while ((rv = dir_step(d, s, "contacts")) == LSN_ROW) {
 		Liaison__V1__Contact	*c;
 
-		if ((rv = contact_from_row(s, 0, &c)) != LSN_OK)
+		if ((rv = dir_contact_from_row(s, 0, &c)) != LSN_OK)
 			goto out;
 		if ((rv = push((void ***) &p->contacts, &p->n_contacts, c)) !=
 		    LSN_OK) {
@@ -242,25 +234,23 @@ build_contacts(struct lsn_dir *d, Liaison__V1__Partner *p)
 			p->verified_at_ms = c->verified_at_ms;
 		}
 	}
-	if (rc != SQLITE_DONE)
-		return (dir_db_error(d, s, "contacts"));
-	rv = LSN_OK;
+	if (rv != LSN_OK)
+		return (rv);
  out:
-	sqlite3_reset(s);
+	lsn_q_reset(s);
 	return (rv);
 }
 
 static int
 build_groups(struct lsn_dir *d, Liaison__V1__Partner *p)
 {
-	sqlite3_stmt	*s;
-	int		 rv, rc;
+	struct lsn_q	*s;
+	int		 rv;
 
 	if ((rv = dir_sql(d, SQL_P_GROUPS, &s)) != LSN_OK)
 		return (rv);
-	if (dir_bind_text(s, 1, p->id) != SQLITE_OK)
-		return (dir_db_error(d, s, "groups"));
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	dir_bind_text(s, 1, p->id);
+	while ((rv = dir_step(d, s, "groups")) == LSN_ROW) {
 		char	*g;
 
 		if ((rv = dup_req(dir_col_text(s, 0), &g)) != LSN_OK)
@@ -271,11 +261,10 @@ build_groups(struct lsn_dir *d, Liaison__V1__Partner *p)
 			goto out;
 		}
 	}
-	if (rc != SQLITE_DONE)
-		return (dir_db_error(d, s, "groups"));
-	rv = LSN_OK;
+	if (rv != LSN_OK)
+		return (rv);
  out:
-	sqlite3_reset(s);
+	lsn_q_reset(s);
 	return (rv);
 }
 
@@ -284,27 +273,25 @@ dir_partner_build(struct lsn_dir *d, const char *id,
     Liaison__V1__Partner **out)
 {
 	Liaison__V1__Partner	*p = NULL;
-	sqlite3_stmt		*s;
-	int			 rv, rc;
+	struct lsn_q		*s;
+	int			 rv;
 
 	if ((rv = dir_sql(d, SQL_P_GET, &s)) != LSN_OK)
 		return (rv);
-	if (dir_bind_text(s, 1, id) != SQLITE_OK)
-		return (dir_db_error(d, s, "partner"));
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(s);
+	dir_bind_text(s, 1, id);
+	if ((rv = dir_step(d, s, "partner")) == LSN_OK) {
+		lsn_q_reset(s);
 		return (LSN_ENOENT);
 	}
-	if (rc != SQLITE_ROW)
-		return (dir_db_error(d, s, "partner"));
+	if (rv != LSN_ROW)
+		return (rv);
 	if ((p = malloc(sizeof(*p))) == NULL) {
-		sqlite3_reset(s);
+		lsn_q_reset(s);
 		return (LSN_ENOMEM);
 	}
 	liaison__v1__partner__init(p);
 	if ((p->names = malloc(sizeof(*p->names))) == NULL) {
-		sqlite3_reset(s);
+		lsn_q_reset(s);
 		liaison__v1__partner__free_unpacked(p, NULL);
 		return (LSN_ENOMEM);
 	}
@@ -316,20 +303,20 @@ dir_partner_build(struct lsn_dir *d, const char *id,
 	    LSN_OK ||
 	    (rv = dup_opt(dir_col_text(s, 2), &p->names->local)) != LSN_OK ||
 	    (rv = dup_req(dir_col_text(s, 4), &p->country)) != LSN_OK) {
-		sqlite3_reset(s);
+		lsn_q_reset(s);
 		goto fail;
 	}
 	p->has_kind = 1;
-	p->kind = (Liaison__V1__PartnerKind) sqlite3_column_int(s, 3);
+	p->kind = (Liaison__V1__PartnerKind) dir_col_int(s, 3);
 	p->has_status = 1;
-	p->status = (Liaison__V1__PartnerStatus) sqlite3_column_int(s, 5);
+	p->status = (Liaison__V1__PartnerStatus) dir_col_int(s, 5);
 	p->has_version = 1;
 	p->version = dir_col_u64(s, 6);
 	p->has_created_ms = 1;
 	p->created_ms = dir_col_u64(s, 7);
 	p->has_updated_ms = 1;
 	p->updated_ms = dir_col_u64(s, 8);
-	sqlite3_reset(s);
+	lsn_q_reset(s);
 	if ((rv = build_keys(d, p)) != LSN_OK ||
 	    (rv = build_units(d, p)) != LSN_OK ||
 	    (rv = build_contacts(d, p)) != LSN_OK ||
@@ -386,33 +373,31 @@ lsn_dir_partner_free(Liaison__V1__Partner **pp)
 }
 
 static const char SQL_G_GET[] =
-    "SELECT description, version FROM dir_group WHERE name = ?1";
+    "SELECT description, version FROM dir_group WHERE name = ?";
 static const char SQL_G_MEMBERS[] =
-    "SELECT partner FROM dir_member WHERE grp = ?1 ORDER BY partner";
+    "SELECT partner FROM dir_member WHERE grp = ? ORDER BY partner";
 
 int
 lsn_dir_group_get(struct lsn_dir *d, const char *name,
     Liaison__V1__Group **out)
 {
 	Liaison__V1__Group	*g = NULL;
-	sqlite3_stmt		*s;
-	int			 rv, rc;
+	struct lsn_q		*s;
+	int			 rv;
 
 	if (d == NULL || name == NULL || out == NULL)
 		return (LSN_EINVAL);
 	if ((rv = dir_sql(d, SQL_G_GET, &s)) != LSN_OK)
 		return (rv);
-	if (dir_bind_text(s, 1, name) != SQLITE_OK)
-		return (dir_db_error(d, s, "group"));
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(s);
+	dir_bind_text(s, 1, name);
+	if ((rv = dir_step(d, s, "group")) == LSN_OK) {
+		lsn_q_reset(s);
 		return (LSN_EUNKNOWNGROUP);
 	}
-	if (rc != SQLITE_ROW)
-		return (dir_db_error(d, s, "group"));
+	if (rv != LSN_ROW)
+		return (rv);
 	if ((g = malloc(sizeof(*g))) == NULL) {
-		sqlite3_reset(s);
+		lsn_q_reset(s);
 		return (LSN_ENOMEM);
 	}
 	liaison__v1__group__init(g);
@@ -420,35 +405,30 @@ lsn_dir_group_get(struct lsn_dir *d, const char *name,
 	g->version = dir_col_u64(s, 1);
 	if ((rv = dup_req(name, &g->name)) != LSN_OK ||
 	    (rv = dup_opt(dir_col_text(s, 0), &g->description)) != LSN_OK) {
-		sqlite3_reset(s);
+		lsn_q_reset(s);
 		goto fail;
 	}
-	sqlite3_reset(s);
+	lsn_q_reset(s);
 	if ((rv = dir_sql(d, SQL_G_MEMBERS, &s)) != LSN_OK)
 		goto fail;
-	if (dir_bind_text(s, 1, name) != SQLITE_OK) {
-		rv = dir_db_error(d, s, "group");
-		goto fail;
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	dir_bind_text(s, 1, name);
+	while ((rv = dir_step(d, s, "group")) == LSN_ROW) {
 		char	*m;
 
 		if ((rv = dup_req(dir_col_text(s, 0), &m)) != LSN_OK) {
-			sqlite3_reset(s);
+			lsn_q_reset(s);
 			goto fail;
 		}
 		if ((rv = push((void ***) &g->members, &g->n_members, m)) !=
 		    LSN_OK) {
 			free(m);
-			sqlite3_reset(s);
+			lsn_q_reset(s);
 			goto fail;
 		}
 	}
-	if (rc != SQLITE_DONE) {
-		rv = dir_db_error(d, s, "group");
+	if (rv != LSN_OK)
 		goto fail;
-	}
-	sqlite3_reset(s);
+	lsn_q_reset(s);
 	*out = g;
 	return (LSN_OK);
  fail:
@@ -463,200 +443,6 @@ lsn_dir_group_free(Liaison__V1__Group **gp)
 		return;
 	liaison__v1__group__free_unpacked(*gp, NULL);
 	*gp = NULL;
-}
-
-/* ---- walks (uncached statements: callbacks may use the dir) ---- */
-
-static int
-walk_prepare(struct lsn_dir *d, const char *sql, const char *param,
-    sqlite3_stmt **out)
-{
-	sqlite3_stmt	*s = NULL;
-
-	if (sqlite3_prepare_v2(lsn_store_db(d->st), sql, -1, &s, NULL) !=
-	    SQLITE_OK) {
-		sqlite3_finalize(s);
-		return (dir_db_error(d, NULL, "walk"));
-	}
-	if (param != NULL && dir_bind_text(s, 1, param) != SQLITE_OK) {
-		sqlite3_finalize(s);
-		return (dir_db_error(d, NULL, "walk"));
-	}
-	*out = s;
-	return (LSN_OK);
-}
-
-static const char SQL_GROUP_EXISTS[] =
-    "SELECT 1 FROM dir_group WHERE name = ?1";
-static const char SQL_W_MEMBERS[] =
-    "SELECT m.partner, p.status FROM dir_member m JOIN dir_partner p "
-    "ON p.id = m.partner WHERE m.grp = ?1 ORDER BY m.partner";
-static const char SQL_W_GROUPS[] = "SELECT name FROM dir_group ORDER BY name";
-static const char SQL_W_PARTNERS[] = "SELECT id FROM dir_partner ORDER BY id";
-static const char SQL_W_24X7[] =
-    "SELECT contact_id, name, role, unit_id, email, phone, is_24x7, "
-    "languages, time_zone, verified_at_ms, updated_ms FROM dir_contact "
-    "WHERE partner = ?1 AND is_24x7 != 0 ORDER BY contact_id";
-
-int
-lsn_dir_group_members(struct lsn_dir *d, const char *group, int active_only,
-    lsn_dir_id_fn *fn, void *arg)
-{
-	sqlite3_stmt	*s = NULL;
-	int		 rv, rc;
-
-	if (d == NULL || group == NULL || fn == NULL)
-		return (LSN_EINVAL);
-	if ((rv = walk_prepare(d, SQL_GROUP_EXISTS, group, &s)) != LSN_OK)
-		return (rv);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	s = NULL;
-	if (rc == SQLITE_DONE)
-		return (LSN_EUNKNOWNGROUP);
-	if (rc != SQLITE_ROW)
-		return (dir_db_error(d, NULL, "group"));
-	if ((rv = walk_prepare(d, SQL_W_MEMBERS, group, &s)) != LSN_OK)
-		return (rv);
-	rv = LSN_OK;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (active_only && sqlite3_column_int(s, 1) !=
-		    LIAISON__V1__PARTNER_STATUS__STATUS_ACTIVE)
-			continue;
-		if ((rv = fn(arg, dir_col_text(s, 0))) != 0)
-			goto out;
-	}
-	if (rc != SQLITE_DONE)
-		rv = dir_db_error(d, NULL, "members");
- out:
-	sqlite3_finalize(s);
-	return (rv);
-}
-
-int
-lsn_dir_groups(struct lsn_dir *d, lsn_dir_id_fn *fn, void *arg)
-{
-	sqlite3_stmt	*s = NULL;
-	int		 rv, rc;
-
-	if (d == NULL || fn == NULL)
-		return (LSN_EINVAL);
-	if ((rv = walk_prepare(d, SQL_W_GROUPS, NULL, &s)) != LSN_OK)
-		return (rv);
-	rv = LSN_OK;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if ((rv = fn(arg, dir_col_text(s, 0))) != 0)
-			goto out;
-	if (rc != SQLITE_DONE)
-		rv = dir_db_error(d, NULL, "groups");
- out:
-	sqlite3_finalize(s);
-	return (rv);
-}
-
-/* ASCII case-insensitive substring. */
-static int
-has(const char *hay, const char *needle)
-{
-	size_t	n, h;
-
-	if (hay == NULL)
-		return (0);
-	n = strlen(needle);
-	h = strlen(hay);
-	for (size_t i = 0; n <= h && i <= h - n; i++) {
-		size_t j;
-
-		for (j = 0; j < n; j++)
-			if (tolower((unsigned char) hay[i + j]) !=
-			    tolower((unsigned char) needle[j]))
-				break;
-		if (j == n)
-			return (1);
-	}
-	return (0);
-}
-
-static int
-matches(const Liaison__V1__Partner *p, const char *q)
-{
-	if (has(p->id, q) || has(p->country, q) ||
-	    (p->names != NULL && (has(p->names->official, q) ||
-	    has(p->names->short_name, q) || has(p->names->local, q))))
-		return (1);
-	for (size_t i = 0; i < p->n_units; i++)
-		if (has(p->units[i]->unit_id, q) || has(p->units[i]->name, q))
-			return (1);
-	for (size_t i = 0; i < p->n_contacts; i++)
-		if (has(p->contacts[i]->name, q) ||
-		    has(p->contacts[i]->role, q) ||
-		    has(p->contacts[i]->email, q))
-			return (1);
-	return (0);
-}
-
-int
-lsn_dir_list(struct lsn_dir *d, const char *query, lsn_dir_partner_fn *fn,
-    void *arg)
-{
-	sqlite3_stmt		*s = NULL;
-	Liaison__V1__Partner	*p;
-	int			 rv, rc;
-
-	if (d == NULL || fn == NULL)
-		return (LSN_EINVAL);
-	if ((rv = walk_prepare(d, SQL_W_PARTNERS, NULL, &s)) != LSN_OK)
-		return (rv);
-	rv = LSN_OK;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((rv = dir_partner_build(d, dir_col_text(s, 0), &p)) !=
-		    LSN_OK)
-			goto out;
-		if (query == NULL || query[0] == '\0' || matches(p, query))
-			rv = fn(arg, p);
-		liaison__v1__partner__free_unpacked(p, NULL);
-		if (rv != 0)
-			goto out;
-	}
-	if (rc != SQLITE_DONE)
-		rv = dir_db_error(d, NULL, "list");
- out:
-	sqlite3_finalize(s);
-	return (rv);
-}
-
-int
-lsn_dir_contacts_24x7(struct lsn_dir *d, const char *partner_id,
-    lsn_dir_contact_fn *fn, void *arg)
-{
-	sqlite3_stmt		*s = NULL;
-	Liaison__V1__Contact	*c;
-	uint64_t		 ver;
-	int			 rv, rc, found, status;
-
-	if (d == NULL || partner_id == NULL || fn == NULL)
-		return (LSN_EINVAL);
-	if ((rv = dir_partner_row(d, partner_id, &found, &status, &ver)) !=
-	    LSN_OK)
-		return (rv);
-	if (!found)
-		return (LSN_ENOENT);
-	if ((rv = walk_prepare(d, SQL_W_24X7, partner_id, &s)) != LSN_OK)
-		return (rv);
-	rv = LSN_OK;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((rv = contact_from_row(s, 0, &c)) != LSN_OK)
-			goto out;
-		rv = fn(arg, c);
-		liaison__v1__contact__free_unpacked(c, NULL);
-		if (rv != 0)
-			goto out;
-	}
-	if (rc != SQLITE_DONE)
-		rv = dir_db_error(d, NULL, "contacts");
- out:
-	sqlite3_finalize(s);
-	return (rv);
 }
 
 /* ---- key lookups ---- */
@@ -752,36 +538,34 @@ lsn_dir_sign_key(struct lsn_dir *d, const char *partner_id,
 
 static const char SQL_KEY_BY_PK[] =
     "SELECT partner, purpose, valid_from_ms, valid_until_ms, revoked_at_ms "
-    "FROM dir_key WHERE public_key = ?1";
+    "FROM dir_key WHERE public_key = ?";
 
 int
 lsn_dir_transport_keyrec(struct lsn_dir *d,
     const uint8_t curve_pk[LSN_PK_BYTES], struct lsn_dir_keyrec *r)
 {
-	sqlite3_stmt	*s;
+	struct lsn_q	*s;
 	char		 owner[LSN_DIR_ID_MAX + 1];
 	uint64_t	 from, until, revoked, ver;
-	int		 purpose, rv, rc, found, status;
+	int		 purpose, rv, found, status;
 
 	if (d == NULL || curve_pk == NULL || r == NULL)
 		return (LSN_EINVAL);
 	if ((rv = dir_sql(d, SQL_KEY_BY_PK, &s)) != LSN_OK)
 		return (rv);
-	if (dir_bind_blob(s, 1, curve_pk, LSN_PK_BYTES) != SQLITE_OK)
-		return (dir_db_error(d, s, "transport"));
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(s);
+	dir_bind_blob(s, 1, curve_pk, LSN_PK_BYTES);
+	if ((rv = dir_step(d, s, "transport")) == LSN_OK) {
+		lsn_q_reset(s);
 		return (LSN_ENOENT);
 	}
-	if (rc != SQLITE_ROW)
-		return (dir_db_error(d, s, "transport"));
+	if (rv != LSN_ROW)
+		return (rv);
 	lsn_strlcpy(owner, dir_col_text(s, 0), sizeof(owner));
-	purpose = sqlite3_column_int(s, 1);
+	purpose = dir_col_int(s, 1);
 	from = dir_col_u64(s, 2);
 	until = dir_col_u64(s, 3);
 	revoked = dir_col_u64(s, 4);
-	sqlite3_reset(s);
+	lsn_q_reset(s);
 	if (purpose != LIAISON__V1__KEY_PURPOSE__KEY_TRANSPORT)
 		return (LSN_ENOENT);
 	if ((rv = dir_partner_row(d, owner, &found, &status, &ver)) != LSN_OK)
@@ -829,18 +613,20 @@ lsn_dir_transport_owner(struct lsn_dir *d,
 
 static const char SQL_ENC_KEYS[] =
     "SELECT key_id, public_key, valid_from_ms, valid_until_ms, revoked_at_ms "
-    "FROM dir_key WHERE partner = ?1 AND purpose = 2 ORDER BY key_id";
+    "FROM dir_key WHERE partner = ? AND purpose = 2 ORDER BY key_id";
 
 int
 lsn_dir_encrypt_key(struct lsn_dir *d, const char *partner_id,
     uint64_t now_ms, char key_id[LSN_KEYID_HEXLEN + 1],
     uint8_t pk[LSN_PK_BYTES])
 {
-	sqlite3_stmt	*s;
+	struct lsn_q	*s;
 	char		 best_id[LSN_KEYID_HEXLEN + 1];
 	uint8_t		 best_pk[LSN_PK_BYTES];
+	const uint8_t	*kp;
 	uint64_t	 best_from = 0, ver;
-	int		 have = 0, found, status, rv, rc;
+	size_t		 kplen;
+	int		 have = 0, found, status, rv;
 
 	if (d == NULL || partner_id == NULL || key_id == NULL || pk == NULL)
 		return (LSN_EINVAL);
@@ -853,13 +639,13 @@ lsn_dir_encrypt_key(struct lsn_dir *d, const char *partner_id,
 		return (rv);
 	if ((rv = dir_sql(d, SQL_ENC_KEYS, &s)) != LSN_OK)
 		return (rv);
-	if (dir_bind_text(s, 1, partner_id) != SQLITE_OK)
-		return (dir_db_error(d, s, "encrypt key"));
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	dir_bind_text(s, 1, partner_id);
+	while ((rv = dir_step(d, s, "encrypt key")) == LSN_ROW) {
 		uint64_t from = dir_col_u64(s, 2), until = dir_col_u64(s, 3);
 		uint64_t revoked = dir_col_u64(s, 4);
 
-		if (sqlite3_column_bytes(s, 1) != LSN_PK_BYTES)
+		if ((kp = dir_col_blob(s, 1, &kplen)) == NULL ||
+		    kplen != LSN_PK_BYTES)
 			continue;
 		if ((revoked != 0 && revoked <= now_ms) ||
 		    !dir_keyrec_valid_at(from, until, now_ms))
@@ -870,11 +656,11 @@ lsn_dir_encrypt_key(struct lsn_dir *d, const char *partner_id,
 		have = 1;
 		best_from = from;
 		lsn_strlcpy(best_id, dir_col_text(s, 0), sizeof(best_id));
-		memcpy(best_pk, sqlite3_column_blob(s, 1), LSN_PK_BYTES);
+		memcpy(best_pk, kp, LSN_PK_BYTES);
 	}
-	if (rc != SQLITE_DONE)
-		return (dir_db_error(d, s, "encrypt key"));
-	sqlite3_reset(s);
+	if (rv != LSN_OK)
+		return (rv);
+	lsn_q_reset(s);
 	if (!have)
 		return (LSN_EUNKNOWNKEY);
 	memcpy(key_id, best_id, sizeof(best_id));

@@ -27,8 +27,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #include "liaison/err.h"
 #include "liaison/keys.h"
 #include "liaison/store.h"
@@ -98,14 +96,15 @@ struct lsn_audit_result {
 };
 
 /*
- * Recomputes the whole chain of the database db (borrowed; a plain
- * sqlite3 handle so read-only tools can use it). LSN_OK when every entry
+ * Recomputes the whole chain of the store st (borrowed; either backend, a
+ * read-only store too). LSN_OK when every entry
  * is intact; LSN_ECHAIN with res->bad_id and res->why when an id is
  * missing or out of order, a prev_hash does not link, or an entry hash
- * does not match its fields; LSN_EDB (no audit table, sqlite error).
+ * does not match its fields; LSN_EDB (no audit table, database error),
+ * LSN_ECLOSED (the connection to the server is lost).
  * res is filled in every case.
  */
-int	lsn_audit_verify(sqlite3 *db, struct lsn_audit_result *res)
+int	lsn_audit_verify(struct lsn_store *st, struct lsn_audit_result *res)
 	    LSN_MUST_CHECK;
 
 /* ---- the signed head (lib/audit_head.c) ---- */
@@ -135,9 +134,9 @@ struct lsn_audit_head {
 /*
  * The table's current head (count = last id, its entry hash; count 0 for
  * an empty table). time_ms and key_id are zeroed. The chain is not
- * verified. LSN_EDB.
+ * verified. LSN_EDB, LSN_ECLOSED.
  */
-int	lsn_audit_head_current(sqlite3 *db, struct lsn_audit_head *h)
+int	lsn_audit_head_current(struct lsn_store *st, struct lsn_audit_head *h)
 	    LSN_MUST_CHECK;
 
 /*
@@ -157,13 +156,15 @@ int	lsn_audit_head_load(const char *path, const uint8_t pk[32],
 	    struct lsn_audit_head *out) LSN_MUST_CHECK;
 
 /*
- * Checks the table in db against a verified head h: the table must hold
+ * Checks the table in st against a verified head h: the table must hold
  * at least h->count entries and entry h->count must have h->hash. Checks
  * only that entry: run lsn_audit_verify() first for the chain itself.
  * LSN_OK; LSN_ECHAIN with res->bad_id and res->why ("truncated: ...",
- * "rewritten: ..."); LSN_EDB. Only bad_id and why of res are written.
+ * "rewritten: ..."); LSN_EDB, LSN_ECLOSED. Only bad_id and why of res
+ * are written.
  */
-int	lsn_audit_head_check(sqlite3 *db, const struct lsn_audit_head *h,
+int	lsn_audit_head_check(struct lsn_store *st,
+	    const struct lsn_audit_head *h,
 	    struct lsn_audit_result *res) LSN_MUST_CHECK;
 
 #endif /* LIAISON_AUDIT_H */

@@ -65,13 +65,19 @@
  *
  * State digest: BLAKE2b-256 over a canonical, length-prefixed serialisation
  * of the materialised state (root policy, partners with keys, units and
- * contacts, groups with members), rows in primary-key order. Same state =>
+ * contacts, groups with members), rows in primary-key order (texts in
+ * byte order, on either store backend). Same state =>
  * same digest, independent of the database's history. The log itself is not
  * part of the digest.
  *
  * Threads: a struct lsn_dir is used by one thread, like its store.
- * Errors: LSN_EDB for sqlite failures (logged), LSN_ENOMEM, and the codes
- * listed per function. Out-parameters are written only on success.
+ * Errors: LSN_EDB for database failures (logged), LSN_ECLOSED when the
+ * connection to the database server is lost, LSN_EPERM when the store is
+ * read-only and a write was asked, LSN_ENOMEM, and the codes listed per
+ * function. Walks (lsn_dir_entries_after, lsn_dir_group_members,
+ * lsn_dir_groups, lsn_dir_list, lsn_dir_contacts_24x7) read their rows
+ * (entries: a page of them) before calling back: a callback may use the
+ * directory and its store. Out-parameters are written only on success.
  * Refusal details: functions taking (char *why, size_t whysz) write a
  * one-line human-readable reason there on failure when why != NULL
  * (e.g. "too few valid administrator signatures (1 of 2 needed)",

@@ -76,10 +76,10 @@ test_audit_chain_verifies(void **state)
 	struct at		*t = *state;
 	struct lsn_audit_result	 r;
 
-	assert_ok(lsn_audit_verify(lsn_store_db(t->st), &r));
+	assert_ok(lsn_audit_verify(t->st, &r));
 	assert_int_equal(r.count, 0);
 	fill(t, 10);
-	assert_ok(lsn_audit_verify(lsn_store_db(t->st), &r));
+	assert_ok(lsn_audit_verify(t->st, &r));
 	assert_int_equal(r.count, 10);
 	assert_int_equal(r.last_id, 10);
 	assert_int_equal(r.bad_id, 0);
@@ -93,7 +93,7 @@ test_audit_altered_field_names_its_id(void **state)
 
 	fill(t, 10);
 	exec(t, "UPDATE audit SET detail = 'from=p01 to=p03' WHERE id = 4");
-	assert_err(lsn_audit_verify(lsn_store_db(t->st), &r), LSN_ECHAIN);
+	assert_err(lsn_audit_verify(t->st, &r), LSN_ECHAIN);
 	assert_int_equal(r.bad_id, 4);
 	assert_int_equal(r.count, 3);
 }
@@ -109,7 +109,7 @@ test_audit_rehashed_entry_breaks_the_next_link(void **state)
 	 * prev link of entry 3. */
 	exec(t, "UPDATE audit SET time_ms = 1, entry_hash = zeroblob(32) "
 	    "WHERE id = 2");
-	assert_err(lsn_audit_verify(lsn_store_db(t->st), &r), LSN_ECHAIN);
+	assert_err(lsn_audit_verify(t->st, &r), LSN_ECHAIN);
 	assert_int_equal(r.bad_id, 2);
 }
 
@@ -121,11 +121,11 @@ test_audit_removed_or_inserted_entry_detected(void **state)
 
 	fill(t, 6);
 	exec(t, "DELETE FROM audit WHERE id = 3");
-	assert_err(lsn_audit_verify(lsn_store_db(t->st), &r), LSN_ECHAIN);
+	assert_err(lsn_audit_verify(t->st, &r), LSN_ECHAIN);
 	assert_int_equal(r.bad_id, 4);
 	exec(t, "INSERT INTO audit SELECT 3, time_ms, kind, subject, detail, "
 	    "data_hash, prev_hash, entry_hash FROM audit WHERE id = 2");
-	assert_err(lsn_audit_verify(lsn_store_db(t->st), &r), LSN_ECHAIN);
+	assert_err(lsn_audit_verify(t->st, &r), LSN_ECHAIN);
 	assert_int_equal(r.bad_id, 3);
 }
 

@@ -105,22 +105,22 @@ test_audit_head_check_against_table(void **state)
 
 	(void) state;
 	assert_ok(lsn_store_open(":memory:", migs, 0, &st));
-	assert_ok(lsn_audit_head_current(lsn_store_db(st), &h));
+	assert_ok(lsn_audit_head_current(st, &h));
 	assert_int_equal(h.count, 0);
 	for (int i = 0; i < 5; i++)
 		assert_ok(lsn_audit_append(st, 1000 + (uint64_t) i,
 		    LSN_AUDIT_ENVELOPE, "p01", "synthetic", NULL, NULL));
-	assert_ok(lsn_audit_head_current(lsn_store_db(st), &h5));
+	assert_ok(lsn_audit_head_current(st, &h5));
 	assert_int_equal(h5.count, 5);
 	memset(&res, 0, sizeof(res));
-	assert_ok(lsn_audit_head_check(lsn_store_db(st), &h5, &res));
+	assert_ok(lsn_audit_head_check(st, &h5, &res));
 	/* more rows after the head are fine */
 	assert_ok(lsn_audit_append(st, 2000, LSN_AUDIT_ENVELOPE, "p01",
 	    "synthetic", NULL, NULL));
-	assert_ok(lsn_audit_head_check(lsn_store_db(st), &h5, &res));
+	assert_ok(lsn_audit_head_check(st, &h5, &res));
 	/* cut below the head */
 	assert_ok(lsn_store_exec(st, "DELETE FROM audit WHERE id > 3"));
-	assert_err(lsn_audit_head_check(lsn_store_db(st), &h5, &res),
+	assert_err(lsn_audit_head_check(st, &h5, &res),
 	    LSN_ECHAIN);
 	assert_int_equal(res.bad_id, 4);
 	assert_non_null(strstr(res.why, "truncated"));
@@ -128,7 +128,7 @@ test_audit_head_check_against_table(void **state)
 	h = h5;
 	h.count = 3;
 	memset(&res, 0, sizeof(res));
-	assert_err(lsn_audit_head_check(lsn_store_db(st), &h, &res),
+	assert_err(lsn_audit_head_check(st, &h, &res),
 	    LSN_ECHAIN);
 	assert_int_equal(res.bad_id, 3);
 	assert_non_null(strstr(res.why, "rewritten"));

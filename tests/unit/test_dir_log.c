@@ -499,6 +499,77 @@ test_dir_5000_partners_build_and_verify(void **state)
 	lsn_store_close(&st2);
 }
 
+/* Counts the entries a walk hands out; checks they come in rev order and
+ * that the callback may use the directory (entry_get) meanwhile. */
+struct count_walk {
+	struct lsn_dir	*d;
+	uint64_t	 first, last, n, stop_at;
+};
+
+static int
+count_cb(void *arg, uint64_t rev, const uint8_t *entry, size_t len)
+{
+	struct count_walk	*w = arg;
+	uint8_t			*again = NULL;
+	size_t			 alen = 0;
+
+	if (w->n == 0)
+		w->first = rev;
+	else
+		assert_int_equal(rev, w->last + 1);
+	assert_ok(lsn_dir_entry_get(w->d, rev, &again, &alen));
+	assert_int_equal(alen, len);
+	assert_memory_equal(again, entry, len);
+	free(again);
+	w->last = rev;
+	w->n++;
+	return (w->stop_at != 0 && w->n == w->stop_at ? 7 : 0);
+}
+
+static uint64_t
+count_after(struct dfx *fx, uint64_t after, size_t max, uint64_t stop_at,
+    int want_rv)
+{
+	struct count_walk	w;
+
+	memset(&w, 0, sizeof(w));
+	w.d = fx->d;
+	w.stop_at = stop_at;
+	assert_int_equal(lsn_dir_entries_after(fx->d, after, max, count_cb,
+	    &w), want_rv);
+	if (w.n > 0)
+		assert_int_equal(w.first, after + 1);
+	return (w.n);
+}
+
+/* lsn_dir_entries_after reads the log in pages: counts across and at the
+ * page size (64), limits, a start in the middle, a callback stopping. */
+static void
+test_dir_entries_after_pages_and_limits(void **state)
+{
+	struct dfx	*fx = *state;
+	char		 id[32];
+	uint64_t	 head;
+
+	for (int i = 0; i < 139; i++) {
+		(void) snprintf(id, sizeof(id), "pg-%03d", i);
+		assert_ok(fx_add_partner(fx, id, NULL, NULL));
+	}
+	assert_ok(lsn_dir_head(fx->d, &head, NULL));
+	assert_int_equal(head, 140);
+	assert_int_equal(count_after(fx, 0, 0, 0, 0), 140);
+	assert_int_equal(count_after(fx, 0, 63, 0, 0), 63);
+	assert_int_equal(count_after(fx, 0, 64, 0, 0), 64);
+	assert_int_equal(count_after(fx, 0, 65, 0, 0), 65);
+	assert_int_equal(count_after(fx, 0, 128, 0, 0), 128);
+	assert_int_equal(count_after(fx, 0, 1000, 0, 0), 140);
+	assert_int_equal(count_after(fx, 10, 0, 0, 0), 130);
+	assert_int_equal(count_after(fx, 76, 64, 0, 0), 64);
+	assert_int_equal(count_after(fx, 140, 0, 0, 0), 0);
+	assert_int_equal(count_after(fx, 0, 0, 70, 7), 70);
+	assert_int_equal(count_after(fx, 0, 0, 64, 7), 64);
+}
+
 int
 main(void)
 {
@@ -516,6 +587,9 @@ main(void)
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_dir_checkpoints_sign_check_and_conflict, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_dir_entries_after_pages_and_limits, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_dir_5000_partners_build_and_verify, fx_setup,
