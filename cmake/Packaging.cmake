@@ -6,7 +6,8 @@
 # The binaries are installed by broker/, agent/ and cli/ (sbin and bin).
 # Layout with CMAKE_INSTALL_PREFIX=/usr (the .deb):
 #   /usr/share/man/man{1,5,8}/     liaison.1 liaison.conf.5 liaison-*.8
-#   /usr/share/doc/liaison/examples/  broker.conf agent.conf (from -E)
+#   /usr/share/doc/liaison/examples/  broker.conf agent.conf (from -E),
+#                                  patroni.yml.example (PostgreSQL cluster)
 #   /usr/share/doc/liaison/        operations, integrators, threat model...
 #   /usr/lib/systemd/system/       liaison-broker.service liaison-agent.service
 #                                  liaison-agent@.service
@@ -23,6 +24,7 @@ install(FILES ${LSN_MAN_DIR}/liaison-broker.8 ${LSN_MAN_DIR}/liaison-agent.8
 
 install(FILES ${PROJECT_SOURCE_DIR}/config/broker.conf
   ${PROJECT_SOURCE_DIR}/config/agent.conf
+  ${PROJECT_SOURCE_DIR}/config/patroni.yml.example
   DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 foreach(doc README.md docs/operations.md docs/integrators.md
     docs/threat-model.md docs/protocol.md docs/architecture.md)

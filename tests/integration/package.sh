@@ -70,6 +70,7 @@ for f in usr/bin/liaison usr/sbin/liaison-broker usr/sbin/liaison-agent \
     usr/share/man/man8/liaison-broker.8 usr/share/man/man8/liaison-agent.8 \
     usr/share/doc/liaison/examples/broker.conf \
     usr/share/doc/liaison/examples/agent.conf \
+    usr/share/doc/liaison/examples/patroni.yml.example \
     usr/lib/systemd/system/liaison-broker.service \
     usr/lib/systemd/system/liaison-agent@.service \
     usr/lib/systemd/system/liaison-agent.service \
