@@ -14,8 +14,10 @@
 const struct lsn_conf_opt agent_conf_table[] = {
 	{ "agent", "partner", LSN_CONF_STR, 2, 0, NULL, 1, AC(partner),
 	    "this agency's partner id (slug)" },
-	{ "agent", "broker", LSN_CONF_ENDPOINT, 0, 0, NULL, 1, AC(broker),
-	    "broker endpoint, e.g. tcp://broker.example:7400" },
+	{ "agent", "broker", LSN_CONF_STR, 1, 0, NULL, 1, AC(broker),
+	    "broker endpoint(s), e.g. tcp://broker.example:7400; several "
+	    "(brokers sharing one store) separated by commas or spaces, "
+	    "tried in turn when one fails" },
 	{ "agent", "broker_key", LSN_CONF_PATH, 0, 0, NULL, 1, AC(broker_key),
 	    "broker transport public key file (transport.pub)" },
 	{ "agent", "db", LSN_CONF_PATH, 0, 0, NULL, 1, AC(db),
@@ -105,11 +107,67 @@ const struct lsn_conf_opt agent_conf_table[] = {
 	LSN_CONF_END
 };
 
+/*
+ * Splits [agent] broker into c->brokers: endpoints separated by commas
+ * and/or white space (so "a,b", "a, b" and "a b" are the same list),
+ * each tcp://host:port or ipc://path, at most AGENT_BROKERS_MAX, no
+ * duplicates. The order is the order of preference.
+ */
 static int
-aconf_check(const struct agent_conf *c, char *err, size_t errlen)
+aconf_brokers(struct agent_conf *c, char *err, size_t errlen)
+{
+	const char	*p = c->broker, *sep = ", \t\r\n";
+	size_t		 n;
+
+	c->nbrokers = 0;
+	memset(c->brokers, 0, sizeof(c->brokers));
+	for (;;) {
+		p += strspn(p, sep);
+		if (*p == '\0')
+			break;
+		n = strcspn(p, sep);
+		if (c->nbrokers == AGENT_BROKERS_MAX) {
+			snprintf(err, errlen, "[agent] broker lists more "
+			    "than %d endpoints", AGENT_BROKERS_MAX);
+			return (LSN_ECONFIG);
+		}
+		if (n >= AGENT_EP_MAX) {
+			snprintf(err, errlen, "[agent] broker: endpoint %zu "
+			    "is too long", c->nbrokers + 1);
+			return (LSN_ECONFIG);
+		}
+		memcpy(c->brokers[c->nbrokers], p, n);
+		if (!lsn_conf_endpoint_valid(c->brokers[c->nbrokers])) {
+			snprintf(err, errlen, "[agent] broker: endpoint %zu "
+			    "is not tcp://host:port or ipc://path",
+			    c->nbrokers + 1);
+			return (LSN_ECONFIG);
+		}
+		for (size_t i = 0; i < c->nbrokers; i++)
+			if (strcmp(c->brokers[i], c->brokers[c->nbrokers]) ==
+			    0) {
+				snprintf(err, errlen, "[agent] broker lists "
+				    "endpoint %zu twice", i + 1);
+				return (LSN_ECONFIG);
+			}
+		c->nbrokers++;
+		p += n;
+	}
+	if (c->nbrokers == 0) {
+		snprintf(err, errlen, "[agent] broker names no endpoint");
+		return (LSN_ECONFIG);
+	}
+	return (LSN_OK);
+}
+
+static int
+aconf_check(struct agent_conf *c, char *err, size_t errlen)
 {
 	uint8_t	h[LSN_DIR_HASH_BYTES];
+	int	rv;
 
+	if ((rv = aconf_brokers(c, err, errlen)) != LSN_OK)
+		return (rv);
 	if (!lsn_slug_valid(c->partner)) {
 		snprintf(err, errlen, "[agent] partner is not a valid id");
 		return (LSN_ECONFIG);

@@ -319,8 +319,12 @@ agent_do_reload(struct agent *a)
 	a->conf = nc;
 	log_setverbose((int) nc.verbose);
 	log_info("configuration reloaded");
-	if (relink)
+	if (relink) {
 		link_reset(a, "configuration changed");
+		/* a new list starts over at its first endpoint */
+		a->broker_idx = 0;
+		a->broker_fails = 0;
+	}
 }
 
 /* ---- per-turn transaction ---- */

@@ -39,6 +39,8 @@
 
 #define AGENT_PATH_MAX		192
 #define AGENT_EP_MAX		192
+#define AGENT_BROKERS_MAX	8	/* endpoints in [agent] broker */
+#define AGENT_BROKER_LIST_MAX	1024	/* [agent] broker as written */
 #define AGENT_PEER_ID_MAX	256	/* zmq routing id */
 #define AGENT_WAITERS_MAX	64	/* long-polling inbox callers */
 #define AGENT_DIRSUBS_MAX	64	/* API dir submits awaiting an ack */
@@ -67,7 +69,10 @@
 /* aconf.c: the [agent] section. */
 struct agent_conf {
 	char		partner[LSN_DIR_ID_MAX + 1];
-	char		broker[AGENT_EP_MAX];
+	/* the endpoint list as written, and split by aconf_load */
+	char		broker[AGENT_BROKER_LIST_MAX];
+	char		brokers[AGENT_BROKERS_MAX][AGENT_EP_MAX];
+	size_t		nbrokers;
 	char		broker_key[AGENT_PATH_MAX];
 	char		db[AGENT_PATH_MAX];
 	char		keys_dir[AGENT_PATH_MAX];
@@ -192,6 +197,12 @@ struct agent {
 	uint64_t		 reopen_at;	/* mono; 0 = socket open */
 	uint64_t		 backoff_ms;
 	uint64_t		 last_connected_ms;	/* wall */
+	/* several broker endpoints (link.c): the one in use, failures
+	 * since the last Welcome, when the socket was opened (mono) */
+	size_t			 broker_idx;	/* in conf.brokers */
+	size_t			 broker_fails;
+	uint64_t		 link_opened;
+	uint64_t		 broker_switches;	/* since the start */
 	uint64_t		 ping_nonce;
 	char			 link_error[AGENT_DETAIL_MAX];
 	/* the broker refused this agency (revoked, suspended, transport

@@ -36,7 +36,7 @@ enum {
 	AM_INFO, AM_IN, AM_OUT, AM_REFUSED, AM_CONNECTED, AM_OUTBOX,
 	AM_OUTBOX_AGE, AM_INBOX_UNACKED, AM_COMMIT, AM_DIR_REV, AM_CP_AGE,
 	AM_HALTED, AM_ESC_PENDING, AM_OVERDUE, AM_ESC_FIRED, AM_NOTIFY,
-	AM_STALE, AM_STALE_BY,
+	AM_STALE, AM_STALE_BY, AM_BROKER, AM_SWITCHES,
 };
 
 static const double commit_bounds[] = { 0.0005, 0.001, 0.0025, 0.005,
@@ -95,6 +95,12 @@ static const struct lsn_metric_def adefs[] = {
 	[AM_STALE_BY] = { "liaison_agent_stale_contacts_by_partner",
 	    LSN_METRIC_GAUGE, "", "The same per partner (first metrics_top "
 	    "partners by id).", NULL, 0, 1000 },
+	[AM_BROKER] = { "liaison_agent_broker_endpoint", LSN_METRIC_GAUGE,
+	    "", "1 for the [agent] broker endpoint in use, 0 for the others.",
+	    NULL, 0, AGENT_BROKERS_MAX },
+	[AM_SWITCHES] = { "liaison_agent_broker_switches", LSN_METRIC_COUNTER,
+	    "", "Changes of broker endpoint (several endpoints only).", NULL,
+	    0, 1 },
 	{ .name = NULL },
 };
 
@@ -352,6 +358,21 @@ stale_partner(void *arg, const Liaison__V1__Partner *p)
 	return (0);
 }
 
+/* Which broker endpoint is in use, and how often it changed. */
+static void
+render_broker(struct agent *a)
+{
+	char	l[LSN_METRICS_LABELS_MAX];
+
+	for (size_t i = 0; i < a->conf.nbrokers; i++)
+		if (lsn_metrics_labels(l, sizeof(l), "endpoint",
+		    a->conf.brokers[i], (const char *) NULL) == LSN_OK)
+			(void) lsn_metrics_set(a->m, AM_BROKER, l,
+			    i == a->broker_idx);
+	(void) lsn_metrics_set(a->m, AM_SWITCHES, NULL,
+	    (double) a->broker_switches);
+}
+
 /* Gauges from the loop's own state, then the text. */
 static void
 render_metrics(struct agent *a)
@@ -365,6 +386,7 @@ render_metrics(struct agent *a)
 
 	(void) lsn_metrics_set(a->m, AM_CONNECTED, NULL, a->connected);
 	(void) lsn_metrics_set(a->m, AM_HALTED, NULL, a->halted);
+	render_broker(a);
 	if (query2(a, "SELECT count(*), coalesce(min(created_ms), 0) FROM "
 	    "outbox WHERE state = 'pending'", 0, &v0, &v1) == LSN_OK) {
 		(void) lsn_metrics_set(a->m, AM_OUTBOX, NULL, (double) v0);

@@ -238,6 +238,10 @@ do_status(struct agent *a, const struct api_peer *p, uint64_t rid)
 	s.has_delivery_cursor = 1;
 	s.delivery_cursor = a->cursor;
 	s.version = (char *) LSN_VERSION;
+	s.broker_endpoint = a->conf.brokers[a->broker_idx <
+	    a->conf.nbrokers ? a->broker_idx : 0];
+	s.has_broker_switches = 1;
+	s.broker_switches = a->broker_switches;
 	r.has_request_id = 1;
 	r.request_id = rid;
 	r.code = 0;

@@ -21,6 +21,19 @@
  * own reconnect starts over at its first interval after every accepted
  * TCP connection, so a peer or middlebox that accepts and then drops
  * would otherwise be retried at the minimum rate forever.)
+ *
+ * Several endpoints ([agent] broker lists brokers that share one store,
+ * one of them active; docs/operations.md): every reset moves to the next
+ * endpoint in the list (link_rotate). While fewer endpoints failed since
+ * the last Welcome than there are, the next one is tried after
+ * reconnect_min_ms (plus jitter) and the backoff is left alone; after a
+ * full round of failures the backoff above applies. A refused connection
+ * (CONNECT_RETRIED), no session (Welcome) within dead_after_ms of opening
+ * the socket, and a broker that answers Hello with E_NOT_ACTIVE (a
+ * standby) count as failures, so a dead or standby broker is left at once. The outbox, the delivery
+ * cursor and the directory replica live in the database and are not
+ * touched: the next broker gets the same Hello. With one endpoint
+ * nothing of this applies and libzmq retries a refused connection.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -92,17 +105,21 @@ link_open(struct agent *a)
 	    ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
 	    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
 	    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-	    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0)
+	    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+	    (a->conf.nbrokers > 1 ? ZMQ_EVENT_CONNECT_RETRIED : 0)) != 0)
 		goto out;
 	if ((m = zmq_socket(a->zctx, ZMQ_PAIR)) == NULL ||
 	    setopt_int(m, ZMQ_LINGER, 0) != 0 ||
 	    zmq_connect(m, a->mon_ep_buf) != 0)
 		goto out;
-	if (zmq_connect(d, a->conf.broker) != 0) {
-		log_warnx("%s: connect %s: %s", __func__, a->conf.broker,
-		    zmq_strerror(errno));
+	if (a->broker_idx >= a->conf.nbrokers)
+		a->broker_idx = 0;
+	if (zmq_connect(d, a->conf.brokers[a->broker_idx]) != 0) {
+		log_warnx("%s: connect %s: %s", __func__,
+		    a->conf.brokers[a->broker_idx], zmq_strerror(errno));
 		goto out;
 	}
+	a->link_opened = lsn_mono_ms();
 	a->dealer = d;
 	a->mon = m;
 	d = m = NULL;
@@ -151,24 +168,54 @@ lost_session(struct agent *a)
 }
 
 /*
+ * Moves to the next broker endpoint (see the top of this file). Returns 1
+ * when a round of endpoints failed and the backoff applies, 0 when the
+ * next endpoint is to be tried after reconnect_min_ms. One log line per
+ * switch, rate-limited.
+ */
+static int
+link_rotate(struct agent *a, const char *why)
+{
+	size_t	from = a->broker_idx;
+
+	if (a->conf.nbrokers < 2)
+		return (1);
+	a->broker_idx = (from + 1) % a->conf.nbrokers;
+	a->broker_switches++;
+	if (lsn_log_ratelimit("broker-switch", 10))
+		log_warnx("broker %s: %s; switching to %s",
+		    a->conf.brokers[from], why,
+		    a->conf.brokers[a->broker_idx]);
+	if (++a->broker_fails < a->conf.nbrokers)
+		return (0);
+	a->broker_fails = 0;
+	return (1);
+}
+
+/*
  * Closes the socket and schedules a new one after the backoff plus a
- * random 0..50% extra; the backoff doubles up to reconnect_max_ms.
+ * random 0..50% extra; the backoff doubles up to reconnect_max_ms. With
+ * several endpoints the next one, within a round after reconnect_min_ms.
  */
 void
 link_reset(struct agent *a, const char *why)
 {
 	uint64_t	delay, jitter = 0;
 	uint32_t	r;
+	int		full;
 
 	log_info("link reset: %s", why);
 	lost_session(a);
 	link_close(a);
-	delay = a->backoff_ms;
+	full = link_rotate(a, why);
+	delay = full ? a->backoff_ms : (uint64_t) a->conf.reconnect_min_ms;
 	if (delay / 2 > 0) {
 		lsn_random(&r, sizeof(r));
 		jitter = r % (delay / 2 + 1);
 	}
 	a->reopen_at = lsn_mono_ms() + delay + jitter;
+	if (!full)
+		return;
 	a->backoff_ms *= 2;
 	if (a->refused_code == 0 && !a->refused_auth &&
 	    a->backoff_ms > (uint64_t) a->conf.reconnect_max_ms)
@@ -302,8 +349,15 @@ link_on_monitor(struct agent *a)
 			zmq_msg_close(&m);
 		}
 		switch (ev) {
+		case ZMQ_EVENT_CONNECT_RETRIED:
+			/* only asked for with several endpoints: this one
+			 * refused the connection; try the next. Closes
+			 * a->mon: the loop ends. */
+			link_reset(a, "connection refused");
+			break;
 		case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
-			log_info("connected to broker %s", a->conf.broker);
+			log_info("connected to broker %s",
+			    a->conf.brokers[a->broker_idx]);
 			lost_session(a);
 			a->handshaken = 1;
 			a->link_error[0] = '\0';
@@ -365,13 +419,15 @@ on_welcome(struct agent *a, const Liaison__V1__Welcome *w)
 	a->connected = 1;
 	a->last_heard = lsn_mono_ms();
 	a->backoff_ms = (uint64_t) a->conf.reconnect_min_ms;
+	a->broker_fails = 0;
 	if (a->refused_code != 0 || a->refused_auth)
 		log_info("the broker accepts this agency again");
 	a->refused_code = 0;
 	a->refused_auth = 0;
 	a->link_error[0] = '\0';
 	a->last_connected_ms = lsn_now_ms();
-	log_info("session established (broker cursor %llu, ours %llu)",
+	log_info("session established with %s (broker cursor %llu, ours "
+	    "%llu)", a->conf.brokers[a->broker_idx],
 	    (unsigned long long) w->delivery_cursor,
 	    (unsigned long long) a->cursor);
 	if ((rv = resync_check(a, w)) != LSN_OK) {
@@ -391,6 +447,14 @@ on_error(struct agent *a, const Liaison__V1__Error *e)
 
 	if (refusal_code(code)) {
 		link_refused(a, code, e->detail);
+		return;
+	}
+	if (code == LSN_ENOTACTIVE) {
+		/* a standby of a deployment with several brokers: the
+		 * next endpoint at once, the backoff untouched */
+		snprintf(a->link_error, sizeof(a->link_error), "%s is not "
+		    "the active broker", a->conf.brokers[a->broker_idx]);
+		link_reset(a, "not the active broker");
 		return;
 	}
 	snprintf(a->link_error, sizeof(a->link_error), "%s: %.200s",
@@ -524,8 +588,17 @@ link_timers(struct agent *a, uint64_t now)
 		if (a->reopen_at != 0 && now >= a->reopen_at &&
 		    link_open(a) != LSN_OK) {
 			log_warnx("cannot open the broker link");
-			a->reopen_at = now + a->backoff_ms;
+			a->reopen_at = now + (link_rotate(a, "cannot connect") ?
+			    a->backoff_ms : (uint64_t) a->conf.reconnect_min_ms);
 		}
+		return;
+	}
+	if (a->conf.nbrokers > 1 && !a->connected &&
+	    now - a->link_opened > (uint64_t) a->conf.dead_after_ms) {
+		/* several endpoints: one that neither refuses nor gives a
+		 * session (host down, packets dropped, a standby that
+		 * answers Pings but never Welcome) */
+		link_reset(a, "no session within dead_after_ms");
 		return;
 	}
 	if (!a->handshaken)
@@ -560,11 +633,18 @@ link_timeout(struct agent *a, uint64_t now)
 
 	if (a->dealer == NULL)
 		return (a->reopen_at > now ? (long) (a->reopen_at - now) : 0);
-	if (!a->handshaken)
-		return (-1);
+	if (!a->handshaken) {
+		if (a->conf.nbrokers < 2)
+			return (-1);
+		dead = a->link_opened + (uint64_t) a->conf.dead_after_ms + 1;
+		return (dead > now ? (long) (dead - now) : 0);
+	}
 	/* the earlier of the next ping and the dead-peer check */
 	dead = a->last_heard + (uint64_t) a->conf.dead_after_ms + 1;
 	if (dead > a->next_ping)
 		dead = a->next_ping;
+	if (a->conf.nbrokers > 1 && !a->connected && dead > a->link_opened +
+	    (uint64_t) a->conf.dead_after_ms + 1)
+		dead = a->link_opened + (uint64_t) a->conf.dead_after_ms + 1;
 	return (dead > now ? (long) (dead - now) : 0);
 }

@@ -421,10 +421,13 @@ cmd_status(int argc, char *argv[])
 
 		for (size_t i = 0; i < s->n_alerts; i++)
 			json_array_append_new(al, json_string(s->alerts[i]));
-		o = json_pack("{s:s, s:b, s:{s:I, s:s}, s:s, s:I, s:I, s:I, "
-		    "s:I, s:I, s:I, s:I, s:o, s:s}",
+		o = json_pack("{s:s, s:b, s:s, s:I, s:{s:I, s:s}, s:s, s:I, "
+		    "s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:s}",
 		    "partner", s->partner != NULL ? s->partner : "",
 		    "connected", (int) s->connected,
+		    "broker_endpoint", s->broker_endpoint != NULL ?
+		    s->broker_endpoint : "",
+		    "broker_switches", (json_int_t) s->broker_switches,
 		    "dir_head", "rev", (json_int_t) rev, "hash", head,
 		    "digest", digest,
 		    "outbox_pending", (json_int_t) s->outbox_pending,
@@ -443,6 +446,10 @@ cmd_status(int argc, char *argv[])
 		printf("partner:         %s\n", s->partner != NULL ?
 		    s->partner : "?");
 		printf("connected:       %s\n", s->connected ? "yes" : "no");
+		if (s->broker_endpoint != NULL)
+			printf("broker:          %s (%llu endpoint "
+			    "changes)\n", s->broker_endpoint,
+			    (unsigned long long) s->broker_switches);
 		printf("directory:       rev %llu head %s\n",
 		    (unsigned long long) rev, head);
 		printf("digest:          %s\n", digest);

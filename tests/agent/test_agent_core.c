@@ -585,6 +585,50 @@ test_agent_conf_api_endpoint_default(void **state)
 	assert_string_equal(ep, "tcp://127.0.0.1:7401");
 }
 
+/* [agent] broker: one endpoint, or a list split on commas and spaces. */
+static void
+test_agent_conf_broker_list(void **state)
+{
+	struct env		*e = *state;
+	struct agent_conf	 c;
+	char			 err[256], many[1024];
+	static const char	*bad[] = {
+		"", " , ", "tcp://a:1,tcp://a:1", "tcp://a:1,udp://b:2",
+		"tcp://a:1;tcp://b:2", "tcp://a:1,tcp://b",
+	};
+
+	assert_ok(lsn_fixture_write_agent_conf(e->fx, 0, "tcp://a:1", NULL));
+	assert_ok(aconf_load(e->fx->partners[0].agent_conf, &c, err,
+	    sizeof(err)));
+	assert_int_equal(c.nbrokers, 1);
+	assert_string_equal(c.brokers[0], "tcp://a:1");
+	assert_ok(lsn_fixture_write_agent_conf(e->fx, 0,
+	    " tcp://a:1, tcp://b:2\tipc:///run/c.sock,tcp://[::1]:4 ", NULL));
+	assert_ok(aconf_load(e->fx->partners[0].agent_conf, &c, err,
+	    sizeof(err)));
+	assert_int_equal(c.nbrokers, 4);
+	assert_string_equal(c.brokers[0], "tcp://a:1");
+	assert_string_equal(c.brokers[1], "tcp://b:2");
+	assert_string_equal(c.brokers[2], "ipc:///run/c.sock");
+	assert_string_equal(c.brokers[3], "tcp://[::1]:4");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_ok(lsn_fixture_write_agent_conf(e->fx, 0, bad[i],
+		    NULL));
+		if (aconf_load(e->fx->partners[0].agent_conf, &c, err,
+		    sizeof(err)) != LSN_ECONFIG)
+			fail_msg("broker = '%s' accepted", bad[i]);
+		assert_non_null(strstr(err, "broker"));
+	}
+	many[0] = '\0';
+	for (int i = 0; i <= AGENT_BROKERS_MAX; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many),
+		    "tcp://h%d:1,", i);
+	assert_ok(lsn_fixture_write_agent_conf(e->fx, 0, many, NULL));
+	assert_int_equal(aconf_load(e->fx->partners[0].agent_conf, &c, err,
+	    sizeof(err)), LSN_ECONFIG);
+	assert_non_null(strstr(err, "more than"));
+}
+
 int
 main(void)
 {
@@ -611,6 +655,8 @@ main(void)
 		    test_agent_inbox_quarantines_bad_body_unseal_and_transition,
 		    setup, teardown),
 		cmocka_unit_test(test_agent_conf_api_endpoint_default),
+		cmocka_unit_test_setup_teardown(test_agent_conf_broker_list,
+		    setup, teardown),
 	};
 
 	if (lsn_init() != LSN_OK)
