@@ -199,8 +199,9 @@ standby_check(struct broker *b, int *logged_epoch)
 	if (l->seen_age_ms <= LEADER_TTL_MS)
 		return;
 	if (lsn_store_i64(b->st, SQL_KILL, &n) == LSN_OK && n > 0)
-		log_warnx("leader: the lease of %s (epoch %lld) was not renewed "
-		    "for %lld ms: terminated its server session to take over",
+		log_warnx("leader: the lease of %s (epoch %lld) was not "
+		    "renewed for %lld ms: terminated its server session to "
+		    "take over",
 		    l->seen_holder, (long long) l->seen_epoch,
 		    (long long) l->seen_age_ms);
 }
