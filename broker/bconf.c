@@ -188,3 +188,44 @@ bconf_write_example(FILE *fp)
 {
 	return (lsn_conf_write_example(btable, fp));
 }
+
+/* broker.h: SIGHUP. */
+void
+bconf_reload(struct broker *b)
+{
+	struct bconf	nc;
+	char		err[512];
+
+	if (bconf_load(b->conf_path, &nc, err, sizeof(err)) != LSN_OK) {
+		log_warnx("reload: %s; keeping the old configuration", err);
+		return;
+	}
+	if (strcmp(nc.listen, b->conf.listen) != 0 ||
+	    strcmp(nc.db, b->conf.db) != 0 ||
+	    strcmp(nc.sign_key, b->conf.sign_key) != 0 ||
+	    strcmp(nc.transport_key, b->conf.transport_key) != 0 ||
+	    strcmp(nc.control, b->conf.control) != 0 ||
+	    strcmp(nc.endpoint_file, b->conf.endpoint_file) != 0 ||
+	    nc.max_msg_bytes != b->conf.max_msg_bytes ||
+	    nc.hwm != b->conf.hwm || nc.heartbeat_ms != b->conf.heartbeat_ms ||
+	    nc.verify_threads != b->conf.verify_threads)
+		log_warnx("reload: listen, endpoint_file, control, db, keys, "
+		    "max_msg_bytes, hwm, heartbeat_ms and verify_threads "
+		    "changes take effect after a restart; keeping the old "
+		    "values of those");
+	nc.verify_threads = b->conf.verify_threads;
+	nc.max_msg_bytes = b->conf.max_msg_bytes;
+	nc.hwm = b->conf.hwm;
+	nc.heartbeat_ms = b->conf.heartbeat_ms;
+	memcpy(nc.listen, b->conf.listen, sizeof(nc.listen));
+	memcpy(nc.control, b->conf.control, sizeof(nc.control));
+	memcpy(nc.endpoint_file, b->conf.endpoint_file,
+	    sizeof(nc.endpoint_file));
+	memcpy(nc.db, b->conf.db, sizeof(nc.db));
+	memcpy(nc.sign_key, b->conf.sign_key, sizeof(nc.sign_key));
+	memcpy(nc.transport_key, b->conf.transport_key,
+	    sizeof(nc.transport_key));
+	b->conf = nc;
+	log_setverbose(nc.verbose ? 1 : log_getverbose());
+	log_info("reload: configuration %s reloaded", b->conf_path);
+}

@@ -22,13 +22,14 @@
 #include "liaison/util.h"
 
 #include "broker.h"
+#include "leader.h"
 
 #define BM_SNAP_WAIT_MS	3000	/* a scrape waits this long for the loop */
 
 enum {
 	BM_INFO, BM_IN, BM_QUEUED, BM_REFUSED, BM_DELIVERED, BM_SESSIONS,
 	BM_QDEPTH, BM_QAGE, BM_QTOTAL, BM_COMMIT, BM_DIR_REV, BM_CP_AGE,
-	BM_UP, BM_SENT,
+	BM_UP, BM_SENT, BM_EPOCH,
 };
 
 static const double commit_bounds[] = { 0.0005, 0.001, 0.0025, 0.005,
@@ -72,6 +73,9 @@ static const struct lsn_metric_def bdefs[] = {
 	[BM_SENT] = { "liaison_broker_deliveries_sent", LSN_METRIC_COUNTER,
 	    "", "Deliver frames sent to recipients (first sends and "
 	    "redeliveries), by message type and priority.", NULL, 0, 0 },
+	[BM_EPOCH] = { "liaison_broker_lease_epoch", LSN_METRIC_GAUGE, "",
+	    "Leadership epoch this broker serves under (PostgreSQL store; 0 "
+	    "on sqlite).", NULL, 0, 1 },
 	{ .name = NULL },
 };
 
@@ -282,6 +286,8 @@ bmetrics_tick(struct broker *b)
 	(void) lsn_metrics_set(b->m, BM_SESSIONS, NULL, (double) b->nsess);
 	(void) lsn_metrics_set(b->m, BM_UP, NULL,
 	    (double) (lsn_mono_ms() - b->started_mono) / 1000.0);
+	(void) lsn_metrics_set(b->m, BM_EPOCH, NULL,
+	    (double) leader_epoch(b));
 	gauge_queues(b, now);
 	if (lsn_dir_head(b->dir, &rev, hash) == LSN_OK)
 		(void) lsn_metrics_set(b->m, BM_DIR_REV, NULL, (double) rev);

@@ -15,6 +15,7 @@
 #include "liaison/util.h"
 
 #include "broker.h"
+#include "leader.h"
 
 static void	pending_flush(struct broker *);
 
@@ -36,16 +37,30 @@ broker_now(const struct broker *b)
 	return (lsn_clock_now(b->clock));
 }
 
+/*
+ * The one place where a turn's transaction begins: on PostgreSQL it
+ * first passes the leadership fence (leader.h), so that a broker that is
+ * no longer the active one cannot commit anything.
+ */
 int
 broker_tx(struct broker *b)
 {
+	int	rv;
+
 	if (b->tx)
 		return (b->tx_failed ? LSN_EDB : LSN_OK);
 	if (b->indoubt)
 		return (LSN_EDB);	/* stopping: nothing more is written */
-	if (lsn_store_begin(b->st) != LSN_OK) {
-		log_warnx("store: cannot begin: %s", lsn_store_errmsg(b->st));
+	if (leader_lost(b))
 		return (LSN_EDB);
+	if ((rv = lsn_store_begin(b->st)) != LSN_OK) {
+		log_warnx("store: cannot begin: %s", lsn_store_errmsg(b->st));
+		leader_store_error(b, rv);
+		return (rv == LSN_ECLOSED ? rv : LSN_EDB);
+	}
+	if ((rv = leader_fence(b)) != LSN_OK) {
+		lsn_store_rollback(b->st);
+		return (rv == LSN_ECLOSED ? rv : LSN_EDB);
 	}
 	b->tx = 1;
 	b->tx_failed = 0;
@@ -69,6 +84,7 @@ broker_tx_end(struct broker *b)
 	if (rv != LSN_OK && lsn_store_in_doubt(b->st))
 		bstore_in_doubt(b);
 	if (rv != LSN_OK) {
+		leader_store_error(b, rv);
 		lsn_store_rollback(b->st);
 		rcache_clear(b);
 		/* Nothing of this turn happened: forget derived state. */
@@ -93,7 +109,7 @@ broker_open_state(struct broker *b)
 	int		rv;
 
 	(void) lsn_metrics_fsync_install();	/* before the first open */
-	if ((rv = lsn_store_open(b->conf.db, broker_migrations,
+	if (b->st == NULL && (rv = lsn_store_open(b->conf.db, broker_migrations,
 	    LSN_STORE_OWNER | (b->db_init ? LSN_STORE_INIT : 0),
 	    &b->st)) != LSN_OK) {
 		log_warnx("cannot open database %s: %s", b->conf.db,
@@ -185,7 +201,8 @@ broker_close(struct broker *b)
 	if (b->st != NULL && lsn_store_in_tx(b->st))
 		lsn_store_rollback(b->st);
 	lsn_dir_close(&b->dir);
-	lsn_store_close(&b->st);
+	lsn_store_close(&b->st);	/* frees the leadership lock */
+	leader_free(b);
 	lsn_keypair_destroy(&b->seq_kp);
 	lsn_keypair_destroy(&b->transport_kp);
 }
@@ -567,46 +584,6 @@ open_sockets(struct broker *b)
 	return (write_endpoint(b));
 }
 
-static void
-reload(struct broker *b)
-{
-	struct bconf	nc;
-	char		err[512];
-
-	if (bconf_load(b->conf_path, &nc, err, sizeof(err)) != LSN_OK) {
-		log_warnx("reload: %s; keeping the old configuration", err);
-		return;
-	}
-	if (strcmp(nc.listen, b->conf.listen) != 0 ||
-	    strcmp(nc.db, b->conf.db) != 0 ||
-	    strcmp(nc.sign_key, b->conf.sign_key) != 0 ||
-	    strcmp(nc.transport_key, b->conf.transport_key) != 0 ||
-	    strcmp(nc.control, b->conf.control) != 0 ||
-	    strcmp(nc.endpoint_file, b->conf.endpoint_file) != 0 ||
-	    nc.max_msg_bytes != b->conf.max_msg_bytes ||
-	    nc.hwm != b->conf.hwm || nc.heartbeat_ms != b->conf.heartbeat_ms ||
-	    nc.verify_threads != b->conf.verify_threads)
-		log_warnx("reload: listen, endpoint_file, control, db, keys, "
-		    "max_msg_bytes, hwm, heartbeat_ms and verify_threads "
-		    "changes take effect after a restart; keeping the old "
-		    "values of those");
-	nc.verify_threads = b->conf.verify_threads;
-	nc.max_msg_bytes = b->conf.max_msg_bytes;
-	nc.hwm = b->conf.hwm;
-	nc.heartbeat_ms = b->conf.heartbeat_ms;
-	memcpy(nc.listen, b->conf.listen, sizeof(nc.listen));
-	memcpy(nc.control, b->conf.control, sizeof(nc.control));
-	memcpy(nc.endpoint_file, b->conf.endpoint_file,
-	    sizeof(nc.endpoint_file));
-	memcpy(nc.db, b->conf.db, sizeof(nc.db));
-	memcpy(nc.sign_key, b->conf.sign_key, sizeof(nc.sign_key));
-	memcpy(nc.transport_key, b->conf.transport_key,
-	    sizeof(nc.transport_key));
-	b->conf = nc;
-	log_setverbose(nc.verbose ? 1 : log_getverbose());
-	log_info("reload: configuration %s reloaded", b->conf_path);
-}
-
 /* Reads up to BROKER_BATCH peer frames without blocking. */
 static void
 drain_frames(struct broker *b)
@@ -689,10 +666,15 @@ drain_router(struct broker *b)
 }
 
 int
-broker_run(struct broker *b)
+broker_stopping(void)
+{
+	return (sig_term != 0);
+}
+
+void
+broker_signals(void)
 {
 	struct sigaction	sa;
-	int			rv;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -702,9 +684,19 @@ broker_run(struct broker *b)
 	(void) sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	(void) sigaction(SIGPIPE, &sa, NULL);
+}
 
+int
+broker_run(struct broker *b)
+{
+	int	rv = LSN_OK;
+
+	broker_signals();
 	b->started_mono = lsn_mono_ms();
-	randombytes_buf(b->epoch, sizeof(b->epoch));
+	/* On PostgreSQL the store's epoch: the same for every broker of
+	 * the store, so that a failover is not a restore (leader.h). */
+	if (!leader_store_epoch(b, b->epoch))
+		randombytes_buf(b->epoch, sizeof(b->epoch));
 	if ((rv = open_sockets(b)) != LSN_OK ||
 	    (rv = control_open(b)) != LSN_OK ||
 	    (rv = bmetrics_open(b)) != LSN_OK)
@@ -734,7 +726,7 @@ broker_run(struct broker *b)
 
 		if (sig_hup) {
 			sig_hup = 0;
-			reload(b);
+			bconf_reload(b);
 		}
 		tmo = b->next_expiry_ms > mono ?
 		    (long) (b->next_expiry_ms - mono) : 0;
@@ -792,6 +784,11 @@ broker_run(struct broker *b)
 		}
 		control_serve(b);
 		bmetrics_tick(b);
+		leader_tick(b);
+		if (leader_lost(b)) {
+			leader_step_down(b);
+			return (LSN_ENOTACTIVE);
+		}
 	}
 	if (!b->indoubt) {
 		/* the refusals of the last, unfinished interval */

@@ -7,7 +7,8 @@
  * first write), commits, then sends the answers that depended on the commit
  * and the deliveries. See ARCHITECTURE.md and /work/notes/daemons.md.
  *
- * Module map: bconf.c (configuration), bstore.c (schema), zap.c (ZAP
+ * Module map: bconf.c (configuration, SIGHUP reload), bstore.c (schema),
+ * leader.c (one active broker per PostgreSQL store, leader.h), zap.c (ZAP
  * handler), ingress.c (Publish rules and acceptance), session.c (sessions,
  * Hello/Welcome), queue.c (per-recipient queue rows, sequence numbers and
  * their cache), deliver.c (the Deliver pump, DeliverAck), expire.c
@@ -53,6 +54,8 @@
 
 /* ---- configuration (bconf.c) ---- */
 
+struct broker;
+
 struct bconf {
 	char		listen[256];
 	char		endpoint_file[BROKER_PATH_MAX];
@@ -88,6 +91,11 @@ int	bconf_load(const char *path, struct bconf *c, char *err,
 	    size_t errlen);
 /* Prints the effective configuration (for -n -v). */
 int	bconf_dump(const struct bconf *c);
+/*
+ * SIGHUP: reloads b->conf_path into b->conf; options that need a restart
+ * keep their running values (logged), an invalid file keeps everything.
+ */
+void	bconf_reload(struct broker *b);
 /* Prints the annotated example configuration (for -E). */
 int	bconf_write_example(FILE *fp);
 /* 1 if ep is a listen endpoint we accept (config endpoint or tcp *). */
@@ -141,6 +149,7 @@ struct outmsg {
 struct pending;
 struct bmemo;
 struct limits;
+struct leader;
 
 /*
  * queue.c: a recipient's queue state, cached for the life of the
@@ -171,6 +180,7 @@ struct broker {
 	uint8_t			 epoch[16];	/* broker_epoch of Welcome:
 						 * random, drawn at every start */
 	struct lsn_store	*st;
+	struct leader		*ldr;		/* leader.c: PostgreSQL only */
 	struct lsn_dir		*dir;
 	struct lsn_keypair	*seq_kp;	/* sequencer (checkpoints) */
 	struct lsn_keypair	*transport_kp;
@@ -193,6 +203,9 @@ struct broker {
 	int			 indoubt;	/* a commit failed at its sync:
 						 * nothing more is written or
 						 * answered, the loop stops */
+	int			 turn_silent;	/* PostgreSQL: this turn's
+						 * COMMIT lost its server: no
+						 * answer (bstore_in_doubt) */
 
 	struct rcache_ent	*rc;		/* queue.c, open addressing */
 	size_t			 rc_cap, rc_n;
@@ -223,14 +236,23 @@ struct broker {
 /* ---- broker.c ---- */
 
 /*
- * Opens the store (migrating it), the directory and the keys named by
- * b->conf; b must be zeroed with conf and clock set. No sockets.
+ * Opens the store (migrating it) unless b->st is open already
+ * (leader_acquire), the directory and the keys named by b->conf; b must
+ * be zeroed with conf and clock set. No sockets.
  */
 int	broker_open_state(struct broker *b);
 /* Closes everything broker_open_state and broker_run opened. */
 void	broker_close(struct broker *b);
-/* Binds the sockets and runs the loop until SIGTERM/SIGINT. */
+/*
+ * Binds the sockets and runs the loop until SIGTERM/SIGINT (LSN_OK) or,
+ * on PostgreSQL, until this broker is no longer the active one
+ * (LSN_ENOTACTIVE: leader.h).
+ */
 int	broker_run(struct broker *b);
+/* Installs the signal handlers (idempotent). */
+void	broker_signals(void);
+/* 1 once SIGTERM or SIGINT arrived. */
+int	broker_stopping(void);
 /* Opens a transaction for this turn if none is open. */
 int	broker_tx(struct broker *b);
 /* Ends the turn's transaction (commit; rollback on failure). Returns

@@ -43,6 +43,7 @@
 #include "liaison/log.h"
 
 #include "broker.h"
+#include "leader.h"
 
 static const char broker_schema_v1[] =
 	"CREATE TABLE messages ("
@@ -158,6 +159,20 @@ bstore_wire(int rv)
 void
 bstore_in_doubt(struct broker *b)
 {
+	if (lsn_store_backend(b->st) == LSN_BACKEND_PG) {
+		/*
+		 * The server, not this process, holds the outcome: a new
+		 * connection reads it. Answer nothing for this turn (a
+		 * sender publishes again, de-duplicated) and step down to
+		 * standby (leader.h); no exit.
+		 */
+		b->turn_silent = 1;
+		log_warnx("store: a commit lost its server: whether it was "
+		    "stored is unknown; this turn is not answered and the "
+		    "broker steps down");
+		leader_store_error(b, LSN_ECLOSED);
+		return;
+	}
 	if (b->indoubt)
 		return;
 	b->indoubt = 1;

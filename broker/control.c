@@ -12,6 +12,7 @@
 #include "liaison/util.h"
 
 #include "broker.h"
+#include "leader.h"
 
 static uint64_t
 one_int(struct broker *b, const char *sql)
@@ -96,6 +97,18 @@ control_status(struct broker *b, char **out)
 	uint64_t	 rev = 0;
 	int		 rv = LSN_ENOMEM;
 
+	if (b->dir == NULL) {
+		/* a standby (leader.h): no state of its own to show */
+		if ((o = json_pack("{s:s, s:s}", "daemon", BROKER_NAME,
+		    "version", LSN_VERSION)) == NULL ||
+		    leader_status(b, o) != LSN_OK)
+			goto out;
+		if ((*out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) ==
+		    NULL)
+			goto out;
+		rv = LSN_OK;
+		goto out;
+	}
 	if (lsn_dir_head(b->dir, &rev, hash) != LSN_OK) {
 		rev = 0;
 		memset(hash, 0, sizeof(hash));
@@ -120,7 +133,8 @@ control_status(struct broker *b, char **out)
 	    json_object_set_new(o, "audit_entries",
 	    json_integer((json_int_t) one_int(b, sql_a))) != 0 ||
 	    json_object_set_new(o, "queues", queues_json(b)) != 0 ||
-	    json_object_set_new(o, "recent_problems", problems_json(b)) != 0)
+	    json_object_set_new(o, "recent_problems", problems_json(b)) != 0 ||
+	    leader_status(b, o) != LSN_OK)
 		goto out;
 	if ((*out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		goto out;

@@ -70,6 +70,11 @@ dirsvc_checkpoint(struct broker *b, const uint8_t **cp, size_t *len)
 	size_t		 blen;
 	int		 rv;
 
+	/* Signed only over a committed head: not while this turn holds
+	 * directory ops that are not committed yet (the live push after
+	 * the COMMIT carries the checkpoint). */
+	if (b->tx && b->submitted_rev > b->pushed_rev)
+		return (LSN_ENOENT);
 	if ((rv = lsn_dir_head(b->dir, &rev, hash)) != LSN_OK)
 		return (rv);
 	if (rev == 0)

@@ -12,6 +12,7 @@
 #include "liaison/util.h"
 
 #include "broker.h"
+#include "leader.h"
 
 static void
 usage(void)
@@ -20,6 +21,76 @@ usage(void)
 	    "--version\n",
 	    BROKER_NAME);
 	exit(2);
+}
+
+/* Back to a fresh struct broker after a term as the active broker: only
+ * the configuration and the start-up flags stay. */
+static void
+reset(struct broker *b)
+{
+	struct bconf		 conf = b->conf;
+	char			 path[BROKER_PATH_MAX];
+	const struct lsn_clock	*clock = b->clock;
+	int			 init = b->db_init;
+	uint64_t		 acc = b->stat_accepted, ref = b->stat_refused;
+	uint64_t		 del = b->stat_delivered;
+
+	memcpy(path, b->conf_path, sizeof(path));
+	memset(b, 0, sizeof(*b));
+	b->conf = conf;
+	memcpy(b->conf_path, path, sizeof(path));
+	b->clock = clock;
+	b->db_init = init;
+	b->stat_accepted = acc;
+	b->stat_refused = ref;
+	b->stat_delivered = del;
+}
+
+/*
+ * Runs terms of service until a stop: on sqlite one; on PostgreSQL a
+ * broker that loses the lease or the store starts again as a standby
+ * (leader.h). Returns the exit status.
+ */
+static int
+serve(struct broker *b)
+{
+	int	rv;
+
+	broker_signals();
+	for (int first = 1;; first = 0) {
+		/* sqlite: opens the store; PostgreSQL: waits as a standby
+		 * until this broker is the active one (leader.h) */
+		if ((rv = leader_acquire(b, broker_stopping, first)) !=
+		    LSN_OK) {
+			broker_close(b);
+			if (rv == LEADER_STOPPED) {
+				log_info("%s stopped while standby",
+				    BROKER_NAME);
+				return (0);
+			}
+			log_warnx("cannot start: %s", lsn_strerror(rv));
+			return (1);
+		}
+		if ((rv = broker_open_state(b)) != LSN_OK) {
+			log_warnx("cannot start: %s", lsn_strerror(rv));
+			/* keys and files were good at the first start: on a
+			 * later term a failure is the store's, waited for */
+			if (!leader_on(b) || (first && rv != LSN_ECLOSED)) {
+				broker_close(b);
+				return (1);
+			}
+			rv = LSN_ENOTACTIVE;
+		} else
+			rv = broker_run(b);
+		broker_close(b);
+		if ((rv != LSN_ENOTACTIVE && rv != LSN_ECLOSED) ||
+		    broker_stopping())
+			break;
+		/* lost the lease or the store: everything of this term is
+		 * closed; start again as a standby with fresh state */
+		reset(b);
+	}
+	return (rv == LSN_OK ? 0 : 1);
 }
 
 /* Over 80 lines: the start-up in order, from flags to the loop. */
@@ -123,12 +194,5 @@ main(int argc, char *argv[])
 		if (daemon(1, 0) == -1)
 			fatal("daemon");
 	}
-	if ((rv = broker_open_state(&b)) != LSN_OK) {
-		broker_close(&b);
-		log_warnx("cannot start: %s", lsn_strerror(rv));
-		return (1);
-	}
-	rv = broker_run(&b);
-	broker_close(&b);
-	return (rv == LSN_OK ? 0 : 1);
+	return (serve(&b));
 }

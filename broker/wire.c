@@ -265,12 +265,13 @@ wire_flush(struct broker *b, int committed)
 		size_t		 len = committed ? o->oklen : o->faillen;
 
 		/* in doubt: neither the answer nor its refusal is true */
-		if (buf != NULL && !b->indoubt)
+		if (buf != NULL && !b->indoubt && !b->turn_silent)
 			(void) wire_send_now(b, o->rid, o->ridlen, buf, len);
 		free(o->ok);
 		free(o->fail);
 	}
 	b->nout = 0;
+	b->turn_silent = 0;
 	probe_sessions(b, lsn_mono_ms());
 }
 

@@ -16,6 +16,8 @@ awk '
 /^[0-9]+\/[0-9]+ Test: / { t = $3; next }
 /^crash-load: (seed [0-9]+,|agents |deliveries |SIGKILL broker [0-9]+ times|answers read after|[0-9]+ rounds of SIGKILL)/ { print; next }
 /^ha cluster: (up in|failover|rows acknowledged|counting check)/ { print; next }
+/^ha: (\(|[0-9]+ notes|recovery|active broker)/ { print; next }
+/^standby: / { print; next }
 /^storage faults: [0-9]+ scenarios/ { print; next }
 /^power-cut: (seed|total|control)/ { print; next }
 /^integrator.*: [0-9]+ messages/ { print; next }
