@@ -17,6 +17,7 @@
 #include "liaison/log.h"
 #include "liaison/query.h"
 #include "liaison/store.h"
+#include "liaison/util.h"
 
 #include "store_int.h"
 
@@ -33,6 +34,7 @@ store_wal_hook(void *arg, sqlite3 *db, const char *name, int nframes)
 	if (nframes < st->wal_done)
 		st->wal_done = 0;
 	st->wal_frames = nframes;
+	st->wal_commit_ms = lsn_mono_ms();
 	return (SQLITE_OK);
 }
 
@@ -64,7 +66,8 @@ lsn_store_checkpoint(struct lsn_store *st, int mode)
 			smode = SQLITE_CHECKPOINT_TRUNCATE;
 		else if (st->wal_frames - st->wal_done >= LSN_STORE_WAL_SOFT ||
 		    (mode == LSN_STORE_CKPT_IDLE &&
-		    st->wal_frames > st->wal_done))
+		    st->wal_frames > st->wal_done &&
+		    lsn_mono_ms() - st->wal_commit_ms >= LSN_STORE_IDLE_MS))
 			smode = SQLITE_CHECKPOINT_PASSIVE;
 		else
 			goto out;

@@ -73,6 +73,7 @@ struct lsn_store {
 	int			 wal_manual;	/* auto-checkpoint off */
 	int			 wal_frames;	/* frames in the log */
 	int			 wal_done;	/* of them copied back */
+	uint64_t		 wal_commit_ms;	/* the last commit, lsn_mono_ms */
 	int			 ckpt_failed;	/* the last one failed */
 	char			 errbuf[STORE_ERR_MAX];	/* errmsg's answer */
 	char			 lasterr[STORE_ERR_MAX]; /* last failure */

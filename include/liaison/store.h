@@ -199,7 +199,9 @@ const char *lsn_store_errmsg(struct lsn_store *st);
  * store (LSN_STORE_OWNER) has sqlite's auto-checkpoint turned off, so
  * that no COMMIT stalls on copying the log back into the database: its
  * loop calls this between turns instead, LSN_STORE_CKPT_IDLE after a
- * turn that had nothing to do (copies whatever the log holds, PASSIVE:
+ * turn that had nothing to do (copies whatever the log holds once no
+ * commit came for LSN_STORE_IDLE_MS, so that short gaps under load do
+ * not add a sync of the database file to every few messages; PASSIVE:
  * it never waits for readers), LSN_STORE_CKPT_BUSY after one that did
  * (only once LSN_STORE_WAL_SOFT frames were committed since the last
  * copy: the log stays bounded under sustained load). Past
@@ -218,6 +220,7 @@ const char *lsn_store_errmsg(struct lsn_store *st);
 #define LSN_STORE_CKPT_TRUNCATE	2
 #define LSN_STORE_WAL_SOFT	1024	/* frames (4 MiB of 4 KiB pages) */
 #define LSN_STORE_WAL_HARD	16384	/* frames (64 MiB) */
+#define LSN_STORE_IDLE_MS	100	/* no commit for this long: idle */
 
 int	lsn_store_checkpoint(struct lsn_store *st, int mode);
 
