@@ -683,9 +683,6 @@ agent_run(struct agent *a)
 			link_on_readable(a);
 		if (items[0].revents & ZMQ_POLLIN)
 			api_on_readable(a);
-		/* the log's checkpoint, off the commit path (store.h) */
-		(void) lsn_store_checkpoint(a->st, rv == 0 ?
-		    LSN_STORE_CKPT_IDLE : LSN_STORE_CKPT_BUSY);
 	}
 	log_info("stopping");
 	return (a->indoubt ? LSN_EINDOUBT : LSN_OK);

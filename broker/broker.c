@@ -730,7 +730,7 @@ broker_run(struct broker *b)
 		};
 		uint64_t	mono = lsn_mono_ms();
 		long		tmo;
-		int		committed, busy, np;
+		int		committed, busy;
 
 		if (sig_hup) {
 			sig_hup = 0;
@@ -749,7 +749,7 @@ broker_run(struct broker *b)
 				busy = 1;
 		if (busy && tmo > 10)
 			tmo = 10;	/* a send queue was full: retry soon */
-		if ((np = zmq_poll(pi, b->control != NULL ? 3 : 2, tmo)) == -1) {
+		if (zmq_poll(pi, b->control != NULL ? 3 : 2, tmo) == -1) {
 			if (zmq_errno() == EINTR)
 				continue;
 			log_warnx("poll: %s", zmq_strerror(zmq_errno()));
@@ -792,9 +792,6 @@ broker_run(struct broker *b)
 		}
 		control_serve(b);
 		bmetrics_tick(b);
-		/* the log's checkpoint, off the commit path (store.h) */
-		(void) lsn_store_checkpoint(b->st, np == 0 ?
-		    LSN_STORE_CKPT_IDLE : LSN_STORE_CKPT_BUSY);
 	}
 	if (!b->indoubt) {
 		/* the refusals of the last, unfinished interval */

@@ -26,6 +26,7 @@
 /* lsn_store_tx_serial: transactions begun in this process */
 static _Atomic uint64_t	store_tx_serial;
 
+#define STORE_BUSY_MS		5000
 #define STORE_CHECK_ROWS	8	/* quick_check problems logged */
 
 /* Checks a migration table; on success *maxp is the highest version. */
@@ -501,11 +502,6 @@ store_connect(struct lsn_store *st, const char *path,
 	}
 	if (!(flags & LSN_STORE_READONLY) &&
 	    (rv = store_mark_open(st, creating)) != LSN_OK)
-		goto out;
-	/* The owner's loop checkpoints, not its COMMITs (store_ckpt.c). */
-	if ((flags & LSN_STORE_OWNER) && !(flags & LSN_STORE_READONLY) &&
-	    strcmp(path, ":memory:") != 0 &&
-	    (rv = store_ckpt_init(st)) != LSN_OK)
 		goto out;
 	rv = LSN_OK;
  out:

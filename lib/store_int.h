@@ -1,6 +1,6 @@
 /*
- * store_int.h -- internals shared by store.c, store_stmt.c, store_file.c
- * and store_ckpt.c (not part of the library's interface).
+ * store_int.h -- internals shared by store.c, store_stmt.c and store_file.c
+ * (not part of the library's interface).
  */
 #ifndef LIAISON_STORE_INT_H
 #define LIAISON_STORE_INT_H
@@ -14,7 +14,6 @@
 
 #define STORE_CACHE_MIN		32	/* initial slots; a power of two */
 #define STORE_ERR_MAX		320	/* a composed error message */
-#define STORE_BUSY_MS		5000	/* sqlite's busy timeout */
 
 struct lsn_migration;
 
@@ -69,18 +68,9 @@ struct lsn_store {
 	uint64_t		 tx_serial;	/* lsn_store_tx_serial */
 	int			 flags;
 	int			 indoubt; /* a COMMIT failed at sync */
-	/* checkpoint by the owner's loop (store_ckpt.c) */
-	int			 wal_manual;	/* auto-checkpoint off */
-	int			 wal_frames;	/* frames in the log */
-	int			 wal_done;	/* of them copied back */
-	uint64_t		 wal_commit_ms;	/* the last commit, lsn_mono_ms */
-	int			 ckpt_failed;	/* the last one failed */
 	char			 errbuf[STORE_ERR_MAX];	/* errmsg's answer */
 	char			 lasterr[STORE_ERR_MAX]; /* last failure */
 };
-
-/* Turns sqlite's auto-checkpoint off for the loop's (store_ckpt.c). */
-int	store_ckpt_init(struct lsn_store *st);
 
 /* The cache's slot for sql, preparing it if new (store_stmt.c). */
 int	store_slot(struct lsn_store *st, const char *sql,

@@ -193,35 +193,4 @@ int	lsn_store_in_doubt(const struct lsn_store *st);
  */
 const char *lsn_store_errmsg(struct lsn_store *st);
 
-/*
- * The write-ahead log's checkpoint (sqlite; a no-op returning LSN_OK on
- * PostgreSQL, inside a transaction and on a read-only store). An owner's
- * store (LSN_STORE_OWNER) has sqlite's auto-checkpoint turned off, so
- * that no COMMIT stalls on copying the log back into the database: its
- * loop calls this between turns instead, LSN_STORE_CKPT_IDLE after a
- * turn that had nothing to do (copies whatever the log holds once no
- * commit came for LSN_STORE_IDLE_MS, so that short gaps under load do
- * not add a sync of the database file to every few messages; PASSIVE:
- * it never waits for readers), LSN_STORE_CKPT_BUSY after one that did
- * (only once LSN_STORE_WAL_SOFT frames were committed since the last
- * copy: the log stays bounded under sustained load). Past
- * LSN_STORE_WAL_HARD frames in the log (readers kept it from restarting)
- * either mode runs a TRUNCATE checkpoint (empties the log file; it does
- * not wait for readers: tried again at the next call).
- * LSN_STORE_CKPT_TRUNCATE does that now. Durability is
- * the COMMIT's: a checkpoint only copies synced frames and syncs the
- * database file before it marks them copied. Errors: LSN_EDB (logged
- * once until a checkpoint succeeds again; the log keeps everything, the
- * next call retries), LSN_EINVAL (bad mode). Readers in the way
- * (SQLITE_BUSY) are not an error: the next call retries.
- */
-#define LSN_STORE_CKPT_IDLE	0
-#define LSN_STORE_CKPT_BUSY	1
-#define LSN_STORE_CKPT_TRUNCATE	2
-#define LSN_STORE_WAL_SOFT	1024	/* frames (4 MiB of 4 KiB pages) */
-#define LSN_STORE_WAL_HARD	16384	/* frames (64 MiB) */
-#define LSN_STORE_IDLE_MS	100	/* no commit for this long: idle */
-
-int	lsn_store_checkpoint(struct lsn_store *st, int mode);
-
 #endif /* LIAISON_STORE_H */
