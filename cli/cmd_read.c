@@ -669,37 +669,28 @@ inbox_opts(int argc, char *argv[], Liaison__V1__InboxListRequest *lr,
 			}
 			break;
 		case R_TYPE:
-			if (cli_parse_type(optarg, &t) != 0) {
-				cli_err("inbox", "unknown --type '%s' (see "
-				    "liaison inbox --help)", optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = cli_opt_type("inbox", optarg, &t)) !=
+			    CLI_EXIT_OK)
+				return (rv);
 			lr->has_type = 1;
 			lr->type = t;
 			break;
 		case R_FROM:
-			if (!lsn_slug_valid(optarg)) {
-				cli_err("inbox", "--from takes a partner id, "
-				    "not '%s'", optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = cli_opt_partner("inbox", "--from",
+			    optarg)) != CLI_EXIT_OK)
+				return (rv);
 			lr->sender = optarg;
 			break;
 		case R_SINCE:
-			if (cli_parse_since(optarg, &lr->since_ms) != 0) {
-				cli_err("inbox", "--since takes a duration "
-				    "(2h, 3d) or YYYY-MM-DD[THH:MM]Z, not "
-				    "'%s'", optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = cli_opt_since("inbox", optarg,
+			    &lr->since_ms)) != CLI_EXIT_OK)
+				return (rv);
 			lr->has_since_ms = 1;
 			break;
 		case R_TLP:
-			if (cli_parse_tlp_name(optarg, &f->tlp) != 0) {
-				cli_err("inbox", "unknown --tlp '%s' (clear, "
-				    "green, amber, amber-strict, red)", optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = cli_opt_tlp("inbox", optarg, &f->tlp)) !=
+			    CLI_EXIT_OK)
+				return (rv);
 			break;
 		case R_GREP:
 			f->grep = optarg;

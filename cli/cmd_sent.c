@@ -403,37 +403,28 @@ outbox_opts(int argc, char *argv[], Liaison__V1__OutboxListRequest *q,
 				return (rv);
 			break;
 		case S_TYPE:
-			if (cli_parse_type(optarg, &t) != 0) {
-				cli_err("outbox", "unknown --type '%s' (see "
-				    "liaison inbox --help)", optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = cli_opt_type("outbox", optarg, &t)) !=
+			    CLI_EXIT_OK)
+				return (rv);
 			q->has_type = 1;
 			q->type = t;
 			break;
 		case S_TO:
-			if (!lsn_slug_valid(optarg)) {
-				cli_err("outbox", "--to takes a partner id, "
-				    "not '%s'", optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = cli_opt_partner("outbox", "--to",
+			    optarg)) != CLI_EXIT_OK)
+				return (rv);
 			q->recipient = optarg;
 			break;
 		case S_SINCE:
-			if (cli_parse_since(optarg, &q->since_ms) != 0) {
-				cli_err("outbox", "--since takes a duration "
-				    "(2h, 3d) or YYYY-MM-DD[THH:MM]Z, not "
-				    "'%s'", optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = cli_opt_since("outbox", optarg,
+			    &q->since_ms)) != CLI_EXIT_OK)
+				return (rv);
 			q->has_since_ms = 1;
 			break;
 		case S_TLP:
-			if (cli_parse_tlp_name(optarg, &f->tlp) != 0) {
-				cli_err("outbox", "unknown --tlp '%s' (clear, "
-				    "green, amber, amber-strict, red)", optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = cli_opt_tlp("outbox", optarg, &f->tlp)) !=
+			    CLI_EXIT_OK)
+				return (rv);
 			break;
 		case S_GREP:
 			f->grep = optarg;

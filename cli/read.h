@@ -128,6 +128,12 @@ void	cli_item_line(const Liaison__V1__InboxItem *it,
 int	cli_parse_type(const char *s, int *out);
 int	cli_parse_tlp_name(const char *s, int *out);
 int	cli_parse_since(const char *s, uint64_t *out);
+/* readlib.c: the same words as command-line options of cmd: CLI_EXIT_OK
+ * with the value, or CLI_EXIT_USAGE after a message naming cmd. */
+int	cli_opt_type(const char *cmd, const char *arg, int *type);
+int	cli_opt_partner(const char *cmd, const char *opt, const char *arg);
+int	cli_opt_since(const char *cmd, const char *arg, uint64_t *ms);
+int	cli_opt_tlp(const char *cmd, const char *arg, int *tlp);
 /* cmd_read.c: the custody chain of message id (text, or into o). */
 void	cli_custody_section(const char *agent, const char *conf,
 	    const uint8_t id[16], const char *zone, json_t *o);

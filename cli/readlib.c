@@ -469,3 +469,48 @@ cli_show_forwarded(const char *agent, const char *conf,
 	if (inner != NULL)
 		liaison__v1__envelope__free_unpacked(inner, NULL);
 }
+
+/* ---- the list filters shared by inbox and outbox (read.h) ---- */
+
+int
+cli_opt_type(const char *cmd, const char *arg, int *type)
+{
+	if (cli_parse_type(arg, type) != 0) {
+		cli_err(cmd, "unknown --type '%s' (see liaison inbox --help)",
+		    arg);
+		return (CLI_EXIT_USAGE);
+	}
+	return (CLI_EXIT_OK);
+}
+
+int
+cli_opt_partner(const char *cmd, const char *opt, const char *arg)
+{
+	if (!lsn_slug_valid(arg)) {
+		cli_err(cmd, "%s takes a partner id, not '%s'", opt, arg);
+		return (CLI_EXIT_USAGE);
+	}
+	return (CLI_EXIT_OK);
+}
+
+int
+cli_opt_since(const char *cmd, const char *arg, uint64_t *ms)
+{
+	if (cli_parse_since(arg, ms) != 0) {
+		cli_err(cmd, "--since takes a duration (2h, 3d) or "
+		    "YYYY-MM-DD[THH:MM]Z, not '%s'", arg);
+		return (CLI_EXIT_USAGE);
+	}
+	return (CLI_EXIT_OK);
+}
+
+int
+cli_opt_tlp(const char *cmd, const char *arg, int *tlp)
+{
+	if (cli_parse_tlp_name(arg, tlp) != 0) {
+		cli_err(cmd, "unknown --tlp '%s' (clear, green, amber, "
+		    "amber-strict, red)", arg);
+		return (CLI_EXIT_USAGE);
+	}
+	return (CLI_EXIT_OK);
+}
