@@ -315,8 +315,8 @@ EOF
 		cmd_stop
 		die "start: stopped while starting (caller gone?)"
 	fi
-	wait_ready 90 || {
-		echo "cluster.sh: cluster not ready in 90 s; logs in $D" >&2
+	wait_ready 180 || {
+		echo "cluster.sh: cluster not ready in 180 s; logs in $D" >&2
 		tail -n 20 "$D"/node*/patroni.log >&2 || true
 		exit 1
 	}
