@@ -207,8 +207,10 @@ EOF
 
 start_patroni() {
 	i=$1
-	$ASPG env HOME="$D/node$i" patroni "$D/node$i/patroni.yml" \
-	    </dev/null >>"$D/node$i/patroni.log" 2>&1 &
+	# cwd: the node's own directory, which postgres can enter (the
+	# caller's may be a 0700 build tree: initdb stops on getcwd)
+	(cd "$D/node$i" && exec $ASPG env HOME="$D/node$i" patroni \
+	    "$D/node$i/patroni.yml") </dev/null >>"$D/node$i/patroni.log" 2>&1 &
 	echo $! >"$D/node$i/pid"
 }
 
