@@ -17,8 +17,6 @@
 #include "broker.h"
 #include "leader.h"
 
-static void	pending_flush(struct broker *);
-
 static volatile sig_atomic_t	sig_term;
 static volatile sig_atomic_t	sig_hup;
 
@@ -171,9 +169,7 @@ void
 broker_close(struct broker *b)
 {
 	bmetrics_close(b);
-	pending_flush(b);
-	free(b->pend);
-	b->pend = NULL;
+	publish_close(b);
 	vpool_close(&b->vp);
 	limits_close(b);
 	bdir_free(b);
@@ -208,163 +204,6 @@ broker_close(struct broker *b)
 }
 
 /* ---- one frame ---- */
-
-/* Logs the outcome of a publish and queues its PublishAck (the OK variant
- * goes out only if the turn commits). */
-static void
-publish_answer(struct broker *b, const char *partner, const uint8_t *rid,
-    size_t ridlen, struct ingress_result *res)
-{
-	Liaison__V1__Frame	 f;
-	Liaison__V1__PublishAck	 a;
-	uint8_t			*ok = NULL, *fail = NULL;
-	size_t			 oklen = 0, faillen = 0;
-	char			 idhex[2 * LSN_MSGID_BYTES + 1] = "-";
-
-	if (res->has_msgid)
-		lsn_hex_encode(res->msgid, LSN_MSGID_BYTES, idhex);
-	bmetrics_publish(b, res);
-	if (res->code == LSN_OK) {
-		b->stat_accepted++;
-		/* The audit log has every accepted message: debug only. */
-		log_debug("publish: %s from %s to %zu recipient(s)%s", idhex,
-		    partner, res->nrcpts, res->duplicate ? " (duplicate)" : "");
-	} else {
-		b->stat_refused++;
-		if (lsn_log_ratelimit(partner, 30))
-			log_info("publish: %s from %s refused: %s (%s)", idhex,
-			    partner, lsn_errname(res->code), res->detail);
-	}
-	liaison__v1__publish_ack__init(&a);
-	if (res->has_msgid) {
-		a.has_message_id = 1;
-		a.message_id.data = res->msgid;
-		a.message_id.len = LSN_MSGID_BYTES;
-	}
-	a.has_code = 1;
-	a.code = (Liaison__V1__ErrorCode) lsn_err_to_wire(res->code);
-	a.detail = res->detail[0] != '\0' ? res->detail : NULL;
-	a.n_recipients = res->nrcpts;
-	a.recipients = res->rcpts;
-	liaison__v1__frame__init(&f);
-	f.kind_case = LIAISON__V1__FRAME__KIND_PUBLISH_ACK;
-	f.publish_ack = &a;
-	if (wire_pack(&f, &ok, &oklen) != LSN_OK)
-		return;
-	if (res->code == LSN_OK) {
-		/* Acknowledged only if the turn commits. */
-		a.code = (Liaison__V1__ErrorCode) lsn_err_to_wire(LSN_EDB);
-		a.detail = (char *) (uintptr_t) "database error: not stored";
-		a.n_recipients = 0;
-		a.recipients = NULL;
-		if (wire_pack(&f, &fail, &faillen) != LSN_OK) {
-			free(ok);
-			return;
-		}
-	}
-	(void) wire_queue(b, rid, ridlen, ok, oklen, fail, faillen);
-}
-
-static void
-publish(struct broker *b, const char *partner, const uint8_t *rid,
-    size_t ridlen, const uint8_t *env, size_t envlen)
-{
-	struct ingress_result	 res;
-
-	(void) ingress_publish(b, partner, env, envlen, &res);
-	publish_answer(b, partner, rid, ridlen, &res);
-	ingress_result_free(&res);
-}
-
-/* ---- publishes of one turn, verified in parallel ---- */
-
-struct pending {
-	zmq_msg_t		 msg;	/* holds the envelope bytes */
-	char			 partner[LSN_DIR_ID_MAX + 1];
-	uint8_t			 rid[BROKER_RID_MAX];
-	size_t			 ridlen;
-	struct ingress_job	 job;
-	struct ingress_result	 res;
-};
-
-/*
- * Finishes every pending publish in arrival order: waits for its
- * signature check, runs the remaining rules, stores it and queues its
- * answer. Called before any other frame is handled (so that frame sees
- * the publishes before it, as if they had run one by one) and at the end
- * of the drain.
- */
-static void
-pending_flush(struct broker *b)
-{
-	for (size_t i = 0; i < b->npend; i++) {
-		struct pending	*p = &b->pend[i];
-
-		if (p->job.verify) {
-			vpool_wait(b->vp, &p->job.vj);
-			(void) ingress_finish(b, &p->job, &p->res);
-		}
-		publish_answer(b, p->partner, p->rid, p->ridlen, &p->res);
-		ingress_result_free(&p->res);
-		ingress_job_free(&p->job);
-		zmq_msg_close(&p->msg);
-	}
-	b->npend = 0;
-	bdir_memo(b, 0);	/* the next frame may change the directory */
-}
-
-/*
- * Takes a Publish frame (msg, moved into the pending list) whose
- * connection passed the gate: runs the rules before the signature now and
- * hands the signature to the pool.
- */
-static void
-pending_add(struct broker *b, const char *partner, const uint8_t *rid,
-    size_t ridlen, zmq_msg_t *msg)
-{
-	struct pending	*p;
-	const uint8_t	*env;
-	size_t		 envlen;
-
-	if (b->npend == BROKER_BATCH)
-		pending_flush(b);
-	p = &b->pend[b->npend++];
-	zmq_msg_init(&p->msg);
-	zmq_msg_move(&p->msg, msg);
-	lsn_strlcpy(p->partner, partner, sizeof(p->partner));
-	memcpy(p->rid, rid, ridlen);
-	p->ridlen = ridlen;
-	/* Small messages live inside the zmq_msg_t: take the pointers from
-	 * the moved one (it stays put: b->pend is never reallocated). */
-	if (!wire_publish_envelope(zmq_msg_data(&p->msg),
-	    zmq_msg_size(&p->msg), &env, &envlen)) {
-		memset(&p->job, 0, sizeof(p->job));
-		memset(&p->res, 0, sizeof(p->res));
-		p->res.code = LSN_EINTERNAL;
-		return;
-	}
-	if (ingress_begin(b, partner, env, envlen, &p->job, &p->res) ==
-	    LSN_OK)
-		vpool_submit(b->vp, &p->job.vj);
-}
-
-/* PublishAck{code} for a publish refused before its envelope was read. */
-static void
-refuse_publish(struct broker *b, const uint8_t *rid, size_t ridlen, int code,
-    const char *detail)
-{
-	Liaison__V1__Frame	 f;
-	Liaison__V1__PublishAck	 a;
-
-	liaison__v1__publish_ack__init(&a);
-	a.has_code = 1;
-	a.code = (Liaison__V1__ErrorCode) lsn_err_to_wire(code);
-	a.detail = (char *) (uintptr_t) detail;
-	liaison__v1__frame__init(&f);
-	f.kind_case = LIAISON__V1__FRAME__KIND_PUBLISH_ACK;
-	f.publish_ack = &a;
-	(void) wire_queue_frame(b, rid, ridlen, &f);
-}
 
 static void
 pong(struct broker *b, const uint8_t *rid, size_t ridlen,
@@ -448,13 +287,13 @@ broker_frame(struct broker *b, const char *partner, const uint8_t *tkey,
 			limits_count(b, partner, LIM_FRAME, code);
 		detail = outgate_reason(code);
 		if (wire_publish_envelope(buf, len, &env, &envlen))
-			refuse_publish(b, rid, ridlen, code, detail);
+			publish_refuse(b, rid, ridlen, code, detail);
 		else
 			(void) wire_queue_error(b, rid, ridlen, code, detail);
 		return;
 	}
 	if (wire_publish_envelope(buf, len, &env, &envlen)) {
-		publish(b, partner, rid, ridlen, env, envlen);
+		publish_one(b, partner, rid, ridlen, env, envlen);
 		return;
 	}
 	if ((f = liaison__v1__frame__unpack(NULL, len, buf)) == NULL) {
@@ -623,14 +462,14 @@ drain_frames(struct broker *b)
 			log_auth("frame without a valid User-Id dropped");
 		} else if (more) {
 			/* A DEALER sends exactly one frame per message. */
-			pending_flush(b);
+			publish_flush(b);
 			(void) wire_queue_error(b, zmq_msg_data(&id),
 			    zmq_msg_size(&id), LSN_EPROTO,
 			    "one frame per message");
 		} else if (limits_frame(b, partner, zmq_msg_size(&msg),
 		    wire_publish_envelope(zmq_msg_data(&msg),
 		    zmq_msg_size(&msg), &env, &envlen)) != LSN_OK) {
-			pending_flush(b);
+			publish_flush(b);
 			limits_refuse(b, zmq_msg_data(&id), zmq_msg_size(&id),
 			    zmq_msg_data(&msg), zmq_msg_size(&msg));
 		} else if (b->pend != NULL && zmq_msg_size(&id) <=
@@ -638,10 +477,10 @@ drain_frames(struct broker *b)
 		    zmq_msg_size(&msg), &env, &envlen) &&
 		    (b->npend > 0 || (bdir_memo(b, 1), 1)) &&
 		    broker_gate(b, partner, tkey) == LSN_OK)
-			pending_add(b, partner, zmq_msg_data(&id),
+			publish_add(b, partner, zmq_msg_data(&id),
 			    zmq_msg_size(&id), &msg);
 		else {
-			pending_flush(b);
+			publish_flush(b);
 			broker_frame(b, partner, tkey, zmq_msg_data(&id),
 			    zmq_msg_size(&id), zmq_msg_data(&msg),
 			    zmq_msg_size(&msg));
@@ -662,7 +501,7 @@ static void
 drain_router(struct broker *b)
 {
 	drain_frames(b);
-	pending_flush(b);
+	publish_flush(b);
 }
 
 int
@@ -707,8 +546,8 @@ broker_run(struct broker *b)
 		    b->conf.verify_threads, lsn_strerror(rv));
 		return (rv);
 	}
-	if ((b->pend = calloc(BROKER_BATCH, sizeof(*b->pend))) == NULL)
-		return (LSN_ENOMEM);
+	if ((rv = publish_open(b)) != LSN_OK)
+		return (rv);
 	if (b->lim == NULL && (rv = limits_open(b)) != LSN_OK)
 		return (rv);
 	b->next_expiry_ms = lsn_mono_ms() + (uint64_t) b->conf.expiry_check_ms;

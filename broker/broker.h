@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <zmq.h>
 
 #include "wire.pb-c.h"
 
@@ -273,6 +274,31 @@ uint64_t broker_now(const struct broker *b);
  */
 int	broker_gate(struct broker *b, const char *partner,
 	    const uint8_t *tkey);
+
+/* ---- publish.c: the Publish frames of one turn ---- */
+
+/* Allocates b->pend (BROKER_BATCH entries); publish_close finishes and
+ * frees it (idempotent). */
+int	publish_open(struct broker *b);
+void	publish_close(struct broker *b);
+/* One Publish (env: its SignedEnvelope bytes) checked, stored and
+ * answered now, without the pool. */
+void	publish_one(struct broker *b, const char *partner,
+	    const uint8_t *rid, size_t ridlen, const uint8_t *env,
+	    size_t envlen);
+/* Takes a Publish frame (msg is moved into b->pend) whose connection
+ * passed the gate: the rules before the signature now, the signature to
+ * the pool; flushes first if b->pend is full. */
+void	publish_add(struct broker *b, const char *partner,
+	    const uint8_t *rid, size_t ridlen, zmq_msg_t *msg);
+/* Finishes every pending publish in arrival order (signature, remaining
+ * rules, store, answer). Called before any other frame is handled and at
+ * the end of the drain. */
+void	publish_flush(struct broker *b);
+/* PublishAck{code, detail} for a publish refused before its envelope was
+ * read. */
+void	publish_refuse(struct broker *b, const uint8_t *rid, size_t ridlen,
+	    int code, const char *detail);
 
 /* ---- outgate.c: the gate on every outbound frame of a session ---- */
 
