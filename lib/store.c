@@ -562,6 +562,10 @@ lsn_store_open(const char *path, const struct lsn_migration *migs,
 	/* Failures counted from here on (the owner is one per process). */
 	if (flags & LSN_STORE_OWNER)
 		atomic_store(&store_io_failed, 0);
+	/* The owner's checkpoints run off its commits; if the thread
+	 * cannot start, sqlite's auto-checkpoint stays (slower tail only). */
+	if ((flags & LSN_STORE_OWNER) && !(flags & LSN_STORE_READONLY))
+		(void) store_ckpt_start(st);
 	*out = st;
 	return (LSN_OK);
 }
@@ -580,6 +584,7 @@ lsn_store_close(struct lsn_store **stp)
 		return;
 	}
 	lsn_store_rollback(st);
+	store_ckpt_stop(st);
 	for (size_t i = 0; i < st->nslots; i++) {
 		sqlite3_finalize(st->slots[i].stmt);
 		free(st->slots[i].q);

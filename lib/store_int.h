@@ -68,6 +68,7 @@ struct lsn_store {
 	uint64_t		 tx_serial;	/* lsn_store_tx_serial */
 	int			 flags;
 	int			 indoubt; /* a COMMIT failed at sync */
+	struct store_ckpt	*ckpt;	/* the owner's checkpoint thread */
 	char			 errbuf[STORE_ERR_MAX];	/* errmsg's answer */
 	char			 lasterr[STORE_ERR_MAX]; /* last failure */
 };
@@ -80,6 +81,17 @@ int	store_slot(struct lsn_store *st, const char *sql,
 struct stmt_slot *store_slot_lookup(struct lsn_store *st, const char *sql);
 int	store_slot_add(struct lsn_store *st, const char *sql,
 	    struct stmt_slot **out);
+
+/*
+ * The owner's checkpoint thread (store_ckpt.c): turns sqlite's
+ * auto-checkpoint off and copies the log back from a thread with its own
+ * connection. LSN_OK also for :memory: (nothing to do); on failure the
+ * auto-checkpoint stays on. store_ckpt_stop joins and frees it
+ * (idempotent).
+ */
+struct store_ckpt;
+int	store_ckpt_start(struct lsn_store *st);
+void	store_ckpt_stop(struct lsn_store *st);
 
 /* 1 when path is a PostgreSQL connection URI. */
 int	store_is_pg(const char *path);
