@@ -37,17 +37,39 @@ baudit(struct broker *b, const char *kind, const char *subject,
 	return (rv);
 }
 
-/* The table's head now, signed into the head file. */
+/*
+ * The table's head now, signed into the head file: by the writer thread
+ * (the loop does not wait for its two syncs) or, with sync, here after
+ * the writer has finished (at stop).
+ */
 static int
-head_save(struct broker *b)
+head_save(struct broker *b, int sync)
 {
 	struct lsn_audit_head	h;
+	char			buf[LSN_AUDIT_HEAD_MAX];
+	size_t			len;
 	int			rv;
 
 	if ((rv = lsn_audit_head_current(b->st, &h)) != LSN_OK)
 		return (rv);
 	h.time_ms = broker_now(b);
-	return (lsn_audit_head_save(b->audit_head, &h, b->seq_kp));
+	if (sync) {
+		(void) lsn_filew_close(&b->audit_w);
+		return (lsn_audit_head_save(b->audit_head, &h, b->seq_kp));
+	}
+	if ((rv = lsn_audit_head_format(&h, b->seq_kp, buf, sizeof(buf),
+	    &len)) != LSN_OK)
+		return (rv);
+	if (b->audit_w == NULL && (rv = lsn_filew_open(b->audit_head, 0600,
+	    &b->audit_w)) != LSN_OK)
+		return (rv);
+	return (lsn_filew_put(b->audit_w, buf, len));
+}
+
+void
+baudit_head_close(struct broker *b)
+{
+	(void) lsn_filew_close(&b->audit_w);
 }
 
 int
@@ -115,7 +137,7 @@ baudit_head_write(struct broker *b, int force)
 	if (!force && b->audit_head_mono != 0 &&
 	    now - b->audit_head_mono < BROKER_AUDIT_HEAD_MS)
 		return;
-	if ((rv = head_save(b)) != LSN_OK) {
+	if ((rv = head_save(b, force)) != LSN_OK) {
 		if (lsn_log_ratelimit("audithead", 60))
 			log_warnx("audit head %s: %s", b->audit_head,
 			    lsn_strerror(rv));

@@ -170,6 +170,7 @@ broker_close(struct broker *b)
 {
 	bmetrics_close(b);
 	publish_close(b);
+	baudit_head_close(b);
 	vpool_close(&b->vp);
 	limits_close(b);
 	bdir_free(b);

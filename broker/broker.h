@@ -231,6 +231,7 @@ struct broker {
 	struct lsn_http		*m_http;
 	char			 audit_head[BROKER_PATH_MAX + 16]; /* audit.c */
 	int			 audit_dirty;	/* rows since the head file */
+	struct lsn_filew	*audit_w;	/* writes the head file */
 	uint64_t		 audit_head_mono;	/* its last write */
 };
 
@@ -429,11 +430,16 @@ int	baudit(struct broker *b, const char *kind, const char *subject,
  * line); a missing one with rows present is logged, audited as an
  * "audithead" entry and written anew. baudit_head_write, after a
  * committed turn: rewrites the file when rows were added and at least
- * BROKER_AUDIT_HEAD_MS passed since the last write (force: now, at stop).
+ * BROKER_AUDIT_HEAD_MS passed since the last write, from a writer thread
+ * (lsn_filew: the loop does not wait for its syncs; the head is read
+ * after the commit, so the file never runs ahead of the database); with
+ * force (start, stop) now and synchronously, after the writer finished.
  */
 #define BROKER_AUDIT_HEAD_MS	1000
 int	baudit_head_open(struct broker *b);
 void	baudit_head_write(struct broker *b, int force);
+/* Writes a pending head file and stops its writer thread (idempotent). */
+void	baudit_head_close(struct broker *b);
 
 /* ---- control.c ---- */
 

@@ -67,31 +67,46 @@ head_payload(const struct lsn_audit_head *h, char *buf, size_t bufsz)
 }
 
 int
-lsn_audit_head_save(const char *path, const struct lsn_audit_head *h,
-    const struct lsn_keypair *kp)
+lsn_audit_head_format(const struct lsn_audit_head *h,
+    const struct lsn_keypair *kp, char *buf, size_t bufsz, size_t *lenp)
 {
 	struct lsn_audit_head	hh;
-	char			buf[LSN_AUDIT_HEAD_MAX];
 	char			sighex[2 * LSN_SIG_BYTES + 1];
 	uint8_t			sig[LSN_SIG_BYTES];
 	size_t			len;
 	int			n, rv;
 
-	if (path == NULL || h == NULL || kp == NULL ||
-	    kp->kind != LSN_KEY_SIGN)
+	if (h == NULL || kp == NULL || kp->kind != LSN_KEY_SIGN)
 		return (LSN_EINVAL);
 	hh = *h;
 	lsn_strlcpy(hh.key_id, kp->key_id, sizeof(hh.key_id));
-	if ((len = head_payload(&hh, buf, sizeof(buf))) == 0)
+	if ((len = head_payload(&hh, buf, bufsz)) == 0)
 		return (LSN_EINVAL);
 	if ((rv = lsn_sig_sign(LSN_SIG_AUDIT_HEAD, kp, (const uint8_t *) buf,
 	    len, sig)) != LSN_OK)
 		return (rv);
 	lsn_hex_encode(sig, sizeof(sig), sighex);
-	n = snprintf(buf + len, sizeof(buf) - len, "signature %s\n", sighex);
-	if (n < 0 || (size_t) n >= sizeof(buf) - len)
+	n = snprintf(buf + len, bufsz - len, "signature %s\n", sighex);
+	if (n < 0 || (size_t) n >= bufsz - len)
 		return (LSN_EINVAL);
-	return (lsn_file_write_atomic(path, buf, len + (size_t) n, 0600));
+	*lenp = len + (size_t) n;
+	return (LSN_OK);
+}
+
+int
+lsn_audit_head_save(const char *path, const struct lsn_audit_head *h,
+    const struct lsn_keypair *kp)
+{
+	char	buf[LSN_AUDIT_HEAD_MAX];
+	size_t	len;
+	int	rv;
+
+	if (path == NULL)
+		return (LSN_EINVAL);
+	if ((rv = lsn_audit_head_format(h, kp, buf, sizeof(buf), &len)) !=
+	    LSN_OK)
+		return (rv);
+	return (lsn_file_write_atomic(path, buf, len, 0600));
 }
 
 /* Parses "name value\n" at *p into v (NUL-terminated in place). */

@@ -140,6 +140,15 @@ int	lsn_audit_head_current(struct lsn_store *st, struct lsn_audit_head *h)
 	    LSN_MUST_CHECK;
 
 /*
+ * The head file's contents for h, signed with kp (a LSN_KEY_SIGN pair;
+ * h's key_id is taken from it), into buf (LSN_AUDIT_HEAD_MAX bytes are
+ * enough); *lenp its length. LSN_EINVAL.
+ */
+int	lsn_audit_head_format(const struct lsn_audit_head *h,
+	    const struct lsn_keypair *kp, char *buf, size_t bufsz,
+	    size_t *lenp) LSN_MUST_CHECK;
+
+/*
  * Signs h (its key_id is taken from kp, a LSN_KEY_SIGN pair) and writes
  * it atomically to path with mode 0600. LSN_EINVAL, LSN_EIO.
  */
