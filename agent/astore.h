@@ -243,6 +243,36 @@ int	astore_outbox_get(struct agent *a, const uint8_t *msgid, size_t len,
 int	astore_outbox_after(struct agent *a, int64_t after,
 	    astore_outbox_fn *fn, void *arg) LSN_MUST_CHECK;
 
+/*
+ * Stores a composed message (msgid LSN_MSGID_BYTES, all borrowed) in
+ * state with code and detail (NULL-able); a duplicate id is LSN_EDB.
+ */
+int	astore_outbox_add(struct agent *a, const uint8_t *msgid,
+	    const uint8_t *signed_env, size_t len, const char *state,
+	    int64_t created_ms, const char *recipients, int code,
+	    const char *detail) LSN_MUST_CHECK;
+/*
+ * A PublishAck for msgid: a 'pending' row gets state, code and detail,
+ * but a 'rejected' answer to a re-publish (detail
+ * OUTBOX_REPUBLISH_DETAIL) puts it back to 'accepted' with code 0; *n:
+ * rows changed (0: not pending any more, or no such row).
+ */
+int	astore_outbox_ack(struct agent *a, const uint8_t *msgid, size_t len,
+	    const char *state, int code, const char *detail, int64_t *n)
+	    LSN_MUST_CHECK;
+/* The lowest oid in state 'pending'; 0 when there is none. */
+int	astore_outbox_low_pending(struct agent *a, int64_t *oid)
+	    LSN_MUST_CHECK;
+/* The numbers of rows in state 'pending' and 'rejected'. */
+int	astore_outbox_counts(struct agent *a, int64_t *pending,
+	    int64_t *rejected) LSN_MUST_CHECK;
+/*
+ * The 'pending' rows with oid > after in oid order, at most limit; only
+ * oid and signed_env are set in the rows.
+ */
+int	astore_outbox_pending(struct agent *a, int64_t after, int64_t limit,
+	    astore_outbox_fn *fn, void *arg) LSN_MUST_CHECK;
+
 /* astore_rcpt.c */
 
 /* 0: next row; > 0: stop (LSN_OK); < 0: stop with this error. */
