@@ -270,10 +270,7 @@ int	astore_outbox_low_pending(struct agent *a, int64_t *oid)
 /* The numbers of rows in state 'pending' and 'rejected'. */
 int	astore_outbox_counts(struct agent *a, int64_t *pending,
 	    int64_t *rejected) LSN_MUST_CHECK;
-/*
- * The 'pending' rows with oid > after in oid order, at most limit; only
- * oid and signed_env are set in the rows.
- */
+/* The 'pending' rows with oid > after in oid order, at most limit. */
 int	astore_outbox_pending(struct agent *a, int64_t after, int64_t limit,
 	    astore_outbox_fn *fn, void *arg) LSN_MUST_CHECK;
 

@@ -279,25 +279,14 @@ int
 astore_outbox_pending(struct agent *a, int64_t after, int64_t limit,
     astore_outbox_fn *fn, void *arg)
 {
-	struct astore_outbox_row	 o;
-	struct lsn_q			*q;
-	int				 rv, r;
+	struct lsn_q	*q;
+	int		 rv;
 
-	if ((rv = lsn_store_q(a->st, "SELECT oid, signed FROM outbox WHERE "
+	if ((rv = lsn_store_q(a->st, "SELECT " OB_COLS " FROM outbox WHERE "
 	    "state = 'pending' AND oid > ? ORDER BY oid LIMIT ?", &q)) !=
 	    LSN_OK)
 		return (rv);
 	lsn_q_i64(q, 1, after);
 	lsn_q_i64(q, 2, limit);
-	while ((rv = lsn_q_step(q)) == LSN_ROW) {
-		memset(&o, 0, sizeof(o));
-		o.oid = lsn_q_col_i64(q, 0);
-		o.signed_env = lsn_q_col_blob(q, 1, &o.signed_len);
-		if ((r = fn(arg, &o)) != 0) {
-			rv = ASTORE_STOP(r);
-			break;
-		}
-	}
-	lsn_q_reset(q);
-	return (rv);
+	return (ob_scan(q, fn, arg, NULL));
 }
