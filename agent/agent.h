@@ -616,6 +616,18 @@ void		 api_reply_err(struct agent *a, const struct api_peer *p,
 void		 api_answer(struct agent *a, const struct api_peer *p,
 		    uint64_t rid, Liaison__V1__ApiResponse__KindCase kind,
 		    void *msg);
+/* api_read.c: 1 if a request's message id (has, id) is 16 bytes, else
+ * 0 once an LSN_EINVAL answer to rid is sent. api_result: the answer of
+ * a request whose call gave rv: msg as kind (api_answer) on LSN_OK,
+ * else an error with detail noent for LSN_ENOENT, inval for LSN_EINVAL,
+ * other for the rest (NULL: lsn_strerror). */
+int		 api_msgid_ok(struct agent *a, const struct api_peer *p,
+		    uint64_t rid, protobuf_c_boolean has,
+		    const ProtobufCBinaryData *id);
+void		 api_result(struct agent *a, const struct api_peer *p,
+		    uint64_t rid, int rv,
+		    Liaison__V1__ApiResponse__KindCase kind, void *msg,
+		    const char *noent, const char *inval, const char *other);
 int		 api_open(struct agent *a);
 void		 api_close(struct agent *a);
 void		 api_on_readable(struct agent *a);

@@ -462,21 +462,14 @@ do_inbox_fetch(struct agent *a, const struct api_peer *p, uint64_t rid,
 	Liaison__V1__InboxItem		*it = NULL;
 	int				 rv;
 
-	if (!req->has_message_id || req->message_id.len != 16) {
-		api_reply_err(a, p, rid, LSN_EINVAL, "message_id must be 16 "
-		    "bytes");
+	if (!api_msgid_ok(a, p, rid, req->has_message_id, &req->message_id))
 		return;
-	}
-	if ((rv = inbox_fetch(a, req->message_id.data, req->message_id.len,
-	    &it)) != LSN_OK) {
-		api_reply_err(a, p, rid, rv, rv == LSN_ENOENT ?
-		    "no such message in the inbox" : NULL);
-		return;
-	}
+	rv = inbox_fetch(a, req->message_id.data, req->message_id.len, &it);
 	fr.item = it;
-	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_INBOX_FETCH,
-	    &fr);
-	inbox_item_free(it);
+	api_result(a, p, rid, rv, LIAISON__V1__API_RESPONSE__KIND_INBOX_FETCH,
+	    &fr, "no such message in the inbox", NULL, NULL);
+	if (rv == LSN_OK)
+		inbox_item_free(it);
 }
 
 static void
@@ -488,19 +481,12 @@ do_inbox_mark(struct agent *a, const struct api_peer *p, uint64_t rid,
 	    LIAISON__V1__INBOX_MARK_RESPONSE__INIT;
 	int				 rv;
 
-	if (!req->has_message_id || req->message_id.len != 16) {
-		api_reply_err(a, p, rid, LSN_EINVAL, "message_id must be 16 "
-		    "bytes");
+	if (!api_msgid_ok(a, p, rid, req->has_message_id, &req->message_id))
 		return;
-	}
-	if ((rv = inbox_mark(a, req->message_id.data, req->message_id.len,
-	    req->has_stage ? (int) req->stage : 0)) != LSN_OK) {
-		api_reply_err(a, p, rid, rv, rv == LSN_ENOENT ?
-		    "no such message in the inbox" : rv == LSN_EINVAL ?
-		    "unknown mark stage" : NULL);
-		return;
-	}
-	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_INBOX_MARK, &mr);
+	rv = inbox_mark(a, req->message_id.data, req->message_id.len,
+	    req->has_stage ? (int) req->stage : 0);
+	api_result(a, p, rid, rv, LIAISON__V1__API_RESPONSE__KIND_INBOX_MARK,
+	    &mr, "no such message in the inbox", "unknown mark stage", NULL);
 }
 
 /* ---- dispatch ---- */

@@ -5,6 +5,8 @@
  * memory and its delivery state per recipient, outbox_read.c),
  * workflow_list, meeting_show and custody. Answers go through api_reply
  * (api.c), so inside an API turn they wait for its COMMIT like the rest.
+ * Also the two checks of every request that looks one thing up (here
+ * and inbox_fetch / inbox_mark in api.c): api_msgid_ok, api_result.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,30 @@
 #include "liaison/util.h"
 
 #include "agent.h"
+
+int
+api_msgid_ok(struct agent *a, const struct api_peer *p, uint64_t rid,
+    protobuf_c_boolean has, const ProtobufCBinaryData *id)
+{
+	if (!has || id->len != 16) {
+		api_reply_err(a, p, rid, LSN_EINVAL, "message_id must be 16 "
+		    "bytes");
+		return (0);
+	}
+	return (1);
+}
+
+void
+api_result(struct agent *a, const struct api_peer *p, uint64_t rid, int rv,
+    Liaison__V1__ApiResponse__KindCase kind, void *msg, const char *noent,
+    const char *inval, const char *other)
+{
+	if (rv == LSN_OK)
+		api_answer(a, p, rid, kind, msg);
+	else
+		api_reply_err(a, p, rid, rv, rv == LSN_ENOENT ? noent :
+		    rv == LSN_EINVAL ? inval : other);
+}
 
 void
 api_outbox_status(struct agent *a, const struct api_peer *p, uint64_t rid,
@@ -25,21 +51,14 @@ api_outbox_status(struct agent *a, const struct api_peer *p, uint64_t rid,
 	char				 detail[AGENT_DETAIL_MAX];
 	int				 rv;
 
-	if (!req->has_message_id || req->message_id.len != 16) {
-		api_reply_err(a, p, rid, LSN_EINVAL, "message_id must be 16 "
-		    "bytes");
+	if (!api_msgid_ok(a, p, rid, req->has_message_id, &req->message_id))
 		return;
-	}
 	detail[0] = '\0';
-	if ((rv = outbox_status(a, req->message_id.data, req->message_id.len,
-	    &os, detail, sizeof(detail))) != LSN_OK) {
-		api_reply_err(a, p, rid, rv, rv == LSN_ENOENT ?
-		    "no such message in the outbox" : NULL);
-		return;
-	}
+	rv = outbox_status(a, req->message_id.data, req->message_id.len, &os,
+	    detail, sizeof(detail));
 	os.publish_detail = detail;
-	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_OUTBOX_STATUS,
-	    &os);
+	api_result(a, p, rid, rv, LIAISON__V1__API_RESPONSE__KIND_OUTBOX_STATUS,
+	    &os, "no such message in the outbox", NULL, NULL);
 }
 
 void
@@ -52,21 +71,14 @@ api_outbox_fetch(struct agent *a, const struct api_peer *p, uint64_t rid,
 	Liaison__V1__OutboxItem		*it = NULL;
 	int				 rv;
 
-	if (!req->has_message_id || req->message_id.len != 16) {
-		api_reply_err(a, p, rid, LSN_EINVAL, "message_id must be 16 "
-		    "bytes");
+	if (!api_msgid_ok(a, p, rid, req->has_message_id, &req->message_id))
 		return;
-	}
-	if ((rv = outbox_fetch(a, req->message_id.data, req->message_id.len,
-	    &it)) != LSN_OK) {
-		api_reply_err(a, p, rid, rv, rv == LSN_ENOENT ?
-		    "no such message in the outbox" : NULL);
-		return;
-	}
+	rv = outbox_fetch(a, req->message_id.data, req->message_id.len, &it);
 	fr.item = it;
-	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_OUTBOX_FETCH,
-	    &fr);
-	outbox_item_free(it);
+	api_result(a, p, rid, rv, LIAISON__V1__API_RESPONSE__KIND_OUTBOX_FETCH,
+	    &fr, "no such message in the outbox", NULL, NULL);
+	if (rv == LSN_OK)
+		outbox_item_free(it);
 }
 
 void
@@ -84,13 +96,12 @@ api_outbox_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 		    "partner id");
 		return;
 	}
-	if ((rv = outbox_list(a, req, &ol)) != LSN_OK) {
-		api_reply_err(a, p, rid, rv, "cannot list the outbox");
-		return;
-	}
-	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_OUTBOX_LIST,
-	    &ol);
-	outbox_list_free(&ol);
+	rv = outbox_list(a, req, &ol);
+	api_result(a, p, rid, rv, LIAISON__V1__API_RESPONSE__KIND_OUTBOX_LIST,
+	    &ol, "cannot list the outbox", "cannot list the outbox",
+	    "cannot list the outbox");
+	if (rv == LSN_OK)
+		outbox_list_free(&ol);
 }
 
 void
@@ -102,15 +113,13 @@ api_workflow_list(struct agent *a, const struct api_peer *p, uint64_t rid,
 	    LIAISON__V1__WORKFLOW_LIST_RESPONSE__INIT;
 	int					rv;
 
-	if ((rv = wf_list(a, req, &wl)) != LSN_OK) {
-		api_reply_err(a, p, rid, rv, rv == LSN_EINVAL ? "bad filter "
-		    "(kind referral|alert, item_id 16 bytes)" :
-		    "cannot list");
-		return;
-	}
-	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_WORKFLOW_LIST,
-	    &wl);
-	wf_list_free(&wl);
+	rv = wf_list(a, req, &wl);
+	api_result(a, p, rid, rv,
+	    LIAISON__V1__API_RESPONSE__KIND_WORKFLOW_LIST, &wl, "cannot list",
+	    "bad filter (kind referral|alert, item_id 16 bytes)",
+	    "cannot list");
+	if (rv == LSN_OK)
+		wf_list_free(&wl);
 }
 
 void
@@ -122,15 +131,12 @@ api_meeting_show(struct agent *a, const struct api_peer *p, uint64_t rid,
 	    LIAISON__V1__MEETING_SHOW_RESPONSE__INIT;
 	int					rv;
 
-	if ((rv = wf_meeting_show(a, req, &ms)) != LSN_OK) {
-		api_reply_err(a, p, rid, rv, rv == LSN_ENOENT ? "no such meeting" :
-		    rv == LSN_EINVAL ? "meeting_id must be 16 bytes" :
-		    "cannot show the meeting");
-		return;
-	}
-	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_MEETING_SHOW,
-	    &ms);
-	wf_meeting_show_free(&ms);
+	rv = wf_meeting_show(a, req, &ms);
+	api_result(a, p, rid, rv, LIAISON__V1__API_RESPONSE__KIND_MEETING_SHOW,
+	    &ms, "no such meeting", "meeting_id must be 16 bytes",
+	    "cannot show the meeting");
+	if (rv == LSN_OK)
+		wf_meeting_show_free(&ms);
 }
 
 void
@@ -142,12 +148,10 @@ api_custody(struct agent *a, const struct api_peer *p, uint64_t rid,
 	    LIAISON__V1__CUSTODY_RESPONSE__INIT;
 	int				rv;
 
-	if ((rv = rcpt_custody(a, req, &c)) != LSN_OK) {
-		api_reply_err(a, p, rid, rv, rv == LSN_ENOENT ? "no such message" :
-		    rv == LSN_EINVAL ? "message_id must be 16 bytes" :
-		    "cannot build the custody chain");
-		return;
-	}
-	api_answer(a, p, rid, LIAISON__V1__API_RESPONSE__KIND_CUSTODY, &c);
-	rcpt_custody_free(&c);
+	rv = rcpt_custody(a, req, &c);
+	api_result(a, p, rid, rv, LIAISON__V1__API_RESPONSE__KIND_CUSTODY, &c,
+	    "no such message", "message_id must be 16 bytes",
+	    "cannot build the custody chain");
+	if (rv == LSN_OK)
+		rcpt_custody_free(&c);
 }

@@ -5,14 +5,13 @@
  * new function here, in the astore_*.c file of its table:
  *   astore_inbox.c	inbox (received messages)
  *   astore_outbox.c	outbox (messages we send) and its states
- *   astore_track.c	tracking (referrals, alerts: deadlines, escalation)
+ *   astore_track.c	tracking (referrals, alerts: deadlines, escalation;
+ *			the handoff of a referral we received)
  *   astore_rcpt.c	receipts, receipts_sent, receipt_signed
  *   astore_events.c	events (the agent's event log)
  *   astore_meeting.c	meetings, meeting_invitees, rsvps
  *   astore_state.c	alerts, state, savepoints, counts for the metrics
  *   astore_schema.c	the tables (agent_migrations, agent.h)
- * agent/outbox.c and agent/wf_referral.c still hold their own SQL (the
- * send path, being restructured); they move here next.
  *
  * Callers: the agent's modules (agent.c, inbox.c, outbox_*.c, rcpt.c,
  * events.c, wf_*.c, web.c, ametrics.c, ...), on the loop's thread only
@@ -85,6 +84,11 @@ int	astore_alerts_delete(struct agent *a, const char *text) LSN_MUST_CHECK;
 int	astore_event_add(struct agent *a, int64_t time_ms, const char *kind,
 	    const uint8_t *msgid, const uint8_t *itemid, const char *peer,
 	    const char *detail) LSN_MUST_CHECK;
+
+/* Is there an event of kind about item id (16 bytes) with peer? */
+int	astore_event_exists(struct agent *a, const char *kind,
+	    const uint8_t *itemid, const char *peer, int *found)
+	    LSN_MUST_CHECK;
 
 /* An event row, borrowed for the callback's time only. */
 struct astore_event_row {
@@ -243,6 +247,33 @@ int	astore_outbox_get(struct agent *a, const uint8_t *msgid, size_t len,
 int	astore_outbox_after(struct agent *a, int64_t after,
 	    astore_outbox_fn *fn, void *arg) LSN_MUST_CHECK;
 
+/*
+ * Stores a composed message (msgid LSN_MSGID_BYTES, all borrowed) in
+ * state with code and detail (NULL-able); a duplicate id is LSN_EDB.
+ */
+int	astore_outbox_add(struct agent *a, const uint8_t *msgid,
+	    const uint8_t *signed_env, size_t len, const char *state,
+	    int64_t created_ms, const char *recipients, int code,
+	    const char *detail) LSN_MUST_CHECK;
+/*
+ * A PublishAck for msgid: a 'pending' row gets state, code and detail,
+ * but a 'rejected' answer to a re-publish (detail
+ * OUTBOX_REPUBLISH_DETAIL) puts it back to 'accepted' with code 0; *n:
+ * rows changed (0: not pending any more, or no such row).
+ */
+int	astore_outbox_ack(struct agent *a, const uint8_t *msgid, size_t len,
+	    const char *state, int code, const char *detail, int64_t *n)
+	    LSN_MUST_CHECK;
+/* The lowest oid in state 'pending'; 0 when there is none. */
+int	astore_outbox_low_pending(struct agent *a, int64_t *oid)
+	    LSN_MUST_CHECK;
+/* The numbers of rows in state 'pending' and 'rejected'. */
+int	astore_outbox_counts(struct agent *a, int64_t *pending,
+	    int64_t *rejected) LSN_MUST_CHECK;
+/* The 'pending' rows with oid > after in oid order, at most limit. */
+int	astore_outbox_pending(struct agent *a, int64_t after, int64_t limit,
+	    astore_outbox_fn *fn, void *arg) LSN_MUST_CHECK;
+
 /* astore_rcpt.c */
 
 /* 0: next row; > 0: stop (LSN_OK); < 0: stop with this error. */
@@ -307,6 +338,15 @@ int	astore_track_update(struct agent *a, const char *kind,
 	    int64_t acked_ms, int64_t updated_ms) LSN_MUST_CHECK;
 int	astore_track_set_escalated(struct agent *a, const char *kind,
 	    const uint8_t *id, const char *peer) LSN_MUST_CHECK;
+
+/*
+ * The referral rid (LSN_BODY_ID_BYTES) that peer sent us: malloc'd
+ * copies of its inbox message's SignedEnvelope and body (free both;
+ * *blen 0: not opened); LSN_ENOENT when there is no such message.
+ */
+int	astore_referral_received(struct agent *a, const uint8_t *rid,
+	    const char *peer, uint8_t **se, size_t *selen, uint8_t **body,
+	    size_t *blen) LSN_MUST_CHECK;
 
 /* A tracking row, borrowed for the callback's time only. */
 struct astore_track_row {

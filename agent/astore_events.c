@@ -80,3 +80,25 @@ astore_events_list(struct agent *a, int64_t after, int64_t limit,
 	lsn_q_reset(q);
 	return (rv);
 }
+
+int
+astore_event_exists(struct agent *a, const char *kind,
+    const uint8_t *itemid, const char *peer, int *found)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	*found = 0;
+	if ((rv = lsn_store_q(a->st, "SELECT 1 FROM events WHERE kind = ? "
+	    "AND item_id = ? AND peer = ?", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_text(q, 1, kind);
+	bind_id(q, 2, itemid);
+	lsn_q_text(q, 3, peer);
+	if ((rv = lsn_q_step(q)) == LSN_ROW) {
+		*found = 1;
+		rv = LSN_OK;
+	}
+	lsn_q_reset(q);
+	return (rv);
+}

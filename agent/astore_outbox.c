@@ -184,3 +184,109 @@ astore_outbox_after(struct agent *a, int64_t after, astore_outbox_fn *fn,
 	lsn_q_i64(q, 1, after);
 	return (ob_scan(q, fn, arg, NULL));
 }
+
+int
+astore_outbox_add(struct agent *a, const uint8_t *msgid,
+    const uint8_t *signed_env, size_t len, const char *state,
+    int64_t created_ms, const char *recipients, int code, const char *detail)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	if ((rv = lsn_store_q(a->st, "INSERT INTO outbox(message_id, "
+	    "signed, state, created_ms, recipients, code, detail) "
+	    "VALUES(?, ?, ?, ?, ?, ?, ?)", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_blob(q, 1, msgid, LSN_MSGID_BYTES);
+	lsn_q_blob(q, 2, signed_env, len);
+	lsn_q_text(q, 3, state);
+	lsn_q_i64(q, 4, created_ms);
+	lsn_q_text(q, 5, recipients);
+	lsn_q_i64(q, 6, code);
+	if (detail != NULL)
+		lsn_q_text(q, 7, detail);
+	else
+		lsn_q_null(q, 7);
+	rv = astore_run(q);
+	return (rv == LSN_EEXIST ? LSN_EDB : rv);
+}
+
+/*
+ * Sets state, code and detail only, but sqlite rebuilds the whole record
+ * (with its `signed`) and writes whole pages to the WAL: for a ~1 KiB
+ * row the table's leaf page and the outbox_state index's, 2 frames, as
+ * many as for a row without `signed` (measured on sqlite 3.40); a row
+ * past a page (large messages) also has its overflow pages written
+ * again. Only moving `signed` out of the row (a migration of the table
+ * of the messages in flight) would save those; not done.
+ */
+int
+astore_outbox_ack(struct agent *a, const uint8_t *msgid, size_t len,
+    const char *state, int code, const char *detail, int64_t *n)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	*n = 0;
+	/* a refused re-publish stays accepted (see outbox_on_ack) */
+	if ((rv = lsn_store_q(a->st, "UPDATE outbox SET state = "
+	    "CASE WHEN ? = 'rejected' AND detail IS '"
+	    OUTBOX_REPUBLISH_DETAIL "' THEN 'accepted' ELSE ? END, "
+	    "code = CASE WHEN ? = 'rejected' AND detail IS '"
+	    OUTBOX_REPUBLISH_DETAIL "' THEN 0 ELSE ? END, detail = ? "
+	    "WHERE message_id = ? AND state = 'pending'", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_text(q, 1, state);
+	lsn_q_text(q, 2, state);
+	lsn_q_text(q, 3, state);
+	lsn_q_i64(q, 4, code);
+	lsn_q_text(q, 5, detail);
+	lsn_q_blob(q, 6, msgid, len);
+	return (run(a, q, n));
+}
+
+int
+astore_outbox_low_pending(struct agent *a, int64_t *oid)
+{
+	*oid = 0;
+	return (astore_count(a, "SELECT min(oid) FROM outbox WHERE "
+	    "state = 'pending'", 0, 0, oid, NULL));
+}
+
+int
+astore_outbox_counts(struct agent *a, int64_t *pending, int64_t *rejected)
+{
+	struct lsn_q	*q;
+	const char	*st;
+	int		 rv;
+
+	*pending = *rejected = 0;
+	if ((rv = lsn_store_q(a->st, "SELECT state, count(*) FROM outbox "
+	    "WHERE state != 'accepted' GROUP BY state", &q)) != LSN_OK)
+		return (rv);
+	while ((rv = lsn_q_step(q)) == LSN_ROW) {
+		st = lsn_q_col_text(q, 0);
+		if (st != NULL && strcmp(st, "pending") == 0)
+			*pending = lsn_q_col_i64(q, 1);
+		else if (st != NULL && strcmp(st, "rejected") == 0)
+			*rejected = lsn_q_col_i64(q, 1);
+	}
+	lsn_q_reset(q);
+	return (rv);
+}
+
+int
+astore_outbox_pending(struct agent *a, int64_t after, int64_t limit,
+    astore_outbox_fn *fn, void *arg)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	if ((rv = lsn_store_q(a->st, "SELECT " OB_COLS " FROM outbox WHERE "
+	    "state = 'pending' AND oid > ? ORDER BY oid LIMIT ?", &q)) !=
+	    LSN_OK)
+		return (rv);
+	lsn_q_i64(q, 1, after);
+	lsn_q_i64(q, 2, limit);
+	return (ob_scan(q, fn, arg, NULL));
+}

@@ -267,3 +267,32 @@ astore_track_open(struct agent *a, astore_track_fn *fn, void *arg)
 	lsn_q_reset(q);
 	return (rv);
 }
+
+int
+astore_referral_received(struct agent *a, const uint8_t *rid,
+    const char *peer, uint8_t **se, size_t *selen, uint8_t **body,
+    size_t *blen)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	*se = *body = NULL;
+	*selen = *blen = 0;
+	if ((rv = lsn_store_q(a->st, "SELECT i.signed, i.body FROM "
+	    "tracking t JOIN inbox i ON i.message_id = t.message_id WHERE "
+	    "t.kind = 'referral' AND t.item_id = ? AND t.peer = ? AND "
+	    "t.role = 'recipient' AND i.sender = t.peer", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_blob(q, 1, rid, LSN_BODY_ID_BYTES);
+	lsn_q_text(q, 2, peer);
+	if ((rv = lsn_q_step(q)) == LSN_ROW) {
+		if ((rv = astore_copy(q, 0, se, selen)) == LSN_OK &&
+		    (rv = astore_copy(q, 1, body, blen)) != LSN_OK) {
+			free(*se);
+			*se = NULL;
+		}
+	} else if (rv == LSN_OK)
+		rv = LSN_ENOENT;
+	lsn_q_reset(q);
+	return (rv);
+}

@@ -18,6 +18,7 @@
 #include "liaison/util.h"
 
 #include "agent.h"
+#include "astore.h"
 
 static int
 send_publish(struct agent *a, const uint8_t *buf, size_t len)
@@ -46,32 +47,12 @@ send_publish(struct agent *a, const uint8_t *buf, size_t len)
 static int
 enqueue(struct agent *a, const struct composed *c)
 {
-	sqlite3_stmt	*s;
-	int		 rv;
+	int	rv;
 
-	if ((rv = lsn_store_stmt(a->st, "INSERT INTO outbox(message_id, "
-	    "signed, state, created_ms, recipients, code, detail) "
-	    "VALUES(?, ?, ?, ?, ?, ?, ?)", &s)) != LSN_OK)
-		return (rv);
-	if (sqlite3_bind_blob(s, 1, c->id, sizeof(c->id), SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_blob(s, 2, c->signed_env, (int) c->len,
-	    SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 3, a->refused_code != 0 ? "rejected" :
-	    "pending", -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 4, (sqlite3_int64) c->created_ms) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_text(s, 5, c->recipients, -1, SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int(s, 6, a->refused_code) != SQLITE_OK ||
-	    (a->refused_code != 0 ? sqlite3_bind_text(s, 7, a->link_error,
-	    -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, 7)) != SQLITE_OK) {
-		sqlite3_reset(s);
-		return (LSN_EDB);
-	}
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
-	if (rv != LSN_OK)
+	if ((rv = astore_outbox_add(a, c->id, c->signed_env, c->len,
+	    a->refused_code != 0 ? "rejected" : "pending", c->created_ms,
+	    c->recipients, a->refused_code, a->refused_code != 0 ?
+	    a->link_error : NULL)) != LSN_OK)
 		return (rv);
 	if (a->ob_counted && a->refused_code != 0)
 		a->ob_rejected++;
@@ -243,8 +224,8 @@ transient(int code)
 int
 outbox_on_ack(struct agent *a, const Liaison__V1__PublishAck *k)
 {
-	sqlite3_stmt	*s;
 	const char	*state;
+	int64_t		 n;
 	int		 code, rv;
 
 	if (!k->has_message_id || k->message_id.len != LSN_MSGID_BYTES) {
@@ -263,32 +244,14 @@ outbox_on_ack(struct agent *a, const Liaison__V1__PublishAck *k)
 		state = "pending";
 	else
 		state = "rejected";
-	/* a refused re-publish stays accepted (see above) */
-	if ((rv = lsn_store_stmt(a->st, "UPDATE outbox SET state = "
-	    "CASE WHEN ?1 = 'rejected' AND detail IS '"
-	    OUTBOX_REPUBLISH_DETAIL "' THEN 'accepted' ELSE ?1 END, "
-	    "code = CASE WHEN ?1 = 'rejected' AND detail IS '"
-	    OUTBOX_REPUBLISH_DETAIL "' THEN 0 ELSE ?2 END, detail = ?3 "
-	    "WHERE message_id = ?4 AND state = 'pending'", &s)) != LSN_OK) {
+	/* a refused re-publish stays accepted (astore_outbox_ack) */
+	if ((rv = astore_outbox_ack(a, k->message_id.data, k->message_id.len,
+	    state, code, k->detail != NULL ? k->detail : lsn_strerror(code),
+	    &n)) != LSN_OK) {
 		a->tx_failed = 1;
 		return (rv);
 	}
-	if (sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 2, code) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 3, k->detail != NULL ? k->detail :
-	    lsn_strerror(code), -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_blob(s, 4, k->message_id.data,
-	    (int) k->message_id.len, SQLITE_STATIC) != SQLITE_OK) {
-		a->tx_failed = 1;
-		return (LSN_EDB);
-	}
-	rv = sqlite3_step(s) == SQLITE_DONE ? LSN_OK : LSN_EDB;
-	sqlite3_reset(s);
-	if (rv != LSN_OK) {
-		a->tx_failed = 1;
-		return (rv);
-	}
-	if (sqlite3_changes(lsn_store_db(a->st)) > 0) {
+	if (n > 0) {
 		/* an answer to a message of the window (a duplicate
 		 * answer finds the row final and changes nothing) */
 		if (a->ob_inflight > 0)
@@ -343,19 +306,10 @@ outbox_can_send(const struct agent *a)
 static void
 check_stall(struct agent *a, uint64_t now)
 {
-	sqlite3_stmt	*s;
-	int64_t		 low = 0;
-	int		 r;
+	int64_t		 low;
 
 	a->ob_check_at = now + (uint64_t) a->conf.resend_ms;
-	if (lsn_store_stmt(a->st, "SELECT min(oid) FROM outbox WHERE "
-	    "state = 'pending'", &s) != LSN_OK)
-		return;
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-		low = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (r != SQLITE_ROW)
+	if (astore_outbox_low_pending(a, &low) != LSN_OK)
 		return;
 	if (low == 0) {
 		/* everything answered */
@@ -381,13 +335,38 @@ check_stall(struct agent *a, uint64_t now)
 	a->ob_low = low;
 }
 
+/* outbox_pump's walk: what was sent, whether the link said "later". */
+struct pump {
+	struct agent	*a;
+	int64_t		 n;
+	int		 full;		/* LSN_EAGAIN: stopped */
+};
+
+static int
+pump_row(void *arg, const struct astore_outbox_row *o)
+{
+	struct pump	*pp = arg;
+	struct agent	*a = pp->a;
+
+	if (send_publish(a, o->signed_env, o->signed_len) == LSN_EAGAIN) {
+		pp->full = 1;
+		return (1);
+	}
+	/* a row that cannot be sent (LSN_EPROTO, too big) counts as
+	 * sent: the stall check retries it */
+	a->ob_next = o->oid;
+	a->ob_inflight++;
+	pp->n++;
+	return (0);
+}
+
 /* Sends the next pending messages, within the window. */
 void
 outbox_pump(struct agent *a, uint64_t now)
 {
-	sqlite3_stmt	*s;
-	int64_t		 oid;
-	int		 n = 0, r, rv, limit;
+	struct pump	pp;
+	int64_t		limit;
+	int		rv;
 
 	if (!a->connected)
 		return;
@@ -395,33 +374,15 @@ outbox_pump(struct agent *a, uint64_t now)
 		check_stall(a, now);
 	if (!a->ob_pass || a->ob_inflight >= AGENT_OUTBOX_WINDOW)
 		return;
-	limit = (int) (AGENT_OUTBOX_WINDOW - a->ob_inflight);
+	limit = (int64_t) (AGENT_OUTBOX_WINDOW - a->ob_inflight);
 	if (limit > AGENT_OUTBOX_BURST)
 		limit = AGENT_OUTBOX_BURST;
-	if (lsn_store_stmt(a->st, "SELECT oid, signed FROM outbox WHERE "
-	    "state = 'pending' AND oid > ? ORDER BY oid LIMIT ?", &s) !=
-	    LSN_OK)
-		return;
-	if (sqlite3_bind_int64(s, 1, a->ob_next) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 2, limit) != SQLITE_OK) {
-		sqlite3_reset(s);
-		return;
-	}
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		oid = sqlite3_column_int64(s, 0);
-		rv = send_publish(a, sqlite3_column_blob(s, 1),
-		    (size_t) sqlite3_column_bytes(s, 1));
-		if (rv == LSN_EAGAIN)
-			break;
-		/* a row that cannot be sent (LSN_EPROTO, too big) counts
-		 * as sent: the stall check retries it */
-		a->ob_next = oid;
-		a->ob_inflight++;
-		n++;
-	}
-	sqlite3_reset(s);
-	if ((r == SQLITE_DONE && n < limit) ||
-	    (r != SQLITE_DONE && r != SQLITE_ROW))
+	memset(&pp, 0, sizeof(pp));
+	pp.a = a;
+	rv = astore_outbox_pending(a, a->ob_next, limit, pump_row, &pp);
+	/* all sent and fewer than asked for, or a database error: the
+	 * pass ends (the stall check or a new submit starts another) */
+	if (rv != LSN_OK || (!pp.full && pp.n < limit))
 		a->ob_pass = 0;
 }
 
@@ -434,34 +395,21 @@ outbox_pump(struct agent *a, uint64_t now)
 int
 outbox_counts(struct agent *a, uint64_t *pending, uint64_t *rejected)
 {
-	sqlite3_stmt	*s;
-	int		 rv, r;
-	uint64_t	 p = 0, j = 0;
+	int64_t	p, j;
+	int	rv;
 
 	if (a->ob_counted) {
 		*pending = a->ob_pending;
 		*rejected = a->ob_rejected;
 		return (LSN_OK);
 	}
-	if ((rv = lsn_store_stmt(a->st, "SELECT state, count(*) FROM outbox "
-	    "WHERE state != 'accepted' GROUP BY state", &s)) != LSN_OK)
+	if ((rv = astore_outbox_counts(a, &p, &j)) != LSN_OK)
 		return (rv);
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *st = (const char *) sqlite3_column_text(s, 0);
-
-		if (st != NULL && strcmp(st, "pending") == 0)
-			p = (uint64_t) sqlite3_column_int64(s, 1);
-		else if (st != NULL && strcmp(st, "rejected") == 0)
-			j = (uint64_t) sqlite3_column_int64(s, 1);
-	}
-	sqlite3_reset(s);
-	if (r != SQLITE_DONE)
-		return (LSN_EDB);
-	a->ob_pending = p;
-	a->ob_rejected = j;
+	a->ob_pending = (uint64_t) p;
+	a->ob_rejected = (uint64_t) j;
 	a->ob_counted = 1;
-	*pending = p;
-	*rejected = j;
+	*pending = (uint64_t) p;
+	*rejected = (uint64_t) j;
 	return (LSN_OK);
 }
 

@@ -19,6 +19,7 @@
 #include "liaison/workflow.h"
 
 #include "agent.h"
+#include "astore.h"
 #include "wf_int.h"
 
 
@@ -33,47 +34,31 @@ orig_handoff(struct agent *a, const uint8_t *rid, const char *peer,
 {
 	Liaison__V1__SignedEnvelope	*se = NULL;
 	Liaison__V1__Envelope		*env = NULL;
-	sqlite3_stmt			*s;
-	uint8_t				*body = NULL;
-	size_t				 n;
-	int				 rv, r;
+	uint8_t				*sbuf = NULL, *body = NULL;
+	size_t				 slen, n;
+	int				 rv;
 
-	if ((rv = lsn_store_stmt(a->st, "SELECT i.signed, i.body FROM "
-	    "tracking t JOIN inbox i ON i.message_id = t.message_id WHERE "
-	    "t.kind = 'referral' AND t.item_id = ? AND t.peer = ? AND "
-	    "t.role = 'recipient' AND i.sender = t.peer", &s)) != LSN_OK)
+	if ((rv = astore_referral_received(a, rid, peer, &sbuf, &slen, &body,
+	    &n)) != LSN_OK)
 		return (rv);
-	if (sqlite3_bind_blob(s, 1, rid, LSN_BODY_ID_BYTES, SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, peer, -1, SQLITE_STATIC) != SQLITE_OK) {
-		sqlite3_reset(s);
-		return (LSN_EDB);
-	}
-	r = sqlite3_step(s);
-	if (r != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return (r == SQLITE_DONE ? LSN_ENOENT : LSN_EDB);
-	}
 	rv = LSN_EDB;
-	if ((se = liaison__v1__signed_envelope__unpack(NULL,
-	    (size_t) sqlite3_column_bytes(s, 0), sqlite3_column_blob(s, 0))) ==
+	if ((se = liaison__v1__signed_envelope__unpack(NULL, slen, sbuf)) ==
 	    NULL || !se->has_envelope ||
 	    (env = liaison__v1__envelope__unpack(NULL, se->envelope.len,
-	    se->envelope.data)) == NULL ||
-	    (n = (size_t) sqlite3_column_bytes(s, 1)) == 0)
+	    se->envelope.data)) == NULL || n == 0)
 		goto out;
-	if ((body = malloc(n)) == NULL) {
-		rv = LSN_ENOMEM;
-		goto out;
-	}
-	memcpy(body, sqlite3_column_blob(s, 1), n);
 	*envp = env;
 	env = NULL;
 	*bodyp = body;
+	body = NULL;
 	*lenp = n;
 	rv = LSN_OK;
  out:
-	sqlite3_reset(s);
+	if (body != NULL) {
+		sodium_memzero(body, n);
+		free(body);
+	}
+	free(sbuf);
 	if (env != NULL)
 		liaison__v1__envelope__free_unpacked(env, NULL);
 	if (se != NULL)
@@ -246,10 +231,9 @@ redirect_check(struct agent *a, const Liaison__V1__ReferralHandoff *h,
     char *detail, size_t detailsz)
 {
 	struct track	 t;
-	sqlite3_stmt	*s;
 	uint8_t		 want[LSN_BODY_ID_BYTES];
 	const char	*me = sending ? peer : a->conf.partner;
-	int		 rv, r;
+	int		 rv, found;
 
 	if (h->redirected_from.len != LSN_BODY_ID_BYTES ||
 	    memcmp(h->redirected_from.data, h->referral_id.data,
@@ -280,23 +264,15 @@ redirect_check(struct agent *a, const Liaison__V1__ReferralHandoff *h,
 	}
 	if (rv != LSN_ENOENT)
 		return (rv);
-	if ((rv = lsn_store_stmt(a->st, "SELECT 1 FROM events WHERE kind = "
-	    "'redirect' AND item_id = ? AND peer = ?", &s)) != LSN_OK)
+	if ((rv = astore_event_exists(a, K_REDIRECT, h->redirected_from.data,
+	    peer, &found)) != LSN_OK)
 		return (rv);
-	if (sqlite3_bind_blob(s, 1, h->redirected_from.data,
-	    LSN_BODY_ID_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, peer, -1, SQLITE_STATIC) != SQLITE_OK) {
-		sqlite3_reset(s);
-		return (LSN_EDB);
-	}
-	r = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (r == SQLITE_ROW) {
+	if (found) {
 		snprintf(detail, detailsz, "%s already redirected this "
 		    "referral to us", peer);
 		return (LSN_ETRANSITION);
 	}
-	return (r == SQLITE_DONE ? LSN_OK : LSN_EDB);
+	return (LSN_OK);
 }
 
 
