@@ -21,19 +21,7 @@
 #include "liaison/util.h"
 
 #include "body_int.h"
-
-#define FAIL(code, name) do {						\
-	rv = (code);							\
-	field = (name);							\
-	goto out;							\
-} while (0)
-
-static void
-set_field(const char **fieldp, const char *field)
-{
-	if (fieldp != NULL && field != NULL)
-		*fieldp = field;
-}
+#include "pbcheck_int.h"
 
 /*
  * 0 if m or any message below it carries unknown fields. Walks the

@@ -14,13 +14,7 @@
 #include "liaison/util.h"
 
 #include "body_int.h"
-
-/* 1 if v is a named value of the enum other than 0 (UNSPECIFIED). */
-static int
-enum_known(const ProtobufCEnumDescriptor *d, int v)
-{
-	return (v != 0 && protobuf_c_enum_descriptor_get_value(d, v) != NULL);
-}
+#include "pbcheck_int.h"
 
 /*
  * A string field: required (s must be non-NULL and non-empty) or optional
