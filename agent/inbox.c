@@ -290,6 +290,7 @@ inbox_open_body(struct agent *a, const Liaison__V1__Envelope *e,
  * One Deliver: verify, store (or find a duplicate) or quarantine, advance
  * the cursor, and queue the DeliverAck for after the COMMIT. A local
  * error marks the turn failed (nothing acked, redelivered later).
+ * Over 80 lines: one turn's steps in the order its COMMIT needs.
  */
 int
 inbox_on_deliver(struct agent *a, const Liaison__V1__Deliver *d)

@@ -226,6 +226,7 @@ submit_ack(struct broker *b, const uint8_t *rid, size_t ridlen,
 	return (wire_pack(&f, out, len));
 }
 
+/* Over 80 lines: apply, audit and queue both acks, or refuse. */
 int
 dirsvc_submit(struct broker *b, const char *partner, const uint8_t *rid,
     size_t ridlen, const Liaison__V1__DirSubmit *s)

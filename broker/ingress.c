@@ -383,6 +383,7 @@ ingress_begin(struct broker *b, const char *partner, const uint8_t *env,
 	return (LSN_OK);
 }
 
+/* Over 80 lines: the gate's rules in order, from identity to store. */
 int
 ingress_finish(struct broker *b, struct ingress_job *j,
     struct ingress_result *res)

@@ -42,6 +42,7 @@ action_json(const Liaison__V1__DirOp *op)
 	return (json_object());
 }
 
+/* Over 80 lines: options, then a summary per op of the batch. */
 int
 admin_inspect(int argc, char *argv[])
 {

@@ -98,6 +98,7 @@ send_usage(FILE *f)
 	    cli_agent_opt_help);
 }
 
+/* Over 80 lines: a note's options, request, submit and --wait. */
 int
 cmd_send(int argc, char *argv[])
 {
@@ -363,6 +364,7 @@ cmd_ack(int argc, char *argv[])
 
 /* ---- status ---- */
 
+/* Over 80 lines: options, request, then the status as text or JSON. */
 int
 cmd_status(int argc, char *argv[])
 {
@@ -475,6 +477,7 @@ cmd_status(int argc, char *argv[])
 
 /* ---- submit ---- */
 
+/* Over 80 lines: options, request, then the answer, top down. */
 int
 cmd_submit(int argc, char *argv[])
 {

@@ -102,6 +102,7 @@ partner_print(const Liaison__V1__Partner *p, int full)
 		printf("  group %s\n", p->groups[i]);
 }
 
+/* Over 80 lines: options, then each sub-command's request and output. */
 int
 cmd_agent_dir(int argc, char *argv[])
 {

@@ -67,6 +67,7 @@ run(int (*fn)(int, char *[]), char **v)
 	return (fn(n, v));
 }
 
+/* Over 80 lines: the steps of a change run in order, one command each. */
 int
 cli_admin_change(int argc, char *argv[])
 {

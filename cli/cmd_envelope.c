@@ -129,6 +129,7 @@ check_names(const char *what, const struct strlist *l)
 	return (1);
 }
 
+/* Over 80 lines: options, the Note and its envelope, signed and written. */
 static int
 envelope_sign(int argc, char *argv[])
 {
@@ -376,6 +377,7 @@ keyfile_keyrec(void *arg, const char *partner, const char *key_id,
 	return (LSN_OK);
 }
 
+/* Over 80 lines: options, the offline trust gate, the verdict printed. */
 static int
 envelope_verify(int argc, char *argv[])
 {

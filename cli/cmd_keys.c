@@ -82,6 +82,7 @@ ensure_dir(const char *dir)
 	return (1);
 }
 
+/* Over 80 lines: options, then the keys generated, written and listed. */
 int
 cmd_keygen(int argc, char *argv[])
 {

@@ -99,6 +99,7 @@ answer_name(int a)
  * meeting cancel ID: the organiser's agent keeps the latest notice; the
  * cancellation is that notice at the next version, status cancelled, to
  * every invitee.
+ * Over 80 lines: the checks a cancel needs, then one notice to all.
  */
 static int
 meeting_cancel(int argc, char *argv[])
@@ -488,6 +489,7 @@ contact_stale(const char *agent, const char *conf, long long days,
 	return (CLI_EXIT_OK);
 }
 
+/* Over 80 lines: options, then each sub-command's request and answer. */
 int
 cmd_contact(int argc, char *argv[])
 {

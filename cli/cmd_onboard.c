@@ -189,6 +189,7 @@ init_usage(FILE *f)
 }
 
 /* agent init: see init_usage. */
+/* Over 80 lines: options, then each file of a new agent in order. */
 static int
 agent_init(int argc, char *argv[])
 {

@@ -315,6 +315,7 @@ show_sent_or_fail(const char *agent, const char *conf, const uint8_t id[16],
 	return (rv);
 }
 
+/* Over 80 lines: options, the message fetched, then each part printed. */
 int
 cmd_show(int argc, char *argv[])
 {

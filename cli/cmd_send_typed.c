@@ -309,6 +309,7 @@ send_meeting_usage(FILE *f)
 	    cli_agent_opt_help);
 }
 
+/* Over 80 lines: an option per MeetingNotice field, then the send. */
 int
 cmd_send_meeting(int argc, char *argv[])
 {

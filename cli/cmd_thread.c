@@ -360,6 +360,7 @@ meetings_latest(const Liaison__V1__InboxListResponse *l,
 	*np = n;
 }
 
+/* Over 80 lines: options, every notice fetched, then one line each. */
 int
 cli_meeting_list(int argc, char *argv[])
 {
@@ -510,6 +511,7 @@ alert_gist(const struct cli_pages *ib, const uint8_t id[16], char *gist,
 	}
 }
 
+/* Over 80 lines: options, every alert fetched, then one line each. */
 int
 cmd_alert(int argc, char *argv[])
 {

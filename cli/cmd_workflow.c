@@ -261,6 +261,7 @@ referral_usage(FILE *f)
 }
 
 
+/* Over 80 lines: options, the list request, each referral printed. */
 int
 cmd_referral(int argc, char *argv[])
 {
@@ -397,6 +398,7 @@ static const struct {
 	{ "close", LIAISON__V1__REFERRAL_ACTION__REFERRAL_CLOSE },
 };
 
+/* Over 80 lines: options, the action's checks, the peer, the reply. */
 int
 cmd_reply(int argc, char *argv[])
 {

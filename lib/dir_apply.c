@@ -78,6 +78,79 @@ static const char SQL_MEMBER_DEL[] =
 
 /* ---- per action ---- */
 
+/* LSN_ESTALE unless the op expects version cur of what (name may be NULL). */
+static int
+version_check(const char *what, const char *name, uint64_t cur,
+    uint64_t exp, char *why, size_t whysz)
+{
+	if (exp == cur)
+		return (LSN_OK);
+	if (name != NULL)
+		dir_why(why, whysz, "%s %s is at version %llu, the op expects "
+		    "%llu", what, name, ULL(cur), ULL(exp));
+	else
+		dir_why(why, whysz, "%s is at version %llu, the op expects "
+		    "%llu", what, ULL(cur), ULL(exp));
+	return (LSN_ESTALE);
+}
+
+/* LSN_EEXIST if key kid is registered already (to any partner). */
+static int
+key_unused(struct lsn_dir *d, const char *kid, char *why, size_t whysz)
+{
+	struct dir_key	k;
+	int		found, rv;
+
+	if ((rv = dir_key_row(d, kid, &found, &k)) != LSN_OK)
+		return (rv);
+	if (found) {
+		dir_why(why, whysz, "key %s is already registered (partner "
+		    "%s)", k.key_id, k.partner);
+		return (LSN_EEXIST);
+	}
+	return (LSN_OK);
+}
+
+/*
+ * LSN_ETOOBIG if partner already has max rows of what (count_sql counts
+ * them), for an op that adds one.
+ */
+static int
+room_for(struct lsn_dir *d, const char *count_sql, const char *partner,
+    int max, const char *what, char *why, size_t whysz)
+{
+	uint64_t	n;
+	int		found, rv;
+
+	if ((rv = dir_q_u64(d, count_sql, partner, NULL, &found, &n)) !=
+	    LSN_OK)
+		return (rv);
+	if (n >= (uint64_t) max) {
+		dir_why(why, whysz, "partner %s already has %d %s", partner,
+		    max, what);
+		return (LSN_ETOOBIG);
+	}
+	return (LSN_OK);
+}
+
+/* LSN_ENOENT if partner has no unit unit (note ends the message). */
+static int
+unit_exists(struct lsn_dir *d, const char *partner, const char *unit,
+    const char *note, char *why, size_t whysz)
+{
+	int	found, rv;
+
+	if ((rv = dir_q_exists(d, SQL_UNIT_EXISTS, partner, unit, &found)) !=
+	    LSN_OK)
+		return (rv);
+	if (!found) {
+		dir_why(why, whysz, "partner %s has no unit %s%s", partner,
+		    unit, note);
+		return (LSN_ENOENT);
+	}
+	return (LSN_OK);
+}
+
 static int
 add_partner(struct lsn_dir *d, const Liaison__V1__DirOp *op, uint64_t exp,
     int apply, char *why, size_t whysz)
@@ -85,31 +158,22 @@ add_partner(struct lsn_dir *d, const Liaison__V1__DirOp *op, uint64_t exp,
 	const Liaison__V1__Partner	*p = op->add_partner->partner;
 	const Liaison__V1__PartnerNames	*n = p->names;
 	struct lsn_q			*s;
-	struct dir_key			 k;
 	uint64_t			 ver;
 	int				 found, status, rv;
 
 	if ((rv = dir_partner_row(d, p->id, &found, &status, &ver)) != LSN_OK)
 		return (rv);
-	if (exp != ver) {
-		dir_why(why, whysz, "partner %s is at version %llu, the op "
-		    "expects %llu", p->id, ULL(ver), ULL(exp));
-		return (LSN_ESTALE);
-	}
+	if ((rv = version_check("partner", p->id, ver, exp, why, whysz)) !=
+	    LSN_OK)
+		return (rv);
 	if (found) {
 		dir_why(why, whysz, "partner %s already exists", p->id);
 		return (LSN_EEXIST);
 	}
-	for (size_t i = 0; i < p->n_keys; i++) {
-		if ((rv = dir_key_row(d, p->keys[i]->key_id, &found, &k)) !=
+	for (size_t i = 0; i < p->n_keys; i++)
+		if ((rv = key_unused(d, p->keys[i]->key_id, why, whysz)) !=
 		    LSN_OK)
 			return (rv);
-		if (found) {
-			dir_why(why, whysz, "key %s is already registered "
-			    "(partner %s)", k.key_id, k.partner);
-			return (LSN_EEXIST);
-		}
-	}
 	if (!apply)
 		return (LSN_OK);
 	if ((rv = dir_sql(d, SQL_PARTNER_INS, &s)) != LSN_OK)
@@ -196,9 +260,13 @@ set_status(struct lsn_dir *d, const Liaison__V1__SetStatus *st, int cur,
 	return (dir_done(d, s));
 }
 
+/*
+ * Key kid of partner into *k: LSN_ENOENT if it has none, LSN_EINVAL if the
+ * key is revoked ("key <kid> is <revoked>").
+ */
 static int
 partner_key(struct lsn_dir *d, const char *partner, const char *kid,
-    struct dir_key *k, char *why, size_t whysz)
+    struct dir_key *k, const char *revoked, char *why, size_t whysz)
 {
 	int	found, rv;
 
@@ -208,6 +276,10 @@ partner_key(struct lsn_dir *d, const char *partner, const char *kid,
 		dir_why(why, whysz, "partner %s has no key %s", partner, kid);
 		return (LSN_ENOENT);
 	}
+	if (k->revoked_at != 0) {
+		dir_why(why, whysz, "key %s is %s", kid, revoked);
+		return (LSN_EINVAL);
+	}
 	return (LSN_OK);
 }
 
@@ -215,25 +287,12 @@ static int
 add_key(struct lsn_dir *d, const Liaison__V1__AddKey *a, int apply, char *why,
     size_t whysz)
 {
-	struct dir_key	k;
-	uint64_t	n;
-	int		found, rv;
+	int	rv;
 
-	if ((rv = dir_q_u64(d, SQL_KEY_COUNT, a->partner_id, NULL, &found,
-	    &n)) != LSN_OK)
+	if ((rv = room_for(d, SQL_KEY_COUNT, a->partner_id, LSN_DIR_KEYS_MAX,
+	    "keys", why, whysz)) != LSN_OK ||
+	    (rv = key_unused(d, a->key->key_id, why, whysz)) != LSN_OK)
 		return (rv);
-	if (n >= LSN_DIR_KEYS_MAX) {
-		dir_why(why, whysz, "partner %s already has %d keys",
-		    a->partner_id, LSN_DIR_KEYS_MAX);
-		return (LSN_ETOOBIG);
-	}
-	if ((rv = dir_key_row(d, a->key->key_id, &found, &k)) != LSN_OK)
-		return (rv);
-	if (found) {
-		dir_why(why, whysz, "key %s is already registered (partner "
-		    "%s)", k.key_id, k.partner);
-		return (LSN_EEXIST);
-	}
 	if (!apply)
 		return (LSN_OK);
 	return (dir_key_ins(d, a->partner_id, a->key));
@@ -246,13 +305,9 @@ retire_key(struct lsn_dir *d, const Liaison__V1__RetireKey *r, int apply,
 	struct dir_key	k;
 	int		rv;
 
-	if ((rv = partner_key(d, r->partner_id, r->key_id, &k, why, whysz)) !=
-	    LSN_OK)
+	if ((rv = partner_key(d, r->partner_id, r->key_id, &k, "revoked", why,
+	    whysz)) != LSN_OK)
 		return (rv);
-	if (k.revoked_at != 0) {
-		dir_why(why, whysz, "key %s is revoked", r->key_id);
-		return (LSN_EINVAL);
-	}
 	if (r->valid_until_ms < k.valid_from) {
 		dir_why(why, whysz, "key %s: retirement before its "
 		    "valid_from", r->key_id);
@@ -276,13 +331,9 @@ revoke_key(struct lsn_dir *d, const Liaison__V1__RevokeKey *r, int apply,
 	struct dir_key	k;
 	int		rv;
 
-	if ((rv = partner_key(d, r->partner_id, r->key_id, &k, why, whysz)) !=
-	    LSN_OK)
+	if ((rv = partner_key(d, r->partner_id, r->key_id, &k,
+	    "already revoked", why, whysz)) != LSN_OK)
 		return (rv);
-	if (k.revoked_at != 0) {
-		dir_why(why, whysz, "key %s is already revoked", r->key_id);
-		return (LSN_EINVAL);
-	}
 	if (!apply)
 		return (LSN_OK);
 	return (dir_w_u64_text(d, SQL_KEY_REVOKE, r->revoked_at_ms, r->key_id));
@@ -293,32 +344,18 @@ set_unit(struct lsn_dir *d, const Liaison__V1__SetUnit *su, int apply,
     char *why, size_t whysz)
 {
 	const Liaison__V1__Unit	*u = su->unit;
-	uint64_t		 n;
 	int			 found, rv;
 
-	if (u->fallback_unit != NULL && u->fallback_unit[0] != '\0') {
-		if ((rv = dir_q_exists(d, SQL_UNIT_EXISTS, su->partner_id,
-		    u->fallback_unit, &found)) != LSN_OK)
-			return (rv);
-		if (!found) {
-			dir_why(why, whysz, "partner %s has no unit %s "
-			    "(fallback)", su->partner_id, u->fallback_unit);
-			return (LSN_ENOENT);
-		}
-	}
+	if (u->fallback_unit != NULL && u->fallback_unit[0] != '\0' &&
+	    (rv = unit_exists(d, su->partner_id, u->fallback_unit,
+	    " (fallback)", why, whysz)) != LSN_OK)
+		return (rv);
 	if ((rv = dir_q_exists(d, SQL_UNIT_EXISTS, su->partner_id, u->unit_id,
 	    &found)) != LSN_OK)
 		return (rv);
-	if (!found) {
-		if ((rv = dir_q_u64(d, SQL_UNIT_COUNT, su->partner_id, NULL,
-		    &found, &n)) != LSN_OK)
-			return (rv);
-		if (n >= LSN_DIR_UNITS_MAX) {
-			dir_why(why, whysz, "partner %s already has %d units",
-			    su->partner_id, LSN_DIR_UNITS_MAX);
-			return (LSN_ETOOBIG);
-		}
-	}
+	if (!found && (rv = room_for(d, SQL_UNIT_COUNT, su->partner_id,
+	    LSN_DIR_UNITS_MAX, "units", why, whysz)) != LSN_OK)
+		return (rv);
 	if (!apply)
 		return (LSN_OK);
 	return (dir_unit_put(d, su->partner_id, u));
@@ -329,16 +366,11 @@ remove_unit(struct lsn_dir *d, const Liaison__V1__RemoveUnit *ru, int apply,
     char *why, size_t whysz)
 {
 	char	user[LSN_DIR_ID_MAX + 1];
-	int	found, rv;
+	int	rv;
 
-	if ((rv = dir_q_exists(d, SQL_UNIT_EXISTS, ru->partner_id, ru->unit_id,
-	    &found)) != LSN_OK)
+	if ((rv = unit_exists(d, ru->partner_id, ru->unit_id, "", why,
+	    whysz)) != LSN_OK)
 		return (rv);
-	if (!found) {
-		dir_why(why, whysz, "partner %s has no unit %s",
-		    ru->partner_id, ru->unit_id);
-		return (LSN_ENOENT);
-	}
 	if ((rv = dir_q_text(d, SQL_UNIT_USED_BY_CONTACT, ru->partner_id,
 	    ru->unit_id, user, sizeof(user))) != LSN_OK)
 		return (rv);
@@ -369,29 +401,16 @@ set_contact(struct lsn_dir *d, const Liaison__V1__DirOp *op, int apply,
 	uint64_t			 n;
 	int				 found, rv;
 
-	if (c->unit_id != NULL && c->unit_id[0] != '\0') {
-		if ((rv = dir_q_exists(d, SQL_UNIT_EXISTS, sc->partner_id,
-		    c->unit_id, &found)) != LSN_OK)
-			return (rv);
-		if (!found) {
-			dir_why(why, whysz, "partner %s has no unit %s",
-			    sc->partner_id, c->unit_id);
-			return (LSN_ENOENT);
-		}
-	}
+	if (c->unit_id != NULL && c->unit_id[0] != '\0' &&
+	    (rv = unit_exists(d, sc->partner_id, c->unit_id, "", why,
+	    whysz)) != LSN_OK)
+		return (rv);
 	if ((rv = dir_q_u64(d, SQL_CONTACT_VERIFIED, sc->partner_id,
 	    c->contact_id, &found, &n)) != LSN_OK)
 		return (rv);
-	if (!found) {
-		if ((rv = dir_q_u64(d, SQL_CONTACT_COUNT, sc->partner_id, NULL,
-		    &found, &n)) != LSN_OK)
-			return (rv);
-		if (n >= LSN_DIR_CONTACTS_MAX) {
-			dir_why(why, whysz, "partner %s already has %d "
-			    "contacts", sc->partner_id, LSN_DIR_CONTACTS_MAX);
-			return (LSN_ETOOBIG);
-		}
-	}
+	if (!found && (rv = room_for(d, SQL_CONTACT_COUNT, sc->partner_id,
+	    LSN_DIR_CONTACTS_MAX, "contacts", why, whysz)) != LSN_OK)
+		return (rv);
 	if (!apply)
 		return (LSN_OK);
 	return (dir_contact_put(d, sc->partner_id, c, op->created_ms));
@@ -448,11 +467,9 @@ group_op(struct lsn_dir *d, const Liaison__V1__DirOp *op, uint64_t exp,
 	    LSN_OK)
 		return (rv);
 	if (op->action_case == LIAISON__V1__DIR_OP__ACTION_CREATE_GROUP) {
-		if (exp != gver) {
-			dir_why(why, whysz, "group %s is at version %llu, the "
-			    "op expects %llu", g, ULL(gver), ULL(exp));
-			return (LSN_ESTALE);
-		}
+		if ((rv = version_check("group", g, gver, exp, why,
+		    whysz)) != LSN_OK)
+			return (rv);
 		if (gfound) {
 			dir_why(why, whysz, "group %s already exists", g);
 			return (LSN_EEXIST);
@@ -467,11 +484,8 @@ group_op(struct lsn_dir *d, const Liaison__V1__DirOp *op, uint64_t exp,
 		dir_why(why, whysz, "no group %s", g);
 		return (LSN_EUNKNOWNGROUP);
 	}
-	if (exp != gver) {
-		dir_why(why, whysz, "group %s is at version %llu, the op "
-		    "expects %llu", g, ULL(gver), ULL(exp));
-		return (LSN_ESTALE);
-	}
+	if ((rv = version_check("group", g, gver, exp, why, whysz)) != LSN_OK)
+		return (rv);
 	if (op->action_case == LIAISON__V1__DIR_OP__ACTION_DELETE_GROUP) {
 		if (!apply)
 			return (LSN_OK);
@@ -523,13 +537,12 @@ root_op(struct lsn_dir *d, const Liaison__V1__DirOp *op,
 {
 	const Liaison__V1__RootPolicy	*np = dir_op_policy(op);
 	uint64_t			 cur;
+	int				 rv;
 
 	cur = root != NULL ? root->version : 0;
-	if (exp != cur) {
-		dir_why(why, whysz, "root policy is at version %llu, the op "
-		    "expects %llu", ULL(cur), ULL(exp));
-		return (LSN_ESTALE);
-	}
+	if ((rv = version_check("root policy", NULL, cur, exp, why, whysz)) !=
+	    LSN_OK)
+		return (rv);
 	if (np->version != cur + 1) {
 		dir_why(why, whysz, "the new root policy must have version "
 		    "%llu", ULL(cur + 1));
@@ -581,11 +594,8 @@ dir_exec(struct lsn_dir *d, const Liaison__V1__DirOp *op,
 		dir_why(why, whysz, "partner %s is revoked (final)", p);
 		return (LSN_EPREVOKED);
 	}
-	if (exp != ver) {
-		dir_why(why, whysz, "partner %s is at version %llu, the op "
-		    "expects %llu", p, ULL(ver), ULL(exp));
-		return (LSN_ESTALE);
-	}
+	if ((rv = version_check("partner", p, ver, exp, why, whysz)) != LSN_OK)
+		return (rv);
 	switch (op->action_case) {
 	case LIAISON__V1__DIR_OP__ACTION_UPDATE_PARTNER:
 		rv = update_partner(d, op->update_partner, apply);

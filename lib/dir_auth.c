@@ -60,6 +60,7 @@ dup_before(const Liaison__V1__SignedDirOp *sop, size_t i)
 	return (0);
 }
 
+/* Over 80 lines: signers counted once, then a threshold rule per action. */
 static int
 check_admin_signers(const Liaison__V1__SignedDirOp *sop,
     const Liaison__V1__DirOp *op, const Liaison__V1__RootPolicy *root,

@@ -161,6 +161,7 @@ static const char SQL_VERIFY_WALK[] =
     "SELECT rev, prev_hash, signed_op, entry_hash, op_id FROM dir_log "
     "ORDER BY rev";
 
+/* Over 80 lines: a replay into a scratch store, built and freed here. */
 int
 lsn_dir_verify(struct lsn_dir *d, struct lsn_dir_verify_result *res,
     char *why, size_t whysz)

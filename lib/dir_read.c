@@ -118,149 +118,121 @@ static const char SQL_P_CONTACTS[] =
 static const char SQL_P_GROUPS[] =
     "SELECT grp FROM dir_member WHERE partner = ? ORDER BY grp";
 
+/* One row of SQL_P_KEYS: a key of p. */
 static int
-build_keys(struct lsn_dir *d, Liaison__V1__Partner *p)
+key_row(struct lsn_q *s, Liaison__V1__Partner *p)
 {
-	struct lsn_q	*s;
-	const uint8_t	*pk;
-	size_t		 pklen;
-	int		 rv;
+	Liaison__V1__KeyRecord	*k;
+	const uint8_t		*pk;
+	size_t			 pklen;
+	int			 rv;
 
-	if ((rv = dir_sql(d, SQL_P_KEYS, &s)) != LSN_OK)
+	if ((k = malloc(sizeof(*k))) == NULL)
+		return (LSN_ENOMEM);
+	liaison__v1__key_record__init(k);
+	if ((rv = push((void ***) &p->keys, &p->n_keys, k)) != LSN_OK) {
+		free(k);
 		return (rv);
-	dir_bind_text(s, 1, p->id);
-	while ((rv = dir_step(d, s, "keys")) == LSN_ROW) {
-		Liaison__V1__KeyRecord	*k;
-
-		if ((k = malloc(sizeof(*k))) == NULL) {
-			rv = LSN_ENOMEM;
-			goto out;
-		}
-		liaison__v1__key_record__init(k);
-		if ((rv = push((void ***) &p->keys, &p->n_keys, k)) !=
-		    LSN_OK) {
-			free(k);
-			goto out;
-		}
-		if ((rv = dup_req(dir_col_text(s, 0), &k->key_id)) != LSN_OK)
-			goto out;
-		k->has_purpose = 1;
-		k->purpose = (Liaison__V1__KeyPurpose) dir_col_int(s, 1);
-		if ((pk = dir_col_blob(s, 2, &pklen)) == NULL ||
-		    pklen != LSN_PK_BYTES) {
-			rv = LSN_EDB;
-			goto out;
-		}
-		if ((k->public_key.data = malloc(LSN_PK_BYTES)) == NULL) {
-			rv = LSN_ENOMEM;
-			goto out;
-		}
-		memcpy(k->public_key.data, pk, LSN_PK_BYTES);
-		k->public_key.len = LSN_PK_BYTES;
-		k->has_public_key = 1;
-		k->has_valid_from_ms = 1;
-		k->valid_from_ms = dir_col_u64(s, 3);
-		k->valid_until_ms = dir_col_u64(s, 4);
-		k->has_valid_until_ms = k->valid_until_ms != 0;
-		k->revoked_at_ms = dir_col_u64(s, 5);
-		k->has_revoked_at_ms = k->revoked_at_ms != 0;
 	}
-	if (rv != LSN_OK)
+	if ((rv = dup_req(dir_col_text(s, 0), &k->key_id)) != LSN_OK)
 		return (rv);
- out:
-	lsn_q_reset(s);
-	return (rv);
+	k->has_purpose = 1;
+	k->purpose = (Liaison__V1__KeyPurpose) dir_col_int(s, 1);
+	if ((pk = dir_col_blob(s, 2, &pklen)) == NULL ||
+	    pklen != LSN_PK_BYTES)
+		return (LSN_EDB);
+	if ((k->public_key.data = malloc(LSN_PK_BYTES)) == NULL)
+		return (LSN_ENOMEM);
+	memcpy(k->public_key.data, pk, LSN_PK_BYTES);
+	k->public_key.len = LSN_PK_BYTES;
+	k->has_public_key = 1;
+	k->has_valid_from_ms = 1;
+	k->valid_from_ms = dir_col_u64(s, 3);
+	k->valid_until_ms = dir_col_u64(s, 4);
+	k->has_valid_until_ms = k->valid_until_ms != 0;
+	k->revoked_at_ms = dir_col_u64(s, 5);
+	k->has_revoked_at_ms = k->revoked_at_ms != 0;
+	return (LSN_OK);
 }
 
+/* One row of SQL_P_UNITS: a unit of p. */
 static int
-build_units(struct lsn_dir *d, Liaison__V1__Partner *p)
+unit_row(struct lsn_q *s, Liaison__V1__Partner *p)
 {
-	struct lsn_q	*s;
-	int		 rv;
+	Liaison__V1__Unit	*u;
+	int			 rv;
 
-	if ((rv = dir_sql(d, SQL_P_UNITS, &s)) != LSN_OK)
+	if ((u = malloc(sizeof(*u))) == NULL)
+		return (LSN_ENOMEM);
+	liaison__v1__unit__init(u);
+	if ((rv = push((void ***) &p->units, &p->n_units, u)) != LSN_OK) {
+		free(u);
 		return (rv);
-	dir_bind_text(s, 1, p->id);
-	while ((rv = dir_step(d, s, "units")) == LSN_ROW) {
-		Liaison__V1__Unit	*u;
-
-		if ((u = malloc(sizeof(*u))) == NULL) {
-			rv = LSN_ENOMEM;
-			goto out;
-		}
-		liaison__v1__unit__init(u);
-		if ((rv = push((void ***) &p->units, &p->n_units, u)) !=
-		    LSN_OK) {
-			free(u);
-			goto out;
-		}
-		if ((rv = dup_req(dir_col_text(s, 0), &u->unit_id)) !=
-		    LSN_OK ||
-		    (rv = dup_req(dir_col_text(s, 1), &u->name)) != LSN_OK ||
-		    (rv = dup_opt(dir_col_text(s, 2), &u->hours)) != LSN_OK ||
-		    (rv = dup_opt(dir_col_text(s, 3), &u->fallback_unit)) !=
-		    LSN_OK)
-			goto out;
 	}
-	if (rv != LSN_OK)
+	if ((rv = dup_req(dir_col_text(s, 0), &u->unit_id)) != LSN_OK ||
+	    (rv = dup_req(dir_col_text(s, 1), &u->name)) != LSN_OK ||
+	    (rv = dup_opt(dir_col_text(s, 2), &u->hours)) != LSN_OK ||
+	    (rv = dup_opt(dir_col_text(s, 3), &u->fallback_unit)) != LSN_OK)
 		return (rv);
- out:
-	lsn_q_reset(s);
-	return (rv);
+	return (LSN_OK);
 }
 
+/* One row of SQL_P_CONTACTS: a contact of p (p's verified_at_ms is the
+ * latest of its contacts'). */
 static int
-build_contacts(struct lsn_dir *d, Liaison__V1__Partner *p)
+contact_row(struct lsn_q *s, Liaison__V1__Partner *p)
 {
-	struct lsn_q	*s;
-	int		 rv;
+	Liaison__V1__Contact	*c;
+	int			 rv;
 
-	if ((rv = dir_sql(d, SQL_P_CONTACTS, &s)) != LSN_OK)
+	if ((rv = dir_contact_from_row(s, 0, &c)) != LSN_OK)
 		return (rv);
-	dir_bind_text(s, 1, p->id);
-	while ((rv = dir_step(d, s, "contacts")) == LSN_ROW) {
-		Liaison__V1__Contact	*c;
-
-		if ((rv = dir_contact_from_row(s, 0, &c)) != LSN_OK)
-			goto out;
-		if ((rv = push((void ***) &p->contacts, &p->n_contacts, c)) !=
-		    LSN_OK) {
-			liaison__v1__contact__free_unpacked(c, NULL);
-			goto out;
-		}
-		if (c->has_verified_at_ms &&
-		    c->verified_at_ms > p->verified_at_ms) {
-			p->has_verified_at_ms = 1;
-			p->verified_at_ms = c->verified_at_ms;
-		}
+	if ((rv = push((void ***) &p->contacts, &p->n_contacts, c)) !=
+	    LSN_OK) {
+		liaison__v1__contact__free_unpacked(c, NULL);
+		return (rv);
 	}
-	if (rv != LSN_OK)
-		return (rv);
- out:
-	lsn_q_reset(s);
-	return (rv);
+	if (c->has_verified_at_ms && c->verified_at_ms > p->verified_at_ms) {
+		p->has_verified_at_ms = 1;
+		p->verified_at_ms = c->verified_at_ms;
+	}
+	return (LSN_OK);
 }
 
+/* One row of SQL_P_GROUPS: a group p is a member of. */
 static int
-build_groups(struct lsn_dir *d, Liaison__V1__Partner *p)
+group_row(struct lsn_q *s, Liaison__V1__Partner *p)
+{
+	char	*g;
+	int	 rv;
+
+	if ((rv = dup_req(dir_col_text(s, 0), &g)) != LSN_OK)
+		return (rv);
+	if ((rv = push((void ***) &p->groups, &p->n_groups, g)) != LSN_OK) {
+		free(g);
+		return (rv);
+	}
+	return (LSN_OK);
+}
+
+/*
+ * Runs sql (one parameter: p's id) and adds each row to p with row(); what
+ * names the rows in errors. A row's partial allocations stay in p, which
+ * the caller frees on failure.
+ */
+static int
+build_rows(struct lsn_dir *d, const char *sql, const char *what,
+    Liaison__V1__Partner *p, int (*row)(struct lsn_q *, Liaison__V1__Partner *))
 {
 	struct lsn_q	*s;
 	int		 rv;
 
-	if ((rv = dir_sql(d, SQL_P_GROUPS, &s)) != LSN_OK)
+	if ((rv = dir_sql(d, sql, &s)) != LSN_OK)
 		return (rv);
 	dir_bind_text(s, 1, p->id);
-	while ((rv = dir_step(d, s, "groups")) == LSN_ROW) {
-		char	*g;
-
-		if ((rv = dup_req(dir_col_text(s, 0), &g)) != LSN_OK)
+	while ((rv = dir_step(d, s, what)) == LSN_ROW)
+		if ((rv = row(s, p)) != LSN_OK)
 			goto out;
-		if ((rv = push((void ***) &p->groups, &p->n_groups, g)) !=
-		    LSN_OK) {
-			free(g);
-			goto out;
-		}
-	}
 	if (rv != LSN_OK)
 		return (rv);
  out:
@@ -317,10 +289,13 @@ dir_partner_build(struct lsn_dir *d, const char *id,
 	p->has_updated_ms = 1;
 	p->updated_ms = dir_col_u64(s, 8);
 	lsn_q_reset(s);
-	if ((rv = build_keys(d, p)) != LSN_OK ||
-	    (rv = build_units(d, p)) != LSN_OK ||
-	    (rv = build_contacts(d, p)) != LSN_OK ||
-	    (rv = build_groups(d, p)) != LSN_OK)
+	if ((rv = build_rows(d, SQL_P_KEYS, "keys", p, key_row)) != LSN_OK ||
+	    (rv = build_rows(d, SQL_P_UNITS, "units", p, unit_row)) !=
+	    LSN_OK ||
+	    (rv = build_rows(d, SQL_P_CONTACTS, "contacts", p,
+	    contact_row)) != LSN_OK ||
+	    (rv = build_rows(d, SQL_P_GROUPS, "groups", p, group_row)) !=
+	    LSN_OK)
 		goto fail;
 	*out = p;
 	return (LSN_OK);

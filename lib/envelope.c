@@ -13,25 +13,7 @@
 #include "liaison/envelope.h"
 #include "liaison/sig.h"
 
-#define FAIL(code, name) do {						\
-	rv = (code);							\
-	field = (name);							\
-	goto out;							\
-} while (0)
-
-static void
-set_field(const char **fieldp, const char *field)
-{
-	if (fieldp != NULL && field != NULL)
-		*fieldp = field;
-}
-
-/* 1 if v is a named, non-zero value of the enum. */
-static int
-enum_known(const ProtobufCEnumDescriptor *d, int v)
-{
-	return (v != 0 && protobuf_c_enum_descriptor_get_value(d, v) != NULL);
-}
+#include "pbcheck_int.h"
 
 /* Checks an optional bytes field: when present, data is non-NULL (or the
  * length is 0) and min <= len <= max. */
@@ -156,6 +138,7 @@ validate_sealed(const Liaison__V1__SealedBody *s, const char **fieldp)
 	return (rv);
 }
 
+/* Over 80 lines: one check per Envelope field, in proto order. */
 int
 lsn_envelope_validate(const Liaison__V1__Envelope *env, const char **fieldp)
 {

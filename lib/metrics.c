@@ -137,9 +137,10 @@ series_get(struct lsn_metrics *m, size_t fam, const char *labels)
 	return (&f->s[f->n++]);
 }
 
-int
-lsn_metrics_add(struct lsn_metrics *m, size_t fam, const char *labels,
-    double v)
+/* Adds v to the series (add) or sets it to v. */
+static int
+series_put(struct lsn_metrics *m, size_t fam, const char *labels, double v,
+    int add)
 {
 	struct series	*s;
 
@@ -147,22 +148,22 @@ lsn_metrics_add(struct lsn_metrics *m, size_t fam, const char *labels,
 		return (LSN_OK);
 	if ((s = series_get(m, fam, labels)) == NULL)
 		return (LSN_ETOOBIG);
-	s->v += v;
+	s->v = add ? s->v + v : v;
 	return (LSN_OK);
+}
+
+int
+lsn_metrics_add(struct lsn_metrics *m, size_t fam, const char *labels,
+    double v)
+{
+	return (series_put(m, fam, labels, v, 1));
 }
 
 int
 lsn_metrics_set(struct lsn_metrics *m, size_t fam, const char *labels,
     double v)
 {
-	struct series	*s;
-
-	if (m == NULL)
-		return (LSN_OK);
-	if ((s = series_get(m, fam, labels)) == NULL)
-		return (LSN_ETOOBIG);
-	s->v = v;
-	return (LSN_OK);
+	return (series_put(m, fam, labels, v, 0));
 }
 
 int

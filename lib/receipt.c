@@ -123,6 +123,7 @@ lsn_receipt_sign(const uint8_t message_id[16],
 	    recipient, kp, outp, lenp));
 }
 
+/* Over 80 lines: fill and pack the Receipt, sign, pack the signed one. */
 int
 lsn_receipt_sign_batch(const uint8_t (*ids)[LSN_MSGID_BYTES],
     const uint8_t (*hashes)[LSN_HASH_BYTES], size_t n, int stage,

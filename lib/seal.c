@@ -95,6 +95,7 @@ struct skey {
 	uint8_t			sealed[LSN_SEAL_KEY_BYTES];
 };
 
+/* Over 80 lines: a key per recipient, commitment, ciphertext; one exit. */
 int
 lsn_seal(const uint8_t *body, size_t len, const uint8_t *ad, size_t adlen,
     const struct lsn_seal_rcpt *rcpts, size_t n,
@@ -427,6 +428,7 @@ same_envelope(const uint8_t *inner_se, size_t inner_len,
 	return (rv);
 }
 
+/* Over 80 lines: the forwarding checks, then the Note; one wiping exit. */
 int
 lsn_forward_build(Liaison__V1__Envelope *outer, const uint8_t *inner_se,
     size_t inner_len, const Liaison__V1__Envelope *inner,

@@ -407,6 +407,25 @@ pgq_sync(struct lsn_store *st)
 }
 
 /*
+ * Readies q to be sent: the connection's deferred error first, then q
+ * prepared on this connection (after the pipeline is drained) and its
+ * arguments in *a, which the caller frees (pgq_args_free) in any case.
+ */
+static int
+pgq_ready(struct lsn_q *q, struct pgq_args *a)
+{
+	struct lsn_store	*st = q->st;
+	int			 rv;
+
+	if (st->pg_deferr != LSN_OK)
+		return (st->pg_deferr);
+	if (!q->prepared && ((rv = pgq_sync(st)) != LSN_OK ||
+	    (rv = pgq_prepare(q)) != LSN_OK))
+		return (rv);
+	return (pgq_args(q, a));
+}
+
+/*
  * Runs the statement with its bindings: q->res holds the rows. After
  * statements of lsn_q_exec it goes into the same pipeline and their
  * answers come with its own: one round trip.
@@ -421,12 +440,7 @@ pgq_run(struct lsn_q *q)
 	ExecStatusType		 es;
 
 	memset(&a, 0, sizeof(a));
-	if (st->pg_deferr != LSN_OK)
-		return (st->pg_deferr);
-	if (!q->prepared && ((rv = pgq_sync(st)) != LSN_OK ||
-	    (rv = pgq_prepare(q)) != LSN_OK))
-		return (rv);
-	if ((rv = pgq_args(q, &a)) != LSN_OK)
+	if ((rv = pgq_ready(q, &a)) != LSN_OK)
 		goto out;
 	snprintf(name, sizeof(name), "lsn_q%u", q->id);
 	snprintf(what, sizeof(what), "step '%.60s'", q->sql);
@@ -482,12 +496,7 @@ pgq_exec(struct lsn_q *q)
 		rv = pgq_step(q);
 		return (rv == LSN_ROW ? LSN_OK : rv);
 	}
-	if (st->pg_deferr != LSN_OK)
-		return (st->pg_deferr);
-	if (!q->prepared && ((rv = pgq_sync(st)) != LSN_OK ||
-	    (rv = pgq_prepare(q)) != LSN_OK))
-		return (rv);
-	if ((rv = pgq_args(q, &a)) != LSN_OK)
+	if ((rv = pgq_ready(q, &a)) != LSN_OK)
 		goto out;
 	snprintf(what, sizeof(what), "send '%.60s'", q->sql);
 	if (!st->pg_pipe) {
