@@ -24,6 +24,7 @@
 #include "liaison/util.h"
 #include "agentcli.h"
 #include "cli.h"
+#include "render.h"
 
 #define CLI_TIMEOUT_MS		10000
 #define CLI_DIRSUB_TIMEOUT_MS	15000
@@ -439,8 +440,7 @@ cmd_status(int argc, char *argv[])
 		    "last_connected_ms", (json_int_t) s->last_connected_ms,
 		    "alerts", al,
 		    "version", s->version != NULL ? s->version : "");
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
+		cli_json_print(o);
 		json_decref(o);
 	} else {
 		printf("partner:         %s\n", s->partner != NULL ?

@@ -230,7 +230,6 @@ cmd_meeting(int argc, char *argv[])
 	m = r->meeting_show;
 	if (json) {
 		json_t	*o, *arr;
-		char	*s;
 
 		arr = json_array();
 		for (size_t i = 0; arr != NULL && i < m->n_entries; i++)
@@ -247,11 +246,7 @@ cmd_meeting(int argc, char *argv[])
 		    "attending", (int) m->attending, "not_attending",
 		    (int) m->not_attending, "tentative", (int) m->tentative,
 		    "stale", (int) m->stale, "no_answer", (int) m->no_answer);
-		if (o != NULL && (s = json_dumps(o, JSON_INDENT(2))) !=
-		    NULL) {
-			printf("%s\n", s);
-			free(s);
-		}
+		cli_json_print(o);
 		json_decref(o);
 	} else {
 		printf("organiser %s (%s), version %u, status %d\n",
@@ -392,15 +387,8 @@ cli_show_custody(const char *agent, const char *conf,
 		    ev->key_id, when, ev->verified ? "signature OK" :
 		    "SIGNATURE NOT VERIFIED");
 	}
-	if (arr != NULL) {
-		char *s = json_dumps(arr, JSON_INDENT(2));
-
-		if (s != NULL) {
-			printf("%s\n", s);
-			free(s);
-		}
-		json_decref(arr);
-	}
+	cli_json_print(arr);
+	json_decref(arr);
 	lsn_client_response_free(&r);
 	return (allok ? CLI_EXIT_OK : CLI_EXIT_FAIL);
 }
@@ -475,15 +463,8 @@ contact_stale(const char *agent, const char *conf, long long days,
 			    when);
 		}
 	}
-	if (arr != NULL) {
-		char *s = json_dumps(arr, JSON_INDENT(2));
-
-		if (s != NULL) {
-			printf("%s\n", s);
-			free(s);
-		}
-		json_decref(arr);
-	}
+	cli_json_print(arr);
+	json_decref(arr);
 	lsn_client_response_free(&r);
 	return (CLI_EXIT_OK);
 }

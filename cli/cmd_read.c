@@ -401,10 +401,9 @@ cmd_show(int argc, char *argv[])
 		cli_show_forwarded(agent, conf, it, tz, o);
 	cli_show_workflow(agent, conf, (int) it->type, m, tz, o);
 	cli_custody_section(agent, conf, id, tz, o);
-	if (o != NULL) {
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
-	} else if (!nomark && !it->read)
+	if (o != NULL)
+		cli_json_print(o);
+	else if (!nomark && !it->read)
 		mark_read(agent, conf, id);
 	cli_pager_end();
 	rv = CLI_EXIT_OK;
@@ -746,11 +745,8 @@ cmd_inbox(int argc, char *argv[])
 		if (m != NULL)
 			protobuf_c_message_free_unpacked(m, NULL);
 	}
-	if (arr != NULL) {
-		json_dumpf(arr, stdout, JSON_INDENT(2));
-		printf("\n");
-		json_decref(arr);
-	}
+	cli_json_print(arr);
+	json_decref(arr);
 	lsn_client_response_free(&r);
 	return (CLI_EXIT_OK);
 }

@@ -324,10 +324,7 @@ cli_show_sent(const char *agent, const char *conf,
 	}
 	cli_show_workflow(agent, conf, (int) it->type, m, tz, o);
 	cli_custody_section(agent, conf, it->message_id.data, tz, o);
-	if (o != NULL) {
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
-	}
+	cli_json_print(o);
 	cli_pager_end();
 	rv = CLI_EXIT_OK;
  out:
@@ -492,11 +489,8 @@ cmd_outbox(int argc, char *argv[])
 		if (m != NULL)
 			protobuf_c_message_free_unpacked(m, NULL);
 	}
-	if (arr != NULL) {
-		json_dumpf(arr, stdout, JSON_INDENT(2));
-		printf("\n");
-		json_decref(arr);
-	}
+	cli_json_print(arr);
+	json_decref(arr);
 	lsn_client_response_free(&r);
 	return (CLI_EXIT_OK);
 }

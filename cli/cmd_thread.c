@@ -286,10 +286,7 @@ cmd_thread(int argc, char *argv[])
 		rr.referral_id.len = 16;
 		cli_show_workflow(agent, conf, 0, &rr.base, tz, o);
 	}
-	if (o != NULL) {
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
-	}
+	cli_json_print(o);
 	cli_pager_end();
 	rv = CLI_EXIT_OK;
  out:
@@ -456,11 +453,8 @@ cli_meeting_list(int argc, char *argv[])
 		}
 		lsn_client_response_free(&sr);
 	}
-	if (arr != NULL) {
-		json_dumpf(arr, stdout, JSON_INDENT(2));
-		printf("\n");
-		json_decref(arr);
-	}
+	cli_json_print(arr);
+	json_decref(arr);
 	rv = CLI_EXIT_OK;
  out:
 	for (size_t i = 0; i < n; i++)
@@ -611,11 +605,8 @@ cmd_alert(int argc, char *argv[])
 		    (t->escalated ? "  OVERDUE: escalated" : "  OVERDUE") :
 		    "", gist);
 	}
-	if (arr != NULL) {
-		json_dumpf(arr, stdout, JSON_INDENT(2));
-		printf("\n");
-		json_decref(arr);
-	}
+	cli_json_print(arr);
+	json_decref(arr);
 	cli_pages_free(&ib);
 	lsn_client_response_free(&r);
 	return (CLI_EXIT_OK);

@@ -353,12 +353,7 @@ cmd_referral(int argc, char *argv[])
 		    it->escalated ? " (escalated)" : "");
 	}
 	if (json) {
-		char *s = json_dumps(arr, JSON_INDENT(2));
-
-		if (s != NULL) {
-			printf("%s\n", s);
-			free(s);
-		}
+		cli_json_print(arr);
 		json_decref(arr);
 	}
 	lsn_client_response_free(&r);

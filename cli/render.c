@@ -1,6 +1,6 @@
 /*
  * render.c -- a message body field by field, for a person or as JSON
- * (render.h), and the time-zone helpers.
+ * (render.h), the time-zone helpers and the printer of JSON answers.
  */
 #include <ctype.h>
 #include <fcntl.h>
@@ -410,4 +410,15 @@ cli_render_json(const ProtobufCMessage *m)
 			json_object_set_new(o, fd->name, v);
 	}
 	return (o);
+}
+
+void
+cli_json_print(const json_t *v)
+{
+	char	*s;
+
+	if (v == NULL || (s = json_dumps(v, JSON_INDENT(2))) == NULL)
+		return;
+	printf("%s\n", s);
+	free(s);
 }

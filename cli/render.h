@@ -5,7 +5,8 @@
  * reader's time zone, short bytes in hex, nested messages indented.
  * Content keys (Note.forward_key) are never shown.
  *
- * Also the time-zone helpers every command uses (one tz check for all).
+ * Also the time-zone helpers every command uses (one tz check for all)
+ * and the one printer of a command's JSON answer (cli_json_print).
  */
 #ifndef LIAISON_CLI_RENDER_H
 #define LIAISON_CLI_RENDER_H
@@ -49,6 +50,13 @@ void	cli_render_text(FILE *f, const ProtobufCMessage *m, int indent,
  * stay ms; enums are their CLI spelling; bytes are hex.
  */
 json_t *cli_render_json(const ProtobufCMessage *m);
+
+/*
+ * Prints v (borrowed; a command's JSON answer) to stdout as the commands
+ * do: indented by 2, then a newline; nothing when v is NULL or out of
+ * memory.
+ */
+void	cli_json_print(const json_t *v);
 
 /* An enum value's CLI spelling ("not-attending"), "?" if unknown. Static. */
 const char *cli_enum_name(const ProtobufCEnumDescriptor *d, int value);
