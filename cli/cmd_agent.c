@@ -252,9 +252,7 @@ cmd_send(int argc, char *argv[])
 		    LIAISON__V1__OUTBOX_STATUS_REQUEST__INIT;
 		uint64_t deadline = lsn_mono_ms() + (uint64_t) wait_s * 1000;
 
-		os.has_message_id = 1;
-		os.message_id.data = id;
-		os.message_id.len = 16;
+		cli_id_field(&os.has_message_id, &os.message_id, id);
 		q.kind_case = LIAISON__V1__API_REQUEST__KIND_OUTBOX_STATUS;
 		q.outbox_status = &os;
 		for (;;) {
@@ -346,9 +344,7 @@ cmd_ack(int argc, char *argv[])
 	}
 	if ((rv = parse_msgid("ack", argv[optind], id)) != CLI_EXIT_OK)
 		return (rv);
-	mr.has_message_id = 1;
-	mr.message_id.data = id;
-	mr.message_id.len = 16;
+	cli_id_field(&mr.has_message_id, &mr.message_id, id);
 	mr.has_stage = 1;
 	mr.stage = LIAISON__V1__MARK_STAGE__MARK_ACKED;
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_MARK;

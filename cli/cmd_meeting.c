@@ -325,9 +325,7 @@ cmd_rsvp(int argc, char *argv[])
 	mr.has_version = 1;
 	mr.version = r->meeting_show->version;
 	lsn_client_response_free(&r);
-	mr.has_meeting_id = 1;
-	mr.meeting_id.data = mid;
-	mr.meeting_id.len = sizeof(mid);
+	cli_id_field(&mr.has_meeting_id, &mr.meeting_id, mid);
 	mr.has_answer = 1;
 	mr.answer = answer;
 	return (wf_submit_one("rsvp", agent, conf, org,

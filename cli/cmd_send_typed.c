@@ -159,9 +159,7 @@ cmd_send_referral(int argc, char *argv[])
 	    h.summary == NULL || !h.has_category || j.country == NULL)
 		return (cli_usage_exit(0, send_referral_usage));
 	lsn_random(rid, sizeof(rid));
-	h.has_referral_id = 1;
-	h.referral_id.data = rid;
-	h.referral_id.len = sizeof(rid);
+	cli_id_field(&h.has_referral_id, &h.referral_id, rid);
 	h.has_priority = 1;
 	h.priority = (int) prio;
 	h.jurisdiction = &j;
@@ -246,9 +244,7 @@ cmd_send_alert(int argc, char *argv[])
 		al.kind = LIAISON__V1__ALERT_KIND__ALERT_THREAT_WARNING;
 	}
 	lsn_random(aid, sizeof(aid));
-	al.has_alert_id = 1;
-	al.alert_id.data = aid;
-	al.alert_id.len = sizeof(aid);
+	cli_id_field(&al.has_alert_id, &al.alert_id, aid);
 	al.has_priority = 1;
 	al.priority = (int) prio;
 	rv = wf_submit_one("send", agent, conf, to,
@@ -459,9 +455,7 @@ cmd_send_meeting(int argc, char *argv[])
 	lsn_strlcpy(me, r->status != NULL && r->status->partner != NULL ?
 	    r->status->partner : "", sizeof(me));
 	lsn_client_response_free(&r);
-	n.has_meeting_id = 1;
-	n.meeting_id.data = mid;
-	n.meeting_id.len = sizeof(mid);
+	cli_id_field(&n.has_meeting_id, &n.meeting_id, mid);
 	n.has_version = 1;
 	n.version = (uint32_t) version;
 	n.organiser_partner = me;

@@ -281,9 +281,7 @@ cmd_thread(int argc, char *argv[])
 		Liaison__V1__ReferralResponse rr =
 		    LIAISON__V1__REFERRAL_RESPONSE__INIT;
 
-		rr.has_referral_id = 1;
-		rr.referral_id.data = id;
-		rr.referral_id.len = 16;
+		cli_id_field(&rr.has_referral_id, &rr.referral_id, id);
 		cli_show_workflow(agent, conf, 0, &rr.base, tz, o);
 	}
 	cli_json_print(o);

@@ -483,9 +483,7 @@ cmd_reply(int argc, char *argv[])
 		return (CLI_EXIT_USAGE);
 	}
 	/* the other side of the referral (or alert, for ack) */
-	wl.has_item_id = 1;
-	wl.item_id.data = rid;
-	wl.item_id.len = sizeof(rid);
+	cli_id_field(&wl.has_item_id, &wl.item_id, rid);
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST;
 	req.workflow_list = &wl;
 	if ((rv = wf_call("reply", agent, conf, &req, &r)) != CLI_EXIT_OK)
@@ -538,17 +536,13 @@ cmd_reply(int argc, char *argv[])
 			cli_err("reply", "an alert is only acknowledged (ack)");
 			return (CLI_EXIT_USAGE);
 		}
-		ak.has_alert_id = 1;
-		ak.alert_id.data = rid;
-		ak.alert_id.len = sizeof(rid);
+		cli_id_field(&ak.has_alert_id, &ak.alert_id, rid);
 		ak.text = rr.text;
 		return (wf_submit_one("reply", agent, conf, peer,
 		    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT_ACK,
 		    &ak.base, 0, 0));
 	}
-	rr.has_referral_id = 1;
-	rr.referral_id.data = rid;
-	rr.referral_id.len = sizeof(rid);
+	cli_id_field(&rr.has_referral_id, &rr.referral_id, rid);
 	rr.has_action = 1;
 	rr.action = action;
 	rv = wf_submit_one("reply", agent, conf, peer,
