@@ -33,14 +33,6 @@
 #include "render.h"
 #include "term.h"
 
-#define RD_TIMEOUT_MS	10000
-#define RD_LIST_MAX	1000
-
-enum {
-	R_AGENT = 1000, R_JSON, R_TZ, R_TYPE, R_FROM, R_UNREAD, R_SINCE,
-	R_TLP, R_STATE, R_GREP, R_ALL, R_LIMIT, R_AFTER, R_WAIT, R_CUSTODY,
-};
-
 /* ---- show ---- */
 
 const char *
@@ -339,12 +331,9 @@ cmd_show(int argc, char *argv[])
 	int				 sent = 0;
 
 	optind = 1;
-	while ((ch = cli_getopt(argc, argv, lo, R_AGENT, &agent,
-	    &conf)) != -1) {
+	while ((ch = cli_read_getopt(argc, argv, lo, "show", &agent, &conf,
+	    &tz, &json)) != -1) {
 		switch (ch) {
-		case R_JSON:
-			json = 1;
-			break;
 		case R_CUSTODY:
 			cust = 1;
 			break;
@@ -354,11 +343,8 @@ cmd_show(int argc, char *argv[])
 		case R_FROM:
 			sent = 1;
 			break;
-		case R_TZ:
-			if ((rv = cli_tz_opt("show", optarg, &tz)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			break;
+		case R_BAD:
+			return (CLI_EXIT_USAGE);
 		default:	/* 'h' too */
 			return (cli_usage_exit(ch, show_usage));
 		}
@@ -615,13 +601,9 @@ inbox_opts(int argc, char *argv[], Liaison__V1__InboxListRequest *lr,
 	int		 ch, t, rv;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, R_AGENT, agent, conf))
-			continue;
+	while ((ch = cli_read_getopt(argc, argv, lo, "inbox", agent, conf, tz,
+	    json)) != -1) {
 		switch (ch) {
-		case R_JSON:
-			*json = 1;
-			break;
 		case R_ALL:
 			lr->include_acked = 1;
 			break;
@@ -636,20 +618,15 @@ inbox_opts(int argc, char *argv[], Liaison__V1__InboxListRequest *lr,
 			lr->wait_ms = (uint32_t) v * 1000;
 			break;
 		case R_LIMIT:
-			if (lsn_strtonum(optarg, 1, RD_LIST_MAX, &v, NULL) !=
-			    LSN_OK) {
-				cli_err("inbox", "--limit takes 1..1000");
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = cli_opt_limit("inbox", optarg,
+			    &lr->limit)) != CLI_EXIT_OK)
+				return (rv);
 			lr->has_limit = 1;
-			lr->limit = (uint32_t) v;
 			break;
 		case R_AFTER:
-			if (lsn_strtou64(optarg, 0, UINT64_MAX,
-			    &lr->after_seq) != LSN_OK) {
-				cli_err("inbox", "--after takes a local seq");
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = cli_opt_after("inbox", optarg,
+			    &lr->after_seq)) != CLI_EXIT_OK)
+				return (rv);
 			lr->has_after_seq = 1;
 			break;
 		case R_UNREAD:
@@ -694,11 +671,8 @@ inbox_opts(int argc, char *argv[], Liaison__V1__InboxListRequest *lr,
 		case R_GREP:
 			f->grep = optarg;
 			break;
-		case R_TZ:
-			if ((rv = cli_tz_opt("inbox", optarg, tz)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			break;
+		case R_BAD:
+			return (CLI_EXIT_USAGE);
 		default:	/* 'h' too */
 			return (cli_usage_exit(ch, inbox_usage));
 		}

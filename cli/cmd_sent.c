@@ -28,14 +28,6 @@
 #include "render.h"
 #include "term.h"
 
-#define RD_TIMEOUT_MS	10000
-#define RD_LIST_MAX	1000
-
-enum {
-	S_AGENT = 1000, S_JSON, S_TZ, S_TYPE, S_TO, S_SINCE, S_TLP, S_GREP,
-	S_LIMIT, S_AFTER,
-};
-
 /* ---- agent calls ---- */
 
 int
@@ -372,77 +364,66 @@ outbox_opts(int argc, char *argv[], Liaison__V1__OutboxListRequest *q,
     struct sfilter *f, const char **agent, const char **conf)
 {
 	static const struct option lo[] = {
-		{ "agent", required_argument, NULL, S_AGENT },
-		{ "json", no_argument, NULL, S_JSON },
-		{ "tz", required_argument, NULL, S_TZ },
-		{ "type", required_argument, NULL, S_TYPE },
-		{ "to", required_argument, NULL, S_TO },
-		{ "since", required_argument, NULL, S_SINCE },
-		{ "tlp", required_argument, NULL, S_TLP },
-		{ "grep", required_argument, NULL, S_GREP },
-		{ "limit", required_argument, NULL, S_LIMIT },
-		{ "after", required_argument, NULL, S_AFTER },
+		{ "agent", required_argument, NULL, R_AGENT },
+		{ "json", no_argument, NULL, R_JSON },
+		{ "tz", required_argument, NULL, R_TZ },
+		{ "type", required_argument, NULL, R_TYPE },
+		{ "to", required_argument, NULL, R_TO },
+		{ "since", required_argument, NULL, R_SINCE },
+		{ "tlp", required_argument, NULL, R_TLP },
+		{ "grep", required_argument, NULL, R_GREP },
+		{ "limit", required_argument, NULL, R_LIMIT },
+		{ "after", required_argument, NULL, R_AFTER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	long long	v;
 	int		ch, t, rv;
 
 	optind = 1;
-	while ((ch = cli_getopt(argc, argv, lo, S_AGENT, agent, conf)) != -1) {
+	while ((ch = cli_read_getopt(argc, argv, lo, "outbox", agent, conf,
+	    &f->tz, &f->json)) != -1) {
 		switch (ch) {
-		case S_JSON:
-			f->json = 1;
-			break;
-		case S_TZ:
-			if ((rv = cli_tz_opt("outbox", optarg, &f->tz)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			break;
-		case S_TYPE:
+		case R_TYPE:
 			if ((rv = cli_opt_type("outbox", optarg, &t)) !=
 			    CLI_EXIT_OK)
 				return (rv);
 			q->has_type = 1;
 			q->type = t;
 			break;
-		case S_TO:
+		case R_TO:
 			if ((rv = cli_opt_partner("outbox", "--to",
 			    optarg)) != CLI_EXIT_OK)
 				return (rv);
 			q->recipient = optarg;
 			break;
-		case S_SINCE:
+		case R_SINCE:
 			if ((rv = cli_opt_since("outbox", optarg,
 			    &q->since_ms)) != CLI_EXIT_OK)
 				return (rv);
 			q->has_since_ms = 1;
 			break;
-		case S_TLP:
+		case R_TLP:
 			if ((rv = cli_opt_tlp("outbox", optarg, &f->tlp)) !=
 			    CLI_EXIT_OK)
 				return (rv);
 			break;
-		case S_GREP:
+		case R_GREP:
 			f->grep = optarg;
 			break;
-		case S_LIMIT:
-			if (lsn_strtonum(optarg, 1, RD_LIST_MAX, &v, NULL) !=
-			    LSN_OK) {
-				cli_err("outbox", "--limit takes 1..1000");
-				return (CLI_EXIT_USAGE);
-			}
+		case R_LIMIT:
+			if ((rv = cli_opt_limit("outbox", optarg,
+			    &q->limit)) != CLI_EXIT_OK)
+				return (rv);
 			q->has_limit = 1;
-			q->limit = (uint32_t) v;
 			break;
-		case S_AFTER:
-			if (lsn_strtou64(optarg, 0, UINT64_MAX,
-			    &q->after_seq) != LSN_OK) {
-				cli_err("outbox", "--after takes a local seq");
-				return (CLI_EXIT_USAGE);
-			}
+		case R_AFTER:
+			if ((rv = cli_opt_after("outbox", optarg,
+			    &q->after_seq)) != CLI_EXIT_OK)
+				return (rv);
 			q->has_after_seq = 1;
 			break;
+		case R_BAD:
+			return (CLI_EXIT_USAGE);
 		default:	/* 'h' too */
 			return (cli_usage_exit(ch, outbox_usage));
 		}

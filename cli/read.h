@@ -1,17 +1,29 @@
 /*
- * read.h -- shared by the reading commands (cmd_read.c) and the commands
- * that act on what was read (cmd_workflow.c: reply, rsvp).
+ * read.h -- shared by the reading commands (cmd_read.c, cmd_sent.c,
+ * cmd_thread.c, their helpers in readlib.c) and the commands that act on
+ * what was read (cmd_workflow.c: reply, rsvp).
  */
 #ifndef LIAISON_CLI_READ_H
 #define LIAISON_CLI_READ_H
 
+#include <getopt.h>
 #include <stdint.h>
-
 #include <stdio.h>
 
 #include <jansson.h>
 
 #include "api.pb-c.h"
+
+#define RD_TIMEOUT_MS	10000	/* one call of a reading command */
+#define RD_LIST_MAX	1000	/* the agent's largest list page */
+
+/* The long-option codes of the reading commands (cmd_read.c, cmd_sent.c,
+ * cmd_thread.c); R_BAD: cli_read_getopt reported a bad value. */
+enum {
+	R_AGENT = 1000, R_JSON, R_TZ, R_TYPE, R_FROM, R_UNREAD, R_SINCE,
+	R_TLP, R_STATE, R_GREP, R_ALL, R_LIMIT, R_AFTER, R_WAIT, R_CUSTODY,
+	R_TO, R_BAD,
+};
 
 /* A typed body unpacked (caller frees with
  * protobuf_c_message_free_unpacked), or NULL. b is borrowed. */
@@ -134,6 +146,22 @@ int	cli_opt_type(const char *cmd, const char *arg, int *type);
 int	cli_opt_partner(const char *cmd, const char *opt, const char *arg);
 int	cli_opt_since(const char *cmd, const char *arg, uint64_t *ms);
 int	cli_opt_tlp(const char *cmd, const char *arg, int *tlp);
+/* readlib.c: --limit (1..RD_LIST_MAX) and --after (a local seq) of cmd's
+ * lists, as the cli_opt_* above. */
+int	cli_opt_limit(const char *cmd, const char *arg, uint32_t *limit);
+int	cli_opt_after(const char *cmd, const char *arg, uint64_t *seq);
+
+/*
+ * readlib.c: cli_getopt (R_AGENT, -c) that also takes the output options
+ * of the reading commands: R_JSON sets *json, R_TZ is checked for cmd
+ * (cli_tz_opt) into *tz. Returns the next other option, -1 at the end,
+ * or R_BAD once a bad zone was reported (the command exits
+ * CLI_EXIT_USAGE). The caller sets optind = 1 first; strings stay
+ * owned by argv.
+ */
+int	cli_read_getopt(int argc, char *argv[], const struct option *lo,
+	    const char *cmd, const char **agent, const char **conf,
+	    const char **tz, int *json);
 /* cmd_read.c: the custody chain of message id (text, or into o). */
 void	cli_custody_section(const char *agent, const char *conf,
 	    const uint8_t id[16], const char *zone, json_t *o);

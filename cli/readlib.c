@@ -29,15 +29,6 @@
 #include "read.h"
 #include "render.h"
 
-#define RD_TIMEOUT_MS	10000
-#define RD_LIST_MAX	1000
-
-enum {
-	R_AGENT = 1000, R_JSON, R_TZ, R_TYPE, R_FROM, R_UNREAD, R_SINCE,
-	R_TLP, R_STATE, R_GREP, R_ALL, R_LIMIT, R_AFTER, R_WAIT, R_CUSTODY,
-};
-
-
 /* ---- bodies ---- */
 
 ProtobufCMessage *
@@ -513,4 +504,47 @@ cli_opt_tlp(const char *cmd, const char *arg, int *tlp)
 		return (CLI_EXIT_USAGE);
 	}
 	return (CLI_EXIT_OK);
+}
+
+int
+cli_opt_limit(const char *cmd, const char *arg, uint32_t *limit)
+{
+	long long	v;
+
+	if (lsn_strtonum(arg, 1, RD_LIST_MAX, &v, NULL) != LSN_OK) {
+		cli_err(cmd, "--limit takes 1..1000");
+		return (CLI_EXIT_USAGE);
+	}
+	*limit = (uint32_t) v;
+	return (CLI_EXIT_OK);
+}
+
+int
+cli_opt_after(const char *cmd, const char *arg, uint64_t *seq)
+{
+	if (lsn_strtou64(arg, 0, UINT64_MAX, seq) != LSN_OK) {
+		cli_err(cmd, "--after takes a local seq");
+		return (CLI_EXIT_USAGE);
+	}
+	return (CLI_EXIT_OK);
+}
+
+/* ---- the output options of the reading commands (read.h) ---- */
+
+int
+cli_read_getopt(int argc, char *argv[], const struct option *lo,
+    const char *cmd, const char **agent, const char **conf, const char **tz,
+    int *json)
+{
+	int	ch;
+
+	while ((ch = cli_getopt(argc, argv, lo, R_AGENT, agent, conf)) != -1) {
+		if (ch == R_JSON)
+			*json = 1;
+		else if (ch != R_TZ)
+			break;
+		else if (cli_tz_opt(cmd, optarg, tz) != CLI_EXIT_OK)
+			return (R_BAD);
+	}
+	return (ch);
 }
