@@ -353,54 +353,68 @@ pages_keep(struct cli_pages *pg, Liaison__V1__ApiResponse **rp, size_t n)
 	return (1);
 }
 
-int
-cli_inbox_every(const char *cmd, const char *agent, const char *conf,
-    Liaison__V1__InboxListRequest *lr, struct cli_pages *pg)
+/* The items of list page r (inbox: an inbox list, else an outbox list):
+ * their number, and the local_seq of the last one into *after. */
+static size_t
+page_items(const Liaison__V1__ApiResponse *r, int inbox, uint64_t *after)
+{
+	size_t	n = 0;
+
+	if (inbox && r->inbox_list != NULL &&
+	    (n = r->inbox_list->n_items) > 0)
+		*after = r->inbox_list->items[n - 1]->local_seq;
+	else if (!inbox && r->outbox_list != NULL &&
+	    (n = r->outbox_list->n_items) > 0)
+		*after = r->outbox_list->items[n - 1]->local_seq;
+	return (n);
+}
+
+/*
+ * The paging loop of cli_inbox_every (lr) and cli_outbox_every (q, when
+ * lr is NULL): asks again after the last local_seq until a page is empty.
+ */
+static int
+pages_every(const char *cmd, const char *agent, const char *conf,
+    Liaison__V1__InboxListRequest *lr, Liaison__V1__OutboxListRequest *q,
+    struct cli_pages *pg)
 {
 	Liaison__V1__ApiResponse	*r;
 	size_t				 n;
 	int				 rv, k;
 
-	lr->has_limit = 1;
-	lr->limit = cli_list_page();
-	lr->has_after_seq = 1;
-	lr->after_seq = 0;
 	for (;;) {
 		r = NULL;
-		if ((rv = cli_inbox_all(cmd, agent, conf, lr, &r)) !=
-		    CLI_EXIT_OK)
+		rv = lr != NULL ? cli_inbox_all(cmd, agent, conf, lr, &r) :
+		    cli_outbox_all(cmd, agent, conf, q, &r);
+		if (rv != CLI_EXIT_OK)
 			return (rv);
-		n = r->inbox_list != NULL ? r->inbox_list->n_items : 0;
-		if (n > 0)
-			lr->after_seq = r->inbox_list->items[n - 1]->local_seq;
+		n = page_items(r, lr != NULL, lr != NULL ? &lr->after_seq :
+		    &q->after_seq);
 		if ((k = pages_keep(pg, &r, n)) <= 0)
 			return (k == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL);
 	}
 }
 
 int
+cli_inbox_every(const char *cmd, const char *agent, const char *conf,
+    Liaison__V1__InboxListRequest *lr, struct cli_pages *pg)
+{
+	lr->has_limit = 1;
+	lr->limit = cli_list_page();
+	lr->has_after_seq = 1;
+	lr->after_seq = 0;
+	return (pages_every(cmd, agent, conf, lr, NULL, pg));
+}
+
+int
 cli_outbox_every(const char *cmd, const char *agent, const char *conf,
     Liaison__V1__OutboxListRequest *q, struct cli_pages *pg)
 {
-	Liaison__V1__ApiResponse	*r;
-	size_t				 n;
-	int				 rv, k;
-
 	q->has_limit = 1;
 	q->limit = cli_list_page();
 	q->has_after_seq = 1;
 	q->after_seq = 0;
-	for (;;) {
-		r = NULL;
-		if ((rv = cli_outbox_all(cmd, agent, conf, q, &r)) !=
-		    CLI_EXIT_OK)
-			return (rv);
-		n = r->outbox_list != NULL ? r->outbox_list->n_items : 0;
-		if (n > 0)
-			q->after_seq = r->outbox_list->items[n - 1]->local_seq;
-		if ((k = pages_keep(pg, &r, n)) <= 0)
-			return (k == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL);
-	}
+	return (pages_every(cmd, agent, conf, NULL, q, pg));
 }
 
 /* ---- forwarded messages ---- */
