@@ -119,12 +119,10 @@ cmd_send_referral(int argc, char *argv[])
 			h.summary = optarg;
 			break;
 		case W_CATEGORY:
-			if (wf_enum_parse(&liaison__v1__referral_category__descriptor,
-			    "CATEGORY_", optarg, &v) != 0) {
-				cli_err("send", "unknown category '%s'",
-				    optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = wf_opt_enum("send", "category",
+			    &liaison__v1__referral_category__descriptor,
+			    "CATEGORY_", optarg, &v)) != CLI_EXIT_OK)
+				return (rv);
 			h.has_category = 1;
 			h.category = v;
 			break;
@@ -132,12 +130,10 @@ cmd_send_referral(int argc, char *argv[])
 			j.country = optarg;
 			break;
 		case W_BASIS:
-			if (wf_enum_parse(
+			if ((rv = wf_opt_enum("send", "basis",
 			    &liaison__v1__jurisdiction_basis__descriptor,
-			    "BASIS_", optarg, &v) != 0) {
-				cli_err("send", "unknown basis '%s'", optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			    "BASIS_", optarg, &v)) != CLI_EXIT_OK)
+				return (rv);
 			j.basis = v;
 			break;
 		case W_PRIO:
@@ -215,12 +211,10 @@ cmd_send_alert(int argc, char *argv[])
 			to = optarg;
 			break;
 		case W_CATEGORY:
-			if (wf_enum_parse(&liaison__v1__alert_kind__descriptor,
-			    "ALERT_", optarg, &v) != 0) {
-				cli_err("send", "unknown alert kind '%s'",
-				    optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = wf_opt_enum("send", "alert kind",
+			    &liaison__v1__alert_kind__descriptor,
+			    "ALERT_", optarg, &v)) != CLI_EXIT_OK)
+				return (rv);
 			al.has_kind = 1;
 			al.kind = v;
 			break;
@@ -412,12 +406,10 @@ cmd_send_meeting(int argc, char *argv[])
 			n.venue = &vn;
 			break;
 		case W_CATEGORY:
-			if (wf_enum_parse(&liaison__v1__meeting_kind__descriptor,
-			    "MEETING_", optarg, &v) != 0) {
-				cli_err("send", "unknown meeting kind '%s'",
-				    optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = wf_opt_enum("send", "meeting kind",
+			    &liaison__v1__meeting_kind__descriptor,
+			    "MEETING_", optarg, &v)) != CLI_EXIT_OK)
+				return (rv);
 			n.kind = v;
 			break;
 		case W_ACTION:

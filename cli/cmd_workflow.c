@@ -140,6 +140,18 @@ wf_enum_parse(const ProtobufCEnumDescriptor *d, const char *prefix,
 }
 
 int
+wf_opt_enum(const char *cmd, const char *what,
+    const ProtobufCEnumDescriptor *d, const char *prefix, const char *s,
+    int *out)
+{
+	if (wf_enum_parse(d, prefix, s, out) != 0) {
+		cli_err(cmd, "unknown %s '%s'", what, s);
+		return (CLI_EXIT_USAGE);
+	}
+	return (CLI_EXIT_OK);
+}
+
+int
 wf_parse_tlp(const char *s, int *out)
 {
 	for (int i = 1; i <= 5; i++)
@@ -426,22 +438,18 @@ cmd_reply(int argc, char *argv[])
 			rr.text = optarg;
 			break;
 		case W_REASON:
-			if (wf_enum_parse(&liaison__v1__decline_reason__descriptor,
-			    "DECLINE_", optarg, &v) != 0) {
-				cli_err("reply", "unknown reason '%s'",
-				    optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = wf_opt_enum("reply", "reason",
+			    &liaison__v1__decline_reason__descriptor,
+			    "DECLINE_", optarg, &v)) != CLI_EXIT_OK)
+				return (rv);
 			rr.has_decline_reason = 1;
 			rr.decline_reason = v;
 			break;
 		case W_OUTCOME:
-			if (wf_enum_parse(&liaison__v1__close_outcome__descriptor,
-			    "OUTCOME_", optarg, &v) != 0) {
-				cli_err("reply", "unknown outcome '%s'",
-				    optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = wf_opt_enum("reply", "outcome",
+			    &liaison__v1__close_outcome__descriptor,
+			    "OUTCOME_", optarg, &v)) != CLI_EXIT_OK)
+				return (rv);
 			rr.has_outcome = 1;
 			rr.outcome = v;
 			break;
