@@ -50,18 +50,31 @@ send_prio_tlp(int ch, const char *arg, long long *prio, int *tlp)
 	return (0);
 }
 
-/* Prints the new id of what was sent: "<what> HEX" or "<what>_id" (JSON). */
-static void
-send_print_id(const char *what, const uint8_t id[16])
+/*
+ * Sends m, a new referral or alert (what) whose id field points at id, to
+ * one partner: fills id with a new random id, submits (wf_submit_one
+ * prints the message id) and prints "<what> HEX" ("<what>_id" in JSON).
+ * CLI exit code.
+ */
+static int
+send_new(const char *what, const char *agent, const char *conf,
+    const char *to, int type, const ProtobufCMessage *m, uint8_t id[16],
+    int tlp, int prio)
 {
 	char	hex[33], key[32];
+	int	rv;
 
+	lsn_random(id, 16);
+	if ((rv = wf_submit_one("send", agent, conf, to, type, m, tlp,
+	    prio)) != CLI_EXIT_OK)
+		return (rv);
 	lsn_hex_encode(id, 16, hex);
 	if (cli_json_out) {
 		snprintf(key, sizeof(key), "%s_id", what);
 		cli_out(key, "%s", hex);
 	} else
 		printf("%s %s\n", what, hex);
+	return (CLI_EXIT_OK);
 }
 
 /* ---- send referral ---- */
@@ -154,17 +167,13 @@ cmd_send_referral(int argc, char *argv[])
 	if (optind != argc || to == NULL || !lsn_slug_valid(to) ||
 	    h.summary == NULL || !h.has_category || j.country == NULL)
 		return (cli_usage_exit(0, send_referral_usage));
-	lsn_random(rid, sizeof(rid));
 	cli_id_field(&h.has_referral_id, &h.referral_id, rid);
 	h.has_priority = 1;
 	h.priority = (int) prio;
 	h.jurisdiction = &j;
-	rv = wf_submit_one("send", agent, conf, to,
+	return (send_new("referral", agent, conf, to,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF, &h.base,
-	    tlp, (int) prio);
-	if (rv == CLI_EXIT_OK)
-		send_print_id("referral", rid);
-	return (rv);
+	    rid, tlp, (int) prio));
 }
 
 /* ---- send alert ---- */
@@ -237,16 +246,12 @@ cmd_send_alert(int argc, char *argv[])
 		al.has_kind = 1;
 		al.kind = LIAISON__V1__ALERT_KIND__ALERT_THREAT_WARNING;
 	}
-	lsn_random(aid, sizeof(aid));
 	cli_id_field(&al.has_alert_id, &al.alert_id, aid);
 	al.has_priority = 1;
 	al.priority = (int) prio;
-	rv = wf_submit_one("send", agent, conf, to,
-	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT, &al.base, tlp,
-	    (int) prio);
-	if (rv == CLI_EXIT_OK)
-		send_print_id("alert", aid);
-	return (rv);
+	return (send_new("alert", agent, conf, to,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT, &al.base, aid, tlp,
+	    (int) prio));
 }
 
 /* ---- send meeting ---- */
