@@ -65,4 +65,18 @@ const char *cli_enum_name(const ProtobufCEnumDescriptor *d, int value);
  * C struct (4, 8, a pointer, ...); 0 for an unknown type. */
 size_t	cli_pb_elem_size(ProtobufCType t);
 
+/*
+ * Field fd of m (borrowed) as both renderers (render.c, and dir export's
+ * dircli_msg_json) read it: a pointer to its value (for a repeated field,
+ * to its first element) and in *np how many values are present (0:
+ * absent; a oneof member counts only when it is the member set).
+ */
+const void *cli_pb_field(const ProtobufCMessage *m,
+	    const ProtobufCFieldDescriptor *fd, size_t *np);
+
+/* The integer (or bool, as 0/1) of protobuf-c type t at p: returned when
+ * unsigned; for a signed type *is_signed = 1 and the value in *sv. */
+uint64_t cli_pb_scalar(ProtobufCType t, const void *p, int *is_signed,
+	    int64_t *sv);
+
 #endif
