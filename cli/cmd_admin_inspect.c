@@ -18,6 +18,7 @@
 #include "admin.h"
 #include "cli.h"
 #include "dircli.h"
+#include "render.h"
 
 /* The action sub-message of an op, as JSON. */
 static json_t *
@@ -129,14 +130,14 @@ admin_inspect(int argc, char *argv[])
 				    rv == LSN_OK ? "" : why);
 			printf("  %s:\n", lsn_dirop_action_name(op));
 			if (act != NULL)
-				dircli_print_json(stdout, act);
+				cli_json_print(act);
 		}
 		json_decref(act);
 		liaison__v1__dir_op__free_unpacked(op, NULL);
 		liaison__v1__signed_dir_op__free_unpacked(s, NULL);
 	}
 	if (arr != NULL)
-		dircli_print_json(stdout, arr);
+		cli_json_print(arr);
 	ret = CLI_EXIT_OK;
  out:
 	json_decref(arr);

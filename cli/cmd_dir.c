@@ -265,20 +265,6 @@ dircli_msg_json(const ProtobufCMessage *m)
 	return (NULL);
 }
 
-void
-dircli_print_json(FILE *f, const json_t *j)
-{
-	char	*s;
-
-	if ((s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) ==
-	    NULL) {
-		fprintf(stderr, "liaison: out of memory\n");
-		return;
-	}
-	fprintf(f, "%s\n", s);
-	free(s);
-}
-
 /* ---- liaison dir ---- */
 
 static void
@@ -411,7 +397,7 @@ dir_list(const struct dir_opts *o, const char *query)
 		cli_err("dir", "%s", lsn_strerror(rv));
 		ret = CLI_EXIT_FAIL;
 	} else if (arr != NULL)
-		dircli_print_json(stdout, arr);
+		cli_json_print(arr);
 	json_decref(arr);
 	dircli_close(&st, &d);
 	return (ret);
@@ -524,7 +510,7 @@ dir_show(const struct dir_opts *o, const char *id)
 		if ((j = dircli_msg_json(&p->base)) == NULL)
 			ret = CLI_EXIT_FAIL;
 		else {
-			dircli_print_json(stdout, j);
+			cli_json_print(j);
 			json_decref(j);
 		}
 	} else

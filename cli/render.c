@@ -421,8 +421,12 @@ cli_json_print(const json_t *v)
 {
 	char	*s;
 
-	if (v == NULL || (s = json_dumps(v, JSON_INDENT(2))) == NULL)
+	if (v == NULL)
 		return;
+	if ((s = json_dumps(v, JSON_INDENT(2))) == NULL) {
+		fprintf(stderr, "liaison: out of memory\n");
+		return;
+	}
 	printf("%s\n", s);
 	free(s);
 }

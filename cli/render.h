@@ -53,8 +53,8 @@ json_t *cli_render_json(const ProtobufCMessage *m);
 
 /*
  * Prints v (borrowed; a command's JSON answer) to stdout as the commands
- * do: indented by 2, then a newline; nothing when v is NULL or out of
- * memory.
+ * do: indented by 2, keys in the order they were set, then a newline.
+ * Nothing for NULL; "liaison: out of memory" on stderr when it cannot.
  */
 void	cli_json_print(const json_t *v);
 
