@@ -53,14 +53,9 @@ admin_inspect(int argc, char *argv[])
 	json_t			*arr = NULL;
 	int			 ret, single;
 
-	if ((ret = admin_parse("inspect", argc, argv, &o)) != CLI_EXIT_OK ||
-	    (ret = admin_check_opts("inspect", &o, 0, B(O_JSON) | B(O_DB))) !=
-	    CLI_EXIT_OK)
+	if ((ret = admin_parse_opfile("inspect", argc, argv, &o, 0,
+	    B(O_JSON) | B(O_DB))) != CLI_EXIT_OK)
 		return (ret);
-	if (o.first + 1 != argc) {
-		cli_err("admin", "inspect: give one OPFILE");
-		return (CLI_EXIT_USAGE);
-	}
 	if ((ret = admin_load_batch("inspect", argv[o.first], &b, &single)) !=
 	    CLI_EXIT_OK)
 		return (ret);
