@@ -41,6 +41,23 @@ cli_id_field(protobuf_c_boolean *has, ProtobufCBinaryData *f,
 }
 
 int
+cli_submit_body(Liaison__V1__SubmitRequest *sr, int type,
+    const ProtobufCMessage *m, uint8_t **bodyp)
+{
+	size_t	len = protobuf_c_message_get_packed_size(m);
+
+	if ((*bodyp = malloc(len ? len : 1)) == NULL)
+		return (-1);
+	protobuf_c_message_pack(m, *bodyp);
+	sr->has_type = 1;
+	sr->type = type;
+	sr->has_body = 1;
+	sr->body.data = *bodyp;
+	sr->body.len = len;
+	return (0);
+}
+
+int
 cli_parse_id(const char *cmd, const char *s, uint8_t id[16],
     const char *msg)
 {

@@ -211,16 +211,11 @@ cmd_send(int argc, char *argv[])
 	sr.to = to;
 	sr.n_to_groups = ngr;
 	sr.to_groups = gr;
-	sr.has_type = 1;
-	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
-	sr.has_body = 1;
-	sr.body.len = liaison__v1__note__get_packed_size(&note);
-	if ((body = malloc(sr.body.len ? sr.body.len : 1)) == NULL) {
+	if (cli_submit_body(&sr, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE,
+	    &note.base, &body) != 0) {
 		cli_err("send", "out of memory");
 		return (CLI_EXIT_FAIL);
 	}
-	liaison__v1__note__pack(&note, body);
-	sr.body.data = body;
 	h.has_tlp = 1;
 	h.tlp = tlp;
 	sr.handling = &h;

@@ -160,14 +160,10 @@ meeting_cancel(int argc, char *argv[])
 		to[i] = m->entries[i]->partner;
 	sr.n_to = m->n_entries;
 	sr.to = to;
-	sr.has_type = 1;
-	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE;
-	sr.has_body = 1;
-	sr.body.len = liaison__v1__meeting_notice__get_packed_size(n);
-	if ((body = malloc(sr.body.len)) == NULL)
+	if (cli_submit_body(&sr,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE, &n->base,
+	    &body) != 0)
 		goto out;
-	liaison__v1__meeting_notice__pack(n, body);
-	sr.body.data = body;
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_SUBMIT;
 	req.submit = &sr;
 	if ((rv = wf_call("meeting", agent, conf, &req, &r2)) != CLI_EXIT_OK)

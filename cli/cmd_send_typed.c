@@ -466,14 +466,10 @@ cmd_send_meeting(int argc, char *argv[])
 		    lsn_strerror(rv), field != NULL ? field : "-");
 		return (CLI_EXIT_USAGE);
 	}
-	sr.body.len = liaison__v1__meeting_notice__get_packed_size(&n);
-	if ((body = malloc(sr.body.len)) == NULL)
+	if (cli_submit_body(&sr,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE, &n.base,
+	    &body) != 0)
 		return (CLI_EXIT_FAIL);
-	liaison__v1__meeting_notice__pack(&n, body);
-	sr.body.data = body;
-	sr.has_body = 1;
-	sr.has_type = 1;
-	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE;
 	tov[0] = cli_mut(to != NULL ? to : group);
 	if (to != NULL) {
 		sr.n_to = 1;

@@ -53,7 +53,6 @@ wf_submit_one(const char *cmd, const char *agent, const char *conf,
 	const char			*field = NULL;
 	char				*tov[1], idhex[33];
 	uint8_t				*body;
-	size_t				 len;
 	int				 rv;
 
 	if ((rv = lsn_body_validate_msg(m, lsn_now_ms(), &field)) !=
@@ -63,20 +62,13 @@ wf_submit_one(const char *cmd, const char *agent, const char *conf,
 		    field != NULL ? field : "-");
 		return (CLI_EXIT_USAGE);
 	}
-	len = protobuf_c_message_get_packed_size(m);
-	if ((body = malloc(len ? len : 1)) == NULL) {
+	if (cli_submit_body(&sr, type, m, &body) != 0) {
 		cli_err(cmd, "out of memory");
 		return (CLI_EXIT_FAIL);
 	}
-	protobuf_c_message_pack(m, body);
 	tov[0] = cli_mut(to);
 	sr.n_to = 1;
 	sr.to = tov;
-	sr.has_type = 1;
-	sr.type = type;
-	sr.has_body = 1;
-	sr.body.data = body;
-	sr.body.len = len;
 	/* tlp 0: a reply; the agent gives it its thread's marking */
 	if (tlp != 0) {
 		h.has_tlp = 1;
