@@ -240,11 +240,12 @@ dircli_msg_json(const ProtobufCMessage *m)
 	for (unsigned i = 0; i < desc->n_fields; i++) {
 		const ProtobufCFieldDescriptor	*f = &desc->fields[i];
 		const char			*p;
-		size_t				 n, sz = cli_pb_elem_size(f->type);
+		size_t				 n, sz;
 		json_t				*v;
 
 		if ((p = cli_pb_field(m, f, &n)) == NULL || n == 0)
 			continue;
+		sz = cli_pb_elem_size(f->type);
 		if (f->label != PROTOBUF_C_LABEL_REPEATED)
 			v = value_json(f, p);
 		else if ((v = json_array()) == NULL)
