@@ -552,14 +552,10 @@ inbox_usage(FILE *f)
 	    "sextortion\n%s", cli_agent_opt_help);
 }
 
-/* Inbox filters applied here (the agent filters type, sender, since, state). */
-struct infilter {
-	int		 tlp;
-	const char	*grep;
-};
-
+/* The inbox filters applied here, tlp and grep (the agent filters type,
+ * sender, since, state). */
 static int
-inbox_keep(const struct infilter *f, const Liaison__V1__InboxItem *it,
+inbox_keep(const struct cli_listopt *f, const Liaison__V1__InboxItem *it,
     const ProtobufCMessage *m)
 {
 	if (f->tlp != 0 && (int) it->tlp != f->tlp)
@@ -570,10 +566,11 @@ inbox_keep(const struct infilter *f, const Liaison__V1__InboxItem *it,
 	return (1);
 }
 
-/* Option parsing of inbox: fills lr and f; CLI exit code or -1 to go on. */
+/* Option parsing of inbox: fills lr and f (whose list options point into
+ * lr); CLI exit code or -1 to go on. */
 static int
 inbox_opts(int argc, char *argv[], Liaison__V1__InboxListRequest *lr,
-    struct infilter *f, const char **agent, const char **conf,
+    struct cli_listopt *f, const char **agent, const char **conf,
     const char **tz, int *json)
 {
 	static const struct option lo[] = {
@@ -598,11 +595,16 @@ inbox_opts(int argc, char *argv[], Liaison__V1__InboxListRequest *lr,
 	    "actioned" };
 	const char	*arg;
 	long long	 v;
-	int		 ch, t, rv;
+	int		 ch, rv;
 
 	optind = 1;
 	while ((ch = cli_read_getopt(argc, argv, lo, "inbox", agent, conf, tz,
 	    json)) != -1) {
+		if ((rv = cli_list_opt("inbox", ch, optarg, f)) != -1) {
+			if (rv != CLI_EXIT_OK)
+				return (rv);
+			continue;
+		}
 		switch (ch) {
 		case R_ALL:
 			lr->include_acked = 1;
@@ -616,18 +618,6 @@ inbox_opts(int argc, char *argv[], Liaison__V1__InboxListRequest *lr,
 				return (rv);
 			lr->has_wait_ms = v > 0;
 			lr->wait_ms = (uint32_t) v * 1000;
-			break;
-		case R_LIMIT:
-			if ((rv = cli_opt_limit("inbox", optarg,
-			    &lr->limit)) != CLI_EXIT_OK)
-				return (rv);
-			lr->has_limit = 1;
-			break;
-		case R_AFTER:
-			if ((rv = cli_opt_after("inbox", optarg,
-			    &lr->after_seq)) != CLI_EXIT_OK)
-				return (rv);
-			lr->has_after_seq = 1;
 			break;
 		case R_UNREAD:
 		case R_STATE:
@@ -644,32 +634,11 @@ inbox_opts(int argc, char *argv[], Liaison__V1__InboxListRequest *lr,
 				return (CLI_EXIT_USAGE);
 			}
 			break;
-		case R_TYPE:
-			if ((rv = cli_opt_type("inbox", optarg, &t)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			lr->has_type = 1;
-			lr->type = t;
-			break;
 		case R_FROM:
 			if ((rv = cli_opt_partner("inbox", "--from",
 			    optarg)) != CLI_EXIT_OK)
 				return (rv);
 			lr->sender = optarg;
-			break;
-		case R_SINCE:
-			if ((rv = cli_opt_since("inbox", optarg,
-			    &lr->since_ms)) != CLI_EXIT_OK)
-				return (rv);
-			lr->has_since_ms = 1;
-			break;
-		case R_TLP:
-			if ((rv = cli_opt_tlp("inbox", optarg, &f->tlp)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			break;
-		case R_GREP:
-			f->grep = optarg;
 			break;
 		case R_BAD:
 			return (CLI_EXIT_USAGE);
@@ -690,7 +659,7 @@ cmd_inbox(int argc, char *argv[])
 	Liaison__V1__InboxListRequest	 lr =
 	    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
 	Liaison__V1__ApiResponse	*r = NULL;
-	struct infilter			 f = { 0, NULL };
+	struct cli_listopt		 f = CLI_LISTOPT(&lr);
 	const char			*agent = NULL, *conf = NULL, *tz = NULL;
 	json_t				*arr = NULL;
 	int				 rv, json = 0;

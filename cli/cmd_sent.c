@@ -347,11 +347,12 @@ outbox_usage(FILE *f)
 	    cli_agent_opt_help);
 }
 
+/* The list options (their agent-side ones point into the request) and
+ * the output options of outbox. */
 struct sfilter {
-	int		 tlp;
-	const char	*grep;
-	const char	*tz;
-	int		 json;
+	struct cli_listopt	 l;
+	const char		*tz;
+	int			 json;
 };
 
 /*
@@ -377,50 +378,22 @@ outbox_opts(int argc, char *argv[], Liaison__V1__OutboxListRequest *q,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int		ch, t, rv;
+	int		ch, rv;
 
 	optind = 1;
 	while ((ch = cli_read_getopt(argc, argv, lo, "outbox", agent, conf,
 	    &f->tz, &f->json)) != -1) {
-		switch (ch) {
-		case R_TYPE:
-			if ((rv = cli_opt_type("outbox", optarg, &t)) !=
-			    CLI_EXIT_OK)
+		if ((rv = cli_list_opt("outbox", ch, optarg, &f->l)) != -1) {
+			if (rv != CLI_EXIT_OK)
 				return (rv);
-			q->has_type = 1;
-			q->type = t;
-			break;
+			continue;
+		}
+		switch (ch) {
 		case R_TO:
 			if ((rv = cli_opt_partner("outbox", "--to",
 			    optarg)) != CLI_EXIT_OK)
 				return (rv);
 			q->recipient = optarg;
-			break;
-		case R_SINCE:
-			if ((rv = cli_opt_since("outbox", optarg,
-			    &q->since_ms)) != CLI_EXIT_OK)
-				return (rv);
-			q->has_since_ms = 1;
-			break;
-		case R_TLP:
-			if ((rv = cli_opt_tlp("outbox", optarg, &f->tlp)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			break;
-		case R_GREP:
-			f->grep = optarg;
-			break;
-		case R_LIMIT:
-			if ((rv = cli_opt_limit("outbox", optarg,
-			    &q->limit)) != CLI_EXIT_OK)
-				return (rv);
-			q->has_limit = 1;
-			break;
-		case R_AFTER:
-			if ((rv = cli_opt_after("outbox", optarg,
-			    &q->after_seq)) != CLI_EXIT_OK)
-				return (rv);
-			q->has_after_seq = 1;
 			break;
 		case R_BAD:
 			return (CLI_EXIT_USAGE);
@@ -441,7 +414,7 @@ cmd_outbox(int argc, char *argv[])
 	Liaison__V1__OutboxListRequest	 q =
 	    LIAISON__V1__OUTBOX_LIST_REQUEST__INIT;
 	Liaison__V1__ApiResponse	*r = NULL;
-	struct sfilter			 f = { 0, NULL, NULL, 0 };
+	struct sfilter			 f = { CLI_LISTOPT(&q), NULL, 0 };
 	const char			*agent = NULL, *conf = NULL, *tz;
 	json_t				*arr = NULL;
 	int				 rv;
@@ -460,8 +433,8 @@ cmd_outbox(int argc, char *argv[])
 		ProtobufCMessage *m = it->has_body ?
 		    cli_body_unpack((int) it->type, &it->body) : NULL;
 
-		if ((f.tlp == 0 || (int) it->tlp == f.tlp) &&
-		    (f.grep == NULL || cli_body_matches(m, f.grep))) {
+		if ((f.l.tlp == 0 || (int) it->tlp == f.l.tlp) &&
+		    (f.l.grep == NULL || cli_body_matches(m, f.l.grep))) {
 			if (arr != NULL)
 				json_array_append_new(arr, cli_sent_json(it, m));
 			else

@@ -152,6 +152,36 @@ int	cli_opt_limit(const char *cmd, const char *arg, uint32_t *limit);
 int	cli_opt_after(const char *cmd, const char *arg, uint64_t *seq);
 
 /*
+ * The list options inbox and outbox share. Where cli_list_opt puts the
+ * filters the agent applies (fields of the caller's InboxListRequest or
+ * OutboxListRequest: CLI_LISTOPT) and those the CLI applies itself (tlp:
+ * 0 any; grep: NULL any, borrowed from argv).
+ */
+struct cli_listopt {
+	protobuf_c_boolean		*has_type, *has_since, *has_limit;
+	protobuf_c_boolean		*has_after;
+	Liaison__V1__MessageType	*type;
+	uint64_t			*since_ms, *after_seq;
+	uint32_t			*limit;
+	int				 tlp;
+	const char			*grep;
+};
+/* A struct cli_listopt filling req, an InboxListRequest or an
+ * OutboxListRequest (their list fields have the same names). */
+#define CLI_LISTOPT(req)	{ .has_type = &(req)->has_type,		\
+	.has_since = &(req)->has_since_ms, .has_limit = &(req)->has_limit,	\
+	.has_after = &(req)->has_after_seq, .type = &(req)->type,		\
+	.since_ms = &(req)->since_ms, .after_seq = &(req)->after_seq,	\
+	.limit = &(req)->limit, .tlp = 0, .grep = NULL }
+/*
+ * readlib.c: option ch of cmd's list (--type, --since, --limit, --after,
+ * --tlp, --grep) with value arg into o: CLI_EXIT_OK, CLI_EXIT_USAGE after
+ * a message, or -1 when ch is none of them.
+ */
+int	cli_list_opt(const char *cmd, int ch, const char *arg,
+	    struct cli_listopt *o);
+
+/*
  * readlib.c: cli_getopt (R_AGENT, -c) that also takes the output options
  * of the reading commands: R_JSON sets *json, R_TZ is checked for cmd
  * (cli_tz_opt) into *tz. Returns the next other option, -1 at the end,

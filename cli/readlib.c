@@ -543,6 +543,42 @@ cli_opt_after(const char *cmd, const char *arg, uint64_t *seq)
 	return (CLI_EXIT_OK);
 }
 
+int
+cli_list_opt(const char *cmd, int ch, const char *arg, struct cli_listopt *o)
+{
+	int	rv = CLI_EXIT_OK, t;
+
+	switch (ch) {
+	case R_TYPE:
+		if ((rv = cli_opt_type(cmd, arg, &t)) == CLI_EXIT_OK) {
+			*o->has_type = 1;
+			*o->type = t;
+		}
+		break;
+	case R_SINCE:
+		if ((rv = cli_opt_since(cmd, arg, o->since_ms)) == CLI_EXIT_OK)
+			*o->has_since = 1;
+		break;
+	case R_LIMIT:
+		if ((rv = cli_opt_limit(cmd, arg, o->limit)) == CLI_EXIT_OK)
+			*o->has_limit = 1;
+		break;
+	case R_AFTER:
+		if ((rv = cli_opt_after(cmd, arg, o->after_seq)) == CLI_EXIT_OK)
+			*o->has_after = 1;
+		break;
+	case R_TLP:
+		rv = cli_opt_tlp(cmd, arg, &o->tlp);
+		break;
+	case R_GREP:
+		o->grep = arg;
+		break;
+	default:
+		return (-1);
+	}
+	return (rv);
+}
+
 /* ---- the output options of the reading commands (read.h) ---- */
 
 int
