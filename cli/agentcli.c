@@ -122,6 +122,14 @@ cli_agent_opt(int ch, int agent_ch, const char **agent, const char **conf)
 }
 
 int
+cli_malformed(const char *cmd, Liaison__V1__ApiResponse **rp)
+{
+	cli_err(cmd, "malformed answer from the agent");
+	lsn_client_response_free(rp);
+	return (CLI_EXIT_FAIL);
+}
+
+int
 cli_api_check(const char *cmd, Liaison__V1__ApiResponse **rp)
 {
 	Liaison__V1__ApiResponse	*r = *rp;

@@ -77,6 +77,11 @@ int	cli_getopt(int argc, char *argv[], const struct option *lo,
 int	cli_agent_opt(int ch, int agent_ch, const char **agent,
 	    const char **conf);
 
+/* For an agent answer *rp without the part asked for: prints "malformed
+ * answer from the agent" for cmd, frees *rp (NULL after) and returns
+ * CLI_EXIT_FAIL. */
+int	cli_malformed(const char *cmd, Liaison__V1__ApiResponse **rp);
+
 /*
  * Checks the result code of an agent answer *rp. Returns CLI_EXIT_OK and
  * leaves *rp alone when it is OK; otherwise prints "<ERRNAME>: <detail>"

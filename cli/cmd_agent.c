@@ -230,8 +230,7 @@ cmd_send(int argc, char *argv[])
 	if ((rv = cli_conn_call(&k, &req, CLI_TIMEOUT_MS, &r)) != CLI_EXIT_OK)
 		goto out;
 	if (r->submit == NULL || r->submit->message_id.len != 16) {
-		cli_err("send", "malformed answer from the agent");
-		rv = CLI_EXIT_FAIL;
+		rv = cli_malformed("send", &r);
 		goto out;
 	}
 	memcpy(id, r->submit->message_id.data, 16);
@@ -397,8 +396,7 @@ cmd_status(int argc, char *argv[])
 	if ((rv = cli_conn_call(&k, &req, CLI_TIMEOUT_MS, &r)) != CLI_EXIT_OK)
 		goto out;
 	if ((s = r->status) == NULL) {
-		cli_err("status", "malformed answer from the agent");
-		rv = CLI_EXIT_FAIL;
+		rv = cli_malformed("status", &r);
 		goto out;
 	}
 	if (s->dir_head != NULL) {

@@ -165,8 +165,7 @@ cmd_agent_dir(int argc, char *argv[])
 	if ((rv = cli_conn_call(&k, &req, CLI_TIMEOUT_MS, &r)) != CLI_EXIT_OK)
 		goto out;
 	if (r->dir_query == NULL) {
-		cli_err("agent-dir", "malformed answer from the agent");
-		rv = CLI_EXIT_FAIL;
+		rv = cli_malformed("agent-dir", &r);
 		goto out;
 	}
 	if (json) {

@@ -57,11 +57,8 @@ meeting_get(const char *cmd, const char *agent, const char *conf,
 	req.meeting_show = &ms;
 	if ((rv = wf_call(cmd, agent, conf, &req, rp)) != CLI_EXIT_OK)
 		return (rv);
-	if ((*rp)->meeting_show == NULL) {
-		cli_err(cmd, "malformed answer from the agent");
-		lsn_client_response_free(rp);
-		return (CLI_EXIT_FAIL);
-	}
+	if ((*rp)->meeting_show == NULL)
+		return (cli_malformed(cmd, rp));
 	return (CLI_EXIT_OK);
 }
 
@@ -348,11 +345,8 @@ cli_show_custody(const char *agent, const char *conf,
 	req.custody = &cr;
 	if ((rv = wf_call("show", agent, conf, &req, &r)) != CLI_EXIT_OK)
 		return (rv);
-	if ((c = r->custody) == NULL) {
-		cli_err("show", "malformed answer from the agent");
-		lsn_client_response_free(&r);
-		return (CLI_EXIT_FAIL);
-	}
+	if ((c = r->custody) == NULL)
+		return (cli_malformed("show", &r));
 	if (json)
 		arr = json_array();
 	else

@@ -85,11 +85,8 @@ wf_submit_one(const char *cmd, const char *agent, const char *conf,
 	free(body);
 	if (rv != CLI_EXIT_OK)
 		return (rv);
-	if (r->submit == NULL || r->submit->message_id.len != 16) {
-		cli_err(cmd, "malformed answer from the agent");
-		lsn_client_response_free(&r);
-		return (CLI_EXIT_FAIL);
-	}
+	if (r->submit == NULL || r->submit->message_id.len != 16)
+		return (cli_malformed(cmd, &r));
 	lsn_hex_encode(r->submit->message_id.data, 16, idhex);
 	if (cli_json_out)
 		cli_out("message_id", "%s", idhex);
@@ -316,11 +313,8 @@ cmd_referral(int argc, char *argv[])
 	req.workflow_list = &wl;
 	if ((rv = wf_call("referral", agent, conf, &req, &r)) != CLI_EXIT_OK)
 		return (rv);
-	if (r->workflow_list == NULL) {
-		cli_err("referral", "malformed answer from the agent");
-		lsn_client_response_free(&r);
-		return (CLI_EXIT_FAIL);
-	}
+	if (r->workflow_list == NULL)
+		return (cli_malformed("referral", &r));
 	if (json && (arr = json_array()) == NULL) {
 		lsn_client_response_free(&r);
 		return (CLI_EXIT_FAIL);
