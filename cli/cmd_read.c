@@ -32,6 +32,7 @@
 #include "read.h"
 #include "render.h"
 #include "term.h"
+#include "wfcli.h"
 
 /* ---- show ---- */
 
@@ -436,12 +437,7 @@ cli_parse_tlp_name(const char *s, int *out)
 {
 	if (strncasecmp(s, "TLP:", 4) == 0)
 		s += 4;
-	for (int i = 1; i <= 5; i++)
-		if (strcasecmp(lsn_tlp_name(i), s) == 0) {
-			*out = i;
-			return (0);
-		}
-	return (-1);
+	return (wf_parse_tlp(s, out));
 }
 
 /* --since: a duration back from now ("2h", "3d") or a UTC date-time. */

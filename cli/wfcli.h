@@ -35,6 +35,7 @@ int	wf_enum_parse(const ProtobufCEnumDescriptor *d, const char *prefix,
 int	wf_opt_enum(const char *cmd, const char *what,
 	    const ProtobufCEnumDescriptor *d, const char *prefix,
 	    const char *s, int *out);
+/* A TLP name, any case ("amber-strict"), as 1..5 into *out: 0 / -1. */
 int	wf_parse_tlp(const char *s, int *out);
 /* 32 hex characters into id; prints and CLI_EXIT_USAGE if not. */
 int	wf_parse_id(const char *cmd, const char *s, uint8_t id[16]);
