@@ -75,13 +75,8 @@ cli_subcmd_expect(int argc, char *argv[], const char *name,
 	if (argc >= 2 && (name != NULL ? strcmp(argv[1], name) == 0 :
 	    argv[1][0] != '-'))
 		return (-1);
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0)) {
-		usage(stdout);
-		return (CLI_EXIT_OK);
-	}
-	usage(stderr);
-	return (CLI_EXIT_USAGE);
+	return (cli_usage_exit(argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) ? 'h' : 0, usage));
 }
 
 int
