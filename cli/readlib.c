@@ -371,25 +371,32 @@ page_items(const Liaison__V1__ApiResponse *r, int inbox, uint64_t *after)
 
 /*
  * The paging loop of cli_inbox_every (lr) and cli_outbox_every (q, when
- * lr is NULL): asks again after the last local_seq until a page is empty.
+ * lr is NULL): pages of cli_list_page() items, asking again after the
+ * last local_seq until a page is empty.
  */
 static int
 pages_every(const char *cmd, const char *agent, const char *conf,
     Liaison__V1__InboxListRequest *lr, Liaison__V1__OutboxListRequest *q,
     struct cli_pages *pg)
 {
+	struct cli_listopt		 lo;
 	Liaison__V1__ApiResponse	*r;
 	size_t				 n;
 	int				 rv, k;
 
+	lo = lr != NULL ? (struct cli_listopt) CLI_LISTOPT(lr) :
+	    (struct cli_listopt) CLI_LISTOPT(q);
+	*lo.has_limit = 1;
+	*lo.limit = cli_list_page();
+	*lo.has_after = 1;
+	*lo.after_seq = 0;
 	for (;;) {
 		r = NULL;
 		rv = lr != NULL ? cli_inbox_all(cmd, agent, conf, lr, &r) :
 		    cli_outbox_all(cmd, agent, conf, q, &r);
 		if (rv != CLI_EXIT_OK)
 			return (rv);
-		n = page_items(r, lr != NULL, lr != NULL ? &lr->after_seq :
-		    &q->after_seq);
+		n = page_items(r, lr != NULL, lo.after_seq);
 		if ((k = pages_keep(pg, &r, n)) <= 0)
 			return (k == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL);
 	}
@@ -399,10 +406,6 @@ int
 cli_inbox_every(const char *cmd, const char *agent, const char *conf,
     Liaison__V1__InboxListRequest *lr, struct cli_pages *pg)
 {
-	lr->has_limit = 1;
-	lr->limit = cli_list_page();
-	lr->has_after_seq = 1;
-	lr->after_seq = 0;
 	return (pages_every(cmd, agent, conf, lr, NULL, pg));
 }
 
@@ -410,10 +413,6 @@ int
 cli_outbox_every(const char *cmd, const char *agent, const char *conf,
     Liaison__V1__OutboxListRequest *q, struct cli_pages *pg)
 {
-	q->has_limit = 1;
-	q->limit = cli_list_page();
-	q->has_after_seq = 1;
-	q->after_seq = 0;
 	return (pages_every(cmd, agent, conf, NULL, q, pg));
 }
 
