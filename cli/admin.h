@@ -54,6 +54,11 @@ const char *admin_opt_name(int bit);
  * a CLI exit code). */
 int	admin_check_opts(const char *sub, const struct aopts *o, uint64_t req,
 	    uint64_t opt);
+/* The command line of a sub that takes one OPFILE (sign, apply,
+ * inspect): admin_parse, admin_check_opts(req, opt), then exactly one
+ * positional, argv[o->first]. A CLI exit code (said why). */
+int	admin_parse_opfile(const char *sub, int argc, char *argv[],
+	    struct aopts *o, uint64_t req, uint64_t opt);
 /* Reads an op file into *b (owned by the caller); *single: not a batch
  * file. A CLI exit code. */
 int	admin_load_batch(const char *sub, const char *path,

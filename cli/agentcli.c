@@ -41,6 +41,23 @@ cli_id_field(protobuf_c_boolean *has, ProtobufCBinaryData *f,
 }
 
 int
+cli_submit_body(Liaison__V1__SubmitRequest *sr, int type,
+    const ProtobufCMessage *m, uint8_t **bodyp)
+{
+	size_t	len = protobuf_c_message_get_packed_size(m);
+
+	if ((*bodyp = malloc(len ? len : 1)) == NULL)
+		return (-1);
+	protobuf_c_message_pack(m, *bodyp);
+	sr->has_type = 1;
+	sr->type = type;
+	sr->has_body = 1;
+	sr->body.data = *bodyp;
+	sr->body.len = len;
+	return (0);
+}
+
+int
 cli_parse_id(const char *cmd, const char *s, uint8_t id[16],
     const char *msg)
 {
@@ -58,13 +75,8 @@ cli_subcmd_expect(int argc, char *argv[], const char *name,
 	if (argc >= 2 && (name != NULL ? strcmp(argv[1], name) == 0 :
 	    argv[1][0] != '-'))
 		return (-1);
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0)) {
-		usage(stdout);
-		return (CLI_EXIT_OK);
-	}
-	usage(stderr);
-	return (CLI_EXIT_USAGE);
+	return (cli_usage_exit(argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) ? 'h' : 0, usage));
 }
 
 int
@@ -102,6 +114,14 @@ cli_agent_opt(int ch, int agent_ch, const char **agent, const char **conf)
 		return (1);
 	}
 	return (0);
+}
+
+int
+cli_malformed(const char *cmd, Liaison__V1__ApiResponse **rp)
+{
+	cli_err(cmd, "malformed answer from the agent");
+	lsn_client_response_free(rp);
+	return (CLI_EXIT_FAIL);
 }
 
 int

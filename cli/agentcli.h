@@ -29,6 +29,14 @@ void	cli_id_field(protobuf_c_boolean *has, ProtobufCBinaryData *f,
 	    const uint8_t id[16]);
 
 /*
+ * Packs body m (borrowed) of message type type into sr (type and body).
+ * The packed bytes are *bodyp, which the caller frees once sr is sent.
+ * 0, or -1 when out of memory.
+ */
+int	cli_submit_body(Liaison__V1__SubmitRequest *sr, int type,
+	    const ProtobufCMessage *m, uint8_t **bodyp);
+
+/*
  * s (32 hex characters) into id: CLI_EXIT_OK, else prints msg for cmd and
  * returns CLI_EXIT_USAGE. s and msg are borrowed.
  */
@@ -68,6 +76,11 @@ int	cli_getopt(int argc, char *argv[], const struct option *lo,
  */
 int	cli_agent_opt(int ch, int agent_ch, const char **agent,
 	    const char **conf);
+
+/* For an agent answer *rp without the part asked for: prints "malformed
+ * answer from the agent" for cmd, frees *rp (NULL after) and returns
+ * CLI_EXIT_FAIL. */
+int	cli_malformed(const char *cmd, Liaison__V1__ApiResponse **rp);
 
 /*
  * Checks the result code of an agent answer *rp. Returns CLI_EXIT_OK and

@@ -10,6 +10,7 @@
 #ifndef LIAISON_CLI_H
 #define LIAISON_CLI_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 /* Exit codes (documented in liaison(1)). */
@@ -48,6 +49,13 @@ int	cmd_audit(int argc, char *argv[]);
 
 /* cmd_keys.c */
 int	cmd_keygen(int argc, char *argv[]);
+/*
+ * The value of line "<word> HEX" of a liaison-key file (e.g. "public",
+ * 64 hex digits; "key-id", 16) into out (len + 1 bytes): 0, or -1 when
+ * the file cannot be read or has no such line.
+ */
+int	cli_keyfile_hex(const char *path, const char *word, size_t len,
+	    char *out);
 /* cmd_envelope.c */
 int	cmd_envelope(int argc, char *argv[]);
 

@@ -251,6 +251,22 @@ admin_check_opts(const char *sub, const struct aopts *o, uint64_t req,
 	return (CLI_EXIT_OK);
 }
 
+int
+admin_parse_opfile(const char *sub, int argc, char *argv[], struct aopts *o,
+    uint64_t req, uint64_t opt)
+{
+	int	ret;
+
+	if ((ret = admin_parse(sub, argc, argv, o)) != CLI_EXIT_OK ||
+	    (ret = admin_check_opts(sub, o, req, opt)) != CLI_EXIT_OK)
+		return (ret);
+	if (o->first + 1 != argc) {
+		cli_err("admin", "%s: give one OPFILE", sub);
+		return (CLI_EXIT_USAGE);
+	}
+	return (CLI_EXIT_OK);
+}
+
 static int
 write_file(const char *sub, const char *path, const uint8_t *buf, size_t len)
 {
@@ -567,13 +583,9 @@ admin_sign(int argc, char *argv[])
 	size_t			 len;
 	int			 ret, rv, single;
 
-	if ((ret = admin_parse("sign", argc, argv, &o)) != CLI_EXIT_OK ||
-	    (ret = admin_check_opts("sign", &o, B(O_KEY), 0)) != CLI_EXIT_OK)
+	if ((ret = admin_parse_opfile("sign", argc, argv, &o, B(O_KEY), 0)) !=
+	    CLI_EXIT_OK)
 		return (ret);
-	if (o.first + 1 != argc) {
-		cli_err("admin", "sign: give one OPFILE");
-		return (CLI_EXIT_USAGE);
-	}
 	if ((rv = lsn_keypair_load(o.v[O_KEY], &kp)) != LSN_OK) {
 		cli_err("admin", "sign: %s: %s", o.v[O_KEY], lsn_strerror(rv));
 		return (CLI_EXIT_FAIL);
@@ -625,13 +637,9 @@ admin_apply(int argc, char *argv[])
 	uint64_t		 rev = 0, now = lsn_now_ms();
 	int			 ret, rv, single;
 
-	if ((ret = admin_parse("apply", argc, argv, &o)) != CLI_EXIT_OK ||
-	    (ret = admin_check_opts("apply", &o, B(O_DB), 0)) != CLI_EXIT_OK)
+	if ((ret = admin_parse_opfile("apply", argc, argv, &o, B(O_DB), 0)) !=
+	    CLI_EXIT_OK)
 		return (ret);
-	if (o.first + 1 != argc) {
-		cli_err("admin", "apply: give one OPFILE");
-		return (CLI_EXIT_USAGE);
-	}
 	if ((ret = admin_load_batch("apply", argv[o.first], &b, &single)) !=
 	    CLI_EXIT_OK)
 		return (ret);

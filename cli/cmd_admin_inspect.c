@@ -18,6 +18,7 @@
 #include "admin.h"
 #include "cli.h"
 #include "dircli.h"
+#include "render.h"
 
 /* The action sub-message of an op, as JSON. */
 static json_t *
@@ -53,14 +54,9 @@ admin_inspect(int argc, char *argv[])
 	json_t			*arr = NULL;
 	int			 ret, single;
 
-	if ((ret = admin_parse("inspect", argc, argv, &o)) != CLI_EXIT_OK ||
-	    (ret = admin_check_opts("inspect", &o, 0, B(O_JSON) | B(O_DB))) !=
-	    CLI_EXIT_OK)
+	if ((ret = admin_parse_opfile("inspect", argc, argv, &o, 0,
+	    B(O_JSON) | B(O_DB))) != CLI_EXIT_OK)
 		return (ret);
-	if (o.first + 1 != argc) {
-		cli_err("admin", "inspect: give one OPFILE");
-		return (CLI_EXIT_USAGE);
-	}
 	if ((ret = admin_load_batch("inspect", argv[o.first], &b, &single)) !=
 	    CLI_EXIT_OK)
 		return (ret);
@@ -130,14 +126,14 @@ admin_inspect(int argc, char *argv[])
 				    rv == LSN_OK ? "" : why);
 			printf("  %s:\n", lsn_dirop_action_name(op));
 			if (act != NULL)
-				dircli_print_json(stdout, act);
+				cli_json_print(act);
 		}
 		json_decref(act);
 		liaison__v1__dir_op__free_unpacked(op, NULL);
 		liaison__v1__signed_dir_op__free_unpacked(s, NULL);
 	}
 	if (arr != NULL)
-		dircli_print_json(stdout, arr);
+		cli_json_print(arr);
 	ret = CLI_EXIT_OK;
  out:
 	json_decref(arr);

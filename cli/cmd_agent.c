@@ -24,6 +24,7 @@
 #include "liaison/util.h"
 #include "agentcli.h"
 #include "cli.h"
+#include "render.h"
 
 #define CLI_TIMEOUT_MS		10000
 #define CLI_DIRSUB_TIMEOUT_MS	15000
@@ -211,16 +212,11 @@ cmd_send(int argc, char *argv[])
 	sr.to = to;
 	sr.n_to_groups = ngr;
 	sr.to_groups = gr;
-	sr.has_type = 1;
-	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
-	sr.has_body = 1;
-	sr.body.len = liaison__v1__note__get_packed_size(&note);
-	if ((body = malloc(sr.body.len ? sr.body.len : 1)) == NULL) {
+	if (cli_submit_body(&sr, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE,
+	    &note.base, &body) != 0) {
 		cli_err("send", "out of memory");
 		return (CLI_EXIT_FAIL);
 	}
-	liaison__v1__note__pack(&note, body);
-	sr.body.data = body;
 	h.has_tlp = 1;
 	h.tlp = tlp;
 	sr.handling = &h;
@@ -235,8 +231,7 @@ cmd_send(int argc, char *argv[])
 	if ((rv = cli_conn_call(&k, &req, CLI_TIMEOUT_MS, &r)) != CLI_EXIT_OK)
 		goto out;
 	if (r->submit == NULL || r->submit->message_id.len != 16) {
-		cli_err("send", "malformed answer from the agent");
-		rv = CLI_EXIT_FAIL;
+		rv = cli_malformed("send", &r);
 		goto out;
 	}
 	memcpy(id, r->submit->message_id.data, 16);
@@ -252,9 +247,7 @@ cmd_send(int argc, char *argv[])
 		    LIAISON__V1__OUTBOX_STATUS_REQUEST__INIT;
 		uint64_t deadline = lsn_mono_ms() + (uint64_t) wait_s * 1000;
 
-		os.has_message_id = 1;
-		os.message_id.data = id;
-		os.message_id.len = 16;
+		cli_id_field(&os.has_message_id, &os.message_id, id);
 		q.kind_case = LIAISON__V1__API_REQUEST__KIND_OUTBOX_STATUS;
 		q.outbox_status = &os;
 		for (;;) {
@@ -346,9 +339,7 @@ cmd_ack(int argc, char *argv[])
 	}
 	if ((rv = parse_msgid("ack", argv[optind], id)) != CLI_EXIT_OK)
 		return (rv);
-	mr.has_message_id = 1;
-	mr.message_id.data = id;
-	mr.message_id.len = 16;
+	cli_id_field(&mr.has_message_id, &mr.message_id, id);
 	mr.has_stage = 1;
 	mr.stage = LIAISON__V1__MARK_STAGE__MARK_ACKED;
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_MARK;
@@ -407,8 +398,7 @@ cmd_status(int argc, char *argv[])
 	if ((rv = cli_conn_call(&k, &req, CLI_TIMEOUT_MS, &r)) != CLI_EXIT_OK)
 		goto out;
 	if ((s = r->status) == NULL) {
-		cli_err("status", "malformed answer from the agent");
-		rv = CLI_EXIT_FAIL;
+		rv = cli_malformed("status", &r);
 		goto out;
 	}
 	if (s->dir_head != NULL) {
@@ -441,8 +431,7 @@ cmd_status(int argc, char *argv[])
 		    "last_connected_ms", (json_int_t) s->last_connected_ms,
 		    "alerts", al,
 		    "version", s->version != NULL ? s->version : "");
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
+		cli_json_print(o);
 		json_decref(o);
 	} else {
 		printf("partner:         %s\n", s->partner != NULL ?

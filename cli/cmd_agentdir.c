@@ -16,6 +16,7 @@
 #include "liaison/util.h"
 #include "agentcli.h"
 #include "cli.h"
+#include "render.h"
 
 #define CLI_TIMEOUT_MS		10000
 
@@ -165,8 +166,7 @@ cmd_agent_dir(int argc, char *argv[])
 	if ((rv = cli_conn_call(&k, &req, CLI_TIMEOUT_MS, &r)) != CLI_EXIT_OK)
 		goto out;
 	if (r->dir_query == NULL) {
-		cli_err("agent-dir", "malformed answer from the agent");
-		rv = CLI_EXIT_FAIL;
+		rv = cli_malformed("agent-dir", &r);
 		goto out;
 	}
 	if (json) {
@@ -193,8 +193,7 @@ cmd_agent_dir(int argc, char *argv[])
 		    0));
 		json_object_set_new(o, "partners", ps);
 		json_object_set_new(o, "groups", gs);
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
+		cli_json_print(o);
 		json_decref(o);
 	} else {
 		for (size_t i = 0; i < r->dir_query->n_partners; i++)

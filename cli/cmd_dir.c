@@ -161,40 +161,13 @@ enum_json(const char *name)
 static json_t *
 value_json(const ProtobufCFieldDescriptor *f, const void *p)
 {
-	char	*hex;
-	json_t	*j;
+	char		*hex;
+	json_t		*j;
+	int64_t		 sv = 0;
+	int		 sg;
+	uint64_t	 u;
 
 	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32: {
-		int32_t v;
-
-		memcpy(&v, p, sizeof(v));
-		return (json_integer(v));
-	}
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32: {
-		uint32_t v;
-
-		memcpy(&v, p, sizeof(v));
-		return (json_integer(v));
-	}
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64: {
-		int64_t v;
-
-		memcpy(&v, p, sizeof(v));
-		return (json_integer(v));
-	}
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64: {
-		uint64_t v;
-
-		memcpy(&v, p, sizeof(v));
-		return (json_integer((json_int_t) v));
-	}
 	case PROTOBUF_C_TYPE_FLOAT: {
 		float v;
 
@@ -250,8 +223,9 @@ value_json(const ProtobufCFieldDescriptor *f, const void *p)
 		memcpy(&v, p, sizeof(v));
 		return (v == NULL ? json_null() : dircli_msg_json(v));
 	}
-	default:
-		return (json_null());
+	default:	/* the integer types */
+		u = cli_pb_scalar(f->type, p, &sg, &sv);
+		return (json_integer(sg ? (json_int_t) sv : (json_int_t) u));
 	}
 }
 
@@ -259,57 +233,30 @@ json_t *
 dircli_msg_json(const ProtobufCMessage *m)
 {
 	const ProtobufCMessageDescriptor	*desc = m->descriptor;
-	const char				*base = (const char *) m;
 	json_t					*o;
 
 	if ((o = json_object()) == NULL)
 		return (NULL);
 	for (unsigned i = 0; i < desc->n_fields; i++) {
 		const ProtobufCFieldDescriptor	*f = &desc->fields[i];
+		const char			*p;
+		size_t				 n, sz;
 		json_t				*v;
 
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			const char	*arr;
-			size_t		 n, sz = cli_pb_elem_size(f->type);
-
-			memcpy(&n, base + f->quantifier_offset, sizeof(n));
-			if (n == 0)
-				continue;
-			memcpy(&arr, base + f->offset, sizeof(arr));
-			if ((v = json_array()) == NULL)
-				goto fail;
+		if ((p = cli_pb_field(m, f, &n)) == NULL || n == 0)
+			continue;
+		sz = cli_pb_elem_size(f->type);
+		if (f->label != PROTOBUF_C_LABEL_REPEATED)
+			v = value_json(f, p);
+		else if ((v = json_array()) == NULL)
+			goto fail;
+		else
 			for (size_t k = 0; k < n; k++)
 				if (json_array_append_new(v, value_json(f,
-				    arr + k * sz)) != 0) {
+				    p + k * sz)) != 0) {
 					json_decref(v);
 					goto fail;
 				}
-		} else {
-			if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-				uint32_t which;
-
-				memcpy(&which, base + f->quantifier_offset,
-				    sizeof(which));
-				if (which != f->id)
-					continue;
-			} else if (f->type == PROTOBUF_C_TYPE_STRING ||
-			    f->type == PROTOBUF_C_TYPE_MESSAGE) {
-				const void *ptr;
-
-				memcpy(&ptr, base + f->offset, sizeof(ptr));
-				if (ptr == NULL)
-					continue;
-			} else if (f->label == PROTOBUF_C_LABEL_OPTIONAL &&
-			    f->quantifier_offset != 0) {
-				protobuf_c_boolean has;
-
-				memcpy(&has, base + f->quantifier_offset,
-				    sizeof(has));
-				if (!has)
-					continue;
-			}
-			v = value_json(f, base + f->offset);
-		}
 		if (v == NULL || json_object_set_new(o, f->name, v) != 0)
 			goto fail;
 	}
@@ -317,20 +264,6 @@ dircli_msg_json(const ProtobufCMessage *m)
  fail:
 	json_decref(o);
 	return (NULL);
-}
-
-void
-dircli_print_json(FILE *f, const json_t *j)
-{
-	char	*s;
-
-	if ((s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) ==
-	    NULL) {
-		fprintf(stderr, "liaison: out of memory\n");
-		return;
-	}
-	fprintf(f, "%s\n", s);
-	free(s);
 }
 
 /* ---- liaison dir ---- */
@@ -465,7 +398,7 @@ dir_list(const struct dir_opts *o, const char *query)
 		cli_err("dir", "%s", lsn_strerror(rv));
 		ret = CLI_EXIT_FAIL;
 	} else if (arr != NULL)
-		dircli_print_json(stdout, arr);
+		cli_json_print(arr);
 	json_decref(arr);
 	dircli_close(&st, &d);
 	return (ret);
@@ -578,7 +511,7 @@ dir_show(const struct dir_opts *o, const char *id)
 		if ((j = dircli_msg_json(&p->base)) == NULL)
 			ret = CLI_EXIT_FAIL;
 		else {
-			dircli_print_json(stdout, j);
+			cli_json_print(j);
 			json_decref(j);
 		}
 	} else

@@ -1,4 +1,7 @@
-/* cmd_keys.c -- liaison keygen: a partner's three key pairs, admin keys. */
+/*
+ * cmd_keys.c -- liaison keygen: a partner's three key pairs, admin keys;
+ * and the one reader of a key file's hex lines (cli_keyfile_hex).
+ */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -199,4 +202,25 @@ cmd_keygen(int argc, char *argv[])
 	for (size_t i = 0; i < KEYGEN_MAX; i++)
 		lsn_keypair_destroy(&kps[i]);
 	return (ret);
+}
+
+int
+cli_keyfile_hex(const char *path, const char *word, size_t len, char *out)
+{
+	FILE	*f;
+	char	 line[1024];
+	size_t	 wl = strlen(word);
+	int	 ok = -1;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return (-1);
+	while (ok != 0 && fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, word, wl) == 0 && line[wl] == ' ' &&
+		    strspn(line + wl + 1, "0123456789abcdef") == len) {
+			memcpy(out, line + wl + 1, len);
+			out[len] = '\0';
+			ok = 0;
+		}
+	fclose(f);
+	return (ok);
 }

@@ -57,11 +57,8 @@ meeting_get(const char *cmd, const char *agent, const char *conf,
 	req.meeting_show = &ms;
 	if ((rv = wf_call(cmd, agent, conf, &req, rp)) != CLI_EXIT_OK)
 		return (rv);
-	if ((*rp)->meeting_show == NULL) {
-		cli_err(cmd, "malformed answer from the agent");
-		lsn_client_response_free(rp);
-		return (CLI_EXIT_FAIL);
-	}
+	if ((*rp)->meeting_show == NULL)
+		return (cli_malformed(cmd, rp));
 	return (CLI_EXIT_OK);
 }
 
@@ -161,14 +158,10 @@ meeting_cancel(int argc, char *argv[])
 		to[i] = m->entries[i]->partner;
 	sr.n_to = m->n_entries;
 	sr.to = to;
-	sr.has_type = 1;
-	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE;
-	sr.has_body = 1;
-	sr.body.len = liaison__v1__meeting_notice__get_packed_size(n);
-	if ((body = malloc(sr.body.len)) == NULL)
+	if (cli_submit_body(&sr,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE, &n->base,
+	    &body) != 0)
 		goto out;
-	liaison__v1__meeting_notice__pack(n, body);
-	sr.body.data = body;
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_SUBMIT;
 	req.submit = &sr;
 	if ((rv = wf_call("meeting", agent, conf, &req, &r2)) != CLI_EXIT_OK)
@@ -231,7 +224,6 @@ cmd_meeting(int argc, char *argv[])
 	m = r->meeting_show;
 	if (json) {
 		json_t	*o, *arr;
-		char	*s;
 
 		arr = json_array();
 		for (size_t i = 0; arr != NULL && i < m->n_entries; i++)
@@ -248,11 +240,7 @@ cmd_meeting(int argc, char *argv[])
 		    "attending", (int) m->attending, "not_attending",
 		    (int) m->not_attending, "tentative", (int) m->tentative,
 		    "stale", (int) m->stale, "no_answer", (int) m->no_answer);
-		if (o != NULL && (s = json_dumps(o, JSON_INDENT(2))) !=
-		    NULL) {
-			printf("%s\n", s);
-			free(s);
-		}
+		cli_json_print(o);
 		json_decref(o);
 	} else {
 		printf("organiser %s (%s), version %u, status %d\n",
@@ -331,9 +319,7 @@ cmd_rsvp(int argc, char *argv[])
 	mr.has_version = 1;
 	mr.version = r->meeting_show->version;
 	lsn_client_response_free(&r);
-	mr.has_meeting_id = 1;
-	mr.meeting_id.data = mid;
-	mr.meeting_id.len = sizeof(mid);
+	cli_id_field(&mr.has_meeting_id, &mr.meeting_id, mid);
 	mr.has_answer = 1;
 	mr.answer = answer;
 	return (wf_submit_one("rsvp", agent, conf, org,
@@ -360,11 +346,8 @@ cli_show_custody(const char *agent, const char *conf,
 	req.custody = &cr;
 	if ((rv = wf_call("show", agent, conf, &req, &r)) != CLI_EXIT_OK)
 		return (rv);
-	if ((c = r->custody) == NULL) {
-		cli_err("show", "malformed answer from the agent");
-		lsn_client_response_free(&r);
-		return (CLI_EXIT_FAIL);
-	}
+	if ((c = r->custody) == NULL)
+		return (cli_malformed("show", &r));
 	if (json)
 		arr = json_array();
 	else
@@ -393,15 +376,8 @@ cli_show_custody(const char *agent, const char *conf,
 		    ev->key_id, when, ev->verified ? "signature OK" :
 		    "SIGNATURE NOT VERIFIED");
 	}
-	if (arr != NULL) {
-		char *s = json_dumps(arr, JSON_INDENT(2));
-
-		if (s != NULL) {
-			printf("%s\n", s);
-			free(s);
-		}
-		json_decref(arr);
-	}
+	cli_json_print(arr);
+	json_decref(arr);
 	lsn_client_response_free(&r);
 	return (allok ? CLI_EXIT_OK : CLI_EXIT_FAIL);
 }
@@ -476,15 +452,8 @@ contact_stale(const char *agent, const char *conf, long long days,
 			    when);
 		}
 	}
-	if (arr != NULL) {
-		char *s = json_dumps(arr, JSON_INDENT(2));
-
-		if (s != NULL) {
-			printf("%s\n", s);
-			free(s);
-		}
-		json_decref(arr);
-	}
+	cli_json_print(arr);
+	json_decref(arr);
 	lsn_client_response_free(&r);
 	return (CLI_EXIT_OK);
 }

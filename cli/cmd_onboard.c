@@ -67,27 +67,6 @@ ini_get(const char *path, const char *key, char *out, size_t outsz)
 	return (found ? 0 : -1);
 }
 
-/* The "public HEX" of a liaison-key file (64 hex), or -1. */
-static int
-pub_hex(const char *path, char out[65])
-{
-	FILE	*f;
-	char	 line[BUNDLE_LINE_MAX];
-	int	 ok = -1;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return (-1);
-	while (ok != 0 && fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "public ", 7) == 0 &&
-		    strspn(line + 7, "0123456789abcdef") == 64) {
-			memcpy(out, line + 7, 64);
-			out[64] = '\0';
-			ok = 0;
-		}
-	fclose(f);
-	return (ok);
-}
-
 static void
 onboard_usage(FILE *f)
 {
@@ -146,7 +125,7 @@ cli_admin_onboard(int argc, char *argv[])
 	if (ini_get(conf, "broker", broker, sizeof(broker)) != 0 ||
 	    ini_get(conf, "broker_key", bkey, sizeof(bkey)) != 0 ||
 	    ini_get(conf, "trust_root", root, sizeof(root)) != 0 ||
-	    pub_hex(bkey, bhex) != 0) {
+	    cli_keyfile_hex(bkey, "public", 64, bhex) != 0) {
 		cli_err("admin", "onboard: %s lacks broker, broker_key (a "
 		    "readable transport.pub) or trust_root", conf);
 		return (CLI_EXIT_FAIL);

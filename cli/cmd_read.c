@@ -32,14 +32,7 @@
 #include "read.h"
 #include "render.h"
 #include "term.h"
-
-#define RD_TIMEOUT_MS	10000
-#define RD_LIST_MAX	1000
-
-enum {
-	R_AGENT = 1000, R_JSON, R_TZ, R_TYPE, R_FROM, R_UNREAD, R_SINCE,
-	R_TLP, R_STATE, R_GREP, R_ALL, R_LIMIT, R_AFTER, R_WAIT, R_CUSTODY,
-};
+#include "wfcli.h"
 
 /* ---- show ---- */
 
@@ -340,12 +333,9 @@ cmd_show(int argc, char *argv[])
 	int				 sent = 0;
 
 	optind = 1;
-	while ((ch = cli_getopt(argc, argv, lo, R_AGENT, &agent,
-	    &conf)) != -1) {
+	while ((ch = cli_read_getopt(argc, argv, lo, "show", &agent, &conf,
+	    &tz, &json)) != -1) {
 		switch (ch) {
-		case R_JSON:
-			json = 1;
-			break;
 		case R_CUSTODY:
 			cust = 1;
 			break;
@@ -355,11 +345,8 @@ cmd_show(int argc, char *argv[])
 		case R_FROM:
 			sent = 1;
 			break;
-		case R_TZ:
-			if ((rv = cli_tz_opt("show", optarg, &tz)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			break;
+		case R_BAD:
+			return (CLI_EXIT_USAGE);
 		default:	/* 'h' too */
 			return (cli_usage_exit(ch, show_usage));
 		}
@@ -402,10 +389,9 @@ cmd_show(int argc, char *argv[])
 		cli_show_forwarded(agent, conf, it, tz, o);
 	cli_show_workflow(agent, conf, (int) it->type, m, tz, o);
 	cli_custody_section(agent, conf, id, tz, o);
-	if (o != NULL) {
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
-	} else if (!nomark && !it->read)
+	if (o != NULL)
+		cli_json_print(o);
+	else if (!nomark && !it->read)
 		mark_read(agent, conf, id);
 	cli_pager_end();
 	rv = CLI_EXIT_OK;
@@ -452,12 +438,7 @@ cli_parse_tlp_name(const char *s, int *out)
 {
 	if (strncasecmp(s, "TLP:", 4) == 0)
 		s += 4;
-	for (int i = 1; i <= 5; i++)
-		if (strcasecmp(lsn_tlp_name(i), s) == 0) {
-			*out = i;
-			return (0);
-		}
-	return (-1);
+	return (wf_parse_tlp(s, out));
 }
 
 /* --since: a duration back from now ("2h", "3d") or a UTC date-time. */
@@ -568,14 +549,10 @@ inbox_usage(FILE *f)
 	    "sextortion\n%s", cli_agent_opt_help);
 }
 
-/* Inbox filters applied here (the agent filters type, sender, since, state). */
-struct infilter {
-	int		 tlp;
-	const char	*grep;
-};
-
+/* The inbox filters applied here, tlp and grep (the agent filters type,
+ * sender, since, state). */
 static int
-inbox_keep(const struct infilter *f, const Liaison__V1__InboxItem *it,
+inbox_keep(const struct cli_listopt *f, const Liaison__V1__InboxItem *it,
     const ProtobufCMessage *m)
 {
 	if (f->tlp != 0 && (int) it->tlp != f->tlp)
@@ -586,10 +563,11 @@ inbox_keep(const struct infilter *f, const Liaison__V1__InboxItem *it,
 	return (1);
 }
 
-/* Option parsing of inbox: fills lr and f; CLI exit code or -1 to go on. */
+/* Option parsing of inbox: fills lr and f (whose list options point into
+ * lr); CLI exit code or -1 to go on. */
 static int
 inbox_opts(int argc, char *argv[], Liaison__V1__InboxListRequest *lr,
-    struct infilter *f, const char **agent, const char **conf,
+    struct cli_listopt *f, const char **agent, const char **conf,
     const char **tz, int *json)
 {
 	static const struct option lo[] = {
@@ -614,16 +592,17 @@ inbox_opts(int argc, char *argv[], Liaison__V1__InboxListRequest *lr,
 	    "actioned" };
 	const char	*arg;
 	long long	 v;
-	int		 ch, t, rv;
+	int		 ch, rv;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
-		if (cli_agent_opt(ch, R_AGENT, agent, conf))
+	while ((ch = cli_read_getopt(argc, argv, lo, "inbox", agent, conf, tz,
+	    json)) != -1) {
+		if ((rv = cli_list_opt("inbox", ch, optarg, f)) != -1) {
+			if (rv != CLI_EXIT_OK)
+				return (rv);
 			continue;
+		}
 		switch (ch) {
-		case R_JSON:
-			*json = 1;
-			break;
 		case R_ALL:
 			lr->include_acked = 1;
 			break;
@@ -636,23 +615,6 @@ inbox_opts(int argc, char *argv[], Liaison__V1__InboxListRequest *lr,
 				return (rv);
 			lr->has_wait_ms = v > 0;
 			lr->wait_ms = (uint32_t) v * 1000;
-			break;
-		case R_LIMIT:
-			if (lsn_strtonum(optarg, 1, RD_LIST_MAX, &v, NULL) !=
-			    LSN_OK) {
-				cli_err("inbox", "--limit takes 1..1000");
-				return (CLI_EXIT_USAGE);
-			}
-			lr->has_limit = 1;
-			lr->limit = (uint32_t) v;
-			break;
-		case R_AFTER:
-			if (lsn_strtou64(optarg, 0, UINT64_MAX,
-			    &lr->after_seq) != LSN_OK) {
-				cli_err("inbox", "--after takes a local seq");
-				return (CLI_EXIT_USAGE);
-			}
-			lr->has_after_seq = 1;
 			break;
 		case R_UNREAD:
 		case R_STATE:
@@ -669,38 +631,14 @@ inbox_opts(int argc, char *argv[], Liaison__V1__InboxListRequest *lr,
 				return (CLI_EXIT_USAGE);
 			}
 			break;
-		case R_TYPE:
-			if ((rv = cli_opt_type("inbox", optarg, &t)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			lr->has_type = 1;
-			lr->type = t;
-			break;
 		case R_FROM:
 			if ((rv = cli_opt_partner("inbox", "--from",
 			    optarg)) != CLI_EXIT_OK)
 				return (rv);
 			lr->sender = optarg;
 			break;
-		case R_SINCE:
-			if ((rv = cli_opt_since("inbox", optarg,
-			    &lr->since_ms)) != CLI_EXIT_OK)
-				return (rv);
-			lr->has_since_ms = 1;
-			break;
-		case R_TLP:
-			if ((rv = cli_opt_tlp("inbox", optarg, &f->tlp)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			break;
-		case R_GREP:
-			f->grep = optarg;
-			break;
-		case R_TZ:
-			if ((rv = cli_tz_opt("inbox", optarg, tz)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			break;
+		case R_BAD:
+			return (CLI_EXIT_USAGE);
 		default:	/* 'h' too */
 			return (cli_usage_exit(ch, inbox_usage));
 		}
@@ -718,7 +656,7 @@ cmd_inbox(int argc, char *argv[])
 	Liaison__V1__InboxListRequest	 lr =
 	    LIAISON__V1__INBOX_LIST_REQUEST__INIT;
 	Liaison__V1__ApiResponse	*r = NULL;
-	struct infilter			 f = { 0, NULL };
+	struct cli_listopt		 f = CLI_LISTOPT(&lr);
 	const char			*agent = NULL, *conf = NULL, *tz = NULL;
 	json_t				*arr = NULL;
 	int				 rv, json = 0;
@@ -747,11 +685,8 @@ cmd_inbox(int argc, char *argv[])
 		if (m != NULL)
 			protobuf_c_message_free_unpacked(m, NULL);
 	}
-	if (arr != NULL) {
-		json_dumpf(arr, stdout, JSON_INDENT(2));
-		printf("\n");
-		json_decref(arr);
-	}
+	cli_json_print(arr);
+	json_decref(arr);
 	lsn_client_response_free(&r);
 	return (CLI_EXIT_OK);
 }

@@ -65,27 +65,6 @@ rotate_usage(FILE *f)
 	    "/var/lib/liaison/agent.db -c /etc/liaison/agent.conf\n");
 }
 
-/* The "key-id" of a liaison-key file, or -1. */
-static int
-file_key_id(const char *path, char out[17])
-{
-	FILE	*f;
-	char	 line[256];
-	int	 ok = -1;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return (-1);
-	while (ok != 0 && fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "key-id ", 7) == 0 &&
-		    strspn(line + 7, "0123456789abcdef") == 16) {
-			memcpy(out, line + 7, 16);
-			out[16] = '\0';
-			ok = 0;
-		}
-	fclose(f);
-	return (ok);
-}
-
 /*
  * Waits until the agent's replica lists key kid for partner id (retired:
  * with an end of validity), so the next change expects its version.
@@ -292,7 +271,7 @@ rotate_publish(struct rotation *r)
 		if (!(r->mask & (1u << p)))
 			continue;
 		snprintf(a, sizeof(a), "%s/%s.pub", r->kd, rot_name[p]);
-		if (file_key_id(a, r->oldk[p]) != 0) {
+		if (cli_keyfile_hex(a, "key-id", 16, r->oldk[p]) != 0) {
 			cli_err("admin", "rotate: %s: no %s key to rotate", a,
 			    rot_what[p]);
 			return (CLI_EXIT_FAIL);
@@ -311,7 +290,7 @@ rotate_publish(struct rotation *r)
 		if (!(r->mask & (1u << p)))
 			continue;
 		snprintf(a, sizeof(a), "%s/%s.pub", nd, rot_name[p]);
-		if (file_key_id(a, r->newk[p]) != 0)
+		if (cli_keyfile_hex(a, "key-id", 16, r->newk[p]) != 0)
 			return (CLI_EXIT_FAIL);
 	}
 	if (r->mask & 2u) {

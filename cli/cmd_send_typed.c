@@ -50,18 +50,31 @@ send_prio_tlp(int ch, const char *arg, long long *prio, int *tlp)
 	return (0);
 }
 
-/* Prints the new id of what was sent: "<what> HEX" or "<what>_id" (JSON). */
-static void
-send_print_id(const char *what, const uint8_t id[16])
+/*
+ * Sends m, a new referral or alert (what) whose id field points at id, to
+ * one partner: fills id with a new random id, submits (wf_submit_one
+ * prints the message id) and prints "<what> HEX" ("<what>_id" in JSON).
+ * CLI exit code.
+ */
+static int
+send_new(const char *what, const char *agent, const char *conf,
+    const char *to, int type, const ProtobufCMessage *m, uint8_t id[16],
+    int tlp, int prio)
 {
 	char	hex[33], key[32];
+	int	rv;
 
+	lsn_random(id, 16);
+	if ((rv = wf_submit_one("send", agent, conf, to, type, m, tlp,
+	    prio)) != CLI_EXIT_OK)
+		return (rv);
 	lsn_hex_encode(id, 16, hex);
 	if (cli_json_out) {
 		snprintf(key, sizeof(key), "%s_id", what);
 		cli_out(key, "%s", hex);
 	} else
 		printf("%s %s\n", what, hex);
+	return (CLI_EXIT_OK);
 }
 
 /* ---- send referral ---- */
@@ -119,12 +132,10 @@ cmd_send_referral(int argc, char *argv[])
 			h.summary = optarg;
 			break;
 		case W_CATEGORY:
-			if (wf_enum_parse(&liaison__v1__referral_category__descriptor,
-			    "CATEGORY_", optarg, &v) != 0) {
-				cli_err("send", "unknown category '%s'",
-				    optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = wf_opt_enum("send", "category",
+			    &liaison__v1__referral_category__descriptor,
+			    "CATEGORY_", optarg, &v)) != CLI_EXIT_OK)
+				return (rv);
 			h.has_category = 1;
 			h.category = v;
 			break;
@@ -132,12 +143,10 @@ cmd_send_referral(int argc, char *argv[])
 			j.country = optarg;
 			break;
 		case W_BASIS:
-			if (wf_enum_parse(
+			if ((rv = wf_opt_enum("send", "basis",
 			    &liaison__v1__jurisdiction_basis__descriptor,
-			    "BASIS_", optarg, &v) != 0) {
-				cli_err("send", "unknown basis '%s'", optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			    "BASIS_", optarg, &v)) != CLI_EXIT_OK)
+				return (rv);
 			j.basis = v;
 			break;
 		case W_PRIO:
@@ -158,19 +167,13 @@ cmd_send_referral(int argc, char *argv[])
 	if (optind != argc || to == NULL || !lsn_slug_valid(to) ||
 	    h.summary == NULL || !h.has_category || j.country == NULL)
 		return (cli_usage_exit(0, send_referral_usage));
-	lsn_random(rid, sizeof(rid));
-	h.has_referral_id = 1;
-	h.referral_id.data = rid;
-	h.referral_id.len = sizeof(rid);
+	cli_id_field(&h.has_referral_id, &h.referral_id, rid);
 	h.has_priority = 1;
 	h.priority = (int) prio;
 	h.jurisdiction = &j;
-	rv = wf_submit_one("send", agent, conf, to,
+	return (send_new("referral", agent, conf, to,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF, &h.base,
-	    tlp, (int) prio);
-	if (rv == CLI_EXIT_OK)
-		send_print_id("referral", rid);
-	return (rv);
+	    rid, tlp, (int) prio));
 }
 
 /* ---- send alert ---- */
@@ -217,12 +220,10 @@ cmd_send_alert(int argc, char *argv[])
 			to = optarg;
 			break;
 		case W_CATEGORY:
-			if (wf_enum_parse(&liaison__v1__alert_kind__descriptor,
-			    "ALERT_", optarg, &v) != 0) {
-				cli_err("send", "unknown alert kind '%s'",
-				    optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = wf_opt_enum("send", "alert kind",
+			    &liaison__v1__alert_kind__descriptor,
+			    "ALERT_", optarg, &v)) != CLI_EXIT_OK)
+				return (rv);
 			al.has_kind = 1;
 			al.kind = v;
 			break;
@@ -245,18 +246,12 @@ cmd_send_alert(int argc, char *argv[])
 		al.has_kind = 1;
 		al.kind = LIAISON__V1__ALERT_KIND__ALERT_THREAT_WARNING;
 	}
-	lsn_random(aid, sizeof(aid));
-	al.has_alert_id = 1;
-	al.alert_id.data = aid;
-	al.alert_id.len = sizeof(aid);
+	cli_id_field(&al.has_alert_id, &al.alert_id, aid);
 	al.has_priority = 1;
 	al.priority = (int) prio;
-	rv = wf_submit_one("send", agent, conf, to,
-	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT, &al.base, tlp,
-	    (int) prio);
-	if (rv == CLI_EXIT_OK)
-		send_print_id("alert", aid);
-	return (rv);
+	return (send_new("alert", agent, conf, to,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT, &al.base, aid, tlp,
+	    (int) prio));
 }
 
 /* ---- send meeting ---- */
@@ -417,12 +412,10 @@ cmd_send_meeting(int argc, char *argv[])
 			n.venue = &vn;
 			break;
 		case W_CATEGORY:
-			if (wf_enum_parse(&liaison__v1__meeting_kind__descriptor,
-			    "MEETING_", optarg, &v) != 0) {
-				cli_err("send", "unknown meeting kind '%s'",
-				    optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = wf_opt_enum("send", "meeting kind",
+			    &liaison__v1__meeting_kind__descriptor,
+			    "MEETING_", optarg, &v)) != CLI_EXIT_OK)
+				return (rv);
 			n.kind = v;
 			break;
 		case W_ACTION:
@@ -460,9 +453,7 @@ cmd_send_meeting(int argc, char *argv[])
 	lsn_strlcpy(me, r->status != NULL && r->status->partner != NULL ?
 	    r->status->partner : "", sizeof(me));
 	lsn_client_response_free(&r);
-	n.has_meeting_id = 1;
-	n.meeting_id.data = mid;
-	n.meeting_id.len = sizeof(mid);
+	cli_id_field(&n.has_meeting_id, &n.meeting_id, mid);
 	n.has_version = 1;
 	n.version = (uint32_t) version;
 	n.organiser_partner = me;
@@ -476,14 +467,10 @@ cmd_send_meeting(int argc, char *argv[])
 		    lsn_strerror(rv), field != NULL ? field : "-");
 		return (CLI_EXIT_USAGE);
 	}
-	sr.body.len = liaison__v1__meeting_notice__get_packed_size(&n);
-	if ((body = malloc(sr.body.len)) == NULL)
+	if (cli_submit_body(&sr,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE, &n.base,
+	    &body) != 0)
 		return (CLI_EXIT_FAIL);
-	liaison__v1__meeting_notice__pack(&n, body);
-	sr.body.data = body;
-	sr.has_body = 1;
-	sr.has_type = 1;
-	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE;
 	tov[0] = cli_mut(to != NULL ? to : group);
 	if (to != NULL) {
 		sr.n_to = 1;

@@ -28,14 +28,6 @@
 #include "render.h"
 #include "term.h"
 
-#define RD_TIMEOUT_MS	10000
-#define RD_LIST_MAX	1000
-
-enum {
-	S_AGENT = 1000, S_JSON, S_TZ, S_TYPE, S_TO, S_SINCE, S_TLP, S_GREP,
-	S_LIMIT, S_AFTER,
-};
-
 /* ---- agent calls ---- */
 
 int
@@ -324,10 +316,7 @@ cli_show_sent(const char *agent, const char *conf,
 	}
 	cli_show_workflow(agent, conf, (int) it->type, m, tz, o);
 	cli_custody_section(agent, conf, it->message_id.data, tz, o);
-	if (o != NULL) {
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
-	}
+	cli_json_print(o);
 	cli_pager_end();
 	rv = CLI_EXIT_OK;
  out:
@@ -358,11 +347,12 @@ outbox_usage(FILE *f)
 	    cli_agent_opt_help);
 }
 
+/* The list options (their agent-side ones point into the request) and
+ * the output options of outbox. */
 struct sfilter {
-	int		 tlp;
-	const char	*grep;
-	const char	*tz;
-	int		 json;
+	struct cli_listopt	 l;
+	const char		*tz;
+	int			 json;
 };
 
 /*
@@ -375,77 +365,38 @@ outbox_opts(int argc, char *argv[], Liaison__V1__OutboxListRequest *q,
     struct sfilter *f, const char **agent, const char **conf)
 {
 	static const struct option lo[] = {
-		{ "agent", required_argument, NULL, S_AGENT },
-		{ "json", no_argument, NULL, S_JSON },
-		{ "tz", required_argument, NULL, S_TZ },
-		{ "type", required_argument, NULL, S_TYPE },
-		{ "to", required_argument, NULL, S_TO },
-		{ "since", required_argument, NULL, S_SINCE },
-		{ "tlp", required_argument, NULL, S_TLP },
-		{ "grep", required_argument, NULL, S_GREP },
-		{ "limit", required_argument, NULL, S_LIMIT },
-		{ "after", required_argument, NULL, S_AFTER },
+		{ "agent", required_argument, NULL, R_AGENT },
+		{ "json", no_argument, NULL, R_JSON },
+		{ "tz", required_argument, NULL, R_TZ },
+		{ "type", required_argument, NULL, R_TYPE },
+		{ "to", required_argument, NULL, R_TO },
+		{ "since", required_argument, NULL, R_SINCE },
+		{ "tlp", required_argument, NULL, R_TLP },
+		{ "grep", required_argument, NULL, R_GREP },
+		{ "limit", required_argument, NULL, R_LIMIT },
+		{ "after", required_argument, NULL, R_AFTER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	long long	v;
-	int		ch, t, rv;
+	int		ch, rv;
 
 	optind = 1;
-	while ((ch = cli_getopt(argc, argv, lo, S_AGENT, agent, conf)) != -1) {
+	while ((ch = cli_read_getopt(argc, argv, lo, "outbox", agent, conf,
+	    &f->tz, &f->json)) != -1) {
+		if ((rv = cli_list_opt("outbox", ch, optarg, &f->l)) != -1) {
+			if (rv != CLI_EXIT_OK)
+				return (rv);
+			continue;
+		}
 		switch (ch) {
-		case S_JSON:
-			f->json = 1;
-			break;
-		case S_TZ:
-			if ((rv = cli_tz_opt("outbox", optarg, &f->tz)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			break;
-		case S_TYPE:
-			if ((rv = cli_opt_type("outbox", optarg, &t)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			q->has_type = 1;
-			q->type = t;
-			break;
-		case S_TO:
+		case R_TO:
 			if ((rv = cli_opt_partner("outbox", "--to",
 			    optarg)) != CLI_EXIT_OK)
 				return (rv);
 			q->recipient = optarg;
 			break;
-		case S_SINCE:
-			if ((rv = cli_opt_since("outbox", optarg,
-			    &q->since_ms)) != CLI_EXIT_OK)
-				return (rv);
-			q->has_since_ms = 1;
-			break;
-		case S_TLP:
-			if ((rv = cli_opt_tlp("outbox", optarg, &f->tlp)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			break;
-		case S_GREP:
-			f->grep = optarg;
-			break;
-		case S_LIMIT:
-			if (lsn_strtonum(optarg, 1, RD_LIST_MAX, &v, NULL) !=
-			    LSN_OK) {
-				cli_err("outbox", "--limit takes 1..1000");
-				return (CLI_EXIT_USAGE);
-			}
-			q->has_limit = 1;
-			q->limit = (uint32_t) v;
-			break;
-		case S_AFTER:
-			if (lsn_strtou64(optarg, 0, UINT64_MAX,
-			    &q->after_seq) != LSN_OK) {
-				cli_err("outbox", "--after takes a local seq");
-				return (CLI_EXIT_USAGE);
-			}
-			q->has_after_seq = 1;
-			break;
+		case R_BAD:
+			return (CLI_EXIT_USAGE);
 		default:	/* 'h' too */
 			return (cli_usage_exit(ch, outbox_usage));
 		}
@@ -463,7 +414,7 @@ cmd_outbox(int argc, char *argv[])
 	Liaison__V1__OutboxListRequest	 q =
 	    LIAISON__V1__OUTBOX_LIST_REQUEST__INIT;
 	Liaison__V1__ApiResponse	*r = NULL;
-	struct sfilter			 f = { 0, NULL, NULL, 0 };
+	struct sfilter			 f = { CLI_LISTOPT(&q), NULL, 0 };
 	const char			*agent = NULL, *conf = NULL, *tz;
 	json_t				*arr = NULL;
 	int				 rv;
@@ -482,8 +433,8 @@ cmd_outbox(int argc, char *argv[])
 		ProtobufCMessage *m = it->has_body ?
 		    cli_body_unpack((int) it->type, &it->body) : NULL;
 
-		if ((f.tlp == 0 || (int) it->tlp == f.tlp) &&
-		    (f.grep == NULL || cli_body_matches(m, f.grep))) {
+		if ((f.l.tlp == 0 || (int) it->tlp == f.l.tlp) &&
+		    (f.l.grep == NULL || cli_body_matches(m, f.l.grep))) {
 			if (arr != NULL)
 				json_array_append_new(arr, cli_sent_json(it, m));
 			else
@@ -492,11 +443,8 @@ cmd_outbox(int argc, char *argv[])
 		if (m != NULL)
 			protobuf_c_message_free_unpacked(m, NULL);
 	}
-	if (arr != NULL) {
-		json_dumpf(arr, stdout, JSON_INDENT(2));
-		printf("\n");
-		json_decref(arr);
-	}
+	cli_json_print(arr);
+	json_decref(arr);
 	lsn_client_response_free(&r);
 	return (CLI_EXIT_OK);
 }

@@ -28,14 +28,6 @@
 #include "render.h"
 #include "term.h"
 
-#define RD_TIMEOUT_MS	10000
-#define RD_LIST_MAX	1000
-
-enum {
-	R_AGENT = 1000, R_JSON, R_TZ, R_TYPE, R_FROM, R_UNREAD, R_SINCE,
-	R_TLP, R_STATE, R_GREP, R_ALL, R_LIMIT, R_AFTER, R_WAIT, R_CUSTODY,
-};
-
 /* ---- thread ---- */
 
 /*
@@ -206,21 +198,10 @@ cmd_thread(int argc, char *argv[])
 	int				 ch, rv, json = 0, type = 0;
 
 	optind = 1;
-	while ((ch = cli_getopt(argc, argv, lo, R_AGENT, &agent,
-	    &conf)) != -1) {
-		switch (ch) {
-		case R_JSON:
-			json = 1;
-			break;
-		case R_TZ:
-			if ((rv = cli_tz_opt("thread", optarg, &tz)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			break;
-		default:	/* 'h' too */
-			return (cli_usage_exit(ch, thread_usage));
-		}
-	}
+	if ((ch = cli_read_getopt(argc, argv, lo, "thread", &agent, &conf, &tz,
+	    &json)) != -1)
+		return (ch == R_BAD ? CLI_EXIT_USAGE :
+		    cli_usage_exit(ch, thread_usage));
 	if (optind + 1 != argc)
 		return (cli_usage_exit(0, thread_usage));
 	if ((rv = cli_parse_item_id("thread", agent, conf, argv[optind], id,
@@ -281,15 +262,10 @@ cmd_thread(int argc, char *argv[])
 		Liaison__V1__ReferralResponse rr =
 		    LIAISON__V1__REFERRAL_RESPONSE__INIT;
 
-		rr.has_referral_id = 1;
-		rr.referral_id.data = id;
-		rr.referral_id.len = 16;
+		cli_id_field(&rr.has_referral_id, &rr.referral_id, id);
 		cli_show_workflow(agent, conf, 0, &rr.base, tz, o);
 	}
-	if (o != NULL) {
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
-	}
+	cli_json_print(o);
 	cli_pager_end();
 	rv = CLI_EXIT_OK;
  out:
@@ -383,23 +359,12 @@ cli_meeting_list(int argc, char *argv[])
 	int				 ch, rv, json = 0, all = 0;
 
 	optind = 1;
-	while ((ch = cli_getopt(argc, argv, lo, R_AGENT, &agent,
-	    &conf)) != -1) {
-		switch (ch) {
-		case R_JSON:
-			json = 1;
-			break;
-		case R_ALL:
-			all = 1;
-			break;
-		case R_TZ:
-			if ((rv = cli_tz_opt("meeting", optarg, &tz)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			break;
-		default:	/* 'h' too */
-			return (cli_usage_exit(ch, meeting_list_usage));
-		}
+	while ((ch = cli_read_getopt(argc, argv, lo, "meeting", &agent, &conf,
+	    &tz, &json)) != -1) {
+		if (ch != R_ALL)
+			return (ch == R_BAD ? CLI_EXIT_USAGE :
+			    cli_usage_exit(ch, meeting_list_usage));
+		all = 1;
 	}
 	if (optind != argc)
 		return (cli_usage_exit(0, meeting_list_usage));
@@ -457,11 +422,8 @@ cli_meeting_list(int argc, char *argv[])
 		}
 		lsn_client_response_free(&sr);
 	}
-	if (arr != NULL) {
-		json_dumpf(arr, stdout, JSON_INDENT(2));
-		printf("\n");
-		json_decref(arr);
-	}
+	cli_json_print(arr);
+	json_decref(arr);
 	rv = CLI_EXIT_OK;
  out:
 	for (size_t i = 0; i < n; i++)
@@ -544,23 +506,17 @@ cmd_alert(int argc, char *argv[])
 		return (CLI_EXIT_USAGE);
 	}
 	optind = 1;
-	while ((ch = cli_getopt(argc, argv, lo, R_AGENT, &agent,
-	    &conf)) != -1) {
+	while ((ch = cli_read_getopt(argc, argv, lo, "alert", &agent, &conf,
+	    &tz, &json)) != -1) {
 		switch (ch) {
-		case R_JSON:
-			json = 1;
-			break;
 		case R_UNREAD:
 			wl.state = cli_mut("open");
 			break;
 		case R_ALL:
 			wl.has_overdue_only = wl.overdue_only = 1;
 			break;
-		case R_TZ:
-			if ((rv = cli_tz_opt("alert", optarg, &tz)) !=
-			    CLI_EXIT_OK)
-				return (rv);
-			break;
+		case R_BAD:
+			return (CLI_EXIT_USAGE);
 		default:	/* 'h' too */
 			return (cli_usage_exit(ch, alert_usage));
 		}
@@ -613,11 +569,8 @@ cmd_alert(int argc, char *argv[])
 		    (t->escalated ? "  OVERDUE: escalated" : "  OVERDUE") :
 		    "", gist);
 	}
-	if (arr != NULL) {
-		json_dumpf(arr, stdout, JSON_INDENT(2));
-		printf("\n");
-		json_decref(arr);
-	}
+	cli_json_print(arr);
+	json_decref(arr);
 	cli_pages_free(&ib);
 	lsn_client_response_free(&r);
 	return (CLI_EXIT_OK);

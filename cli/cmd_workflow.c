@@ -53,7 +53,6 @@ wf_submit_one(const char *cmd, const char *agent, const char *conf,
 	const char			*field = NULL;
 	char				*tov[1], idhex[33];
 	uint8_t				*body;
-	size_t				 len;
 	int				 rv;
 
 	if ((rv = lsn_body_validate_msg(m, lsn_now_ms(), &field)) !=
@@ -63,20 +62,13 @@ wf_submit_one(const char *cmd, const char *agent, const char *conf,
 		    field != NULL ? field : "-");
 		return (CLI_EXIT_USAGE);
 	}
-	len = protobuf_c_message_get_packed_size(m);
-	if ((body = malloc(len ? len : 1)) == NULL) {
+	if (cli_submit_body(&sr, type, m, &body) != 0) {
 		cli_err(cmd, "out of memory");
 		return (CLI_EXIT_FAIL);
 	}
-	protobuf_c_message_pack(m, body);
 	tov[0] = cli_mut(to);
 	sr.n_to = 1;
 	sr.to = tov;
-	sr.has_type = 1;
-	sr.type = type;
-	sr.has_body = 1;
-	sr.body.data = body;
-	sr.body.len = len;
 	/* tlp 0: a reply; the agent gives it its thread's marking */
 	if (tlp != 0) {
 		h.has_tlp = 1;
@@ -93,11 +85,8 @@ wf_submit_one(const char *cmd, const char *agent, const char *conf,
 	free(body);
 	if (rv != CLI_EXIT_OK)
 		return (rv);
-	if (r->submit == NULL || r->submit->message_id.len != 16) {
-		cli_err(cmd, "malformed answer from the agent");
-		lsn_client_response_free(&r);
-		return (CLI_EXIT_FAIL);
-	}
+	if (r->submit == NULL || r->submit->message_id.len != 16)
+		return (cli_malformed(cmd, &r));
 	lsn_hex_encode(r->submit->message_id.data, 16, idhex);
 	if (cli_json_out)
 		cli_out("message_id", "%s", idhex);
@@ -137,6 +126,18 @@ wf_enum_parse(const ProtobufCEnumDescriptor *d, const char *prefix,
 		}
 	}
 	return (-1);
+}
+
+int
+wf_opt_enum(const char *cmd, const char *what,
+    const ProtobufCEnumDescriptor *d, const char *prefix, const char *s,
+    int *out)
+{
+	if (wf_enum_parse(d, prefix, s, out) != 0) {
+		cli_err(cmd, "unknown %s '%s'", what, s);
+		return (CLI_EXIT_USAGE);
+	}
+	return (CLI_EXIT_OK);
 }
 
 int
@@ -313,11 +314,8 @@ cmd_referral(int argc, char *argv[])
 	req.workflow_list = &wl;
 	if ((rv = wf_call("referral", agent, conf, &req, &r)) != CLI_EXIT_OK)
 		return (rv);
-	if (r->workflow_list == NULL) {
-		cli_err("referral", "malformed answer from the agent");
-		lsn_client_response_free(&r);
-		return (CLI_EXIT_FAIL);
-	}
+	if (r->workflow_list == NULL)
+		return (cli_malformed("referral", &r));
 	if (json && (arr = json_array()) == NULL) {
 		lsn_client_response_free(&r);
 		return (CLI_EXIT_FAIL);
@@ -354,12 +352,7 @@ cmd_referral(int argc, char *argv[])
 		    it->escalated ? " (escalated)" : "");
 	}
 	if (json) {
-		char *s = json_dumps(arr, JSON_INDENT(2));
-
-		if (s != NULL) {
-			printf("%s\n", s);
-			free(s);
-		}
+		cli_json_print(arr);
 		json_decref(arr);
 	}
 	lsn_client_response_free(&r);
@@ -433,22 +426,18 @@ cmd_reply(int argc, char *argv[])
 			rr.text = optarg;
 			break;
 		case W_REASON:
-			if (wf_enum_parse(&liaison__v1__decline_reason__descriptor,
-			    "DECLINE_", optarg, &v) != 0) {
-				cli_err("reply", "unknown reason '%s'",
-				    optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = wf_opt_enum("reply", "reason",
+			    &liaison__v1__decline_reason__descriptor,
+			    "DECLINE_", optarg, &v)) != CLI_EXIT_OK)
+				return (rv);
 			rr.has_decline_reason = 1;
 			rr.decline_reason = v;
 			break;
 		case W_OUTCOME:
-			if (wf_enum_parse(&liaison__v1__close_outcome__descriptor,
-			    "OUTCOME_", optarg, &v) != 0) {
-				cli_err("reply", "unknown outcome '%s'",
-				    optarg);
-				return (CLI_EXIT_USAGE);
-			}
+			if ((rv = wf_opt_enum("reply", "outcome",
+			    &liaison__v1__close_outcome__descriptor,
+			    "OUTCOME_", optarg, &v)) != CLI_EXIT_OK)
+				return (rv);
 			rr.has_outcome = 1;
 			rr.outcome = v;
 			break;
@@ -490,9 +479,7 @@ cmd_reply(int argc, char *argv[])
 		return (CLI_EXIT_USAGE);
 	}
 	/* the other side of the referral (or alert, for ack) */
-	wl.has_item_id = 1;
-	wl.item_id.data = rid;
-	wl.item_id.len = sizeof(rid);
+	cli_id_field(&wl.has_item_id, &wl.item_id, rid);
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_WORKFLOW_LIST;
 	req.workflow_list = &wl;
 	if ((rv = wf_call("reply", agent, conf, &req, &r)) != CLI_EXIT_OK)
@@ -545,17 +532,13 @@ cmd_reply(int argc, char *argv[])
 			cli_err("reply", "an alert is only acknowledged (ack)");
 			return (CLI_EXIT_USAGE);
 		}
-		ak.has_alert_id = 1;
-		ak.alert_id.data = rid;
-		ak.alert_id.len = sizeof(rid);
+		cli_id_field(&ak.has_alert_id, &ak.alert_id, rid);
 		ak.text = rr.text;
 		return (wf_submit_one("reply", agent, conf, peer,
 		    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT_ACK,
 		    &ak.base, 0, 0));
 	}
-	rr.has_referral_id = 1;
-	rr.referral_id.data = rid;
-	rr.referral_id.len = sizeof(rid);
+	cli_id_field(&rr.has_referral_id, &rr.referral_id, rid);
 	rr.has_action = 1;
 	rr.action = action;
 	rv = wf_submit_one("reply", agent, conf, peer,

@@ -37,9 +37,6 @@ void	dircli_close(struct lsn_store **st, struct lsn_dir **d);
  */
 json_t	*dircli_msg_json(const ProtobufCMessage *m);
 
-/* Prints j to f, indented, keys in schema order, newline. */
-void	 dircli_print_json(FILE *f, const json_t *j);
-
 /* "2024-05-01T12:00:00Z" for a Unix ms time (static buffer). */
 const char *dircli_time(uint64_t ms);
 

@@ -8,6 +8,7 @@
 #include "liaison/err.h"
 #include "liaison/util.h"
 #include "cli.h"
+#include "render.h"
 
 /*
  * The command table: every command of liaison(1), dispatched by main()
@@ -191,8 +192,7 @@ main(int argc, char *argv[])
 	if (cli_json_out && rv == CLI_EXIT_OK) {
 		if (json_result == NULL)
 			json_result = json_object();
-		json_dumpf(json_result, stdout, JSON_INDENT(2));
-		printf("\n");
+		cli_json_print(json_result);
 	}
 	json_decref(json_result);
 	return (rv);

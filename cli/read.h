@@ -1,17 +1,29 @@
 /*
- * read.h -- shared by the reading commands (cmd_read.c) and the commands
- * that act on what was read (cmd_workflow.c: reply, rsvp).
+ * read.h -- shared by the reading commands (cmd_read.c, cmd_sent.c,
+ * cmd_thread.c, their helpers in readlib.c) and the commands that act on
+ * what was read (cmd_workflow.c: reply, rsvp).
  */
 #ifndef LIAISON_CLI_READ_H
 #define LIAISON_CLI_READ_H
 
+#include <getopt.h>
 #include <stdint.h>
-
 #include <stdio.h>
 
 #include <jansson.h>
 
 #include "api.pb-c.h"
+
+#define RD_TIMEOUT_MS	10000	/* one call of a reading command */
+#define RD_LIST_MAX	1000	/* the agent's largest list page */
+
+/* The long-option codes of the reading commands (cmd_read.c, cmd_sent.c,
+ * cmd_thread.c); R_BAD: cli_read_getopt reported a bad value. */
+enum {
+	R_AGENT = 1000, R_JSON, R_TZ, R_TYPE, R_FROM, R_UNREAD, R_SINCE,
+	R_TLP, R_STATE, R_GREP, R_ALL, R_LIMIT, R_AFTER, R_WAIT, R_CUSTODY,
+	R_TO, R_BAD,
+};
 
 /* A typed body unpacked (caller frees with
  * protobuf_c_message_free_unpacked), or NULL. b is borrowed. */
@@ -134,6 +146,52 @@ int	cli_opt_type(const char *cmd, const char *arg, int *type);
 int	cli_opt_partner(const char *cmd, const char *opt, const char *arg);
 int	cli_opt_since(const char *cmd, const char *arg, uint64_t *ms);
 int	cli_opt_tlp(const char *cmd, const char *arg, int *tlp);
+/* readlib.c: --limit (1..RD_LIST_MAX) and --after (a local seq) of cmd's
+ * lists, as the cli_opt_* above. */
+int	cli_opt_limit(const char *cmd, const char *arg, uint32_t *limit);
+int	cli_opt_after(const char *cmd, const char *arg, uint64_t *seq);
+
+/*
+ * The list options inbox and outbox share. Where cli_list_opt puts the
+ * filters the agent applies (fields of the caller's InboxListRequest or
+ * OutboxListRequest: CLI_LISTOPT) and those the CLI applies itself (tlp:
+ * 0 any; grep: NULL any, borrowed from argv).
+ */
+struct cli_listopt {
+	protobuf_c_boolean		*has_type, *has_since, *has_limit;
+	protobuf_c_boolean		*has_after;
+	Liaison__V1__MessageType	*type;
+	uint64_t			*since_ms, *after_seq;
+	uint32_t			*limit;
+	int				 tlp;
+	const char			*grep;
+};
+/* A struct cli_listopt filling req, an InboxListRequest or an
+ * OutboxListRequest (their list fields have the same names). */
+#define CLI_LISTOPT(req)	{ .has_type = &(req)->has_type,		\
+	.has_since = &(req)->has_since_ms, .has_limit = &(req)->has_limit,	\
+	.has_after = &(req)->has_after_seq, .type = &(req)->type,		\
+	.since_ms = &(req)->since_ms, .after_seq = &(req)->after_seq,	\
+	.limit = &(req)->limit, .tlp = 0, .grep = NULL }
+/*
+ * readlib.c: option ch of cmd's list (--type, --since, --limit, --after,
+ * --tlp, --grep) with value arg into o: CLI_EXIT_OK, CLI_EXIT_USAGE after
+ * a message, or -1 when ch is none of them.
+ */
+int	cli_list_opt(const char *cmd, int ch, const char *arg,
+	    struct cli_listopt *o);
+
+/*
+ * readlib.c: cli_getopt (R_AGENT, -c) that also takes the output options
+ * of the reading commands: R_JSON sets *json, R_TZ is checked for cmd
+ * (cli_tz_opt) into *tz. Returns the next other option, -1 at the end,
+ * or R_BAD once a bad zone was reported (the command exits
+ * CLI_EXIT_USAGE). The caller sets optind = 1 first; strings stay
+ * owned by argv.
+ */
+int	cli_read_getopt(int argc, char *argv[], const struct option *lo,
+	    const char *cmd, const char **agent, const char **conf,
+	    const char **tz, int *json);
 /* cmd_read.c: the custody chain of message id (text, or into o). */
 void	cli_custody_section(const char *agent, const char *conf,
 	    const uint8_t id[16], const char *zone, json_t *o);

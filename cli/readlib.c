@@ -29,15 +29,6 @@
 #include "read.h"
 #include "render.h"
 
-#define RD_TIMEOUT_MS	10000
-#define RD_LIST_MAX	1000
-
-enum {
-	R_AGENT = 1000, R_JSON, R_TZ, R_TYPE, R_FROM, R_UNREAD, R_SINCE,
-	R_TLP, R_STATE, R_GREP, R_ALL, R_LIMIT, R_AFTER, R_WAIT, R_CUSTODY,
-};
-
-
 /* ---- bodies ---- */
 
 ProtobufCMessage *
@@ -362,54 +353,67 @@ pages_keep(struct cli_pages *pg, Liaison__V1__ApiResponse **rp, size_t n)
 	return (1);
 }
 
-int
-cli_inbox_every(const char *cmd, const char *agent, const char *conf,
-    Liaison__V1__InboxListRequest *lr, struct cli_pages *pg)
+/* The items of list page r (inbox: an inbox list, else an outbox list):
+ * their number, and the local_seq of the last one into *after. */
+static size_t
+page_items(const Liaison__V1__ApiResponse *r, int inbox, uint64_t *after)
 {
+	size_t	n = 0;
+
+	if (inbox && r->inbox_list != NULL &&
+	    (n = r->inbox_list->n_items) > 0)
+		*after = r->inbox_list->items[n - 1]->local_seq;
+	else if (!inbox && r->outbox_list != NULL &&
+	    (n = r->outbox_list->n_items) > 0)
+		*after = r->outbox_list->items[n - 1]->local_seq;
+	return (n);
+}
+
+/*
+ * The paging loop of cli_inbox_every (lr) and cli_outbox_every (q, when
+ * lr is NULL): pages of cli_list_page() items, asking again after the
+ * last local_seq until a page is empty.
+ */
+static int
+pages_every(const char *cmd, const char *agent, const char *conf,
+    Liaison__V1__InboxListRequest *lr, Liaison__V1__OutboxListRequest *q,
+    struct cli_pages *pg)
+{
+	struct cli_listopt		 lo;
 	Liaison__V1__ApiResponse	*r;
 	size_t				 n;
 	int				 rv, k;
 
-	lr->has_limit = 1;
-	lr->limit = cli_list_page();
-	lr->has_after_seq = 1;
-	lr->after_seq = 0;
+	lo = lr != NULL ? (struct cli_listopt) CLI_LISTOPT(lr) :
+	    (struct cli_listopt) CLI_LISTOPT(q);
+	*lo.has_limit = 1;
+	*lo.limit = cli_list_page();
+	*lo.has_after = 1;
+	*lo.after_seq = 0;
 	for (;;) {
 		r = NULL;
-		if ((rv = cli_inbox_all(cmd, agent, conf, lr, &r)) !=
-		    CLI_EXIT_OK)
+		rv = lr != NULL ? cli_inbox_all(cmd, agent, conf, lr, &r) :
+		    cli_outbox_all(cmd, agent, conf, q, &r);
+		if (rv != CLI_EXIT_OK)
 			return (rv);
-		n = r->inbox_list != NULL ? r->inbox_list->n_items : 0;
-		if (n > 0)
-			lr->after_seq = r->inbox_list->items[n - 1]->local_seq;
+		n = page_items(r, lr != NULL, lo.after_seq);
 		if ((k = pages_keep(pg, &r, n)) <= 0)
 			return (k == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL);
 	}
 }
 
 int
+cli_inbox_every(const char *cmd, const char *agent, const char *conf,
+    Liaison__V1__InboxListRequest *lr, struct cli_pages *pg)
+{
+	return (pages_every(cmd, agent, conf, lr, NULL, pg));
+}
+
+int
 cli_outbox_every(const char *cmd, const char *agent, const char *conf,
     Liaison__V1__OutboxListRequest *q, struct cli_pages *pg)
 {
-	Liaison__V1__ApiResponse	*r;
-	size_t				 n;
-	int				 rv, k;
-
-	q->has_limit = 1;
-	q->limit = cli_list_page();
-	q->has_after_seq = 1;
-	q->after_seq = 0;
-	for (;;) {
-		r = NULL;
-		if ((rv = cli_outbox_all(cmd, agent, conf, q, &r)) !=
-		    CLI_EXIT_OK)
-			return (rv);
-		n = r->outbox_list != NULL ? r->outbox_list->n_items : 0;
-		if (n > 0)
-			q->after_seq = r->outbox_list->items[n - 1]->local_seq;
-		if ((k = pages_keep(pg, &r, n)) <= 0)
-			return (k == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL);
-	}
+	return (pages_every(cmd, agent, conf, NULL, q, pg));
 }
 
 /* ---- forwarded messages ---- */
@@ -513,4 +517,83 @@ cli_opt_tlp(const char *cmd, const char *arg, int *tlp)
 		return (CLI_EXIT_USAGE);
 	}
 	return (CLI_EXIT_OK);
+}
+
+int
+cli_opt_limit(const char *cmd, const char *arg, uint32_t *limit)
+{
+	long long	v;
+
+	if (lsn_strtonum(arg, 1, RD_LIST_MAX, &v, NULL) != LSN_OK) {
+		cli_err(cmd, "--limit takes 1..1000");
+		return (CLI_EXIT_USAGE);
+	}
+	*limit = (uint32_t) v;
+	return (CLI_EXIT_OK);
+}
+
+int
+cli_opt_after(const char *cmd, const char *arg, uint64_t *seq)
+{
+	if (lsn_strtou64(arg, 0, UINT64_MAX, seq) != LSN_OK) {
+		cli_err(cmd, "--after takes a local seq");
+		return (CLI_EXIT_USAGE);
+	}
+	return (CLI_EXIT_OK);
+}
+
+int
+cli_list_opt(const char *cmd, int ch, const char *arg, struct cli_listopt *o)
+{
+	int	rv = CLI_EXIT_OK, t;
+
+	switch (ch) {
+	case R_TYPE:
+		if ((rv = cli_opt_type(cmd, arg, &t)) == CLI_EXIT_OK) {
+			*o->has_type = 1;
+			*o->type = t;
+		}
+		break;
+	case R_SINCE:
+		if ((rv = cli_opt_since(cmd, arg, o->since_ms)) == CLI_EXIT_OK)
+			*o->has_since = 1;
+		break;
+	case R_LIMIT:
+		if ((rv = cli_opt_limit(cmd, arg, o->limit)) == CLI_EXIT_OK)
+			*o->has_limit = 1;
+		break;
+	case R_AFTER:
+		if ((rv = cli_opt_after(cmd, arg, o->after_seq)) == CLI_EXIT_OK)
+			*o->has_after = 1;
+		break;
+	case R_TLP:
+		rv = cli_opt_tlp(cmd, arg, &o->tlp);
+		break;
+	case R_GREP:
+		o->grep = arg;
+		break;
+	default:
+		return (-1);
+	}
+	return (rv);
+}
+
+/* ---- the output options of the reading commands (read.h) ---- */
+
+int
+cli_read_getopt(int argc, char *argv[], const struct option *lo,
+    const char *cmd, const char **agent, const char **conf, const char **tz,
+    int *json)
+{
+	int	ch;
+
+	while ((ch = cli_getopt(argc, argv, lo, R_AGENT, agent, conf)) != -1) {
+		if (ch == R_JSON)
+			*json = 1;
+		else if (ch != R_TZ)
+			break;
+		else if (cli_tz_opt(cmd, optarg, tz) != CLI_EXIT_OK)
+			return (R_BAD);
+	}
+	return (ch);
 }

@@ -1,6 +1,6 @@
 /*
  * render.c -- a message body field by field, for a person or as JSON
- * (render.h), and the time-zone helpers.
+ * (render.h), the time-zone helpers and the printer of JSON answers.
  */
 #include <ctype.h>
 #include <fcntl.h>
@@ -165,9 +165,8 @@ cli_pb_elem_size(ProtobufCType t)
 	return (0);
 }
 
-/* Field value pointer and count (0: absent). */
-static const void *
-field_at(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd,
+const void *
+cli_pb_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd,
     size_t *np)
 {
 	const char	*base = (const char *) m;
@@ -178,6 +177,11 @@ field_at(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd,
 		*np = *(const size_t *) (const void *) (base +
 		    fd->quantifier_offset);
 		return (*(const void *const *) p);
+	}
+	if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+		*np = *(const uint32_t *) (const void *) (base +
+		    fd->quantifier_offset) == fd->id;
+		return (p);
 	}
 	if (fd->type == PROTOBUF_C_TYPE_STRING ||
 	    fd->type == PROTOBUF_C_TYPE_MESSAGE) {
@@ -193,8 +197,8 @@ field_at(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd,
 	return (p);
 }
 
-static uint64_t
-scalar_u64(ProtobufCType t, const void *p, int *is_signed, int64_t *sv)
+uint64_t
+cli_pb_scalar(ProtobufCType t, const void *p, int *is_signed, int64_t *sv)
 {
 	*is_signed = 0;
 	switch (t) {
@@ -230,7 +234,7 @@ msg_time_zone(const ProtobufCMessage *m)
 	    "time_zone");
 	if (fd == NULL || fd->type != PROTOBUF_C_TYPE_STRING)
 		return (NULL);
-	p = field_at(m, fd, &n);
+	p = cli_pb_field(m, fd, &n);
 	if (n == 0 || !cli_tz_valid(*(const char *const *) p))
 		return (NULL);
 	return (*(const char *const *) p);
@@ -280,7 +284,7 @@ value_text(FILE *f, const ProtobufCFieldDescriptor *fd, const void *p,
 		fprintf(f, "%g\n", *(const double *) p);
 		break;
 	default:
-		u = scalar_u64(fd->type, p, &sg, &sv);
+		u = cli_pb_scalar(fd->type, p, &sg, &sv);
 		if (sg) {
 			fprintf(f, "%lld\n", (long long) sv);
 			break;
@@ -317,7 +321,7 @@ cli_render_text(FILE *f, const ProtobufCMessage *m, int indent,
 		const void	*p;
 		size_t		 n, es = cli_pb_elem_size(fd->type);
 
-		if (is_secret(fd) || (p = field_at(m, fd, &n)) == NULL ||
+		if (is_secret(fd) || (p = cli_pb_field(m, fd, &n)) == NULL ||
 		    n == 0)
 			continue;
 		label(fd->name, lb, sizeof(lb));
@@ -377,7 +381,7 @@ value_json(const ProtobufCFieldDescriptor *fd, const void *p)
 	case PROTOBUF_C_TYPE_DOUBLE:
 		return (json_real(*(const double *) p));
 	default:
-		u = scalar_u64(fd->type, p, &sg, &sv);
+		u = cli_pb_scalar(fd->type, p, &sg, &sv);
 		return (json_integer(sg ? (json_int_t) sv : (json_int_t) u));
 	}
 }
@@ -397,7 +401,7 @@ cli_render_json(const ProtobufCMessage *m)
 		size_t		 n, es = cli_pb_elem_size(fd->type);
 		json_t		*v;
 
-		if (is_secret(fd) || (p = field_at(m, fd, &n)) == NULL ||
+		if (is_secret(fd) || (p = cli_pb_field(m, fd, &n)) == NULL ||
 		    n == 0)
 			continue;
 		if (fd->label != PROTOBUF_C_LABEL_REPEATED)
@@ -410,4 +414,19 @@ cli_render_json(const ProtobufCMessage *m)
 			json_object_set_new(o, fd->name, v);
 	}
 	return (o);
+}
+
+void
+cli_json_print(const json_t *v)
+{
+	char	*s;
+
+	if (v == NULL)
+		return;
+	if ((s = json_dumps(v, JSON_INDENT(2))) == NULL) {
+		fprintf(stderr, "liaison: out of memory\n");
+		return;
+	}
+	printf("%s\n", s);
+	free(s);
 }

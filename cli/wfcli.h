@@ -30,6 +30,12 @@ int	wf_submit_one(const char *cmd, const char *agent, const char *conf,
 /* NAME against the lower-case enum value names after prefix: 0 / -1. */
 int	wf_enum_parse(const ProtobufCEnumDescriptor *d, const char *prefix,
 	    const char *s, int *out);
+/* The same for option value s of cmd: CLI_EXIT_OK with *out, else prints
+ * "unknown <what> '<s>'" and returns CLI_EXIT_USAGE. */
+int	wf_opt_enum(const char *cmd, const char *what,
+	    const ProtobufCEnumDescriptor *d, const char *prefix,
+	    const char *s, int *out);
+/* A TLP name, any case ("amber-strict"), as 1..5 into *out: 0 / -1. */
 int	wf_parse_tlp(const char *s, int *out);
 /* 32 hex characters into id; prints and CLI_EXIT_USAGE if not. */
 int	wf_parse_id(const char *cmd, const char *s, uint8_t id[16]);
