@@ -43,16 +43,12 @@ gate_detail(const struct lsn_trust_result *t, char *detail, size_t detailsz)
 }
 
 /*
- * Verifies a serialized SignedEnvelope against the replica with the
- * trust gate's identity phases (outer shape, the sender's SIGN key and
- * status, the signature, the key valid at created_ms), without the
- * addressing rule (custody shows our own envelopes too). On success
- * *envp is the parsed Envelope (lsn_envelope_free). On failure detail
- * gets a one-line reason. LSN_EDB / LSN_ENOMEM are local errors,
- * everything else a refusal of the envelope.
+ * The gate over buf: with addressed, every rule (lsn_trust_check);
+ * without, the identity phases only (inbox_verify). *envp gets the parsed
+ * Envelope on success; detail the reason of a refusal.
  */
-int
-inbox_verify(struct agent *a, const uint8_t *buf, size_t len,
+static int
+gate_run(struct agent *a, const uint8_t *buf, size_t len, int addressed,
     Liaison__V1__Envelope **envp, char *detail, size_t detailsz)
 {
 	struct lsn_trust_dir	v;
@@ -63,7 +59,9 @@ inbox_verify(struct agent *a, const uint8_t *buf, size_t len,
 
 	memset(&m, 0, sizeof(m));
 	gate_ctx(a, &v, &c);
-	if ((rv = lsn_trust_outer(&c, buf, len, &m, &t)) == LSN_OK) {
+	if (addressed)
+		rv = lsn_trust_check(&c, buf, len, &m, &t);
+	else if ((rv = lsn_trust_outer(&c, buf, len, &m, &t)) == LSN_OK) {
 		(void) lsn_trust_verify(&m);
 		rv = lsn_trust_identity(&c, &m, &t);
 	}
@@ -76,26 +74,28 @@ inbox_verify(struct agent *a, const uint8_t *buf, size_t len,
 	return (rv);
 }
 
+/*
+ * Verifies a serialized SignedEnvelope against the replica with the
+ * trust gate's identity phases (outer shape, the sender's SIGN key and
+ * status, the signature, the key valid at created_ms), without the
+ * addressing rule (custody shows our own envelopes too). On success
+ * *envp is the parsed Envelope (lsn_envelope_free). On failure detail
+ * gets a one-line reason. LSN_EDB / LSN_ENOMEM are local errors,
+ * everything else a refusal of the envelope.
+ */
+int
+inbox_verify(struct agent *a, const uint8_t *buf, size_t len,
+    Liaison__V1__Envelope **envp, char *detail, size_t detailsz)
+{
+	return (gate_run(a, buf, len, 0, envp, detail, detailsz));
+}
+
 /* A delivery through the whole gate (identity, then addressed to us). */
 int
 inbox_gate(struct agent *a, const uint8_t *buf, size_t len,
     Liaison__V1__Envelope **envp, char *detail, size_t detailsz)
 {
-	struct lsn_trust_dir	v;
-	struct lsn_trust_ctx	c;
-	struct lsn_trust_result	t;
-	struct lsn_trust_msg	m;
-	int			rv;
-
-	memset(&m, 0, sizeof(m));
-	gate_ctx(a, &v, &c);
-	if ((rv = lsn_trust_check(&c, buf, len, &m, &t)) == LSN_OK) {
-		*envp = m.env;
-		m.env = NULL;
-	} else
-		rv = gate_detail(&t, detail, detailsz);
-	lsn_trust_msg_clear(&m);
-	return (rv);
+	return (gate_run(a, buf, len, 1, envp, detail, detailsz));
 }
 
 /*

@@ -290,7 +290,7 @@ broker_frame(struct broker *b, const char *partner, const uint8_t *tkey,
 			limits_count(b, partner, LIM_FRAME, code);
 		detail = outgate_reason(code);
 		if (wire_publish_envelope(buf, len, &env, &envlen))
-			publish_refuse(b, rid, ridlen, code, detail);
+			publish_refuse(b, rid, ridlen, NULL, code, detail);
 		else
 			(void) wire_queue_error(b, rid, ridlen, code, detail);
 		return;

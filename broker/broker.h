@@ -297,9 +297,9 @@ void	publish_add(struct broker *b, const char *partner,
  * the end of the drain. */
 void	publish_flush(struct broker *b);
 /* PublishAck{code, detail} for a publish refused before its envelope was
- * read. */
+ * read; msgid (LSN_MSGID_BYTES) names it when known, or NULL. */
 void	publish_refuse(struct broker *b, const uint8_t *rid, size_t ridlen,
-	    int code, const char *detail);
+	    const uint8_t *msgid, int code, const char *detail);
 
 /* ---- outgate.c: the gate on every outbound frame of a session ---- */
 

@@ -306,14 +306,12 @@ limits_quota(struct broker *b, const char *sender, const char *rcpt,
 
 /* ---- answers to frames over a rate limit ---- */
 
-/* refuse_publish with the message id of env when it can be read (the
+/* publish_refuse with the message id of env when it can be read (the
  * signature is not checked: the id only names the refused message). */
 static void
 refuse_publish_id(struct broker *b, const uint8_t *rid, size_t ridlen,
     const uint8_t *env, size_t envlen, int code, const char *detail)
 {
-	Liaison__V1__Frame		 f;
-	Liaison__V1__PublishAck		 a;
 	Liaison__V1__SignedEnvelope	*se;
 	Liaison__V1__Envelope		*e = NULL;
 
@@ -321,19 +319,9 @@ refuse_publish_id(struct broker *b, const uint8_t *rid, size_t ridlen,
 	if (se != NULL && se->has_envelope)
 		e = liaison__v1__envelope__unpack(NULL, se->envelope.len,
 		    se->envelope.data);
-	liaison__v1__publish_ack__init(&a);
-	if (e != NULL && e->has_message_id &&
-	    e->message_id.len == LSN_MSGID_BYTES) {
-		a.has_message_id = 1;
-		a.message_id = e->message_id;
-	}
-	a.has_code = 1;
-	a.code = (Liaison__V1__ErrorCode) lsn_err_to_wire(code);
-	a.detail = (char *) (uintptr_t) detail;
-	liaison__v1__frame__init(&f);
-	f.kind_case = LIAISON__V1__FRAME__KIND_PUBLISH_ACK;
-	f.publish_ack = &a;
-	(void) wire_queue_frame(b, rid, ridlen, &f);
+	publish_refuse(b, rid, ridlen, e != NULL && e->has_message_id &&
+	    e->message_id.len == LSN_MSGID_BYTES ? e->message_id.data : NULL,
+	    code, detail);
 	if (e != NULL)
 		liaison__v1__envelope__free_unpacked(e, NULL);
 	if (se != NULL)

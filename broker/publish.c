@@ -153,13 +153,18 @@ publish_add(struct broker *b, const char *partner, const uint8_t *rid,
 
 /* PublishAck{code} for a publish refused before its envelope was read. */
 void
-publish_refuse(struct broker *b, const uint8_t *rid, size_t ridlen, int code,
-    const char *detail)
+publish_refuse(struct broker *b, const uint8_t *rid, size_t ridlen,
+    const uint8_t *msgid, int code, const char *detail)
 {
 	Liaison__V1__Frame	 f;
 	Liaison__V1__PublishAck	 a;
 
 	liaison__v1__publish_ack__init(&a);
+	if (msgid != NULL) {
+		a.has_message_id = 1;
+		a.message_id.data = (uint8_t *) (uintptr_t) msgid;
+		a.message_id.len = LSN_MSGID_BYTES;
+	}
 	a.has_code = 1;
 	a.code = (Liaison__V1__ErrorCode) lsn_err_to_wire(code);
 	a.detail = (char *) (uintptr_t) detail;
