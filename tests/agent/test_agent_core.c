@@ -14,106 +14,20 @@
 #include "liaison/util.h"
 
 #include "agent.h"
+#include "agent_fixture.h"
 #include "lsn_fixture.h"
 #include "lsn_proc.h"
 #include "lsn_test.h"
 
-struct env {
-	struct lsn_fixture	*fx;
-	struct agent		*a;	/* partner index 1 */
-};
-
-struct collect {
-	Liaison__V1__LogEntry	**v;
-	size_t			  n;
-};
-
-static int
-collect_entry(void *arg, uint64_t rev, const uint8_t *entry, size_t len)
-{
-	struct collect	*c = arg;
-
-	(void) rev;
-	if ((c->v[c->n] = liaison__v1__log_entry__unpack(NULL, len, entry)) ==
-	    NULL)
-		return (LSN_EPROTO);
-	c->n++;
-	return (0);
-}
-
-/* Feeds the broker DB's log into the agent's replica. */
-static void
-sync_replica(struct env *e)
-{
-	struct lsn_store		*st = NULL;
-	struct lsn_dir			*d = NULL;
-	Liaison__V1__DirOps		 ops = LIAISON__V1__DIR_OPS__INIT;
-	Liaison__V1__SignedCheckpoint	*scp;
-	struct collect			 c;
-	uint8_t				*cp = NULL;
-	size_t				 cplen = 0;
-
-	assert_ok(lsn_store_open(e->fx->broker_db, lsn_dir_migrations, 0,
-	    &st));
-	assert_ok(lsn_dir_open(st, &d));
-	assert_non_null(c.v = calloc(1000, sizeof(*c.v)));
-	c.n = 0;
-	assert_ok(lsn_dir_entries_after(d, 0, 1000, collect_entry, &c));
-	assert_ok(lsn_dir_checkpoint_make(d, e->fx->seq, lsn_now_ms(), &cp,
-	    &cplen));
-	assert_non_null(scp = liaison__v1__signed_checkpoint__unpack(NULL,
-	    cplen, cp));
-	ops.n_entries = c.n;
-	ops.entries = c.v;
-	ops.checkpoint = scp;
-	assert_ok(agent_tx_begin(e->a));
-	assert_ok(replica_on_ops(e->a, &ops));
-	agent_tx_end(e->a);
-	assert_false(e->a->halted);
-	for (size_t i = 0; i < c.n; i++)
-		liaison__v1__log_entry__free_unpacked(c.v[i], NULL);
-	free(c.v);
-	liaison__v1__signed_checkpoint__free_unpacked(scp, NULL);
-	free(cp);
-	lsn_dir_close(&d);
-	lsn_store_close(&st);
-}
-
 static int
 setup(void **state)
 {
-	struct lsn_fixture_opts	 o = { 0 };
-	struct agent_conf	 c;
-	struct env		*e;
-	char			 err[256];
-
-	assert_non_null(e = calloc(1, sizeof(*e)));
-	o.npartners = 3;
-	assert_ok(lsn_fixture_create(&o, &e->fx));
-	assert_ok(lsn_fixture_write_agent_conf(e->fx, 1, "tcp://127.0.0.1:9",
-	    NULL));
-	assert_ok(aconf_load(e->fx->partners[1].agent_conf, &c, err,
-	    sizeof(err)));
-	assert_ok(agent_open(NULL, &c, &e->a));
-	sync_replica(e);
-	*state = e;
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	struct env	*e = *state;
-
-	agent_close(&e->a);
-	lsn_fixture_destroy(&e->fx);
-	free(e);
-	return (0);
+	return (agent_fx_setup(state, 3));
 }
 
 /* Delivers a serialized SignedEnvelope as seq; returns the ack code. */
 static int
-deliver(struct env *e, uint64_t seq, const uint8_t *buf, size_t len)
+deliver(struct agent_env *e, uint64_t seq, const uint8_t *buf, size_t len)
 {
 	Liaison__V1__Deliver	 d = LIAISON__V1__DELIVER__INIT;
 	int			 code;
@@ -134,7 +48,7 @@ deliver(struct env *e, uint64_t seq, const uint8_t *buf, size_t len)
 }
 
 static void
-counts(struct env *e, uint64_t *total, uint64_t *q)
+counts(struct agent_env *e, uint64_t *total, uint64_t *q)
 {
 	uint64_t	unacked;
 
@@ -144,7 +58,7 @@ counts(struct env *e, uint64_t *total, uint64_t *q)
 static void
 test_agent_inbox_stores_once_and_advances_cursor(void **state)
 {
-	struct env		*e = *state;
+	struct agent_env	*e = *state;
 	struct lsn_fixture_msg	 m = { 0 };
 	uint8_t			*buf = NULL, id[16];
 	size_t			 len = 0;
@@ -182,7 +96,7 @@ test_agent_inbox_stores_once_and_advances_cursor(void **state)
 static void
 test_agent_inbox_quarantines_bad_signature(void **state)
 {
-	struct env		*e = *state;
+	struct agent_env	*e = *state;
 	struct lsn_fixture_msg	 m = { 0 };
 	Liaison__V1__SignedEnvelope *se;
 	uint8_t			*buf = NULL, *bad;
@@ -211,7 +125,7 @@ test_agent_inbox_quarantines_bad_signature(void **state)
 static void
 test_agent_inbox_quarantines_unknown_sender(void **state)
 {
-	struct env		*e = *state;
+	struct agent_env	*e = *state;
 	struct lsn_keypair	*kp = NULL;
 	Liaison__V1__Envelope	 env = LIAISON__V1__ENVELOPE__INIT;
 	Liaison__V1__Handling	 h = LIAISON__V1__HANDLING__INIT;
@@ -253,7 +167,7 @@ test_agent_inbox_quarantines_unknown_sender(void **state)
 static void
 test_agent_inbox_quarantines_suspended_sender(void **state)
 {
-	struct env		*e = *state;
+	struct agent_env	*e = *state;
 	struct lsn_fixture_msg	 m = { 0 };
 	uint8_t			*op = NULL, *buf = NULL;
 	size_t			 oplen = 0, len = 0;
@@ -280,7 +194,7 @@ test_agent_inbox_quarantines_suspended_sender(void **state)
 static void
 test_agent_inbox_sender_on_other_history_raises_alert(void **state)
 {
-	struct env		*e = *state;
+	struct agent_env	*e = *state;
 	Liaison__V1__Envelope	 env = LIAISON__V1__ENVELOPE__INIT;
 	Liaison__V1__Handling	 h = LIAISON__V1__HANDLING__INIT;
 	Liaison__V1__DirHead	 dh = LIAISON__V1__DIR_HEAD__INIT;
@@ -330,7 +244,7 @@ test_agent_inbox_sender_on_other_history_raises_alert(void **state)
 }
 
 static void
-submit_note(struct env *e, const char *to, int tlp, int type, int *rv,
+submit_note(struct agent_env *e, const char *to, int tlp, int type, int *rv,
     uint8_t id[16])
 {
 	Liaison__V1__SubmitRequest	 r = LIAISON__V1__SUBMIT_REQUEST__INIT;
@@ -359,7 +273,7 @@ submit_note(struct env *e, const char *to, int tlp, int type, int *rv,
 }
 
 static void
-ack(struct env *e, const uint8_t id[16], int code)
+ack(struct agent_env *e, const uint8_t id[16], int code)
 {
 	Liaison__V1__PublishAck	k = LIAISON__V1__PUBLISH_ACK__INIT;
 
@@ -377,7 +291,7 @@ ack(struct env *e, const uint8_t id[16], int code)
 static void
 test_agent_outbox_validates_and_records_acks(void **state)
 {
-	struct env			*e = *state;
+	struct agent_env		*e = *state;
 	Liaison__V1__OutboxStatusResponse s =
 	    LIAISON__V1__OUTBOX_STATUS_RESPONSE__INIT;
 	uint8_t				 id[16], id2[16], id3[16];
@@ -438,7 +352,7 @@ test_agent_outbox_validates_and_records_acks(void **state)
  * AMBER). *buf is the SignedEnvelope (caller frees).
  */
 static void
-typed_env(struct env *e, size_t from, int type, const ProtobufCMessage *m,
+typed_env(struct agent_env *e, size_t from, int type, const ProtobufCMessage *m,
     int seal_to, uint8_t **buf, size_t *len)
 {
 	Liaison__V1__Envelope	 env = LIAISON__V1__ENVELOPE__INIT;
@@ -491,7 +405,7 @@ typed_env(struct env *e, size_t from, int type, const ProtobufCMessage *m,
 static void
 test_agent_inbox_quarantines_bad_body_unseal_and_transition(void **state)
 {
-	struct env			*e = *state;
+	struct agent_env		*e = *state;
 	Liaison__V1__Note		 n = LIAISON__V1__NOTE__INIT;
 	Liaison__V1__ReferralHandoff	 h = LIAISON__V1__REFERRAL_HANDOFF__INIT;
 	Liaison__V1__Jurisdiction	 j = LIAISON__V1__JURISDICTION__INIT;
@@ -589,7 +503,7 @@ test_agent_conf_api_endpoint_default(void **state)
 static void
 test_agent_conf_broker_list(void **state)
 {
-	struct env		*e = *state;
+	struct agent_env	*e = *state;
 	struct agent_conf	 c;
 	char			 err[256], many[1024];
 	static const char	*bad[] = {
@@ -635,28 +549,28 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_agent_inbox_stores_once_and_advances_cursor, setup,
-		    teardown),
+		    agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_inbox_quarantines_bad_signature, setup,
-		    teardown),
+		    agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_inbox_quarantines_unknown_sender, setup,
-		    teardown),
+		    agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_inbox_quarantines_suspended_sender, setup,
-		    teardown),
+		    agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_inbox_sender_on_other_history_raises_alert,
-		    setup, teardown),
+		    setup, agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_outbox_validates_and_records_acks, setup,
-		    teardown),
+		    agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_inbox_quarantines_bad_body_unseal_and_transition,
-		    setup, teardown),
+		    setup, agent_fx_teardown),
 		cmocka_unit_test(test_agent_conf_api_endpoint_default),
 		cmocka_unit_test_setup_teardown(test_agent_conf_broker_list,
-		    setup, teardown),
+		    setup, agent_fx_teardown),
 	};
 
 	if (lsn_init() != LSN_OK)

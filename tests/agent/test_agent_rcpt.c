@@ -17,115 +17,15 @@
 #include "liaison/util.h"
 
 #include "agent.h"
+#include "agent_fixture.h"
 #include "lsn_fixture.h"
 #include "lsn_proc.h"
 #include "lsn_test.h"
 
-struct env {
-	struct lsn_fixture	*fx;
-	struct agent		*a;	/* partner index 1 */
-};
-
-struct collect {
-	Liaison__V1__LogEntry	**v;
-	size_t			  n;
-};
-
-static int
-collect_entry(void *arg, uint64_t rev, const uint8_t *entry, size_t len)
-{
-	struct collect	*c = arg;
-
-	(void) rev;
-	if ((c->v[c->n] = liaison__v1__log_entry__unpack(NULL, len, entry)) ==
-	    NULL)
-		return (LSN_EPROTO);
-	c->n++;
-	return (0);
-}
-
-/* Feeds the broker DB's log into the agent's replica. */
-static void
-sync_replica(struct env *e)
-{
-	struct lsn_store		*st = NULL;
-	struct lsn_dir			*d = NULL;
-	Liaison__V1__DirOps		 ops = LIAISON__V1__DIR_OPS__INIT;
-	Liaison__V1__SignedCheckpoint	*scp;
-	struct collect			 c;
-	uint8_t				*cp = NULL;
-	size_t				 cplen = 0;
-
-	assert_ok(lsn_store_open(e->fx->broker_db, lsn_dir_migrations, 0,
-	    &st));
-	assert_ok(lsn_dir_open(st, &d));
-	assert_non_null(c.v = calloc(1000, sizeof(*c.v)));
-	c.n = 0;
-	assert_ok(lsn_dir_entries_after(d, 0, 1000, collect_entry, &c));
-	assert_ok(lsn_dir_checkpoint_make(d, e->fx->seq, lsn_now_ms(), &cp,
-	    &cplen));
-	assert_non_null(scp = liaison__v1__signed_checkpoint__unpack(NULL,
-	    cplen, cp));
-	ops.n_entries = c.n;
-	ops.entries = c.v;
-	ops.checkpoint = scp;
-	assert_ok(agent_tx_begin(e->a));
-	assert_ok(replica_on_ops(e->a, &ops));
-	agent_tx_end(e->a);
-	assert_false(e->a->halted);
-	for (size_t i = 0; i < c.n; i++)
-		liaison__v1__log_entry__free_unpacked(c.v[i], NULL);
-	free(c.v);
-	liaison__v1__signed_checkpoint__free_unpacked(scp, NULL);
-	free(cp);
-	lsn_dir_close(&d);
-	lsn_store_close(&st);
-}
-
 static int
 setup(void **state)
 {
-	struct lsn_fixture_opts	 o = { 0 };
-	struct agent_conf	 c;
-	struct env		*e;
-	char			 err[256];
-
-	assert_non_null(e = calloc(1, sizeof(*e)));
-	o.npartners = 3;
-	assert_ok(lsn_fixture_create(&o, &e->fx));
-	assert_ok(lsn_fixture_write_agent_conf(e->fx, 1, "tcp://127.0.0.1:9",
-	    NULL));
-	assert_ok(aconf_load(e->fx->partners[1].agent_conf, &c, err,
-	    sizeof(err)));
-	assert_ok(agent_open(NULL, &c, &e->a));
-	sync_replica(e);
-	*state = e;
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	struct env	*e = *state;
-
-	agent_close(&e->a);
-	lsn_fixture_destroy(&e->fx);
-	free(e);
-	return (0);
-}
-
-
-static uint64_t
-count_sql(struct env *e, const char *sql)
-{
-	sqlite3_stmt	*s;
-	uint64_t	 n = 0;
-
-	assert_ok(lsn_store_stmt(e->a->st, sql, &s));
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = (uint64_t) sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return (n);
+	return (agent_fx_setup(state, 3));
 }
 
 /* The signing key of partner `who` of the fixture, for receipts. */
@@ -133,7 +33,7 @@ static int
 fx_lookup(void *arg, const char *signer, const char *key_id,
     uint8_t pk[LSN_PK_BYTES])
 {
-	struct env	*e = arg;
+	struct agent_env	*e = arg;
 
 	for (size_t i = 0; i < e->fx->npartners; i++)
 		if (strcmp(e->fx->partners[i].id, signer) == 0 &&
@@ -147,7 +47,7 @@ fx_lookup(void *arg, const char *signer, const char *key_id,
 static void
 test_agent_rcpt_one_batch_per_sender_and_turn(void **state)
 {
-	struct env		*e = *state;
+	struct agent_env	*e = *state;
 	struct lsn_fixture_msg	 m = { 0 };
 	Liaison__V1__Deliver	 d = LIAISON__V1__DELIVER__INIT;
 	sqlite3_stmt		*s;
@@ -174,7 +74,8 @@ test_agent_rcpt_one_batch_per_sender_and_turn(void **state)
 	}
 	assert_int_equal(e->a->nacks, 23);
 	agent_tx_end(e->a);
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM inbox"), 23);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM inbox"), 23);
 	/* 20 = 14 + 6 for p0, 3 for p2: three receipt envelopes, not 23 */
 	assert_ok(lsn_store_stmt(e->a->st, "SELECT signed FROM outbox", &s));
 	while (sqlite3_step(s) == SQLITE_ROW) {
@@ -208,16 +109,17 @@ test_agent_rcpt_one_batch_per_sender_and_turn(void **state)
 	assert_int_equal(named[2], 3);
 	/* our own signed copy, one row per message; a batch's bytes kept
 	 * once (three batches: 14 + 6 for p0, 3 for p2) */
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM receipts"), 23);
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM receipt_signed"),
-	    3);
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM receipts WHERE "
-	    "length(signed) = 0"), 23);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM receipts"), 23);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM receipt_signed"), 3);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM receipts WHERE length(signed) = 0"), 23);
 }
 
 /* Submits n notes from the agent to p0; their ids and envelope hashes. */
 static void
-send_notes(struct env *e, size_t n, uint8_t (*ids)[16],
+send_notes(struct agent_env *e, size_t n, uint8_t (*ids)[16],
     uint8_t (*hs)[LSN_HASH_BYTES])
 {
 	Liaison__V1__SubmitRequest	 r =
@@ -260,7 +162,7 @@ send_notes(struct env *e, size_t n, uint8_t (*ids)[16],
 
 /* The carrier envelope p0 sends back: type RECEIPT, body = sr. */
 static void
-carrier(struct env *e, const uint8_t *sr, size_t srlen, uint8_t **out,
+carrier(struct agent_env *e, const uint8_t *sr, size_t srlen, uint8_t **out,
     size_t *outlen)
 {
 	Liaison__V1__Envelope	 env = LIAISON__V1__ENVELOPE__INIT;
@@ -296,7 +198,7 @@ carrier(struct env *e, const uint8_t *sr, size_t srlen, uint8_t **out,
 
 /* Delivers a serialized SignedEnvelope in its own turn; the ack code. */
 static int
-deliver(struct env *e, uint64_t seq, const uint8_t *buf, size_t len)
+deliver(struct agent_env *e, uint64_t seq, const uint8_t *buf, size_t len)
 {
 	Liaison__V1__Deliver	 d = LIAISON__V1__DELIVER__INIT;
 	int			 code;
@@ -320,7 +222,7 @@ deliver(struct env *e, uint64_t seq, const uint8_t *buf, size_t len)
 static void
 test_agent_rcpt_batch_marks_all_delivered(void **state)
 {
-	struct env			*e = *state;
+	struct agent_env		*e = *state;
 	Liaison__V1__CustodyRequest	 q =
 	    LIAISON__V1__CUSTODY_REQUEST__INIT;
 	Liaison__V1__CustodyResponse	 out;
@@ -336,13 +238,14 @@ test_agent_rcpt_batch_marks_all_delivered(void **state)
 	carrier(e, sr, srlen, &buf, &len);
 	assert_int_equal(deliver(e, 1, buf, len), LSN_OK);
 	/* all N kept as receipts, none is an inbox item */
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM receipts WHERE "
-	    "stage = 1"), NSENT);
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM inbox"), 0);
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM events WHERE "
-	    "kind = 'receipt'"), NSENT);
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM receipt_signed"),
-	    1);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM receipts WHERE stage = 1"), NSENT);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM inbox"), 0);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM events WHERE kind = 'receipt'"), NSENT);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM receipt_signed"), 1);
 	for (size_t i = 0; i < NSENT; i++) {
 		liaison__v1__custody_response__init(&out);
 		q.has_message_id = 1;
@@ -369,7 +272,7 @@ test_agent_rcpt_batch_marks_all_delivered(void **state)
 static void
 test_agent_rcpt_forged_batch_refused(void **state)
 {
-	struct env		*e = *state;
+	struct agent_env	*e = *state;
 	Liaison__V1__Receipt	 rc = LIAISON__V1__RECEIPT__INIT;
 	Liaison__V1__SignedReceipt s = LIAISON__V1__SIGNED_RECEIPT__INIT;
 	ProtobufCBinaryData	 bid[LSN_RECEIPT_BATCH_MAX + 1];
@@ -438,9 +341,10 @@ test_agent_rcpt_forged_batch_refused(void **state)
 	free(sr);
 	free(buf);
 	/* nothing of the refused batches was kept */
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM receipts"), 0);
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM events WHERE "
-	    "kind = 'receipt'"), 0);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM receipts"), 0);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM events WHERE kind = 'receipt'"), 0);
 }
 
 int
@@ -449,12 +353,13 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_agent_rcpt_one_batch_per_sender_and_turn, setup,
-		    teardown),
+		    agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_rcpt_batch_marks_all_delivered, setup,
-		    teardown),
+		    agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_agent_rcpt_forged_batch_refused, setup, teardown),
+		    test_agent_rcpt_forged_batch_refused, setup,
+		    agent_fx_teardown),
 	};
 
 	return (cmocka_run_group_tests_name("agent_rcpt", tests, NULL, NULL));
