@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "lsn_test.h"
 
 char *
@@ -50,4 +52,20 @@ lsn_test_path(const char *dir, const char *name)
 		fail_msg("malloc failed");
 	snprintf(p, n, "%s/%s", dir, name);
 	return (p);
+}
+
+void
+lsn_test_copy_file(const char *from, const char *to)
+{
+	FILE	*in, *out;
+	char	 buf[65536];
+	size_t	 n;
+
+	assert_non_null(in = fopen(from, "rb"));
+	assert_non_null(out = fopen(to, "wb"));
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	assert_int_equal(ferror(in), 0);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
 }

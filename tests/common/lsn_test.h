@@ -35,5 +35,8 @@ char	*lsn_test_tmpdir(void);
 void	 lsn_test_rmdir(const char *path);
 /* Joins dir and name into a malloc'd path. */
 char	*lsn_test_path(const char *dir, const char *name);
+/* Copies the file from to the file to (created or truncated). Fails the
+ * test on error. */
+void	 lsn_test_copy_file(const char *from, const char *to);
 
 #endif

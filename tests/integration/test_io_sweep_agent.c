@@ -91,34 +91,6 @@ mut(const char *s)
 	return (u.m);
 }
 
-static int
-asan_runtime(char *buf, size_t bufsz)
-{
-	FILE	*f;
-	char	 line[1024], *p;
-	int	 found = 0;
-
-	if ((f = fopen("/proc/self/maps", "r")) == NULL)
-		return (0);
-	while (!found && fgets(line, sizeof(line), f) != NULL) {
-		if (strstr(line, "/libasan.so") == NULL ||
-		    (p = strchr(line, '/')) == NULL)
-			continue;
-		p[strcspn(p, "\n")] = '\0';
-		found = lsn_strlcpy(buf, p, bufsz) < bufsz;
-	}
-	fclose(f);
-	return (found);
-}
-
-static long
-log_size(const char *path)
-{
-	struct stat	sb;
-
-	return (stat(path, &sb) == 0 ? (long) sb.st_size : 0);
-}
-
 /* 1 if a warning or critical line after off names the database file. */
 static int
 log_names_db(const char *path, long off)
@@ -355,7 +327,7 @@ one_point(struct env *e, const char *nth, const char *spec, int serving)
 	char	 text[128];
 
 	e->points++;
-	off = log_size(e->fx->partners[0].agent_log);
+	off = lsn_proc_file_size(e->fx->partners[0].agent_log);
 	/* N counts from the start, or from when the agent serves. */
 	if (serving)
 		(void) unlink(e->arm);
@@ -574,7 +546,7 @@ test_in_doubt_outside_batch(void **state)
 	int		 rv, st, found, n, before, lost, dups;
 
 	snprintf(db, sizeof(db), "%s/agent.db", e->fx->partners[0].dir);
-	off = log_size(e->fx->partners[0].agent_log);
+	off = lsn_proc_file_size(e->fx->partners[0].agent_log);
 	(void) unlink(e->arm);
 	assert_int_equal(agent_start(e, "fsync:1:once:eio", &pid), 0);
 	/* the session set up (its writes done), so the first BEGIN that
@@ -651,7 +623,7 @@ setup(void **state)
 	argv[3] = NULL;
 	assert_int_equal(lsn_proc_run("/bin/sh", argv, NULL, NULL, 60000), 0);
 	e->k = K_NORMAL;
-	if (asan_runtime(asan, sizeof(asan))) {
+	if (lsn_proc_asan_runtime(asan, sizeof(asan))) {
 		snprintf(e->preload, sizeof(e->preload), "%s %s", asan,
 		    e->shim);
 		e->k = K_ASAN;

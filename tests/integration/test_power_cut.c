@@ -93,26 +93,6 @@ rnd(struct env *e)
 
 /* ---- the shim ---- */
 
-static int
-asan_runtime(char *buf, size_t bufsz)
-{
-	FILE	*f;
-	char	 line[1024], *p;
-	int	 found = 0;
-
-	if ((f = fopen("/proc/self/maps", "r")) == NULL)
-		return (0);
-	while (!found && fgets(line, sizeof(line), f) != NULL) {
-		if (strstr(line, "/libasan.so") == NULL ||
-		    (p = strchr(line, '/')) == NULL)
-			continue;
-		p[strcspn(p, "\n")] = '\0';
-		found = lsn_strlcpy(buf, p, bufsz) < bufsz;
-	}
-	fclose(f);
-	return (found);
-}
-
 static void
 build_shim(struct env *e)
 {
@@ -133,7 +113,7 @@ build_shim(struct env *e)
 	st = lsn_proc_run("/bin/sh", argv, NULL, NULL, 60000);
 	if (st != 0)
 		fail_msg("cannot build the crash VFS (%s): status %d", cmd, st);
-	if (asan_runtime(asan, sizeof(asan))) {
+	if (lsn_proc_asan_runtime(asan, sizeof(asan))) {
 		e->asan = 1;
 		snprintf(e->preload, sizeof(e->preload), "%s %s", asan,
 		    e->shim);
