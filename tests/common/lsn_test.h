@@ -1,7 +1,7 @@
 /*
  * lsn_test.h -- helpers for cmocka tests: assertion macros that print the
- * lsn_err string, temporary directories, and (for integration tests) running
- * the real binaries.
+ * lsn_err string, temporary directories, a file copy, a count read from a
+ * sqlite database, and (for integration tests) running the real binaries.
  */
 #ifndef LSN_TEST_H
 #define LSN_TEST_H
@@ -38,5 +38,10 @@ char	*lsn_test_path(const char *dir, const char *name);
 /* Copies the file from to the file to (created or truncated). Fails the
  * test on error. */
 void	 lsn_test_copy_file(const char *from, const char *to);
+/* The first column of the first row of sql on the sqlite database at
+ * path, opened read-only (busy timeout 5 s); -1 when there is no row.
+ * Fails the test when the database does not open or sql does not
+ * prepare. */
+long long lsn_test_db_count(const char *path, const char *sql);
 
 #endif
