@@ -164,6 +164,61 @@ agent_it_send(const struct lsn_fixture *fx, size_t i, const char *to,
 }
 
 int
+agent_it_send_referral(const struct lsn_fixture *fx, size_t i, size_t to,
+    const uint8_t rid[16], int tlp, const char *summary)
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__SubmitRequest	 sr = LIAISON__V1__SUBMIT_REQUEST__INIT;
+	Liaison__V1__Handling		 h = LIAISON__V1__HANDLING__INIT;
+	Liaison__V1__ReferralHandoff	 r = LIAISON__V1__REFERRAL_HANDOFF__INIT;
+	Liaison__V1__Jurisdiction	 j = LIAISON__V1__JURISDICTION__INIT;
+	Liaison__V1__ApiResponse	*resp = NULL;
+	uint8_t				 buf[4096], id[16];
+	char				*tov[1];
+	int				 rv;
+
+	if (rid != NULL)
+		memcpy(id, rid, sizeof(id));
+	else
+		lsn_random(id, sizeof(id));
+	r.has_referral_id = 1;
+	r.referral_id.data = id;
+	r.referral_id.len = 16;
+	r.has_priority = 1;
+	r.priority = LIAISON__V1__PRIORITY__PRIORITY_P1;
+	r.has_category = 1;
+	r.category = LIAISON__V1__REFERRAL_CATEGORY__CATEGORY_GROOMING;
+	j.country = mut("NL");
+	j.has_basis = 1;
+	j.basis = LIAISON__V1__JURISDICTION_BASIS__BASIS_IP_GEOLOCATION;
+	r.jurisdiction = &j;
+	r.summary = mut(summary);
+	if (liaison__v1__referral_handoff__get_packed_size(&r) > sizeof(buf))
+		return (LSN_ETOOBIG);
+	sr.body.len = liaison__v1__referral_handoff__pack(&r, buf);
+	sr.body.data = buf;
+	sr.has_body = 1;
+	sr.has_type = 1;
+	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF;
+	tov[0] = mut(fx->partners[to].id);
+	sr.n_to = 1;
+	sr.to = tov;
+	h.has_tlp = 1;
+	h.tlp = tlp;
+	sr.handling = &h;
+	sr.has_priority = 1;
+	sr.priority = LIAISON__V1__PRIORITY__PRIORITY_P1;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_SUBMIT;
+	req.submit = &sr;
+	if ((rv = agent_it_call(fx, i, &req, &resp)) != LSN_OK)
+		return (rv);
+	if (resp->has_code && resp->code != 0)
+		rv = lsn_err_from_wire((int) resp->code);
+	lsn_client_response_free(&resp);
+	return (rv);
+}
+
+int
 agent_it_outbox(const struct lsn_fixture *fx, size_t i,
     const uint8_t msgid[16], int *state, int *code)
 {

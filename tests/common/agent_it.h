@@ -56,6 +56,13 @@ int	agent_it_wait_connected(const struct lsn_fixture *fx, size_t i,
 int	agent_it_send(const struct lsn_fixture *fx, size_t i, const char *to,
 	    const char *group, const char *text, uint8_t msgid[16]);
 
+/* Submits a P1 referral (category grooming, jurisdiction NL by IP
+ * geolocation) with summary, marked tlp (LIAISON__V1__TLP__*), from
+ * partner i to partner `to`; rid is its referral id (NULL: a random one).
+ * Returns the transport result, else the agent's code as an lsn_err. */
+int	agent_it_send_referral(const struct lsn_fixture *fx, size_t i,
+	    size_t to, const uint8_t rid[16], int tlp, const char *summary);
+
 /* Outbox state of msgid at partner i's agent (OUTBOX_* value), its
  * publish code (lsn_err) in *code if not NULL. */
 int	agent_it_outbox(const struct lsn_fixture *fx, size_t i,
