@@ -347,3 +347,45 @@ agent_it_cli(const struct lsn_fixture *fx, size_t i, char **out,
 	free(bin);
 	return (rv);
 }
+
+int
+agent_it_wire_setup(void **state, size_t npartners, int agent, size_t client)
+{
+	struct lsn_fixture_opts	 o = { .npartners = npartners };
+	struct agent_it_wire	*t = calloc(1, sizeof(*t));
+
+	if (t == NULL || lsn_init() != LSN_OK ||
+	    lsn_fixture_create(&o, &t->fx) != LSN_OK ||
+	    lsn_fixture_start_broker(t->fx, getenv("LSN_TEST_VERBOSE") !=
+	    NULL, &t->broker, t->ep, sizeof(t->ep)) != LSN_OK)
+		return (-1);
+	if (agent >= 0) {
+		t->agent = agent_it_start(t->fx, (size_t) agent, t->ep, NULL);
+		if (t->agent <= 0 || agent_it_wait_connected(t->fx,
+		    (size_t) agent, 0, IT_TIMEOUT_MS) != LSN_OK)
+			return (-1);
+	}
+	t->ctx = zmq_ctx_new();
+	if (lsn_fixture_dealer(t->fx, t->ctx, client, NULL, t->ep, &t->sock) !=
+	    LSN_OK)
+		return (-1);
+	*state = t;
+	return (0);
+}
+
+int
+agent_it_wire_teardown(void **state)
+{
+	struct agent_it_wire	*t = *state;
+
+	lsn_proc_kill_all();
+	if (t == NULL)
+		return (0);
+	if (t->sock != NULL)
+		zmq_close(t->sock);
+	if (t->ctx != NULL)
+		zmq_ctx_term(t->ctx);
+	lsn_fixture_destroy(&t->fx);
+	free(t);
+	return (0);
+}

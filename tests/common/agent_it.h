@@ -93,4 +93,31 @@ int	agent_it_inbox(const struct lsn_fixture *fx, size_t i,
 int	agent_it_cli(const struct lsn_fixture *fx, size_t i, char **out,
 	    const char *arg0, ...);
 
+/*
+ * The set-up of the tests that publish hand-made envelopes: a fixture, its
+ * broker, at most one agent and a raw wire client (a DEALER). Allocated
+ * by agent_it_wire_setup, freed by agent_it_wire_teardown (which also
+ * kills every process lsn_proc started).
+ */
+struct agent_it_wire {
+	struct lsn_fixture	*fx;
+	int			 broker;	/* its pid */
+	pid_t			 agent;		/* 0: none started */
+	char			 ep[256];	/* the broker's endpoint */
+	void			*ctx;
+	void			*sock;		/* the client's DEALER */
+};
+
+/*
+ * cmocka setup: lsn_init, a fixture of npartners, its broker (-v with
+ * LSN_TEST_VERBOSE set), partner agent's agent started and connected
+ * when agent >= 0, then a DEALER with partner client's transport key
+ * connected to the broker. 0 and *state set, or -1.
+ */
+int	agent_it_wire_setup(void **state, size_t npartners, int agent,
+	    size_t client);
+
+/* cmocka teardown for agent_it_wire_setup. */
+int	agent_it_wire_teardown(void **state);
+
 #endif
