@@ -403,6 +403,25 @@ lsn_proc_dump_log(const char *logpath, size_t maxbytes)
 	fclose(f);
 }
 
+int
+lsn_proc_free_port(void)
+{
+	struct sockaddr_in	sa;
+	socklen_t		len = sizeof(sa);
+	int			fd, port = -1;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return (-1);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *) &sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	(void) close(fd);
+	return (port);
+}
+
 long
 lsn_proc_file_size(const char *path)
 {

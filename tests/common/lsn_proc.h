@@ -99,6 +99,10 @@ void	 lsn_proc_dump_log(const char *logpath, size_t maxbytes);
 /* Sleeps ms milliseconds. */
 void	 lsn_proc_sleep_ms(int ms);
 
+/* A TCP port free on 127.0.0.1 right now (bound to 0, read, closed: the
+ * kernel's pick), or -1. */
+int	 lsn_proc_free_port(void);
+
 /* The size of the file at path in bytes, 0 when it is not there (of a
  * log: the offset for lsn_proc_log_has of what is written next). */
 long	 lsn_proc_file_size(const char *path);
