@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "liaison/envelope.h"
 #include "liaison/util.h"
 
 #include "agent_fixture.h"
@@ -106,4 +107,61 @@ agent_fx_count_sql(struct agent_env *e, const char *sql)
 		n = (uint64_t) sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	return (n);
+}
+
+void
+agent_fx_envelope(struct agent_env *e, size_t from, int type, int prio,
+    const uint8_t *body, size_t blen, uint8_t **out, size_t *outlen)
+{
+	Liaison__V1__Envelope	 env = LIAISON__V1__ENVELOPE__INIT;
+	Liaison__V1__Handling	 h = LIAISON__V1__HANDLING__INIT;
+	uint8_t			 id[16];
+	char			*to[1];
+	const char		*field = NULL;
+
+	lsn_random(id, sizeof(id));
+	h.has_tlp = 1;
+	h.tlp = LIAISON__V1__TLP__TLP_GREEN;
+	env.has_version = 1;
+	env.version = LSN_ENVELOPE_VERSION;
+	env.has_message_id = 1;
+	env.message_id.data = id;
+	env.message_id.len = 16;
+	to[0] = e->fx->partners[1].id;
+	env.n_to = 1;
+	env.to = to;
+	env.has_created_ms = 1;
+	env.created_ms = lsn_now_ms();
+	env.has_type = 1;
+	env.type = type;
+	env.has_priority = 1;
+	env.priority = prio;
+	env.handling = &h;
+	env.has_body = 1;
+	env.body.data = (uint8_t *) (uintptr_t) body;
+	env.body.len = blen;
+	assert_ok(lsn_envelope_sign(&env, e->fx->partners[from].sign, out,
+	    outlen, &field));
+}
+
+int
+agent_fx_deliver(struct agent_env *e, uint64_t seq, const uint8_t *buf,
+    size_t len)
+{
+	Liaison__V1__Deliver	 d = LIAISON__V1__DELIVER__INIT;
+	int			 code;
+
+	d.has_seq = 1;
+	d.seq = seq;
+	assert_non_null(d.envelope = liaison__v1__signed_envelope__unpack(
+	    NULL, len, buf));
+	assert_ok(agent_tx_begin(e->a));
+	e->a->nacks = 0;
+	assert_ok(inbox_on_deliver(e->a, &d));
+	assert_int_equal(e->a->nacks, 1);
+	assert_int_equal(e->a->acks[0].seq, seq);
+	code = e->a->acks[0].code;
+	agent_tx_end(e->a);
+	liaison__v1__signed_envelope__free_unpacked(d.envelope, NULL);
+	return (code);
 }

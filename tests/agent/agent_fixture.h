@@ -39,4 +39,19 @@ void		agent_fx_sync_replica(struct agent_env *e);
  * there is no row). */
 uint64_t	agent_fx_count_sql(struct agent_env *e, const char *sql);
 
+/*
+ * A TLP:GREEN envelope of type (LIAISON__V1__MESSAGE_TYPE_*) and priority
+ * prio (LIAISON__V1__PRIORITY__*) with body, from partners[from] to the
+ * agent's partner (index 1), a fresh message id, created now, signed by
+ * the sender: *out the SignedEnvelope (malloc'd, caller frees).
+ */
+void		agent_fx_envelope(struct agent_env *e, size_t from, int type,
+		    int prio, const uint8_t *body, size_t blen, uint8_t **out,
+		    size_t *outlen);
+
+/* Delivers a serialized SignedEnvelope as seq in a turn of its own; it
+ * must be answered with one DeliverAck for seq, whose code it returns. */
+int		agent_fx_deliver(struct agent_env *e, uint64_t seq,
+		    const uint8_t *buf, size_t len);
+
 #endif

@@ -25,28 +25,6 @@ setup(void **state)
 	return (agent_fx_setup(state, 3));
 }
 
-/* Delivers a serialized SignedEnvelope as seq; returns the ack code. */
-static int
-deliver(struct agent_env *e, uint64_t seq, const uint8_t *buf, size_t len)
-{
-	Liaison__V1__Deliver	 d = LIAISON__V1__DELIVER__INIT;
-	int			 code;
-
-	d.has_seq = 1;
-	d.seq = seq;
-	assert_non_null(d.envelope = liaison__v1__signed_envelope__unpack(
-	    NULL, len, buf));
-	assert_ok(agent_tx_begin(e->a));
-	e->a->nacks = 0;
-	assert_ok(inbox_on_deliver(e->a, &d));
-	assert_int_equal(e->a->nacks, 1);
-	assert_int_equal(e->a->acks[0].seq, seq);
-	code = e->a->acks[0].code;
-	agent_tx_end(e->a);
-	liaison__v1__signed_envelope__free_unpacked(d.envelope, NULL);
-	return (code);
-}
-
 static void
 counts(struct agent_env *e, uint64_t *total, uint64_t *q)
 {
@@ -68,10 +46,10 @@ test_agent_inbox_stores_once_and_advances_cursor(void **state)
 	m.to[0] = e->fx->partners[1].id;
 	m.text = "synthetic note";
 	assert_ok(lsn_fixture_envelope(e->fx, 0, &m, id, &buf, &len));
-	assert_int_equal(deliver(e, 1, buf, len), LSN_OK);
+	assert_int_equal(agent_fx_deliver(e, 1, buf, len), LSN_OK);
 	assert_int_equal(e->a->cursor, 1);
 	/* redelivered under another seq: acknowledged, not stored twice */
-	assert_int_equal(deliver(e, 2, buf, len), LSN_OK);
+	assert_int_equal(agent_fx_deliver(e, 2, buf, len), LSN_OK);
 	assert_int_equal(e->a->cursor, 2);
 	counts(e, &total, &q);
 	assert_int_equal(total, 1);
@@ -111,7 +89,7 @@ test_agent_inbox_quarantines_bad_signature(void **state)
 	assert_non_null(bad = malloc(len));
 	liaison__v1__signed_envelope__pack(se, bad);
 	liaison__v1__signed_envelope__free_unpacked(se, NULL);
-	assert_int_equal(deliver(e, 7, bad, len), LSN_EBADSIG);
+	assert_int_equal(agent_fx_deliver(e, 7, bad, len), LSN_EBADSIG);
 	counts(e, &total, &q);
 	assert_int_equal(total, 0);
 	assert_int_equal(q, 1);
@@ -156,7 +134,7 @@ test_agent_inbox_quarantines_unknown_sender(void **state)
 	env.body.data = body;
 	env.body.len = sizeof(body);
 	assert_ok(lsn_envelope_sign(&env, kp, &buf, &len, NULL));
-	assert_int_equal(deliver(e, 3, buf, len), LSN_EUNKNOWNSENDER);
+	assert_int_equal(agent_fx_deliver(e, 3, buf, len), LSN_EUNKNOWNSENDER);
 	counts(e, &total, &q);
 	assert_int_equal(total, 0);
 	assert_int_equal(q, 1);
@@ -183,7 +161,7 @@ test_agent_inbox_quarantines_suspended_sender(void **state)
 	assert_ok(lsn_dir_submit(e->a->dir, op, oplen, 0, NULL, NULL, 0));
 	m.to[0] = e->fx->partners[1].id;
 	assert_ok(lsn_fixture_envelope(e->fx, 0, &m, NULL, &buf, &len));
-	assert_int_equal(deliver(e, 4, buf, len), LSN_ESUSPENDED);
+	assert_int_equal(agent_fx_deliver(e, 4, buf, len), LSN_ESUSPENDED);
 	counts(e, &total, &q);
 	assert_int_equal(total, 0);
 	assert_int_equal(q, 1);
@@ -233,7 +211,7 @@ test_agent_inbox_sender_on_other_history_raises_alert(void **state)
 	env.body.len = sizeof(body);
 	assert_ok(lsn_envelope_sign(&env, e->fx->partners[0].sign, &buf, &len,
 	    NULL));
-	assert_int_equal(deliver(e, 9, buf, len), LSN_OK);
+	assert_int_equal(agent_fx_deliver(e, 9, buf, len), LSN_OK);
 	counts(e, &total, &q);
 	assert_int_equal(total, 1);
 	assert_ok(replica_alerts(e->a, &alerts, &n));
@@ -419,18 +397,18 @@ test_agent_inbox_quarantines_bad_body_unseal_and_transition(void **state)
 	n.text = (char *) (uintptr_t) "";
 	typed_env(e, 0, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE, &n.base,
 	    -1, &buf, &len);
-	assert_int_equal(deliver(e, 1, buf, len), LSN_EINVAL);
+	assert_int_equal(agent_fx_deliver(e, 1, buf, len), LSN_EINVAL);
 	free(buf);
 	/* sealed to someone else: cannot be opened here */
 	n.text = (char *) (uintptr_t) "synthetic sealed note";
 	typed_env(e, 0, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE, &n.base,
 	    2, &buf, &len);
-	assert_int_equal(deliver(e, 2, buf, len), LSN_EUNSEAL);
+	assert_int_equal(agent_fx_deliver(e, 2, buf, len), LSN_EUNSEAL);
 	free(buf);
 	/* sealed to us: opened and stored */
 	typed_env(e, 0, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE, &n.base,
 	    1, &buf, &len);
-	assert_int_equal(deliver(e, 3, buf, len), LSN_OK);
+	assert_int_equal(agent_fx_deliver(e, 3, buf, len), LSN_OK);
 	free(buf);
 	/* a response about a referral we never had */
 	lsn_random(rid, sizeof(rid));
@@ -442,7 +420,7 @@ test_agent_inbox_quarantines_bad_body_unseal_and_transition(void **state)
 	typed_env(e, 0,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
 	    &r.base, -1, &buf, &len);
-	assert_int_equal(deliver(e, 4, buf, len), LSN_ETRANSITION);
+	assert_int_equal(agent_fx_deliver(e, 4, buf, len), LSN_ETRANSITION);
 	free(buf);
 	/* the handoff, then an ack from its own sender: illegal */
 	h.has_referral_id = 1;
@@ -460,20 +438,20 @@ test_agent_inbox_quarantines_bad_body_unseal_and_transition(void **state)
 	typed_env(e, 0,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF, &h.base,
 	    -1, &buf, &len);
-	assert_int_equal(deliver(e, 5, buf, len), LSN_OK);
+	assert_int_equal(agent_fx_deliver(e, 5, buf, len), LSN_OK);
 	free(buf);
 	r.action = LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACK;
 	typed_env(e, 0,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
 	    &r.base, -1, &buf, &len);
-	assert_int_equal(deliver(e, 6, buf, len), LSN_ETRANSITION);
+	assert_int_equal(agent_fx_deliver(e, 6, buf, len), LSN_ETRANSITION);
 	free(buf);
 	/* withdrawing it is the sender's right */
 	r.action = LIAISON__V1__REFERRAL_ACTION__REFERRAL_WITHDRAW;
 	typed_env(e, 0,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
 	    &r.base, -1, &buf, &len);
-	assert_int_equal(deliver(e, 7, buf, len), LSN_OK);
+	assert_int_equal(agent_fx_deliver(e, 7, buf, len), LSN_OK);
 	free(buf);
 	counts(e, &total, &q);
 	assert_int_equal(total, 3);

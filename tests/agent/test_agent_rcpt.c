@@ -165,56 +165,8 @@ static void
 carrier(struct agent_env *e, const uint8_t *sr, size_t srlen, uint8_t **out,
     size_t *outlen)
 {
-	Liaison__V1__Envelope	 env = LIAISON__V1__ENVELOPE__INIT;
-	Liaison__V1__Handling	 h = LIAISON__V1__HANDLING__INIT;
-	uint8_t			 id[16];
-	char			*to[1];
-	const char		*field = NULL;
-
-	lsn_random(id, sizeof(id));
-	h.has_tlp = 1;
-	h.tlp = LIAISON__V1__TLP__TLP_GREEN;
-	env.has_version = 1;
-	env.version = LSN_ENVELOPE_VERSION;
-	env.has_message_id = 1;
-	env.message_id.data = id;
-	env.message_id.len = 16;
-	to[0] = e->fx->partners[1].id;
-	env.n_to = 1;
-	env.to = to;
-	env.has_created_ms = 1;
-	env.created_ms = lsn_now_ms();
-	env.has_type = 1;
-	env.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT;
-	env.has_priority = 1;
-	env.priority = LIAISON__V1__PRIORITY__PRIORITY_P4;
-	env.handling = &h;
-	env.has_body = 1;
-	env.body.data = (uint8_t *) (uintptr_t) sr;
-	env.body.len = srlen;
-	assert_ok(lsn_envelope_sign(&env, e->fx->partners[0].sign, out, outlen,
-	    &field));
-}
-
-/* Delivers a serialized SignedEnvelope in its own turn; the ack code. */
-static int
-deliver(struct agent_env *e, uint64_t seq, const uint8_t *buf, size_t len)
-{
-	Liaison__V1__Deliver	 d = LIAISON__V1__DELIVER__INIT;
-	int			 code;
-
-	d.has_seq = 1;
-	d.seq = seq;
-	assert_non_null(d.envelope = liaison__v1__signed_envelope__unpack(
-	    NULL, len, buf));
-	assert_ok(agent_tx_begin(e->a));
-	e->a->nacks = 0;
-	assert_ok(inbox_on_deliver(e->a, &d));
-	assert_int_equal(e->a->nacks, 1);
-	code = e->a->acks[0].code;
-	agent_tx_end(e->a);
-	liaison__v1__signed_envelope__free_unpacked(d.envelope, NULL);
-	return (code);
+	agent_fx_envelope(e, 0, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT,
+	    LIAISON__V1__PRIORITY__PRIORITY_P4, sr, srlen, out, outlen);
 }
 
 #define NSENT	10
@@ -236,7 +188,7 @@ test_agent_rcpt_batch_marks_all_delivered(void **state)
 	    LIAISON__V1__RECEIPT_STAGE__RECEIPT_DELIVERED, lsn_now_ms(),
 	    e->fx->partners[0].id, e->fx->partners[0].sign, &sr, &srlen));
 	carrier(e, sr, srlen, &buf, &len);
-	assert_int_equal(deliver(e, 1, buf, len), LSN_OK);
+	assert_int_equal(agent_fx_deliver(e, 1, buf, len), LSN_OK);
 	/* all N kept as receipts, none is an inbox item */
 	assert_int_equal(agent_fx_count_sql(e,
 	    "SELECT count(*) FROM receipts WHERE stage = 1"), NSENT);
@@ -291,7 +243,7 @@ test_agent_rcpt_forged_batch_refused(void **state)
 	    LIAISON__V1__RECEIPT_STAGE__RECEIPT_DELIVERED, lsn_now_ms(),
 	    e->fx->partners[0].id, e->fx->partners[0].sign, &sr, &srlen));
 	carrier(e, sr, srlen, &buf, &len);
-	assert_int_equal(deliver(e, 1, buf, len), LSN_EINVAL);
+	assert_int_equal(agent_fx_deliver(e, 1, buf, len), LSN_EINVAL);
 	free(sr);
 	free(buf);
 	ids[5][0] ^= 0xff;
@@ -302,7 +254,7 @@ test_agent_rcpt_forged_batch_refused(void **state)
 	    LIAISON__V1__RECEIPT_STAGE__RECEIPT_DELIVERED, lsn_now_ms(),
 	    e->fx->partners[0].id, e->fx->partners[0].sign, &sr, &srlen));
 	carrier(e, sr, srlen, &buf, &len);
-	assert_int_equal(deliver(e, 2, buf, len), LSN_EINVAL);
+	assert_int_equal(agent_fx_deliver(e, 2, buf, len), LSN_EINVAL);
 	free(sr);
 	free(buf);
 	hs[3][0] ^= 0xff;
@@ -337,7 +289,7 @@ test_agent_rcpt_forged_batch_refused(void **state)
 	    liaison__v1__signed_receipt__get_packed_size(&s)));
 	srlen = liaison__v1__signed_receipt__pack(&s, sr);
 	carrier(e, sr, srlen, &buf, &len);
-	assert_int_not_equal(deliver(e, 3, buf, len), LSN_OK);
+	assert_int_not_equal(agent_fx_deliver(e, 3, buf, len), LSN_OK);
 	free(sr);
 	free(buf);
 	/* nothing of the refused batches was kept */

@@ -36,13 +36,8 @@ deliver_handoff(struct agent_env *e, size_t from, const uint8_t rid[16],
 {
 	Liaison__V1__ReferralHandoff	 h = LIAISON__V1__REFERRAL_HANDOFF__INIT;
 	Liaison__V1__Jurisdiction	 j = LIAISON__V1__JURISDICTION__INIT;
-	Liaison__V1__Envelope		 env = LIAISON__V1__ENVELOPE__INIT;
-	Liaison__V1__Handling		 hd = LIAISON__V1__HANDLING__INIT;
-	Liaison__V1__Deliver		 d = LIAISON__V1__DELIVER__INIT;
-	uint8_t				 id[16], body[512], *buf = NULL;
-	size_t				 len = 0;
-	const char			*field = NULL;
-	char				*to[1];
+	uint8_t				 body[512], *buf = NULL;
+	size_t				 blen, len = 0;
 
 	h.has_referral_id = 1;
 	h.referral_id.data = (uint8_t *) (uintptr_t) rid;
@@ -58,40 +53,11 @@ deliver_handoff(struct agent_env *e, size_t from, const uint8_t rid[16],
 	h.summary = (char *) (uintptr_t) "synthetic referral to redirect";
 	assert_true(liaison__v1__referral_handoff__get_packed_size(&h) <=
 	    sizeof(body));
-	lsn_random(id, sizeof(id));
-	hd.has_tlp = 1;
-	hd.tlp = LIAISON__V1__TLP__TLP_GREEN;
-	env.has_version = 1;
-	env.version = LSN_ENVELOPE_VERSION;
-	env.has_message_id = 1;
-	env.message_id.data = id;
-	env.message_id.len = 16;
-	to[0] = e->fx->partners[1].id;
-	env.n_to = 1;
-	env.to = to;
-	env.has_created_ms = 1;
-	env.created_ms = lsn_now_ms();
-	env.has_type = 1;
-	env.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF;
-	env.has_priority = 1;
-	env.priority = LIAISON__V1__PRIORITY__PRIORITY_P3;
-	env.handling = &hd;
-	env.has_body = 1;
-	env.body.data = body;
-	env.body.len = liaison__v1__referral_handoff__pack(&h, body);
-	assert_ok(lsn_envelope_sign(&env, e->fx->partners[from].sign, &buf,
-	    &len, &field));
-	d.has_seq = 1;
-	d.seq = seq;
-	assert_non_null(d.envelope = liaison__v1__signed_envelope__unpack(
-	    NULL, len, buf));
-	assert_ok(agent_tx_begin(e->a));
-	e->a->nacks = 0;
-	assert_ok(inbox_on_deliver(e->a, &d));
-	assert_int_equal(e->a->nacks, 1);
-	assert_int_equal(e->a->acks[0].code, LSN_OK);
-	agent_tx_end(e->a);
-	liaison__v1__signed_envelope__free_unpacked(d.envelope, NULL);
+	blen = liaison__v1__referral_handoff__pack(&h, body);
+	agent_fx_envelope(e, from,
+	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF,
+	    LIAISON__V1__PRIORITY__PRIORITY_P3, body, blen, &buf, &len);
+	assert_int_equal(agent_fx_deliver(e, seq, buf, len), LSN_OK);
 	free(buf);
 }
 
