@@ -15,18 +15,6 @@
 
 #define IT_TIMEOUT_MS	20000	/* an answer; long for a loaded machine */
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
-
 void
 agent_it_endpoint(const struct lsn_fixture *fx, size_t i, char *buf,
     size_t bufsz)
@@ -51,9 +39,9 @@ agent_it_start(struct lsn_fixture *fx, size_t i, const char *ep,
 	if ((bin = lsn_proc_bin(LSN_BIN_AGENT)) == NULL)
 		return (-1);
 	argv[0] = bin;
-	argv[1] = mut("-d");
-	argv[2] = mut("-v");
-	argv[3] = mut("-c");
+	argv[1] = lsn_proc_mut("-d");
+	argv[2] = lsn_proc_mut("-v");
+	argv[3] = lsn_proc_mut("-c");
 	argv[4] = fx->partners[i].agent_conf;
 	argv[5] = NULL;
 	pid = lsn_proc_spawn(bin, argv, fx->partners[i].agent_log);
@@ -129,7 +117,7 @@ agent_it_send(const struct lsn_fixture *fx, size_t i, const char *to,
 	uint8_t				 body[8192];
 	int				 rv;
 
-	note.text = mut(text);
+	note.text = lsn_proc_mut(text);
 	if (liaison__v1__note__get_packed_size(&note) > sizeof(body))
 		return (LSN_ETOOBIG);
 	sr.body.len = liaison__v1__note__pack(&note, body);
@@ -138,12 +126,12 @@ agent_it_send(const struct lsn_fixture *fx, size_t i, const char *to,
 	sr.has_type = 1;
 	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
 	if (to != NULL) {
-		tov[0] = mut(to);
+		tov[0] = lsn_proc_mut(to);
 		sr.n_to = 1;
 		sr.to = tov;
 	}
 	if (group != NULL) {
-		grv[0] = mut(group);
+		grv[0] = lsn_proc_mut(group);
 		sr.n_to_groups = 1;
 		sr.to_groups = grv;
 	}
@@ -170,7 +158,8 @@ agent_it_send_referral(const struct lsn_fixture *fx, size_t i, size_t to,
 	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
 	Liaison__V1__SubmitRequest	 sr = LIAISON__V1__SUBMIT_REQUEST__INIT;
 	Liaison__V1__Handling		 h = LIAISON__V1__HANDLING__INIT;
-	Liaison__V1__ReferralHandoff	 r = LIAISON__V1__REFERRAL_HANDOFF__INIT;
+	Liaison__V1__ReferralHandoff	 r =
+	    LIAISON__V1__REFERRAL_HANDOFF__INIT;
 	Liaison__V1__Jurisdiction	 j = LIAISON__V1__JURISDICTION__INIT;
 	Liaison__V1__ApiResponse	*resp = NULL;
 	uint8_t				 buf[4096], id[16];
@@ -188,11 +177,11 @@ agent_it_send_referral(const struct lsn_fixture *fx, size_t i, size_t to,
 	r.priority = LIAISON__V1__PRIORITY__PRIORITY_P1;
 	r.has_category = 1;
 	r.category = LIAISON__V1__REFERRAL_CATEGORY__CATEGORY_GROOMING;
-	j.country = mut("NL");
+	j.country = lsn_proc_mut("NL");
 	j.has_basis = 1;
 	j.basis = LIAISON__V1__JURISDICTION_BASIS__BASIS_IP_GEOLOCATION;
 	r.jurisdiction = &j;
-	r.summary = mut(summary);
+	r.summary = lsn_proc_mut(summary);
 	if (liaison__v1__referral_handoff__get_packed_size(&r) > sizeof(buf))
 		return (LSN_ETOOBIG);
 	sr.body.len = liaison__v1__referral_handoff__pack(&r, buf);
@@ -200,7 +189,7 @@ agent_it_send_referral(const struct lsn_fixture *fx, size_t i, size_t to,
 	sr.has_body = 1;
 	sr.has_type = 1;
 	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF;
-	tov[0] = mut(fx->partners[to].id);
+	tov[0] = lsn_proc_mut(fx->partners[to].id);
 	sr.n_to = 1;
 	sr.to = tov;
 	h.has_tlp = 1;
@@ -338,9 +327,9 @@ agent_it_cli(const struct lsn_fixture *fx, size_t i, char **out,
 	argv[n++] = bin;
 	va_start(ap, arg0);
 	for (a = arg0; a != NULL && n < 28; a = va_arg(ap, const char *))
-		argv[n++] = mut(a);
+		argv[n++] = lsn_proc_mut(a);
 	va_end(ap);
-	argv[n++] = mut("--agent");
+	argv[n++] = lsn_proc_mut("--agent");
 	argv[n++] = ep;
 	argv[n] = NULL;
 	rv = lsn_proc_run(bin, argv, out, NULL, 30000);

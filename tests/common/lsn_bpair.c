@@ -14,18 +14,6 @@
 #include "lsn_proc.h"
 #include "lsn_test.h"
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
-
 static int
 copy_entry(void *arg, uint64_t rev, const uint8_t *entry, size_t len)
 {
@@ -89,10 +77,10 @@ lsn_bpair_start(const struct lsn_bpair *bp, int i)
 
 	assert_non_null(bin = lsn_proc_bin(LSN_BIN_BROKER));
 	argv[0] = bin;
-	argv[1] = mut("-d");
-	argv[2] = mut("-v");
-	argv[3] = mut("-c");
-	argv[4] = mut(bp->conf[i]);
+	argv[1] = lsn_proc_mut("-d");
+	argv[2] = lsn_proc_mut("-v");
+	argv[3] = lsn_proc_mut("-c");
+	argv[4] = lsn_proc_mut(bp->conf[i]);
 	argv[5] = NULL;
 	pid = lsn_proc_spawn(bin, argv, bp->log[i]);
 	free(bin);
@@ -108,10 +96,10 @@ lsn_bpair_status(const struct lsn_bpair *bp, int i, char *buf, size_t bufsz)
 	buf[0] = '\0';
 	assert_non_null(bin = lsn_proc_bin(LSN_BIN_CLI));
 	argv[0] = bin;
-	argv[1] = mut("broker-status");
-	argv[2] = mut("--json");
-	argv[3] = mut("--control");
-	argv[4] = mut(bp->ctl[i]);
+	argv[1] = lsn_proc_mut("broker-status");
+	argv[2] = lsn_proc_mut("--json");
+	argv[3] = lsn_proc_mut("--control");
+	argv[4] = lsn_proc_mut(bp->ctl[i]);
 	argv[5] = NULL;
 	if (lsn_proc_run(bin, argv, &out, "/dev/null", 5000) == 0 &&
 	    out != NULL)

@@ -470,3 +470,15 @@ lsn_proc_asan_runtime(char *buf, size_t bufsz)
 	fclose(f);
 	return (found);
 }
+
+char *
+lsn_proc_mut(const char *s)
+{
+	union {
+		const char	*c;
+		char		*m;
+	} u;
+
+	u.c = s;
+	return (u.m);
+}

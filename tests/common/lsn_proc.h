@@ -99,6 +99,10 @@ void	 lsn_proc_dump_log(const char *logpath, size_t maxbytes);
 /* Sleeps ms milliseconds. */
 void	 lsn_proc_sleep_ms(int ms);
 
+/* s without its const, for the argv of lsn_proc_spawn and lsn_proc_run
+ * (which do not write to it). */
+char	*lsn_proc_mut(const char *s);
+
 /* A TCP port free on 127.0.0.1 right now (bound to 0, read, closed: the
  * kernel's pick), or -1. */
 int	 lsn_proc_free_port(void);
