@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include "lsn_proc.h"
 #include "lsn_test.h"
 
 char *
@@ -87,4 +88,33 @@ lsn_test_db_count(const char *path, const char *sql)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return (n);
+}
+
+int
+lsn_test_build_shim(const char *dir, const char *name, const char *libs,
+    char *shim, size_t shimsz, char *preload, size_t preloadsz)
+{
+	const char	*src = getenv("LSN_SRC_DIR");
+	char		 cmd[4096], asan[1024];
+	char		*argv[4];
+	int		 st;
+
+	assert_non_null(src);
+	snprintf(shim, shimsz, "%s/%s.so", dir, name);
+	snprintf(cmd, sizeof(cmd), "exec ${CC:-cc} -O1 -shared -fPIC -o "
+	    "'%s' '%s/tests/faults/%s.c' %s", shim, src, name, libs);
+	argv[0] = lsn_proc_mut("sh");
+	argv[1] = lsn_proc_mut("-c");
+	argv[2] = cmd;
+	argv[3] = NULL;
+	st = lsn_proc_run("/bin/sh", argv, NULL, NULL, 60000);
+	if (st != 0)
+		fail_msg("cannot build the fault shim %s (%s): status %d",
+		    name, cmd, st);
+	if (lsn_proc_asan_runtime(asan, sizeof(asan))) {
+		snprintf(preload, preloadsz, "%s %s", asan, shim);
+		return (1);
+	}
+	snprintf(preload, preloadsz, "%s", shim);
+	return (0);
 }

@@ -559,9 +559,6 @@ setup(void **state)
 {
 	struct lsn_fixture_opts	 o = { 0 };
 	struct env		*e;
-	const char		*src = getenv("LSN_SRC_DIR");
-	char			 cmd[4 * LSN_FX_PATH_MAX], asan[LSN_FX_PATH_MAX];
-	char			*argv[4];
 	pid_t			 pid;
 
 	assert_non_null(e = calloc(1, sizeof(*e)));
@@ -569,25 +566,14 @@ setup(void **state)
 	assert_ok(lsn_fixture_create(&o, &e->fx));
 	assert_ok(lsn_fixture_write_broker_conf(e->fx, NULL, NULL));
 	assert_non_null(e->ctx = zmq_ctx_new());
-	assert_non_null(src);
-	snprintf(e->shim, sizeof(e->shim), "%s/fsfault.so", e->fx->dir);
-	snprintf(cmd, sizeof(cmd), "exec ${CC:-cc} -O1 -shared -fPIC -o "
-	    "'%s' '%s/tests/faults/fsfault.c' -ldl", e->shim, src);
-	argv[0] = mut("sh");
-	argv[1] = mut("-c");
-	argv[2] = cmd;
-	argv[3] = NULL;
-	assert_int_equal(lsn_proc_run("/bin/sh", argv, NULL, NULL, 60000), 0);
 	e->k = K_NORMAL;
 	e->ka = K_ARMED;
 	snprintf(e->arm, sizeof(e->arm), "%s/fault.arm", e->fx->dir);
-	if (lsn_proc_asan_runtime(asan, sizeof(asan))) {
+	if (lsn_test_build_shim(e->fx->dir, "fsfault", "-ldl", e->shim,
+	    sizeof(e->shim), e->preload, sizeof(e->preload))) {
 		e->ka = K_ARMED_ASAN;
-		snprintf(e->preload, sizeof(e->preload), "%s %s", asan,
-		    e->shim);
 		e->k = K_ASAN;
-	} else
-		snprintf(e->preload, sizeof(e->preload), "%s", e->shim);
+	}
 	/* The base: migrated by a first clean run, then copied. */
 	assert_int_equal(broker_start(e, NULL, NULL, &pid), 0);
 	assert_int_equal(lsn_proc_stop(pid), 0);

@@ -96,29 +96,9 @@ rnd(struct env *e)
 static void
 build_shim(struct env *e)
 {
-	const char	*src = getenv("LSN_SRC_DIR");
-	char		 cmd[4 * LSN_FX_PATH_MAX], asan[LSN_FX_PATH_MAX];
-	char		*argv[4];
-	int		 st;
-
-	assert_non_null(src);
-	snprintf(e->shim, sizeof(e->shim), "%s/crashvfs.so", e->fx->dir);
-	snprintf(cmd, sizeof(cmd), "exec ${CC:-cc} -O1 -shared -fPIC -o "
-	    "'%s' '%s/tests/faults/crashvfs.c' -lsqlite3 -lpthread", e->shim,
-	    src);
-	argv[0] = mut("sh");
-	argv[1] = mut("-c");
-	argv[2] = cmd;
-	argv[3] = NULL;
-	st = lsn_proc_run("/bin/sh", argv, NULL, NULL, 60000);
-	if (st != 0)
-		fail_msg("cannot build the crash VFS (%s): status %d", cmd, st);
-	if (lsn_proc_asan_runtime(asan, sizeof(asan))) {
-		e->asan = 1;
-		snprintf(e->preload, sizeof(e->preload), "%s %s", asan,
-		    e->shim);
-	} else
-		snprintf(e->preload, sizeof(e->preload), "%s", e->shim);
+	e->asan = lsn_test_build_shim(e->fx->dir, "crashvfs",
+	    "-lsqlite3 -lpthread", e->shim, sizeof(e->shim), e->preload,
+	    sizeof(e->preload));
 }
 
 /*

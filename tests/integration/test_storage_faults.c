@@ -82,30 +82,10 @@ static struct env	*g_env;
 static void
 build_shim(struct env *e)
 {
-	const char	*src = getenv("LSN_SRC_DIR");
-	char		 cmd[4 * LSN_FX_PATH_MAX], asan[LSN_FX_PATH_MAX];
-	char		*argv[4];
-	int		 st;
-
-	assert_non_null(src);
-	snprintf(e->shim, sizeof(e->shim), "%s/fsfault.so", e->fx->dir);
-	snprintf(cmd, sizeof(cmd), "exec ${CC:-cc} -O1 -shared -fPIC -o "
-	    "'%s' '%s/tests/faults/fsfault.c' -ldl", e->shim, src);
-	argv[0] = (char *) (uintptr_t) "sh";
-	argv[1] = (char *) (uintptr_t) "-c";
-	argv[2] = cmd;
-	argv[3] = NULL;
-	st = lsn_proc_run("/bin/sh", argv, NULL, NULL, 60000);
-	if (st != 0)
-		fail_msg("cannot build the fault shim (%s): status %d", cmd,
-		    st);
-	if (lsn_proc_asan_runtime(asan, sizeof(asan))) {
-		snprintf(e->preload, sizeof(e->preload), "%s %s", asan,
-		    e->shim);
-		printf("storage faults: AddressSanitizer build: preloading "
-		    "%s before the shim\n", asan);
-	} else
-		snprintf(e->preload, sizeof(e->preload), "%s", e->shim);
+	if (lsn_test_build_shim(e->fx->dir, "fsfault", "-ldl", e->shim,
+	    sizeof(e->shim), e->preload, sizeof(e->preload)))
+		printf("storage faults: AddressSanitizer build: LD_PRELOAD "
+		    "%s\n", e->preload);
 }
 
 static void
