@@ -14,127 +14,19 @@
 #include "liaison/util.h"
 
 #include "agent.h"
+#include "agent_fixture.h"
 #include "lsn_fixture.h"
 #include "lsn_proc.h"
 #include "lsn_test.h"
 
-struct env {
-	struct lsn_fixture	*fx;
-	struct agent		*a;	/* partner index 1 */
-};
-
-struct collect {
-	Liaison__V1__LogEntry	**v;
-	size_t			  n;
-};
-
-static int
-collect_entry(void *arg, uint64_t rev, const uint8_t *entry, size_t len)
-{
-	struct collect	*c = arg;
-
-	(void) rev;
-	if ((c->v[c->n] = liaison__v1__log_entry__unpack(NULL, len, entry)) ==
-	    NULL)
-		return (LSN_EPROTO);
-	c->n++;
-	return (0);
-}
-
-/* Feeds the broker DB's log into the agent's replica. */
-static void
-sync_replica(struct env *e)
-{
-	struct lsn_store		*st = NULL;
-	struct lsn_dir			*d = NULL;
-	Liaison__V1__DirOps		 ops = LIAISON__V1__DIR_OPS__INIT;
-	Liaison__V1__SignedCheckpoint	*scp;
-	struct collect			 c;
-	uint8_t				*cp = NULL;
-	size_t				 cplen = 0;
-
-	assert_ok(lsn_store_open(e->fx->broker_db, lsn_dir_migrations, 0,
-	    &st));
-	assert_ok(lsn_dir_open(st, &d));
-	assert_non_null(c.v = calloc(1000, sizeof(*c.v)));
-	c.n = 0;
-	assert_ok(lsn_dir_entries_after(d, 0, 1000, collect_entry, &c));
-	assert_ok(lsn_dir_checkpoint_make(d, e->fx->seq, lsn_now_ms(), &cp,
-	    &cplen));
-	assert_non_null(scp = liaison__v1__signed_checkpoint__unpack(NULL,
-	    cplen, cp));
-	ops.n_entries = c.n;
-	ops.entries = c.v;
-	ops.checkpoint = scp;
-	assert_ok(agent_tx_begin(e->a));
-	assert_ok(replica_on_ops(e->a, &ops));
-	agent_tx_end(e->a);
-	assert_false(e->a->halted);
-	for (size_t i = 0; i < c.n; i++)
-		liaison__v1__log_entry__free_unpacked(c.v[i], NULL);
-	free(c.v);
-	liaison__v1__signed_checkpoint__free_unpacked(scp, NULL);
-	free(cp);
-	lsn_dir_close(&d);
-	lsn_store_close(&st);
-}
-
 static int
 setup(void **state)
 {
-	struct lsn_fixture_opts	 o = { 0 };
-	struct agent_conf	 c;
-	struct env		*e;
-	char			 err[256];
-
-	assert_non_null(e = calloc(1, sizeof(*e)));
-	o.npartners = 3;
-	assert_ok(lsn_fixture_create(&o, &e->fx));
-	assert_ok(lsn_fixture_write_agent_conf(e->fx, 1, "tcp://127.0.0.1:9",
-	    NULL));
-	assert_ok(aconf_load(e->fx->partners[1].agent_conf, &c, err,
-	    sizeof(err)));
-	assert_ok(agent_open(NULL, &c, &e->a));
-	sync_replica(e);
-	*state = e;
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	struct env	*e = *state;
-
-	agent_close(&e->a);
-	lsn_fixture_destroy(&e->fx);
-	free(e);
-	return (0);
-}
-
-/* Delivers a serialized SignedEnvelope as seq; returns the ack code. */
-static int
-deliver(struct env *e, uint64_t seq, const uint8_t *buf, size_t len)
-{
-	Liaison__V1__Deliver	 d = LIAISON__V1__DELIVER__INIT;
-	int			 code;
-
-	d.has_seq = 1;
-	d.seq = seq;
-	assert_non_null(d.envelope = liaison__v1__signed_envelope__unpack(
-	    NULL, len, buf));
-	assert_ok(agent_tx_begin(e->a));
-	e->a->nacks = 0;
-	assert_ok(inbox_on_deliver(e->a, &d));
-	assert_int_equal(e->a->nacks, 1);
-	assert_int_equal(e->a->acks[0].seq, seq);
-	code = e->a->acks[0].code;
-	agent_tx_end(e->a);
-	liaison__v1__signed_envelope__free_unpacked(d.envelope, NULL);
-	return (code);
+	return (agent_fx_setup(state, 3));
 }
 
 static void
-counts(struct env *e, uint64_t *total, uint64_t *q)
+counts(struct agent_env *e, uint64_t *total, uint64_t *q)
 {
 	uint64_t	unacked;
 
@@ -144,7 +36,7 @@ counts(struct env *e, uint64_t *total, uint64_t *q)
 static void
 test_agent_inbox_stores_once_and_advances_cursor(void **state)
 {
-	struct env		*e = *state;
+	struct agent_env	*e = *state;
 	struct lsn_fixture_msg	 m = { 0 };
 	uint8_t			*buf = NULL, id[16];
 	size_t			 len = 0;
@@ -154,10 +46,10 @@ test_agent_inbox_stores_once_and_advances_cursor(void **state)
 	m.to[0] = e->fx->partners[1].id;
 	m.text = "synthetic note";
 	assert_ok(lsn_fixture_envelope(e->fx, 0, &m, id, &buf, &len));
-	assert_int_equal(deliver(e, 1, buf, len), LSN_OK);
+	assert_int_equal(agent_fx_deliver(e, 1, buf, len), LSN_OK);
 	assert_int_equal(e->a->cursor, 1);
 	/* redelivered under another seq: acknowledged, not stored twice */
-	assert_int_equal(deliver(e, 2, buf, len), LSN_OK);
+	assert_int_equal(agent_fx_deliver(e, 2, buf, len), LSN_OK);
 	assert_int_equal(e->a->cursor, 2);
 	counts(e, &total, &q);
 	assert_int_equal(total, 1);
@@ -182,7 +74,7 @@ test_agent_inbox_stores_once_and_advances_cursor(void **state)
 static void
 test_agent_inbox_quarantines_bad_signature(void **state)
 {
-	struct env		*e = *state;
+	struct agent_env	*e = *state;
 	struct lsn_fixture_msg	 m = { 0 };
 	Liaison__V1__SignedEnvelope *se;
 	uint8_t			*buf = NULL, *bad;
@@ -197,7 +89,7 @@ test_agent_inbox_quarantines_bad_signature(void **state)
 	assert_non_null(bad = malloc(len));
 	liaison__v1__signed_envelope__pack(se, bad);
 	liaison__v1__signed_envelope__free_unpacked(se, NULL);
-	assert_int_equal(deliver(e, 7, bad, len), LSN_EBADSIG);
+	assert_int_equal(agent_fx_deliver(e, 7, bad, len), LSN_EBADSIG);
 	counts(e, &total, &q);
 	assert_int_equal(total, 0);
 	assert_int_equal(q, 1);
@@ -211,7 +103,7 @@ test_agent_inbox_quarantines_bad_signature(void **state)
 static void
 test_agent_inbox_quarantines_unknown_sender(void **state)
 {
-	struct env		*e = *state;
+	struct agent_env	*e = *state;
 	struct lsn_keypair	*kp = NULL;
 	Liaison__V1__Envelope	 env = LIAISON__V1__ENVELOPE__INIT;
 	Liaison__V1__Handling	 h = LIAISON__V1__HANDLING__INIT;
@@ -242,7 +134,7 @@ test_agent_inbox_quarantines_unknown_sender(void **state)
 	env.body.data = body;
 	env.body.len = sizeof(body);
 	assert_ok(lsn_envelope_sign(&env, kp, &buf, &len, NULL));
-	assert_int_equal(deliver(e, 3, buf, len), LSN_EUNKNOWNSENDER);
+	assert_int_equal(agent_fx_deliver(e, 3, buf, len), LSN_EUNKNOWNSENDER);
 	counts(e, &total, &q);
 	assert_int_equal(total, 0);
 	assert_int_equal(q, 1);
@@ -253,7 +145,7 @@ test_agent_inbox_quarantines_unknown_sender(void **state)
 static void
 test_agent_inbox_quarantines_suspended_sender(void **state)
 {
-	struct env		*e = *state;
+	struct agent_env	*e = *state;
 	struct lsn_fixture_msg	 m = { 0 };
 	uint8_t			*op = NULL, *buf = NULL;
 	size_t			 oplen = 0, len = 0;
@@ -269,7 +161,7 @@ test_agent_inbox_quarantines_suspended_sender(void **state)
 	assert_ok(lsn_dir_submit(e->a->dir, op, oplen, 0, NULL, NULL, 0));
 	m.to[0] = e->fx->partners[1].id;
 	assert_ok(lsn_fixture_envelope(e->fx, 0, &m, NULL, &buf, &len));
-	assert_int_equal(deliver(e, 4, buf, len), LSN_ESUSPENDED);
+	assert_int_equal(agent_fx_deliver(e, 4, buf, len), LSN_ESUSPENDED);
 	counts(e, &total, &q);
 	assert_int_equal(total, 0);
 	assert_int_equal(q, 1);
@@ -280,7 +172,7 @@ test_agent_inbox_quarantines_suspended_sender(void **state)
 static void
 test_agent_inbox_sender_on_other_history_raises_alert(void **state)
 {
-	struct env		*e = *state;
+	struct agent_env	*e = *state;
 	Liaison__V1__Envelope	 env = LIAISON__V1__ENVELOPE__INIT;
 	Liaison__V1__Handling	 h = LIAISON__V1__HANDLING__INIT;
 	Liaison__V1__DirHead	 dh = LIAISON__V1__DIR_HEAD__INIT;
@@ -319,7 +211,7 @@ test_agent_inbox_sender_on_other_history_raises_alert(void **state)
 	env.body.len = sizeof(body);
 	assert_ok(lsn_envelope_sign(&env, e->fx->partners[0].sign, &buf, &len,
 	    NULL));
-	assert_int_equal(deliver(e, 9, buf, len), LSN_OK);
+	assert_int_equal(agent_fx_deliver(e, 9, buf, len), LSN_OK);
 	counts(e, &total, &q);
 	assert_int_equal(total, 1);
 	assert_ok(replica_alerts(e->a, &alerts, &n));
@@ -330,7 +222,7 @@ test_agent_inbox_sender_on_other_history_raises_alert(void **state)
 }
 
 static void
-submit_note(struct env *e, const char *to, int tlp, int type, int *rv,
+submit_note(struct agent_env *e, const char *to, int tlp, int type, int *rv,
     uint8_t id[16])
 {
 	Liaison__V1__SubmitRequest	 r = LIAISON__V1__SUBMIT_REQUEST__INIT;
@@ -359,7 +251,7 @@ submit_note(struct env *e, const char *to, int tlp, int type, int *rv,
 }
 
 static void
-ack(struct env *e, const uint8_t id[16], int code)
+ack(struct agent_env *e, const uint8_t id[16], int code)
 {
 	Liaison__V1__PublishAck	k = LIAISON__V1__PUBLISH_ACK__INIT;
 
@@ -377,7 +269,7 @@ ack(struct env *e, const uint8_t id[16], int code)
 static void
 test_agent_outbox_validates_and_records_acks(void **state)
 {
-	struct env			*e = *state;
+	struct agent_env		*e = *state;
 	Liaison__V1__OutboxStatusResponse s =
 	    LIAISON__V1__OUTBOX_STATUS_RESPONSE__INIT;
 	uint8_t				 id[16], id2[16], id3[16];
@@ -438,7 +330,7 @@ test_agent_outbox_validates_and_records_acks(void **state)
  * AMBER). *buf is the SignedEnvelope (caller frees).
  */
 static void
-typed_env(struct env *e, size_t from, int type, const ProtobufCMessage *m,
+typed_env(struct agent_env *e, size_t from, int type, const ProtobufCMessage *m,
     int seal_to, uint8_t **buf, size_t *len)
 {
 	Liaison__V1__Envelope	 env = LIAISON__V1__ENVELOPE__INIT;
@@ -491,7 +383,7 @@ typed_env(struct env *e, size_t from, int type, const ProtobufCMessage *m,
 static void
 test_agent_inbox_quarantines_bad_body_unseal_and_transition(void **state)
 {
-	struct env			*e = *state;
+	struct agent_env		*e = *state;
 	Liaison__V1__Note		 n = LIAISON__V1__NOTE__INIT;
 	Liaison__V1__ReferralHandoff	 h = LIAISON__V1__REFERRAL_HANDOFF__INIT;
 	Liaison__V1__Jurisdiction	 j = LIAISON__V1__JURISDICTION__INIT;
@@ -505,18 +397,18 @@ test_agent_inbox_quarantines_bad_body_unseal_and_transition(void **state)
 	n.text = (char *) (uintptr_t) "";
 	typed_env(e, 0, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE, &n.base,
 	    -1, &buf, &len);
-	assert_int_equal(deliver(e, 1, buf, len), LSN_EINVAL);
+	assert_int_equal(agent_fx_deliver(e, 1, buf, len), LSN_EINVAL);
 	free(buf);
 	/* sealed to someone else: cannot be opened here */
 	n.text = (char *) (uintptr_t) "synthetic sealed note";
 	typed_env(e, 0, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE, &n.base,
 	    2, &buf, &len);
-	assert_int_equal(deliver(e, 2, buf, len), LSN_EUNSEAL);
+	assert_int_equal(agent_fx_deliver(e, 2, buf, len), LSN_EUNSEAL);
 	free(buf);
 	/* sealed to us: opened and stored */
 	typed_env(e, 0, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE, &n.base,
 	    1, &buf, &len);
-	assert_int_equal(deliver(e, 3, buf, len), LSN_OK);
+	assert_int_equal(agent_fx_deliver(e, 3, buf, len), LSN_OK);
 	free(buf);
 	/* a response about a referral we never had */
 	lsn_random(rid, sizeof(rid));
@@ -528,7 +420,7 @@ test_agent_inbox_quarantines_bad_body_unseal_and_transition(void **state)
 	typed_env(e, 0,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
 	    &r.base, -1, &buf, &len);
-	assert_int_equal(deliver(e, 4, buf, len), LSN_ETRANSITION);
+	assert_int_equal(agent_fx_deliver(e, 4, buf, len), LSN_ETRANSITION);
 	free(buf);
 	/* the handoff, then an ack from its own sender: illegal */
 	h.has_referral_id = 1;
@@ -546,20 +438,20 @@ test_agent_inbox_quarantines_bad_body_unseal_and_transition(void **state)
 	typed_env(e, 0,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF, &h.base,
 	    -1, &buf, &len);
-	assert_int_equal(deliver(e, 5, buf, len), LSN_OK);
+	assert_int_equal(agent_fx_deliver(e, 5, buf, len), LSN_OK);
 	free(buf);
 	r.action = LIAISON__V1__REFERRAL_ACTION__REFERRAL_ACK;
 	typed_env(e, 0,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
 	    &r.base, -1, &buf, &len);
-	assert_int_equal(deliver(e, 6, buf, len), LSN_ETRANSITION);
+	assert_int_equal(agent_fx_deliver(e, 6, buf, len), LSN_ETRANSITION);
 	free(buf);
 	/* withdrawing it is the sender's right */
 	r.action = LIAISON__V1__REFERRAL_ACTION__REFERRAL_WITHDRAW;
 	typed_env(e, 0,
 	    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
 	    &r.base, -1, &buf, &len);
-	assert_int_equal(deliver(e, 7, buf, len), LSN_OK);
+	assert_int_equal(agent_fx_deliver(e, 7, buf, len), LSN_OK);
 	free(buf);
 	counts(e, &total, &q);
 	assert_int_equal(total, 3);
@@ -589,7 +481,7 @@ test_agent_conf_api_endpoint_default(void **state)
 static void
 test_agent_conf_broker_list(void **state)
 {
-	struct env		*e = *state;
+	struct agent_env	*e = *state;
 	struct agent_conf	 c;
 	char			 err[256], many[1024];
 	static const char	*bad[] = {
@@ -635,28 +527,28 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_agent_inbox_stores_once_and_advances_cursor, setup,
-		    teardown),
+		    agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_inbox_quarantines_bad_signature, setup,
-		    teardown),
+		    agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_inbox_quarantines_unknown_sender, setup,
-		    teardown),
+		    agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_inbox_quarantines_suspended_sender, setup,
-		    teardown),
+		    agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_inbox_sender_on_other_history_raises_alert,
-		    setup, teardown),
+		    setup, agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_outbox_validates_and_records_acks, setup,
-		    teardown),
+		    agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_inbox_quarantines_bad_body_unseal_and_transition,
-		    setup, teardown),
+		    setup, agent_fx_teardown),
 		cmocka_unit_test(test_agent_conf_api_endpoint_default),
 		cmocka_unit_test_setup_teardown(test_agent_conf_broker_list,
-		    setup, teardown),
+		    setup, agent_fx_teardown),
 	};
 
 	if (lsn_init() != LSN_OK)

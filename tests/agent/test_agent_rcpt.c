@@ -17,115 +17,15 @@
 #include "liaison/util.h"
 
 #include "agent.h"
+#include "agent_fixture.h"
 #include "lsn_fixture.h"
 #include "lsn_proc.h"
 #include "lsn_test.h"
 
-struct env {
-	struct lsn_fixture	*fx;
-	struct agent		*a;	/* partner index 1 */
-};
-
-struct collect {
-	Liaison__V1__LogEntry	**v;
-	size_t			  n;
-};
-
-static int
-collect_entry(void *arg, uint64_t rev, const uint8_t *entry, size_t len)
-{
-	struct collect	*c = arg;
-
-	(void) rev;
-	if ((c->v[c->n] = liaison__v1__log_entry__unpack(NULL, len, entry)) ==
-	    NULL)
-		return (LSN_EPROTO);
-	c->n++;
-	return (0);
-}
-
-/* Feeds the broker DB's log into the agent's replica. */
-static void
-sync_replica(struct env *e)
-{
-	struct lsn_store		*st = NULL;
-	struct lsn_dir			*d = NULL;
-	Liaison__V1__DirOps		 ops = LIAISON__V1__DIR_OPS__INIT;
-	Liaison__V1__SignedCheckpoint	*scp;
-	struct collect			 c;
-	uint8_t				*cp = NULL;
-	size_t				 cplen = 0;
-
-	assert_ok(lsn_store_open(e->fx->broker_db, lsn_dir_migrations, 0,
-	    &st));
-	assert_ok(lsn_dir_open(st, &d));
-	assert_non_null(c.v = calloc(1000, sizeof(*c.v)));
-	c.n = 0;
-	assert_ok(lsn_dir_entries_after(d, 0, 1000, collect_entry, &c));
-	assert_ok(lsn_dir_checkpoint_make(d, e->fx->seq, lsn_now_ms(), &cp,
-	    &cplen));
-	assert_non_null(scp = liaison__v1__signed_checkpoint__unpack(NULL,
-	    cplen, cp));
-	ops.n_entries = c.n;
-	ops.entries = c.v;
-	ops.checkpoint = scp;
-	assert_ok(agent_tx_begin(e->a));
-	assert_ok(replica_on_ops(e->a, &ops));
-	agent_tx_end(e->a);
-	assert_false(e->a->halted);
-	for (size_t i = 0; i < c.n; i++)
-		liaison__v1__log_entry__free_unpacked(c.v[i], NULL);
-	free(c.v);
-	liaison__v1__signed_checkpoint__free_unpacked(scp, NULL);
-	free(cp);
-	lsn_dir_close(&d);
-	lsn_store_close(&st);
-}
-
 static int
 setup(void **state)
 {
-	struct lsn_fixture_opts	 o = { 0 };
-	struct agent_conf	 c;
-	struct env		*e;
-	char			 err[256];
-
-	assert_non_null(e = calloc(1, sizeof(*e)));
-	o.npartners = 3;
-	assert_ok(lsn_fixture_create(&o, &e->fx));
-	assert_ok(lsn_fixture_write_agent_conf(e->fx, 1, "tcp://127.0.0.1:9",
-	    NULL));
-	assert_ok(aconf_load(e->fx->partners[1].agent_conf, &c, err,
-	    sizeof(err)));
-	assert_ok(agent_open(NULL, &c, &e->a));
-	sync_replica(e);
-	*state = e;
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	struct env	*e = *state;
-
-	agent_close(&e->a);
-	lsn_fixture_destroy(&e->fx);
-	free(e);
-	return (0);
-}
-
-
-static uint64_t
-count_sql(struct env *e, const char *sql)
-{
-	sqlite3_stmt	*s;
-	uint64_t	 n = 0;
-
-	assert_ok(lsn_store_stmt(e->a->st, sql, &s));
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = (uint64_t) sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return (n);
+	return (agent_fx_setup(state, 3));
 }
 
 /* The signing key of partner `who` of the fixture, for receipts. */
@@ -133,7 +33,7 @@ static int
 fx_lookup(void *arg, const char *signer, const char *key_id,
     uint8_t pk[LSN_PK_BYTES])
 {
-	struct env	*e = arg;
+	struct agent_env	*e = arg;
 
 	for (size_t i = 0; i < e->fx->npartners; i++)
 		if (strcmp(e->fx->partners[i].id, signer) == 0 &&
@@ -147,7 +47,7 @@ fx_lookup(void *arg, const char *signer, const char *key_id,
 static void
 test_agent_rcpt_one_batch_per_sender_and_turn(void **state)
 {
-	struct env		*e = *state;
+	struct agent_env	*e = *state;
 	struct lsn_fixture_msg	 m = { 0 };
 	Liaison__V1__Deliver	 d = LIAISON__V1__DELIVER__INIT;
 	sqlite3_stmt		*s;
@@ -174,7 +74,8 @@ test_agent_rcpt_one_batch_per_sender_and_turn(void **state)
 	}
 	assert_int_equal(e->a->nacks, 23);
 	agent_tx_end(e->a);
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM inbox"), 23);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM inbox"), 23);
 	/* 20 = 14 + 6 for p0, 3 for p2: three receipt envelopes, not 23 */
 	assert_ok(lsn_store_stmt(e->a->st, "SELECT signed FROM outbox", &s));
 	while (sqlite3_step(s) == SQLITE_ROW) {
@@ -208,16 +109,17 @@ test_agent_rcpt_one_batch_per_sender_and_turn(void **state)
 	assert_int_equal(named[2], 3);
 	/* our own signed copy, one row per message; a batch's bytes kept
 	 * once (three batches: 14 + 6 for p0, 3 for p2) */
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM receipts"), 23);
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM receipt_signed"),
-	    3);
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM receipts WHERE "
-	    "length(signed) = 0"), 23);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM receipts"), 23);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM receipt_signed"), 3);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM receipts WHERE length(signed) = 0"), 23);
 }
 
 /* Submits n notes from the agent to p0; their ids and envelope hashes. */
 static void
-send_notes(struct env *e, size_t n, uint8_t (*ids)[16],
+send_notes(struct agent_env *e, size_t n, uint8_t (*ids)[16],
     uint8_t (*hs)[LSN_HASH_BYTES])
 {
 	Liaison__V1__SubmitRequest	 r =
@@ -260,59 +162,11 @@ send_notes(struct env *e, size_t n, uint8_t (*ids)[16],
 
 /* The carrier envelope p0 sends back: type RECEIPT, body = sr. */
 static void
-carrier(struct env *e, const uint8_t *sr, size_t srlen, uint8_t **out,
+carrier(struct agent_env *e, const uint8_t *sr, size_t srlen, uint8_t **out,
     size_t *outlen)
 {
-	Liaison__V1__Envelope	 env = LIAISON__V1__ENVELOPE__INIT;
-	Liaison__V1__Handling	 h = LIAISON__V1__HANDLING__INIT;
-	uint8_t			 id[16];
-	char			*to[1];
-	const char		*field = NULL;
-
-	lsn_random(id, sizeof(id));
-	h.has_tlp = 1;
-	h.tlp = LIAISON__V1__TLP__TLP_GREEN;
-	env.has_version = 1;
-	env.version = LSN_ENVELOPE_VERSION;
-	env.has_message_id = 1;
-	env.message_id.data = id;
-	env.message_id.len = 16;
-	to[0] = e->fx->partners[1].id;
-	env.n_to = 1;
-	env.to = to;
-	env.has_created_ms = 1;
-	env.created_ms = lsn_now_ms();
-	env.has_type = 1;
-	env.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT;
-	env.has_priority = 1;
-	env.priority = LIAISON__V1__PRIORITY__PRIORITY_P4;
-	env.handling = &h;
-	env.has_body = 1;
-	env.body.data = (uint8_t *) (uintptr_t) sr;
-	env.body.len = srlen;
-	assert_ok(lsn_envelope_sign(&env, e->fx->partners[0].sign, out, outlen,
-	    &field));
-}
-
-/* Delivers a serialized SignedEnvelope in its own turn; the ack code. */
-static int
-deliver(struct env *e, uint64_t seq, const uint8_t *buf, size_t len)
-{
-	Liaison__V1__Deliver	 d = LIAISON__V1__DELIVER__INIT;
-	int			 code;
-
-	d.has_seq = 1;
-	d.seq = seq;
-	assert_non_null(d.envelope = liaison__v1__signed_envelope__unpack(
-	    NULL, len, buf));
-	assert_ok(agent_tx_begin(e->a));
-	e->a->nacks = 0;
-	assert_ok(inbox_on_deliver(e->a, &d));
-	assert_int_equal(e->a->nacks, 1);
-	code = e->a->acks[0].code;
-	agent_tx_end(e->a);
-	liaison__v1__signed_envelope__free_unpacked(d.envelope, NULL);
-	return (code);
+	agent_fx_envelope(e, 0, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT,
+	    LIAISON__V1__PRIORITY__PRIORITY_P4, sr, srlen, out, outlen);
 }
 
 #define NSENT	10
@@ -320,7 +174,7 @@ deliver(struct env *e, uint64_t seq, const uint8_t *buf, size_t len)
 static void
 test_agent_rcpt_batch_marks_all_delivered(void **state)
 {
-	struct env			*e = *state;
+	struct agent_env		*e = *state;
 	Liaison__V1__CustodyRequest	 q =
 	    LIAISON__V1__CUSTODY_REQUEST__INIT;
 	Liaison__V1__CustodyResponse	 out;
@@ -334,15 +188,16 @@ test_agent_rcpt_batch_marks_all_delivered(void **state)
 	    LIAISON__V1__RECEIPT_STAGE__RECEIPT_DELIVERED, lsn_now_ms(),
 	    e->fx->partners[0].id, e->fx->partners[0].sign, &sr, &srlen));
 	carrier(e, sr, srlen, &buf, &len);
-	assert_int_equal(deliver(e, 1, buf, len), LSN_OK);
+	assert_int_equal(agent_fx_deliver(e, 1, buf, len), LSN_OK);
 	/* all N kept as receipts, none is an inbox item */
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM receipts WHERE "
-	    "stage = 1"), NSENT);
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM inbox"), 0);
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM events WHERE "
-	    "kind = 'receipt'"), NSENT);
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM receipt_signed"),
-	    1);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM receipts WHERE stage = 1"), NSENT);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM inbox"), 0);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM events WHERE kind = 'receipt'"), NSENT);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM receipt_signed"), 1);
 	for (size_t i = 0; i < NSENT; i++) {
 		liaison__v1__custody_response__init(&out);
 		q.has_message_id = 1;
@@ -369,7 +224,7 @@ test_agent_rcpt_batch_marks_all_delivered(void **state)
 static void
 test_agent_rcpt_forged_batch_refused(void **state)
 {
-	struct env		*e = *state;
+	struct agent_env	*e = *state;
 	Liaison__V1__Receipt	 rc = LIAISON__V1__RECEIPT__INIT;
 	Liaison__V1__SignedReceipt s = LIAISON__V1__SIGNED_RECEIPT__INIT;
 	ProtobufCBinaryData	 bid[LSN_RECEIPT_BATCH_MAX + 1];
@@ -388,7 +243,7 @@ test_agent_rcpt_forged_batch_refused(void **state)
 	    LIAISON__V1__RECEIPT_STAGE__RECEIPT_DELIVERED, lsn_now_ms(),
 	    e->fx->partners[0].id, e->fx->partners[0].sign, &sr, &srlen));
 	carrier(e, sr, srlen, &buf, &len);
-	assert_int_equal(deliver(e, 1, buf, len), LSN_EINVAL);
+	assert_int_equal(agent_fx_deliver(e, 1, buf, len), LSN_EINVAL);
 	free(sr);
 	free(buf);
 	ids[5][0] ^= 0xff;
@@ -399,7 +254,7 @@ test_agent_rcpt_forged_batch_refused(void **state)
 	    LIAISON__V1__RECEIPT_STAGE__RECEIPT_DELIVERED, lsn_now_ms(),
 	    e->fx->partners[0].id, e->fx->partners[0].sign, &sr, &srlen));
 	carrier(e, sr, srlen, &buf, &len);
-	assert_int_equal(deliver(e, 2, buf, len), LSN_EINVAL);
+	assert_int_equal(agent_fx_deliver(e, 2, buf, len), LSN_EINVAL);
 	free(sr);
 	free(buf);
 	hs[3][0] ^= 0xff;
@@ -434,13 +289,14 @@ test_agent_rcpt_forged_batch_refused(void **state)
 	    liaison__v1__signed_receipt__get_packed_size(&s)));
 	srlen = liaison__v1__signed_receipt__pack(&s, sr);
 	carrier(e, sr, srlen, &buf, &len);
-	assert_int_not_equal(deliver(e, 3, buf, len), LSN_OK);
+	assert_int_not_equal(agent_fx_deliver(e, 3, buf, len), LSN_OK);
 	free(sr);
 	free(buf);
 	/* nothing of the refused batches was kept */
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM receipts"), 0);
-	assert_int_equal(count_sql(e, "SELECT count(*) FROM events WHERE "
-	    "kind = 'receipt'"), 0);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM receipts"), 0);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM events WHERE kind = 'receipt'"), 0);
 }
 
 int
@@ -449,12 +305,13 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_agent_rcpt_one_batch_per_sender_and_turn, setup,
-		    teardown),
+		    agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_rcpt_batch_marks_all_delivered, setup,
-		    teardown),
+		    agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_agent_rcpt_forged_batch_refused, setup, teardown),
+		    test_agent_rcpt_forged_batch_refused, setup,
+		    agent_fx_teardown),
 	};
 
 	return (cmocka_run_group_tests_name("agent_rcpt", tests, NULL, NULL));

@@ -15,18 +15,6 @@
 
 #define IT_TIMEOUT_MS	20000	/* an answer; long for a loaded machine */
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
-
 void
 agent_it_endpoint(const struct lsn_fixture *fx, size_t i, char *buf,
     size_t bufsz)
@@ -51,9 +39,9 @@ agent_it_start(struct lsn_fixture *fx, size_t i, const char *ep,
 	if ((bin = lsn_proc_bin(LSN_BIN_AGENT)) == NULL)
 		return (-1);
 	argv[0] = bin;
-	argv[1] = mut("-d");
-	argv[2] = mut("-v");
-	argv[3] = mut("-c");
+	argv[1] = lsn_proc_mut("-d");
+	argv[2] = lsn_proc_mut("-v");
+	argv[3] = lsn_proc_mut("-c");
 	argv[4] = fx->partners[i].agent_conf;
 	argv[5] = NULL;
 	pid = lsn_proc_spawn(bin, argv, fx->partners[i].agent_log);
@@ -129,7 +117,7 @@ agent_it_send(const struct lsn_fixture *fx, size_t i, const char *to,
 	uint8_t				 body[8192];
 	int				 rv;
 
-	note.text = mut(text);
+	note.text = lsn_proc_mut(text);
 	if (liaison__v1__note__get_packed_size(&note) > sizeof(body))
 		return (LSN_ETOOBIG);
 	sr.body.len = liaison__v1__note__pack(&note, body);
@@ -138,12 +126,12 @@ agent_it_send(const struct lsn_fixture *fx, size_t i, const char *to,
 	sr.has_type = 1;
 	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
 	if (to != NULL) {
-		tov[0] = mut(to);
+		tov[0] = lsn_proc_mut(to);
 		sr.n_to = 1;
 		sr.to = tov;
 	}
 	if (group != NULL) {
-		grv[0] = mut(group);
+		grv[0] = lsn_proc_mut(group);
 		sr.n_to_groups = 1;
 		sr.to_groups = grv;
 	}
@@ -160,6 +148,62 @@ agent_it_send(const struct lsn_fixture *fx, size_t i, const char *to,
 			memcpy(msgid, r->submit->message_id.data, 16);
 	}
 	lsn_client_response_free(&r);
+	return (rv);
+}
+
+int
+agent_it_send_referral(const struct lsn_fixture *fx, size_t i, size_t to,
+    const uint8_t rid[16], int tlp, const char *summary)
+{
+	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
+	Liaison__V1__SubmitRequest	 sr = LIAISON__V1__SUBMIT_REQUEST__INIT;
+	Liaison__V1__Handling		 h = LIAISON__V1__HANDLING__INIT;
+	Liaison__V1__ReferralHandoff	 r =
+	    LIAISON__V1__REFERRAL_HANDOFF__INIT;
+	Liaison__V1__Jurisdiction	 j = LIAISON__V1__JURISDICTION__INIT;
+	Liaison__V1__ApiResponse	*resp = NULL;
+	uint8_t				 buf[4096], id[16];
+	char				*tov[1];
+	int				 rv;
+
+	if (rid != NULL)
+		memcpy(id, rid, sizeof(id));
+	else
+		lsn_random(id, sizeof(id));
+	r.has_referral_id = 1;
+	r.referral_id.data = id;
+	r.referral_id.len = 16;
+	r.has_priority = 1;
+	r.priority = LIAISON__V1__PRIORITY__PRIORITY_P1;
+	r.has_category = 1;
+	r.category = LIAISON__V1__REFERRAL_CATEGORY__CATEGORY_GROOMING;
+	j.country = lsn_proc_mut("NL");
+	j.has_basis = 1;
+	j.basis = LIAISON__V1__JURISDICTION_BASIS__BASIS_IP_GEOLOCATION;
+	r.jurisdiction = &j;
+	r.summary = lsn_proc_mut(summary);
+	if (liaison__v1__referral_handoff__get_packed_size(&r) > sizeof(buf))
+		return (LSN_ETOOBIG);
+	sr.body.len = liaison__v1__referral_handoff__pack(&r, buf);
+	sr.body.data = buf;
+	sr.has_body = 1;
+	sr.has_type = 1;
+	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF;
+	tov[0] = lsn_proc_mut(fx->partners[to].id);
+	sr.n_to = 1;
+	sr.to = tov;
+	h.has_tlp = 1;
+	h.tlp = tlp;
+	sr.handling = &h;
+	sr.has_priority = 1;
+	sr.priority = LIAISON__V1__PRIORITY__PRIORITY_P1;
+	req.kind_case = LIAISON__V1__API_REQUEST__KIND_SUBMIT;
+	req.submit = &sr;
+	if ((rv = agent_it_call(fx, i, &req, &resp)) != LSN_OK)
+		return (rv);
+	if (resp->has_code && resp->code != 0)
+		rv = lsn_err_from_wire((int) resp->code);
+	lsn_client_response_free(&resp);
 	return (rv);
 }
 
@@ -283,12 +327,54 @@ agent_it_cli(const struct lsn_fixture *fx, size_t i, char **out,
 	argv[n++] = bin;
 	va_start(ap, arg0);
 	for (a = arg0; a != NULL && n < 28; a = va_arg(ap, const char *))
-		argv[n++] = mut(a);
+		argv[n++] = lsn_proc_mut(a);
 	va_end(ap);
-	argv[n++] = mut("--agent");
+	argv[n++] = lsn_proc_mut("--agent");
 	argv[n++] = ep;
 	argv[n] = NULL;
 	rv = lsn_proc_run(bin, argv, out, NULL, 30000);
 	free(bin);
 	return (rv);
+}
+
+int
+agent_it_wire_setup(void **state, size_t npartners, int agent, size_t client)
+{
+	struct lsn_fixture_opts	 o = { .npartners = npartners };
+	struct agent_it_wire	*t = calloc(1, sizeof(*t));
+
+	if (t == NULL || lsn_init() != LSN_OK ||
+	    lsn_fixture_create(&o, &t->fx) != LSN_OK ||
+	    lsn_fixture_start_broker(t->fx, getenv("LSN_TEST_VERBOSE") !=
+	    NULL, &t->broker, t->ep, sizeof(t->ep)) != LSN_OK)
+		return (-1);
+	if (agent >= 0) {
+		t->agent = agent_it_start(t->fx, (size_t) agent, t->ep, NULL);
+		if (t->agent <= 0 || agent_it_wait_connected(t->fx,
+		    (size_t) agent, 0, IT_TIMEOUT_MS) != LSN_OK)
+			return (-1);
+	}
+	t->ctx = zmq_ctx_new();
+	if (lsn_fixture_dealer(t->fx, t->ctx, client, NULL, t->ep, &t->sock) !=
+	    LSN_OK)
+		return (-1);
+	*state = t;
+	return (0);
+}
+
+int
+agent_it_wire_teardown(void **state)
+{
+	struct agent_it_wire	*t = *state;
+
+	lsn_proc_kill_all();
+	if (t == NULL)
+		return (0);
+	if (t->sock != NULL)
+		zmq_close(t->sock);
+	if (t->ctx != NULL)
+		zmq_ctx_term(t->ctx);
+	lsn_fixture_destroy(&t->fx);
+	free(t);
+	return (0);
 }

@@ -56,6 +56,13 @@ int	agent_it_wait_connected(const struct lsn_fixture *fx, size_t i,
 int	agent_it_send(const struct lsn_fixture *fx, size_t i, const char *to,
 	    const char *group, const char *text, uint8_t msgid[16]);
 
+/* Submits a P1 referral (category grooming, jurisdiction NL by IP
+ * geolocation) with summary, marked tlp (LIAISON__V1__TLP__*), from
+ * partner i to partner `to`; rid is its referral id (NULL: a random one).
+ * Returns the transport result, else the agent's code as an lsn_err. */
+int	agent_it_send_referral(const struct lsn_fixture *fx, size_t i,
+	    size_t to, const uint8_t rid[16], int tlp, const char *summary);
+
 /* Outbox state of msgid at partner i's agent (OUTBOX_* value), its
  * publish code (lsn_err) in *code if not NULL. */
 int	agent_it_outbox(const struct lsn_fixture *fx, size_t i,
@@ -85,5 +92,32 @@ int	agent_it_inbox(const struct lsn_fixture *fx, size_t i,
  */
 int	agent_it_cli(const struct lsn_fixture *fx, size_t i, char **out,
 	    const char *arg0, ...);
+
+/*
+ * The set-up of the tests that publish hand-made envelopes: a fixture, its
+ * broker, at most one agent and a raw wire client (a DEALER). Allocated
+ * by agent_it_wire_setup, freed by agent_it_wire_teardown (which also
+ * kills every process lsn_proc started).
+ */
+struct agent_it_wire {
+	struct lsn_fixture	*fx;
+	int			 broker;	/* its pid */
+	pid_t			 agent;		/* 0: none started */
+	char			 ep[256];	/* the broker's endpoint */
+	void			*ctx;
+	void			*sock;		/* the client's DEALER */
+};
+
+/*
+ * cmocka setup: lsn_init, a fixture of npartners, its broker (-v with
+ * LSN_TEST_VERBOSE set), partner agent's agent started and connected
+ * when agent >= 0, then a DEALER with partner client's transport key
+ * connected to the broker. 0 and *state set, or -1.
+ */
+int	agent_it_wire_setup(void **state, size_t npartners, int agent,
+	    size_t client);
+
+/* cmocka teardown for agent_it_wire_setup. */
+int	agent_it_wire_teardown(void **state);
 
 #endif

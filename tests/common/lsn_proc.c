@@ -1,10 +1,14 @@
 /* lsn_proc.c -- spawning and stopping the real binaries from tests. */
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "liaison/util.h"
 
 #include "lsn_proc.h"
 
@@ -395,4 +401,84 @@ lsn_proc_dump_log(const char *logpath, size_t maxbytes)
 		fputc(c, stderr);
 	fprintf(stderr, "----- end of %s -----\n", logpath);
 	fclose(f);
+}
+
+int
+lsn_proc_free_port(void)
+{
+	struct sockaddr_in	sa;
+	socklen_t		len = sizeof(sa);
+	int			fd, port = -1;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return (-1);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *) &sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	(void) close(fd);
+	return (port);
+}
+
+long
+lsn_proc_file_size(const char *path)
+{
+	struct stat	sb;
+
+	return (stat(path, &sb) == 0 ? (long) sb.st_size : 0);
+}
+
+int
+lsn_proc_log_has(const char *path, long off, const char *needle)
+{
+	FILE	*f;
+	char	*buf;
+	long	 n;
+	int	 found = 0;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return (0);
+	if (fseek(f, off, SEEK_SET) == 0 &&
+	    (buf = malloc(1 << 22)) != NULL) {
+		n = (long) fread(buf, 1, (1 << 22) - 1, f);
+		buf[n] = '\0';
+		found = strstr(buf, needle) != NULL;
+		free(buf);
+	}
+	fclose(f);
+	return (found);
+}
+
+int
+lsn_proc_asan_runtime(char *buf, size_t bufsz)
+{
+	FILE	*f;
+	char	 line[1024], *p;
+	int	 found = 0;
+
+	if ((f = fopen("/proc/self/maps", "r")) == NULL)
+		return (0);
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, "/libasan.so") == NULL ||
+		    (p = strchr(line, '/')) == NULL)
+			continue;
+		p[strcspn(p, "\n")] = '\0';
+		found = lsn_strlcpy(buf, p, bufsz) < bufsz;
+	}
+	fclose(f);
+	return (found);
+}
+
+char *
+lsn_proc_mut(const char *s)
+{
+	union {
+		const char	*c;
+		char		*m;
+	} u;
+
+	u.c = s;
+	return (u.m);
 }

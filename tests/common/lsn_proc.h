@@ -2,7 +2,8 @@
  * lsn_proc.h -- running the real binaries from tests: spawn a daemon with
  * its output in a log file, wait for a file it writes (endpoint file, API
  * socket), stop it by pid, run a CLI command to completion capturing its
- * stdout.
+ * stdout; a free port, a log's size and what it says since an offset,
+ * the sanitizer runtime to preload before a shim.
  *
  * Every spawned pid is kept in a registry. lsn_proc_kill_all() (call it from
  * a cmocka teardown) and an atexit handler installed by the first spawn
@@ -97,5 +98,26 @@ void	 lsn_proc_dump_log(const char *logpath, size_t maxbytes);
 
 /* Sleeps ms milliseconds. */
 void	 lsn_proc_sleep_ms(int ms);
+
+/* s without its const, for the argv of lsn_proc_spawn and lsn_proc_run
+ * (which do not write to it). */
+char	*lsn_proc_mut(const char *s);
+
+/* A TCP port free on 127.0.0.1 right now (bound to 0, read, closed: the
+ * kernel's pick), or -1. */
+int	 lsn_proc_free_port(void);
+
+/* The size of the file at path in bytes, 0 when it is not there (of a
+ * log: the offset for lsn_proc_log_has of what is written next). */
+long	 lsn_proc_file_size(const char *path);
+
+/* 1 if the log at path holds needle after byte off (the first 4 MiB
+ * from there are read), else 0. */
+int	 lsn_proc_log_has(const char *path, long off, const char *needle);
+
+/* 1 and the path of the AddressSanitizer runtime mapped into this
+ * process in buf, if there is one (the daemons are built like the test:
+ * an LD_PRELOAD'ed shim must come after it); else 0. */
+int	 lsn_proc_asan_runtime(char *buf, size_t bufsz);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * lsn_test.h -- helpers for cmocka tests: assertion macros that print the
- * lsn_err string, temporary directories, and (for integration tests) running
- * the real binaries.
+ * lsn_err string, temporary directories, a file copy, a count read from a
+ * sqlite database, a fault shim built for LD_PRELOAD, and (for integration
+ * tests) running the real binaries.
  */
 #ifndef LSN_TEST_H
 #define LSN_TEST_H
@@ -35,5 +36,25 @@ char	*lsn_test_tmpdir(void);
 void	 lsn_test_rmdir(const char *path);
 /* Joins dir and name into a malloc'd path. */
 char	*lsn_test_path(const char *dir, const char *name);
+/* Copies the file from to the file to (created or truncated). Fails the
+ * test on error. */
+void	 lsn_test_copy_file(const char *from, const char *to);
+/* The first column of the first row of sql on the sqlite database at
+ * path, opened read-only (busy timeout 5 s); -1 when there is no row.
+ * Fails the test when the database does not open or sql does not
+ * prepare. */
+long long lsn_test_db_count(const char *path, const char *sql);
+
+/*
+ * Builds the fault shim tests/faults/<name>.c of $LSN_SRC_DIR into
+ * dir/<name>.so (${CC:-cc} -O1 -shared -fPIC, then libs), its path in
+ * shim; preload gets the LD_PRELOAD value for the daemons: the
+ * AddressSanitizer runtime of this process first when there is one
+ * (then 1 is returned), else the shim alone (0). Fails the test when
+ * LSN_SRC_DIR is unset or the build fails.
+ */
+int	 lsn_test_build_shim(const char *dir, const char *name,
+	    const char *libs, char *shim, size_t shimsz, char *preload,
+	    size_t preloadsz);
 
 #endif

@@ -2,13 +2,9 @@
  * pgtmp.c -- a throwaway PostgreSQL server for tests (see pgtmp.h).
  */
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -116,26 +112,6 @@ pgtmp_run(char *const argv[], const char *logpath)
 		if (errno != EINTR)
 			return (-1);
 	return (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-}
-
-/* A port free on 127.0.0.1 right now (the kernel's pick). */
-static int
-pgtmp_free_port(void)
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof(sin);
-	int			fd, port = -1;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return (-1);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *) &sin, sizeof(sin)) == 0 &&
-	    getsockname(fd, (struct sockaddr *) &sin, &len) == 0)
-		port = ntohs(sin.sin_port);
-	(void) close(fd);
-	return (port);
 }
 
 static void
@@ -318,7 +294,7 @@ pgtmp_postgres(struct lsn_pgtmp *pg)
 
 	snprintf(path, sizeof(path), "%s/postgres", pgtmp_bin());
 	for (int t = 0; t < PGTMP_TRIES; t++) {
-		if ((pg->port = pgtmp_free_port()) == -1)
+		if ((pg->port = lsn_proc_free_port()) == -1)
 			return (-1);
 		snprintf(port, sizeof(port), "%d", pg->port);
 		snprintf(conninfo, sizeof(conninfo), "host=%s port=%d "

@@ -16,21 +16,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fails=0
-ok() { printf 'ok   %s\n' "$1"; }
-bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
-run() {
-	local name=$1 want=$2 rc
-	shift 2
-	"$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	if [ "$rc" -eq "$want" ]; then
-		ok "$name (exit $rc)"
-	else
-		bad "$name: exit $rc, want $want"
-		sed 's/^/    | /' "$T/out" "$T/err"
-	fi
-}
+# shellcheck source=lib/checks.sh
+. "${BASH_SOURCE[0]%/*}/lib/checks.sh"
 
 cd "$T" || exit 1
 run "keygen broker" 0 "$L" keygen --partner broker --out keys

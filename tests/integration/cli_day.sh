@@ -18,85 +18,8 @@
 # stopped by pid on exit.
 set -u
 
-: "${LSN_BIN_DIR:?LSN_BIN_DIR must point at the build directory}"
-L="$LSN_BIN_DIR/cli/liaison"
-BROKER_BIN="$LSN_BIN_DIR/broker/liaison-broker"
-AGENT_BIN="$LSN_BIN_DIR/agent/liaison-agent"
-T=$(mktemp -d "${TMPDIR:-/tmp}/lsn-day.XXXXXX") || exit 1
-BROKER_PID=""
-declare -A APID
-
-cleanup() {
-	local p
-	for p in "${APID[@]}" $BROKER_PID; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${APID[@]}" $BROKER_PID; do
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-umask 077
-export NO_COLOR=1
-unset TZ
-
-fails=0
-ok() { printf 'ok   %s\n' "$1"; }
-bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
-die() { printf 'FAIL %s\n' "$1"; exit 1; }
-
-# run NAME WANT-RC CMD...: runs CMD, keeps stdout/stderr in $T/out, $T/err.
-run() {
-	local name=$1 want=$2 rc
-	shift 2
-	"$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	if [ "$rc" -eq "$want" ]; then
-		ok "$name (exit $rc)"
-	else
-		bad "$name: exit $rc, want $want"
-		sed 's/^/    | /' "$T/out" "$T/err"
-	fi
-}
-
-# expect NAME FILE PATTERN: FILE must contain PATTERN (grep -E).
-expect() {
-	if grep -Eq -- "$3" "$2"; then
-		ok "$1"
-	else
-		bad "$1: no /$3/ in $(basename "$2")"
-		sed 's/^/    | /' "$2"
-	fi
-}
-
-# wait_for SECONDS CMD...: retries CMD every 0.2 s until it succeeds.
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 0.2
-	done
-}
-
-# as ID ARGS...: the CLI against partner ID's agent.
-as() {
-	local id=$1
-	shift
-	"$L" "$@" -c "$T/$id/agent.conf"
-}
-
-# shows ID PATTERN ARGS...: `as ID ARGS` prints PATTERN (for wait_for).
-shows() {
-	local id=$1 pat=$2
-	shift 2
-	as "$id" "$@" 2>&1 | grep -Eq -- "$pat"
-}
-
-for b in "$L" "$BROKER_BIN" "$AGENT_BIN"; do
-	[ -x "$b" ] || die "$b not built"
-done
+# shellcheck source=lib/task_force.sh
+. "${BASH_SOURCE[0]%/*}/lib/task_force.sh" day
 
 # every agent command's --help shows an example
 for c in ack status submit agent-dir "referral list" reply contact \
@@ -112,80 +35,7 @@ for c in ack status submit agent-dir "referral list" reply contact \
 done
 
 # ---- the task force: one administrator, three agencies ----------------
-ORGS="au-afp|Australian_Federal_Police|AU uk-nca-ceop|National_Crime_Agency_CEOP|GB uk-iwf|Internet_Watch_Foundation|GB"
-"$L" keygen --admin alice --out "$T/alice" >/dev/null || die "keygen admin"
-"$L" keygen --partner broker --out "$T/broker" >/dev/null || die "keygen broker"
-keyjson() {
-	awk '$1 == "kind" { k = $2 } $1 == "key-id" { i = $2 }
-	    $1 == "public" { p = $2 }
-	    END { printf "{\"key_id\":\"%s\",\"purpose\":\"%s\",\"public_key\":\"%s\"}", i, k, p }' "$1"
-}
-{
-	printf '{"format":"liaison-directory-v1","partners":['
-	sep=""
-	for o in $ORGS; do
-		IFS='|' read -r id name cc <<<"${o//_/ }"
-		mkdir -p "$T/$id"
-		"$L" keygen --partner "$id" --out "$T/$id/keys" >/dev/null ||
-		    die "keygen $id"
-		printf '%s{"id":"%s","names":{"official":"%s"},"kind":"law_enforcement","country":"%s","status":"active","keys":[%s,%s,%s],"units":[],"contacts":[{"contact_id":"duty","name":"Duty %s","role":"24/7 desk","email":"duty@%s.example","is_24x7":true,"languages":["en"]}]}' \
-		    "$sep" "$id" "$name" "$cc" \
-		    "$(keyjson "$T/$id/keys/sign.pub")" \
-		    "$(keyjson "$T/$id/keys/encrypt.pub")" \
-		    "$(keyjson "$T/$id/keys/transport.pub")" "$id" "$id"
-		sep=","
-	done
-	printf '],"groups":[{"name":"ops-coord","description":"cell","members":["au-afp","uk-nca-ceop","uk-iwf"]}]}\n'
-} >"$T/dir.json"
-"$L" admin init --admins "$T/alice/admin.pub" \
-    --threshold routine=1,sensitive=1,root=1 \
-    --sequencer "$T/broker/sign.pub" --out "$T/genesis.op" >"$T/out" ||
-    die "admin init"
-ROOT=$(sed -n 's/.*trust_root): \([0-9a-f]\{64\}\).*/\1/p' "$T/out")
-[ -n "$ROOT" ] || die "no trust root"
-"$L" admin sign "$T/genesis.op" --key "$T/alice/admin.key" >/dev/null &&
-    "$L" admin apply "$T/genesis.op" --db "$T/broker.db" >/dev/null ||
-    die "genesis"
-"$L" dir import "$T/dir.json" --out "$T/dir.ops" >/dev/null &&
-    "$L" admin sign "$T/dir.ops" --key "$T/alice/admin.key" >/dev/null &&
-    "$L" admin apply "$T/dir.ops" --db "$T/broker.db" >/dev/null ||
-    die "directory import"
-
-cat >"$T/broker.conf" <<EOF
-[broker]
-listen = tcp://127.0.0.1:*
-endpoint_file = $T/endpoint
-control = ipc://$T/control.sock
-db = $T/broker.db
-sign_key = $T/broker/sign.key
-transport_key = $T/broker/transport.key
-EOF
-"$BROKER_BIN" -d -c "$T/broker.conf" 2>"$T/broker.log" &
-BROKER_PID=$!
-wait_for 20 test -s "$T/endpoint" || die "broker did not bind"
-
-start_agent() {
-	local id=$1
-	cat >"$T/$id/agent.conf" <<EOF
-[agent]
-partner = $id
-broker = $(cat "$T/endpoint")
-broker_key = $T/broker/transport.pub
-db = $T/$id/agent.db
-keys_dir = $T/$id/keys
-trust_root = $ROOT
-ping_ms = 1s
-EOF
-	"$AGENT_BIN" -d -c "$T/$id/agent.conf" 2>>"$T/$id/log" &
-	APID[$id]=$!
-}
-connected() { as "$1" status --json | grep -q '"connected": *true'; }
-for id in au-afp uk-nca-ceop uk-iwf; do
-	start_agent "$id"
-done
-for id in au-afp uk-nca-ceop uk-iwf; do
-	wait_for 30 connected "$id" || die "$id did not connect"
-done
+tf_start
 ok "three agents connected (agent config took ping_ms = 1s)"
 
 # the same enum spellings in dir list --json and dir export
@@ -544,12 +394,4 @@ done
 run "status after the rotation" 0 as au-afp status
 expect "nothing quarantined" "$T/out" '^quarantined: +0$'
 
-if [ "$fails" -ne 0 ]; then
-	echo "$fails check(s) failed"
-	for id in au-afp uk-nca-ceop uk-iwf; do
-		echo "--- $id log (tail)"
-		tail -n 20 "$T/$id/log"
-	done
-	exit 1
-fi
-echo "all checks passed"
+tf_finish

@@ -9,33 +9,8 @@ L="$LSN_BIN_DIR/cli/liaison"
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
 
-fails=0
-ok() { printf 'ok   %s\n' "$1"; }
-bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
-
-# run NAME WANT-RC CMD...: runs CMD, keeps stdout/stderr in $T/out, $T/err.
-run() {
-	local name=$1 want=$2 rc
-	shift 2
-	"$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	if [ "$rc" -eq "$want" ]; then
-		ok "$name (exit $rc)"
-	else
-		bad "$name: exit $rc, want $want"
-		sed 's/^/    | /' "$T/out" "$T/err"
-	fi
-}
-
-# expect NAME FILE PATTERN: FILE must contain PATTERN (grep -E).
-expect() {
-	if grep -Eq -- "$3" "$2"; then
-		ok "$1"
-	else
-		bad "$1: no /$3/ in $(basename "$2")"
-		sed 's/^/    | /' "$2"
-	fi
-}
+# shellcheck source=lib/checks.sh
+. "${BASH_SOURCE[0]%/*}/lib/checks.sh"
 
 [ -x "$L" ] || { echo "FAIL no $L"; exit 1; }
 

@@ -19,7 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
 #include <zmq.h>
 
 #include "liaison/dir.h"
@@ -76,23 +75,11 @@ static struct bt	*G;
 
 /* ---- helpers ---- */
 
+/* A count from the broker's database (lsn_test_db_count). */
 static long long
 db_count(const char *sql)
 {
-	sqlite3		*db = NULL;
-	sqlite3_stmt	*st = NULL;
-	long long	 n = -1;
-
-	assert_int_equal(sqlite3_open_v2(G->fx->broker_db, &db,
-	    SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return (n);
+	return (lsn_test_db_count(G->fx->broker_db, sql));
 }
 
 static size_t

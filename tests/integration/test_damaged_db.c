@@ -44,51 +44,6 @@ mut(const char *s)
 	return (u.m);
 }
 
-static long
-log_size(const char *path)
-{
-	struct stat	sb;
-
-	return (stat(path, &sb) == 0 ? (long) sb.st_size : 0);
-}
-
-/* 1 if the log at path holds needle after byte off. */
-static int
-log_has(const char *path, long off, const char *needle)
-{
-	FILE	*f;
-	char	*buf;
-	long	 n;
-	int	 found = 0;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return (0);
-	if (fseek(f, off, SEEK_SET) == 0 &&
-	    (buf = malloc(1 << 22)) != NULL) {
-		n = (long) fread(buf, 1, (1 << 22) - 1, f);
-		buf[n] = '\0';
-		found = strstr(buf, needle) != NULL;
-		free(buf);
-	}
-	fclose(f);
-	return (found);
-}
-
-static void
-copy_file(const char *from, const char *to)
-{
-	FILE	*in, *out;
-	char	 buf[65536];
-	size_t	 n;
-
-	assert_non_null(in = fopen(from, "rb"));
-	assert_non_null(out = fopen(to, "wb"));
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		assert_int_equal(fwrite(buf, 1, n, out), n);
-	fclose(in);
-	assert_int_equal(fclose(out), 0);
-}
-
 static void
 write_file(const char *path, const char *text)
 {
@@ -143,13 +98,13 @@ static void
 broker_refuses(struct env *e, const char *what)
 {
 	char	want[LSN_FX_PATH_MAX + 64];
-	long	off = log_size(e->fx->broker_log);
+	long	off = lsn_proc_file_size(e->fx->broker_log);
 
 	assert_int_equal(run_broker(e, NULL), 1);
 	snprintf(want, sizeof(want), "database %s ", e->fx->broker_db);
-	assert_true(log_has(e->fx->broker_log, off, want));
-	assert_true(log_has(e->fx->broker_log, off, what));
-	assert_true(log_has(e->fx->broker_log, off, "cannot start"));
+	assert_true(lsn_proc_log_has(e->fx->broker_log, off, want));
+	assert_true(lsn_proc_log_has(e->fx->broker_log, off, what));
+	assert_true(lsn_proc_log_has(e->fx->broker_log, off, "cannot start"));
 	e->refused++;
 }
 
@@ -166,13 +121,13 @@ test_broker_damaged_db(void **state)
 	assert_int_equal(lsn_proc_stop(e->broker), 0);
 	e->broker = -1;
 	snprintf(bak, sizeof(bak), "%s.bak", e->fx->broker_db);
-	copy_file(e->fx->broker_db, bak);
+	lsn_test_copy_file(e->fx->broker_db, bak);
 
 	/* Zero bytes: refused; --init makes a new database of it. */
 	assert_int_equal(truncate(e->fx->broker_db, 0), 0);
 	broker_refuses(e, "is empty (0 bytes");
-	assert_true(log_size(e->fx->broker_db) == 0);	/* untouched */
-	off = log_size(e->fx->broker_log);
+	assert_true(lsn_proc_file_size(e->fx->broker_db) == 0);	/* untouched */
+	off = lsn_proc_file_size(e->fx->broker_log);
 	{
 		char	*bin, *argv[6];
 
@@ -192,16 +147,16 @@ test_broker_damaged_db(void **state)
 	assert_int_equal(lsn_proc_wait_file(e->fx->endpoint_file, 20000,
 	    (pid_t) pid), 0);
 	assert_int_equal(lsn_proc_stop(pid), 0);
-	assert_true(log_has(e->fx->broker_log, off, "creating a new "
-	    "database in its place (--init)"));
-	assert_true(log_size(e->fx->broker_db) > 0);
+	assert_true(lsn_proc_log_has(e->fx->broker_log, off,
+	    "creating a new database in its place (--init)"));
+	assert_true(lsn_proc_file_size(e->fx->broker_db) > 0);
 
 	/* Truncated: whole pages missing, and mid-page. */
-	copy_file(bak, e->fx->broker_db);
+	lsn_test_copy_file(bak, e->fx->broker_db);
 	assert_int_equal(truncate(e->fx->broker_db,
-	    log_size(e->fx->broker_db) / 2 / 4096 * 4096), 0);
+	    lsn_proc_file_size(e->fx->broker_db) / 2 / 4096 * 4096), 0);
 	broker_refuses(e, "is truncated");
-	copy_file(bak, e->fx->broker_db);
+	lsn_test_copy_file(bak, e->fx->broker_db);
 	assert_int_equal(truncate(e->fx->broker_db, 4096 + 100), 0);
 	broker_refuses(e, "is truncated");
 
@@ -215,27 +170,29 @@ test_broker_damaged_db(void **state)
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 	broker_refuses(e, "another program's SQLite database");
 	/* --init never replaces a non-empty file. */
-	off = log_size(e->fx->broker_log);
+	off = lsn_proc_file_size(e->fx->broker_log);
 	assert_int_equal(run_broker(e, "--init"), 1);
-	assert_true(log_has(e->fx->broker_log, off, "another program's"));
+	assert_true(lsn_proc_log_has(e->fx->broker_log, off,
+	    "another program's"));
 
 	/* The copy back: starts, and a clean stop needs no check. */
-	copy_file(bak, e->fx->broker_db);
+	lsn_test_copy_file(bak, e->fx->broker_db);
 	assert_ok(lsn_fixture_start_broker(e->fx, 0, &pid, e->ep,
 	    sizeof(e->ep)));
 	assert_int_equal(lsn_proc_stop(pid), 0);
-	off = log_size(e->fx->broker_log);
+	off = lsn_proc_file_size(e->fx->broker_log);
 	assert_ok(lsn_fixture_start_broker(e->fx, 0, &pid, e->ep,
 	    sizeof(e->ep)));
-	assert_false(log_has(e->fx->broker_log, off, "not closed cleanly"));
+	assert_false(lsn_proc_log_has(e->fx->broker_log, off,
+	    "not closed cleanly"));
 	/* kill -9: the next start checks the database. */
 	(void) lsn_proc_kill9(pid);
 	assert_false(lsn_proc_alive(pid));
-	off = log_size(e->fx->broker_log);
+	off = lsn_proc_file_size(e->fx->broker_log);
 	assert_ok(lsn_fixture_start_broker(e->fx, 0, &e->broker, e->ep,
 	    sizeof(e->ep)));
-	assert_true(log_has(e->fx->broker_log, off, "was not closed cleanly: "
-	    "checking it"));
+	assert_true(lsn_proc_log_has(e->fx->broker_log, off,
+	    "was not closed cleanly: checking it"));
 }
 
 static void
@@ -250,14 +207,14 @@ test_agent_damaged_db(void **state)
 	/* A first start creates the database; a clean stop. */
 	assert_true((a = agent_it_start(e->fx, 0, e->ep, NULL)) > 0);
 	assert_int_equal(lsn_proc_stop(a), 0);
-	assert_true(log_size(p->agent_db) > 0);
+	assert_true(lsn_proc_file_size(p->agent_db) > 0);
 
 	assert_int_equal(truncate(p->agent_db, 0), 0);
-	off = log_size(p->agent_log);
+	off = lsn_proc_file_size(p->agent_log);
 	assert_int_equal(run_agent(e, 0), 1);
 	snprintf(want, sizeof(want), "database %s is empty", p->agent_db);
-	assert_true(log_has(p->agent_log, off, want));
-	assert_true(log_size(p->agent_db) == 0);	/* untouched */
+	assert_true(lsn_proc_log_has(p->agent_log, off, want));
+	assert_true(lsn_proc_file_size(p->agent_db) == 0);	/* untouched */
 	e->refused++;
 
 	/* --init: a new, empty database; the agent serves. */
@@ -276,8 +233,8 @@ test_agent_damaged_db(void **state)
 	}
 	assert_true(a > 0);
 	assert_ok(agent_it_wait_connected(e->fx, 0, 0, 20000));
-	assert_true(log_has(p->agent_log, off, "creating a new database in "
-	    "its place (--init)"));
+	assert_true(lsn_proc_log_has(p->agent_log, off,
+	    "creating a new database in its place (--init)"));
 	assert_int_equal(lsn_proc_stop(a), 0);
 }
 

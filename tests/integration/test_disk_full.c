@@ -40,21 +40,6 @@ struct env {
 	size_t			 nacked;
 };
 
-static void
-copy_file(const char *from, const char *to)
-{
-	FILE	*in, *out;
-	char	 buf[65536];
-	size_t	 n;
-
-	assert_non_null(in = fopen(from, "rb"));
-	assert_non_null(out = fopen(to, "wb"));
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		assert_int_equal(fwrite(buf, 1, n, out), n);
-	fclose(in);
-	assert_int_equal(fclose(out), 0);
-}
-
 /* Fills the file system with the filler file until ENOSPC. */
 static void
 fill(struct env *e)
@@ -202,7 +187,7 @@ setup(void **state)
 	e->mounted = 1;
 	snprintf(e->filler, sizeof(e->filler), "%s/filler", e->mnt);
 	snprintf(db, sizeof(db), "%s/broker.db", e->mnt);
-	copy_file(e->fx->broker_db, db);
+	lsn_test_copy_file(e->fx->broker_db, db);
 	assert_true(lsn_strlcpy(e->fx->broker_db, db,
 	    sizeof(e->fx->broker_db)) < sizeof(e->fx->broker_db));
 	assert_ok(lsn_fixture_write_broker_conf(e->fx, NULL, NULL));

@@ -18,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "liaison/util.h"
 
 #include "lsn_fixture.h"
@@ -80,23 +78,11 @@ teardown(void **state)
 	return (0);
 }
 
+/* A count from the broker's database (lsn_test_db_count). */
 static long long
 db_count(struct env *e, const char *sql)
 {
-	sqlite3		*db = NULL;
-	sqlite3_stmt	*st = NULL;
-	long long	 n = -1;
-
-	assert_int_equal(sqlite3_open_v2(e->fx->broker_db, &db,
-	    SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return (n);
+	return (lsn_test_db_count(e->fx->broker_db, sql));
 }
 
 /* A note from partner i to partner 2 with priority prio (0 = none). */

@@ -51,15 +51,6 @@
 #define AMBER	LIAISON__V1__TLP__TLP_AMBER
 #define RED	LIAISON__V1__TLP__TLP_RED
 
-struct ft {
-	struct lsn_fixture	*fx;
-	int			 broker;
-	pid_t			 agent;
-	char			 ep[256];
-	void			*ctx;
-	void			*att;
-};
-
 static uint8_t *
 mutb(const uint8_t *s)
 {
@@ -110,9 +101,9 @@ note(const char *text, const uint8_t *key, size_t *len)
  * fwd (flen bytes) as `forwarded` when not NULL. created 0 = now.
  */
 static uint8_t *
-mkenv(struct ft *t, int from, int to, int tlp, int seal, const uint8_t *body,
-    size_t blen, const uint8_t *fwd, size_t flen, uint64_t created,
-    uint8_t ck[32], size_t *len)
+mkenv(struct agent_it_wire *t, int from, int to, int tlp, int seal,
+    const uint8_t *body, size_t blen, const uint8_t *fwd, size_t flen,
+    uint64_t created, uint8_t ck[32], size_t *len)
 {
 	const struct lsn_fixture_partner *pf = &t->fx->partners[from];
 	const struct lsn_fixture_partner *pt = &t->fx->partners[to];
@@ -168,13 +159,13 @@ mkenv(struct ft *t, int from, int to, int tlp, int seal, const uint8_t *body,
 
 /* Publishes env on the attacker's connection; the PublishAck code. */
 static int
-publish(struct ft *t, const uint8_t *env, size_t len)
+publish(struct agent_it_wire *t, const uint8_t *env, size_t len)
 {
 	Liaison__V1__Frame	*f = NULL;
 	int			 code;
 
-	assert_ok(lsn_fixture_publish_raw(t->att, env, len));
-	assert_ok(lsn_fixture_recv_kind(t->att,
+	assert_ok(lsn_fixture_publish_raw(t->sock, env, len));
+	assert_ok(lsn_fixture_recv_kind(t->sock,
 	    LIAISON__V1__FRAME__KIND_PUBLISH_ACK, T_MS, &f));
 	code = lsn_err_from_wire((int) f->publish_ack->code);
 	liaison__v1__frame__free_unpacked(f, NULL);
@@ -183,7 +174,8 @@ publish(struct ft *t, const uint8_t *env, size_t len)
 
 /* Waits until the victim's inbox + quarantine hold n messages. */
 static void
-wait_handled(struct ft *t, uint64_t n, uint64_t *inbox, uint64_t *quar)
+wait_handled(struct agent_it_wire *t, uint64_t n, uint64_t *inbox,
+    uint64_t *quar)
 {
 	uint64_t	deadline = lsn_mono_ms() + T_MS;
 
@@ -200,50 +192,16 @@ wait_handled(struct ft *t, uint64_t n, uint64_t *inbox, uint64_t *quar)
 static int
 setup(void **state)
 {
-	struct lsn_fixture_opts	 o = { .npartners = 4 };
-	struct ft		*t = calloc(1, sizeof(*t));
-
-	if (t == NULL || lsn_init() != LSN_OK ||
-	    lsn_fixture_create(&o, &t->fx) != LSN_OK ||
-	    lsn_fixture_start_broker(t->fx, getenv("LSN_TEST_VERBOSE") !=
-	    NULL, &t->broker, t->ep, sizeof(t->ep)) != LSN_OK)
-		return (-1);
-	t->agent = agent_it_start(t->fx, VICTIM, t->ep, NULL);
-	if (t->agent <= 0 ||
-	    agent_it_wait_connected(t->fx, VICTIM, 0, T_MS) != LSN_OK)
-		return (-1);
-	t->ctx = zmq_ctx_new();
-	if (lsn_fixture_dealer(t->fx, t->ctx, ATT, NULL, t->ep, &t->att) !=
-	    LSN_OK)
-		return (-1);
-	*state = t;
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	struct ft	*t = *state;
-
-	lsn_proc_kill_all();
-	if (t == NULL)
-		return (0);
-	if (t->att != NULL)
-		zmq_close(t->att);
-	if (t->ctx != NULL)
-		zmq_ctx_term(t->ctx);
-	lsn_fixture_destroy(&t->fx);
-	free(t);
-	return (0);
+	return (agent_it_wire_setup(state, 4, VICTIM, ATT));
 }
 
 /* What the broker can see without keys is refused at ingress. */
 static void
 test_forward_ingress_refusals(void **state)
 {
-	struct ft	*t = *state;
-	uint8_t		*b, *nb, *in, *out, ck[32];
-	size_t		 bl, nl, il, ol;
+	struct agent_it_wire	*t = *state;
+	uint8_t			*b, *nb, *in, *out, ck[32];
+	size_t			 bl, nl, il, ol;
 
 	/* weaker: p03's AMBER message to p02, forwarded at GREEN */
 	b = note("synthetic AMBER case notes", NULL, &bl);
@@ -277,7 +235,7 @@ test_forward_ingress_refusals(void **state)
 static void
 test_forward_recipient_refusals(void **state)
 {
-	struct ft			*t = *state;
+	struct agent_it_wire		*t = *state;
 	Liaison__V1__SignedEnvelope	*se;
 	uint8_t				*b, *nb, *in, *out;
 	size_t				 bl, nl, il, ol;
@@ -327,7 +285,7 @@ test_forward_recipient_refusals(void **state)
 static void
 test_forward_accepted_shows_inner(void **state)
 {
-	struct ft			*t = *state;
+	struct agent_it_wire		*t = *state;
 	Liaison__V1__ApiResponse	*r = NULL;
 	Liaison__V1__Envelope		*oe;
 	uint8_t				*b, *nb, *in, *out, ck[32];
@@ -381,5 +339,5 @@ main(void)
 		cmocka_unit_test(test_forward_accepted_shows_inner),
 	};
 
-	return (cmocka_run_group_tests(tests, setup, teardown));
+	return (cmocka_run_group_tests(tests, setup, agent_it_wire_teardown));
 }

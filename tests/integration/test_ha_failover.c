@@ -35,6 +35,7 @@
 
 #include "agent_it.h"
 #include "hacluster.h"
+#include "lsn_bpair.h"
 #include "lsn_fixture.h"
 #include "lsn_proc.h"
 #include "lsn_test.h"
@@ -58,11 +59,7 @@ struct env {
 	char			*hadir;	/* its own temp dir: the postgres
 					 * user must reach it */
 	pid_t			 broker[2];
-	int			 port[2];
-	char			 bdir[2][LSN_FX_PATH_MAX + 8];
-	char			 conf[2][LSN_FX_PATH_MAX + 32];
-	char			 log[2][LSN_FX_PATH_MAX + 32];
-	char			 ctl[2][LSN_FX_PATH_MAX + 48];
+	struct lsn_bpair	 bp;	/* their ports, dirs and logs */
 	char			 eps[256];
 	pid_t			 agents[2];
 	struct msgrec		*msgs;
@@ -71,153 +68,28 @@ struct env {
 	int			 fails;	/* submits the agent refused */
 };
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
-
-/* A free TCP port on 127.0.0.1 (bound to 0, read, closed). */
-static int
-free_port(void)
-{
-	struct sockaddr_in	sa;
-	socklen_t		len = sizeof(sa);
-	int			fd, port = -1;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return (-1);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *) &sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return (port);
-}
-
-/* Copies the fixture's directory (sqlite) into the cluster's store. */
-static int
-copy_entry(void *arg, uint64_t rev, const uint8_t *entry, size_t len)
-{
-	char	why[LSN_DIR_WHY_MAX] = "";
-	int	rv;
-
-	if ((rv = lsn_dir_apply_entry(arg, entry, len, why, sizeof(why))) !=
-	    LSN_OK)
-		fprintf(stderr, "ha: directory rev %llu: %s (%s)\n",
-		    (unsigned long long) rev, lsn_strerror(rv), why);
-	return (rv);
-}
-
-static void
-dir_to_cluster(struct env *e)
-{
-	struct lsn_store	*src = NULL, *dst = NULL;
-	struct lsn_dir		*ds = NULL, *dd = NULL;
-
-	assert_ok(lsn_store_open(e->fx->broker_db, lsn_dir_migrations, 0,
-	    &src));
-	assert_ok(lsn_dir_open(src, &ds));
-	assert_ok(lsn_store_open(e->ha.uri, lsn_dir_migrations, 0, &dst));
-	assert_ok(lsn_dir_open(dst, &dd));
-	assert_ok(lsn_dir_entries_after(ds, 0, 0, copy_entry, dd));
-	lsn_dir_close(&dd);
-	lsn_store_close(&dst);
-	lsn_dir_close(&ds);
-	lsn_store_close(&src);
-}
-
-static void
-broker_conf(struct env *e, int i)
-{
-	FILE	*fp;
-
-	snprintf(e->bdir[i], sizeof(e->bdir[i]), "%s/bk%d", e->fx->dir, i);
-	(void) mkdir(e->bdir[i], 0700);
-	snprintf(e->conf[i], sizeof(e->conf[i]), "%s/broker.conf", e->bdir[i]);
-	snprintf(e->log[i], sizeof(e->log[i]), "%s/broker.log", e->bdir[i]);
-	snprintf(e->ctl[i], sizeof(e->ctl[i]), "ipc://%s/control.sock",
-	    e->bdir[i]);
-	assert_non_null(fp = fopen(e->conf[i], "w"));
-	fprintf(fp, "[broker]\nlisten = tcp://127.0.0.1:%d\n"
-	    "endpoint_file = %s/endpoint\ndb = %s\nsign_key = %s\n"
-	    "transport_key = %s\naudit_head = %s/audit-head\n"
-	    "control = %s\nheartbeat_ms = 1s\n", e->port[i], e->bdir[i],
-	    e->ha.uri, e->fx->broker_sign_key, e->fx->broker_transport_key,
-	    e->bdir[i], e->ctl[i]);
-	assert_int_equal(fclose(fp), 0);
-	assert_int_equal(chmod(e->conf[i], 0600), 0);
-}
-
-static pid_t
-broker_start(struct env *e, int i)
-{
-	char	*bin, *argv[6];
-	pid_t	 pid;
-
-	assert_non_null(bin = lsn_proc_bin(LSN_BIN_BROKER));
-	argv[0] = bin;
-	argv[1] = mut("-d");
-	argv[2] = mut("-v");
-	argv[3] = mut("-c");
-	argv[4] = e->conf[i];
-	argv[5] = NULL;
-	pid = lsn_proc_spawn(bin, argv, e->log[i]);
-	free(bin);
-	assert_true(pid > 0);
-	return (pid);
-}
-
 /* 1 if broker i says it is the active one (liaison broker-status). */
 static int
 broker_active(struct env *e, int i)
 {
-	char	*bin, *argv[6], *out = NULL;
-	int	 rv, yes;
+	char	s[16384];
 
-	assert_non_null(bin = lsn_proc_bin(LSN_BIN_CLI));
-	argv[0] = bin;
-	argv[1] = mut("broker-status");
-	argv[2] = mut("--json");
-	argv[3] = mut("--control");
-	argv[4] = e->ctl[i];
-	argv[5] = NULL;
-	rv = lsn_proc_run(bin, argv, &out, "/dev/null", 5000);
-	free(bin);
-	yes = rv == 0 && out != NULL &&
-	    strstr(out, "\"role\":\"active\"") != NULL;
-	free(out);
-	return (yes);
+	lsn_bpair_status(&e->bp, i, s, sizeof(s));
+	return (strstr(s, "\"role\":\"active\"") != NULL);
 }
 
 /* The lease epoch broker i reports (its status JSON), -1 if none. */
 static long long
 broker_epoch(struct env *e, int i)
 {
-	char		*bin, *argv[6], *out = NULL, *p;
+	char		 s[16384];
+	const char	*p;
 	long long	 epoch = -1;
 
-	assert_non_null(bin = lsn_proc_bin(LSN_BIN_CLI));
-	argv[0] = bin;
-	argv[1] = mut("broker-status");
-	argv[2] = mut("--json");
-	argv[3] = mut("--control");
-	argv[4] = e->ctl[i];
-	argv[5] = NULL;
-	if (lsn_proc_run(bin, argv, &out, "/dev/null", 5000) == 0 &&
-	    out != NULL && strstr(out, "\"backend\":\"postgresql\"") !=
-	    NULL && (p = strstr(out, "\"epoch\":")) != NULL)
+	lsn_bpair_status(&e->bp, i, s, sizeof(s));
+	if (strstr(s, "\"backend\":\"postgresql\"") != NULL &&
+	    (p = strstr(s, "\"epoch\":")) != NULL)
 		epoch = strtoll(p + 8, NULL, 10);
-	free(out);
-	free(bin);
 	return (epoch);
 }
 
@@ -310,7 +182,7 @@ failure(struct env *e, const char *name, int kill_pg, int kill_broker)
 	assert_true(a >= 0);
 	for (int i = 0; i < 2; i++)
 		if (!lsn_proc_alive(e->broker[i])) {
-			lsn_proc_dump_log(e->log[i], 3000);
+			lsn_proc_dump_log(e->bp.log[i], 3000);
 			fail_msg("(%s) broker %d is not running", name, i);
 		}
 	first = e->nmsgs;
@@ -333,15 +205,15 @@ failure(struct env *e, const char *name, int kill_pg, int kill_broker)
 	fflush(stdout);
 	if (t1 == 0) {
 		lsn_ha_dump(&e->ha);
-		lsn_proc_dump_log(e->log[0], 3000);
-		lsn_proc_dump_log(e->log[1], 3000);
+		lsn_proc_dump_log(e->bp.log[0], 3000);
+		lsn_proc_dump_log(e->bp.log[1], 3000);
 		lsn_proc_dump_log(e->fx->partners[0].agent_log, 3000);
 		fail_msg("(%s) nothing accepted within %d s", name,
 		    HA_RECOVERY_MAX_S);
 	}
 	pump(e, HA_AFTER_MS);
 	if (kill_broker)
-		e->broker[a] = broker_start(e, a);	/* a standby now */
+		e->broker[a] = lsn_bpair_start(&e->bp, a);	/* a standby now */
 	if (kill_pg) {
 		assert_ok(lsn_ha_restart_node(&e->ha, node));
 		while (lsn_ha_wait_replica(&e->ha, node, 1) != LSN_OK) {
@@ -366,16 +238,14 @@ setup(void **state)
 	*state = e;
 	assert_ok(lsn_ha_start(&e->ha, e->hadir, 3, 0));
 	printf("ha: cluster up in %.1f s\n", e->ha.up_s);
-	dir_to_cluster(e);
-	for (int i = 0; i < 2; i++) {
-		assert_true((e->port[i] = free_port()) > 0);
-		broker_conf(e, i);
-	}
+	lsn_bpair_dir_copy(e->fx, e->ha.uri);
+	for (int i = 0; i < 2; i++)
+		lsn_bpair_conf(&e->bp, e->fx, i, e->ha.uri);
 	snprintf(e->eps, sizeof(e->eps), "tcp://127.0.0.1:%d, "
-	    "tcp://127.0.0.1:%d", e->port[0], e->port[1]);
-	e->broker[0] = broker_start(e, 0);
+	    "tcp://127.0.0.1:%d", e->bp.port[0], e->bp.port[1]);
+	e->broker[0] = lsn_bpair_start(&e->bp, 0);
 	assert_true(wait_active(e, 30000) == 0);
-	e->broker[1] = broker_start(e, 1);
+	e->broker[1] = lsn_bpair_start(&e->bp, 1);
 	for (size_t i = 0; i < 2; i++) {
 		e->agents[i] = agent_it_start(e->fx, i, e->eps, NULL);
 		assert_true(e->agents[i] > 0);
@@ -519,8 +389,8 @@ test_ha_failover_loses_and_duplicates_nothing(void **state)
 	/* the store's epoch in Welcome: a failover is not a restore */
 	assert_false(resynced(e));
 	if (lost != 0 || dups != 0 || rej != 0 || acc != e->nmsgs) {
-		lsn_proc_dump_log(e->log[0], 4000);
-		lsn_proc_dump_log(e->log[1], 4000);
+		lsn_proc_dump_log(e->bp.log[0], 4000);
+		lsn_proc_dump_log(e->bp.log[1], 4000);
 	}
 	assert_int_equal(lost, 0);
 	assert_int_equal(dups, 0);

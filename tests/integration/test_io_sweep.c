@@ -88,70 +88,6 @@ mut(const char *s)
 	return (u.m);
 }
 
-static int
-asan_runtime(char *buf, size_t bufsz)
-{
-	FILE	*f;
-	char	 line[1024], *p;
-	int	 found = 0;
-
-	if ((f = fopen("/proc/self/maps", "r")) == NULL)
-		return (0);
-	while (!found && fgets(line, sizeof(line), f) != NULL) {
-		if (strstr(line, "/libasan.so") == NULL ||
-		    (p = strchr(line, '/')) == NULL)
-			continue;
-		p[strcspn(p, "\n")] = '\0';
-		found = lsn_strlcpy(buf, p, bufsz) < bufsz;
-	}
-	fclose(f);
-	return (found);
-}
-
-static void
-copy_file(const char *from, const char *to)
-{
-	FILE	*in, *out;
-	char	 buf[65536];
-	size_t	 n;
-
-	assert_non_null(in = fopen(from, "rb"));
-	assert_non_null(out = fopen(to, "wb"));
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		assert_int_equal(fwrite(buf, 1, n, out), n);
-	fclose(in);
-	assert_int_equal(fclose(out), 0);
-}
-
-static long
-log_size(const char *path)
-{
-	struct stat	sb;
-
-	return (stat(path, &sb) == 0 ? (long) sb.st_size : 0);
-}
-
-static int
-log_has(const char *path, long off, const char *needle)
-{
-	FILE	*f;
-	char	*buf;
-	long	 n;
-	int	 found = 0;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return (0);
-	if (fseek(f, off, SEEK_SET) == 0 &&
-	    (buf = malloc(1 << 22)) != NULL) {
-		n = (long) fread(buf, 1, (1 << 22) - 1, f);
-		buf[n] = '\0';
-		found = strstr(buf, needle) != NULL;
-		free(buf);
-	}
-	fclose(f);
-	return (found);
-}
-
 /* Starts the broker (with the fault when nth is not NULL); 0 when it is
  * up, else its exit status. */
 static int
@@ -263,9 +199,9 @@ fresh_files(struct env *e)
 {
 	char	aux[LSN_FX_PATH_MAX + 8];
 
-	copy_file(e->base, e->fx->broker_db);
+	lsn_test_copy_file(e->base, e->fx->broker_db);
 	if (access(e->base_head, F_OK) == 0)
-		copy_file(e->base_head, e->head);
+		lsn_test_copy_file(e->base_head, e->head);
 	else
 		(void) unlink(e->head);
 	snprintf(aux, sizeof(aux), "%s-wal", e->fx->broker_db);
@@ -291,11 +227,11 @@ one_point(struct env *e, const char *nth)
 
 	fresh_files(e);
 	e->points++;
-	off = log_size(e->fx->broker_log);
+	off = lsn_proc_file_size(e->fx->broker_log);
 	st = broker_start(e, nth, NULL, &pid);
 	if (st != 0) {
 		/* Stopped at start: with a clear error, not a crash. */
-		if (st != 1 || !log_has(e->fx->broker_log, off,
+		if (st != 1 || !lsn_proc_log_has(e->fx->broker_log, off,
 		    "cannot start")) {
 			lsn_proc_dump_log(e->fx->broker_log, 3000);
 			fail_msg("%s: the broker ended with status %d at start",
@@ -323,8 +259,8 @@ one_point(struct env *e, const char *nth)
 			fail_msg("%s: the broker ended with status %d", nth,
 			    st);
 		/* PostgreSQL's rule: a commit in doubt stops the broker */
-		if (log_has(e->fx->broker_log, off, "the sync failed after "
-		    "the write")) {
+		if (lsn_proc_log_has(e->fx->broker_log, off,
+		    "the sync failed after the write")) {
 			e->indoubt++;
 			if (exited != 1) {
 				lsn_proc_dump_log(e->fx->broker_log, 3000);
@@ -523,7 +459,7 @@ armed_point(struct env *e, const char *nth)
 	fresh_files(e);
 	(void) unlink(e->arm);
 	e->a.points++;
-	off = log_size(e->fx->broker_log);
+	off = lsn_proc_file_size(e->fx->broker_log);
 	assert_int_equal(broker_start(e, nth, e->arm, &pid), 0);
 	m.to[0] = e->fx->partners[1].id;
 	nobody.to[0] = "nobody-here";
@@ -539,7 +475,7 @@ armed_point(struct env *e, const char *nth)
 	}
 	zmq_close(sock);
 	(void) unlink(e->arm);
-	insync = log_has(e->fx->broker_log, off,
+	insync = lsn_proc_log_has(e->fx->broker_log, off,
 	    "the sync failed after the write");
 	if (exited == -2 && insync)
 		exited = lsn_proc_wait(pid, 5000);
@@ -554,8 +490,8 @@ armed_point(struct env *e, const char *nth)
 			    nth, lsn_errname(codes[0]), lsn_errname(codes[1]),
 			    lsn_errname(codes[2]), lsn_errname(codes[3]));
 			(void) lsn_proc_stop(pid);
-		} else if (exited != 1 || !log_has(e->fx->broker_log, off,
-		    needle)) {
+		} else if (exited != 1 ||
+		    !lsn_proc_log_has(e->fx->broker_log, off, needle)) {
 			lsn_proc_dump_log(e->fx->broker_log, 3000);
 			fail_msg("%s: in doubt: status %d, or no line naming "
 			    "the database", nth, exited);
@@ -568,12 +504,13 @@ armed_point(struct env *e, const char *nth)
 			    exited != -2 ? exited : st);
 		}
 	}
-	off = log_size(e->fx->broker_log);
+	off = lsn_proc_file_size(e->fx->broker_log);
 	if (broker_start(e, NULL, NULL, &pid) != 0) {
 		lsn_proc_dump_log(e->fx->broker_log, 3000);
 		fail_msg("%s: the broker does not start again", nth);
 	}
-	if (insync && !log_has(e->fx->broker_log, off, "not closed cleanly"))
+	if (insync && !lsn_proc_log_has(e->fx->broker_log, off,
+	    "not closed cleanly"))
 		e->a.unchecked++;
 	armed_check(e, nth, ids, envs, lens, codes);
 	for (int i = 0; i < NARM; i++)
@@ -622,9 +559,6 @@ setup(void **state)
 {
 	struct lsn_fixture_opts	 o = { 0 };
 	struct env		*e;
-	const char		*src = getenv("LSN_SRC_DIR");
-	char			 cmd[4 * LSN_FX_PATH_MAX], asan[LSN_FX_PATH_MAX];
-	char			*argv[4];
 	pid_t			 pid;
 
 	assert_non_null(e = calloc(1, sizeof(*e)));
@@ -632,35 +566,24 @@ setup(void **state)
 	assert_ok(lsn_fixture_create(&o, &e->fx));
 	assert_ok(lsn_fixture_write_broker_conf(e->fx, NULL, NULL));
 	assert_non_null(e->ctx = zmq_ctx_new());
-	assert_non_null(src);
-	snprintf(e->shim, sizeof(e->shim), "%s/fsfault.so", e->fx->dir);
-	snprintf(cmd, sizeof(cmd), "exec ${CC:-cc} -O1 -shared -fPIC -o "
-	    "'%s' '%s/tests/faults/fsfault.c' -ldl", e->shim, src);
-	argv[0] = mut("sh");
-	argv[1] = mut("-c");
-	argv[2] = cmd;
-	argv[3] = NULL;
-	assert_int_equal(lsn_proc_run("/bin/sh", argv, NULL, NULL, 60000), 0);
 	e->k = K_NORMAL;
 	e->ka = K_ARMED;
 	snprintf(e->arm, sizeof(e->arm), "%s/fault.arm", e->fx->dir);
-	if (asan_runtime(asan, sizeof(asan))) {
+	if (lsn_test_build_shim(e->fx->dir, "fsfault", "-ldl", e->shim,
+	    sizeof(e->shim), e->preload, sizeof(e->preload))) {
 		e->ka = K_ARMED_ASAN;
-		snprintf(e->preload, sizeof(e->preload), "%s %s", asan,
-		    e->shim);
 		e->k = K_ASAN;
-	} else
-		snprintf(e->preload, sizeof(e->preload), "%s", e->shim);
+	}
 	/* The base: migrated by a first clean run, then copied. */
 	assert_int_equal(broker_start(e, NULL, NULL, &pid), 0);
 	assert_int_equal(lsn_proc_stop(pid), 0);
 	snprintf(e->base, sizeof(e->base), "%s/base.db", e->fx->dir);
-	copy_file(e->fx->broker_db, e->base);
+	lsn_test_copy_file(e->fx->broker_db, e->base);
 	snprintf(e->head, sizeof(e->head), "%s.audit-head", e->fx->broker_db);
 	snprintf(e->base_head, sizeof(e->base_head), "%s.audit-head",
 	    e->base);
 	if (access(e->head, F_OK) == 0)
-		copy_file(e->head, e->base_head);
+		lsn_test_copy_file(e->head, e->base_head);
 	*state = e;
 	return (0);
 }

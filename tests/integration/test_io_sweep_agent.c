@@ -91,34 +91,6 @@ mut(const char *s)
 	return (u.m);
 }
 
-static int
-asan_runtime(char *buf, size_t bufsz)
-{
-	FILE	*f;
-	char	 line[1024], *p;
-	int	 found = 0;
-
-	if ((f = fopen("/proc/self/maps", "r")) == NULL)
-		return (0);
-	while (!found && fgets(line, sizeof(line), f) != NULL) {
-		if (strstr(line, "/libasan.so") == NULL ||
-		    (p = strchr(line, '/')) == NULL)
-			continue;
-		p[strcspn(p, "\n")] = '\0';
-		found = lsn_strlcpy(buf, p, bufsz) < bufsz;
-	}
-	fclose(f);
-	return (found);
-}
-
-static long
-log_size(const char *path)
-{
-	struct stat	sb;
-
-	return (stat(path, &sb) == 0 ? (long) sb.st_size : 0);
-}
-
 /* 1 if a warning or critical line after off names the database file. */
 static int
 log_names_db(const char *path, long off)
@@ -355,7 +327,7 @@ one_point(struct env *e, const char *nth, const char *spec, int serving)
 	char	 text[128];
 
 	e->points++;
-	off = log_size(e->fx->partners[0].agent_log);
+	off = lsn_proc_file_size(e->fx->partners[0].agent_log);
 	/* N counts from the start, or from when the agent serves. */
 	if (serving)
 		(void) unlink(e->arm);
@@ -574,7 +546,7 @@ test_in_doubt_outside_batch(void **state)
 	int		 rv, st, found, n, before, lost, dups;
 
 	snprintf(db, sizeof(db), "%s/agent.db", e->fx->partners[0].dir);
-	off = log_size(e->fx->partners[0].agent_log);
+	off = lsn_proc_file_size(e->fx->partners[0].agent_log);
 	(void) unlink(e->arm);
 	assert_int_equal(agent_start(e, "fsync:1:once:eio", &pid), 0);
 	/* the session set up (its writes done), so the first BEGIN that
@@ -632,31 +604,16 @@ setup(void **state)
 {
 	struct lsn_fixture_opts	 o = { 0 };
 	struct env		*e;
-	const char		*src = getenv("LSN_SRC_DIR");
-	char			 cmd[4 * LSN_FX_PATH_MAX], asan[LSN_FX_PATH_MAX];
-	char			*argv[4];
 	pid_t			 pid;
 
 	assert_non_null(e = calloc(1, sizeof(*e)));
 	o.npartners = 2;
 	assert_ok(lsn_fixture_create(&o, &e->fx));
 	assert_ok(lsn_fixture_write_broker_conf(e->fx, NULL, NULL));
-	assert_non_null(src);
-	snprintf(e->shim, sizeof(e->shim), "%s/fsfault.so", e->fx->dir);
-	snprintf(cmd, sizeof(cmd), "exec ${CC:-cc} -O1 -shared -fPIC -o "
-	    "'%s' '%s/tests/faults/fsfault.c' -ldl", e->shim, src);
-	argv[0] = mut("sh");
-	argv[1] = mut("-c");
-	argv[2] = cmd;
-	argv[3] = NULL;
-	assert_int_equal(lsn_proc_run("/bin/sh", argv, NULL, NULL, 60000), 0);
 	e->k = K_NORMAL;
-	if (asan_runtime(asan, sizeof(asan))) {
-		snprintf(e->preload, sizeof(e->preload), "%s %s", asan,
-		    e->shim);
+	if (lsn_test_build_shim(e->fx->dir, "fsfault", "-ldl", e->shim,
+	    sizeof(e->shim), e->preload, sizeof(e->preload)))
 		e->k = K_ASAN;
-	} else
-		snprintf(e->preload, sizeof(e->preload), "%s", e->shim);
 	snprintf(e->match, sizeof(e->match), "/%s/agent.db",
 	    e->fx->partners[0].id);
 	snprintf(e->arm, sizeof(e->arm), "%s/fault-armed", e->fx->dir);

@@ -38,15 +38,6 @@
 #define SNDR	1	/* p02 */
 #define UNDELIVERABLE	LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE
 
-struct kt {
-	struct lsn_fixture	*fx;
-	int			 broker;
-	pid_t			 agent;
-	char			 ep[256];
-	void			*ctx;
-	void			*snd;
-};
-
 static char *
 mut(const char *s)
 {
@@ -61,7 +52,7 @@ mut(const char *s)
 
 /* An AMBER note from p02 to p01 sealed to encryption key pk. */
 static uint8_t *
-amber_to(struct kt *t, const uint8_t pk[LSN_PK_BYTES], size_t *len)
+amber_to(struct agent_it_wire *t, const uint8_t pk[LSN_PK_BYTES], size_t *len)
 {
 	Liaison__V1__Envelope	 e = LIAISON__V1__ENVELOPE__INIT;
 	Liaison__V1__Handling	 h = LIAISON__V1__HANDLING__INIT;
@@ -104,12 +95,12 @@ amber_to(struct kt *t, const uint8_t pk[LSN_PK_BYTES], size_t *len)
 }
 
 static void
-publish_ok(struct kt *t, const uint8_t *env, size_t len)
+publish_ok(struct agent_it_wire *t, const uint8_t *env, size_t len)
 {
 	Liaison__V1__Frame	*f = NULL;
 
-	assert_ok(lsn_fixture_publish_raw(t->snd, env, len));
-	assert_ok(lsn_fixture_recv_kind(t->snd,
+	assert_ok(lsn_fixture_publish_raw(t->sock, env, len));
+	assert_ok(lsn_fixture_recv_kind(t->sock,
 	    LIAISON__V1__FRAME__KIND_PUBLISH_ACK, T_MS, &f));
 	assert_int_equal(lsn_err_from_wire((int) f->publish_ack->code),
 	    LSN_OK);
@@ -118,7 +109,7 @@ publish_ok(struct kt *t, const uint8_t *env, size_t len)
 
 /* Waits until p01 handled n deliveries; they must all be in the inbox. */
 static void
-wait_stored(struct kt *t, uint64_t n)
+wait_stored(struct agent_it_wire *t, uint64_t n)
 {
 	uint64_t	deadline = lsn_mono_ms() + T_MS, inbox, quar;
 
@@ -133,7 +124,7 @@ wait_stored(struct kt *t, uint64_t n)
 }
 
 static void
-key_path(struct kt *t, const char *name, char *buf, size_t sz)
+key_path(struct agent_it_wire *t, const char *name, char *buf, size_t sz)
 {
 	snprintf(buf, sz, "%s/%s", t->fx->partners[RCPT].dir, name);
 }
@@ -141,43 +132,13 @@ key_path(struct kt *t, const char *name, char *buf, size_t sz)
 static int
 setup(void **state)
 {
-	struct lsn_fixture_opts	 o = { .npartners = 2 };
-	struct kt		*t = calloc(1, sizeof(*t));
-
-	if (t == NULL || lsn_init() != LSN_OK ||
-	    lsn_fixture_create(&o, &t->fx) != LSN_OK ||
-	    lsn_fixture_start_broker(t->fx, getenv("LSN_TEST_VERBOSE") !=
-	    NULL, &t->broker, t->ep, sizeof(t->ep)) != LSN_OK)
-		return (-1);
-	t->ctx = zmq_ctx_new();
-	if (lsn_fixture_dealer(t->fx, t->ctx, SNDR, NULL, t->ep, &t->snd) !=
-	    LSN_OK)
-		return (-1);
-	*state = t;
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	struct kt	*t = *state;
-
-	lsn_proc_kill_all();
-	if (t == NULL)
-		return (0);
-	if (t->snd != NULL)
-		zmq_close(t->snd);
-	if (t->ctx != NULL)
-		zmq_ctx_term(t->ctx);
-	lsn_fixture_destroy(&t->fx);
-	free(t);
-	return (0);
+	return (agent_it_wire_setup(state, 2, -1, SNDR));
 }
 
 static void
 test_key_rotation_loses_nothing(void **state)
 {
-	struct kt		*t = *state;
+	struct agent_it_wire	*t = *state;
 	struct lsn_keypair	*nk = NULL;
 	uint8_t			 oldpk[LSN_PK_BYTES], *env;
 	char			 cur[1024], prev[1024], next[1024];
@@ -225,7 +186,7 @@ test_key_rotation_loses_nothing(void **state)
 static void
 test_key_rotation_unopenable_answered(void **state)
 {
-	struct kt			*t = *state;
+	struct agent_it_wire		*t = *state;
 	struct lsn_keypair		*junk = NULL;
 	Liaison__V1__Frame		*f = NULL;
 	Liaison__V1__Envelope		*e;
@@ -247,15 +208,15 @@ test_key_rotation_unopenable_answered(void **state)
 	publish_ok(t, env, len);
 	free(env);
 	/* the sender's session: deliveries to p02 */
-	assert_ok(lsn_fixture_hello(t->snd, 0, T_MS, NULL));
+	assert_ok(lsn_fixture_hello(t->sock, 0, T_MS, NULL));
 	deadline = lsn_mono_ms() + T_MS;
 	while (stage != LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE &&
 	    lsn_mono_ms() < deadline) {
-		if (lsn_fixture_recv(t->snd, 500, &f) != LSN_OK)
+		if (lsn_fixture_recv(t->sock, 500, &f) != LSN_OK)
 			continue;
 		if (f->kind_case == LIAISON__V1__FRAME__KIND_DELIVER &&
 		    f->deliver->envelope != NULL) {
-			assert_ok(lsn_fixture_deliver_ack(t->snd,
+			assert_ok(lsn_fixture_deliver_ack(t->sock,
 			    f->deliver->seq));
 			e = liaison__v1__envelope__unpack(NULL,
 			    f->deliver->envelope->envelope.len,
@@ -291,7 +252,8 @@ test_key_rotation_unopenable_answered(void **state)
 /* An AMBER note (sealed by the agent) from partner i to `to` over the
  * local API; the message id in msgid. */
 static void
-api_send_amber(struct kt *t, size_t i, const char *to, uint8_t msgid[16])
+api_send_amber(struct agent_it_wire *t, size_t i, const char *to,
+    uint8_t msgid[16])
 {
 	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
 	Liaison__V1__SubmitRequest	 sr = LIAISON__V1__SUBMIT_REQUEST__INIT;
@@ -325,8 +287,8 @@ api_send_amber(struct kt *t, size_t i, const char *to, uint8_t msgid[16])
 
 /* The sender's outbox status of msgid over the API: state and detail. */
 static int
-outbox_state(struct kt *t, size_t i, const uint8_t msgid[16], char *detail,
-    size_t detailsz)
+outbox_state(struct agent_it_wire *t, size_t i, const uint8_t msgid[16],
+    char *detail, size_t detailsz)
 {
 	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
 	Liaison__V1__OutboxStatusRequest os =
@@ -363,12 +325,12 @@ outbox_state(struct kt *t, size_t i, const uint8_t msgid[16], char *detail,
 static void
 test_key_rotation_unopenable_in_sender_outbox(void **state)
 {
-	struct kt	*t = *state;
-	pid_t		 sender;
-	uint8_t		 id[16];
-	uint64_t	 deadline;
-	char		 prev[1024], gone[1040], detail[256], want[128];
-	int		 st = -1;
+	struct agent_it_wire	*t = *state;
+	pid_t			 sender;
+	uint8_t			 id[16];
+	uint64_t		 deadline;
+	char			 prev[1024], gone[1040], detail[256], want[128];
+	int			 st = -1;
 
 	if (t->agent > 0)
 		assert_ok(lsn_proc_stop(t->agent));
@@ -407,5 +369,5 @@ main(void)
 		cmocka_unit_test(test_key_rotation_unopenable_in_sender_outbox),
 	};
 
-	return (cmocka_run_group_tests(tests, setup, teardown));
+	return (cmocka_run_group_tests(tests, setup, agent_it_wire_teardown));
 }

@@ -108,48 +108,13 @@ teardown(void **state)
 	return (0);
 }
 
+/* A P1 referral rid (TLP:GREEN, summary SECRET) from agent 0 to
+ * partners[1]. */
 static void
 send_referral(struct env *e, const uint8_t rid[16])
 {
-	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
-	Liaison__V1__SubmitRequest	 sr = LIAISON__V1__SUBMIT_REQUEST__INIT;
-	Liaison__V1__Handling		 h = LIAISON__V1__HANDLING__INIT;
-	Liaison__V1__ReferralHandoff	 r = LIAISON__V1__REFERRAL_HANDOFF__INIT;
-	Liaison__V1__Jurisdiction	 j = LIAISON__V1__JURISDICTION__INIT;
-	Liaison__V1__ApiResponse	*resp = NULL;
-	uint8_t				 buf[4096];
-	char				*to[1];
-
-	r.has_referral_id = 1;
-	r.referral_id.data = (uint8_t *) (uintptr_t) rid;
-	r.referral_id.len = 16;
-	r.has_priority = 1;
-	r.priority = LIAISON__V1__PRIORITY__PRIORITY_P1;
-	r.has_category = 1;
-	r.category = LIAISON__V1__REFERRAL_CATEGORY__CATEGORY_GROOMING;
-	j.country = (char *) (uintptr_t) "NL";
-	j.has_basis = 1;
-	j.basis = LIAISON__V1__JURISDICTION_BASIS__BASIS_IP_GEOLOCATION;
-	r.jurisdiction = &j;
-	r.summary = (char *) (uintptr_t) SECRET;
-	sr.body.len = liaison__v1__referral_handoff__pack(&r, buf);
-	sr.body.data = buf;
-	sr.has_body = 1;
-	sr.has_type = 1;
-	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF;
-	to[0] = e->fx->partners[1].id;
-	sr.n_to = 1;
-	sr.to = to;
-	h.has_tlp = 1;
-	h.tlp = LIAISON__V1__TLP__TLP_GREEN;
-	sr.handling = &h;
-	sr.has_priority = 1;
-	sr.priority = LIAISON__V1__PRIORITY__PRIORITY_P1;
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_SUBMIT;
-	req.submit = &sr;
-	assert_ok(agent_it_call(e->fx, 0, &req, &resp));
-	assert_int_equal(resp->has_code ? resp->code : 0, 0);
-	lsn_client_response_free(&resp);
+	assert_ok(agent_it_send_referral(e->fx, 0, 1, rid,
+	    LIAISON__V1__TLP__TLP_GREEN, SECRET));
 }
 
 static char *

@@ -93,52 +93,12 @@ rnd(struct env *e)
 
 /* ---- the shim ---- */
 
-static int
-asan_runtime(char *buf, size_t bufsz)
-{
-	FILE	*f;
-	char	 line[1024], *p;
-	int	 found = 0;
-
-	if ((f = fopen("/proc/self/maps", "r")) == NULL)
-		return (0);
-	while (!found && fgets(line, sizeof(line), f) != NULL) {
-		if (strstr(line, "/libasan.so") == NULL ||
-		    (p = strchr(line, '/')) == NULL)
-			continue;
-		p[strcspn(p, "\n")] = '\0';
-		found = lsn_strlcpy(buf, p, bufsz) < bufsz;
-	}
-	fclose(f);
-	return (found);
-}
-
 static void
 build_shim(struct env *e)
 {
-	const char	*src = getenv("LSN_SRC_DIR");
-	char		 cmd[4 * LSN_FX_PATH_MAX], asan[LSN_FX_PATH_MAX];
-	char		*argv[4];
-	int		 st;
-
-	assert_non_null(src);
-	snprintf(e->shim, sizeof(e->shim), "%s/crashvfs.so", e->fx->dir);
-	snprintf(cmd, sizeof(cmd), "exec ${CC:-cc} -O1 -shared -fPIC -o "
-	    "'%s' '%s/tests/faults/crashvfs.c' -lsqlite3 -lpthread", e->shim,
-	    src);
-	argv[0] = mut("sh");
-	argv[1] = mut("-c");
-	argv[2] = cmd;
-	argv[3] = NULL;
-	st = lsn_proc_run("/bin/sh", argv, NULL, NULL, 60000);
-	if (st != 0)
-		fail_msg("cannot build the crash VFS (%s): status %d", cmd, st);
-	if (asan_runtime(asan, sizeof(asan))) {
-		e->asan = 1;
-		snprintf(e->preload, sizeof(e->preload), "%s %s", asan,
-		    e->shim);
-	} else
-		snprintf(e->preload, sizeof(e->preload), "%s", e->shim);
+	e->asan = lsn_test_build_shim(e->fx->dir, "crashvfs",
+	    "-lsqlite3 -lpthread", e->shim, sizeof(e->shim), e->preload,
+	    sizeof(e->preload));
 }
 
 /*

@@ -79,55 +79,13 @@ static struct env	*g_env;
 
 /* ---- shim, environment ---- */
 
-/* The path of the AddressSanitizer runtime mapped into this process, if
- * any (the daemons are built like this test). */
-static int
-asan_runtime(char *buf, size_t bufsz)
-{
-	FILE	*f;
-	char	 line[1024], *p;
-	int	 found = 0;
-
-	if ((f = fopen("/proc/self/maps", "r")) == NULL)
-		return (0);
-	while (!found && fgets(line, sizeof(line), f) != NULL) {
-		if (strstr(line, "/libasan.so") == NULL ||
-		    (p = strchr(line, '/')) == NULL)
-			continue;
-		p[strcspn(p, "\n")] = '\0';
-		found = lsn_strlcpy(buf, p, bufsz) < bufsz;
-	}
-	fclose(f);
-	return (found);
-}
-
 static void
 build_shim(struct env *e)
 {
-	const char	*src = getenv("LSN_SRC_DIR");
-	char		 cmd[4 * LSN_FX_PATH_MAX], asan[LSN_FX_PATH_MAX];
-	char		*argv[4];
-	int		 st;
-
-	assert_non_null(src);
-	snprintf(e->shim, sizeof(e->shim), "%s/fsfault.so", e->fx->dir);
-	snprintf(cmd, sizeof(cmd), "exec ${CC:-cc} -O1 -shared -fPIC -o "
-	    "'%s' '%s/tests/faults/fsfault.c' -ldl", e->shim, src);
-	argv[0] = (char *) (uintptr_t) "sh";
-	argv[1] = (char *) (uintptr_t) "-c";
-	argv[2] = cmd;
-	argv[3] = NULL;
-	st = lsn_proc_run("/bin/sh", argv, NULL, NULL, 60000);
-	if (st != 0)
-		fail_msg("cannot build the fault shim (%s): status %d", cmd,
-		    st);
-	if (asan_runtime(asan, sizeof(asan))) {
-		snprintf(e->preload, sizeof(e->preload), "%s %s", asan,
-		    e->shim);
-		printf("storage faults: AddressSanitizer build: preloading "
-		    "%s before the shim\n", asan);
-	} else
-		snprintf(e->preload, sizeof(e->preload), "%s", e->shim);
+	if (lsn_test_build_shim(e->fx->dir, "fsfault", "-ldl", e->shim,
+	    sizeof(e->shim), e->preload, sizeof(e->preload)))
+		printf("storage faults: AddressSanitizer build: LD_PRELOAD "
+		    "%s\n", e->preload);
 }
 
 static void
@@ -174,43 +132,13 @@ faults_clear_all(struct env *e)
 
 /* ---- logs ---- */
 
-static long
-log_size(const char *path)
-{
-	struct stat	sb;
-
-	return (stat(path, &sb) == 0 ? (long) sb.st_size : 0);
-}
-
-/* 1 if the log at path holds needle after byte off. */
-static int
-log_has(const char *path, long off, const char *needle)
-{
-	FILE	*f;
-	char	*buf;
-	long	 n;
-	int	 found = 0;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return (0);
-	if (fseek(f, off, SEEK_SET) == 0 &&
-	    (buf = malloc(1 << 22)) != NULL) {
-		n = (long) fread(buf, 1, (1 << 22) - 1, f);
-		buf[n] = '\0';
-		found = strstr(buf, needle) != NULL;
-		free(buf);
-	}
-	fclose(f);
-	return (found);
-}
-
 static int
 log_wait(const char *path, long off, const char *needle, int timeout_ms)
 {
 	uint64_t	deadline = lsn_mono_ms() + (uint64_t) timeout_ms;
 
 	while (lsn_mono_ms() < deadline) {
-		if (log_has(path, off, needle))
+		if (lsn_proc_log_has(path, off, needle))
 			return (1);
 		lsn_proc_sleep_ms(30);
 	}
@@ -419,7 +347,7 @@ in_doubt_restart(struct env *e, size_t i, long off)
 		fail_msg("after a failed fsync agent %zu ended with %d, not a "
 		    "stop with status 1", i, st);
 	}
-	assert_true(log_has(e->fx->partners[i].agent_log, off,
+	assert_true(lsn_proc_log_has(e->fx->partners[i].agent_log, off,
 	    "answered E_IN_DOUBT"));
 	fault_clear(e->ctl_agent[i]);
 	start_agent(e, i);
@@ -471,7 +399,7 @@ broker_fsync(struct env *e, struct row *w, uint8_t ids[][16], long off)
 	}
 	snprintf(needle, sizeof(needle), "database %s: a commit failed at "
 	    "its sync", e->fx->broker_db);
-	assert_true(log_has(e->fx->broker_log, off, needle));
+	assert_true(lsn_proc_log_has(e->fx->broker_log, off, needle));
 	for (size_t k = 0; k < K; k++) {
 		assert_ok(agent_it_outbox(e->fx, 0, ids[k], &st, &code));
 		if (st != LIAISON__V1__OUTBOX_STATE__OUTBOX_PENDING)
@@ -482,9 +410,10 @@ broker_fsync(struct env *e, struct row *w, uint8_t ids[][16], long off)
 	    "doubt); log %s", "IOERR_FSYNC EIO");
 	fault_clear(e->ctl_broker);
 	t_clear = lsn_mono_ms();
-	off = log_size(e->fx->broker_log);
+	off = lsn_proc_file_size(e->fx->broker_log);
 	start_broker(e);
-	assert_true(log_has(e->fx->broker_log, off, "not closed cleanly"));
+	assert_true(lsn_proc_log_has(e->fx->broker_log, off,
+	    "not closed cleanly"));
 	for (size_t k = 0; k < K; k++) {
 		assert_ok(agent_it_wait_outbox(e->fx, 0, ids[k], WAIT_MS, &st,
 		    &code));
@@ -521,7 +450,7 @@ test_storage_broker_runtime_faults(void **state)
 		struct row *w = row_add(e, faults[f].name, "broker");
 
 		base = inbox_total(e);
-		off = log_size(e->fx->broker_log);
+		off = lsn_proc_file_size(e->fx->broker_log);
 		fault_set(e->ctl_broker, faults[f].mode);
 		for (size_t k = 0; k < K; k++) {
 			snprintf(text, sizeof(text), "broker %s %zu",
@@ -554,7 +483,8 @@ test_storage_broker_runtime_faults(void **state)
 		assert_int_equal(got, K);
 		assert_true(log_wait(e->fx->broker_log, off, faults[f].cause,
 		    WAIT_MS));
-		assert_true(log_has(e->fx->broker_log, off, "store: commit"));
+		assert_true(lsn_proc_log_has(e->fx->broker_log, off,
+		    "store: commit"));
 		snprintf(w->error, sizeof(w->error), "PublishAck E_DB; log %s",
 		    faults[f].brief);
 		w->acked += (int) (inbox_total(e) - base);
@@ -573,7 +503,7 @@ test_storage_broker_runtime_faults(void **state)
 		check_delivered(e, &w->lost, &w->dups);
 		w->recovery_ms = lsn_mono_ms() - t_clear;
 		w->resumed = w->lost == 0;
-		assert_true(log_has(e->fx->broker_log, off,
+		assert_true(lsn_proc_log_has(e->fx->broker_log, off,
 		    "commits succeed again"));
 		assert_int_equal(w->lost, 0);
 		assert_int_equal(w->dups, 0);
@@ -601,7 +531,7 @@ test_storage_agent_sender_faults(void **state)
 	for (size_t f = 0; f < NFAULTS; f++) {
 		struct row *w = row_add(e, faults[f].name, "agent (submit)");
 
-		off = log_size(e->fx->partners[0].agent_log);
+		off = lsn_proc_file_size(e->fx->partners[0].agent_log);
 		fault_set(e->ctl_agent[0], faults[f].mode);
 		if (strcmp(faults[f].mode, "fsync") == 0) {
 			sender_fsync(e, w, off);
@@ -669,7 +599,7 @@ test_storage_agent_recipient_faults(void **state)
 		    "agent (deliver)");
 
 		base = inbox_total(e);
-		off = log_size(e->fx->partners[1].agent_log);
+		off = lsn_proc_file_size(e->fx->partners[1].agent_log);
 		fault_set(e->ctl_agent[1], faults[f].mode);
 		for (size_t k = 0; k < K; k++) {
 			snprintf(text, sizeof(text), "to a faulty agent "
@@ -711,22 +641,6 @@ test_storage_agent_recipient_faults(void **state)
 }
 
 /* ---- faults at start ---- */
-
-static void
-copy_file(const char *from, const char *to)
-{
-	FILE	*in, *out;
-	char	 buf[65536];
-	size_t	 n;
-
-	assert_non_null(in = fopen(from, "rb"));
-	assert_non_null(out = fopen(to, "wb"));
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		assert_int_equal(fwrite(buf, 1, n, out), n);
-	assert_int_equal(ferror(in), 0);
-	fclose(in);
-	assert_int_equal(fclose(out), 0);
-}
 
 /* Damages the b-tree page header of table's root page (or, with table
  * NULL, the file header), after marking the database as not closed
@@ -788,13 +702,13 @@ broker_corrupt(struct env *e, const char *table, const char *name)
 	snprintf(wal, sizeof(wal), "%s-wal", e->fx->broker_db);
 	assert_true(access(wal, F_OK) == -1);	/* checkpointed at close */
 	snprintf(bak, sizeof(bak), "%s.bak", e->fx->broker_db);
-	copy_file(e->fx->broker_db, bak);
+	lsn_test_copy_file(e->fx->broker_db, bak);
 	corrupt_db(e->fx->broker_db, table);
-	off = log_size(e->fx->broker_log);
+	off = lsn_proc_file_size(e->fx->broker_log);
 	assert_int_equal(run_until_exit(e, 1, 0, e->ctl_broker,
 	    "broker/broker.db"), 1);
-	assert_true(log_has(e->fx->broker_log, off, "is corrupt"));
-	assert_true(log_has(e->fx->broker_log, off, "cannot start"));
+	assert_true(lsn_proc_log_has(e->fx->broker_log, off, "is corrupt"));
+	assert_true(lsn_proc_log_has(e->fx->broker_log, off, "cannot start"));
 	snprintf(w->error, sizeof(w->error), "exit 1, LSN_EDB, \"is "
 	    "corrupt\"%s", table == NULL ? " (header)" : " (quick_check)");
 
@@ -821,11 +735,11 @@ test_storage_broker_start_faults(void **state)
 
 	w = row_add(e, "read-only fs", "broker (start)");
 	assert_int_equal(lsn_proc_stop(e->broker), 0);
-	off = log_size(e->fx->broker_log);
+	off = lsn_proc_file_size(e->fx->broker_log);
 	fault_set(e->ctl_broker, "erofs");
 	assert_int_equal(run_until_exit(e, 1, 0, e->ctl_broker,
 	    "broker/broker.db"), 1);
-	assert_true(log_has(e->fx->broker_log, off,
+	assert_true(lsn_proc_log_has(e->fx->broker_log, off,
 	    "cannot be opened for writing"));
 	snprintf(w->error, sizeof(w->error), "exit 1, LSN_EPERM, "
 	    "\"cannot be opened for writing\"");
@@ -839,13 +753,13 @@ test_storage_broker_start_faults(void **state)
 	/* Disk full at start: the WAL index (-shm) cannot be sized. */
 	w = row_add(e, "disk full", "broker (start)");
 	assert_int_equal(lsn_proc_stop(e->broker), 0);
-	off = log_size(e->fx->broker_log);
+	off = lsn_proc_file_size(e->fx->broker_log);
 	fault_set(e->ctl_broker, "enospc");
 	assert_int_equal(run_until_exit(e, 1, 0, e->ctl_broker,
 	    "broker/broker.db"), 1);
-	assert_true(log_has(e->fx->broker_log, off,
+	assert_true(lsn_proc_log_has(e->fx->broker_log, off,
 	    "errno 28: No space left on device"));
-	assert_true(log_has(e->fx->broker_log, off, "cannot start"));
+	assert_true(lsn_proc_log_has(e->fx->broker_log, off, "cannot start"));
 	snprintf(w->error, sizeof(w->error), "exit 1, LSN_EDB, log "
 	    "IOERR_SHMSIZE ENOSPC");
 	fault_clear(e->ctl_broker);
@@ -877,12 +791,12 @@ test_storage_agent_start_faults(void **state)
 	w = row_add(e, "corrupt page", "agent (start)");
 	assert_int_equal(lsn_proc_stop(e->agents[1]), 0);
 	snprintf(bak, sizeof(bak), "%s.bak", p1->agent_db);
-	copy_file(p1->agent_db, bak);
+	lsn_test_copy_file(p1->agent_db, bak);
 	corrupt_db(p1->agent_db, "inbox");
-	off = log_size(p1->agent_log);
+	off = lsn_proc_file_size(p1->agent_log);
 	assert_int_equal(run_until_exit(e, 0, 1, e->ctl_agent[1],
 	    e->match_agent[1]), 1);
-	assert_true(log_has(p1->agent_log, off, "is corrupt"));
+	assert_true(lsn_proc_log_has(p1->agent_log, off, "is corrupt"));
 	snprintf(w->error, sizeof(w->error), "exit 1, LSN_EDB, \"is "
 	    "corrupt\" (quick_check)");
 	assert_int_equal(rename(bak, p1->agent_db), 0);
@@ -895,11 +809,11 @@ test_storage_agent_start_faults(void **state)
 
 	w = row_add(e, "read-only file", "agent (start)");
 	assert_int_equal(lsn_proc_stop(e->agents[0]), 0);
-	off = log_size(p0->agent_log);
+	off = lsn_proc_file_size(p0->agent_log);
 	snprintf(match, sizeof(match), "/%s/agent.db$", p0->id);
 	fault_set(e->ctl_agent[0], "eacces");
 	assert_int_equal(run_until_exit(e, 0, 0, e->ctl_agent[0], match), 1);
-	assert_true(log_has(p0->agent_log, off,
+	assert_true(lsn_proc_log_has(p0->agent_log, off,
 	    "cannot be opened for writing"));
 	snprintf(w->error, sizeof(w->error), "exit 1, LSN_EPERM, "
 	    "\"cannot be opened for writing\"");

@@ -53,46 +53,7 @@ static char	resp[512 * 1024];
 static void
 send_referral(struct env *e, int tlp, const char *summary)
 {
-	Liaison__V1__ApiRequest		 req = LIAISON__V1__API_REQUEST__INIT;
-	Liaison__V1__SubmitRequest	 sr = LIAISON__V1__SUBMIT_REQUEST__INIT;
-	Liaison__V1__Handling		 h = LIAISON__V1__HANDLING__INIT;
-	Liaison__V1__ReferralHandoff	 r = LIAISON__V1__REFERRAL_HANDOFF__INIT;
-	Liaison__V1__Jurisdiction	 j = LIAISON__V1__JURISDICTION__INIT;
-	Liaison__V1__ApiResponse	*ar = NULL;
-	uint8_t				 buf[4096], rid[16];
-	char				*to[1];
-
-	lsn_random(rid, sizeof(rid));
-	r.has_referral_id = 1;
-	r.referral_id.data = rid;
-	r.referral_id.len = 16;
-	r.has_priority = 1;
-	r.priority = LIAISON__V1__PRIORITY__PRIORITY_P1;
-	r.has_category = 1;
-	r.category = LIAISON__V1__REFERRAL_CATEGORY__CATEGORY_GROOMING;
-	j.country = (char *) (uintptr_t) "NL";
-	j.has_basis = 1;
-	j.basis = LIAISON__V1__JURISDICTION_BASIS__BASIS_IP_GEOLOCATION;
-	r.jurisdiction = &j;
-	r.summary = (char *) (uintptr_t) summary;
-	sr.body.len = liaison__v1__referral_handoff__pack(&r, buf);
-	sr.body.data = buf;
-	sr.has_body = 1;
-	sr.has_type = 1;
-	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF;
-	to[0] = e->fx->partners[1].id;
-	sr.n_to = 1;
-	sr.to = to;
-	h.has_tlp = 1;
-	h.tlp = tlp;
-	sr.handling = &h;
-	sr.has_priority = 1;
-	sr.priority = LIAISON__V1__PRIORITY__PRIORITY_P1;
-	req.kind_case = LIAISON__V1__API_REQUEST__KIND_SUBMIT;
-	req.submit = &sr;
-	assert_ok(agent_it_call(e->fx, 0, &req, &ar));
-	assert_int_equal(ar->has_code ? ar->code : 0, 0);
-	lsn_client_response_free(&ar);
+	assert_ok(agent_it_send_referral(e->fx, 0, 1, NULL, tlp, summary));
 }
 
 static int

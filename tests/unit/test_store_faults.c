@@ -155,21 +155,6 @@ test_store_refuses_corrupt_header(void **state)
 	assert_true(lsn_log_captured("is corrupt or not an SQLite database"));
 }
 
-static void
-copy_file(const char *from, const char *to)
-{
-	FILE	*in, *out;
-	char	 buf[65536];
-	size_t	 n;
-
-	assert_non_null(in = fopen(from, "rb"));
-	assert_non_null(out = fopen(to, "wb"));
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		assert_int_equal(fwrite(buf, 1, n, out), n);
-	fclose(in);
-	assert_int_equal(fclose(out), 0);
-}
-
 /*
  * A power cut inside a checkpoint: sqlite has copied the write-ahead
  * log's pages into the file but not synced it, so the file's first sector
@@ -197,8 +182,8 @@ test_store_torn_header_with_log_opens(void **state)
 	    "zeroblob(900)); PRAGMA wal_checkpoint(PASSIVE)", NULL, NULL,
 	    NULL), SQLITE_OK);
 	/* killed here: the files as they are, the header then torn */
-	copy_file(fx->db, cut);
-	copy_file(wal, cutwal);
+	lsn_test_copy_file(fx->db, cut);
+	lsn_test_copy_file(wal, cutwal);
 	sqlite3_close(db);
 	memset(junk, 0xa5, sizeof(junk));
 	overwrite(cut, 0, junk, sizeof(junk));
