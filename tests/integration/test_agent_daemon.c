@@ -26,17 +26,6 @@ struct env {
 	char			 ep[256];
 };
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
 
 static int
 setup(void **state)
@@ -75,9 +64,9 @@ run_agent(const char *a1, const char *a2, const char *a3, char **out)
 
 	assert_non_null(bin = lsn_proc_bin(LSN_BIN_AGENT));
 	argv[0] = bin;
-	argv[1] = mut(a1);
-	argv[2] = mut(a2);
-	argv[3] = mut(a3);
+	argv[1] = lsn_proc_mut(a1);
+	argv[2] = lsn_proc_mut(a2);
+	argv[3] = lsn_proc_mut(a3);
 	argv[4] = NULL;
 	rv = lsn_proc_run(bin, argv, out, "/dev/null", 10000);
 	free(bin);
@@ -214,9 +203,9 @@ test_agent_inbox_wait_returns_when_a_message_arrives(void **state)
 	snprintf(log, sizeof(log), "%s/inbox-wait.out", e->fx->dir);
 	assert_non_null(bin = lsn_proc_bin(LSN_BIN_CLI));
 	argv[0] = bin;
-	argv[1] = mut("inbox");
-	argv[2] = mut("--wait=20");
-	argv[3] = mut("--agent");
+	argv[1] = lsn_proc_mut("inbox");
+	argv[2] = lsn_proc_mut("--wait=20");
+	argv[3] = lsn_proc_mut("--agent");
 	argv[4] = ep;
 	argv[5] = NULL;
 	assert_true((cli = lsn_proc_spawn(bin, argv, log)) > 0);

@@ -52,17 +52,6 @@ struct env {
 	pid_t			 agent;
 };
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
 
 static void
 fake_open(struct fake *fb, const struct lsn_fixture *fx)
@@ -295,7 +284,7 @@ on_router(struct fake *fb, const struct lsn_fixture *fx)
 	case LIAISON__V1__FRAME__KIND_HELLO:
 		w.has_protocol_version = 1;
 		w.protocol_version = 1;
-		w.partner = mut("p01");
+		w.partner = lsn_proc_mut("p01");
 		w.has_server_time_ms = 1;
 		w.server_time_ms = lsn_now_ms();
 		out.kind_case = LIAISON__V1__FRAME__KIND_WELCOME;

@@ -52,17 +52,6 @@ struct env {
 	char			 ep[256];
 };
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
 
 static int
 setup(void **state)
@@ -104,7 +93,7 @@ pack_request(int what, uint8_t *buf, size_t bufsz)
 	Liaison__V1__SubmitRequest	sr = LIAISON__V1__SUBMIT_REQUEST__INIT;
 	Liaison__V1__Note		note = LIAISON__V1__NOTE__INIT;
 	uint8_t				body[256];
-	char				*to[1] = { mut("p02") };
+	char				*to[1] = { lsn_proc_mut("p02") };
 
 	req.has_request_id = 1;
 	req.request_id = 7;
@@ -115,7 +104,7 @@ pack_request(int what, uint8_t *buf, size_t bufsz)
 		req.kind_case = LIAISON__V1__API_REQUEST__KIND_INBOX_LIST;
 		req.inbox_list = &il;
 	} else {
-		note.text = mut("synthetic: sent by another local user");
+		note.text = lsn_proc_mut("synthetic: sent by another local user");
 		sr.body.len = liaison__v1__note__pack(&note, body);
 		sr.body.data = body;
 		sr.has_body = 1;
@@ -293,8 +282,8 @@ check_conf(struct env *e, size_t i, char **out)
 	(void) unlink(log);
 	assert_non_null(bin = lsn_proc_bin(LSN_BIN_AGENT));
 	argv[0] = bin;
-	argv[1] = mut("-n");
-	argv[2] = mut("-c");
+	argv[1] = lsn_proc_mut("-n");
+	argv[2] = lsn_proc_mut("-c");
 	argv[3] = e->fx->partners[i].agent_conf;
 	argv[4] = NULL;
 	rv = lsn_proc_run(bin, argv, NULL, log, 10000);
@@ -342,8 +331,8 @@ test_api_access_tcp_needs_curve_and_listed_key(void **state)
 	free(out);
 	assert_non_null(bin = lsn_proc_bin(LSN_BIN_AGENT));
 	argv[0] = bin;
-	argv[1] = mut("-d");
-	argv[2] = mut("-c");
+	argv[1] = lsn_proc_mut("-d");
+	argv[2] = lsn_proc_mut("-c");
 	argv[3] = p->agent_conf;
 	argv[4] = NULL;
 	assert_true(lsn_proc_spawn(bin, argv, p->agent_log) > 0);

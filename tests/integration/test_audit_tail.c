@@ -91,17 +91,6 @@ teardown(void **state)
 	return (0);
 }
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
 
 static void
 attack(struct env *e, const char *db, const char *op, const char *arg)
@@ -126,10 +115,10 @@ verify(const char *db, const char *head, char **out)
 	argv[n++] = (char *) "audit";
 	argv[n++] = (char *) "verify";
 	argv[n++] = (char *) "--db";
-	argv[n++] = mut(db);
+	argv[n++] = lsn_proc_mut(db);
 	if (head != NULL) {
 		argv[n++] = (char *) "--head";
-		argv[n++] = mut(head);
+		argv[n++] = lsn_proc_mut(head);
 	}
 	argv[n] = NULL;
 	*out = NULL;
@@ -204,8 +193,8 @@ test_audit_tail_cut_or_rewritten_detected(void **state)
 	/* the broker does not sign over the cut either: it refuses to run */
 	assert_non_null(bin = lsn_proc_bin(LSN_BIN_BROKER));
 	argv[0] = bin;
-	argv[1] = mut("-d");
-	argv[2] = mut("-c");
+	argv[1] = lsn_proc_mut("-d");
+	argv[2] = lsn_proc_mut("-c");
 	argv[3] = e->fx->broker_conf;
 	argv[4] = NULL;
 	assert_int_equal(lsn_proc_run(bin, argv, NULL, NULL, 10000), 1);

@@ -175,17 +175,6 @@ struct cl {
 	int			 first_refusal;
 };
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
 
 /* splitmix64 */
 static uint64_t
@@ -245,8 +234,8 @@ agent_spawn(struct cl *t, int i)
 	(void) remove(sock);
 	assert_non_null(bin = lsn_proc_bin(LSN_BIN_AGENT));
 	argv[0] = bin;
-	argv[1] = mut("-d");
-	argv[2] = mut("-c");
+	argv[1] = lsn_proc_mut("-d");
+	argv[2] = lsn_proc_mut("-c");
 	argv[3] = t->fx->partners[i].agent_conf;
 	argv[4] = NULL;
 	t->ag[i].pid = lsn_proc_spawn(bin, argv, t->fx->partners[i].agent_log);
@@ -263,8 +252,8 @@ broker_spawn(struct cl *t)
 	(void) unlink(t->fx->endpoint_file);
 	assert_non_null(bin = lsn_proc_bin(LSN_BIN_BROKER));
 	argv[0] = bin;
-	argv[1] = mut("-d");
-	argv[2] = mut("-c");
+	argv[1] = lsn_proc_mut("-d");
+	argv[2] = lsn_proc_mut("-c");
 	argv[3] = t->fx->broker_conf;
 	argv[4] = NULL;
 	t->broker_spawned = lsn_mono_ms();
@@ -400,7 +389,7 @@ send_submit(struct cl *t, int s, size_t k)
 	if (r < 3) {
 		/* a group: every active member but the sender */
 		g = rnd_below(t, 3);
-		grv[0] = mut(t->gname[g]);
+		grv[0] = lsn_proc_mut(t->gname[g]);
 		sr.n_to_groups = 1;
 		sr.to_groups = grv;
 		m->rcpt = (uint8_t) (t->groups[g] & ~(1u << s));

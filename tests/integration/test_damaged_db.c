@@ -32,17 +32,6 @@ struct env {
 	int			 refused;	/* figures */
 };
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
 
 static void
 write_file(const char *path, const char *text)
@@ -63,10 +52,10 @@ run_broker(struct env *e, const char *flag)
 
 	assert_non_null(bin = lsn_proc_bin(LSN_BIN_BROKER));
 	argv[n++] = bin;
-	argv[n++] = mut("-d");
+	argv[n++] = lsn_proc_mut("-d");
 	if (flag != NULL)
-		argv[n++] = mut(flag);
-	argv[n++] = mut("-c");
+		argv[n++] = lsn_proc_mut(flag);
+	argv[n++] = lsn_proc_mut("-c");
 	argv[n++] = e->fx->broker_conf;
 	argv[n] = NULL;
 	rv = lsn_proc_run(bin, argv, NULL, e->fx->broker_log, RUN_MS);
@@ -82,8 +71,8 @@ run_agent(struct env *e, size_t i)
 
 	assert_non_null(bin = lsn_proc_bin(LSN_BIN_AGENT));
 	argv[0] = bin;
-	argv[1] = mut("-d");
-	argv[2] = mut("-c");
+	argv[1] = lsn_proc_mut("-d");
+	argv[2] = lsn_proc_mut("-c");
 	argv[3] = e->fx->partners[i].agent_conf;
 	argv[4] = NULL;
 	rv = lsn_proc_run(bin, argv, NULL, e->fx->partners[i].agent_log,
@@ -134,9 +123,9 @@ test_broker_damaged_db(void **state)
 		(void) unlink(e->fx->endpoint_file);
 		assert_non_null(bin = lsn_proc_bin(LSN_BIN_BROKER));
 		argv[0] = bin;
-		argv[1] = mut("-d");
-		argv[2] = mut("--init");
-		argv[3] = mut("-c");
+		argv[1] = lsn_proc_mut("-d");
+		argv[2] = lsn_proc_mut("--init");
+		argv[3] = lsn_proc_mut("-c");
 		argv[4] = e->fx->broker_conf;
 		argv[5] = NULL;
 		pid = (int) lsn_proc_spawn(bin, argv, e->fx->broker_log);
@@ -223,9 +212,9 @@ test_agent_damaged_db(void **state)
 
 		assert_non_null(bin = lsn_proc_bin(LSN_BIN_AGENT));
 		argv[0] = bin;
-		argv[1] = mut("-d");
-		argv[2] = mut("--init");
-		argv[3] = mut("-c");
+		argv[1] = lsn_proc_mut("-d");
+		argv[2] = lsn_proc_mut("--init");
+		argv[3] = lsn_proc_mut("-c");
 		argv[4] = p->agent_conf;
 		argv[5] = NULL;
 		a = lsn_proc_spawn(bin, argv, p->agent_log);

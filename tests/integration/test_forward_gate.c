@@ -63,17 +63,6 @@ mutb(const uint8_t *s)
 	return (u.m);
 }
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
 
 /* A packed Note (malloc'd). */
 static uint8_t *
@@ -82,7 +71,7 @@ note(const char *text, const uint8_t *key, size_t *len)
 	Liaison__V1__Note	n = LIAISON__V1__NOTE__INIT;
 	uint8_t			*buf;
 
-	n.text = mut(text);
+	n.text = lsn_proc_mut(text);
 	if (key != NULL) {
 		n.has_forward_key = 1;
 		n.forward_key.data = mutb(key);
@@ -117,7 +106,7 @@ mkenv(struct agent_it_wire *t, int from, int to, int tlp, int seal,
 	const char		*field = NULL;
 
 	lsn_random(id, sizeof(id));
-	tov[0] = mut(pt->id);
+	tov[0] = lsn_proc_mut(pt->id);
 	h.has_tlp = 1;
 	h.tlp = tlp;
 	e.has_version = 1;
@@ -125,7 +114,7 @@ mkenv(struct agent_it_wire *t, int from, int to, int tlp, int seal,
 	e.has_message_id = 1;
 	e.message_id.data = id;
 	e.message_id.len = sizeof(id);
-	e.sender = mut(pf->id);
+	e.sender = lsn_proc_mut(pf->id);
 	e.n_to = 1;
 	e.to = tov;
 	e.has_created_ms = 1;

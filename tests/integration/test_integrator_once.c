@@ -51,17 +51,6 @@ struct env {
 	uint8_t			 ids[NMSG][16];
 };
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
 
 /* ---- the integrator (child) ---- */
 
@@ -312,7 +301,6 @@ setup(void **state)
 	assert_true((e->a1 = agent_it_start(e->fx, 1, e->ep, NULL)) > 0);
 	assert_ok(agent_it_wait_connected(e->fx, 0, 0, 20000));
 	assert_ok(agent_it_wait_connected(e->fx, 1, 0, 20000));
-	(void) mut;
 	*state = e;
 	return (0);
 }

@@ -76,17 +76,6 @@ struct env {
 	struct armed		 a;
 };
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
 
 /* Starts the broker (with the fault when nth is not NULL); 0 when it is
  * up, else its exit status. */
@@ -100,8 +89,8 @@ broker_start(struct env *e, const char *nth, const char *arm, pid_t *pidp)
 	(void) unlink(e->fx->endpoint_file);
 	assert_non_null(bin = lsn_proc_bin(LSN_BIN_BROKER));
 	argv[0] = bin;
-	argv[1] = mut("-d");
-	argv[2] = mut("-c");
+	argv[1] = lsn_proc_mut("-d");
+	argv[2] = lsn_proc_mut("-c");
 	argv[3] = e->fx->broker_conf;
 	argv[4] = NULL;
 	if (nth != NULL) {

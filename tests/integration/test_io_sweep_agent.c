@@ -79,17 +79,6 @@ struct env {
 	size_t			 nextra;
 };
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
 
 /* 1 if a warning or critical line after off names the database file. */
 static int
@@ -131,9 +120,9 @@ agent_start(struct env *e, const char *nth, pid_t *pidp)
 	(void) remove(e->sock);
 	assert_non_null(bin = lsn_proc_bin(LSN_BIN_AGENT));
 	argv[0] = bin;
-	argv[1] = mut("-d");
-	argv[2] = mut("-v");
-	argv[3] = mut("-c");
+	argv[1] = lsn_proc_mut("-d");
+	argv[2] = lsn_proc_mut("-v");
+	argv[3] = lsn_proc_mut("-c");
 	argv[4] = e->fx->partners[0].agent_conf;
 	argv[5] = NULL;
 	if (nth != NULL) {
@@ -506,7 +495,7 @@ submit_detail(struct env *e, const char *text, uint8_t id[16], char *detail,
 	uint8_t				 body[512];
 	int				 rv;
 
-	note.text = mut(text);
+	note.text = lsn_proc_mut(text);
 	sr.body.len = liaison__v1__note__pack(&note, body);
 	sr.body.data = body;
 	sr.has_body = sr.has_type = 1;

@@ -38,17 +38,6 @@
 #define SNDR	1	/* p02 */
 #define UNDELIVERABLE	LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
 
 /* An AMBER note from p02 to p01 sealed to encryption key pk. */
 static uint8_t *
@@ -64,7 +53,7 @@ amber_to(struct agent_it_wire *t, const uint8_t pk[LSN_PK_BYTES], size_t *len)
 	size_t			 adlen, blen;
 	char			*tov[1];
 
-	n.text = mut("synthetic AMBER note across a key rotation");
+	n.text = lsn_proc_mut("synthetic AMBER note across a key rotation");
 	blen = liaison__v1__note__pack(&n, body);
 	lsn_random(id, sizeof(id));
 	tov[0] = t->fx->partners[RCPT].id;
@@ -263,13 +252,13 @@ api_send_amber(struct agent_it_wire *t, size_t i, const char *to,
 	uint8_t				 body[256];
 	char				*tov[1];
 
-	n.text = mut("synthetic AMBER note to a recipient without its key");
+	n.text = lsn_proc_mut("synthetic AMBER note to a recipient without its key");
 	sr.body.len = liaison__v1__note__pack(&n, body);
 	sr.body.data = body;
 	sr.has_body = 1;
 	sr.has_type = 1;
 	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
-	tov[0] = mut(to);
+	tov[0] = lsn_proc_mut(to);
 	sr.n_to = 1;
 	sr.to = tov;
 	h.has_tlp = 1;

@@ -147,17 +147,6 @@ struct result {
 static struct result	results[16];
 static size_t		nresults;
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
 
 static void
 record(const char *attack, int detected, const char *how, long ms,
@@ -582,7 +571,7 @@ px_reseal(struct px *px, Liaison__V1__Deliver *d)
 		free(pt);
 	}
 	/* 2. its own body, sealed to the recipient's real public key */
-	note.text = mut("Synthetic: the meeting moved to the broker's room");
+	note.text = lsn_proc_mut("Synthetic: the meeting moved to the broker's room");
 	bl = liaison__v1__note__pack(&note, body);
 	r.partner = fx->partners[VICTIM].id;
 	r.pk = fx->partners[VICTIM].encrypt->pk;
@@ -1159,7 +1148,7 @@ send_note(struct env *e, size_t from, const char *to, const char *group,
 	char				*tov[1], *grv[1];
 	uint8_t				 body[1024];
 
-	note.text = mut(text);
+	note.text = lsn_proc_mut(text);
 	sr.body.len = liaison__v1__note__pack(&note, body);
 	sr.body.data = body;
 	sr.has_body = 1;
@@ -1169,12 +1158,12 @@ send_note(struct env *e, size_t from, const char *to, const char *group,
 	h.tlp = (Liaison__V1__Tlp) tlp;
 	sr.handling = &h;
 	if (to != NULL) {
-		tov[0] = mut(to);
+		tov[0] = lsn_proc_mut(to);
 		sr.n_to = 1;
 		sr.to = tov;
 	}
 	if (group != NULL) {
-		grv[0] = mut(group);
+		grv[0] = lsn_proc_mut(group);
 		sr.n_to_groups = 1;
 		sr.to_groups = grv;
 	}
@@ -1238,7 +1227,7 @@ dir_query_code(struct env *e, size_t i, const char *id, char *why,
 	Liaison__V1__ApiResponse	*r = NULL;
 	int				 code;
 
-	q.partner_id = mut(id);
+	q.partner_id = lsn_proc_mut(id);
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_DIR_QUERY;
 	req.dir_query = &q;
 	assert_ok(agent_it_call(e->fx, i, &req, &r));
@@ -1272,10 +1261,10 @@ halted_dir_refused(struct env *e)
 	agent_it_endpoint(e->fx, VICTIM, ep, sizeof(ep));
 	snprintf(errlog, sizeof(errlog), "%s/agentdir.err", e->fx->dir);
 	argv[0] = bin;
-	argv[1] = mut("agent-dir");
-	argv[2] = mut("show");
-	argv[3] = mut("p02");
-	argv[4] = mut("--agent");
+	argv[1] = lsn_proc_mut("agent-dir");
+	argv[2] = lsn_proc_mut("show");
+	argv[3] = lsn_proc_mut("p02");
+	argv[4] = lsn_proc_mut("--agent");
 	argv[5] = ep;
 	argv[6] = NULL;
 	assert_int_not_equal(lsn_proc_run(bin, argv, &out, errlog, 30000), 0);
@@ -1314,7 +1303,7 @@ test_malbroker_forged_op_refused_replica_halts(void **state)
 	kr.public_key.len = LSN_PK_BYTES;
 	kr.has_valid_from_ms = 1;
 	kr.valid_from_ms = lsn_now_ms() - 1000;
-	ak.partner_id = mut("p02");
+	ak.partner_id = lsn_proc_mut("p02");
 	ak.key = &kr;
 	op.has_expected_version = 1;
 	op.expected_version = v;
@@ -1517,7 +1506,7 @@ test_malbroker_altered_recipients_refused(void **state)
 	    se->envelope.len, se->envelope.data));
 	oto = env->to;
 	ono = env->n_to;
-	to[0] = mut("p01");
+	to[0] = lsn_proc_mut("p01");
 	env->to = to;
 	env->n_to = 1;
 	nl = liaison__v1__envelope__get_packed_size(env);
@@ -1647,8 +1636,8 @@ test_malbroker_left_group_message_still_accepted(void **state)
 	    LIAISON__V1__TLP__TLP_GREEN, "Synthetic note to the group", id);
 	assert_ok(agent_it_wait_outbox(e->fx, PEER, id, WAIT_MS, &st, &code));
 	assert_int_equal(st, LIAISON__V1__OUTBOX_STATE__OUTBOX_ACCEPTED);
-	rm.group = mut("law-enforcement");
-	rm.partner_id = mut("p01");
+	rm.group = lsn_proc_mut("law-enforcement");
+	rm.partner_id = lsn_proc_mut("p01");
 	op.has_expected_version = 1;
 	op.expected_version = g->version;
 	op.action_case = LIAISON__V1__DIR_OP__ACTION_REMOVE_MEMBER;

@@ -70,17 +70,6 @@ struct env {
 	int			 agent_dups;
 };
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
 
 static uint64_t
 rnd(struct env *e)
@@ -163,8 +152,8 @@ broker_spawn(struct env *e, long k, int nosync, int *status)
 	(void) unlink(e->fx->endpoint_file);
 	assert_non_null(bin = lsn_proc_bin(LSN_BIN_BROKER));
 	argv[0] = bin;
-	argv[1] = mut("-dv");
-	argv[2] = mut("-c");
+	argv[1] = lsn_proc_mut("-dv");
+	argv[2] = lsn_proc_mut("-c");
 	argv[3] = e->fx->broker_conf;
 	argv[4] = NULL;
 	pid = spawn_crash(e, bin, argv, e->fx->broker_log, "broker/broker.db",
@@ -366,9 +355,9 @@ verify_logs(struct env *e)
 
 	assert_non_null(bin = lsn_proc_bin(LSN_BIN_CLI));
 	argv[0] = bin;
-	argv[1] = mut("audit");
-	argv[2] = mut("verify");
-	argv[3] = mut("--db");
+	argv[1] = lsn_proc_mut("audit");
+	argv[2] = lsn_proc_mut("verify");
+	argv[3] = lsn_proc_mut("--db");
 	argv[4] = e->fx->broker_db;
 	argv[5] = NULL;
 	st = lsn_proc_run(bin, argv, &out, NULL, 60000);
@@ -376,8 +365,8 @@ verify_logs(struct env *e)
 		fail_msg("audit verify: status %d: %s", st, out ? out : "");
 	free(out);
 	out = NULL;
-	argv[1] = mut("dir");
-	argv[2] = mut("verify");
+	argv[1] = lsn_proc_mut("dir");
+	argv[2] = lsn_proc_mut("verify");
 	st = lsn_proc_run(bin, argv, &out, NULL, 60000);
 	if (st != 0)
 		fail_msg("dir verify: status %d: %s", st, out ? out : "");
@@ -419,8 +408,8 @@ agent_spawn(struct env *e, long k, int *status)
 	(void) unlink(sock);
 	assert_non_null(bin = lsn_proc_bin(LSN_BIN_AGENT));
 	argv[0] = bin;
-	argv[1] = mut("-d");
-	argv[2] = mut("-c");
+	argv[1] = lsn_proc_mut("-d");
+	argv[2] = lsn_proc_mut("-c");
 	argv[3] = p->agent_conf;
 	argv[4] = NULL;
 	pid = spawn_crash(e, bin, argv, p->agent_log, "/agent.db", k, 0);
@@ -487,7 +476,7 @@ submit_one(struct env *e, int wait_ms, uint8_t id[16])
 	uint8_t				 body[256];
 	int				 rv;
 
-	note.text = mut("synthetic power-cut note");
+	note.text = lsn_proc_mut("synthetic power-cut note");
 	sr.body.len = liaison__v1__note__pack(&note, body);
 	sr.body.data = body;
 	sr.has_body = 1;

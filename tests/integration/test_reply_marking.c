@@ -41,17 +41,6 @@ struct rt {
 	char			 tag[17];	/* random, per run */
 };
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
 
 /* "MARK-<tag>-<what>" */
 static void
@@ -106,7 +95,7 @@ submit(struct rt *t, size_t from, const char *to, int type,
 	char				*tov[1];
 	int				 code;
 
-	tov[0] = mut(to);
+	tov[0] = lsn_proc_mut(to);
 	sr.n_to = 1;
 	sr.to = tov;
 	sr.has_type = 1;
@@ -267,13 +256,13 @@ test_reply_marking_threads(void **state)
 	n.title = m[6];
 	n.has_kind = 1;
 	n.kind = LIAISON__V1__MEETING_KIND__MEETING_OPERATIONAL;
-	n.organiser_partner = mut(p01);
+	n.organiser_partner = lsn_proc_mut(p01);
 	n.has_start_ms = 1;
 	n.start_ms = lsn_now_ms() + 86400000ULL;
 	n.has_end_ms = 1;
 	n.end_ms = n.start_ms + 3600000ULL;
-	n.time_zone = mut("Europe/Lyon");
-	n.virtual_link = mut("https://meet.example.org/synthetic");
+	n.time_zone = lsn_proc_mut("Europe/Lyon");
+	n.virtual_link = lsn_proc_mut("https://meet.example.org/synthetic");
 	n.has_status = 1;
 	n.status = LIAISON__V1__MEETING_STATUS__MEETING_SCHEDULED;
 	assert_int_equal(submit(t, 0, p02,

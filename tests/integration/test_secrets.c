@@ -34,17 +34,6 @@ struct env {
 	char			 ep[256];
 };
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
 
 static int
 setup(void **state)
@@ -186,9 +175,9 @@ run_daemon(const char *rel, const char *conf, const char *log)
 
 	assert_non_null(bin = lsn_proc_bin(rel));
 	argv[0] = bin;
-	argv[1] = mut("-d");
-	argv[2] = mut("-c");
-	argv[3] = mut(conf);
+	argv[1] = lsn_proc_mut("-d");
+	argv[2] = lsn_proc_mut("-c");
+	argv[3] = lsn_proc_mut(conf);
 	argv[4] = NULL;
 	rv = lsn_proc_run(bin, argv, NULL, log, 10000);
 	free(bin);

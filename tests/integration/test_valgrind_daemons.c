@@ -69,17 +69,6 @@ struct vg {
 	char			 agent_vg[LSN_FX_PATH_MAX + 16];
 };
 
-static char *
-mut(const char *s)
-{
-	union {
-		const char	*c;
-		char		*m;
-	} u;
-
-	u.c = s;
-	return (u.m);
-}
 
 /* The valgrind binary from PATH, or NULL. */
 static char *
@@ -118,17 +107,17 @@ vg_spawn(struct vg *v, const char *rel, const char *conf, const char *vglog,
 	snprintf(logopt, sizeof(logopt), "--log-file=%s", vglog);
 	snprintf(exitopt, sizeof(exitopt), "--error-exitcode=%d", VG_EXIT);
 	argv[n++] = v->valgrind;
-	argv[n++] = mut("-q");
-	argv[n++] = mut("--leak-check=full");
-	argv[n++] = mut("--errors-for-leak-kinds=definite,indirect");
-	argv[n++] = mut("--show-leak-kinds=definite,indirect");
+	argv[n++] = lsn_proc_mut("-q");
+	argv[n++] = lsn_proc_mut("--leak-check=full");
+	argv[n++] = lsn_proc_mut("--errors-for-leak-kinds=definite,indirect");
+	argv[n++] = lsn_proc_mut("--show-leak-kinds=definite,indirect");
 	argv[n++] = exitopt;
-	argv[n++] = mut("--num-callers=30");
+	argv[n++] = lsn_proc_mut("--num-callers=30");
 	argv[n++] = logopt;
 	argv[n++] = bin;
-	argv[n++] = mut("-d");
-	argv[n++] = mut("-c");
-	argv[n++] = mut(conf);
+	argv[n++] = lsn_proc_mut("-d");
+	argv[n++] = lsn_proc_mut("-c");
+	argv[n++] = lsn_proc_mut(conf);
 	argv[n] = NULL;
 	pid = lsn_proc_spawn(v->valgrind, argv, log);
 	free(bin);
@@ -196,18 +185,18 @@ submit(struct vg *v, size_t from, const char *to, const char *group,
 	char				*tov[1], *grv[1];
 	uint8_t				 body[1024];
 
-	note.text = mut(text);
+	note.text = lsn_proc_mut(text);
 	sr.body.len = liaison__v1__note__pack(&note, body);
 	sr.body.data = body;
 	sr.has_body = sr.has_type = 1;
 	sr.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_NOTE;
 	if (to != NULL) {
-		tov[0] = mut(to);
+		tov[0] = lsn_proc_mut(to);
 		sr.n_to = 1;
 		sr.to = tov;
 	}
 	if (group != NULL) {
-		grv[0] = mut(group);
+		grv[0] = lsn_proc_mut(group);
 		sr.n_to_groups = 1;
 		sr.to_groups = grv;
 	}
@@ -328,7 +317,7 @@ dir_ops(struct vg *v)
 	uint64_t			 rev;
 
 	/* a query served from the verified replica */
-	dq.search = mut("p0");
+	dq.search = lsn_proc_mut("p0");
 	req.kind_case = LIAISON__V1__API_REQUEST__KIND_DIR_QUERY;
 	req.dir_query = &dq;
 	r = call(v, 0, &req);
