@@ -25,9 +25,11 @@
  * the thread has copied all but a few, the committing thread copies the
  * rest itself (a few hundred frames at most, instead of the ~1,000 of
  * sqlite's auto-checkpoint) so that its next transaction restarts the
- * log. Bound: past CKPT_HARD frames (the thread cannot keep up, or a
- * reader kept the log from restarting) the committing thread runs a
- * PASSIVE checkpoint itself, as sqlite's auto-checkpoint would.
+ * log (past twice that, up to 1,000 frames: big turns). The log file is
+ * cut back to CKPT_WAL_LIMIT bytes when it restarts. Bound: past
+ * CKPT_HARD frames (the thread cannot keep up, or a reader kept the log
+ * from restarting) the committing thread runs a PASSIVE checkpoint
+ * itself, as sqlite's auto-checkpoint would.
  *
  * Ownership: st->ckpt and its connection belong to the store;
  * store_ckpt_stop (lsn_store_close) joins the thread and frees both.
@@ -46,7 +48,8 @@
 
 #define CKPT_SOFT	1000	/* frames: sqlite's own default threshold */
 #define CKPT_RESTART	2000	/* frames: let the log restart (below) */
-#define CKPT_HARD	16000	/* frames: the committer checkpoints itself */
+#define CKPT_HARD	8000	/* frames: the committer checkpoints itself */
+#define CKPT_WAL_LIMIT	"8388608" /* bytes the log file keeps on a restart */
 #define CKPT_IDLE_MS	1000	/* no commit for this long: copy the rest */
 
 struct store_ckpt {
@@ -79,9 +82,13 @@ ckpt_hook(void *arg, sqlite3 *db, const char *name, int nframes)
 	c->frames = nframes;
 	c->commits++;
 	wake = nframes - c->done >= CKPT_SOFT;
+	/* The restart's copy: a few frames at light load; under heavy load
+	 * (big turns) up to the auto-checkpoint's 1,000 once the log is
+	 * twice its usual length. */
 	hard = (nframes >= CKPT_HARD && nframes - c->hard_at >= CKPT_SOFT) ||
 	    (nframes >= CKPT_RESTART && c->done > 0 &&
-	    nframes - c->done < CKPT_SOFT / 4);
+	    (nframes - c->done < CKPT_SOFT / 4 ||
+	    (nframes >= 2 * CKPT_RESTART && nframes - c->done < CKPT_SOFT)));
 	if (hard)
 		c->hard_at = nframes;
 	pthread_mutex_unlock(&c->mu);
@@ -178,6 +185,9 @@ store_ckpt_start(struct lsn_store *st)
 		rv = LSN_EINTERNAL;
 		goto out;
 	}
+	/* A log that grew under load is cut back when it restarts. */
+	(void) sqlite3_exec(st->db, "PRAGMA journal_size_limit = "
+	    CKPT_WAL_LIMIT, NULL, NULL, NULL);
 	/* wal_autocheckpoint installs its own hook: turn it off first. */
 	(void) sqlite3_wal_autocheckpoint(st->db, 0);
 	(void) sqlite3_wal_hook(st->db, ckpt_hook, c);
