@@ -9,6 +9,7 @@
 
 #include "liaison/audit.h"
 #include "liaison/log.h"
+#include "liaison/thread.h"
 #include "liaison/util.h"
 
 #include "broker.h"

@@ -1,9 +1,9 @@
 /* vpool.c -- signature verification threads for the broker (vpool.h). */
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 
 #include "liaison/err.h"
+#include "liaison/thread.h"
 
 #include "vpool.h"
 
@@ -63,7 +63,6 @@ int
 vpool_open(int nthreads, struct vpool **out)
 {
 	struct vpool	*p;
-	sigset_t	 all, old;
 	int		 rv = LSN_OK;
 
 	if (out == NULL || nthreads < 0 || nthreads > VPOOL_THREADS_MAX)
@@ -86,16 +85,13 @@ vpool_open(int nthreads, struct vpool **out)
 		return (LSN_ENOMEM);
 	}
 	/* Signals stay with the loop's thread: workers block them all. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (int i = 0; i < nthreads; i++) {
-		if (pthread_create(&p->th[i], NULL, worker, p) != 0) {
+		if (lsn_thread_start(&p->th[i], worker, p) != 0) {
 			rv = LSN_EIO;
 			break;
 		}
 		p->nthreads++;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rv != LSN_OK) {
 		vpool_close(&p);
 		return (rv);

@@ -5,14 +5,18 @@
  * directory) so that the caller's loop never waits for those syncs.
  * Only the newest contents matter: a put replaces one not yet written.
  *
+ * Also lsn_thread_start, the daemons' way to start a thread.
+ *
  * Ownership: the writer copies what it is given; lsn_filew_close writes
  * what is still pending, joins the thread and frees everything.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "liaison/log.h"
+#include "liaison/thread.h"
 #include "liaison/util.h"
 
 struct lsn_filew {
@@ -58,6 +62,19 @@ filew_main(void *arg)
 }
 
 int
+lsn_thread_start(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	sigset_t	all, old;
+	int		rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(th, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return (rc);
+}
+
+int
 lsn_filew_open(const char *path, unsigned mode, struct lsn_filew **out)
 {
 	struct lsn_filew	*w;
@@ -71,7 +88,7 @@ lsn_filew_open(const char *path, unsigned mode, struct lsn_filew **out)
 	w->mode = mode;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	if (pthread_create(&w->th, NULL, filew_main, w) != 0) {
+	if (lsn_thread_start(&w->th, filew_main, w) != 0) {
 		pthread_cond_destroy(&w->cv);
 		pthread_mutex_destroy(&w->mu);
 		free(w->path);

@@ -42,6 +42,7 @@
 #include <sqlite3.h>
 
 #include "liaison/log.h"
+#include "liaison/thread.h"
 #include "liaison/store.h"
 
 #include "store_int.h"
@@ -180,7 +181,7 @@ store_ckpt_start(struct lsn_store *st)
 		    c->db != NULL ? sqlite3_errmsg(c->db) : "out of memory");
 		goto out;
 	}
-	if (pthread_create(&c->th, NULL, ckpt_main, c) != 0) {
+	if (lsn_thread_start(&c->th, ckpt_main, c) != 0) {
 		log_warnx("store: cannot start the checkpoint thread");
 		rv = LSN_EINTERNAL;
 		goto out;

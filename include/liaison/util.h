@@ -93,21 +93,6 @@ int	lsn_file_write_atomic(const char *path, const void *data, size_t len,
 	    unsigned mode) LSN_MUST_CHECK;
 
 /*
- * A file kept up to date by a thread (lib/filew.c), so that a daemon's
- * loop does not wait for the syncs of lsn_file_write_atomic. put copies
- * data as the file's newest contents (replacing any not yet written) and
- * returns the last write's result (LSN_OK, or its error, logged once by
- * the thread). close writes what is pending, joins the thread, frees the
- * writer and returns the last write's result. The writer is used by one
- * thread at a time.
- */
-struct lsn_filew;
-int	lsn_filew_open(const char *path, unsigned mode,
-	    struct lsn_filew **out) LSN_MUST_CHECK;
-int	lsn_filew_put(struct lsn_filew *w, const void *data, size_t len);
-int	lsn_filew_close(struct lsn_filew **wp);
-
-/*
  * LSN_OK if path is a regular file not accessible by group or others
  * (for secrets; "secret" != 0) or at least not writable by them
  * (secret == 0). LSN_EFILEPERM otherwise, LSN_ENOENT if missing.
