@@ -367,6 +367,12 @@ sender_fsync(struct env *e, struct row *w, long off)
 
 	rv = agent_it_send(e->fx, 0, e->fx->partners[1].id, NULL,
 	    "in doubt", id);
+	if (rv != LSN_EINDOUBT) {
+		/* what the agent did instead (seen once under load) */
+		lsn_proc_dump_log(e->fx->partners[0].agent_log, 6000);
+		fprintf(stderr, "agent 0 %s\n", lsn_proc_alive(e->agents[0]) ?
+		    "still runs" : "is gone");
+	}
 	assert_int_equal(rv, LSN_EINDOUBT);
 	in_doubt_restart(e, 0, off);
 	rv = agent_it_outbox(e->fx, 0, id, &st, &code);
