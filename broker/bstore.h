@@ -5,6 +5,8 @@
  * new function here, in the bstore_*.c file of its table or concern:
  *   bstore.c		the schema (broker_migrations, broker.h) and what
  *			the broker does with a failed store call
+ *   bstore_msg.c	messages (with the queue rows read with them):
+ *			ingress.c, deliver.c, expire.c
  *   bstore_stats.c	counts for the status socket and the metrics
  *			(control.c, bmetrics.c)
  *
@@ -56,5 +58,63 @@ typedef int bstore_problem_fn(void *arg, int64_t time_ms, const char *kind,
 	    const char *subject, const char *detail);
 int	bstore_problems(struct broker *b, int64_t limit,
 	    bstore_problem_fn *fn, void *arg) LSN_MUST_CHECK;
+
+/* bstore_msg.c */
+
+/*
+ * Message msgid's stored env_hash (borrowed, hlen bytes; NULL possible)
+ * and recipients (ids joined by ','; NULL possible): fn is called once
+ * with them. LSN_ENOENT: no such message.
+ */
+typedef void bstore_msg_fn(void *arg, const void *hash, size_t hlen,
+	    const char *rcpts);
+int	bstore_msg_get(struct broker *b, const uint8_t *msgid,
+	    bstore_msg_fn *fn, void *arg) LSN_MUST_CHECK;
+
+/* A new messages row (all borrowed). */
+struct bstore_msg {
+	const uint8_t	*msgid;		/* LSN_MSGID_BYTES */
+	const uint8_t	*hash;		/* LSN_HASH_BYTES */
+	const uint8_t	*signed_env;
+	size_t		 len;
+	const char	*sender;
+	const char	*rcpts;		/* joined by ',' */
+	uint64_t	 created_ms, expires_ms, accepted_ms;
+};
+/* Inserts m, pipelined on PostgreSQL (lsn_q_exec: errors may show at
+ * the commit). */
+int	bstore_msg_add(struct broker *b, const struct bstore_msg *m)
+	    LSN_MUST_CHECK;
+
+/* A queued message of a recipient, as the delivery scan reads it. */
+struct bstore_pending {
+	uint64_t	 seq;
+	const uint8_t	*env;		/* signed; NULL or 0 bytes: pruned */
+	size_t		 len;
+	uint64_t	 created_ms, expires_ms;
+	const uint8_t	*msgid;		/* idlen bytes, NULL possible */
+	size_t		 idlen;
+};
+typedef int bstore_pending_fn(void *arg, const struct bstore_pending *p);
+/* rcpt's queued messages with seq > after, by seq, at most limit. */
+int	bstore_msg_pending(struct broker *b, const char *rcpt,
+	    uint64_t after, uint64_t limit, bstore_pending_fn *fn, void *arg)
+	    LSN_MUST_CHECK;
+
+/*
+ * Queue rows (at most limit) of the messages expired at now; rows with a
+ * NULL recipient or a bad id are skipped; fn's nonzero answer stops the
+ * scan. A failed step ends the scan with LSN_OK (the rows read count)
+ * unless it is LSN_ECLOSED; a failed prepare answers its error.
+ */
+typedef int bstore_expired_fn(void *arg, const char *rcpt, uint64_t seq,
+	    const uint8_t *msgid);
+int	bstore_msg_expired(struct broker *b, uint64_t now, int64_t limit,
+	    bstore_expired_fn *fn, void *arg) LSN_MUST_CHECK;
+
+/* Empties the signed bytes of at most limit messages accepted before
+ * before and queued for nobody; *n: how many (set on success only). */
+int	bstore_msg_prune(struct broker *b, uint64_t before, int64_t limit,
+	    int64_t *n) LSN_MUST_CHECK;
 
 #endif /* LIAISON_BROKER_BSTORE_H */
