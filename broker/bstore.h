@@ -7,6 +7,8 @@
  *			the broker does with a failed store call
  *   bstore_msg.c	messages (with the queue rows read with them):
  *			ingress.c, deliver.c, expire.c
+ *   bstore_queue.c	recipients and queue: queue.c (its rcache of the
+ *			sequence numbers), expire.c's removals
  *   bstore_stats.c	counts for the status socket and the metrics
  *			(control.c, bmetrics.c)
  *
@@ -115,6 +117,38 @@ int	bstore_msg_expired(struct broker *b, uint64_t now, int64_t limit,
 /* Empties the signed bytes of at most limit messages accepted before
  * before and queued for nobody; *n: how many (set on success only). */
 int	bstore_msg_prune(struct broker *b, uint64_t before, int64_t limit,
+	    int64_t *n) LSN_MUST_CHECK;
+
+/* bstore_queue.c */
+
+/* partner's recipients row: next_seq and queued; LSN_ENOENT: none. */
+int	bstore_rcpt_get(struct broker *b, const char *partner,
+	    uint64_t *next, uint64_t *queued) LSN_MUST_CHECK;
+/* A new recipients row: next_seq 2 (seq 1 is being queued), acked 0. */
+int	bstore_rcpt_add(struct broker *b, const char *partner)
+	    LSN_MUST_CHECK;
+/* next_seq = next, pipelined on PostgreSQL (lsn_q_exec). */
+int	bstore_rcpt_set_next(struct broker *b, const char *partner,
+	    uint64_t next) LSN_MUST_CHECK;
+/* acked_seq = acked where it is lower (it only grows). */
+int	bstore_rcpt_set_acked(struct broker *b, const char *partner,
+	    uint64_t acked) LSN_MUST_CHECK;
+
+/* A queue row (its trigger counts it in recipients.queued), pipelined on
+ * PostgreSQL (lsn_q_exec). */
+int	bstore_queue_add(struct broker *b, const char *rcpt, uint64_t seq,
+	    const uint8_t *msgid) LSN_MUST_CHECK;
+/* rcpt's lowest queued seq; *none = 1 when its queue is empty. */
+int	bstore_queue_first(struct broker *b, const char *rcpt, int *none,
+	    uint64_t *seq) LSN_MUST_CHECK;
+/* The message id queued at (rcpt, seq); LSN_ENOENT: none (or a bad id). */
+int	bstore_queue_msgid(struct broker *b, const char *rcpt, uint64_t seq,
+	    uint8_t *msgid) LSN_MUST_CHECK;
+/* Deletes the row (rcpt, seq); *n: rows deleted (set on success only). */
+int	bstore_queue_del(struct broker *b, const char *rcpt, uint64_t seq,
+	    int64_t *n) LSN_MUST_CHECK;
+/* Deletes rcpt's rows with seq <= upto; *n as above. */
+int	bstore_queue_trim(struct broker *b, const char *rcpt, uint64_t upto,
 	    int64_t *n) LSN_MUST_CHECK;
 
 #endif /* LIAISON_BROKER_BSTORE_H */

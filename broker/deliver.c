@@ -198,7 +198,7 @@ pump_row(void *arg, const struct bstore_pending *p)
 /*
  * Pumps one session; returns 1 if the session must be dropped. Every row
  * passes the delivery role of the trust gate first (deliver_gate); the
- * rows it refuses are dropped after the scan (no write while the SELECT
+ * rows it refuses are dropped after the scan (no write while the scan
  * runs), with an audit row each.
  */
 static int

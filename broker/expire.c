@@ -32,31 +32,20 @@ static int
 queue_drop(struct broker *b, const char *rcpt, uint64_t seq, int sent,
     const uint8_t *msgid, const char *kind, const char *fmt, ...)
 {
-	static const char sql_del[] =
-	    "DELETE FROM queue WHERE recipient = ? AND seq = ?";
 	struct session	*ss;
-	struct lsn_q	*q;
 	va_list		 ap;
+	int64_t		 n = 0;
 	char		 idhex[2 * LSN_MSGID_BYTES + 1], detail[256];
 	int		 rv;
 
 	if ((rv = broker_tx(b)) != LSN_OK)
 		goto out;
-	if ((rv = lsn_store_q(b->st, sql_del, &q)) != LSN_OK) {
+	if ((rv = bstore_queue_del(b, rcpt, seq, &n)) != LSN_OK) {
 		rv = bstore_err(rv);
 		b->tx_failed = 1;
 		goto out;
 	}
-	lsn_q_text(q, 1, rcpt);
-	lsn_q_i64(q, 2, (int64_t) seq);
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	if (rv != LSN_OK) {
-		rv = bstore_err(rv);
-		b->tx_failed = 1;
-		goto out;
-	}
-	rcache_dequeued(b, rcpt, (uint64_t) lsn_store_changes(b->st));
+	rcache_dequeued(b, rcpt, (uint64_t) n);
 	if (sent && (ss = session_find(b, rcpt)) != NULL &&
 	    seq <= ss->sent_upto &&
 	    ss->inflight > 0) {
