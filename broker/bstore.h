@@ -5,6 +5,8 @@
  * new function here, in the bstore_*.c file of its table or concern:
  *   bstore.c		the schema (broker_migrations, broker.h) and what
  *			the broker does with a failed store call
+ *   bstore_lease.c	PostgreSQL's leadership lease, lock and server
+ *			health (leader.c)
  *   bstore_msg.c	messages (with the queue rows read with them):
  *			ingress.c, deliver.c, expire.c
  *   bstore_queue.c	recipients and queue: queue.c (its rcache of the
@@ -150,5 +152,49 @@ int	bstore_queue_del(struct broker *b, const char *rcpt, uint64_t seq,
 /* Deletes rcpt's rows with seq <= upto; *n as above. */
 int	bstore_queue_trim(struct broker *b, const char *rcpt, uint64_t upto,
 	    int64_t *n) LSN_MUST_CHECK;
+
+/* bstore_lease.c (PostgreSQL only; leader.h has the design) */
+
+/* *got = 1 when this connection now holds the leadership lock. */
+int	bstore_lease_trylock(struct broker *b, int64_t *got) LSN_MUST_CHECK;
+/* The server's "host:port" (cut to hostsz) and whether it is in
+ * recovery; LSN_ENOENT: no row. */
+int	bstore_lease_health(struct broker *b, char *host, size_t hostsz,
+	    int *in_recovery) LSN_MUST_CHECK;
+
+/* Where bstore_lease_read puts the lease row (all caller-owned). */
+struct bstore_lease {
+	int64_t		*epoch;
+	char		*holder;
+	size_t		 holdersz;
+	int64_t		*since_ms;
+	int64_t		*age_ms;	/* since the last renewal (server) */
+};
+/* Reads the lease row (set only when there is one); LSN_ENOENT: none,
+ * or no broker_lease table yet. */
+int	bstore_lease_read(struct broker *b, struct bstore_lease *le)
+	    LSN_MUST_CHECK;
+/* Terminates the server sessions of others holding the lock; *n: how
+ * many. */
+int	bstore_lease_kill(struct broker *b, int64_t *n) LSN_MUST_CHECK;
+
+/* The lease's takeover, in the caller's transaction, in this order:
+ * the table and its row if missing, */
+int	bstore_lease_create(struct broker *b) LSN_MUST_CHECK;
+/* epoch + 1 with holder (our new epoch and since, server clock), */
+int	bstore_lease_take(struct broker *b, const char *holder,
+	    int64_t *epoch, int64_t *since_ms) LSN_MUST_CHECK;
+/* and the store's epoch (lsn_schema): copied into out (zero-padded to
+ * outsz) and *found = 1 when there is a non-empty one. */
+int	bstore_store_epoch(struct broker *b, uint8_t *out, size_t outsz,
+	    int *found) LSN_MUST_CHECK;
+
+/* The lease's epoch, read FOR SHARE in the turn (leader_fence);
+ * LSN_ENOENT: no row. */
+int	bstore_lease_fence(struct broker *b, int64_t *epoch) LSN_MUST_CHECK;
+/* Renews the lease if its epoch is still epoch; *n: rows renewed (1, or
+ * 0 when another broker took it), set on success only. */
+int	bstore_lease_renew(struct broker *b, int64_t epoch, int64_t *n)
+	    LSN_MUST_CHECK;
 
 #endif /* LIAISON_BROKER_BSTORE_H */
