@@ -122,8 +122,8 @@ control_status(struct broker *b, char **out)
 	    "dir_rev", (json_int_t) rev, "dir_head", hex,
 	    "queued", (json_int_t) one_int(b, bstore_stat_queued));
 	if (o == NULL ||
-	    json_object_set_new(o, "audit_entries",
-	    json_integer((json_int_t) one_int(b, bstore_stat_audit_max))) != 0 ||
+	    json_object_set_new(o, "audit_entries", json_integer(
+	    (json_int_t) one_int(b, bstore_stat_audit_max))) != 0 ||
 	    json_object_set_new(o, "queues", queues_json(b)) != 0 ||
 	    json_object_set_new(o, "recent_problems", problems_json(b)) != 0 ||
 	    leader_status(b, o) != LSN_OK)
