@@ -1,6 +1,6 @@
 /* bstore.c -- the broker's database schema: the directory tables (step 1,
  * shared with `liaison admin` files) and the broker's own (step 2); what
- * the broker does with a failed store call. */
+ * the broker does with a failed store call; bstore_run (bstore_int.h). */
 
 /*
  * What the broker's statements (bstore_*.c over query.h, bstore.h) rely
@@ -44,6 +44,7 @@
 #include "liaison/log.h"
 
 #include "broker.h"
+#include "bstore_int.h"
 #include "leader.h"
 
 static const char broker_schema_v1[] =
@@ -134,6 +135,20 @@ const struct lsn_migration broker_migrations[] = {
 	{ 2, broker_schema_v1, broker_schema_pg_v1 },
 	{ 0, NULL, NULL },
 };
+
+int
+bstore_run(struct broker *b, struct lsn_q *q, int64_t *n)
+{
+	int	rv;
+
+	rv = lsn_q_step(q);
+	lsn_q_reset(q);
+	if (rv == LSN_ROW)
+		rv = LSN_OK;
+	if (rv == LSN_OK && n != NULL)
+		*n = lsn_store_changes(b->st);
+	return (rv);
+}
 
 int
 bstore_err(int rv)

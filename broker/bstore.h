@@ -3,8 +3,9 @@
  * its database, as named functions over query.h (lsn_store_q, lsn_q_*).
  * Callers in broker/ see neither SQL text nor query.h; a new query is a
  * new function here, in the bstore_*.c file of its table or concern:
- *   bstore.c		the schema (broker_migrations, broker.h) and what
- *			the broker does with a failed store call
+ *   bstore.c		the schema (broker_migrations, broker.h), what the
+ *			broker does with a failed store call, and the
+ *			helpers of bstore_int.h (for bstore_*.c only)
  *   bstore_lease.c	PostgreSQL's leadership lease, lock and server
  *			health (leader.c)
  *   bstore_msg.c	messages (with the queue rows read with them):

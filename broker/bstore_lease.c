@@ -14,6 +14,7 @@
 
 #include "broker.h"
 #include "bstore.h"
+#include "bstore_int.h"
 
 /* The store's lock key for leadership: (LSN_STORE_APP_ID, 2). */
 #define LOCK_ARGS	"1280527921, 2"
@@ -76,11 +77,9 @@ bstore_lease_health(struct broker *b, char *host, size_t hostsz,
 		h = lsn_q_col_text(q, 0);
 		lsn_strlcpy(host, h != NULL ? h : "?", hostsz);
 		*in_recovery = (int) lsn_q_col_i64(q, 1);
-		rv = LSN_OK;
-	} else if (rv == LSN_OK)
-		rv = LSN_ENOENT;
+	}
 	lsn_q_reset(q);
-	return (rv);
+	return (BSTORE_ROW(rv));
 }
 
 int
@@ -103,11 +102,9 @@ bstore_lease_read(struct broker *b, struct bstore_lease *le)
 		lsn_strlcpy(le->holder, h != NULL ? h : "", le->holdersz);
 		*le->since_ms = lsn_q_col_i64(q, 2);
 		*le->age_ms = lsn_q_col_i64(q, 3);
-		rv = LSN_OK;
-	} else if (rv == LSN_OK)
-		rv = LSN_ENOENT;
+	}
 	lsn_q_reset(q);
-	return (rv);
+	return (BSTORE_ROW(rv));
 }
 
 int
@@ -125,9 +122,7 @@ bstore_lease_create(struct broker *b)
 	if ((rv = lsn_store_exec(b->st, SQL_CREATE)) != LSN_OK ||
 	    (rv = lsn_store_q(b->st, SQL_INSERT, &q)) != LSN_OK)
 		return (rv);
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	return (rv < 0 ? rv : LSN_OK);
+	return (bstore_run(b, q, NULL));
 }
 
 int
@@ -183,11 +178,9 @@ bstore_lease_fence(struct broker *b, int64_t *epoch)
 		return (rv);
 	if ((rv = lsn_q_step(q)) == LSN_ROW) {
 		*epoch = lsn_q_col_i64(q, 0);
-		rv = LSN_OK;
-	} else if (rv == LSN_OK)
-		rv = LSN_ENOENT;
+	}
 	lsn_q_reset(q);
-	return (rv);
+	return (BSTORE_ROW(rv));
 }
 
 int
@@ -199,9 +192,5 @@ bstore_lease_renew(struct broker *b, int64_t epoch, int64_t *n)
 	if ((rv = lsn_store_q(b->st, SQL_RENEW, &q)) != LSN_OK)
 		return (rv);
 	lsn_q_i64(q, 1, epoch);
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	if (rv == LSN_OK)
-		*n = lsn_store_changes(b->st);
-	return (rv);
+	return (bstore_run(b, q, n));
 }

@@ -13,6 +13,7 @@
 
 #include "broker.h"
 #include "bstore.h"
+#include "bstore_int.h"
 
 int
 bstore_msg_get(struct broker *b, const uint8_t *msgid, bstore_msg_fn *fn,
@@ -32,11 +33,9 @@ bstore_msg_get(struct broker *b, const uint8_t *msgid, bstore_msg_fn *fn,
 	if (rv == LSN_ROW) {
 		h = lsn_q_col_blob(q, 0, &hlen);
 		fn(arg, h, hlen, lsn_q_col_text(q, 1));
-		rv = LSN_OK;
-	} else if (rv == LSN_OK)
-		rv = LSN_ENOENT;
+	}
 	lsn_q_reset(q);
-	return (rv);
+	return (BSTORE_ROW(rv));
 }
 
 int
@@ -89,7 +88,7 @@ bstore_msg_pending(struct broker *b, const char *rcpt, uint64_t after,
 		p.expires_ms = (uint64_t) lsn_q_col_i64(q, 3);
 		p.msgid = lsn_q_col_blob(q, 4, &p.idlen);
 		if ((r = fn(arg, &p)) != 0) {
-			rv = r > 0 ? LSN_OK : r;
+			rv = BSTORE_STOP(r);
 			break;
 		}
 	}
@@ -148,9 +147,5 @@ bstore_msg_prune(struct broker *b, uint64_t before, int64_t limit,
 	lsn_q_blob(q, 1, "", 0);
 	lsn_q_i64(q, 2, (int64_t) before);
 	lsn_q_i64(q, 3, limit);
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	if (rv == LSN_OK)
-		*n = lsn_store_changes(b->st);
-	return (rv);
+	return (bstore_run(b, q, n));
 }

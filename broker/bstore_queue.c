@@ -12,19 +12,7 @@
 
 #include "broker.h"
 #include "bstore.h"
-
-/* Steps q once and resets it; *n: the rows it changed (n may be NULL). */
-static int
-run(struct broker *b, struct lsn_q *q, int64_t *n)
-{
-	int	rv;
-
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	if (rv == LSN_OK && n != NULL)
-		*n = lsn_store_changes(b->st);
-	return (rv);
-}
+#include "bstore_int.h"
 
 int
 bstore_rcpt_get(struct broker *b, const char *partner, uint64_t *next,
@@ -42,11 +30,9 @@ bstore_rcpt_get(struct broker *b, const char *partner, uint64_t *next,
 	if (rv == LSN_ROW) {
 		*next = (uint64_t) lsn_q_col_i64(q, 0);
 		*queued = (uint64_t) lsn_q_col_i64(q, 1);
-		rv = LSN_OK;
-	} else if (rv == LSN_OK)
-		rv = LSN_ENOENT;
+	}
 	lsn_q_reset(q);
-	return (rv);
+	return (BSTORE_ROW(rv));
 }
 
 int
@@ -61,7 +47,7 @@ bstore_rcpt_add(struct broker *b, const char *partner)
 	if ((rv = lsn_store_q(b->st, sql_new, &q)) != LSN_OK)
 		return (rv);
 	lsn_q_text(q, 1, partner);
-	return (run(b, q, NULL));
+	return (bstore_run(b, q, NULL));
 }
 
 int
@@ -96,7 +82,7 @@ bstore_rcpt_set_acked(struct broker *b, const char *partner, uint64_t acked)
 	lsn_q_i64(q, 1, (int64_t) acked);
 	lsn_q_text(q, 2, partner);
 	lsn_q_i64(q, 3, (int64_t) acked);
-	return (run(b, q, NULL));
+	return (bstore_run(b, q, NULL));
 }
 
 int
@@ -134,11 +120,9 @@ bstore_queue_first(struct broker *b, const char *rcpt, int *none,
 	if (rv == LSN_ROW) {
 		if (!(*none = lsn_q_col_null(q, 0)))
 			*seq = (uint64_t) lsn_q_col_i64(q, 0);
-		rv = LSN_OK;
-	} else if (rv == LSN_OK)
-		rv = LSN_ENOENT;
+	}
 	lsn_q_reset(q);
-	return (rv);
+	return (BSTORE_ROW(rv));
 }
 
 int
@@ -167,12 +151,11 @@ bstore_queue_msgid(struct broker *b, const char *rcpt, uint64_t seq,
 	return (rv);
 }
 
-int
-bstore_queue_del(struct broker *b, const char *rcpt, uint64_t seq,
-    int64_t *n)
+/* Deletes with sql: rcpt's row at seq, or its rows up to seq. */
+static int
+queue_delete(struct broker *b, const char *sql, const char *rcpt,
+    uint64_t seq, int64_t *n)
 {
-	static const char sql[] =
-	    "DELETE FROM queue WHERE recipient = ? AND seq = ?";
 	struct lsn_q	*q;
 	int		 rv;
 
@@ -180,7 +163,17 @@ bstore_queue_del(struct broker *b, const char *rcpt, uint64_t seq,
 		return (rv);
 	lsn_q_text(q, 1, rcpt);
 	lsn_q_i64(q, 2, (int64_t) seq);
-	return (run(b, q, n));
+	return (bstore_run(b, q, n));
+}
+
+int
+bstore_queue_del(struct broker *b, const char *rcpt, uint64_t seq,
+    int64_t *n)
+{
+	static const char sql[] =
+	    "DELETE FROM queue WHERE recipient = ? AND seq = ?";
+
+	return (queue_delete(b, sql, rcpt, seq, n));
 }
 
 int
@@ -189,12 +182,6 @@ bstore_queue_trim(struct broker *b, const char *rcpt, uint64_t upto,
 {
 	static const char sql_del[] =
 	    "DELETE FROM queue WHERE recipient = ? AND seq <= ?";
-	struct lsn_q	*q;
-	int		 rv;
 
-	if ((rv = lsn_store_q(b->st, sql_del, &q)) != LSN_OK)
-		return (rv);
-	lsn_q_text(q, 1, rcpt);
-	lsn_q_i64(q, 2, (int64_t) upto);
-	return (run(b, q, n));
+	return (queue_delete(b, sql_del, rcpt, upto, n));
 }

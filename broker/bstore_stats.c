@@ -10,6 +10,7 @@
 
 #include "broker.h"
 #include "bstore.h"
+#include "bstore_int.h"
 
 int
 bstore_stat_queued(struct broker *b, int64_t *n)
@@ -55,7 +56,7 @@ bstore_queues_top(struct broker *b, int64_t limit, bstore_queue_fn *fn,
 		if (p == NULL)
 			continue;
 		if ((r = fn(arg, p, lsn_q_col_i64(q, 1))) != 0) {
-			rv = r > 0 ? LSN_OK : r;
+			rv = BSTORE_STOP(r);
 			break;
 		}
 	}
@@ -78,11 +79,9 @@ bstore_queue_oldest(struct broker *b, const char *partner,
 	lsn_q_text(q, 1, partner);
 	if ((rv = lsn_q_step(q)) == LSN_ROW) {
 		*accepted_ms = lsn_q_col_i64(q, 0);
-		rv = LSN_OK;
-	} else if (rv == LSN_OK)
-		rv = LSN_ENOENT;
+	}
 	lsn_q_reset(q);
-	return (rv);
+	return (BSTORE_ROW(rv));
 }
 
 int
@@ -101,7 +100,7 @@ bstore_problems(struct broker *b, int64_t limit, bstore_problem_fn *fn,
 	while ((rv = lsn_q_step(q)) == LSN_ROW) {
 		if ((r = fn(arg, lsn_q_col_i64(q, 0), lsn_q_col_text(q, 1),
 		    lsn_q_col_text(q, 2), lsn_q_col_text(q, 3))) != 0) {
-			rv = r > 0 ? LSN_OK : r;
+			rv = BSTORE_STOP(r);
 			break;
 		}
 	}
