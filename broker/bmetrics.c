@@ -22,6 +22,7 @@
 #include "liaison/util.h"
 
 #include "broker.h"
+#include "bstore.h"
 #include "leader.h"
 
 #define BM_SNAP_WAIT_MS	3000	/* a scrape waits this long for the loop */
@@ -227,49 +228,47 @@ bmetrics_commit(struct broker *b, double seconds)
 	(void) lsn_metrics_observe(b->m, BM_COMMIT, NULL, seconds);
 }
 
+struct gauge_arg {
+	struct broker	*b;
+	uint64_t	 now;
+};
+
+/* One of the deepest queues: its depth and its oldest message's age. */
+static int
+gauge_queue(void *arg, const char *p, int64_t queued)
+{
+	struct gauge_arg	*g = arg;
+	char			 l[LSN_METRICS_LABELS_MAX];
+	int64_t			 at;
+
+	if (lsn_metrics_labels(l, sizeof(l), "recipient", p,
+	    (const char *) NULL) != LSN_OK)
+		return (0);
+	(void) lsn_metrics_set(g->b->m, BM_QDEPTH, l, (double) queued);
+	/* p stays valid: the walk is not stepped while this runs */
+	if (bstore_queue_oldest(g->b, p, &at) == LSN_OK)
+		(void) lsn_metrics_set(g->b->m, BM_QAGE, l,
+		    g->now > (uint64_t) at ?
+		    (double) (g->now - (uint64_t) at) / 1000.0 : 0);
+	return (0);
+}
+
 /* The deepest queues (recipients.queued is kept by triggers) and the age
  * of each one's oldest message (lowest seq). */
 static void
 gauge_queues(struct broker *b, uint64_t now)
 {
-	static const char sql_top[] = "SELECT partner, queued FROM recipients"
-	    " WHERE queued > 0 ORDER BY queued DESC, partner LIMIT ?";
-	static const char sql_old[] = "SELECT m.accepted_ms FROM queue q"
-	    " JOIN messages m ON m.message_id = q.message_id"
-	    " WHERE q.recipient = ? ORDER BY q.seq LIMIT 1";
-	struct lsn_q	*s, *o;
-	char		 l[LSN_METRICS_LABELS_MAX];
-	int64_t		 total = 0;
+	struct gauge_arg	 g = { b, now };
+	int64_t			 total = 0;
 
 	lsn_metrics_clear(b->m, BM_QDEPTH);
 	lsn_metrics_clear(b->m, BM_QAGE);
-	if (lsn_store_i64(b->st, "SELECT CAST(coalesce(sum(queued), 0) AS"
-	    " BIGINT) FROM recipients WHERE queued > 0", &total) != LSN_OK)
+	if (bstore_stat_queued_waiting(b, &total) != LSN_OK)
 		total = 0;
 	(void) lsn_metrics_set(b->m, BM_QTOTAL, NULL, (double) total);
-	if (lsn_store_q(b->st, sql_top, &s) != LSN_OK ||
-	    lsn_store_q(b->st, sql_old, &o) != LSN_OK)
-		return;
-	lsn_q_i64(s, 1, (int64_t) b->conf.metrics_top);
-	while (lsn_q_step(s) == LSN_ROW) {
-		const char	*p = lsn_q_col_text(s, 0);
-
-		if (p == NULL || lsn_metrics_labels(l, sizeof(l), "recipient",
-		    p, (const char *) NULL) != LSN_OK)
-			continue;
-		(void) lsn_metrics_set(b->m, BM_QDEPTH, l,
-		    (double) lsn_q_col_i64(s, 1));
-		/* p stays valid: s is not stepped while o runs */
-		lsn_q_text(o, 1, p);
-		if (lsn_q_step(o) == LSN_ROW) {
-			uint64_t at = (uint64_t) lsn_q_col_i64(o, 0);
-
-			(void) lsn_metrics_set(b->m, BM_QAGE, l, now > at ?
-			    (double) (now - at) / 1000.0 : 0);
-		}
-		lsn_q_reset(o);
-	}
-	lsn_q_reset(s);
+	if (bstore_queues_top(b, (int64_t) b->conf.metrics_top, gauge_queue,
+	    &g) != LSN_OK)
+		return;		/* the gauges set so far stay */
 }
 
 void

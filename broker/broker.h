@@ -8,7 +8,7 @@
  * and the deliveries. See ARCHITECTURE.md and /work/notes/daemons.md.
  *
  * Module map: bconf.c (configuration, SIGHUP reload), bstore.c (schema),
- * leader.c (one active broker per PostgreSQL store, leader.h), zap.c (ZAP
+ * bstore_*.c (every statement, bstore.h), leader.c (one active broker per PostgreSQL store, leader.h), zap.c (ZAP
  * handler), ingress.c (Publish rules and acceptance), session.c (sessions,
  * Hello/Welcome), queue.c (per-recipient queue rows, sequence numbers and
  * their cache), deliver.c (the Deliver pump, DeliverAck), expire.c

@@ -1,10 +1,10 @@
 /* bstore.c -- the broker's database schema: the directory tables (step 1,
  * shared with `liaison admin` files) and the broker's own (step 2); what
- * the broker does with a failed store call. */
+ * the broker does with a failed store call; bstore_run (bstore_int.h). */
 
 /*
- * What the broker's statements (the .c files of broker/, query.h) rely on; a
- * PostgreSQL schema must match it:
+ * What the broker's statements (bstore_*.c over query.h, bstore.h) rely
+ * on; a PostgreSQL schema must match it:
  *
  * Types (query.h reads integers as int64, blobs as bytes, texts as text):
  *  messages:   message_id BYTEA PRIMARY KEY (16 bytes), env_hash BYTEA
@@ -17,8 +17,8 @@
  *  queue:      recipient TEXT, seq BIGINT, message_id BYTEA, all NOT
  *              NULL, PRIMARY KEY (recipient, seq); index on message_id.
  *  audit:      (LSN_AUDIT_SCHEMA_V1) id BIGINT, increasing with each row
- *              (control.c: MAX(id), ORDER BY id DESC), time_ms BIGINT,
- *              kind, subject, detail TEXT.
+ *              (bstore_stats.c: MAX(id), ORDER BY id DESC), time_ms
+ *              BIGINT, kind, subject, detail TEXT.
  * Triggers: recipients.queued counts the partner's queue rows: +1 AFTER
  *  INSERT ON queue, -1 AFTER DELETE ON queue (FOR EACH ROW; a trigger
  *  function on PostgreSQL). queue.c caches queued and next_seq per turn
@@ -29,9 +29,10 @@
  * Unique constraints: the primary keys above only; the broker uses no
  *  ON CONFLICT (dup_check reads before INSERT, in the same transaction).
  * Statements: a SELECT's rows stay open while other statements run on the
- *  same store (deliver.c pump_one asks the directory per row, bmetrics
- *  reads one queue per recipient row): a backend must fetch a result
- *  whole, not row by row over the connection.
+ *  same store (deliver.c's pump_row asks the directory per row of
+ *  bstore_msg_pending, bmetrics reads one queue per bstore_queues_top
+ *  row): a backend must fetch a result whole, not row by row over the
+ *  connection.
  * Transactions: any failed statement in a turn fails the turn (tx_failed,
  *  rolled back), so no statement is run after a failure in the same
  *  transaction (PostgreSQL's aborted-transaction rule holds).
@@ -43,6 +44,7 @@
 #include "liaison/log.h"
 
 #include "broker.h"
+#include "bstore_int.h"
 #include "leader.h"
 
 static const char broker_schema_v1[] =
@@ -133,6 +135,20 @@ const struct lsn_migration broker_migrations[] = {
 	{ 2, broker_schema_v1, broker_schema_pg_v1 },
 	{ 0, NULL, NULL },
 };
+
+int
+bstore_run(struct broker *b, struct lsn_q *q, int64_t *n)
+{
+	int	rv;
+
+	rv = lsn_q_step(q);
+	lsn_q_reset(q);
+	if (rv == LSN_ROW)
+		rv = LSN_OK;
+	if (rv == LSN_OK && n != NULL)
+		*n = lsn_store_changes(b->st);
+	return (rv);
+}
 
 int
 bstore_err(int rv)

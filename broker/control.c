@@ -12,14 +12,16 @@
 #include "liaison/util.h"
 
 #include "broker.h"
+#include "bstore.h"
 #include "leader.h"
 
+/* A count of bstore_stats.c, 0 when it fails. */
 static uint64_t
-one_int(struct broker *b, const char *sql)
+one_int(struct broker *b, int (*count)(struct broker *, int64_t *))
 {
 	int64_t	v = 0;
 
-	if (lsn_store_i64(b->st, sql, &v) != LSN_OK)
+	if (count(b, &v) != LSN_OK)
 		return (0);
 	return ((uint64_t) v);
 }
@@ -29,68 +31,58 @@ one_int(struct broker *b, const char *sql)
 #define CONTROL_LIST_MAX	1000
 #define CONTROL_PROBLEMS_MAX	10
 
+static int
+queue_row(void *arg, const char *partner, int64_t queued)
+{
+	json_t	*o = arg;
+
+	return (json_object_set_new(o, partner, json_integer(
+	    (json_int_t) queued)) != 0 ? 1 : 0);
+}
+
 static json_t *
 queues_json(struct broker *b)
 {
-	static const char sql[] = "SELECT partner, queued FROM recipients "
-	    "WHERE queued > 0 ORDER BY queued DESC, partner LIMIT ?";
-	struct lsn_q	*q;
-	json_t		*o;
+	json_t	*o;
 
 	if ((o = json_object()) == NULL)
 		return (NULL);
-	if (lsn_store_q(b->st, sql, &q) != LSN_OK)
-		return (o);
-	lsn_q_i64(q, 1, CONTROL_LIST_MAX);
-	while (lsn_q_step(q) == LSN_ROW) {
-		const char	*p = lsn_q_col_text(q, 0);
-
-		if (p != NULL && json_object_set_new(o, p, json_integer(
-		    (json_int_t) lsn_q_col_i64(q, 1))) != 0)
-			break;
-	}
-	lsn_q_reset(q);
+	if (bstore_queues_top(b, CONTROL_LIST_MAX, queue_row, o) != LSN_OK)
+		return (o);	/* the rows read so far */
 	return (o);
 }
 
 /* The latest audit entries that signal a problem (authentication
  * failures, quarantined deliveries, expired messages), newest first. */
+static int
+problem_row(void *arg, int64_t time_ms, const char *k, const char *sub,
+    const char *det)
+{
+	json_t	*a = arg;
+
+	return (json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:s}",
+	    "time_ms", (json_int_t) time_ms,
+	    "kind", k != NULL ? k : "", "subject",
+	    sub != NULL ? sub : "", "detail",
+	    det != NULL ? det : "")) != 0 ? 1 : 0);
+}
+
 static json_t *
 problems_json(struct broker *b)
 {
-	static const char sql[] = "SELECT time_ms, kind, subject, detail "
-	    "FROM audit WHERE kind IN ('authfail', 'quarantined', "
-	    "'expired') ORDER BY id DESC LIMIT ?";
-	struct lsn_q	*q;
-	json_t		*a;
+	json_t	*a;
 
 	if ((a = json_array()) == NULL)
 		return (NULL);
-	if (lsn_store_q(b->st, sql, &q) != LSN_OK)
-		return (a);
-	lsn_q_i64(q, 1, CONTROL_PROBLEMS_MAX);
-	while (lsn_q_step(q) == LSN_ROW) {
-		const char	*k = lsn_q_col_text(q, 1);
-		const char	*sub = lsn_q_col_text(q, 2);
-		const char	*det = lsn_q_col_text(q, 3);
-
-		if (json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:s}",
-		    "time_ms", (json_int_t) lsn_q_col_i64(q, 0),
-		    "kind", k != NULL ? k : "", "subject",
-		    sub != NULL ? sub : "", "detail",
-		    det != NULL ? det : "")) != 0)
-			break;
-	}
-	lsn_q_reset(q);
+	if (bstore_problems(b, CONTROL_PROBLEMS_MAX, problem_row, a) !=
+	    LSN_OK)
+		return (a);	/* the rows read so far */
 	return (a);
 }
 
 int
 control_status(struct broker *b, char **out)
 {
-	static const char sql_q[] =
-	    "SELECT CAST(COALESCE(SUM(queued), 0) AS BIGINT) FROM recipients";
-	static const char sql_a[] = "SELECT COALESCE(MAX(id), 0) FROM audit";
 	json_t		*o = NULL, *sess = NULL;
 	uint8_t		 hash[LSN_DIR_HASH_BYTES];
 	char		 hex[2 * LSN_DIR_HASH_BYTES + 1];
@@ -128,10 +120,10 @@ control_status(struct broker *b, char **out)
 	    "refused", (json_int_t) b->stat_refused,
 	    "delivered", (json_int_t) b->stat_delivered,
 	    "dir_rev", (json_int_t) rev, "dir_head", hex,
-	    "queued", (json_int_t) one_int(b, sql_q));
+	    "queued", (json_int_t) one_int(b, bstore_stat_queued));
 	if (o == NULL ||
-	    json_object_set_new(o, "audit_entries",
-	    json_integer((json_int_t) one_int(b, sql_a))) != 0 ||
+	    json_object_set_new(o, "audit_entries", json_integer(
+	    (json_int_t) one_int(b, bstore_stat_audit_max))) != 0 ||
 	    json_object_set_new(o, "queues", queues_json(b)) != 0 ||
 	    json_object_set_new(o, "recent_problems", problems_json(b)) != 0 ||
 	    leader_status(b, o) != LSN_OK)

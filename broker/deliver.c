@@ -14,6 +14,7 @@
 #include "liaison/util.h"
 
 #include "broker.h"
+#include "bstore.h"
 
 int
 deliver_ack(struct broker *b, const char *partner, const uint8_t *rid,
@@ -126,25 +127,86 @@ struct pump_drop {
 	struct lsn_trust_result	r;
 };
 
+/* One pump: the session, its dropped rows, whether to drop it. */
+struct pump {
+	struct broker		*b;
+	struct session		*ss;
+	struct pump_drop	 dr[PUMP_DROP_MAX];
+	size_t			 ndr;
+	int			 drop;
+};
+
+/* One queued row of the scan: the gate, then the send. Nonzero stops
+ * the scan. */
+static int
+pump_row(void *arg, const struct bstore_pending *p)
+{
+	struct pump	*pu = arg;
+	struct broker	*b = pu->b;
+	struct session	*ss = pu->ss;
+	struct pump_drop *d = &pu->dr[pu->ndr];
+	uint8_t		*buf;
+	size_t		 blen;
+	int		 code, rv;
+
+	/* the gate's delivery rules (not-expired, recipient-active) */
+	if (deliver_gate(b, ss, p->created_ms, p->expires_ms, &d->r) !=
+	    LSN_OK) {
+		if (d->r.rule == LSN_RULE_NONE || p->msgid == NULL ||
+		    p->idlen != LSN_MSGID_BYTES) {
+			ss->pump = 1;	/* no verdict: retry */
+			return (1);
+		}
+		d->seq = p->seq;
+		memcpy(d->msgid, p->msgid, LSN_MSGID_BYTES);
+		if (++pu->ndr == PUMP_DROP_MAX) {
+			ss->pump = 1;	/* more next turn */
+			return (1);
+		}
+		return (0);
+	}
+	/* a pruned (0-byte) envelope is never queued; sqlite reads it
+	 * as NULL, PostgreSQL as 0 bytes */
+	if (p->env == NULL || p->len == 0 || (buf = deliver_encode(p->seq,
+	    p->env, p->len, &blen)) == NULL)
+		return (1);
+	/* every outbound frame passes the gate (cached: O(1)) */
+	if ((code = outgate_check(b, ss)) != LSN_OK) {
+		free(buf);
+		outgate_refuse(b, ss, code);
+		pu->drop = 1;
+		return (1);
+	}
+	rv = wire_send_now(b, ss->rid, ss->ridlen, buf, blen);
+	free(buf);
+	if (rv == LSN_ECLOSED) {
+		pu->drop = 1;
+		return (1);
+	}
+	if (rv != LSN_OK) {
+		ss->pump = 1;	/* HWM: retry next turn */
+		return (1);
+	}
+	ss->sent_upto = p->seq;
+	ss->inflight++;
+	bmetrics_sent(b, p->env, p->len);
+	log_debug("deliver: %s seq %llu", ss->partner,
+	    (unsigned long long) p->seq);
+	return (0);
+}
+
 /*
  * Pumps one session; returns 1 if the session must be dropped. Every row
  * passes the delivery role of the trust gate first (deliver_gate); the
- * rows it refuses are dropped after the scan (no write while the SELECT
- * runs), with an audit row each. Over 80 lines: the scan, the gate and
- * the send share the statement's row and the session's counters.
+ * rows it refuses are dropped after the scan (no write while the scan
+ * runs), with an audit row each.
  */
 static int
 pump_one(struct broker *b, struct session *ss)
 {
-	static const char sql[] =
-	    "SELECT q.seq, m.signed, m.created_ms, m.expires_ms, q.message_id"
-	    " FROM queue q JOIN messages m ON m.message_id = q.message_id"
-	    " WHERE q.recipient = ? AND q.seq > ? ORDER BY q.seq LIMIT ?";
-	struct pump_drop	 dr[PUMP_DROP_MAX];
-	struct lsn_q		*q;
-	uint64_t		 room;
-	size_t			 ndr = 0;
-	int			 code, drop = 0;
+	struct pump	 pu;
+	uint64_t	 room;
+	int		 code;
 
 	ss->pump = 0;
 	/* nothing more for a suspended partner or a key no longer valid */
@@ -155,72 +217,21 @@ pump_one(struct broker *b, struct session *ss)
 	if (ss->inflight >= (uint64_t) b->conf.inflight_max)
 		return (0);
 	room = (uint64_t) b->conf.inflight_max - ss->inflight;
-	if (lsn_store_q(b->st, sql, &q) != LSN_OK)
-		return (0);
-	lsn_q_text(q, 1, ss->partner);
-	lsn_q_i64(q, 2, (int64_t) ss->sent_upto);
-	lsn_q_i64(q, 3, (int64_t) room);
-	while (lsn_q_step(q) == LSN_ROW) {
-		uint64_t	 seq = (uint64_t) lsn_q_col_i64(q, 0);
-		size_t		 len, idlen;
-		const uint8_t	*env = lsn_q_col_blob(q, 1, &len);
-		const uint8_t	*id = lsn_q_col_blob(q, 4, &idlen);
-		uint8_t		*buf;
-		size_t		 blen;
-		int		 rv;
-
-		/* the gate's delivery rules (not-expired, recipient-active) */
-		if (deliver_gate(b, ss, (uint64_t) lsn_q_col_i64(q, 2),
-		    (uint64_t) lsn_q_col_i64(q, 3), &dr[ndr].r) != LSN_OK) {
-			if (dr[ndr].r.rule == LSN_RULE_NONE || id == NULL ||
-			    idlen != LSN_MSGID_BYTES) {
-				ss->pump = 1;	/* no verdict: retry */
-				break;
-			}
-			dr[ndr].seq = seq;
-			memcpy(dr[ndr].msgid, id, LSN_MSGID_BYTES);
-			if (++ndr == PUMP_DROP_MAX) {
-				ss->pump = 1;	/* more next turn */
-				break;
-			}
-			continue;
-		}
-		/* a pruned (0-byte) envelope is never queued; sqlite reads it
-		 * as NULL, PostgreSQL as 0 bytes */
-		if (env == NULL || len == 0 || (buf = deliver_encode(seq, env,
-		    len, &blen)) == NULL)
+	pu.b = b;
+	pu.ss = ss;
+	pu.ndr = 0;
+	pu.drop = 0;
+	/* a failed scan ends it; the rows it read count */
+	if (bstore_msg_pending(b, ss->partner, ss->sent_upto, room, pump_row,
+	    &pu) != LSN_OK && pu.ndr == 0)
+		return (pu.drop);
+	for (size_t i = 0; i < pu.ndr; i++)
+		if (deliver_gate_drop(b, ss, pu.dr[i].seq, pu.dr[i].msgid,
+		    &pu.dr[i].r) != LSN_OK)
 			break;
-		/* every outbound frame passes the gate (cached: O(1)) */
-		if ((code = outgate_check(b, ss)) != LSN_OK) {
-			free(buf);
-			outgate_refuse(b, ss, code);
-			drop = 1;
-			break;
-		}
-		rv = wire_send_now(b, ss->rid, ss->ridlen, buf, blen);
-		free(buf);
-		if (rv == LSN_ECLOSED) {
-			drop = 1;
-			break;
-		}
-		if (rv != LSN_OK) {
-			ss->pump = 1;	/* HWM: retry next turn */
-			break;
-		}
-		ss->sent_upto = seq;
-		ss->inflight++;
-		bmetrics_sent(b, env, len);
-		log_debug("deliver: %s seq %llu", ss->partner,
-		    (unsigned long long) seq);
-	}
-	lsn_q_reset(q);
-	for (size_t i = 0; i < ndr; i++)
-		if (deliver_gate_drop(b, ss, dr[i].seq, dr[i].msgid,
-		    &dr[i].r) != LSN_OK)
-			break;
-	if (ndr > 0)
+	if (pu.ndr > 0)
 		ss->pump = 1;	/* the dropped rows made room */
-	return (drop);
+	return (pu.drop);
 }
 
 void

@@ -15,6 +15,7 @@
 #include "liaison/util.h"
 
 #include "broker.h"
+#include "bstore.h"
 
 static int
 queue_drop(struct broker *b, const char *rcpt, uint64_t seq, int sent,
@@ -31,31 +32,20 @@ static int
 queue_drop(struct broker *b, const char *rcpt, uint64_t seq, int sent,
     const uint8_t *msgid, const char *kind, const char *fmt, ...)
 {
-	static const char sql_del[] =
-	    "DELETE FROM queue WHERE recipient = ? AND seq = ?";
 	struct session	*ss;
-	struct lsn_q	*q;
 	va_list		 ap;
+	int64_t		 n = 0;
 	char		 idhex[2 * LSN_MSGID_BYTES + 1], detail[256];
 	int		 rv;
 
 	if ((rv = broker_tx(b)) != LSN_OK)
 		goto out;
-	if ((rv = lsn_store_q(b->st, sql_del, &q)) != LSN_OK) {
+	if ((rv = bstore_queue_del(b, rcpt, seq, &n)) != LSN_OK) {
 		rv = bstore_err(rv);
 		b->tx_failed = 1;
 		goto out;
 	}
-	lsn_q_text(q, 1, rcpt);
-	lsn_q_i64(q, 2, (int64_t) seq);
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	if (rv != LSN_OK) {
-		rv = bstore_err(rv);
-		b->tx_failed = 1;
-		goto out;
-	}
-	rcache_dequeued(b, rcpt, (uint64_t) lsn_store_changes(b->st));
+	rcache_dequeued(b, rcpt, (uint64_t) n);
 	if (sent && (ss = session_find(b, rcpt)) != NULL &&
 	    seq <= ss->sent_upto &&
 	    ss->inflight > 0) {
@@ -161,49 +151,45 @@ struct expired {
 	uint8_t		msgid[LSN_MSGID_BYTES];
 };
 
+struct expire_scan {
+	struct expired	*ex;
+	size_t		 n;
+};
+
+static int
+expire_row(void *arg, const char *rcpt, uint64_t seq, const uint8_t *msgid)
+{
+	struct expire_scan	*sc = arg;
+	struct expired		*e = &sc->ex[sc->n];
+
+	lsn_strlcpy(e->rcpt, rcpt, sizeof(e->rcpt));
+	e->seq = seq;
+	memcpy(e->msgid, msgid, LSN_MSGID_BYTES);
+	return (++sc->n < BROKER_EXPIRE_BATCH ? 0 : 1);
+}
+
 int
 deliver_expire(struct broker *b, uint64_t now, size_t *nout)
 {
-	static const char sql_sel[] =
-	    "SELECT q.recipient, q.seq, q.message_id FROM messages m"
-	    " JOIN queue q ON q.message_id = m.message_id"
-	    " WHERE m.expires_ms > 0 AND m.expires_ms <= ? LIMIT ?";
-	struct expired	*ex;
-	struct lsn_q	*q;
-	size_t		 n = 0;
-	char		 idhex[2 * LSN_MSGID_BYTES + 1];
-	int		 rv = LSN_OK;
+	struct expire_scan	 sc;
+	struct expired		*ex;
+	size_t			 n;
+	char			 idhex[2 * LSN_MSGID_BYTES + 1];
+	int			 rv = LSN_OK;
 
 	*nout = 0;
 	if ((ex = calloc(BROKER_EXPIRE_BATCH, sizeof(*ex))) == NULL)
 		return (LSN_ENOMEM);
-	if ((rv = lsn_store_q(b->st, sql_sel, &q)) != LSN_OK) {
+	sc.ex = ex;
+	sc.n = 0;
+	/* a lost store ends the job; another failed scan expires the rows
+	 * it read (the rest next run: bstore_msg_expired) */
+	if ((rv = bstore_msg_expired(b, now, BROKER_EXPIRE_BATCH, expire_row,
+	    &sc)) != LSN_OK) {
 		free(ex);
 		return (bstore_err(rv));
 	}
-	lsn_q_i64(q, 1, (int64_t) now);
-	lsn_q_i64(q, 2, BROKER_EXPIRE_BATCH);
-	while (n < BROKER_EXPIRE_BATCH && (rv = lsn_q_step(q)) == LSN_ROW) {
-		const char	*r = lsn_q_col_text(q, 0);
-		const void	*id;
-		size_t		 idlen;
-
-		id = lsn_q_col_blob(q, 2, &idlen);
-		if (r == NULL || id == NULL || idlen != LSN_MSGID_BYTES)
-			continue;
-		lsn_strlcpy(ex[n].rcpt, r, sizeof(ex[n].rcpt));
-		ex[n].seq = (uint64_t) lsn_q_col_i64(q, 1);
-		memcpy(ex[n].msgid, id, LSN_MSGID_BYTES);
-		n++;
-	}
-	lsn_q_reset(q);
-	/* a lost store ends the job; another failed scan expires the rows
-	 * it read (the rest next run) */
-	if (rv == LSN_ECLOSED) {
-		free(ex);
-		return (rv);
-	}
-	rv = LSN_OK;
+	n = sc.n;
 	for (size_t i = 0; i < n; i++) {
 		lsn_hex_encode(ex[i].msgid, LSN_MSGID_BYTES, idhex);
 		log_info("expiry: %s for %s (seq %llu) expired undelivered",
@@ -222,16 +208,9 @@ deliver_expire(struct broker *b, uint64_t now, size_t *nout)
 int
 deliver_prune(struct broker *b, uint64_t now, size_t *n)
 {
-	/* signed = ? is a bound 0-byte blob (no X'' literal on PostgreSQL) */
-	static const char sql[] =
-	    "UPDATE messages SET signed = ? WHERE message_id IN ("
-	    " SELECT m.message_id FROM messages m"
-	    " WHERE length(m.signed) > 0 AND m.accepted_ms < ?"
-	    " AND NOT EXISTS (SELECT 1 FROM queue q"
-	    "  WHERE q.message_id = m.message_id) LIMIT ?)";
-	struct lsn_q	*q;
-	uint64_t	 before;
-	int		 rv;
+	uint64_t	before;
+	int64_t		changed = 0;
+	int		rv;
 
 	*n = 0;
 	if (now <= (uint64_t) b->conf.retain_ms)
@@ -239,21 +218,13 @@ deliver_prune(struct broker *b, uint64_t now, size_t *n)
 	before = now - (uint64_t) b->conf.retain_ms;
 	if ((rv = broker_tx(b)) != LSN_OK)
 		return (rv);
-	if ((rv = lsn_store_q(b->st, sql, &q)) != LSN_OK) {
-		b->tx_failed = 1;
-		return (bstore_err(rv));
-	}
-	lsn_q_blob(q, 1, "", 0);
-	lsn_q_i64(q, 2, (int64_t) before);
-	lsn_q_i64(q, 3, BROKER_EXPIRE_BATCH);
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	if (rv != LSN_OK) {
+	if ((rv = bstore_msg_prune(b, before, BROKER_EXPIRE_BATCH,
+	    &changed)) != LSN_OK) {
 		log_warnx("prune: %s", lsn_store_errmsg(b->st));
 		b->tx_failed = 1;
 		return (bstore_err(rv));
 	}
-	*n = (size_t) lsn_store_changes(b->st);
+	*n = (size_t) changed;
 	if (*n > 0)
 		log_debug("prune: bytes of %zu delivered message(s) dropped",
 		    *n);

@@ -13,6 +13,7 @@
 #include "liaison/util.h"
 
 #include "broker.h"
+#include "bstore.h"
 
 struct rcptset {
 	char	**ids;
@@ -204,37 +205,38 @@ split_ids(const char *s, struct ingress_result *res)
 	return (LSN_OK);
 }
 
+struct dup {
+	const uint8_t		*hash;
+	struct ingress_result	*res;
+	int			 rv;
+};
+
+static void
+dup_row(void *arg, const void *h, size_t hlen, const char *r)
+{
+	struct dup	*d = arg;
+
+	if (h != NULL && hlen == LSN_HASH_BYTES &&
+	    sodium_memcmp(h, d->hash, LSN_HASH_BYTES) == 0) {
+		d->rv = 1;
+		if (r != NULL && split_ids(r, d->res) != LSN_OK)
+			d->rv = LSN_ENOMEM;
+	} else
+		d->rv = LSN_EDUPID;
+}
+
 /* message_id seen before? 1 same hash (rcpts filled), 0 new, LSN_EDUPID,
  * LSN_ENOMEM, LSN_EDB or LSN_ECLOSED (bstore_err). */
 static int
 dup_check(struct broker *b, const uint8_t *msgid, const uint8_t *hash,
     struct ingress_result *res)
 {
-	static const char sql[] =
-	    "SELECT env_hash, recipients FROM messages WHERE message_id = ?";
-	struct lsn_q	*q;
-	int		 rc, rv = 0;
+	struct dup	d = { hash, res, 0 };
+	int		rc;
 
-	if ((rc = lsn_store_q(b->st, sql, &q)) != LSN_OK)
-		return (bstore_err(rc));
-	lsn_q_blob(q, 1, msgid, LSN_MSGID_BYTES);
-	rc = lsn_q_step(q);
-	if (rc == LSN_ROW) {
-		size_t		 hlen;
-		const void	*h = lsn_q_col_blob(q, 0, &hlen);
-		const char	*r = lsn_q_col_text(q, 1);
-
-		if (h != NULL && hlen == LSN_HASH_BYTES &&
-		    sodium_memcmp(h, hash, LSN_HASH_BYTES) == 0) {
-			rv = 1;
-			if (r != NULL && split_ids(r, res) != LSN_OK)
-				rv = LSN_ENOMEM;
-		} else
-			rv = LSN_EDUPID;
-	} else if (rc != LSN_OK)
-		rv = bstore_err(rc);
-	lsn_q_reset(q);
-	return (rv);
+	if ((rc = bstore_msg_get(b, msgid, dup_row, &d)) == LSN_OK)
+		return (d.rv);
+	return (rc == LSN_ENOENT ? 0 : bstore_err(rc));
 }
 
 static int
@@ -242,33 +244,24 @@ store_message(struct broker *b, const char *sender,
     const Liaison__V1__Envelope *e, const uint8_t *signed_env, size_t len,
     const uint8_t hash[LSN_HASH_BYTES], struct rcptset *set, uint64_t now)
 {
-	static const char sql[] =
-	    "INSERT INTO messages(message_id, env_hash, signed, sender,"
-	    " recipients, created_ms, expires_ms, accepted_ms)"
-	    " VALUES(?, ?, ?, ?, ?, ?, ?, ?)";
-	struct lsn_q	*q;
-	char		*rcpts = NULL, idhex[2 * LSN_MSGID_BYTES + 1];
-	int		 rv;
+	struct bstore_msg	 m;
+	char			*rcpts = NULL, idhex[2 * LSN_MSGID_BYTES + 1];
+	int			 rv;
 
 	if ((rv = broker_tx(b)) != LSN_OK)
 		return (rv);
 	if ((rcpts = join_ids(set->ids, set->n)) == NULL)
 		return (LSN_ENOMEM);
-	if ((rv = lsn_store_q(b->st, sql, &q)) != LSN_OK) {
-		rv = bstore_err(rv);
-		goto out;
-	}
-	lsn_q_blob(q, 1, e->message_id.data, LSN_MSGID_BYTES);
-	lsn_q_blob(q, 2, hash, LSN_HASH_BYTES);
-	lsn_q_blob(q, 3, signed_env, len);
-	lsn_q_text(q, 4, sender);
-	lsn_q_text(q, 5, rcpts);
-	lsn_q_i64(q, 6, (int64_t) e->created_ms);
-	lsn_q_i64(q, 7, (int64_t) (e->has_expires_ms ? e->expires_ms : 0));
-	lsn_q_i64(q, 8, (int64_t) now);
-	rv = lsn_q_exec(q);	/* PostgreSQL: pipelined (query.h) */
-	lsn_q_reset(q);
-	if (rv != LSN_OK) {
+	m.msgid = e->message_id.data;
+	m.hash = hash;
+	m.signed_env = signed_env;
+	m.len = len;
+	m.sender = sender;
+	m.rcpts = rcpts;
+	m.created_ms = e->created_ms;
+	m.expires_ms = e->has_expires_ms ? e->expires_ms : 0;
+	m.accepted_ms = now;
+	if ((rv = bstore_msg_add(b, &m)) != LSN_OK) {
 		log_warnx("ingress: insert message: %s",
 		    lsn_store_errmsg(b->st));
 		rv = bstore_err(rv);

@@ -13,10 +13,10 @@
 #include <zmq.h>
 
 #include "liaison/log.h"
-#include "liaison/query.h"
 #include "liaison/util.h"
 
 #include "broker.h"
+#include "bstore.h"
 #include "leader.h"
 
 #define LEADER_HOST_MAX		128
@@ -42,47 +42,6 @@ struct leader {
 	int		 in_recovery;
 	int		 connected;
 };
-
-/* The store's lock key for leadership: (LSN_STORE_APP_ID, 2). */
-#define LOCK_ARGS	"1280527921, 2"
-
-static const char SQL_TRYLOCK[] =
-    "SELECT CASE WHEN pg_try_advisory_lock(" LOCK_ARGS ") THEN 1 ELSE 0 END";
-static const char SQL_CREATE[] =
-    "CREATE TABLE IF NOT EXISTS broker_lease ("
-    " id BIGINT PRIMARY KEY CHECK (id = 1),"
-    " epoch BIGINT NOT NULL,"
-    " holder TEXT NOT NULL,"
-    " since_ms BIGINT NOT NULL,"
-    " renewed_ms BIGINT NOT NULL)";
-#define NOW_MS "CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)"
-static const char SQL_INSERT[] =
-    "INSERT INTO broker_lease (id, epoch, holder, since_ms, renewed_ms) "
-    "VALUES (1, 0, '', 0, 0) ON CONFLICT (id) DO NOTHING";
-static const char SQL_TAKE[] =
-    "UPDATE broker_lease SET epoch = epoch + 1, holder = ?, since_ms = "
-    NOW_MS ", renewed_ms = " NOW_MS " WHERE id = 1 "
-    "RETURNING epoch, since_ms";
-static const char SQL_FENCE[] =
-    "SELECT epoch FROM broker_lease WHERE id = 1 FOR SHARE";
-static const char SQL_RENEW[] =
-    "UPDATE broker_lease SET renewed_ms = " NOW_MS
-    " WHERE id = 1 AND epoch = ?";
-static const char SQL_READ[] =
-    "SELECT epoch, holder, since_ms, " NOW_MS " - renewed_ms "
-    "FROM broker_lease WHERE id = 1";
-static const char SQL_HAS_TABLE[] =
-    "SELECT CASE WHEN to_regclass('broker_lease') IS NULL THEN 0 ELSE 1 END";
-static const char SQL_KILL[] =
-    "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
-    "WHERE locktype = 'advisory' AND classid = 1280527921 AND objid = 2 "
-    "AND objsubid = 2 AND granted AND pid <> pg_backend_pid()";
-static const char SQL_HEALTH[] =
-    "SELECT coalesce(host(inet_server_addr()), 'local') || ':' || "
-    "current_setting('port'), "
-    "CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END";
-static const char SQL_STORE_EPOCH[] =
-    "SELECT epoch FROM lsn_schema WHERE id = 1";
 
 int
 leader_on(const struct broker *b)
@@ -128,19 +87,11 @@ static void
 health(struct broker *b)
 {
 	struct leader	*l = b->ldr;
-	struct lsn_q	*q;
-	const char	*h;
 	int		 rv;
 
-	if ((rv = lsn_store_q(b->st, SQL_HEALTH, &q)) != LSN_OK)
-		return;
-	if ((rv = lsn_q_step(q)) == LSN_ROW) {
-		h = lsn_q_col_text(q, 0);
-		lsn_strlcpy(l->host, h != NULL ? h : "?", sizeof(l->host));
-		l->in_recovery = (int) lsn_q_col_i64(q, 1);
+	if ((rv = bstore_lease_health(b, l->host, sizeof(l->host),
+	    &l->in_recovery)) == LSN_OK)
 		l->connected = 1;
-	}
-	lsn_q_reset(q);
 	if (rv == LSN_ECLOSED)
 		l->connected = 0;
 }
@@ -149,30 +100,15 @@ health(struct broker *b)
 static int
 lease_read(struct broker *b)
 {
-	struct leader	*l = b->ldr;
-	struct lsn_q	*q;
-	const char	*h;
-	int64_t		 has = 0;
-	int		 rv;
+	struct leader		*l = b->ldr;
+	struct bstore_lease	 le;
 
-	if ((rv = lsn_store_i64(b->st, SQL_HAS_TABLE, &has)) != LSN_OK)
-		return (rv);
-	if (!has)
-		return (LSN_ENOENT);
-	if ((rv = lsn_store_q(b->st, SQL_READ, &q)) != LSN_OK)
-		return (rv);
-	if ((rv = lsn_q_step(q)) == LSN_ROW) {
-		l->seen_epoch = lsn_q_col_i64(q, 0);
-		h = lsn_q_col_text(q, 1);
-		lsn_strlcpy(l->seen_holder, h != NULL ? h : "",
-		    sizeof(l->seen_holder));
-		l->seen_since_ms = lsn_q_col_i64(q, 2);
-		l->seen_age_ms = lsn_q_col_i64(q, 3);
-		rv = LSN_OK;
-	} else if (rv == LSN_OK)
-		rv = LSN_ENOENT;
-	lsn_q_reset(q);
-	return (rv);
+	le.epoch = &l->seen_epoch;
+	le.holder = l->seen_holder;
+	le.holdersz = sizeof(l->seen_holder);
+	le.since_ms = &l->seen_since_ms;
+	le.age_ms = &l->seen_age_ms;
+	return (bstore_lease_read(b, &le));
 }
 
 /*
@@ -198,7 +134,7 @@ standby_check(struct broker *b, int *logged_epoch)
 	}
 	if (l->seen_age_ms <= LEADER_TTL_MS)
 		return;
-	if (lsn_store_i64(b->st, SQL_KILL, &n) == LSN_OK && n > 0)
+	if (bstore_lease_kill(b, &n) == LSN_OK && n > 0)
 		log_warnx("leader: the lease of %s (epoch %lld) was not "
 		    "renewed for %lld ms: terminated its server session to "
 		    "take over",
@@ -211,45 +147,18 @@ static int
 lease_take(struct broker *b)
 {
 	struct leader	*l = b->ldr;
-	struct lsn_q	*q = NULL;
-	const void	*p;
-	size_t		 n = 0;
 	int		 rv;
 
 	if ((rv = lsn_store_begin(b->st)) != LSN_OK)
 		return (rv);
-	if ((rv = lsn_store_exec(b->st, SQL_CREATE)) != LSN_OK ||
-	    (rv = lsn_store_q(b->st, SQL_INSERT, &q)) != LSN_OK ||
-	    (rv = lsn_q_step(q)) < 0)
-		goto out;
-	lsn_q_reset(q);
-	if ((rv = lsn_store_q(b->st, SQL_TAKE, &q)) != LSN_OK)
-		goto out;
-	lsn_q_text(q, 1, l->holder);
-	if ((rv = lsn_q_step(q)) != LSN_ROW) {
-		rv = rv == LSN_OK ? LSN_EDB : rv;
-		goto out;
-	}
-	l->epoch = lsn_q_col_i64(q, 0);
-	l->since_ms = lsn_q_col_i64(q, 1);
-	lsn_q_reset(q);
-	q = NULL;
-	if ((rv = lsn_store_q(b->st, SQL_STORE_EPOCH, &q)) != LSN_OK)
-		goto out;
-	if ((rv = lsn_q_step(q)) == LSN_ROW &&
-	    (p = lsn_q_col_blob(q, 0, &n)) != NULL && n > 0) {
-		memset(l->store_epoch, 0, sizeof(l->store_epoch));
-		memcpy(l->store_epoch, p, n < sizeof(l->store_epoch) ? n :
-		    sizeof(l->store_epoch));
-		l->has_store_epoch = 1;
-	}
-	lsn_q_reset(q);
-	q = NULL;
-	if (rv < 0)
+	if ((rv = bstore_lease_create(b)) != LSN_OK ||
+	    (rv = bstore_lease_take(b, l->holder, &l->epoch,
+	    &l->since_ms)) != LSN_OK ||
+	    (rv = bstore_store_epoch(b, l->store_epoch,
+	    sizeof(l->store_epoch), &l->has_store_epoch)) != LSN_OK)
 		goto out;
 	rv = lsn_store_commit(b->st);
  out:
-	lsn_q_reset(q);
 	if (rv != LSN_OK)
 		lsn_store_rollback(b->st);
 	return (rv);
@@ -338,7 +247,7 @@ try_take(struct broker *b, int *logged_epoch)
 			    "read-write to the URI; reconnecting", l->host);
 		return (LSN_EPERM);
 	}
-	if ((rv = lsn_store_i64(b->st, SQL_TRYLOCK, &got)) != LSN_OK)
+	if ((rv = bstore_lease_trylock(b, &got)) != LSN_OK)
 		return (rv);
 	if (!got) {
 		standby_check(b, logged_epoch);
@@ -420,7 +329,6 @@ int
 leader_fence(struct broker *b)
 {
 	struct leader	*l = b->ldr;
-	struct lsn_q	*q;
 	int64_t		 e = 0;
 	int		 rv;
 
@@ -428,15 +336,7 @@ leader_fence(struct broker *b)
 		return (LSN_OK);
 	if (l->lost)
 		return (LSN_ENOTACTIVE);
-	if ((rv = lsn_store_q(b->st, SQL_FENCE, &q)) != LSN_OK)
-		goto fail;
-	if ((rv = lsn_q_step(q)) == LSN_ROW) {
-		e = lsn_q_col_i64(q, 0);
-		rv = LSN_OK;
-	} else if (rv == LSN_OK)
-		rv = LSN_ENOENT;
-	lsn_q_reset(q);
-	if (rv != LSN_OK)
+	if ((rv = bstore_lease_fence(b, &e)) != LSN_OK)
 		goto fail;
 	if (e == l->epoch)
 		return (LSN_OK);
@@ -456,19 +356,15 @@ void
 leader_tick(struct broker *b)
 {
 	struct leader	*l = b->ldr;
-	struct lsn_q	*q;
 	uint64_t	 now = lsn_mono_ms();
+	int64_t		 n = 0;
 	int		 rv;
 
 	if (!leader_on(b) || l->lost || now < l->renew_at)
 		return;
 	l->renew_at = now + LEADER_RENEW_MS;
-	if ((rv = lsn_store_q(b->st, SQL_RENEW, &q)) == LSN_OK) {
-		lsn_q_i64(q, 1, l->epoch);
-		rv = lsn_q_step(q);
-		lsn_q_reset(q);
-	}
-	if (rv == LSN_OK && lsn_store_changes(b->st) != 1) {
+	rv = bstore_lease_renew(b, l->epoch, &n);
+	if (rv == LSN_OK && n != 1) {
 		l->lost = 1;
 		log_warnx("leader: the lease is no longer ours (epoch %lld): "
 		    "another broker took over; this broker becomes a standby",

@@ -14,6 +14,7 @@
 #include "liaison/util.h"
 
 #include "broker.h"
+#include "bstore.h"
 
 #define RCACHE_MAX	65536	/* entries; emptied beyond, between turns */
 
@@ -74,10 +75,7 @@ rc_grow(struct broker *b)
 static int
 rc_get(struct broker *b, const char *partner, struct rcache_ent **out)
 {
-	static const char sql[] =
-	    "SELECT next_seq, queued FROM recipients WHERE partner = ?";
 	struct rcache_ent	*e;
-	struct lsn_q		*q;
 	uint32_t		 h = lsn_fnv1a(partner);
 	uint64_t		 next = 0, queued = 0;
 	size_t			 i;
@@ -89,16 +87,8 @@ rc_get(struct broker *b, const char *partner, struct rcache_ent **out)
 	}
 	if (strlen(partner) > LSN_DIR_ID_MAX)
 		return (LSN_EINVAL);
-	if ((rc = lsn_store_q(b->st, sql, &q)) != LSN_OK)
-		return (bstore_err(rc));
-	lsn_q_text(q, 1, partner);
-	rc = lsn_q_step(q);
-	if (rc == LSN_ROW) {
-		next = (uint64_t) lsn_q_col_i64(q, 0);
-		queued = (uint64_t) lsn_q_col_i64(q, 1);
-	}
-	lsn_q_reset(q);
-	if (rc != LSN_ROW && rc != LSN_OK)
+	if ((rc = bstore_rcpt_get(b, partner, &next, &queued)) != LSN_OK &&
+	    rc != LSN_ENOENT)
 		return (bstore_err(rc));
 	if ((b->rc_n + 1) * 2 > b->rc_cap && rc_grow(b) != LSN_OK)
 		return (LSN_ENOMEM);
@@ -130,18 +120,10 @@ rcache_dequeued(struct broker *b, const char *partner, uint64_t n)
 static int
 rc_write_seq(struct broker *b, const struct rcache_ent *e)
 {
-	static const char sql[] =
-	    "UPDATE recipients SET next_seq = ? WHERE partner = ?";
-	struct lsn_q	*q;
-	int		 rc;
+	int	rc;
 
-	if ((rc = lsn_store_q(b->st, sql, &q)) != LSN_OK)
-		return (bstore_err(rc));
-	lsn_q_i64(q, 1, (int64_t) e->next_seq);
-	lsn_q_text(q, 2, e->partner);
-	rc = lsn_q_exec(q);
-	lsn_q_reset(q);
-	if (rc != LSN_OK) {
+	if ((rc = bstore_rcpt_set_next(b, e->partner, e->next_seq)) !=
+	    LSN_OK) {
 		log_warnx("queue: next seq for %s: %s", e->partner,
 		    lsn_store_errmsg(b->st));
 		return (bstore_err(rc));
@@ -151,7 +133,7 @@ rc_write_seq(struct broker *b, const struct rcache_ent *e)
 
 /*
  * Writes the next_seq of every recipient that got messages this turn
- * (one UPDATE per recipient per turn instead of one per message). Called
+ * (one write per recipient per turn instead of one per message). Called
  * inside the turn's transaction, before its COMMIT.
  */
 int
@@ -204,14 +186,8 @@ int
 queue_add(struct broker *b, const char *rcpt, const uint8_t *msgid,
     uint64_t *seq)
 {
-	static const char sql_new[] =
-	    "INSERT INTO recipients(partner, next_seq, acked_seq)"
-	    " VALUES(?, 2, 0)";
-	static const char sql_ins[] =
-	    "INSERT INTO queue(recipient, seq, message_id) VALUES(?, ?, ?)";
 	struct rcache_ent	*e;
-	struct lsn_q		*q;
-	int64_t			 n;
+	uint64_t		 n;
 	int			 rv;
 
 	if ((rv = rc_get(b, rcpt, &e)) != LSN_OK) {
@@ -220,12 +196,7 @@ queue_add(struct broker *b, const char *rcpt, const uint8_t *msgid,
 		return (bstore_err(rv));
 	}
 	if (e->next_seq == 0) {
-		if ((rv = lsn_store_q(b->st, sql_new, &q)) != LSN_OK)
-			return (bstore_err(rv));
-		lsn_q_text(q, 1, rcpt);
-		rv = lsn_q_step(q);
-		lsn_q_reset(q);
-		if (rv != LSN_OK) {
+		if ((rv = bstore_rcpt_add(b, rcpt)) != LSN_OK) {
 			log_warnx("queue: new recipient %s: %s", rcpt,
 			    lsn_store_errmsg(b->st));
 			return (bstore_err(rv));
@@ -233,26 +204,20 @@ queue_add(struct broker *b, const char *rcpt, const uint8_t *msgid,
 		n = 1;
 		e->next_seq = 2;
 	} else {
-		n = (int64_t) e->next_seq++;
+		n = e->next_seq++;
 		if ((rv = rc_mark_dirty(b, e)) != LSN_OK) {
 			e->next_seq--;
 			return (bstore_err(rv));
 		}
 	}
-	if ((rv = lsn_store_q(b->st, sql_ins, &q)) != LSN_OK)
-		return (bstore_err(rv));
-	lsn_q_text(q, 1, rcpt);
-	lsn_q_i64(q, 2, n);
-	lsn_q_blob(q, 3, msgid, LSN_MSGID_BYTES);
-	rv = lsn_q_exec(q);	/* PostgreSQL: pipelined (query.h) */
-	lsn_q_reset(q);
-	if (rv != LSN_OK) {
+	/* PostgreSQL: pipelined (query.h) */
+	if ((rv = bstore_queue_add(b, rcpt, n, msgid)) != LSN_OK) {
 		log_warnx("queue: insert for %s: %s", rcpt,
 		    lsn_store_errmsg(b->st));
 		return (bstore_err(rv));
 	}
 	e->queued++;
-	*seq = (uint64_t) n;
+	*seq = n;
 	return (LSN_OK);
 }
 
@@ -271,11 +236,9 @@ queue_count(struct broker *b, const char *rcpt, uint64_t *n)
 int
 queue_acked_seq(struct broker *b, const char *rcpt, uint64_t *acked)
 {
-	static const char sql[] =
-	    "SELECT MIN(seq) FROM queue WHERE recipient = ?";
 	struct rcache_ent	*e;
-	struct lsn_q		*q;
-	int			 rv;
+	uint64_t		 first = 0;
+	int			 rv, none = 1;
 
 	if ((rv = rc_get(b, rcpt, &e)) != LSN_OK)
 		return (rv == LSN_ENOMEM ? rv : bstore_err(rv));
@@ -283,18 +246,10 @@ queue_acked_seq(struct broker *b, const char *rcpt, uint64_t *acked)
 		*acked = 0;
 		return (LSN_OK);
 	}
-	if ((rv = lsn_store_q(b->st, sql, &q)) != LSN_OK)
+	if ((rv = bstore_queue_first(b, rcpt, &none, &first)) != LSN_OK)
 		return (bstore_err(rv));
-	lsn_q_text(q, 1, rcpt);
-	rv = lsn_q_step(q);
-	if (rv == LSN_ROW) {
-		if (!lsn_q_col_null(q, 0))
-			*acked = (uint64_t) lsn_q_col_i64(q, 0) - 1;
-		else
-			*acked = e->next_seq - 1;
-	}
-	lsn_q_reset(q);
-	return (rv == LSN_ROW ? LSN_OK : bstore_err(rv));
+	*acked = none ? e->next_seq - 1 : first - 1;
+	return (LSN_OK);
 }
 
 /* The message id queued at (rcpt, seq); 0 found, 1 not found. */
@@ -302,47 +257,24 @@ int
 queue_msgid(struct broker *b, const char *rcpt, uint64_t seq,
     uint8_t msgid[LSN_MSGID_BYTES])
 {
-	static const char sql[] =
-	    "SELECT message_id FROM queue WHERE recipient = ? AND seq = ?";
-	struct lsn_q	*q;
-	const void	*id;
-	size_t		 idlen = 0;
-	int		 rc, rv = 1;
+	int	rc;
 
-	if ((rc = lsn_store_q(b->st, sql, &q)) != LSN_OK)
-		return (bstore_err(rc));
-	lsn_q_text(q, 1, rcpt);
-	lsn_q_i64(q, 2, (int64_t) seq);
-	rc = lsn_q_step(q);
-	if (rc == LSN_ROW && (id = lsn_q_col_blob(q, 0, &idlen)) != NULL &&
-	    idlen == LSN_MSGID_BYTES) {
-		memcpy(msgid, id, LSN_MSGID_BYTES);
-		rv = 0;
-	} else if (rc != LSN_ROW && rc != LSN_OK)
-		rv = bstore_err(rc);
-	lsn_q_reset(q);
-	return (rv);
+	if ((rc = bstore_queue_msgid(b, rcpt, seq, msgid)) == LSN_OK)
+		return (0);
+	return (rc == LSN_ENOENT ? 1 : bstore_err(rc));
 }
 
 int
 queue_ack(struct broker *b, const char *rcpt, uint64_t seq, int *found)
 {
-	static const char sql[] =
-	    "DELETE FROM queue WHERE recipient = ? AND seq = ?";
-	struct lsn_q	*q;
-	int		 rv;
+	int64_t	n = 0;
+	int	rv;
 
 	if ((rv = broker_tx(b)) != LSN_OK)
 		return (rv);
-	if ((rv = lsn_store_q(b->st, sql, &q)) != LSN_OK)
+	if ((rv = bstore_queue_del(b, rcpt, seq, &n)) != LSN_OK)
 		goto fail;
-	lsn_q_text(q, 1, rcpt);
-	lsn_q_i64(q, 2, (int64_t) seq);
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	if (rv != LSN_OK)
-		goto fail;
-	*found = lsn_store_changes(b->st) > 0;
+	*found = n > 0;
 	if (*found)
 		rcache_dequeued(b, rcpt, 1);
 	return (LSN_OK);
@@ -361,15 +293,9 @@ queue_ack(struct broker *b, const char *rcpt, uint64_t seq, int *found)
 int
 queue_trim(struct broker *b, const char *partner, uint64_t *cursor)
 {
-	static const char sql_del[] =
-	    "DELETE FROM queue WHERE recipient = ? AND seq <= ?";
-	/* acked_seq only grows (sqlite's scalar max(a, b) is not portable) */
-	static const char sql_upd[] =
-	    "UPDATE recipients SET acked_seq = ?"
-	    " WHERE partner = ? AND acked_seq < ?";
 	struct rcache_ent	*e;
-	struct lsn_q		*q;
 	uint64_t		 next = 1;
+	int64_t			 n = 0;
 	int			 rv;
 
 	if ((rv = rc_get(b, partner, &e)) != LSN_OK)
@@ -382,23 +308,10 @@ queue_trim(struct broker *b, const char *partner, uint64_t *cursor)
 		return (LSN_OK);
 	if ((rv = broker_tx(b)) != LSN_OK)
 		return (rv);
-	if ((rv = lsn_store_q(b->st, sql_del, &q)) != LSN_OK)
+	if ((rv = bstore_queue_trim(b, partner, *cursor, &n)) != LSN_OK)
 		goto fail;
-	lsn_q_text(q, 1, partner);
-	lsn_q_i64(q, 2, (int64_t) *cursor);
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	if (rv != LSN_OK)
-		goto fail;
-	rcache_dequeued(b, partner, (uint64_t) lsn_store_changes(b->st));
-	if ((rv = lsn_store_q(b->st, sql_upd, &q)) != LSN_OK)
-		goto fail;
-	lsn_q_i64(q, 1, (int64_t) *cursor);
-	lsn_q_text(q, 2, partner);
-	lsn_q_i64(q, 3, (int64_t) *cursor);
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	if (rv != LSN_OK)
+	rcache_dequeued(b, partner, (uint64_t) n);
+	if ((rv = bstore_rcpt_set_acked(b, partner, *cursor)) != LSN_OK)
 		goto fail;
 	return (LSN_OK);
  fail:
