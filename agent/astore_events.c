@@ -40,9 +40,7 @@ astore_event_add(struct agent *a, int64_t time_ms, const char *kind,
 	bind_id(q, 4, itemid);
 	lsn_q_text(q, 5, peer);		/* NULL binds NULL */
 	lsn_q_text(q, 6, detail);
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	return (rv == LSN_ROW ? LSN_OK : rv);
+	return (lsn_q_run(q));
 }
 
 int
@@ -73,7 +71,7 @@ astore_events_list(struct agent *a, int64_t after, int64_t limit,
 		e.peer = lsn_q_col_text(q, 5);
 		e.detail = lsn_q_col_text(q, 6);
 		if ((r = fn(arg, &e)) != 0) {
-			rv = ASTORE_STOP(r);
+			rv = LSN_Q_STOP(r);
 			break;
 		}
 	}

@@ -62,7 +62,7 @@ run(struct lsn_q *q)
 {
 	int	rv;
 
-	rv = astore_run(q);
+	rv = lsn_q_run(q);
 	return (rv == LSN_EEXIST ? LSN_EDB : rv);
 }
 
@@ -189,7 +189,7 @@ item_scan(struct lsn_q *q, astore_inbox_fn *fn, void *arg, int *seen)
 		if (seen != NULL)
 			*seen = 1;
 		if ((x = fn(arg, &r)) != 0) {
-			rv = ASTORE_STOP(x);
+			rv = LSN_Q_STOP(x);
 			break;
 		}
 	}

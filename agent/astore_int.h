@@ -13,9 +13,6 @@
 
 struct agent;
 
-/* Steps q once and resets it; LSN_ROW reads as LSN_OK. */
-int	astore_run(struct lsn_q *q) LSN_MUST_CHECK;
-
 /* A malloc'd copy of blob column c of the current row (never NULL). */
 int	astore_copy(struct lsn_q *q, int c, uint8_t **buf, size_t *n)
 	    LSN_MUST_CHECK;
@@ -26,8 +23,5 @@ int	astore_copy(struct lsn_q *q, int c, uint8_t **buf, size_t *n)
  */
 int	astore_count(struct agent *a, const char *sql, int has_p, int64_t p,
 	    int64_t *v0, int64_t *v1) LSN_MUST_CHECK;
-
-/* A row callback's answer as the walk's result: > 0 LSN_OK, else r. */
-#define ASTORE_STOP(r)	((r) > 0 ? LSN_OK : (r))
 
 #endif /* LIAISON_AGENT_ASTORE_INT_H */

@@ -39,7 +39,7 @@ astore_meetings_upcoming(struct agent *a, int64_t now,
 		m.start_ms = lsn_q_col_i64(q, 3);
 		m.version = (int) lsn_q_col_i64(q, 4);
 		if ((r = fn(arg, &m)) != 0) {
-			rv = ASTORE_STOP(r);
+			rv = LSN_Q_STOP(r);
 			break;
 		}
 	}
@@ -63,7 +63,7 @@ astore_rsvp_add(struct agent *a, const uint8_t *mid, const char *partner,
 	lsn_q_i64(q, 3, version);
 	lsn_q_i64(q, 4, answer);
 	lsn_q_i64(q, 5, time_ms);
-	rv = astore_run(q);
+	rv = lsn_q_run(q);
 	return (rv == LSN_EEXIST ? LSN_EDB : rv);
 }
 
@@ -116,7 +116,7 @@ astore_meeting_put(struct agent *a, const uint8_t *mid,
 	lsn_q_i64(q, 6, start_ms);
 	lsn_q_i64(q, 7, updated_ms);
 	lsn_q_blob(q, 8, notice, len);
-	rv = astore_run(q);
+	rv = lsn_q_run(q);
 	return (rv == LSN_EEXIST ? LSN_EDB : rv);
 }
 
@@ -132,7 +132,7 @@ astore_invitee_add(struct agent *a, const uint8_t *mid, const char *partner)
 		return (rv);
 	lsn_q_blob(q, 1, mid, LSN_BODY_ID_BYTES);
 	lsn_q_text(q, 2, partner);
-	return (astore_run(q));
+	return (lsn_q_run(q));
 }
 
 int
@@ -197,7 +197,7 @@ astore_invitees(struct agent *a, const uint8_t *mid, astore_name_fn *fn,
 		if ((t = lsn_q_col_text(q, 0)) == NULL)
 			continue;
 		if ((r = fn(arg, t)) != 0) {
-			rv = ASTORE_STOP(r);
+			rv = LSN_Q_STOP(r);
 			break;
 		}
 	}
@@ -223,7 +223,7 @@ astore_rsvps(struct agent *a, const uint8_t *mid, astore_rsvp_fn *fn,
 			continue;
 		if ((r = fn(arg, t, lsn_q_col_i64(q, 1),
 		    (int) lsn_q_col_i64(q, 2), lsn_q_col_i64(q, 3))) != 0) {
-			rv = ASTORE_STOP(r);
+			rv = LSN_Q_STOP(r);
 			break;
 		}
 	}

@@ -85,7 +85,7 @@ run(struct agent *a, struct lsn_q *q, int64_t *n)
 {
 	int	rv;
 
-	if ((rv = astore_run(q)) == LSN_OK && n != NULL)
+	if ((rv = lsn_q_run(q)) == LSN_OK && n != NULL)
 		*n = lsn_store_changes(a->st);
 	return (rv);
 }
@@ -148,7 +148,7 @@ ob_scan(struct lsn_q *q, astore_outbox_fn *fn, void *arg, int *seen)
 		if (seen != NULL)
 			*seen = 1;
 		if ((r = fn(arg, &o)) != 0) {
-			rv = ASTORE_STOP(r);
+			rv = LSN_Q_STOP(r);
 			break;
 		}
 	}
@@ -207,7 +207,7 @@ astore_outbox_add(struct agent *a, const uint8_t *msgid,
 		lsn_q_text(q, 7, detail);
 	else
 		lsn_q_null(q, 7);
-	rv = astore_run(q);
+	rv = lsn_q_run(q);
 	return (rv == LSN_EEXIST ? LSN_EDB : rv);
 }
 

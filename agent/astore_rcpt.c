@@ -29,7 +29,7 @@ astore_receipts_of(struct agent *a, const uint8_t *msgid,
 		signer = lsn_q_col_text(q, 0);
 		if ((r = fn(arg, signer, (int) lsn_q_col_i64(q, 1),
 		    lsn_q_col_i64(q, 2))) != 0) {
-			rv = ASTORE_STOP(r);
+			rv = LSN_Q_STOP(r);
 			break;
 		}
 	}
@@ -55,7 +55,7 @@ astore_rcpt_add(struct agent *a, const uint8_t *message_id, int stage,
 	lsn_q_i64(q, 4, time_ms);
 	lsn_q_blob(q, 5, srlen ? sr : (const uint8_t *) "", srlen);
 	lsn_q_blob(q, 6, carrier, 16);
-	return (astore_run(q));
+	return (lsn_q_run(q));
 }
 
 int
@@ -70,7 +70,7 @@ astore_rcpt_signed_add(struct agent *a, const uint8_t *carrier,
 		return (rv);
 	lsn_q_blob(q, 1, carrier, 16);
 	lsn_q_blob(q, 2, sr, srlen);
-	return (astore_run(q));
+	return (lsn_q_run(q));
 }
 
 int
@@ -86,7 +86,7 @@ astore_rcpt_mark_sent(struct agent *a, const uint8_t *message_id, int stage,
 		return (rv);
 	lsn_q_blob(q, 1, message_id, 16);
 	lsn_q_i64(q, 2, stage);
-	if ((rv = astore_run(q)) == LSN_OK)
+	if ((rv = lsn_q_run(q)) == LSN_OK)
 		*added = lsn_store_changes(a->st) != 0;
 	return (rv);
 }
@@ -143,7 +143,7 @@ astore_rcpt_signed_of(struct agent *a, const uint8_t *msgid,
 		if (clen != 16)
 			continue;
 		if ((r = fn(arg, blob, blen, carrier)) != 0) {
-			rv = ASTORE_STOP(r);
+			rv = LSN_Q_STOP(r);
 			break;
 		}
 	}

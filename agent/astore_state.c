@@ -56,16 +56,6 @@ astore_alerts(struct agent *a, size_t max, char ***vp, size_t *np)
 }
 
 int
-astore_run(struct lsn_q *q)
-{
-	int	rv;
-
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	return (rv == LSN_ROW ? LSN_OK : rv);
-}
-
-int
 astore_copy(struct lsn_q *q, int c, uint8_t **buf, size_t *n)
 {
 	const void	*p;
@@ -146,7 +136,7 @@ astore_alerts_delete(struct agent *a, const char *text)
 	    &q)) != LSN_OK)
 		return (rv);
 	lsn_q_text(q, 1, text);
-	return (astore_run(q));
+	return (lsn_q_run(q));
 }
 
 /* Runs a statement without parameters or rows (savepoints). */
@@ -158,7 +148,7 @@ run_sql(struct agent *a, const char *sql)
 
 	if ((rv = lsn_store_q(a->st, sql, &q)) != LSN_OK)
 		return (rv);
-	return (astore_run(q));
+	return (lsn_q_run(q));
 }
 
 int
@@ -210,7 +200,7 @@ astore_state_set(struct agent *a, const char *key, const char *val)
 		return (rv);
 	lsn_q_text(q, 1, key);
 	lsn_q_text(q, 2, val);
-	return (astore_run(q));
+	return (lsn_q_run(q));
 }
 
 int
@@ -243,5 +233,5 @@ astore_alert_add(struct agent *a, int64_t time_ms, const char *text)
 		return (rv);
 	lsn_q_i64(q, 1, time_ms);
 	lsn_q_text(q, 2, text);
-	return (astore_run(q));
+	return (lsn_q_run(q));
 }

@@ -104,7 +104,7 @@ astore_track_insert(struct agent *a, const char *kind, const uint8_t *id,
 	lsn_q_i64(q, 8, deadline);
 	lsn_q_i64(q, 9, updated_ms);
 	lsn_q_blob(q, 10, msgid, LSN_MSGID_BYTES);
-	rv = astore_run(q);
+	rv = lsn_q_run(q);
 	return (rv == LSN_EEXIST ? LSN_EDB : rv);
 }
 
@@ -126,7 +126,7 @@ astore_track_update(struct agent *a, const char *kind, const uint8_t *id,
 	lsn_q_i64(q, 3, acked_ms);
 	lsn_q_i64(q, 4, updated_ms);
 	bind_key(q, 5, kind, id, peer);
-	return (astore_run(q));
+	return (lsn_q_run(q));
 }
 
 int
@@ -140,7 +140,7 @@ astore_track_set_escalated(struct agent *a, const char *kind,
 	    "WHERE kind = ? AND item_id = ? AND peer = ?", &q)) != LSN_OK)
 		return (rv);
 	bind_key(q, 1, kind, id, peer);
-	return (astore_run(q));
+	return (lsn_q_run(q));
 }
 
 /*
@@ -180,7 +180,7 @@ scan(struct lsn_q *q, int ncol, astore_track_fn *fn, void *arg)
 			t.sent_ms = lsn_q_col_i64(q, 5);
 		}
 		if ((r = fn(arg, &t)) != 0) {
-			rv = ASTORE_STOP(r);
+			rv = LSN_Q_STOP(r);
 			break;
 		}
 	}
@@ -260,7 +260,7 @@ astore_track_open(struct agent *a, astore_track_fn *fn, void *arg)
 		p = lsn_q_col_blob(q, 8, &n);
 		t.msgid = n == LSN_MSGID_BYTES ? p : NULL;
 		if ((r = fn(arg, &t)) != 0) {
-			rv = ASTORE_STOP(r);
+			rv = LSN_Q_STOP(r);
 			break;
 		}
 	}

@@ -141,11 +141,7 @@ bstore_run(struct broker *b, struct lsn_q *q, int64_t *n)
 {
 	int	rv;
 
-	rv = lsn_q_step(q);
-	lsn_q_reset(q);
-	if (rv == LSN_ROW)
-		rv = LSN_OK;
-	if (rv == LSN_OK && n != NULL)
+	if ((rv = lsn_q_run(q)) == LSN_OK && n != NULL)
 		*n = lsn_store_changes(b->st);
 	return (rv);
 }

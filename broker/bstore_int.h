@@ -17,11 +17,4 @@ struct broker;
 int	bstore_run(struct broker *b, struct lsn_q *q, int64_t *n)
 	    LSN_MUST_CHECK;
 
-/* A one-row read's step as its answer: the row LSN_OK, none LSN_ENOENT. */
-#define BSTORE_ROW(rv)	((rv) == LSN_ROW ? LSN_OK : \
-			    (rv) == LSN_OK ? LSN_ENOENT : (rv))
-
-/* A row callback's answer as the walk's result: > 0 LSN_OK, else r. */
-#define BSTORE_STOP(r)	((r) > 0 ? LSN_OK : (r))
-
 #endif /* LIAISON_BROKER_BSTORE_INT_H */

@@ -79,7 +79,7 @@ bstore_lease_health(struct broker *b, char *host, size_t hostsz,
 		*in_recovery = (int) lsn_q_col_i64(q, 1);
 	}
 	lsn_q_reset(q);
-	return (BSTORE_ROW(rv));
+	return (LSN_Q_ROW(rv));
 }
 
 int
@@ -104,7 +104,7 @@ bstore_lease_read(struct broker *b, struct bstore_lease *le)
 		*le->age_ms = lsn_q_col_i64(q, 3);
 	}
 	lsn_q_reset(q);
-	return (BSTORE_ROW(rv));
+	return (LSN_Q_ROW(rv));
 }
 
 int
@@ -180,7 +180,7 @@ bstore_lease_fence(struct broker *b, int64_t *epoch)
 		*epoch = lsn_q_col_i64(q, 0);
 	}
 	lsn_q_reset(q);
-	return (BSTORE_ROW(rv));
+	return (LSN_Q_ROW(rv));
 }
 
 int

@@ -35,7 +35,7 @@ bstore_msg_get(struct broker *b, const uint8_t *msgid, bstore_msg_fn *fn,
 		fn(arg, h, hlen, lsn_q_col_text(q, 1));
 	}
 	lsn_q_reset(q);
-	return (BSTORE_ROW(rv));
+	return (LSN_Q_ROW(rv));
 }
 
 int
@@ -88,7 +88,7 @@ bstore_msg_pending(struct broker *b, const char *rcpt, uint64_t after,
 		p.expires_ms = (uint64_t) lsn_q_col_i64(q, 3);
 		p.msgid = lsn_q_col_blob(q, 4, &p.idlen);
 		if ((r = fn(arg, &p)) != 0) {
-			rv = BSTORE_STOP(r);
+			rv = LSN_Q_STOP(r);
 			break;
 		}
 	}

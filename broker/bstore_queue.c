@@ -32,7 +32,7 @@ bstore_rcpt_get(struct broker *b, const char *partner, uint64_t *next,
 		*queued = (uint64_t) lsn_q_col_i64(q, 1);
 	}
 	lsn_q_reset(q);
-	return (BSTORE_ROW(rv));
+	return (LSN_Q_ROW(rv));
 }
 
 int
@@ -122,7 +122,7 @@ bstore_queue_first(struct broker *b, const char *rcpt, int *none,
 			*seq = (uint64_t) lsn_q_col_i64(q, 0);
 	}
 	lsn_q_reset(q);
-	return (BSTORE_ROW(rv));
+	return (LSN_Q_ROW(rv));
 }
 
 int

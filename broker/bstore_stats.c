@@ -56,7 +56,7 @@ bstore_queues_top(struct broker *b, int64_t limit, bstore_queue_fn *fn,
 		if (p == NULL)
 			continue;
 		if ((r = fn(arg, p, lsn_q_col_i64(q, 1))) != 0) {
-			rv = BSTORE_STOP(r);
+			rv = LSN_Q_STOP(r);
 			break;
 		}
 	}
@@ -81,7 +81,7 @@ bstore_queue_oldest(struct broker *b, const char *partner,
 		*accepted_ms = lsn_q_col_i64(q, 0);
 	}
 	lsn_q_reset(q);
-	return (BSTORE_ROW(rv));
+	return (LSN_Q_ROW(rv));
 }
 
 int
@@ -100,7 +100,7 @@ bstore_problems(struct broker *b, int64_t limit, bstore_problem_fn *fn,
 	while ((rv = lsn_q_step(q)) == LSN_ROW) {
 		if ((r = fn(arg, lsn_q_col_i64(q, 0), lsn_q_col_text(q, 1),
 		    lsn_q_col_text(q, 2), lsn_q_col_text(q, 3))) != 0) {
-			rv = BSTORE_STOP(r);
+			rv = LSN_Q_STOP(r);
 			break;
 		}
 	}

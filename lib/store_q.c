@@ -92,6 +92,16 @@ lsn_q_null(struct lsn_q *q, int i)
 }
 
 int
+lsn_q_run(struct lsn_q *q)
+{
+	int	rv;
+
+	rv = lsn_q_step(q);
+	lsn_q_reset(q);
+	return (rv == LSN_ROW ? LSN_OK : rv);
+}
+
+int
 lsn_q_exec(struct lsn_q *q)
 {
 	int	rv;

@@ -83,6 +83,21 @@ int	lsn_q_step(struct lsn_q *q) LSN_MUST_CHECK;
  */
 int	lsn_q_exec(struct lsn_q *q) LSN_MUST_CHECK;
 
+/*
+ * Steps q once and resets it: a write, or a read whose row is not needed.
+ * LSN_ROW reads as LSN_OK; errors as lsn_q_step's.
+ */
+int	lsn_q_run(struct lsn_q *q) LSN_MUST_CHECK;
+
+/* A one-row read's lsn_q_step as its answer: the row LSN_OK, none
+ * LSN_ENOENT, errors unchanged. */
+#define LSN_Q_ROW(rv)	((rv) == LSN_ROW ? LSN_OK : \
+			    (rv) == LSN_OK ? LSN_ENOENT : (rv))
+
+/* A row callback's answer (> 0 stop early, 0 go on, < 0 an error) as
+ * the walk's result when it stopped: > 0 LSN_OK, else the error. */
+#define LSN_Q_STOP(r)	((r) > 0 ? LSN_OK : (r))
+
 /* Columns of the current row, numbered from 0. NULL reads as 0 / NULL. */
 int64_t		 lsn_q_col_i64(struct lsn_q *q, int c);
 const void	*lsn_q_col_blob(struct lsn_q *q, int c, size_t *n);
