@@ -258,7 +258,10 @@ canonical(const ProtobufCMessage *m, const uint8_t *buf, size_t len)
 	return (rv);
 }
 
-/* Packs the effective envelope for signing; see lsn_envelope_sign(). */
+/*
+ * Packs the effective envelope for signing and signs it (sig NULL: packs
+ * only, lsn_envelope_pack); see lsn_envelope_sign().
+ */
 static int
 envelope_pack(const Liaison__V1__Envelope *env, const struct lsn_keypair *kp,
     uint8_t **envp, size_t *envlenp, uint8_t sig[LSN_SIG_BYTES],
@@ -297,7 +300,8 @@ envelope_pack(const Liaison__V1__Envelope *env, const struct lsn_keypair *kp,
 		FAIL(LSN_ENOMEM, NULL);
 	if (liaison__v1__envelope__pack(&tmp, buf) != len)
 		FAIL(LSN_EINTERNAL, "envelope");
-	if ((rv = lsn_sig_sign(LSN_SIG_ENVELOPE, kp, buf, len, sig)) != LSN_OK)
+	if (sig != NULL &&
+	    (rv = lsn_sig_sign(LSN_SIG_ENVELOPE, kp, buf, len, sig)) != LSN_OK)
 		goto out;
 	*envp = buf;
 	*envlenp = len;
@@ -319,6 +323,19 @@ lsn_envelope_sign_detached(const Liaison__V1__Envelope *env,
 	if (envp == NULL || envlenp == NULL || sig == NULL)
 		return (LSN_EINVAL);
 	return (envelope_pack(env, kp, envp, envlenp, sig, sender, kid,
+	    fieldp));
+}
+
+int
+lsn_envelope_pack(const Liaison__V1__Envelope *env,
+    const struct lsn_keypair *kp, uint8_t **envp, size_t *envlenp,
+    const char **fieldp)
+{
+	char	sender[LSN_LABEL_MAX + 1], kid[LSN_KEYID_HEXLEN + 1];
+
+	if (envp == NULL || envlenp == NULL)
+		return (LSN_EINVAL);
+	return (envelope_pack(env, kp, envp, envlenp, NULL, sender, kid,
 	    fieldp));
 }
 
@@ -350,8 +367,19 @@ lsn_envelope_wrap(const uint8_t *env, size_t envlen,
     const uint8_t sig[LSN_SIG_BYTES], const char *signer, const char *key_id,
     uint8_t **outp, size_t *lenp)
 {
+	return (lsn_envelope_wrap_batch(env, envlen, sig, signer, key_id, NULL,
+	    outp, lenp));
+}
+
+int
+lsn_envelope_wrap_batch(const uint8_t *env, size_t envlen,
+    const uint8_t sig[LSN_SIG_BYTES], const char *signer, const char *key_id,
+    const struct lsn_batch_proof *p, uint8_t **outp, size_t *lenp)
+{
 	Liaison__V1__SignedEnvelope	 se =
 	    LIAISON__V1__SIGNED_ENVELOPE__INIT;
+	Liaison__V1__BatchProof		 bp = LIAISON__V1__BATCH_PROOF__INIT;
+	ProtobufCBinaryData		 path[LSN_BATCH_DEPTH_MAX];
 	char				 sbuf[LSN_LABEL_MAX + 1];
 	char				 kbuf[LSN_KEYID_HEXLEN + 1];
 	uint8_t				*buf;
@@ -359,8 +387,21 @@ lsn_envelope_wrap(const uint8_t *env, size_t envlen,
 
 	if (env == NULL || envlen == 0 || sig == NULL || outp == NULL ||
 	    lenp == NULL || !lsn_slug_valid(signer) ||
-	    !lsn_key_id_valid(key_id))
+	    !lsn_key_id_valid(key_id) ||
+	    (p != NULL && p->depth > LSN_BATCH_DEPTH_MAX))
 		return (LSN_EINVAL);
+	if (p != NULL) {
+		for (size_t i = 0; i < p->depth; i++) {
+			path[i].len = LSN_HASH_BYTES;
+			path[i].data = (uint8_t *) (uintptr_t) p->path[i];
+		}
+		bp.has_leaf_index = bp.has_leaf_count = 1;
+		bp.leaf_index = p->index;
+		bp.leaf_count = p->count;
+		bp.n_path = p->depth;
+		bp.path = path;
+		se.batch = &bp;
+	}
 	if (envlen > LSN_MSG_MAX)
 		return (LSN_ETOOBIG);
 	/* protobuf-c wants non-const pointers; pack only reads them. */
@@ -385,6 +426,30 @@ lsn_envelope_wrap(const uint8_t *env, size_t envlen,
 	}
 	*outp = buf;
 	*lenp = len;
+	return (LSN_OK);
+}
+
+/*
+ * The shape of a SignedEnvelope.batch, copied into o: index below count,
+ * count 2..LSN_BATCH_MAX, at most LSN_BATCH_DEPTH_MAX hashes of 32 bytes
+ * (whether the path's length fits is lsn_batch_verify's). LSN_EBADSIG.
+ */
+static int
+peek_batch(const Liaison__V1__BatchProof *b, struct lsn_envelope_outer *o)
+{
+	if (!b->has_leaf_index || !b->has_leaf_count || b->leaf_count < 2 ||
+	    b->leaf_count > LSN_BATCH_MAX || b->leaf_index >= b->leaf_count ||
+	    b->n_path > LSN_BATCH_DEPTH_MAX)
+		return (LSN_EBADSIG);
+	for (size_t i = 0; i < b->n_path; i++) {
+		if (b->path[i].len != LSN_HASH_BYTES)
+			return (LSN_EBADSIG);
+		memcpy(o->batch.path[i], b->path[i].data, LSN_HASH_BYTES);
+	}
+	o->batch.index = b->leaf_index;
+	o->batch.count = b->leaf_count;
+	o->batch.depth = b->n_path;
+	o->has_batch = 1;
 	return (LSN_OK);
 }
 
@@ -420,6 +485,8 @@ lsn_envelope_peek(const uint8_t *buf, size_t len, size_t max,
 		FAIL(LSN_EINVAL, "key_id");
 	if ((o = calloc(1, sizeof(*o))) == NULL)
 		FAIL(LSN_ENOMEM, NULL);
+	if (se->batch != NULL && (rv = peek_batch(se->batch, o)) != LSN_OK)
+		FAIL(rv, "batch");
 	o->env = se->envelope.data;
 	o->envlen = se->envelope.len;
 	o->sig = se->signature.data;
@@ -432,8 +499,10 @@ lsn_envelope_peek(const uint8_t *buf, size_t len, size_t max,
  out:
 	if (se != NULL)
 		liaison__v1__signed_envelope__free_unpacked(se, NULL);
-	if (rv != LSN_OK)
+	if (rv != LSN_OK) {
+		free(o);	/* a refused batch shape: o owns nothing yet */
 		set_field(fieldp, field);
+	}
 	return (rv);
 }
 
@@ -464,8 +533,12 @@ lsn_envelope_verify_parse(const struct lsn_envelope_outer *o,
 	    o->sig == NULL || o->signer == NULL || o->key_id == NULL)
 		FAIL(LSN_EINVAL, NULL);
 	/* Nothing signed is parsed before this succeeds. */
-	rv = lsn_sig_verify(LSN_SIG_ENVELOPE, pk, o->env, o->envlen, o->sig,
-	    LSN_SIG_BYTES);
+	if (o->has_batch)
+		rv = lsn_batch_verify(pk, o->env, o->envlen, &o->batch, o->sig,
+		    LSN_SIG_BYTES);
+	else
+		rv = lsn_sig_verify(LSN_SIG_ENVELOPE, pk, o->env, o->envlen,
+		    o->sig, LSN_SIG_BYTES);
 	if (rv != LSN_OK)
 		FAIL(rv, "signature");
 	if ((env = liaison__v1__envelope__unpack(NULL, o->envlen,

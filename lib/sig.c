@@ -30,6 +30,8 @@ lsn_sig_prefix(enum lsn_sig_role role)
 		return ("liaison/checkpoint/v1");
 	case LSN_SIG_AUDIT_HEAD:
 		return ("liaison/audit-head/v1");
+	case LSN_SIG_ENVELOPE_BATCH:
+		return ("liaison/envelope-batch/v1");
 	}
 	return (NULL);
 }

@@ -45,6 +45,7 @@
 
 #include "envelope.pb-c.h"
 
+#include "liaison/batchsig.h"
 #include "liaison/err.h"
 #include "liaison/keys.h"
 #include "liaison/util.h"
@@ -83,6 +84,8 @@ struct lsn_envelope_outer {
 	const char	*signer;	/* hint: a valid slug */
 	const char	*key_id;	/* hint: 16 lower-case hex */
 	Liaison__V1__SignedEnvelope *se;	/* owned */
+	int		 has_batch;	/* the batch form: sig is over a root */
+	struct lsn_batch_proof batch;	/* when has_batch */
 };
 
 /*
@@ -130,6 +133,26 @@ int	lsn_envelope_wrap(const uint8_t *env, size_t envlen,
 	    const char *key_id, uint8_t **outp, size_t *lenp) LSN_MUST_CHECK;
 
 /*
+ * lsn_envelope_wrap() for the batch form: p (borrowed) is this envelope's
+ * proof in the batch sig covers (lsn_batch_sign); p NULL is the single
+ * form, as lsn_envelope_wrap().
+ */
+int	lsn_envelope_wrap_batch(const uint8_t *env, size_t envlen,
+	    const uint8_t sig[LSN_SIG_BYTES], const char *signer,
+	    const char *key_id, const struct lsn_batch_proof *p, uint8_t **outp,
+	    size_t *lenp) LSN_MUST_CHECK;
+
+/*
+ * The first half of lsn_envelope_sign_detached(): the effective envelope
+ * validated and packed (*envp malloc'd, caller frees), not signed; for a
+ * signer that signs many envelopes at once (lsn_batch_sign, then
+ * lsn_envelope_wrap_batch). Errors as lsn_envelope_sign().
+ */
+int	lsn_envelope_pack(const Liaison__V1__Envelope *env,
+	    const struct lsn_keypair *kp, uint8_t **envp, size_t *envlenp,
+	    const char **fieldp) LSN_MUST_CHECK;
+
+/*
  * Step 1 of opening: checks len against max (0 means LSN_MSG_MAX; values
  * above LSN_MSG_MAX are lowered to it) before anything else, then unpacks
  * the outer SignedEnvelope and checks its shape. buf is borrowed (the
@@ -148,7 +171,8 @@ void	lsn_envelope_outer_destroy(struct lsn_envelope_outer **op);
 /*
  * Step 3 of opening: verifies o's signature with pk (the Ed25519 public
  * key the caller found for (o->signer, o->key_id)) over the exact envelope
- * bytes, and only then unpacks and validates the Envelope. Also refuses
+ * bytes (the batch form: over the root they lead to, lsn_batch_verify),
+ * and only then unpacks and validates the Envelope. Also refuses
  * (LSN_EBADSIG) an envelope whose sender / sender_key_id differ from the
  * hints, or whose sender_key_id is not lsn_key_id(pk). o and pk are
  * borrowed. On success *envp is a new Envelope the caller frees with

@@ -9,6 +9,7 @@
  *     LSN_SIG_RECEIPT     "liaison/receipt/v1"
  *     LSN_SIG_CHECKPOINT  "liaison/checkpoint/v1"
  *     LSN_SIG_AUDIT_HEAD  "liaison/audit-head/v1"
+ *     LSN_SIG_ENVELOPE_BATCH "liaison/envelope-batch/v1" (batchsig.h)
  * so a signature valid in one role is never valid in another. The payload
  * is the exact bytes carried (no canonical re-encoding): verify, then parse.
  *
@@ -29,6 +30,7 @@ enum lsn_sig_role {
 	LSN_SIG_RECEIPT = 3,
 	LSN_SIG_CHECKPOINT = 4,
 	LSN_SIG_AUDIT_HEAD = 5,	/* the broker's signed audit head file */
+	LSN_SIG_ENVELOPE_BATCH = 6,	/* a batch of envelopes (batchsig.h) */
 };
 
 /* The role's prefix string (without the 0x00), or NULL for a bad role. */

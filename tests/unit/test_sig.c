@@ -27,7 +27,7 @@ static struct vec vecs[NVEC];
 
 static const enum lsn_sig_role roles[] = {
 	LSN_SIG_ENVELOPE, LSN_SIG_DIROP, LSN_SIG_RECEIPT, LSN_SIG_CHECKPOINT,
-	LSN_SIG_AUDIT_HEAD,
+	LSN_SIG_AUDIT_HEAD, LSN_SIG_ENVELOPE_BATCH,
 };
 #define NROLES	(sizeof(roles) / sizeof(roles[0]))
 
@@ -128,7 +128,9 @@ test_sig_prefix_strings(void **state)
 	assert_string_equal(lsn_sig_prefix(LSN_SIG_AUDIT_HEAD),
 	    "liaison/audit-head/v1");
 	assert_null(lsn_sig_prefix(0));
-	assert_null(lsn_sig_prefix(6));
+	assert_string_equal(lsn_sig_prefix(LSN_SIG_ENVELOPE_BATCH),
+	    "liaison/envelope-batch/v1");
+	assert_null(lsn_sig_prefix(7));
 }
 
 /* lsn_sig_sign is exactly Ed25519(prefix || 0x00 || payload). */

@@ -1,0 +1,204 @@
+/*
+ * batchsig.c -- one signature over a batch of envelopes: the Merkle tree
+ * (RFC 9162 shape), its inclusion proofs, and the per-thread cache of
+ * verified batch signatures. See include/liaison/batchsig.h.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "liaison/batchsig.h"
+#include "liaison/sig.h"
+
+#define LEAF_PREFIX	"liaison/batch-leaf/v1"
+#define NODE_PREFIX	"liaison/batch-node/v1"
+#define SIGNED_BYTES	(4 + LSN_HASH_BYTES)	/* u32be(count) || root */
+
+/* Digests of this thread's last verified batches (see batchsig.h). */
+static _Thread_local uint8_t	cache[LSN_BATCH_CACHE][LSN_HASH_BYTES];
+static _Thread_local unsigned	cache_used, cache_next;
+
+void
+lsn_batch_leaf(const uint8_t *env, size_t len, uint8_t out[LSN_HASH_BYTES])
+{
+	crypto_generichash_state	h;
+
+	crypto_generichash_init(&h, NULL, 0, LSN_HASH_BYTES);
+	/* sizeof includes the NUL: the 0x00 after the prefix */
+	crypto_generichash_update(&h, (const uint8_t *) LEAF_PREFIX,
+	    sizeof(LEAF_PREFIX));
+	crypto_generichash_update(&h, env, len);
+	crypto_generichash_final(&h, out, LSN_HASH_BYTES);
+}
+
+static void
+node(const uint8_t l[LSN_HASH_BYTES], const uint8_t r[LSN_HASH_BYTES],
+    uint8_t out[LSN_HASH_BYTES])
+{
+	crypto_generichash_state	h;
+
+	crypto_generichash_init(&h, NULL, 0, LSN_HASH_BYTES);
+	crypto_generichash_update(&h, (const uint8_t *) NODE_PREFIX,
+	    sizeof(NODE_PREFIX));
+	crypto_generichash_update(&h, l, LSN_HASH_BYTES);
+	crypto_generichash_update(&h, r, LSN_HASH_BYTES);
+	crypto_generichash_final(&h, out, LSN_HASH_BYTES);
+}
+
+/* The largest power of two below n (n >= 2): RFC 9162's split. */
+static size_t
+split(size_t n)
+{
+	size_t	k = 1;
+
+	while (k * 2 < n)
+		k *= 2;
+	return (k);
+}
+
+/*
+ * The tree hash of leaves [lo, hi) into out; appends to the proof of each
+ * leaf in the range the sibling subtree's hash at this level. Deeper
+ * levels finish first, so every path is nearest sibling first. The depth
+ * is at most LSN_BATCH_DEPTH_MAX for hi - lo <= LSN_BATCH_MAX.
+ */
+static void
+tree(const uint8_t (*leaf)[LSN_HASH_BYTES], size_t lo, size_t hi,
+    struct lsn_batch_proof *p, uint8_t out[LSN_HASH_BYTES])
+{
+	uint8_t	l[LSN_HASH_BYTES], r[LSN_HASH_BYTES];
+	size_t	k;
+
+	if (hi - lo == 1) {
+		memcpy(out, leaf[lo], LSN_HASH_BYTES);
+		return;
+	}
+	k = lo + split(hi - lo);
+	tree(leaf, lo, k, p, l);
+	tree(leaf, k, hi, p, r);
+	for (size_t i = lo; i < hi; i++)
+		memcpy(p[i].path[p[i].depth++], i < k ? r : l,
+		    LSN_HASH_BYTES);
+	node(l, r, out);
+}
+
+static void
+signed_bytes(uint32_t count, const uint8_t root[LSN_HASH_BYTES],
+    uint8_t out[SIGNED_BYTES])
+{
+	out[0] = (uint8_t) (count >> 24);
+	out[1] = (uint8_t) (count >> 16);
+	out[2] = (uint8_t) (count >> 8);
+	out[3] = (uint8_t) count;
+	memcpy(out + 4, root, LSN_HASH_BYTES);
+}
+
+int
+lsn_batch_sign(const struct lsn_keypair *kp, const uint8_t *const *env,
+    const size_t *len, size_t n, uint8_t sig[LSN_SIG_BYTES],
+    struct lsn_batch_proof *proofs)
+{
+	uint8_t	leaf[LSN_BATCH_MAX][LSN_HASH_BYTES];
+	uint8_t	root[LSN_HASH_BYTES], sb[SIGNED_BYTES];
+
+	if (kp == NULL || env == NULL || len == NULL || sig == NULL ||
+	    proofs == NULL || n < 2 || n > LSN_BATCH_MAX)
+		return (LSN_EINVAL);
+	for (size_t i = 0; i < n; i++) {
+		if (env[i] == NULL || len[i] == 0)
+			return (LSN_EINVAL);
+		lsn_batch_leaf(env[i], len[i], leaf[i]);
+		memset(&proofs[i], 0, sizeof(proofs[i]));
+		proofs[i].index = (uint32_t) i;
+		proofs[i].count = (uint32_t) n;
+	}
+	tree((const uint8_t (*)[LSN_HASH_BYTES]) leaf, 0, n, proofs, root);
+	signed_bytes((uint32_t) n, root, sb);
+	return (lsn_sig_sign(LSN_SIG_ENVELOPE_BATCH, kp, sb, sizeof(sb),
+	    sig));
+}
+
+/*
+ * The root that leaf hash r and p lead to: RFC 9162 section 2.1.3.2.
+ * LSN_EBADSIG when the path's length does not fit (index, count).
+ */
+static int
+root_of(const struct lsn_batch_proof *p, uint8_t r[LSN_HASH_BYTES])
+{
+	uint8_t		t[LSN_HASH_BYTES];
+	uint32_t	fn = p->index, sn = p->count - 1;
+
+	for (size_t i = 0; i < p->depth; i++) {
+		if (sn == 0)
+			return (LSN_EBADSIG);	/* path too long */
+		if ((fn & 1) != 0 || fn == sn) {
+			node(p->path[i], r, t);
+			if ((fn & 1) == 0)
+				while ((fn & 1) == 0 && fn != 0) {
+					fn >>= 1;
+					sn >>= 1;
+				}
+		} else
+			node(r, p->path[i], t);
+		memcpy(r, t, LSN_HASH_BYTES);
+		fn >>= 1;
+		sn >>= 1;
+	}
+	return (sn == 0 ? LSN_OK : LSN_EBADSIG);	/* else too short */
+}
+
+static int
+cache_has(const uint8_t d[LSN_HASH_BYTES])
+{
+	for (unsigned i = 0; i < cache_used; i++)
+		if (sodium_memcmp(cache[i], d, LSN_HASH_BYTES) == 0)
+			return (1);
+	return (0);
+}
+
+static void
+cache_add(const uint8_t d[LSN_HASH_BYTES])
+{
+	memcpy(cache[cache_next], d, LSN_HASH_BYTES);
+	cache_next = (cache_next + 1) % LSN_BATCH_CACHE;
+	if (cache_used < LSN_BATCH_CACHE)
+		cache_used++;
+}
+
+int
+lsn_batch_verify(const uint8_t pk[LSN_PK_BYTES], const uint8_t *env,
+    size_t envlen, const struct lsn_batch_proof *p, const uint8_t *sig,
+    size_t siglen)
+{
+	crypto_generichash_state	h;
+	uint8_t				r[LSN_HASH_BYTES], sb[SIGNED_BYTES];
+	uint8_t				d[LSN_HASH_BYTES];
+	int				rv = LSN_EBADSIG;
+
+	if (pk == NULL || env == NULL || envlen == 0 || p == NULL ||
+	    sig == NULL || siglen != LSN_SIG_BYTES || p->count < 2 ||
+	    p->count > LSN_BATCH_MAX || p->index >= p->count ||
+	    p->depth > LSN_BATCH_DEPTH_MAX)
+		goto out;
+	lsn_batch_leaf(env, envlen, r);
+	if ((rv = root_of(p, r)) != LSN_OK)
+		goto out;
+	signed_bytes(p->count, r, sb);
+	/* the digest of what a verification would decide on */
+	crypto_generichash_init(&h, NULL, 0, sizeof(d));
+	crypto_generichash_update(&h, pk, LSN_PK_BYTES);
+	crypto_generichash_update(&h, sb, sizeof(sb));
+	crypto_generichash_update(&h, sig, LSN_SIG_BYTES);
+	crypto_generichash_final(&h, d, sizeof(d));
+	if (cache_has(d)) {
+		rv = LSN_OK;
+		goto out;
+	}
+	if ((rv = lsn_sig_verify(LSN_SIG_ENVELOPE_BATCH, pk, sb, sizeof(sb),
+	    sig, siglen)) != LSN_OK)
+		goto out;
+	cache_add(d);
+ out:
+	return (rv);
+}
