@@ -198,6 +198,8 @@ agent_close(struct agent **ap)
 	notify_close(a);
 	if (a->in_tx)
 		lsn_store_rollback(a->st);
+	outbox_sign_drop(a);
+	free(a->us);
 	for (size_t i = 0; i < a->nheld; i++)
 		free(a->held[i].buf);
 	free(a->held);
@@ -347,6 +349,10 @@ agent_tx_commit(struct agent *a)
 	if (!a->tx_failed && (rcpt_flush(a) != LSN_OK ||
 	    inbox_cursor_save(a) != LSN_OK))
 		a->tx_failed = 1;
+	/* then the signatures of every message stored in it, receipts
+	 * included: no row is committed unsigned (outbox_sign.c) */
+	if (!a->tx_failed && outbox_sign_flush(a) != LSN_OK)
+		a->tx_failed = 1;
 	a->in_tx = 0;
 	t0 = ametrics_clock();
 	ok = !a->tx_failed && lsn_store_commit(a->st) == LSN_OK;
@@ -356,6 +362,7 @@ agent_tx_commit(struct agent *a)
 		agent_set_in_doubt(a);
 	if (!ok) {
 		lsn_store_rollback(a->st);
+		outbox_sign_drop(a);
 		a->nacks = 0;
 		a->cursor_dirty = 0;
 		rcpt_drop(a);

@@ -104,6 +104,7 @@ struct agent_conf {
 	char		http_listen[LSN_HTTP_LISTEN_MAX];	/* ametrics.c */
 	char		http_group[64];
 	int		http_page;
+	int		envelope_batch;		/* outbox_sign.c */
 	long long	metrics_top;
 	char		log_format[8];
 	char		notify_cmd[AGENT_PATH_MAX];		/* notify.c */
@@ -170,6 +171,14 @@ struct rcpt_pending {
 	uint8_t		id[16];
 	uint8_t		hash[LSN_HASH_BYTES];	/* of its signed Envelope */
 	size_t		order;			/* arrival, for the sort */
+};
+
+/* A message stored this turn, signed before its COMMIT (outbox_sign.c). */
+struct unsigned_msg {
+	uint8_t		 id[16];
+	uint8_t		 group[16];	/* hash of its recipients */
+	uint8_t		*env;		/* Envelope bytes, owned */
+	size_t		 envlen;
 };
 
 struct deferred {
@@ -265,6 +274,8 @@ struct agent {
 	size_t			 nacks;
 	struct rcpt_pending	 rq[AGENT_RCPT_PENDING_MAX];
 	size_t			 nrq;
+	struct unsigned_msg	*us;		/* outbox_sign.c */
+	size_t			 nus, capus;
 
 	/* API turn (api.c): answers held until the COMMIT */
 	int			 api_batch;
@@ -346,11 +357,13 @@ long		 link_timeout(struct agent *a, uint64_t now);
 
 /*
  * compose.c: a submitted message checked (request, recipients, quota,
- * workflow step, marking), built, sealed and signed; nothing stored.
- * A struct composed owns rcpts and signed_env (composed_free).
+ * workflow step, marking), built, sealed and packed; nothing stored.
+ * A struct composed owns rcpts, env and signed_env (composed_free).
  */
 struct composed {
 	uint8_t			 id[16];
+	uint8_t			*env;		/* Envelope bytes, unsigned */
+	size_t			 envlen;
 	uint8_t			*signed_env;	/* SignedEnvelope bytes */
 	size_t			 len;
 	struct agent_idset	 rcpts;		/* expanded partner ids */
@@ -371,6 +384,15 @@ int		 compose_expand(struct agent *a,
 		    struct agent_idset *set, char *detail, size_t detailsz);
 int		 idset_add(void *arg, const char *id);
 void		 idset_free(struct agent_idset *set);
+
+/*
+ * outbox_sign.c: the turn's signatures. outbox_sign_queue takes c->env
+ * (c->env NULL after); outbox_sign_flush signs everything queued, before
+ * the COMMIT (agent_tx_commit); outbox_sign_drop forgets it (rollback).
+ */
+int		 outbox_sign_queue(struct agent *a, struct composed *c);
+int		 outbox_sign_flush(struct agent *a);
+void		 outbox_sign_drop(struct agent *a);
 
 /*
  * outbox.c. outbox_submit_tx: compose, store (with the follow-ups of its

@@ -264,6 +264,13 @@ int	astore_outbox_add(struct agent *a, const uint8_t *msgid,
 int	astore_outbox_ack(struct agent *a, const uint8_t *msgid, size_t len,
 	    const char *state, int code, const char *detail, int64_t *n)
 	    LSN_MUST_CHECK;
+/*
+ * The signed bytes of a row stored in this transaction with a placeholder
+ * signature (outbox_sign.c); *n: rows changed (0: the row was rolled back
+ * with its savepoint).
+ */
+int	astore_outbox_set_signed(struct agent *a, const uint8_t *msgid,
+	    const uint8_t *signed_env, size_t len, int64_t *n) LSN_MUST_CHECK;
 /* The lowest oid in state 'pending'; 0 when there is none. */
 int	astore_outbox_low_pending(struct agent *a, int64_t *oid)
 	    LSN_MUST_CHECK;

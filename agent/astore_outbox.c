@@ -246,6 +246,22 @@ astore_outbox_ack(struct agent *a, const uint8_t *msgid, size_t len,
 }
 
 int
+astore_outbox_set_signed(struct agent *a, const uint8_t *msgid,
+    const uint8_t *signed_env, size_t len, int64_t *n)
+{
+	struct lsn_q	*q;
+	int		 rv;
+
+	*n = 0;
+	if ((rv = lsn_store_q(a->st, "UPDATE outbox SET signed = ? "
+	    "WHERE message_id = ?", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_blob(q, 1, signed_env, len);
+	lsn_q_blob(q, 2, msgid, LSN_MSGID_BYTES);
+	return (run(a, q, n));
+}
+
+int
 astore_outbox_low_pending(struct agent *a, int64_t *oid)
 {
 	*oid = 0;

@@ -2,9 +2,10 @@
  * compose.c -- the first stage of the send path: a submitted message is
  * checked (the request, its recipients expanded from the replica, the
  * outbox quota, its workflow step (wf_on_submit, check only) and its
- * marking (wfmark.c)), built, sealed and signed. Nothing is written: the
+ * marking (wfmark.c)), built, sealed and packed. Nothing is written: the
  * store is only read by the checks. The next stage, outbox.c, stores the
- * result inside the caller's transaction.
+ * result inside the caller's transaction; outbox_sign.c signs it with
+ * the turn's other messages before the COMMIT.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,10 +316,13 @@ fill_envelope(struct agent *a, const Liaison__V1__SubmitRequest *r,
 
 /*
  * Builds the envelope with marking h and the replica's head, seals the
- * body when the marking requires it, signs it: c->signed_env.
+ * body when the marking requires it, packs it: c->env, and c->signed_env
+ * with a placeholder signature (signed at the turn's end).
  */
+static const uint8_t	zero_sig[LSN_SIG_BYTES];
+
 static int
-build_and_sign(struct agent *a, const Liaison__V1__SubmitRequest *r,
+build_and_pack(struct agent *a, const Liaison__V1__SubmitRequest *r,
     Liaison__V1__Handling *h, struct composed *c, char *detail,
     size_t detailsz)
 {
@@ -350,9 +354,15 @@ build_and_sign(struct agent *a, const Liaison__V1__SubmitRequest *r,
 		e.has_body = 1;
 		e.body = r->body;
 	}
-	rv = lsn_envelope_sign(&e, a->sign_kp, &c->signed_env, &c->len,
-	    &field);
+	/* packed now, signed with the turn's other messages before its
+	 * COMMIT (outbox_sign.c); the row's bytes until then carry a
+	 * placeholder signature that nothing accepts */
+	rv = lsn_envelope_pack(&e, a->sign_kp, &c->env, &c->envlen, &field);
 	lsn_sealed_free(&sb);
+	if (rv == LSN_OK)
+		rv = lsn_envelope_wrap(c->env, c->envlen, zero_sig,
+		    a->conf.partner, a->sign_kp->key_id, &c->signed_env,
+		    &c->len);
 	if (rv != LSN_OK)
 		snprintf(detail, detailsz, "cannot sign: %s (%s)",
 		    lsn_strerror(rv), field != NULL ? field : "-");
@@ -363,7 +373,7 @@ build_and_sign(struct agent *a, const Liaison__V1__SubmitRequest *r,
  * Composes one message: checks r (flags: OUTBOX_F_AGENT allows the types
  * only the agent makes), expands its recipients, checks the quota, its
  * workflow step for every recipient (linked: the REDIRECT whose linked
- * offer r is, else NULL) and its marking, then builds, seals and signs
+ * offer r is, else NULL) and its marking, then builds, seals and packs
  * it into *c (composed_free, also on failure). Writes nothing. On
  * failure detail holds a one-line reason.
  */
@@ -408,7 +418,7 @@ compose(struct agent *a, const Liaison__V1__SubmitRequest *r, int flags,
 	c->tlp = (int) h.tlp;
 	c->created_ms = lsn_now_ms();
 	join_recipients(r, c->recipients, sizeof(c->recipients));
-	rv = build_and_sign(a, r, &h, c, detail, detailsz);
+	rv = build_and_pack(a, r, &h, c, detail, detailsz);
  out:
 	if (rv != LSN_OK)
 		composed_free(c);
@@ -419,6 +429,9 @@ void
 composed_free(struct composed *c)
 {
 	idset_free(&c->rcpts);
+	free(c->env);
+	c->env = NULL;
+	c->envlen = 0;
 	free(c->signed_env);
 	c->signed_env = NULL;
 	c->len = 0;

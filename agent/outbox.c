@@ -1,7 +1,8 @@
 /*
  * outbox.c -- the durable outbox, the stage after compose.c: a composed
- * (checked, sealed, signed) message is stored inside the caller's
- * transaction before the caller is answered, then sent after the COMMIT,
+ * (checked, sealed) message is stored inside the caller's transaction,
+ * signed with the turn's other messages before its COMMIT
+ * (outbox_sign.c) and before the caller is answered, then sent after it,
  * and resent until a PublishAck arrives (also across restarts of either
  * side; the broker dedups by message_id). Refusals are kept with the
  * message. Nothing here re-enters the submit: what a message's workflow
@@ -45,14 +46,17 @@ send_publish(struct agent *a, const uint8_t *buf, size_t len)
  * refused at once: it could not be delivered, and the caller must know.
  */
 static int
-enqueue(struct agent *a, const struct composed *c)
+enqueue(struct agent *a, struct composed *c)
 {
 	int	rv;
 
+	/* stored with its placeholder signature; signed before the COMMIT
+	 * (outbox_sign.c) */
 	if ((rv = astore_outbox_add(a, c->id, c->signed_env, c->len,
 	    a->refused_code != 0 ? "rejected" : "pending", c->created_ms,
 	    c->recipients, a->refused_code, a->refused_code != 0 ?
-	    a->link_error : NULL)) != LSN_OK)
+	    a->link_error : NULL)) != LSN_OK ||
+	    (rv = outbox_sign_queue(a, c)) != LSN_OK)
 		return (rv);
 	if (a->ob_counted && a->refused_code != 0)
 		a->ob_rejected++;
