@@ -658,6 +658,18 @@ def check_docs(V, docs):
         check(len(rows) == 1 and "`%s`" % r["code"] in rows[0],
               "protocol.md: body refusal row '%s' names %s" %
               (r["about"], r["code"]))
+    # the signing roles of section 2: prefix, length, hex with the 0x00
+    roles = [ln.split("|") for ln in proto.splitlines()
+             if ln.startswith("| `LSN_SIG_")]
+    check(len(roles) == 6, "protocol.md: six signing roles")
+    for cols in roles:
+        m = re.match(r" `([^`]+)` \((\d+) bytes\) ", cols[2])
+        pfx = m.group(1).encode() if m else b""
+        check(m is not None and int(m.group(2)) == len(pfx) and
+              cols[3].strip() == "`%s`" % (pfx + b"\x00").hex(),
+              "protocol.md: role row %s" % cols[1].strip())
+    for pfx in (LEAF_PREFIX, NODE_PREFIX, BATCH_PREFIX):
+        check(pfx.hex() in proto, "protocol.md: hex of %r" % pfx)
     unknown = [r["code"] for r in refusals if r["about"] == "unknown field"]
     check(len(unknown) == 1, "vectors: one unknown-field refusal")
     for name in ("protocol.md", "integrators.md"):
