@@ -20,6 +20,7 @@ import sys
 import tempfile
 
 import nacl.bindings as nb
+import nacl.exceptions
 import nacl.public
 import nacl.signing
 
@@ -184,6 +185,9 @@ DIROP_PREFIX = b"liaison/dirop/v1\x00"
 CP_PREFIX = b"liaison/checkpoint/v1\x00"
 SEAL_AD_PREFIX = b"liaison/seal/v1\x00"
 COMMIT_PREFIX = b"liaison/seal-commit/v1\x00"
+BATCH_PREFIX = b"liaison/envelope-batch/v1\x00"
+LEAF_PREFIX = b"liaison/batch-leaf/v1\x00"
+NODE_PREFIX = b"liaison/batch-node/v1\x00"
 
 
 def check_signed_envelope(V, e, where):
@@ -313,6 +317,152 @@ def check_envelopes(V):
           cenv.in_reply_to == note_env.message_id and
           list(cenv.to) == [note_env.sender] and
           cenv.sender == rc.recipient, "receipt: carrier envelope")
+
+
+
+# ---- section 4: the batch form of SignedEnvelope ----
+
+def batch_leaf(eb):
+    return b2b(LEAF_PREFIX + eb)
+
+
+def batch_node(left, right):
+    return b2b(NODE_PREFIX + left + right)
+
+
+def batch_split(n):
+    """The largest power of two below n (n >= 2): RFC 9162 2.1.1."""
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def batch_mth(leaves):
+    """MTH(D[n]) of RFC 9162 2.1.1 over leaf hashes."""
+    if len(leaves) == 1:
+        return leaves[0]
+    k = batch_split(len(leaves))
+    return batch_node(batch_mth(leaves[:k]), batch_mth(leaves[k:]))
+
+
+def batch_path(m, leaves):
+    """PATH(m, D[n]) of RFC 9162 2.1.3.1: nearest sibling first."""
+    if len(leaves) == 1:
+        return []
+    k = batch_split(len(leaves))
+    if m < k:
+        return batch_path(m, leaves[:k]) + [batch_mth(leaves[k:])]
+    return batch_path(m - k, leaves[k:]) + [batch_mth(leaves[:k])]
+
+
+def batch_root(index, count, leaf, path):
+    """RFC 9162 2.1.3.2: the root a proof leads to, or None when the
+    path's length does not fit (index, count)."""
+    fn, sn, r = index, count - 1, leaf
+    for p in path:
+        if sn == 0:
+            return None                 # too long
+        if fn & 1 or fn == sn:
+            r = batch_node(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = batch_node(r, p)
+        fn >>= 1
+        sn >>= 1
+    return r if sn == 0 else None       # else too short
+
+
+def batch_verify(pk, eb, index, count, path, sig):
+    """protocol.md section 4, batch form: shape, root, Ed25519."""
+    if not (2 <= count <= 64 and 0 <= index < count and len(path) <= 6 and
+            all(len(p) == 32 for p in path) and len(eb) > 0 and
+            len(sig) == 64):
+        return False
+    root = batch_root(index, count, batch_leaf(eb), path)
+    if root is None:
+        return False
+    try:
+        nacl.signing.VerifyKey(pk).verify(
+            BATCH_PREFIX + count.to_bytes(4, "big") + root, sig)
+    except nacl.exceptions.BadSignatureError:
+        return False
+    return True
+
+
+def bent_proofs(i, n, path, leaves):
+    """Proofs for envelope i that must all fail: (what, index, count,
+    path)."""
+    flip = bytes([path[0][0] ^ 1]) + path[0][1:]
+    return [("wrong index", (i + 1) % n, n, path),
+            ("count + 1", i, n + 1, path),
+            ("path one short", i, n, path[:-1]),
+            ("path one long", i, n, path + [path[0]]),
+            ("path entries swapped", i, n, path[::-1]) if len(path) > 1
+            else ("path entry is the leaf", i, n, [leaves[i]]),
+            ("a path hash flipped", i, n, [flip] + path[1:])]
+
+
+def check_envelope_batch(V):
+    b = V.v["envelopes"]["envelope_batch"]
+    sk = V.sign_key(b["signer_key"])
+    pk = bytes(sk.verify_key)
+    sig = bytes.fromhex(b["signature"])
+    n = b["leaf_count"]
+    items = []
+    for e in b["envelopes"]:
+        where = e["name"]
+        env, eb = V.msg(e["envelope"], where + ".envelope")
+        se, _ = V.msg(e["signed_envelope"], where + ".signed_envelope")
+        _, braw = V.msg(e["body"], where + ".body")
+        check(env.body == braw and env.handling.tlp == 2,
+              where + ": plain GREEN body")
+        check(batch_leaf(eb).hex() == e["leaf_hash"], where + ": leaf hash")
+        check(b2b(eb).hex() == e["envelope_hash"],
+              where + ": envelope hash (over the envelope bytes, unchanged)")
+        check(se.envelope == eb and se.signature == sig and
+              se.HasField("batch"), where + ": envelope, signature, batch")
+        check(se.signer == env.sender and se.key_id == env.sender_key_id ==
+              key_id(pk), where + ": hints equal the signed sender and key")
+        items.append((env, eb, se))
+    envs = [x[0] for x in items]
+    check(len(items) == n and
+          all(list(x.to) == list(envs[0].to) and
+              list(x.to_groups) == list(envs[0].to_groups) and
+              x.sender == envs[0].sender for x in envs),
+          "batch: one sender, one recipient list, leaf_count envelopes")
+    leaves = [batch_leaf(x[1]) for x in items]
+    root = batch_mth(leaves)
+    check(root.hex() == b["root"], "batch: root (RFC 9162 MTH)")
+    si = BATCH_PREFIX + n.to_bytes(4, "big") + root
+    check(bytes.fromhex(b["signing_input"]) == si, "batch: signing input")
+    check(sk.sign(si).signature == sig, "batch: signature")
+    for i, (env, eb, se) in enumerate(items):
+        where = b["envelopes"][i]["name"]
+        pr = se.batch
+        path = list(pr.path)
+        check(pr.leaf_index == i and pr.leaf_count == n,
+              where + ": leaf_index, leaf_count")
+        check(path == batch_path(i, leaves),
+              where + ": path is RFC 9162 PATH, nearest sibling first")
+        check(batch_verify(pk, eb, i, n, path, sig),
+              where + ": the proof verifies")
+        try:
+            nacl.signing.VerifyKey(pk).verify(ENV_PREFIX + eb, sig)
+            single = True
+        except nacl.exceptions.BadSignatureError:
+            single = False
+        check(not single, where + ": the batch signature is no single one")
+        for what, bi, bn, bp in bent_proofs(i, n, path, leaves):
+            check(not batch_verify(pk, eb, bi, bn, bp, sig),
+                  where + ": bent proof refused: " + what)
+    # a node read as a leaf: the bytes left || right of node(l0, l1)
+    fake = leaves[0] + leaves[1]
+    for cnt, p in ((2, [leaves[2]]), (3, [leaves[2]])):
+        check(not batch_verify(pk, fake, 0, cnt, p, sig),
+              "batch: an inner node's preimage is no leaf (count %d)" % cnt)
 
 
 # ---- section 7: directory ----
@@ -508,6 +658,18 @@ def check_docs(V, docs):
         check(len(rows) == 1 and "`%s`" % r["code"] in rows[0],
               "protocol.md: body refusal row '%s' names %s" %
               (r["about"], r["code"]))
+    # the signing roles of section 2: prefix, length, hex with the 0x00
+    roles = [ln.split("|") for ln in proto.splitlines()
+             if ln.startswith("| `LSN_SIG_")]
+    check(len(roles) == 6, "protocol.md: six signing roles")
+    for cols in roles:
+        m = re.match(r" `([^`]+)` \((\d+) bytes\) ", cols[2])
+        pfx = m.group(1).encode() if m else b""
+        check(m is not None and int(m.group(2)) == len(pfx) and
+              cols[3].strip() == "`%s`" % (pfx + b"\x00").hex(),
+              "protocol.md: role row %s" % cols[1].strip())
+    for pfx in (LEAF_PREFIX, NODE_PREFIX, BATCH_PREFIX):
+        check(pfx.hex() in proto, "protocol.md: hex of %r" % pfx)
     unknown = [r["code"] for r in refusals if r["about"] == "unknown field"]
     check(len(unknown) == 1, "vectors: one unknown-field refusal")
     for name in ("protocol.md", "integrators.md"):
@@ -537,7 +699,8 @@ def main():
     try:
         V = Vectors(sys.argv[1], classes)
         docs = os.path.dirname(os.path.abspath(sys.argv[1]))
-        for f in (check_keys, check_envelopes, check_directory, check_api,
+        for f in (check_keys, check_envelopes, check_envelope_batch,
+                  check_directory, check_api,
                   lambda V: check_docs(V, docs)):
             try:
                 f(V)

@@ -1,13 +1,16 @@
 /*
  * gen.h -- internals of the test-vector generator (gen_vectors.c,
- * gen_dir.c). The generator is a build tool: on any library failure it
- * prints the cause and exits 1 (GEN_OK), it never writes a partial vector.
+ * gen_dir.c, gen_env.c, gen_batch.c). The generator is a build tool: on
+ * any library failure it prints the cause and exits 1 (GEN_OK), it never
+ * writes a partial vector.
  */
 #ifndef GEN_H
 #define GEN_H
 
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "envelope.pb-c.h"
 
 #include "liaison/keys.h"
 #include "vec_pb.h"
@@ -59,9 +62,27 @@ json_t	*gen_api(void);
 void	 gen_note(const uint8_t **se, size_t *selen, const uint8_t **id);
 void	 gen_env_done(void);
 
+/*
+ * The batch form of SignedEnvelope (gen_batch.c): three GREEN notes from
+ * au-afp to nl-police under one batch signature. New reference.
+ */
+json_t	*gen_env_batch(const struct gen_keys *k);
+
 /* Helpers (gen_env.c): a borrowed ProtobufCBinaryData; a packed message,
  * malloc'd, *lenp bytes. */
 ProtobufCBinaryData gen_bin(const void *p, size_t n);
 uint8_t	*gen_pack(const ProtobufCMessage *m, size_t *lenp);
+
+/* id = the first 16 bytes of BLAKE2b-256(name) (gen_env.c). */
+void	 gen_fixed_id(const char *name, uint8_t id[16]);
+
+/*
+ * Initialises *e and *h (caller's) with the fields every example shares:
+ * version 1, message id gen_fixed_id(idname) into id, sender and key id of
+ * kp (borrowed), created, type and TLP (gen_env.c).
+ */
+void	 gen_env_init(Liaison__V1__Envelope *e, Liaison__V1__Handling *h,
+	    uint8_t id[16], const char *idname, int type, int tlp,
+	    uint64_t created, const struct lsn_keypair *kp);
 
 #endif /* GEN_H */

@@ -41,8 +41,8 @@ gen_pack(const ProtobufCMessage *m, size_t *lenp)
 	return (b);
 }
 
-static void
-fixed_id(const char *name, uint8_t id[16])
+void
+gen_fixed_id(const char *name, uint8_t id[16])
 {
 	uint8_t	s[32];
 
@@ -135,16 +135,16 @@ sign_vec(const char *name, const char *about, Liaison__V1__Envelope *env,
 }
 
 /* An envelope with the fields every example shares. */
-static void
-env_init(Liaison__V1__Envelope *e, Liaison__V1__Handling *h, uint8_t id[16],
-    const char *idname, int type, int tlp, uint64_t created,
+void
+gen_env_init(Liaison__V1__Envelope *e, Liaison__V1__Handling *h,
+    uint8_t id[16], const char *idname, int type, int tlp, uint64_t created,
     const struct lsn_keypair *kp)
 {
 	liaison__v1__envelope__init(e);
 	e->sender = (char *) (uintptr_t) kp->label;
 	e->sender_key_id = (char *) (uintptr_t) kp->key_id;
 	liaison__v1__handling__init(h);
-	fixed_id(idname, id);
+	gen_fixed_id(idname, id);
 	e->has_version = 1;
 	e->version = 1;
 	e->has_message_id = 1;
@@ -179,7 +179,7 @@ v_note(const struct gen_keys *k, uint64_t hrev, const uint8_t hh[32])
 	size_t			 blen;
 	json_t			*v;
 
-	env_init(&e, &h, note_id, "message/note", 1, 2,
+	gen_env_init(&e, &h, note_id, "message/note", 1, 2,
 	    GEN_T0, k->au_sign);
 	n.text = (char *) "Synthetic test note: please confirm the duty "
 	    "desk for case AU-2026-0001.";
@@ -191,7 +191,7 @@ v_note(const struct gen_keys *k, uint64_t hrev, const uint8_t hh[32])
 	e.has_priority = 1;
 	e.priority = LIAISON__V1__PRIORITY__PRIORITY_P3;
 	e.case_ref = (char *) "AU-2026-0001";
-	fixed_id("thread/note", tid);
+	gen_fixed_id("thread/note", tid);
 	e.has_thread_id = 1;
 	e.thread_id = gen_bin(tid, 16);
 	dh.has_rev = 1;
@@ -231,9 +231,9 @@ v_referral(const struct gen_keys *k, uint8_t rid[16], uint8_t mid[16])
 	size_t			 blen;
 	json_t			*v = json_object();
 
-	env_init(&e, &h, mid, "message/referral", 4, 3,
+	gen_env_init(&e, &h, mid, "message/referral", 4, 3,
 	    GEN_T0 + 60000, k->au_sign);
-	fixed_id("referral/1", rid);
+	gen_fixed_id("referral/1", rid);
 	r.has_referral_id = 1;
 	r.referral_id = gen_bin(rid, 16);
 	r.sender_case_ref = (char *) "AU-2026-0001";
@@ -298,7 +298,7 @@ v_referral_accept(const struct gen_keys *k, const uint8_t rid[16],
 	size_t			 blen;
 	json_t			*v = json_object();
 
-	env_init(&e, &h, id, "message/referral-accept", 5, 3,
+	gen_env_init(&e, &h, id, "message/referral-accept", 5, 3,
 	    GEN_T0 + 120000, k->nl_sign);
 	r.has_referral_id = 1;
 	r.referral_id = gen_bin(rid, 16);
@@ -337,9 +337,9 @@ v_meeting(const struct gen_keys *k, json_t *a)
 	uint8_t			 mid[16], nid[16], rid[16], *b;
 	size_t			 blen;
 
-	env_init(&e, &h, nid, "message/meeting", 2, 2,
+	gen_env_init(&e, &h, nid, "message/meeting", 2, 2,
 	    GEN_T0 + 180000, k->au_sign);
-	fixed_id("meeting/1", mid);
+	gen_fixed_id("meeting/1", mid);
 	n.has_meeting_id = 1;
 	n.meeting_id = gen_bin(mid, 16);
 	n.has_version = 1;
@@ -374,7 +374,7 @@ v_meeting(const struct gen_keys *k, json_t *a)
 	    &n.base, NULL, NULL, NULL));
 	free(b);
 
-	env_init(&e, &h, rid, "message/rsvp", 3, 2,
+	gen_env_init(&e, &h, rid, "message/rsvp", 3, 2,
 	    GEN_T0 + 240000, k->nl_sign);
 	r.has_meeting_id = 1;
 	r.meeting_id = gen_bin(mid, 16);
@@ -414,9 +414,9 @@ v_alert(const struct gen_keys *k, json_t *a)
 	uint8_t			 aid[16], mid[16], kid[16], *b;
 	size_t			 blen;
 
-	env_init(&e, &h, mid, "message/alert", 7, 2,
+	gen_env_init(&e, &h, mid, "message/alert", 7, 2,
 	    GEN_T0 + 300000, k->au_sign);
-	fixed_id("alert/1", aid);
+	gen_fixed_id("alert/1", aid);
 	al.has_alert_id = 1;
 	al.alert_id = gen_bin(aid, 16);
 	al.has_kind = 1;
@@ -440,7 +440,7 @@ v_alert(const struct gen_keys *k, json_t *a)
 	    "nl-police", &e, k->au_sign, &al.base, NULL, NULL, NULL));
 	free(b);
 
-	env_init(&e, &h, kid, "message/alert-ack", 11, 2,
+	gen_env_init(&e, &h, kid, "message/alert-ack", 11, 2,
 	    GEN_T0 + 360000, k->nl_sign);
 	ack.has_alert_id = 1;
 	ack.alert_id = gen_bin(aid, 16);
@@ -542,7 +542,7 @@ v_receipt(const struct gen_keys *k)
 	json_object_set_new(v, "signing_input", vec_hex(in, inlen));
 	json_object_set_new(v, "signed_receipt", gen_msg(&sr->base));
 	/* the carrier: type RECEIPT, body = SignedReceipt, P4, GREEN */
-	env_init(&e, &h, id, "message/receipt", 8, 2,
+	gen_env_init(&e, &h, id, "message/receipt", 8, 2,
 	    GEN_T0 + 5000, k->nl_sign);
 	e.n_to = 1;
 	e.to = to;
@@ -577,7 +577,7 @@ v_forward(const struct gen_keys *k)
 	size_t			 blen;
 	json_t			*v;
 
-	env_init(&e, &h, id, "message/forward", 1, 2,
+	gen_env_init(&e, &h, id, "message/forward", 1, 2,
 	    GEN_T0 + 420000, k->nl_sign);
 	n.text = (char *) "Forwarded for your information.";
 	b = gen_pack(&n.base, &blen);
@@ -662,7 +662,7 @@ v_refusals(void)
 	buf[2] = 0xc3;
 	buf[3] = 0x28;
 	json_array_append_new(a, refusal("text not UTF-8", 1, buf, 4));
-	fixed_id("meeting/1", mid);
+	gen_fixed_id("meeting/1", mid);
 	r.has_meeting_id = 1;
 	r.meeting_id = gen_bin(mid, 16);
 	r.has_version = 1;
@@ -720,6 +720,7 @@ gen_envelopes(const struct gen_keys *k, uint64_t hrev,
 		json_object_set_new(v, "redirect_id", r);
 	}
 	json_object_set_new(v, "receipt", v_receipt(k));
+	json_object_set_new(v, "envelope_batch", gen_env_batch(k));
 	json_object_set_new(v, "body_refusals", v_refusals());
 	return (v);
 }

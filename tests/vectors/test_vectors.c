@@ -2,9 +2,10 @@
  * test_vectors.c -- checks the C library against every protocol test
  * vector in docs/vectors (LSN_VECTORS): key derivation and ids, envelope
  * verification, hashes and re-signing, sealed bodies opened by each
- * recipient, the receipt, body refusal codes, the directory log replayed
- * into a fresh replica (chain, signatures, trust anchor), the policy hash,
- * both digests, the checkpoint, and the API / wire encodings.
+ * recipient, the receipt, the batch form (proofs, lsn_batch_sign), body
+ * refusal codes, the directory log replayed into a fresh replica (chain,
+ * signatures, trust anchor), the policy hash, both digests, the
+ * checkpoint, and the API / wire encodings.
  * The independent recomputation from docs/protocol.md is
  * check_vectors.py; vectors_generated compares a fresh generator run.
  */
@@ -301,6 +302,104 @@ test_vectors_envelopes(void **state)
 	json_decref(v);
 }
 
+/*
+ * One member of the batch vector: peek and verify_parse accept it (the
+ * proof is leaf i of n), it hashes as the vector says; a bent index, a
+ * flipped signature bit, the same signature read as a single one, and a
+ * count out of range (peek: field "batch") are refused. Copies the
+ * envelope bytes to *ebp (caller frees) and the proof to *pp.
+ */
+static void
+check_batch_member(const json_t *b, const json_t *e, size_t i, size_t n,
+    const struct lsn_keypair *kp, uint8_t **ebp, size_t *elenp,
+    struct lsn_batch_proof *pp)
+{
+	struct lsn_envelope_outer	*o = NULL;
+	Liaison__V1__SignedEnvelope	*pse;
+	Liaison__V1__Envelope		*env = NULL;
+	uint8_t				*se, *bad, h[32];
+	size_t				 selen, blen;
+	const char			*field = NULL;
+
+	se = bytesof(e, "signed_envelope", &selen);
+	assert_ok(lsn_envelope_peek(se, selen, 0, &o, &field));
+	assert_true(o->has_batch);
+	assert_int_equal(o->batch.index, i);
+	assert_int_equal(o->batch.count, n);
+	assert_ok(lsn_envelope_verify_parse(o, kp->pk, &env, &field));
+	lsn_envelope_free(&env);
+	assert_hex(o->sig, 64, b, "signature");
+	assert_ok(lsn_envelope_hash(o, h));
+	assert_hex(h, 32, e, "envelope_hash");
+	lsn_batch_leaf(o->env, o->envlen, h);
+	assert_hex(h, 32, e, "leaf_hash");
+	*ebp = bytesof(e, "envelope", elenp);
+	assert_int_equal(o->envlen, *elenp);
+	assert_memory_equal(o->env, *ebp, *elenp);
+	*pp = o->batch;
+	/* bent: another index; one flipped signature bit; the single form */
+	o->batch.index = (uint32_t) ((i + 1) % n);
+	assert_err(lsn_envelope_verify_parse(o, kp->pk, &env, &field),
+	    LSN_EBADSIG);
+	o->batch.index = (uint32_t) i;
+	o->se->signature.data[0] ^= 1;	/* o->sig borrows it */
+	assert_err(lsn_envelope_verify_parse(o, kp->pk, &env, &field),
+	    LSN_EBADSIG);
+	o->se->signature.data[0] ^= 1;
+	o->has_batch = 0;
+	assert_err(lsn_envelope_verify_parse(o, kp->pk, &env, &field),
+	    LSN_EBADSIG);
+	lsn_envelope_outer_destroy(&o);
+	/* a count above LSN_BATCH_MAX is refused at peek, field "batch" */
+	assert_non_null(pse = liaison__v1__signed_envelope__unpack(NULL,
+	    selen, se));
+	pse->batch->leaf_count = LSN_BATCH_MAX + 1;
+	blen = liaison__v1__signed_envelope__get_packed_size(pse);
+	assert_non_null(bad = malloc(blen));
+	(void) liaison__v1__signed_envelope__pack(pse, bad);
+	assert_err(lsn_envelope_peek(bad, blen, 0, &o, &field), LSN_EBADSIG);
+	assert_string_equal(field, "batch");
+	liaison__v1__signed_envelope__free_unpacked(pse, NULL);
+	free(bad);
+	free(se);
+}
+
+/* The batch form: every member verifies; lsn_batch_sign gives the same
+ * signature and proofs from the envelope bytes. */
+static void
+test_vectors_envelope_batch(void **state)
+{
+	json_t			*v = load("envelopes.json"), *b, *e;
+	struct lsn_keypair	*kp;
+	struct lsn_batch_proof	 want[LSN_BATCH_MAX], got[LSN_BATCH_MAX];
+	uint8_t			*eb[LSN_BATCH_MAX], sig[64];
+	size_t			 elen[LSN_BATCH_MAX], i, n;
+
+	(void) state;
+	b = json_object_get(v, "envelope_batch");
+	n = json_array_size(json_object_get(b, "envelopes"));
+	assert_true(n >= 2 && n <= LSN_BATCH_MAX);
+	assert_int_equal(json_integer_value(json_object_get(b, "leaf_count")),
+	    n);
+	kp = key_for(json_string_value(json_object_get(b, "signer_key")),
+	    "sign");
+	json_array_foreach(json_object_get(b, "envelopes"), i, e)
+		check_batch_member(b, e, i, n, kp, &eb[i], &elen[i], &want[i]);
+	assert_ok(lsn_batch_sign(kp, (const uint8_t *const *) eb, elen, n,
+	    sig, got));
+	assert_hex(sig, 64, b, "signature");
+	for (i = 0; i < n; i++) {
+		assert_int_equal(got[i].index, want[i].index);
+		assert_int_equal(got[i].count, want[i].count);
+		assert_int_equal(got[i].depth, want[i].depth);
+		assert_memory_equal(got[i].path, want[i].path,
+		    got[i].depth * LSN_HASH_BYTES);
+		free(eb[i]);
+	}
+	lsn_keypair_destroy(&kp);
+	json_decref(v);
+}
+
 static void
 test_vectors_directory(void **state)
 {
@@ -427,6 +526,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors_keys),
 		cmocka_unit_test(test_vectors_envelopes),
+		cmocka_unit_test(test_vectors_envelope_batch),
 		cmocka_unit_test(test_vectors_directory),
 		cmocka_unit_test(test_vectors_api),
 	};
