@@ -1,8 +1,9 @@
 /*
  * bench_bus.c -- the message bus figures: broker ingress from 4 raw
- * pre-signing senders (batch-signed as agents sign, and single-signed), end to end agent -> broker -> agent, latency at a
- * fixed offered load, fan-out to a group, broker memory with connected
- * clients and queued messages.
+ * pre-signing senders (batch-signed as agents sign, and single-signed),
+ * end to end agent -> broker -> agent, latency at a fixed offered load,
+ * fan-out to a group, broker memory with connected clients and queued
+ * messages.
  *
  * Fixture partners: p01..p04 ingress senders (recipient p08, never
  * connected), p05 -> p06 end-to-end agents, p03 raw latency publisher
