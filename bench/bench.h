@@ -99,6 +99,18 @@ pid_t	 bench_agent_start(struct bench_world *w, size_t i);
 int	 bench_envelope(struct bench_world *w, size_t from, const char *to,
 	    const char *group, const uint8_t *id, uint8_t **out,
 	    size_t *outlen);
+/*
+ * n note envelopes from fixture partner `from` to `to` (n, out and outlen
+ * the caller's; each out[k] malloc'd, freed by the caller also on an
+ * error). batch 1: as agents send them (issue 14), consecutive runs of
+ * BENCH_BATCH signed once (lsn_envelope_pack, lsn_batch_sign,
+ * lsn_envelope_wrap_batch), a last run of one single-signed; batch 0:
+ * each single-signed (bench_envelope). Both forms are about
+ * cfg->msg_bytes.
+ */
+#define BENCH_BATCH	64
+int	 bench_envelopes(struct bench_world *w, size_t from, const char *to,
+	    size_t n, int batch, uint8_t **out, size_t *outlen);
 /* Raw DEALER for fixture partner i (kp NULL) or a big partner (kp), with
  * Hello done (Welcome received). */
 int	 bench_dealer(struct bench_world *w, size_t i,
@@ -121,9 +133,11 @@ struct bench_ingress_stat {
 	double	 cpu_pct;	/* of one core */
 };
 /* 4 raw senders, pre-signed envelopes to p08, `total` in all, against
- * the broker at ep (pid broker, for its CPU time). */
+ * the broker at ep (pid broker, for its CPU time); batch as in
+ * bench_envelopes(). */
 int	 bench_ingress_drive(struct bench_world *w, const char *ep,
-	    pid_t broker, size_t total, struct bench_ingress_stat *out);
+	    pid_t broker, size_t total, int batch,
+	    struct bench_ingress_stat *out);
 int	 bench_ingress(struct bench_world *w);
 int	 bench_e2e(struct bench_world *w);
 int	 bench_latency(struct bench_world *w);

@@ -673,10 +673,12 @@ lsn_fixture_apply(const struct lsn_fixture *fx, const uint8_t *op,
 
 /* ---- envelopes ---- */
 
-int
-lsn_fixture_envelope(const struct lsn_fixture *fx, size_t from,
-    const struct lsn_fixture_msg *m, uint8_t msgid[16], uint8_t **out,
-    size_t *outlen)
+/* lsn_fixture_envelope() and lsn_fixture_envelope_pack(): the same
+ * Envelope, signed and wrapped (pack 0) or only packed (pack 1). */
+static int
+fx_envelope(const struct lsn_fixture *fx, size_t from,
+    const struct lsn_fixture_msg *m, int pack, uint8_t msgid[16],
+    uint8_t **out, size_t *outlen)
 {
 	Liaison__V1__Envelope	 env;
 	Liaison__V1__Handling	 h;
@@ -741,16 +743,34 @@ lsn_fixture_envelope(const struct lsn_fixture *fx, size_t from,
 	env.has_body = 1;
 	env.body.data = body;
 	env.body.len = blen;
-	if ((rv = lsn_envelope_sign(&env, fx->partners[from].sign, out,
-	    outlen, &field)) != LSN_OK)
-		FXERR(rv, "envelope_sign: %s (%s)", lsn_strerror(rv),
-		    field != NULL ? field : "-");
+	rv = pack ? lsn_envelope_pack(&env, fx->partners[from].sign, out,
+	    outlen, &field) : lsn_envelope_sign(&env, fx->partners[from].sign,
+	    out, outlen, &field);
+	if (rv != LSN_OK)
+		FXERR(rv, "envelope_%s: %s (%s)", pack ? "pack" : "sign",
+		    lsn_strerror(rv), field != NULL ? field : "-");
 	if (msgid != NULL)
 		memcpy(msgid, id, sizeof(id));
  out:
 	free(body);
 	free(text);
 	return (rv);
+}
+
+int
+lsn_fixture_envelope(const struct lsn_fixture *fx, size_t from,
+    const struct lsn_fixture_msg *m, uint8_t msgid[16], uint8_t **out,
+    size_t *outlen)
+{
+	return (fx_envelope(fx, from, m, 0, msgid, out, outlen));
+}
+
+int
+lsn_fixture_envelope_pack(const struct lsn_fixture *fx, size_t from,
+    const struct lsn_fixture_msg *m, uint8_t msgid[16], uint8_t **out,
+    size_t *outlen)
+{
+	return (fx_envelope(fx, from, m, 1, msgid, out, outlen));
 }
 
 /* ---- raw wire clients ---- */

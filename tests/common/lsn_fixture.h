@@ -190,6 +190,15 @@ int	lsn_fixture_envelope(const struct lsn_fixture *fx, size_t from,
 	    const struct lsn_fixture_msg *m, uint8_t msgid[16], uint8_t **out,
 	    size_t *outlen);
 
+/*
+ * The same Envelope, validated and packed but not signed (lsn_envelope_pack
+ * with that partner's sign key): *out is the Envelope bytes (malloc'd,
+ * caller frees), for lsn_batch_sign() and lsn_envelope_wrap_batch().
+ */
+int	lsn_fixture_envelope_pack(const struct lsn_fixture *fx, size_t from,
+	    const struct lsn_fixture_msg *m, uint8_t msgid[16], uint8_t **out,
+	    size_t *outlen);
+
 /* ---- raw wire clients (a DEALER speaking Frames) ---- */
 
 /*
