@@ -368,6 +368,7 @@ struct composed {
 	size_t			 len;
 	struct agent_idset	 rcpts;		/* expanded partner ids */
 	char			 recipients[1024]; /* as named, for the row */
+	uint8_t			 group[16];	/* their hash: outbox_sign.c */
 	uint64_t		 created_ms;
 	int			 type;		/* MessageType */
 	int			 priority;

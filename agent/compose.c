@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "liaison/body.h"
 #include "liaison/envelope.h"
 #include "liaison/seal.h"
@@ -119,6 +121,26 @@ join_recipients(const Liaison__V1__SubmitRequest *r, char *out, size_t sz)
 	for (size_t i = 0; i < r->n_to_groups && n < sz; i++)
 		n += (size_t) snprintf(out + n, sz - n, "%s@%s",
 		    n ? "," : "", r->to_groups[i]);
+}
+
+/*
+ * The key outbox_sign.c batches by: a hash of the recipients exactly as
+ * named (to, then to_groups), whatever their length.
+ */
+static void
+group_key(const Liaison__V1__SubmitRequest *r, uint8_t out[16])
+{
+	crypto_generichash_state	h;
+
+	crypto_generichash_init(&h, NULL, 0, 16);
+	for (size_t i = 0; i < r->n_to; i++)
+		crypto_generichash_update(&h, (const uint8_t *) r->to[i],
+		    strlen(r->to[i]) + 1);
+	crypto_generichash_update(&h, (const uint8_t *) "@", 1);
+	for (size_t i = 0; i < r->n_to_groups; i++)
+		crypto_generichash_update(&h, (const uint8_t *)
+		    r->to_groups[i], strlen(r->to_groups[i]) + 1);
+	crypto_generichash_final(&h, out, 16);
 }
 
 int
@@ -418,6 +440,7 @@ compose(struct agent *a, const Liaison__V1__SubmitRequest *r, int flags,
 	c->tlp = (int) h.tlp;
 	c->created_ms = lsn_now_ms();
 	join_recipients(r, c->recipients, sizeof(c->recipients));
+	group_key(r, c->group);
 	rv = build_and_pack(a, r, &h, c, detail, detailsz);
  out:
 	if (rv != LSN_OK)

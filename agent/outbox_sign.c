@@ -12,8 +12,9 @@
  * signature here and one verification at the broker and at the recipient
  * instead of 64 each.
  *
- * Grouping by the recipients as named keeps a recipient's proof to hashes
- * of messages sent to the same recipients (threat-model.md).
+ * Grouping by the recipients exactly as named (to and to_groups, hashed
+ * whole: composed.group) keeps a recipient's proof to hashes of messages
+ * sent to the same recipients (threat-model.md).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,6 @@
 #include "liaison/log.h"
 #include "liaison/sig.h"
 #include "liaison/util.h"
-
-#include <sodium.h>
 
 #include "agent.h"
 #include "astore.h"
@@ -45,8 +44,7 @@ outbox_sign_queue(struct agent *a, struct composed *c)
 	}
 	u = &a->us[a->nus++];
 	memcpy(u->id, c->id, sizeof(u->id));
-	crypto_generichash(u->group, sizeof(u->group),
-	    (const uint8_t *) c->recipients, strlen(c->recipients), NULL, 0);
+	memcpy(u->group, c->group, sizeof(u->group));
 	u->env = c->env;
 	u->envlen = c->envlen;
 	c->env = NULL;
