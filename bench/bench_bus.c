@@ -41,7 +41,7 @@
 
 #define INGRESS_SENDERS	4
 #define INGRESS_WINDOW	256
-#define E2E_WINDOW	64
+#define E2E_WINDOW	256
 
 /*
  * Profiling hook (docs/performance.md "Profiling one message"): with
