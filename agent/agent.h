@@ -55,11 +55,12 @@
 #define AGENT_RCPT_PENDING_MAX	1024	/* DELIVERED receipts per flush */
 #define AGENT_DEFERRED_MAX	1024	/* Delivers held while syncing */
 #define AGENT_FRAMES_PER_TURN	256
+#define AGENT_API_TURN_MAX	256	/* API requests per transaction */
 #define AGENT_FRAME_MAX		(16 * 1024 * 1024)	/* from the broker */
 #define AGENT_API_REQ_MAX	(LSN_DIROP_MAX + 64 * 1024)
 #define AGENT_OUTBOX_MAX	100000	/* pending messages */
 #define AGENT_OUTBOX_BURST	200	/* sends per loop turn */
-#define AGENT_OUTBOX_WINDOW	256	/* unacknowledged publishes */
+#define AGENT_OUTBOX_WINDOW	1024	/* unacknowledged publishes */
 #define AGENT_SYNC_BATCH	64	/* DirSync.max_entries */
 #define AGENT_DIRSUB_TIMEOUT_MS	10000
 #define AGENT_WAIT_MAX_MS	30000

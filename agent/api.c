@@ -655,7 +655,8 @@ end_batch(struct agent *a)
 }
 
 /*
- * Reads up to 64 requests and handles them in one transaction (one
+ * Reads up to AGENT_API_TURN_MAX requests (a client's window of 256
+ * submits fits one turn) and handles them in one transaction (one
  * durable commit for the turn); the answers are sent only after the
  * COMMIT, so nothing is acknowledged before it is durable.
  */
@@ -668,7 +669,7 @@ api_on_readable(struct agent *a)
 
 	if (a->indoubt)
 		return;	/* stopping: unread requests time out */
-	for (int turn = 0; turn < 64; turn++) {
+	for (int turn = 0; turn < AGENT_API_TURN_MAX; turn++) {
 		n = 0;
 		more = 1;
 		while (more) {

@@ -41,7 +41,7 @@ static const struct lsn_conf_opt btable[] = {
 	{ "broker", "queue_quota", LSN_CONF_INT, 1, 100000000, "100000", 0,
 	    LSN_CONF_AT(struct bconf, queue_quota),
 	    "undelivered messages per recipient" },
-	{ "broker", "inflight_max", LSN_CONF_INT, 1, 65536, "256", 0,
+	{ "broker", "inflight_max", LSN_CONF_INT, 1, 65536, "1024", 0,
 	    LSN_CONF_AT(struct bconf, inflight_max),
 	    "unacknowledged deliveries per session" },
 	{ "broker", "dir_batch_max", LSN_CONF_INT, 1, 4096, "256", 0,
