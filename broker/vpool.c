@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "liaison/batchsig.h"
 #include "liaison/err.h"
 #include "liaison/thread.h"
 
@@ -9,6 +10,7 @@
 
 enum {
 	VJ_IDLE = 0,
+	VJ_INLINE,	/* run by vpool_wait on the loop's thread */
 	VJ_QUEUED,
 	VJ_RUNNING,
 	VJ_DONE,
@@ -133,8 +135,12 @@ vpool_submit(struct vpool *p, struct vjob *j)
 	j->env = NULL;
 	j->field = NULL;
 	j->rv = LSN_EINTERNAL;
-	if (p == NULL || p->nthreads == 0) {
-		j->state = VJ_QUEUED;	/* run by vpool_wait */
+	/* a batch whose signature verified already costs a few hashes:
+	 * less than handing it to a worker and waking the loop after */
+	if (p == NULL || p->nthreads == 0 || (j->o != NULL &&
+	    j->o->has_batch && lsn_batch_known(j->pk, j->o->env,
+	    j->o->envlen, &j->o->batch, j->o->sig, LSN_SIG_BYTES))) {
+		j->state = VJ_INLINE;
 		return;
 	}
 	pthread_mutex_lock(&p->mu);
@@ -153,10 +159,13 @@ vpool_wait(struct vpool *p, struct vjob *j)
 {
 	struct vjob	*q, *prev = NULL;
 
-	if (p == NULL || p->nthreads == 0) {
-		if (j->state == VJ_QUEUED)
-			run(j);
+	if (j->state == VJ_INLINE) {
+		run(j);
 		j->state = VJ_IDLE;
+		return;
+	}
+	if (p == NULL || p->nthreads == 0) {
+		j->state = VJ_IDLE;	/* never submitted */
 		return;
 	}
 	pthread_mutex_lock(&p->mu);

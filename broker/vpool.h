@@ -5,7 +5,9 @@
  * The loop submits jobs in frame order and waits for them in the same
  * order; a job still queued when the loop waits for it is run by the
  * loop's own thread, so a pool of 0 threads verifies inline and a busy
- * pool never makes the loop idle. The workers touch nothing but the job:
+ * pool never makes the loop idle. A batch-form envelope whose batch
+ * signature already verified (lsn_batch_known) is kept for the loop's
+ * thread too: a few hashes cost less than the hand-over. The workers touch nothing but the job:
  * no store, no directory, no sockets, no logging. Everything that decides
  * about a message stays in the loop, in order.
  */

@@ -3,6 +3,7 @@
  * (RFC 9162 shape), its inclusion proofs, and the per-thread cache of
  * verified batch signatures. See include/liaison/batchsig.h.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -15,9 +16,10 @@
 #define NODE_PREFIX	"liaison/batch-node/v1"
 #define SIGNED_BYTES	(4 + LSN_HASH_BYTES)	/* u32be(count) || root */
 
-/* Digests of this thread's last verified batches (see batchsig.h). */
-static _Thread_local uint8_t	cache[LSN_BATCH_CACHE][LSN_HASH_BYTES];
-static _Thread_local unsigned	cache_used, cache_next;
+/* Digests of the process's last verified batches (see batchsig.h). */
+static pthread_mutex_t	cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t		cache[LSN_BATCH_CACHE][LSN_HASH_BYTES];
+static unsigned		cache_used, cache_next;
 
 void
 lsn_batch_leaf(const uint8_t *env, size_t len, uint8_t out[LSN_HASH_BYTES])
@@ -151,19 +153,66 @@ root_of(const struct lsn_batch_proof *p, uint8_t r[LSN_HASH_BYTES])
 static int
 cache_has(const uint8_t d[LSN_HASH_BYTES])
 {
-	for (unsigned i = 0; i < cache_used; i++)
-		if (sodium_memcmp(cache[i], d, LSN_HASH_BYTES) == 0)
-			return (1);
-	return (0);
+	int	found = 0;
+
+	pthread_mutex_lock(&cache_mu);
+	for (unsigned i = 0; !found && i < cache_used; i++)
+		found = sodium_memcmp(cache[i], d, LSN_HASH_BYTES) == 0;
+	pthread_mutex_unlock(&cache_mu);
+	return (found);
 }
 
 static void
 cache_add(const uint8_t d[LSN_HASH_BYTES])
 {
+	pthread_mutex_lock(&cache_mu);
 	memcpy(cache[cache_next], d, LSN_HASH_BYTES);
 	cache_next = (cache_next + 1) % LSN_BATCH_CACHE;
 	if (cache_used < LSN_BATCH_CACHE)
 		cache_used++;
+	pthread_mutex_unlock(&cache_mu);
+}
+
+/*
+ * The digest a verification of (pk, env under p, sig) decides on: of pk,
+ * u32be(count) || root, and sig; *sb receives the signed bytes.
+ * LSN_EBADSIG for a bad argument or a proof that does not fit.
+ */
+static int
+digest(const uint8_t pk[LSN_PK_BYTES], const uint8_t *env, size_t envlen,
+    const struct lsn_batch_proof *p, const uint8_t *sig, size_t siglen,
+    uint8_t sb[SIGNED_BYTES], uint8_t d[LSN_HASH_BYTES])
+{
+	crypto_generichash_state	h;
+	uint8_t				r[LSN_HASH_BYTES];
+	int				rv;
+
+	if (pk == NULL || env == NULL || envlen == 0 || p == NULL ||
+	    sig == NULL || siglen != LSN_SIG_BYTES || p->count < 2 ||
+	    p->count > LSN_BATCH_MAX || p->index >= p->count ||
+	    p->depth > LSN_BATCH_DEPTH_MAX)
+		return (LSN_EBADSIG);
+	lsn_batch_leaf(env, envlen, r);
+	if ((rv = root_of(p, r)) != LSN_OK)
+		return (rv);
+	signed_bytes(p->count, r, sb);
+	crypto_generichash_init(&h, NULL, 0, LSN_HASH_BYTES);
+	crypto_generichash_update(&h, pk, LSN_PK_BYTES);
+	crypto_generichash_update(&h, sb, SIGNED_BYTES);
+	crypto_generichash_update(&h, sig, LSN_SIG_BYTES);
+	crypto_generichash_final(&h, d, LSN_HASH_BYTES);
+	return (LSN_OK);
+}
+
+int
+lsn_batch_known(const uint8_t pk[LSN_PK_BYTES], const uint8_t *env,
+    size_t envlen, const struct lsn_batch_proof *p, const uint8_t *sig,
+    size_t siglen)
+{
+	uint8_t	sb[SIGNED_BYTES], d[LSN_HASH_BYTES];
+
+	return (digest(pk, env, envlen, p, sig, siglen, sb, d) == LSN_OK &&
+	    cache_has(d));
 }
 
 int
@@ -171,26 +220,11 @@ lsn_batch_verify(const uint8_t pk[LSN_PK_BYTES], const uint8_t *env,
     size_t envlen, const struct lsn_batch_proof *p, const uint8_t *sig,
     size_t siglen)
 {
-	crypto_generichash_state	h;
-	uint8_t				r[LSN_HASH_BYTES], sb[SIGNED_BYTES];
-	uint8_t				d[LSN_HASH_BYTES];
-	int				rv = LSN_EBADSIG;
+	uint8_t	sb[SIGNED_BYTES], d[LSN_HASH_BYTES];
+	int	rv;
 
-	if (pk == NULL || env == NULL || envlen == 0 || p == NULL ||
-	    sig == NULL || siglen != LSN_SIG_BYTES || p->count < 2 ||
-	    p->count > LSN_BATCH_MAX || p->index >= p->count ||
-	    p->depth > LSN_BATCH_DEPTH_MAX)
+	if ((rv = digest(pk, env, envlen, p, sig, siglen, sb, d)) != LSN_OK)
 		goto out;
-	lsn_batch_leaf(env, envlen, r);
-	if ((rv = root_of(p, r)) != LSN_OK)
-		goto out;
-	signed_bytes(p->count, r, sb);
-	/* the digest of what a verification would decide on */
-	crypto_generichash_init(&h, NULL, 0, sizeof(d));
-	crypto_generichash_update(&h, pk, LSN_PK_BYTES);
-	crypto_generichash_update(&h, sb, sizeof(sb));
-	crypto_generichash_update(&h, sig, LSN_SIG_BYTES);
-	crypto_generichash_final(&h, d, sizeof(d));
 	if (cache_has(d)) {
 		rv = LSN_OK;
 		goto out;

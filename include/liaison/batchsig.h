@@ -13,11 +13,11 @@
  *
  * A verifier recomputes the root from the exact envelope bytes and the
  * proof, then verifies the signature. The Ed25519 verification of a
- * (key, count, root, signature) that already verified is skipped: each
- * thread keeps the digests of its last LSN_BATCH_CACHE successful
- * verifications (thread-local, nothing shared, nothing stored). A digest
- * hit means the same key, signed bytes and signature verified before,
- * which is the same verdict; a failure is never cached.
+ * (key, count, root, signature) that already verified is skipped: the
+ * process keeps the digests of its last LSN_BATCH_CACHE successful
+ * verifications (in memory, shared by its threads under a mutex, never
+ * stored). A digest hit means the same key, signed bytes and signature
+ * verified before, which is the same verdict; a failure is never cached.
  *
  * Everything is borrowed; nothing allocates. Thread-safe after lsn_init().
  */
@@ -33,7 +33,7 @@
 
 #define LSN_BATCH_MAX		64	/* envelopes under one signature */
 #define LSN_BATCH_DEPTH_MAX	6	/* path entries for LSN_BATCH_MAX */
-#define LSN_BATCH_CACHE		32	/* verified batches kept per thread */
+#define LSN_BATCH_CACHE		64	/* verified batches kept */
 
 /* Where one envelope sits in a batch: SignedEnvelope.batch. */
 struct lsn_batch_proof {
@@ -68,5 +68,14 @@ int	lsn_batch_sign(const struct lsn_keypair *kp,
 int	lsn_batch_verify(const uint8_t pk[LSN_PK_BYTES], const uint8_t *env,
 	    size_t envlen, const struct lsn_batch_proof *p, const uint8_t *sig,
 	    size_t siglen) LSN_MUST_CHECK;
+
+/*
+ * 1 if lsn_batch_verify() would answer LSN_OK from the cache alone (the
+ * proof fits and its root's signature by pk verified before), else 0: a
+ * caller that hands expensive checks to other threads keeps these.
+ */
+int	lsn_batch_known(const uint8_t pk[LSN_PK_BYTES], const uint8_t *env,
+	    size_t envlen, const struct lsn_batch_proof *p, const uint8_t *sig,
+	    size_t siglen);
 
 #endif /* LIAISON_BATCHSIG_H */

@@ -264,7 +264,7 @@ test_batch_sign_bad_args(void **state)
 	    LSN_SIG_BYTES), LSN_EBADSIG);
 }
 
-/* A thread with its own (cold) cache reaches the same verdicts. */
+/* Another thread reaches the same verdicts (the cache is the process's). */
 static void *
 other_thread(void *arg)
 {
@@ -281,15 +281,32 @@ other_thread(void *arg)
 }
 
 static void
-test_batch_cache_per_thread(void **state)
+test_batch_cache_shared(void **state)
 {
 	struct fx	*fx = *state;
 	pthread_t	 t;
 	void		*res;
 
+	struct lsn_batch_proof	 bent;
+
+	for (int i = 0; i < 5; i++)	/* a batch no other test signed */
+		lsn_random(fx->env[i], ENVSZ);
 	assert_ok(lsn_batch_sign(fx->kp, fx->ep, fx->len, 5, fx->sig,
 	    fx->pr));
-	assert_ok(verify(fx, 0, &fx->pr[0]));	/* warm in this thread */
+	/* known only once verified, and only with a fitting proof */
+	assert_false(lsn_batch_known(fx->kp->pk, fx->ep[0], fx->len[0],
+	    &fx->pr[0], fx->sig, LSN_SIG_BYTES));
+	assert_ok(verify(fx, 0, &fx->pr[0]));
+	assert_true(lsn_batch_known(fx->kp->pk, fx->ep[3], fx->len[3],
+	    &fx->pr[3], fx->sig, LSN_SIG_BYTES));
+	assert_false(lsn_batch_known(fx->other->pk, fx->ep[3], fx->len[3],
+	    &fx->pr[3], fx->sig, LSN_SIG_BYTES));
+	assert_false(lsn_batch_known(fx->kp->pk, fx->ep[2], fx->len[2],
+	    &fx->pr[3], fx->sig, LSN_SIG_BYTES));
+	bent = fx->pr[3];
+	bent.path[0][0] ^= 1;
+	assert_false(lsn_batch_known(fx->kp->pk, fx->ep[3], fx->len[3],
+	    &bent, fx->sig, LSN_SIG_BYTES));
 	assert_int_equal(pthread_create(&t, NULL, other_thread, fx), 0);
 	assert_int_equal(pthread_join(t, &res), 0);
 	assert_null(res);
@@ -494,7 +511,7 @@ main(void)
 		cmocka_unit_test(test_batch_bent_proofs_refused),
 		cmocka_unit_test(test_batch_node_as_leaf_refused),
 		cmocka_unit_test(test_batch_sign_bad_args),
-		cmocka_unit_test(test_batch_cache_per_thread),
+		cmocka_unit_test(test_batch_cache_shared),
 		cmocka_unit_test(test_envelope_batch_form_opens),
 		cmocka_unit_test(test_envelope_batch_shape_refused),
 	};
