@@ -161,7 +161,7 @@ struct astore_inbox_row {
 	int64_t		 created_ms;
 	int64_t		 received_ms;
 	int		 acked, read, actioned;
-	int		 has_body;	/* body not NULL in the table */
+	int		 has_body;	/* a body: stored, or in signed */
 	const uint8_t	*body;
 	size_t		 body_len;
 	int		 priority;

@@ -33,24 +33,49 @@ astore_inbox_tlp(struct agent *a, const uint8_t *id, size_t len, int *tlp)
 }
 
 int
+astore_inbox_body_of(struct lsn_q *q, int body_col, int signed_col,
+    const uint8_t **p, size_t *n)
+{
+	const uint8_t	*se;
+	size_t		 selen;
+	int		 rv;
+
+	if (!lsn_q_col_null(q, body_col)) {
+		*p = lsn_q_col_blob(q, body_col, n);
+		return (LSN_OK);
+	}
+	se = lsn_q_col_blob(q, signed_col, &selen);
+	if (se == NULL)
+		return (LSN_ENOENT);
+	rv = lsn_envelope_body_view(se, selen, p, n);
+	return (rv == LSN_EPROTO ? LSN_EDB : rv);
+}
+
+int
 astore_inbox_body(struct agent *a, const uint8_t *msgid, uint8_t **body,
     size_t *len, int *tlp, int *type)
 {
 	struct lsn_q	*q;
+	const uint8_t	*p;
+	size_t		 n;
 	int		 rv;
 
 	*body = NULL;
 	*len = 0;
-	if ((rv = lsn_store_q(a->st, "SELECT body, tlp, type, "
-	    "typeof(body) = 'blob' FROM inbox WHERE message_id = ?", &q)) !=
-	    LSN_OK)
+	if ((rv = lsn_store_q(a->st, "SELECT body, tlp, type, signed "
+	    "FROM inbox WHERE message_id = ?", &q)) != LSN_OK)
 		return (rv);
 	lsn_q_blob(q, 1, msgid, LSN_MSGID_BYTES);
-	if ((rv = lsn_q_step(q)) == LSN_ROW && lsn_q_col_i64(q, 3) != 0) {
+	if ((rv = lsn_q_step(q)) == LSN_ROW &&
+	    (rv = astore_inbox_body_of(q, 0, 3, &p, &n)) == LSN_OK) {
 		*tlp = (int) lsn_q_col_i64(q, 1);
 		*type = (int) lsn_q_col_i64(q, 2);
-		rv = astore_copy(q, 0, body, len);
-	} else if (rv == LSN_OK || rv == LSN_ROW)
+		if ((*body = malloc(n > 0 ? n : 1)) == NULL)
+			rv = LSN_ENOMEM;
+		else if (n > 0)
+			memcpy(*body, p, n);
+		*len = n;
+	} else if (rv == LSN_OK)
 		rv = LSN_ENOENT;
 	lsn_q_reset(q);
 	return (rv);
@@ -180,9 +205,13 @@ item_scan(struct lsn_q *q, astore_inbox_fn *fn, void *arg, int *seen)
 		r.acked = lsn_q_col_i64(q, 6) != 0;
 		r.read = lsn_q_col_i64(q, 7) != 0;
 		r.actioned = lsn_q_col_i64(q, 8) != 0;
-		r.has_body = !lsn_q_col_null(q, 9);
-		if (r.has_body)
-			r.body = lsn_q_col_blob(q, 9, &r.body_len);
+		if ((x = astore_inbox_body_of(q, 9, 12, &r.body,
+		    &r.body_len)) == LSN_OK)
+			r.has_body = 1;
+		else if (x != LSN_ENOENT) {
+			rv = x;
+			break;
+		}
 		r.priority = (int) lsn_q_col_i64(q, 10);
 		r.tlp = (int) lsn_q_col_i64(q, 11);
 		r.signed_env = lsn_q_col_blob(q, 12, &r.signed_len);

@@ -18,6 +18,15 @@ int	astore_copy(struct lsn_q *q, int c, uint8_t **buf, size_t *n)
 	    LSN_MUST_CHECK;
 
 /*
+ * The body of the current inbox row: column body_col, or when it is NULL
+ * the plain body inside the stored SignedEnvelope of column signed_col
+ * (rows since the agent stopped storing a plain body twice). *p borrows
+ * the row. LSN_ENOENT when there is none (a sealed body not opened).
+ */
+int	astore_inbox_body_of(struct lsn_q *q, int body_col, int signed_col,
+	    const uint8_t **p, size_t *n) LSN_MUST_CHECK;
+
+/*
  * The first row's column 0 (and 1 when v1 is not NULL) of sql, bound
  * to p as ?1 when has_p; LSN_EDB when there is no row (for counts).
  */

@@ -286,10 +286,25 @@ astore_referral_received(struct agent *a, const uint8_t *rid,
 	lsn_q_blob(q, 1, rid, LSN_BODY_ID_BYTES);
 	lsn_q_text(q, 2, peer);
 	if ((rv = lsn_q_step(q)) == LSN_ROW) {
-		if ((rv = astore_copy(q, 0, se, selen)) == LSN_OK &&
-		    (rv = astore_copy(q, 1, body, blen)) != LSN_OK) {
+		const uint8_t	*p;
+		size_t		 n;
+
+		/* (a sealed body not opened reads as empty, as it did) */
+		if ((rv = astore_inbox_body_of(q, 1, 0, &p, &n)) ==
+		    LSN_ENOENT) {
+			n = 0;
+			rv = LSN_OK;
+		}
+		if (rv == LSN_OK &&
+		    (rv = astore_copy(q, 0, se, selen)) == LSN_OK &&
+		    (*body = malloc(n > 0 ? n : 1)) == NULL) {
 			free(*se);
 			*se = NULL;
+			rv = LSN_ENOMEM;
+		} else if (rv == LSN_OK) {
+			if (n > 0)
+				memcpy(*body, p, n);
+			*blen = n;
 		}
 	} else if (rv == LSN_OK)
 		rv = LSN_ENOENT;

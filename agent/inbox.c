@@ -145,8 +145,12 @@ store_message(struct agent *a, uint64_t seq, const Liaison__V1__Envelope *e,
 	m.received_ms = (int64_t) lsn_now_ms();
 	m.signed_env = buf;
 	m.signed_len = len;
-	m.body = body;
-	m.body_len = bodylen;
+	/* a plain body is read from the stored envelope (astore_inbox.c):
+	 * only an opened sealed one is stored apart */
+	if (e->sealed != NULL) {
+		m.body = body;
+		m.body_len = bodylen;
+	}
 	m.priority = e->has_priority ? (int) e->priority : 0;
 	m.tlp = e->handling != NULL && e->handling->has_tlp ?
 	    (int) e->handling->tlp : 0;

@@ -214,6 +214,17 @@ int	lsn_envelope_hash(const struct lsn_envelope_outer *o,
 int	lsn_handling_validate(const Liaison__V1__Handling *h,
 	    const char **fieldp) LSN_MUST_CHECK;
 
+/*
+ * The plain body of stored SignedEnvelope bytes se (selen bytes), without
+ * unpacking them: *body / *bodylen point into se (borrowed; an envelope
+ * without a body gives an empty one). LSN_ENOENT when the envelope is
+ * sealed (its body is not there), LSN_EPROTO when se is not well-formed
+ * wire format, LSN_EINVAL on NULL. No signature is checked: for bytes
+ * that passed the trust gate when they arrived (an agent's inbox).
+ */
+int	lsn_envelope_body_view(const uint8_t *se, size_t selen,
+	    const uint8_t **body, size_t *bodylen) LSN_MUST_CHECK;
+
 /* Returns the lower-case name of a MessageType ("note", "referral-handoff",
  * ...) or "?" for an unknown value. Static string. */
 const char *lsn_envelope_type_name(int type);

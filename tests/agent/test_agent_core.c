@@ -15,6 +15,7 @@
 
 #include "agent.h"
 #include "agent_fixture.h"
+#include "astore.h"
 #include "lsn_fixture.h"
 #include "lsn_proc.h"
 #include "lsn_test.h"
@@ -68,6 +69,54 @@ test_agent_inbox_stores_once_and_advances_cursor(void **state)
 	id[0] ^= 1;
 	assert_err(inbox_mark(e->a, id, 16,
 	    LIAISON__V1__MARK_STAGE__MARK_ACKED), LSN_ENOENT);
+	free(buf);
+}
+
+/*
+ * A plain body is stored once, inside the stored envelope (the body
+ * column stays NULL), and reads back the same through inbox_fetch and
+ * astore_inbox_body; a row of the older form (body stored apart) too.
+ */
+static void
+test_agent_inbox_plain_body_stored_once(void **state)
+{
+	struct agent_env	*e = *state;
+	struct lsn_fixture_msg	 m = { 0 };
+	Liaison__V1__SignedEnvelope *se;
+	Liaison__V1__Envelope	*env;
+	Liaison__V1__InboxItem	*it = NULL;
+	uint8_t			*buf = NULL, id[16], *body = NULL;
+	size_t			 len = 0, blen;
+	int			 tlp, type;
+
+	m.to[0] = e->fx->partners[1].id;
+	m.text = "synthetic note, stored once";
+	assert_ok(lsn_fixture_envelope(e->fx, 0, &m, id, &buf, &len));
+	assert_int_equal(agent_fx_deliver(e, 1, buf, len), LSN_OK);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM inbox WHERE body IS NULL"), 1);
+	assert_non_null(se = liaison__v1__signed_envelope__unpack(NULL, len,
+	    buf));
+	assert_non_null(env = liaison__v1__envelope__unpack(NULL,
+	    se->envelope.len, se->envelope.data));
+	assert_ok(inbox_fetch(e->a, id, 16, &it));
+	assert_true(it->has_body);
+	assert_int_equal(it->body.len, env->body.len);
+	assert_memory_equal(it->body.data, env->body.data, env->body.len);
+	inbox_item_free(it);
+	assert_ok(astore_inbox_body(e->a, id, &body, &blen, &tlp, &type));
+	assert_int_equal(blen, env->body.len);
+	assert_memory_equal(body, env->body.data, blen);
+	free(body);
+	/* the older form: the body column wins */
+	assert_int_equal(agent_fx_count_sql(e, "UPDATE inbox SET body = "
+	    "X'0a03616263' RETURNING 1"), 1);
+	assert_ok(astore_inbox_body(e->a, id, &body, &blen, &tlp, &type));
+	assert_int_equal(blen, 5);
+	assert_memory_equal(body, "\x0a\x03" "abc", 5);
+	free(body);
+	liaison__v1__envelope__free_unpacked(env, NULL);
+	liaison__v1__signed_envelope__free_unpacked(se, NULL);
 	free(buf);
 }
 
@@ -527,6 +576,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_agent_inbox_stores_once_and_advances_cursor, setup,
+		    agent_fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_agent_inbox_plain_body_stored_once, setup,
 		    agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_inbox_quarantines_bad_signature, setup,
