@@ -252,9 +252,16 @@ int	astore_outbox_after(struct agent *a, int64_t after,
  * state with code and detail (NULL-able); a duplicate id is LSN_EDB.
  */
 int	astore_outbox_add(struct agent *a, const uint8_t *msgid,
-	    const uint8_t *signed_env, size_t len, const char *state,
-	    int64_t created_ms, const char *recipients, int code,
-	    const char *detail) LSN_MUST_CHECK;
+	    const uint8_t *signed_env, size_t len, const uint8_t *env_hash,
+	    const char *state, int64_t created_ms, const char *recipients,
+	    int code, const char *detail) LSN_MUST_CHECK;
+/*
+ * The envelope hash (lsn_envelope_hash) of our message msgid: the stored
+ * one, or for a row from before the column the stored envelope's.
+ * LSN_ENOENT when there is no such row.
+ */
+int	astore_outbox_env_hash(struct agent *a, const uint8_t *msgid,
+	    uint8_t h[LSN_HASH_BYTES]) LSN_MUST_CHECK;
 /*
  * A PublishAck for msgid: a 'pending' row gets state, code and detail,
  * but a 'rejected' answer to a re-publish (detail

@@ -187,15 +187,16 @@ astore_outbox_after(struct agent *a, int64_t after, astore_outbox_fn *fn,
 
 int
 astore_outbox_add(struct agent *a, const uint8_t *msgid,
-    const uint8_t *signed_env, size_t len, const char *state,
-    int64_t created_ms, const char *recipients, int code, const char *detail)
+    const uint8_t *signed_env, size_t len, const uint8_t *env_hash,
+    const char *state, int64_t created_ms, const char *recipients, int code,
+    const char *detail)
 {
 	struct lsn_q	*q;
 	int		 rv;
 
 	if ((rv = lsn_store_q(a->st, "INSERT INTO outbox(message_id, "
-	    "signed, state, created_ms, recipients, code, detail) "
-	    "VALUES(?, ?, ?, ?, ?, ?, ?)", &q)) != LSN_OK)
+	    "signed, state, created_ms, recipients, code, detail, env_hash) "
+	    "VALUES(?, ?, ?, ?, ?, ?, ?, ?)", &q)) != LSN_OK)
 		return (rv);
 	lsn_q_blob(q, 1, msgid, LSN_MSGID_BYTES);
 	lsn_q_blob(q, 2, signed_env, len);
@@ -207,6 +208,7 @@ astore_outbox_add(struct agent *a, const uint8_t *msgid,
 		lsn_q_text(q, 7, detail);
 	else
 		lsn_q_null(q, 7);
+	lsn_q_blob(q, 8, env_hash, LSN_HASH_BYTES);
 	rv = lsn_q_run(q);
 	return (rv == LSN_EEXIST ? LSN_EDB : rv);
 }
@@ -243,6 +245,42 @@ astore_outbox_ack(struct agent *a, const uint8_t *msgid, size_t len,
 	lsn_q_text(q, 5, detail);
 	lsn_q_blob(q, 6, msgid, len);
 	return (run(a, q, n));
+}
+
+int
+astore_outbox_env_hash(struct agent *a, const uint8_t *msgid,
+    uint8_t h[LSN_HASH_BYTES])
+{
+	struct lsn_q	*q;
+	const uint8_t	*p, *env;
+	size_t		 n, envlen;
+	int		 rv;
+
+	if ((rv = lsn_store_q(a->st, "SELECT env_hash, signed FROM outbox "
+	    "WHERE message_id = ?", &q)) != LSN_OK)
+		return (rv);
+	lsn_q_blob(q, 1, msgid, LSN_MSGID_BYTES);
+	if ((rv = lsn_q_step(q)) != LSN_ROW) {
+		rv = rv == LSN_OK ? LSN_ENOENT : rv;
+		goto out;
+	}
+	p = lsn_q_col_blob(q, 0, &n);
+	if (p != NULL && n == LSN_HASH_BYTES) {
+		memcpy(h, p, LSN_HASH_BYTES);
+		rv = LSN_OK;
+		goto out;
+	}
+	/* a row from before the column: hash the stored envelope */
+	p = lsn_q_col_blob(q, 1, &n);
+	if (p == NULL || lsn_envelope_view(p, n, &env, &envlen) != LSN_OK) {
+		rv = LSN_EDB;
+		goto out;
+	}
+	lsn_hash(env, envlen, h);
+	rv = LSN_OK;
+ out:
+	lsn_q_reset(q);
+	return (rv);
 }
 
 int

@@ -132,6 +132,14 @@ static const char rcpt_schema_v2[] =
     " carrier BLOB PRIMARY KEY,"		/* message_id of its envelope */
     " signed BLOB NOT NULL) WITHOUT ROWID;";
 
+/*
+ * The hash of each sent envelope (lsn_envelope_hash), which receipts name:
+ * checked against a receipt without reading and hashing the whole stored
+ * envelope. NULL in rows from before (astore_outbox_env_hash computes it).
+ */
+static const char outbox_schema_v2[] =
+    "ALTER TABLE outbox ADD COLUMN env_hash BLOB;";
+
 const struct lsn_migration agent_migrations[] = {
 	{ 1, lsn_dir_schema_v1, NULL },
 	{ 2, agent_schema_v1, NULL },
@@ -141,5 +149,6 @@ const struct lsn_migration agent_migrations[] = {
 	{ 6, events_schema, NULL },
 	{ 7, wf_schema_v4, NULL },
 	{ 8, rcpt_schema_v2, NULL },
+	{ 9, outbox_schema_v2, NULL },
 	{ 0, NULL, NULL },
 };

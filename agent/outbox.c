@@ -48,11 +48,13 @@ send_publish(struct agent *a, const uint8_t *buf, size_t len)
 static int
 enqueue(struct agent *a, struct composed *c)
 {
+	uint8_t	h[LSN_HASH_BYTES];
 	int	rv;
 
 	/* stored with its placeholder signature; signed before the COMMIT
-	 * (outbox_sign.c) */
-	if ((rv = astore_outbox_add(a, c->id, c->signed_env, c->len,
+	 * (outbox_sign.c); the hash receipts will name, kept with it */
+	lsn_hash(c->env, c->envlen, h);
+	if ((rv = astore_outbox_add(a, c->id, c->signed_env, c->len, h,
 	    a->refused_code != 0 ? "rejected" : "pending", c->created_ms,
 	    c->recipients, a->refused_code, a->refused_code != 0 ?
 	    a->link_error : NULL)) != LSN_OK ||

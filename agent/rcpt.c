@@ -188,34 +188,6 @@ rcpt_lookup(void *arg, const char *signer, const char *key_id,
 	return (inbox_find_sign_pk(x->a, signer, key_id, pk));
 }
 
-/* outbox_hash's row: the hash of its envelope. */
-static int
-hash_row(void *arg, const struct astore_outbox_row *o)
-{
-	Liaison__V1__SignedEnvelope	*se;
-	uint8_t				*h = arg;
-	int				 rv;
-
-	se = liaison__v1__signed_envelope__unpack(NULL, o->signed_len,
-	    o->signed_env);
-	if (se == NULL || !se->has_envelope)
-		rv = LSN_EDB;
-	else {
-		lsn_hash(se->envelope.data, se->envelope.len, h);
-		rv = 1;
-	}
-	if (se != NULL)
-		liaison__v1__signed_envelope__free_unpacked(se, NULL);
-	return (rv);
-}
-
-/* The SignedEnvelope.envelope hash of one of our outbox messages. */
-static int
-outbox_hash(struct agent *a, const uint8_t *msgid, uint8_t h[LSN_HASH_BYTES])
-{
-	return (astore_outbox_get(a, msgid, 16, hash_row, h));
-}
-
 /*
  * A received RECEIPT envelope (verified, body validated): verifies and
  * stores the receipt, single or batch form (one row per message named,
@@ -260,7 +232,7 @@ rcpt_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
 	for (size_t i = 0; i < n; i++) {
 		if ((rv = lsn_receipt_item(rc, i, &id, &eh)) != LSN_OK)
 			goto out;
-		rv = outbox_hash(a, id, h);
+		rv = astore_outbox_env_hash(a, id, h);
 		if (rv == LSN_ENOENT || (rv == LSN_OK &&
 		    memcmp(h, eh, LSN_HASH_BYTES) != 0)) {
 			snprintf(detail, detailsz, "receipt from %s for a "

@@ -1,7 +1,8 @@
 /*
- * envelope_view.c -- the plain body inside stored SignedEnvelope bytes,
- * found by walking the protobuf wire format without unpacking (see
- * lsn_envelope_body_view in include/liaison/envelope.h). The bytes are
+ * envelope_view.c -- the Envelope bytes and the plain body inside stored
+ * SignedEnvelope bytes, found by walking the protobuf wire format without
+ * unpacking (lsn_envelope_view, lsn_envelope_body_view in
+ * include/liaison/envelope.h). The bytes are
  * the agent's own copy of an envelope that passed the trust gate, but
  * they are read from a file, so every length is checked against the
  * buffer and anything malformed is LSN_EPROTO.
@@ -82,6 +83,18 @@ field(const uint8_t *buf, size_t len, uint32_t want, uint32_t flag,
 }
 
 int
+lsn_envelope_view(const uint8_t *se, size_t selen, const uint8_t **env,
+    size_t *envlen)
+{
+	int	unused = 0, rv;
+
+	if (se == NULL || env == NULL || envlen == NULL)
+		return (LSN_EINVAL);
+	rv = field(se, selen, SE_ENVELOPE, 0, env, envlen, &unused);
+	return (rv == LSN_ENOENT ? LSN_EPROTO : rv);
+}
+
+int
 lsn_envelope_body_view(const uint8_t *se, size_t selen,
     const uint8_t **body, size_t *bodylen)
 {
@@ -89,11 +102,10 @@ lsn_envelope_body_view(const uint8_t *se, size_t selen,
 	size_t		 envlen = 0;
 	int		 sealed = 0, rv;
 
-	if (se == NULL || body == NULL || bodylen == NULL)
+	if (body == NULL || bodylen == NULL)
 		return (LSN_EINVAL);
-	if ((rv = field(se, selen, SE_ENVELOPE, 0, &env, &envlen,
-	    &sealed)) != LSN_OK)
-		return (rv == LSN_ENOENT ? LSN_EPROTO : rv);
+	if ((rv = lsn_envelope_view(se, selen, &env, &envlen)) != LSN_OK)
+		return (rv);
 	*body = env;	/* an absent body is empty, not NULL */
 	*bodylen = 0;
 	rv = field(env, envlen, ENV_BODY, ENV_SEALED, body, bodylen, &sealed);

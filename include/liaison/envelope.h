@@ -215,6 +215,15 @@ int	lsn_handling_validate(const Liaison__V1__Handling *h,
 	    const char **fieldp) LSN_MUST_CHECK;
 
 /*
+ * The Envelope bytes (SignedEnvelope.envelope) of stored SignedEnvelope
+ * bytes se, without unpacking them: *env points into se. LSN_EPROTO when
+ * there is none or se is not well-formed wire format; LSN_EINVAL on NULL.
+ * No signature is checked (as lsn_envelope_body_view).
+ */
+int	lsn_envelope_view(const uint8_t *se, size_t selen, const uint8_t **env,
+	    size_t *envlen) LSN_MUST_CHECK;
+
+/*
  * The plain body of stored SignedEnvelope bytes se (selen bytes), without
  * unpacking them: *body / *bodylen point into se (borrowed; an envelope
  * without a body gives an empty one). LSN_ENOENT when the envelope is

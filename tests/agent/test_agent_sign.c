@@ -63,6 +63,7 @@ struct walk {
 	size_t			 n;
 	uint8_t			 ids[NMAX][16];
 	struct opened		 o[NMAX];
+	uint8_t			 hash[NMAX][LSN_HASH_BYTES];
 };
 
 /* Opens every outbox row as a recipient would: it must verify. */
@@ -85,6 +86,7 @@ open_row(void *arg, const struct astore_outbox_row *r)
 	w->o[w->n].batch = o->has_batch;
 	w->o[w->n].count = o->has_batch ? o->batch.count : 1;
 	memcpy(w->o[w->n].sig, o->sig, LSN_SIG_BYTES);
+	assert_ok(lsn_envelope_hash(o, w->hash[w->n]));
 	w->n++;
 	lsn_envelope_free(&env);
 	lsn_envelope_outer_destroy(&o);
@@ -215,6 +217,41 @@ test_agent_sign_rollbacks(void **state)
 	assert_int_equal(w.n, 2);
 }
 
+/*
+ * The hash receipts name is kept with each row (no receipt check reads
+ * and hashes the stored envelope); a row from before the column still
+ * gives it, from the stored envelope.
+ */
+static void
+test_agent_sign_env_hash_kept(void **state)
+{
+	struct agent_env	*e = *state;
+	struct walk		 w;
+	uint8_t			 id[2][16], h[LSN_HASH_BYTES];
+	uint8_t			 want[2][LSN_HASH_BYTES];
+
+	assert_ok(agent_tx_begin(e->a));
+	for (int i = 0; i < 2; i++)
+		assert_ok(submit(e, e->fx->partners[0].id, NULL, id[i]));
+	assert_ok(agent_tx_commit(e->a));
+	open_all(e, &w);
+	assert_int_equal(agent_fx_count_sql(e,
+	    "SELECT count(*) FROM outbox WHERE length(env_hash) = 32"), 2);
+	for (int i = 0; i < 2; i++)
+		memcpy(want[i], w.hash[i], LSN_HASH_BYTES);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < w.n; i++) {
+			assert_ok(astore_outbox_env_hash(e->a, w.ids[i], h));
+			assert_memory_equal(h, want[i], LSN_HASH_BYTES);
+		}
+		/* the second pass: rows of the older form */
+		assert_int_equal(agent_fx_count_sql(e, "UPDATE outbox SET "
+		    "env_hash = NULL RETURNING 1"), 1);
+	}
+	id[0][0] ^= 1;
+	assert_err(astore_outbox_env_hash(e->a, id[0], h), LSN_ENOENT);
+}
+
 int
 main(void)
 {
@@ -228,6 +265,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_agent_sign_outside_turn,
 		    setup, agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_agent_sign_rollbacks,
+		    setup, agent_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_agent_sign_env_hash_kept,
 		    setup, agent_fx_teardown),
 	};
 
