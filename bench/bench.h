@@ -139,6 +139,7 @@ int	 bench_ingress_drive(struct bench_world *w, const char *ep,
 	    pid_t broker, size_t total, int batch,
 	    struct bench_ingress_stat *out);
 int	 bench_ingress(struct bench_world *w);
+int	 bench_ingress_single(struct bench_world *w);
 int	 bench_e2e(struct bench_world *w);
 int	 bench_latency(struct bench_world *w);
 int	 bench_fanout_memory(struct bench_world *w);

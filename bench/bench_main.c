@@ -276,6 +276,8 @@ main(int argc, char *argv[])
 	STEP("e2e", bench_e2e(&w));
 	STEP("latency", bench_latency(&w));
 	STEP("fanout", bench_fanout_memory(&w));
+	/* after the scenarios whose figures it would weigh on */
+	STEP("ingress", bench_ingress_single(&w));
 	/* last: its own PostgreSQL server and broker (bench_pg.c) */
 	STEP("pg", bench_pg(&w));
 #undef STEP
