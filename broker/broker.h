@@ -551,7 +551,7 @@ int	deliver_hello(struct broker *b, const char *partner,
 
 /* Queue rows: next seq (assigns), counts, ack, expiry. */
 int	queue_add(struct broker *b, const char *rcpt, const uint8_t *msgid,
-	    uint64_t *seq);
+	    uint64_t expires_ms, uint64_t *seq);
 int	queue_count(struct broker *b, const char *rcpt, uint64_t *n);
 int	queue_ack(struct broker *b, const char *rcpt, uint64_t seq,
 	    int *found);

@@ -137,10 +137,11 @@ int	bstore_rcpt_set_next(struct broker *b, const char *partner,
 int	bstore_rcpt_set_acked(struct broker *b, const char *partner,
 	    uint64_t acked) LSN_MUST_CHECK;
 
-/* A queue row (its trigger counts it in recipients.queued), pipelined on
- * PostgreSQL (lsn_q_exec). */
+/* A queue row with its message's expiry (0: none; its triggers count it
+ * in recipients.queued and messages.pending), pipelined on PostgreSQL
+ * (lsn_q_exec). */
 int	bstore_queue_add(struct broker *b, const char *rcpt, uint64_t seq,
-	    const uint8_t *msgid) LSN_MUST_CHECK;
+	    const uint8_t *msgid, uint64_t expires_ms) LSN_MUST_CHECK;
 /* rcpt's lowest queued seq; *none = 1 when its queue is empty. */
 int	bstore_queue_first(struct broker *b, const char *rcpt, int *none,
 	    uint64_t *seq) LSN_MUST_CHECK;

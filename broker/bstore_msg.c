@@ -101,9 +101,8 @@ bstore_msg_expired(struct broker *b, uint64_t now, int64_t limit,
     bstore_expired_fn *fn, void *arg)
 {
 	static const char sql_sel[] =
-	    "SELECT q.recipient, q.seq, q.message_id FROM messages m"
-	    " JOIN queue q ON q.message_id = m.message_id"
-	    " WHERE m.expires_ms > 0 AND m.expires_ms <= ? LIMIT ?";
+	    "SELECT recipient, seq, message_id FROM queue"
+	    " WHERE expires_ms > 0 AND expires_ms <= ? LIMIT ?";
 	struct lsn_q	*q;
 	const void	*id;
 	size_t		 idlen;
@@ -137,8 +136,7 @@ bstore_msg_prune(struct broker *b, uint64_t before, int64_t limit,
 	    "UPDATE messages SET signed = ? WHERE message_id IN ("
 	    " SELECT m.message_id FROM messages m"
 	    " WHERE length(m.signed) > 0 AND m.accepted_ms < ?"
-	    " AND NOT EXISTS (SELECT 1 FROM queue q"
-	    "  WHERE q.message_id = m.message_id) LIMIT ?)";
+	    " AND m.pending = 0 LIMIT ?)";
 	struct lsn_q	*q;
 	int		 rv;
 

@@ -87,10 +87,11 @@ bstore_rcpt_set_acked(struct broker *b, const char *partner, uint64_t acked)
 
 int
 bstore_queue_add(struct broker *b, const char *rcpt, uint64_t seq,
-    const uint8_t *msgid)
+    const uint8_t *msgid, uint64_t expires_ms)
 {
 	static const char sql_ins[] =
-	    "INSERT INTO queue(recipient, seq, message_id) VALUES(?, ?, ?)";
+	    "INSERT INTO queue(recipient, seq, message_id, expires_ms)"
+	    " VALUES(?, ?, ?, ?)";
 	struct lsn_q	*q;
 	int		 rv;
 
@@ -99,6 +100,7 @@ bstore_queue_add(struct broker *b, const char *rcpt, uint64_t seq,
 	lsn_q_text(q, 1, rcpt);
 	lsn_q_i64(q, 2, (int64_t) seq);
 	lsn_q_blob(q, 3, msgid, LSN_MSGID_BYTES);
+	lsn_q_i64(q, 4, (int64_t) expires_ms);
 	rv = lsn_q_exec(q);	/* PostgreSQL: pipelined (query.h) */
 	lsn_q_reset(q);
 	return (rv);

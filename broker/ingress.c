@@ -271,7 +271,7 @@ store_message(struct broker *b, const char *sender,
 		uint64_t	seq;
 
 		if ((rv = queue_add(b, set->ids[i], e->message_id.data,
-		    &seq)) != LSN_OK)
+		    m.expires_ms, &seq)) != LSN_OK)
 			goto out;
 	}
 	lsn_hex_encode(e->message_id.data, LSN_MSGID_BYTES, idhex);

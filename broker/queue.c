@@ -178,13 +178,14 @@ rc_mark_dirty(struct broker *b, struct rcache_ent *e)
 }
 
 /*
- * Queues msgid for rcpt with the recipient's next sequence number (*seq).
+ * Queues msgid (expiring at expires_ms, 0 never) for rcpt with the
+ * recipient's next sequence number (*seq).
  * The queue row's trigger counts it in recipients.queued; a new recipient
  * gets its recipients row first.
  */
 int
 queue_add(struct broker *b, const char *rcpt, const uint8_t *msgid,
-    uint64_t *seq)
+    uint64_t expires_ms, uint64_t *seq)
 {
 	struct rcache_ent	*e;
 	uint64_t		 n;
@@ -211,7 +212,8 @@ queue_add(struct broker *b, const char *rcpt, const uint8_t *msgid,
 		}
 	}
 	/* PostgreSQL: pipelined (query.h) */
-	if ((rv = bstore_queue_add(b, rcpt, n, msgid)) != LSN_OK) {
+	if ((rv = bstore_queue_add(b, rcpt, n, msgid, expires_ms)) !=
+	    LSN_OK) {
 		log_warnx("queue: insert for %s: %s", rcpt,
 		    lsn_store_errmsg(b->st));
 		return (bstore_err(rv));

@@ -30,10 +30,10 @@ test_queue_seq_per_recipient(void **state)
 	assert_ok(broker_tx(&t->b));
 	for (uint64_t i = 1; i <= 3; i++) {
 		id[1] = (uint8_t) i;
-		assert_ok(queue_add(&t->b, "p02", id, &seq));
+		assert_ok(queue_add(&t->b, "p02", id, 0, &seq));
 		assert_int_equal(seq, i);
 	}
-	assert_ok(queue_add(&t->b, "p03", id, &seq));
+	assert_ok(queue_add(&t->b, "p03", id, 0, &seq));
 	assert_int_equal(seq, 1);
 	assert_ok(queue_count(&t->b, "p02", &n));
 	assert_int_equal(n, 3);

@@ -62,7 +62,7 @@ test_limits_quota_keeps_room_for_p1(void **state)
 	assert_ok(broker_tx(&t->b));
 	for (int i = 0; i < 18; i++) {
 		id[0] = (uint8_t) i;
-		assert_ok(queue_add(&t->b, "p03", id, &seq));
+		assert_ok(queue_add(&t->b, "p03", id, 0, &seq));
 	}
 	/* 18 = 20 - 2 queued: routine refused, P1 accepted */
 	assert_err(limits_quota(&t->b, "p01", "p03",
@@ -74,7 +74,7 @@ test_limits_quota_keeps_room_for_p1(void **state)
 	    LIAISON__V1__PRIORITY__PRIORITY_P1, d, sizeof(d)));
 	for (int i = 18; i < 20; i++) {
 		id[0] = (uint8_t) i;
-		assert_ok(queue_add(&t->b, "p03", id, &seq));
+		assert_ok(queue_add(&t->b, "p03", id, 0, &seq));
 	}
 	/* full: P1 refused too */
 	assert_err(limits_quota(&t->b, "p02", "p03",

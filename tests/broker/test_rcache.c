@@ -41,7 +41,7 @@ add(struct btest *t, const char *who, uint8_t k, uint64_t want)
 	uint64_t	seq = 0;
 
 	id[1] = k;
-	assert_ok(queue_add(&t->b, who, id, &seq));
+	assert_ok(queue_add(&t->b, who, id, 0, &seq));
 	assert_int_equal(seq, want);
 }
 

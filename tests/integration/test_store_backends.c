@@ -315,7 +315,7 @@ test_pg_daemon_schemas(void **state)
 	lsn_q_reset(q);
 	assert_ok(lsn_store_exec(st, "DELETE FROM recipients"));
 	assert_ok(lsn_store_version(st, &v));
-	assert_int_equal(v, 2);
+	assert_int_equal(v, 3);
 	assert_ok(lsn_store_exec(st, "INSERT INTO recipients (partner, "
 	    "next_seq, acked_seq) VALUES ('p1', 1, 0)"));
 	assert_ok(lsn_store_q(st, "INSERT INTO queue (recipient, seq, "
