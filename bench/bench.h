@@ -141,6 +141,19 @@ int	 bench_ingress_drive(struct bench_world *w, const char *ep,
 int	 bench_ingress(struct bench_world *w);
 int	 bench_ingress_single(struct bench_world *w);
 int	 bench_e2e(struct bench_world *w);
+/* bench_bus.c's helpers shared with bench_load.c: CPU seconds (user +
+ * system) used so far by pid; qsort comparators; the p-th percentile of
+ * sorted v; an agent connected with the whole directory; an agent's
+ * inbox holding n messages (*when: bench_mono() then; limit in s). */
+double	 bench_cpu_secs(pid_t pid);
+int	 bench_cmp_dbl(const void *a, const void *b);
+int	 bench_cmp_u64(const void *a, const void *b);
+uint64_t bench_pct(const uint64_t *v, size_t n, double p);
+int	 bench_wait_connected(struct bench_world *w, size_t i);
+int	 bench_wait_inbox(struct bench_world *w, size_t i, uint64_t n,
+	    double limit, double *when);
+
+/* bench_load.c */
 int	 bench_latency(struct bench_world *w);
 int	 bench_fanout_memory(struct bench_world *w);
 
