@@ -117,6 +117,33 @@ publish_flush(struct broker *b)
 }
 
 /*
+ * 1 if an earlier publish of this turn (at most 64 back) carries the same
+ * batch signature by the same key as job j: that one's verification
+ * serves both (it is waited for first, and a success is cached), so j is
+ * kept for the loop's thread instead of a second hand-over. A failed one
+ * leaves j to verify itself.
+ */
+static int
+batch_follower(const struct broker *b, const struct vjob *j)
+{
+	const struct vjob	*e;
+	size_t			 n = b->npend - 1, k;
+
+	if (j->o == NULL || !j->o->has_batch)
+		return (0);
+	for (k = n; k > 0 && n - k < 64; k--) {
+		if (!b->pend[k - 1].job.verify)
+			continue;
+		e = &b->pend[k - 1].job.vj;
+		if (e->o != NULL && e->o->has_batch &&
+		    memcmp(e->o->sig, j->o->sig, LSN_SIG_BYTES) == 0 &&
+		    memcmp(e->pk, j->pk, LSN_PK_BYTES) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
  * Takes a Publish frame (msg, moved into the pending list) whose
  * connection passed the gate: runs the rules before the signature now and
  * hands the signature to the pool.
@@ -146,8 +173,12 @@ publish_add(struct broker *b, const char *partner, const uint8_t *rid,
 		p->res.code = LSN_EINTERNAL;
 		return;
 	}
-	if (ingress_begin(b, partner, env, envlen, &p->job, &p->res) ==
+	if (ingress_begin(b, partner, env, envlen, &p->job, &p->res) !=
 	    LSN_OK)
+		return;
+	if (batch_follower(b, &p->job.vj))
+		vpool_keep(&p->job.vj);
+	else
 		vpool_submit(b->vp, &p->job.vj);
 }
 

@@ -155,6 +155,16 @@ vpool_submit(struct vpool *p, struct vjob *j)
 }
 
 void
+vpool_keep(struct vjob *j)
+{
+	j->next = NULL;
+	j->env = NULL;
+	j->field = NULL;
+	j->rv = LSN_EINTERNAL;
+	j->state = VJ_INLINE;
+}
+
+void
 vpool_wait(struct vpool *p, struct vjob *j)
 {
 	struct vjob	*q, *prev = NULL;

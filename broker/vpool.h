@@ -51,6 +51,10 @@ void	vpool_close(struct vpool **pp);
 int	vpool_threads(const struct vpool *p);
 /* Queues j (borrowed until vpool_wait returns for it). */
 void	vpool_submit(struct vpool *p, struct vjob *j);
+/* Keeps j for the waiting thread: vpool_wait runs it there (a batch
+ * member whose batch an earlier job is verifying: it then finds the
+ * batch known). */
+void	vpool_keep(struct vjob *j);
 /* Returns when j is done (running it here if no worker took it yet). A
  * job must be waited for exactly once before it is reused or freed. */
 void	vpool_wait(struct vpool *p, struct vjob *j);

@@ -54,9 +54,10 @@ teardown(void **state)
 }
 
 /* Job i gets the right key, except every 5th (another partner's key) and
- * every 7th (a flipped signature bit). */
+ * every 7th (a flipped signature bit); with keep, every 3rd is kept for
+ * the waiter (vpool_keep) instead of queued: the same verdicts. */
 static void
-run_jobs(struct vfix *v, int nthreads)
+run_jobs(struct vfix *v, int nthreads, int keep)
 {
 	struct vpool	*p = NULL;
 	const uint8_t	*good = v->fx->partners[0].sign->pk;
@@ -70,7 +71,10 @@ run_jobs(struct vfix *v, int nthreads)
 		memcpy(v->j[i].pk, i % 5 == 4 ? other : good, LSN_PK_BYTES);
 		if (i % 7 == 6)
 			((uint8_t *) (uintptr_t) v->o[i]->sig)[0] ^= 1;
-		vpool_submit(p, &v->j[i]);
+		if (keep && i % 3 == 2)
+			vpool_keep(&v->j[i]);
+		else
+			vpool_submit(p, &v->j[i]);
 	}
 	for (int i = 0; i < NJOBS; i++) {
 		vpool_wait(p, &v->j[i]);
@@ -93,19 +97,26 @@ run_jobs(struct vfix *v, int nthreads)
 static void
 test_vpool_inline_without_threads(void **state)
 {
-	run_jobs(*state, 0);
+	run_jobs(*state, 0, 0);
 }
 
 static void
 test_vpool_one_thread_results_per_job(void **state)
 {
-	run_jobs(*state, 1);
+	run_jobs(*state, 1, 0);
 }
 
 static void
 test_vpool_several_threads_results_per_job(void **state)
 {
-	run_jobs(*state, 3);
+	run_jobs(*state, 3, 0);
+}
+
+static void
+test_vpool_kept_jobs_run_by_the_waiter(void **state)
+{
+	run_jobs(*state, 2, 1);
+	run_jobs(*state, 0, 1);
 }
 
 static void
@@ -157,6 +168,8 @@ main(void)
 		    test_vpool_several_threads_results_per_job, setup,
 		    teardown),
 		cmocka_unit_test(test_vpool_refuses_bad_thread_count),
+		cmocka_unit_test_setup_teardown(
+		    test_vpool_kept_jobs_run_by_the_waiter, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_vpool_waits_in_any_order, setup, teardown),
 	};
