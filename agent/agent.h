@@ -178,6 +178,7 @@ struct rcpt_pending {
 struct unsigned_msg {
 	uint8_t		 id[16];
 	uint8_t		 group[16];	/* hash of its recipients */
+	char		 kid[LSN_KEYID_HEXLEN + 1];	/* its sender_key_id */
 	uint8_t		*env;		/* Envelope bytes, owned */
 	size_t		 envlen;
 };

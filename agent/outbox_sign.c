@@ -45,6 +45,7 @@ outbox_sign_queue(struct agent *a, struct composed *c)
 	u = &a->us[a->nus++];
 	memcpy(u->id, c->id, sizeof(u->id));
 	memcpy(u->group, c->group, sizeof(u->group));
+	(void) lsn_strlcpy(u->kid, a->sign_kp->key_id, sizeof(u->kid));
 	u->env = c->env;
 	u->envlen = c->envlen;
 	c->env = NULL;
@@ -70,6 +71,12 @@ store_signed(struct agent *a, const struct unsigned_msg *u,
 	int64_t	 n;
 	int	 rv;
 
+	/* the key that signs is the one the envelope names (a reload runs
+	 * between turns, never inside one: this only guards that) */
+	if (strcmp(u->kid, a->sign_kp->key_id) != 0) {
+		rv = LSN_EINTERNAL;
+		goto out;
+	}
 	if ((rv = lsn_envelope_wrap_batch(u->env, u->envlen, sig,
 	    a->conf.partner, a->sign_kp->key_id, p, &buf, &len)) != LSN_OK)
 		goto out;
