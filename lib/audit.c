@@ -28,10 +28,7 @@ h_bytes(crypto_generichash_state *h, const void *p, size_t len)
 {
 	uint8_t	b[4];
 
-	b[0] = (uint8_t) (len >> 24);
-	b[1] = (uint8_t) (len >> 16);
-	b[2] = (uint8_t) (len >> 8);
-	b[3] = (uint8_t) len;
+	lsn_be32(b, (uint32_t) len);
 	crypto_generichash_update(h, b, sizeof(b));
 	if (len > 0)
 		crypto_generichash_update(h, p, len);

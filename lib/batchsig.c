@@ -1,6 +1,6 @@
 /*
  * batchsig.c -- one signature over a batch of envelopes: the Merkle tree
- * (RFC 9162 shape), its inclusion proofs, and the per-thread cache of
+ * (RFC 9162 shape), its inclusion proofs, and the process's cache of
  * verified batch signatures. See include/liaison/batchsig.h.
  */
 #include <pthread.h>
@@ -11,6 +11,7 @@
 
 #include "liaison/batchsig.h"
 #include "liaison/sig.h"
+#include "liaison/util.h"
 
 #define LEAF_PREFIX	"liaison/batch-leaf/v1"
 #define NODE_PREFIX	"liaison/batch-node/v1"
@@ -21,31 +22,33 @@ static pthread_mutex_t	cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t		cache[LSN_BATCH_CACHE][LSN_HASH_BYTES];
 static unsigned		cache_used, cache_next;
 
-void
-lsn_batch_leaf(const uint8_t *env, size_t len, uint8_t out[LSN_HASH_BYTES])
+/* BLAKE2b-256 of prefix (with its NUL as the 0x00) || a || b. */
+static void
+prefixed(const char *prefix, size_t plen, const uint8_t *a, size_t alen,
+    const uint8_t *b, size_t blen, uint8_t out[LSN_HASH_BYTES])
 {
 	crypto_generichash_state	h;
 
 	crypto_generichash_init(&h, NULL, 0, LSN_HASH_BYTES);
-	/* sizeof includes the NUL: the 0x00 after the prefix */
-	crypto_generichash_update(&h, (const uint8_t *) LEAF_PREFIX,
-	    sizeof(LEAF_PREFIX));
-	crypto_generichash_update(&h, env, len);
+	crypto_generichash_update(&h, (const uint8_t *) prefix, plen);
+	crypto_generichash_update(&h, a, alen);
+	if (blen > 0)
+		crypto_generichash_update(&h, b, blen);
 	crypto_generichash_final(&h, out, LSN_HASH_BYTES);
+}
+
+void
+lsn_batch_leaf(const uint8_t *env, size_t len, uint8_t out[LSN_HASH_BYTES])
+{
+	prefixed(LEAF_PREFIX, sizeof(LEAF_PREFIX), env, len, NULL, 0, out);
 }
 
 static void
 node(const uint8_t l[LSN_HASH_BYTES], const uint8_t r[LSN_HASH_BYTES],
     uint8_t out[LSN_HASH_BYTES])
 {
-	crypto_generichash_state	h;
-
-	crypto_generichash_init(&h, NULL, 0, LSN_HASH_BYTES);
-	crypto_generichash_update(&h, (const uint8_t *) NODE_PREFIX,
-	    sizeof(NODE_PREFIX));
-	crypto_generichash_update(&h, l, LSN_HASH_BYTES);
-	crypto_generichash_update(&h, r, LSN_HASH_BYTES);
-	crypto_generichash_final(&h, out, LSN_HASH_BYTES);
+	prefixed(NODE_PREFIX, sizeof(NODE_PREFIX), l, LSN_HASH_BYTES, r,
+	    LSN_HASH_BYTES, out);
 }
 
 /* The largest power of two below n (n >= 2): RFC 9162's split. */
@@ -89,10 +92,7 @@ static void
 signed_bytes(uint32_t count, const uint8_t root[LSN_HASH_BYTES],
     uint8_t out[SIGNED_BYTES])
 {
-	out[0] = (uint8_t) (count >> 24);
-	out[1] = (uint8_t) (count >> 16);
-	out[2] = (uint8_t) (count >> 8);
-	out[3] = (uint8_t) count;
+	lsn_be32(out, count);
 	memcpy(out + 4, root, LSN_HASH_BYTES);
 }
 

@@ -51,10 +51,8 @@ lsn_seal_ad(const uint8_t message_id[16], const char *sender, int type,
 	ad[off++] = (uint8_t) slen;
 	memcpy(ad + off, sender, slen);
 	off += slen;
-	ad[off++] = (uint8_t) ((uint32_t) type >> 24);
-	ad[off++] = (uint8_t) ((uint32_t) type >> 16);
-	ad[off++] = (uint8_t) ((uint32_t) type >> 8);
-	ad[off++] = (uint8_t) type;
+	lsn_be32(ad + off, (uint32_t) type);
+	off += 4;
 	*adlenp = off;
 	return (LSN_OK);
 }

@@ -362,6 +362,15 @@ lsn_hash(const void *data, size_t len, uint8_t out[LSN_HASH_BYTES])
 	(void) crypto_generichash(out, LSN_HASH_BYTES, data, len, NULL, 0);
 }
 
+void
+lsn_be32(uint8_t out[4], uint32_t v)
+{
+	out[0] = (uint8_t) (v >> 24);
+	out[1] = (uint8_t) (v >> 16);
+	out[2] = (uint8_t) (v >> 8);
+	out[3] = (uint8_t) v;
+}
+
 uint32_t
 lsn_fnv1a(const char *s)
 {

@@ -117,4 +117,8 @@ uint32_t lsn_fnv1a(const char *s);
 #define LSN_HASH_BYTES	32
 void	lsn_hash(const void *data, size_t len, uint8_t out[LSN_HASH_BYTES]);
 
+/* v as 4 big-endian bytes into out (the length and count fields of what
+ * is hashed or signed). */
+void	lsn_be32(uint8_t out[4], uint32_t v);
+
 #endif /* LIAISON_UTIL_H */
