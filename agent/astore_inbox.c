@@ -70,11 +70,8 @@ astore_inbox_body(struct agent *a, const uint8_t *msgid, uint8_t **body,
 	    (rv = astore_inbox_body_of(q, 0, 3, &p, &n)) == LSN_OK) {
 		*tlp = (int) lsn_q_col_i64(q, 1);
 		*type = (int) lsn_q_col_i64(q, 2);
-		if ((*body = malloc(n > 0 ? n : 1)) == NULL)
-			rv = LSN_ENOMEM;
-		else if (n > 0)
-			memcpy(*body, p, n);
-		*len = n;
+		if ((rv = astore_dup(p, n, body)) == LSN_OK)
+			*len = n;
 	} else if (rv == LSN_OK)
 		rv = LSN_ENOENT;
 	lsn_q_reset(q);

@@ -16,6 +16,8 @@ struct agent;
 /* A malloc'd copy of blob column c of the current row (never NULL). */
 int	astore_copy(struct lsn_q *q, int c, uint8_t **buf, size_t *n)
 	    LSN_MUST_CHECK;
+/* A malloc'd copy of n bytes at p (never NULL, also for n = 0). */
+int	astore_dup(const void *p, size_t n, uint8_t **buf) LSN_MUST_CHECK;
 
 /*
  * The body of the current inbox row: column body_col, or when it is NULL

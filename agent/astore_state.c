@@ -56,16 +56,22 @@ astore_alerts(struct agent *a, size_t max, char ***vp, size_t *np)
 }
 
 int
+astore_dup(const void *p, size_t n, uint8_t **buf)
+{
+	if ((*buf = malloc(n > 0 ? n : 1)) == NULL)
+		return (LSN_ENOMEM);
+	if (n > 0)
+		memcpy(*buf, p, n);
+	return (LSN_OK);
+}
+
+int
 astore_copy(struct lsn_q *q, int c, uint8_t **buf, size_t *n)
 {
 	const void	*p;
 
 	p = lsn_q_col_blob(q, c, n);
-	if ((*buf = malloc(*n > 0 ? *n : 1)) == NULL)
-		return (LSN_ENOMEM);
-	if (*n > 0)
-		memcpy(*buf, p, *n);
-	return (LSN_OK);
+	return (astore_dup(p, *n, buf));
 }
 
 int

@@ -292,20 +292,17 @@ astore_referral_received(struct agent *a, const uint8_t *rid,
 		/* (a sealed body not opened reads as empty, as it did) */
 		if ((rv = astore_inbox_body_of(q, 1, 0, &p, &n)) ==
 		    LSN_ENOENT) {
+			p = NULL;
 			n = 0;
 			rv = LSN_OK;
 		}
 		if (rv == LSN_OK &&
 		    (rv = astore_copy(q, 0, se, selen)) == LSN_OK &&
-		    (*body = malloc(n > 0 ? n : 1)) == NULL) {
+		    (rv = astore_dup(p, n, body)) != LSN_OK) {
 			free(*se);
 			*se = NULL;
-			rv = LSN_ENOMEM;
-		} else if (rv == LSN_OK) {
-			if (n > 0)
-				memcpy(*body, p, n);
+		} else if (rv == LSN_OK)
 			*blen = n;
-		}
 	} else if (rv == LSN_OK)
 		rv = LSN_ENOENT;
 	lsn_q_reset(q);
