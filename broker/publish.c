@@ -117,14 +117,15 @@ publish_flush(struct broker *b)
 }
 
 /*
- * 1 if an earlier publish of this turn (at most 64 back) carries the same
- * batch signature by the same key as job j: that one's verification
- * serves both (it is waited for first, and a success is cached), so j is
- * kept for the loop's thread instead of a second hand-over. A failed one
- * leaves j to verify itself.
+ * 1 when job j's check costs a few hashes, so the loop's thread runs it
+ * (vpool_keep) rather than hand it to a verification thread and wait to
+ * be woken: a batch-form envelope whose batch an earlier publish of this
+ * turn (at most 64 back) carries with the same key (that one is waited
+ * for first and a success is cached; a failure leaves j to verify
+ * itself), or whose batch signature already verified (lsn_batch_known).
  */
 static int
-batch_follower(const struct broker *b, const struct vjob *j)
+keep_for_loop(const struct broker *b, const struct vjob *j)
 {
 	const struct vjob	*e;
 	size_t			 n = b->npend - 1, k;
@@ -140,7 +141,8 @@ batch_follower(const struct broker *b, const struct vjob *j)
 		    memcmp(e->pk, j->pk, LSN_PK_BYTES) == 0)
 			return (1);
 	}
-	return (0);
+	return (lsn_batch_known(j->pk, j->o->env, j->o->envlen, &j->o->batch,
+	    j->o->sig, LSN_SIG_BYTES));
 }
 
 /*
@@ -176,7 +178,7 @@ publish_add(struct broker *b, const char *partner, const uint8_t *rid,
 	if (ingress_begin(b, partner, env, envlen, &p->job, &p->res) !=
 	    LSN_OK)
 		return;
-	if (batch_follower(b, &p->job.vj))
+	if (keep_for_loop(b, &p->job.vj))
 		vpool_keep(&p->job.vj);
 	else
 		vpool_submit(b->vp, &p->job.vj);

@@ -2,7 +2,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "liaison/batchsig.h"
 #include "liaison/err.h"
 #include "liaison/thread.h"
 
@@ -131,18 +130,9 @@ vpool_threads(const struct vpool *p)
 void
 vpool_submit(struct vpool *p, struct vjob *j)
 {
-	j->next = NULL;
-	j->env = NULL;
-	j->field = NULL;
-	j->rv = LSN_EINTERNAL;
-	/* a batch whose signature verified already costs a few hashes:
-	 * less than handing it to a worker and waking the loop after */
-	if (p == NULL || p->nthreads == 0 || (j->o != NULL &&
-	    j->o->has_batch && lsn_batch_known(j->pk, j->o->env,
-	    j->o->envlen, &j->o->batch, j->o->sig, LSN_SIG_BYTES))) {
-		j->state = VJ_INLINE;
+	vpool_keep(j);		/* without workers, run by the waiter */
+	if (p == NULL || p->nthreads == 0)
 		return;
-	}
 	pthread_mutex_lock(&p->mu);
 	j->state = VJ_QUEUED;
 	if (p->tail != NULL)

@@ -5,9 +5,8 @@
  * The loop submits jobs in frame order and waits for them in the same
  * order; a job still queued when the loop waits for it is run by the
  * loop's own thread, so a pool of 0 threads verifies inline and a busy
- * pool never makes the loop idle. A batch-form envelope whose batch
- * signature already verified (lsn_batch_known) is kept for the loop's
- * thread too: a few hashes cost less than the hand-over. The workers touch nothing but the job:
+ * pool never makes the loop idle. The caller may also keep a job for
+ * its own thread (vpool_keep) when the check is cheap. The workers touch nothing but the job:
  * no store, no directory, no sockets, no logging. Everything that decides
  * about a message stays in the loop, in order.
  */
@@ -51,9 +50,7 @@ void	vpool_close(struct vpool **pp);
 int	vpool_threads(const struct vpool *p);
 /* Queues j (borrowed until vpool_wait returns for it). */
 void	vpool_submit(struct vpool *p, struct vjob *j);
-/* Keeps j for the waiting thread: vpool_wait runs it there (a batch
- * member whose batch an earlier job is verifying: it then finds the
- * batch known). */
+/* Keeps j for the waiting thread: vpool_wait runs it there. */
 void	vpool_keep(struct vjob *j);
 /* Returns when j is done (running it here if no worker took it yet). A
  * job must be waited for exactly once before it is reused or freed. */
