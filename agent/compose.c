@@ -419,7 +419,7 @@ compose(struct agent *a, const Liaison__V1__SubmitRequest *r, int flags,
 	}
 	if ((rv = check_quota(a, detail, detailsz)) != LSN_OK)
 		goto out;
-	lsn_random(c->id, sizeof(c->id));
+	lsn_message_id_new(c->id);
 	/* the workflow step must be legal for every recipient */
 	if ((rv = wf_on_submit(a, r, &c->rcpts, c->id, linked, 0, NULL,
 	    detail, detailsz)) != LSN_OK)

@@ -252,7 +252,7 @@ envelope_sign(int argc, char *argv[])
 		cli_err("envelope", "out of memory");
 		goto out;
 	}
-	lsn_random(msgid, sizeof(msgid));
+	lsn_message_id_new(msgid);
 	env.has_version = 1;
 	env.version = LSN_ENVELOPE_VERSION;
 	env.has_message_id = 1;

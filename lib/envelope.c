@@ -628,3 +628,15 @@ lsn_tlp_name(int tlp)
 		return ("?");
 	return (names[tlp]);
 }
+
+void
+lsn_message_id_new(uint8_t id[LSN_MSGID_BYTES])
+{
+	uint64_t	ms = lsn_now_ms();
+
+	lsn_random(id, LSN_MSGID_BYTES);
+	for (int i = 0; i < 6; i++)
+		id[i] = (uint8_t) (ms >> (40 - 8 * i));
+	id[6] = (uint8_t) (0x70 | (id[6] & 0x0f));	/* version 7 */
+	id[8] = (uint8_t) (0x80 | (id[8] & 0x3f));	/* variant 10 */
+}

@@ -73,6 +73,16 @@
 #define LSN_ENV_TIME_MAX	((1ULL << 53) - 1)
 
 /*
+ * Fills id with a new message id in RFC 9562's UUIDv7 layout: the Unix
+ * time in milliseconds (48 bits, big-endian), then 74 random bits (with
+ * the version and variant bits). Ids made close in time sort close
+ * together, so each store indexing them appends instead of touching a
+ * random page per message; the 74 random bits keep them unguessable.
+ * Receivers check only the length (16 bytes), never the layout.
+ */
+void	lsn_message_id_new(uint8_t id[LSN_MSGID_BYTES]) LSN_API;
+
+/*
  * The outer SignedEnvelope after lsn_envelope_peek(). All pointers borrow
  * from `se`, which the object owns; they are valid until
  * lsn_envelope_outer_destroy(). Nothing in it is authenticated yet.

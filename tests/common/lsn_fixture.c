@@ -699,7 +699,7 @@ fx_envelope(const struct lsn_fixture *fx, size_t from,
 	if (m->message_id != NULL)
 		memcpy(id, m->message_id, sizeof(id));
 	else
-		lsn_random(id, sizeof(id));
+		lsn_message_id_new(id);
 	base = m->text != NULL ? m->text : "synthetic test";
 	tlen = strlen(base) + m->pad;
 	if ((text = malloc(tlen + 1)) == NULL)

@@ -1155,6 +1155,36 @@ test_envelope_golden_vector(void **state)
 	lsn_keypair_destroy(&kp);
 }
 
+/*
+ * Message ids (lsn_message_id_new): RFC 9562's UUIDv7 layout, the time in
+ * their first 48 bits so the stores indexing them append, and distinct.
+ */
+static void
+test_envelope_message_id_layout(void **state)
+{
+	uint8_t		id[64][LSN_MSGID_BYTES];
+	uint64_t	t0, t1, ms;
+
+	(void) state;
+	t0 = lsn_now_ms();
+	for (size_t i = 0; i < 64; i++)
+		lsn_message_id_new(id[i]);
+	t1 = lsn_now_ms();
+	for (size_t i = 0; i < 64; i++) {
+		ms = 0;
+		for (int b = 0; b < 6; b++)
+			ms = ms << 8 | id[i][b];
+		assert_true(ms >= t0 && ms <= t1);
+		assert_int_equal(id[i][6] >> 4, 7);		/* version */
+		assert_int_equal(id[i][8] >> 6, 2);		/* variant */
+		for (size_t j = 0; j < i; j++)
+			assert_memory_not_equal(id[i], id[j], LSN_MSGID_BYTES);
+		/* made later: sorts no earlier in its first 6 bytes */
+		if (i > 0)
+			assert_true(memcmp(id[i - 1], id[i], 6) <= 0);
+	}
+}
+
 int
 main(void)
 {
@@ -1179,6 +1209,7 @@ main(void)
 		T(test_envelope_wrap_checks_arguments),
 		T(test_envelope_names),
 		T(test_envelope_golden_vector),
+		T(test_envelope_message_id_layout),
 	};
 #undef T
 	return (cmocka_run_group_tests_name("envelope", tests, setup,
