@@ -5,11 +5,11 @@
  * signing a receipt at once; at the end of the turn, inside its
  * transaction and before the COMMIT (agent_tx_commit), rcpt_flush signs
  * one receipt per (original sender, up to LSN_RECEIPT_BATCH_MAX
- * messages) in the batch form of docs/protocol.md section 10 and queues
- * its carrier envelope in the outbox. A turn of 64 messages from one
- * sender thus costs 5 receipt signatures and 5 envelope signatures
- * instead of 64 of each, and as many fewer verifications at the broker
- * and the sender.
+ * messages; LSN_RECEIPT_BATCH_COMPAT with envelope_batch = no) in the
+ * batch form of docs/protocol.md section 10 and queues its carrier
+ * envelope in the outbox. A turn of 64 messages from one sender thus
+ * costs one receipt signature instead of 64, and as many fewer
+ * verifications at the sender.
  *
  * The receipts_sent rows are written when a message is recorded, in the
  * same transaction: a turn that rolls back forgets both (rcpt_drop), and
@@ -73,17 +73,21 @@ pending_cmp(const void *x, const void *y)
 
 /*
  * Signs and queues the turn's DELIVERED receipts: one per sender and
- * LSN_RECEIPT_BATCH_MAX messages. Called inside the open transaction; on
- * an error the caller fails the turn (everything of it rolls back).
+ * LSN_RECEIPT_BATCH_MAX messages (LSN_RECEIPT_BATCH_COMPAT while older
+ * members may read them, envelope_batch = no). Called inside the open
+ * transaction; on an error the caller fails the turn (everything of it
+ * rolls back).
  */
 int
 rcpt_flush(struct agent *a)
 {
 	uint8_t		ids[LSN_RECEIPT_BATCH_MAX][16];
 	uint8_t		hs[LSN_RECEIPT_BATCH_MAX][LSN_HASH_BYTES];
-	size_t		i = 0, n;
+	size_t		i = 0, n, max;
 	int		rv = LSN_OK;
 
+	max = a->conf.envelope_batch ? LSN_RECEIPT_BATCH_MAX :
+	    LSN_RECEIPT_BATCH_COMPAT;
 	if (a->nrq == 0)
 		return (LSN_OK);
 	for (size_t k = 0; k < a->nrq; k++)
@@ -92,7 +96,7 @@ rcpt_flush(struct agent *a)
 	while (i < a->nrq && rv == LSN_OK) {
 		const char	*to = a->rq[i].sender;
 
-		for (n = 0; i + n < a->nrq && n < LSN_RECEIPT_BATCH_MAX &&
+		for (n = 0; i + n < a->nrq && n < max &&
 		    strcmp(a->rq[i + n].sender, to) == 0; n++) {
 			memcpy(ids[n], a->rq[i + n].id, 16);
 			memcpy(hs[n], a->rq[i + n].hash, LSN_HASH_BYTES);

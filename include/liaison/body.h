@@ -97,7 +97,7 @@
 #define LSN_BODY_HASH_ALG_MAX	32	/* [a-z0-9-], e.g. "sha256", "pdq" */
 #define LSN_BODY_MEDIA_TYPE_MAX	127	/* RFC 6838 type/subtype */
 #define LSN_BODY_HOLDER_REF_MAX	256
-#define LSN_BODY_RECEIPT_MAX	1024	/* SignedReceipt.receipt bytes */
+#define LSN_BODY_RECEIPT_MAX	4096	/* SignedReceipt.receipt bytes */
 #define LSN_BODY_FORWARD_KEY_BYTES 32	/* Note.forward_key */
 #define LSN_BODY_SKEW_MS	(24ULL * 3600 * 1000)	/* observed_ms ahead */
 #define LSN_BODY_TIME_MAX	((1ULL << 53) - 1)	/* any *_ms */

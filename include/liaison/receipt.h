@@ -39,14 +39,19 @@
 #include "liaison/keys.h"
 #include "liaison/util.h"
 
-#define LSN_RECEIPT_MAX		1024	/* serialized SignedReceipt */
+#define LSN_RECEIPT_MAX		4096	/* serialized SignedReceipt */
 /*
- * Messages one batch receipt may name. 14 pairs (52 bytes each) with the
+ * Messages one batch receipt may name: 64 pairs (52 bytes each) with the
  * longest slug (63) as recipient and signer hint keep the SignedReceipt
- * under LSN_RECEIPT_MAX and its Receipt under LSN_BODY_RECEIPT_MAX, so a
- * batch passes every size check an older broker makes.
+ * under LSN_RECEIPT_MAX and its Receipt under LSN_BODY_RECEIPT_MAX.
  */
-#define LSN_RECEIPT_BATCH_MAX	14
+#define LSN_RECEIPT_BATCH_MAX	64
+/*
+ * The limit of the release before (SignedReceipt and Receipt <= 1024
+ * bytes): an agent whose broker or partners may be that old
+ * (envelope_batch = no) names at most this many, so they still read it.
+ */
+#define LSN_RECEIPT_BATCH_COMPAT	14
 
 /*
  * Finds the Ed25519 public key of a signer. signer and key_id are borrowed

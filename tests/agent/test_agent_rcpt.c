@@ -2,7 +2,8 @@
  * test_agent_rcpt.c -- batched DELIVERED receipts, in-process without a
  * broker (agent/rcpt_batch.c, docs/protocol.md section 10): the messages
  * stored in one turn are receipted with one signed receipt per sender and
- * LSN_RECEIPT_BATCH_MAX messages; a batch receipt of N messages marks all
+ * LSN_RECEIPT_BATCH_MAX messages (LSN_RECEIPT_BATCH_COMPAT with
+ * envelope_batch = no); a batch receipt of N messages marks all
  * N delivered at the sender (custody shows each, verified); a batch that
  * names a message the agent did not send, or more messages than a batch
  * may name, is refused whole and nothing of it is kept.
@@ -44,10 +45,15 @@ fx_lookup(void *arg, const char *signer, const char *key_id,
 	return (LSN_EUNKNOWNKEY);
 }
 
+/*
+ * One turn stores n0 notes from p0 and n2 from p2; checks the receipts it
+ * queued: `carriers` envelopes, each naming at most `max` messages in a
+ * SignedReceipt of at most `bytes`, every message named once.
+ */
 static void
-test_agent_rcpt_one_batch_per_sender_and_turn(void **state)
+turn_receipts(struct agent_env *e, size_t n0, size_t n2, size_t max,
+    size_t bytes, size_t carriers_want)
 {
-	struct agent_env	*e = *state;
 	struct lsn_fixture_msg	 m = { 0 };
 	Liaison__V1__Deliver	 d = LIAISON__V1__DELIVER__INIT;
 	sqlite3_stmt		*s;
@@ -56,11 +62,10 @@ test_agent_rcpt_one_batch_per_sender_and_turn(void **state)
 	size_t			 carriers = 0;
 	uint64_t		 seq = 0;
 
-	/* one turn: 20 notes from p0 and 3 from p2 */
 	m.to[0] = e->fx->partners[1].id;
 	assert_ok(agent_tx_begin(e->a));
-	for (size_t k = 0; k < 23; k++) {
-		size_t	from = k < 20 ? 0 : 2;
+	for (size_t k = 0; k < n0 + n2; k++) {
+		size_t	from = k < n0 ? 0 : 2;
 
 		assert_ok(lsn_fixture_envelope(e->fx, from, &m, NULL, &buf,
 		    &len));
@@ -72,11 +77,10 @@ test_agent_rcpt_one_batch_per_sender_and_turn(void **state)
 		liaison__v1__signed_envelope__free_unpacked(d.envelope, NULL);
 		free(buf);
 	}
-	assert_int_equal(e->a->nacks, 23);
+	assert_int_equal(e->a->nacks, n0 + n2);
 	agent_tx_end(e->a);
 	assert_int_equal(agent_fx_count_sql(e,
-	    "SELECT count(*) FROM inbox"), 23);
-	/* 20 = 14 + 6 for p0, 3 for p2: three receipt envelopes, not 23 */
+	    "SELECT count(*) FROM inbox"), n0 + n2);
 	assert_ok(lsn_store_stmt(e->a->st, "SELECT signed FROM outbox", &s));
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		Liaison__V1__SignedEnvelope	*se;
@@ -91,10 +95,11 @@ test_agent_rcpt_one_batch_per_sender_and_turn(void **state)
 		assert_int_equal(env->type,
 		    LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_RECEIPT);
 		assert_int_equal(env->n_to, 1);
+		assert_true(env->body.len <= bytes);
 		assert_ok(lsn_receipt_verify(env->body.data, env->body.len,
 		    fx_lookup, e, &r));
 		assert_string_equal(r->recipient, e->fx->partners[1].id);
-		assert_true(lsn_receipt_count(r) <= LSN_RECEIPT_BATCH_MAX);
+		assert_true(lsn_receipt_count(r) <= max);
 		for (size_t i = 0; i < 3; i++)
 			if (strcmp(env->to[0], e->fx->partners[i].id) == 0)
 				named[i] += lsn_receipt_count(r);
@@ -104,17 +109,41 @@ test_agent_rcpt_one_batch_per_sender_and_turn(void **state)
 		liaison__v1__signed_envelope__free_unpacked(se, NULL);
 	}
 	sqlite3_reset(s);
-	assert_int_equal(carriers, 3);
-	assert_int_equal(named[0], 20);
-	assert_int_equal(named[2], 3);
+	assert_int_equal(carriers, carriers_want);
+	assert_int_equal(named[0], n0);
+	assert_int_equal(named[2], n2);
 	/* our own signed copy, one row per message; a batch's bytes kept
-	 * once (three batches: 14 + 6 for p0, 3 for p2) */
+	 * once per receipt */
 	assert_int_equal(agent_fx_count_sql(e,
-	    "SELECT count(*) FROM receipts"), 23);
+	    "SELECT count(*) FROM receipts"), n0 + n2);
 	assert_int_equal(agent_fx_count_sql(e,
-	    "SELECT count(*) FROM receipt_signed"), 3);
+	    "SELECT count(*) FROM receipt_signed"), carriers_want);
 	assert_int_equal(agent_fx_count_sql(e,
-	    "SELECT count(*) FROM receipts WHERE length(signed) = 0"), 23);
+	    "SELECT count(*) FROM receipts WHERE length(signed) = 0"),
+	    n0 + n2);
+}
+
+/* 70 notes from p0 and 3 from p2 in one turn: 64 + 6 for p0, 3 for p2,
+ * three receipt envelopes instead of 73. */
+static void
+test_agent_rcpt_one_batch_per_sender_and_turn(void **state)
+{
+	struct agent_env	*e = *state;
+
+	assert_int_equal(e->a->conf.envelope_batch, 1);
+	turn_receipts(e, 70, 3, LSN_RECEIPT_BATCH_MAX, LSN_RECEIPT_MAX, 3);
+}
+
+/* With envelope_batch = no (older members), a receipt names at most the
+ * 14 messages and 1024 bytes the release before reads: 20 notes from p0
+ * are 14 + 6. */
+static void
+test_agent_rcpt_compat_batch_for_older_members(void **state)
+{
+	struct agent_env	*e = *state;
+
+	e->a->conf.envelope_batch = 0;
+	turn_receipts(e, 20, 3, LSN_RECEIPT_BATCH_COMPAT, 1024, 3);
 }
 
 /* Submits n notes from the agent to p0; their ids and envelope hashes. */
@@ -231,7 +260,7 @@ test_agent_rcpt_forged_batch_refused(void **state)
 	ProtobufCBinaryData	 bh[LSN_RECEIPT_BATCH_MAX + 1];
 	uint8_t			 ids[LSN_RECEIPT_BATCH_MAX + 1][16];
 	uint8_t			 hs[LSN_RECEIPT_BATCH_MAX + 1][32];
-	uint8_t			*sr = NULL, *buf = NULL, rb[2048];
+	uint8_t			*sr = NULL, *buf = NULL, rb[2 * LSN_RECEIPT_MAX];
 	uint8_t			 sig[64];
 	size_t			 srlen = 0, len = 0;
 
@@ -258,7 +287,7 @@ test_agent_rcpt_forged_batch_refused(void **state)
 	free(sr);
 	free(buf);
 	hs[3][0] ^= 0xff;
-	/* oversized: 15 of ours, correctly signed by p0 */
+	/* oversized: LSN_RECEIPT_BATCH_MAX + 1 of ours, signed by p0 */
 	for (size_t i = 0; i <= LSN_RECEIPT_BATCH_MAX; i++) {
 		bid[i].data = ids[i];
 		bid[i].len = 16;
@@ -305,6 +334,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_agent_rcpt_one_batch_per_sender_and_turn, setup,
+		    agent_fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_agent_rcpt_compat_batch_for_older_members, setup,
 		    agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_rcpt_batch_marks_all_delivered, setup,

@@ -9,6 +9,7 @@
 #include "envelope.pb-c.h"
 
 #include "liaison/keys.h"
+#include "liaison/body.h"
 #include "liaison/receipt.h"
 #include "liaison/sig.h"
 #include "liaison/util.h"
@@ -401,21 +402,29 @@ test_receipt_batch_roundtrip(void **state)
 		lsn_receipt_free(&r);
 		free(buf);
 	}
-	/* the largest batch with the longest slug stays within every size
-	 * limit an older broker or agent applies */
+	/* the largest batch with the longest slug stays within the size
+	 * limits; the compatible one within those of the release before
+	 * (1024 bytes each) */
 	memset(longid, 'a', 63);
 	longid[63] = '\0';
-	assert_ok(lsn_receipt_sign_batch((const uint8_t (*)[16]) ids,
-	    (const uint8_t (*)[32]) hs, LSN_RECEIPT_BATCH_MAX, DELIVERED,
-	    NOW, longid, F.kp, &buf, &len));
-	assert_true(len <= LSN_RECEIPT_MAX);
-	assert_ok(lsn_receipt_peek(buf, len, &s));
-	assert_true(s->receipt.len <= 1024);	/* LSN_BODY_RECEIPT_MAX */
-	assert_ok(lsn_receipt_verify_parse(s, F.kp->pk, &r));
-	assert_int_equal(lsn_receipt_count(r), LSN_RECEIPT_BATCH_MAX);
-	lsn_receipt_free(&r);
-	lsn_receipt_signed_free(&s);
-	free(buf);
+	for (int compat = 0; compat < 2; compat++) {
+		size_t	n = compat ? LSN_RECEIPT_BATCH_COMPAT :
+		    LSN_RECEIPT_BATCH_MAX;
+		size_t	lim = compat ? 1024 : LSN_RECEIPT_MAX;
+
+		assert_ok(lsn_receipt_sign_batch((const uint8_t (*)[16]) ids,
+		    (const uint8_t (*)[32]) hs, n, DELIVERED, NOW, longid,
+		    F.kp, &buf, &len));
+		assert_true(len <= lim);
+		assert_ok(lsn_receipt_peek(buf, len, &s));
+		assert_true(s->receipt.len <= (compat ? 1024 :
+		    LSN_BODY_RECEIPT_MAX));
+		assert_ok(lsn_receipt_verify_parse(s, F.kp->pk, &r));
+		assert_int_equal(lsn_receipt_count(r), n);
+		lsn_receipt_free(&r);
+		lsn_receipt_signed_free(&s);
+		free(buf);
+	}
 }
 
 static void
