@@ -172,6 +172,26 @@ lsn_country_valid(const char *s)
 	    s[1] >= 'A' && s[1] <= 'Z');
 }
 
+/*
+ * 1 if the 8 bytes at p are all printable ASCII (0x20..0x7e), the common
+ * case of a text field, checked a word at a time: no byte with the top
+ * bit, none below 0x20 (the borrow of subtracting 0x20 from each byte of
+ * a word without top bits shows in that byte's top bit), none 0x7f.
+ */
+static int
+ascii8_printable(const unsigned char *p)
+{
+	const uint64_t	ones = 0x0101010101010101ULL;
+	const uint64_t	high = 0x8080808080808080ULL;
+	uint64_t	w, del;
+
+	memcpy(&w, p, sizeof(w));
+	if ((w & high) != 0)
+		return (0);
+	del = w ^ (0x7f * ones);
+	return ((((w - 0x20 * ones) | (del - ones)) & high) == 0);
+}
+
 int
 lsn_text_valid(const char *s, size_t maxlen)
 {
@@ -188,6 +208,10 @@ lsn_text_valid(const char *s, size_t maxlen)
 		size_t		k;
 		uint32_t	cp;
 
+		if (n - i >= 8 && ascii8_printable(p + i)) {
+			i += 8;
+			continue;
+		}
 		if (c < 0x80) {
 			if (c < 0x20 && c != '\n' && c != '\t')
 				return (0);

@@ -234,6 +234,40 @@ test_util_text_valid(void **state)
 	assert_false(lsn_text_valid("caf\xc3\xa9", 4));
 }
 
+/*
+ * Every refused byte at every offset of a longer text (lsn_text_valid
+ * checks 8 printable bytes at a time): refused wherever it stands, and
+ * a tab, a newline or a 2-byte character accepted wherever it stands.
+ */
+static void
+test_util_text_valid_every_offset(void **state)
+{
+	static const char *bad[] = {
+		"\x01", "\x1f", "\r", "\x7f", "\x80", "\xff", "\xc0\xaf",
+		"\xc2\x85", "\xed\xa0\x80",
+	};
+	static const char *good[] = { "\t", "\n", " ", "~", "\xc3\xa9" };
+	char	buf[64];
+
+	(void) state;
+	for (size_t off = 0; off < 24; off++) {
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			memset(buf, 'a', sizeof(buf));
+			memcpy(buf + off, bad[i], strlen(bad[i]));
+			buf[32] = '\0';
+			if (lsn_text_valid(buf, 64))
+				fail_msg("accepted bad %zu at %zu", i, off);
+		}
+		for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+			memset(buf, ' ', sizeof(buf));
+			memcpy(buf + off, good[i], strlen(good[i]));
+			buf[32] = '\0';
+			if (!lsn_text_valid(buf, 64))
+				fail_msg("refused good %zu at %zu", i, off);
+		}
+	}
+}
+
 static void
 test_util_file_round_trip(void **state)
 {
@@ -386,6 +420,7 @@ main(void)
 		T(test_util_slug_edges),
 		T(test_util_country_codes),
 		T(test_util_text_valid),
+		T(test_util_text_valid_every_offset),
 		T(test_util_file_round_trip),
 		T(test_util_file_read_limits),
 		T(test_util_file_check_perms),
