@@ -483,7 +483,12 @@ drain_frames(struct broker *b)
 			publish_add(b, partner, zmq_msg_data(&id),
 			    zmq_msg_size(&id), &msg);
 		else {
-			publish_flush(b);
+			/* A DeliverAck touches only its sender's queue rows:
+			 * the publishes before it need not be finished first,
+			 * so a recipient's acks do not cut a sender's run. */
+			if (!wire_is_deliver_ack(zmq_msg_data(&msg),
+			    zmq_msg_size(&msg)))
+				publish_flush(b);
 			broker_frame(b, partner, tkey, zmq_msg_data(&id),
 			    zmq_msg_size(&id), zmq_msg_data(&msg),
 			    zmq_msg_size(&msg));

@@ -395,6 +395,9 @@ int	wire_send_now(struct broker *b, const uint8_t *rid, size_t ridlen,
  */
 int	wire_publish_envelope(const uint8_t *buf, size_t len,
 	    const uint8_t **env, size_t *envlen);
+/* 1 if buf is exactly a Frame holding one DeliverAck (field 6); its
+ * content is checked later, when the frame is handled. */
+int	wire_is_deliver_ack(const uint8_t *buf, size_t len);
 /* Appends a protobuf varint / length-delimited field to a buffer. */
 size_t	wire_varint(uint8_t *p, uint64_t v);
 

@@ -93,9 +93,10 @@ struct pending {
 /*
  * Finishes every pending publish in arrival order: waits for its
  * signature check, runs the remaining rules, stores it and queues its
- * answer. Called before any other frame is handled (so that frame sees
- * the publishes before it, as if they had run one by one) and at the end
- * of the drain.
+ * answer. Called before any other frame but a DeliverAck is handled (so
+ * that frame sees the publishes before it, as if they had run one by one;
+ * an ack only deletes its sender's delivered queue rows, which no pending
+ * publish touches) and at the end of the drain.
  */
 void
 publish_flush(struct broker *b)

@@ -89,6 +89,16 @@ wire_publish_envelope(const uint8_t *buf, size_t len, const uint8_t **env,
 }
 
 int
+wire_is_deliver_ack(const uint8_t *buf, size_t len)
+{
+	const uint8_t	*a;
+	size_t		 alen;
+
+	return (only_field(buf, len, LIAISON__V1__FRAME__KIND_DELIVER_ACK,
+	    &a, &alen));
+}
+
+int
 wire_pack(const Liaison__V1__Frame *f, uint8_t **out, size_t *len)
 {
 	size_t	 n = liaison__v1__frame__get_packed_size(f);
