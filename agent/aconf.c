@@ -76,10 +76,9 @@ const struct lsn_conf_opt agent_conf_table[] = {
 	{ "agent", "http_page", LSN_CONF_BOOL, 0, 0, "yes", 0, AC(http_page),
 	    "serve the directory page (/) besides /metrics" },
 	{ "agent", "envelope_batch", LSN_CONF_BOOL, 0, 0, "yes", 0,
-	    AC(envelope_batch), "sign the messages of one turn to the same "
-	    "recipients with one signature, and receipt up to 64 messages "
-	    "in one (no: one signature each and 14 per receipt, for a "
-	    "broker or members older than the batch form)" },
+	    AC(envelope_batch), "one signature for a turn's messages to the "
+	    "same recipients, 64 messages per receipt (no: one each, 14 per "
+	    "receipt, for a broker or members older than the batch form)" },
 	{ "agent", "metrics_top", LSN_CONF_INT, 1, 1000, "20", 0,
 	    AC(metrics_top), "partners shown per per-partner metric" },
 	{ "agent", "log_format", LSN_CONF_STR, 2, 0, "text", 0,
