@@ -173,7 +173,8 @@ store_ckpt_start(struct lsn_store *st)
 		return (LSN_ENOMEM);
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
-	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE, NULL) !=
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK || sqlite3_exec(c->db, (st->flags & LSN_STORE_NOSYNC) ?
 	    "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL", NULL,
 	    NULL, NULL) != SQLITE_OK) {
