@@ -1,6 +1,7 @@
 /* bstore.c -- the broker's database schema: the directory tables (step 1,
- * shared with `liaison admin` files) and the broker's own (step 2); what
- * the broker does with a failed store call; bstore_run (bstore_int.h). */
+ * shared with `liaison admin` files) and the broker's own (steps 2-4);
+ * what the broker does with a failed store call; bstore_run
+ * (bstore_int.h). */
 
 /*
  * What the broker's statements (bstore_*.c over query.h, bstore.h) rely
@@ -14,20 +15,26 @@
  *              expires_ms (0: none), accepted_ms BIGINT NOT NULL.
  *  recipients: partner TEXT PRIMARY KEY, next_seq, acked_seq BIGINT NOT
  *              NULL, queued BIGINT NOT NULL DEFAULT 0.
- *  queue:      recipient TEXT, seq BIGINT, message_id BYTEA, all NOT
- *              NULL, PRIMARY KEY (recipient, seq); index on message_id.
+ *  queue:      recipient TEXT, seq BIGINT, message_id BYTEA, expires_ms
+ *              BIGINT (the message's, 0: none), all NOT NULL, PRIMARY
+ *              KEY (recipient, seq); no index on message_id (step 3).
+ *  msg_pending: message_id BYTEA PRIMARY KEY, n BIGINT NOT NULL: the
+ *              message's queue rows, a row only while n > 0 (step 4).
  *  audit:      (LSN_AUDIT_SCHEMA_V1) id BIGINT, increasing with each row
  *              (bstore_stats.c: MAX(id), ORDER BY id DESC), time_ms
  *              BIGINT, kind, subject, detail TEXT.
- * Triggers: recipients.queued counts the partner's queue rows: +1 AFTER
- *  INSERT ON queue, -1 AFTER DELETE ON queue (FOR EACH ROW; a trigger
- *  function on PostgreSQL). queue.c caches queued and next_seq per turn
- *  and counts on the triggers for the stored value.
+ * Triggers: recipients.queued counts the partner's queue rows, and
+ *  msg_pending the message's: +1 AFTER INSERT ON queue, -1 AFTER DELETE
+ *  ON queue (FOR EACH ROW; a trigger function on PostgreSQL). queue.c
+ *  caches queued and next_seq per turn and counts on the triggers for
+ *  the stored value.
  * Indexes the statements want: messages(expires_ms) WHERE expires_ms > 0
- *  (expiry), messages(accepted_ms) WHERE length(signed) > 0 (pruning),
- *  queue(message_id) (joins, pruning's NOT EXISTS).
- * Unique constraints: the primary keys above only; the broker uses no
- *  ON CONFLICT (dup_check reads before INSERT, in the same transaction).
+ *  and queue(expires_ms) WHERE expires_ms > 0 (expiry),
+ *  messages(accepted_ms) WHERE length(signed) > 0 (pruning, with
+ *  msg_pending's key for its NOT EXISTS).
+ * Unique constraints: the primary keys above only; the broker's own
+ *  statements use no ON CONFLICT (dup_check reads before INSERT, in the
+ *  same transaction); the msg_pending trigger does.
  * Statements: a SELECT's rows stay open while other statements run on the
  *  same store (deliver.c's pump_row asks the directory per row of
  *  bstore_msg_pending, bmetrics reads one queue per bstore_queues_top
@@ -185,12 +192,68 @@ static const char broker_schema_pg_v3[] =
 	" END IF;"
 	" RETURN NULL; END $$;";
 
+/*
+ * A message's count of queue rows in a narrow table of its own instead of
+ * messages.pending: keeping the count in the message's row rewrote its
+ * ~1 KiB signed envelope twice per delivery (the queue row's insert and
+ * its delete), and the acknowledging turn wrote that page to the log
+ * again. msg_pending has a row only while the count is above 0 (what the
+ * prune asks: no row, nothing queued); ids sort by time (protocol.md
+ * section 4), so its rows are added at its end.
+ */
+static const char broker_schema_v4[] =
+	"CREATE TABLE msg_pending ("
+	" message_id BLOB PRIMARY KEY,"
+	" n INTEGER NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO msg_pending(message_id, n)"
+	" SELECT message_id, pending FROM messages WHERE pending > 0;"
+	"DROP TRIGGER queue_ins;"
+	"DROP TRIGGER queue_del;"
+	"ALTER TABLE messages DROP COLUMN pending;"
+	"CREATE TRIGGER queue_ins AFTER INSERT ON queue BEGIN"
+	" UPDATE recipients SET queued = queued + 1"
+	" WHERE partner = NEW.recipient;"
+	" INSERT INTO msg_pending(message_id, n) VALUES(NEW.message_id, 1)"
+	" ON CONFLICT(message_id) DO UPDATE SET n = n + 1; END;"
+	"CREATE TRIGGER queue_del AFTER DELETE ON queue BEGIN"
+	" UPDATE recipients SET queued = queued - 1"
+	" WHERE partner = OLD.recipient;"
+	" DELETE FROM msg_pending"
+	" WHERE message_id = OLD.message_id AND n <= 1;"
+	" UPDATE msg_pending SET n = n - 1"
+	" WHERE message_id = OLD.message_id; END;";
+
+static const char broker_schema_pg_v4[] =
+	"CREATE TABLE msg_pending ("
+	" message_id BYTEA PRIMARY KEY,"
+	" n BIGINT NOT NULL);"
+	"INSERT INTO msg_pending(message_id, n)"
+	" SELECT message_id, pending FROM messages WHERE pending > 0;"
+	"CREATE OR REPLACE FUNCTION lsn_queue_count() RETURNS trigger"
+	" LANGUAGE plpgsql AS $$ BEGIN"
+	" IF TG_OP = 'INSERT' THEN"
+	"  UPDATE recipients SET queued = queued + 1"
+	"  WHERE partner = NEW.recipient;"
+	"  INSERT INTO msg_pending(message_id, n) VALUES(NEW.message_id, 1)"
+	"  ON CONFLICT (message_id) DO UPDATE SET n = msg_pending.n + 1;"
+	" ELSE"
+	"  UPDATE recipients SET queued = queued - 1"
+	"  WHERE partner = OLD.recipient;"
+	"  DELETE FROM msg_pending"
+	"  WHERE message_id = OLD.message_id AND n <= 1;"
+	"  UPDATE msg_pending SET n = n - 1"
+	"  WHERE message_id = OLD.message_id;"
+	" END IF;"
+	" RETURN NULL; END $$;"
+	"ALTER TABLE messages DROP COLUMN pending;";
+
 /* Step 1 must stay the directory schema: a directory-only database
  * (fixture, `liaison admin apply`) is a broker database at version 1. */
 const struct lsn_migration broker_migrations[] = {
 	{ 1, lsn_dir_schema_v1, lsn_dir_schema_pg_v1 },
 	{ 2, broker_schema_v1, broker_schema_pg_v1 },
 	{ 3, broker_schema_v3, broker_schema_pg_v3 },
+	{ 4, broker_schema_v4, broker_schema_pg_v4 },
 	{ 0, NULL, NULL },
 };
 

@@ -136,7 +136,8 @@ bstore_msg_prune(struct broker *b, uint64_t before, int64_t limit,
 	    "UPDATE messages SET signed = ? WHERE message_id IN ("
 	    " SELECT m.message_id FROM messages m"
 	    " WHERE length(m.signed) > 0 AND m.accepted_ms < ?"
-	    " AND m.pending = 0 LIMIT ?)";
+	    " AND NOT EXISTS (SELECT 1 FROM msg_pending p"
+	    " WHERE p.message_id = m.message_id) LIMIT ?)";
 	struct lsn_q	*q;
 	int		 rv;
 

@@ -76,7 +76,7 @@ add_queue(struct lsn_store *st, const char *rcpt, int64_t seq,
 static void
 test_bstore_v3_migrates_and_counts(void **state)
 {
-	struct lsn_migration	 v2[3];
+	struct lsn_migration	 v2[3], v3[4];
 	struct lsn_store	*st = NULL;
 	char			*dir = lsn_test_tmpdir(), path[1024];
 	int			 ver;
@@ -87,6 +87,8 @@ test_bstore_v3_migrates_and_counts(void **state)
 	assert_ok(lsn_tstore_path(dir, "broker.db", path, sizeof(path)));
 	memcpy(v2, broker_migrations, 2 * sizeof(v2[0]));
 	memset(&v2[2], 0, sizeof(v2[2]));
+	memcpy(v3, broker_migrations, 3 * sizeof(v3[0]));
+	memset(&v3[3], 0, sizeof(v3[3]));	/* step 4: test_bstore_v4 */
 	assert_ok(lsn_store_open(path, v2, 0, &st));
 	assert_ok(lsn_store_exec(st, "INSERT INTO recipients(partner, "
 	    "next_seq, acked_seq) VALUES('p01', 3, 0), ('p02', 2, 0)"));
@@ -98,7 +100,7 @@ test_bstore_v3_migrates_and_counts(void **state)
 	add_queue(st, "p01", 2, "m-2");
 	lsn_store_close(&st);
 
-	assert_ok(lsn_store_open(path, broker_migrations, 0, &st));
+	assert_ok(lsn_store_open(path, v3, 0, &st));
 	assert_ok(lsn_store_version(st, &ver));
 	assert_int_equal(ver, 3);
 	assert_int_equal(pending_of(st, "m-1"), 2);

@@ -315,7 +315,7 @@ test_pg_daemon_schemas(void **state)
 	lsn_q_reset(q);
 	assert_ok(lsn_store_exec(st, "DELETE FROM recipients"));
 	assert_ok(lsn_store_version(st, &v));
-	assert_int_equal(v, 3);
+	assert_int_equal(v, 4);
 	assert_ok(lsn_store_exec(st, "INSERT INTO recipients (partner, "
 	    "next_seq, acked_seq) VALUES ('p1', 1, 0)"));
 	assert_ok(lsn_store_q(st, "INSERT INTO queue (recipient, seq, "
@@ -326,8 +326,11 @@ test_pg_daemon_schemas(void **state)
 	assert_int_equal(lsn_q_step(q), LSN_OK);
 	lsn_q_reset(q);
 	assert_int_equal(sfx_count(st, "SELECT queued FROM recipients"), 1);
+	assert_int_equal(sfx_count(st, "SELECT n FROM msg_pending"), 1);
 	assert_ok(lsn_store_exec(st, "DELETE FROM queue"));
 	assert_int_equal(sfx_count(st, "SELECT queued FROM recipients"), 0);
+	assert_int_equal(sfx_count(st, "SELECT count(*) FROM msg_pending"),
+	    0);
 	assert_int_equal(sfx_count(st, "SELECT count(*) FROM audit"), 0);
 	lsn_store_close(&st);
 	/* a directory-only store is the broker's at version 1 */
