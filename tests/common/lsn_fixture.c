@@ -628,10 +628,11 @@ lsn_fixture_partner_version(const struct lsn_fixture *fx,
 	Liaison__V1__Partner	*p = NULL;
 	int			 rv;
 
-	/* Read-only: no migration runs; the broker's DB is at version 3. */
+	/* Read-only: no migration runs; the broker's DB is at version 4. */
 	static const struct lsn_migration ro[] = {
 		{ 1, lsn_dir_schema_v1, NULL }, { 2, "SELECT 1", NULL },
-		{ 3, "SELECT 1", NULL }, { 0, NULL, NULL },
+		{ 3, "SELECT 1", NULL }, { 4, "SELECT 1", NULL },
+		{ 0, NULL, NULL },
 	};
 
 	if ((rv = lsn_store_open(fx->broker_db, ro, LSN_STORE_READONLY,
