@@ -119,6 +119,27 @@ add_queue(struct lsn_store *st, const char *rcpt, int64_t seq,
 	assert_ok(lsn_q_run(q));
 }
 
+/*
+ * A store at the last step of migs: p01 and p02, m-1 queued for both,
+ * m-2 (expiring at 5000) for p01, m-3 for nobody.
+ */
+static void
+seed(const char *path, const struct lsn_migration *migs)
+{
+	struct lsn_store	*st = NULL;
+
+	assert_ok(lsn_store_open(path, migs, 0, &st));
+	assert_ok(lsn_store_exec(st, "INSERT INTO recipients(partner, "
+	    "next_seq, acked_seq) VALUES('p01', 3, 0), ('p02', 2, 0)"));
+	add_msg(st, "m-1", 0);
+	add_msg(st, "m-2", 5000);
+	add_msg(st, "m-3", 0);
+	add_queue(st, "p01", 1, "m-1");
+	add_queue(st, "p02", 1, "m-1");
+	add_queue(st, "p01", 2, "m-2");
+	lsn_store_close(&st);
+}
+
 static void
 test_bstore_v3_migrates_and_counts(void **state)
 {
@@ -131,16 +152,7 @@ test_bstore_v3_migrates_and_counts(void **state)
 	(void) state;
 	assert_ok(lsn_init());
 	assert_ok(lsn_tstore_path(dir, "broker.db", path, sizeof(path)));
-	assert_ok(lsn_store_open(path, upto(m, 2), 0, &st));
-	assert_ok(lsn_store_exec(st, "INSERT INTO recipients(partner, "
-	    "next_seq, acked_seq) VALUES('p01', 3, 0), ('p02', 2, 0)"));
-	add_msg(st, "m-1", 0);
-	add_msg(st, "m-2", 5000);
-	add_msg(st, "m-3", 0);
-	add_queue(st, "p01", 1, "m-1");
-	add_queue(st, "p02", 1, "m-1");
-	add_queue(st, "p01", 2, "m-2");
-	lsn_store_close(&st);
+	seed(path, upto(m, 2));
 
 	assert_ok(lsn_store_open(path, upto(m, 3), 0, &st));
 	assert_ok(lsn_store_version(st, &ver));
@@ -184,16 +196,7 @@ test_bstore_v4_migrates_and_counts(void **state)
 	(void) state;
 	assert_ok(lsn_init());
 	assert_ok(lsn_tstore_path(dir, "broker.db", path, sizeof(path)));
-	assert_ok(lsn_store_open(path, upto(m, 3), 0, &st));
-	assert_ok(lsn_store_exec(st, "INSERT INTO recipients(partner, "
-	    "next_seq, acked_seq) VALUES('p01', 3, 0), ('p02', 2, 0)"));
-	add_msg(st, "m-1", 0);
-	add_msg(st, "m-2", 0);
-	add_msg(st, "m-3", 0);
-	add_queue(st, "p01", 1, "m-1");
-	add_queue(st, "p02", 1, "m-1");
-	add_queue(st, "p01", 2, "m-2");
-	lsn_store_close(&st);
+	seed(path, upto(m, 3));
 
 	assert_ok(lsn_store_open(path, broker_migrations, 0, &st));
 	assert_ok(lsn_store_version(st, &ver));
