@@ -14,6 +14,7 @@
 
 #include "liaison/metrics.h"
 #include "metrics_int.h"
+#include "store_int.h"
 
 static const double fs_bounds[] = { 0.0001, 0.0005, 0.001, 0.0025, 0.005,
     0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5 };
@@ -256,6 +257,7 @@ t_time64(sqlite3_vfs *v, sqlite3_int64 *out)
 static void
 install(void)
 {
+	store_sqlite_setup();	/* sqlite3_vfs_find initialises sqlite */
 	if ((base = sqlite3_vfs_find(NULL)) == NULL) {
 		install_rv = LSN_EDB;
 		return;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -516,11 +517,27 @@ store_open_pg(const char *uri, const struct lsn_migration *migs, int max,
 	return (LSN_OK);
 }
 
+static void
+sqlite_config_once(void)
+{
+	(void) sqlite3_config(SQLITE_CONFIG_LOG, store_sqlite_log, NULL);
+	/* Nothing reads sqlite's memory statistics: without them an
+	 * allocation takes no process-wide lock. */
+	(void) sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+void
+store_sqlite_setup(void)
+{
+	static pthread_once_t	once = PTHREAD_ONCE_INIT;
+
+	(void) pthread_once(&once, sqlite_config_once);
+}
+
 int
 lsn_store_open(const char *path, const struct lsn_migration *migs,
     int flags, struct lsn_store **out)
 {
-	static _Atomic int	 logset;
 	struct lsn_store	*st = NULL;
 	enum store_file_state	 fstate;
 	int			 max = 0, rv;
@@ -535,14 +552,7 @@ lsn_store_open(const char *path, const struct lsn_migration *migs,
 	}
 	if (store_is_pg(path))
 		return (store_open_pg(path, migs, max, flags, out));
-	/* Only before sqlite initialises (the first open): else MISUSE. */
-	if (atomic_exchange(&logset, 1) == 0) {
-		(void) sqlite3_config(SQLITE_CONFIG_LOG, store_sqlite_log,
-		    NULL);
-		/* Nothing reads sqlite's memory statistics: without them an
-		 * allocation takes no process-wide lock. */
-		(void) sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	}
+	store_sqlite_setup();
 	/* Before sqlite reads a byte of it: is it a database at all? */
 	if ((rv = store_file_check(path, flags, &fstate)) != LSN_OK)
 		return (rv);

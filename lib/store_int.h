@@ -1,5 +1,6 @@
 /*
- * store_int.h -- internals shared by store.c, store_stmt.c and store_file.c
+ * store_int.h -- internals shared by store.c, store_stmt.c, store_file.c
+ * and metrics_vfs.c
  * (not part of the library's interface).
  */
 #ifndef LIAISON_STORE_INT_H
@@ -168,5 +169,12 @@ int	store_sync_dir(const char *path);
 
 /* fsync of the file at path. */
 int	store_sync_file(const char *path);
+
+/*
+ * The process's sqlite settings (error log, no memory statistics), once;
+ * before anything initialises sqlite: the first open, or the fsync-timing
+ * VFS's install (metrics_vfs.c), whichever comes first.
+ */
+void	store_sqlite_setup(void);
 
 #endif

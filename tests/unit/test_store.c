@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "liaison/log.h"
+#include "liaison/metrics.h"
 #include "liaison/store.h"
 
 static const struct lsn_migration migs3[] = {
@@ -502,10 +503,32 @@ test_store_open_bad_path(void **state)
 	free(p);
 }
 
+/*
+ * The daemons install the fsync-timing VFS before their first open, as
+ * here; sqlite must still run without memory statistics (each allocation
+ * would take a process-wide lock). Runs first: the setting is the
+ * process's and only takes before sqlite initialises.
+ */
+static void
+test_store_no_memstatus_after_vfs_install(void **state)
+{
+	struct lsn_store	*st = NULL;
+	sqlite3_int64		 cur = -1, hi = -1;
+
+	(void) state;
+	assert_ok(lsn_metrics_fsync_install());
+	assert_ok(lsn_store_open(":memory:", migs3, 0, &st));
+	assert_int_equal(sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &cur,
+	    &hi, 0), SQLITE_OK);
+	assert_true(cur == 0 && hi == 0);
+	lsn_store_close(&st);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_store_no_memstatus_after_vfs_install),
 		cmocka_unit_test_setup_teardown(test_store_migrates_empty_db,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
