@@ -98,27 +98,24 @@ astore_signed_of(struct agent *a, const uint8_t *msgid, uint8_t **bufp,
 	struct lsn_q	*q;
 	int		 rv;
 
-	*bufp = NULL;
-	*lenp = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		if ((rv = lsn_store_q(a->st, pass == 0 ?
-		    "SELECT signed FROM outbox WHERE message_id = ?" :
-		    "SELECT signed FROM inbox WHERE message_id = ?", &q)) !=
-		    LSN_OK)
-			return (rv);
-		lsn_q_blob(q, 1, msgid, 16);
-		if ((rv = lsn_q_step(q)) == LSN_ROW) {
-			rv = astore_copy(q, 0, bufp, lenp);
-			if (ours != NULL)
-				*ours = pass == 0;
-			lsn_q_reset(q);
-			return (rv);
-		}
-		lsn_q_reset(q);
-		if (rv != LSN_OK)
-			return (rv);
+	if ((rv = astore_outbox_signed(a, msgid, bufp, lenp)) != LSN_ENOENT) {
+		if (ours != NULL)
+			*ours = 1;
+		goto out;
 	}
-	return (LSN_ENOENT);
+	if ((rv = lsn_store_q(a->st, "SELECT signed FROM inbox WHERE "
+	    "message_id = ?", &q)) != LSN_OK)
+		goto out;
+	lsn_q_blob(q, 1, msgid, LSN_MSGID_BYTES);
+	if ((rv = lsn_q_step(q)) == LSN_ROW) {
+		rv = astore_copy(q, 0, bufp, lenp);
+		if (ours != NULL)
+			*ours = 0;
+	} else if (rv == LSN_OK)
+		rv = LSN_ENOENT;
+	lsn_q_reset(q);
+ out:
+	return (rv);
 }
 
 int

@@ -140,6 +140,19 @@ static const char rcpt_schema_v2[] =
 static const char outbox_schema_v2[] =
     "ALTER TABLE outbox ADD COLUMN env_hash BLOB;";
 
+/*
+ * Each sent envelope in a table of its own, keyed by its outbox row's oid:
+ * a PublishAck or a state change rewrote the whole outbox record, its
+ * ~1 KiB envelope included (a leaf page per 3 rows, logged again at every
+ * update); outbox rows are now ~100 bytes. The rows move over once.
+ */
+static const char outbox_schema_v3[] =
+    "CREATE TABLE outbox_env ("
+    " oid INTEGER PRIMARY KEY,"		/* outbox.oid */
+    " signed BLOB NOT NULL);"
+    "INSERT INTO outbox_env(oid, signed) SELECT oid, signed FROM outbox;"
+    "ALTER TABLE outbox DROP COLUMN signed;";
+
 const struct lsn_migration agent_migrations[] = {
 	{ 1, lsn_dir_schema_v1, NULL },
 	{ 2, agent_schema_v1, NULL },
@@ -150,5 +163,6 @@ const struct lsn_migration agent_migrations[] = {
 	{ 7, wf_schema_v4, NULL },
 	{ 8, rcpt_schema_v2, NULL },
 	{ 9, outbox_schema_v2, NULL },
+	{ 10, outbox_schema_v3, NULL },
 	{ 0, NULL, NULL },
 };

@@ -81,7 +81,7 @@ turn_receipts(struct agent_env *e, size_t n0, size_t n2, size_t max,
 	agent_tx_end(e->a);
 	assert_int_equal(agent_fx_count_sql(e,
 	    "SELECT count(*) FROM inbox"), n0 + n2);
-	assert_ok(lsn_store_stmt(e->a->st, "SELECT signed FROM outbox", &s));
+	assert_ok(lsn_store_stmt(e->a->st, "SELECT signed FROM outbox_env", &s));
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		Liaison__V1__SignedEnvelope	*se;
 		Liaison__V1__Envelope		*env;
@@ -172,8 +172,8 @@ send_notes(struct agent_env *e, size_t n, uint8_t (*ids)[16],
 		assert_ok(outbox_submit(e->a, &r, ids[i], detail,
 		    sizeof(detail)));
 	assert_ok(agent_tx_commit(e->a));
-	assert_ok(lsn_store_stmt(e->a->st, "SELECT signed FROM outbox "
-	    "WHERE message_id = ?", &s));
+	assert_ok(lsn_store_stmt(e->a->st, "SELECT e.signed FROM outbox o "
+	    "JOIN outbox_env e ON e.oid = o.oid WHERE o.message_id = ?", &s));
 	for (size_t i = 0; i < n; i++) {
 		Liaison__V1__SignedEnvelope	*se;
 

@@ -117,8 +117,8 @@ outbox_types(struct agent_env *e, int64_t after, int *types, size_t max)
 	sqlite3_stmt	*s;
 	size_t		 n = 0;
 
-	assert_ok(lsn_store_stmt(e->a->st, "SELECT signed FROM outbox WHERE "
-	    "oid > ? ORDER BY oid", &s));
+	assert_ok(lsn_store_stmt(e->a->st, "SELECT signed FROM outbox_env "
+	    "WHERE oid > ? ORDER BY oid", &s));
 	assert_int_equal(sqlite3_bind_int64(s, 1, after), SQLITE_OK);
 	while (sqlite3_step(s) == SQLITE_ROW && n < max) {
 		Liaison__V1__SignedEnvelope	*se;
