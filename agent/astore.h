@@ -376,6 +376,7 @@ struct astore_track_row {
 	int		 escalated;
 	int64_t		 updated_ms;
 	const uint8_t	*msgid;		/* astore_track_open only; NULL-able */
+	int64_t		 undeliverable_ms; /* astore_track_due only */
 };
 /* 0: next row; > 0: stop (LSN_OK); < 0: stop with this error. */
 typedef int astore_track_fn(void *arg, const struct astore_track_row *t);
@@ -388,11 +389,20 @@ int	astore_track_list(struct agent *a, const char *kind,
 	    const uint8_t *item_id, size_t item_len, astore_track_fn *fn,
 	    void *arg) LSN_MUST_CHECK;
 /*
- * Open, unacknowledged sender rows past deadline < now not escalated
- * yet, alerts and priority-1 referrals (at most 256).
+ * Open, unacknowledged sender rows of kind not escalated yet, past
+ * deadline < now or marked undeliverable, alerts and priority-1 referrals
+ * (at most 256).
  */
-int	astore_track_due(struct agent *a, int64_t now, astore_track_fn *fn,
-	    void *arg) LSN_MUST_CHECK;
+int	astore_track_due(struct agent *a, const char *kind, int64_t now,
+	    astore_track_fn *fn, void *arg) LSN_MUST_CHECK;
+/*
+ * Marks our (sender) row of kind whose offer was message msgid to peer as
+ * undeliverable at `when` (once): its item id in item_id; LSN_ENOENT when
+ * no unmarked row matches.
+ */
+int	astore_track_set_undeliverable(struct agent *a, const char *kind,
+	    const uint8_t *msgid, const char *peer, int64_t when,
+	    uint8_t item_id[16]) LSN_MUST_CHECK;
 /*
  * For the status page: referrals in states 1, 2, 3, 5 and unacknowledged
  * alerts, earliest deadline first (at most 500). Rows with a NULL kind

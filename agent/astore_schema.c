@@ -153,6 +153,14 @@ static const char outbox_schema_v3[] =
     "INSERT INTO outbox_env(oid, signed) SELECT oid, signed FROM outbox;"
     "ALTER TABLE outbox DROP COLUMN signed;";
 
+/*
+ * When a tracked item we sent could not be opened by its recipient (an
+ * UNDELIVERABLE receipt, wf_escalate.c): 0 while not.
+ */
+static const char wf_schema_v5[] =
+    "ALTER TABLE tracking ADD COLUMN undeliverable_ms INTEGER NOT NULL "
+    "DEFAULT 0;";
+
 const struct lsn_migration agent_migrations[] = {
 	{ 1, lsn_dir_schema_v1, NULL },
 	{ 2, agent_schema_v1, NULL },
@@ -164,5 +172,6 @@ const struct lsn_migration agent_migrations[] = {
 	{ 8, rcpt_schema_v2, NULL },
 	{ 9, outbox_schema_v2, NULL },
 	{ 10, outbox_schema_v3, NULL },
+	{ 11, wf_schema_v5, NULL },
 	{ 0, NULL, NULL },
 };

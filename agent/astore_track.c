@@ -145,8 +145,9 @@ astore_track_set_escalated(struct agent *a, const char *kind,
 
 /*
  * Calls fn for each row of q (columns kind, item_id, peer, role, state,
- * priority, sent_ms, acked_ms, deadline, escalated, updated_ms; role and
- * after may be absent: ncol) until fn answers non-zero. Rows whose texts
+ * priority, sent_ms, acked_ms, deadline, escalated, updated_ms; or, ncol
+ * 7, kind, item_id, peer, priority, state, sent_ms, undeliverable_ms)
+ * until fn answers non-zero. Rows whose texts
  * are NULL or whose item id is not LSN_BODY_ID_BYTES are skipped.
  */
 static int
@@ -164,7 +165,7 @@ scan(struct lsn_q *q, int ncol, astore_track_fn *fn, void *arg)
 		if (t.kind == NULL || t.peer == NULL ||
 		    n != LSN_BODY_ID_BYTES)
 			continue;
-		if (ncol > 6) {
+		if (ncol == 11) {
 			if ((t.role = lsn_q_col_text(q, 3)) == NULL)
 				continue;
 			t.state = (int) lsn_q_col_i64(q, 4);
@@ -178,6 +179,7 @@ scan(struct lsn_q *q, int ncol, astore_track_fn *fn, void *arg)
 			t.priority = (int) lsn_q_col_i64(q, 3);
 			t.state = (int) lsn_q_col_i64(q, 4);
 			t.sent_ms = lsn_q_col_i64(q, 5);
+			t.undeliverable_ms = lsn_q_col_i64(q, 6);
 		}
 		if ((r = fn(arg, &t)) != 0) {
 			rv = LSN_Q_STOP(r);
@@ -215,19 +217,54 @@ astore_track_list(struct agent *a, const char *kind, const uint8_t *item_id,
 }
 
 int
-astore_track_due(struct agent *a, int64_t now, astore_track_fn *fn,
-    void *arg)
+astore_track_due(struct agent *a, const char *kind, int64_t now,
+    astore_track_fn *fn, void *arg)
 {
 	struct lsn_q	*q;
 	int		 rv;
 
 	if ((rv = lsn_store_q(a->st, "SELECT kind, item_id, peer, priority, "
-	    "state, sent_ms FROM tracking WHERE role = 'sender' AND "
-	    "escalated = 0 AND acked_ms = 0 AND state = 1 AND deadline < ? AND "
+	    "state, sent_ms, undeliverable_ms FROM tracking WHERE kind = ? "
+	    "AND role = 'sender' AND escalated = 0 AND acked_ms = 0 AND "
+	    "state = 1 AND (deadline < ? OR undeliverable_ms > 0) AND "
 	    "(kind = 'alert' OR priority = 1) LIMIT 256", &q)) != LSN_OK)
 		return (rv);
-	lsn_q_i64(q, 1, now);
-	return (scan(q, 6, fn, arg));
+	lsn_q_text(q, 1, kind);
+	lsn_q_i64(q, 2, now);
+	return (scan(q, 7, fn, arg));
+}
+
+int
+astore_track_set_undeliverable(struct agent *a, const char *kind,
+    const uint8_t *msgid, const char *peer, int64_t when,
+    uint8_t item_id[LSN_BODY_ID_BYTES])
+{
+	struct lsn_q	*q;
+	const void	*p;
+	size_t		 n;
+	int		 rv;
+
+	if ((rv = lsn_store_q(a->st, "UPDATE tracking SET undeliverable_ms = "
+	    "? WHERE kind = ? AND message_id = ? AND peer = ? AND role = "
+	    "'sender' AND undeliverable_ms = 0 RETURNING item_id", &q)) !=
+	    LSN_OK)
+		return (rv);
+	lsn_q_i64(q, 1, when);
+	lsn_q_text(q, 2, kind);
+	lsn_q_blob(q, 3, msgid, LSN_MSGID_BYTES);
+	lsn_q_text(q, 4, peer);
+	if ((rv = lsn_q_step(q)) == LSN_ROW) {
+		p = lsn_q_col_blob(q, 0, &n);
+		rv = n == LSN_BODY_ID_BYTES ? LSN_OK : LSN_EDB;
+		if (rv == LSN_OK)
+			memcpy(item_id, p, LSN_BODY_ID_BYTES);
+		/* (item ids are unique per kind and peer: one row) */
+		while (lsn_q_step(q) == LSN_ROW)
+			;
+	} else if (rv == LSN_OK)
+		rv = LSN_ENOENT;
+	lsn_q_reset(q);
+	return (rv);
 }
 
 int

@@ -253,6 +253,9 @@ rcpt_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
 		    LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE)
 			rv = outbox_undeliverable(a, id, rc->recipient);
 		if (rv == LSN_OK)
+			rv = wf_on_receipt(a, id, rc->recipient,
+			    (int) rc->stage, rc->time_ms);
+		if (rv == LSN_OK)
 			rv = agent_event(a, "receipt", id, NULL,
 			    rc->recipient, lsn_receipt_stage_name(
 			    (int) rc->stage));

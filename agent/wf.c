@@ -9,9 +9,11 @@
  *
  * Time: the workflow clock a->clock (below): the system clock, or for
  * tests the [agent] test_clock_file. Deadlines are checked on the timer
- * (wf_timers): an overdue P1 referral still OFFERED, or an unacknowledged
- * alert, is escalated once (wf_escalate.c); stale contacts are checked
- * (wf_contact.c).
+ * (wf_timers, each type's on_deadline): an overdue P1 referral still
+ * OFFERED, or an unacknowledged alert, is escalated once (wf_escalate.c);
+ * stale contacts are checked (wf_contact.c). Receipts for our messages
+ * reach their type's on_receipt (wf_on_receipt): an UNDELIVERABLE one
+ * for a referral offer or an alert escalates it at once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@
 #include "liaison/workflow.h"
 
 #include "agent.h"
+#include "astore.h"
 #include "wf_int.h"
 
 #define WF_TICK_MS	200	/* deadline checks (mono ms) */
@@ -41,6 +44,18 @@ static const struct wf_ops *const wf_table[] = {
 	&wf_contact_check_ops,
 	&wf_contact_confirmed_ops,
 };
+
+/* The receipt stages some type's on_receipt wants (WF_STAGE bits). */
+static unsigned
+wf_receipt_stages(void)
+{
+	unsigned	m = 0;
+
+	for (size_t i = 0; i < sizeof(wf_table) / sizeof(wf_table[0]); i++)
+		if (wf_table[i]->on_receipt != NULL)
+			m |= wf_table[i]->receipt_stages;
+	return (m);
+}
 
 /* The ops of a message type; NULL for types without a workflow. */
 static const struct wf_ops *
@@ -226,6 +241,53 @@ wf_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
 	return (ops->on_receive(&st));
 }
 
+/* The type of our message msgid, from its stored envelope; 0 if none. */
+static int
+sent_type(struct agent *a, const uint8_t *msgid)
+{
+	Liaison__V1__Envelope	*e;
+	const uint8_t		*env;
+	uint8_t			*buf = NULL;
+	size_t			 len = 0, envlen;
+	int			 type = 0;
+
+	if (astore_outbox_signed(a, msgid, &buf, &len) == LSN_OK &&
+	    lsn_envelope_view(buf, len, &env, &envlen) == LSN_OK &&
+	    (e = liaison__v1__envelope__unpack(NULL, envlen, env)) != NULL) {
+		type = e->has_type ? (int) e->type : 0;
+		liaison__v1__envelope__free_unpacked(e, NULL);
+	}
+	free(buf);
+	return (type);
+}
+
+int
+wf_on_receipt(struct agent *a, const uint8_t msgid[LSN_MSGID_BYTES],
+    const char *signer, int stage, uint64_t time_ms)
+{
+	const struct wf_ops	*ops;
+	struct wf_receipt	 r;
+	int			 rv = LSN_OK;
+
+	/* most receipts (DELIVERED) concern no type: no look-up for them */
+	if (stage < 0 || stage >= 32 ||
+	    (wf_receipt_stages() & WF_STAGE(stage)) == 0)
+		goto out;
+	memset(&r, 0, sizeof(r));
+	r.a = a;
+	r.type = sent_type(a, msgid);
+	r.msgid = msgid;
+	r.peer = signer;
+	r.stage = stage;
+	r.time_ms = time_ms;
+	ops = wf_ops_of(r.type);
+	if (ops != NULL && ops->on_receipt != NULL &&
+	    (ops->receipt_stages & WF_STAGE(stage)) != 0)
+		rv = ops->on_receipt(&r);
+ out:
+	return (rv);
+}
+
 void
 wf_timers(struct agent *a, uint64_t mono)
 {
@@ -235,9 +297,7 @@ wf_timers(struct agent *a, uint64_t mono)
 		return;
 	a->wf_next_tick = mono + WF_TICK_MS;
 	now = agent_now(a);
-	if (a->conf.contact_check_ms > 0 && now >= a->wf_cc_next) {
-		a->wf_cc_next = now + (uint64_t) a->conf.contact_check_ms;
-		wf_contact_round(a, now);
-	}
-	wf_escalate_due(a, now);
+	for (size_t i = 0; i < sizeof(wf_table) / sizeof(wf_table[0]); i++)
+		if (wf_table[i]->on_deadline != NULL)
+			wf_table[i]->on_deadline(a, now);
 }

@@ -1,7 +1,9 @@
 /*
  * wf_alert.c -- urgent alerts and their acknowledgements (ops in
  * wf_int.h): an alert opens a tracking row on both sides; only its
- * recipient acknowledges it, once.
+ * recipient acknowledges it, once. Unacknowledged past its deadline, or
+ * not openable by its recipient (an UNDELIVERABLE receipt), it is
+ * escalated (wf_escalate.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -67,12 +69,35 @@ alert_ack_step(struct wf_step *st)
 	return (rv);
 }
 
+/* A receipt for our alert: one its recipient cannot open escalates. */
+static int
+alert_receipt(const struct wf_receipt *r)
+{
+	return (wf_escalate_undeliverable(r, K_ALERT));
+}
+
+/* On the timer: unacknowledged alerts past their deadline escalate. */
+static void
+alert_deadline(struct agent *a, uint64_t now)
+{
+	wf_escalate_due(a, now, K_ALERT);
+}
+
 const struct wf_ops wf_alert_ops = {
-	LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT, 1, 0,
-	alert_step, alert_step
+	.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT,
+	.per_peer = 1,
+	.receipt_stages =
+	    WF_STAGE(LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE),
+	.on_send = alert_step,
+	.on_receive = alert_step,
+	.on_receipt = alert_receipt,
+	.on_deadline = alert_deadline,
 };
 
 const struct wf_ops wf_alert_ack_ops = {
-	LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT_ACK, 1, 1,
-	alert_ack_step, alert_ack_step
+	.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT_ACK,
+	.per_peer = 1,
+	.one_partner = 1,
+	.on_send = alert_ack_step,
+	.on_receive = alert_ack_step,
 };

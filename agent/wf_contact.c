@@ -199,8 +199,8 @@ cc_send_tx(struct agent *a, const char *partner, const char *cid,
 }
 
 /* One round of liveness checks (timer, outside the turn transaction). */
-void
-wf_contact_round(struct agent *a, uint64_t now)
+static void
+contact_round(struct agent *a, uint64_t now)
 {
 	struct cc_ctx	*x;
 	int		 rv;
@@ -440,12 +440,23 @@ contact_step(struct wf_step *st)
 	    st->detailsz));
 }
 
+/* ContactCheck's on_deadline: a round every [agent] contact_check_ms. */
+void
+wf_contact_due(struct agent *a, uint64_t now)
+{
+	if (a->conf.contact_check_ms <= 0 || now < a->wf_cc_next)
+		return;
+	a->wf_cc_next = now + (uint64_t) a->conf.contact_check_ms;
+	contact_round(a, now);
+}
+
 const struct wf_ops wf_contact_check_ops = {
-	LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONTACT_CHECK, 0, 0,
-	NULL, contact_step
+	.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONTACT_CHECK,
+	.on_receive = contact_step,
+	.on_deadline = wf_contact_due,
 };
 
 const struct wf_ops wf_contact_confirmed_ops = {
-	LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONTACT_CONFIRMED, 0, 0,
-	NULL, contact_step
+	.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_CONTACT_CONFIRMED,
+	.on_receive = contact_step,
 };

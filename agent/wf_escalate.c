@@ -2,7 +2,9 @@
  * wf_escalate.c -- overdue items (declared in wf_int.h): an overdue P1
  * referral still OFFERED, or an unacknowledged alert, is escalated once:
  * a P1 Note to the recipient partner naming its 24/7 contacts from the
- * replica, an operator alert and a notification at the sender.
+ * replica, an operator alert and a notification at the sender. One whose
+ * recipient answered with an UNDELIVERABLE receipt (it cannot open it, so
+ * it cannot be acknowledged in time) is escalated on the next tick.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +62,7 @@ mark_escalated(struct agent *a, const char *kind, const uint8_t *id,
  */
 static int
 escalate(struct agent *a, const char *kind, const uint8_t *id,
-    const char *peer, int priority)
+    const char *peer, int priority, int undeliverable)
 {
 	Liaison__V1__SubmitRequest	 r = LIAISON__V1__SUBMIT_REQUEST__INIT;
 	Liaison__V1__Note		 note = LIAISON__V1__NOTE__INIT;
@@ -79,9 +81,10 @@ escalate(struct agent *a, const char *kind, const uint8_t *id,
 	if (rv != LSN_OK && rv != LSN_ENOENT)
 		return (rv);
 	snprintf(text, sizeof(text), "ESCALATION: %.16s %s (P%d) from %.64s "
-	    "is not acknowledged within its deadline. 24/7 contact of %.64s: "
-	    "%.1023s.",
-	    kind, hex, priority, a->conf.partner, peer,
+	    "%s. 24/7 contact of %.64s: %.1023s.",
+	    kind, hex, priority, a->conf.partner, undeliverable ?
+	    "cannot be opened by its recipient (undeliverable)" :
+	    "is not acknowledged within its deadline", peer,
 	    x.count ? x.text : "none listed in the directory");
 	note.text = text;
 	len = liaison__v1__note__get_packed_size(&note);
@@ -130,6 +133,7 @@ struct due {
 	uint8_t		id[LSN_BODY_ID_BYTES];
 	char		peer[LSN_DIR_ID_MAX + 1];
 	int		priority;
+	int		undeliverable;
 };
 #define WF_DUE_MAX	32	/* escalations per tick */
 
@@ -151,20 +155,23 @@ due_row(void *arg, const struct astore_track_row *t)
 	if (x->n >= WF_DUE_MAX)
 		return (1);
 	ek = strcmp(t->kind, K_REF) == 0 ? LSN_ESC_REFERRAL : LSN_ESC_ALERT;
-	if (lsn_escalation_due(ek, t->priority, t->state,
-	    (uint64_t) t->sent_ms, x->now, &x->d) != 1)
+	/* (undeliverable rows are open, unacknowledged, alert or P1: the
+	 * query's) */
+	if (t->undeliverable_ms == 0 && lsn_escalation_due(ek, t->priority,
+	    t->state, (uint64_t) t->sent_ms, x->now, &x->d) != 1)
 		return (0);
 	u = &x->due[x->n++];
 	lsn_strlcpy(u->kind, t->kind, sizeof(u->kind));
 	memcpy(u->id, t->item_id, LSN_BODY_ID_BYTES);
 	lsn_strlcpy(u->peer, t->peer, sizeof(u->peer));
 	u->priority = t->priority;
+	u->undeliverable = t->undeliverable_ms != 0;
 	return (0);
 }
 
-/* Escalates the overdue items (at most WF_DUE_MAX a tick). */
+/* Escalates the overdue items of kind (at most WF_DUE_MAX a tick). */
 void
-wf_escalate_due(struct agent *a, uint64_t now)
+wf_escalate_due(struct agent *a, uint64_t now, const char *kind)
 {
 	struct due_ctx	 x;
 	struct due	*due = x.due;
@@ -174,13 +181,30 @@ wf_escalate_due(struct agent *a, uint64_t now)
 	wf_deadlines(a, &x.d);
 	x.now = now;
 	/* a read failure midway still escalates the rows found */
-	if (astore_track_due(a, (int64_t) (now > INT64_MAX ? INT64_MAX : now),
-	    due_row, &x) != LSN_OK && x.n == 0)
+	if (astore_track_due(a, kind, (int64_t) (now > INT64_MAX ? INT64_MAX :
+	    now), due_row, &x) != LSN_OK && x.n == 0)
 		return;
 	n = x.n;
 	for (size_t i = 0; i < n; i++)
 		if (escalate(a, due[i].kind, due[i].id, due[i].peer,
-		    due[i].priority) != LSN_OK)
+		    due[i].priority, due[i].undeliverable) != LSN_OK)
 			break;
+}
+
+int
+wf_escalate_undeliverable(const struct wf_receipt *r, const char *kind)
+{
+	uint8_t	id[LSN_BODY_ID_BYTES];
+	int	rv;
+
+	/* marked with our clock (the receipt's time is the signer's) */
+	rv = astore_track_set_undeliverable(r->a, kind, r->msgid, r->peer,
+	    (int64_t) lsn_now_ms(), id);
+	if (rv == LSN_ENOENT)
+		rv = LSN_OK;	/* no open item of ours: nothing to do */
+	else if (rv == LSN_OK)
+		rv = agent_event(r->a, kind, r->msgid, id, r->peer,
+		    "undeliverable");
+	return (rv);
 }
 

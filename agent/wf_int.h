@@ -56,13 +56,38 @@ struct wf_step {
 	size_t				 detailsz;
 };
 
-/* Per message type: what the agent does when it sends and receives one. */
+/*
+ * A verified receipt for one of our messages (rcpt.c), inside the turn
+ * that stores it: the receipted message's id and type, the partner that
+ * signed the receipt (one of its recipients), its stage and time.
+ */
+struct wf_receipt {
+	struct agent	*a;
+	int		 type;		/* MessageType of the receipted one */
+	const uint8_t	*msgid;		/* LSN_MSGID_BYTES */
+	const char	*peer;
+	int		 stage;		/* ReceiptStage */
+	uint64_t	 time_ms;
+};
+
+#define WF_STAGE(s)	(1u << (s))	/* a ReceiptStage in receipt_stages */
+
+/*
+ * Per message type: what the agent does when it sends one (on_send),
+ * receives one (on_receive), gets a receipt for one it sent (on_receipt,
+ * only for the stages in receipt_stages, so the dispatcher looks up no
+ * type for the others) and on the workflow timer (on_deadline, outside
+ * any transaction). Any of them may be NULL.
+ */
 struct wf_ops {
-	int	type;			/* MessageType */
-	int	per_peer;		/* on_send once per expanded recipient */
-	int	one_partner;		/* goes to exactly one partner */
-	int	(*on_send)(struct wf_step *);
-	int	(*on_receive)(struct wf_step *);
+	int		 type;		/* MessageType */
+	int		 per_peer;	/* on_send once per expanded recipient */
+	int		 one_partner;	/* goes to exactly one partner */
+	unsigned	 receipt_stages; /* WF_STAGE() bits */
+	int		(*on_send)(struct wf_step *);
+	int		(*on_receive)(struct wf_step *);
+	int		(*on_receipt)(const struct wf_receipt *);
+	void		(*on_deadline)(struct agent *, uint64_t now);
 };
 
 extern const struct wf_ops wf_referral_handoff_ops, wf_referral_response_ops;
@@ -89,8 +114,17 @@ int	track_update(struct agent *a, const char *kind, const uint8_t *id,
 	    const char *peer, int state, int acked, uint64_t now,
 	    const uint8_t *msgid);
 
-/* Deadline work, on the workflow timer (wf.c's wf_timers). */
-void	wf_contact_round(struct agent *a, uint64_t now);
-void	wf_escalate_due(struct agent *a, uint64_t now);
+/* Deadline work, on the workflow timer (the ops' on_deadline). */
+void	wf_contact_due(struct agent *a, uint64_t now);
+void	wf_escalate_due(struct agent *a, uint64_t now, const char *kind);
+
+/*
+ * Our tracked item of kind that the message msgid offered to peer cannot
+ * be opened there (an UNDELIVERABLE receipt): recorded, and escalated on
+ * the next tick whatever its deadline (wf_escalate.c). LSN_OK also when
+ * no open item matches.
+ */
+int	wf_escalate_undeliverable(const struct wf_receipt *r,
+	    const char *kind);
 
 #endif /* AGENT_WF_INT_H */

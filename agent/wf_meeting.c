@@ -447,11 +447,14 @@ meeting_step(struct wf_step *st)
 }
 
 const struct wf_ops wf_meeting_notice_ops = {
-	LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE, 0, 0,
-	meeting_step, meeting_step
+	.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_NOTICE,
+	.on_send = meeting_step,
+	.on_receive = meeting_step,
 };
 
 const struct wf_ops wf_meeting_response_ops = {
-	LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_RESPONSE, 0, 1,
-	meeting_step, meeting_step
+	.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_MEETING_RESPONSE,
+	.one_partner = 1,
+	.on_send = meeting_step,
+	.on_receive = meeting_step,
 };

@@ -370,12 +370,38 @@ response_step(struct wf_step *st)
 	return (rv);
 }
 
+/* A receipt for our offer: one its recipient cannot open escalates (a
+ * P1 referral; wf_escalate.c). */
+static int
+handoff_receipt(const struct wf_receipt *r)
+{
+	return (wf_escalate_undeliverable(r, K_REF));
+}
+
+/* On the timer: P1 offers not acknowledged in time escalate. */
+static void
+handoff_deadline(struct agent *a, uint64_t now)
+{
+	wf_escalate_due(a, now, K_REF);
+}
+
 const struct wf_ops wf_referral_handoff_ops = {
-	LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF, 1, 0,
-	handoff_step, handoff_step
+	.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF,
+	.per_peer = 1,
+	.receipt_stages =
+	    WF_STAGE(LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE),
+	.on_send = handoff_step,
+	.on_receive = handoff_step,
+	.on_receipt = handoff_receipt,
+	.on_deadline = handoff_deadline,
 };
 
+/* Responses, information requests and supplies included (REQUEST_INFO,
+ * SUPPLY_INFO: lib/workflow.c's state machine). */
 const struct wf_ops wf_referral_response_ops = {
-	LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE, 1, 1,
-	response_step, response_step
+	.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_RESPONSE,
+	.per_peer = 1,
+	.one_partner = 1,
+	.on_send = response_step,
+	.on_receive = response_step,
 };

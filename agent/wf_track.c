@@ -14,6 +14,8 @@
  *   acked_ms  when acknowledged (0: not yet)
  *   deadline  acknowledgement deadline (lsn_ack_deadline)
  *   escalated 1 once the escalation was sent (sender side)
+ *   undeliverable_ms  when its recipient answered UNDELIVERABLE (0: not;
+ *             sender side, schema step 11)
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,9 @@
  * envelope_batch = no); a batch receipt of N messages marks all
  * N delivered at the sender (custody shows each, verified); a batch that
  * names a message the agent did not send, or more messages than a batch
- * may name, is refused whole and nothing of it is kept.
+ * may name, is refused whole and nothing of it is kept. An UNDELIVERABLE
+ * receipt for an alert reaches the alert type's on_receipt and escalates
+ * it on the next tick (agent/wf.c, wf_escalate.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 
 #include "agent.h"
 #include "agent_fixture.h"
+#include "astore.h"
 #include "lsn_fixture.h"
 #include "lsn_proc.h"
 #include "lsn_test.h"
@@ -328,6 +331,92 @@ test_agent_rcpt_forged_batch_refused(void **state)
 	    "SELECT count(*) FROM events WHERE kind = 'receipt'"), 0);
 }
 
+
+/*
+ * Submits one alert (P3: its deadline a week away) from the agent to p0:
+ * its message id, alert id and envelope hash.
+ */
+static void
+send_alert(struct agent_env *e, uint8_t id[16], uint8_t alert_id[16],
+    uint8_t h[LSN_HASH_BYTES])
+{
+	Liaison__V1__SubmitRequest	 r =
+	    LIAISON__V1__SUBMIT_REQUEST__INIT;
+	Liaison__V1__Alert		 al = LIAISON__V1__ALERT__INIT;
+	uint8_t				 body[256];
+	char				 detail[256], *to[1];
+
+	lsn_random(alert_id, 16);
+	al.has_alert_id = 1;
+	al.alert_id.data = alert_id;
+	al.alert_id.len = 16;
+	al.has_kind = 1;
+	al.kind = LIAISON__V1__ALERT_KIND__ALERT_MISSING_CHILD;
+	al.has_priority = 1;
+	al.priority = LIAISON__V1__PRIORITY__PRIORITY_P3;
+	al.summary = (char *) (uintptr_t) "Synthetic test alert.";
+	r.body.len = liaison__v1__alert__pack(&al, body);
+	r.body.data = body;
+	r.has_body = 1;
+	r.has_type = 1;
+	r.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT;
+	r.has_priority = 1;
+	r.priority = LIAISON__V1__PRIORITY__PRIORITY_P3;
+	to[0] = e->fx->partners[0].id;
+	r.n_to = 1;
+	r.to = to;
+	detail[0] = '\0';
+	assert_ok(agent_tx_begin(e->a));
+	assert_ok(outbox_submit(e->a, &r, id, detail, sizeof(detail)));
+	assert_ok(agent_tx_commit(e->a));
+	assert_ok(astore_outbox_env_hash(e->a, id, h));
+}
+
+/*
+ * An UNDELIVERABLE receipt for our alert (its recipient cannot open it):
+ * the alert's on_receipt marks it, and the next workflow tick escalates
+ * it to the recipient's 24/7 contact at once instead of at its deadline
+ * (a week away for P3). A DELIVERED receipt changes nothing.
+ */
+static void
+test_agent_rcpt_undeliverable_alert_escalates(void **state)
+{
+	struct agent_env	*e = *state;
+	uint8_t			 id[1][16], aid[16], h[1][LSN_HASH_BYTES];
+	uint8_t			*sr = NULL, *buf = NULL;
+	size_t			 srlen = 0, len = 0;
+	int			 stage[2] = {
+		LIAISON__V1__RECEIPT_STAGE__RECEIPT_DELIVERED,
+		LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE };
+
+	send_alert(e, id[0], aid, h[0]);
+	for (int k = 0; k < 2; k++) {
+		assert_ok(lsn_receipt_sign_batch((const uint8_t (*)[16]) id,
+		    (const uint8_t (*)[32]) h, 1, stage[k], lsn_now_ms(),
+		    e->fx->partners[0].id, e->fx->partners[0].sign, &sr,
+		    &srlen));
+		carrier(e, sr, srlen, &buf, &len);
+		assert_int_equal(agent_fx_deliver(e, (uint64_t) k + 1, buf,
+		    len), LSN_OK);
+		free(sr);
+		free(buf);
+		e->a->wf_next_tick = 0;
+		wf_timers(e->a, 1);
+		assert_int_equal(agent_fx_count_sql(e, "SELECT count(*) FROM "
+		    "tracking WHERE kind = 'alert' AND escalated = 1"), k);
+		/* the alert, then the escalation note */
+		assert_int_equal(agent_fx_count_sql(e, "SELECT count(*) FROM "
+		    "outbox"), (uint64_t) k + 1);
+	}
+	assert_int_equal(agent_fx_count_sql(e, "SELECT count(*) FROM events "
+	    "WHERE kind = 'alert' AND detail = 'undeliverable'"), 1);
+	/* a second tick sends nothing more */
+	e->a->wf_next_tick = 0;
+	wf_timers(e->a, 2);
+	assert_int_equal(agent_fx_count_sql(e, "SELECT count(*) FROM outbox"),
+	    2);
+}
+
 int
 main(void)
 {
@@ -343,6 +432,9 @@ main(void)
 		    agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_rcpt_forged_batch_refused, setup,
+		    agent_fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_agent_rcpt_undeliverable_alert_escalates, setup,
 		    agent_fx_teardown),
 	};
 
