@@ -7,8 +7,9 @@
  * N delivered at the sender (custody shows each, verified); a batch that
  * names a message the agent did not send, or more messages than a batch
  * may name, is refused whole and nothing of it is kept. An UNDELIVERABLE
- * receipt for an alert reaches the alert type's on_receipt and escalates
- * it on the next tick (agent/wf.c, wf_escalate.c).
+ * receipt for an alert or a P1 referral offer reaches its type's
+ * on_receipt and escalates it on the next tick (agent/wf.c,
+ * wf_escalate.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,36 +333,23 @@ test_agent_rcpt_forged_batch_refused(void **state)
 }
 
 
-/*
- * Submits one alert (P3: its deadline a week away) from the agent to p0:
- * its message id, alert id and envelope hash.
- */
+/* Submits one message of type and priority with body (packed) to p0
+ * and commits: its message id and envelope hash. */
 static void
-send_alert(struct agent_env *e, uint8_t id[16], uint8_t alert_id[16],
-    uint8_t h[LSN_HASH_BYTES])
+send_body(struct agent_env *e, int type, int prio, const uint8_t *body,
+    size_t blen, uint8_t id[16], uint8_t h[LSN_HASH_BYTES])
 {
 	Liaison__V1__SubmitRequest	 r =
 	    LIAISON__V1__SUBMIT_REQUEST__INIT;
-	Liaison__V1__Alert		 al = LIAISON__V1__ALERT__INIT;
-	uint8_t				 body[256];
 	char				 detail[256], *to[1];
 
-	lsn_random(alert_id, 16);
-	al.has_alert_id = 1;
-	al.alert_id.data = alert_id;
-	al.alert_id.len = 16;
-	al.has_kind = 1;
-	al.kind = LIAISON__V1__ALERT_KIND__ALERT_MISSING_CHILD;
-	al.has_priority = 1;
-	al.priority = LIAISON__V1__PRIORITY__PRIORITY_P3;
-	al.summary = (char *) (uintptr_t) "Synthetic test alert.";
-	r.body.len = liaison__v1__alert__pack(&al, body);
-	r.body.data = body;
+	r.body.len = blen;
+	r.body.data = (uint8_t *) (uintptr_t) body;
 	r.has_body = 1;
 	r.has_type = 1;
-	r.type = LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT;
+	r.type = type;
 	r.has_priority = 1;
-	r.priority = LIAISON__V1__PRIORITY__PRIORITY_P3;
+	r.priority = prio;
 	to[0] = e->fx->partners[0].id;
 	r.n_to = 1;
 	r.to = to;
@@ -370,6 +358,80 @@ send_alert(struct agent_env *e, uint8_t id[16], uint8_t alert_id[16],
 	assert_ok(outbox_submit(e->a, &r, id, detail, sizeof(detail)));
 	assert_ok(agent_tx_commit(e->a));
 	assert_ok(astore_outbox_env_hash(e->a, id, h));
+}
+
+/* One alert (P3: its deadline a week away) from the agent to p0. */
+static void
+send_alert(struct agent_env *e, uint8_t id[16], uint8_t h[LSN_HASH_BYTES])
+{
+	Liaison__V1__Alert	al = LIAISON__V1__ALERT__INIT;
+	uint8_t			body[256], aid[16];
+
+	lsn_random(aid, sizeof(aid));
+	al.has_alert_id = 1;
+	al.alert_id.data = aid;
+	al.alert_id.len = 16;
+	al.has_kind = 1;
+	al.kind = LIAISON__V1__ALERT_KIND__ALERT_MISSING_CHILD;
+	al.has_priority = 1;
+	al.priority = LIAISON__V1__PRIORITY__PRIORITY_P3;
+	al.summary = (char *) (uintptr_t) "Synthetic test alert.";
+	send_body(e, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_ALERT,
+	    LIAISON__V1__PRIORITY__PRIORITY_P3, body,
+	    liaison__v1__alert__pack(&al, body), id, h);
+}
+
+/* One referral offer of priority prio from the agent to p0. */
+static void
+send_referral(struct agent_env *e, int prio, uint8_t id[16],
+    uint8_t h[LSN_HASH_BYTES])
+{
+	Liaison__V1__ReferralHandoff	rh =
+	    LIAISON__V1__REFERRAL_HANDOFF__INIT;
+	Liaison__V1__Jurisdiction	j = LIAISON__V1__JURISDICTION__INIT;
+	uint8_t				body[256], rid[16];
+
+	lsn_random(rid, sizeof(rid));
+	rh.has_referral_id = 1;
+	rh.referral_id.data = rid;
+	rh.referral_id.len = 16;
+	rh.has_priority = 1;
+	rh.priority = prio;
+	rh.has_category = 1;
+	rh.category = LIAISON__V1__REFERRAL_CATEGORY__CATEGORY_GROOMING;
+	j.country = (char *) (uintptr_t) "NL";
+	j.has_basis = 1;
+	j.basis = LIAISON__V1__JURISDICTION_BASIS__BASIS_IP_GEOLOCATION;
+	rh.jurisdiction = &j;
+	rh.summary = (char *) (uintptr_t) "Synthetic referral.";
+	send_body(e, LIAISON__V1__MESSAGE_TYPE__MESSAGE_TYPE_REFERRAL_HANDOFF,
+	    prio, body, liaison__v1__referral_handoff__pack(&rh, body), id, h);
+}
+
+/* p0's signed receipt of stage for our message id (hash h), delivered
+ * as seq; answered OK. */
+static void
+receipt_for(struct agent_env *e, uint8_t id[16], uint8_t h[LSN_HASH_BYTES],
+    int stage, uint64_t seq)
+{
+	uint8_t	*sr = NULL, *buf = NULL;
+	size_t	 srlen = 0, len = 0;
+
+	assert_ok(lsn_receipt_sign_batch((const uint8_t (*)[16]) id,
+	    (const uint8_t (*)[32]) h, 1, stage, lsn_now_ms(),
+	    e->fx->partners[0].id, e->fx->partners[0].sign, &sr, &srlen));
+	carrier(e, sr, srlen, &buf, &len);
+	assert_int_equal(agent_fx_deliver(e, seq, buf, len), LSN_OK);
+	free(sr);
+	free(buf);
+}
+
+/* One workflow tick, whatever the time of the last. */
+static void
+tick(struct agent_env *e)
+{
+	e->a->wf_next_tick = 0;
+	wf_timers(e->a, 1);
 }
 
 /*
@@ -382,39 +444,58 @@ static void
 test_agent_rcpt_undeliverable_alert_escalates(void **state)
 {
 	struct agent_env	*e = *state;
-	uint8_t			 id[1][16], aid[16], h[1][LSN_HASH_BYTES];
-	uint8_t			*sr = NULL, *buf = NULL;
-	size_t			 srlen = 0, len = 0;
-	int			 stage[2] = {
-		LIAISON__V1__RECEIPT_STAGE__RECEIPT_DELIVERED,
-		LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE };
+	uint8_t			 id[16], h[LSN_HASH_BYTES];
 
-	send_alert(e, id[0], aid, h[0]);
-	for (int k = 0; k < 2; k++) {
-		assert_ok(lsn_receipt_sign_batch((const uint8_t (*)[16]) id,
-		    (const uint8_t (*)[32]) h, 1, stage[k], lsn_now_ms(),
-		    e->fx->partners[0].id, e->fx->partners[0].sign, &sr,
-		    &srlen));
-		carrier(e, sr, srlen, &buf, &len);
-		assert_int_equal(agent_fx_deliver(e, (uint64_t) k + 1, buf,
-		    len), LSN_OK);
-		free(sr);
-		free(buf);
-		e->a->wf_next_tick = 0;
-		wf_timers(e->a, 1);
-		assert_int_equal(agent_fx_count_sql(e, "SELECT count(*) FROM "
-		    "tracking WHERE kind = 'alert' AND escalated = 1"), k);
-		/* the alert, then the escalation note */
-		assert_int_equal(agent_fx_count_sql(e, "SELECT count(*) FROM "
-		    "outbox"), (uint64_t) k + 1);
-	}
+	send_alert(e, id, h);
+	receipt_for(e, id, h, LIAISON__V1__RECEIPT_STAGE__RECEIPT_DELIVERED,
+	    1);
+	tick(e);
+	assert_int_equal(agent_fx_count_sql(e, "SELECT count(*) FROM "
+	    "tracking WHERE kind = 'alert' AND escalated = 1"), 0);
+	assert_int_equal(agent_fx_count_sql(e, "SELECT count(*) FROM outbox"),
+	    1);
+	receipt_for(e, id, h,
+	    LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE, 2);
+	tick(e);
+	assert_int_equal(agent_fx_count_sql(e, "SELECT count(*) FROM "
+	    "tracking WHERE kind = 'alert' AND escalated = 1"), 1);
+	/* the alert, then the escalation note */
+	assert_int_equal(agent_fx_count_sql(e, "SELECT count(*) FROM outbox"),
+	    2);
 	assert_int_equal(agent_fx_count_sql(e, "SELECT count(*) FROM events "
 	    "WHERE kind = 'alert' AND detail = 'undeliverable'"), 1);
 	/* a second tick sends nothing more */
-	e->a->wf_next_tick = 0;
-	wf_timers(e->a, 2);
+	tick(e);
 	assert_int_equal(agent_fx_count_sql(e, "SELECT count(*) FROM outbox"),
 	    2);
+}
+
+/*
+ * The same for referral offers, which escalate at P1 only (DOMAIN.md):
+ * an undeliverable P1 offer escalates on the next tick, a P3 one gets its
+ * event and no escalation.
+ */
+static void
+test_agent_rcpt_undeliverable_referral_p1_escalates(void **state)
+{
+	struct agent_env	*e = *state;
+	uint8_t			 id[2][16], h[2][LSN_HASH_BYTES];
+
+	send_referral(e, LIAISON__V1__PRIORITY__PRIORITY_P1, id[0], h[0]);
+	send_referral(e, LIAISON__V1__PRIORITY__PRIORITY_P3, id[1], h[1]);
+	for (size_t i = 0; i < 2; i++)
+		receipt_for(e, id[i], h[i],
+		    LIAISON__V1__RECEIPT_STAGE__RECEIPT_UNDELIVERABLE, i + 1);
+	tick(e);
+	assert_int_equal(agent_fx_count_sql(e, "SELECT count(*) FROM "
+	    "tracking WHERE kind = 'referral' AND escalated = 1 AND "
+	    "priority = 1"), 1);
+	assert_int_equal(agent_fx_count_sql(e, "SELECT count(*) FROM "
+	    "tracking WHERE kind = 'referral' AND escalated = 1"), 1);
+	assert_int_equal(agent_fx_count_sql(e, "SELECT count(*) FROM events "
+	    "WHERE kind = 'referral' AND detail = 'undeliverable'"), 2);
+	assert_int_equal(agent_fx_count_sql(e, "SELECT count(*) FROM outbox"),
+	    3);
 }
 
 int
@@ -435,6 +516,9 @@ main(void)
 		    agent_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_agent_rcpt_undeliverable_alert_escalates, setup,
+		    agent_fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_agent_rcpt_undeliverable_referral_p1_escalates, setup,
 		    agent_fx_teardown),
 	};
 
