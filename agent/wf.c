@@ -43,6 +43,7 @@ static const struct wf_ops *const wf_table[] = {
 	&wf_meeting_response_ops,
 	&wf_contact_check_ops,
 	&wf_contact_confirmed_ops,
+	&wf_contact_update_ops,
 };
 
 /* The receipt stages some type's on_receipt wants (WF_STAGE bits). */

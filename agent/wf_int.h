@@ -10,6 +10,7 @@
  *   wf_alert.c     alert and its acknowledgement
  *   wf_meeting.c   meeting notices and RSVPs, the meeting roll-up
  *   wf_contact.c   contact liveness checks (ContactCheck/ContactConfirmed)
+ *   wf_contact_update.c  ContactUpdate: the carried op is the sender's own
  *   wf_escalate.c  overdue items: escalation to the 24/7 contact
  *   wf_list.c      the local API's list of tracked items
  *   events.c       the event log (agent_event, events_list)
@@ -17,7 +18,9 @@
  * A type's step function checks (apply 0) or checks and records (apply 1)
  * one message, inside the caller's transaction; a refusal writes the
  * reason into detail and returns LSN_ETRANSITION, LSN_EINVAL or
- * LSN_EPROTO. Everything passed in is borrowed.
+ * LSN_EPROTO, or the code of the check that refused it (a ContactUpdate's
+ * op: lsn_dir_contact_op_check); LSN_EDB and LSN_ENOMEM are local
+ * failures, not refusals. Everything passed in is borrowed.
  */
 #ifndef AGENT_WF_INT_H
 #define AGENT_WF_INT_H
@@ -94,6 +97,7 @@ extern const struct wf_ops wf_referral_handoff_ops, wf_referral_response_ops;
 extern const struct wf_ops wf_alert_ops, wf_alert_ack_ops;
 extern const struct wf_ops wf_meeting_notice_ops, wf_meeting_response_ops;
 extern const struct wf_ops wf_contact_check_ops, wf_contact_confirmed_ops;
+extern const struct wf_ops wf_contact_update_ops;
 
 /* The tracking table (wf_track.c). */
 struct track {

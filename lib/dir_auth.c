@@ -375,6 +375,63 @@ process(struct lsn_dir *d, const uint8_t *buf, size_t len, uint64_t now_ms,
 	return (rv);
 }
 
+/* The contact an own-contact op names and whether it removes it; 0 for
+ * any other action. */
+static int
+contact_of(const Liaison__V1__DirOp *op, const char **cid, int *remove)
+{
+	if (op->action_case == LIAISON__V1__DIR_OP__ACTION_SET_CONTACT &&
+	    op->set_contact->contact != NULL) {
+		*cid = op->set_contact->contact->contact_id;
+		*remove = 0;
+		return (1);
+	}
+	if (op->action_case == LIAISON__V1__DIR_OP__ACTION_REMOVE_CONTACT) {
+		*cid = op->remove_contact->contact_id;
+		*remove = 1;
+		return (1);
+	}
+	return (0);
+}
+
+int
+lsn_dir_contact_op_check(struct lsn_dir *d, const uint8_t *signed_op,
+    size_t len, const char *partner, const char *contact_id, int remove,
+    char *why, size_t whysz)
+{
+	Liaison__V1__SignedDirOp	*sop = NULL;
+	Liaison__V1__DirOp		*op = NULL;
+	const char			*cid = NULL;
+	int				 rv, rm = 0;
+
+	if (why != NULL && whysz > 0)
+		why[0] = '\0';
+	if (partner == NULL || contact_id == NULL)
+		return (LSN_EINVAL);
+	if ((rv = parse_signed(signed_op, len, &sop, &op, why, whysz)) !=
+	    LSN_OK)
+		return (rv);
+	if (strcmp(op->author, partner) != 0) {
+		dir_why(why, whysz, "the op is by %s, not by %s", op->author,
+		    partner);
+		rv = LSN_ENOTAUTH;
+		goto out;
+	}
+	if (!contact_of(op, &cid, &rm) || cid == NULL ||
+	    strcmp(cid, contact_id) != 0 || rm != (remove != 0)) {
+		dir_why(why, whysz, "the op is not the %s of contact %s",
+		    remove ? "removal" : "setting", contact_id);
+		rv = LSN_EINVAL;
+		goto out;
+	}
+	/* keys at the op's time (now 0); own contacts only */
+	rv = check_partner_signers(d, sop, op, 0, why, whysz);
+ out:
+	liaison__v1__dir_op__free_unpacked(op, NULL);
+	liaison__v1__signed_dir_op__free_unpacked(sop, NULL);
+	return (rv);
+}
+
 int
 lsn_dir_authorize(struct lsn_dir *d, const uint8_t *signed_op, size_t len,
     uint64_t now_ms, char *why, size_t whysz)

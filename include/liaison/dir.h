@@ -216,6 +216,21 @@ int	lsn_dir_authorize(struct lsn_dir *d, const uint8_t *signed_op,
 	    LSN_MUST_CHECK;
 
 /*
+ * Whether signed_op (a serialized SignedDirOp, as a ContactUpdate message
+ * carries it) is partner's own op on its own contact contact_id: a
+ * SetContact, or with remove a RemoveContact, authored by partner, every
+ * signature by a signing key of partner valid at the op's created_ms,
+ * partner active. The log is not consulted (the op may be applied
+ * already, or not yet). LSN_OK, or a refusal with why: LSN_EPROTO,
+ * LSN_ETOOBIG, LSN_EBADSIG, LSN_EINVAL (another contact or change),
+ * LSN_ENOTAUTH (another author, key or partner), LSN_EPREVOKED,
+ * LSN_ESUSPENDED, LSN_EKEYREVOKED, LSN_EKEYEXPIRED; LSN_EDB.
+ */
+int	lsn_dir_contact_op_check(struct lsn_dir *d, const uint8_t *signed_op,
+	    size_t len, const char *partner, const char *contact_id,
+	    int remove, char *why, size_t whysz) LSN_MUST_CHECK;
+
+/*
  * Sequencer side: authorize, append the next log entry and apply it. Runs
  * inside the caller's transaction if one is open on the store (as a
  * savepoint: on failure nothing of this call remains, the caller's
