@@ -345,7 +345,7 @@ cc_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
 	Liaison__V1__ContactCheck	*ck = NULL;
 	Liaison__V1__ContactConfirmed	*cf = NULL;
 	Liaison__V1__Partner		*me = NULL;
-	Liaison__V1__DirOp		*op = NULL;
+	char				 why[256];
 	uint64_t			 sent, id;
 	int				 rv, answered, found = 0;
 
@@ -396,18 +396,12 @@ cc_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
 	}
 	if (rv != LSN_OK)
 		goto out;
-	if (lsn_dirop_parse(cf->signed_dir_op.data, cf->signed_dir_op.len,
-	    NULL, &op) != LSN_OK || op->action_case !=
-	    LIAISON__V1__DIR_OP__ACTION_CONFIRM_CONTACT ||
-	    op->author == NULL || strcmp(op->author, e->sender) != 0 ||
-	    op->confirm_contact->partner_id == NULL ||
-	    strcmp(op->confirm_contact->partner_id, e->sender) != 0 ||
-	    op->confirm_contact->contact_id == NULL ||
-	    strcmp(op->confirm_contact->contact_id, cf->contact_id) != 0) {
+	if ((rv = lsn_dir_contact_op_check(a->dir, cf->signed_dir_op.data,
+	    cf->signed_dir_op.len, e->sender, cf->contact_id,
+	    LSN_DIR_CONTACT_CONFIRM, why, sizeof(why))) != LSN_OK) {
 		snprintf(detail, detailsz, "contact confirmation from %s "
-		    "does not carry its ConfirmContact op of %s", e->sender,
-		    cf->contact_id);
-		rv = LSN_EINVAL;
+		    "does not carry its own ConfirmContact op of %s: %s",
+		    e->sender, cf->contact_id, why);
 		goto out;
 	}
 	if ((rv = cc_put(a, e->sender, cf->contact_id, sent, id, 1)) !=
@@ -420,8 +414,6 @@ cc_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
 		liaison__v1__contact_check__free_unpacked(ck, NULL);
 	if (cf != NULL)
 		liaison__v1__contact_confirmed__free_unpacked(cf, NULL);
-	if (op != NULL)
-		liaison__v1__dir_op__free_unpacked(op, NULL);
 	lsn_dir_partner_free(&me);
 	if (rv == LSN_EPROTO)
 		snprintf(detail, detailsz, "body does not unpack");

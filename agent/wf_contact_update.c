@@ -32,7 +32,8 @@ contact_update_step(struct wf_step *st)
 	author = st->sending ? st->a->conf.partner : st->peer;
 	rv = lsn_dir_contact_op_check(st->a->dir, cu->signed_dir_op.data,
 	    cu->signed_dir_op.len, author, cu->contact_id, cu->change ==
-	    LIAISON__V1__CONTACT_CHANGE__CONTACT_REMOVE, why, sizeof(why));
+	    LIAISON__V1__CONTACT_CHANGE__CONTACT_REMOVE ?
+	    LSN_DIR_CONTACT_REMOVE : LSN_DIR_CONTACT_SET, why, sizeof(why));
 	if (rv != LSN_OK)
 		snprintf(st->detail, st->detailsz, "contact update of %s: %s",
 		    author, why);

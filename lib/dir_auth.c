@@ -375,38 +375,42 @@ process(struct lsn_dir *d, const uint8_t *buf, size_t len, uint64_t now_ms,
 	return (rv);
 }
 
-/* The contact an own-contact op names and whether it removes it; 0 for
- * any other action. */
-static int
-contact_of(const Liaison__V1__DirOp *op, const char **cid, int *remove)
+/* The contact an own-contact op of action (LSN_DIR_CONTACT_*) names;
+ * NULL for another action. */
+static const char *
+contact_of(const Liaison__V1__DirOp *op, int action)
 {
-	if (op->action_case == LIAISON__V1__DIR_OP__ACTION_SET_CONTACT &&
-	    op->set_contact->contact != NULL) {
-		*cid = op->set_contact->contact->contact_id;
-		*remove = 0;
-		return (1);
-	}
-	if (op->action_case == LIAISON__V1__DIR_OP__ACTION_REMOVE_CONTACT) {
-		*cid = op->remove_contact->contact_id;
-		*remove = 1;
-		return (1);
-	}
-	return (0);
+	const char	*cid = NULL;
+
+	if (action == LSN_DIR_CONTACT_SET && op->action_case ==
+	    LIAISON__V1__DIR_OP__ACTION_SET_CONTACT &&
+	    op->set_contact->contact != NULL)
+		cid = op->set_contact->contact->contact_id;
+	else if (action == LSN_DIR_CONTACT_REMOVE && op->action_case ==
+	    LIAISON__V1__DIR_OP__ACTION_REMOVE_CONTACT)
+		cid = op->remove_contact->contact_id;
+	else if (action == LSN_DIR_CONTACT_CONFIRM && op->action_case ==
+	    LIAISON__V1__DIR_OP__ACTION_CONFIRM_CONTACT)
+		cid = op->confirm_contact->contact_id;
+	return (cid);
 }
 
 int
 lsn_dir_contact_op_check(struct lsn_dir *d, const uint8_t *signed_op,
-    size_t len, const char *partner, const char *contact_id, int remove,
+    size_t len, const char *partner, const char *contact_id, int action,
     char *why, size_t whysz)
 {
+	static const char *const names[] = { "", "setting", "removal",
+	    "confirmation" };
 	Liaison__V1__SignedDirOp	*sop = NULL;
 	Liaison__V1__DirOp		*op = NULL;
-	const char			*cid = NULL;
-	int				 rv, rm = 0;
+	const char			*cid;
+	int				 rv;
 
 	if (why != NULL && whysz > 0)
 		why[0] = '\0';
-	if (partner == NULL || contact_id == NULL)
+	if (partner == NULL || contact_id == NULL ||
+	    action < LSN_DIR_CONTACT_SET || action > LSN_DIR_CONTACT_CONFIRM)
 		return (LSN_EINVAL);
 	if ((rv = parse_signed(signed_op, len, &sop, &op, why, whysz)) !=
 	    LSN_OK)
@@ -417,10 +421,10 @@ lsn_dir_contact_op_check(struct lsn_dir *d, const uint8_t *signed_op,
 		rv = LSN_ENOTAUTH;
 		goto out;
 	}
-	if (!contact_of(op, &cid, &rm) || cid == NULL ||
-	    strcmp(cid, contact_id) != 0 || rm != (remove != 0)) {
+	if ((cid = contact_of(op, action)) == NULL ||
+	    strcmp(cid, contact_id) != 0) {
 		dir_why(why, whysz, "the op is not the %s of contact %s",
-		    remove ? "removal" : "setting", contact_id);
+		    names[action], contact_id);
 		rv = LSN_EINVAL;
 		goto out;
 	}

@@ -216,19 +216,23 @@ int	lsn_dir_authorize(struct lsn_dir *d, const uint8_t *signed_op,
 	    LSN_MUST_CHECK;
 
 /*
- * Whether signed_op (a serialized SignedDirOp, as a ContactUpdate message
- * carries it) is partner's own op on its own contact contact_id: a
- * SetContact, or with remove a RemoveContact, authored by partner, every
- * signature by a signing key of partner valid at the op's created_ms,
- * partner active. The log is not consulted (the op may be applied
- * already, or not yet). LSN_OK, or a refusal with why: LSN_EPROTO,
- * LSN_ETOOBIG, LSN_EBADSIG, LSN_EINVAL (another contact or change),
- * LSN_ENOTAUTH (another author, key or partner), LSN_EPREVOKED,
- * LSN_ESUSPENDED, LSN_EKEYREVOKED, LSN_EKEYEXPIRED; LSN_EDB.
+ * Whether signed_op (a serialized SignedDirOp, as a ContactUpdate or a
+ * ContactConfirmed message carries it) is partner's own op of `action` on
+ * its own contact contact_id: a SetContact, RemoveContact or
+ * ConfirmContact (LSN_DIR_CONTACT_*), authored by partner, every signature
+ * by a signing key of partner valid at the op's created_ms, partner
+ * active. The log is not consulted (the op may be applied already, or
+ * not yet). LSN_OK, or a refusal with why: LSN_EPROTO, LSN_ETOOBIG,
+ * LSN_EBADSIG, LSN_EINVAL (another contact or action), LSN_ENOTAUTH
+ * (another author, key or partner), LSN_EPREVOKED, LSN_ESUSPENDED,
+ * LSN_EKEYREVOKED, LSN_EKEYEXPIRED; LSN_EDB.
  */
+#define LSN_DIR_CONTACT_SET	1
+#define LSN_DIR_CONTACT_REMOVE	2
+#define LSN_DIR_CONTACT_CONFIRM	3
 int	lsn_dir_contact_op_check(struct lsn_dir *d, const uint8_t *signed_op,
 	    size_t len, const char *partner, const char *contact_id,
-	    int remove, char *why, size_t whysz) LSN_MUST_CHECK;
+	    int action, char *why, size_t whysz) LSN_MUST_CHECK;
 
 /*
  * Sequencer side: authorize, append the next log entry and apply it. Runs

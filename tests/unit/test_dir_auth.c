@@ -445,6 +445,74 @@ test_dir_root_rotation_needs_old_and_new_threshold(void **state)
 	lsn_keypair_destroy(&b2);
 }
 
+/*
+ * lsn_dir_contact_op_check, what a ContactUpdate / ContactConfirmed
+ * message's op must be: the sender's own op of the expected action on its
+ * own contact, every signature by its key; the log is not consulted (an
+ * op already applied still checks).
+ */
+static void
+test_dir_contact_op_check(void **state)
+{
+	struct dfx			*fx = *state;
+	struct lsn_keypair		*afp = fx_kp(LSN_KEY_SIGN, "au-afp");
+	struct lsn_keypair		*nca = fx_kp(LSN_KEY_SIGN, "gb-nca");
+	Liaison__V1__ConfirmContact	 cc =
+	    LIAISON__V1__CONFIRM_CONTACT__INIT;
+	Liaison__V1__DirOp		 op = LIAISON__V1__DIR_OP__INIT;
+	uint8_t				*buf, *bad;
+	size_t				 len;
+	char				 why[LSN_DIR_WHY_MAX];
+
+	assert_ok(fx_add_partner(fx, "au-afp", afp, NULL));
+	assert_ok(fx_add_partner(fx, "gb-nca", nca, NULL));
+	assert_ok(fx_set_contact(fx, "au-afp", "au-afp", "oncall", 1,
+	    SIGNERS(afp)));
+	cc.partner_id = "au-afp";
+	cc.contact_id = "oncall";
+	cc.has_verified_at_ms = 1;
+	cc.verified_at_ms = fx->now;
+	op.action_case = LIAISON__V1__DIR_OP__ACTION_CONFIRM_CONTACT;
+	op.confirm_contact = &cc;
+	buf = fx_op(fx, &op, "au-afp", 2, &len);
+	/* unsigned */
+	assert_err(lsn_dir_contact_op_check(fx->d, buf, len, "au-afp",
+	    "oncall", LSN_DIR_CONTACT_CONFIRM, why, sizeof(why)), LSN_EBADSIG);
+	fx_sign(&buf, &len, afp);
+	assert_ok(lsn_dir_contact_op_check(fx->d, buf, len, "au-afp",
+	    "oncall", LSN_DIR_CONTACT_CONFIRM, why, sizeof(why)));
+	/* another action, contact or partner */
+	assert_err(lsn_dir_contact_op_check(fx->d, buf, len, "au-afp",
+	    "oncall", LSN_DIR_CONTACT_SET, why, sizeof(why)), LSN_EINVAL);
+	assert_err(lsn_dir_contact_op_check(fx->d, buf, len, "au-afp",
+	    "desk", LSN_DIR_CONTACT_CONFIRM, why, sizeof(why)), LSN_EINVAL);
+	assert_err(lsn_dir_contact_op_check(fx->d, buf, len, "gb-nca",
+	    "oncall", LSN_DIR_CONTACT_CONFIRM, why, sizeof(why)),
+	    LSN_ENOTAUTH);
+	/* a flipped signature byte */
+	assert_non_null(bad = malloc(len));
+	memcpy(bad, buf, len);
+	bad[len - 1] ^= 1;
+	assert_err(lsn_dir_contact_op_check(fx->d, bad, len, "au-afp",
+	    "oncall", LSN_DIR_CONTACT_CONFIRM, why, sizeof(why)), LSN_EBADSIG);
+	free(bad);
+	/* applied to the log: still the sender's own op */
+	assert_ok(lsn_dir_submit(fx->d, buf, len, fx->now, NULL, why,
+	    sizeof(why)));
+	assert_ok(lsn_dir_contact_op_check(fx->d, buf, len, "au-afp",
+	    "oncall", LSN_DIR_CONTACT_CONFIRM, why, sizeof(why)));
+	free(buf);
+	/* the author named, another partner's key */
+	buf = fx_op(fx, &op, "au-afp", 3, &len);
+	fx_sign(&buf, &len, nca);
+	assert_err(lsn_dir_contact_op_check(fx->d, buf, len, "au-afp",
+	    "oncall", LSN_DIR_CONTACT_CONFIRM, why, sizeof(why)),
+	    LSN_ENOTAUTH);
+	free(buf);
+	lsn_keypair_destroy(&afp);
+	lsn_keypair_destroy(&nca);
+}
+
 int
 main(void)
 {
@@ -477,6 +545,8 @@ main(void)
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_dir_root_rotation_needs_old_and_new_threshold,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_dir_contact_op_check,
 		    fx_setup, fx_teardown),
 	};
 
