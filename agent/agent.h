@@ -512,7 +512,7 @@ int		 wf_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
 /* A verified receipt of stage by signer for our message msgid, inside
  * the turn that stores it: the message type's on_receipt (wf_int.h). */
 int		 wf_on_receipt(struct agent *a, const uint8_t msgid[16],
-		    const char *signer, int stage, uint64_t time_ms);
+		    const char *signer, int stage);
 void		 wf_timers(struct agent *a, uint64_t mono);
 int		 wf_list(struct agent *a,
 		    const Liaison__V1__WorkflowListRequest *q,

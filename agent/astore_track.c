@@ -258,9 +258,6 @@ astore_track_set_undeliverable(struct agent *a, const char *kind,
 		rv = n == LSN_BODY_ID_BYTES ? LSN_OK : LSN_EDB;
 		if (rv == LSN_OK)
 			memcpy(item_id, p, LSN_BODY_ID_BYTES);
-		/* (item ids are unique per kind and peer: one row) */
-		while (lsn_q_step(q) == LSN_ROW)
-			;
 	} else if (rv == LSN_OK)
 		rv = LSN_ENOENT;
 	lsn_q_reset(q);

@@ -254,7 +254,7 @@ rcpt_on_receive(struct agent *a, const Liaison__V1__Envelope *e,
 			rv = outbox_undeliverable(a, id, rc->recipient);
 		if (rv == LSN_OK)
 			rv = wf_on_receipt(a, id, rc->recipient,
-			    (int) rc->stage, rc->time_ms);
+			    (int) rc->stage);
 		if (rv == LSN_OK)
 			rv = agent_event(a, "receipt", id, NULL,
 			    rc->recipient, lsn_receipt_stage_name(

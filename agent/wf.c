@@ -264,7 +264,7 @@ sent_type(struct agent *a, const uint8_t *msgid)
 
 int
 wf_on_receipt(struct agent *a, const uint8_t msgid[LSN_MSGID_BYTES],
-    const char *signer, int stage, uint64_t time_ms)
+    const char *signer, int stage)
 {
 	const struct wf_ops	*ops;
 	struct wf_receipt	 r;
@@ -276,12 +276,10 @@ wf_on_receipt(struct agent *a, const uint8_t msgid[LSN_MSGID_BYTES],
 		goto out;
 	memset(&r, 0, sizeof(r));
 	r.a = a;
-	r.type = sent_type(a, msgid);
 	r.msgid = msgid;
 	r.peer = signer;
 	r.stage = stage;
-	r.time_ms = time_ms;
-	ops = wf_ops_of(r.type);
+	ops = wf_ops_of(sent_type(a, msgid));
 	if (ops != NULL && ops->on_receipt != NULL &&
 	    (ops->receipt_stages & WF_STAGE(stage)) != 0)
 		rv = ops->on_receipt(&r);

@@ -207,4 +207,3 @@ wf_escalate_undeliverable(const struct wf_receipt *r, const char *kind)
 		    "undeliverable");
 	return (rv);
 }
-

@@ -61,16 +61,14 @@ struct wf_step {
 
 /*
  * A verified receipt for one of our messages (rcpt.c), inside the turn
- * that stores it: the receipted message's id and type, the partner that
- * signed the receipt (one of its recipients), its stage and time.
+ * that stores it: the receipted message's id, the partner that signed
+ * the receipt (one of its recipients) and its stage.
  */
 struct wf_receipt {
 	struct agent	*a;
-	int		 type;		/* MessageType of the receipted one */
 	const uint8_t	*msgid;		/* LSN_MSGID_BYTES */
 	const char	*peer;
 	int		 stage;		/* ReceiptStage */
-	uint64_t	 time_ms;
 };
 
 #define WF_STAGE(s)	(1u << (s))	/* a ReceiptStage in receipt_stages */
